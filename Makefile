@@ -1,0 +1,27 @@
+# Set-up and the two jobs. Everything is installed into .venv from the package registries.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+EXTRAS ?= test
+
+.PHONY: demo test bench clean
+
+$(VENV)/.installed-$(EXTRAS): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+demo: $(VENV)/.installed-$(EXTRAS)
+	MPLBACKEND=Agg $(VENV)/bin/ssblab demo --out demo-out
+	@echo "open demo-out/report.html"
+
+test: $(VENV)/.installed-$(EXTRAS)
+	MPLBACKEND=Agg $(PY) -m pytest -q
+
+bench: EXTRAS = test,bench
+bench: $(VENV)/.installed-$(EXTRAS)
+	MPLBACKEND=Agg $(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) demo-out build *.egg-info

@@ -1,0 +1,53 @@
+"""The ``ssblab`` command line: one group per layer, discovered from this package.
+
+Each module ``ssblab/cli/<layer>.py`` (no leading underscore) defines a click group named
+``cli``; it becomes ``ssblab <layer>``. Modules are imported only when their layer is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+
+import click
+
+from ssblab import __version__
+from ssblab.errors import InputError, SSBLabError
+
+
+class _LayerGroup(click.Group):
+    def list_commands(self, ctx):
+        names = [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+        return sorted(set(names) | set(self.commands))
+
+    def get_command(self, ctx, name):
+        if name in self.commands:
+            return self.commands[name]
+        if name.startswith("_") or name not in self.list_commands(ctx):
+            return None
+        module = importlib.import_module(f"{__name__}.{name}")
+        return module.cli
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SSBLabError as exc:
+            if os.environ.get("SSBLAB_DEBUG"):
+                raise
+            click.echo(f"ssblab: error: {exc}", err=True)
+            sys.exit(2 if isinstance(exc, InputError) else 3)
+
+
+@click.group(cls=_LayerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ssblab")
+def main():
+    """ssblab: a virtual lab for all-solid-state lithium-metal batteries.
+
+    Exit codes: 0 ok, 2 bad input, 3 failed analysis. Set SSBLAB_DEBUG=1 for tracebacks.
+    """
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

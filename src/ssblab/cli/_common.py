@@ -1,0 +1,79 @@
+"""Pieces every CLI layer shares: unit-aware options and writing results out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ssblab.errors import InputError
+from ssblab.files import atomic_write, write_csv
+from ssblab.results import Result
+from ssblab.units import parse_quantity
+
+
+class QuantityType(click.ParamType):
+    """A click option value with a unit, e.g. ``--thickness "500 um"``, converted to ``unit``."""
+
+    def __init__(self, unit: str):
+        self.unit = unit
+        self.name = f"quantity[{unit}]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_quantity(value, self.unit, name=f"--{param.name}" if param else "value")
+        except InputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def quantity_option(*names: str, unit: str, help: str, **kwargs):
+    """A click option taking a quantity; a bare number is read in ``unit``."""
+    return click.option(*names, type=QuantityType(unit),
+                        help=f"{help} (a quantity such as '1.5 {unit}'; a bare number is in {unit})",
+                        **kwargs)
+
+
+output_options = [
+    click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Folder for result.json, table.csv, figures and report.html."),
+    click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the summary."),
+]
+
+
+def with_output_options(func):
+    for option in reversed(output_options):
+        func = option(func)
+    return func
+
+
+def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
+         report=None) -> None:
+    """Print results (summary or JSON) and, with ``out``, write JSON, CSV and the HTML report.
+
+    Exits with code 3 when any result failed, after everything has been written.
+    """
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], indent=1))
+    else:
+        for result in results:
+            click.echo(str(result))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / "result.json", json.dumps([r.to_dict() for r in results], indent=1))
+        rows = [row for r in results for row in r.table()]
+        if rows:
+            write_csv(out / "table.csv", rows)
+        if report is None:
+            from ssblab.report import Report
+
+            report = Report(title)
+            for result in results:
+                report.add(result, table=True)
+        report.write(out / "report.html")
+        if not as_json:
+            click.echo(f"wrote {out / 'report.html'}")
+    if not all(results):
+        raise SystemExit(3)

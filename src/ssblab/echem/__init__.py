@@ -1,0 +1,1 @@
+"""Electrochemistry layer: instrument readers, impedance, DRT, Arrhenius and cell tests."""
