@@ -5,7 +5,9 @@ import pytest
 
 matplotlib.use("Agg")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# ../shared sits beside the checkout; a git worktree may sit deeper, so look upwards.
+SHARED = next((p / "shared" for p in Path(__file__).resolve().parents
+               if (p / "shared" / "data").is_dir()), Path("/nonexistent"))
 
 
 @pytest.fixture(scope="session")
