@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 
@@ -393,7 +394,15 @@ class Circuit:
 
 
 def as_circuit(circuit: str | Circuit) -> Circuit:
-    return circuit if isinstance(circuit, Circuit) else Circuit(circuit)
+    """``circuit`` itself or the parsed string (parsed once per distinct string)."""
+    if isinstance(circuit, Circuit):
+        return circuit
+    return _parse_cached(circuit) if isinstance(circuit, str) else Circuit(circuit)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(text: str) -> Circuit:
+    return Circuit(text)
 
 
 def element_names(circuit: str | Circuit) -> Sequence[str]:

@@ -32,7 +32,8 @@ Weighting = Literal["unit", "proportional", "modulus"]
 WEIGHTINGS = ("unit", "proportional", "modulus")
 _PROPORTIONAL_FLOOR = 1e-2  # a component below 1 % of |Z| is weighted as 1 % of |Z|
 _N_GUESS = 0.85
-_LOG_RANGE = (1e-20, 1e20)  # CPE exponent of a typical depressed arc
+_LOG_RANGE = (1e-20, 1e20)
+_SCREEN_NFEV = 15  # evaluations per candidate start before the best one is refined  # CPE exponent of a typical depressed arc
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class CircuitFit(Result):
 
     def impedance(self, frequency_Hz) -> np.ndarray:
         """The fitted model's impedance / ohm at ``frequency_Hz``."""
-        return Circuit(self.circuit).impedance(self.values, frequency_Hz)
+        return as_circuit(self.circuit).impedance(self.values, frequency_Hz)
 
     def summary(self):
         rows = [("circuit", self.circuit), ("weighting", self.weighting),
@@ -435,6 +436,14 @@ def _guess(circuit: Circuit, feats: _Features, arcs: list, r0: float, omega_c: f
     return p
 
 
+def _shape(node) -> str:
+    """The structure of a node without labels, e.g. ``p(R,C)``."""
+    if isinstance(node, Element):
+        return node.kind.symbol
+    inner = ",".join(_shape(c) for c in node.children)
+    return f"p({inner})" if isinstance(node, Parallel) else f"s({inner})"
+
+
 def node_contains(node, element: Element) -> bool:
     return node.start <= element.start < node.stop
 
@@ -484,12 +493,16 @@ def initial_guesses(spectrum: Spectrum, circuit: str | Circuit) -> list[dict[str
     """
     circuit = as_circuit(circuit)
     feats = _features(spectrum)
-    n_blocks = sum(_arc_block(n) is not None for n in
-                   (circuit.root.children if isinstance(circuit.root, Series) else (circuit.root,)))
+    top = circuit.root.children if isinstance(circuit.root, Series) else (circuit.root,)
+    n_blocks = sum(_arc_block(n) is not None for n in top)
     r0s = [max(feats.r_hf, 1e-3 * feats.scale), max(0.05 * feats.r_hf, 1e-4 * feats.scale)]
     omegas = np.geomspace(feats.omega_max, feats.omega_min, 5)[1:-1]
     out, seen = [], set()
-    for arcs in _arc_candidates(feats, n_blocks):
+    arc_lists = _arc_candidates(feats, n_blocks)
+    shapes = {_shape(n) for n in top if _arc_block(n) is not None}
+    if len(shapes) > 1:  # blocks differ (e.g. one holds a Warburg): try the reverse order too
+        arc_lists += [a[::-1] for a in arc_lists]
+    for arcs in arc_lists:
         for r0, omega_c in itertools.product(r0s, omegas):
             p = _guess(circuit, feats, arcs, r0, float(omega_c))
             key = tuple(np.round(np.log(np.abs(p) + 1e-300), 3))
@@ -556,10 +569,14 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
     for p0 in starts:
         _check_within(circuit, problem, p0)
     best = None
+    # several candidates: a short run each, then the best one to convergence
     for p0 in starts:
-        p, status = problem.solve(p0)
+        p, status = problem.solve(p0, max_nfev=_SCREEN_NFEV if len(starts) > 1 else None)
         if best is None or (np.isfinite(status.cost) and status.cost < best[1].cost):
             best = (p, status)
+    if len(starts) > 1:
+        p, status = problem.solve(best[0])
+        best = (p, dataclasses.replace(status, nfev=status.nfev + _SCREEN_NFEV * len(starts)))
     return _result(spectrum, problem, *best, weighting=weighting,
                    max_relative_residual=max_relative_residual,
                    inputs=dict(circuit=circuit.text, weighting=weighting, initial=initial,
