@@ -1,0 +1,247 @@
+"""Fitting one circuit to a series of spectra: temperature series and in-situ EIS.
+
+Each spectrum starts from the previous one's fitted values (warm start), which is both faster
+and more consistent than independent fits; a warm fit that fails is retried from automatic
+guesses. Parameters named in ``shared`` (for example an electrode CPE that the temperature does
+not change) are then fitted globally: one value for all spectra, the others per spectrum, by a
+single sparse least-squares problem.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import least_squares
+
+from ssblab.echem.circuits import Circuit, as_circuit
+from ssblab.echem.fitting import (CircuitFit, Weighting, _problem, _result, _Status, fit_circuit)
+from ssblab.echem.spectrum import Spectrum
+from ssblab.errors import InputError, check_choice
+from ssblab.progress import progress
+from ssblab.results import Measured, Result, provenance
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BatchFit(Result):
+    """Fits of one circuit to many spectra.
+
+    ``values`` and ``stderr`` are arrays (spectrum, parameter) in the order of
+    ``parameter_names``; ``fit_ok`` flags each spectrum's fit; ``fits`` holds the full
+    :class:`CircuitFit` of each spectrum (with its arcs). ``ok`` is False only when no
+    spectrum could be fitted; ``reason`` lists the failures.
+    """
+
+    circuit: str
+    weighting: str
+    parameter_names: tuple
+    parameter_units: tuple
+    values: np.ndarray
+    stderr: np.ndarray
+    chi2: np.ndarray
+    fit_ok: np.ndarray
+    shared: tuple = ()
+    fits: tuple = ()
+
+    title: ClassVar[str] = "Batch equivalent-circuit fit"
+
+    @property
+    def n_spectra(self) -> int:
+        return len(self.fits)
+
+    def parameter(self, name: str) -> np.ndarray:
+        """One parameter's values across the spectra."""
+        if name not in self.parameter_names:
+            check_choice(name, self.parameter_names, name="parameter")
+        return self.values[:, self.parameter_names.index(name)]
+
+    def summary(self):
+        rows = [("circuit", self.circuit), ("spectra", self.n_spectra),
+                ("fits ok", int(self.fit_ok.sum()))]
+        for j, name in enumerate(self.parameter_names):
+            unit = f" / {self.parameter_units[j]}" if self.parameter_units[j] else ""
+            good = self.values[self.fit_ok, j]
+            label = f"{name}{unit}" + (" (shared)" if name in self.shared else " (median)")
+            rows.append((label, float(np.median(good)) if good.size else float("nan")))
+        return rows
+
+    def table(self):
+        return [row for fit in self.fits for row in fit.table()]
+
+    def _draw(self, ax, *, parameters: Sequence[str] | None = None, **kwargs):
+        """Parameters (default: those in ohm) against spectrum index, with error bars."""
+        if parameters is None:
+            parameters = [n for n, u in zip(self.parameter_names, self.parameter_units) if u == "ohm"]
+        units = {self.parameter_units[self.parameter_names.index(n)] for n in parameters}
+        index = np.arange(self.n_spectra)
+        for name in parameters:
+            j = self.parameter_names.index(name)
+            ok = self.fit_ok
+            ax.errorbar(index[ok], self.values[ok, j], yerr=self.stderr[ok, j], fmt="o-", ms=3,
+                        lw=0.8, label=name)
+            if (~ok).any():
+                ax.plot(index[~ok], self.values[~ok, j], "x", color="red")
+        ax.set_yscale("log")
+        ax.set_xlabel("spectrum index")
+        ax.set_ylabel(f"parameter / {', '.join(sorted(units)) or '-'}")
+        ax.legend(fontsize=8)
+
+
+def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start: bool = True,
+              shared: Sequence[str] = (), weighting: Weighting = "modulus", initial=None,
+              bounds=None, fixed=None, show_progress: bool | None = None) -> BatchFit:
+    """Fit ``circuit`` to each spectrum of a series.
+
+    Parameters
+    ----------
+    spectra : iterable of Spectrum, in measurement order
+    circuit : str or Circuit
+    warm_start : bool
+        Start each fit from the previous successful one (falling back to automatic guesses
+        when that fit fails).
+    shared : names of parameters fitted globally, one value for every spectrum
+    weighting, initial, bounds, fixed : as :func:`ssblab.echem.fitting.fit_circuit`
+    show_progress : bool, optional
+        Progress bar (default: when stderr is a terminal).
+
+    Examples
+    --------
+    >>> f = np.logspace(6, 0, 30)
+    >>> c = Circuit("R0-p(R1,C1)")
+    >>> spectra = [Spectrum(frequency_Hz=f, impedance_ohm=c.impedance([10.0, r, 1e-8], f))
+    ...            for r in (100.0, 200.0, 400.0)]
+    >>> batch = fit_batch(spectra, c, shared=["C1"])
+    >>> np.round(batch.parameter("R1"), 6).tolist(), round(float(batch.parameter("C1")[0]), 15)
+    ([100.0, 200.0, 400.0], 1e-08)
+    """
+    circuit = as_circuit(circuit)
+    spectra = list(spectra)
+    if not spectra:
+        raise InputError("spectra: expected at least one spectrum, found none")
+    for i, s in enumerate(spectra):
+        if not isinstance(s, Spectrum):
+            raise InputError(f"spectra[{i}]: expected a Spectrum, found {type(s).__name__}")
+    shared = tuple(shared)
+    for name in shared:
+        if name not in circuit.parameter_names:
+            check_choice(name, circuit.parameter_names, name="shared: parameter")
+    fits = []
+    start = initial
+    for spectrum in progress(spectra, total=len(spectra), desc="fitting spectra",
+                             enabled=show_progress):
+        fit = fit_circuit(spectrum, circuit, weighting=weighting, initial=start, bounds=bounds,
+                          fixed=fixed)
+        if not fit and start is not initial:
+            retry = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
+                                bounds=bounds, fixed=fixed)
+            fit = retry if (retry or retry.chi2 < fit.chi2) else fit
+        fits.append(fit)
+        if warm_start and fit:
+            start = fit.values
+    if shared:
+        fits = _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed)
+    names = circuit.parameter_names
+    values = np.array([[f.parameters[n].value for n in names] for f in fits])
+    stderr = np.array([[f.parameters[n].stderr for n in names] for f in fits])
+    fit_ok = np.array([bool(f) for f in fits])
+    failed = np.flatnonzero(~fit_ok)
+    reason = ""
+    if failed.size:
+        first = fits[failed[0]].reason
+        reason = (f"{failed.size} of {len(fits)} fits failed (spectra {failed[:10].tolist()}"
+                  f"{' ...' if failed.size > 10 else ''}); first: {first}")
+    return BatchFit(ok=bool(fit_ok.any()), reason=reason, circuit=circuit.text,
+                    weighting=weighting, parameter_names=names,
+                    parameter_units=tuple(circuit.parameter_units[n] for n in names),
+                    values=values, stderr=stderr, chi2=np.array([f.chi2 for f in fits]),
+                    fit_ok=fit_ok, shared=shared, fits=tuple(fits),
+                    provenance=provenance(circuit=circuit.text, weighting=weighting,
+                                          warm_start=warm_start, shared=shared, initial=initial,
+                                          bounds=bounds, fixed=fixed, n_spectra=len(spectra)))
+
+
+def _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed) -> list[CircuitFit]:
+    """Refit all spectra at once with ``shared`` parameters common; start from ``fits``."""
+    fixed_values = dict(fixed) if isinstance(fixed, dict) else {}
+    if fixed is not None and not isinstance(fixed, dict):
+        fixed_values = {k: fits[0].values[k] for k in fixed}
+    overlap = set(shared) & set(fixed_values)
+    if overlap:
+        raise InputError(f"shared: {sorted(overlap)} are also fixed; a parameter is either "
+                         "shared or fixed")
+    problems = [_problem(s, circuit, weighting, bounds, fixed_values) for s in spectra]
+    free_names = np.array(circuit.parameter_names)[problems[0].free].tolist()
+    sh = np.array([free_names.index(n) for n in shared])
+    loc = np.array([i for i in range(len(free_names)) if free_names[i] not in shared], dtype=int)
+    k, n_loc, n_spec = sh.size, loc.size, len(spectra)
+    good = [f for f in fits if f] or fits
+    p_shared = np.median([[f.values[n] for n in shared] for f in good], axis=0)
+    u_parts = []
+    for prob, fit in zip(problems, fits):
+        p = np.array([fit.values[n] for n in circuit.parameter_names])
+        p[[circuit.parameter_names.index(n) for n in shared]] = p_shared
+        u_parts.append(prob.to_u(p))
+    x0 = np.concatenate([u_parts[0][sh]] + [u[loc] for u in u_parts])
+    lower = np.concatenate([problems[0].u_lower[sh]] + [p.u_lower[loc] for p in problems])
+    upper = np.concatenate([problems[0].u_upper[sh]] + [p.u_upper[loc] for p in problems])
+    n_rows = [2 * s.n_points for s in spectra]
+    row0 = np.concatenate([[0], np.cumsum(n_rows)])
+    rows, cols = [], []
+    for i in range(n_spec):
+        r = np.arange(row0[i], row0[i + 1])
+        c = np.concatenate([np.arange(k), k + i * n_loc + np.arange(n_loc)])
+        rows.append(np.repeat(r, c.size))
+        cols.append(np.tile(c, r.size))
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    shape = (row0[-1], k + n_spec * n_loc)
+    order = np.concatenate([sh, loc])
+
+    def u_of(x, i):
+        u = np.empty(k + n_loc)
+        u[sh] = x[:k]
+        u[loc] = x[k + i * n_loc:k + (i + 1) * n_loc]
+        return u
+
+    def fun(x):
+        return np.concatenate([prob.residuals(u_of(x, i)) for i, prob in enumerate(problems)])
+
+    def jac(x):
+        data = np.concatenate([prob.jacobian(u_of(x, i))[:, order].ravel()
+                               for i, prob in enumerate(problems)])
+        return sparse.csr_matrix((data, (rows, cols)), shape=shape)
+
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        sol = least_squares(fun, np.clip(x0, lower, upper), jac=jac, bounds=(lower, upper),
+                            method="trf", tr_solver="lsmr", x_scale="jac")
+    status = _Status(sol.cost, sol.status, sol.nfev, sol.message)
+    chi2 = 2 * sol.cost
+    dof = max(shape[0] - shape[1], 1)
+    # covariance of the shared parameters: Schur complement of the block-arrow J^T J
+    a = np.zeros((k, k))
+    for i, prob in enumerate(problems):
+        j = prob.jacobian(u_of(sol.x, i))
+        js, jl = j[:, sh], j[:, loc]
+        d = jl.T @ jl
+        b = js.T @ jl
+        a += js.T @ js - b @ np.linalg.pinv(d) @ b.T
+    cov_u = np.linalg.pinv(a) * chi2 / dof
+    p_sh = np.where(problems[0].log[sh], np.exp(sol.x[:k]), sol.x[:k])
+    scale = np.where(problems[0].log[sh], p_sh, 1.0)
+    sh_err = np.sqrt(np.clip(np.diag(cov_u), 0, None)) * scale
+    out = []
+    for i, (spectrum, prob) in enumerate(zip(spectra, problems)):
+        p = prob.to_p(u_of(sol.x, i))
+        local = _problem(spectrum, circuit, weighting, bounds,
+                         {**fixed_values, **dict(zip(shared, p_sh))})
+        fit = _result(spectrum, local, p, status, weighting=weighting, max_relative_residual=0.05,
+                      inputs=dict(circuit=circuit.text, weighting=weighting, shared=shared,
+                                  source=spectrum.source))
+        params = dict(fit.parameters)
+        for name, err in zip(shared, sh_err):
+            params[name] = Measured(params[name].value, float(err), params[name].unit)
+        out.append(dataclasses.replace(fit, parameters=params,
+                                       fixed=tuple(n for n in fit.fixed if n not in shared)))
+    return out

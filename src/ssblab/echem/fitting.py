@@ -1,0 +1,742 @@
+"""Complex non-linear least-squares fits of equivalent circuits to impedance spectra.
+
+``fit_circuit(spectrum, "R0-p(R1,CPE1)-CPE2")`` needs no initial guesses for the common
+solid-electrolyte circuits: they are read from the spectrum (high-frequency intercept, arc apex
+frequencies, the low-frequency spike) and a few candidates are fitted, keeping the best.
+
+Method (details and formulas in docs/eis.md): real and imaginary residuals are stacked and
+weighted (``unit``: 1, ``proportional``: 1/|Z'| and 1/|Z''|, ``modulus``: 1/|Z|), then
+minimised by ``scipy.optimize.least_squares`` (trust-region reflective, bounds) with the analytic
+Jacobian of :mod:`ssblab.echem.circuits`. Parameters whose lower bound is >= 0 are optimised as
+logarithms, which makes resistances (ohm to Mohm) and capacitances (pF to mF) equally well
+scaled. Standard errors come from the covariance ``(J^T W J)^-1 * chi2 / (2N - P)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from typing import ClassVar, Literal
+
+import numpy as np
+from scipy.optimize import least_squares
+
+from ssblab.echem.circuits import Circuit, Element, Parallel, Series, as_circuit
+from ssblab.echem.spectrum import Spectrum
+from ssblab.errors import InputError, check_choice
+from ssblab.results import Measured, Result, provenance
+
+Weighting = Literal["unit", "proportional", "modulus"]
+WEIGHTINGS = ("unit", "proportional", "modulus")
+_PROPORTIONAL_FLOOR = 1e-2  # a component below 1 % of |Z| is weighted as 1 % of |Z|
+_N_GUESS = 0.85
+_LOG_RANGE = (1e-20, 1e20)
+_SCREEN_NFEV = 15  # evaluations per candidate start before the best one is refined  # CPE exponent of a typical depressed arc
+
+
+# --- results ---------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Arc(Result):
+    """Derived quantities of one ``p(R, CPE)`` or ``p(R, C)`` block of a fitted circuit.
+
+    ``capacitance_F`` is the effective capacitance (Brug et al. 1984) ``(R^(1-n) Q)^(1/n)``
+    (``C`` itself for an ideal capacitor); ``apex_frequency_Hz`` is ``1 / (2 pi (R Q)^(1/n))``,
+    where ``-Z''`` of the block peaks.
+    """
+
+    resistor: str
+    capacitor: str
+    resistance_ohm: Measured
+    capacitance_F: Measured
+    apex_frequency_Hz: Measured
+    n: Measured
+
+    title: ClassVar[str] = "Arc"
+
+    def summary(self):
+        return [(f"{self.resistor} / ohm", self.resistance_ohm),
+                (f"C_eff({self.capacitor}) / F", self.capacitance_F),
+                ("apex frequency / Hz", self.apex_frequency_Hz), ("n", self.n)]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CircuitFit(Result):
+    """A fitted equivalent circuit: parameters with standard errors, model, residuals.
+
+    ``residuals_ohm`` is data minus model; ``chi2`` is the weighted sum of squared real and
+    imaginary residuals (dimensionless for ``modulus``/``proportional``, ohm^2 for ``unit``)
+    and ``chi2_reduced`` divides it by the degrees of freedom ``2N - P_free``.
+    """
+
+    circuit: str
+    weighting: str
+    parameters: dict
+    frequency_Hz: np.ndarray
+    impedance_ohm: np.ndarray
+    model_impedance_ohm: np.ndarray
+    residuals_ohm: np.ndarray
+    chi2: float
+    chi2_reduced: float
+    covariance: np.ndarray
+    fixed: tuple = ()
+    arcs: tuple = ()
+    n_evaluations: int = 0
+    source: str = ""
+    temperature_K: float | None = None
+
+    title: ClassVar[str] = "Equivalent-circuit fit"
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Fitted values as plain floats, name -> value."""
+        return {k: float(m.value) for k, m in self.parameters.items()}
+
+    @property
+    def relative_residuals(self) -> np.ndarray:
+        """Complex ``(Z - Z_model) / |Z|``: the residual plot's quantity."""
+        return self.residuals_ohm / np.abs(self.impedance_ohm)
+
+    @property
+    def rms_relative_residual(self) -> float:
+        r = self.relative_residuals
+        return float(np.sqrt(np.mean(r.real**2 + r.imag**2) / 2))
+
+    def impedance(self, frequency_Hz) -> np.ndarray:
+        """The fitted model's impedance / ohm at ``frequency_Hz``."""
+        return as_circuit(self.circuit).impedance(self.values, frequency_Hz)
+
+    def summary(self):
+        rows = [("circuit", self.circuit), ("weighting", self.weighting),
+                ("chi2 (weighted)", self.chi2), ("rms relative residual", self.rms_relative_residual)]
+        rows += [(f"{name} / {m.unit}" if m.unit else name, m) for name, m in self.parameters.items()]
+        for arc in self.arcs:
+            rows += [(f"C_eff({arc.capacitor}) / F", arc.capacitance_F),
+                     (f"f_apex({arc.resistor}||{arc.capacitor}) / Hz", arc.apex_frequency_Hz)]
+        return rows
+
+    def table(self):
+        row = {"source": self.source, "circuit": self.circuit, "ok": self.ok, "reason": self.reason,
+               "chi2": self.chi2}
+        for name, m in self.parameters.items():
+            unit = f" / {m.unit}" if m.unit else ""
+            row[f"{name}{unit}"] = m.value
+            row[f"{name} stderr{unit}"] = m.stderr
+        for arc in self.arcs:
+            row[f"C_eff({arc.capacitor}) / F"] = arc.capacitance_F.value
+            row[f"f_apex({arc.capacitor}) / Hz"] = arc.apex_frequency_Hz.value
+        return [row]
+
+    def _smooth(self):
+        f = self.frequency_Hz
+        dense = np.logspace(np.log10(f.min()), np.log10(f.max()), 300)
+        return dense, self.impedance(dense)
+
+    def _draw(self, ax, **kwargs):
+        """Nyquist plot of the data with the fitted model."""
+        z = self.impedance_ohm
+        ax.plot(z.real, -z.imag, "o", ms=3, label=kwargs.get("label", self.source or "data"))
+        _, zm = self._smooth()
+        ax.plot(zm.real, -zm.imag, "-", lw=1.2, label=f"fit {self.circuit}")
+        ax.set_xlabel("Z' / Ω")
+        ax.set_ylabel("-Z'' / Ω")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.legend(fontsize=8)
+
+    def plot_bode(self, ax=None):
+        """Bode plot: |Z| (left axis, log) and phase (right axis) of data and fit; returns ax."""
+        ax = _new_axes(ax)
+        f, z = self.frequency_Hz, self.impedance_ohm
+        dense, zm = self._smooth()
+        ax.loglog(f, np.abs(z), "o", ms=3, color="C0", label="|Z| data")
+        ax.loglog(dense, np.abs(zm), "-", color="C0", label="|Z| fit")
+        ax.set_xlabel("frequency / Hz")
+        ax.set_ylabel("|Z| / Ω")
+        twin = ax.twinx()
+        twin.semilogx(f, -np.degrees(np.angle(z)), "s", ms=3, color="C1", label="-phase data")
+        twin.semilogx(dense, -np.degrees(np.angle(zm)), "-", color="C1", label="-phase fit")
+        twin.set_ylabel("-phase / °")
+        lines = ax.get_legend_handles_labels()
+        more = twin.get_legend_handles_labels()
+        ax.legend(lines[0] + more[0], lines[1] + more[1], fontsize=8)
+        return ax
+
+    def plot_residuals(self, ax=None):
+        """Relative residuals ``(Z - Z_fit)/|Z|`` in % against frequency; returns ax."""
+        return _plot_relative_residuals(_new_axes(ax), self.frequency_Hz, self.relative_residuals)
+
+
+def _new_axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    return ax
+
+
+def _plot_relative_residuals(ax, frequency_Hz, relative):
+    ax.semilogx(frequency_Hz, 100 * relative.real, "o-", ms=3, lw=0.8, label="Δ real")
+    ax.semilogx(frequency_Hz, 100 * relative.imag, "s-", ms=3, lw=0.8, label="Δ imag")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xlabel("frequency / Hz")
+    ax.set_ylabel("(Z - Z_model) / |Z| / %")
+    ax.legend(fontsize=8)
+    return ax
+
+
+# --- the least-squares problem ---------------------------------------------------------------
+def weights(impedance_ohm: np.ndarray, weighting: Weighting) -> tuple[np.ndarray, np.ndarray]:
+    """Residual multipliers (real, imaginary) for a weighting; see docs/eis.md.
+
+    Examples
+    --------
+    >>> w_re, w_im = weights(np.array([3 - 4j]), "modulus")
+    >>> float(w_re[0]), float(w_im[0])
+    (0.2, 0.2)
+    """
+    check_choice(weighting, WEIGHTINGS, name="weighting")
+    modulus = np.abs(impedance_ohm)
+    if weighting == "unit":
+        one = np.ones(modulus.shape)
+        return one, one
+    if weighting == "modulus":
+        return 1 / modulus, 1 / modulus
+    floor = _PROPORTIONAL_FLOOR * modulus
+    return (1 / np.maximum(np.abs(impedance_ohm.real), floor),
+            1 / np.maximum(np.abs(impedance_ohm.imag), floor))
+
+
+@dataclasses.dataclass
+class _Problem:
+    """One spectrum's weighted least-squares problem in the optimiser's variables ``u``.
+
+    Free parameters with a lower bound >= 0 are optimised as ``u = ln p``; the rest as ``p``.
+    """
+
+    circuit: Circuit
+    frequency_Hz: np.ndarray
+    impedance_ohm: np.ndarray
+    w_re: np.ndarray
+    w_im: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    free: np.ndarray  # bool mask
+    base: np.ndarray  # values of the fixed parameters (free entries ignored)
+
+    def __post_init__(self):
+        self.log = self.lower[self.free] >= 0
+        lo, hi = self.lower[self.free], self.upper[self.free]
+        # a log parameter stays within [1e-20, 1e20] of its unit, keeping Z and J finite
+        lo = np.where(self.log, np.maximum(lo, _LOG_RANGE[0]), lo)
+        hi = np.where(self.log, np.minimum(hi, _LOG_RANGE[1]), hi)
+        with np.errstate(divide="ignore"):
+            self.u_lower = np.where(self.log, np.log(lo), lo)
+            self.u_upper = np.where(self.log, np.log(hi), hi)
+        self._cache_key = None
+
+    def to_u(self, p: np.ndarray) -> np.ndarray:
+        pf = p[self.free]
+        if (pf[self.log] <= 0).any():
+            names = np.array(self.circuit.parameter_names)[self.free][self.log & (pf <= 0)]
+            raise InputError(f"initial values of {list(names)} must be > 0 (lower bound 0)")
+        u = np.where(self.log, np.log(np.where(self.log, pf, 1.0)), pf)
+        return np.clip(u, self.u_lower, self.u_upper)
+
+    def to_p(self, u: np.ndarray) -> np.ndarray:
+        p = self.base.copy()
+        p[self.free] = np.where(self.log, np.exp(np.where(self.log, u, 0.0)), u)
+        return p
+
+    def _evaluate(self, u):
+        key = u.tobytes()
+        if key != self._cache_key:
+            p = self.to_p(u)
+            zm, jac = self.circuit.impedance_and_jacobian(p, self.frequency_Hz)
+            jac = jac[:, self.free]
+            jac[:, self.log] *= p[self.free][self.log]
+            d = zm - self.impedance_ohm
+            r = np.concatenate([self.w_re * d.real, self.w_im * d.imag])
+            j = np.concatenate([self.w_re[:, None] * jac.real, self.w_im[:, None] * jac.imag])
+            self._r = np.nan_to_num(r, nan=1e100, posinf=1e100, neginf=-1e100)
+            self._j = np.nan_to_num(j, nan=0.0, posinf=1e100, neginf=-1e100)
+            self._cache_key = key
+        return self._r, self._j
+
+    def residuals(self, u):
+        return self._evaluate(u)[0]
+
+    def jacobian(self, u):
+        return self._evaluate(u)[1]
+
+    def solve(self, p0: np.ndarray, *, max_nfev: int | None = None):
+        u0 = self.to_u(p0)
+        if not u0.size:  # everything fixed
+            r = self.residuals(u0)
+            return p0.copy(), _Status(0.5 * r @ r, 1, 1, "all parameters fixed")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            sol = least_squares(self.residuals, u0, jac=self.jacobian,
+                                bounds=(self.u_lower, self.u_upper), method="trf",
+                                x_scale="jac", max_nfev=max_nfev)
+        return self.to_p(sol.x), _Status(sol.cost, sol.status, sol.nfev, sol.message)
+
+
+@dataclasses.dataclass
+class _Status:
+    cost: float
+    status: int
+    nfev: int
+    message: str
+
+
+def _problem(spectrum: Spectrum, circuit: Circuit, weighting, bounds, fixed_values) -> _Problem:
+    lower, upper = circuit.default_bounds()
+    for name, pair in (bounds or {}).items():
+        i = _index(circuit, name, "bounds")
+        try:
+            lo, hi = (float(v) for v in pair)
+        except (TypeError, ValueError):
+            raise InputError(f"bounds[{name!r}]: expected a (lower, upper) pair, found {pair!r}")
+        if not lo < hi:
+            raise InputError(f"bounds[{name!r}]: lower {lo} must be below upper {hi}")
+        lower[i], upper[i] = lo, hi
+    free = np.ones(circuit.n_parameters, bool)
+    base = np.zeros(circuit.n_parameters)
+    for name, value in fixed_values.items():
+        i = _index(circuit, name, "fixed")
+        free[i] = False
+        base[i] = value
+    w_re, w_im = weights(spectrum.impedance_ohm, weighting)
+    return _Problem(circuit, spectrum.frequency_Hz, spectrum.impedance_ohm, w_re, w_im,
+                    lower, upper, free, base)
+
+
+def _index(circuit: Circuit, name: str, what: str) -> int:
+    if name not in circuit.parameter_names:
+        check_choice(name, circuit.parameter_names, name=f"{what}: parameter")
+    return circuit.parameter_names.index(name)
+
+
+# --- initial guesses -------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Features:
+    """What a spectrum shows: intercept, arcs (R, apex angular frequency), low-f spike."""
+
+    r_hf: float
+    arcs: list  # (R, omega_apex), highest frequency first
+    omega_max: float
+    omega_min: float
+    omega_arc_end: float  # where the arcs end and a spike (if any) begins
+    span: float  # Z' range covered by the arcs
+    scale: float  # typical |Z|
+    spike_q: float
+    spike_n: float
+    y_last: float  # -Z'' at the lowest frequency
+    x_last: float  # Z' at the lowest frequency
+    zi_hf: float  # Z'' at the highest frequency
+
+
+def _features(spectrum: Spectrum) -> _Features:
+    from scipy.signal import find_peaks
+
+    order = np.argsort(spectrum.frequency_Hz)[::-1]
+    w = spectrum.angular_frequency_rad_s[order]
+    z = spectrum.impedance_ohm[order]
+    x, y = z.real, -z.imag
+    scale = float(np.median(np.abs(z)))
+    peaks, props = find_peaks(y, prominence=0.02 * max(np.ptp(y), 1e-300))
+    keep = np.sort(peaks[np.argsort(props["prominences"])[::-1][:6]]) if peaks.size else peaks
+    # boundaries between arcs: minima of -Z'' between consecutive peaks and after the last
+    bounds = [0]
+    for a, b in itertools.pairwise(keep):
+        bounds.append(a + int(np.argmin(y[a:b + 1])))
+    end = int(keep[-1] + np.argmin(y[keep[-1]:])) if keep.size else len(y) - 1
+    bounds.append(end)
+    arcs = []
+    for k, i in enumerate(keep):
+        r = x[bounds[k + 1]] - x[bounds[k]]
+        r = max(r, 2 * y[i]) if k == 0 else (r if r > 0 else 2.5 * y[i])
+        arcs.append((float(max(r, 1e-6 * scale)), float(w[i])))
+    r_hf = float(x[0])
+    tail = slice(max(end, len(y) - 4), len(y))
+    spike_n = 0.9
+    if len(y[tail]) >= 2 and (y[tail] > 0).all():
+        slope = np.polyfit(np.log(w[tail]), np.log(y[tail]), 1)[0]
+        spike_n = float(np.clip(-slope, 0.4, 1.0))
+    y_last = float(max(y[-1], 1e-3 * scale))
+    spike_q = math.sin(spike_n * math.pi / 2) / (y_last * w[-1] ** spike_n)
+    span = float(max(x[end] - x[0], 1e-3 * scale))
+    return _Features(r_hf=r_hf, arcs=arcs, omega_max=float(w[0]), omega_min=float(w[-1]),
+                     omega_arc_end=float(w[end]), span=span, scale=scale, spike_q=spike_q,
+                     spike_n=spike_n, y_last=y_last, x_last=float(x[-1]), zi_hf=float(z[0].imag))
+
+
+def _arc_block(node) -> tuple[Element, Element] | None:
+    """(resistor, capacitive element) if ``node`` is p(R-branch, C or CPE), else None."""
+    if not (isinstance(node, Parallel) and len(node.children) == 2):
+        return None
+    for branch, cap in (node.children, node.children[::-1]):
+        if isinstance(cap, Element) and cap.kind.symbol in ("C", "CPE"):
+            items = branch.children if isinstance(branch, Series) else (branch,)
+            r = next((e for e in items if isinstance(e, Element) and e.kind.symbol == "R"), None)
+            if r is not None:
+                return r, cap
+    return None
+
+
+def _generic(element: Element, p: np.ndarray, r_typ: float, omega: float, feats: _Features):
+    s, i = element.kind.symbol, element.start
+    if s == "R":
+        p[i] = r_typ
+    elif s == "C":
+        p[i] = 1 / (omega * r_typ)
+    elif s == "CPE":
+        p[i], p[i + 1] = 1 / (r_typ * omega**_N_GUESS), _N_GUESS
+    elif s == "L":
+        p[i] = max(feats.zi_hf, 1e-3 * feats.scale) / feats.omega_max
+    elif s == "W":
+        p[i] = r_typ * math.sqrt(omega)
+    else:  # Ws, Wo
+        p[i], p[i + 1] = r_typ, 1 / omega
+
+
+def _guess(circuit: Circuit, feats: _Features, arcs: list, r0: float, omega_c: float) -> np.ndarray:
+    p = np.full(circuit.n_parameters, np.nan)
+    top = circuit.root.children if isinstance(circuit.root, Series) else (circuit.root,)
+    arcs = list(arcs)
+    r_typ = feats.span / max(1, sum(e.kind.symbol == "R" for e in circuit.elements))
+    first_r = True
+    for node in top:
+        block = _arc_block(node)
+        if isinstance(node, Element):
+            s, i = node.kind.symbol, node.start
+            if s == "R":
+                p[i] = r0 if first_r else 0.1 * r_typ
+                first_r = False
+            elif s == "CPE":
+                p[i], p[i + 1] = feats.spike_q, feats.spike_n
+            elif s == "C":
+                p[i] = 1 / (feats.y_last * feats.omega_min)
+            elif s == "W":
+                p[i] = feats.y_last * math.sqrt(feats.omega_min)
+            elif s in ("Ws", "Wo"):
+                p[i], p[i + 1] = max(feats.x_last - r0 - feats.span, feats.span), 1 / feats.omega_min
+            else:
+                _generic(node, p, r_typ, omega_c, feats)
+        elif block is not None and arcs:
+            r_el, cap = block
+            r, w = arcs.pop(0)
+            p[r_el.start] = r
+            if cap.kind.symbol == "C":
+                p[cap.start] = 1 / (r * w)
+            else:
+                p[cap.start], p[cap.start + 1] = 1 / (r * w**_N_GUESS), _N_GUESS
+        for e in (n for n in circuit.elements if node_contains(node, n) and np.isnan(p[n.start])):
+            _generic(e, p, r_typ, omega_c, feats)
+    return p
+
+
+def _shape(node) -> str:
+    """The structure of a node without labels, e.g. ``p(R,C)``."""
+    if isinstance(node, Element):
+        return node.kind.symbol
+    inner = ",".join(_shape(c) for c in node.children)
+    return f"p({inner})" if isinstance(node, Parallel) else f"s({inner})"
+
+
+def node_contains(node, element: Element) -> bool:
+    return node.start <= element.start < node.stop
+
+
+def _arc_candidates(feats: _Features, n_blocks: int) -> list[list]:
+    """Arc lists (R, omega) for ``n_blocks`` blocks from the detected arcs."""
+    found = sorted(feats.arcs, key=lambda a: -a[1])
+    spread_w = np.geomspace(feats.omega_max, feats.omega_arc_end, n_blocks + 2)[1:-1]
+    spread = [[(feats.span / n_blocks, float(w)) for w in spread_w]]
+    if n_blocks == 0:
+        return [[]]
+    if len(found) >= n_blocks:
+        by_size = sorted(found, key=lambda a: -a[0])[:n_blocks]
+        return [sorted(by_size, key=lambda a: -a[1])] + spread
+    out = []
+    for slots in itertools.combinations(range(n_blocks), len(found)):
+        arcs = [None] * n_blocks
+        for s, arc in zip(slots, found):
+            arcs[s] = arc
+        for k in range(n_blocks):
+            if arcs[k] is None:
+                hi = next((a[1] for a in arcs[:k][::-1] if a), feats.omega_max * 10)
+                lo = next((a[1] for a in arcs[k + 1:] if a), feats.omega_arc_end)
+                near = next((a[0] for a in arcs[k + 1:] if a), None) or next(
+                    (a[0] for a in arcs[:k][::-1] if a), feats.span)
+                arcs[k] = (0.3 * near, math.sqrt(hi * lo) if hi > lo else lo / 10)
+        out.append(arcs)
+    return out + spread
+
+
+def initial_guesses(spectrum: Spectrum, circuit: str | Circuit) -> list[dict[str, float]]:
+    """Candidate starting points read from the spectrum, most plausible first.
+
+    The series resistance is the high-frequency intercept; each ``p(R, CPE)``/``p(R, C)``
+    block (first block = highest frequency) takes an arc found as a local maximum of ``-Z''``,
+    with ``R`` the width of the arc on the real axis, ``Q = 1/(R omega_apex^n)`` and
+    ``n = 0.85``; a series CPE or C takes the low-frequency spike. Missing arcs are placed
+    between the detected ones or beyond the measured range.
+
+    Examples
+    --------
+    >>> f = np.logspace(6, -1, 50)
+    >>> z = Circuit("R0-p(R1,C1)").impedance([10.0, 1000.0, 1e-7], f)
+    >>> guess = initial_guesses(Spectrum(frequency_Hz=f, impedance_ohm=z), "R0-p(R1,C1)")[0]
+    >>> 500 < guess["R1"] < 2000 and 3e-8 < guess["C1"] < 3e-7
+    True
+    """
+    circuit = as_circuit(circuit)
+    feats = _features(spectrum)
+    top = circuit.root.children if isinstance(circuit.root, Series) else (circuit.root,)
+    n_blocks = sum(_arc_block(n) is not None for n in top)
+    r0s = [max(feats.r_hf, 1e-3 * feats.scale), max(0.05 * feats.r_hf, 1e-4 * feats.scale)]
+    omegas = np.geomspace(feats.omega_max, feats.omega_min, 5)[1:-1]
+    out, seen = [], set()
+    arc_lists = _arc_candidates(feats, n_blocks)
+    shapes = {_shape(n) for n in top if _arc_block(n) is not None}
+    if len(shapes) > 1:  # blocks differ (e.g. one holds a Warburg): try the reverse order too
+        arc_lists += [a[::-1] for a in arc_lists]
+    for arcs in arc_lists:
+        for r0, omega_c in itertools.product(r0s, omegas):
+            p = _guess(circuit, feats, arcs, r0, float(omega_c))
+            key = tuple(np.round(np.log(np.abs(p) + 1e-300), 3))
+            if key not in seen:
+                seen.add(key)
+                out.append(dict(zip(circuit.parameter_names, p.tolist())))
+    return out
+
+
+# --- fitting ---------------------------------------------------------------------------------
+def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weighting = "modulus",
+                initial: Mapping[str, float] | None = None,
+                bounds: Mapping[str, tuple[float, float]] | None = None,
+                fixed: Mapping[str, float] | Iterable[str] | None = None,
+                max_relative_residual: float = 0.05) -> CircuitFit:
+    """Fit ``circuit`` to ``spectrum`` by complex non-linear least squares.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+    circuit : str or Circuit, e.g. ``"R0-p(R1,CPE1)-CPE2"``
+    weighting : "unit", "proportional" or "modulus"
+        Residual weights, see :func:`weights`.
+    initial : mapping name -> value, optional
+        Starting values; parameters left out are guessed from the spectrum. Without it a few
+        guessed candidates are fitted and the best kept.
+    bounds : mapping name -> (lower, upper), optional
+        Overrides the physical defaults (everything >= 0, ``0 < n <= 1``).
+    fixed : mapping name -> value, or names, optional
+        Parameters held constant (names alone: held at their initial value).
+    max_relative_residual : float
+        A fit whose rms of ``|Z - Z_model| / |Z|`` exceeds this is reported as failed.
+
+    Returns
+    -------
+    CircuitFit
+        ``bool(fit)`` is False with ``fit.reason`` when the optimiser did not converge, a
+        parameter ended at a bound or is undetermined (standard error > 100 %), or the
+        residuals are far above a good fit's.
+
+    Examples
+    --------
+    >>> f = np.logspace(6, -1, 40)
+    >>> truth = {"R0": 20.0, "R1": 1000.0, "CPE1_Q": 1e-7, "CPE1_n": 0.85}
+    >>> z = Circuit("R0-p(R1,CPE1)").impedance(truth, f)
+    >>> fit = fit_circuit(Spectrum(frequency_Hz=f, impedance_ohm=z), "R0-p(R1,CPE1)")
+    >>> bool(fit), round(fit.parameters["R1"].value, 3), round(fit.arcs[0].n.value, 3)
+    (True, 1000.0, 0.85)
+    """
+    circuit = as_circuit(circuit)
+    if not isinstance(spectrum, Spectrum):
+        raise InputError(f"spectrum: expected a Spectrum, found {type(spectrum).__name__}")
+    check_choice(weighting, WEIGHTINGS, name="weighting")
+    fixed_names, fixed_values = _split_fixed(circuit, fixed, initial)
+    guesses = None
+    if initial is None or any(k not in initial for k in circuit.parameter_names):
+        guesses = initial_guesses(spectrum, circuit)
+    starts = []
+    for g in guesses or [{}]:
+        start = {**g, **(initial or {}), **fixed_values}
+        starts.append(circuit.vector(start, name="initial"))
+    problem = _problem(spectrum, circuit, weighting, bounds, dict(zip(
+        fixed_names, (starts[0][circuit.parameter_names.index(n)] for n in fixed_names))))
+    for p0 in starts:
+        _check_within(circuit, problem, p0)
+    best = None
+    # several candidates: a short run each, then the best one to convergence
+    for p0 in starts:
+        p, status = problem.solve(p0, max_nfev=_SCREEN_NFEV if len(starts) > 1 else None)
+        if best is None or (np.isfinite(status.cost) and status.cost < best[1].cost):
+            best = (p, status)
+    if len(starts) > 1:
+        p, status = problem.solve(best[0])
+        best = (p, dataclasses.replace(status, nfev=status.nfev + _SCREEN_NFEV * len(starts)))
+    return _result(spectrum, problem, *best, weighting=weighting,
+                   max_relative_residual=max_relative_residual,
+                   inputs=dict(circuit=circuit.text, weighting=weighting, initial=initial,
+                               bounds=bounds, fixed=fixed_values, source=spectrum.source))
+
+
+def _split_fixed(circuit, fixed, initial):
+    if fixed is None:
+        return (), {}
+    if isinstance(fixed, Mapping):
+        for k in fixed:
+            _index(circuit, k, "fixed")
+        return tuple(fixed), {k: float(v) for k, v in fixed.items()}
+    names = tuple(fixed)
+    for k in names:
+        _index(circuit, k, "fixed")
+        if initial is None or k not in initial:
+            raise InputError(f"fixed: parameter {k!r} is fixed by name but has no value in "
+                             "initial; pass fixed={name: value}")
+    return names, {k: float(initial[k]) for k in names}
+
+
+def _check_within(circuit, problem, p0):
+    bad = (p0 < problem.lower) | (p0 > problem.upper)
+    bad &= problem.free
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"initial: {circuit.parameter_names[i]} = {p0[i]:g} lies outside its "
+                         f"bounds ({problem.lower[i]:g}, {problem.upper[i]:g})")
+
+
+def _covariance(problem: _Problem, p: np.ndarray, chi2: float) -> np.ndarray:
+    """(J^T W J)^-1 * chi2/dof in parameter space, zero rows/columns for fixed parameters."""
+    n_free = int(problem.free.sum())
+    cov = np.zeros((p.size, p.size))
+    if not n_free:
+        return cov
+    jac = problem.jacobian(problem.to_u(p))
+    dof = max(jac.shape[0] - n_free, 1)
+    _, s, vt = np.linalg.svd(jac, full_matrices=False)
+    tiny = s <= s[0] * np.finfo(float).eps * max(jac.shape)
+    s_inv2 = np.where(tiny, np.inf, 1 / np.where(tiny, 1, s) ** 2)
+    with np.errstate(invalid="ignore"):
+        cov_u = (vt.T * s_inv2) @ vt * (chi2 / dof)
+    cov_u[np.isnan(cov_u)] = np.inf
+    scale = np.where(problem.log, p[problem.free], 1.0)
+    with np.errstate(invalid="ignore"):
+        cov_free = cov_u * np.outer(scale, scale)
+    cov_free[np.isnan(cov_free)] = np.inf
+    cov[np.ix_(problem.free, problem.free)] = cov_free
+    return cov
+
+
+def _result(spectrum, problem: _Problem, p, status: _Status, *, weighting, max_relative_residual,
+            inputs) -> CircuitFit:
+    circuit = problem.circuit
+    zm = circuit.impedance(p, spectrum.frequency_Hz)
+    r = problem.residuals(problem.to_u(p)) if problem.free.any() else np.zeros(1)
+    chi2 = float(r @ r)
+    dof = max(2 * spectrum.n_points - int(problem.free.sum()), 1)
+    cov = _covariance(problem, p, chi2)
+    stderr = np.sqrt(np.clip(np.diag(cov), 0, None))
+    units = circuit.parameter_units
+    parameters = {name: Measured(float(v), float(s), units[name])
+                  for name, v, s in zip(circuit.parameter_names, p, stderr)}
+    fit = dict(circuit=circuit.text, weighting=weighting, parameters=parameters,
+               frequency_Hz=spectrum.frequency_Hz, impedance_ohm=spectrum.impedance_ohm,
+               model_impedance_ohm=zm, residuals_ohm=spectrum.impedance_ohm - zm, chi2=chi2,
+               chi2_reduced=chi2 / dof, covariance=cov,
+               fixed=tuple(np.array(circuit.parameter_names)[~problem.free].tolist()),
+               arcs=tuple(_arcs(circuit, p, cov)), n_evaluations=int(status.nfev),
+               source=spectrum.source, temperature_K=spectrum.temperature_K,
+               provenance=provenance(**inputs))
+    ok, reason = _judge(problem, p, stderr, status, fit, max_relative_residual)
+    return CircuitFit(ok=ok, reason=reason, **fit)
+
+
+def _judge(problem: _Problem, p, stderr, status: _Status, fit, max_relative_residual):
+    names = problem.circuit.parameter_names
+    if status.status <= 0 or not np.isfinite(status.cost):
+        return False, f"the optimiser did not converge: {status.message}"
+    if not np.all(np.isfinite(p)):
+        return False, "the fit produced non-finite parameters"
+    notes, ideal = [], set()
+    for i in np.flatnonzero(problem.free):
+        lo, hi = problem.lower[i], problem.upper[i]
+        at_hi = np.isfinite(hi) and p[i] >= hi - 1e-6 * max(abs(hi), 1e-300)
+        at_lo = lo != 0 and np.isfinite(lo) and p[i] <= lo + 1e-6 * abs(lo)
+        if names[i].endswith("_n") and at_hi and hi == 1:
+            notes.append(f"{names[i]} reached 1 (ideal capacitor)")
+            ideal.add(i)
+        elif at_hi or at_lo or not _LOG_RANGE[0] * 1.01 < abs(p[i]) < _LOG_RANGE[1] / 1.01:
+            return False, f"parameter {names[i]} = {p[i]:.4g} ended at its bound ({lo:g}, {hi:g})"
+    for i in np.flatnonzero(problem.free):
+        if i not in ideal and not (stderr[i] <= abs(p[i])):
+            return False, (f"parameter {names[i]} is undetermined by the data "
+                           f"(standard error {stderr[i]:.3g} vs value {p[i]:.3g}); "
+                           "try a simpler circuit or fix it")
+    rel = np.abs(fit["residuals_ohm"]) / np.abs(fit["impedance_ohm"])
+    rms = float(np.sqrt(np.mean(rel**2)))
+    if rms > max_relative_residual:
+        return False, (f"the model misses the data: rms relative residual {100 * rms:.2g} % "
+                       f"> {100 * max_relative_residual:.2g} %; try another circuit")
+    return True, "; ".join(notes)
+
+
+def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
+    """Resistance, effective capacitance and apex frequency of each p(R, C|CPE) block."""
+    out = []
+    for r_el, cap in circuit.arc_blocks():
+        ir, iq = r_el.start, cap.start
+        r, q = p[ir], p[iq]
+        if cap.kind.symbol == "CPE":
+            n, idx = p[iq + 1], [ir, iq, iq + 1]
+        else:
+            n, idx = 1.0, [ir, iq]
+        with np.errstate(all="ignore"):
+            log_rq = math.log(r * q) if r * q > 0 else math.nan
+            c_eff = (r ** (1 - n) * q) ** (1 / n)
+            f_apex = (r * q) ** (-1 / n) / (2 * math.pi)
+            # gradients of ln C and ln f with respect to (R, Q[, n])
+            g_c = np.array([(1 - n) / (n * r), 1 / (n * q), -log_rq / n**2][:len(idx)])
+            g_f = np.array([-1 / (n * r), -1 / (n * q), log_rq / n**2][:len(idx)])
+            sub = cov[np.ix_(idx, idx)]
+            s_c = c_eff * math.sqrt(max(float(g_c @ sub @ g_c), 0.0))
+            s_f = f_apex * math.sqrt(max(float(g_f @ sub @ g_f), 0.0))
+        n_m = Measured(float(n), float(math.sqrt(cov[iq + 1, iq + 1])) if len(idx) == 3 else 0.0, "")
+        out.append(Arc(resistor=r_el.name, capacitor=cap.name,
+                       resistance_ohm=Measured(float(r), float(math.sqrt(cov[ir, ir])), "ohm"),
+                       capacitance_F=Measured(float(c_eff), float(s_c), "F"),
+                       apex_frequency_Hz=Measured(float(f_apex), float(s_f), "Hz"), n=n_m))
+    return out
+
+
+class CircuitModel:
+    """Scikit-learn-style estimator around :func:`fit_circuit`.
+
+    Examples
+    --------
+    >>> f = np.logspace(5, 0, 30)
+    >>> z = Circuit("R0-p(R1,C1)").impedance([5.0, 200.0, 1e-6], f)
+    >>> model = CircuitModel("R0-p(R1,C1)").fit(Spectrum(frequency_Hz=f, impedance_ohm=z))
+    >>> round(model.parameters_["R1"].value, 6)
+    200.0
+    """
+
+    def __init__(self, circuit: str | Circuit, *, weighting: Weighting = "modulus",
+                 initial=None, bounds=None, fixed=None):
+        self.circuit = as_circuit(circuit)
+        self.weighting = weighting
+        self.initial = initial
+        self.bounds = bounds
+        self.fixed = fixed
+
+    def fit(self, spectrum: Spectrum) -> CircuitModel:
+        self.result_ = fit_circuit(spectrum, self.circuit, weighting=self.weighting,
+                                   initial=self.initial, bounds=self.bounds, fixed=self.fixed)
+        self.parameters_ = dict(self.result_.parameters)
+        return self
+
+    def predict(self, frequency_Hz) -> np.ndarray:
+        """Model impedance / ohm at ``frequency_Hz``."""
+        return self.result_.impedance(frequency_Hz)
