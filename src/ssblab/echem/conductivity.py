@@ -100,3 +100,52 @@ class PelletConductivity(Result):
             value = getattr(self, f"{name}_S_cm")
             row[f"{name}_S_cm"] = value.value if value is not None else ""
         return [row]
+
+
+def pellet_conductivity(fit, *, thickness_cm: float, area_cm2: float) -> PelletConductivity:
+    """Conductivity of a pellet from a fitted equivalent circuit and its geometry.
+
+    ``fit`` is a :class:`~ssblab.echem.fitting.CircuitFit`. Each ``p(R, CPE)`` arc is
+    classified by its normalised effective capacitance (module docstring); resistors in
+    series outside any arc add to the bulk resistance only when no bulk arc is resolved.
+    A failed fit gives a failed result that says why.
+    """
+    if not fit.ok:
+        return PelletConductivity(ok=False, reason=f"the circuit fit failed: {fit.reason}",
+                                  thickness_cm=thickness_cm, area_cm2=area_cm2,
+                                  temperature_K=fit.temperature_K, total_S_cm=Measured(math.nan),
+                                  source=fit.source)
+    in_arcs = {arc.resistor for arc in fit.arcs}
+    series = [m for name, m in fit.parameters.items()
+              if m.unit == "ohm" and name.startswith("R") and name not in in_arcs]
+    kinds = [(classify_arc(arc.capacitance_F.value, thickness_cm=thickness_cm, area_cm2=area_cm2),
+              arc) for arc in fit.arcs]
+    bulk = [arc.resistance_ohm for kind, arc in kinds if kind == "bulk"]
+    grain = [arc.resistance_ohm for kind, arc in kinds if kind == "grain boundary"]
+    bulk_r = _sum(bulk) if bulk else _sum(series)
+    if bulk_r is None:
+        return PelletConductivity(ok=False, reason="the circuit has neither a bulk arc nor a series "
+                                  "resistor, so no electrolyte resistance can be read from it",
+                                  thickness_cm=thickness_cm, area_cm2=area_cm2,
+                                  temperature_K=fit.temperature_K, total_S_cm=Measured(math.nan),
+                                  source=fit.source)
+    total_r = _sum([bulk_r] + grain)
+    geometry = dict(thickness_cm=thickness_cm, area_cm2=area_cm2)
+    note = "" if bulk else ("no bulk arc resolved: the high-frequency intercept (series "
+                            "resistance) is taken as the bulk resistance")
+    return PelletConductivity(
+        reason=note, thickness_cm=thickness_cm, area_cm2=area_cm2, temperature_K=fit.temperature_K,
+        total_S_cm=conductivity_from_resistance(total_r, **geometry),
+        bulk_S_cm=conductivity_from_resistance(bulk_r, **geometry),
+        grain_boundary_S_cm=conductivity_from_resistance(_sum(grain), **geometry) if grain else None,
+        arcs=tuple((kind, arc.resistance_ohm, arc.capacitance_F.value, arc.apex_frequency_Hz.value)
+                   for kind, arc in kinds),
+        source=fit.source)
+
+
+def _sum(values: list[Measured]) -> Measured | None:
+    """Sum of independent measured resistances (errors in quadrature)."""
+    if not values:
+        return None
+    return Measured(sum(v.value for v in values),
+                    math.sqrt(sum(v.stderr**2 for v in values)), values[0].unit)
