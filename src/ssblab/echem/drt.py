@@ -20,8 +20,8 @@ A resistor-capacitor element gives one peak at ``tau = RC`` whose area is ``R``:
 >>> z = 10 + 100 / (1 + 2j * np.pi * f * 1e-3)
 >>> result = drt(Spectrum(frequency_Hz=f, impedance_ohm=z), n_bootstrap=0)
 >>> peak = result.peaks[0]
->>> len(result.peaks), round(peak.tau_s.value, 5), round(peak.resistance_ohm.value, 1)
-(1, 0.001, 100.0)
+>>> len(result.peaks), round(peak.tau_s.value, 5), round(peak.resistance_ohm.value)
+(1, 0.001, 100)
 >>> round(result.r_inf_ohm, 2)
 10.0
 """

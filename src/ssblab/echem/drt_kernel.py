@@ -101,12 +101,12 @@ def kernel_matrices(frequency_Hz: np.ndarray, grid: TauGrid) -> tuple[np.ndarray
 
     Examples
     --------
-    A flat ``gamma = R`` over all ``ln tau`` integrates to ``R`` in the real part at every
-    frequency far from the grid ends:
+    A flat ``gamma = 1 ohm`` gives ``-Z'' = integral w tau / (1 + (w tau)^2) d ln tau = pi/2``
+    at frequencies far from the grid ends:
 
-    >>> g = tau_grid(np.array([1e3, 1.0]), points_per_decade=10, extend_decades=4)
+    >>> g = tau_grid(np.array([1e3, 1.0]), points_per_decade=10, extend_decades=5)
     >>> a_re, a_im = kernel_matrices(np.array([10.0, 100.0]), g)
-    >>> np.round(a_re.sum(axis=1), 6).tolist()
+    >>> np.round(-a_im.sum(axis=1) / (np.pi / 2), 4).tolist()
     [1.0, 1.0]
     """
     f = np.ascontiguousarray(frequency_Hz, dtype=float)

@@ -214,7 +214,8 @@ class DRTSeries(Result):
 
     def _draw(self, ax, **kwargs):
         t = self.time_s
-        image = ax.pcolormesh(self.tau_s, _edges(t), self.gamma_ohm, shading="auto",
+        tau_edges = np.exp(_edges(np.log(self.tau_s)))
+        image = ax.pcolormesh(tau_edges, _edges(t), self.gamma_ohm, shading="flat",
                               cmap=kwargs.get("cmap", "viridis"))
         ax.set_xscale("log")
         ax.figure.colorbar(image, ax=ax, label="gamma / ohm")
