@@ -289,3 +289,37 @@ def test_process_suggestions_follow_seed_002_ranges():
     assert suggest_process(1e-7) == "bulk electrolyte"
     assert suggest_process(1e-4) == "interphase (SEI/CEI)"
     assert suggest_process(0.1) == suggest_process(9.0) == "charge transfer"
+
+
+# --- command line --------------------------------------------------------------------------
+def test_cli_single_and_series(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from ssblab.cli import _drt
+
+    def fake_reader(path):  # the instrument readers live in ssblab.echem.io
+        k = int(path.stem[-1])
+        return [spectrum(4 + zarc(F, 50 + 10 * k, 1e-3, 0.9), source=path.name)]
+
+    monkeypatch.setattr(_drt, "_read_spectra", fake_reader)
+    files = []
+    for k in range(3):
+        files.append(tmp_path / f"cell{k}.txt")
+        files[-1].write_text("read by the fake reader")
+    out = tmp_path / "single"
+    run = CliRunner().invoke(_drt.drt, [str(files[0]), "--bootstrap", "5", "--max-frequency", "100 kHz",
+                                        "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    assert "peak 1" in run.output
+    assert {"report.html", "result.json", "table.csv"} <= {p.name for p in out.iterdir()}
+    (saved,) = [DRTResult.from_dict(d) for d in json.loads((out / "result.json").read_text())]
+    assert saved.frequency_Hz.max() <= 1e5
+    assert saved.peaks[0].resistance_ohm.value == pytest.approx(50, rel=0.02)
+
+    run = CliRunner().invoke(_drt.drt, [*map(str, files), "--series", "--json"])
+    assert run.exit_code == 0, run.output
+    series = DRTSeries.from_dict(json.loads(run.output)[0])
+    np.testing.assert_allclose(series.track_resistance_ohm[0], [50, 60, 70], rtol=0.02)
+
+    run = CliRunner().invoke(_drt.drt, [str(files[0]), "--lambda", "gvc"])
+    assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
