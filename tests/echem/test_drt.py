@@ -231,7 +231,11 @@ def _rest_series(shared_data):
 def test_real_half_cell_spectra_give_stable_drts_at_noise_level(shared_data):
     spectra = _rest_series(shared_data)
     first = drt(spectra[0], n_bootstrap=0)
-    assert first.residual_rms < 2e-3  # instrument noise of these files is ~1e-3
+    # the noise level, from two repeat spectra of the resting cell: second differences along
+    # frequency of their relative difference remove the slow drift and keep the point noise
+    diff = (spectra[0].impedance_ohm - spectra[1].impedance_ohm) / np.abs(spectra[0].impedance_ohm)
+    noise = np.sqrt(np.mean(np.diff(np.concatenate([diff.real, diff.imag]), 2) ** 2) / 6 / 2)
+    assert 0.5 * noise < first.residual_rms < 1.5 * noise
     big = max(in_range(first), key=lambda p: p.resistance_ohm.value)
 
     def mid_frequency_ohm(result):  # the interphase/charge-transfer region, however it splits
@@ -244,7 +248,7 @@ def test_real_half_cell_spectra_give_stable_drts_at_noise_level(shared_data):
         assert mid_frequency_ohm(other) == pytest.approx(mid_frequency_ohm(first), rel=0.05)
         assert other.polarization_ohm == pytest.approx(first.polarization_ohm, rel=0.05)
     series = drt_series(spectra)
-    assert series.residual_rms.max() < 2e-3
+    assert series.residual_rms.max() < 1.5 * noise
     main = np.nanargmax(np.nanmedian(series.track_resistance_ohm, axis=1))
     assert np.isfinite(series.track_tau_s[main]).all()
     assert np.ptp(np.log10(series.track_tau_s[main])) < 0.2  # the cell rests: the DRT holds still

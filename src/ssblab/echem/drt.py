@@ -212,14 +212,16 @@ def _choose_lambda(spectrum: Spectrum, grid: K.TauGrid, opts: DRTOptions) -> flo
     return K.scan_lambda(sys_.a, sys_.b, penalty, sys_.n_free).best(opts.regularization)[0]
 
 
-def _peaks(gamma, grid, spectrum, boot=None) -> tuple[DRTPeak, ...]:
+def _peaks(gamma: np.ndarray, grid: K.TauGrid, spectrum: Spectrum, boot: np.ndarray | None, *,
+           prominence: float) -> tuple[DRTPeak, ...]:
+    """Peaks of ``gamma``; with bootstrap replicates ``boot``, their spread is the stderr."""
     ln_tau = grid.ln_tau_s
     f = spectrum.frequency_Hz
     lo_meas, hi_meas = -np.log(2 * np.pi * f.max()), -np.log(2 * np.pi * f.min())
     peaks = []
-    for win in find_peak_windows(gamma[0], prominence=gamma[1]):
-        ln_t = peak_ln_tau(gamma[0], ln_tau, win)
-        area = window_area(gamma[0], grid.step, win)
+    for win in find_peak_windows(gamma, prominence=prominence):
+        ln_t = peak_ln_tau(gamma, ln_tau, win)
+        area = window_area(gamma, grid.step, win)
         ln_t_sd = area_sd = np.nan
         if boot is not None and boot.shape[0] > 1:
             ln_t_sd = float(np.std([peak_ln_tau(g, ln_tau, win) for g in boot], ddof=1))
@@ -322,7 +324,7 @@ def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None):
         regularization_method=opts.regularization if isinstance(opts.regularization, str) else "fixed",
         part=opts.part, order=opts.order, weighting=opts.weighting,
         frequency_Hz=np.array(spectrum.frequency_Hz), impedance_ohm=np.array(spectrum.impedance_ohm),
-        fitted_ohm=fitted, peaks=_peaks((gamma, opts.prominence), grid, spectrum, boot),
+        fitted_ohm=fitted, peaks=_peaks(gamma, grid, spectrum, boot, prominence=opts.prominence),
         n_bootstrap=n_bootstrap, source=spectrum.source, reason=reason)
     return result, fit
 

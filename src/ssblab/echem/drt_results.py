@@ -95,18 +95,19 @@ class DRTResult(Result):
         return float(step * self.gamma_ohm.sum())
 
     def summary(self):
-        rows = [("source", self.source or "-"),
+        rows = [("source", self.source or "-"), ("convention", "tau = 1/(2 pi f)"),
                 ("fit / lambda", f"{self.part}, {self.regularization_method}, "
                                  f"lambda = {self.regularization:.3g}, order {self.order}, {self.weighting}"),
                 ("R_inf / ohm", self.r_inf_ohm), ("L / H", self.inductance_H),
                 ("polarisation (total area) / ohm", self.polarization_ohm),
                 ("relative residual rms", self.residual_rms), ("peaks", len(self.peaks))]
         if np.isfinite(self.series_capacitance_F):
-            rows.insert(4, ("series C / F", self.series_capacitance_F))
+            rows.insert(5, ("series C / F", self.series_capacitance_F))
         for k, p in enumerate(self.peaks, 1):
             rows.append((f"peak {k}: tau / s, R / ohm, C / F",
                          f"{p.tau_s}, {p.resistance_ohm}, {p.capacitance_F.value:.3g} "
-                         f"[{p.suggested_process}?]"))
+                         f"[suggested: {p.suggested_process}]"
+                         + ("" if p.in_measured_range else " (outside the measured range)")))
         return rows
 
     def table(self):
@@ -197,7 +198,7 @@ class DRTSeries(Result):
             seen = np.isfinite(tau)
             rows.append((f"track {k + 1}: median tau / s, R / ohm, seen in",
                          f"{np.nanmedian(tau):.3g}, {np.nanmedian(self.track_resistance_ohm[k]):.4g}, "
-                         f"{seen.sum()}/{tau.size} [{self.track_process[k]}?]"))
+                         f"{seen.sum()}/{tau.size} [suggested: {self.track_process[k]}]"))
         return rows
 
     def table(self):
