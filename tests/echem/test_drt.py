@@ -254,6 +254,29 @@ def test_real_half_cell_spectra_give_stable_drts_at_noise_level(shared_data):
     assert np.ptp(np.log10(series.track_tau_s[main])) < 0.2  # the cell rests: the DRT holds still
 
 
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_real_dummy_circuits_match_a_circuit_fit(shared_data, number):
+    """ZPlot measurements of physical R-(R||C) dummy circuits: the DRT's one in-range peak
+    must carry the R and RC of an independent complex least-squares fit of R-(R||C)-L."""
+    lines = (shared_data / "eis" / f"Circuit{number}_EIS_1.z").read_text().splitlines()
+    table = np.array([line.split() for line in lines[lines.index("End Comments") + 1:] if line.strip()],
+                     dtype=float)
+    f, z = table[:, 0], table[:, 4] + 1j * table[:, 5]
+
+    def residual(p):
+        e = (p[0] + p[1] / (1 + 2j * np.pi * f * p[1] * p[2]) + 2j * np.pi * f * p[3] - z) / np.abs(z)
+        return np.concatenate([e.real, e.imag])
+
+    fit = optimize.least_squares(residual, [z.real.min(), np.ptp(z.real), 1e-6, 0.0], x_scale="jac")
+    r0, r1, c1, _ = fit.x
+    result = drt(spectrum(z, f=f, source=f"Circuit{number}"), n_bootstrap=0)
+    (peak,) = in_range(result)
+    assert decades(peak.tau_s.value, r1 * c1) < 0.03
+    assert peak.resistance_ohm.value == pytest.approx(r1, rel=0.02)
+    assert result.high_frequency_resistance_ohm == pytest.approx(r0, rel=0.02)
+    assert result.residual_rms < 2 * np.sqrt(np.mean(fit.fun**2))
+
+
 def test_real_li_ion_spectrum(shared_data):
     data = np.loadtxt(shared_data / "eis" / "exampleData.csv", delimiter=",")
     s = spectrum(data[:, 1] + 1j * data[:, 2], f=data[:, 0], source="exampleData.csv")

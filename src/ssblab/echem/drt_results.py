@@ -94,15 +94,28 @@ class DRTResult(Result):
         step = np.log(self.tau_s[1] / self.tau_s[0])
         return float(step * self.gamma_ohm.sum())
 
+    @property
+    def high_frequency_resistance_ohm(self) -> float:
+        """``R_inf`` plus the area of ``gamma`` faster than the highest measured frequency.
+
+        The data cannot tell ``R_inf`` from a relaxation with ``tau << 1/(2 pi f_max)``, so the
+        fit may split the high-frequency intercept between them; their sum is well defined.
+        """
+        step = np.log(self.tau_s[1] / self.tau_s[0])
+        fast = self.tau_s < 1 / (2 * np.pi * self.frequency_Hz.max())
+        return float(self.r_inf_ohm + step * self.gamma_ohm[fast].sum())
+
     def summary(self):
         rows = [("source", self.source or "-"), ("convention", "tau = 1/(2 pi f)"),
                 ("fit / lambda", f"{self.part}, {self.regularization_method}, "
                                  f"lambda = {self.regularization:.3g}, order {self.order}, {self.weighting}"),
-                ("R_inf / ohm", self.r_inf_ohm), ("L / H", self.inductance_H),
+                ("R_inf / ohm", self.r_inf_ohm),
+                ("R_inf + faster than f_max / ohm", self.high_frequency_resistance_ohm),
+                ("L / H", self.inductance_H),
                 ("polarisation (total area) / ohm", self.polarization_ohm),
                 ("relative residual rms", self.residual_rms), ("peaks", len(self.peaks))]
         if np.isfinite(self.series_capacitance_F):
-            rows.insert(5, ("series C / F", self.series_capacitance_F))
+            rows.insert(6, ("series C / F", self.series_capacitance_F))
         for k, p in enumerate(self.peaks, 1):
             rows.append((f"peak {k}: tau / s, R / ohm, C / F",
                          f"{p.tau_s}, {p.resistance_ohm}, {p.capacitance_F.value:.3g} "
