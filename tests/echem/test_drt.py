@@ -59,11 +59,17 @@ def test_analytic_kernel_matches_quadrature():
     for i, fi in enumerate(f):
         w = 2 * np.pi * fi
         for j in (0, 5, grid.size // 2, grid.size - 1):
-            hat = lambda x: max(0.0, 1 - abs(x - t[j]) / h)  # noqa: E731
-            re = integrate.quad(lambda x: hat(x) / (1 + (w * np.exp(x)) ** 2), t[j] - h, t[j] + h,
-                                points=[t[j]], epsabs=1e-13)[0]
-            im = integrate.quad(lambda x: -hat(x) * w * np.exp(x) / (1 + (w * np.exp(x)) ** 2),
-                                t[j] - h, t[j] + h, points=[t[j]], epsabs=1e-13)[0]
+            def hat(x, centre=t[j]):
+                return max(0.0, 1 - abs(x - centre) / h)
+
+            def real(x, w=w, hat=hat):
+                return hat(x) / (1 + (w * np.exp(x)) ** 2)
+
+            def imag(x, w=w, hat=hat):
+                return -hat(x) * w * np.exp(x) / (1 + (w * np.exp(x)) ** 2)
+
+            re = integrate.quad(real, t[j] - h, t[j] + h, points=[t[j]], epsabs=1e-13)[0]
+            im = integrate.quad(imag, t[j] - h, t[j] + h, points=[t[j]], epsabs=1e-13)[0]
             assert a_re[i, j] == pytest.approx(re, abs=1e-12)
             assert a_im[i, j] == pytest.approx(im, abs=1e-12)
 
@@ -132,7 +138,7 @@ def test_two_zarcs_with_noise_within_stated_tolerances():
         result = drt(spectrum(noisy(z0, 0.005, seed)), n_bootstrap=20, rng=seed)
         peaks = sorted(in_range(result), key=lambda p: -p.resistance_ohm.value)[:2]
         peaks.sort(key=lambda p: p.tau_s.value)
-        for peak, (r_ohm, tau0, _) in zip(peaks, truth):
+        for peak, (r_ohm, tau0, _) in zip(peaks, truth, strict=True):
             assert decades(peak.tau_s.value, tau0) < 0.1
             assert peak.resistance_ohm.value == pytest.approx(r_ohm, rel=0.10)
         assert result.polarization_ohm == pytest.approx(150.0, rel=0.05)
@@ -145,7 +151,7 @@ def test_rc_ladder_three_elements():
     result = drt(spectrum(z), n_bootstrap=0)
     peaks = in_range(result)
     assert len(peaks) == 3
-    for peak, (r_ohm, tau) in zip(peaks, elements):
+    for peak, (r_ohm, tau) in zip(peaks, elements, strict=True):
         assert decades(peak.tau_s.value, tau) < 0.02
         assert peak.resistance_ohm.value == pytest.approx(r_ohm, rel=0.02)
 
@@ -196,7 +202,7 @@ def test_series_tracks_drifting_peaks():
     tau_ct = np.logspace(-2, -1, 15)
     spectra = [spectrum(noisy(5 + zarc(f, 100, 1e-6, 0.9) + zarc(f, r, 1e-4, 0.85) + zarc(f, 200, t, 0.85),
                               0.002, k), f=f, source=f"s{k}")
-               for k, (r, t) in enumerate(zip(r_sei, tau_ct))]
+               for k, (r, t) in enumerate(zip(r_sei, tau_ct, strict=True))]
     series = drt_series(spectra, time_s=np.arange(15) * 600.0)
     assert series.gamma_ohm.shape == (15, series.tau_s.size)
     main = [k for k in range(series.track_tau_s.shape[0]) if np.isfinite(series.track_tau_s[k]).all()]

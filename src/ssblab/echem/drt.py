@@ -173,7 +173,7 @@ def _post_fit_series(spectrum, gamma_ohm, free, sys_, opts) -> dict[str, float]:
         mat = np.column_stack([c * weights for _, c in cols])
         norms = np.linalg.norm(mat, axis=0)
         coef, _ = optimize.nnls(mat / norms, residual * weights)
-        for (name, _), value, norm in zip(cols, coef, norms):
+        for (name, _), value, norm in zip(cols, coef, norms, strict=True):
             out[name] = float(value / norm)
     return out
 

@@ -122,7 +122,7 @@ def track_peaks(peak_ln_taus: list[np.ndarray], *, max_jump_decades: float = 0.5
         if last and positions.size:
             cost = np.abs(positions[:, None] - np.asarray(last)[None, :])
             pi, ti = optimize.linear_sum_assignment(cost)
-            for p, t in zip(pi, ti):
+            for p, t in zip(pi, ti, strict=True):
                 if cost[p, t] <= max_jump_decades:
                     rows[t][s] = int(p)
                     last[t] = float(positions[p])
