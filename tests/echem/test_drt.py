@@ -356,3 +356,18 @@ def test_cli_single_and_series(tmp_path, monkeypatch):
 
     run = CliRunner().invoke(_drt.drt, [str(files[0]), "--lambda", "gvc"])
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
+
+
+def test_bootstrap_stderr_is_calibrated_over_noise_realisations():
+    """Over 30 noise realisations the z-scores (estimate - truth) / stderr of a ZARC's area and
+    ln tau must scatter like a unit normal within a factor 2 (a calibrated stderr gives 1)."""
+    z_area, z_tau = [], []
+    for seed in range(30):
+        result = drt(spectrum(noisy(5.0 + zarc(F, 100.0, 1e-3, 0.85), 0.01, 1000 + seed)),
+                     n_bootstrap=40, rng=seed)
+        peak = max(in_range(result), key=lambda p: p.resistance_ohm.value)
+        z_area.append((peak.resistance_ohm.value - 100.0) / peak.resistance_ohm.stderr)
+        z_tau.append(np.log(peak.tau_s.value / 1e-3) / (peak.tau_s.stderr / peak.tau_s.value))
+    for z in (np.array(z_area), np.array(z_tau)):
+        assert abs(z.mean()) < 1.0
+        assert 0.5 < np.sqrt(np.mean(z**2)) < 2.0

@@ -37,8 +37,8 @@ import numpy as np
 from scipy import optimize
 
 from ssblab.echem import drt_kernel as K
-from ssblab.echem.drt_peaks import (find_peak_windows, peak_ln_tau, suggest_process, track_peaks,
-                                    window_area)
+from ssblab.echem.drt_peaks import (find_peak_windows, merge_insignificant, peak_ln_tau,
+                                    suggest_process, track_peaks, window_area)
 from ssblab.echem.drt_results import DRTPeak, DRTResult, DRTSeries
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
@@ -186,40 +186,52 @@ class _Fit:
     dof: float
     at_edge: bool
     qp: K.NonNegativeQP
+    penalty: np.ndarray
+    scanner: K.LambdaScanner | None
+
+
+def _qp(sys_: _System, penalty: np.ndarray, lam: float, warm: np.ndarray | None = None) -> K.NonNegativeQP:
+    h = sys_.a.T @ sys_.a
+    h[sys_.n_free:, sys_.n_free:] += lam * penalty
+    return K.NonNegativeQP(h, free=warm)
 
 
 def _solve(sys_: _System, grid: K.TauGrid, opts: DRTOptions, *, warm: np.ndarray | None = None,
-           need_dof: bool = False) -> _Fit:
+           need_scan: bool = False) -> _Fit:
     penalty = K.penalty_matrix(grid.size, grid.step, order=opts.order)
-    scan = None
-    if isinstance(opts.regularization, str) or need_dof:
-        scan = K.scan_lambda(sys_.a, sys_.b, penalty, sys_.n_free)
+    scanner = scan = None
+    if isinstance(opts.regularization, str) or need_scan:
+        scanner = K.LambdaScanner(sys_.a, penalty, sys_.n_free)
+        scan = scanner.scan(sys_.b)
     if isinstance(opts.regularization, str):
         lam, at_edge = scan.best(opts.regularization)
     else:
         lam, at_edge = float(opts.regularization), False
-    h = sys_.a.T @ sys_.a
-    h[sys_.n_free:, sys_.n_free:] += lam * penalty
-    qp = K.NonNegativeQP(h, free=warm)
+    qp = _qp(sys_, penalty, lam, warm)
     y = qp.solve(sys_.a.T @ sys_.b)
     dof = float(np.interp(np.log(lam), np.log(scan.lambdas), scan.dof)) if scan else np.nan
-    return _Fit(y=y, lam=lam, dof=dof, at_edge=at_edge, qp=qp)
+    return _Fit(y=y, lam=lam, dof=dof, at_edge=at_edge, qp=qp, penalty=penalty, scanner=scanner)
 
 
 def _choose_lambda(spectrum: Spectrum, grid: K.TauGrid, opts: DRTOptions) -> float:
     sys_ = _system(spectrum, grid, opts)
     penalty = K.penalty_matrix(grid.size, grid.step, order=opts.order)
-    return K.scan_lambda(sys_.a, sys_.b, penalty, sys_.n_free).best(opts.regularization)[0]
+    return K.LambdaScanner(sys_.a, penalty, sys_.n_free).scan(sys_.b).best(opts.regularization)[0]
 
 
 def _peaks(gamma: np.ndarray, grid: K.TauGrid, spectrum: Spectrum, boot: np.ndarray | None, *,
            prominence: float) -> tuple[DRTPeak, ...]:
-    """Peaks of ``gamma``; with bootstrap replicates ``boot``, their spread is the stderr."""
+    """Peaks of ``gamma``; with bootstrap replicates ``boot``, peaks not separated from a
+    neighbour by a significant valley merge into it, and the replicates' spread is the stderr."""
     ln_tau = grid.ln_tau_s
     f = spectrum.frequency_Hz
     lo_meas, hi_meas = -np.log(2 * np.pi * f.max()), -np.log(2 * np.pi * f.min())
     peaks = []
-    for win in find_peak_windows(gamma, prominence=prominence):
+    windows = find_peak_windows(gamma, prominence=prominence)
+    if boot is not None and boot.shape[0] > 1:
+        low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+        windows = merge_insignificant(windows, gamma, low, high)
+    for win in windows:
         ln_t = peak_ln_tau(gamma, ln_tau, win)
         area = window_area(gamma, grid.step, win)
         ln_t_sd = area_sd = np.nan
@@ -300,13 +312,13 @@ def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None):
     if sys_.b.size <= sys_.n_free + 1:
         raise InputError(f"{spectrum.source or 'spectrum'}: {spectrum.n_points} points are too few "
                          f"for part={opts.part!r}")
-    fit = _solve(sys_, grid, opts, warm=warm, need_dof=n_bootstrap > 0)
+    fit = _solve(sys_, grid, opts, warm=warm, need_scan=n_bootstrap > 0)
     free, gamma = sys_.unpack(fit.y)
     series = _post_fit_series(spectrum, gamma, free, sys_, opts)
     boot = None
     low = high = np.zeros(0)
     if n_bootstrap:
-        boot = _bootstrap(sys_, fit, n_bootstrap, rng)
+        boot = _bootstrap(sys_, fit, n_bootstrap, rng, opts.regularization)
         low, high = np.percentile(boot, [2.5, 97.5], axis=0)
     w = 2 * np.pi * spectrum.frequency_Hz
     inv_c = series["inverse_capacitance_per_F"]
@@ -329,21 +341,31 @@ def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None):
     return result, fit
 
 
-def _bootstrap(sys_: _System, fit: _Fit, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``gamma`` (ohm) of ``n`` residual-bootstrap replicates at the fitted lambda.
+def _bootstrap(sys_: _System, fit: _Fit, n: int, rng: np.random.Generator,
+               method: float | str) -> np.ndarray:
+    """``gamma`` (ohm) of ``n`` residual-bootstrap replicates.
 
     Residuals are inflated by ``sqrt(m / (m - dof))`` because the regularised fit absorbs
-    part of the noise (dof: trace of the influence matrix at the chosen lambda).
+    part of the noise (dof: trace of the influence matrix at the chosen lambda). With an
+    automatic lambda, each replicate chooses its own (the scan reuses the fit's SVD), so the
+    spread includes the uncertainty of lambda itself.
     """
     model = sys_.a @ fit.y
     m = sys_.b.size
     residual = (sys_.b - model) * np.sqrt(m / max(m - fit.dof, 1.0))
     residual -= residual.mean()
     out = np.empty((n, sys_.a.shape[1] - sys_.n_free))
+    solvers = {fit.lam: fit.qp}
     for k in range(n):
         b_star = model + rng.choice(residual, size=m, replace=True)
+        lam = fit.lam
+        if isinstance(method, str):
+            lam = fit.scanner.scan(b_star).best(method)[0]
+        qp = solvers.get(lam)
+        if qp is None:
+            qp = solvers[lam] = _qp(sys_, fit.penalty, lam)
         # replicates rarely share the fit's positive set, so a warm start would only cost time
-        out[k] = fit.qp.solve(sys_.a.T @ b_star, warm=False)[sys_.n_free:] * sys_.scale_ohm
+        out[k] = qp.solve(sys_.a.T @ b_star, warm=False)[sys_.n_free:] * sys_.scale_ohm
     return out
 
 

@@ -182,37 +182,42 @@ def _lcurve_corner(x: np.ndarray, y: np.ndarray) -> int:
     return int(np.argmax(curvature[1:-1])) + 1
 
 
-def scan_lambda(a: np.ndarray, b: np.ndarray, penalty: np.ndarray, n_free: int) -> LambdaScan:
-    """Closed-form GCV and L-curve quantities for every lambda from one eigendecomposition.
+class LambdaScanner:
+    """Closed-form GCV and L-curve quantities for every lambda, for any data vector ``b``.
 
     ``a`` has the ``n_free`` unpenalised columns first, then the penalised ones. The
     unpenalised columns are projected out; with ``P = L L^T`` the SVD of ``A L^-T`` makes
     every regularised solve diagonal, so the residual, the seminorm and the trace of the
-    influence matrix are sums over singular values for any ``lam`` (no cancellation).
+    influence matrix are sums over singular values for any ``lam`` (no cancellation). The SVD
+    depends on ``a`` only, so bootstrap replicates rescan for the cost of a matrix-vector
+    product.
     """
-    n = b.size
-    if n_free:
-        q, _ = np.linalg.qr(a[:, :n_free])
-        a_pen = a[:, n_free:] - q @ (q.T @ a[:, n_free:])
-        b_pen = b - q @ (q.T @ b)
-    else:
-        a_pen, b_pen = a, b
-    # standard form: with P = L L^T, the SVD of A L^-T = U S W^T diagonalises every solve
-    chol = linalg.cholesky(penalty, lower=True, check_finite=False)
-    a_std = linalg.solve_triangular(chol, a_pen.T, lower=True, check_finite=False).T
-    u, sigma, _ = linalg.svd(a_std, full_matrices=False, check_finite=False)
-    beta = u.T @ b_pen
-    outside = b_pen - u @ beta  # the part of b no solution can reach
-    lam = LAMBDA_GRID[:, None]
-    s2 = (sigma**2)[None, :]
-    rss = (outside @ outside) + (((lam / (s2 + lam)) * beta[None, :]) ** 2).sum(axis=1)
-    trace = (s2 / (s2 + lam)).sum(axis=1)
-    dof = n - n_free - trace
-    gcv = n * rss / np.maximum(dof, 1e-12) ** 2
-    seminorm = np.sqrt((((sigma[None, :] / (s2 + lam)) * beta[None, :]) ** 2).sum(axis=1))
-    mgcv = n * rss / np.maximum(n - n_free - MGCV_FACTOR * trace, 1e-12) ** 2
-    return LambdaScan(LAMBDA_GRID, gcv, np.sqrt(rss), np.maximum(seminorm, 1e-300), trace + n_free,
-                      mgcv)
+
+    def __init__(self, a: np.ndarray, penalty: np.ndarray, n_free: int):
+        self.n, self.n_free = a.shape[0], n_free
+        self._q = np.linalg.qr(a[:, :n_free])[0] if n_free else None
+        a_pen = a[:, n_free:]
+        if n_free:
+            a_pen = a_pen - self._q @ (self._q.T @ a_pen)
+        chol = linalg.cholesky(penalty, lower=True, check_finite=False)
+        a_std = linalg.solve_triangular(chol, a_pen.T, lower=True, check_finite=False).T
+        self._u, self._sigma, _ = linalg.svd(a_std, full_matrices=False, check_finite=False)
+
+    def scan(self, b: np.ndarray) -> LambdaScan:
+        b_pen = b - self._q @ (self._q.T @ b) if self.n_free else b
+        beta = self._u.T @ b_pen
+        outside = b_pen - self._u @ beta  # the part of b no solution can reach
+        lam = LAMBDA_GRID[:, None]
+        sigma = self._sigma[None, :]
+        s2 = sigma**2
+        rss = (outside @ outside) + (((lam / (s2 + lam)) * beta[None, :]) ** 2).sum(axis=1)
+        trace = (s2 / (s2 + lam)).sum(axis=1)
+        free_dof = self.n - self.n_free
+        gcv = self.n * rss / np.maximum(free_dof - trace, 1e-12) ** 2
+        mgcv = self.n * rss / np.maximum(free_dof - MGCV_FACTOR * trace, 1e-12) ** 2
+        seminorm = np.sqrt((((sigma / (s2 + lam)) * beta[None, :]) ** 2).sum(axis=1))
+        return LambdaScan(LAMBDA_GRID, gcv, np.sqrt(rss), np.maximum(seminorm, 1e-300),
+                          trace + self.n_free, mgcv)
 
 
 # --- non-negative quadratic program ---------------------------------------------------------

@@ -72,6 +72,38 @@ def find_peak_windows(gamma: np.ndarray, *, prominence: float = 0.05) -> list[Pe
     return windows
 
 
+def merge_insignificant(windows: list[PeakWindow], gamma: np.ndarray, low: np.ndarray,
+                        high: np.ndarray) -> list[PeakWindow]:
+    """Merge neighbouring peaks whose dividing valley is not significant in the band ``low..high``.
+
+    The valley between two peaks is significant when the smaller peak's lower bound lies above
+    the valley's upper bound; otherwise the smaller peak may be a ripple of noise and the two
+    windows become one, keeping the larger peak's maximum.
+
+    Examples
+    --------
+    >>> g = np.array([0, 1, 3, 1, 1.2, 0.5, 0.0])
+    >>> w = find_peak_windows(g)
+    >>> [(v.index, v.lo, v.hi) for v in merge_insignificant(w, g, g - 0.3, g + 0.3)]
+    [(2, 0, 6)]
+    >>> len(merge_insignificant(w, g, g - 0.05, g + 0.05))
+    2
+    """
+    windows = list(windows)
+    merged = True
+    while merged and len(windows) > 1:
+        merged = False
+        for k in range(len(windows) - 1):
+            a, b = windows[k], windows[k + 1]
+            small = a if gamma[a.index] < gamma[b.index] else b
+            big = b if small is a else a
+            if low[small.index] <= high[a.hi]:
+                windows[k:k + 2] = [PeakWindow(big.index, a.lo, b.hi)]
+                merged = True
+                break
+    return windows
+
+
 def window_area(gamma: np.ndarray, step: float, window: PeakWindow) -> float:
     """Integral of the piecewise-linear ``gamma`` over the window (exact for hat functions).
 
