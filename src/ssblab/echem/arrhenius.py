@@ -1,0 +1,170 @@
+"""Arrhenius analysis of conductivity against temperature.
+
+Two forms, chosen with ``form``:
+
+- ``"sigma_T"`` (default, the thermally activated hopping form):
+  ``sigma * T = A * exp(-Ea / (k_B T))``, fitted as ``ln(sigma T) = ln A - Ea / (k_B T)``;
+  ``A`` is in S K/cm.
+- ``"sigma"``: ``sigma = A * exp(-Ea / (k_B T))``, fitted as ``ln sigma = ln A - Ea / (k_B T)``;
+  ``A`` is in S/cm.
+
+The two give activation energies that differ by about ``k_B T`` (26 meV at room temperature),
+so a reported Ea must say which form it used. The fit is a weighted linear least-squares fit in
+the log domain; with conductivity uncertainties the weights are ``(sigma / stderr)^2`` and the
+parameter errors are scaled by the reduced chi-square when there are more points than
+parameters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import ClassVar, Literal
+
+import numpy as np
+
+from ssblab.errors import InputError, check_choice
+from ssblab.results import Measured, Result, provenance
+from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
+
+ArrheniusForm = Literal["sigma_T", "sigma"]
+ROOM_TEMPERATURE_K = 25.0 + ZERO_CELSIUS_K
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ArrheniusFit(Result):
+    """An Arrhenius fit: activation energy, prefactor and the conductivity at 25 C."""
+
+    temperature_K: np.ndarray
+    conductivity_S_cm: np.ndarray
+    form: ArrheniusForm
+    activation_energy_eV: Measured
+    ln_prefactor: Measured
+    conductivity_25C_S_cm: Measured
+    extrapolated_25C: bool
+    r_squared: float
+    labels: tuple = ()
+
+    title: ClassVar[str] = "Arrhenius fit"
+
+    def predict(self, temperature_K) -> np.ndarray:
+        """Conductivity in S/cm at ``temperature_K`` from the fitted line."""
+        t = np.asarray(temperature_K, dtype=float)
+        y = self.ln_prefactor.value - self.activation_energy_eV.value / (BOLTZMANN_eV_K * t)
+        return np.exp(y) / t if self.form == "sigma_T" else np.exp(y)
+
+    def summary(self):
+        unit = "S K/cm" if self.form == "sigma_T" else "S/cm"
+        flag = " (extrapolated)" if self.extrapolated_25C else " (interpolated)"
+        return [
+            ("form", "ln(sigma T) vs 1/T" if self.form == "sigma_T" else "ln(sigma) vs 1/T"),
+            ("points", self.temperature_K.size),
+            ("temperature range / K", f"{self.temperature_K.min():.1f} - {self.temperature_K.max():.1f}"),
+            ("activation energy / eV", self.activation_energy_eV),
+            (f"ln(prefactor / {unit})", self.ln_prefactor),
+            ("sigma(25 C) / (S/cm)" + flag, self.conductivity_25C_S_cm),
+            ("R^2", self.r_squared),
+        ]
+
+    def table(self):
+        return [{"temperature_K": t, "conductivity_S_cm": s, "fit_S_cm": f}
+                for t, s, f in zip(self.temperature_K, self.conductivity_S_cm,
+                                   self.predict(self.temperature_K))]
+
+    def _draw(self, ax, **kwargs):
+        t = self.temperature_K
+        x = 1000.0 / t
+        ax.semilogy(x, self.conductivity_S_cm, "o", label=kwargs.get("label", "data"))
+        grid = np.linspace(min(x.min(), 1000 / ROOM_TEMPERATURE_K), max(x.max(), 1000 / ROOM_TEMPERATURE_K), 100)
+        ax.semilogy(grid, self.predict(1000.0 / grid), "-",
+                    label=f"Ea = {self.activation_energy_eV}")
+        ax.set_xlabel("1000 / T / (1/K)")
+        ax.set_ylabel("conductivity / (S/cm)")
+        ax.legend(fontsize=8)
+
+
+def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=None,
+                  form: ArrheniusForm = "sigma_T", labels=()) -> ArrheniusFit:
+    """Fit an Arrhenius law to conductivities measured at several temperatures.
+
+    Parameters
+    ----------
+    temperature_K : array_like
+        Temperatures in kelvin (at least two distinct values).
+    conductivity_S_cm : array_like
+        Conductivities in S/cm, positive.
+    conductivity_stderr_S_cm : array_like, optional
+        Standard errors of the conductivities; used as weights in the log domain.
+    form : {"sigma_T", "sigma"}
+        Which law to fit (see the module docstring).
+
+    Returns
+    -------
+    ArrheniusFit
+        With the activation energy, the prefactor and sigma at 25 C (flagged when 25 C lies
+        outside the measured temperatures).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> T = np.array([253.15, 273.15, 298.15, 323.15, 353.15])
+    >>> k = 8.617333262e-5
+    >>> sigma = 4.4e-3 * 298.15 / T * np.exp(-0.32 / k * (1 / T - 1 / 298.15))
+    >>> fit = fit_arrhenius(T, sigma)
+    >>> round(fit.activation_energy_eV.value, 6), round(fit.conductivity_25C_S_cm.value, 8)
+    (0.32, 0.0044)
+    """
+    form = check_choice(form, ("sigma_T", "sigma"), name="form")
+    t = np.asarray(temperature_K, dtype=float).ravel()
+    s = np.asarray(conductivity_S_cm, dtype=float).ravel()
+    if t.shape != s.shape:
+        raise InputError(f"temperature_K ({t.size} values) and conductivity_S_cm ({s.size} values) "
+                         "must have the same length")
+    if not (np.isfinite(t).all() and (t > 0).all()):
+        raise InputError(f"temperature_K: expected positive kelvin values, found {t.tolist()}")
+    if not (np.isfinite(s).all() and (s > 0).all()):
+        raise InputError(f"conductivity_S_cm: expected positive finite values, found {s.tolist()}")
+    if np.unique(t).size < 2:
+        raise InputError(f"temperature_K: an Arrhenius fit needs at least two distinct "
+                         f"temperatures, found {np.unique(t).tolist()}")
+    if conductivity_stderr_S_cm is None:
+        weights = np.ones_like(s)
+    else:
+        err = np.asarray(conductivity_stderr_S_cm, dtype=float).ravel()
+        if err.shape != s.shape or not (np.isfinite(err).all() and (err > 0).all()):
+            raise InputError("conductivity_stderr_S_cm: expected positive finite values, one per point")
+        weights = (s / err) ** 2  # d ln(sigma) = d sigma / sigma
+
+    x = 1.0 / (BOLTZMANN_eV_K * t)
+    y = np.log(s * t) if form == "sigma_T" else np.log(s)
+    design = np.column_stack([np.ones_like(x), -x])
+    normal = design.T @ (weights[:, None] * design)
+    cov = np.linalg.inv(normal)
+    coef = cov @ design.T @ (weights * y)
+    resid = y - design @ coef
+    dof = t.size - 2
+    if dof > 0:
+        chi2 = float(np.sum(weights * resid**2))
+        if conductivity_stderr_S_cm is None or chi2 / dof > 1:
+            cov = cov * chi2 / dof
+    elif conductivity_stderr_S_cm is None:
+        cov = np.full_like(cov, np.nan)  # two points fit exactly: no error estimate
+    y_mean = np.average(y, weights=weights)
+    ss_tot = float(np.sum(weights * (y - y_mean) ** 2))
+    r_squared = 1.0 - float(np.sum(weights * resid**2)) / ss_tot if ss_tot > 0 else 1.0
+
+    x25 = 1.0 / (BOLTZMANN_eV_K * ROOM_TEMPERATURE_K)
+    g = np.array([1.0, -x25])
+    y25 = float(g @ coef)
+    y25_err = math.sqrt(g @ cov @ g) if np.isfinite(cov).all() else math.nan
+    sigma25 = math.exp(y25) / ROOM_TEMPERATURE_K if form == "sigma_T" else math.exp(y25)
+    ln_a_unit = "ln(S K/cm)" if form == "sigma_T" else "ln(S/cm)"
+    return ArrheniusFit(
+        temperature_K=t, conductivity_S_cm=s, form=form,
+        activation_energy_eV=Measured(float(coef[1]), math.sqrt(cov[1, 1]), "eV"),
+        ln_prefactor=Measured(float(coef[0]), math.sqrt(cov[0, 0]), ln_a_unit),
+        conductivity_25C_S_cm=Measured(sigma25, sigma25 * y25_err, "S/cm"),
+        extrapolated_25C=not (t.min() <= ROOM_TEMPERATURE_K <= t.max()),
+        r_squared=r_squared, labels=tuple(labels),
+        provenance=provenance(form=form, n_points=int(t.size)),
+    )
