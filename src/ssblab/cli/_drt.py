@@ -1,0 +1,98 @@
+"""``drt``: distribution of relaxation times of impedance files (attached as ``ssblab eis drt``).
+
+One DRT per spectrum with peaks and bootstrap uncertainties, or with ``--series`` one
+tau-time map of all spectra in the order given (in-situ EIS), with peaks tracked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.errors import InputError, ResourceError, check_choice
+
+
+def _regularization(value: str) -> float | str:
+    try:
+        number = float(value)
+    except ValueError:
+        return check_choice(value, ("mgcv", "gcv", "lcurve"), name="--lambda")
+    if not number > 0:
+        raise InputError(f"--lambda: expected 'mgcv', 'gcv', 'lcurve' or a positive number, found {value!r}")
+    return number
+
+
+def _read_spectra(path: Path) -> list:
+    """Every spectrum in ``path`` (a file may hold several sweeps)."""
+    try:
+        from ssblab.echem.io import read_spectrum
+    except ImportError as exc:
+        raise ResourceError(f"{path}: the instrument readers (ssblab.echem.io) are not part of "
+                            "this installation") from exc
+
+    loaded = read_spectrum(path)
+    return list(loaded) if isinstance(loaded, (list, tuple)) else [loaded]
+
+
+@click.command("drt")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--part", type=click.Choice(["combined", "real", "imag"]), default="combined",
+              show_default=True, help="Which part of Z to fit.")
+@click.option("--lambda", "regularization", default="mgcv", show_default=True,
+              help="Regularisation: 'mgcv' (modified GCV), 'gcv', 'lcurve' or a fixed number.")
+@click.option("--order", type=click.IntRange(0, 2), default=1, show_default=True,
+              help="Derivative of gamma that is penalised.")
+@click.option("--points-per-decade", type=click.FloatRange(min=1), default=10.0, show_default=True,
+              help="Density of the ln(tau) grid.")
+@click.option("--extend-decades", type=click.FloatRange(min=0), default=1.0, show_default=True,
+              help="How far the tau grid reaches beyond 1/(2 pi f) of the data, each side.")
+@click.option("--inductance/--no-inductance", default=True, show_default=True,
+              help="Fit a series inductance.")
+@click.option("--series-resistance/--no-series-resistance", default=True, show_default=True,
+              help="Fit R_inf.")
+@click.option("--series-capacitance", is_flag=True,
+              help="Fit a series capacitance (blocking electrodes).")
+@click.option("--weighting", type=click.Choice(["modulus", "unit"]), default="modulus",
+              show_default=True, help="Weight points by 1/|Z| or equally.")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Bootstrap replicates for peak uncertainties (single spectra only).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@quantity_option("--min-frequency", unit="Hz", default=None, help="Drop points below this frequency")
+@quantity_option("--max-frequency", unit="Hz", default=None, help="Drop points above this frequency")
+@click.option("--series", "as_series", is_flag=True,
+              help="Treat all spectra, in the order given, as one in-situ series: a tau-time map.")
+@with_output_options
+def drt(files, part, regularization, order, points_per_decade, extend_decades, inductance,
+        series_resistance, series_capacitance, weighting, n_bootstrap, seed, min_frequency,
+        max_frequency, as_series, out, as_json):
+    """Distribution of relaxation times (tau = 1/(2 pi f)) of impedance spectra in FILES."""
+    from ssblab.echem.drt import drt as compute_drt
+    from ssblab.echem.drt import drt_series
+
+    spectra = [s for path in files for s in _read_spectra(path)]
+    if min_frequency is not None or max_frequency is not None:
+        spectra = [s.select(min_frequency_Hz=min_frequency or 0.0,
+                            max_frequency_Hz=max_frequency or float("inf")) for s in spectra]
+    options = dict(part=part, regularization=_regularization(regularization), order=order,
+                   points_per_decade=points_per_decade, extend_decades=extend_decades,
+                   inductance=inductance, series_resistance=series_resistance,
+                   series_capacitance=series_capacitance, weighting=weighting)
+    if as_series:
+        results = [drt_series(spectra, **options)]
+    else:
+        results = [compute_drt(s, n_bootstrap=n_bootstrap, rng=seed, **options) for s in spectra]
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report("Distribution of relaxation times",
+                        intro="tau = 1/(2 pi f). Suggested processes come from time-constant "
+                              "ranges only; assigning peaks to processes is the user's call.")
+        for result in results:
+            report.add(result, heading=f"{result.title}: {getattr(result, 'source', '') or 'series'}",
+                       figures=result.figures() if result.ok else [], table=True)
+    emit(results, out=out, as_json=as_json, title="Distribution of relaxation times", report=report)
+
