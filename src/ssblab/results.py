@@ -97,7 +97,7 @@ class Result:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _RESULT_TYPES[cls.__name__] = cls
+        _RESULT_TYPES[_type_name(cls)] = cls
 
     def __bool__(self) -> bool:
         return self.ok
@@ -155,7 +155,11 @@ class Result:
         return cls.from_dict(json.loads(text))
 
 
-_RESULT_TYPES["Result"] = Result
+def _type_name(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+_RESULT_TYPES[_type_name(Result)] = Result
 
 
 def _format_cell(value: Any) -> str:
@@ -167,7 +171,7 @@ def _format_cell(value: Any) -> str:
 def _encode(obj: Any) -> Any:
     if isinstance(obj, Result):
         body = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-        return {"__result__": type(obj).__name__, **body}
+        return {"__result__": _type_name(type(obj)), **body}
     if isinstance(obj, Measured):
         return {"__measured__": [obj.value, obj.stderr, obj.unit]}
     if isinstance(obj, np.ndarray):
@@ -191,16 +195,28 @@ def _encode(obj: Any) -> Any:
     return obj
 
 
+def _result_type(name: str) -> type[Result] | None:
+    """The class a serialised result names as ``module:qualname``, importing ssblab modules."""
+    module = name.partition(":")[0]
+    if name not in _RESULT_TYPES and module.split(".")[0] == "ssblab":
+        import importlib
+
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return None
+    return _RESULT_TYPES.get(name)
+
+
 def _decode(obj: Any) -> Any:
     if isinstance(obj, list):
         return [_decode(v) for v in obj]
     if not isinstance(obj, dict):
         return obj
     if "__result__" in obj:
-        name = obj["__result__"]
-        cls = _RESULT_TYPES.get(name)
+        cls = _result_type(obj["__result__"])
         if cls is None:
-            raise InputError(f"unknown result type {name!r} in serialised data")
+            raise InputError(f"unknown result type {obj['__result__']!r} in serialised data")
         kwargs = {k: _decode(v) for k, v in obj.items() if k != "__result__"}
         return cls(**kwargs)
     if "__measured__" in obj:

@@ -28,3 +28,20 @@ def test_seed000_activation_energy_recovered(sample):
     assert abs(fit.activation_energy_eV.value - ea) < 3 * fit.activation_energy_eV.stderr
     assert fit.activation_energy_eV.stderr < 0.01
     assert fit.conductivity_25C_S_cm.value == pytest.approx(s25, rel=0.05)
+
+
+@pytest.mark.parametrize("sample", ["cold_0.125GPa", "hot_0.5GPa_250C"])
+def test_seed000_through_spectra(sample):
+    """The whole chain: noisy spectra -> automatic fits -> conductivity -> Arrhenius."""
+    from ssblab.workflows.demo import PELLET_DIAMETER_cm, PELLET_THICKNESS_cm, seed000_spectra
+    from ssblab.workflows.impedance import conductivity_vs_temperature
+
+    seed = yaml.safe_load(TARGETS.read_text())["li3incl6_processing"]
+    ea, s25 = seed["activation_energy_eV"][sample], seed["conductivity_25C_S_cm"][sample]
+    spectra = seed000_spectra(s25, ea, rng=np.random.default_rng(7), noise_relative=0.01)
+    study = conductivity_vs_temperature(spectra, circuit="R0-CPE1", thickness_cm=PELLET_THICKNESS_cm,
+                                        area_cm2=np.pi * PELLET_DIAMETER_cm**2 / 4)
+    assert study.ok and all(study.fits)
+    fitted = study.arrhenius.activation_energy_eV
+    assert abs(fitted.value - ea) < max(3 * fitted.stderr, 0.002)
+    assert study.arrhenius.conductivity_25C_S_cm.value == pytest.approx(s25, rel=0.01)

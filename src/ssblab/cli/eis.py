@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ssblab.cli._common import QuantityType, emit, quantity_option, with_output_options
+from ssblab.cli._drt import drt
 from ssblab.errors import InputError
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
@@ -196,9 +197,4 @@ def _study_report(study, report=None):
     return report
 
 
-try:  # the DRT command lives in its own module
-    from ssblab.cli._drt import drt as _drt_command
-except ImportError:  # pragma: no cover - only while the DRT module is absent
-    _drt_command = None
-if _drt_command is not None:
-    cli.add_command(_drt_command, "drt")
+cli.add_command(drt, "drt")

@@ -1,0 +1,22 @@
+"""``ssblab demo``: the main job on bundled data (what `make demo` runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"),
+              show_default=True, help="Folder for report.html and result.json.")
+@click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
+def cli(out, stages):
+    """Run every layer on bundled data and write one HTML report."""
+    from ssblab.workflows.demo import STAGES, run_demo
+    from ssblab.errors import check_choice
+
+    for stage in stages:
+        check_choice(stage, STAGES, name="--stage")
+    path = run_demo(out, stages=stages or None, log=lambda text: click.echo(text, err=True))
+    click.echo(f"wrote {path}")

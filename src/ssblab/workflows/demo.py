@@ -1,0 +1,122 @@
+"""The main job (`make demo`): every layer on bundled data, one HTML report.
+
+Each stage adds sections to the report and returns the results it wants recorded in
+``result.json``. Stages run on files shipped inside the package (``ssblab/data``) or on
+synthetic inputs built from the seed papers' numbers, and say which.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+
+from ssblab.files import atomic_write
+from ssblab.report import Report
+from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
+
+DATA = files("ssblab") / "data"
+
+# Seed 000 (Li3InCl6): 25 C conductivities and activation energies of the cold- (0.125 GPa)
+# and hot-pressed (0.5 GPa, 250 C) pellets, from ../shared/reference/seed_targets.yaml.
+SEED000 = {"cold pressed (0.125 GPa)": (6.95e-4, 0.38), "hot pressed (0.5 GPa, 250 C)": (4.4e-3, 0.32)}
+PELLET_THICKNESS_cm = 0.08
+PELLET_DIAMETER_cm = 1.0
+
+
+def impedance_stage(report: Report) -> dict:
+    """The bundled Li6PS5Cl pellet spectrum: lin-KK, circuit fit, conductivity, DRT."""
+    from ssblab.echem.conductivity import pellet_conductivity
+    from ssblab.echem.drt import drt as compute_drt
+    from ssblab.echem.fitting import fit_circuit
+    from ssblab.echem.io import read_spectrum
+    from ssblab.echem.kk import lin_kk
+
+    spectrum = read_spectrum(DATA / "eis/lpscl_blocking_-25C.mpr")
+    check = lin_kk(spectrum)
+    fit = fit_circuit(spectrum, "R0-p(R1,CPE1)-CPE2")
+    # The data set gives the pellet mass (100 mg) but not its size: assume a 10 mm die and a
+    # dense pellet of Li6PS5Cl (1.64 g/cm3), i.e. 0.78 mm thick. Conductivity scales with it.
+    area_cm2 = np.pi * 1.0**2 / 4
+    thickness_cm = 0.100 / (1.64 * area_cm2)
+    sigma = pellet_conductivity(fit, thickness_cm=thickness_cm, area_cm2=area_cm2)
+    drt = compute_drt(spectrum)
+    intro = ("Real data: Li6PS5Cl pellet between blocking electrodes at -25 C (Bio-Logic .mpr, "
+             "bundled from hybrid-drt, BSD-3). Geometry assumed: 10 mm diameter, dense 100 mg "
+             f"pellet, {thickness_cm * 1e4:.0f} um thick.")
+    report.add(check, heading="Li6PS5Cl at -25 C: Kramers-Kronig check", text=intro)
+    report.add(fit, heading="Li6PS5Cl at -25 C: equivalent-circuit fit",
+               figures=[("Nyquist with fit", fit.plot().figure), ("Bode", fit.plot_bode().figure),
+                        ("Relative residuals", fit.plot_residuals().figure)])
+    report.add(sigma, heading="Li6PS5Cl at -25 C: conductivity", figures=[])
+    report.add(drt, heading="Li6PS5Cl at -25 C: distribution of relaxation times")
+    return {"lpscl_kk": check, "lpscl_fit": fit, "lpscl_conductivity": sigma, "lpscl_drt": drt}
+
+
+def seed000_spectra(conductivity_25C_S_cm: float, activation_energy_eV: float, *, rng,
+                    temperatures_C=(-20, 0, 20, 40, 60, 80), noise_relative: float = 0.005):
+    """Spectra of a Li3InCl6 pellet following the seed's Arrhenius law (sigma*T form).
+
+    A fast conductor's bulk arc lies above the 7 MHz an analyser reaches, so each spectrum is
+    the electrolyte resistance in series with the blocking electrodes' CPE.
+    """
+    from ssblab.echem.simulate import simulate_spectrum
+
+    area = np.pi * PELLET_DIAMETER_cm**2 / 4
+    frequency_Hz = np.logspace(np.log10(7e6), -1, 79)
+    spectra = []
+    for t_C in temperatures_C:
+        t = t_C + ZERO_CELSIUS_K
+        sigma = (conductivity_25C_S_cm * 298.15 / t
+                 * np.exp(-activation_energy_eV / BOLTZMANN_eV_K * (1 / t - 1 / 298.15)))
+        resistance = PELLET_THICKNESS_cm / (sigma * area)
+        spectra.append(simulate_spectrum(
+            "R0-CPE1", {"R0": resistance, "CPE1_Q": 2e-6, "CPE1_n": 0.9}, frequency_Hz,
+            noise_relative=noise_relative, rng=rng, temperature_K=t, source=f"synthetic {t_C} C"))
+    return spectra
+
+
+def arrhenius_stage(report: Report, *, seed: int = 0) -> dict:
+    """Seed 000's cold- and hot-pressed pellets: spectra -> fits -> conductivity -> Ea."""
+    from ssblab.workflows.impedance import conductivity_vs_temperature
+
+    rng = np.random.default_rng(seed)
+    area = np.pi * PELLET_DIAMETER_cm**2 / 4
+    results = {}
+    figure_axes = None
+    for label, (sigma25, ea) in SEED000.items():
+        spectra = seed000_spectra(sigma25, ea, rng=rng)
+        study = conductivity_vs_temperature(spectra, circuit="R0-CPE1", thickness_cm=PELLET_THICKNESS_cm,
+                                            area_cm2=area)
+        results[f"li3incl6 {label}"] = study
+        figure_axes = study.arrhenius.plot(figure_axes, label=label)
+        report.add(study, heading=f"Li3InCl6, {label}: Arrhenius", table=True, figures=[],
+                   text=(f"Synthetic spectra (0.5 % noise) built from seed 000's numbers: "
+                         f"sigma(25 C) = {sigma25:g} S/cm, Ea = {ea} eV (sigma*T form). "
+                         "ssblab fits every spectrum from automatic guesses and recovers Ea."))
+    report.add(None, heading="Li3InCl6: cold vs hot pressed (seed 000)",
+               figures=[("Arrhenius plots", figure_axes.figure)])
+    return results
+
+
+STAGES = {"impedance": impedance_stage, "arrhenius": arrhenius_stage}
+
+
+def run_demo(out: str | Path, *, stages=None, log=print) -> Path:
+    """Run the demo stages and write ``out/report.html`` and ``out/result.json``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = Report("ssblab demo: from lab data to cell behaviour",
+                    intro="Every section comes from bundled real data or from synthetic inputs "
+                          "built from the seed papers' numbers; each says which.")
+    recorded = {}
+    for name in stages or STAGES:
+        start = time.perf_counter()
+        results = STAGES[name](report)
+        recorded.update({key: value.to_dict() for key, value in results.items()})
+        log(f"[demo] {name}: {time.perf_counter() - start:.1f} s")
+    atomic_write(out / "result.json", json.dumps(recorded, indent=1))
+    return report.write(out / "report.html")
