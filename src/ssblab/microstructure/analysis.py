@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ssblab.errors import InputError
+from ssblab.errors import InputError, require_package
 from ssblab.results import Result, provenance
 
 
@@ -67,20 +67,14 @@ def analyse(volume: np.ndarray, *, voxel_size_cm: float, pore_label: int = 0,
 
     ``pore_label`` marks voids; every other label counts as solid for the grain sizes.
 
-    Examples
-    --------
-    >>> v = np.zeros((20, 20, 20), np.uint8); v[5:15, 5:15, 5:15] = 1
-    >>> a = analyse(v, voxel_size_cm=1e-4, sizes=False)
-    >>> round(a.porosity, 3)
-    0.875
+    Needs scikit-image (the ``micro`` extra).
     """
     volume = np.asarray(volume)
     if volume.ndim != 3:
         raise InputError(f"volume: expected a 3D label array, found shape {volume.shape}")
     if not (math.isfinite(voxel_size_cm) and voxel_size_cm > 0):
         raise InputError(f"voxel_size_cm: expected a positive number, found {voxel_size_cm!r}")
-    labels, counts = np.unique(volume, return_counts=True)
-    fractions = {int(k): float(c / volume.size) for k, c in zip(labels, counts)}
+    fractions = phase_fractions(volume)
     total_cm3 = volume.size * voxel_size_cm**3
     area = {k: surface_area_voxels2(volume == k) * voxel_size_cm**2 / total_cm3 for k in fractions}
     pores = grains = np.zeros(0)
@@ -94,16 +88,23 @@ def analyse(volume: np.ndarray, *, voxel_size_cm: float, pore_label: int = 0,
         provenance=provenance(shape=volume.shape, voxel_size_cm=voxel_size_cm, pore_label=pore_label))
 
 
-def surface_area_voxels2(mask: np.ndarray) -> float:
-    """Interface area of ``mask`` in voxel-face units (marching cubes on the padded indicator).
+def phase_fractions(volume: np.ndarray) -> dict[int, float]:
+    """Volume fraction of each label present.
 
     Examples
     --------
-    >>> ball = np.linalg.norm(np.indices((31, 31, 31)) - 15, axis=0) <= 10
-    >>> round(surface_area_voxels2(ball) / (4 * np.pi * 10**2), 2)
-    1.0
+    >>> v = np.zeros((20, 20, 20), np.uint8); v[5:15, 5:15, 5:15] = 1
+    >>> phase_fractions(v)
+    {0: 0.875, 1: 0.125}
     """
-    from skimage.measure import marching_cubes, mesh_surface_area
+    labels, counts = np.unique(np.asarray(volume), return_counts=True)
+    return {int(k): float(c / counts.sum()) for k, c in zip(labels, counts)}
+
+
+def surface_area_voxels2(mask: np.ndarray) -> float:
+    """Interface area of ``mask`` in voxel-face units (marching cubes on the padded indicator)."""
+    measure = require_package("skimage.measure", extra="micro", purpose="surface areas")
+    marching_cubes, mesh_surface_area = measure.marching_cubes, measure.mesh_surface_area
 
     if not mask.any() or mask.all():
         return 0.0
@@ -121,7 +122,7 @@ def surface_area_voxels2(mask: np.ndarray) -> float:
 def equivalent_diameters(mask: np.ndarray, *, min_distance: int = 2) -> np.ndarray:
     """Equivalent-sphere diameters (voxels) of the regions of a watershed split of ``mask``."""
     from scipy import ndimage
-    from skimage.feature import peak_local_max
+    peak_local_max = require_package("skimage.feature", extra="micro", purpose="pore and grain sizes").peak_local_max
     from skimage.segmentation import watershed
 
     if not mask.any():

@@ -129,7 +129,7 @@ class ConductionResult(Result):
 def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequence[float], *,
           direction: Direction = "z", voxel_size_cm: float = 1e-4, voltage_V: float = 1.0,
           boundary: Literal["no-flux", "periodic"] = "no-flux",
-          method: Literal["sa", "rs"] = "sa", flux_tol: float = 1e-4, rtol: float = 1e-6,
+          method: Literal["sa", "rs", "direct"] = "sa", flux_tol: float = 1e-4, rtol: float = 1e-6,
           max_iterations: int = 500, keep_fields: bool = True,
           raise_on_failure: bool = False) -> ConductionResult:
     """Solve steady conduction through a labelled voxel volume.
@@ -149,8 +149,9 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         Potential difference between the electrodes.
     boundary : {"no-flux", "periodic"}
         Condition on the four side faces.
-    method : {"sa", "rs"}
-        pyamg smoothed-aggregation or Ruge-Stuben multigrid as the CG preconditioner.
+    method : {"sa", "rs", "direct"}
+        pyamg smoothed-aggregation or Ruge-Stuben multigrid as the CG preconditioner, or a
+        sparse direct factorisation (SuperLU; small volumes and reference solutions only).
     flux_tol : float
         Required agreement of the current through every cross-section with their mean.
     rtol : float
@@ -165,14 +166,14 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     Two layers in series, 1 and 3 S/cm: the harmonic mean 1.5 S/cm.
 
     >>> layers = np.zeros((2, 2, 4), dtype=np.uint8); layers[:, :, 2:] = 1
-    >>> result = solve(layers, [1.0, 3.0], direction="z")
+    >>> result = solve(layers, [1.0, 3.0], direction="z", method="direct")
     >>> round(result.sigma_eff_S_cm, 6)
     1.5
     """
     labels, lut = _check_inputs(volume, conductivities_S_cm)
     direction = check_choice(direction, tuple(_AXES), name="direction")
     boundary = check_choice(boundary, ("no-flux", "periodic"), name="boundary")
-    method = check_choice(method, ("sa", "rs"), name="method")
+    method = check_choice(method, ("sa", "rs", "direct"), name="method")
     for name, value in (("voxel_size_cm", voxel_size_cm), ("voltage_V", voltage_V),
                         ("flux_tol", flux_tol), ("rtol", rtol)):
         if not (math.isfinite(value) and value > 0):
@@ -371,6 +372,12 @@ def _assemble(sigma, active, *, periodic):
 
 
 def _solve_system(matrix, rhs, index, faces, *, method, flux_tol, rtol, max_iterations):
+    if method == "direct":
+        from scipy.sparse.linalg import spsolve
+
+        x = spsolve(matrix.tocsc(), rhs)
+        residual = float(np.linalg.norm(rhs - matrix @ x) / np.linalg.norm(rhs))
+        return x, 0, residual, _plane_currents(x, index, faces)
     pyamg = require_package("pyamg", extra="micro", purpose="the voxel conduction solver")
     if method == "sa":
         ml = pyamg.smoothed_aggregation_solver(matrix, symmetry="symmetric", max_coarse=500)
