@@ -91,6 +91,8 @@ class ConductionResult(Result):
             ("connected (percolating) fraction of conducting voxels (-)", self.connected_fraction),
             ("percolates", self.percolates),
         ]
+        if not self.percolates:
+            return rows
         rows += [(f"current share of phase {k} (-)", v) for k, v in self.phase_current_share.items()]
         rows += [
             ("current share of top 1 % voxels (-)", self.hot_spot_top1_share),
