@@ -116,6 +116,8 @@ def surface_area_voxels2(mask: np.ndarray) -> float:
     padded = np.pad(mask.astype(np.float32), 1, mode="edge")
     padded = ndimage.gaussian_filter(padded, 0.7, mode="nearest")
     verts, faces, _, _ = marching_cubes(padded, level=0.5)
+    # The padding extends interfaces half a voxel past the box; clip them back to its faces.
+    verts = np.clip(verts, 0.5, np.array(mask.shape) + 0.5)
     return float(mesh_surface_area(verts, faces))
 
 

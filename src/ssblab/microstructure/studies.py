@@ -64,7 +64,7 @@ def fit_bruggeman(relative_density, sigma_S_cm, *, bulk_S_cm: float) -> Measured
 
     Examples
     --------
-    >>> print(fit_bruggeman([0.6, 0.8], [0.6**1.5, 0.8**1.5], bulk_S_cm=1.0))
+    >>> round(fit_bruggeman([0.6, 0.8, 0.9], [0.6**1.5, 0.8**1.5, 0.9**1.5], bulk_S_cm=1.0).value, 6)
     1.5
     """
     x = np.log(np.asarray(relative_density, float))
