@@ -131,9 +131,9 @@ class ConductionResult(Result):
 def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequence[float], *,
           direction: Direction = "z", voxel_size_cm: float = 1e-4, voltage_V: float = 1.0,
           boundary: Literal["no-flux", "periodic"] = "no-flux",
-          method: Literal["sa", "rs", "direct"] = "sa", flux_tol: float = 1e-4, rtol: float = 1e-6,
-          max_iterations: int = 500, keep_fields: bool = True,
-          raise_on_failure: bool = False) -> ConductionResult:
+          method: Literal["auto", "gmg", "sa", "rs", "direct"] = "auto", flux_tol: float = 1e-4,
+          rtol: float = 1e-6, max_iterations: int = 500, dtype: Literal["auto", "float32", "float64"] = "auto",
+          keep_fields: bool = True, raise_on_failure: bool = False) -> ConductionResult:
     """Solve steady conduction through a labelled voxel volume.
 
     Parameters
@@ -151,13 +151,19 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         Potential difference between the electrodes.
     boundary : {"no-flux", "periodic"}
         Condition on the four side faces.
-    method : {"sa", "rs", "direct"}
-        pyamg smoothed-aggregation or Ruge-Stuben multigrid as the CG preconditioner, or a
-        sparse direct factorisation (SuperLU; small volumes and reference solutions only).
+    method : {"auto", "gmg", "sa", "rs", "direct"}
+        ``"gmg"``: matrix-free CG with a voxel aggregation multigrid preconditioner
+        (:mod:`~ssblab.microstructure.multigrid`; fast, low memory, no-flux sides only);
+        ``"sa"``/``"rs"``: CG preconditioned by pyamg's smoothed-aggregation or Ruge-Stuben
+        algebraic multigrid; ``"direct"``: sparse LU (small volumes, reference solutions).
+        ``"auto"`` is ``"gmg"`` with no-flux sides and ``"sa"`` with periodic ones.
     flux_tol : float
         Required agreement of the current through every cross-section with their mean.
     rtol : float
-        Initial relative residual tolerance; tightened tenfold until ``flux_tol`` holds.
+        pyamg methods: initial relative residual tolerance, tightened tenfold until
+        ``flux_tol`` holds (``"gmg"`` stops on the flux criterion directly).
+    dtype : {"auto", "float32", "float64"}
+        Working precision of ``"gmg"``; ``"auto"`` is float32 for ``flux_tol >= 1e-5``.
     keep_fields : bool
         Keep the full 3D potential and current-density fields on the result.
     raise_on_failure : bool
@@ -175,7 +181,15 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     labels, lut = _check_inputs(volume, conductivities_S_cm)
     direction = check_choice(direction, tuple(_AXES), name="direction")
     boundary = check_choice(boundary, ("no-flux", "periodic"), name="boundary")
-    method = check_choice(method, ("sa", "rs", "direct"), name="method")
+    method = check_choice(method, ("auto", "gmg", "sa", "rs", "direct"), name="method")
+    dtype = check_choice(dtype, ("auto", "float32", "float64"), name="dtype")
+    if method == "auto":
+        method = "gmg" if boundary == "no-flux" else "sa"
+    if method == "gmg" and boundary == "periodic":
+        raise InputError("method: 'gmg' supports no-flux sides only; use 'sa' or 'rs' with "
+                         "boundary='periodic'")
+    if dtype == "auto":
+        dtype = "float32" if flux_tol >= 1e-5 else "float64"
     for name, value in (("voxel_size_cm", voxel_size_cm), ("voltage_V", voltage_V),
                         ("flux_tol", flux_tol), ("rtol", rtol)):
         if not (math.isfinite(value) and value > 0):
@@ -202,10 +216,24 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         return _failed(f"nothing percolates: no conducting path joins the two faces normal to "
                        f"{direction}", dict(common, connected_fraction=connected), raise_on_failure)
 
-    matrix, rhs, index, faces = _assemble(sigma, active, periodic=boundary == "periodic")
-    potential, iterations, residual, planes = _solve_system(
-        matrix, rhs, index, faces, method=method, flux_tol=flux_tol, rtol=rtol,
-        max_iterations=max_iterations)
+    field = np.full(sigma.shape, np.nan)
+    if method == "gmg":
+        from ssblab.microstructure.multigrid import lattice, solve_potential
+
+        level = lattice(np.where(active, sigma, 0.0), dtype=np.dtype(dtype))
+        potential, iterations, residual, _, _ = solve_potential(
+            level, flux_tol=flux_tol, max_iterations=max_iterations)
+        field[active] = potential[active]
+        del level, potential
+    else:
+        matrix, rhs, index, faces = _assemble(sigma, active, periodic=boundary == "periodic")
+        field[active], iterations, residual, _ = _solve_system(
+            matrix, rhs, index, faces, method=method, flux_tol=flux_tol, rtol=rtol,
+            max_iterations=max_iterations)
+        del matrix
+    s = np.where(active, sigma, 0.0)
+    face = _axial_faces(field, s, active)  # lattice units, float64, n+1 cross-sections
+    planes = face.sum(axis=(1, 2))
     spread = float(np.max(np.abs(planes - planes.mean())) / planes.mean())
     mismatch = float(abs(planes[0] - planes[-1]) / planes.mean())
     converged = spread <= flux_tol
@@ -215,15 +243,12 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     sigma_mean = float(sigma[conducting].mean())
     tau = eps * sigma_mean / sigma_eff
 
-    field = np.full(sigma.shape, np.nan)
-    field[active] = potential
-    j_axial = _axial_current(field, sigma, active, faces)  # lattice units, per voxel
-    j_mag = _current_magnitude(field, sigma, active, faces, j_axial,
-                               periodic=boundary == "periodic")
+    j_axial = 0.5 * (face[:-1] + face[1:])  # per voxel: mean of its two axial faces
+    j_mag = _current_magnitude(field, s, j_axial, periodic=boundary == "periodic")
     total = j_axial[active].sum()
     phase_share = {int(p): float(j_axial[active & (lab == p)].sum() / total)
                    for p in present if lut[p] > 0}
-    inlet = faces["inlet_flux"]
+    inlet = face[0]
     inlet_current = {int(p): float(inlet[lab[0] == p].sum() / inlet.sum()) for p in present}
     inlet_area = {int(p): float(np.mean(lab[0] == p)) for p in present}
     top1, peak = _hot_spots(j_mag[active], j_axial[active])
@@ -418,22 +443,18 @@ def _plane_currents(x, index, faces):
     return np.concatenate([[first], inner, [last]])
 
 
-def _axial_current(field, sigma, active, faces):
-    """Per-voxel current density along axis 0: mean of its two face fluxes (lattice units)."""
-    s = np.where(active, sigma, 0.0)
+def _axial_faces(field, s, active):
+    """Current through every voxel face normal to axis 0, electrodes included (lattice units)."""
     v = np.nan_to_num(field)
-    g = _harmonic(s[:-1], s[1:])
     face = np.zeros((s.shape[0] + 1,) + s.shape[1:])
-    face[1:-1] = g * (v[:-1] - v[1:])
-    face[0] = faces["inlet_g"] * (1.0 - v[0]) * active[0]
-    face[-1] = faces["outlet_g"] * v[-1] * active[-1]
-    faces["inlet_flux"] = face[0]
-    return 0.5 * (face[:-1] + face[1:])
+    face[1:-1] = _harmonic(s[:-1], s[1:]) * (v[:-1] - v[1:])
+    face[0] = 2 * s[0] * (1.0 - v[0]) * active[0]
+    face[-1] = 2 * s[-1] * v[-1] * active[-1]
+    return face
 
 
-def _current_magnitude(field, sigma, active, faces, j_axial, *, periodic):
+def _current_magnitude(field, s, j_axial, *, periodic):
     """|j| per voxel from the face-averaged components along all three axes."""
-    s = np.where(active, sigma, 0.0)
     v = np.nan_to_num(field)
     total = j_axial**2
     for ax in (1, 2):
