@@ -1,0 +1,12 @@
+"""Microstructure transport: read or generate 3D voxel images, solve conduction, analyse them.
+
+- :mod:`~ssblab.microstructure.io`: TIFF stacks, raw, NumPy, HDF5; thresholds and label maps.
+- :mod:`~ssblab.microstructure.generate`: seeded pellets, grain boundaries, two-phase mixtures.
+- :mod:`~ssblab.microstructure.solve`: effective conductivity, tortuosity, current fields.
+- :mod:`~ssblab.microstructure.analysis`: porosity, phase fractions, surface area, sizes.
+- :mod:`~ssblab.microstructure.studies`: the seed workflows (density study, mixture study).
+"""
+
+from ssblab.microstructure.solve import ConductionResult, percolating_mask, solve
+
+__all__ = ["ConductionResult", "percolating_mask", "solve"]
