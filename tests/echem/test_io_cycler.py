@@ -197,3 +197,28 @@ def test_broken_binary_files(tmp_path, shared_data):
     (tmp_path / "x.ndax").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     with pytest.raises(InputError, match=r"x\.ndax: not a Neware .ndax file"):
         read_cycler(tmp_path / "x.ndax")
+
+
+def test_cli_read_cycler(shared_data, tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    runner = CliRunner()
+    args = ["read", "cycler", str(shared_data / "bad" / "custom_nan_inf.csv"),
+            "--map", "time_s=test_time", "--map", "voltage_V=voltage", "--map", "current_mA=current",
+            "--out", str(tmp_path / "out")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "rows              57" in result.stdout
+    assert "warning: " in result.stderr and "data rows [3, 7, 11]" in result.stderr
+    table = np.genfromtxt(tmp_path / "out" / "data.csv", delimiter=",", names=True)
+    assert table.size == 57 and table.dtype.names[:5] == CyclerDataColumns
+    assert (tmp_path / "out" / "result.json").is_file()
+    bad = runner.invoke(main, ["read", "cycler", str(shared_data / "bad" /
+                                                     "custom_missing_column.csv"),
+                               "--map", "voltage_V=voltage"])
+    assert bad.exit_code == 2 and "no column 'voltage'" in bad.stderr
+
+
+CyclerDataColumns = ("time_s", "voltage_V", "current_mA", "step", "cycle")
