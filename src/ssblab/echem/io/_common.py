@@ -1,0 +1,218 @@
+"""Shared pieces of the instrument readers: the raw table, text decoding, numeric blocks and
+column lookup by normalised header name.
+
+Every reader first turns a file into a :class:`RawTable` (the file's own column names mapped to
+NumPy arrays, plus metadata); the spectrum and cycler converters then pick columns from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ssblab.errors import InputError
+
+
+class DataWarning(UserWarning):
+    """A file was readable but some of its rows could not be used; the message names them."""
+
+
+@dataclasses.dataclass
+class RawTable:
+    """The columns of one instrument file under the file's own names."""
+
+    columns: dict[str, np.ndarray]
+    source: str
+    metadata: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return next(iter(self.columns.values())).shape[0] if self.columns else 0
+
+    def take(self, keep: np.ndarray) -> RawTable:
+        return RawTable({k: v[keep] for k, v in self.columns.items()}, self.source, self.metadata)
+
+
+def read_text(path: Path) -> str:
+    """A text file decoded as UTF-8, or as cp1252/latin-1 (what Windows instruments write)."""
+    raw = _read_bytes(path)
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{path}: expected a text file, found binary data")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: expected a file, found a directory") from None
+
+
+def parse_numeric_block(lines: list[str], *, delimiter: str | None, where: str,
+                        first_line: int, n_columns: int | None = None) -> np.ndarray:
+    """Parse lines of numbers into a 2-D float array in one vectorised call.
+
+    A last line with fewer fields than the others (a file cut off while being written) is
+    dropped with a :class:`DataWarning` naming it; any other malformed line is an error naming
+    the file and line. ``first_line`` is the 1-based line number of ``lines[0]`` in the file.
+    """
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    if not lines:
+        raise InputError(f"{where}: the data table is empty")
+    width = n_columns if n_columns is not None else _n_fields(lines[0], delimiter)
+    if len(lines) > 1 and _n_fields(lines[-1], delimiter) < width:
+        warnings.warn(f"{where}: dropped the last line {first_line + len(lines) - 1} "
+                      f"({_n_fields(lines[-1], delimiter)} of {width} fields): the file looks "
+                      "truncated", DataWarning, stacklevel=3)
+        lines = lines[:-1]
+    text = _clean("\n".join(lines), delimiter)
+    try:
+        values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
+                            usecols=range(width) if n_columns is not None else None)
+    except ValueError as exc:
+        row = re.search(r"row (\d+)", str(exc))
+        at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
+        raise InputError(f"{where}: malformed numeric data{at}: {exc}") from None
+    return values
+
+
+def _clean(text: str, delimiter: str | None) -> str:
+    """Text ready for ``numpy.loadtxt``: decimal commas to points, no terminating delimiter,
+    empty fields as ``nan`` (so that they are reported, not shifted)."""
+    if delimiter not in (None, ",", ".") and "," in text and "." not in text:
+        text = text.replace(",", ".")  # decimal commas (European locale exports)
+    if delimiter is not None:
+        d = re.escape(delimiter)
+        text = re.sub(rf"{d}[ \t]*$", "", text, flags=re.MULTILINE)
+        text = re.sub(rf"(?:(?<={d})|^)(?=[ \t]*(?:{d}|$))", "nan", text, flags=re.MULTILINE)
+    return text
+
+
+def parse_mixed_block(lines: list[str], names: list[str], *, delimiter: str | None, where: str,
+                      first_line: int) -> dict[str, np.ndarray]:
+    """Like :func:`parse_numeric_block` for tables that also hold text columns (dates, step
+    types): numeric columns become float arrays, the others string arrays, each column read
+    in one vectorised ``numpy.loadtxt`` call."""
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    if not lines:
+        raise InputError(f"{where}: the data table is empty")
+    width = len(names)
+    if len(lines) > 1 and _n_fields(lines[-1], delimiter) < width:
+        warnings.warn(f"{where}: dropped the last line {first_line + len(lines) - 1} "
+                      f"({_n_fields(lines[-1], delimiter)} of {width} fields): the file looks "
+                      "truncated", DataWarning, stacklevel=3)
+        lines = lines[:-1]
+    sample = _clean(lines[0], delimiter).split(delimiter)
+    numeric = [i for i, field in enumerate(sample[:width]) if _is_number(field)]
+    text = _clean("\n".join(lines), delimiter)
+    columns: dict[str, np.ndarray] = {}
+    try:
+        if numeric:
+            values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
+                                usecols=numeric)
+            columns.update({names[i]: values[:, k] for k, i in enumerate(numeric)})
+        for i in range(width):
+            if i not in numeric:
+                columns[names[i]] = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=str,
+                                               usecols=[i], ndmin=1, comments=None)
+    except ValueError as exc:
+        row = re.search(r"row (\d+)", str(exc))
+        at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
+        raise InputError(f"{where}: malformed data{at}: {exc}") from None
+    return {n: columns[n] for n in names}
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _n_fields(line: str, delimiter: str | None) -> int:
+    return len(line.rstrip("\r\n").rstrip(delimiter or None).split(delimiter))
+
+
+def header_names(line: str, *, delimiter: str | None, n_data: int, where: str) -> list[str]:
+    """Column names from a header line, fitted to the ``n_data`` fields of the data rows."""
+    line = line.rstrip("\r\n")
+    if delimiter is not None and line.endswith(delimiter):
+        line = line[:-len(delimiter)]  # a terminating delimiter, not an unnamed column
+    names = [n.strip() for n in line.split(delimiter)]
+    if len(names) != n_data:
+        raise InputError(f"{where}: the header names {len(names)} columns but the data rows hold "
+                         f"{n_data} values: a column name is missing or extra "
+                         f"(header: {', '.join(names)})")
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names):
+        name = name or f"column_{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        unique.append(name)
+    return unique
+
+
+_UNIT_SUFFIX = re.compile(r"\s*(/\s*[^/()]+|\(\s*(hz|ohms?|ω|deg|°|degrees?|s|v|a|ma)\s*\)|"
+                          r"\[\s*[^\]]*\])$", re.IGNORECASE)
+
+
+def normalise_name(name: str) -> str:
+    """Lower case, no spaces, no 'Data:' prefix and no trailing unit ('/Hz', '(ohm)', '[V]').
+
+    Examples
+    --------
+    >>> normalise_name("-Im(Z)/Ohm"), normalise_name("Data: Z''"), normalise_name("Freq (Hz)")
+    ('-im(z)', "z''", 'freq')
+    """
+    name = name.strip().lower()
+    name = re.sub(r"^data:\s*", "", name)
+    name = _UNIT_SUFFIX.sub("", name)
+    return re.sub(r"\s+", "", name)
+
+
+def find_column(table: RawTable, aliases: tuple[str, ...], *, requested: str | int | None = None,
+                what: str, required: bool = True) -> str | None:
+    """The file's column name for ``what``: the one the caller named, else the first alias found.
+
+    ``requested`` may be a column name (matched case-insensitively, also after normalisation) or
+    a 0-based column index.
+    """
+    names = list(table.columns)
+    if requested is not None:
+        if isinstance(requested, int) and not isinstance(requested, bool):
+            if not -len(names) <= requested < len(names):
+                raise InputError(f"{table.source}: {what} column index {requested} is out of range; "
+                                 f"the file has {len(names)} columns")
+            return names[requested]
+        for name in names:
+            if name.lower() == str(requested).lower() or \
+                    normalise_name(name) == normalise_name(str(requested)):
+                return name
+        raise InputError(f"{table.source}: no column {requested!r} for {what}; columns are: "
+                         f"{', '.join(names)}")
+    normalised = {normalise_name(n): n for n in reversed(names)}
+    for alias in aliases:
+        if alias in normalised:
+            return normalised[alias]
+    if required:
+        raise InputError(f"{table.source}: no {what} column found (looked for "
+                         f"{', '.join(repr(a) for a in aliases[:6])}...); columns are: "
+                         f"{', '.join(names)}; name it with the {what} column option")
+    return None

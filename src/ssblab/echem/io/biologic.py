@@ -1,0 +1,213 @@
+"""Bio-Logic EC-Lab files: the binary ``.mpr`` and the text export ``.mpt``.
+
+``.mpr`` layout (learnt from the files themselves and checked against their ``.mpt`` twins):
+a 52-byte signature ``BIO-LOGIC MODULAR FILE\\x1a`` + padding, then modules, each starting
+with ``MODULE``, a 10-byte short name (``VMP Set``, ``VMP data``, ``VMP LOG``, ...), a 25-byte
+long name, and either ``length u4, version u4, date[8]`` (older files) or
+``0xFFFFFFFF, length u4, u4, version u4, date[8]`` (EC-Lab >= 11.5). The data module holds
+``n_points u4``, the column count (``u1`` for version < 3, ``u2`` after), the column IDs
+(``u2`` each), and from offset 0x195 (version < 3) or 0x3EF the fixed-size records, one per
+point, with the columns in ID order. The flag columns (mode, ox/red, error, control changes,
+Ns changes, counter inc.) share one bit-packed byte. The record size implied by the module
+length is checked against the column table, so an unknown column is reported, not misread.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from ssblab.echem.io._common import (RawTable, _read_bytes, header_names, parse_numeric_block,
+                                      read_text)
+from ssblab.errors import InputError
+
+MPR_SIGNATURE = b"BIO-LOGIC MODULAR FILE\x1a"
+MPT_SIGNATURE = "EC-Lab ASCII FILE"
+
+# Flag columns: one shared byte, each a bit mask of it.
+_FLAGS = {1: ("mode", 0x03), 2: ("ox/red", 0x04), 3: ("error", 0x08),
+          21: ("control changes", 0x10), 31: ("Ns changes", 0x20), 65: ("counter inc.", 0x80)}
+
+# Column ID -> (name as EC-Lab exports it in .mpt, dtype).
+_COLUMNS = {
+    4: ("time/s", "<f8"), 5: ("control/V/mA", "<f4"), 6: ("Ewe/V", "<f4"),
+    7: ("dQ/mA.h", "<f8"), 8: ("I/mA", "<f4"), 9: ("Ece/V", "<f4"), 11: ("<I>/mA", "<f8"),
+    13: ("(Q-Qo)/mA.h", "<f8"), 16: ("Analog IN 1/V", "<f4"), 19: ("control/V", "<f4"),
+    20: ("control/mA", "<f4"), 23: ("dQ/mA.h", "<f8"), 24: ("cycle number", "<f8"),
+    26: ("Rapp/Ohm", "<f4"), 27: ("Ewe-Ece/V", "<f4"), 32: ("freq/Hz", "<f4"),
+    33: ("|Ewe|/V", "<f4"), 34: ("|I|/A", "<f4"), 35: ("Phase(Z)/deg", "<f4"),
+    36: ("|Z|/Ohm", "<f4"), 37: ("Re(Z)/Ohm", "<f4"), 38: ("-Im(Z)/Ohm", "<f4"),
+    39: ("I Range", "<u2"), 69: ("R/Ohm", "<f4"), 70: ("P/W", "<f4"),
+    74: ("|Energy|/W.h", "<f8"), 75: ("Analog OUT/V", "<f4"), 76: ("<I>/mA", "<f4"),
+    77: ("<Ewe>/V", "<f4"), 78: ("Cs-2/µF-2", "<f4"), 96: ("|Ece|/V", "<f4"),
+    98: ("Phase(Zce)/deg", "<f4"), 99: ("|Zce|/Ohm", "<f4"), 100: ("Re(Zce)/Ohm", "<f4"),
+    101: ("-Im(Zce)/Ohm", "<f4"), 123: ("Energy charge/W.h", "<f8"),
+    124: ("Energy discharge/W.h", "<f8"), 125: ("Capacitance charge/µF", "<f8"),
+    126: ("Capacitance discharge/µF", "<f8"), 131: ("Ns", "<u2"), 163: ("|Estack|/V", "<f4"),
+    168: ("Rcmp/Ohm", "<f4"), 169: ("Cs/µF", "<f4"), 172: ("Cp/µF", "<f4"),
+    173: ("Cp-2/µF-2", "<f4"), 174: ("<Ewe>/V", "<f4"), 241: ("|E1|/V", "<f4"),
+    242: ("|E2|/V", "<f4"), 271: ("Phase(Z1)/deg", "<f4"), 272: ("Phase(Z2)/deg", "<f4"),
+    301: ("|Z1|/Ohm", "<f4"), 302: ("|Z2|/Ohm", "<f4"), 331: ("Re(Z1)/Ohm", "<f4"),
+    332: ("Re(Z2)/Ohm", "<f4"), 361: ("-Im(Z1)/Ohm", "<f4"), 362: ("-Im(Z2)/Ohm", "<f4"),
+    391: ("<E1>/V", "<f4"), 392: ("<E2>/V", "<f4"), 430: ("Phase(Zwe-ce)/deg", "<f4"),
+    431: ("|Zwe-ce|/Ohm", "<f4"), 432: ("Re(Zwe-ce)/Ohm", "<f4"),
+    433: ("-Im(Zwe-ce)/Ohm", "<f4"), 434: ("(Q-Qo)/C", "<f4"), 435: ("dQ/C", "<f4"),
+    441: ("<Ecv>/V", "<f4"), 462: ("Temperature/°C", "<f4"),
+    467: ("Q charge/discharge/mA.h", "<f8"), 468: ("half cycle", "<u4"),
+    469: ("z cycle", "<u4"), 471: ("<Ece>/V", "<f4"), 473: ("THD Ewe/%", "<f4"),
+    474: ("THD I/%", "<f4"), 476: ("NSD Ewe/%", "<f4"), 477: ("NSD I/%", "<f4"),
+    479: ("NSR Ewe/%", "<f4"), 480: ("NSR I/%", "<f4"), 486: ("|Ewe h2|/V", "<f4"),
+    487: ("|Ewe h3|/V", "<f4"), 498: ("|I h2|/A", "<f4"), 499: ("|I h3|/A", "<f4"),
+}
+
+# First byte of the settings module: the technique (only the ones seen in real files).
+_TECHNIQUES = {0x04: "GCPL", 0x0B: "OCV", 0x18: "CA", 0x19: "CP", 0x1D: "PEIS", 0x7F: "MB"}
+
+
+def read_mpr(path: str | Path) -> RawTable:
+    """All columns of a Bio-Logic ``.mpr`` file, decoded with one ``numpy.frombuffer`` call.
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> t = read_mpr(files("ssblab") / "data/eis/lpscl_blocking_-25C.mpr")
+    >>> t.metadata["technique"], t.n_rows, "freq/Hz" in t.columns
+    ('PEIS', 79, True)
+    """
+    where = str(path)
+    data = _read_bytes(Path(path))
+    if not data.startswith(MPR_SIGNATURE):
+        raise InputError(f"{where}: not a Bio-Logic .mpr file (no 'BIO-LOGIC MODULAR FILE' "
+                         "signature at the start)")
+    modules = _modules(data, where)
+    if "VMP data" not in modules:
+        raise InputError(f"{where}: no 'VMP data' module; found {', '.join(modules) or 'none'} "
+                         "(the file may be truncated)")
+    body, version, date = modules["VMP data"]
+    metadata = {"format": "biologic-mpr", "data_module_version": version, "date": date}
+    if "VMP Set" in modules and modules["VMP Set"][0]:
+        code = modules["VMP Set"][0][0]
+        metadata["technique"] = _TECHNIQUES.get(code, f"technique id {code}")
+    columns = _decode_records(body, version, where)
+    return RawTable(columns, where, metadata)
+
+
+def _modules(data: bytes, where: str) -> dict[str, tuple[bytes, int, str]]:
+    modules = {}
+    pos = data.find(b"MODULE", len(MPR_SIGNATURE))
+    while pos >= 0:
+        head = pos + 6 + 10 + 25
+        if head + 16 > len(data):
+            raise InputError(f"{where}: truncated inside a module header at byte {pos}")
+        name = data[pos + 6:pos + 16].decode("latin-1").strip()
+        if data[head:head + 4] == b"\xff\xff\xff\xff":
+            length, _, version = struct.unpack_from("<III", data, head + 4)
+            start = head + 16
+        else:
+            length, version = struct.unpack_from("<II", data, head)
+            start = head + 8
+        date = data[start:start + 8].decode("latin-1", "replace")
+        start += 8
+        if start + length > len(data):
+            raise InputError(f"{where}: truncated: module {name!r} declares {length} bytes but "
+                             f"only {len(data) - start} remain")
+        modules.setdefault(name, (data[start:start + length], version, date))
+        pos = start + length if data[start + length:start + length + 6] == b"MODULE" else \
+            data.find(b"MODULE", start + length)
+    return modules
+
+
+def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarray]:
+    n_points = struct.unpack_from("<I", body, 0)[0]
+    if version >= 3:
+        n_cols = struct.unpack_from("<H", body, 4)[0]
+        ids = struct.unpack_from(f"<{n_cols}H", body, 6)
+        offset = 0x3EF
+    else:
+        n_cols = body[4]
+        ids = struct.unpack_from(f"<{n_cols}H", body, 5)
+        offset = 0x195
+    if n_points == 0:
+        raise InputError(f"{where}: the data module holds no points")
+    record_bytes, remainder = divmod(len(body) - offset, n_points)
+    fields, unknown, flags_at = [], [], None
+    for position, cid in enumerate(ids):
+        if cid in _FLAGS:
+            if flags_at is None:
+                flags_at = len(fields)
+                fields.append(("flags", "u1"))
+            continue
+        if cid in _COLUMNS:
+            fields.append(_COLUMNS[cid])
+        else:
+            unknown.append(len(fields))
+            fields.append((f"column {cid}", None))
+    known = sum(np.dtype(dt).itemsize for _, dt in fields if dt is not None)
+    missing = record_bytes - known
+    if len(unknown) == 1 and missing in (1, 2, 4, 8):
+        # One column we have no name for: its width follows from the record size.
+        name = fields[unknown[0]][0]
+        fields[unknown[0]] = (name, {1: "u1", 2: "<u2", 4: "<f4", 8: "<f8"}[missing])
+    elif unknown or missing != 0 or remainder:
+        ids_text = ", ".join(str(ids[i]) for i in range(len(ids)))
+        raise InputError(f"{where}: cannot decode the data records: column IDs {ids_text} give "
+                         f"{known}-byte records but the module holds {n_points} points of "
+                         f"{(len(body) - offset) / n_points:g} bytes"
+                         + (f"; unknown column IDs {[f[0] for f in fields if f[1] is None]}"
+                            if unknown else "") + " (the file may be truncated or of a newer "
+                         "EC-Lab version)")
+    names, formats = _unique([f[0] for f in fields]), [f[1] for f in fields]
+    records = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats}),
+                            count=n_points, offset=offset)
+    columns = {}
+    for name in names:
+        if name == "flags":
+            flags = records["flags"]
+            for cid in ids:
+                if cid in _FLAGS:
+                    label, mask = _FLAGS[cid]
+                    shift = (mask & -mask).bit_length() - 1
+                    columns[label] = ((flags & mask) >> shift).astype(np.uint8)
+        else:
+            columns[name] = np.ascontiguousarray(records[name])
+    return columns
+
+
+def _unique(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        out.append(name if name not in out else f"{name} ({len(out)})")
+    return out
+
+
+def read_mpt(path: str | Path) -> RawTable:
+    """All columns of an EC-Lab ``.mpt`` text export (decimal commas accepted).
+
+    Examples
+    --------
+    >>> from importlib.resources import files
+    >>> t = read_mpt(files("ssblab") / "data/eis/lpscl_blocking_-25C.mpt")
+    >>> t.n_rows, list(t.columns)[:3]
+    (79, ['freq/Hz', 'Re(Z)/Ohm', '-Im(Z)/Ohm'])
+    """
+    where = str(path)
+    text = read_text(Path(path))
+    lines = text.splitlines()
+    if not lines or not lines[0].startswith(MPT_SIGNATURE):
+        raise InputError(f"{where}: not an EC-Lab text file (first line is not "
+                         f"{MPT_SIGNATURE!r})")
+    match = re.match(r"Nb header lines\s*:\s*(\d+)", lines[1] if len(lines) > 1 else "")
+    if not match:
+        raise InputError(f"{where}: line 2 should give 'Nb header lines : N'")
+    n_header = int(match.group(1))
+    if len(lines) <= n_header:
+        raise InputError(f"{where}: truncated: the header declares {n_header} lines but the file "
+                         f"has {len(lines)} lines and no data")
+    values = parse_numeric_block(lines[n_header:], delimiter="\t", where=where,
+                                 first_line=n_header + 1)
+    names = header_names(lines[n_header - 1], delimiter="\t", n_data=values.shape[1], where=where)
+    metadata = {"format": "biologic-mpt", "technique": lines[3].strip() if len(lines) > 3 else ""}
+    return RawTable({n: values[:, i] for i, n in enumerate(names)}, where, metadata)
