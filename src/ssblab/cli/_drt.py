@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ssblab.cli._common import emit, quantity_option, with_output_options
-from ssblab.errors import InputError, ResourceError, check_choice
+from ssblab.errors import InputError, check_choice
 
 
 def _regularization(value: str) -> float | str:
@@ -26,14 +26,14 @@ def _regularization(value: str) -> float | str:
 
 def _read_spectra(path: Path) -> list:
     """Every spectrum in ``path`` (a file may hold several sweeps)."""
-    try:
-        from ssblab.echem.io import read_spectrum
-    except ImportError as exc:
-        raise ResourceError(f"{path}: the instrument readers (ssblab.echem.io) are not part of "
-                            "this installation") from exc
+    import dataclasses
 
-    loaded = read_spectrum(path)
-    return list(loaded) if isinstance(loaded, (list, tuple)) else [loaded]
+    from ssblab.echem.io import read_spectra
+
+    spectra = read_spectra(path)
+    if len(spectra) == 1:
+        return spectra
+    return [dataclasses.replace(s, source=f"{s.source or path} [{k}]") for k, s in enumerate(spectra)]
 
 
 @click.command("drt")
