@@ -182,7 +182,7 @@ def main():
             z0 = 10.0 + sum(zarc(f, *e) for e in elements)
             z = z0 + 0.005 * np.abs(z0) * (rng.normal(size=f.size) + 1j * rng.normal(size=f.size))
             for name, fn in tools.items():
-                dt, (tau, gamma, _) = timed(fn, f, z, repeat=5 if name.startswith("ssblab") else 1)
+                dt, (tau, gamma, _) = timed(fn, f, z, repeat=5 if name.startswith("ssblab") else 3)
                 rows[name].append((dt, *recovery(f, tau, gamma, elements)))
         base = statistics.median(r[0] for r in rows["ssblab"])
         for name, values in rows.items():
@@ -194,7 +194,7 @@ def main():
     for label, freq, z in real_spectra():
         base = None
         for name, fn in tools.items():
-            dt, (_, _, fitted) = timed(fn, freq, z, repeat=5 if name.startswith("ssblab") else 1)
+            dt, (_, _, fitted) = timed(fn, freq, z, repeat=5 if name.startswith("ssblab") else 3)
             base = base or dt
             res = z - fitted
             rel = np.sqrt(np.mean(np.concatenate([(res / np.abs(z)).real, (res / np.abs(z)).imag]) ** 2))

@@ -325,23 +325,19 @@ def test_process_suggestions_follow_seed_002_ranges():
 
 
 # --- command line --------------------------------------------------------------------------
-def test_cli_single_and_series(tmp_path, monkeypatch):
+def test_cli_single_and_series(tmp_path):
     from click.testing import CliRunner
 
-    from ssblab.cli import _drt
+    from ssblab.cli._drt import drt as drt_command
 
-    def fake_reader(path):  # the instrument readers live in ssblab.echem.io
-        k = int(path.stem[-1])
-        return [spectrum(4 + zarc(F, 50 + 10 * k, 1e-3, 0.9), source=path.name)]
-
-    monkeypatch.setattr(_drt, "_read_spectra", fake_reader)
     files = []
-    for k in range(3):
-        files.append(tmp_path / f"cell{k}.txt")
-        files[-1].write_text("read by the fake reader")
+    for k in range(3):  # headerless f, Z', Z'' CSV, read by ssblab.echem.io
+        files.append(tmp_path / f"cell{k}.csv")
+        z = 4 + zarc(F, 50 + 10 * k, 1e-3, 0.9)
+        np.savetxt(files[-1], np.column_stack([F, z.real, z.imag]), delimiter=",")
     out = tmp_path / "single"
-    run = CliRunner().invoke(_drt.drt, [str(files[0]), "--bootstrap", "5", "--max-frequency", "100 kHz",
-                                        "--out", str(out)])
+    run = CliRunner().invoke(drt_command, [str(files[0]), "--bootstrap", "5", "--max-frequency", "100 kHz",
+                                           "--out", str(out)])
     assert run.exit_code == 0, run.output
     assert "peak 1" in run.output
     assert {"report.html", "result.json", "table.csv"} <= {p.name for p in out.iterdir()}
@@ -349,13 +345,37 @@ def test_cli_single_and_series(tmp_path, monkeypatch):
     assert saved.frequency_Hz.max() <= 1e5
     assert saved.peaks[0].resistance_ohm.value == pytest.approx(50, rel=0.02)
 
-    run = CliRunner().invoke(_drt.drt, [*map(str, files), "--series", "--json"])
+    run = CliRunner().invoke(drt_command, [*map(str, files), "--series", "--json"])
     assert run.exit_code == 0, run.output
     series = DRTSeries.from_dict(json.loads(run.output)[0])
     np.testing.assert_allclose(series.track_resistance_ohm[0], [50, 60, 70], rtol=0.02)
 
-    run = CliRunner().invoke(_drt.drt, [str(files[0]), "--lambda", "gvc"])
+    run = CliRunner().invoke(drt_command, [str(files[0]), "--lambda", "gvc"])
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
+
+
+def test_cli_on_instrument_files(shared_data, tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli._drt import drt as drt_command
+
+    eis = shared_data / "eis"
+    out = tmp_path / "series"
+    run = CliRunner().invoke(drt_command, [str(eis / "ssb_ncm-lpscl-inli_rest.csv"), "--series", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    (series,) = [DRTSeries.from_dict(d) for d in json.loads((out / "result.json").read_text())]
+    assert series.n_spectra == 10 and "[9]" in series.sources[9]
+    assert "<svg" in (out / "report.html").read_text()
+    # blocking electrodes at -25 C: crop the electrode tail, fit a series capacitance; the bulk
+    # arc (apex near 1 MHz) gives one in-range peak near tau = 1/(2 pi 1 MHz)
+    run = CliRunner().invoke(drt_command, [str(eis / "lpscl_blocking_-25C.mpr"), "--min-frequency", "10 kHz",
+                                           "--series-capacitance", "--bootstrap", "10", "--json"])
+    assert run.exit_code == 0, run.output
+    (result,) = [DRTResult.from_dict(d) for d in json.loads(run.output)]
+    (peak,) = in_range(result)
+    assert decades(peak.tau_s.value, 1 / (2 * np.pi * 1e6)) < 0.3
+    assert peak.suggested_process == "bulk electrolyte"
+    assert result.residual_rms < 0.005
 
 
 def test_bootstrap_stderr_is_calibrated_over_noise_realisations():

@@ -154,3 +154,21 @@ def test_bad_inputs_name_the_file(tmp_path, shared_data):
     with pytest.raises(InputError, match="format: unknown value 'gamri'.*did you mean 'gamry'"):
         read_spectrum(tmp_path / "g.mpr", format="gamri")
     assert read_spectrum(tmp_path / "g.mpr").n_points == 72  # signature beats extension
+
+
+def test_cli_read_spectrum(shared_data, tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    result = CliRunner().invoke(main, ["read", "spectrum", str(shared_data / "eis" /
+                                                               "lpscl_blocking_-25C.mpt"),
+                                       "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "points                79" in result.stdout
+    table = np.genfromtxt(tmp_path / "spectrum_0.csv", delimiter=",", names=True)
+    s = read_spectrum(shared_data / "eis" / "lpscl_blocking_-25C.mpt")
+    np.testing.assert_allclose(table["z_imag_ohm"], s.impedance_ohm.imag, rtol=1e-9)
+    aborted = CliRunner().invoke(main, ["read", "spectrum", str(shared_data / "eis" /
+                                                                "exampleDataGamryABORT.DTA")])
+    assert aborted.exit_code == 0 and "warning: " in aborted.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ssblab.cli._common import emit, quantity_option, with_output_options
-from ssblab.errors import InputError, ResourceError, check_choice
+from ssblab.errors import InputError, check_choice
 
 
 def _regularization(value: str) -> float | str:
@@ -26,14 +26,14 @@ def _regularization(value: str) -> float | str:
 
 def _read_spectra(path: Path) -> list:
     """Every spectrum in ``path`` (a file may hold several sweeps)."""
-    try:
-        from ssblab.echem.io import read_spectrum
-    except ImportError as exc:
-        raise ResourceError(f"{path}: the instrument readers (ssblab.echem.io) are not part of "
-                            "this installation") from exc
+    import dataclasses
 
-    loaded = read_spectrum(path)
-    return list(loaded) if isinstance(loaded, (list, tuple)) else [loaded]
+    from ssblab.echem.io import read_spectra
+
+    spectra = read_spectra(path)
+    if len(spectra) == 1:
+        return spectra
+    return [dataclasses.replace(s, source=f"{s.source or path} [{k}]") for k, s in enumerate(spectra)]
 
 
 @click.command("drt")
@@ -59,6 +59,8 @@ def _read_spectra(path: Path) -> list:
               show_default=True, help="Weight points by 1/|Z| or equally.")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=50, show_default=True,
               help="Bootstrap replicates for peak uncertainties (single spectra only).")
+@click.option("--merge-peaks/--no-merge-peaks", default=True, show_default=True,
+              help="With bootstrap, merge peaks not separated by a significant valley.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @quantity_option("--min-frequency", unit="Hz", default=None, help="Drop points below this frequency")
 @quantity_option("--max-frequency", unit="Hz", default=None, help="Drop points above this frequency")
@@ -66,7 +68,7 @@ def _read_spectra(path: Path) -> list:
               help="Treat all spectra, in the order given, as one in-situ series: a tau-time map.")
 @with_output_options
 def drt(files, part, regularization, order, points_per_decade, extend_decades, inductance,
-        series_resistance, series_capacitance, weighting, n_bootstrap, seed, min_frequency,
+        series_resistance, series_capacitance, weighting, n_bootstrap, merge_peaks, seed, min_frequency,
         max_frequency, as_series, out, as_json):
     """Distribution of relaxation times (tau = 1/(2 pi f)) of impedance spectra in FILES."""
     from ssblab.echem.drt import drt as compute_drt
@@ -83,7 +85,8 @@ def drt(files, part, regularization, order, points_per_decade, extend_decades, i
     if as_series:
         results = [drt_series(spectra, **options)]
     else:
-        results = [compute_drt(s, n_bootstrap=n_bootstrap, rng=seed, **options) for s in spectra]
+        results = [compute_drt(s, n_bootstrap=n_bootstrap, merge_peaks=merge_peaks, rng=seed, **options)
+                   for s in spectra]
     report = None
     if out is not None:
         from ssblab.report import Report

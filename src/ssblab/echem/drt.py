@@ -66,6 +66,7 @@ class DRTOptions:
     series_capacitance: bool = False
     weighting: Weighting = "modulus"
     prominence: float = 0.05
+    merge_peaks: bool = True
 
     def __post_init__(self):
         check_choice(self.part, ("combined", "real", "imag"), name="part")
@@ -220,7 +221,7 @@ def _choose_lambda(spectrum: Spectrum, grid: K.TauGrid, opts: DRTOptions) -> flo
 
 
 def _peaks(gamma: np.ndarray, grid: K.TauGrid, spectrum: Spectrum, boot: np.ndarray | None, *,
-           prominence: float) -> tuple[DRTPeak, ...]:
+           prominence: float, merge: bool = True) -> tuple[DRTPeak, ...]:
     """Peaks of ``gamma``; with bootstrap replicates ``boot``, peaks not separated from a
     neighbour by a significant valley merge into it, and the replicates' spread is the stderr."""
     ln_tau = grid.ln_tau_s
@@ -228,7 +229,7 @@ def _peaks(gamma: np.ndarray, grid: K.TauGrid, spectrum: Spectrum, boot: np.ndar
     lo_meas, hi_meas = -np.log(2 * np.pi * f.max()), -np.log(2 * np.pi * f.min())
     peaks = []
     windows = find_peak_windows(gamma, prominence=prominence)
-    if boot is not None and boot.shape[0] > 1:
+    if merge and boot is not None and boot.shape[0] > 1:
         low, high = np.percentile(boot, [2.5, 97.5], axis=0)
         windows = merge_insignificant(windows, gamma, low, high)
     for win in windows:
@@ -257,7 +258,7 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
         order: int = 1, points_per_decade: float = 10.0, extend_decades: float = 1.0,
         inductance: bool = True, series_resistance: bool = True, series_capacitance: bool = False,
         weighting: Weighting = "modulus", prominence: float = 0.05, n_bootstrap: int = 50,
-        rng: np.random.Generator | int | None = 0) -> DRTResult:
+        merge_peaks: bool = True, rng: np.random.Generator | int | None = 0) -> DRTResult:
     """Distribution of relaxation times of one impedance spectrum, with its peaks.
 
     Parameters
@@ -269,9 +270,9 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
         chosen part cannot see (``R_inf`` for ``imag``, ``L`` for ``real``) is fitted to the
         other part's residual afterwards.
     regularization
-        ``"gcv"`` (generalised cross validation, default), ``"lcurve"`` (maximum curvature of
-        the L-curve) or a fixed positive lambda (dimensionless; the system is scaled by
-        ``max |Z|``).
+        ``"mgcv"`` (modified generalised cross validation, default), ``"gcv"``, ``"lcurve"``
+        (maximum curvature of the L-curve) or a fixed positive lambda (dimensionless; the
+        system is scaled by ``max |Z|``).
     order
         Derivative of ``gamma`` (0, 1 or 2) whose squared integral is penalised.
     points_per_decade, extend_decades
@@ -286,15 +287,20 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
     prominence
         A peak must rise this fraction of the highest peak above its surroundings.
     n_bootstrap
-        Residual-bootstrap replicates (same lambda) for the peaks' standard errors and the
-        95 % band of ``gamma``; 0 skips it.
+        Residual-bootstrap replicates (each choosing its own lambda by the same rule) for the
+        peaks' standard errors and the 95 % band of ``gamma``; 0 skips it.
+    merge_peaks
+        With bootstrap, merge neighbouring peaks whose dividing valley is not significant in
+        the 95 % band (removes noise ripples, but can also absorb a weak genuine peak that the
+        data cannot separate; set False to keep every prominent peak).
     rng
         Seed or generator for the bootstrap.
     """
     opts = DRTOptions(part=part, regularization=regularization, order=order,
                       points_per_decade=points_per_decade, extend_decades=extend_decades,
                       inductance=inductance, series_resistance=series_resistance,
-                      series_capacitance=series_capacitance, weighting=weighting, prominence=prominence)
+                      series_capacitance=series_capacitance, weighting=weighting, prominence=prominence,
+                      merge_peaks=merge_peaks)
     if int(n_bootstrap) < 0:
         raise InputError(f"n_bootstrap: expected a count >= 0, found {n_bootstrap}")
     grid = K.tau_grid(spectrum.frequency_Hz, points_per_decade=points_per_decade,
@@ -336,7 +342,8 @@ def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None):
         regularization_method=opts.regularization if isinstance(opts.regularization, str) else "fixed",
         part=opts.part, order=opts.order, weighting=opts.weighting,
         frequency_Hz=np.array(spectrum.frequency_Hz), impedance_ohm=np.array(spectrum.impedance_ohm),
-        fitted_ohm=fitted, peaks=_peaks(gamma, grid, spectrum, boot, prominence=opts.prominence),
+        fitted_ohm=fitted, peaks=_peaks(gamma, grid, spectrum, boot, prominence=opts.prominence,
+                                                 merge=opts.merge_peaks),
         n_bootstrap=n_bootstrap, source=spectrum.source, reason=reason)
     return result, fit
 

@@ -2,6 +2,9 @@
 
 - :func:`read_spectrum` / :func:`read_spectra` -> :class:`~ssblab.echem.spectrum.Spectrum`
   from Bio-Logic ``.mpr``/``.mpt``, Gamry ``.DTA``, ZPlot ``.z``, RelaxIS text and CSV/TSV.
+- :func:`read_cycler` -> :class:`~ssblab.echem.cycler_data.CyclerData` from Bio-Logic
+  ``.mpr``/``.mpt`` (GCPL, CP, MB), Neware ``.ndax`` and CSV export, Arbin ``.res``, Maccor text
+  and generic CSV with a column map.
 
 All readers are vectorised (one ``numpy.frombuffer`` or ``numpy.loadtxt`` call per table). A file
 that cannot be used raises :class:`~ssblab.errors.InputError` naming the file and the problem;
@@ -9,6 +12,10 @@ a file that is usable after dropping rows warns with :class:`DataWarning` naming
 """
 
 from ssblab.echem.io._common import DataWarning
+from ssblab.echem.io.cycler import (CYCLE_DEFINITIONS, CYCLER_FORMATS, detect_cycler_format,
+                                    read_cycler)
 from ssblab.echem.io.spectra import SPECTRUM_FORMATS, detect_format, read_spectra, read_spectrum
 
-__all__ = ["DataWarning", "SPECTRUM_FORMATS", "detect_format", "read_spectra", "read_spectrum"]
+__all__ = ["CYCLER_FORMATS", "CYCLE_DEFINITIONS", "DataWarning", "SPECTRUM_FORMATS",
+           "detect_cycler_format", "detect_format", "read_cycler", "read_spectra",
+           "read_spectrum"]

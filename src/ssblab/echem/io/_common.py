@@ -76,9 +76,7 @@ def parse_numeric_block(lines: list[str], *, delimiter: str | None, where: str,
                       f"({_n_fields(lines[-1], delimiter)} of {width} fields): the file looks "
                       "truncated", DataWarning, stacklevel=3)
         lines = lines[:-1]
-    text = "\n".join(lines)
-    if delimiter not in (None, ",", ".") and "," in text and "." not in text:
-        text = text.replace(",", ".")  # decimal commas (European locale exports)
+    text = _clean("\n".join(lines), delimiter)
     try:
         values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
                             usecols=range(width) if n_columns is not None else None)
@@ -87,6 +85,61 @@ def parse_numeric_block(lines: list[str], *, delimiter: str | None, where: str,
         at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
         raise InputError(f"{where}: malformed numeric data{at}: {exc}") from None
     return values
+
+
+def _clean(text: str, delimiter: str | None) -> str:
+    """Text ready for ``numpy.loadtxt``: decimal commas to points, no terminating delimiter,
+    empty fields as ``nan`` (so that they are reported, not shifted)."""
+    if delimiter not in (None, ",", ".") and "," in text and "." not in text:
+        text = text.replace(",", ".")  # decimal commas (European locale exports)
+    if delimiter is not None:
+        d = re.escape(delimiter)
+        text = re.sub(rf"{d}[ \t]*$", "", text, flags=re.MULTILINE)
+        text = re.sub(rf"(?:(?<={d})|^)(?=[ \t]*(?:{d}|$))", "nan", text, flags=re.MULTILINE)
+    return text
+
+
+def parse_mixed_block(lines: list[str], names: list[str], *, delimiter: str | None, where: str,
+                      first_line: int) -> dict[str, np.ndarray]:
+    """Like :func:`parse_numeric_block` for tables that also hold text columns (dates, step
+    types): numeric columns become float arrays, the others string arrays, each column read
+    in one vectorised ``numpy.loadtxt`` call."""
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    if not lines:
+        raise InputError(f"{where}: the data table is empty")
+    width = len(names)
+    if len(lines) > 1 and _n_fields(lines[-1], delimiter) < width:
+        warnings.warn(f"{where}: dropped the last line {first_line + len(lines) - 1} "
+                      f"({_n_fields(lines[-1], delimiter)} of {width} fields): the file looks "
+                      "truncated", DataWarning, stacklevel=3)
+        lines = lines[:-1]
+    sample = _clean(lines[0], delimiter).split(delimiter)
+    numeric = [i for i, field in enumerate(sample[:width]) if _is_number(field)]
+    text = _clean("\n".join(lines), delimiter)
+    columns: dict[str, np.ndarray] = {}
+    try:
+        if numeric:
+            values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
+                                usecols=numeric)
+            columns.update({names[i]: values[:, k] for k, i in enumerate(numeric)})
+        for i in range(width):
+            if i not in numeric:
+                columns[names[i]] = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=str,
+                                               usecols=[i], ndmin=1, comments=None)
+    except ValueError as exc:
+        row = re.search(r"row (\d+)", str(exc))
+        at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
+        raise InputError(f"{where}: malformed data{at}: {exc}") from None
+    return {n: columns[n] for n in names}
+
+
+def _is_number(field: str) -> bool:
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
 
 
 def _n_fields(line: str, delimiter: str | None) -> int:

@@ -1,0 +1,108 @@
+"""``ssblab read``: read an instrument file and show what ssblab made of it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from pathlib import Path
+
+import click
+import numpy as np
+
+from ssblab.cli._common import emit, with_output_options
+from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, DataWarning,
+                             read_cycler, read_spectra)
+from ssblab.errors import InputError
+from ssblab.files import atomic_write
+
+
+@click.group(name="read")
+def cli():
+    """Read impedance and cycler files (format detected from content and extension)."""
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Data warnings (rows dropped, aborted runs) as one line each on stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, DataWarning):
+            click.echo(f"ssblab: warning: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+
+
+def _column(value: str | None):
+    return int(value) if value is not None and value.lstrip("-").isdigit() else value
+
+
+def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
+    buffer = io.StringIO()
+    buffer.write(",".join(columns) + "\n")
+    np.savetxt(buffer, np.column_stack([np.asarray(c, dtype=float) for c in columns.values()]),
+               delimiter=",", fmt="%.10g")
+    atomic_write(path, buffer.getvalue())
+
+
+@cli.command("spectrum")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(SPECTRUM_FORMATS), default=None,
+              help="File format (default: detected).")
+@click.option("--index", type=int, default=None, help="Only this spectrum of the file (0-based).")
+@click.option("--frequency", default=None, help="Frequency column (name or 0-based index).")
+@click.option("--real", default=None, help="Z' column (name or index).")
+@click.option("--imag", default=None, help="Z'' or -Z'' column (name or index).")
+@click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]), default="auto",
+              help="How the imaginary column is stored (auto: from its name).")
+@with_output_options
+def spectrum(file, fmt, index, frequency, real, imag, imag_convention, out, as_json):
+    """Read the impedance spectra in FILE; with --out write spectrum_<i>.csv
+    (frequency_Hz, z_real_ohm, z_imag_ohm with Z''<0 capacitive) and result.json."""
+    with _warnings_to_stderr():
+        spectra = read_spectra(file, format=fmt, frequency=_column(frequency),
+                               real=_column(real), imag=_column(imag),
+                               imag_convention=imag_convention)
+    if index is not None:
+        if not -len(spectra) <= index < len(spectra):
+            raise InputError(f"{file}: --index {index} is out of range; the file holds "
+                             f"{len(spectra)} spectra")
+        spectra = [spectra[index]]
+    emit(spectra, out=out, as_json=as_json, title=f"Spectra in {file.name}")
+    if out is not None:
+        for i, s in enumerate(spectra):
+            number = s.metadata.get("spectrum_index", i)
+            _write_table(out / f"spectrum_{number}.csv",
+                         {"frequency_Hz": s.frequency_Hz, "z_real_ohm": s.impedance_ohm.real,
+                          "z_imag_ohm": s.impedance_ohm.imag})
+
+
+@cli.command("cycler")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(CYCLER_FORMATS), default=None,
+              help="File format (default: detected).")
+@click.option("--cycle-definition", type=click.Choice(CYCLE_DEFINITIONS), default="file",
+              show_default=True, help="How cycles are counted.")
+@click.option("--map", "mapping", multiple=True, metavar="KEY=COLUMN",
+              help="Column map entry, e.g. --map time_s=test_time --map current_A=I (repeat).")
+@with_output_options
+def cycler(file, fmt, cycle_definition, mapping, out, as_json):
+    """Read the cycler file FILE into the tidy table; with --out write data.csv (time_s,
+    voltage_V, current_mA, step, cycle and extra columns) and result.json."""
+    column_map = {}
+    for entry in mapping:
+        key, sep, column = entry.partition("=")
+        if not sep or not column:
+            raise InputError(f"--map: expected KEY=COLUMN, found {entry!r}")
+        column_map[key.strip()] = _column(column.strip())
+    with _warnings_to_stderr():
+        data = read_cycler(file, format=fmt, column_map=column_map or None,
+                           cycle_definition=cycle_definition)
+    emit([data], out=out, as_json=as_json, title=f"Cycler data in {file.name}")
+    if out is not None:
+        columns = {name: getattr(data, name) for name in data.columns}
+        columns.update(data.extra)
+        _write_table(out / "data.csv", columns)

@@ -1,0 +1,224 @@
+"""Cycler readers on the real files in ../shared/data/cycling and ../shared/data/bad."""
+
+import sys
+
+import numpy as np
+import pytest
+
+from ssblab.echem.io import DataWarning, read_cycler
+from ssblab.echem.io.cycler import cycles_from_current, detect_cycler_format
+from ssblab.errors import InputError, ResourceError
+
+BAD_MAP = {"time_s": "test_time", "voltage_V": "voltage", "current_mA": "current", "step": "step",
+           "cycle": "cycle"}
+
+
+def _step_charge_check(data, *, min_rows=50, rtol=0.02, counted_only=False):
+    """Coulomb counting: |integral of I dt| over each long constant-step run equals the change of
+    the instrument's own capacity column over it (checks time unit, current unit and scale)."""
+    key = data.step * 100000 + data.cycle
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    checked = 0
+    for rows in np.split(np.arange(data.n_rows), cuts):
+        if rows.size < min_rows or np.abs(data.current_mA[rows]).max() == 0:
+            continue
+        t, i = data.time_s[rows], data.current_mA[rows]
+        counted = abs(np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t))) / 3600
+        capacity = data.extra["capacity_mAh"][rows]
+        reported = abs(capacity[-1] - capacity[0])
+        if counted_only and reported == 0:
+            continue
+        # the first sample of a step is taken after a partial interval: allow one interval
+        slack = np.abs(i).max() * np.diff(t).max() / 3600
+        assert abs(counted - reported) <= rtol * reported + slack, (counted, reported)
+        checked += 1
+    assert checked >= 2
+
+
+def test_biologic_mpr_equals_its_mpt_export(shared_data):
+    d = shared_data / "cycling"
+    binary = read_cycler(d / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr")
+    text = read_cycler(d / "ssb_ncm-lpscl-inli_chronopotentiometry.mpt")
+    assert binary.n_rows == text.n_rows == 30208
+    np.testing.assert_allclose(binary.time_s, text.time_s, rtol=1e-12)
+    np.testing.assert_allclose(binary.voltage_V, text.voltage_V, rtol=2e-7)
+    np.testing.assert_allclose(binary.current_mA, text.current_mA, rtol=2e-7, atol=1e-12)
+    np.testing.assert_array_equal(binary.step, text.step)
+    # no cycle column in a CP file: the fallback is stated, not hidden
+    assert binary.cycle_definition == "charge-first" and "no cycle index" in \
+        binary.metadata["cycle_note"]
+    np.testing.assert_array_equal(binary.cycle, text.cycle)
+
+
+def test_biologic_modulo_bat_mpr(shared_data):
+    data = read_cycler(shared_data / "cycling" / "biologic_gcpl.mpr")
+    assert data.n_rows == 23561
+    assert (np.diff(data.time_s) >= 0).all()
+    assert data.current_mA.max() > 0.3 and data.current_mA.min() < -0.1
+    # The impedance steps of this Modulo Bat file carry an averaged AC current that EC-Lab does
+    # not count as charge: only the counted steps are compared.
+    _step_charge_check(data, rtol=0.01, counted_only=True)
+    # four charges with impedance steps and rests between them, no discharge: one cycle
+    assert data.current_mA.min() > -0.2 and np.unique(data.cycle).tolist() == [1]
+
+
+def test_neware_csv_export(shared_data):
+    data = read_cycler(shared_data / "cycling" / "neware_export.csv")
+    assert data.n_rows == 9065 and data.cycle_definition == "file"
+    assert np.unique(data.cycle).tolist() == [1, 2, 3, 4]
+    assert (np.diff(data.time_s) >= 0).all()
+    _step_charge_check(data)
+
+
+def test_maccor_export_time_unit_and_sign(shared_data):
+    data = read_cycler(shared_data / "cycling" / "maccor.txt")
+    assert data.metadata["time_unit"] == "min"  # 63.5 h of wall clock over 3809.8 TestTime
+    assert data.time_s[-1] == pytest.approx(3809.841833 * 60)
+    assert data.current_mA.min() < 0 < data.current_mA.max()  # D rows negated
+    _step_charge_check(data)
+
+
+def test_arbin_res(shared_data):
+    pytest.importorskip("access_parser")
+    data = read_cycler(shared_data / "cycling" / "arbin_18cycles.res")
+    assert np.unique(data.cycle).tolist() == list(range(1, 19))
+    assert (np.diff(data.time_s) >= 0).all()
+    _step_charge_check(data)
+
+
+def test_neware_ndax(shared_data):
+    pytest.importorskip("NewareNDA")
+    data = read_cycler(shared_data / "cycling" / "neware.ndax")
+    assert data.n_rows == 252951
+    assert (np.diff(data.time_s) >= 0).all()
+    _step_charge_check(data)
+
+
+def test_optional_readers_say_what_to_install(shared_data, monkeypatch):
+    monkeypatch.setitem(sys.modules, "access_parser", None)
+    monkeypatch.setitem(sys.modules, "NewareNDA", None)
+    with pytest.raises(ResourceError, match=r"pip install 'ssblab\[echem\]'"):
+        read_cycler(shared_data / "cycling" / "arbin_18cycles.res")
+    with pytest.raises(ResourceError, match="Neware .ndax"):
+        read_cycler(shared_data / "cycling" / "neware.ndax")
+
+
+def test_format_detection(shared_data):
+    d = shared_data / "cycling"
+    assert [detect_cycler_format(d / n) for n in
+            ("biologic_gcpl.mpr", "ssb_ncm-lpscl-inli_chronopotentiometry.mpt", "neware.ndax",
+             "neware_export.csv", "arbin_18cycles.res", "maccor.txt")] == \
+        ["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-csv", "arbin-res", "maccor"]
+
+
+def test_generic_csv_good_twin(shared_data):
+    data = read_cycler(shared_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
+    assert data.n_rows == 60 and data.time_s[0] == 120.0 and data.voltage_V[-1] == 1.54
+
+
+def test_missing_column_is_an_error(shared_data):
+    with pytest.raises(InputError, match=r"custom_missing_column\.csv: no column 'voltage'"):
+        read_cycler(shared_data / "bad" / "custom_missing_column.csv", column_map=BAD_MAP)
+
+
+def test_missing_cycle_is_kept_and_named(shared_data):
+    with pytest.warns(DataWarning, match=r"missing_cycle\.csv: the cycle index jumps \(1 -> 3 at "
+                                         r"data row 20\)"):
+        data = read_cycler(shared_data / "bad" / "custom_missing_cycle.csv", column_map=BAD_MAP)
+    assert np.unique(data.cycle).tolist() == [1, 3]
+
+
+def test_nan_and_inf_rows_are_dropped_and_named(shared_data):
+    with pytest.warns(DataWarning, match=r"nan_inf\.csv: dropped 3 row\(s\) with NaN or infinite "
+                                         r"time, voltage or current: data rows \[3, 7, 11\]"):
+        data = read_cycler(shared_data / "bad" / "custom_nan_inf.csv", column_map=BAD_MAP)
+    good = read_cycler(shared_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
+    keep = np.setdiff1d(np.arange(good.n_rows), [3, 7, 11])
+    np.testing.assert_array_equal(data.voltage_V, good.voltage_V[keep])
+
+
+def test_truncated_last_line_is_dropped_and_named(shared_data):
+    with pytest.warns(DataWarning, match=r"truncated\.csv: dropped the last line 80"):
+        data = read_cycler(shared_data / "bad" / "custom_truncated.csv", column_map=BAD_MAP)
+    assert data.n_rows == 59
+
+
+def test_units_from_column_names_and_map(tmp_path):
+    (tmp_path / "a.csv").write_text("t/h,U (V),Current [A]\n0,3.0,0.001\n1,3.1,0.001\n"
+                                    "2,3.2,-0.002\n")
+    data = read_cycler(tmp_path / "a.csv")
+    np.testing.assert_allclose(data.time_s, [0, 3600, 7200])
+    np.testing.assert_allclose(data.current_mA, [1, 1, -2])
+    (tmp_path / "b.csv").write_text("a,b,c\n0,3000,5\n1,3100,5\n2,3200,-5\n")
+    with pytest.raises(InputError, match=r"b\.csv: no time / voltage / current column found"):
+        read_cycler(tmp_path / "b.csv")
+    data = read_cycler(tmp_path / "b.csv", column_map={"time_min": "a", "voltage_mV": 1,
+                                                        "current_uA": "c"})
+    np.testing.assert_allclose(data.voltage_V, [3.0, 3.1, 3.2])
+    np.testing.assert_allclose(data.time_s, [0, 60, 120])
+    np.testing.assert_allclose(data.current_mA, [0.005, 0.005, -0.005])
+    with pytest.raises(InputError, match="column_map key: unknown value 'current'"):
+        read_cycler(tmp_path / "b.csv", column_map={"current": "c"})
+
+
+def test_cycle_definitions():
+    current = np.array([0, 1, 1, 0, -1, -1, 0, 1, 1, -1, -1, 0.0])
+    assert cycles_from_current(current, first="charge").tolist() == \
+        [1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
+    assert cycles_from_current(current, first="discharge").tolist() == \
+        [1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3]
+    assert cycles_from_current(np.zeros(4), first="charge").tolist() == [1, 1, 1, 1]
+    # per step: the alternating current of an impedance step (step 2) is not a half cycle
+    current = np.array([0.0, 0.3, -0.2, 0.25, -0.3, 1, 1, 0, -1, -1, 0.01, -0.01, 1])
+    step = np.array([1, 2, 2, 2, 2, 3, 3, 4, 5, 5, 6, 6, 7])
+    assert cycles_from_current(current, first="charge", step=step).tolist() == \
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2]
+
+
+def test_cycle_definition_option(tmp_path):
+    rows = "\n".join(f"{t},{3 + 0.1 * np.sign(i)},{i},1" for t, i in
+                     enumerate([-1, -1, 1, 1, -1, -1, 1, 1]))
+    (tmp_path / "c.csv").write_text("time/s,Ewe/V,I/mA,cycle\n" + rows)
+    assert read_cycler(tmp_path / "c.csv").cycle.tolist() == [1] * 8
+    assert read_cycler(tmp_path / "c.csv", cycle_definition="charge-first").cycle.tolist() == \
+        [1, 1, 2, 2, 2, 2, 3, 3]
+    data = read_cycler(tmp_path / "c.csv", cycle_definition="discharge-first")
+    assert data.cycle.tolist() == [1, 1, 1, 1, 2, 2, 2, 2]
+    assert data.cycle_definition == "discharge-first"
+    with pytest.raises(InputError, match="did you mean 'charge-first'"):
+        read_cycler(tmp_path / "c.csv", cycle_definition="charge_first")
+
+
+def test_broken_binary_files(tmp_path, shared_data):
+    data = (shared_data / "cycling" / "biologic_gcpl.mpr").read_bytes()
+    (tmp_path / "cut.mpr").write_bytes(data[:len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.mpr: truncated: module 'VMP data'"):
+        read_cycler(tmp_path / "cut.mpr")
+    (tmp_path / "x.ndax").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    with pytest.raises(InputError, match=r"x\.ndax: not a Neware .ndax file"):
+        read_cycler(tmp_path / "x.ndax")
+
+
+def test_cli_read_cycler(shared_data, tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    runner = CliRunner()
+    args = ["read", "cycler", str(shared_data / "bad" / "custom_nan_inf.csv"),
+            "--map", "time_s=test_time", "--map", "voltage_V=voltage", "--map", "current_mA=current",
+            "--out", str(tmp_path / "out")]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "rows              57" in result.stdout
+    assert "warning: " in result.stderr and "data rows [3, 7, 11]" in result.stderr
+    table = np.genfromtxt(tmp_path / "out" / "data.csv", delimiter=",", names=True)
+    assert table.size == 57 and table.dtype.names[:5] == CyclerDataColumns
+    assert (tmp_path / "out" / "result.json").is_file()
+    bad = runner.invoke(main, ["read", "cycler", str(shared_data / "bad" /
+                                                     "custom_missing_column.csv"),
+                               "--map", "voltage_V=voltage"])
+    assert bad.exit_code == 2 and "no column 'voltage'" in bad.stderr
+
+
+CyclerDataColumns = ("time_s", "voltage_V", "current_mA", "step", "cycle")
