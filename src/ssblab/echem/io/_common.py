@@ -44,9 +44,10 @@ def read_text(path: Path) -> str:
     if b"\x00" in raw[:4096]:
         raise InputError(f"{path}: expected a text file, found binary data")
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        text = raw.decode("latin-1")
+    return text.replace("\r\n", "\n") if "\r" in text[:65536] else text
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -58,25 +59,28 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(f"{path}: expected a file, found a directory") from None
 
 
-def parse_numeric_block(lines: list[str], *, delimiter: str | None, where: str,
+def parse_numeric_block(block: str | list[str], *, delimiter: str | None, where: str,
                         first_line: int, n_columns: int | None = None) -> np.ndarray:
-    """Parse lines of numbers into a 2-D float array in one vectorised call.
+    """Parse a block of numeric lines into a 2-D float array in one vectorised call.
 
-    A last line with fewer fields than the others (a file cut off while being written) is
+    A last line with fewer fields than the first (a file cut off while being written) is
     dropped with a :class:`DataWarning` naming it; any other malformed line is an error naming
-    the file and line. ``first_line`` is the 1-based line number of ``lines[0]`` in the file.
+    the file and line. ``first_line`` is the 1-based line number of the block's first line.
     """
-    while lines and not lines[-1].strip():
-        lines = lines[:-1]
-    if not lines:
+    text = (block if isinstance(block, str) else "\n".join(block)).rstrip("\r\n ")
+    if not text.strip():
         raise InputError(f"{where}: the data table is empty")
-    width = n_columns if n_columns is not None else _n_fields(lines[0], delimiter)
-    if len(lines) > 1 and _n_fields(lines[-1], delimiter) < width:
-        warnings.warn(f"{where}: dropped the last line {first_line + len(lines) - 1} "
-                      f"({_n_fields(lines[-1], delimiter)} of {width} fields): the file looks "
-                      "truncated", DataWarning, stacklevel=3)
-        lines = lines[:-1]
-    text = _clean("\n".join(lines), delimiter)
+    end_first = text.find("\n")
+    width = n_columns if n_columns is not None else \
+        _n_fields(text if end_first < 0 else text[:end_first], delimiter)
+    last_start = text.rfind("\n") + 1
+    if last_start > 0 and _n_fields(text[last_start:], delimiter) < width:
+        line = first_line + text.count("\n")
+        warnings.warn(f"{where}: dropped the last line {line} "
+                      f"({_n_fields(text[last_start:], delimiter)} of {width} fields): the file "
+                      "looks truncated", DataWarning, stacklevel=3)
+        text = text[:last_start - 1]
+    text = _clean(text, delimiter)
     try:
         values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
                             usecols=range(width) if n_columns is not None else None)
@@ -89,13 +93,17 @@ def parse_numeric_block(lines: list[str], *, delimiter: str | None, where: str,
 
 def _clean(text: str, delimiter: str | None) -> str:
     """Text ready for ``numpy.loadtxt``: decimal commas to points, no terminating delimiter,
-    empty fields as ``nan`` (so that they are reported, not shifted)."""
+    empty fields as ``nan`` (so that they are reported, not shifted). The regular expressions
+    run only when the cheap substring tests find something to change."""
     if delimiter not in (None, ",", ".") and "," in text and "." not in text:
         text = text.replace(",", ".")  # decimal commas (European locale exports)
     if delimiter is not None:
-        d = re.escape(delimiter)
-        text = re.sub(rf"{d}[ \t]*$", "", text, flags=re.MULTILINE)
-        text = re.sub(rf"(?:(?<={d})|^)(?=[ \t]*(?:{d}|$))", "nan", text, flags=re.MULTILINE)
+        if f"{delimiter}\n" in text or text.endswith(delimiter):
+            text = text.replace(f"{delimiter}\n", "\n").removesuffix(delimiter)
+        if 2 * delimiter in text or text.startswith(delimiter) or f"\n{delimiter}" in text or \
+                text.endswith(delimiter):
+            d = re.escape(delimiter)
+            text = re.sub(rf"(?:(?<={d})|^)(?=[ \t]*(?:{d}|$))", "nan", text, flags=re.MULTILINE)
     return text
 
 

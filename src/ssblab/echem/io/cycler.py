@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 
 from ssblab.echem.cycler_data import CycleDefinition, CyclerData
-from ssblab.echem.io._common import (DataWarning, RawTable, _read_bytes, find_column,
+from ssblab.echem.io._common import (DataWarning, RawTable, find_column,
                                       normalise_name, parse_mixed_block, read_text)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.errors import InputError, check_choice, require_package
@@ -85,7 +85,11 @@ def detect_cycler_format(path: str | Path) -> str:
     """The cycler file format from its signature, else its extension (``.csv`` -> Neware CSV
     if the header says so, else generic CSV)."""
     path = Path(path)
-    head = _read_bytes(path)[:4096] if path.is_file() else b""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
     if head.startswith(MPR_SIGNATURE):
         return "biologic-mpr"
     if head.startswith(MPT_SIGNATURE.encode()):
