@@ -108,10 +108,12 @@ def _clean(text: str, delimiter: str | None) -> str:
 
 
 def parse_mixed_block(lines: list[str], names: list[str], *, delimiter: str | None, where: str,
-                      first_line: int) -> dict[str, np.ndarray]:
+                      first_line: int, text_columns: set[str] | None = None
+                      ) -> dict[str, np.ndarray]:
     """Like :func:`parse_numeric_block` for tables that also hold text columns (dates, step
-    types): numeric columns become float arrays, the others string arrays, each column read
-    in one vectorised ``numpy.loadtxt`` call."""
+    types): numeric columns become float arrays in one vectorised ``numpy.loadtxt`` call; text
+    columns become string arrays, one call each, only those in ``text_columns`` (all if None).
+    """
     while lines and not lines[-1].strip():
         lines = lines[:-1]
     if not lines:
@@ -131,15 +133,17 @@ def parse_mixed_block(lines: list[str], names: list[str], *, delimiter: str | No
             values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
                                 usecols=numeric)
             columns.update({names[i]: values[:, k] for k, i in enumerate(numeric)})
-        for i in range(width):
-            if i not in numeric:
-                columns[names[i]] = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=str,
-                                               usecols=[i], ndmin=1, comments=None)
+        wanted = [i for i in range(width) if i not in numeric and
+                  (text_columns is None or names[i] in text_columns)]
+        if wanted:
+            strings = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=str,
+                                 usecols=wanted, ndmin=2, comments=None)
+            columns.update({names[i]: strings[:, k] for k, i in enumerate(wanted)})
     except ValueError as exc:
         row = re.search(r"row (\d+)", str(exc))
         at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
         raise InputError(f"{where}: malformed data{at}: {exc}") from None
-    return {n: columns[n] for n in names}
+    return {n: columns[n] for n in names if n in columns}
 
 
 def _is_number(field: str) -> bool:

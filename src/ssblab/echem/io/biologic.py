@@ -172,7 +172,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
                     shift = (mask & -mask).bit_length() - 1
                     columns[label] = ((flags & mask) >> shift).astype(np.uint8)
         else:
-            columns[name] = np.ascontiguousarray(records[name])
+            columns[name] = records[name]  # a strided view: no copy until a column is used
     return columns
 
 

@@ -342,8 +342,8 @@ def _biologic_mpt(path, delimiter):
     return read_mpt(path), "biologic"
 
 
-def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt: str
-                ) -> RawTable:
+def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt: str,
+                text_columns: set[str] | None = None) -> RawTable:
     where = str(path)
     lines = read_text(Path(path)).splitlines()
     if header_pattern is not None:
@@ -363,7 +363,7 @@ def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt:
              lines[head].rstrip("\r\n").rstrip(delimiter or " ").split(delimiter)]
     names = [n or f"column_{i}" for i, n in enumerate(names)]
     columns = parse_mixed_block(lines[body:], names, delimiter=delimiter, where=where,
-                                first_line=body + 1)
+                                first_line=body + 1, text_columns=text_columns)
     return RawTable(columns, where, {"format": fmt, "header_line": head + 1})
 
 
@@ -395,12 +395,13 @@ def _number_like(field: str) -> bool:
 
 def _neware_csv(path, delimiter):
     return _text_table(path, delimiter=delimiter or ",", header_pattern=r".*Cycle Index",
-                       fmt="neware-csv"), "neware-csv"
+                       fmt="neware-csv", text_columns={"Cumulative Time", "Total Time",
+                                                       "Step Type", "Date"}), "neware-csv"
 
 
 def _maccor(path, delimiter):
     table = _text_table(path, delimiter=delimiter or "\t", header_pattern=r"Rec\b",
-                        fmt="maccor")
+                        fmt="maccor", text_columns={"Md", "State", "DPT Time"})
     _maccor_time_unit(table)
     return table, "maccor"
 
