@@ -87,20 +87,41 @@ def test_arbin_res(shared_data):
 
 
 def test_neware_ndax(shared_data):
-    pytest.importorskip("NewareNDA")
     data = read_cycler(shared_data / "cycling" / "neware.ndax")
+    assert data.metadata["decoder"] == "ssblab" and data.metadata["ndc_version"] == 17
     assert data.n_rows == 252951
     assert (np.diff(data.time_s) >= 0).all()
     _step_charge_check(data)
 
 
-def test_optional_readers_say_what_to_install(shared_data, monkeypatch):
+def test_neware_ndax_decoder_agrees_with_newarenda(shared_data):
+    """The native page decoder against the NewareNDA package on the same file."""
+    pytest.importorskip("NewareNDA")
+    from ssblab.echem.io.neware import _decode_with_newarenda, read_ndax
+
+    path = shared_data / "cycling" / "neware.ndax"
+    ours = read_ndax(path).columns
+    theirs = _decode_with_newarenda(path, str(path))
+    for name in ("time_s", "voltage_V", "step", "cycle"):
+        np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+    # NewareNDA scales the current and capacity in float32
+    np.testing.assert_allclose(ours["current_mA"], theirs["current_mA"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours["capacity_mAh"], theirs["capacity_mAh"], rtol=1e-6,
+                               atol=1e-4)
+
+
+def test_optional_readers_say_what_to_install(shared_data, monkeypatch, tmp_path):
+    import zipfile
+
     monkeypatch.setitem(sys.modules, "access_parser", None)
     monkeypatch.setitem(sys.modules, "NewareNDA", None)
     with pytest.raises(ResourceError, match=r"pip install 'ssblab\[echem\]'"):
         read_cycler(shared_data / "cycling" / "arbin_18cycles.res")
-    with pytest.raises(ResourceError, match="Neware .ndax"):
-        read_cycler(shared_data / "cycling" / "neware.ndax")
+    # an older .ndc version (here 5) is left to NewareNDA
+    with zipfile.ZipFile(tmp_path / "old.ndax", "w") as archive:
+        archive.writestr("data.ndc", bytes([1, 0, 5, 0]) + bytes(4092))
+    with pytest.raises(ResourceError, match="Neware .ndax files of this .ndc version"):
+        read_cycler(tmp_path / "old.ndax")
 
 
 def test_format_detection(shared_data):
@@ -195,8 +216,12 @@ def test_broken_binary_files(tmp_path, shared_data):
     with pytest.raises(InputError, match=r"cut\.mpr: truncated: module 'VMP data'"):
         read_cycler(tmp_path / "cut.mpr")
     (tmp_path / "x.ndax").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
-    with pytest.raises(InputError, match=r"x\.ndax: not a Neware .ndax file"):
+    with pytest.raises(InputError, match=r"x\.ndax: not a readable Neware .ndax file"):
         read_cycler(tmp_path / "x.ndax")
+    ndax = (shared_data / "cycling" / "neware.ndax").read_bytes()
+    (tmp_path / "cut.ndax").write_bytes(ndax[:len(ndax) // 2])
+    with pytest.raises(InputError, match=r"cut\.ndax: not a readable Neware .ndax file"):
+        read_cycler(tmp_path / "cut.ndax")
 
 
 def test_cli_read_cycler(shared_data, tmp_path):
