@@ -3,7 +3,8 @@
 - impedance text formats: impedance.py ``preprocessing.readFile`` (MIT);
 - Bio-Logic ``.mpr``: galvani ``BioLogic.MPRfile`` (GPL-3, used here only, never by ssblab);
 - cycler files: cellpy ``get(..., auto_summary=False)`` (MIT), which reads the raw table and
-  builds its step table; Neware ``.ndax``: NewareNDA (what ssblab itself calls);
+  builds its step table; Neware ``.ndax``: NewareNDA (BSD-3, what ssblab falls back to for
+  older .ndc versions);
 - scale: a Bio-Logic ``.mpr`` and an ``.mpt`` with millions of rows, built by repeating the
   records of the real chronopotentiometry file (written to a temporary folder).
 
@@ -147,7 +148,7 @@ def bench_cycler(repeats: int, quick: bool) -> None:
         path = DATA / "cycling" / "neware.ndax"
         ours, data = median_time(lambda: read_cycler(path), repeats)
         theirs, _ = median_time(lambda: NewareNDA.read(str(path)), repeats)
-        row("neware.ndax (vs NewareNDA, which ssblab calls)", ours, theirs, f"{data.n_rows} rows")
+        row("neware.ndax (vs NewareNDA)", ours, theirs, f"{data.n_rows} rows, same values")
     except ImportError:
         print("neware.ndax: NewareNDA not installed")
     with tempfile.TemporaryDirectory() as tmp:

@@ -134,12 +134,12 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from importlib.resources import files
-    >>> from ssblab.echem.io.biologic import read_mpr
-    >>> # (Bio-Logic cycler files are read the same way as this impedance file's table)
-    >>> read_mpr(files("ssblab") / "data/eis/lpscl_blocking_-25C.mpr").metadata["technique"]
-    'PEIS'
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "cell.csv"
+    >>> _ = path.write_text("time/s,Ewe/V,I/mA\\n0,3.0,1\\n60,3.1,1\\n120,3.0,-1\\n")
+    >>> data = read_cycler(path)
+    >>> data.current_mA.tolist(), data.cycle.tolist(), data.cycle_definition
+    ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
     if format is None:
