@@ -231,7 +231,8 @@ def test_cli_read_cycler(shared_data, tmp_path):
 
     runner = CliRunner()
     args = ["read", "cycler", str(shared_data / "bad" / "custom_nan_inf.csv"),
-            "--map", "time_s=test_time", "--map", "voltage_V=voltage", "--map", "current_mA=current",
+            "--map", "time_s=test_time", "--map", "voltage_V=voltage",
+            "--map", "current_mA=current",
             "--out", str(tmp_path / "out")]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output

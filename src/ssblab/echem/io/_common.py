@@ -205,8 +205,8 @@ def find_column(table: RawTable, aliases: tuple[str, ...], *, requested: str | i
     if requested is not None:
         if isinstance(requested, int) and not isinstance(requested, bool):
             if not -len(names) <= requested < len(names):
-                raise InputError(f"{table.source}: {what} column index {requested} is out of range; "
-                                 f"the file has {len(names)} columns")
+                raise InputError(f"{table.source}: {what} column index {requested} is out of "
+                                 f"range; the file has {len(names)} columns")
             return names[requested]
         for name in names:
             if name.lower() == str(requested).lower() or \

@@ -124,9 +124,9 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         The file's column (name or 0-based index) for each quantity, keyed by a unit-suffixed
         name: ``time_s``/``time_min``/``time_h``, ``voltage_V``/``voltage_mV``,
         ``current_mA``/``current_A``/``current_uA``, ``step``, ``cycle``,
-        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the format's own
-        map; for generic CSV it is how columns and units are told (a column whose name carries
-        its unit, like ``I/mA`` or ``Current(A)``, is found without it).
+        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the
+        format's own map; for generic CSV it is how columns and units are told (a column
+        whose name carries its unit, like ``I/mA`` or ``Current(A)``, is found without it).
     cycle_definition
         ``"file"``, ``"charge-first"`` or ``"discharge-first"`` (see the module docstring).
     delimiter
