@@ -128,14 +128,20 @@ def _loadtxt(text: str, where: str, first_line: int, **options) -> np.ndarray:
 def _clean(text: str, delimiter: str | None) -> str:
     """Text ready for ``numpy.loadtxt``: decimal commas to points, no terminating delimiter,
     empty fields as ``nan`` (so that they are reported, not shifted). The regular expressions
-    run only when the cheap substring tests find something to change."""
+    run only when the cheap substring tests find something to change.
+
+    >>> _clean("1;2;;4\\n;5;6;", ";"), _clean("1\\t2\\t\\n3\\t4\\t", "\\t")
+    ('1;2;nan;4\\nnan;5;6;nan', '1\\t2\\n3\\t4')
+    """
     if delimiter not in (None, ",", ".") and "," in text and "." not in text:
         text = text.replace(",", ".")  # decimal commas (European locale exports)
     if delimiter is not None:
-        if f"{delimiter}\n" in text or text.endswith(delimiter):
+        # A delimiter ending every line is a terminator (Maccor); at the end of only some lines
+        # it leaves an empty last field.
+        if text.endswith(delimiter) and text.count(f"{delimiter}\n") == text.count("\n"):
             text = text.replace(f"{delimiter}\n", "\n").removesuffix(delimiter)
-        if 2 * delimiter in text or text.startswith(delimiter) or f"\n{delimiter}" in text or \
-                text.endswith(delimiter):
+        if 2 * delimiter in text or text.startswith(delimiter) or text.endswith(delimiter) or \
+                f"\n{delimiter}" in text or f"{delimiter}\n" in text:
             d = re.escape(delimiter)
             text = re.sub(rf"(?:(?<={d})|^)(?=[ \t]*(?:{d}|$))", "nan", text, flags=re.MULTILINE)
     return text

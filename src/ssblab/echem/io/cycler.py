@@ -18,9 +18,10 @@ Cycles (``cycle_definition``):
   :func:`cycles_from_current`).
 - ``"discharge-first"``: the same with the roles swapped (cells assembled charged).
 
-Rows with NaN or infinite time, voltage or current are dropped with a
+Rows with NaN or infinite time, voltage, current, step or cycle are dropped with a
 :class:`~ssblab.echem.io.DataWarning` naming them; a jump in the file's cycle index (a missing
-cycle) is kept as it is and warned about. Nothing else is changed.
+cycle) and time going backwards are kept as they are and warned about. Nothing else is
+changed.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if family == "maccor":
         data["current_mA"] = np.where(_maccor_discharge(table), -1, 1) * data["current_mA"]
     data = _drop_nonfinite(data, where)
+    _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
     if "cycle" not in data or cycle_definition != "file":
         if cycle_definition == "file":
@@ -305,17 +307,26 @@ def _clock_to_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
 
 def _drop_nonfinite(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
     bad = np.zeros(data["time_s"].size, dtype=bool)
-    for key in ("time_s", "voltage_V", "current_mA"):
-        bad |= ~np.isfinite(data[key])
+    for key in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+        if key in data:
+            bad |= ~np.isfinite(data[key])
     if bad.any():
         rows = np.flatnonzero(bad)
         if bad.all():
             raise InputError(f"{where}: every row has NaN or infinite time, voltage or current")
-        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage "
-                      f"or current: data rows {rows[:20].tolist()}"
+        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage, "
+                      f"current, step or cycle: data rows {rows[:20].tolist()}"
                       + (" ..." if rows.size > 20 else ""), DataWarning, stacklevel=3)
         data = {k: v[~bad] for k, v in data.items()}
     return data
+
+
+def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
+    back = np.flatnonzero(np.diff(time_s) < 0)
+    if back.size:
+        warnings.warn(f"{where}: time goes back at {back.size} place(s), first at data row "
+                      f"{back[0] + 1} ({time_s[back[0]]:g} s -> {time_s[back[0] + 1]:g} s); kept "
+                      "as in the file", DataWarning, stacklevel=3)
 
 
 def _warn_missing_cycles(cycle: np.ndarray, where: str) -> None:
