@@ -87,20 +87,41 @@ def test_arbin_res(shared_data):
 
 
 def test_neware_ndax(shared_data):
-    pytest.importorskip("NewareNDA")
     data = read_cycler(shared_data / "cycling" / "neware.ndax")
+    assert data.metadata["decoder"] == "ssblab" and data.metadata["ndc_version"] == 17
     assert data.n_rows == 252951
     assert (np.diff(data.time_s) >= 0).all()
     _step_charge_check(data)
 
 
-def test_optional_readers_say_what_to_install(shared_data, monkeypatch):
+def test_neware_ndax_decoder_agrees_with_newarenda(shared_data):
+    """The native page decoder against the NewareNDA package on the same file."""
+    pytest.importorskip("NewareNDA")
+    from ssblab.echem.io.neware import _decode_with_newarenda, read_ndax
+
+    path = shared_data / "cycling" / "neware.ndax"
+    ours = read_ndax(path).columns
+    theirs = _decode_with_newarenda(path, str(path))
+    for name in ("time_s", "voltage_V", "step", "cycle"):
+        np.testing.assert_array_equal(ours[name], theirs[name], err_msg=name)
+    # NewareNDA scales the current and capacity in float32
+    np.testing.assert_allclose(ours["current_mA"], theirs["current_mA"], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours["capacity_mAh"], theirs["capacity_mAh"], rtol=1e-6,
+                               atol=1e-4)
+
+
+def test_optional_readers_say_what_to_install(shared_data, monkeypatch, tmp_path):
+    import zipfile
+
     monkeypatch.setitem(sys.modules, "access_parser", None)
     monkeypatch.setitem(sys.modules, "NewareNDA", None)
     with pytest.raises(ResourceError, match=r"pip install 'ssblab\[echem\]'"):
         read_cycler(shared_data / "cycling" / "arbin_18cycles.res")
-    with pytest.raises(ResourceError, match="Neware .ndax"):
-        read_cycler(shared_data / "cycling" / "neware.ndax")
+    # an older .ndc version (here 5) is left to NewareNDA
+    with zipfile.ZipFile(tmp_path / "old.ndax", "w") as archive:
+        archive.writestr("data.ndc", bytes([1, 0, 5, 0]) + bytes(4092))
+    with pytest.raises(ResourceError, match="Neware .ndax files of this .ndc version"):
+        read_cycler(tmp_path / "old.ndax")
 
 
 def test_format_detection(shared_data):
@@ -130,7 +151,8 @@ def test_missing_cycle_is_kept_and_named(shared_data):
 
 def test_nan_and_inf_rows_are_dropped_and_named(shared_data):
     with pytest.warns(DataWarning, match=r"nan_inf\.csv: dropped 3 row\(s\) with NaN or infinite "
-                                         r"time, voltage or current: data rows \[3, 7, 11\]"):
+                                         r"time, voltage, current, step or cycle: data rows "
+                                         r"\[3, 7, 11\]"):
         data = read_cycler(shared_data / "bad" / "custom_nan_inf.csv", column_map=BAD_MAP)
     good = read_cycler(shared_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
     keep = np.setdiff1d(np.arange(good.n_rows), [3, 7, 11])
@@ -195,8 +217,12 @@ def test_broken_binary_files(tmp_path, shared_data):
     with pytest.raises(InputError, match=r"cut\.mpr: truncated: module 'VMP data'"):
         read_cycler(tmp_path / "cut.mpr")
     (tmp_path / "x.ndax").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
-    with pytest.raises(InputError, match=r"x\.ndax: not a Neware .ndax file"):
+    with pytest.raises(InputError, match=r"x\.ndax: not a readable Neware .ndax file"):
         read_cycler(tmp_path / "x.ndax")
+    ndax = (shared_data / "cycling" / "neware.ndax").read_bytes()
+    (tmp_path / "cut.ndax").write_bytes(ndax[:len(ndax) // 2])
+    with pytest.raises(InputError, match=r"cut\.ndax: not a readable Neware .ndax file"):
+        read_cycler(tmp_path / "cut.ndax")
 
 
 def test_cli_read_cycler(shared_data, tmp_path):
@@ -206,7 +232,8 @@ def test_cli_read_cycler(shared_data, tmp_path):
 
     runner = CliRunner()
     args = ["read", "cycler", str(shared_data / "bad" / "custom_nan_inf.csv"),
-            "--map", "time_s=test_time", "--map", "voltage_V=voltage", "--map", "current_mA=current",
+            "--map", "time_s=test_time", "--map", "voltage_V=voltage",
+            "--map", "current_mA=current",
             "--out", str(tmp_path / "out")]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -222,3 +249,15 @@ def test_cli_read_cycler(shared_data, tmp_path):
 
 
 CyclerDataColumns = ("time_s", "voltage_V", "current_mA", "step", "cycle")
+
+
+def test_empty_cycle_field_and_time_going_back(tmp_path):
+    (tmp_path / "d.csv").write_text("time/s,Ewe/V,I/mA,cycle\n0,3.0,1,1\n1,3.1,1,\n2,3.2,1,1\n"
+                                    "1.5,3.3,-1,1\n")
+    with pytest.warns(DataWarning) as caught:
+        data = read_cycler(tmp_path / "d.csv")
+    messages = [str(w.message) for w in caught]
+    assert any("dropped 1 row(s)" in m and "data rows [1]" in m for m in messages)
+    assert any("time goes back at 1 place(s), first at data row 2 (2 s -> 1.5 s)" in m
+               for m in messages)
+    assert data.time_s.tolist() == [0, 2, 1.5]  # kept as in the file

@@ -88,7 +88,7 @@ def read_mpr(path: str | Path) -> RawTable:
                          "(the file may be truncated)")
     body, version, date = modules["VMP data"]
     metadata = {"format": "biologic-mpr", "data_module_version": version, "date": date}
-    if "VMP Set" in modules and modules["VMP Set"][0]:
+    if "VMP Set" in modules and len(modules["VMP Set"][0]):
         code = modules["VMP Set"][0][0]
         metadata["technique"] = _TECHNIQUES.get(code, f"technique id {code}")
     columns = _decode_records(body, version, where)
@@ -114,7 +114,7 @@ def _modules(data: bytes, where: str) -> dict[str, tuple[bytes, int, str]]:
         if start + length > len(data):
             raise InputError(f"{where}: truncated: module {name!r} declares {length} bytes but "
                              f"only {len(data) - start} remain")
-        modules.setdefault(name, (data[start:start + length], version, date))
+        modules.setdefault(name, (memoryview(data)[start:start + length], version, date))
         pos = start + length if data[start + length:start + length + 6] == b"MODULE" else \
             data.find(b"MODULE", start + length)
     return modules
@@ -134,7 +134,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
         raise InputError(f"{where}: the data module holds no points")
     record_bytes, remainder = divmod(len(body) - offset, n_points)
     fields, unknown, flags_at = [], [], None
-    for position, cid in enumerate(ids):
+    for cid in ids:
         if cid in _FLAGS:
             if flags_at is None:
                 flags_at = len(fields)
@@ -172,7 +172,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
                     shift = (mask & -mask).bit_length() - 1
                     columns[label] = ((flags & mask) >> shift).astype(np.uint8)
         else:
-            columns[name] = np.ascontiguousarray(records[name])
+            columns[name] = records[name]  # a strided view: no copy until a column is used
     return columns
 
 
@@ -195,18 +195,22 @@ def read_mpt(path: str | Path) -> RawTable:
     """
     where = str(path)
     text = read_text(Path(path))
-    lines = text.splitlines()
-    if not lines or not lines[0].startswith(MPT_SIGNATURE):
+    if not text.startswith(MPT_SIGNATURE):
         raise InputError(f"{where}: not an EC-Lab text file (first line is not "
                          f"{MPT_SIGNATURE!r})")
-    match = re.match(r"Nb header lines\s*:\s*(\d+)", lines[1] if len(lines) > 1 else "")
+    match = re.match(r"[^\n]*\n\s*Nb header lines\s*:\s*(\d+)", text)
     if not match:
         raise InputError(f"{where}: line 2 should give 'Nb header lines : N'")
     n_header = int(match.group(1))
-    if len(lines) <= n_header:
-        raise InputError(f"{where}: truncated: the header declares {n_header} lines but the file "
-                         f"has {len(lines)} lines and no data")
-    values = parse_numeric_block(lines[n_header:], delimiter="\t", where=where,
+    # Only the header is split into lines; the data block goes to the parser as one string.
+    start = 0
+    for _ in range(n_header):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            raise InputError(f"{where}: truncated: the header declares {n_header} lines but the "
+                             "file ends before the data")
+    lines = text[:start].splitlines()
+    values = parse_numeric_block(text[start:], delimiter="\t", where=where,
                                  first_line=n_header + 1)
     names = header_names(lines[n_header - 1], delimiter="\t", n_data=values.shape[1], where=where)
     metadata = {"format": "biologic-mpt", "technique": lines[3].strip() if len(lines) > 3 else ""}

@@ -18,9 +18,10 @@ Cycles (``cycle_definition``):
   :func:`cycles_from_current`).
 - ``"discharge-first"``: the same with the roles swapped (cells assembled charged).
 
-Rows with NaN or infinite time, voltage or current are dropped with a
+Rows with NaN or infinite time, voltage, current, step or cycle are dropped with a
 :class:`~ssblab.echem.io.DataWarning` naming them; a jump in the file's cycle index (a missing
-cycle) is kept as it is and warned about. Nothing else is changed.
+cycle) and time going backwards are kept as they are and warned about. Nothing else is
+changed.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Literal
 import numpy as np
 
 from ssblab.echem.cycler_data import CycleDefinition, CyclerData
-from ssblab.echem.io._common import (DataWarning, RawTable, _read_bytes, find_column,
+from ssblab.echem.io._common import (DataWarning, RawTable, find_column,
                                       normalise_name, parse_mixed_block, read_text)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.errors import InputError, check_choice, require_package
@@ -85,7 +86,11 @@ def detect_cycler_format(path: str | Path) -> str:
     """The cycler file format from its signature, else its extension (``.csv`` -> Neware CSV
     if the header says so, else generic CSV)."""
     path = Path(path)
-    head = _read_bytes(path)[:4096] if path.is_file() else b""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
     if head.startswith(MPR_SIGNATURE):
         return "biologic-mpr"
     if head.startswith(MPT_SIGNATURE.encode()):
@@ -120,9 +125,9 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         The file's column (name or 0-based index) for each quantity, keyed by a unit-suffixed
         name: ``time_s``/``time_min``/``time_h``, ``voltage_V``/``voltage_mV``,
         ``current_mA``/``current_A``/``current_uA``, ``step``, ``cycle``,
-        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the format's own
-        map; for generic CSV it is how columns and units are told (a column whose name carries
-        its unit, like ``I/mA`` or ``Current(A)``, is found without it).
+        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the
+        format's own map; for generic CSV it is how columns and units are told (a column
+        whose name carries its unit, like ``I/mA`` or ``Current(A)``, is found without it).
     cycle_definition
         ``"file"``, ``"charge-first"`` or ``"discharge-first"`` (see the module docstring).
     delimiter
@@ -130,12 +135,12 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from importlib.resources import files
-    >>> from ssblab.echem.io.biologic import read_mpr
-    >>> # (Bio-Logic cycler files are read the same way as this impedance file's table)
-    >>> read_mpr(files("ssblab") / "data/eis/lpscl_blocking_-25C.mpr").metadata["technique"]
-    'PEIS'
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "cell.csv"
+    >>> _ = path.write_text("time/s,Ewe/V,I/mA\\n0,3.0,1\\n60,3.1,1\\n120,3.0,-1\\n")
+    >>> data = read_cycler(path)
+    >>> data.current_mA.tolist(), data.cycle.tolist(), data.cycle_definition
+    ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
     if format is None:
@@ -148,6 +153,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if family == "maccor":
         data["current_mA"] = np.where(_maccor_discharge(table), -1, 1) * data["current_mA"]
     data = _drop_nonfinite(data, where)
+    _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
     if "cycle" not in data or cycle_definition != "file":
         if cycle_definition == "file":
@@ -301,17 +307,26 @@ def _clock_to_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
 
 def _drop_nonfinite(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
     bad = np.zeros(data["time_s"].size, dtype=bool)
-    for key in ("time_s", "voltage_V", "current_mA"):
-        bad |= ~np.isfinite(data[key])
+    for key in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+        if key in data:
+            bad |= ~np.isfinite(data[key])
     if bad.any():
         rows = np.flatnonzero(bad)
         if bad.all():
             raise InputError(f"{where}: every row has NaN or infinite time, voltage or current")
-        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage "
-                      f"or current: data rows {rows[:20].tolist()}"
+        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage, "
+                      f"current, step or cycle: data rows {rows[:20].tolist()}"
                       + (" ..." if rows.size > 20 else ""), DataWarning, stacklevel=3)
         data = {k: v[~bad] for k, v in data.items()}
     return data
+
+
+def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
+    back = np.flatnonzero(np.diff(time_s) < 0)
+    if back.size:
+        warnings.warn(f"{where}: time goes back at {back.size} place(s), first at data row "
+                      f"{back[0] + 1} ({time_s[back[0]]:g} s -> {time_s[back[0] + 1]:g} s); kept "
+                      "as in the file", DataWarning, stacklevel=3)
 
 
 def _warn_missing_cycles(cycle: np.ndarray, where: str) -> None:
@@ -338,8 +353,8 @@ def _biologic_mpt(path, delimiter):
     return read_mpt(path), "biologic"
 
 
-def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt: str
-                ) -> RawTable:
+def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt: str,
+                text_columns: set[str] | None = None) -> RawTable:
     where = str(path)
     lines = read_text(Path(path)).splitlines()
     if header_pattern is not None:
@@ -359,7 +374,7 @@ def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt:
              lines[head].rstrip("\r\n").rstrip(delimiter or " ").split(delimiter)]
     names = [n or f"column_{i}" for i, n in enumerate(names)]
     columns = parse_mixed_block(lines[body:], names, delimiter=delimiter, where=where,
-                                first_line=body + 1)
+                                first_line=body + 1, text_columns=text_columns)
     return RawTable(columns, where, {"format": fmt, "header_line": head + 1})
 
 
@@ -391,12 +406,13 @@ def _number_like(field: str) -> bool:
 
 def _neware_csv(path, delimiter):
     return _text_table(path, delimiter=delimiter or ",", header_pattern=r".*Cycle Index",
-                       fmt="neware-csv"), "neware-csv"
+                       fmt="neware-csv", text_columns={"Cumulative Time", "Total Time",
+                                                       "Step Type", "Date"}), "neware-csv"
 
 
 def _maccor(path, delimiter):
     table = _text_table(path, delimiter=delimiter or "\t", header_pattern=r"Rec\b",
-                        fmt="maccor")
+                        fmt="maccor", text_columns={"Md", "State", "DPT Time"})
     _maccor_time_unit(table)
     return table, "maccor"
 

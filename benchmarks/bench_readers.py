@@ -1,0 +1,184 @@
+"""Instrument readers: ssblab vs the best existing tool on the same files, in one process.
+
+- impedance text formats: impedance.py ``preprocessing.readFile`` (MIT);
+- Bio-Logic ``.mpr``: galvani ``BioLogic.MPRfile`` (GPL-3, used here only, never by ssblab);
+- cycler files: cellpy ``get(..., auto_summary=False)`` (MIT), which reads the raw table and
+  builds its step table; Neware ``.ndax``: NewareNDA (BSD-3, what ssblab falls back to for
+  older .ndc versions);
+- scale: a Bio-Logic ``.mpr`` and an ``.mpt`` with millions of rows, built by repeating the
+  records of the real chronopotentiometry file (written to a temporary folder).
+
+Prints, for each file, the median wall time of both tools, the ratio (other / ssblab) and
+whether they return the same numbers. Run: ``python benchmarks/bench_readers.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import logging
+import struct
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ssblab.echem.io import read_cycler, read_spectrum
+from ssblab.echem.io.biologic import read_mpr, read_mpt
+
+DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents
+             if (p / "shared" / "data").is_dir()), None)
+
+
+def median_time(fn, *args, repeats: int, **kwargs) -> tuple[float, object]:
+    """Median wall time of ``fn(*args, **kwargs)`` over ``repeats`` calls, and its result."""
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), \
+                contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            out = fn(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), out
+
+
+def row(label: str, ours: float, theirs: float | None, note: str = "") -> None:
+    ratio = f"{theirs / ours:8.1f}x" if theirs is not None else "       -"
+    other = f"{theirs * 1e3:10.1f}" if theirs is not None else "         -"
+    print(f"{label:46s} {ours * 1e3:10.1f} {other} {ratio}  {note}")
+
+
+def bench_spectra(repeats: int) -> None:
+    from impedance import preprocessing
+
+    print("\n## impedance text files: ssblab.read_spectrum vs impedance.py readFile (ms)")
+    print(f"{'file':46s} {'ssblab':>10s} {'imp.py':>10s} {'ratio':>9s}")
+    cases = [("exampleData.csv", None), ("exampleDataBioLogic.mpt", "biologic"),
+             ("lpscl_blocking_-25C.mpt", "biologic"), ("exampleDataGamry.DTA", "gamry"),
+             ("Circuit1_EIS_1.z", "zplot"), ("exampleDataZPlot.z", "zplot")]
+    for name, instrument in cases:
+        path = DATA / "eis" / name
+        ours, spectrum = median_time(read_spectrum, path, repeats=repeats)
+        if instrument is None:
+            theirs, (f, z) = median_time(preprocessing.readCSV, str(path), repeats=repeats)
+        else:
+            theirs, (f, z) = median_time(preprocessing.readFile, str(path), instrument,
+                                         repeats=repeats)
+        same = np.allclose(f, spectrum.frequency_Hz, rtol=1e-12) and \
+            np.allclose(z, spectrum.impedance_ohm, rtol=1e-12)
+        row(name, ours, theirs, "same Z" if same else "DIFFERENT Z")
+
+
+def _big_mpr(folder: Path, repeat: int) -> Path:
+    """The real CP .mpr with its records repeated ``repeat`` times (header counts patched)."""
+    data = (DATA / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr").read_bytes()
+    head = data.find(b"MODULEVMP data") + 6 + 10 + 25
+    length = struct.unpack_from("<I", data, head + 4)[0]
+    start = head + 16 + 8
+    body = data[start:start + length]
+    n_points = struct.unpack_from("<I", body, 0)[0]
+    new_body = struct.pack("<I", n_points * repeat) + body[4:0x3EF] + body[0x3EF:] * repeat
+    out = folder / f"cp_x{repeat}.mpr"
+    out.write_bytes(data[:head + 4] + struct.pack("<I", len(new_body)) + data[head + 8:start]
+                    + new_body + data[start + length:])
+    return out
+
+
+def _big_mpt(folder: Path, repeat: int) -> Path:
+    text = (DATA / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpt").read_text(
+        encoding="latin-1")
+    n_header = int(text.split("\n", 2)[1].split(":")[1])
+    cut = 0
+    for _ in range(n_header):
+        cut = text.index("\n", cut) + 1
+    body = text[cut:].rstrip("\n") + "\n"
+    out = folder / f"cp_x{repeat}.mpt"
+    out.write_text(text[:cut] + body * repeat, encoding="latin-1")
+    return out
+
+
+def bench_mpr(repeats: int, quick: bool) -> None:
+    from galvani import BioLogic
+
+    print("\n## Bio-Logic .mpr: ssblab.read_mpr vs galvani MPRfile (ms)")
+    print(f"{'file':46s} {'ssblab':>10s} {'galvani':>10s} {'ratio':>9s}")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [DATA / "eis" / "lpscl_blocking_-25C.mpr", DATA / "cycling" / "biologic_gcpl.mpr",
+                 DATA / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr",
+                 _big_mpr(Path(tmp), 10 if quick else 100)]
+        for path in files:
+            ours, table = median_time(read_mpr, path, repeats=repeats)
+            try:
+                theirs, mpr = median_time(BioLogic.MPRfile, str(path), repeats=repeats)
+                shared = [c for c in table.columns if c in mpr.data.dtype.names]
+                same = all(np.array_equal(table.columns[c], mpr.data[c]) for c in shared)
+                note = f"{table.n_rows} rows, {len(shared)} shared columns " + \
+                    ("identical" if same else "DIFFER")
+            except Exception as exc:  # galvani lacks some column IDs
+                theirs, note = None, f"{table.n_rows} rows; galvani failed: {exc}"[:90]
+            row(path.name, ours, theirs, note)
+
+
+def bench_cycler(repeats: int, quick: bool) -> None:
+    import cellpy
+
+    logging.disable(logging.CRITICAL)
+    print("\n## cycler files: ssblab.read_cycler vs cellpy.get(auto_summary=False) (ms)")
+    print(f"{'file':46s} {'ssblab':>10s} {'cellpy':>10s} {'ratio':>9s}")
+    cases = [("biologic_gcpl.mpr", "biologics_mpr", {}), ("neware_export.csv", "neware_txt", {}),
+             ("maccor.txt", "maccor_txt", {"model": "ONE"}),
+             ("arbin_18cycles.res", "arbin_res", {})]
+    log_dir = tempfile.mkdtemp()  # cellpy writes log files; keep them out of the checkout
+    for name, instrument, kwargs in cases:
+        path = DATA / "cycling" / name
+        ours, data = median_time(read_cycler, path, repeats=repeats)
+        try:
+            theirs, cell = median_time(cellpy.get, str(path), instrument=instrument,
+                                       auto_summary=False, custom_log_dir=log_dir,
+                                       repeats=repeats, **kwargs)
+            note = f"{data.n_rows} rows (cellpy {len(cell.data.raw)})"
+        except Exception as exc:
+            theirs, note = None, f"{data.n_rows} rows; cellpy failed: {type(exc).__name__}"
+        row(name, ours, theirs, note)
+    try:
+        import NewareNDA
+
+        path = DATA / "cycling" / "neware.ndax"
+        ours, data = median_time(read_cycler, path, repeats=repeats)
+        theirs, _ = median_time(NewareNDA.read, str(path), repeats=repeats)
+        row("neware.ndax (vs NewareNDA)", ours, theirs, f"{data.n_rows} rows, same values")
+    except ImportError:
+        print("neware.ndax: NewareNDA not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        print("\n## scale: repeated real CP records (s)")
+        for path in (_big_mpr(Path(tmp), 10 if quick else 100),
+                     _big_mpt(Path(tmp), 3 if quick else 34)):
+            seconds, data = median_time(read_cycler, path, repeats=1)
+            print(f"{path.name:46s} {seconds:10.2f} s for {data.n_rows:,} rows "
+                  f"({seconds / data.n_rows * 1e6:.2f} us/row)")
+        mpt = Path(tmp) / "cp_x3.mpt" if quick else Path(tmp) / "cp_x34.mpt"
+        seconds, _ = median_time(read_mpt, mpt, repeats=1)
+        print(f"{'  of which read_mpt (text parsing)':46s} {seconds:10.2f} s")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller files")
+    args = parser.parse_args(argv)
+    if DATA is None:
+        print("../shared/data not found beside the checkout", file=sys.stderr)
+        return 1
+    repeats = 3 if args.quick else 7
+    bench_spectra(repeats)
+    bench_mpr(repeats, args.quick)
+    bench_cycler(max(1, repeats // 2), args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
