@@ -350,8 +350,9 @@ class Circuit:
             if missing or extra:
                 hint = ""
                 if extra:
-                    close = difflib.get_close_matches(extra[0], self.parameter_names, n=1)
-                    hint = f" (did you mean {close[0]!r} for {extra[0]!r}?)" if close else ""
+                    lower = {k.lower(): k for k in self.parameter_names}
+                    close = difflib.get_close_matches(extra[0].lower(), lower, n=1)
+                    hint = f" (did you mean {lower[close[0]]!r} for {extra[0]!r}?)" if close else ""
                 raise InputError(f"{name}: circuit {self.text!r} has parameters "
                                  f"{list(self.parameter_names)}; missing {missing}, "
                                  f"unknown {extra}{hint}")

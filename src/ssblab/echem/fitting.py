@@ -100,8 +100,8 @@ class CircuitFit(Result):
 
     @property
     def rms_relative_residual(self) -> float:
-        r = self.relative_residuals
-        return float(np.sqrt(np.mean(r.real**2 + r.imag**2) / 2))
+        """Root mean square of the real and imaginary parts of :attr:`relative_residuals`."""
+        return _rms_relative(self.residuals_ohm, self.impedance_ohm)
 
     def impedance(self, frequency_Hz) -> np.ndarray:
         """The fitted model's impedance / ohm at ``frequency_Hz``."""
@@ -165,6 +165,11 @@ class CircuitFit(Result):
     def plot_residuals(self, ax=None):
         """Relative residuals ``(Z - Z_fit)/|Z|`` in % against frequency; returns ax."""
         return _plot_relative_residuals(_new_axes(ax), self.frequency_Hz, self.relative_residuals)
+
+
+def _rms_relative(residuals_ohm, impedance_ohm) -> float:
+    r = residuals_ohm / np.abs(impedance_ohm)
+    return float(np.sqrt(np.mean(r.real**2 + r.imag**2) / 2))
 
 
 def _new_axes(ax):
@@ -344,7 +349,10 @@ def _features(spectrum: Spectrum) -> _Features:
     z = spectrum.impedance_ohm[order]
     x, y = z.real, -z.imag
     scale = float(np.median(np.abs(z)))
-    peaks, props = find_peaks(y, prominence=0.02 * max(np.ptp(y), 1e-300))
+    # arcs are local maxima of -Z''; on a log scale so that a small bulk arc next to a large
+    # electrode spike still stands out (prominence 3 % of its own height)
+    log_y = np.log(np.maximum(y, 1e-3 * scale))
+    peaks, props = find_peaks(log_y, prominence=0.03)
     keep = np.sort(peaks[np.argsort(props["prominences"])[::-1][:6]]) if peaks.size else peaks
     # boundaries between arcs: minima of -Z'' between consecutive peaks and after the last
     bounds = [0]
@@ -534,7 +542,8 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
     fixed : mapping name -> value, or names, optional
         Parameters held constant (names alone: held at their initial value).
     max_relative_residual : float
-        A fit whose rms of ``|Z - Z_model| / |Z|`` exceeds this is reported as failed.
+        A fit whose rms relative residual (real and imaginary parts of ``(Z - Z_model)/|Z|``)
+        exceeds this is reported as failed.
 
     Returns
     -------
@@ -675,8 +684,7 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, max_relative_resi
             return False, (f"parameter {names[i]} is undetermined by the data "
                            f"(standard error {stderr[i]:.3g} vs value {p[i]:.3g}); "
                            "try a simpler circuit or fix it")
-    rel = np.abs(fit["residuals_ohm"]) / np.abs(fit["impedance_ohm"])
-    rms = float(np.sqrt(np.mean(rel**2)))
+    rms = _rms_relative(fit["residuals_ohm"], fit["impedance_ohm"])
     if rms > max_relative_residual:
         return False, (f"the model misses the data: rms relative residual {100 * rms:.2g} % "
                        f"> {100 * max_relative_residual:.2g} %; try another circuit")
