@@ -305,22 +305,9 @@ def cycle(cell: FullCell, protocol: Protocol = Protocol(), *, n_cycles: int = 1,
                                   (-1.0, protocol.discharge_C, protocol.voltage_min_V)):
             current = sign * rate * one_c
             dt = 3600.0 / rate / steps_per_half_cycle
-            passed = 0.0
             step_id = 1 if sign > 0 else 3
-            for _ in range(3 * steps_per_half_cycle):
-                u_new, volts = model.trial(current, dt)
-                if sign * (volts - limit) >= 0:
-                    v_old = rec_v[-1] if rec_i[-1] == current else model.voltage(current)
-                    frac = 0.0 if not math.isfinite(volts) else min(max((limit - v_old) / (volts - v_old), 0.0), 1.0)
-                    model.u = model.u + frac * (u_new - model.u)
-                    clock += frac * dt
-                    passed += frac * abs(current) * dt
-                    record(clock, limit, current, k, step_id)
-                    break
-                model.u = u_new
-                clock += dt
-                passed += abs(current) * dt
-                record(clock, volts, current, k, step_id)
+            clock, passed = _constant_current(model, current, limit, dt, 3 * steps_per_half_cycle,
+                                              clock, lambda t, v, i: record(t, v, i, k, step_id))
             if sign > 0 and protocol.cv_cutoff_C is not None:
                 cutoff = protocol.cv_cutoff_C * one_c
                 held = current
@@ -345,6 +332,63 @@ def cycle(cell: FullCell, protocol: Protocol = Protocol(), *, n_cycles: int = 1,
         discharge_capacity_mAh_g=np.array(discharge), area_cm2=cell.area_cm2,
         provenance=provenance(cell=dataclasses.asdict(cell), protocol=dataclasses.asdict(protocol),
                               n_cycles=n_cycles))
+
+
+def _constant_current(model: ParticleModel, current: float, limit_V: float, dt: float, max_steps: int,
+                      clock: float, record) -> tuple[float, float]:
+    """Run at ``current`` until the voltage crosses ``limit_V``; return (clock, charge passed in mA s)."""
+    sign = 1.0 if current > 0 else -1.0
+    passed = 0.0
+    v_old = model.voltage(current)
+    for _ in range(max_steps):
+        u_new, volts = model.trial(current, dt)
+        if sign * (volts - limit_V) >= 0:
+            frac = 0.0
+            if math.isfinite(volts) and volts != v_old:
+                frac = min(max((limit_V - v_old) / (volts - v_old), 0.0), 1.0)
+            model.u = model.u + frac * (u_new - model.u)
+            clock += frac * dt
+            passed += frac * abs(current) * dt
+            record(clock, limit_V, current)
+            break
+        model.u = u_new
+        clock += dt
+        passed += abs(current) * dt
+        v_old = volts
+        record(clock, volts, current)
+    return clock, passed
+
+
+def discharge(cell: FullCell, c_rate: float, *, voltage_min_V: float = 2.7, one_C_mAh_g: float | None = None,
+              steps: int = 400, shells: int = 16, initial_state: float = 1e-3) -> CyclingResult:
+    """One CC discharge from the charged, relaxed state ``u = initial_state`` to ``voltage_min_V``.
+
+    The shared case of the PyBaMM cross-check (benchmarks/bench_cell.py).
+
+    Examples
+    --------
+    >>> cell = FullCell(cathode="NCM811", loading_mg_cm2=10, cathode_thickness_cm=50e-4,
+    ...                 catholyte_conductivity_S_cm=1e6)
+    >>> round(float(discharge(cell, 0.01).discharge_capacity_mAh_g[0]))
+    200
+    """
+    if not c_rate > 0:
+        raise InputError(f"c_rate: expected > 0, found {c_rate}")
+    model = ParticleModel(cell, shells=shells, state=initial_state)
+    one_c = (one_C_mAh_g or cell.cathode.capacity_mAh_g) * cell.loading_mg_cm2 * 1e-3
+    rec_t, rec_v, rec_i = [0.0], [model.voltage(0.0)], [0.0]
+
+    def record(t, v, i):
+        rec_t.append(t), rec_v.append(v), rec_i.append(i)
+
+    _, passed = _constant_current(model, -c_rate * one_c, voltage_min_V, 3600.0 / c_rate / steps,
+                                  3 * steps, 0.0, record)
+    n = len(rec_t)
+    return CyclingResult(time_s=np.array(rec_t), voltage_V=np.array(rec_v), current_mA_cm2=np.array(rec_i),
+                         cycle=np.ones(n, int), step=np.full(n, 3), charge_capacity_mAh_g=np.zeros(1),
+                         discharge_capacity_mAh_g=np.array([passed / 3600.0 / (cell.loading_mg_cm2 * 1e-3)]),
+                         area_cm2=cell.area_cm2,
+                         provenance=provenance(cell=dataclasses.asdict(cell), c_rate=c_rate))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
