@@ -13,8 +13,9 @@ def cli():
 
 
 @cli.command("symmetric")
-@click.option("--electrode", type=click.Choice(["li", "li-in", "custom"]), default="li-in", show_default=True,
-              help="li / li-in: seed 004's Li|LYC|Li or Li-In|LYC|Li-In presets; custom: the options below.")
+@click.option("--electrode", type=click.Choice(["li", "li-in", "both", "custom"]), default="both", show_default=True,
+              help="li / li-in: seed 004's Li|LYC|Li or Li-In|LYC|Li-In presets (both: the two, overlaid); "
+                   "custom: the options below.")
 @quantity_option("--thickness", unit="cm", default=None, help="Separator thickness")
 @quantity_option("--conductivity", unit="S/cm", default=None, help="Separator conductivity")
 @quantity_option("--exchange-current", unit="mA/cm^2", default=None, help="Interface exchange current density")
@@ -31,6 +32,23 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
 
     overrides = {k: v for k, v in (("thickness_cm", thickness), ("conductivity_S_cm", conductivity),
                                    ("exchange_current_mA_cm2", exchange_current)) if v is not None}
+    if electrode == "both":
+        import matplotlib.pyplot as plt
+
+        from ssblab.report import Report
+
+        results = [sym.galvanostatic_cycling(make(**overrides), current_mA_cm2=current, half_cycle_h=half_cycle,
+                                             duration_h=duration)
+                   for make in (sym.seed004_li_cell, sym.seed004_li_in_cell)]
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        for r in results:
+            r.plot(ax=ax)
+        report = Report("ssblab cell symmetric: seed 004 Li vs Li-In")
+        report.add(results[0], heading="Li|LYC|Li and Li-In|LYC|Li-In", figures=[("voltage vs time", fig)],
+                   table=False)
+        report.add(results[1], heading="Li-In|LYC|Li-In", figures=[], table=False)
+        emit(results, out=out, as_json=as_json, title="ssblab cell symmetric", report=report)
+        return
     if electrode == "li":
         cell = sym.seed004_li_cell(**overrides)
     elif electrode == "li-in":
