@@ -129,3 +129,16 @@ def test_bad_inputs():
         square_wave(current_mA_cm2=0, half_cycle_h=1, duration_h=1)
     with pytest.raises(InputError, match="growth"):
         Interphase(conductivity_S_cm=1.0, growth="parabolc")
+
+
+def test_growth_law_from_another_layers_result():
+    class PhaseField:
+        time_h = np.linspace(0, 2, 5)
+        max_front_um = 3.0 + 12.0 * np.linspace(0, 2, 5)
+        current_density_mA_cm2 = np.full(5, -1.5)
+
+    law = CurrentDrivenGrowth.from_growth_result(PhaseField())
+    assert law.velocity_cm_h == pytest.approx(12e-4)
+    assert law.reference_current_mA_cm2 == 1.5
+    with pytest.raises(InputError, match="max_front_um"):
+        CurrentDrivenGrowth.from_growth_result(object())

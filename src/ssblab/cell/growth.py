@@ -135,6 +135,37 @@ class CurrentDrivenGrowth:
                              "reference_current_mA_cm2 > 0 and exponent > 0, found "
                              f"{self.velocity_cm_h}, {self.reference_current_mA_cm2}, {self.exponent}")
 
+    @classmethod
+    def from_growth_result(cls, result, *, exponent: float = 1.0,
+                           threshold_mA_cm2: float = 0.0) -> CurrentDrivenGrowth:
+        """The tip speed of a simulated or measured growth history as a growth law.
+
+        ``result`` needs ``time_h``, ``max_front_um`` (leading tip) and ``current_density_mA_cm2``
+        arrays, e.g. the dendrite layer's phase-field ``GrowthResult``. The speed is the
+        least-squares slope of the tip position vs time, referred to the mean |current density|.
+
+        Examples
+        --------
+        >>> class Run:
+        ...     time_h = np.array([0.0, 1.0, 2.0]); max_front_um = np.array([0.0, 5.0, 10.0])
+        ...     current_density_mA_cm2 = np.array([2.0, 2.0, 2.0])
+        >>> law = CurrentDrivenGrowth.from_growth_result(Run())
+        >>> round(law.velocity_cm_h, 6), law.reference_current_mA_cm2
+        (0.0005, 2.0)
+        """
+        try:
+            t = np.asarray(result.time_h, float)
+            tip_cm = 1e-4 * np.asarray(result.max_front_um, float)
+            current = float(np.mean(np.abs(np.asarray(result.current_density_mA_cm2, float))))
+        except AttributeError as exc:
+            raise InputError(f"from_growth_result: expected time_h, max_front_um and "
+                             f"current_density_mA_cm2 on the result ({exc})") from None
+        if t.size < 2 or np.ptp(t) <= 0 or not current > 0:
+            raise InputError("from_growth_result: need at least two times and a non-zero current")
+        slope = float(np.polyfit(t, tip_cm, 1)[0])
+        return cls(velocity_cm_h=max(slope, 0.0), reference_current_mA_cm2=current, exponent=exponent,
+                   threshold_mA_cm2=threshold_mA_cm2)
+
     def velocity_cm_h_at(self, current_mA_cm2):
         drive = np.maximum(np.abs(np.asarray(current_mA_cm2, float)) - self.threshold_mA_cm2, 0.0)
         return self.velocity_cm_h * (drive / self.reference_current_mA_cm2) ** self.exponent
