@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from ssblab.cell.full import FullCell, Layer, discharge
+from ssblab.cell.full import FullCell, Layer, Protocol, cycle, discharge
 from ssblab.cell.life import Degradation, SEED001_DENDRITE, simulate_life
 from ssblab.cell.parameters import OCV_CURVES
 from ssblab.units import FARADAY_C_mol
@@ -30,8 +30,8 @@ def shared_cell(conductivity_S_cm: float = 4.4e-3) -> FullCell:
                     separator=[Layer(name="SE", thickness_cm=0.04, conductivity_S_cm=conductivity_S_cm)])
 
 
-def pybamm_discharge(cell: FullCell, c_rate: float, voltage_min_V: float = 2.7):
-    """The same CC discharge in PyBaMM's DFN half-cell model; returns (capacity mAh/g, t_s, V)."""
+def pybamm_parameters(cell: FullCell, c_rate: float, voltage_min_V: float = 2.7):
+    """PyBaMM parameter values for ``cell`` as a single-ion conductor (t+ = 1), starting charged."""
     import pybamm
 
     cat = cell.cathode
@@ -76,6 +76,14 @@ def pybamm_discharge(cell: FullCell, c_rate: float, voltage_min_V: float = 2.7):
         "Initial temperature [K]": cell.temperature_K,
         "Reference temperature [K]": cell.temperature_K,
     }, check_already_exists=False)
+    return p
+
+
+def pybamm_discharge(cell: FullCell, c_rate: float, voltage_min_V: float = 2.7):
+    """The same CC discharge in PyBaMM's DFN half-cell model; returns (capacity mAh/g, t_s, V)."""
+    import pybamm
+
+    p = pybamm_parameters(cell, c_rate, voltage_min_V)
     model = pybamm.lithium_ion.DFN({"working electrode": "positive"})
     sim = pybamm.Simulation(model, parameter_values=p, solver=pybamm.IDAKLUSolver())
     sol = sim.solve([0, 1.2 * 3600 / c_rate])
@@ -85,6 +93,27 @@ def pybamm_discharge(cell: FullCell, c_rate: float, voltage_min_V: float = 2.7):
     area_m2 = p["Electrode width [m]"] * p["Electrode height [m]"]
     grams = cell.loading_mg_cm2 * 1e-3
     return cap * 1e3 / (area_m2 * 1e4) / grams, t, v
+
+
+def pybamm_cycles(cell: FullCell, c_rate: float, n_cycles: int):
+    """ssblab's default protocol (CC charge to 4.3 V, CC discharge to 2.7 V, from discharged) in PyBaMM."""
+    import pybamm
+
+    p = pybamm_parameters(cell, c_rate)
+    c_max = p["Maximum concentration in positive electrode [mol.m-3]"]
+    p.update({"Initial concentration in positive electrode [mol.m-3]": (1 - 1e-3) * c_max,
+              "Upper voltage cut-off [V]": 4.4, "Lower voltage cut-off [V]": 2.6})
+    steps = (f"Charge at {c_rate}C until 4.3 V", f"Discharge at {c_rate}C until 2.7 V")
+    sim = pybamm.Simulation(pybamm.lithium_ion.DFN({"working electrode": "positive"}), parameter_values=p,
+                            experiment=pybamm.Experiment([steps] * n_cycles), solver=pybamm.IDAKLUSolver())
+    sol = sim.solve()
+    area_cm2 = p["Electrode width [m]"] * p["Electrode height [m]"] * 1e4
+    grams = cell.loading_mg_cm2 * 1e-3 * area_cm2
+    out = []
+    for c in sol.cycles:
+        q = c.steps[1]["Discharge capacity [A.h]"].entries
+        out.append((q[-1] - q[0]) * 1e3 / grams)
+    return np.array(out)
 
 
 def _median_time(fn, repeats=3):
@@ -110,6 +139,15 @@ def main():
     except ImportError:
         print("PyBaMM not installed (pip install 'ssblab[bench-cell]'): cross-check skipped")
         return
+    print("\n== same cycling protocol: 5 x (CC charge 4.3 V, CC discharge 2.7 V) at 0.5 C ==")
+    cell = shared_cell(4.4e-3)
+    t_s, ours = _median_time(lambda: cycle(cell, Protocol(charge_C=0.5, discharge_C=0.5), n_cycles=5))
+    t_p, theirs = _median_time(lambda: pybamm_cycles(cell, 0.5, 5), repeats=1)
+    print(f"ssblab {t_s:.3f} s, discharge {np.round(ours.discharge_capacity_mAh_g, 1)} mAh/g")
+    print(f"PyBaMM {t_p:.3f} s, discharge {np.round(theirs, 1)} mAh/g")
+    print(f"ratio PyBaMM/ssblab {t_p / t_s:.0f}x; capacity difference "
+          f"{100 * (ours.discharge_capacity_mAh_g[-1] - theirs[-1]) / theirs[-1]:.2f} %")
+
     print("\n== compact model vs PyBaMM DFN half cell, t+ = 1, same CC discharge ==")
     print(f"| {'sigma S/cm':>8} {'C-rate':>6} {'ssblab mAh/g':>12} {'PyBaMM mAh/g':>12} "
           f"{'dQ %':>6} {'RMS dV mV':>9} {'t ssblab s':>10} {'t PyBaMM s':>10} {'ratio':>6}")
