@@ -26,3 +26,29 @@ def test_seed000_fit_on_hot_then_predict_cold(study):
     # the predicted range (diffusion-limited ... ohmic-limited readings) brackets the measurement
     assert np.all(lo <= cold) and np.all(cold <= hi)
     assert isinstance(RateStudy.from_json(study.to_json()), RateStudy)
+
+
+def test_seed_constants_match_the_shared_targets(shared_data):
+    yaml = pytest.importorskip("yaml")
+    from ssblab.cell import symmetric
+    from ssblab.cell.life import SEED001_DENDRITE
+    from ssblab.cell.studies import SEED000_CONDUCTIVITY_S_CM
+
+    targets = yaml.safe_load((shared_data.parent / "reference" / "seed_targets.yaml").read_text())
+    rate = targets["li3incl6_processing"]["full_cell_NCM83"]["rate_capacity_mAh_g"]
+    assert SEED000_MEASURED_MAH_G["hot"] == (rate["hot"]["0.5C"], rate["hot"]["1.0C"], rate["hot"]["1.5C"])
+    assert SEED000_MEASURED_MAH_G["cold"][:2] == (rate["cold"]["0.5C"], rate["cold"]["1.0C"])
+    sigma = targets["li3incl6_processing"]["conductivity_25C_S_cm"]
+    assert SEED000_CONDUCTIVITY_S_CM == {"cold": sigma["cold_0.5GPa"], "hot": sigma["hot_0.5GPa_250C"]}
+    dendrite = targets["li_in_dendrites_lpscl"]["dendrite_length_um"]
+    assert SEED001_DENDRITE.length_cm_at(100) == pytest.approx(1e-4 * dendrite["after_100_cycles"])
+    assert SEED001_DENDRITE.length_cm_at(897) == pytest.approx(1e-4 * dendrite["after_897_cycles"])
+    assert symmetric.SEED004_LYC_S_CM == pytest.approx(
+        1e-3 * targets["alocl_nano_licl"]["halide_conductivities_mS_cm"]["Li3YCl6"])
+    rct = targets["lyc_li_in_interphase"]["charge_transfer_resistance_ohm"]
+    assert symmetric.seed004_li_cell().exchange_current_mA_cm2 == pytest.approx(
+        symmetric._interface_i0(rct["li_initial"]))
+    li_in = symmetric.seed004_li_in_cell()
+    assert li_in.exchange_current_mA_cm2 == pytest.approx(symmetric._interface_i0(rct["li_in_initial"]))
+    assert li_in.interphase.final_exchange_current_mA_cm2 == pytest.approx(
+        symmetric._interface_i0(rct["li_in_after_50_cycles"]))
