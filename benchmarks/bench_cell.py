@@ -43,7 +43,7 @@ def pybamm_parameters(cell: FullCell, c_rate: float, voltage_min_V: float = 2.7)
     sigma_S_m = cell.catholyte_conductivity_S_cm * 100
     i0_c = cat.exchange_current_mA_cm2 * 10.0   # A/m2
     i0_a = cell.anode.exchange_current_mA_cm2 * 10.0
-    sep = sum(l.thickness_cm for l in cell.separator) * 1e-2
+    sep = sum(layer.thickness_cm for layer in cell.separator) * 1e-2
     p = pybamm.ParameterValues("Xu2019")
     p.update({
         "Positive electrode OCP [V]": lambda sto: ocv(x0 + sto * (x1 - x0)),
@@ -131,7 +131,8 @@ def main():
     deg = Degradation(interphase_growth_ohm_cm2_sqrt_h=0.5, dendrite=SEED001_DENDRITE,
                       separator_thickness_cm=0.1)
     t_life, life = _median_time(lambda: simulate_life(cell, n_cycles=2000, degradation=deg))
-    print(f"ssblab life, 2000 cycles: {t_life:.2f} s  (retention at 1000 cycles {life.retention_at(1000):.3f}, short at cycle {life.short_cycle:.0f}, "
+    print(f"ssblab life, 2000 cycles: {t_life:.2f} s  (retention at 1000 cycles {life.retention_at(1000):.3f}, "
+          f"short at cycle {life.short_cycle:.0f}, "
           f"cycler table {life.to_cycler_data().n_rows} rows)")
 
     try:

@@ -131,7 +131,8 @@ def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate,
                     catholyte_conductivity_S_cm=conductivity,
                     separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
     v_max = 4.3 - cell.anode.potential_V
-    protocol = Protocol(charge_C=c_rate, discharge_C=c_rate, voltage_max_V=v_max, voltage_min_V=2.7 - cell.anode.potential_V)
+    protocol = Protocol(charge_C=c_rate, discharge_C=c_rate, voltage_max_V=v_max,
+                        voltage_min_V=2.7 - cell.anode.potential_V)
     deg = Degradation(interphase_growth_ohm_cm2_sqrt_h=interphase_growth, li_loss_per_cycle=li_loss,
                       li_excess_mAh_cm2=math.inf if li_excess is None else li_excess,
                       dendrite=SEED001_DENDRITE if dendrite == "seed001" else None)

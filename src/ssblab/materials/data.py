@@ -5,7 +5,8 @@ Densities follow from a unit cell (formula units per cell and cell volume). Cost
 mass-weighted element prices, the estimate seed 002 uses ("the overall price can be estimated
 by considering the proportion of each element used in the synthesis"); :data:`ELEMENT_PRICES`
 holds the prices ssblab can cite, each with its source and date, and every function takes the
-caller's own prices instead.
+caller's own prices instead. (Doctests that need ``periodictable`` are marked to skip: the
+``test`` extra does not install it; tests/cell/test_materials_data.py runs them when present.)
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def molar_mass_g_mol(formula: str) -> float:
 
     Examples
     --------
-    >>> round(molar_mass_g_mol("LiCl"), 3)  # doctest: +SKIP (needs periodictable, extra 'cell')
+    >>> round(molar_mass_g_mol("LiCl"), 3)  # doctest: +SKIP
     42.39
     """
     return float(_formula(formula).mass)
@@ -52,7 +53,7 @@ def mass_fractions(formula: str) -> dict[str, float]:
 
     Examples
     --------
-    >>> round(mass_fractions("LiCl")["Li"], 4)  # doctest: +SKIP (needs periodictable, extra 'cell')
+    >>> round(mass_fractions("LiCl")["Li"], 4)  # doctest: +SKIP
     0.1637
     """
     f = _formula(formula)
@@ -65,7 +66,7 @@ def density_from_cell(formula: str, *, formula_units: float, cell_volume_A3: flo
 
     Examples
     --------
-    >>> round(density_from_cell("NaCl", formula_units=4, cell_volume_A3=5.6402**3), 3)  # doctest: +SKIP (needs periodictable, extra 'cell')
+    >>> round(density_from_cell("NaCl", formula_units=4, cell_volume_A3=5.6402**3), 3)  # doctest: +SKIP
     2.163
     """
     if not (formula_units > 0 and cell_volume_A3 > 0):
@@ -115,7 +116,7 @@ def cost_per_kg(formula: str, *, prices_usd_kg: dict | None = None) -> CostResul
 
     Examples
     --------
-    >>> round(cost_per_kg("LiCl", prices_usd_kg={"Li": 100.0, "Cl": 0.0}).cost_usd_kg, 2)  # doctest: +SKIP (needs periodictable, extra 'cell')
+    >>> round(cost_per_kg("LiCl", prices_usd_kg={"Li": 100.0, "Cl": 0.0}).cost_usd_kg, 2)  # doctest: +SKIP
     16.37
     """
     table = {el: p for el, (p, _) in ELEMENT_PRICES.items()}
@@ -187,17 +188,17 @@ def stack_energy_density(layers, *, areal_capacity_mAh_cm2: float, mean_voltage_
     parsed = [layer if isinstance(layer, StackLayer) else StackLayer(name=layer[0], thickness_cm=layer[1],
                                                                      density_g_cm3=layer[2])
               for layer in layers]
-    if not parsed or any(l.thickness_cm < 0 or l.density_g_cm3 <= 0 for l in parsed):
+    if not parsed or any(layer.thickness_cm < 0 or layer.density_g_cm3 <= 0 for layer in parsed):
         raise InputError("layers: expected (name, thickness_cm >= 0, density_g_cm3 > 0) for each layer")
     if not (areal_capacity_mAh_cm2 > 0 and mean_voltage_V > 0):
         raise InputError("areal_capacity_mAh_cm2 and mean_voltage_V: expected positive values")
-    mass_g = sum(l.thickness_cm * l.density_g_cm3 for l in parsed)
-    thick_cm = sum(l.thickness_cm for l in parsed)
+    mass_g = sum(layer.thickness_cm * layer.density_g_cm3 for layer in parsed)
+    thick_cm = sum(layer.thickness_cm for layer in parsed)
     energy_Wh = areal_capacity_mAh_cm2 * 1e-3 * mean_voltage_V
     return StackResult(energy_density_Wh_kg=energy_Wh / (mass_g * 1e-3),
                        energy_density_Wh_L=energy_Wh / (thick_cm * 1e-3),
                        areal_capacity_mAh_cm2=areal_capacity_mAh_cm2, mean_voltage_V=mean_voltage_V,
-                       layer_names=tuple(l.name for l in parsed),
-                       layer_mass_mg_cm2=tuple(1e3 * l.thickness_cm * l.density_g_cm3 for l in parsed),
-                       layer_thickness_um=tuple(1e4 * l.thickness_cm for l in parsed),
-                       provenance=provenance(layers=[dataclasses.asdict(l) for l in parsed]))
+                       layer_names=tuple(layer.name for layer in parsed),
+                       layer_mass_mg_cm2=tuple(1e3 * layer.thickness_cm * layer.density_g_cm3 for layer in parsed),
+                       layer_thickness_um=tuple(1e4 * layer.thickness_cm for layer in parsed),
+                       provenance=provenance(layers=[dataclasses.asdict(layer) for layer in parsed]))
