@@ -52,3 +52,13 @@ def test_seed_constants_match_the_shared_targets(shared_data):
     assert li_in.exchange_current_mA_cm2 == pytest.approx(symmetric._interface_i0(rct["li_in_initial"]))
     assert li_in.interphase.final_exchange_current_mA_cm2 == pytest.approx(
         symmetric._interface_i0(rct["li_in_after_50_cycles"]))
+
+
+def test_seed004_full_cell_half_c_capacity_nominal():
+    # seed 004: 145 mAh/g at 0.5 C (1 C = 200 mAh/g, 3.0-4.3 V vs Li); nothing fitted, geometry assumed
+    from ssblab.cell.full import rate_capability
+    from ssblab.cell.studies import seed004_full_cell
+
+    r = rate_capability(seed004_full_cell(), (0.1, 0.5), voltage_max_V=4.3 - 0.62, voltage_min_V=3.0 - 0.62,
+                        one_C_mAh_g=200, steps_per_half_cycle=150)
+    assert r.capacity_at(0.5) == pytest.approx(145, rel=0.15)

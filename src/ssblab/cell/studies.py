@@ -226,3 +226,19 @@ def seed000_life_study() -> LifeStudy:
     return LifeStudy(fitted_growth_ohm_cm2_sqrt_h=float(k), fit_retention=0.937, fit_cycles=2000, fit_c_rate=0.5,
                      test_retention_model=test.retention_at(270), test_retention_measured=0.822, test_cycles=270,
                      test_c_rate=0.1, life_fit=fitted, provenance=provenance(study="seed000_life"))
+
+
+def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> FullCell:
+    """SC-NMC811 | Li3YCl6 | Li-In as in seed 004 (57:40.5:2.5 composite, 3.0-4.3 V vs Li).
+
+    Assumed (not in seed 004): 10 mg/cm2 NMC811 in a 50 um composite with a LYC volume fraction
+    of 0.5 (from the mass ratio and the densities 4.78 / ~2.4 g/cm3), a 500 um LYC separator.
+    Measured: LYC 0.51 mS/cm (seed 002), Li-In at 0.62 V with the cycled Li-In|LYC exchange
+    current (seed 004). Use with ``one_C_mAh_g=200`` and the window shifted by 0.62 V.
+    """
+    params = dict(cathode="NCM811", anode="Li-In", loading_mg_cm2=10.0, cathode_thickness_cm=50e-4,
+                  catholyte_conductivity_S_cm=0.51e-3, catholyte_volume_fraction=0.5,
+                  separator=(Layer(name="Li3YCl6", thickness_cm=separator_thickness_cm,
+                                   conductivity_S_cm=0.51e-3),))
+    params.update(overrides)
+    return FullCell(**params)
