@@ -1,0 +1,244 @@
+"""Seed comparisons run on the cell models (the numbers in docs/validation.md, "Cell models").
+
+:func:`seed000_rate_study` asks how much of seed 000's cold- vs hot-pressed rate table the
+conductivity difference (1.1 vs 4.4 mS/cm) explains. Seed 000 does not give the cell geometry;
+the assumed values are in :func:`seed000_cell` and docs/cell.md. Two readings are reported:
+
+- *nominal*: assumed geometry and literature transport, nothing fitted to the table;
+- *profile fit*: for each of a few fixed particle diffusivities, the Li3InCl6-limited
+  resistance (as a layer thickness) is fitted to the hot-pressed table only, and the
+  cold-pressed table is predicted by changing only the conductivity. The hot table alone does
+  not separate diffusion-limited from ohmic-limited rate loss, so the spread of the
+  predictions over the profile is reported, not one number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import ClassVar
+
+import numpy as np
+
+from ssblab.cell.full import FullCell, Layer, rate_capability
+from ssblab.cell.parameters import CATHODES
+from ssblab.results import Result, provenance
+
+# seed 000 (Li et al.), Figure 6A/B: discharge capacity (mAh/g) of NCM83|LIC-LPSCl|Li, 2.7-4.3 V
+SEED000_RATES_C = (0.5, 1.0, 1.5)
+SEED000_MEASURED_MAH_G = {"cold": (112.0, 35.0, float("nan")), "hot": (156.0, 123.0, 104.0)}
+SEED000_CONDUCTIVITY_S_CM = {"cold": 1.1e-3, "hot": 4.4e-3}
+LPSCL_CONDUCTIVITY_S_CM = 2.95e-3  # seed 001's Li6PS5Cl at RT (seed 000 uses an LPSCl interlayer)
+
+
+def seed000_cell(conductivity_S_cm: float, *, lic_thickness_cm: float = 0.04,
+                 diffusivity_cm2_s: float | None = None, **overrides) -> FullCell:
+    """NCM83 | Li3InCl6 + Li6PS5Cl interlayer | Li with Li3InCl6 as catholyte.
+
+    Assumed (seed 000 gives none of these): 10 mg/cm2 NCM83 (~2 mAh/cm2), NCM83:LIC 70:30 by
+    mass in a 45 um composite (catholyte volume fraction 0.37 from the X-ray densities 4.78
+    and 2.72 g/cm3 at 15 % porosity), a 400 um LIC layer and a 200 um LPSCl interlayer.
+    """
+    cathode = CATHODES["NCM83"]
+    if diffusivity_cm2_s is not None:
+        cathode = dataclasses.replace(cathode, diffusivity_cm2_s=diffusivity_cm2_s)
+    params = dict(cathode=cathode, anode="Li", loading_mg_cm2=10.0, cathode_thickness_cm=45e-4,
+                  catholyte_conductivity_S_cm=conductivity_S_cm, catholyte_volume_fraction=0.37,
+                  separator=(Layer(name="Li3InCl6", thickness_cm=lic_thickness_cm,
+                                   conductivity_S_cm=conductivity_S_cm),
+                             Layer(name="Li6PS5Cl", thickness_cm=0.02,
+                                   conductivity_S_cm=LPSCL_CONDUCTIVITY_S_CM)))
+    params.update(overrides)
+    return FullCell(**params)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RateStudy(Result):
+    """Model vs measured rate tables for two processing routes.
+
+    ``profile_*`` arrays have one row per fixed particle diffusivity: for each, the Li3InCl6
+    layer thickness is fitted to the hot-pressed table and the cold-pressed table predicted.
+    """
+
+    c_rates: np.ndarray
+    measured_cold_mAh_g: np.ndarray
+    measured_hot_mAh_g: np.ndarray
+    nominal_cold_mAh_g: np.ndarray
+    nominal_hot_mAh_g: np.ndarray
+    profile_diffusivity_cm2_s: np.ndarray
+    profile_lic_thickness_cm: np.ndarray
+    profile_hot_mAh_g: np.ndarray
+    profile_cold_mAh_g: np.ndarray
+    profile_rms_hot_mAh_g: np.ndarray
+    note: str = ""
+
+    title: ClassVar[str] = "Seed 000: cold- vs hot-pressed Li3InCl6 rate table"
+
+    @property
+    def best(self) -> int:
+        return int(np.argmin(self.profile_rms_hot_mAh_g))
+
+    @property
+    def fitted_hot_mAh_g(self) -> np.ndarray:
+        return self.profile_hot_mAh_g[self.best]
+
+    @property
+    def fitted_cold_mAh_g(self) -> np.ndarray:
+        return self.profile_cold_mAh_g[self.best]
+
+    def explained_gap(self, which: str = "fitted", c_rate: float = 1.0) -> float:
+        """Fraction of the measured hot-cold capacity gap at ``c_rate`` that the model reproduces."""
+        k = int(np.argmin(np.abs(self.c_rates - c_rate)))
+        model = getattr(self, f"{which}_hot_mAh_g")[k] - getattr(self, f"{which}_cold_mAh_g")[k]
+        return float(model / (self.measured_hot_mAh_g[k] - self.measured_cold_mAh_g[k]))
+
+    def summary(self):
+        b = self.best
+        return [("fitted on", "hot-pressed table only; cold predicted"),
+                ("gap explained at 0.5 C, nominal (-)", self.explained_gap("nominal", 0.5)),
+                ("gap explained at 1 C, nominal (-)", self.explained_gap("nominal", 1.0)),
+                ("best fit: NCM83 diffusivity (cm2/s)", float(self.profile_diffusivity_cm2_s[b])),
+                ("best fit: Li3InCl6-limited ASR at 4.4 mS/cm (ohm cm2)",
+                 float(self.profile_lic_thickness_cm[b] / SEED000_CONDUCTIVITY_S_CM["hot"])),
+                ("best fit: RMS error on hot table (mAh/g)", float(self.profile_rms_hot_mAh_g[b])),
+                ("gap explained at 1 C, best fit (-)", self.explained_gap("fitted", 1.0)),
+                ("predicted cold 0.5 C over the profile (mAh/g)",
+                 f"{self.profile_cold_mAh_g[:, 0].min():.0f}-{self.profile_cold_mAh_g[:, 0].max():.0f}"),
+                ("predicted cold 1 C over the profile (mAh/g)",
+                 f"{self.profile_cold_mAh_g[:, 1].min():.0f}-{self.profile_cold_mAh_g[:, 1].max():.0f}")]
+
+    def table(self):
+        rows = [{"model": "measured (seed 000)", **{f"cold {c:g} C": float(v) for c, v in
+                                                     zip(self.c_rates, self.measured_cold_mAh_g)},
+                 **{f"hot {c:g} C": float(v) for c, v in zip(self.c_rates, self.measured_hot_mAh_g)}},
+                {"model": "nominal (nothing fitted)",
+                 **{f"cold {c:g} C": float(v) for c, v in zip(self.c_rates, self.nominal_cold_mAh_g)},
+                 **{f"hot {c:g} C": float(v) for c, v in zip(self.c_rates, self.nominal_hot_mAh_g)}}]
+        for d, L, hot, cold, rms in zip(self.profile_diffusivity_cm2_s, self.profile_lic_thickness_cm,
+                                        self.profile_hot_mAh_g, self.profile_cold_mAh_g,
+                                        self.profile_rms_hot_mAh_g):
+            rows.append({"model": f"D = {d:.2g} cm2/s, LIC ASR(hot) {L / SEED000_CONDUCTIVITY_S_CM['hot']:.0f} ohm cm2 "
+                                  f"(fit RMS {rms:.1f})",
+                         **{f"cold {c:g} C": float(v) for c, v in zip(self.c_rates, cold)},
+                         **{f"hot {c:g} C": float(v) for c, v in zip(self.c_rates, hot)}})
+        return rows
+
+    def _draw(self, ax, **kwargs):
+        c = self.c_rates
+        ax.plot(c, self.measured_hot_mAh_g, "s", color="C3", label="hot, seed 000")
+        ax.plot(c, self.measured_cold_mAh_g, "o", color="C0", label="cold, seed 000")
+        ax.fill_between(c, self.profile_cold_mAh_g.min(axis=0), self.profile_cold_mAh_g.max(axis=0),
+                        color="C0", alpha=0.2, label="cold, predicted (profile)")
+        ax.plot(c, self.fitted_hot_mAh_g, "-", color="C3", label="hot, best fit")
+        ax.plot(c, self.fitted_cold_mAh_g, "-", color="C0", label="cold, best fit predicted")
+        ax.plot(c, self.nominal_hot_mAh_g, ":", color="C3", label="hot, nominal")
+        ax.plot(c, self.nominal_cold_mAh_g, ":", color="C0", label="cold, nominal")
+        ax.set_xlabel("C-rate (1/h)")
+        ax.set_ylabel("discharge capacity (mAh/g)")
+        ax.legend(fontsize=7)
+
+
+def _table(sigma, rates, **kw):
+    r = rate_capability(seed000_cell(sigma, **kw), (0.1, *rates), steps_per_half_cycle=150)
+    return r.discharge_capacity_mAh_g[1:]
+
+
+def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> RateStudy:
+    """Nominal and profile-fitted comparison against seed 000's rate tables (a few seconds).
+
+    For each fixed NCM83 diffusivity the Li3InCl6 layer thickness (i.e. every resistance that
+    scales with 1/sigma_LIC) is fitted to the hot-pressed table; the cold-pressed table is then
+    predicted with the conductivity changed to 1.1 mS/cm and nothing else.
+    """
+    from scipy.optimize import least_squares
+
+    rates = np.array(SEED000_RATES_C)
+    hot_meas = np.array(SEED000_MEASURED_MAH_G["hot"])
+    cold_meas = np.array(SEED000_MEASURED_MAH_G["cold"])
+    s_cold, s_hot = SEED000_CONDUCTIVITY_S_CM["cold"], SEED000_CONDUCTIVITY_S_CM["hot"]
+    thick, hot, cold, rms = [], [], [], []
+    for d in diffusivities_cm2_s:
+        def residual(p, d=d):
+            return (_table(s_hot, rates, diffusivity_cm2_s=d, lic_thickness_cm=float(np.exp(p[0]))) - hot_meas) / 10
+
+        starts = np.log([0.02, 0.1, 0.4])
+        start = min(starts, key=lambda p: np.sum(residual([p]) ** 2))
+        fit = least_squares(residual, [start], diff_step=1e-2)
+        L = float(np.exp(fit.x[0]))
+        thick.append(L)
+        hot.append(_table(s_hot, rates, diffusivity_cm2_s=d, lic_thickness_cm=L))
+        cold.append(_table(s_cold, rates, diffusivity_cm2_s=d, lic_thickness_cm=L))
+        rms.append(float(np.sqrt(np.mean((hot[-1] - hot_meas) ** 2))))
+    return RateStudy(
+        c_rates=rates, measured_cold_mAh_g=cold_meas, measured_hot_mAh_g=hot_meas,
+        nominal_cold_mAh_g=_table(s_cold, rates), nominal_hot_mAh_g=_table(s_hot, rates),
+        profile_diffusivity_cm2_s=np.array(diffusivities_cm2_s, float), profile_lic_thickness_cm=np.array(thick),
+        profile_hot_mAh_g=np.array(hot), profile_cold_mAh_g=np.array(cold), profile_rms_hot_mAh_g=np.array(rms),
+        note="cold 1.5 C was not reported (nan); model capacities at 0.5/1/1.5 C after a 0.1 C cycle",
+        provenance=provenance(diffusivities_cm2_s=diffusivities_cm2_s, conductivities=SEED000_CONDUCTIVITY_S_CM))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LifeStudy(Result):
+    """Interphase growth fitted to one retention figure of seed 000, tested on the other."""
+
+    fitted_growth_ohm_cm2_sqrt_h: float
+    fit_retention: float
+    fit_cycles: int
+    fit_c_rate: float
+    test_retention_model: float
+    test_retention_measured: float
+    test_cycles: int
+    test_c_rate: float
+    life_fit: object = None
+
+    title: ClassVar[str] = "Seed 000: capacity retention from interphase growth"
+
+    def summary(self):
+        return [("fitted on", f"{self.fit_retention:.1%} after {self.fit_cycles} cycles at {self.fit_c_rate:g} C"),
+                ("fitted growth k in R = k sqrt(t) (ohm cm2 / sqrt(h))", self.fitted_growth_ohm_cm2_sqrt_h),
+                (f"model retention after {self.test_cycles} cycles at {self.test_c_rate:g} C (-)",
+                 self.test_retention_model),
+                (f"measured retention after {self.test_cycles} cycles at {self.test_c_rate:g} C (-)",
+                 self.test_retention_measured)]
+
+    def _draw(self, ax, **kwargs):
+        if self.life_fit is not None:
+            self.life_fit._draw(ax)
+
+
+def seed000_life_study() -> LifeStudy:
+    """Fit ``R_int = k sqrt(t)`` to 93.7 % after 2000 cycles at 0.5 C; predict 0.1 C / 270 cycles (82.2 %)."""
+    from scipy.optimize import brentq
+
+    from ssblab.cell.full import Protocol
+    from ssblab.cell.life import Degradation, simulate_life
+
+    cell = seed000_cell(SEED000_CONDUCTIVITY_S_CM["hot"])
+
+    def life(k, rate, n):
+        return simulate_life(cell, Protocol(charge_C=rate, discharge_C=rate), n_cycles=n,
+                             degradation=Degradation(interphase_growth_ohm_cm2_sqrt_h=k), grid_points=10,
+                             steps_per_half_cycle=100)
+
+    k = brentq(lambda k: life(k, 0.5, 2000).retention_at(2000) - 0.937, 1e-3, 10.0, xtol=1e-4)
+    fitted = life(k, 0.5, 2000)
+    test = life(k, 0.1, 270)
+    return LifeStudy(fitted_growth_ohm_cm2_sqrt_h=float(k), fit_retention=0.937, fit_cycles=2000, fit_c_rate=0.5,
+                     test_retention_model=test.retention_at(270), test_retention_measured=0.822, test_cycles=270,
+                     test_c_rate=0.1, life_fit=fitted, provenance=provenance(study="seed000_life"))
+
+
+def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> FullCell:
+    """SC-NMC811 | Li3YCl6 | Li-In as in seed 004 (57:40.5:2.5 composite, 3.0-4.3 V vs Li).
+
+    Assumed (not in seed 004): 10 mg/cm2 NMC811 in a 50 um composite with a LYC volume fraction
+    of 0.5 (from the mass ratio and the densities 4.78 / ~2.4 g/cm3), a 500 um LYC separator.
+    Measured: LYC 0.51 mS/cm (seed 002), Li-In at 0.62 V with the cycled Li-In|LYC exchange
+    current (seed 004). Use with ``one_C_mAh_g=200`` and the window shifted by 0.62 V.
+    """
+    params = dict(cathode="NCM811", anode="Li-In", loading_mg_cm2=10.0, cathode_thickness_cm=50e-4,
+                  catholyte_conductivity_S_cm=0.51e-3, catholyte_volume_fraction=0.5,
+                  separator=(Layer(name="Li3YCl6", thickness_cm=separator_thickness_cm,
+                                   conductivity_S_cm=0.51e-3),))
+    params.update(overrides)
+    return FullCell(**params)

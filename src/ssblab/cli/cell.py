@@ -1,0 +1,175 @@
+"""``ssblab cell``: symmetric cells, rate capability, cycle life and materials numbers."""
+
+from __future__ import annotations
+
+import click
+
+from ssblab.cli._common import emit, quantity_option, with_output_options
+
+
+@click.group("cell")
+def cli():
+    """Cell models: symmetric cells, full-cell rate capability, life, materials data."""
+
+
+@cli.command("symmetric")
+@click.option("--electrode", type=click.Choice(["li", "li-in", "both", "custom"]), default="both", show_default=True,
+              help="li / li-in: seed 004's Li|LYC|Li or Li-In|LYC|Li-In presets (both: the two, overlaid); "
+                   "custom: the options below.")
+@quantity_option("--thickness", unit="cm", default=None, help="Separator thickness")
+@quantity_option("--conductivity", unit="S/cm", default=None, help="Separator conductivity")
+@quantity_option("--exchange-current", unit="mA/cm^2", default=None, help="Interface exchange current density")
+@quantity_option("--current", unit="mA/cm^2", default="0.2 mA/cm^2", show_default=True, help="Current density")
+@quantity_option("--half-cycle", unit="h", default="1 h", show_default=True, help="Time per plating step")
+@quantity_option("--duration", unit="h", default="300 h", show_default=True, help="Total time")
+@click.option("--ccd", is_flag=True, help="Also run the CCD staircase (0.1 mA/cm2 start, +0.2 steps).")
+@with_output_options
+def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current, half_cycle, duration, ccd,
+                  out, as_json):
+    """Voltage vs time of a symmetric cell under galvanostatic cycling."""
+    from ssblab.cell import symmetric as sym
+    from ssblab.errors import InputError
+
+    overrides = {k: v for k, v in (("thickness_cm", thickness), ("conductivity_S_cm", conductivity),
+                                   ("exchange_current_mA_cm2", exchange_current)) if v is not None}
+    if electrode == "both":
+        import matplotlib.pyplot as plt
+
+        from ssblab.report import Report
+
+        results = [sym.galvanostatic_cycling(make(**overrides), current_mA_cm2=current, half_cycle_h=half_cycle,
+                                             duration_h=duration)
+                   for make in (sym.seed004_li_cell, sym.seed004_li_in_cell)]
+        fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
+        for r in results:
+            r.plot(ax=ax)
+        report = Report("ssblab cell symmetric: seed 004 Li vs Li-In")
+        report.add(results[0], heading="Li|LYC|Li and Li-In|LYC|Li-In", figures=[("voltage vs time", fig)],
+                   table=False)
+        report.add(results[1], heading="Li-In|LYC|Li-In", figures=[], table=False)
+        emit(results, out=out, as_json=as_json, title="ssblab cell symmetric", report=report)
+        return
+    if electrode == "li":
+        cell = sym.seed004_li_cell(**overrides)
+    elif electrode == "li-in":
+        cell = sym.seed004_li_in_cell(**overrides)
+    else:
+        flags = {"thickness_cm": "--thickness", "conductivity_S_cm": "--conductivity",
+                 "exchange_current_mA_cm2": "--exchange-current"}
+        missing = [flag for key, flag in flags.items() if key not in overrides]
+        if missing:
+            raise InputError(f"--electrode custom needs {', '.join(missing)}")
+        cell = sym.SymmetricCell(electrode="custom", **overrides)
+    results = [sym.galvanostatic_cycling(cell, current_mA_cm2=current, half_cycle_h=half_cycle,
+                                         duration_h=duration)]
+    if ccd:
+        results.append(sym.ccd_staircase(cell))
+    emit(results, out=out, as_json=as_json, title="ssblab cell symmetric")
+
+
+@cli.command("rate")
+@click.option("--cathode", default="NCM83", show_default=True, help="Cathode parameter set (NCM811, NCM83, LFP).")
+@click.option("--anode", default="Li", show_default=True, help="Li or Li-In.")
+@quantity_option("--conductivity", unit="S/cm", default="4.4 mS/cm", show_default=True,
+                 help="Solid-electrolyte conductivity (separator and catholyte)")
+@quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
+@quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
+@quantity_option("--cathode-thickness", unit="cm", default="45 um", show_default=True, help="Composite thickness")
+@click.option("--rates", default="0.1,0.5,1,1.5", show_default=True, help="Comma-separated C-rates.")
+@quantity_option("--voltage-max", unit="V", default="4.3 V", show_default=True, help="Upper cut-off")
+@quantity_option("--voltage-min", unit="V", default="2.7 V", show_default=True, help="Lower cut-off")
+@click.option("--seed000", is_flag=True, help="Run the seed-000 cold- vs hot-pressed comparison instead.")
+@with_output_options
+def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode_thickness, rates,
+             voltage_max, voltage_min, seed000, out, as_json):
+    """Rate capability of a full cell from the separator's and composite's ionic resistance."""
+    from ssblab.cell.full import FullCell, Layer, rate_capability
+    from ssblab.errors import InputError
+
+    if seed000:
+        from ssblab.cell.studies import seed000_rate_study
+
+        emit([seed000_rate_study()], out=out, as_json=as_json, title="ssblab cell rate --seed000")
+        return
+    try:
+        c_rates = tuple(float(r) for r in rates.split(","))
+    except ValueError:
+        raise InputError(f"--rates: expected comma-separated numbers such as 0.1,0.5,1, found {rates!r}") from None
+    cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=cathode_thickness,
+                    catholyte_conductivity_S_cm=conductivity,
+                    separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
+    result = rate_capability(cell, c_rates, voltage_max_V=voltage_max, voltage_min_V=voltage_min,
+                             label=f"{conductivity * 1e3:g} mS/cm")
+    emit([result], out=out, as_json=as_json, title="ssblab cell rate")
+
+
+@cli.command("life")
+@click.option("--cathode", default="NCM83", show_default=True, help="Cathode parameter set.")
+@click.option("--anode", default="Li", show_default=True, help="Li or Li-In.")
+@quantity_option("--conductivity", unit="S/cm", default="4.4 mS/cm", show_default=True, help="SE conductivity")
+@quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
+@quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
+@click.option("--c-rate", type=float, default=0.5, show_default=True, help="Charge and discharge C-rate.")
+@click.option("--cycles", type=int, default=2000, show_default=True, help="Number of cycles.")
+@click.option("--interphase-growth", type=float, default=0.0, show_default=True,
+              help="k in R_int = k sqrt(t/h), ohm cm2 per sqrt(h).")
+@click.option("--li-loss", type=float, default=0.0, show_default=True, help="Li inventory lost per cycle (fraction).")
+@quantity_option("--li-excess", unit="mA*h/cm^2", default=None, help="Anode Li beyond the cathode capacity")
+@click.option("--dendrite", type=click.Choice(["none", "seed001"]), default="none", show_default=True,
+              help="Dendrite growth law (seed001: power law through 20 um @ 100 and 500 um @ 897 cycles).")
+@click.option("--cycler-csv", is_flag=True, help="With --out, also write the cycler-like table cycler.csv.")
+@with_output_options
+def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate, cycles, interphase_growth,
+             li_loss, li_excess, dendrite, cycler_csv, out, as_json):
+    """Capacity fade over many cycles: interphase growth, Li loss and dendrite shorts."""
+    import math
+
+    from ssblab.cell.full import FullCell, Layer, Protocol
+    from ssblab.cell.life import SEED001_DENDRITE, Degradation, simulate_life
+
+    cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=45e-4,
+                    catholyte_conductivity_S_cm=conductivity,
+                    separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
+    v_max = 4.3 - cell.anode.potential_V
+    protocol = Protocol(charge_C=c_rate, discharge_C=c_rate, voltage_max_V=v_max,
+                        voltage_min_V=2.7 - cell.anode.potential_V)
+    deg = Degradation(interphase_growth_ohm_cm2_sqrt_h=interphase_growth, li_loss_per_cycle=li_loss,
+                      li_excess_mAh_cm2=math.inf if li_excess is None else li_excess,
+                      dendrite=SEED001_DENDRITE if dendrite == "seed001" else None)
+    result = simulate_life(cell, protocol, n_cycles=cycles, degradation=deg)
+    if out is not None and cycler_csv:
+        from ssblab.files import write_csv
+
+        data = result.to_cycler_data()
+        write_csv(out / "cycler.csv", [{"time_s": t, "voltage_V": v, "current_mA": i, "step": s, "cycle": c}
+                                       for t, v, i, s, c in zip(data.time_s, data.voltage_V, data.current_mA,
+                                                                data.step, data.cycle)])
+    emit([result], out=out, as_json=as_json, title="ssblab cell life")
+
+
+@cli.command("materials")
+@click.option("--formula", required=True, help="Chemical formula, e.g. Li1.5AlOCl2.5.")
+@click.option("--price", "prices", multiple=True, help="Element price override EL=USD/kg (repeatable).")
+@quantity_option("--cell-volume", unit="angstrom^3", default=None, help="Unit-cell volume for the X-ray density")
+@click.option("--formula-units", type=float, default=None, help="Formula units per unit cell (Z).")
+@with_output_options
+def materials_cmd(formula, prices, cell_volume, formula_units, out, as_json):
+    """Molar mass, cost per kg from element prices and (with a unit cell) density."""
+    from ssblab.errors import InputError
+    from ssblab.materials.data import cost_per_kg, density_from_cell, molar_mass_g_mol
+
+    overrides = {}
+    for item in prices:
+        element, _, value = item.partition("=")
+        try:
+            overrides[element.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--price: expected EL=USD/kg such as Li=115.7, found {item!r}") from None
+    result = cost_per_kg(formula, prices_usd_kg=overrides)
+    click.echo(f"molar mass: {molar_mass_g_mol(formula):.4f} g/mol")
+    if (cell_volume is None) != (formula_units is None):
+        raise InputError("--cell-volume and --formula-units go together")
+    if cell_volume is not None:
+        density = density_from_cell(formula, formula_units=formula_units, cell_volume_A3=cell_volume)
+        click.echo(f"X-ray density: {density:.4f} g/cm3")
+    emit([result], out=out, as_json=as_json, title="ssblab cell materials")

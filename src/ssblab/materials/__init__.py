@@ -1,0 +1,1 @@
+"""Materials data: molar masses, densities, costs, cell-stack energy density (``data``)."""
