@@ -108,7 +108,9 @@ def bench_mpr(repeats: int, quick: bool) -> None:
     print("\n## Bio-Logic .mpr: ssblab.read_mpr vs galvani MPRfile (ms)")
     print(f"{'file':46s} {'ssblab':>10s} {'galvani':>10s} {'ratio':>9s}")
     with tempfile.TemporaryDirectory() as tmp:
-        files = [DATA / "eis" / "lpscl_blocking_-25C.mpr", DATA / "cycling" / "biologic_gcpl.mpr",
+        files = [DATA / "eis" / "lpscl_blocking_-25C.mpr",
+                 DATA / "eis" / "ssb_ncm-lpscl-inli_end-of-discharge.mpr",
+                 DATA / "cycling" / "biologic_gcpl.mpr",
                  DATA / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr",
                  _big_mpr(Path(tmp), 10 if quick else 100)]
         for path in files:
