@@ -247,7 +247,10 @@ def solve_potential(level: _Level, *, flux_tol: float, max_iterations: int, x0=N
     iterations = 0
     while iterations < max_iterations:
         q = apply(level, p, ax, tmp)
-        alpha = rz / float(np.vdot(p, q))
+        curvature = float(np.vdot(p, q))
+        if not curvature > 0:  # the search direction vanished: nothing left to gain in this precision
+            break
+        alpha = rz / curvature
         x += alpha * p
         r -= alpha * q
         iterations += 1

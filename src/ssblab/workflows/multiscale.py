@@ -1,0 +1,190 @@
+"""The multiscale pipeline: bulk conductivity -> microstructure -> separator -> cell.
+
+One call runs, and records, every step:
+
+1. bulk conductivity (a number, or an impedance / Arrhenius / MD result);
+2. a pellet microstructure (generated at a relative density, or a user's labelled volume)
+   solved for its effective conductivity and tortuosity;
+3. the separator's area-specific resistance and, when a dendrite growth law is given, a CCD
+   estimate from the model's current staircase;
+4. the full cell's rate capability and cycle life, whose cycler-like table is read back by
+   the lab-data layer's short detection when that is available.
+
+Seed 000's cold- vs hot-pressed Li3InCl6 is the showcase (:func:`seed000_pipeline`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from ssblab.errors import InputError
+from ssblab.results import Result, provenance
+
+
+def bulk_conductivity_S_cm(value) -> float:
+    """S/cm from a number or a result: Arrhenius (at 25 C), pellet (total), MD, microstructure."""
+    from ssblab.cell.symmetric import conductivity_of
+
+    for attr in ("conductivity_25C_S_cm", "total_S_cm"):
+        if hasattr(value, attr):
+            value = getattr(value, attr)
+            break
+    return conductivity_of(value)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PipelineResult(Result):
+    """Every intermediate of one multiscale run."""
+
+    label: str
+    bulk_S_cm: float
+    relative_density: float
+    conduction: Result
+    separator_resistance_ohm_cm2: float
+    composite_resistance_ohm_cm2: float
+    rate: Result
+    life: Result
+    ccd: Result | None = None
+    short: Result | None = None
+
+    title: ClassVar[str] = "Multiscale pipeline"
+
+    def summary(self):
+        rows = [("label", self.label or "-"), ("bulk conductivity / (S/cm)", self.bulk_S_cm),
+                ("relative density", self.relative_density),
+                ("effective conductivity / (S/cm)", self.conduction.sigma_eff_S_cm),
+                ("tortuosity factor", self.conduction.tortuosity_factor),
+                ("separator ASR / (ohm cm2)", self.separator_resistance_ohm_cm2),
+                ("composite ASR / (ohm cm2)", self.composite_resistance_ohm_cm2)]
+        rows += [(f"discharge capacity at {c:g} C / (mAh/g)", float(q))
+                 for c, q in zip(self.rate.c_rates, self.rate.discharge_capacity_mAh_g)]
+        if self.ccd is not None:
+            rows.append(("CCD estimate / (mA/cm2)", self.ccd.ccd_mA_cm2))
+        rows += [(f"life: {label}", value) for label, value in self.life.summary()[:4]]
+        if self.short is not None:
+            rows.append(("short detected in the simulated cycler table", bool(self.short.ok and
+                                                                              getattr(self.short, "detected", False))))
+        return rows
+
+    def table(self):
+        return [{"label": self.label, "relative_density": self.relative_density,
+                 "bulk_S_cm": self.bulk_S_cm, "sigma_eff_S_cm": self.conduction.sigma_eff_S_cm,
+                 "tortuosity_factor": self.conduction.tortuosity_factor,
+                 "separator_asr_ohm_cm2": self.separator_resistance_ohm_cm2,
+                 **{f"capacity_{c:g}C_mAh_g": float(q) for c, q in
+                    zip(self.rate.c_rates, self.rate.discharge_capacity_mAh_g)},
+                 "ccd_mA_cm2": self.ccd.ccd_mA_cm2 if self.ccd is not None else ""}]
+
+    def _draw(self, ax, **kwargs):
+        self.rate.plot(ax, **kwargs)
+
+
+def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = None,
+                        volume: np.ndarray | None = None, conductivities_S_cm=None,
+                        shape: tuple[int, int, int] = (48, 48, 48), grain_radius_voxels: float = 4.0,
+                        cell=None, c_rates: Sequence[float] = (0.1, 0.5, 1.0, 1.5),
+                        n_cycles: int = 500, degradation=None, dendrite=None,
+                        exchange_current_mA_cm2: float = 1.0,
+                        separator_thickness_cm: float | None = None, label: str = "",
+                        rng: np.random.Generator | int | None = 0) -> PipelineResult:
+    """Run bulk conductivity -> microstructure -> separator and CCD -> rate and life.
+
+    Parameters
+    ----------
+    bulk_conductivity : float or result
+        Bulk (grain) conductivity in S/cm, or a result carrying it.
+    relative_density : float, optional
+        Solid fraction of a generated pellet (voids insulating). Give this or ``volume``.
+    volume : ndarray of int, optional
+        A labelled voxel volume instead; ``conductivities_S_cm`` maps labels to S/cm (default:
+        0 -> void, 1 -> bulk).
+    cell : FullCell, optional
+        The full cell; default seed 000's NCM83 | Li3InCl6 | Li6PS5Cl | Li
+        (:func:`ssblab.cell.studies.seed000_cell`). Its solid electrolyte gets sigma_eff.
+    degradation : Degradation, optional
+        Fade mechanisms of the life simulation (:class:`ssblab.cell.life.Degradation`);
+        default none, so capacity changes only through what the pipeline computed.
+    dendrite : growth law or dendrite growth result, optional
+        With it, a CCD is estimated on a symmetric cell of the separator.
+    """
+    from ssblab.cell.full import rate_capability
+    from ssblab.cell.life import Degradation, simulate_life
+    from ssblab.cell.studies import seed000_cell
+    from ssblab.microstructure.generate import pellet
+    from ssblab.microstructure.solve import solve
+
+    bulk = bulk_conductivity_S_cm(bulk_conductivity)
+    if (relative_density is None) == (volume is None):
+        raise InputError("give exactly one of relative_density (a generated pellet) or volume")
+    if volume is None:
+        volume = pellet(shape, relative_density=relative_density,
+                        grain_radius_voxels=grain_radius_voxels, rng=rng).labels
+    conductivities = conductivities_S_cm if conductivities_S_cm is not None else {0: 0.0, 1: bulk}
+    conduction = solve(volume, conductivities, direction="z", keep_fields=False)
+    if not conduction.ok:
+        raise InputError(f"the microstructure does not conduct: {conduction.reason}")
+    cell = (cell if cell is not None else seed000_cell(bulk)).with_conductivity(conduction)
+    rate = rate_capability(cell, tuple(c_rates), label=label)
+    life = simulate_life(cell, n_cycles=n_cycles, degradation=degradation or Degradation())
+    ccd = _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2,
+                        separator_thickness_cm) if dendrite is not None else None
+    short = _short_check(life)
+    return PipelineResult(
+        label=label, bulk_S_cm=bulk, relative_density=float(np.mean(np.asarray(volume) > 0)),
+        conduction=conduction, separator_resistance_ohm_cm2=cell.separator_resistance_ohm_cm2,
+        composite_resistance_ohm_cm2=cell.composite_resistance_ohm_cm2, rate=rate, life=life,
+        ccd=ccd, short=short,
+        reason="" if dendrite is not None else "no dendrite growth law given: CCD not estimated",
+        provenance=provenance(bulk_S_cm=bulk, relative_density=relative_density, shape=shape,
+                              c_rates=list(c_rates), n_cycles=n_cycles, label=label))
+
+
+def _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2, separator_thickness_cm):
+    from ssblab.cell.growth import CurrentDrivenGrowth
+    from ssblab.cell.symmetric import SymmetricCell, ccd_staircase
+
+    law = dendrite if isinstance(dendrite, CurrentDrivenGrowth) else \
+        CurrentDrivenGrowth.from_growth_result(dendrite)
+    thickness = separator_thickness_cm or sum(layer.thickness_cm for layer in cell.separator)
+    symmetric = SymmetricCell(thickness_cm=thickness, conductivity_S_cm=conduction,
+                              exchange_current_mA_cm2=exchange_current_mA_cm2, dendrite=law)
+    return ccd_staircase(symmetric)
+
+
+def _short_check(life):
+    """Read the simulated cycler table back through the lab-data layer's short detection."""
+    try:
+        from ssblab.echem.cycling import detect_short
+    except ImportError:  # the cell-test analysis layer is optional here
+        return None
+    return detect_short(life.to_cycler_data())
+
+
+# Seed 000 (Li3InCl6, Li et al.): relative densities of the pellets whose rate tables the
+# seed reports, from ../shared/reference/seed_targets.yaml.
+SEED000_PELLETS = {"cold pressed (0.5 GPa)": 0.8029, "hot pressed (0.5 GPa, 250 C)": 0.9367}
+
+
+def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: int = 2000,
+                     dendrite=None, rng: int = 0) -> list[PipelineResult]:
+    """Cold vs hot pressing: one bulk conductivity, two densities, two cells.
+
+    The bulk value defaults to the microstructure layer's Li3InCl6 bulk estimate; the only
+    difference between the two runs is the pellet's relative density. Capacity fade comes from
+    interphase growth whose rate is fitted to the hot-pressed cell's 93.7 % retention after
+    2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both.
+    """
+    from ssblab.cell.life import Degradation
+    from ssblab.cell.studies import seed000_life_study
+    from ssblab.microstructure.studies import LI3INCL6_BULK_S_cm
+
+    bulk = LI3INCL6_BULK_S_cm if bulk_conductivity is None else bulk_conductivity
+    fitted = seed000_life_study().fitted_growth_ohm_cm2_sqrt_h
+    degradation = Degradation(interphase_growth_ohm_cm2_sqrt_h=fitted)
+    return [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
+                                degradation=degradation, dendrite=dendrite, label=label, rng=rng)
+            for label, density in SEED000_PELLETS.items()]
