@@ -59,6 +59,7 @@ class StepTable(Result):
     voltage_min_V: np.ndarray
     voltage_max_V: np.ndarray
     abs_voltage_max_V: np.ndarray
+    abs_voltage_mean_V: np.ndarray  # time-averaged |V|
     max_drop_V: np.ndarray         # largest fall of voltage between rows while charging
     source: str = ""
 
@@ -132,6 +133,8 @@ def step_table(data: CyclerData) -> StepTable:
         current_mA=current, voltage_first_V=v[starts], voltage_last_V=v[stops - 1],
         voltage_min_V=np.minimum.reduceat(v, starts), voltage_max_V=np.maximum.reduceat(v, starts),
         abs_voltage_max_V=np.maximum.reduceat(np.abs(v), starts),
+        abs_voltage_mean_V=np.where(duration > 0, np.add.reduceat(np.abs(v_mid) * dt, starts)
+                                    / np.where(duration > 0, duration, 1.0), np.abs(v[starts])),
         max_drop_V=np.maximum(np.maximum.reduceat(drop, starts), 0.0), source=data.source)
 
 
@@ -455,3 +458,18 @@ def _rate_table(cycles, current_mA, returned, complete, *, tolerance, area_cm2, 
             row["current_density_mA_cm2"] = current / area_cm2
         rows.append(row)
     return rows
+
+
+def first_run(flag: np.ndarray, length: int) -> int | None:
+    """Index where the first run of at least ``length`` True values starts, else None.
+
+    Examples
+    --------
+    >>> first_run(np.array([1, 0, 1, 1, 1, 0], bool), 3)
+    2
+    """
+    if flag.size < length:
+        return None
+    windows = np.convolve(flag.astype(int), np.ones(length, int), mode="valid")
+    hits = np.flatnonzero(windows == length)
+    return int(hits[0]) if hits.size else None

@@ -32,7 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.cycling import CycleSummary, summarise
+from ssblab.echem.cycling import CycleSummary, first_run, summarise
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -139,7 +139,7 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
 
     rising = np.zeros(cyc.size, bool)
     rising[1:] = (charge[1:] > charge[:-1] * (1 + growth)) & (ce[1:] < ce[:-1]) & judged[1:]
-    run = _first_run(rising, min_cycles)
+    run = first_run(rising, min_cycles)
     if run is not None:
         flags["runaway-charge"] = rising
         k = run
@@ -163,7 +163,7 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
                 f"{usual_top:.3f} V (highest {summary.max_charge_V[k]:.3f} V)")
 
     leaking = judged & (ce < ce_threshold)
-    run = _first_run(leaking, min_cycles)
+    run = first_run(leaking, min_cycles)
     if run is not None:
         flags["low-efficiency"] = leaking
         evidence["low-efficiency"] = (
@@ -181,7 +181,7 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
 
     onsets = {}
     for rule, flag in flags.items():
-        k = _first_run(flag, min_cycles) if rule in ("runaway-charge", "low-efficiency") else None
+        k = first_run(flag, min_cycles) if rule in ("runaway-charge", "low-efficiency") else None
         onsets[rule] = int(cyc[k if k is not None else np.flatnonzero(flag)[0]])
     fired = tuple(r for r in RULES if r in flags)
     flagged = np.zeros(cyc.size, bool)
@@ -198,11 +198,3 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
         flagged=flagged, thresholds=thresholds, source=summary.source,
         provenance=provenance(source=summary.source, **thresholds))
 
-
-def _first_run(flag: np.ndarray, length: int) -> int | None:
-    """Index where the first run of at least ``length`` True values starts, else None."""
-    if flag.size < length:
-        return None
-    windows = np.convolve(flag.astype(int), np.ones(length, int), mode="valid")
-    hits = np.flatnonzero(windows == length)
-    return int(hits[0]) if hits.size else None
