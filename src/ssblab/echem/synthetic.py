@@ -231,7 +231,7 @@ def ccd_staircase(*, area_cm2: float = 1.0, start_mA_cm2: float = 0.1, step_mA_c
     """A Li|SE|Li critical-current-density staircase (seed 003's protocol).
 
     Step ``k`` (from 1) cycles once (plating then stripping) at ``start + (k - 1) step``
-    mA/cm2 for ``time_per_half_h`` per half cycle, or for ``capacity_per_half_mAh_cm2``. The
+    mA/cm2 for ``time_per_half_h`` per half cycle, or for ``capacity_per_half_mAh_cm2`` (wins if given). The
     cell polarises as ``|V| = j ASR (1 + 0.3 s)`` (``s`` the fraction of the half cycle) until
     ``fail_fraction`` into the first half cycle of ``fail_step``, where it shorts: from then on
     ``|V| = j shorted_ohm_cm2``. The staircase runs one step past the failure and stops. The
@@ -243,9 +243,8 @@ def ccd_staircase(*, area_cm2: float = 1.0, start_mA_cm2: float = 0.1, step_mA_c
     >>> np.unique(np.abs(d.current_mA)).round(3).tolist()
     [0.1, 0.3, 0.5]
     """
-    if (time_per_half_h is None) == (capacity_per_half_mAh_cm2 is None) and \
-            capacity_per_half_mAh_cm2 is not None:
-        raise InputError("give either time_per_half_h or capacity_per_half_mAh_cm2, not both")
+    if time_per_half_h is None and capacity_per_half_mAh_cm2 is None:
+        raise InputError("ccd_staircase: give time_per_half_h or capacity_per_half_mAh_cm2")
     last = n_steps if fail_step is None else min(n_steps, fail_step + 1)
     j = start_mA_cm2 + step_mA_cm2 * np.arange(last)
     j_half = np.repeat(j, 2)
