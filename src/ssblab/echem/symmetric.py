@@ -40,14 +40,17 @@ class HalfCycles:
     sign: np.ndarray
 
 
-def half_cycles(seg: StepTable) -> HalfCycles:
-    """Group consecutive same-sign active segments of a step table into half cycles."""
+def half_cycles(seg: StepTable, *, split_at_rest: bool = False) -> HalfCycles:
+    """Group consecutive same-sign active segments of a step table into half cycles (with
+    ``split_at_rest`` a rest also ends one, as between GITT pulses)."""
     active = np.flatnonzero(seg.kind != 0)
     if active.size == 0:
         raise InputError(f"{seg.source or 'cycler data'}: no current flows; expected half cycles "
                          "of alternating current")
     sign = seg.kind[active]
     new = np.r_[True, sign[1:] != sign[:-1]]
+    if split_at_rest:
+        new[1:] |= np.diff(active) > 1
     group = np.cumsum(new) - 1
     first = active[new]
     last = np.zeros(first.size, int)

@@ -301,7 +301,8 @@ def gitt_pulses(*, diffusion_cm2_s: float = 1e-10, diffusion_length_cm: float = 
                 points_per_rest: int = 40, ocv=default_ocv) -> CyclerData:
     """A GITT charge of a planar electrode with a known chemical diffusion coefficient.
 
-    Each pulse passes ``current_mA`` for ``pulse_s`` and rests ``rest_s``. The surface
+    After an initial rest, each pulse passes ``current_mA`` for ``pulse_s`` and rests
+    ``rest_s``. The surface
     stoichiometry follows the exact finite-slab solution (:func:`gitt_surface_fraction`,
     superposed for every pulse start and stop); the voltage is ``ocv(x_surface) + I R``. The
     Weppner-Huggins analysis recovers ``diffusion_cm2_s`` only as far as its assumptions hold
@@ -311,26 +312,29 @@ def gitt_pulses(*, diffusion_cm2_s: float = 1e-10, diffusion_length_cm: float = 
     --------
     >>> d = gitt_pulses(n_pulses=2, points_per_pulse=5, points_per_rest=5)
     >>> d.n_rows, round(float(d.current_mA.max()), 3)
-    (20, 0.1)
+    (25, 0.1)
     """
     rate = current_mA / (capacity_mAh * 3600.0)
     period = pulse_s + rest_s
     tp = np.linspace(0.0, pulse_s, points_per_pulse)
     tr = pulse_s + np.linspace(rest_s / points_per_rest, rest_s, points_per_rest)
     local = np.r_[tp, tr]
-    starts = np.arange(n_pulses) * period
-    time = (starts[:, None] + local[None, :]).ravel()
+    starts = rest_s + np.arange(n_pulses) * period  # an initial rest gives the first E0
+    time = np.r_[np.linspace(0.0, rest_s, points_per_rest, endpoint=False),
+                 (starts[:, None] + local[None, :]).ravel()]
     x = np.full(time.size, start_fraction)
     for t0 in starts:
         x += gitt_surface_fraction(time - t0, rate_per_s=rate, length_cm=diffusion_length_cm,
                                    diffusion_cm2_s=diffusion_cm2_s)
         x -= gitt_surface_fraction(time - t0 - pulse_s, rate_per_s=rate,
                                    length_cm=diffusion_length_cm, diffusion_cm2_s=diffusion_cm2_s)
-    on = np.tile(np.r_[np.ones(points_per_pulse), np.zeros(points_per_rest)], n_pulses)
+    on = np.r_[np.zeros(points_per_rest),
+               np.tile(np.r_[np.ones(points_per_pulse), np.zeros(points_per_rest)], n_pulses)]
     current = current_mA * on
     voltage = ocv(x) + current * resistance_ohm / 1000.0
     step = np.tile(np.r_[np.full(points_per_pulse, 1), np.full(points_per_rest, 2)], n_pulses)
-    step = step + 2 * np.repeat(np.arange(n_pulses), points_per_pulse + points_per_rest)
+    step = np.r_[np.zeros(points_per_rest, int),
+                 step + 2 * np.repeat(np.arange(n_pulses), points_per_pulse + points_per_rest)]
     return CyclerData(time_s=time, voltage_V=voltage, current_mA=current, step=step,
                       cycle=np.ones(time.size, int), source="synthetic: gitt_pulses",
                       metadata={"truth": {"diffusion_cm2_s": diffusion_cm2_s,
