@@ -257,8 +257,8 @@ def ccd_protocol(*, area_cm2: float, start_mA_cm2: float = 0.1, step_mA_cm2: flo
             for direction, sign in (("plate", 1), ("strip", -1)):
                 rows.append({"row": len(rows) + 1, "level": k + 1, "cycle": c + 1,
                              "direction": direction, "current_density_mA_cm2": j,
-                             "current_mA": sign * j * area_cm2, "duration_s": hours * 3600,
-                             "capacity_mAh": j * area_cm2 * hours,
+                             "current_mA": round(sign * j * area_cm2, 10), "duration_s": hours * 3600,
+                             "capacity_mAh": round(j * area_cm2 * hours, 10),
                              "end_condition": f"t >= {hours * 3600:g} s or |V| >= {voltage_limit_V:g} V",
                              "rest_after_s": rest_s})
     return CCDProtocol(rows=tuple(rows), area_cm2=float(area_cm2),

@@ -473,3 +473,34 @@ def first_run(flag: np.ndarray, length: int) -> int | None:
     windows = np.convolve(flag.astype(int), np.ones(length, int), mode="valid")
     hits = np.flatnonzero(windows == length)
     return int(hits[0]) if hits.size else None
+
+
+def plot_voltage_profiles(data: CyclerData, *, cycles=None, ax=None):
+    """Voltage against capacity passed within each half cycle, for a few cycles.
+
+    ``cycles`` defaults to up to five cycles spread over the test (first and last included).
+    Returns the axes.
+    """
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    present = np.unique(data.cycle)
+    if cycles is None:
+        cycles = present[np.unique(np.linspace(0, present.size - 1, min(5, present.size)).astype(int))]
+    colours = __import__("matplotlib").colormaps["viridis"](np.linspace(0, 0.9, len(cycles)))
+    for colour, c in zip(colours, cycles):
+        rows = np.flatnonzero(data.cycle == c)
+        if rows.size < 2:
+            continue
+        t, i, v = data.time_s[rows], data.current_mA[rows], data.voltage_V[rows]
+        dq = np.r_[0.0, 0.5 * (i[1:] + i[:-1]) * np.diff(t) / 3600]
+        for sign in (1, -1):
+            half = np.sign(i) == sign
+            if half.sum() > 1:
+                ax.plot(np.cumsum(np.abs(dq) * half)[half], v[half], color=colour, lw=1,
+                        label=f"cycle {c}" if sign == 1 else None)
+    ax.set_xlabel("capacity / mAh")
+    ax.set_ylabel("voltage / V")
+    ax.legend(fontsize=7)
+    return ax

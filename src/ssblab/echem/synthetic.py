@@ -340,3 +340,19 @@ def gitt_pulses(*, diffusion_cm2_s: float = 1e-10, diffusion_length_cm: float = 
                       metadata={"truth": {"diffusion_cm2_s": diffusion_cm2_s,
                                           "diffusion_length_cm": diffusion_length_cm,
                                           "capacity_mAh": capacity_mAh}})
+
+
+def write_cycler_csv(data: CyclerData, path) -> None:
+    """Write a cycler table as a generic CSV (``time/s, voltage/V, current/mA, step, cycle``)
+    that :func:`ssblab.echem.io.read_cycler` reads back, e.g. to try the CLI on a synthetic trace.
+    """
+    import io
+
+    from ssblab.files import atomic_write
+
+    buffer = io.StringIO()
+    buffer.write("time/s,voltage/V,current/mA,step,cycle\n")
+    np.savetxt(buffer, np.column_stack([data.time_s, data.voltage_V, data.current_mA,
+                                        data.step, data.cycle]),
+               delimiter=",", fmt=["%.6f", "%.7g", "%.7g", "%d", "%d"])
+    atomic_write(path, buffer.getvalue())
