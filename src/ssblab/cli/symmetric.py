@@ -1,0 +1,40 @@
+"""``ssblab symmetric``: overpotential evolution and short time of symmetric cells."""
+
+from __future__ import annotations
+
+import click
+
+from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli.cycling import file_argument, format_option, load
+
+
+@click.group(name="symmetric")
+def cli():
+    """Li|SE|Li and Li-In|SE|Li-In galvanostatic cycling."""
+
+
+@cli.command("analyse")
+@file_argument
+@format_option
+@quantity_option("--area", unit="cm^2", default=1.0, show_default=True, help="Electrode area")
+@click.option("--short-fraction", type=float, default=0.1, show_default=True,
+              help="End-of-half |V| below this fraction of the peak so far counts as shorted.")
+@click.option("--min-half-cycles", type=int, default=3, show_default=True,
+              help="Consecutive low half cycles needed to call a short.")
+@with_output_options
+def analyse(file, fmt, area, short_fraction, min_half_cycles, out, as_json):
+    """Overpotential per half cycle against time, its evolution and the short-circuit time."""
+    from ssblab.echem.symmetric import analyse_symmetric
+
+    data = load(file, fmt)
+    result = analyse_symmetric(data, area_cm2=area, short_fraction=short_fraction,
+                               min_half_cycles=min_half_cycles)
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report(f"Symmetric cell {file.name}")
+        report.add(result, table=True, figures=[
+            ("overpotential per half cycle", result.plot().figure),
+            ("voltage trace", data.plot().figure)])
+    emit([result], out=out, as_json=as_json, title=f"Symmetric cell {file.name}", report=report)
