@@ -89,13 +89,16 @@ def test_cycler_table_round_trip(cell):
 
 
 def test_short_detection_reads_the_model_table(cell):
-    cycling = pytest.importorskip("ssblab.echem.cycling")
-    if not hasattr(cycling, "detect_short"):
-        pytest.skip("ssblab.echem.cycling.detect_short is not merged yet")
-    life = run(cell, 60, dendrite=SEED001_DENDRITE, separator_thickness_cm=30e-4)
-    found = cycling.detect_short(life.to_cycler_data())
-    cycle_found = getattr(found, "short_cycle", getattr(found, "cycle", None))
-    assert cycle_found is not None and math.isfinite(float(cycle_found))
+    """The lab-data layer's detector, run on the model's cycler table, finds the planted short."""
+    from ssblab.echem.short import detect_short
+
+    life = run(cell, 200, dendrite=SEED001_DENDRITE, separator_thickness_cm=30e-4)
+    assert math.isfinite(life.short_cycle) and life.short_cycle < 190
+    found = detect_short(life.to_cycler_data())
+    assert found.detected
+    # The detector must not fire before filaments start to cross, nor long after the median does.
+    first_leak = int(life.cycle_number[np.argmax(life.shorted_fraction > 0)])
+    assert first_leak <= found.onset_cycle <= math.ceil(life.short_cycle) + 3
 
 
 def test_two_thousand_cycles_and_bad_input(cell):

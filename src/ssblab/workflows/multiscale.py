@@ -66,8 +66,7 @@ class PipelineResult(Result):
             rows.append(("CCD estimate / (mA/cm2)", self.ccd.ccd_mA_cm2))
         rows += [(f"life: {label}", value) for label, value in self.life.summary()[:4]]
         if self.short is not None:
-            rows.append(("short detected in the simulated cycler table", bool(self.short.ok and
-                                                                              getattr(self.short, "detected", False))))
+            rows.append(("short detected in the simulated cycler table", self.short.detected))
         return rows
 
     def table(self):
@@ -157,10 +156,8 @@ def _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2, separator
 
 def _short_check(life):
     """Read the simulated cycler table back through the lab-data layer's short detection."""
-    try:
-        from ssblab.echem.cycling import detect_short
-    except ImportError:  # the cell-test analysis layer is optional here
-        return None
+    from ssblab.echem.short import detect_short
+
     return detect_short(life.to_cycler_data())
 
 
