@@ -1,0 +1,1 @@
+"""Materials data: bundled, cited crystal structures (see structures/README.md)."""
