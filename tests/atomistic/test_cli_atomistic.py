@@ -63,3 +63,26 @@ def test_potentials_command():
     rows = json.loads(res.output)[0]["rows"]["__tuple__"]
     names = {r["name"] for r in rows}
     assert {"chgnet", "emt", "lj"} <= names
+
+
+def test_neb_run_command(tmp_path):
+    from ase.build import bulk
+
+    a = 3.61
+    cell = bulk("Cu", "fcc", a=a, cubic=True).repeat(2)
+    initial = cell.copy()
+    del initial[0]  # vacancy at the origin
+    final = initial.copy()
+    mover = int(np.argmin(np.linalg.norm(initial.positions - [0, a / 2, a / 2], axis=1)))
+    final.positions[mover] = 0.0
+    write(tmp_path / "a.extxyz", initial)
+    write(tmp_path / "b.extxyz", final)
+    out = tmp_path / "neb"
+    res = CliRunner().invoke(main, ["neb", "run", str(tmp_path / "a.extxyz"),
+                                    str(tmp_path / "b.extxyz"), "--potential", "emt",
+                                    "--images", "3", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "barrier (eV)" in res.output and (out / "report.html").exists()
+    bad = CliRunner().invoke(main, ["neb", "run", str(tmp_path / "a.extxyz"),
+                                    str(tmp_path / "b.extxyz"), "--via", "1,2"])
+    assert bad.exit_code == 2 and "--via" in bad.output

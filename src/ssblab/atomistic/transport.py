@@ -134,14 +134,17 @@ def msd_fft(positions_A: np.ndarray) -> np.ndarray:
     total = np.zeros(n)
     chunk = max(1, int(_CHUNK_BYTES // (nfft * 3 * 16)))
     for start in range(0, n_atoms, chunk):
-        x = pos[:, start:start + chunk, :]
-        x = x - x[:1]  # MSD is translation invariant; a smaller magnitude keeps FFT precise
-        sq = np.einsum("tad,tad->t", x, x)  # sum over the chunk's atoms of |r|^2
+        # MSD is translation invariant; shifting to the first frame keeps the FFT precise.
+        # Time runs along the last, contiguous axis, which is where the FFT is fastest.
+        x = pos[:, start:start + chunk, :] - pos[:1, start:start + chunk, :]
+        xt = np.ascontiguousarray(x.reshape(n, -1).T)
+        sq = np.einsum("it,it->t", xt, xt)  # sum over the chunk's atoms of |r|^2
         cs = np.concatenate(([0.0], np.cumsum(sq)))
         csr = np.concatenate(([0.0], np.cumsum(sq[::-1])))
         s1 = (2 * cs[-1] - cs[:n] - csr[:n])
-        spec = fft.rfft(x, nfft, axis=0)
-        s2 = fft.irfft((spec * spec.conj()).real.sum(axis=(1, 2)), nfft)[:n]
+        spec = fft.rfft(xt, nfft, axis=-1, workers=-1)
+        power = (spec.real**2 + spec.imag**2).sum(axis=0)
+        s2 = fft.irfft(power, nfft, workers=-1)[:n]
         total += s1 - 2 * s2
     total[0] = 0.0  # exactly, not FFT round-off
     return total / counts / n_atoms
@@ -285,22 +288,28 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     if n_mobile == 0:
         return DiffusionResult(ok=False, reason="no mobile atoms selected", **common)
 
-    pos = trajectory.positions_A[:, mask, :]
     notes = []
     framework = ~mask
+    weights = None
     if drift_correction == "framework":
         if framework.any():
-            fw = trajectory.positions_A[:, framework, :]
-            if trajectory.masses_amu is not None:
-                w = np.asarray(trajectory.masses_amu, float)[framework]
-                com = np.einsum("tad,a->td", fw, w / w.sum())
-            else:
-                com = fw.mean(axis=1)
-            pos = pos - (com - com[0])[:, None, :]
+            w = (np.asarray(trajectory.masses_amu, float)[framework]
+                 if trajectory.masses_amu is not None else np.ones(int(framework.sum())))
+            weights = w / w.sum()
         else:
             drift_correction = "none"
             notes.append("no framework atoms: no drift correction applied")
     common["drift_correction"] = drift_correction
+
+    def mobile_positions(lo, hi):
+        """Drift-corrected mobile positions of frames lo..hi-1 (one block: bounded memory)."""
+        seg = trajectory.positions_A[lo:hi]
+        out = seg[:, mask, :]
+        if weights is not None:
+            com = np.einsum("tad,a->td", seg[:, framework, :], weights)
+            out -= (com - com[0])[:, None, :]  # out is a copy: the caller's array is untouched
+        return out
+
     if n_mobile == 1:
         notes.append("one mobile atom: collective and tracer diffusion coincide (Haven ratio 1)")
 
@@ -317,7 +326,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     d_blocks, dc_blocks = [], []
     mean_msd, mean_msd_c = np.zeros(block_len), np.zeros(block_len)
     for b in range(int(n_blocks)):
-        seg = pos[b * block_len:(b + 1) * block_len]
+        seg = mobile_positions(b * block_len, (b + 1) * block_len)
         msd = msd_fft(seg)
         com = seg.sum(axis=1, keepdims=True)  # collective: displacement of the summed positions
         msd_c = msd_fft(com) / n_mobile
