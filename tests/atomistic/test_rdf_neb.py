@@ -83,3 +83,32 @@ def test_licl_hop_geometry():
         assert np.linalg.norm(p - via) == pytest.approx(5.2 * math.sqrt(3) / 4)
     with pytest.raises(InputError, match="lattice_A"):
         licl_vacancy_hop(51.0)
+
+
+def test_jump_counting_matches_planted_hops_and_density_integrates():
+    from ssblab.atomistic.structure_analysis import count_jumps, density_grid
+
+    rng = np.random.default_rng(3)
+    a = 3.0
+    sites = np.array([[i, j, k] for i in range(3) for j in range(3) for k in range(3)], float) * a
+    n_atoms, n_frames = 5, 400
+    site = rng.choice(len(sites), n_atoms, replace=False)
+    planted = 0
+    pos = np.empty((n_frames, n_atoms, 3))
+    for t in range(n_frames):
+        if t and t % 40 == 0:  # every 40 frames one atom hops to a neighbouring free site
+            atom = t // 40 % n_atoms
+            free = [s for s in range(len(sites)) if s not in site and np.isclose(
+                np.linalg.norm(sites[s] - sites[site[atom]]), a)]
+            if free:
+                site[atom] = free[0]
+                planted += 1
+        pos[t] = sites[site] + rng.normal(0, 0.25, (n_atoms, 3))  # thermal vibration
+    traj = Trajectory(pos, cell_A=np.eye(3) * 3 * a, symbols=("Li",) * n_atoms,
+                      timestep_ps=0.05)
+    res = count_jumps(traj, sites)
+    assert res.n_jumps == planted > 0
+    assert np.allclose(res.jump_distance_A, a)
+    dens = density_grid(traj, spacing_A=0.5)
+    voxel = 9.0**3 / np.prod(dens.density_per_A3.shape)
+    assert dens.density_per_A3.sum() * voxel == pytest.approx(n_atoms)

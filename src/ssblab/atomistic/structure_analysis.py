@@ -116,3 +116,134 @@ def rdf(trajectory: Trajectory, pair: tuple[str, str], *, r_max_A: float = 6.0,
                      first_shell_coordination=float(n_arr[-1][minimum]),
                      provenance=provenance(source=trajectory.source, pair=pair, r_max_A=r_max_A,
                                            n_bins=n_bins, n_windows=n_windows, stride=stride))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DensityResult(Result):
+    """Probability density of one species on a grid over the (first frame's) cell."""
+
+    species: str = ""
+    density_per_A3: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0, 0)))
+    cell_A: np.ndarray = dataclasses.field(default_factory=lambda: np.eye(3))
+    n_frames: int = 0
+
+    title = "Probability density"
+
+    def summary(self):
+        occupied = float(np.mean(self.density_per_A3 > 0)) if self.density_per_A3.size else 0.0
+        return [("species", self.species), ("grid", "x".join(map(str, self.density_per_A3.shape))),
+                ("frames", self.n_frames), ("fraction of voxels visited", occupied)]
+
+    def _draw(self, ax, **kwargs):
+        proj = self.density_per_A3.sum(axis=2).T
+        ax.imshow(proj, origin="lower", cmap="viridis", aspect="auto")
+        ax.set_xlabel("a grid index")
+        ax.set_ylabel("b grid index")
+        ax.set_title(f"{self.species} density summed along c (1/A^3)")
+
+
+def density_grid(trajectory: Trajectory, species: str = "Li", *,
+                 spacing_A: float = 0.2) -> DensityResult:
+    """Histogram of ``species`` positions (wrapped into the cell) on a grid of about
+    ``spacing_A``; normalised so it integrates to the number of those atoms.
+
+    Examples
+    --------
+    >>> pos = np.array([[[1.0, 1.0, 1.0]], [[6.0, 1.0, 1.0]]])
+    >>> traj = Trajectory(pos, cell_A=np.eye(3) * 5, symbols=("Li",), timestep_ps=1.0)
+    >>> res = density_grid(traj, spacing_A=1.0)
+    >>> res.density_per_A3.shape, float(res.density_per_A3.sum())
+    ((5, 5, 5), 1.0)
+    """
+    if not spacing_A > 0:
+        raise InputError(f"spacing_A: expected a positive grid spacing, found {spacing_A}")
+    mask = trajectory.select(species)
+    cell = trajectory.cell_A if trajectory.cell_A.ndim == 2 else trajectory.cell_A[0]
+    shape = tuple(max(1, int(round(float(np.linalg.norm(v)) / spacing_A))) for v in cell)
+    frac = trajectory.positions_A[:, mask, :] @ np.linalg.inv(cell)
+    frac = (frac - np.floor(frac)).reshape(-1, 3)
+    hist, _ = np.histogramdd(frac, bins=shape, range=[(0, 1)] * 3)
+    voxel = abs(np.linalg.det(cell)) / np.prod(shape)
+    return DensityResult(species=species, density_per_A3=hist / (trajectory.n_frames * voxel),
+                         cell_A=cell, n_frames=trajectory.n_frames,
+                         provenance=provenance(source=trajectory.source, species=species,
+                                               spacing_A=spacing_A))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class JumpResult(Result):
+    """Site-to-site jumps of one species."""
+
+    species: str = ""
+    n_jumps: int = 0
+    jumps_per_atom: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    rate_per_atom_per_ps: float = math.nan
+    duration_ps: float = math.nan
+    jump_distance_A: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+
+    title = "Jump counting"
+
+    def summary(self):
+        return [("species", self.species), ("jumps", self.n_jumps),
+                ("run length (ps)", self.duration_ps),
+                ("jump rate per atom (1/ps)", self.rate_per_atom_per_ps),
+                ("mean jump distance (A)", float(np.mean(self.jump_distance_A))
+                 if self.jump_distance_A.size else math.nan)]
+
+    def _draw(self, ax, **kwargs):
+        ax.hist(self.jump_distance_A, bins=30)
+        ax.set_xlabel("jump distance (A)")
+        ax.set_ylabel("count")
+
+
+def count_jumps(trajectory: Trajectory, sites_A: np.ndarray, species: str = "Li", *,
+                min_residence_frames: int = 3) -> JumpResult:
+    """Count jumps between ``sites_A`` (n_sites, 3 Cartesian, e.g. the Li sites of the ideal
+    crystal): each atom is assigned to its nearest site (minimum image) every frame, and a jump
+    is counted when it settles on a new site for at least ``min_residence_frames`` frames, so
+    vibrations across the midpoint between two sites do not count.
+
+    Examples
+    --------
+    One atom vibrating at site 0, hopping to site 1 at frame 5:
+
+    >>> sites = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    >>> x = np.array([0.1, -0.1, 0.1, -0.1, 0.0, 2.1, 1.9, 2.0, 2.1, 2.0])
+    >>> traj = Trajectory(np.c_[x, 0 * x, 0 * x][:, None, :], cell_A=np.eye(3) * 8,
+    ...                   symbols=("Li",), timestep_ps=0.1)
+    >>> count_jumps(traj, sites).n_jumps
+    1
+    """
+    sites = np.asarray(sites_A, float)
+    if sites.ndim != 2 or sites.shape[1] != 3 or len(sites) < 2:
+        raise InputError(f"sites_A: expected at least two sites as an (n, 3) array, found "
+                         f"{sites.shape}")
+    mask = trajectory.select(species)
+    cell = trajectory.cell_A if trajectory.cell_A.ndim == 2 else trajectory.cell_A[0]
+    inv = np.linalg.inv(cell)
+    pos = trajectory.positions_A[:, mask, :]
+    nearest = np.empty(pos.shape[:2], dtype=int)
+    for t in range(pos.shape[0]):
+        d = (pos[t][:, None, :] - sites[None]) @ inv
+        d -= np.round(d)
+        nearest[t] = np.argmin(np.linalg.norm(d @ cell, axis=-1), axis=1)
+    jumps_per_atom = np.zeros(pos.shape[1], dtype=int)
+    distances = []
+    k = int(min_residence_frames)
+    for atom in range(pos.shape[1]):
+        current = nearest[0, atom]
+        seq = nearest[:, atom]
+        for t in range(1, len(seq) - k + 1):
+            if seq[t] != current and np.all(seq[t:t + k] == seq[t]):
+                d = (sites[seq[t]] - sites[current]) @ inv
+                distances.append(float(np.linalg.norm((d - np.round(d)) @ cell)))
+                current = seq[t]
+                jumps_per_atom[atom] += 1
+    duration = (trajectory.n_frames - 1) * trajectory.timestep_ps
+    n = int(jumps_per_atom.sum())
+    return JumpResult(species=species, n_jumps=n, jumps_per_atom=jumps_per_atom,
+                      rate_per_atom_per_ps=n / (len(jumps_per_atom) * duration) if duration else
+                      math.nan, duration_ps=duration, jump_distance_A=np.array(distances),
+                      provenance=provenance(source=trajectory.source, species=species,
+                                            n_sites=len(sites),
+                                            min_residence_frames=min_residence_frames))
