@@ -127,3 +127,42 @@ def _locate(path: Path, temperature, timestep):
         raise InputError(f"{path}: give --temperature and --timestep (time between stored "
                          "frames); they are only read automatically from ssblab run folders")
     return path, float(temp), float(dt)
+
+
+@cli.command("rdf")
+@click.argument("trajectory", type=click.Path(exists=True))
+@click.option("--pair", "pairs", multiple=True, required=True,
+              help="Species pair such as In,S (repeat the option for more pairs).")
+@quantity_option("--r-max", unit="angstrom", default=6.0, show_default=True,
+                 help="Largest distance")
+@click.option("--bins", type=int, default=120, show_default=True)
+@click.option("--windows", type=int, default=1, show_default=True,
+              help="Consecutive time windows (time-resolved RDF).")
+@quantity_option("--timestep", unit="ps", default=None,
+                 help="Time between stored frames (read from an ssblab run when omitted)")
+@click.option("--format", "fmt", default=None, help="ASE format name if not guessed.")
+@with_output_options
+def rdf_cmd(trajectory, pairs, r_max, bins, windows, timestep, fmt, out, as_json):
+    """Partial RDFs and coordination numbers, optionally per time window."""
+    from ssblab.atomistic.structure_analysis import rdf
+    from ssblab.atomistic.trajectory import read_trajectory
+
+    path = Path(trajectory)
+    dt = timestep
+    if path.is_dir():
+        path, _, dt = _locate(path, 1.0, timestep)
+    traj = read_trajectory(path, timestep_ps=dt if dt is not None else 1.0, format=fmt)
+    results = []
+    for pair in pairs:
+        names = tuple(p.strip() for p in pair.split(","))
+        if len(names) != 2:
+            raise InputError(f"--pair: expected two symbols like In,S, found {pair!r}")
+        results.append(rdf(traj, names, r_max_A=r_max, n_bins=bins, n_windows=windows))
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report("Radial distribution functions")
+        for r in results:
+            report.add(r, figures=[(r.title, r.plot().figure)], table=True)
+    emit(results, out=out, as_json=as_json, title="Radial distribution functions", report=report)
