@@ -1,1 +1,2 @@
-"""Materials data: molar masses, densities, costs, cell-stack energy density (``data``)."""
+"""Materials data: bundled, cited crystal structures (``structures``, see structures/README.md)
+and molar masses, densities, costs and cell-stack energy density (``data``)."""

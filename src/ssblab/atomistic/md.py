@@ -1,0 +1,322 @@
+"""Molecular dynamics over ASE with a run directory, checkpoints and exact resume.
+
+A run directory holds::
+
+    inputs.json            every setting, the potential and the seed
+    initial.extxyz         the starting structure
+    trajectory.traj        production frames (ASE trajectory, positions never wrapped)
+    log.txt                step, time, energies and temperature
+    checkpoint/state.json  step reached, frames written, RNG state, thermostat state
+    checkpoint/atoms.traj  positions, momenta and cell at that step
+
+Thermostats (NVT): ``langevin`` (ASE Langevin, friction in 1/fs; the default: robust and exactly
+resumable because the RNG state is checkpointed), ``nose-hoover`` (ASE Nose-Hoover chain,
+damping time ``tdamp_fs``; its chain variables are checkpointed too), ``berendsen`` (ASE
+NVTBerendsen, relaxation time ``tdamp_fs``; fast equilibration, not a canonical ensemble).
+With ``pressure_GPa`` the run is NPT with ASE's Berendsen barostat. The first
+``equilibration_steps`` are not written to the trajectory.
+
+A checkpoint is written every ``checkpoint_interval`` steps (a multiple of the save interval)
+and at the end. :func:`resume` reloads it, drops trajectory frames written after it and carries
+on from that step, so a killed run loses no steps; with the Langevin or Berendsen thermostat the
+continued run is bit-for-bit the run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import numpy as np
+
+from ssblab.errors import InputError, check_choice, require_package
+from ssblab.files import atomic_write
+from ssblab.progress import progress
+from ssblab.results import provenance
+
+THERMOSTATS = ("langevin", "nose-hoover", "berendsen")
+
+
+class TimeStepper:
+    """Base of time-steppers: subclasses implement :meth:`step`; this gives run/irun/attach.
+
+    Examples
+    --------
+    >>> class Counter(TimeStepper):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.n = 0
+    ...     def step(self):
+    ...         self.n += 1
+    >>> seen = []
+    >>> c = Counter()
+    >>> c.attach(lambda: seen.append(c.n), interval=2)
+    >>> c.run(5)
+    >>> seen
+    [2, 4]
+    """
+
+    def __init__(self):
+        self._observers: list[tuple[Callable[[], Any], int]] = []
+        self.nsteps = 0
+
+    def step(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def attach(self, fn: Callable[[], Any], interval: int = 1) -> None:
+        """Call ``fn()`` after every ``interval``-th step (counted from the run's start)."""
+        if int(interval) < 1:
+            raise InputError(f"interval: expected a positive number of steps, found {interval}")
+        self._observers.append((fn, int(interval)))
+
+    def irun(self, n_steps: int, *, desc: str = ""):
+        """Advance ``n_steps`` steps, yielding the step number after each."""
+        for _ in progress(range(int(n_steps)), total=int(n_steps), desc=desc):
+            self.step()
+            self.nsteps += 1
+            for fn, interval in self._observers:
+                if self.nsteps % interval == 0:
+                    fn()
+            yield self.nsteps
+
+    def run(self, n_steps: int, *, desc: str = "") -> None:
+        for _ in self.irun(n_steps, desc=desc):
+            pass
+
+
+def _make_dynamics(atoms, settings: dict, rng: np.random.Generator):
+    from ase import units
+
+    dt = settings["timestep_fs"] * units.fs
+    temp = settings["temperature_K"]
+    thermostat = settings["thermostat"]
+    if settings.get("pressure_GPa") is not None:
+        from ase.md.nptberendsen import NPTBerendsen
+
+        return NPTBerendsen(atoms, dt, temperature_K=temp, taut=settings["tdamp_fs"] * units.fs,
+                            pressure_au=settings["pressure_GPa"] * units.GPa,
+                            taup=settings["pdamp_fs"] * units.fs,
+                            compressibility_au=settings["compressibility_per_GPa"] / units.GPa)
+    if thermostat == "langevin":
+        from ase.md.langevin import Langevin
+
+        return Langevin(atoms, dt, temperature_K=temp,
+                        friction=settings["friction_per_fs"] / units.fs, fixcm=False, rng=rng)
+    if thermostat == "berendsen":
+        from ase.md.nvtberendsen import NVTBerendsen
+
+        return NVTBerendsen(atoms, dt, temperature_K=temp, taut=settings["tdamp_fs"] * units.fs)
+    from ase.md.nose_hoover_chain import NoseHooverChainNVT
+
+    return NoseHooverChainNVT(atoms, dt, temperature_K=temp, tdamp=settings["tdamp_fs"] * units.fs)
+
+
+class MDRun(TimeStepper):
+    """An MD run in a directory; create with :func:`start` or :func:`resume`."""
+
+    def __init__(self, atoms, run_dir: Path, settings: dict, rng: np.random.Generator,
+                 *, step: int = 0, frames: int = 0):
+        super().__init__()
+        self.atoms, self.run_dir, self.settings, self.rng = atoms, Path(run_dir), settings, rng
+        self.step_count, self.frames = step, frames
+        self.dyn = _make_dynamics(atoms, settings, rng)
+        self._forces = None
+        self._traj = None
+        self._log = None
+
+    # -- the time step -------------------------------------------------------------------
+    def step(self) -> None:
+        out = self.dyn.step() if self._forces is None else self.dyn.step(self._forces)
+        self._forces = out if isinstance(out, np.ndarray) else None
+        self.step_count += 1
+        s = self.settings
+        if self.step_count > s["equilibration_steps"] and self.step_count % s["save_interval"] == 0:
+            self._writer().write(self.atoms)
+            self.frames += 1
+        if self.step_count % s["log_interval"] == 0:
+            self._write_log()
+        if self.step_count % s["checkpoint_interval"] == 0:
+            self.checkpoint()
+
+    @property
+    def total_steps(self) -> int:
+        return self.settings["equilibration_steps"] + self.settings["production_steps"]
+
+    def run_to_end(self) -> "MDRun":
+        """Run the remaining steps, checkpoint and close the files."""
+        remaining = self.total_steps - self.step_count
+        try:
+            self.run(remaining, desc=f"MD {self.settings['temperature_K']:g} K")
+            self.checkpoint()
+        finally:
+            self.close()
+        return self
+
+    # -- files -----------------------------------------------------------------------------
+    def _writer(self):
+        if self._traj is None:
+            from ase.io.trajectory import Trajectory as AseTrajectory
+
+            self._traj = AseTrajectory(str(self.run_dir / "trajectory.traj"), "a")
+        return self._traj
+
+    def _write_log(self) -> None:
+        if self._log is None:
+            new = not (self.run_dir / "log.txt").exists()
+            self._log = open(self.run_dir / "log.txt", "a", encoding="utf-8")
+            if new:
+                self._log.write("step time_ps epot_eV ekin_eV temperature_K wall_s\n")
+        a = self.atoms
+        t_ps = self.step_count * self.settings["timestep_fs"] / 1000.0
+        self._log.write(f"{self.step_count} {t_ps:.4f} {a.get_potential_energy():.6f} "
+                        f"{a.get_kinetic_energy():.6f} {a.get_temperature():.2f} "
+                        f"{time.time():.1f}\n")
+        self._log.flush()
+
+    def checkpoint(self) -> None:
+        """Write the state atomically: atoms with momenta, RNG and thermostat state."""
+        from ase.io import write
+
+        if self._traj is not None:
+            self._traj.close()  # flush frames before the state that counts them
+            self._traj = None
+        ck = self.run_dir / "checkpoint"
+        ck.mkdir(exist_ok=True)
+        tmp = ck / "atoms.tmp.traj"
+        write(tmp, self.atoms, format="traj")
+        os.replace(tmp, ck / "atoms.traj")
+        state = {"step": self.step_count, "frames": self.frames,
+                 "rng": self.rng.bit_generator.state,
+                 "thermostat": _thermostat_state(self.dyn)}
+        atomic_write(ck / "state.json", json.dumps(state, default=_json_default))
+
+    def close(self) -> None:
+        for handle in (self._traj, self._log):
+            if handle is not None:
+                handle.close()
+        self._traj = self._log = None
+
+
+def _json_default(obj):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.integer, np.floating)):
+        return obj.item()
+    raise TypeError(type(obj).__name__)
+
+
+def _thermostat_state(dyn) -> dict:
+    inner = getattr(dyn, "_thermostat", None)  # Nose-Hoover chain variables
+    if inner is None:
+        return {}
+    return {k: np.asarray(getattr(inner, k)).tolist() for k in ("_eta", "_p_eta")
+            if hasattr(inner, k)}
+
+
+def _restore_thermostat(dyn, state: dict) -> None:
+    inner = getattr(dyn, "_thermostat", None)
+    for key, value in state.items():
+        setattr(inner, key, np.asarray(value, float))
+
+
+def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", device: str = "cpu",
+          temperature_K: float, timestep_fs: float = 2.0, production_steps: int,
+          equilibration_steps: int = 0, save_interval: int = 10, log_interval: int | None = None,
+          checkpoint_interval: int | None = None,
+          thermostat: Literal["langevin", "nose-hoover", "berendsen"] = "langevin",
+          friction_per_fs: float = 0.01, tdamp_fs: float = 100.0,
+          pressure_GPa: float | None = None, pdamp_fs: float = 1000.0,
+          compressibility_per_GPa: float = 0.04, rng: int | np.random.Generator = 0,
+          calculator_options: dict | None = None) -> MDRun:
+    """Set up a new run directory and return the :class:`MDRun` (call ``run_to_end()``).
+
+    ``potential`` is a registry name (see :mod:`.potentials`), a ``"module:factory"`` string
+    or an ASE calculator object (then ``resume`` needs the same calculator passed again).
+    Velocities start from a Maxwell-Boltzmann distribution at ``temperature_K`` (seeded).
+    """
+    require_package("ase", extra="atomistic", purpose="molecular dynamics")
+    from ase.io import write
+    from ase.md.velocitydistribution import Stationary, thermalize_momenta
+
+    from ssblab.atomistic.potentials import get_calculator
+
+    thermostat = check_choice(thermostat, THERMOSTATS, name="thermostat")
+    run_dir = Path(run_dir)
+    if (run_dir / "inputs.json").exists():
+        raise InputError(f"{run_dir}: already holds a run; resume it or choose another folder")
+    for name, value in (("temperature_K", temperature_K), ("timestep_fs", timestep_fs)):
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{name}: expected a positive number, found {value}")
+    if int(production_steps) < 1 or int(equilibration_steps) < 0 or int(save_interval) < 1:
+        raise InputError("production_steps and save_interval must be positive and "
+                         "equilibration_steps not negative")
+    checkpoint_interval = int(checkpoint_interval or max(save_interval, 100 * save_interval))
+    if checkpoint_interval % int(save_interval):
+        raise InputError(f"checkpoint_interval ({checkpoint_interval}) must be a multiple of "
+                         f"save_interval ({save_interval})")
+    seed = rng if isinstance(rng, int) else int(np.random.default_rng(rng).integers(2**63))
+    generator = np.random.default_rng(seed)
+    settings = dict(potential=potential if isinstance(potential, str) else type(potential).__name__,
+                    device=device, temperature_K=float(temperature_K),
+                    timestep_fs=float(timestep_fs), production_steps=int(production_steps),
+                    equilibration_steps=int(equilibration_steps), save_interval=int(save_interval),
+                    log_interval=int(log_interval or save_interval),
+                    checkpoint_interval=checkpoint_interval, thermostat=thermostat,
+                    friction_per_fs=float(friction_per_fs), tdamp_fs=float(tdamp_fs),
+                    pressure_GPa=None if pressure_GPa is None else float(pressure_GPa),
+                    pdamp_fs=float(pdamp_fs), compressibility_per_GPa=float(compressibility_per_GPa),
+                    seed=seed, calculator_options=calculator_options or {},
+                    frame_timestep_ps=float(timestep_fs) * int(save_interval) / 1000.0)
+    atoms = atoms.copy()
+    atoms.calc = get_calculator(potential, device=device, **settings["calculator_options"])
+    thermalize_momenta(atoms, temperature_K=temperature_K, rng=generator)
+    Stationary(atoms)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write(run_dir / "initial.extxyz", atoms)
+    atomic_write(run_dir / "inputs.json", json.dumps(
+        {"settings": settings, "provenance": provenance(**settings)}, indent=1,
+        default=_json_default))
+    run = MDRun(atoms, run_dir, settings, generator)
+    run.checkpoint()
+    return run
+
+
+def resume(run_dir: str | os.PathLike, *, calculator: Any = None) -> MDRun:
+    """Reopen a run at its last checkpoint; frames written after it are dropped and redone."""
+    require_package("ase", extra="atomistic", purpose="molecular dynamics")
+    from ase.io import read, write
+    from ase.io.trajectory import Trajectory as AseTrajectory
+
+    from ssblab.atomistic.potentials import get_calculator
+
+    run_dir = Path(run_dir)
+    try:
+        settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
+        state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
+    except FileNotFoundError as exc:
+        raise InputError(f"{run_dir}: not an ssblab MD run directory ({exc.filename} missing)") \
+            from exc
+    atoms = read(run_dir / "checkpoint" / "atoms.traj")
+    potential = calculator if calculator is not None else settings["potential"]
+    atoms.calc = get_calculator(potential, device=settings["device"],
+                                **settings["calculator_options"])
+    traj_path = run_dir / "trajectory.traj"
+    if traj_path.exists():
+        with AseTrajectory(str(traj_path)) as t:
+            n = len(t)
+            kept = [t[i] for i in range(min(n, state["frames"]))] if n > state["frames"] else None
+        if kept is not None:
+            tmp = run_dir / "trajectory.tmp.traj"
+            write(tmp, kept, format="traj") if kept else tmp.write_bytes(b"")
+            os.replace(tmp, traj_path)
+            if not kept:
+                traj_path.unlink()
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state["rng"]
+    run = MDRun(atoms, run_dir, settings, rng, step=state["step"], frames=state["frames"])
+    _restore_thermostat(run.dyn, state.get("thermostat", {}))
+    return run

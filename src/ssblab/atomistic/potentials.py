@@ -1,0 +1,152 @@
+"""Interatomic potentials usable offline, all through ASE's Calculator interface.
+
+The registry lists the machine-learned potentials whose weights ship inside their pip
+package (nothing is downloaded at run time) and the cheap analytic ones that serve tests.
+Any other ASE calculator (a MACE model file, LAMMPS, VASP) is used by passing the calculator
+object itself, or a ``"module:factory"`` string naming a function that returns one.
+
+==========  ==========================================  =========================================
+name        package                                     notes
+==========  ==========================================  =========================================
+chgnet      ``chgnet`` (weights in the wheel)            universal MLIP, Materials Project trained
+sevennet    ``sevenn`` (SevenNet-0 weights in the wheel) universal MLIP; used when installed
+emt         ``ase``                                      effective-medium theory; metals only
+lj          ``ase``                                      Lennard-Jones; tests and benchmarks
+==========  ==========================================  =========================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+from typing import Any
+
+from ssblab.errors import InputError, ResourceError, check_choice, require_package
+from ssblab.results import Result
+
+DEVICES = ("cpu", "cuda", "auto")
+
+
+@dataclasses.dataclass(frozen=True)
+class PotentialSpec:
+    name: str
+    package: str
+    description: str
+    mlip: bool
+
+
+REGISTRY: dict[str, PotentialSpec] = {s.name: s for s in (
+    PotentialSpec("chgnet", "chgnet", "CHGNet 0.3 universal potential (weights ship in the wheel)",
+                  True),
+    PotentialSpec("sevennet", "sevenn", "SevenNet-0 universal potential (weights ship in the wheel)",
+                  True),
+    PotentialSpec("emt", "ase", "ASE effective-medium theory (Al, Cu, Ag, Au, Ni, Pd, Pt; tests)",
+                  False),
+    PotentialSpec("lj", "ase", "ASE Lennard-Jones (any element; tests and benchmarks)", False),
+)}
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; others are checked."""
+    device = check_choice(device, DEVICES, name="device")
+    if device == "cpu":
+        return "cpu"
+    has_cuda = False
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        has_cuda = bool(torch.cuda.is_available())
+    if device == "auto":
+        return "cuda" if has_cuda else "cpu"
+    if not has_cuda:
+        raise ResourceError("device 'cuda' was asked for but torch sees no CUDA GPU here; "
+                            "use --device cpu")
+    return "cuda"
+
+
+def get_calculator(potential: Any, *, device: str = "cpu", **options):
+    """An ASE calculator from a registry name, a ``"module:factory"`` string or a calculator.
+
+    ``options`` go to the calculator's constructor (e.g. ``sigma``/``epsilon``/``rc`` for
+    ``lj``; ``model_path`` for sevennet).
+
+    Examples
+    --------
+    >>> calc = get_calculator("lj", sigma=2.0, epsilon=0.01, rc=5.0)
+    >>> type(calc).__name__
+    'LennardJones'
+    """
+    if not isinstance(potential, str):
+        if not hasattr(potential, "get_potential_energy") and not hasattr(potential, "calculate"):
+            raise InputError(f"potential: expected a registry name, 'module:factory' or an ASE "
+                             f"calculator; found {type(potential).__name__}")
+        return potential
+    if ":" in potential:
+        module, _, attr = potential.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as exc:
+            raise InputError(f"potential {potential!r}: cannot import {attr!r} from {module!r} "
+                             f"({exc})") from exc
+        return factory(**options)
+    name = check_choice(potential.lower(), tuple(REGISTRY), name="potential")
+    if name == "emt":
+        from ase.calculators.emt import EMT
+
+        return EMT(**options)
+    if name == "lj":
+        from ase.calculators.lj import LennardJones
+
+        return LennardJones(**options)
+    dev = resolve_device(device)
+    if name == "chgnet":
+        require_package("chgnet", extra="atomistic",
+                        purpose="the CHGNet potential (pip install torch==2.13.0 chgnet)")
+        from chgnet.model.dynamics import CHGNetCalculator
+
+        return CHGNetCalculator(use_device=dev, **options)
+    require_package("sevenn", extra="atomistic", purpose="the SevenNet-0 potential")
+    from sevenn.calculator import SevenNetCalculator
+
+    return SevenNetCalculator(options.pop("model", "7net-0"), device=dev, **options)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PotentialsReport(Result):
+    """Which potentials are usable on this machine and on which device."""
+
+    rows: tuple = ()
+    device: str = "cpu"
+
+    title = "Potentials"
+
+    def summary(self):
+        return [("best device here", self.device)] + [
+            (r["name"], ("usable" if r["usable"] else "not usable") + f" - {r['note']}")
+            for r in self.rows]
+
+    def table(self):
+        return [dict(r) for r in self.rows]
+
+
+def available_potentials(*, check_load: bool = False) -> PotentialsReport:
+    """List the registry with whether each potential's package is installed here.
+
+    With ``check_load`` each installed MLIP is actually loaded (weights from its wheel, no
+    network), which takes a few seconds each.
+    """
+    device = resolve_device("auto")
+    rows = []
+    for spec in REGISTRY.values():
+        installed = importlib.util.find_spec(spec.package) is not None
+        note = spec.description if installed else f"pip install {spec.package}"
+        usable = installed
+        if installed and check_load and spec.mlip:
+            try:
+                get_calculator(spec.name, device=device)
+                note += f"; loaded on {device}"
+            except Exception as exc:  # report, do not crash the listing
+                usable, note = False, f"installed but failed to load: {exc}"
+        rows.append({"name": spec.name, "usable": usable, "mlip": spec.mlip, "note": note})
+    return PotentialsReport(rows=tuple(rows), device=device)

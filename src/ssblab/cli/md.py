@@ -1,0 +1,168 @@
+"""``ssblab md``: run, resume and analyse molecular dynamics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.errors import InputError
+
+
+@click.group()
+def cli():
+    """Molecular dynamics over ASE calculators, and transport analysis of any trajectory."""
+
+
+@cli.command("run")
+@click.argument("structure", type=click.Path(exists=True, dir_okay=False))
+@click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="New folder for inputs, trajectory, log and checkpoints.")
+@click.option("--potential", default="chgnet", show_default=True,
+              help="Registry name (see `ssblab potentials`) or 'module:factory'.")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+              show_default=True)
+@quantity_option("--temperature", unit="K", required=True, help="Thermostat temperature")
+@quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
+@click.option("--steps", type=int, required=True, help="Production steps.")
+@click.option("--equilibration", type=int, default=0, show_default=True,
+              help="Steps before production (not written to the trajectory).")
+@click.option("--save-interval", type=int, default=10, show_default=True)
+@click.option("--checkpoint-interval", type=int, default=None,
+              help="Steps between checkpoints (multiple of --save-interval; default 100 saves).")
+@click.option("--thermostat", type=click.Choice(["langevin", "nose-hoover", "berendsen"]),
+              default="langevin", show_default=True)
+@quantity_option("--pressure", unit="GPa", default=None, help="Run NPT (Berendsen) at this pressure")
+@click.option("--supercell", default="1,1,1", show_default=True, help="Repeat, e.g. 2,2,2.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps, equilibration,
+            save_interval, checkpoint_interval, thermostat, pressure, supercell, seed):
+    """Start an MD run from STRUCTURE (any ASE-readable file: CIF, POSCAR, extxyz)."""
+    from ase.io import read
+
+    from ssblab.atomistic import md
+
+    try:
+        reps = tuple(int(x) for x in supercell.split(","))
+    except ValueError:
+        raise InputError(f"--supercell: expected three integers like 2,2,2, found {supercell!r}")
+    atoms = read(structure).repeat(reps)
+    run = md.start(atoms, run_dir, potential=potential, device=device, temperature_K=temperature,
+                   timestep_fs=timestep, production_steps=steps, equilibration_steps=equilibration,
+                   save_interval=save_interval, checkpoint_interval=checkpoint_interval,
+                   thermostat=thermostat, pressure_GPa=pressure, rng=seed)
+    run.run_to_end()
+    click.echo(f"{run.step_count} steps done; trajectory in {run_dir / 'trajectory.traj'}")
+
+
+@cli.command("resume")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def resume_cmd(run_dir):
+    """Continue RUN_DIR from its last checkpoint."""
+    from ssblab.atomistic import md
+
+    run = md.resume(run_dir)
+    click.echo(f"resuming at step {run.step_count} of {run.total_steps}")
+    run.run_to_end()
+    click.echo(f"{run.step_count} steps done")
+
+
+@cli.command("analyse")
+@click.argument("trajectories", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--species", default="Li", show_default=True, help="Mobile species.")
+@quantity_option("--temperature", unit="K", default=None,
+                 help="Temperature (read from an ssblab run directory when omitted)")
+@quantity_option("--timestep", unit="ps", default=None,
+                 help="Time between stored frames (read from an ssblab run when omitted)")
+@click.option("--charge", type=float, default=1.0, show_default=True, help="Ion charge (e).")
+@click.option("--blocks", type=int, default=8, show_default=True,
+              help="Independent blocks for the error bars.")
+@click.option("--format", "fmt", default=None, help="ASE format name if not guessed.")
+@quantity_option("--extrapolate-to", unit="K", default=300.0, show_default=True,
+                 help="Arrhenius extrapolation temperature (several trajectories)")
+@with_output_options
+def analyse_cmd(trajectories, species, temperature, timestep, charge, blocks, fmt,
+                extrapolate_to, out, as_json):
+    """Diffusion, conductivity and Haven ratio of each trajectory (ssblab run folders or any
+    ASE-readable file); with several temperatures also the Arrhenius fit."""
+    from ssblab.atomistic.trajectory import read_trajectory
+    from ssblab.atomistic.transport import arrhenius, diffusion
+
+    results = []
+    for item in trajectories:
+        path, temp, dt = _locate(Path(item), temperature, timestep)
+        traj = read_trajectory(path, timestep_ps=dt, format=fmt)
+        results.append(diffusion(traj, mobile=species, temperature_K=temp, charge_e=charge,
+                                 n_blocks=blocks))
+    good = [r for r in results if r.ok and r.conductivity_S_cm.value > 0]
+    if len({r.temperature_K for r in good}) >= 2:
+        results.append(arrhenius([r.temperature_K for r in good],
+                                 [r.conductivity_S_cm.value for r in good],
+                                 [r.conductivity_S_cm.stderr for r in good],
+                                 quantity="conductivity", target_K=extrapolate_to))
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report("Atomistic transport")
+        for r in results:
+            report.add(r, figures=[(r.title, r.plot().figure)], table=True)
+    emit(results, out=out, as_json=as_json, title="Atomistic transport", report=report)
+
+
+def _locate(path: Path, temperature, timestep):
+    """The trajectory file, temperature and frame time step, from an ssblab run if possible."""
+    settings = {}
+    if path.is_dir():
+        inputs = path / "inputs.json"
+        if not inputs.exists():
+            raise InputError(f"{path}: a folder must be an ssblab run directory (no inputs.json)")
+        settings = json.loads(inputs.read_text())["settings"]
+        path = path / "trajectory.traj"
+    temp = temperature if temperature is not None else settings.get("temperature_K")
+    dt = timestep if timestep is not None else settings.get("frame_timestep_ps")
+    if temp is None or dt is None:
+        raise InputError(f"{path}: give --temperature and --timestep (time between stored "
+                         "frames); they are only read automatically from ssblab run folders")
+    return path, float(temp), float(dt)
+
+
+@cli.command("rdf")
+@click.argument("trajectory", type=click.Path(exists=True))
+@click.option("--pair", "pairs", multiple=True, required=True,
+              help="Species pair such as In,S (repeat the option for more pairs).")
+@quantity_option("--r-max", unit="angstrom", default=6.0, show_default=True,
+                 help="Largest distance")
+@click.option("--bins", type=int, default=120, show_default=True)
+@click.option("--windows", type=int, default=1, show_default=True,
+              help="Consecutive time windows (time-resolved RDF).")
+@quantity_option("--timestep", unit="ps", default=None,
+                 help="Time between stored frames (read from an ssblab run when omitted)")
+@click.option("--format", "fmt", default=None, help="ASE format name if not guessed.")
+@with_output_options
+def rdf_cmd(trajectory, pairs, r_max, bins, windows, timestep, fmt, out, as_json):
+    """Partial RDFs and coordination numbers, optionally per time window."""
+    from ssblab.atomistic.structure_analysis import rdf
+    from ssblab.atomistic.trajectory import read_trajectory
+
+    path = Path(trajectory)
+    dt = timestep
+    if path.is_dir():
+        path, _, dt = _locate(path, 1.0, timestep)
+    traj = read_trajectory(path, timestep_ps=dt if dt is not None else 1.0, format=fmt)
+    results = []
+    for pair in pairs:
+        names = tuple(p.strip() for p in pair.split(","))
+        if len(names) != 2:
+            raise InputError(f"--pair: expected two symbols like In,S, found {pair!r}")
+        results.append(rdf(traj, names, r_max_A=r_max, n_bins=bins, n_windows=windows))
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report("Radial distribution functions")
+        for r in results:
+            report.add(r, figures=[(r.title, r.plot().figure)], table=True)
+    emit(results, out=out, as_json=as_json, title="Radial distribution functions", report=report)

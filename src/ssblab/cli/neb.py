@@ -1,0 +1,86 @@
+"""``ssblab neb``: climbing-image NEB barriers for ion hops."""
+
+from __future__ import annotations
+
+import click
+
+from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.errors import InputError
+
+
+@click.group()
+def cli():
+    """Climbing-image nudged elastic band (ASE) with any registered potential."""
+
+
+_common_options = [
+    click.option("--potential", default="chgnet", show_default=True,
+                 help="Registry name (see `ssblab potentials`) or 'module:factory'."),
+    click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+                 show_default=True),
+    click.option("--images", type=int, default=5, show_default=True,
+                 help="Intermediate images."),
+    quantity_option("--fmax", unit="eV/angstrom", default=0.05, show_default=True,
+                    help="Force convergence on the band"),
+    click.option("--max-steps", type=int, default=300, show_default=True),
+]
+
+
+def _with_common(func):
+    for option in reversed(_common_options):
+        func = option(func)
+    return with_output_options(func)
+
+
+def _emit(results, out, as_json, title):
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report(title)
+        for r in results:
+            report.add(r, figures=[(r.title, r.plot().figure)], table=True)
+    emit(results, out=out, as_json=as_json, title=title, report=report)
+
+
+@cli.command("licl")
+@click.option("--lattice", "lattices", multiple=True, type=float, default=(5.145, 5.300),
+              show_default=True, help="Rock-salt lattice parameter(s) in A (repeat the option).")
+@_with_common
+def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json):
+    """Li vacancy oct-tet-oct hop in rock-salt LiCl vs lattice parameter (seed 002)."""
+    from ssblab.atomistic.neb import licl_vacancy_hop, neb_barrier
+
+    results = []
+    for a in lattices:
+        initial, final, via = licl_vacancy_hop(a)
+        results.append(neb_barrier(initial, final, calculator=potential, device=device, via=via,
+                                   n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
+                                   label="LiCl V_Li oct-tet-oct", lattice_A=a))
+    _emit(results, out, as_json, "LiCl vacancy hop barrier")
+
+
+@cli.command("run")
+@click.argument("initial", type=click.Path(exists=True, dir_okay=False))
+@click.argument("final", type=click.Path(exists=True, dir_okay=False))
+@click.option("--via", default=None, help="Cartesian x,y,z (A) of an intermediate site for the "
+              "starting band, e.g. a tetrahedral interstitial.")
+@_with_common
+def run_cmd(initial, final, via, potential, device, images, fmax, max_steps, out, as_json):
+    """Barrier between two structure files (same atoms, same order; any ASE format)."""
+    from ase.io import read
+
+    from ssblab.atomistic.neb import neb_barrier
+
+    point = None
+    if via is not None:
+        try:
+            point = [float(v) for v in via.split(",")]
+        except ValueError:
+            point = []
+        if len(point) != 3:
+            raise InputError(f"--via: expected three numbers x,y,z in A, found {via!r}")
+    res = neb_barrier(read(initial), read(final), calculator=potential, device=device, via=point,
+                      n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
+                      label=f"{initial} -> {final}")
+    _emit([res], out, as_json, "NEB barrier")
