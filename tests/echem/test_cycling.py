@@ -137,5 +137,5 @@ def test_cli_summary_writes_report(shared_data, tmp_path):
     html = (tmp_path / "report.html").read_text()
     assert html.count("<svg") >= 3
     rows = json.loads((tmp_path / "result.json").read_text())
-    assert rows[0]["__result__"] == "CycleSummary"
+    assert rows[0]["__result__"].endswith(":CycleSummary")
     assert "charge_mAh_g" in (tmp_path / "table.csv").read_text().splitlines()[0]
