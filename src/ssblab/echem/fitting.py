@@ -439,7 +439,7 @@ def _guess(circuit: Circuit, feats: _Features, arcs: list, r0: float, omega_c: f
                 p[cap.start] = 1 / (r * w)
             else:
                 p[cap.start], p[cap.start + 1] = 1 / (r * w**_N_GUESS), _N_GUESS
-        for e in (n for n in circuit.elements if node_contains(node, n) and np.isnan(p[n.start])):
+        for e in (n for n in circuit.elements if _node_contains(node, n) and np.isnan(p[n.start])):
             _generic(e, p, r_typ, omega_c, feats)
     return p
 
@@ -452,7 +452,7 @@ def _shape(node) -> str:
     return f"p({inner})" if isinstance(node, Parallel) else f"s({inner})"
 
 
-def node_contains(node, element: Element) -> bool:
+def _node_contains(node, element: Element) -> bool:
     return node.start <= element.start < node.stop
 
 
