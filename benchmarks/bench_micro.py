@@ -2,10 +2,12 @@
 
 Generated Li3InCl6-like pellets (overlapping grains, 4-voxel median radius) at 70 % relative
 density, transport along x (TauFactor's direction). Accuracy is judged against a reference
-solved by ssblab to a cross-section current spread of 1e-8 (float64); both tools then run at
+solved by ssblab to a cross-section current spread of 1e-7 (float64); both tools then run at
 their default convergence criteria (TauFactor: flux spread < 1e-2 and tau change < 2e-3 per
-100 iterations; ssblab: flux spread and change of the mean current < flux_tol = 1e-3). The
-script prints each tool's time, its relative error in sigma_eff, and the time ratio.
+100 iterations; ssblab: flux spread and change of the mean current < flux_tol = 5e-4, which
+leaves ssblab's error at or below TauFactor's on these volumes). The script prints each tool's
+time (median of --repeat runs; one run above 128^3), its relative error in sigma_eff, and the
+time ratio.
 
 Run: python benchmarks/bench_micro.py [--sizes 128 256] [--repeat 3] [--density 0.7]
 Needs: pip install 'ssblab[micro,bench-micro]' (TauFactor needs torch: install
@@ -37,7 +39,7 @@ def _time(fn, repeat):
 
 def run(size: int, *, density: float, repeat: int, method: str, flux_tol: float) -> dict:
     labels = pellet((size,) * 3, relative_density=density, grain_radius_voxels=4, rng=0).labels
-    reference = solve(labels, [0.0, 1.0], direction="x", method="gmg", flux_tol=1e-8,
+    reference = solve(labels, [0.0, 1.0], direction="x", method="gmg", flux_tol=1e-7,
                       keep_fields=False, dtype="float64").sigma_eff_S_cm
     t_ours, ours = _time(lambda: solve(labels, [0.0, 1.0], direction="x", method=method,
                                        flux_tol=flux_tol, keep_fields=False), repeat)
@@ -68,10 +70,10 @@ def main():
     parser.add_argument("--density", type=float, default=0.7)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--method", default="gmg")
-    parser.add_argument("--flux-tol", type=float, default=1e-3)
+    parser.add_argument("--flux-tol", type=float, default=5e-4)
     args = parser.parse_args()
     for size in args.sizes:
-        row = run(size, density=args.density, repeat=args.repeat, method=args.method,
+        row = run(size, density=args.density, repeat=args.repeat if size <= 128 else 1, method=args.method,
                   flux_tol=args.flux_tol)
         line = (f"{size}^3 rho={row['density']:.3f}: ssblab {row['ssblab_s']:.2f} s "
                 f"(err {row['ssblab_err']:.1e}, {row['ssblab_iterations']} its)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import numpy as np
 
 from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.errors import InputError
+from ssblab.files import atomic_write
 from ssblab.units import parse_quantity
 
 
@@ -120,9 +122,6 @@ def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, cond
         result = run_solve(labels, table, direction=axis, voxel_size_cm=voxel_size, voltage_V=voltage,
                            boundary=boundary, method=method, flux_tol=flux_tol)
         if out is not None and save_fields and result.potential_V is not None:
-            from ssblab.files import atomic_write
-            import io
-
             buffer = io.BytesIO()
             np.savez_compressed(buffer, potential_V=result.potential_V,
                                 current_density_A_cm2=result.current_density_A_cm2)

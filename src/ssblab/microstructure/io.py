@@ -69,12 +69,12 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
 
 def save_volume(path: str | os.PathLike, volume: np.ndarray) -> Path:
     """Write ``volume`` as ``.npy`` or a multi-page ``.tif`` (pages along z), atomically."""
+    import io
+
     from ssblab.files import atomic_write
 
     path = Path(path)
     volume = np.asarray(volume)
-    import io
-
     buffer = io.BytesIO()
     if path.suffix.lower() == ".npy":
         np.save(buffer, volume)
