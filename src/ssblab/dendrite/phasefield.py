@@ -220,6 +220,15 @@ class ElectrodepositionSimulation(Dynamics):
         Initial deposit.
     dt_s, dt_max_s, max_change_per_step
         First time step, largest time step, and the target largest |dxi| per step.
+    stop_penetration_fraction
+        Stop when the leading tip runs this fraction of the separator ahead of the mean front.
+    solver
+        Potential solver: "auto", "amg" (pyamg) or "fft" (FFT-preconditioned CG).
+    potential_interval
+        Steps between full potential solves; in between (galvanostatic) the potential is
+        shifted as a whole so the total reaction still equals the applied current.
+    snapshot_interval
+        Keep a movie frame every this many steps (0: none).
     rng
         Seed for the initial roughness, nuclei and noise.
     """
@@ -230,7 +239,8 @@ class ElectrodepositionSimulation(Dynamics):
                  film_thickness_um: float = 10.0, roughness_um: float = 0.0, nuclei: int = 0,
                  nucleus_radius_um: float = 3.0, dt_s: float = 1.0, dt_max_s: float = 600.0,
                  max_change_per_step: float = 0.02, stop_penetration_fraction: float | None = None,
-                 solver: str = "auto", snapshot_interval: int = 0, rng=None):
+                 solver: str = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
+                 rng=None):
         super().__init__()
         self.electrolyte = electrolyte
         self.parameters = parameters or PhaseFieldParameters()
@@ -260,6 +270,9 @@ class ElectrodepositionSimulation(Dynamics):
         self.max_change_per_step = float(max_change_per_step)
         self.stop_penetration_fraction = stop_penetration_fraction
         self.snapshot_interval = int(snapshot_interval)
+        if int(potential_interval) < 1:
+            raise InputError(f"potential_interval: expected an integer >= 1, found {potential_interval}")
+        self.potential_interval = int(potential_interval)
         self.rng = np.random.default_rng(rng)
         self.solver = PotentialSolver(solver)
         self.setup = dict(film_thickness_um=film_thickness_um, roughness_um=roughness_um,
@@ -301,8 +314,7 @@ class ElectrodepositionSimulation(Dynamics):
         # charge balance in grid units, divided by sigma_ref: G * rate is the scaled sink
         self.G = FARADAY_C_mol * self.c_s * h**2 * self.f / self.sigma_ref
         self.minus_lap = laplacian_eigenvalues(shape, dirichlet_top=False)
-        self.stabiliser = 0.0  # the time step cap below keeps the explicit double well stable
-        # the moving profile is only right while a step is short against its relaxation time
+        # the time step cap keeps the explicit double well stable and, more strictly, the moving profile is only right while a step is short against its relaxation time
         self.dt_relaxation_s = 0.05 / (self.L_sigma * self.W)
 
     # -- model pieces -------------------------------------------------------------------
@@ -348,17 +360,27 @@ class ElectrodepositionSimulation(Dynamics):
 
     # -- the step -----------------------------------------------------------------------
     def step(self) -> None:
-        if self.nsteps % 50 == 0:
+        if self.nsteps % 100 == 0:
             self.solver.refresh()  # on a fixed schedule, so a resumed run repeats it exactly
         xi, dt = self.xi, self.dt_s
         hp = interpolation_derivative(np.clip(xi, 0.0, 1.0))
         ac = self._allen_cahn_rate(xi)
         # local rate used as the charge sink: everything but the reaction, lagged
         background = ac + self.L_sigma * self.kappa * self._laplacian(xi)
+        if self.nsteps % self.potential_interval == 0:
+            self.psi = self._solve_potential(xi, hp, background)
+        elif self.control == "galvanostatic":
+            self.psi = self._shift_potential(hp, background)
+        psi = self.psi
+        rate, _ = self._reaction(psi, hp)
+        self._advance(xi, hp, ac, rate, dt)
+
+    def _solve_potential(self, xi, hp, background) -> np.ndarray:
+        """Newton iterations on the charge balance with the nonlinear Butler-Volmer sink."""
         sigma = self.conductivity(xi) / self.sigma_ref
         psi = self.psi
         dirichlet = self.control == "potentiostatic"
-        for _ in range(8):  # Newton on the nonlinear Butler-Volmer sink
+        for _ in range(8):
             rate, drate = self._reaction(psi, hp)
             op = PotentialOperator(sigma, dirichlet_top=dirichlet, shift=self.G * drate)
             rhs = self.G * (drate * psi - rate - background)
@@ -370,22 +392,33 @@ class ElectrodepositionSimulation(Dynamics):
             new = self.solver.solve(op, rhs, psi)
             change = float(np.max(np.abs(new - psi)))
             psi = new
-            if change < 1e-7:
+            if change < 1e-6:
                 break
-        self.psi = psi
-        rate, _ = self._reaction(psi, hp)
+        return psi
+
+    def _shift_potential(self, hp, background) -> np.ndarray:
+        """Between full solves: move the whole potential so the total reaction still equals
+        the applied current (scalar Newton), keeping Faraday's law exact."""
+        target = self.current_density_mA_cm2 * 10.0 / (FARADAY_C_mol * self.c_s * self.h_m)
+        target = target * np.prod(self.xi.shape[1:]) - float(background.sum())
+        offset = 0.0
+        for _ in range(20):
+            rate, drate = self._reaction(self.psi + offset, hp)
+            step = (target - float(rate.sum())) / max(float(drate.sum()), 1e-300)
+            offset += step
+            if abs(step) < 1e-10:
+                break
+        return self.psi + offset
+
+    def _advance(self, xi, hp, ac, rate, dt) -> None:
         noise = 0.0
         if self.parameters.noise_amplitude_1_sqrt_s > 0:
             draw = self.rng.standard_normal(xi.shape) * hp
             noise = self.parameters.noise_amplitude_1_sqrt_s * (draw - draw.mean()) / math.sqrt(dt)
         explicit = ac + rate + noise
-        s = self.L_sigma * self.W * self.stabiliser
-        numerator = scipy.fft.rfftn(scipy.fft.dct(xi * (1.0 + dt * s) + dt * explicit, type=2,
-                                                  axis=0, norm="ortho"), axes=range(1, xi.ndim))
-        denominator = 1.0 + dt * (s + self.L_sigma * self.kappa * self.minus_lap)
-        new_hat = numerator / denominator
-        # the stabiliser must not touch the mean (the deposited amount): charge conservation
-        new_hat.flat[0] = float((xi + dt * explicit).sum()) / math.sqrt(xi.shape[0])
+        numerator = scipy.fft.rfftn(scipy.fft.dct(xi + dt * explicit, type=2, axis=0, norm="ortho"),
+                                    axes=range(1, xi.ndim))
+        new_hat = numerator / (1.0 + dt * self.L_sigma * self.kappa * self.minus_lap)
         new = scipy.fft.idct(scipy.fft.irfftn(new_hat, s=xi.shape[1:], axes=range(1, xi.ndim)),
                              type=2, axis=0, norm="ortho")
         dxi = new - xi
@@ -397,7 +430,7 @@ class ElectrodepositionSimulation(Dynamics):
                                     "galvanostatic" else current_A_m2) * dt
         self.time_history_s.append(self.time_s)
         self.current_history_mA_cm2.append(current_A_m2 / 10.0)
-        self.voltage_history_V.append(float(np.mean(psi[-1])) / self.f)
+        self.voltage_history_V.append(float(np.mean(self.psi[-1])) / self.f)
         largest = float(np.max(np.abs(dxi)))
         factor = self.max_change_per_step / max(largest, 1e-300)
         self.dt_s = min(self.dt_max_s, self.dt_relaxation_s, dt * min(1.5, max(0.3, factor)))
