@@ -91,13 +91,19 @@ def phase_fractions_of_deposit(xi: np.ndarray, xi_initial: np.ndarray,
 
 def phase_fractions_of_region(xi: np.ndarray, xi_initial: np.ndarray,
                               labels: np.ndarray, n_phases: int) -> np.ndarray:
-    """Area fraction of each phase in the rows the deposit swept (the no-preference baseline)."""
-    grown = np.clip(xi - xi_initial, 0.0, None)
-    rows = np.flatnonzero(grown.reshape(grown.shape[0], -1).max(axis=1) > 0.05)
-    if rows.size == 0:
+    """The no-preference baseline: the phase fractions the deposit would have if, at every
+    height, it filled each phase in proportion to that phase's share of the row.
+
+    Each row's phase fractions are weighted by how much Li the row received, so a deposit
+    that simply advanced as a flat front scores a preference of exactly 1.
+    """
+    grown = np.clip(xi - xi_initial, 0.0, None).reshape(xi.shape[0], -1)
+    per_row = grown.sum(axis=1)
+    if per_row.sum() <= 0:
         return np.full(n_phases, np.nan)
-    band = labels[rows.min():rows.max() + 1]
-    return np.bincount(band.ravel(), minlength=n_phases) / band.size
+    rows = labels.reshape(labels.shape[0], -1)
+    shares = np.stack([np.bincount(r, minlength=n_phases) / r.size for r in rows])
+    return per_row @ shares / per_row.sum()
 
 
 def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None = None,
@@ -176,7 +182,7 @@ class GrowthResult(Result):
 
     @property
     def preference(self) -> np.ndarray:
-        """Li fraction in each phase over its area fraction in the swept band (1: no preference)."""
+        """Li fraction in each phase over its row-weighted area fraction (1: no preference)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.li_fraction_by_phase / self.area_fraction_by_phase
 
