@@ -429,7 +429,7 @@ class ElectrodepositionSimulation(Dynamics):
         self.passed_charge_C_m2 += (self.current_density_mA_cm2 * 10.0 if self.control ==
                                     "galvanostatic" else current_A_m2) * dt
         self.time_history_s.append(self.time_s)
-        self.current_history_mA_cm2.append(current_A_m2 / 10.0)
+        self.current_history_mA_cm2.append(float(current_A_m2) / 10.0)
         self.voltage_history_V.append(float(np.mean(self.psi[-1])) / self.f)
         largest = float(np.max(np.abs(dxi)))
         factor = self.max_change_per_step / max(largest, 1e-300)
