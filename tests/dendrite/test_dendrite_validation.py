@@ -92,3 +92,19 @@ def test_parameters_reject_bad_values():
         _flat("galvanostatc")
     with pytest.raises(InputError, match="film_thickness_um"):
         ElectrodepositionSimulation(uniform_map((16, 4)), film_thickness_um=15.0)
+
+
+def test_three_dimensional_run_conserves_charge(tmp_path):
+    from ssblab.dendrite.electrolyte import particle_map
+    from ssblab.dendrite.metrics import growth_result, write_movie
+
+    emap = particle_map((24, 8, 10), fraction=0.2, radius_um=3.0, conductivity_S_m=(0.357, 3.57), rng=1)
+    sim = ElectrodepositionSimulation(emap, current_density_mA_cm2=2.0, film_thickness_um=6.0,
+                                      roughness_um=0.5, snapshot_interval=5, solver="fft", rng=1)
+    sim.run(15)
+    assert sim.deposited_charge_mAh_cm2 == pytest.approx(sim.passed_charge_mAh_cm2, rel=1e-6)
+    result = growth_result(sim)
+    assert result.order_parameter.shape == (24, 8, 10)
+    result.plot_fields()
+    write_movie(sim.snapshots, tmp_path / "m.gif")
+    assert (tmp_path / "m.gif").stat().st_size > 0

@@ -225,19 +225,22 @@ class GrowthResult(Result):
         """Order parameter, potential and current density side by side; returns the figure."""
         import matplotlib.pyplot as plt
 
-        ny, nx = self.order_parameter.shape[:2]
+        def cut(a):  # the middle slice of a 3D field
+            return a if a.ndim == 2 else a[:, a.shape[1] // 2]
+
+        xi, labels = cut(self.order_parameter), cut(self.labels)
+        ny, nx = xi.shape
         extent = (0, nx * self.spacing_um, 0, ny * self.spacing_um)
         fig, axes = plt.subplots(1, 3, figsize=(11, 3.6 * ny / nx + 0.6), layout="constrained")
-        panels = [(self.order_parameter, "order parameter xi (-)", "viridis"),
-                  (self.potential_V * 1e3, "electrolyte potential (mV)", "magma"),
-                  (self.current_magnitude_mA_cm2, "ionic current density (mA/cm2)", "inferno")]
+        panels = [(xi, "order parameter xi (-)", "viridis"),
+                  (cut(self.potential_V) * 1e3, "electrolyte potential (mV)", "magma"),
+                  (cut(self.current_magnitude_mA_cm2), "ionic current density (mA/cm2)", "inferno")]
         for ax, (field, label, cmap) in zip(axes, panels):
             image = ax.imshow(field, origin="lower", extent=extent, cmap=cmap)
-            if self.labels.max() > 0:
-                ax.contour(self.labels, levels=np.arange(self.labels.max()) + 0.5, colors="c",
+            if labels.max() > 0:
+                ax.contour(labels, levels=np.arange(labels.max()) + 0.5, colors="c",
                            linewidths=0.4, origin="lower", extent=extent)
-            ax.contour(self.order_parameter, levels=[0.5], colors="w", linewidths=0.8,
-                       origin="lower", extent=extent)
+            ax.contour(xi, levels=[0.5], colors="w", linewidths=0.8, origin="lower", extent=extent)
             ax.set_xlabel("x (um)")
             fig.colorbar(image, ax=ax, label=label, shrink=0.8)
         axes[0].set_ylabel("distance from the Li electrode (um)")

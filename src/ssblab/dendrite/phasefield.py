@@ -439,7 +439,9 @@ class ElectrodepositionSimulation(Dynamics):
         self._record_front_and_check_stop()
 
     def take_snapshot(self) -> None:
-        self.snapshots.append(np.round(np.clip(self.xi, 0, 1) * 255).astype(np.uint8))
+        """Keep a movie frame (8-bit; the middle slice in 3D)."""
+        frame = self.xi if self.xi.ndim == 2 else self.xi[:, self.xi.shape[1] // 2]
+        self.snapshots.append(np.round(np.clip(frame, 0, 1) * 255).astype(np.uint8))
         self.snapshot_times_s.append(self.time_s)
 
     def _record_front_and_check_stop(self) -> None:
@@ -464,7 +466,7 @@ class ElectrodepositionSimulation(Dynamics):
     def deposited_charge_mAh_cm2(self) -> float:
         """Charge stored in the deposit since the start, from the order parameter."""
         grown = float((self.xi - self.xi_initial).sum()) / np.prod(self.xi.shape[1:]) * self.h_m
-        return FARADAY_C_mol * self.c_s * grown / 36000.0  # C/m2 -> mAh/cm2
+        return float(FARADAY_C_mol * self.c_s * grown / 36000.0)  # C/m2 -> mAh/cm2
 
     @property
     def passed_charge_mAh_cm2(self) -> float:
@@ -482,7 +484,7 @@ class ElectrodepositionSimulation(Dynamics):
             "mean_front_history_um": np.array(self.mean_front_history_um),
             "max_front_history_um": np.array(self.max_front_history_um),
             "snapshots": np.array(self.snapshots, dtype=np.uint8).reshape(
-                (len(self.snapshots),) + self.xi.shape),
+                (len(self.snapshots), self.xi.shape[0], self.xi.shape[-1])),
             "snapshot_times_s": np.array(self.snapshot_times_s),
             "rng_state": np.array(json.dumps(self.rng.bit_generator.state)),
             "stop_reason": np.array(self.stop_reason),
