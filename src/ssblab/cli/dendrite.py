@@ -171,24 +171,28 @@ def study_command(ratios, fraction, size, duration_h, current_mA_cm2, seed, exch
 
 
 @cli.command("ccd")
-@click.option("--size", type=int, default=64, show_default=True, help="cells per side")
+@click.option("--width", type=int, default=64, show_default=True,
+              help="cells across (the height follows from the staircase)")
 @quantity_option("--step-duration", "step_duration_h", unit="h", default=1.0, show_default=True,
                  help="time at each current step")
-@quantity_option("--max-current", "max_current_mA_cm2", unit="mA/cm^2", default=5.0, show_default=True,
+@quantity_option("--max-current", "max_current_mA_cm2", unit="mA/cm^2", default=3.1, show_default=True,
                  help="highest step")
-@click.option("--failure-fraction", type=float, default=0.25, show_default=True,
+@click.option("--failure-fraction", type=float, default=0.1, show_default=True,
               help="fail when the tip leads the mean front by this fraction of the separator")
+@quantity_option("--separator", "separator_um", unit="um", default=100.0, show_default=True,
+                 help="separator thickness the failure fraction refers to")
 @click.option("--seed", type=int, default=0, show_default=True)
 @_parameter_options
 @with_output_options
-def ccd_command(size, step_duration_h, max_current_mA_cm2, failure_fraction, seed,
+def ccd_command(width, step_duration_h, max_current_mA_cm2, failure_fraction, separator_um, seed,
                 exchange_current_mA_cm2, mobility_m3_Js, anisotropy, noise, out, as_json):
     """CCD estimates (0.1 mA/cm2 start, +0.2 steps) vs contrast, fraction, voids, kinetics."""
     from ssblab.dendrite.ccd import ccd_study
     from ssblab.report import Report
 
-    result = ccd_study(shape=(size, size), step_duration_h=step_duration_h,
+    result = ccd_study(width=width, step_duration_h=step_duration_h,
                        max_current_mA_cm2=max_current_mA_cm2, failure_fraction=failure_fraction,
+                       separator_thickness_um=separator_um,
                        parameters=_parameters(exchange_current_mA_cm2, mobility_m3_Js, anisotropy, noise),
                        rng=seed)
     import matplotlib.pyplot as plt

@@ -1,9 +1,10 @@
 """A critical-current-density estimate from the phase-field model under seed 003's staircase.
 
 The current starts at 0.1 mA/cm2 and rises by 0.2 mA/cm2 every ``step_duration_h`` (plating
-only: the model does not strip). The cell "fails" when the leading tip runs
-``failure_fraction`` of the separator (domain height less the initial film) ahead of the
-mean front; the estimated CCD is the current of the step in which that happens.
+only: the model does not strip, so the window must be tall enough to hold all the Li the
+staircase plates; :func:`staircase_window_rows` says how tall). The cell "fails" when the
+leading tip runs ``failure_fraction`` of ``separator_thickness_um`` ahead of the mean front;
+the estimated CCD is the current of the step in which that happens.
 
 What this can and cannot claim: the model has no mechanics (no stress-driven cracking, no
 creep of Li into pores), no electronic leakage and no interphase chemistry, which are what set
@@ -20,7 +21,8 @@ import numpy as np
 
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.metrics import penetration_um
-from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
+from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,
+                                        flat_front_speed_um_h)
 from ssblab.results import Result, provenance
 
 
@@ -58,8 +60,8 @@ class CCDResult(Result):
 
 def ccd_staircase(electrolyte: ElectrolyteMap, *, label: str = "", parameters: PhaseFieldParameters | None = None,
                   start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, step_duration_h: float = 1.0,
-                  max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.25,
-                  film_thickness_um: float = 10.0, roughness_um: float = 0.5, solver: str = "auto",
+                  max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.1,
+                  separator_thickness_um: float = 100.0, film_thickness_um: float = 10.0, roughness_um: float = 0.5, solver: str = "auto",
                   rng: int = 0) -> CCDResult:
     """Run the CCD staircase on ``electrolyte`` and return the estimated CCD."""
     from ssblab.errors import InputError
@@ -68,14 +70,21 @@ def ccd_staircase(electrolyte: ElectrolyteMap, *, label: str = "", parameters: P
         raise InputError(f"failure_fraction: expected 0 < value < 1, found {failure_fraction}")
     if start_mA_cm2 <= 0 or step_mA_cm2 <= 0 or step_duration_h <= 0:
         raise InputError("start_mA_cm2, step_mA_cm2 and step_duration_h must be > 0")
+    failure_um = failure_fraction * separator_thickness_um
+    currents_planned = staircase_currents(start_mA_cm2, step_mA_cm2, max_current_mA_cm2)
+    rows = staircase_window_rows(currents_planned, step_duration_h=step_duration_h,
+                                 film_thickness_um=film_thickness_um, failure_penetration_um=failure_um,
+                                 spacing_um=electrolyte.spacing_um)
+    if electrolyte.shape[0] < rows:
+        raise InputError(f"electrolyte: the staircase plates "
+                         f"{flat_front_speed_um_h(sum(currents_planned)) * step_duration_h:.0f} um of Li; "
+                         f"the window needs at least {rows} rows, found {electrolyte.shape[0]}")
     sim = ElectrodepositionSimulation(electrolyte, parameters=parameters,
                                       current_density_mA_cm2=start_mA_cm2,
                                       film_thickness_um=film_thickness_um, roughness_um=roughness_um,
-                                      stop_penetration_fraction=failure_fraction, solver=solver,
-                                      rng=rng)
-    height = electrolyte.shape[0] * electrolyte.spacing_um
+                                      stop_penetration_um=failure_um, solver=solver, rng=rng)
     currents, penetrations = [], []
-    n_steps = int(np.floor((max_current_mA_cm2 - start_mA_cm2) / step_mA_cm2 + 1e-9)) + 1
+    n_steps = len(currents_planned)
     for k in range(n_steps):
         current = start_mA_cm2 + k * step_mA_cm2
         sim.current_density_mA_cm2 = current
@@ -90,13 +99,33 @@ def ccd_staircase(electrolyte: ElectrolyteMap, *, label: str = "", parameters: P
     failed = bool(sim.stop_reason)
     return CCDResult(label=label, current_steps_mA_cm2=np.array(currents),
                      penetration_um=np.array(penetrations),
-                     failure_penetration_um=failure_fraction * (height - film_thickness_um),
+                     failure_penetration_um=failure_um,
                      ccd_mA_cm2=currents[-1] if failed else float("nan"), failed=failed,
                      reason=sim.stop_reason,
                      provenance=provenance(label=label, start_mA_cm2=start_mA_cm2,
                                            step_mA_cm2=step_mA_cm2, step_duration_h=step_duration_h,
-                                           failure_fraction=failure_fraction, rng=rng,
+                                           failure_fraction=failure_fraction,
+                                           separator_thickness_um=separator_thickness_um, rng=rng,
                                            parameters=dataclasses.asdict(sim.parameters)))
+
+
+def staircase_currents(start_mA_cm2: float, step_mA_cm2: float, max_current_mA_cm2: float) -> list[float]:
+    """The staircase's current steps.
+
+    Examples
+    --------
+    >>> staircase_currents(0.1, 0.2, 0.9)
+    [0.1, 0.3, 0.5, 0.7, 0.9]
+    """
+    n = int(np.floor((max_current_mA_cm2 - start_mA_cm2) / step_mA_cm2 + 1e-9)) + 1
+    return [round(start_mA_cm2 + k * step_mA_cm2, 10) for k in range(n)]
+
+
+def staircase_window_rows(currents_mA_cm2, *, step_duration_h: float, film_thickness_um: float,
+                          failure_penetration_um: float, spacing_um: float) -> int:
+    """Rows a window needs to hold the film, all the plated Li and a tip at the failure lead."""
+    plated_um = flat_front_speed_um_h(sum(currents_mA_cm2)) * step_duration_h
+    return int(np.ceil((film_thickness_um + plated_um + failure_penetration_um + 10.0) / spacing_um))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -134,16 +163,25 @@ class CCDStudyResult(Result):
 SEED003_CCD_mA_cm2 = {"LPSC1.0": 0.5, "LPSC1.0-91 (10 % LGPS)": 0.7, "LPSC1.0-82 (20 % LGPS)": 2.1}
 
 
-def ccd_study(*, shape: tuple[int, int] = (64, 64), spacing_um: float = 1.0, radius_um: float = 5.0,
+def ccd_study(*, width: int = 64, spacing_um: float = 1.0, radius_um: float = 5.0,
               parameters: PhaseFieldParameters | None = None, step_duration_h: float = 1.0,
-              max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.25,
-              solver: str = "auto", rng: int = 0) -> CCDStudyResult:
-    """CCD against conductivity contrast, A fraction, voids and interfacial resistance."""
+              max_current_mA_cm2: float = 3.1, failure_fraction: float = 0.1,
+              separator_thickness_um: float = 100.0, solver: str = "auto",
+              rng: int = 0) -> CCDStudyResult:
+    """CCD against conductivity contrast, A fraction, voids and interfacial resistance.
+
+    Each window is ``width`` cells wide and as tall as the staircase needs.
+    """
     from ssblab.dendrite.electrolyte import LGPS_S_m, LPSC_S_m, add_voids, particle_map, uniform_map
     from ssblab.progress import progress
 
     parameters = parameters or PhaseFieldParameters()
     i0 = parameters.exchange_current_density_mA_cm2
+    rows = staircase_window_rows(staircase_currents(0.1, 0.2, max_current_mA_cm2),
+                                 step_duration_h=step_duration_h, film_thickness_um=10.0,
+                                 failure_penetration_um=failure_fraction * separator_thickness_um,
+                                 spacing_um=spacing_um)
+    shape = (rows, width)
 
     def mixed(fraction, ratio):
         return particle_map(shape, spacing_um=spacing_um, fraction=fraction, radius_um=radius_um,
@@ -166,13 +204,14 @@ def ccd_study(*, shape: tuple[int, int] = (64, 64), spacing_um: float = 1.0, rad
     ]
     runs = [ccd_staircase(emap, label=label, parameters=params, step_duration_h=step_duration_h,
                           max_current_mA_cm2=max_current_mA_cm2, failure_fraction=failure_fraction,
-                          solver=solver, rng=rng)
+                          separator_thickness_um=separator_thickness_um, solver=solver, rng=rng)
             for label, emap, params in progress(scenarios, desc="CCD scenarios")]
     return CCDStudyResult(labels=tuple(r.label for r in runs),
                           ccd_mA_cm2=np.array([r.ccd_mA_cm2 for r in runs]),
                           failed=np.array([r.failed for r in runs]), runs=tuple(runs),
                           measured_mA_cm2=dict(SEED003_CCD_mA_cm2),
                           provenance=provenance(shape=list(shape), spacing_um=spacing_um,
+                                                separator_thickness_um=separator_thickness_um,
                                                 step_duration_h=step_duration_h,
                                                 failure_fraction=failure_fraction, rng=rng,
                                                 parameters=dataclasses.asdict(parameters)))

@@ -220,8 +220,8 @@ class ElectrodepositionSimulation(Dynamics):
         Initial deposit.
     dt_s, dt_max_s, max_change_per_step
         First time step, largest time step, and the target largest |dxi| per step.
-    stop_penetration_fraction
-        Stop when the leading tip runs this fraction of the separator ahead of the mean front.
+    stop_penetration_um
+        Stop when the leading tip runs this far ahead of the mean front.
     solver
         Potential solver: "auto", "amg" (pyamg) or "fft" (FFT-preconditioned CG).
     potential_interval
@@ -238,7 +238,7 @@ class ElectrodepositionSimulation(Dynamics):
                  current_density_mA_cm2: float = 1.0, voltage_V: float = 0.05,
                  film_thickness_um: float = 10.0, roughness_um: float = 0.0, nuclei: int = 0,
                  nucleus_radius_um: float = 3.0, dt_s: float = 1.0, dt_max_s: float = 600.0,
-                 max_change_per_step: float = 0.02, stop_penetration_fraction: float | None = None,
+                 max_change_per_step: float = 0.02, stop_penetration_um: float | None = None,
                  solver: str = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
                  rng=None):
         super().__init__()
@@ -268,7 +268,7 @@ class ElectrodepositionSimulation(Dynamics):
         self.dt_s = float(dt_s)
         self.dt_max_s = float(dt_max_s)
         self.max_change_per_step = float(max_change_per_step)
-        self.stop_penetration_fraction = stop_penetration_fraction
+        self.stop_penetration_um = stop_penetration_um
         self.snapshot_interval = int(snapshot_interval)
         if int(potential_interval) < 1:
             raise InputError(f"potential_interval: expected an integer >= 1, found {potential_interval}")
@@ -455,11 +455,9 @@ class ElectrodepositionSimulation(Dynamics):
         top = self.xi.shape[0] * spacing
         if tip >= top - spacing:
             self.stop_reason = "short circuit: the deposit reached the counter electrode"
-        elif self.stop_penetration_fraction is not None:
-            film = self.setup["film_thickness_um"]
-            if tip - mean >= self.stop_penetration_fraction * (top - film):
-                self.stop_reason = (f"the deposit penetrated {self.stop_penetration_fraction:.0%} "
-                                    "of the separator")
+        elif self.stop_penetration_um is not None and tip - mean >= self.stop_penetration_um:
+            self.stop_reason = (f"the leading tip ran {self.stop_penetration_um:.3g} um ahead of "
+                                "the mean front")
 
     # -- derived numbers ----------------------------------------------------------------
     @property
