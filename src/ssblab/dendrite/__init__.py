@@ -1,0 +1,23 @@
+"""Phase-field Li dendrite growth in homogeneous and heterogeneous solid electrolytes.
+
+Entry points: :class:`~ssblab.dendrite.phasefield.ElectrodepositionSimulation` (the stepper),
+:class:`~ssblab.dendrite.phasefield.PhaseFieldParameters`, the map generators in
+:mod:`ssblab.dendrite.electrolyte`, run directories (:func:`~ssblab.dendrite.rundir.start_run`,
+:func:`~ssblab.dendrite.rundir.resume_run`), seed 003's study
+(:func:`~ssblab.dendrite.studies.conductivity_ratio_study`) and the CCD estimate
+(:func:`~ssblab.dendrite.ccd.ccd_staircase`, :func:`~ssblab.dendrite.ccd.ccd_study`).
+Equations and units: docs/dendrite.md.
+"""
+
+from ssblab.dendrite.ccd import ccd_staircase, ccd_study
+from ssblab.dendrite.electrolyte import (ElectrolyteMap, add_grain_boundaries, add_voids, image_map,
+                                         particle_map, uniform_map)
+from ssblab.dendrite.metrics import GrowthResult, growth_result
+from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
+from ssblab.dendrite.rundir import resume_run, start_run
+from ssblab.dendrite.studies import conductivity_ratio_study
+
+__all__ = ["ElectrodepositionSimulation", "PhaseFieldParameters", "ElectrolyteMap", "uniform_map",
+           "particle_map", "add_voids", "add_grain_boundaries", "image_map", "GrowthResult",
+           "growth_result", "start_run", "resume_run", "conductivity_ratio_study", "ccd_staircase",
+           "ccd_study"]

@@ -1,0 +1,505 @@
+"""Nonlinear phase-field electrodeposition of Li metal into a single-ion solid electrolyte.
+
+The model is that of L. Chen et al., J. Power Sources 300 (2015) 376 (order parameter xi,
+1 = Li metal, 0 = electrolyte; double well g, interpolation h, anisotropic gradient energy,
+Butler-Volmer driving force), adapted to a single-ion solid conductor:
+
+* The Li+ concentration in the solid electrolyte is fixed by the anion framework
+  (transference number 1, electroneutrality), so Chen's ion-transport equation drops out and
+  ``c+/c0 = 1`` in the Butler-Volmer term. What is solved is the order parameter and the
+  electrolyte potential.
+* The potential obeys charge conservation with the deposition as the only sink,
+  ``div(sigma grad phi) = F c_s dxi/dt``, with ``sigma = sigma_e(x) (1 - h) + sigma_m h``. The
+  metal is taken as equipotential at 0 V (Li/Li+ reference, so ``E0 = 0``) and the
+  overpotential is ``eta = -phi``. Ions cannot enter the metal or the current collector:
+  ``sigma_m`` is a small fraction of the electrolyte's, and the collector face is blocking.
+  All ionic current that enters at the counter electrode is therefore consumed by deposition,
+  so Faraday's law holds by construction in galvanostatic runs.
+* The Butler-Volmer rate constant is set from the exchange current density: on a flat
+  interface the model's current is exactly ``i0 [exp(alpha f eta) - exp(-(1-alpha) f eta)]``.
+
+Equations, units and the non-dimensionalisation are written out in ``docs/dendrite.md``.
+
+Examples
+--------
+>>> from ssblab.dendrite.electrolyte import uniform_map
+>>> sim = ElectrodepositionSimulation(uniform_map((32, 8)), current_density_mA_cm2=1.0,
+...                                   film_thickness_um=8.0, solver="fft")
+>>> _ = sim.run(20)
+>>> round(sim.current_history_mA_cm2[-1], 3)
+1.0
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Literal
+
+import numpy as np
+import scipy.fft
+
+from ssblab.dendrite.dynamics import Dynamics
+from ssblab.dendrite.electrolyte import ElectrolyteMap
+from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, laplacian_eigenvalues
+from ssblab.errors import InputError, check_choice
+from ssblab.units import FARADAY_C_mol, GAS_CONSTANT_J_molK
+
+CONTROLS = ("galvanostatic", "potentiostatic")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PhaseFieldParameters:
+    """Material and model parameters (SI or unit-suffixed), with where each default comes from.
+
+    ``interface_energy_J_m2`` and ``interface_width_um`` fix Chen's barrier height
+    ``W = 3 gamma / lambda`` and gradient coefficient ``kappa0 = 6 gamma lambda`` for
+    ``g = W xi^2 (1 - xi)^2``, whose equilibrium profile is ``1 / (1 + exp(x / lambda))``.
+    """
+
+    temperature_K: float = 298.15
+    #: Li metal molar volume (13.02 cm3/mol, density 0.534 g/cm3); c_s = 1/V_m.
+    molar_volume_cm3_mol: float = 13.02
+    #: Li|sulfide electrolyte exchange current density, order of magnitude of reported values
+    #: (about 1 mA/cm2 for Li|Li6PS5Cl; it lumps any interfacial resistance).
+    exchange_current_density_mA_cm2: float = 1.0
+    #: Symmetric charge transfer, as in Chen et al. 2015.
+    transfer_coefficient: float = 0.5
+    #: Li surface energy, about 0.5 J/m2 (DFT, Tran et al., Sci. Data 3 (2016) 160080).
+    interface_energy_J_m2: float = 0.5
+    #: Diffuse-interface width lambda; a numerical parameter (>= one grid spacing).
+    interface_width_um: float = 1.5
+    #: Allen-Cahn interface mobility L_sigma. Chen et al. used 2.5e-6 m3/(J s) for liquids at
+    #: -0.45 V; at solid-electrolyte current densities (um/h fronts) that smooths every
+    #: perturbation, so the default is chosen so capillary smoothing of 10-um features is
+    #: comparable to deposition at 1 mA/cm2. It is the least constrained parameter; see docs.
+    interface_mobility_m3_Js: float = 2.0e-9
+    #: Anisotropy strength and mode of kappa(theta) = kappa0 (1 + delta cos(mode theta))^2;
+    #: Chen et al. 2015 used delta = 0.044 with four-fold symmetry. 0 switches it off.
+    anisotropy_strength: float = 0.0
+    anisotropy_mode: int = 4
+    #: Ionic conductivity of the metal phase relative to the most conductive electrolyte phase:
+    #: ions do not cross Li metal; a small non-zero value keeps the linear system regular.
+    metal_conductivity_ratio: float = 0.01
+    #: Langevin noise on the interface, in 1/sqrt(s) (0: deterministic).
+    noise_amplitude_1_sqrt_s: float = 0.0
+
+    def __post_init__(self):
+        positive = ("temperature_K", "molar_volume_cm3_mol", "exchange_current_density_mA_cm2",
+                    "interface_energy_J_m2", "interface_width_um", "interface_mobility_m3_Js",
+                    "metal_conductivity_ratio")
+        for name in positive:
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise InputError(f"PhaseFieldParameters.{name}: expected a finite value > 0, "
+                                 f"found {value}")
+        if not 0 < self.transfer_coefficient < 1:
+            raise InputError(f"PhaseFieldParameters.transfer_coefficient: expected 0 < alpha < 1, "
+                             f"found {self.transfer_coefficient}")
+        if not 0 <= self.anisotropy_strength < 1.0 / (self.anisotropy_mode**2 - 1 or 1):
+            raise InputError(f"PhaseFieldParameters.anisotropy_strength: expected 0 <= delta < "
+                             f"1/(mode^2 - 1) (convex Wulff shape), found {self.anisotropy_strength}")
+        if self.noise_amplitude_1_sqrt_s < 0:
+            raise InputError("PhaseFieldParameters.noise_amplitude_1_sqrt_s: expected >= 0")
+
+    # -- derived quantities (SI) ----------------------------------------------------------
+    @property
+    def site_density_mol_m3(self) -> float:
+        return 1.0 / (self.molar_volume_cm3_mol * 1e-6)
+
+    @property
+    def thermal_voltage_V(self) -> float:
+        return GAS_CONSTANT_J_molK * self.temperature_K / FARADAY_C_mol
+
+    @property
+    def barrier_height_J_m3(self) -> float:
+        return 3.0 * self.interface_energy_J_m2 / (self.interface_width_um * 1e-6)
+
+    @property
+    def gradient_coefficient_J_m(self) -> float:
+        return 6.0 * self.interface_energy_J_m2 * self.interface_width_um * 1e-6
+
+    @property
+    def reaction_constant_1_s(self) -> float:
+        """Chen's L_eta from i0.
+
+        A flat front under a uniform overpotential travels at ``v = L_eta B(eta) / int xi'^2 dx``
+        (multiply the xi equation by xi' and integrate: the double well and gradient terms
+        vanish, ``int h'(xi) xi' dx = -1``), and ``int xi'^2 dx = 1 / (6 lambda)`` for the
+        equilibrium profile. Setting ``F c_s v = i0 B(eta)`` gives ``L_eta``.
+        """
+        i0_A_m2 = self.exchange_current_density_mA_cm2 * 10.0
+        return i0_A_m2 / (FARADAY_C_mol * self.site_density_mol_m3 * 6.0 * self.interface_width_um * 1e-6)
+
+
+def flat_front_speed_um_h(current_density_mA_cm2: float, molar_volume_cm3_mol: float = 13.02) -> float:
+    """Faraday's law: a flat Li front moves at ``i V_m / F``.
+
+    Examples
+    --------
+    >>> round(flat_front_speed_um_h(1.0), 2)
+    4.86
+    """
+    return current_density_mA_cm2 * 10.0 * molar_volume_cm3_mol * 1e-6 / FARADAY_C_mol * 1e6 * 3600
+
+
+def butler_volmer_mA_cm2(overpotential_V: float, *, exchange_current_density_mA_cm2: float,
+                         transfer_coefficient: float = 0.5, temperature_K: float = 298.15) -> float:
+    """Deposition current for a cathodic overpotential magnitude ``overpotential_V`` (> 0 plates).
+
+    Examples
+    --------
+    >>> round(butler_volmer_mA_cm2(0.0, exchange_current_density_mA_cm2=1.0), 6)
+    0.0
+    """
+    f = FARADAY_C_mol / (GAS_CONSTANT_J_molK * temperature_K)
+    a = transfer_coefficient
+    return exchange_current_density_mA_cm2 * (math.exp(a * f * overpotential_V)
+                                              - math.exp(-(1 - a) * f * overpotential_V))
+
+
+def interpolation(xi):
+    """h(xi) = xi^3 (6 xi^2 - 15 xi + 10): h(0)=0, h(1)=1, h'(0)=h'(1)=0."""
+    return xi**3 * (6.0 * xi**2 - 15.0 * xi + 10.0)
+
+
+def interpolation_derivative(xi):
+    return 30.0 * xi**2 * (1.0 - xi) ** 2
+
+
+def initial_order_parameter(shape: tuple[int, ...], *, spacing_um: float, film_thickness_um: float,
+                            interface_width_um: float, roughness_um: float = 0.0,
+                            nuclei: int = 0, nucleus_radius_um: float = 3.0, rng=None) -> np.ndarray:
+    """A Li film on the collector (row 0) with an equilibrium profile, optional random roughness
+    (smooth, amplitude ``roughness_um``) and hemispherical nuclei at random positions."""
+    rng = np.random.default_rng(rng)
+    lateral = shape[1:]
+    height = np.full(lateral, float(film_thickness_um))
+    if roughness_um > 0:
+        noise = rng.standard_normal(lateral)
+        k2 = sum(np.meshgrid(*[np.fft.fftfreq(n) ** 2 for n in lateral], indexing="ij"))
+        smooth = np.real(np.fft.ifftn(np.fft.fftn(noise) * np.exp(-k2 * (8.0**2))))
+        height += roughness_um * smooth / max(np.std(smooth), 1e-12)
+    coords = np.meshgrid(*[(np.arange(n) + 0.5) * spacing_um for n in lateral], indexing="ij")
+    for _ in range(int(nuclei)):
+        centre = [rng.uniform(0, n * spacing_um) for n in lateral]
+        d2 = np.zeros(lateral)
+        for c, g, n in zip(centre, coords, lateral):
+            d = np.abs(g - c)
+            d2 += np.minimum(d, n * spacing_um - d) ** 2
+        cap = np.sqrt(np.maximum(nucleus_radius_um**2 - d2, 0.0))
+        height = np.maximum(height, film_thickness_um + cap)
+    y = (np.arange(shape[0]) + 0.5) * spacing_um
+    y = y.reshape((-1,) + (1,) * len(lateral))
+    return 1.0 / (1.0 + np.exp(np.clip((y - height) / interface_width_um, -60, 60)))
+
+
+class ElectrodepositionSimulation(Dynamics):
+    """Time-stepper for the phase-field model (``step()``; ``run``/``irun``/``attach`` from
+    :class:`~ssblab.dendrite.dynamics.Dynamics`).
+
+    Scheme per step: (1) the potential psi = F phi / RT from the linearised (Newton) charge
+    balance with the reaction rate at the new potential, by preconditioned CG; (2) xi by a
+    semi-implicit spectral step (gradient term implicit, the rest explicit; the step is capped at 0.05 of the
+    profile relaxation time 1/(L_sigma W); DCT in the growth direction, FFT laterally); (3) the
+    next time step from the largest change
+    of xi (adaptive). Lengths inside are in grid spacings, time in s, potential in RT/F.
+
+    Parameters
+    ----------
+    electrolyte : ElectrolyteMap
+        Conductivity map; its shape and spacing define the grid (row 0 at the Li electrode).
+    parameters : PhaseFieldParameters
+    control : {"galvanostatic", "potentiostatic"}
+    current_density_mA_cm2 : float
+        Applied current (galvanostatic).
+    voltage_V : float
+        Electrolyte potential at the counter electrode vs the Li deposit (potentiostatic).
+    film_thickness_um, roughness_um, nuclei, nucleus_radius_um
+        Initial deposit.
+    dt_s, dt_max_s, max_change_per_step
+        First time step, largest time step, and the target largest |dxi| per step.
+    stop_penetration_um
+        Stop when the leading tip runs this far ahead of the mean front.
+    solver
+        Potential solver: "auto", "amg" (pyamg) or "fft" (FFT-preconditioned CG).
+    potential_interval
+        Steps between full potential solves; in between (galvanostatic) the potential is
+        shifted as a whole so the total reaction still equals the applied current.
+    snapshot_interval
+        Keep a movie frame every this many steps (0: none).
+    rng
+        Seed for the initial roughness, nuclei and noise.
+    """
+
+    def __init__(self, electrolyte: ElectrolyteMap, *, parameters: PhaseFieldParameters | None = None,
+                 control: Literal["galvanostatic", "potentiostatic"] = "galvanostatic",
+                 current_density_mA_cm2: float = 1.0, voltage_V: float = 0.05,
+                 film_thickness_um: float = 10.0, roughness_um: float = 0.0, nuclei: int = 0,
+                 nucleus_radius_um: float = 3.0, dt_s: float = 1.0, dt_max_s: float = 600.0,
+                 max_change_per_step: float = 0.02, stop_penetration_um: float | None = None,
+                 solver: str = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
+                 rng=None):
+        super().__init__()
+        self.electrolyte = electrolyte
+        self.parameters = parameters or PhaseFieldParameters()
+        self.control = check_choice(control, CONTROLS, name="control")
+        self.current_density_mA_cm2 = float(current_density_mA_cm2)
+        self.voltage_V = float(voltage_V)
+        if self.control == "galvanostatic" and self.current_density_mA_cm2 < 0:
+            raise InputError("current_density_mA_cm2: expected >= 0 (plating); stripping is not modelled")
+        if not 0 < max_change_per_step <= 0.2:
+            raise InputError(f"max_change_per_step: expected 0 < value <= 0.2, found {max_change_per_step}")
+        if dt_s <= 0 or dt_max_s <= 0:
+            raise InputError("dt_s and dt_max_s: expected > 0")
+        shape = electrolyte.shape
+        if shape[0] < 8 or any(n < 2 for n in shape[1:]):
+            raise InputError(f"electrolyte shape: expected at least 8 rows and 2 columns, found {shape}")
+        h_um = electrolyte.spacing_um
+        if film_thickness_um >= 0.8 * shape[0] * h_um:
+            raise InputError(f"film_thickness_um: {film_thickness_um} leaves too little electrolyte "
+                             f"in a {shape[0] * h_um:g} um tall domain")
+        if self.parameters.interface_width_um < 0.7 * h_um:
+            raise InputError(f"interface_width_um ({self.parameters.interface_width_um}) must be at "
+                             f"least 0.7 grid spacings ({h_um} um) to be resolved")
+        if self.parameters.anisotropy_strength > 0 and len(shape) != 2:
+            raise InputError("anisotropy is implemented in 2D only")
+        self.dt_s = float(dt_s)
+        self.dt_max_s = float(dt_max_s)
+        self.max_change_per_step = float(max_change_per_step)
+        self.stop_penetration_um = stop_penetration_um
+        self.snapshot_interval = int(snapshot_interval)
+        if int(potential_interval) < 1:
+            raise InputError(f"potential_interval: expected an integer >= 1, found {potential_interval}")
+        self.potential_interval = int(potential_interval)
+        self.rng = np.random.default_rng(rng)
+        self.solver = PotentialSolver(solver)
+        self.setup = dict(film_thickness_um=film_thickness_um, roughness_um=roughness_um,
+                          nuclei=nuclei, nucleus_radius_um=nucleus_radius_um)
+        self.xi = initial_order_parameter(shape, spacing_um=h_um, film_thickness_um=film_thickness_um,
+                                          interface_width_um=self.parameters.interface_width_um,
+                                          roughness_um=roughness_um, nuclei=nuclei,
+                                          nucleus_radius_um=nucleus_radius_um, rng=self.rng)
+        self.xi_initial = self.xi.copy()
+        self.psi = np.zeros(shape)
+        self.time_s = 0.0
+        self.passed_charge_C_m2 = 0.0
+        self.time_history_s: list[float] = []
+        self.current_history_mA_cm2: list[float] = []
+        self.voltage_history_V: list[float] = []
+        self.mean_front_history_um: list[float] = []
+        self.max_front_history_um: list[float] = []
+        self.snapshots: list[np.ndarray] = []
+        self.snapshot_times_s: list[float] = []
+        self._coefficients()
+
+    # -- set-up -------------------------------------------------------------------------
+    def _coefficients(self) -> None:
+        p = self.parameters
+        h = self.electrolyte.spacing_um * 1e-6
+        self.h_m = h
+        shape = self.electrolyte.shape
+        self.sigma_e = self.electrolyte.conductivity()
+        self.sigma_ref = float(self.sigma_e.max())
+        # a floor keeps insulating voids in the linear system without carrying current
+        self.sigma_e = np.maximum(self.sigma_e, 1e-6 * self.sigma_ref)
+        self.sigma_m = p.metal_conductivity_ratio * self.sigma_ref
+        self.f = 1.0 / p.thermal_voltage_V
+        self.c_s = p.site_density_mol_m3
+        self.W = p.barrier_height_J_m3
+        self.kappa = p.gradient_coefficient_J_m / h**2          # per grid spacing^2
+        self.L_sigma = p.interface_mobility_m3_Js
+        self.L_eta = p.reaction_constant_1_s
+        # charge balance in grid units, divided by sigma_ref: G * rate is the scaled sink
+        self.G = FARADAY_C_mol * self.c_s * h**2 * self.f / self.sigma_ref
+        self.minus_lap = laplacian_eigenvalues(shape, dirichlet_top=False)
+        # the time step cap keeps the explicit double well stable and, more strictly, the moving profile is only right while a step is short against its relaxation time
+        self.dt_relaxation_s = 0.05 / (self.L_sigma * self.W)
+
+    # -- model pieces -------------------------------------------------------------------
+    def conductivity(self, xi: np.ndarray) -> np.ndarray:
+        h = interpolation(np.clip(xi, 0.0, 1.0))
+        return self.sigma_e * (1.0 - h) + self.sigma_m * h
+
+    def _reaction(self, psi, hp):
+        """Butler-Volmer rate (1/s) and its derivative in psi, with eta = -phi."""
+        a = self.parameters.transfer_coefficient
+        psi = np.clip(psi, -40.0, 40.0)
+        up, down = np.exp(a * psi), np.exp(-(1.0 - a) * psi)
+        return self.L_eta * hp * (up - down), self.L_eta * hp * (a * up + (1.0 - a) * down)
+
+    def _laplacian(self, xi):
+        padded = np.concatenate([xi[:1], xi, xi[-1:]], axis=0)  # Neumann in the growth direction
+        lap = padded[2:] + padded[:-2] - 2.0 * xi
+        for axis in range(1, xi.ndim):
+            lap += np.roll(xi, 1, axis) + np.roll(xi, -1, axis) - 2.0 * xi
+        return lap
+
+    def _anisotropic_extra(self, xi):
+        """Kobayashi's anisotropic gradient term minus its isotropic part (treated implicitly)."""
+        p = self.parameters
+        padded = np.concatenate([xi[:1], xi, xi[-1:]], axis=0)
+        gy = 0.5 * (padded[2:] - padded[:-2])
+        gx = 0.5 * (np.roll(xi, -1, 1) - np.roll(xi, 1, 1))
+        theta = np.arctan2(gy, gx)
+        eps = 1.0 + p.anisotropy_strength * np.cos(p.anisotropy_mode * theta)
+        deps = -p.anisotropy_strength * p.anisotropy_mode * np.sin(p.anisotropy_mode * theta)
+        fx = (eps**2 - 1.0) * gx - eps * deps * gy
+        fy = (eps**2 - 1.0) * gy + eps * deps * gx
+        fy_pad = np.concatenate([-fy[:1], fy, -fy[-1:]], axis=0)
+        div = 0.5 * (np.roll(fx, -1, 1) - np.roll(fx, 1, 1)) + 0.5 * (fy_pad[2:] - fy_pad[:-2])
+        return self.kappa * div
+
+    def _allen_cahn_rate(self, xi):
+        """Explicit part of -L_sigma dF/dxi (double well, anisotropy) in 1/s."""
+        rate = -self.L_sigma * self.W * 2.0 * xi * (1.0 - xi) * (1.0 - 2.0 * xi)
+        if self.parameters.anisotropy_strength > 0:
+            rate += self.L_sigma * self._anisotropic_extra(xi)
+        return rate
+
+    # -- the step -----------------------------------------------------------------------
+    def step(self) -> None:
+        if self.nsteps % 100 == 0:
+            self.solver.refresh()  # on a fixed schedule, so a resumed run repeats it exactly
+        xi, dt = self.xi, self.dt_s
+        hp = interpolation_derivative(np.clip(xi, 0.0, 1.0))
+        ac = self._allen_cahn_rate(xi)
+        # local rate used as the charge sink: everything but the reaction, lagged
+        background = ac + self.L_sigma * self.kappa * self._laplacian(xi)
+        if self.nsteps % self.potential_interval == 0:
+            self.psi = self._solve_potential(xi, hp, background)
+        elif self.control == "galvanostatic":
+            self.psi = self._shift_potential(hp, background)
+        psi = self.psi
+        rate, _ = self._reaction(psi, hp)
+        self._advance(xi, hp, ac, rate, dt)
+
+    def _solve_potential(self, xi, hp, background) -> np.ndarray:
+        """Newton iterations on the charge balance with the nonlinear Butler-Volmer sink."""
+        sigma = self.conductivity(xi) / self.sigma_ref
+        psi = self.psi
+        dirichlet = self.control == "potentiostatic"
+        for _ in range(8):
+            rate, drate = self._reaction(psi, hp)
+            op = PotentialOperator(sigma, dirichlet_top=dirichlet, shift=self.G * drate)
+            rhs = self.G * (drate * psi - rate - background)
+            if dirichlet:
+                rhs[-1] += op.top * self.voltage_V * self.f
+            else:
+                flux = self.current_density_mA_cm2 * 10.0 * self.h_m * self.f / self.sigma_ref
+                rhs[-1] += flux
+            new = self.solver.solve(op, rhs, psi)
+            change = float(np.max(np.abs(new - psi)))
+            psi = new
+            if change < 1e-6:
+                break
+        return psi
+
+    def _shift_potential(self, hp, background) -> np.ndarray:
+        """Between full solves: move the whole potential so the total reaction still equals
+        the applied current (scalar Newton), keeping Faraday's law exact."""
+        target = self.current_density_mA_cm2 * 10.0 / (FARADAY_C_mol * self.c_s * self.h_m)
+        target = target * np.prod(self.xi.shape[1:]) - float(background.sum())
+        offset = 0.0
+        for _ in range(20):
+            rate, drate = self._reaction(self.psi + offset, hp)
+            step = (target - float(rate.sum())) / max(float(drate.sum()), 1e-300)
+            offset += step
+            if abs(step) < 1e-10:
+                break
+        return self.psi + offset
+
+    def _advance(self, xi, hp, ac, rate, dt) -> None:
+        noise = 0.0
+        if self.parameters.noise_amplitude_1_sqrt_s > 0:
+            draw = self.rng.standard_normal(xi.shape) * hp
+            noise = self.parameters.noise_amplitude_1_sqrt_s * (draw - draw.mean()) / math.sqrt(dt)
+        explicit = ac + rate + noise
+        numerator = scipy.fft.rfftn(scipy.fft.dct(xi + dt * explicit, type=2, axis=0, norm="ortho"),
+                                    axes=range(1, xi.ndim))
+        new_hat = numerator / (1.0 + dt * self.L_sigma * self.kappa * self.minus_lap)
+        new = scipy.fft.idct(scipy.fft.irfftn(new_hat, s=xi.shape[1:], axes=range(1, xi.ndim)),
+                             type=2, axis=0, norm="ortho")
+        dxi = new - xi
+        self.xi = new
+        self.time_s += dt
+        area_rate = float(dxi.sum()) / dt / np.prod(xi.shape[1:])  # grid spacings / s
+        current_A_m2 = FARADAY_C_mol * self.c_s * area_rate * self.h_m
+        self.passed_charge_C_m2 += (self.current_density_mA_cm2 * 10.0 if self.control ==
+                                    "galvanostatic" else current_A_m2) * dt
+        self.time_history_s.append(self.time_s)
+        self.current_history_mA_cm2.append(float(current_A_m2) / 10.0)
+        self.voltage_history_V.append(float(np.mean(self.psi[-1])) / self.f)
+        largest = float(np.max(np.abs(dxi)))
+        factor = self.max_change_per_step / max(largest, 1e-300)
+        self.dt_s = min(self.dt_max_s, self.dt_relaxation_s, dt * min(1.5, max(0.3, factor)))
+        if self.snapshot_interval and (self.nsteps + 1) % self.snapshot_interval == 0:
+            self.take_snapshot()
+        self._record_front_and_check_stop()
+
+    def take_snapshot(self) -> None:
+        """Keep a movie frame (8-bit; the middle slice in 3D)."""
+        frame = self.xi if self.xi.ndim == 2 else self.xi[:, self.xi.shape[1] // 2]
+        self.snapshots.append(np.round(np.clip(frame, 0, 1) * 255).astype(np.uint8))
+        self.snapshot_times_s.append(self.time_s)
+
+    def _record_front_and_check_stop(self) -> None:
+        from ssblab.dendrite.metrics import front_heights_um, mean_front_um
+
+        spacing = self.electrolyte.spacing_um
+        tip = float(front_heights_um(self.xi, spacing).max())
+        mean = mean_front_um(self.xi, spacing)
+        self.mean_front_history_um.append(mean)
+        self.max_front_history_um.append(tip)
+        top = self.xi.shape[0] * spacing
+        if tip >= top - spacing:
+            self.stop_reason = "short circuit: the deposit reached the counter electrode"
+        elif self.stop_penetration_um is not None and tip - mean >= self.stop_penetration_um:
+            self.stop_reason = (f"the leading tip ran {self.stop_penetration_um:.3g} um ahead of "
+                                "the mean front")
+
+    # -- derived numbers ----------------------------------------------------------------
+    @property
+    def deposited_charge_mAh_cm2(self) -> float:
+        """Charge stored in the deposit since the start, from the order parameter."""
+        grown = float((self.xi - self.xi_initial).sum()) / np.prod(self.xi.shape[1:]) * self.h_m
+        return float(FARADAY_C_mol * self.c_s * grown / 36000.0)  # C/m2 -> mAh/cm2
+
+    @property
+    def passed_charge_mAh_cm2(self) -> float:
+        return self.passed_charge_C_m2 / 36000.0
+
+    # -- checkpoint state ---------------------------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        """Everything a resumed run needs to continue bit for bit."""
+        return {
+            "xi": self.xi, "xi_initial": self.xi_initial, "psi": self.psi,
+            "scalars": np.array([self.time_s, self.dt_s, self.passed_charge_C_m2, self.nsteps]),
+            "time_history_s": np.array(self.time_history_s),
+            "current_history_mA_cm2": np.array(self.current_history_mA_cm2),
+            "voltage_history_V": np.array(self.voltage_history_V),
+            "mean_front_history_um": np.array(self.mean_front_history_um),
+            "max_front_history_um": np.array(self.max_front_history_um),
+            "snapshots": np.array(self.snapshots, dtype=np.uint8).reshape(
+                (len(self.snapshots), self.xi.shape[0], self.xi.shape[-1])),
+            "snapshot_times_s": np.array(self.snapshot_times_s),
+            "rng_state": np.array(json.dumps(self.rng.bit_generator.state)),
+            "stop_reason": np.array(self.stop_reason),
+        }
+
+    def restore(self, state) -> None:
+        self.xi = np.array(state["xi"], dtype=float)
+        self.xi_initial = np.array(state["xi_initial"], dtype=float)
+        self.psi = np.array(state["psi"], dtype=float)
+        time_s, dt_s, charge, nsteps = (float(v) for v in state["scalars"])
+        self.time_s, self.dt_s, self.passed_charge_C_m2, self.nsteps = time_s, dt_s, charge, int(nsteps)
+        self.time_history_s = [float(v) for v in state["time_history_s"]]
+        self.current_history_mA_cm2 = [float(v) for v in state["current_history_mA_cm2"]]
+        self.voltage_history_V = [float(v) for v in state["voltage_history_V"]]
+        self.mean_front_history_um = [float(v) for v in state["mean_front_history_um"]]
+        self.max_front_history_um = [float(v) for v in state["max_front_history_um"]]
+        self.snapshots = list(np.asarray(state["snapshots"], dtype=np.uint8))
+        self.snapshot_times_s = [float(v) for v in state["snapshot_times_s"]]
+        self.rng.bit_generator.state = json.loads(str(state["rng_state"]))
+        self.stop_reason = str(state["stop_reason"])

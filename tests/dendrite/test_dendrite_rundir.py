@@ -1,0 +1,50 @@
+"""Run directories: checkpoint and resume reproduce the uninterrupted trajectory exactly."""
+
+import json
+
+import numpy as np
+import pytest
+
+from ssblab.dendrite.electrolyte import particle_map
+from ssblab.dendrite.metrics import GrowthResult
+from ssblab.dendrite.phasefield import PhaseFieldParameters
+from ssblab.dendrite.rundir import load_simulation, resume_run, start_run
+from ssblab.errors import InputError
+
+OPTIONS = dict(current_density_mA_cm2=2.0, film_thickness_um=8.0, roughness_um=0.5,
+               snapshot_interval=10, solver="fft", rng=3)
+
+
+def _map():
+    return particle_map((40, 24), fraction=0.2, radius_um=4.0, conductivity_S_m=(0.357, 3.57), rng=5)
+
+
+def test_resume_gives_the_identical_trajectory(tmp_path):
+    params = PhaseFieldParameters(noise_amplitude_1_sqrt_s=0.01, exchange_current_density_mA_cm2=10.0)
+    straight = start_run(tmp_path / "a", _map(), steps=60, checkpoint_interval=20,
+                         parameters=params, movie=False, **OPTIONS)
+    start_run(tmp_path / "b", _map(), steps=40, checkpoint_interval=20, parameters=params,
+              movie=False, **OPTIONS)
+    resumed = resume_run(tmp_path / "b", steps=60)
+    assert resumed.steps == straight.steps == 60
+    np.testing.assert_array_equal(resumed.order_parameter, straight.order_parameter)
+    np.testing.assert_array_equal(resumed.time_h, straight.time_h)
+    np.testing.assert_array_equal(resumed.mean_front_um, straight.mean_front_um)
+    sim, _ = load_simulation(tmp_path / "b")
+    assert sim.nsteps == 60 and len(sim.snapshots) == 6
+
+
+def test_run_directory_files_and_result_round_trip(tmp_path):
+    result = start_run(tmp_path / "r", _map(), steps=20, checkpoint_interval=10, **OPTIONS)
+    for name in ("inputs.json", "electrolyte.npz", "checkpoint/state.npz", "log.txt",
+                 "result.json", "movie.gif"):
+        assert (tmp_path / "r" / name).is_file(), name
+    inputs = json.loads((tmp_path / "r" / "inputs.json").read_text())
+    assert inputs["simulation"]["current_density_mA_cm2"] == 2.0
+    again = GrowthResult.from_json((tmp_path / "r" / "result.json").read_text())
+    np.testing.assert_array_equal(again.order_parameter, result.order_parameter)
+    assert (tmp_path / "r" / "movie.gif").read_bytes()[:3] == b"GIF"
+    with pytest.raises(InputError, match="already holds a run"):
+        start_run(tmp_path / "r", _map(), steps=5, **OPTIONS)
+    with pytest.raises(InputError, match="not a run directory"):
+        resume_run(tmp_path / "missing")
