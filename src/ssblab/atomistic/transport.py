@@ -143,7 +143,8 @@ def msd_fft(positions_A: np.ndarray) -> np.ndarray:
         csr = np.concatenate(([0.0], np.cumsum(sq[::-1])))
         s1 = (2 * cs[-1] - cs[:n] - csr[:n])
         spec = fft.rfft(xt, nfft, axis=-1, workers=-1)
-        power = (spec.real**2 + spec.imag**2).sum(axis=0)
+        power = (np.einsum("it,it->t", spec.real, spec.real)
+                 + np.einsum("it,it->t", spec.imag, spec.imag))
         s2 = fft.irfft(power, nfft, workers=-1)[:n]
         total += s1 - 2 * s2
     total[0] = 0.0  # exactly, not FFT round-off
