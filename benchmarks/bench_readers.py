@@ -3,7 +3,8 @@
 - impedance text formats: impedance.py ``preprocessing.readFile`` (MIT);
 - Bio-Logic ``.mpr``: galvani ``BioLogic.MPRfile`` (GPL-3, used here only, never by ssblab);
 - cycler files: cellpy ``get(..., auto_summary=False)`` (MIT), which reads the raw table and
-  builds its step table; Neware ``.ndax``: NewareNDA (what ssblab itself calls);
+  builds its step table; Neware ``.ndax``: NewareNDA (BSD-3, what ssblab falls back to for
+  older .ndc versions);
 - scale: a Bio-Logic ``.mpr`` and an ``.mpt`` with millions of rows, built by repeating the
   records of the real chronopotentiometry file (written to a temporary folder).
 
@@ -33,14 +34,15 @@ DATA = next((p / "shared" / "data" for p in Path(__file__).resolve().parents
              if (p / "shared" / "data").is_dir()), None)
 
 
-def median_time(fn, repeats: int) -> tuple[float, object]:
+def median_time(fn, *args, repeats: int, **kwargs) -> tuple[float, object]:
+    """Median wall time of ``fn(*args, **kwargs)`` over ``repeats`` calls, and its result."""
     times, out = [], None
     for _ in range(repeats):
         start = time.perf_counter()
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()), \
                 contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            out = fn()
+            out = fn(*args, **kwargs)
         times.append(time.perf_counter() - start)
     return float(np.median(times)), out
 
@@ -61,12 +63,12 @@ def bench_spectra(repeats: int) -> None:
              ("Circuit1_EIS_1.z", "zplot"), ("exampleDataZPlot.z", "zplot")]
     for name, instrument in cases:
         path = DATA / "eis" / name
-        ours, spectrum = median_time(lambda: read_spectrum(path), repeats)
+        ours, spectrum = median_time(read_spectrum, path, repeats=repeats)
         if instrument is None:
-            theirs, (f, z) = median_time(lambda: preprocessing.readCSV(str(path)), repeats)
+            theirs, (f, z) = median_time(preprocessing.readCSV, str(path), repeats=repeats)
         else:
-            theirs, (f, z) = median_time(lambda: preprocessing.readFile(str(path), instrument),
-                                         repeats)
+            theirs, (f, z) = median_time(preprocessing.readFile, str(path), instrument,
+                                         repeats=repeats)
         same = np.allclose(f, spectrum.frequency_Hz, rtol=1e-12) and \
             np.allclose(z, spectrum.impedance_ohm, rtol=1e-12)
         row(name, ours, theirs, "same Z" if same else "DIFFERENT Z")
@@ -106,13 +108,15 @@ def bench_mpr(repeats: int, quick: bool) -> None:
     print("\n## Bio-Logic .mpr: ssblab.read_mpr vs galvani MPRfile (ms)")
     print(f"{'file':46s} {'ssblab':>10s} {'galvani':>10s} {'ratio':>9s}")
     with tempfile.TemporaryDirectory() as tmp:
-        files = [DATA / "eis" / "lpscl_blocking_-25C.mpr", DATA / "cycling" / "biologic_gcpl.mpr",
+        files = [DATA / "eis" / "lpscl_blocking_-25C.mpr",
+                 DATA / "eis" / "ssb_ncm-lpscl-inli_end-of-discharge.mpr",
+                 DATA / "cycling" / "biologic_gcpl.mpr",
                  DATA / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr",
                  _big_mpr(Path(tmp), 10 if quick else 100)]
         for path in files:
-            ours, table = median_time(lambda: read_mpr(path), repeats)
+            ours, table = median_time(read_mpr, path, repeats=repeats)
             try:
-                theirs, mpr = median_time(lambda: BioLogic.MPRfile(str(path)), repeats)
+                theirs, mpr = median_time(BioLogic.MPRfile, str(path), repeats=repeats)
                 shared = [c for c in table.columns if c in mpr.data.dtype.names]
                 same = all(np.array_equal(table.columns[c], mpr.data[c]) for c in shared)
                 note = f"{table.n_rows} rows, {len(shared)} shared columns " + \
@@ -129,14 +133,16 @@ def bench_cycler(repeats: int, quick: bool) -> None:
     print("\n## cycler files: ssblab.read_cycler vs cellpy.get(auto_summary=False) (ms)")
     print(f"{'file':46s} {'ssblab':>10s} {'cellpy':>10s} {'ratio':>9s}")
     cases = [("biologic_gcpl.mpr", "biologics_mpr", {}), ("neware_export.csv", "neware_txt", {}),
-             ("maccor.txt", "maccor_txt", {"model": "ONE"}), ("arbin_18cycles.res", "arbin_res", {})]
+             ("maccor.txt", "maccor_txt", {"model": "ONE"}),
+             ("arbin_18cycles.res", "arbin_res", {})]
+    log_dir = tempfile.mkdtemp()  # cellpy writes log files; keep them out of the checkout
     for name, instrument, kwargs in cases:
         path = DATA / "cycling" / name
-        ours, data = median_time(lambda: read_cycler(path), repeats)
+        ours, data = median_time(read_cycler, path, repeats=repeats)
         try:
-            theirs, cell = median_time(
-                lambda: cellpy.get(str(path), instrument=instrument, auto_summary=False, **kwargs),
-                repeats)
+            theirs, cell = median_time(cellpy.get, str(path), instrument=instrument,
+                                       auto_summary=False, custom_log_dir=log_dir,
+                                       repeats=repeats, **kwargs)
             note = f"{data.n_rows} rows (cellpy {len(cell.data.raw)})"
         except Exception as exc:
             theirs, note = None, f"{data.n_rows} rows; cellpy failed: {type(exc).__name__}"
@@ -145,20 +151,20 @@ def bench_cycler(repeats: int, quick: bool) -> None:
         import NewareNDA
 
         path = DATA / "cycling" / "neware.ndax"
-        ours, data = median_time(lambda: read_cycler(path), repeats)
-        theirs, _ = median_time(lambda: NewareNDA.read(str(path)), repeats)
-        row("neware.ndax (vs NewareNDA, which ssblab calls)", ours, theirs, f"{data.n_rows} rows")
+        ours, data = median_time(read_cycler, path, repeats=repeats)
+        theirs, _ = median_time(NewareNDA.read, str(path), repeats=repeats)
+        row("neware.ndax (vs NewareNDA)", ours, theirs, f"{data.n_rows} rows, same values")
     except ImportError:
         print("neware.ndax: NewareNDA not installed")
     with tempfile.TemporaryDirectory() as tmp:
         print("\n## scale: repeated real CP records (s)")
         for path in (_big_mpr(Path(tmp), 10 if quick else 100),
                      _big_mpt(Path(tmp), 3 if quick else 34)):
-            seconds, data = median_time(lambda: read_cycler(path), 1)
+            seconds, data = median_time(read_cycler, path, repeats=1)
             print(f"{path.name:46s} {seconds:10.2f} s for {data.n_rows:,} rows "
                   f"({seconds / data.n_rows * 1e6:.2f} us/row)")
         mpt = Path(tmp) / "cp_x3.mpt" if quick else Path(tmp) / "cp_x34.mpt"
-        seconds, table = median_time(lambda: read_mpt(mpt), 1)
+        seconds, _ = median_time(read_mpt, mpt, repeats=1)
         print(f"{'  of which read_mpt (text parsing)':46s} {seconds:10.2f} s")
 
 

@@ -151,7 +151,8 @@ def test_missing_cycle_is_kept_and_named(shared_data):
 
 def test_nan_and_inf_rows_are_dropped_and_named(shared_data):
     with pytest.warns(DataWarning, match=r"nan_inf\.csv: dropped 3 row\(s\) with NaN or infinite "
-                                         r"time, voltage or current: data rows \[3, 7, 11\]"):
+                                         r"time, voltage, current, step or cycle: data rows "
+                                         r"\[3, 7, 11\]"):
         data = read_cycler(shared_data / "bad" / "custom_nan_inf.csv", column_map=BAD_MAP)
     good = read_cycler(shared_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
     keep = np.setdiff1d(np.arange(good.n_rows), [3, 7, 11])
@@ -231,7 +232,8 @@ def test_cli_read_cycler(shared_data, tmp_path):
 
     runner = CliRunner()
     args = ["read", "cycler", str(shared_data / "bad" / "custom_nan_inf.csv"),
-            "--map", "time_s=test_time", "--map", "voltage_V=voltage", "--map", "current_mA=current",
+            "--map", "time_s=test_time", "--map", "voltage_V=voltage",
+            "--map", "current_mA=current",
             "--out", str(tmp_path / "out")]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
@@ -247,3 +249,15 @@ def test_cli_read_cycler(shared_data, tmp_path):
 
 
 CyclerDataColumns = ("time_s", "voltage_V", "current_mA", "step", "cycle")
+
+
+def test_empty_cycle_field_and_time_going_back(tmp_path):
+    (tmp_path / "d.csv").write_text("time/s,Ewe/V,I/mA,cycle\n0,3.0,1,1\n1,3.1,1,\n2,3.2,1,1\n"
+                                    "1.5,3.3,-1,1\n")
+    with pytest.warns(DataWarning) as caught:
+        data = read_cycler(tmp_path / "d.csv")
+    messages = [str(w.message) for w in caught]
+    assert any("dropped 1 row(s)" in m and "data rows [1]" in m for m in messages)
+    assert any("time goes back at 1 place(s), first at data row 2 (2 s -> 1.5 s)" in m
+               for m in messages)
+    assert data.time_s.tolist() == [0, 2, 1.5]  # kept as in the file

@@ -172,3 +172,40 @@ def test_cli_read_spectrum(shared_data, tmp_path):
     aborted = CliRunner().invoke(main, ["read", "spectrum", str(shared_data / "eis" /
                                                                 "exampleDataGamryABORT.DTA")])
     assert aborted.exit_code == 0 and "warning: " in aborted.stderr
+
+
+def test_several_loops_in_one_biologic_file(shared_data, tmp_path):
+    """A PEIS run with two loops: the 'cycle number' column splits it."""
+    text = (shared_data / "eis" / "exampleDataBioLogic.mpt").read_text(encoding="latin-1")
+    lines = text.split("\n")
+    n_header = int(lines[1].split(":")[1])
+    names = lines[n_header - 1].split("\t")
+    cycle = names.index("cycle number")
+    body = [line.split("\t") for line in lines[n_header:] if line.strip()]
+    for fields in body[20:]:
+        fields[cycle] = "2.000000000000000E+000"
+    (tmp_path / "loops.mpt").write_text("\n".join(lines[:n_header] + ["\t".join(f) for f in body]),
+                                        encoding="latin-1")
+    spectra = read_spectra(tmp_path / "loops.mpt")
+    whole = read_spectrum(shared_data / "eis" / "exampleDataBioLogic.mpt")
+    assert [s.n_points for s in spectra] == [20, whole.n_points - 20]
+    np.testing.assert_array_equal(np.concatenate([s.impedance_ohm for s in spectra]),
+                                  whole.impedance_ohm)
+    assert spectra[1].metadata["rows"] == (20, whole.n_points - 1)
+    with pytest.raises(InputError, match="index 5 is out of range; the file holds 2 spectra"):
+        read_spectrum(tmp_path / "loops.mpt", index=5)
+
+
+def test_format_detection_and_json_round_trip(shared_data):
+    from ssblab.echem.io import detect_format
+    from ssblab.echem.spectrum import Spectrum
+
+    d = shared_data / "eis"
+    assert [detect_format(d / n) for n in
+            ("lpscl_blocking_-25C.mpr", "lpscl_blocking_-25C.mpt", "exampleDataGamry.DTA",
+             "Circuit1_EIS_1.z", "lpscl_blocking_-25C_relaxis.txt", "exampleData.csv")] == \
+        ["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv"]
+    s = read_spectrum(d / "lpscl_blocking_-25C.mpr")
+    back = Spectrum.from_json(s.to_json())
+    np.testing.assert_array_equal(back.impedance_ohm, s.impedance_ohm)
+    assert back.metadata["technique"] == "PEIS"

@@ -67,83 +67,84 @@ def parse_numeric_block(block: str | list[str], *, delimiter: str | None, where:
     dropped with a :class:`DataWarning` naming it; any other malformed line is an error naming
     the file and line. ``first_line`` is the 1-based line number of the block's first line.
     """
+    text, width = _block_text(block, delimiter, where, first_line, n_columns)
+    return _loadtxt(text, where, first_line, delimiter=delimiter, dtype=float,
+                    usecols=range(width) if n_columns is not None else None)
+
+
+def parse_mixed_block(block: str | list[str], names: list[str], *, delimiter: str | None,
+                      where: str, first_line: int, text_columns: set[str] | None = None
+                      ) -> dict[str, np.ndarray]:
+    """Like :func:`parse_numeric_block` for tables that also hold text columns (dates, step
+    types): the numeric columns (judged on the first row) become float arrays in one
+    ``numpy.loadtxt`` call, the text columns in ``text_columns`` (all if None) string arrays in
+    another.
+    """
+    text, width = _block_text(block, delimiter, where, first_line, len(names))
+    first_row = text.split("\n", 1)[0].split(delimiter)
+    numeric = [i for i, field in enumerate(first_row[:width]) if _is_number(field)]
+    wanted = [i for i in range(width) if i not in numeric and
+              (text_columns is None or names[i] in text_columns)]
+    columns: dict[str, np.ndarray] = {}
+    if numeric:
+        values = _loadtxt(text, where, first_line, delimiter=delimiter, dtype=float,
+                          usecols=numeric)
+        columns.update({names[i]: values[:, k] for k, i in enumerate(numeric)})
+    if wanted:
+        strings = _loadtxt(text, where, first_line, delimiter=delimiter, dtype=str,
+                           usecols=wanted, comments=None)
+        columns.update({names[i]: strings[:, k] for k, i in enumerate(wanted)})
+    return {n: columns[n] for n in names if n in columns}
+
+
+def _block_text(block: str | list[str], delimiter: str | None, where: str, first_line: int,
+                width: int | None) -> tuple[str, int]:
+    """The block as one cleaned string and its field count, a truncated last line dropped."""
     text = (block if isinstance(block, str) else "\n".join(block)).rstrip("\r\n ")
     if not text.strip():
         raise InputError(f"{where}: the data table is empty")
     end_first = text.find("\n")
-    width = n_columns if n_columns is not None else \
-        _n_fields(text if end_first < 0 else text[:end_first], delimiter)
+    if width is None:
+        width = _n_fields(text if end_first < 0 else text[:end_first], delimiter)
     last_start = text.rfind("\n") + 1
     if last_start > 0 and _n_fields(text[last_start:], delimiter) < width:
         line = first_line + text.count("\n")
         warnings.warn(f"{where}: dropped the last line {line} "
                       f"({_n_fields(text[last_start:], delimiter)} of {width} fields): the file "
-                      "looks truncated", DataWarning, stacklevel=3)
+                      "looks truncated", DataWarning, stacklevel=4)
         text = text[:last_start - 1]
-    text = _clean(text, delimiter)
+    return _clean(text, delimiter), width
+
+
+def _loadtxt(text: str, where: str, first_line: int, **options) -> np.ndarray:
     try:
-        values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
-                            usecols=range(width) if n_columns is not None else None)
+        return np.loadtxt(io.StringIO(text), ndmin=2, **options)
     except ValueError as exc:
         row = re.search(r"row (\d+)", str(exc))
         at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
-        raise InputError(f"{where}: malformed numeric data{at}: {exc}") from None
-    return values
+        raise InputError(f"{where}: malformed data{at}: {exc}") from None
 
 
 def _clean(text: str, delimiter: str | None) -> str:
     """Text ready for ``numpy.loadtxt``: decimal commas to points, no terminating delimiter,
     empty fields as ``nan`` (so that they are reported, not shifted). The regular expressions
-    run only when the cheap substring tests find something to change."""
+    run only when the cheap substring tests find something to change.
+
+    >>> _clean("1;2;;4\\n;5;6;", ";"), _clean("1\\t2\\t\\n3\\t4\\t", "\\t")
+    ('1;2;nan;4\\nnan;5;6;nan', '1\\t2\\n3\\t4')
+    """
     if delimiter not in (None, ",", ".") and "," in text and "." not in text:
         text = text.replace(",", ".")  # decimal commas (European locale exports)
     if delimiter is not None:
-        if f"{delimiter}\n" in text or text.endswith(delimiter):
+        # A delimiter ending every line is a terminator (Maccor); at the end of only some lines
+        # it leaves an empty last field.
+        if text.endswith(delimiter) and text.count(f"{delimiter}\n") == text.count("\n"):
             text = text.replace(f"{delimiter}\n", "\n").removesuffix(delimiter)
-        if 2 * delimiter in text or text.startswith(delimiter) or f"\n{delimiter}" in text or \
-                text.endswith(delimiter):
+        if 2 * delimiter in text or text.startswith(delimiter) or text.endswith(delimiter) or \
+                f"\n{delimiter}" in text or f"{delimiter}\n" in text:
             d = re.escape(delimiter)
             text = re.sub(rf"(?:(?<={d})|^)(?=[ \t]*(?:{d}|$))", "nan", text, flags=re.MULTILINE)
     return text
-
-
-def parse_mixed_block(lines: list[str], names: list[str], *, delimiter: str | None, where: str,
-                      first_line: int, text_columns: set[str] | None = None
-                      ) -> dict[str, np.ndarray]:
-    """Like :func:`parse_numeric_block` for tables that also hold text columns (dates, step
-    types): numeric columns become float arrays in one vectorised ``numpy.loadtxt`` call; text
-    columns become string arrays, one call each, only those in ``text_columns`` (all if None).
-    """
-    while lines and not lines[-1].strip():
-        lines = lines[:-1]
-    if not lines:
-        raise InputError(f"{where}: the data table is empty")
-    width = len(names)
-    if len(lines) > 1 and _n_fields(lines[-1], delimiter) < width:
-        warnings.warn(f"{where}: dropped the last line {first_line + len(lines) - 1} "
-                      f"({_n_fields(lines[-1], delimiter)} of {width} fields): the file looks "
-                      "truncated", DataWarning, stacklevel=3)
-        lines = lines[:-1]
-    sample = _clean(lines[0], delimiter).split(delimiter)
-    numeric = [i for i, field in enumerate(sample[:width]) if _is_number(field)]
-    text = _clean("\n".join(lines), delimiter)
-    columns: dict[str, np.ndarray] = {}
-    try:
-        if numeric:
-            values = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=float, ndmin=2,
-                                usecols=numeric)
-            columns.update({names[i]: values[:, k] for k, i in enumerate(numeric)})
-        wanted = [i for i in range(width) if i not in numeric and
-                  (text_columns is None or names[i] in text_columns)]
-        if wanted:
-            strings = np.loadtxt(io.StringIO(text), delimiter=delimiter, dtype=str,
-                                 usecols=wanted, ndmin=2, comments=None)
-            columns.update({names[i]: strings[:, k] for k, i in enumerate(wanted)})
-    except ValueError as exc:
-        row = re.search(r"row (\d+)", str(exc))
-        at = f" at line {first_line + int(row.group(1)) - 1}" if row else ""
-        raise InputError(f"{where}: malformed data{at}: {exc}") from None
-    return {n: columns[n] for n in names if n in columns}
 
 
 def _is_number(field: str) -> bool:
@@ -210,8 +211,8 @@ def find_column(table: RawTable, aliases: tuple[str, ...], *, requested: str | i
     if requested is not None:
         if isinstance(requested, int) and not isinstance(requested, bool):
             if not -len(names) <= requested < len(names):
-                raise InputError(f"{table.source}: {what} column index {requested} is out of range; "
-                                 f"the file has {len(names)} columns")
+                raise InputError(f"{table.source}: {what} column index {requested} is out of "
+                                 f"range; the file has {len(names)} columns")
             return names[requested]
         for name in names:
             if name.lower() == str(requested).lower() or \

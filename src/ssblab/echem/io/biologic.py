@@ -134,7 +134,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
         raise InputError(f"{where}: the data module holds no points")
     record_bytes, remainder = divmod(len(body) - offset, n_points)
     fields, unknown, flags_at = [], [], None
-    for position, cid in enumerate(ids):
+    for cid in ids:
         if cid in _FLAGS:
             if flags_at is None:
                 flags_at = len(fields)

@@ -18,9 +18,10 @@ Cycles (``cycle_definition``):
   :func:`cycles_from_current`).
 - ``"discharge-first"``: the same with the roles swapped (cells assembled charged).
 
-Rows with NaN or infinite time, voltage or current are dropped with a
+Rows with NaN or infinite time, voltage, current, step or cycle are dropped with a
 :class:`~ssblab.echem.io.DataWarning` naming them; a jump in the file's cycle index (a missing
-cycle) is kept as it is and warned about. Nothing else is changed.
+cycle) and time going backwards are kept as they are and warned about. Nothing else is
+changed.
 """
 
 from __future__ import annotations
@@ -124,9 +125,9 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         The file's column (name or 0-based index) for each quantity, keyed by a unit-suffixed
         name: ``time_s``/``time_min``/``time_h``, ``voltage_V``/``voltage_mV``,
         ``current_mA``/``current_A``/``current_uA``, ``step``, ``cycle``,
-        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the format's own
-        map; for generic CSV it is how columns and units are told (a column whose name carries
-        its unit, like ``I/mA`` or ``Current(A)``, is found without it).
+        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the
+        format's own map; for generic CSV it is how columns and units are told (a column
+        whose name carries its unit, like ``I/mA`` or ``Current(A)``, is found without it).
     cycle_definition
         ``"file"``, ``"charge-first"`` or ``"discharge-first"`` (see the module docstring).
     delimiter
@@ -134,12 +135,12 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from importlib.resources import files
-    >>> from ssblab.echem.io.biologic import read_mpr
-    >>> # (Bio-Logic cycler files are read the same way as this impedance file's table)
-    >>> read_mpr(files("ssblab") / "data/eis/lpscl_blocking_-25C.mpr").metadata["technique"]
-    'PEIS'
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "cell.csv"
+    >>> _ = path.write_text("time/s,Ewe/V,I/mA\\n0,3.0,1\\n60,3.1,1\\n120,3.0,-1\\n")
+    >>> data = read_cycler(path)
+    >>> data.current_mA.tolist(), data.cycle.tolist(), data.cycle_definition
+    ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
     if format is None:
@@ -152,6 +153,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if family == "maccor":
         data["current_mA"] = np.where(_maccor_discharge(table), -1, 1) * data["current_mA"]
     data = _drop_nonfinite(data, where)
+    _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
     if "cycle" not in data or cycle_definition != "file":
         if cycle_definition == "file":
@@ -305,17 +307,26 @@ def _clock_to_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
 
 def _drop_nonfinite(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
     bad = np.zeros(data["time_s"].size, dtype=bool)
-    for key in ("time_s", "voltage_V", "current_mA"):
-        bad |= ~np.isfinite(data[key])
+    for key in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+        if key in data:
+            bad |= ~np.isfinite(data[key])
     if bad.any():
         rows = np.flatnonzero(bad)
         if bad.all():
             raise InputError(f"{where}: every row has NaN or infinite time, voltage or current")
-        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage "
-                      f"or current: data rows {rows[:20].tolist()}"
+        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage, "
+                      f"current, step or cycle: data rows {rows[:20].tolist()}"
                       + (" ..." if rows.size > 20 else ""), DataWarning, stacklevel=3)
         data = {k: v[~bad] for k, v in data.items()}
     return data
+
+
+def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
+    back = np.flatnonzero(np.diff(time_s) < 0)
+    if back.size:
+        warnings.warn(f"{where}: time goes back at {back.size} place(s), first at data row "
+                      f"{back[0] + 1} ({time_s[back[0]]:g} s -> {time_s[back[0] + 1]:g} s); kept "
+                      "as in the file", DataWarning, stacklevel=3)
 
 
 def _warn_missing_cycles(cycle: np.ndarray, where: str) -> None:

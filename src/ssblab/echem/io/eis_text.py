@@ -11,7 +11,6 @@ import re
 import warnings
 from pathlib import Path
 
-import numpy as np
 
 from ssblab.echem.io._common import (DataWarning, RawTable, header_names, parse_numeric_block,
                                       read_text)
@@ -83,8 +82,9 @@ def read_relaxis(path: str | Path) -> RawTable:
     where = str(path)
     lines = read_text(Path(path)).splitlines()
     if not lines or not lines[0].startswith("RelaxIS"):
-        raise InputError(f"{where}: not a RelaxIS export (first line does not start with 'RelaxIS')")
-    head = next((i for i, line in enumerate(lines) if line.startswith("Data:")), None)
+        raise InputError(f"{where}: not a RelaxIS export (first line does not start with "
+                         "'RelaxIS')")
+    head = next((i for i, text in enumerate(lines) if text.startswith("Data:")), None)
     if head is None:
         raise InputError(f"{where}: no 'Data: ...' header line")
     body = head + 1
@@ -113,7 +113,8 @@ def read_delimited(path: str | Path, *, delimiter: str | None = None,
     where = str(path)
     lines = read_text(Path(path)).splitlines()
     first = 0
-    while first < len(lines) and (not lines[first].strip() or lines[first].lstrip().startswith("#")):
+    while first < len(lines) and (not lines[first].strip() or
+                                  lines[first].lstrip().startswith("#")):
         first += 1
     if first == len(lines):
         raise InputError(f"{where}: the file is empty")

@@ -128,11 +128,7 @@ def _decode_bts8(parts: dict[str, bytes], where: str) -> dict[str, np.ndarray]:
         raise InputError(f"{where}: data_step.ndc lists {steps.size} steps but the run table "
                          f"refers to {run_number.max()}")
     step_row = steps[run_number - 1]
-    # Test time: summed step times (the instrument's wall clock is re-synchronised now and then)
-    starts = np.flatnonzero((np.diff(step_time_s) < 0) | (np.diff(run_number) != 0)) + 1
-    offsets = np.zeros(index.size)
-    offsets[starts] = step_time_s[starts - 1]
-    return {"time_s": step_time_s + np.cumsum(offsets), "step_time_s": step_time_s,
+    return {"time_s": _summed_step_time(step_time_s, run_number), "step_time_s": step_time_s,
             "voltage_V": data["voltage_V"].astype(float), "current_mA": current_mA,
             "step": step_row["step_index"].astype(float),
             "cycle": step_row["cycle"].astype(float) + 1, "capacity_mAh": capacity,
@@ -149,14 +145,21 @@ def _decode_with_newarenda(path, where: str) -> dict[str, np.ndarray]:
     if len(frame) == 0:
         raise InputError(f"{where}: the Neware file holds no records")
     step_time = frame["Time"].to_numpy(dtype=float)
-    step = frame["Step"].to_numpy(dtype=float)
-    starts = np.flatnonzero((np.diff(step_time) < 0) | (np.diff(step) != 0)) + 1
-    offsets = np.zeros(step_time.size)
-    offsets[starts] = step_time[starts - 1]
     charge = frame["Charge_Capacity(mAh)"].to_numpy(dtype=float)
     discharge = frame["Discharge_Capacity(mAh)"].to_numpy(dtype=float)
-    return {"time_s": step_time + np.cumsum(offsets), "step_time_s": step_time,
+    return {"time_s": _summed_step_time(step_time, frame["Step"].to_numpy(dtype=float)),
+            "step_time_s": step_time,
             "voltage_V": frame["Voltage"].to_numpy(dtype=float),
             "current_mA": frame["Current(mA)"].to_numpy(dtype=float),
             "step": frame["Step_Index"].to_numpy(dtype=float),
             "cycle": frame["Cycle"].to_numpy(dtype=float), "capacity_mAh": charge - discharge}
+
+
+def _summed_step_time(step_time_s: np.ndarray, run: np.ndarray) -> np.ndarray:
+    """Test time as the running sum of step times. The records' wall-clock time is not used:
+    the instrument re-synchronises it, so it steps back by a fraction of a second now and then.
+    """
+    starts = np.flatnonzero((np.diff(step_time_s) < 0) | (np.diff(run) != 0)) + 1
+    offsets = np.zeros(step_time_s.size)
+    offsets[starts] = step_time_s[starts - 1]
+    return step_time_s + np.cumsum(offsets)

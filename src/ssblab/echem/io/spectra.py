@@ -48,7 +48,7 @@ NEG_IMAG = tuple("-" + name for name in IMAG) + ("zimag_neg", "neg_zimag")
 MODULUS = ("|z|", "zmod", "mod(z)", "modulus", "z_mod", "abs(z)")
 PHASE = ("phase(z)", "zphz", "phase", "theta(z)", "theta", "phi", "phase_deg")
 TEMPERATURE_C = ("temperature", "temp", "t_c", "temperature_c")
-SPLIT = ("cycle number", "loop_index", "loop", "spectrum")
+SPLIT = ("cyclenumber", "loop_index", "loop", "spectrum")  # normalised: no spaces
 
 
 def detect_format(path: str | Path) -> str:
