@@ -7,7 +7,8 @@ the largest relative difference of the per-cycle charge and discharge capacities
 
 Files: the real cycler files cellpy reads (Neware CSV export, Bio-Logic .mpr) and a synthetic
 2000-cycle Neware-format CSV written here (``--cycles``, ``--points`` per half cycle), which both
-tools read from disk. Peak memory is that of the summary step. A last section times ssblab alone on a 2000-cycle, ~5-million-row table.
+tools read from disk. Peak memory is that of the summary step. A last section times ssblab
+alone on a 2000-cycle, ~5-million-row table.
 
 Run: ``python benchmarks/bench_cycling.py [--quick]`` (needs ``pip install -e '.[bench-cycling]'``).
 """
@@ -120,11 +121,12 @@ def compare(name: str, path: Path, instrument: str, unit_mAh: float, kwargs: dic
         charge, discharge = discharge, charge
     index = np.searchsorted(ours.cycle, cycles)
     valid = (index < ours.n_cycles) & (ours.cycle[np.minimum(index, ours.n_cycles - 1)] == cycles)
-    big = valid & (np.maximum(charge, discharge) > 0.01 * np.max(np.maximum(charge, discharge)))
-    k = index[big]
-    diff_c = np.abs(ours.charge_mAh[k] - charge[big]) / np.maximum(charge[big], ours.charge_mAh[k]).clip(1e-12)
-    diff_d = np.abs(ours.discharge_mAh[k] - discharge[big]) / np.maximum(discharge[big], ours.discharge_mAh[k]).clip(1e-12)
-    worst = max(diff_c.max(initial=0), diff_d.max(initial=0))
+    k = index[valid]
+    worst = 0.0
+    for mine, theirs in ((ours.charge_mAh[k], charge[valid]), (ours.discharge_mAh[k], discharge[valid])):
+        scale = np.maximum(mine, theirs)
+        big = scale > 0.01 * max(ours.charge_mAh.max(), ours.discharge_mAh.max())  # skip ~0 halves
+        worst = max(worst, float(np.max(np.abs(mine - theirs)[big] / scale[big], initial=0.0)))
     print(f"{name:34s} {data.n_rows:>9,d} {ours.n_cycles:>6d} {ours_s * 1e3:>9.1f} "
           f"{theirs_s * 1e3:>9.1f} {theirs_s / ours_s:>7.1f}x {ours_all:>7.2f} {theirs_all:>7.2f} "
           f"{theirs_all / ours_all:>6.1f}x {mem_ours:>7.0f} {mem_theirs:>7.0f} {worst:>9.1e} "

@@ -14,7 +14,15 @@ from ssblab.echem.io import read_cycler
 from ssblab.echem.synthetic import galvanostatic_cycles
 from ssblab.errors import InputError
 
-read = functools.lru_cache(maxsize=None)(read_cycler)  # the Arbin file takes seconds to read
+_cached = functools.lru_cache(maxsize=None)(read_cycler)  # the Arbin file takes seconds to read
+
+
+def read(path):
+    if path.suffix == ".res":
+        pytest.importorskip("access_parser")  # the Arbin reader's optional dependency (echem extra)
+    return _cached(path)
+
+
 CYCLER_FILES = ("arbin_18cycles.res", "biologic_gcpl.mpr", "maccor.txt", "neware.ndax",
                 "neware_export.csv", "ssb_ncm-lpscl-inli_chronopotentiometry.mpr",
                 "ssb_ncm-lpscl-inli_chronopotentiometry.mpt")

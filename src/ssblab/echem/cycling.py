@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 
@@ -282,8 +282,8 @@ class CycleSummary(Result):
         ax.set_ylabel("capacity / mAh")
         twin = ax.twinx()
         twin.plot(self.cycle, 100 * self.coulombic_efficiency, "k.", ms=2, label="CE")
-        twin.set_ylabel("Coulombic efficiency / %")
-        twin.set_ylim(0, 105)
+        twin.set_ylabel("Coulombic efficiency / % (dots)")
+        twin.set_ylim(0, max(105.0, 100 * np.nanmax(self.coulombic_efficiency, initial=0) + 5))
         ax.legend(loc="lower left", fontsize=8)
 
 
@@ -495,11 +495,13 @@ def plot_voltage_profiles(data: CyclerData, *, cycles=None, ax=None):
             continue
         t, i, v = data.time_s[rows], data.current_mA[rows], data.voltage_V[rows]
         dq = np.r_[0.0, 0.5 * (i[1:] + i[:-1]) * np.diff(t) / 3600]
+        label = f"cycle {c}"
         for sign in (1, -1):
             half = np.sign(i) == sign
             if half.sum() > 1:
                 ax.plot(np.cumsum(np.abs(dq) * half)[half], v[half], color=colour, lw=1,
-                        label=f"cycle {c}" if sign == 1 else None)
+                        label=label)
+                label = None
     ax.set_xlabel("capacity / mAh")
     ax.set_ylabel("voltage / V")
     ax.legend(fontsize=7)

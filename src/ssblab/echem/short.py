@@ -90,7 +90,7 @@ class ShortDetection(Result):
         twin = ax.twinx()
         twin.plot(self.cycle, 100 * self.coulombic_efficiency, "k.", ms=2)
         twin.set_ylabel("Coulombic efficiency / % (dots)")
-        twin.set_ylim(0, 110)
+        twin.set_ylim(0, max(110.0, 100 * np.nanmax(self.coulombic_efficiency, initial=0) + 5))
         ax.legend(loc="lower left", fontsize=8)
 
 
