@@ -60,7 +60,8 @@ def format_uncertain(value: float, stderr: float) -> str:
     use_exp = exponent < -2 or exponent > 3
     scale = 10.0**exponent if use_exp else 1.0
     v, s = value / scale, stderr / scale
-    decimals = max(0, 1 - math.floor(math.log10(s)))
+    # two digits of the error, but never more than 6 decimals (an exact fit's stderr ~1e-16)
+    decimals = min(6, max(0, 1 - math.floor(math.log10(s))))
     if s >= 10 ** (1 - decimals) * 9.95:  # rounding pushed stderr to three digits
         decimals = max(0, decimals - 1)
     digits = round(s * 10**decimals)

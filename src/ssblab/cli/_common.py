@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import warnings
 from pathlib import Path
 
 import click
@@ -77,3 +79,31 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
             click.echo(f"wrote {out / 'report.html'}")
     if not all(results):
         raise SystemExit(3)
+
+
+@contextlib.contextmanager
+def data_warnings_to_stderr():
+    """Data warnings (rows dropped, aborted runs) as one line each on stderr; others re-raised."""
+    from ssblab.echem.io import DataWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        yield
+    for warning in caught:
+        if issubclass(warning.category, DataWarning):
+            click.echo(f"ssblab: warning: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+
+
+def parse_column_map(entries) -> dict | None:
+    """``("time_s=test_time", "current_A=3")`` -> ``{"time_s": "test_time", "current_A": 3}``."""
+    column_map = {}
+    for entry in entries:
+        key, sep, column = entry.partition("=")
+        if not sep or not key.strip() or not column.strip():
+            raise InputError(f"--map: expected KEY=COLUMN, found {entry!r}")
+        column = column.strip()
+        column_map[key.strip()] = int(column) if column.lstrip("-").isdigit() else column
+    return column_map or None

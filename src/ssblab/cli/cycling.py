@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
-from ssblab.cli.read import _warnings_to_stderr
+from ssblab.cli._common import data_warnings_to_stderr, emit, quantity_option, with_output_options
 from ssblab.echem.cycling import CYCLE_DEFINITIONS, plot_voltage_profiles, summarise
 from ssblab.echem.io import CYCLER_FORMATS, read_cycler
 
@@ -18,7 +17,7 @@ format_option = click.option("--format", "fmt", type=click.Choice(CYCLER_FORMATS
 
 def load(file: Path, fmt: str | None):
     """Read a cycler file, data warnings printed to stderr."""
-    with _warnings_to_stderr():
+    with data_warnings_to_stderr():
         return read_cycler(file, format=fmt)
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
-import warnings
 from pathlib import Path
 
 import click
 import numpy as np
 
-from ssblab.cli._common import emit, with_output_options
-from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, DataWarning,
+from ssblab.cli._common import data_warnings_to_stderr, emit, parse_column_map, with_output_options
+from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS,
                              read_cycler, read_spectra)
 from ssblab.errors import InputError
 from ssblab.files import atomic_write
@@ -20,20 +18,6 @@ from ssblab.files import atomic_write
 @click.group(name="read")
 def cli():
     """Read impedance and cycler files (format detected from content and extension)."""
-
-
-@contextlib.contextmanager
-def _warnings_to_stderr():
-    """Data warnings (rows dropped, aborted runs) as one line each on stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        yield
-    for warning in caught:
-        if issubclass(warning.category, DataWarning):
-            click.echo(f"ssblab: warning: {warning.message}", err=True)
-        else:
-            warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                                   warning.lineno)
 
 
 def _column(value: str | None):
@@ -62,7 +46,7 @@ def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
 def spectrum(file, fmt, index, frequency, real, imag, imag_convention, out, as_json):
     """Read the impedance spectra in FILE; with --out write spectrum_<i>.csv
     (frequency_Hz, z_real_ohm, z_imag_ohm with Z''<0 capacitive) and result.json."""
-    with _warnings_to_stderr():
+    with data_warnings_to_stderr():
         spectra = read_spectra(file, format=fmt, frequency=_column(frequency),
                                real=_column(real), imag=_column(imag),
                                imag_convention=imag_convention)
@@ -92,14 +76,8 @@ def spectrum(file, fmt, index, frequency, real, imag, imag_convention, out, as_j
 def cycler(file, fmt, cycle_definition, mapping, out, as_json):
     """Read the cycler file FILE into the tidy table; with --out write data.csv (time_s,
     voltage_V, current_mA, step, cycle and extra columns) and result.json."""
-    column_map = {}
-    for entry in mapping:
-        key, sep, column = entry.partition("=")
-        if not sep or not column:
-            raise InputError(f"--map: expected KEY=COLUMN, found {entry!r}")
-        column_map[key.strip()] = _column(column.strip())
-    with _warnings_to_stderr():
-        data = read_cycler(file, format=fmt, column_map=column_map or None,
+    with data_warnings_to_stderr():
+        data = read_cycler(file, format=fmt, column_map=parse_column_map(mapping),
                            cycle_definition=cycle_definition)
     emit([data], out=out, as_json=as_json, title=f"Cycler data in {file.name}")
     if out is not None:
