@@ -19,8 +19,13 @@ demo: $(VENV)/.installed-$(EXTRAS)
 test: $(VENV)/.installed-$(EXTRAS)
 	MPLBACKEND=Agg $(PY) -m pytest -q
 
+# The reference tools include torch-based ones (TauFactor): install the CPU wheel first so pip
+# never pulls a CUDA build.
 bench: EXTRAS = test,bench
-bench: $(VENV)/.installed-$(EXTRAS)
+bench:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	MPLBACKEND=Agg $(PY) benchmarks/run_all.py
 
 clean:
