@@ -42,7 +42,7 @@ def molar_mass_g_mol(formula: str) -> float:
 
     Examples
     --------
-    >>> round(molar_mass_g_mol("LiCl"), 3)  # doctest: +SKIP
+    >>> round(molar_mass_g_mol("LiCl"), 3)
     42.39
     """
     return float(_formula(formula).mass)
@@ -53,7 +53,7 @@ def mass_fractions(formula: str) -> dict[str, float]:
 
     Examples
     --------
-    >>> round(mass_fractions("LiCl")["Li"], 4)  # doctest: +SKIP
+    >>> round(mass_fractions("LiCl")["Li"], 4)
     0.1637
     """
     f = _formula(formula)
@@ -66,7 +66,7 @@ def density_from_cell(formula: str, *, formula_units: float, cell_volume_A3: flo
 
     Examples
     --------
-    >>> round(density_from_cell("NaCl", formula_units=4, cell_volume_A3=5.6402**3), 3)  # doctest: +SKIP
+    >>> round(density_from_cell("NaCl", formula_units=4, cell_volume_A3=5.6402**3), 3)
     2.163
     """
     if not (formula_units > 0 and cell_volume_A3 > 0):
@@ -116,7 +116,7 @@ def cost_per_kg(formula: str, *, prices_usd_kg: dict | None = None) -> CostResul
 
     Examples
     --------
-    >>> round(cost_per_kg("LiCl", prices_usd_kg={"Li": 100.0, "Cl": 0.0}).cost_usd_kg, 2)  # doctest: +SKIP
+    >>> round(cost_per_kg("LiCl", prices_usd_kg={"Li": 100.0, "Cl": 0.0}).cost_usd_kg, 2)
     16.37
     """
     table = {el: p for el, (p, _) in ELEMENT_PRICES.items()}
