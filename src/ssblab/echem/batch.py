@@ -18,11 +18,14 @@ from scipy import sparse
 from scipy.optimize import least_squares
 
 from ssblab.echem.circuits import Circuit, as_circuit
-from ssblab.echem.fitting import (CircuitFit, Weighting, _problem, _result, _Status, fit_circuit)
+from ssblab.echem.fitting import (CircuitFit, Weighting, _problem, _result, _split_fixed, _Status,
+                                  fit_circuit)
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 from ssblab.progress import progress
 from ssblab.results import Measured, Result, provenance
+
+_MAX_RELATIVE_RESIDUAL = 0.05  # as fit_circuit's default
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -74,7 +77,8 @@ class BatchFit(Result):
     def _draw(self, ax, *, parameters: Sequence[str] | None = None, **kwargs):
         """Parameters (default: those in ohm) against spectrum index, with error bars."""
         if parameters is None:
-            parameters = [n for n, u in zip(self.parameter_names, self.parameter_units) if u == "ohm"]
+            parameters = [n for n, u in zip(self.parameter_names, self.parameter_units)
+                          if u == "ohm"]
         units = {self.parameter_units[self.parameter_names.index(n)] for n in parameters}
         index = np.arange(self.n_spectra)
         for name in parameters:
@@ -128,21 +132,25 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
     for name in shared:
         if name not in circuit.parameter_names:
             check_choice(name, circuit.parameter_names, name="shared: parameter")
+    fixed_values = _split_fixed(circuit, fixed, initial)[1]
     fits = []
-    start = initial
+    previous = None  # parameter vector of the last successful fit
     for spectrum in progress(spectra, total=len(spectra), desc="fitting spectra",
                              enabled=show_progress):
-        fit = fit_circuit(spectrum, circuit, weighting=weighting, initial=start, bounds=bounds,
-                          fixed=fixed)
-        if not fit and start is not initial:
-            retry = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
-                                bounds=bounds, fixed=fixed)
-            fit = retry if (retry or retry.chi2 < fit.chi2) else fit
+        fit = None
+        if previous is not None:
+            fit = _warm_fit(spectrum, circuit, previous, weighting, bounds, fixed_values)
+        # a warm fit that misses the data may sit in the wrong minimum: search from guesses;
+        # one that fits but has an undetermined parameter would fail the same way from any start
+        if fit is None or not _describes(fit):
+            cold = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
+                               bounds=bounds, fixed=fixed)
+            fit = cold if (fit is None or cold or cold.chi2 < fit.chi2) else fit
         fits.append(fit)
-        if warm_start and fit:
-            start = fit.values
+        if warm_start and _describes(fit):
+            previous = np.array([fit.parameters[n].value for n in circuit.parameter_names])
     if shared:
-        fits = _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed)
+        fits = _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed_values)
     names = circuit.parameter_names
     values = np.array([[f.parameters[n].value for n in names] for f in fits])
     stderr = np.array([[f.parameters[n].stderr for n in names] for f in fits])
@@ -163,11 +171,25 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
                                           bounds=bounds, fixed=fixed, n_spectra=len(spectra)))
 
 
-def _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed) -> list[CircuitFit]:
+def _describes(fit: CircuitFit) -> bool:
+    """The fit follows the data (residuals within the limit), whatever else it reports."""
+    return bool(np.isfinite(fit.chi2)) and fit.rms_relative_residual <= _MAX_RELATIVE_RESIDUAL
+
+
+def _warm_fit(spectrum, circuit, start, weighting, bounds, fixed_values) -> CircuitFit:
+    """One fit from the previous spectrum's values: a single Levenberg-Marquardt run (the
+    start is close), without the candidate search of :func:`fit_circuit`."""
+    problem = _problem(spectrum, circuit, weighting, bounds, fixed_values)
+    p, status = problem.solve(start, method="lm")
+    return _result(spectrum, problem, p, status, weighting=weighting,
+                   max_relative_residual=_MAX_RELATIVE_RESIDUAL,
+                   inputs=dict(circuit=circuit.text, weighting=weighting, warm_start=True,
+                               bounds=bounds, fixed=fixed_values, source=spectrum.source))
+
+
+def _global_fit(spectra, circuit, fits, shared, weighting, bounds,
+                fixed_values) -> list[CircuitFit]:
     """Refit all spectra at once with ``shared`` parameters common; start from ``fits``."""
-    fixed_values = dict(fixed) if isinstance(fixed, dict) else {}
-    if fixed is not None and not isinstance(fixed, dict):
-        fixed_values = {k: fits[0].values[k] for k in fixed}
     overlap = set(shared) & set(fixed_values)
     if overlap:
         raise InputError(f"shared: {sorted(overlap)} are also fixed; a parameter is either "
@@ -236,7 +258,8 @@ def _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed) -> lis
         p = prob.to_p(u_of(sol.x, i))
         local = _problem(spectrum, circuit, weighting, bounds,
                          {**fixed_values, **dict(zip(shared, p_sh))})
-        fit = _result(spectrum, local, p, status, weighting=weighting, max_relative_residual=0.05,
+        fit = _result(spectrum, local, p, status, weighting=weighting,
+                      max_relative_residual=_MAX_RELATIVE_RESIDUAL,
                       inputs=dict(circuit=circuit.text, weighting=weighting, shared=shared,
                                   source=spectrum.source))
         params = dict(fit.parameters)

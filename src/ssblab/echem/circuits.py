@@ -48,8 +48,9 @@ class ElementType:
     evaluate: Callable  # (omega, *params) -> (Z, [dZ/dp ...]), broadcasting over params
 
 
+# Derivatives that do not depend on frequency are returned as scalars and broadcast on use.
 def _resistor(w, r):
-    return r + 0j * w, [np.ones_like(w, dtype=complex) + 0 * r]
+    return r + 0j * w, [1.0]
 
 
 def _capacitor(w, c):
@@ -58,7 +59,7 @@ def _capacitor(w, c):
 
 
 def _inductor(w, ind):
-    return 1j * w * ind, [1j * w + 0 * ind]
+    return 1j * w * ind, [1j * w]
 
 
 def _cpe(w, q, n):
@@ -69,7 +70,7 @@ def _cpe(w, q, n):
 
 def _warburg(w, sigma):
     unit = np.sqrt(2.0) / np.sqrt(1j * w)  # = (1 - j) / sqrt(omega)
-    return sigma * unit, [unit + 0 * sigma]
+    return sigma * unit, [unit]
 
 
 def _sqrt_jwt(w, tau):
@@ -266,7 +267,9 @@ def _walk(node: Node):
 def _evaluate(node: Node, w: np.ndarray, p: np.ndarray, jac: np.ndarray | None) -> np.ndarray:
     """Impedance of ``node``; writes d Z / d p into ``jac[..., :, start:stop]`` if given."""
     if isinstance(node, Element):
-        z, grads = node.kind.evaluate(w, *(p[..., i, None] for i in range(node.start, node.stop)))
+        # one parameter set: scalars (cheaper than broadcasting (1,) arrays); several: columns
+        args = (p[i] if p.ndim == 1 else p[..., i, None] for i in range(node.start, node.stop))
+        z, grads = node.kind.evaluate(w, *args)
         if jac is not None:
             for i, g in enumerate(grads):
                 jac[..., node.start + i] = g

@@ -31,9 +31,9 @@ from ssblab.results import Measured, Result, provenance
 Weighting = Literal["unit", "proportional", "modulus"]
 WEIGHTINGS = ("unit", "proportional", "modulus")
 _PROPORTIONAL_FLOOR = 1e-2  # a component below 1 % of |Z| is weighted as 1 % of |Z|
-_N_GUESS = 0.85
-_LOG_RANGE = (1e-20, 1e20)
-_SCREEN_NFEV = 15  # evaluations per candidate start before the best one is refined  # CPE exponent of a typical depressed arc
+_N_GUESS = 0.85  # CPE exponent of a typical depressed arc
+_LOG_RANGE = (1e-20, 1e20)  # range of a log-parameterised parameter, in its unit
+_SCREEN_NFEV = 15  # evaluations per candidate start before the best one is refined
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -109,8 +109,10 @@ class CircuitFit(Result):
 
     def summary(self):
         rows = [("circuit", self.circuit), ("weighting", self.weighting),
-                ("chi2 (weighted)", self.chi2), ("rms relative residual", self.rms_relative_residual)]
-        rows += [(f"{name} / {m.unit}" if m.unit else name, m) for name, m in self.parameters.items()]
+                ("chi2 (weighted)", self.chi2),
+                ("rms relative residual", self.rms_relative_residual)]
+        rows += [(f"{name} / {m.unit}" if m.unit else name, m)
+                 for name, m in self.parameters.items()]
         for arc in self.arcs:
             rows += [(f"C_eff({arc.capacitor}) / F", arc.capacitance_F),
                      (f"f_apex({arc.resistor}||{arc.capacitor}) / Hz", arc.apex_frequency_Hz)]
@@ -263,8 +265,10 @@ class _Problem:
             d = zm - self.impedance_ohm
             r = np.concatenate([self.w_re * d.real, self.w_im * d.imag])
             j = np.concatenate([self.w_re[:, None] * jac.real, self.w_im[:, None] * jac.imag])
-            self._r = np.nan_to_num(r, nan=1e100, posinf=1e100, neginf=-1e100)
-            self._j = np.nan_to_num(j, nan=0.0, posinf=1e100, neginf=-1e100)
+            if not (np.isfinite(r).all() and np.isfinite(j).all()):
+                r = np.nan_to_num(r, nan=1e100, posinf=1e100, neginf=-1e100)
+                j = np.nan_to_num(j, nan=0.0, posinf=1e100, neginf=-1e100)
+            self._r, self._j, self._zm = r, j, zm
             self._cache_key = key
         return self._r, self._j
 
@@ -274,16 +278,33 @@ class _Problem:
     def jacobian(self, u):
         return self._evaluate(u)[1]
 
-    def solve(self, p0: np.ndarray, *, max_nfev: int | None = None):
+    def solve(self, p0: np.ndarray, *, max_nfev: int | None = None,
+              method: Literal["trf", "lm"] = "trf"):
+        """Minimise from ``p0``: trust-region reflective with bounds, or (``"lm"``, for warm
+        starts near the optimum) MINPACK's Levenberg-Marquardt on the bound-projected problem,
+        which reaches the same minimum with about half the Python overhead per iteration."""
         u0 = self.to_u(p0)
         if not u0.size:  # everything fixed
             r = self.residuals(u0)
             return p0.copy(), _Status(0.5 * r @ r, 1, 1, "all parameters fixed")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            sol = least_squares(self.residuals, u0, jac=self.jacobian,
-                                bounds=(self.u_lower, self.u_upper), method="trf",
-                                x_scale="jac", max_nfev=max_nfev)
+            if method == "lm":
+                sol = least_squares(self._projected_residuals, u0, jac=self._projected_jacobian,
+                                    method="lm", x_scale="jac")
+                sol.x = np.clip(sol.x, self.u_lower, self.u_upper)
+            else:
+                sol = least_squares(self.residuals, u0, jac=self.jacobian,
+                                    bounds=(self.u_lower, self.u_upper), method="trf",
+                                    x_scale="jac", max_nfev=max_nfev)
         return self.to_p(sol.x), _Status(sol.cost, sol.status, sol.nfev, sol.message)
+
+    def _projected_residuals(self, u):
+        return self.residuals(np.clip(u, self.u_lower, self.u_upper))
+
+    def _projected_jacobian(self, u):
+        jac = self.jacobian(np.clip(u, self.u_lower, self.u_upper)).copy()
+        jac[:, (u < self.u_lower) | (u > self.u_upper)] = 0.0
+        return jac
 
 
 @dataclasses.dataclass
@@ -428,7 +449,8 @@ def _guess(circuit: Circuit, feats: _Features, arcs: list, r0: float, omega_c: f
             elif s == "W":
                 p[i] = feats.y_last * math.sqrt(feats.omega_min)
             elif s in ("Ws", "Wo"):
-                p[i], p[i + 1] = max(feats.x_last - r0 - feats.span, feats.span), 1 / feats.omega_min
+                p[i] = max(feats.x_last - r0 - feats.span, feats.span)
+                p[i + 1] = 1 / feats.omega_min
             else:
                 _generic(node, p, r_typ, omega_c, feats)
         elif block is not None and arcs:
@@ -642,8 +664,11 @@ def _covariance(problem: _Problem, p: np.ndarray, chi2: float) -> np.ndarray:
 def _result(spectrum, problem: _Problem, p, status: _Status, *, weighting, max_relative_residual,
             inputs) -> CircuitFit:
     circuit = problem.circuit
-    zm = circuit.impedance(p, spectrum.frequency_Hz)
-    r = problem.residuals(problem.to_u(p)) if problem.free.any() else np.zeros(1)
+    if problem.free.any():
+        r = problem.residuals(problem.to_u(p))
+        zm = problem._zm
+    else:
+        r, zm = np.zeros(1), circuit.impedance(p, spectrum.frequency_Hz)
     chi2 = float(r @ r)
     dof = max(2 * spectrum.n_points - int(problem.free.sum()), 1)
     cov = _covariance(problem, p, chi2)
@@ -711,7 +736,8 @@ def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
             sub = cov[np.ix_(idx, idx)]
             s_c = c_eff * math.sqrt(max(float(g_c @ sub @ g_c), 0.0))
             s_f = f_apex * math.sqrt(max(float(g_f @ sub @ g_f), 0.0))
-        n_m = Measured(float(n), float(math.sqrt(cov[iq + 1, iq + 1])) if len(idx) == 3 else 0.0, "")
+        n_err = math.sqrt(cov[iq + 1, iq + 1]) if len(idx) == 3 else 0.0
+        n_m = Measured(float(n), float(n_err), "")
         out.append(Arc(resistor=r_el.name, capacitor=cap.name,
                        resistance_ohm=Measured(float(r), float(math.sqrt(cov[ir, ir])), "ohm"),
                        capacitance_F=Measured(float(c_eff), float(s_c), "F"),

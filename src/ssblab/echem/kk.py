@@ -146,9 +146,9 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
     residuals = (z - model) / modulus
     rms = float(np.sqrt(np.mean(np.concatenate([residuals.real, residuals.imag]) ** 2)))
     ok = rms <= max_rms_residual
-    reason = "" if ok else (f"rms residual {100 * rms:.2g} % exceeds {100 * max_rms_residual:.2g} %:"
-                            " the spectrum is not Kramers-Kronig consistent (drift, "
-                            "non-linearity or noise)")
+    reason = "" if ok else (f"rms residual {100 * rms:.2g} % exceeds "
+                            f"{100 * max_rms_residual:.2g} %: the spectrum is not "
+                            "Kramers-Kronig consistent (drift, non-linearity or noise)")
     return KKResult(ok=ok, reason=reason, frequency_Hz=spectrum.frequency_Hz, impedance_ohm=z,
                     model_impedance_ohm=model, residuals=residuals, n_rc=len(taus), mu=float(mu),
                     time_constants_s=taus, resistances_ohm=coef[1:len(taus) + 1],
