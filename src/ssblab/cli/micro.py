@@ -99,7 +99,8 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
                    "insulating).")
 @click.option("--direction", type=click.Choice(["x", "y", "z", "all"]), default="z", show_default=True)
 @click.option("--boundary", type=click.Choice(["no-flux", "periodic"]), default="no-flux", show_default=True)
-@click.option("--method", type=click.Choice(["sa", "rs", "direct"]), default="sa", show_default=True)
+@click.option("--method", type=click.Choice(["auto", "gmg", "sa", "rs", "direct"]), default="auto", show_default=True,
+              help="auto: matrix-free multigrid (gmg) with no-flux sides, pyamg (sa) with periodic ones.")
 @click.option("--flux-tol", type=float, default=1e-4, show_default=True,
               help="Required agreement of the current through every cross-section.")
 @quantity_option("--voltage", unit="V", default="1 V", show_default=True, help="Applied potential difference")

@@ -107,7 +107,9 @@ class ConductionResult(Result):
         data = self.potential_slice_V if field == "potential" else self.current_slice_A_cm2
         take = 1 if _AXES[self.direction] != 1 else 0
         other = [a for i, a in enumerate("xyz") if i != take]
-        image = ax.imshow(np.ma.masked_invalid(data).T, origin="lower",
+        # Voxels outside the percolating cluster (NaN potential) are left blank in both plots.
+        data = np.ma.masked_where(~np.isfinite(self.potential_slice_V), data)
+        image = ax.imshow(data.T, origin="lower",
                           cmap="viridis" if field == "potential" else "inferno")
         label = "potential (V)" if field == "potential" else f"current density along {self.direction} (A/cm$^2$)"
         ax.figure.colorbar(image, ax=ax, label=label)

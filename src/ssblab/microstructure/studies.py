@@ -212,11 +212,14 @@ class MixtureStudy(Result):
 
     def _draw(self, ax):
         x = 100 * self.mass_fraction_lgps
-        width = 1.6
-        ax.bar(x - 1.5 * width, self.volume_fraction_lgps, width, label="LGPS volume fraction")
-        ax.bar(x - 0.5 * width, self.current_share_lgps, width, label="LGPS share of current (bulk)")
-        ax.bar(x + 0.5 * width, self.anode_current_share_lgps, width, label="LGPS share at anode face")
-        ax.bar(x + 1.5 * width, self.parallel_share_lgps, width, label="parallel-resistor picture")
+        bars = [(self.volume_fraction_lgps, "LGPS volume fraction"),
+                (self.current_share_lgps, "LGPS share of current (bulk)"),
+                (self.parallel_share_lgps, "parallel-resistor picture"),
+                (self.anode_area_share_lgps, "LGPS area at anode face"),
+                (self.anode_current_share_lgps, "LGPS share of current at anode face")]
+        width = 1.5
+        for k, (values, label) in enumerate(bars):
+            ax.bar(x + (k - 2) * width, values, width, label=label)
         ax.set_xlabel("LGPS mass fraction (%)")
         ax.set_ylabel("fraction (-)")
         ax.legend(fontsize=7)
