@@ -122,7 +122,7 @@ def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None =
         return
     ny, nx = frames[0].shape[:2]
     extent = (0, nx * spacing_um, 0, ny * spacing_um)
-    fig, ax = plt.subplots(figsize=(4, 4 * ny / nx + 0.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(4, 4 * ny / nx + 0.4), dpi=72, layout="constrained")
     image = ax.imshow(frames[0], origin="lower", extent=extent, cmap="viridis", vmin=0, vmax=255)
     if labels is not None and labels.max() > 0:
         ax.contour(labels, levels=np.arange(labels.max()) + 0.5, colors="w", linewidths=0.5,

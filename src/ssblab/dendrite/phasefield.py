@@ -200,11 +200,12 @@ class ElectrodepositionSimulation(Dynamics):
     :class:`~ssblab.dendrite.dynamics.Dynamics`).
 
     Scheme per step: (1) the potential psi = F phi / RT from the linearised (Newton) charge
-    balance with the reaction rate at the new potential, by preconditioned CG; (2) xi by a
-    semi-implicit spectral step (gradient term implicit, the rest explicit; the step is capped at 0.05 of the
-    profile relaxation time 1/(L_sigma W); DCT in the growth direction, FFT laterally); (3) the
-    next time step from the largest change
-    of xi (adaptive). Lengths inside are in grid spacings, time in s, potential in RT/F.
+    balance with the reaction rate at the new potential, by preconditioned CG (every
+    ``potential_interval`` steps; shifted as a whole in between); (2) xi by a semi-implicit
+    spectral step (gradient term implicit, the rest explicit; DCT in the growth direction, FFT
+    laterally); (3) the next time step from the largest change of xi, capped at 0.05 of the
+    profile relaxation time 1/(L_sigma W). Lengths inside are in grid spacings, time in s,
+    potential in RT/F.
 
     Parameters
     ----------
