@@ -140,7 +140,7 @@ class PotentialSolver:
     step schedule, so a resumed run rebuilds at the same steps as an uninterrupted one).
     """
 
-    def __init__(self, method: str = "auto", *, rtol: float = 1e-7, maxiter: int = 2000):
+    def __init__(self, method: str = "auto", *, rtol: float = 1e-6, maxiter: int = 2000):
         check_choice(method, SOLVERS, name="solver")
         if method == "auto":
             try:
