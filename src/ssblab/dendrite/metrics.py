@@ -17,7 +17,12 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
+
+from ssblab.results import Result
 
 
 def front_heights_um(xi: np.ndarray, spacing_um: float) -> np.ndarray:
@@ -137,9 +142,10 @@ def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None =
         return (image,)
 
     animation = FuncAnimation(fig, update, frames=len(frames), blit=False)
-    from ssblab.files import atomic_write
     import tempfile
     from pathlib import Path
+
+    from ssblab.files import atomic_write
 
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "movie.gif"
@@ -149,9 +155,6 @@ def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None =
 
 
 # --- the result of one growth run ---------------------------------------------------------
-import dataclasses  # noqa: E402
-
-from ssblab.results import Result  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -245,9 +248,6 @@ class GrowthResult(Result):
             fig.colorbar(image, ax=ax, label=label, shrink=0.8)
         axes[0].set_ylabel("distance from the Li electrode (um)")
         return fig
-
-
-import math  # noqa: E402
 
 
 def growth_result(sim) -> GrowthResult:
