@@ -123,3 +123,18 @@ def test_lagged_potential_converges_to_solving_every_step():
                                           solver="fft", potential_interval=interval)
         fields.append(run_for(sim, 0.6).xi)
     assert np.max(np.abs(fields[1] - fields[0])) < 0.01
+
+
+def test_anisotropy_changes_shape_but_not_charge():
+    from ssblab.dendrite.electrolyte import uniform_map
+
+    fields = []
+    for delta in (0.0, 0.044):
+        params = PhaseFieldParameters(anisotropy_strength=delta, exchange_current_density_mA_cm2=100.0)
+        sim = ElectrodepositionSimulation(uniform_map((32, 32)), parameters=params,
+                                          current_density_mA_cm2=2.0, film_thickness_um=6.0,
+                                          nuclei=2, nucleus_radius_um=5.0, solver="fft", rng=2)
+        sim.run(40)
+        assert sim.deposited_charge_mAh_cm2 == pytest.approx(sim.passed_charge_mAh_cm2, rel=1e-6)
+        fields.append(sim.xi)
+    assert 1e-4 < np.max(np.abs(fields[1] - fields[0])) < 0.5
