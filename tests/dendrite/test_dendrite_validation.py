@@ -107,3 +107,33 @@ def test_three_dimensional_run_conserves_charge(tmp_path):
     result.plot_fields()
     write_movie(sim.snapshots, tmp_path / "m.gif")
     assert (tmp_path / "m.gif").stat().st_size > 0
+
+
+def test_lagged_potential_converges_to_solving_every_step():
+    from ssblab.dendrite.electrolyte import particle_map
+    from ssblab.dendrite.studies import run_for
+
+    emap = particle_map((32, 32), fraction=0.2, radius_um=4.0, conductivity_S_m=(0.357, 7.14), rng=2)
+    params = PhaseFieldParameters(exchange_current_density_mA_cm2=100.0)
+    fields = []
+    for interval in (1, 5):
+        sim = ElectrodepositionSimulation(emap, parameters=params, current_density_mA_cm2=2.0,
+                                          film_thickness_um=8.0, roughness_um=1.0, rng=1,
+                                          solver="fft", potential_interval=interval)
+        fields.append(run_for(sim, 0.6).xi)
+    assert np.max(np.abs(fields[1] - fields[0])) < 0.01
+
+
+def test_anisotropy_changes_shape_but_not_charge():
+    from ssblab.dendrite.electrolyte import uniform_map
+
+    fields = []
+    for delta in (0.0, 0.044):
+        params = PhaseFieldParameters(anisotropy_strength=delta, exchange_current_density_mA_cm2=100.0)
+        sim = ElectrodepositionSimulation(uniform_map((32, 32)), parameters=params,
+                                          current_density_mA_cm2=2.0, film_thickness_um=6.0,
+                                          nuclei=2, nucleus_radius_um=5.0, solver="fft", rng=2)
+        sim.run(40)
+        assert sim.deposited_charge_mAh_cm2 == pytest.approx(sim.passed_charge_mAh_cm2, rel=1e-6)
+        fields.append(sim.xi)
+    assert 1e-4 < np.max(np.abs(fields[1] - fields[0])) < 0.5

@@ -164,7 +164,12 @@ def study_command(ratios, fraction, size, duration_h, current_mA_cm2, seed, exch
                                       duration_h=duration_h, current_density_mA_cm2=current_mA_cm2,
                                       parameters=_parameters(exchange_current_mA_cm2, mobility_m3_Js,
                                                              anisotropy, noise), rng=seed)
-    report = Report("Seed 003: dendrites and conductivity contrast")
+    report = Report("Seed 003: dendrites and conductivity contrast",
+                    intro="Preference = Li deposited in A / row-weighted area of A (1: none). The "
+                          "conductivity map steers the deposit only when the ohmic field beats the "
+                          "interface kinetics (Wagner number sigma*R_ct/L < ~1): with measured-scale "
+                          "i0 ~ 1 mA/cm2 expect ~1 at every ratio; --exchange-current '100 mA/cm^2' "
+                          "gives the ohmic-limited regime of the seed's simulations (docs/dendrite.md).")
     report.add(result, table=True, figures=[("preference for A vs conductivity ratio", result.plot().figure),
                                             ("final deposits", result.plot_deposits())])
     emit([result], out=out, as_json=as_json, title="Seed 003 study", report=report)

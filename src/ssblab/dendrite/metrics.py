@@ -17,7 +17,12 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
+
+from ssblab.results import Result
 
 
 def front_heights_um(xi: np.ndarray, spacing_um: float) -> np.ndarray:
@@ -122,7 +127,7 @@ def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None =
         return
     ny, nx = frames[0].shape[:2]
     extent = (0, nx * spacing_um, 0, ny * spacing_um)
-    fig, ax = plt.subplots(figsize=(4, 4 * ny / nx + 0.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(4, 4 * ny / nx + 0.4), dpi=72, layout="constrained")
     image = ax.imshow(frames[0], origin="lower", extent=extent, cmap="viridis", vmin=0, vmax=255)
     if labels is not None and labels.max() > 0:
         ax.contour(labels, levels=np.arange(labels.max()) + 0.5, colors="w", linewidths=0.5,
@@ -137,9 +142,10 @@ def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None =
         return (image,)
 
     animation = FuncAnimation(fig, update, frames=len(frames), blit=False)
-    from ssblab.files import atomic_write
     import tempfile
     from pathlib import Path
+
+    from ssblab.files import atomic_write
 
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "movie.gif"
@@ -149,9 +155,6 @@ def write_movie(frames: list[np.ndarray], path, *, times_h: list[float] | None =
 
 
 # --- the result of one growth run ---------------------------------------------------------
-import dataclasses  # noqa: E402
-
-from ssblab.results import Result  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -245,9 +248,6 @@ class GrowthResult(Result):
             fig.colorbar(image, ax=ax, label=label, shrink=0.8)
         axes[0].set_ylabel("distance from the Li electrode (um)")
         return fig
-
-
-import math  # noqa: E402
 
 
 def growth_result(sim) -> GrowthResult:

@@ -140,15 +140,12 @@ class PotentialSolver:
     step schedule, so a resumed run rebuilds at the same steps as an uninterrupted one).
     """
 
-    def __init__(self, method: str = "auto", *, rtol: float = 1e-7, maxiter: int = 2000):
+    def __init__(self, method: str = "auto", *, rtol: float = 1e-6, maxiter: int = 2000):
         check_choice(method, SOLVERS, name="solver")
         if method == "auto":
-            try:
-                import pyamg  # noqa: F401
+            import importlib.util
 
-                method = "amg"
-            except ImportError:
-                method = "fft"
+            method = "amg" if importlib.util.find_spec("pyamg") is not None else "fft"
         self.method = method
         self.rtol = rtol
         self.maxiter = maxiter
