@@ -130,13 +130,25 @@ class PotentialsReport(Result):
         return [dict(r) for r in self.rows]
 
 
+def _gpu_visible() -> bool:
+    """A cheap check (no torch import) that an NVIDIA GPU is visible to this machine."""
+    import glob
+    import shutil
+
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or shutil.which("nvidia-smi") is not None
+
+
 def available_potentials(*, check_load: bool = False) -> PotentialsReport:
     """List the registry with whether each potential's package is installed here.
 
     With ``check_load`` each installed MLIP is actually loaded (weights from its wheel, no
-    network), which takes a few seconds each.
+    network) on the best device torch reports, which takes a few seconds each; without it the
+    device is judged from the GPU device files alone (importing torch is slow).
     """
-    device = resolve_device("auto")
+    if check_load:
+        device = resolve_device("auto")
+    else:
+        device = "cuda (GPU visible; confirm with --load)" if _gpu_visible() else "cpu"
     rows = []
     for spec in REGISTRY.values():
         installed = importlib.util.find_spec(spec.package) is not None
