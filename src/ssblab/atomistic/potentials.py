@@ -73,9 +73,12 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
 
     Examples
     --------
-    >>> calc = get_calculator("lj", sigma=2.0, epsilon=0.01, rc=5.0)
-    >>> type(calc).__name__
-    'LennardJones'
+    >>> sorted(REGISTRY)
+    ['chgnet', 'emt', 'lj', 'sevennet']
+    >>> get_calculator("chgnett")
+    Traceback (most recent call last):
+    ...
+    ssblab.errors.InputError: potential: unknown value 'chgnett'; expected one of 'chgnet', 'sevennet', 'emt', 'lj' (did you mean 'chgnet'?)
     """
     if not isinstance(potential, str):
         if not hasattr(potential, "get_potential_energy") and not hasattr(potential, "calculate"):
