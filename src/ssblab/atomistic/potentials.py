@@ -73,9 +73,12 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
 
     Examples
     --------
-    >>> calc = get_calculator("lj", sigma=2.0, epsilon=0.01, rc=5.0)
-    >>> type(calc).__name__
-    'LennardJones'
+    >>> sorted(REGISTRY)
+    ['chgnet', 'emt', 'lj', 'sevennet']
+    >>> get_calculator("chgnett")
+    Traceback (most recent call last):
+    ...
+    ssblab.errors.InputError: potential: unknown value 'chgnett'; expected one of 'chgnet', 'sevennet', 'emt', 'lj' (did you mean 'chgnet'?)
     """
     if not isinstance(potential, str):
         if not hasattr(potential, "get_potential_energy") and not hasattr(potential, "calculate"):
@@ -130,13 +133,25 @@ class PotentialsReport(Result):
         return [dict(r) for r in self.rows]
 
 
+def _gpu_visible() -> bool:
+    """A cheap check (no torch import) that an NVIDIA GPU is visible to this machine."""
+    import glob
+    import shutil
+
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or shutil.which("nvidia-smi") is not None
+
+
 def available_potentials(*, check_load: bool = False) -> PotentialsReport:
     """List the registry with whether each potential's package is installed here.
 
     With ``check_load`` each installed MLIP is actually loaded (weights from its wheel, no
-    network), which takes a few seconds each.
+    network) on the best device torch reports, which takes a few seconds each; without it the
+    device is judged from the GPU device files alone (importing torch is slow).
     """
-    device = resolve_device("auto")
+    if check_load:
+        device = resolve_device("auto")
+    else:
+        device = "cuda (GPU visible; confirm with --load)" if _gpu_visible() else "cpu"
     rows = []
     for spec in REGISTRY.values():
         installed = importlib.util.find_spec(spec.package) is not None

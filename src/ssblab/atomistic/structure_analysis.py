@@ -152,7 +152,7 @@ def density_grid(trajectory: Trajectory, species: str = "Li", *,
     >>> pos = np.array([[[1.0, 1.0, 1.0]], [[6.0, 1.0, 1.0]]])
     >>> traj = Trajectory(pos, cell_A=np.eye(3) * 5, symbols=("Li",), timestep_ps=1.0)
     >>> res = density_grid(traj, spacing_A=1.0)
-    >>> res.density_per_A3.shape, round(float(res.density_per_A3.sum()), 12)
+    >>> res.density_per_A3.shape, round(float(res.density_per_A3.sum()), 9)
     ((5, 5, 5), 1.0)
     """
     if not spacing_A > 0:
