@@ -1,5 +1,6 @@
 """Validation of the phase-field model against analytic truths (docs/validation.md)."""
 
+import numpy as np
 import pytest
 
 from ssblab.dendrite.electrolyte import uniform_map
