@@ -24,5 +24,15 @@ def analyse(file, fmt, mapping, length, capacity, out, as_json):
     """Per pulse: D (Weppner-Huggins), relaxed OCV, overpotential, and the assumption checks."""
     from ssblab.echem.gitt import analyse_gitt
 
-    result = analyse_gitt(load(file, fmt, mapping), diffusion_length_cm=length, capacity_mAh=capacity)
-    emit([result], out=out, as_json=as_json, title=f"GITT of {file.name}")
+    data = load(file, fmt, mapping)
+    result = analyse_gitt(data, diffusion_length_cm=length, capacity_mAh=capacity)
+    report = None
+    if out is not None:
+        from ssblab.report import Report
+
+        report = Report(f"GITT of {file.name}")
+        report.add(result, table=True, figures=[
+            ("diffusion coefficient and OCV against state of charge", result.plot().figure),
+            ("overpotential against state of charge", result.plot_overpotential().figure),
+            ("voltage trace", data.plot().figure)])
+    emit([result], out=out, as_json=as_json, title=f"GITT of {file.name}", report=report)
