@@ -147,3 +147,15 @@ def test_cli_summary_writes_report(shared_data, tmp_path):
     rows = json.loads((tmp_path / "result.json").read_text())
     assert rows[0]["__result__"].endswith(":CycleSummary")
     assert "charge_mAh_g" in (tmp_path / "table.csv").read_text().splitlines()[0]
+
+
+def test_cli_column_map_and_clear_error(shared_data):
+    path = str(shared_data / "bad" / "custom_good_small.csv")
+    runner = CliRunner()
+    bare = runner.invoke(main, ["cycling", "summary", path])
+    assert bare.exit_code == 2 and "name them with column_map" in bare.output
+    mapped = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s=test_time",
+                                  "--map", "voltage_V=voltage", "--map", "current_A=current"])
+    assert mapped.exit_code == 0, mapped.output
+    bad = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s"])
+    assert bad.exit_code == 2 and "KEY=COLUMN" in bad.output

@@ -65,3 +65,4 @@ def test_cli(tmp_path):
                                        "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "D median / cm2/s" in result.output and "1e-10" in result.output
+    assert (tmp_path / "o" / "report.html").read_text().count("<svg") == 3

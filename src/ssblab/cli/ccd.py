@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ssblab.cli._common import emit, quantity_option, with_output_options
-from ssblab.cli.cycling import file_argument, format_option, load
+from ssblab.cli.cycling import load, reader_options
 
 
 @click.group(name="ccd")
@@ -16,19 +16,18 @@ def cli():
 
 
 @cli.command("analyse")
-@file_argument
-@format_option
+@reader_options
 @quantity_option("--area", unit="cm^2", required=True, help="Electrode area")
 @quantity_option("--voltage-limit", unit="V", default=None,
                  help="|V| that counts as failure (contact loss); default none")
 @click.option("--drop-fraction", type=float, default=0.5, show_default=True,
               help="Fall of |V| within a half cycle, as a fraction of its maximum, that is a short.")
 @with_output_options
-def analyse(file, fmt, area, voltage_limit, drop_fraction, out, as_json):
+def analyse(file, fmt, mapping, area, voltage_limit, drop_fraction, out, as_json):
     """Critical current density, areal capacity at failure and the failure signature."""
     from ssblab.echem.ccd import analyse_ccd
 
-    result = analyse_ccd(load(file, fmt), area_cm2=area, voltage_limit_V=voltage_limit,
+    result = analyse_ccd(load(file, fmt, mapping), area_cm2=area, voltage_limit_V=voltage_limit,
                          drop_fraction=drop_fraction)
     emit([result], out=out, as_json=as_json, title=f"Critical current density of {file.name}")
 

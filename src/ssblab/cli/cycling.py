@@ -6,19 +6,26 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import data_warnings_to_stderr, emit, quantity_option, with_output_options
+from ssblab.cli._common import (data_warnings_to_stderr, emit, parse_column_map, quantity_option,
+                                with_output_options)
 from ssblab.echem.cycling import CYCLE_DEFINITIONS, plot_voltage_profiles, summarise
 from ssblab.echem.io import CYCLER_FORMATS, read_cycler
 
-file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-format_option = click.option("--format", "fmt", type=click.Choice(CYCLER_FORMATS), default=None,
-                             help="Cycler file format (default: detected).")
+def reader_options(func):
+    """FILE, --format and --map, the options every command that reads a cycler file takes."""
+    func = click.option("--map", "mapping", multiple=True, metavar="KEY=COLUMN",
+                        help="Column map entry for CSV files, e.g. --map time_s=test_time "
+                             "--map current_A=current (repeat).")(func)
+    func = click.option("--format", "fmt", type=click.Choice(CYCLER_FORMATS), default=None,
+                        help="Cycler file format (default: detected).")(func)
+    return click.argument("file", type=click.Path(exists=True, dir_okay=False,
+                                                  path_type=Path))(func)
 
 
-def load(file: Path, fmt: str | None):
-    """Read a cycler file, data warnings printed to stderr."""
+def load(file: Path, fmt: str | None, mapping: tuple[str, ...] = ()):
+    """Read a cycler file (``mapping``: KEY=COLUMN entries), data warnings printed to stderr."""
     with data_warnings_to_stderr():
-        return read_cycler(file, format=fmt)
+        return read_cycler(file, format=fmt, column_map=parse_column_map(mapping))
 
 
 @click.group(name="cycling")
@@ -27,8 +34,7 @@ def cli():
 
 
 @cli.command("summary")
-@file_argument
-@format_option
+@reader_options
 @click.option("--cycle-definition", type=click.Choice(CYCLE_DEFINITIONS), default="file",
               show_default=True, help="Cycles as the file counts them, or recounted from the current.")
 @quantity_option("--mass", unit="g", default=None, help="Active-material mass, for mAh/g")
@@ -38,11 +44,11 @@ def cli():
 @click.option("--eol", type=float, default=0.8, show_default=True,
               help="End-of-life retention (fraction).")
 @with_output_options
-def summary(file, fmt, cycle_definition, mass, area, reference_cycle, eol, out, as_json):
+def summary(file, fmt, mapping, cycle_definition, mass, area, reference_cycle, eol, out, as_json):
     """Per-cycle capacities, Coulombic efficiency, energies, voltages and cycle life of FILE."""
     from ssblab.report import Report
 
-    data = load(file, fmt)
+    data = load(file, fmt, mapping)
     result = summarise(data, cycle_definition=cycle_definition, active_mass_g=mass,
                        area_cm2=area, reference_cycle=reference_cycle, eol_retention=eol)
     report = None
@@ -60,8 +66,7 @@ def summary(file, fmt, cycle_definition, mass, area, reference_cycle, eol, out, 
 
 
 @cli.command("short")
-@file_argument
-@format_option
+@reader_options
 @click.option("--ce-threshold", type=float, default=0.9, show_default=True,
               help="Coulombic efficiency below which a cycle counts as leaking.")
 @quantity_option("--drop", unit="V", default=0.02, help="Voltage fall while charging counted as a drop")
@@ -70,11 +75,11 @@ def summary(file, fmt, cycle_definition, mass, area, reference_cycle, eol, out, 
 @click.option("--skip-cycles", type=int, default=2, show_default=True,
               help="Formation cycles the efficiency rules ignore.")
 @with_output_options
-def short(file, fmt, ce_threshold, drop, min_cycles, skip_cycles, out, as_json):
+def short(file, fmt, mapping, ce_threshold, drop, min_cycles, skip_cycles, out, as_json):
     """Look for an internal short (runaway charge, cut-off not reached, low CE, voltage drops)."""
     from ssblab.echem.short import detect_short
 
-    data = load(file, fmt)
+    data = load(file, fmt, mapping)
     result = detect_short(data, ce_threshold=ce_threshold, drop_V=drop, min_cycles=min_cycles,
                           skip_cycles=skip_cycles)
     report = None

@@ -86,6 +86,20 @@ class GITTResult(Result):
         twin.plot(100 * self.soc, self.ocv_V, "k.", ms=3)
         twin.set_ylabel("OCV / V (dots)")
 
+    def plot_overpotential(self, ax=None):
+        """Overpotential (end of pulse minus relaxed voltage) and IR drop against state of
+        charge; returns the axes."""
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+        ax.plot(100 * self.soc, 1e3 * self.overpotential_V, "o-", ms=3, label="overpotential")
+        ax.plot(100 * self.soc, 1e3 * self.ir_drop_V, "s--", ms=3, label="IR drop")
+        ax.set_xlabel("state of charge / %")
+        ax.set_ylabel("voltage / mV")
+        ax.legend(fontsize=8)
+        return ax
+
 
 def analyse_gitt(data: CyclerData, *, diffusion_length_cm: float,
                  capacity_mAh: float | None = None, min_rest_fraction: float = 1.0) -> GITTResult:
