@@ -86,7 +86,8 @@ def main():
               f"ssblab / pymatgen: {d.stderr / pm.diffusivity_std_dev:.0f}x")
     except ImportError:
         print("pymatgen-analysis-diffusion not installed (pip install 'ssblab[bench-atomistic]')")
-    run_kinisi_compare(args.kinisi_frames, args.atoms, truth)
+    if args.kinisi_frames:
+        run_kinisi_compare(args.kinisi_frames, args.atoms, truth)
 
 
 def run_kinisi_compare(n_frames, n_atoms, truth):

@@ -55,7 +55,16 @@ def test_analyse_two_temperatures_gives_arrhenius(tmp_path):
     res = runner.invoke(main, ["md", "analyse", *map(str, paths), "--timestep", "0.05",
                                "--temperature", "600 K", "--json"])
     # one --temperature for both files: the same T twice gives no Arrhenius fit
-    assert "ArrheniusResult" not in res.output
+    assert res.exit_code == 0 and "ArrheniusResult" not in res.output
+    res = runner.invoke(main, ["md", "analyse", *map(str, paths), "--timestep", "0.05",
+                               "--temperature", "500", "--temperature", "700", "--json"])
+    assert res.exit_code == 0, res.output
+    fit = json.loads(res.output)[-1]
+    assert fit["__result__"] == "ArrheniusResult"
+    # planted: D = 0.02 and 0.1 A^2/ps at 500 and 700 K; conductivity form sigma*T
+    ea = fit["activation_energy_eV"]["__measured__"]
+    truth = 8.617333262e-5 * np.log(0.1 / 0.02) / (1 / 500 - 1 / 700)  # sigma T ~ D
+    assert abs(ea[0] - truth) < 4 * ea[1]
     res = runner.invoke(main, ["md", "analyse", str(paths[0]), "--timestep", "0.05"])
     assert res.exit_code == 2 and "--temperature" in res.output
     assert (out / "report.html").exists() and (out / "table.csv").exists()

@@ -172,3 +172,8 @@ def test_ase_file_roundtrip_unwraps(tmp_path):
     np.testing.assert_allclose(traj.positions_A - traj.positions_A[0], pos - pos[0], atol=1e-6)
     with pytest.raises(InputError, match="not found"):
         read_trajectory(tmp_path / "missing.xyz", timestep_ps=1.0)
+
+
+def test_msd_fft_shorter_lag_range_is_exact():
+    x = walk(np.random.default_rng(12), 257, 3)
+    np.testing.assert_allclose(msd_fft(x, max_lag=40), brute_msd(x)[:41], rtol=1e-9, atol=1e-9)

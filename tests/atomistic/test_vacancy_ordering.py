@@ -42,3 +42,27 @@ def test_licl_schottky_pairs_ordered_below_random():
     assert res.ewald_eV.mean() < res.random_ewald_eV.mean()
     # different seeds give different configurations
     assert len({m.tobytes() for m in res.keep}) == 3
+
+
+@pytest.mark.parametrize("density", [0.90, 0.78, 0.66])
+def test_void_models_neutral_at_target_density(density):
+    pytest.importorskip("ase")
+    from ase.build import bulk
+
+    from ssblab.materials.defects import void_model
+
+    licl = bulk("LiCl", "rocksalt", a=5.13, cubic=True).repeat(3)
+    porous = void_model(licl, density, oxidation_states={"Li": 1, "Cl": -1})
+    sym = porous.get_chemical_symbols()
+    assert sym.count("Li") == sym.count("Cl")  # neutral
+    # mass density relative to the dense cell within one formula unit of the target
+    assert len(porous) / len(licl) == pytest.approx(density, abs=2 / len(licl))
+    # a void, not scattered vacancies: every removed atom is closer to the centre than every
+    # kept atom of its species
+    center = licl.cell.array.sum(axis=0) / 2
+    kept = {tuple(np.round(p, 6)) for p in porous.positions}
+    r = np.linalg.norm(licl.positions - center, axis=1)
+    removed = np.array([tuple(np.round(p, 6)) not in kept for p in licl.positions])
+    for el in ("Li", "Cl"):
+        m = np.array(licl.get_chemical_symbols()) == el
+        assert r[m & removed].max() <= r[m & ~removed].min() + 1e-9

@@ -111,10 +111,12 @@ class Trajectory:
 
 
 # --- the MSD kernel -----------------------------------------------------------------------------
-def msd_fft(positions_A: np.ndarray) -> np.ndarray:
-    """MSD(lag) averaged over all time origins and atoms, by FFT, for lags 0..n_frames-1.
+def msd_fft(positions_A: np.ndarray, max_lag: int | None = None) -> np.ndarray:
+    """MSD(lag) averaged over all time origins and atoms, by FFT, for lags 0..max_lag.
 
-    ``positions_A`` is (n_frames, n_atoms, 3) of unwrapped positions.
+    ``positions_A`` is (n_frames, n_atoms, 3) of unwrapped positions; ``max_lag`` defaults to
+    n_frames - 1. Zero-padding to n_frames + max_lag (not 2 n_frames) is enough for the
+    autocorrelation to be exact up to ``max_lag``, so shorter lag ranges cost less.
 
     Examples
     --------
@@ -129,9 +131,10 @@ def msd_fft(positions_A: np.ndarray) -> np.ndarray:
 
     pos = np.asarray(positions_A, dtype=float)
     n, n_atoms, _ = pos.shape
-    nfft = fft.next_fast_len(2 * n, real=True)
-    counts = n - np.arange(n)
-    total = np.zeros(n)
+    m = n - 1 if max_lag is None else int(min(max(max_lag, 0), n - 1))
+    nfft = fft.next_fast_len(n + m, real=True)
+    counts = n - np.arange(m + 1)
+    total = np.zeros(m + 1)
     chunk = max(1, int(_CHUNK_BYTES // (nfft * 3 * 16)))
     for start in range(0, n_atoms, chunk):
         # MSD is translation invariant; shifting to the first frame keeps the FFT precise.
@@ -141,11 +144,11 @@ def msd_fft(positions_A: np.ndarray) -> np.ndarray:
         sq = np.einsum("it,it->t", xt, xt)  # sum over the chunk's atoms of |r|^2
         cs = np.concatenate(([0.0], np.cumsum(sq)))
         csr = np.concatenate(([0.0], np.cumsum(sq[::-1])))
-        s1 = (2 * cs[-1] - cs[:n] - csr[:n])
+        s1 = (2 * cs[-1] - cs[:m + 1] - csr[:m + 1])
         spec = fft.rfft(xt, nfft, axis=-1, workers=-1)
         power = (np.einsum("it,it->t", spec.real, spec.real)
                  + np.einsum("it,it->t", spec.imag, spec.imag))
-        s2 = fft.irfft(power, nfft, workers=-1)[:n]
+        s2 = fft.irfft(power, nfft, workers=-1)[:m + 1]
         total += s1 - 2 * s2
     total[0] = 0.0  # exactly, not FFT round-off
     return total / counts / n_atoms
@@ -325,12 +328,13 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
 
     lags = np.arange(first, last + 1)
     d_blocks, dc_blocks = [], []
-    mean_msd, mean_msd_c = np.zeros(block_len), np.zeros(block_len)
+    shown = min(block_len - 1, last + last // 4)  # lags computed: the fit range and a margin
+    mean_msd, mean_msd_c = np.zeros(shown + 1), np.zeros(shown + 1)
     for b in range(int(n_blocks)):
         seg = mobile_positions(b * block_len, (b + 1) * block_len)
-        msd = msd_fft(seg)
+        msd = msd_fft(seg, max_lag=shown)
         com = seg.sum(axis=1, keepdims=True)  # collective: displacement of the summed positions
-        msd_c = msd_fft(com) / n_mobile
+        msd_c = msd_fft(com, max_lag=shown) / n_mobile
         mean_msd += msd / n_blocks
         mean_msd_c += msd_c / n_blocks
         d_blocks.append(_slope(lags * dt, msd[lags]) / 6.0 * A2_PER_PS_TO_CM2_PER_S)
@@ -357,7 +361,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
         notes.append("no significant diffusion: D is within two standard errors of zero")
 
     # the block-averaged MSD for the plot, downsampled to keep results small
-    keep = np.unique(np.linspace(0, block_len - 1, 400).astype(int))
+    keep = np.unique(np.linspace(0, shown, 400).astype(int))
     return DiffusionResult(
         reason="; ".join(notes),
         diffusivity_cm2_s=Measured(d, d_se, "cm^2/s"),

@@ -72,8 +72,9 @@ def resume_cmd(run_dir):
 @cli.command("analyse")
 @click.argument("trajectories", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--species", default="Li", show_default=True, help="Mobile species.")
-@quantity_option("--temperature", unit="K", default=None,
-                 help="Temperature (read from an ssblab run directory when omitted)")
+@quantity_option("--temperature", unit="K", multiple=True,
+                 help="Temperature: once for all trajectories or once per trajectory, in order "
+                      "(read from ssblab run directories when omitted)")
 @quantity_option("--timestep", unit="ps", default=None,
                  help="Time between stored frames (read from an ssblab run when omitted)")
 @click.option("--charge", type=float, default=1.0, show_default=True, help="Ion charge (e).")
@@ -90,9 +91,13 @@ def analyse_cmd(trajectories, species, temperature, timestep, charge, blocks, fm
     from ssblab.atomistic.trajectory import read_trajectory
     from ssblab.atomistic.transport import arrhenius, diffusion
 
+    if len(temperature) not in (0, 1, len(trajectories)):
+        raise InputError(f"--temperature: give it once or once per trajectory "
+                         f"({len(trajectories)}); found {len(temperature)}")
+    temps = list(temperature) * len(trajectories) if len(temperature) == 1 else list(temperature)
     results = []
-    for item in trajectories:
-        path, temp, dt = _locate(Path(item), temperature, timestep)
+    for k, item in enumerate(trajectories):
+        path, temp, dt = _locate(Path(item), temps[k] if temps else None, timestep)
         traj = read_trajectory(path, timestep_ps=dt, format=fmt)
         results.append(diffusion(traj, mobile=species, temperature_K=temp, charge_e=charge,
                                  n_blocks=blocks))

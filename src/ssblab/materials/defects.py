@@ -161,3 +161,38 @@ def configuration_structure(structure, result: VacancyConfigurations, index: int
     big = structure * result.supercell
     big.remove_sites([i for i, k in enumerate(result.keep[index]) if not k])
     return big
+
+
+def void_model(atoms, relative_density: float, *, oxidation_states: dict[str, float],
+               balance_species: str = "Li", center_A=None):
+    """A reduced-density model: one void carved out of ``atoms`` (ASE) at the cell centre.
+
+    The atoms removed are, species by species, the ones nearest the void centre (minimum image),
+    in numbers set by the module's rule: each species loses the fraction
+    1 - ``relative_density`` of its atoms, rounded, and ``balance_species`` absorbs the
+    remainder so the model stays neutral (seed 000 removes whole LiCl6/InCl6 units for its
+    66/78/90 % models). Returns a new Atoms; the input is not modified. (No doctest: it needs
+    ASE; see tests/atomistic/test_vacancy_ordering.py.)
+    """
+    if not 0 < relative_density <= 1:
+        raise InputError(f"relative_density: expected 0 < f <= 1, found {relative_density}")
+    symbols = np.array(atoms.get_chemical_symbols())
+    n_sites = {el: int(np.sum(symbols == el)) for el in dict.fromkeys(symbols)}
+    missing = set(n_sites) - set(oxidation_states)
+    if missing:
+        raise InputError(f"oxidation_states: missing {sorted(missing)}")
+    fraction = {el: 1.0 - relative_density for el in n_sites}
+    counts = vacancy_counts(n_sites, fraction, oxidation_states, balance_species=balance_species)
+    cell = atoms.cell.array
+    center = (np.asarray(center_A, float) if center_A is not None
+              else cell.sum(axis=0) / 2.0)
+    d = (atoms.positions - center) @ np.linalg.inv(cell)
+    d -= np.round(d)
+    dist = np.linalg.norm(d @ cell, axis=1)
+    remove = []
+    for el, n in counts.items():
+        idx = np.flatnonzero(symbols == el)
+        remove += idx[np.argsort(dist[idx], kind="stable")[:n]].tolist()
+    out = atoms.copy()
+    del out[sorted(remove)]
+    return out
