@@ -24,6 +24,7 @@ from typing import Literal
 
 import numpy as np
 
+from ssblab.arrhenius_line import fit_arrhenius_line
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
 from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C
@@ -461,30 +462,14 @@ def arrhenius(temperatures_K, values, stderrs, *,
             "every value must be positive for a log fit; a run without significant "
             "diffusion cannot enter an Arrhenius fit"), **base)
     ln_y = np.log(y * t) if quantity == "conductivity" else np.log(y)
-    sd = np.where(s > 0, s / y, np.nan)
-    if np.any(~np.isfinite(sd)):
-        sd = np.ones_like(y)  # no errors given: unit weights, covariance from the scatter
-        scale_always = True
-    else:
-        scale_always = False
-    x = 1.0 / (BOLTZMANN_EV_K * t)
-    design = np.c_[np.ones_like(x), -x]
-    w = 1.0 / sd**2
-    normal = design.T @ (design * w[:, None])
-    cov = np.linalg.inv(normal)
-    params = cov @ (design.T @ (w * ln_y))
-    resid = ln_y - design @ params
-    dof = t.size - 2
-    chi2 = float(np.sum(w * resid**2) / dof) if dof > 0 else math.nan
-    if dof > 0 and (scale_always or chi2 > 1):
-        cov = cov * chi2
-    ln_a, ea = params
-    g = np.array([1.0, -1.0 / (BOLTZMANN_EV_K * target_K)])
-    ln_pred = float(g @ params)
-    ln_pred_se = float(math.sqrt(g @ cov @ g))
+    relative = s / y
+    # Without usable errors: unit weights, covariance from the scatter.
+    line = fit_arrhenius_line(t, ln_y, relative if np.all((s > 0) & np.isfinite(s)) else None)
+    ln_pred, ln_pred_se = line.ln_value(target_K)
     pred = math.exp(ln_pred) / (target_K if quantity == "conductivity" else 1.0)
+    dof = t.size - 2
     notes = "" if dof > 0 else "two temperatures: the errors come from the inputs alone"
     return ArrheniusResult(
-        reason=notes, activation_energy_eV=Measured(float(ea), math.sqrt(cov[1, 1]), "eV"),
-        extrapolated=Measured(pred, pred * ln_pred_se, unit), ln_prefactor=float(ln_a),
-        reduced_chi2=chi2, **base)
+        reason=notes, activation_energy_eV=Measured(line.activation_energy_eV, line.stderr[1], "eV"),
+        extrapolated=Measured(pred, pred * ln_pred_se, unit), ln_prefactor=line.ln_prefactor,
+        reduced_chi2=line.reduced_chi2, **base)

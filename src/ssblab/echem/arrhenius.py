@@ -23,6 +23,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from ssblab.arrhenius_line import fit_arrhenius_line
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
 from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
@@ -127,44 +128,24 @@ def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=
     if np.unique(t).size < 2:
         raise InputError(f"temperature_K: an Arrhenius fit needs at least two distinct "
                          f"temperatures, found {np.unique(t).tolist()}")
-    if conductivity_stderr_S_cm is None:
-        weights = np.ones_like(s)
-    else:
+    ln_err = None
+    if conductivity_stderr_S_cm is not None:
         err = np.asarray(conductivity_stderr_S_cm, dtype=float).ravel()
         if err.shape != s.shape or not (np.isfinite(err).all() and (err > 0).all()):
             raise InputError("conductivity_stderr_S_cm: expected positive finite values, one per point")
-        weights = (s / err) ** 2  # d ln(sigma) = d sigma / sigma
+        ln_err = err / s  # d ln(sigma) = d sigma / sigma
 
-    x = 1.0 / (BOLTZMANN_eV_K * t)
-    y = np.log(s * t) if form == "sigma_T" else np.log(s)
-    design = np.column_stack([np.ones_like(x), -x])
-    normal = design.T @ (weights[:, None] * design)
-    cov = np.linalg.inv(normal)
-    coef = cov @ design.T @ (weights * y)
-    resid = y - design @ coef
-    dof = t.size - 2
-    if dof > 0:
-        chi2 = float(np.sum(weights * resid**2))
-        if conductivity_stderr_S_cm is None or chi2 / dof > 1:
-            cov = cov * chi2 / dof
-    elif conductivity_stderr_S_cm is None:
-        cov = np.full_like(cov, np.nan)  # two points fit exactly: no error estimate
-    y_mean = np.average(y, weights=weights)
-    ss_tot = float(np.sum(weights * (y - y_mean) ** 2))
-    r_squared = 1.0 - float(np.sum(weights * resid**2)) / ss_tot if ss_tot > 0 else 1.0
-
-    x25 = 1.0 / (BOLTZMANN_eV_K * ROOM_TEMPERATURE_K)
-    g = np.array([1.0, -x25])
-    y25 = float(g @ coef)
-    y25_err = math.sqrt(g @ cov @ g) if np.isfinite(cov).all() else math.nan
+    line = fit_arrhenius_line(t, np.log(s * t) if form == "sigma_T" else np.log(s), ln_err)
+    y25, y25_err = line.ln_value(ROOM_TEMPERATURE_K)
     sigma25 = math.exp(y25) / ROOM_TEMPERATURE_K if form == "sigma_T" else math.exp(y25)
+    ln_a_err, ea_err = line.stderr
     ln_a_unit = "ln(S K/cm)" if form == "sigma_T" else "ln(S/cm)"
     return ArrheniusFit(
         temperature_K=t, conductivity_S_cm=s, form=form,
-        activation_energy_eV=Measured(float(coef[1]), math.sqrt(cov[1, 1]), "eV"),
-        ln_prefactor=Measured(float(coef[0]), math.sqrt(cov[0, 0]), ln_a_unit),
+        activation_energy_eV=Measured(line.activation_energy_eV, ea_err, "eV"),
+        ln_prefactor=Measured(line.ln_prefactor, ln_a_err, ln_a_unit),
         conductivity_25C_S_cm=Measured(sigma25, sigma25 * y25_err, "S/cm"),
         extrapolated_25C=not (t.min() <= ROOM_TEMPERATURE_K <= t.max()),
-        r_squared=r_squared, labels=tuple(labels),
+        r_squared=line.r_squared, labels=tuple(labels),
         provenance=provenance(form=form, n_points=int(t.size)),
     )
