@@ -16,7 +16,7 @@ def test_eis_fit_writes_report(lpscl, tmp_path):
     assert result.exit_code == 0, result.output
     assert "R1 / ohm" in result.output
     html = (tmp_path / "report.html").read_text()
-    assert html.count("<svg") >= 3  # Nyquist, Bode, residuals
+    assert html.count("<svg") >= 4  # Nyquist, Nyquist arc region, Bode, residuals
     saved = json.loads((tmp_path / "result.json").read_text())
     assert saved[0]["ok"] is True
 
@@ -72,3 +72,14 @@ def test_arrhenius_from_cli_with_temperature_flags(tmp_path):
     (study,) = json.loads(result.output)
     ea = study["arrhenius"]["activation_energy_eV"]["__measured__"][0]
     assert ea == pytest.approx(0.4, abs=1e-4)
+
+
+def test_arc_zoom_frames_the_resistors(lpscl):
+    from ssblab.echem.fitting import fit_circuit
+    from ssblab.echem.io import read_spectrum
+
+    fit = fit_circuit(read_spectrum(lpscl), "R0-p(R1,CPE1)-CPE2")
+    span = fit.parameters["R0"].value + fit.parameters["R1"].value
+    ax = fit.plot(zoom_arcs=True)
+    assert ax.get_xlim()[1] == pytest.approx(1.2 * span)
+    assert fit.plot().get_ylim()[1] > 10 * ax.get_ylim()[1]  # the spike dominates unzoomed

@@ -39,7 +39,9 @@ def _read(files, file_format, min_frequency=None, max_frequency=None):
 
 
 def _fit_figures(fit, kk=None):
-    figures = [("Nyquist with fit", fit.plot().figure), ("Bode", fit.plot_bode().figure),
+    figures = [("Nyquist with fit", fit.plot().figure),
+               ("Nyquist, arc region", fit.plot(zoom_arcs=True).figure),
+               ("Bode", fit.plot_bode().figure),
                ("Relative residuals", fit.plot_residuals().figure)]
     if kk is not None:
         figures.append(("Kramers-Kronig (lin-KK) residuals", kk.plot().figure))

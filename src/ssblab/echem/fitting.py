@@ -135,15 +135,26 @@ class CircuitFit(Result):
         dense = np.logspace(np.log10(f.min()), np.log10(f.max()), 300)
         return dense, self.impedance(dense)
 
-    def _draw(self, ax, **kwargs):
-        """Nyquist plot of the data with the fitted model."""
+    def _draw(self, ax, *, zoom_arcs: bool = False, **kwargs):
+        """Nyquist plot of the data with the fitted model.
+
+        ``zoom_arcs=True`` limits the view to the resistors' span (series plus arcs), where a
+        blocking-electrode spike would otherwise flatten the arcs into the axis.
+        """
         z = self.impedance_ohm
         ax.plot(z.real, -z.imag, "o", ms=3, label=kwargs.get("label", self.source or "data"))
         _, zm = self._smooth()
         ax.plot(zm.real, -zm.imag, "-", lw=1.2, label=f"fit {self.circuit}")
         ax.set_xlabel("Z' / Ω")
         ax.set_ylabel("-Z'' / Ω")
-        ax.set_aspect("equal", adjustable="datalim")
+        span = sum(m.value for m in self.parameters.values() if m.unit == "ohm")
+        if zoom_arcs and span > 0:
+            ax.set_xlim(min(0.0, float(z.real.min())), 1.2 * span)
+            ax.set_ylim(min(0.0, float(-z.imag.min())), 0.6 * span)
+            ax.set_aspect("equal", adjustable="box")
+            ax.set_title("arc region", fontsize=9)
+        else:
+            ax.set_aspect("equal", adjustable="datalim")
         ax.legend(fontsize=8)
 
     def plot_bode(self, ax=None):

@@ -49,7 +49,9 @@ def impedance_stage(report: Report) -> dict:
              f"pellet, {thickness_cm * 1e4:.0f} um thick.")
     report.add(check, heading="Li6PS5Cl at -25 C: Kramers-Kronig check", text=intro)
     report.add(fit, heading="Li6PS5Cl at -25 C: equivalent-circuit fit",
-               figures=[("Nyquist with fit", fit.plot().figure), ("Bode", fit.plot_bode().figure),
+               figures=[("Nyquist with fit", fit.plot().figure),
+                        ("Nyquist, arc region", fit.plot(zoom_arcs=True).figure),
+                        ("Bode", fit.plot_bode().figure),
                         ("Relative residuals", fit.plot_residuals().figure)])
     report.add(sigma, heading="Li6PS5Cl at -25 C: conductivity", figures=[])
     report.add(drt, heading="Li6PS5Cl at -25 C: distribution of relaxation times")
