@@ -9,6 +9,7 @@ EXTRAS ?= test
 $(VENV)/.installed-$(EXTRAS): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0  # the CPU wheel, before anything can ask for a CUDA one
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
@@ -19,13 +20,8 @@ demo: $(VENV)/.installed-$(EXTRAS)
 test: $(VENV)/.installed-$(EXTRAS)
 	MPLBACKEND=Agg $(PY) -m pytest -q
 
-# The reference tools include torch-based ones (TauFactor): install the CPU wheel first so pip
-# never pulls a CUDA build.
-bench: EXTRAS = test,bench
 bench:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	$(MAKE) EXTRAS=test,bench $(VENV)/.installed-test,bench
 	MPLBACKEND=Agg $(PY) benchmarks/run_all.py
 
 clean:
