@@ -20,6 +20,7 @@ td, th { border: 1px solid #bbb; padding: 2px 8px; text-align: left; }
 .failed { color: #a00; font-weight: bold; } .figures { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; } figcaption { font-size: 0.85em; color: #555; }
 details { font-size: 0.8em; color: #555; } pre { white-space: pre-wrap; }
+.wide { overflow-x: auto; }
 </style></head><body>
 <h1>{{ title }}</h1>
 {% if intro %}<p>{{ intro }}</p>{% endif %}
@@ -28,8 +29,8 @@ details { font-size: 0.8em; color: #555; } pre { white-space: pre-wrap; }
 {% if s.text %}<p>{{ s.text }}</p>{% endif %}
 {% if s.failed %}<p class="failed">FAILED: {{ s.failed }}</p>{% endif %}
 {% if s.rows %}<table>{% for label, value in s.rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>{% endif %}
-{% if s.table %}<table><tr>{% for c in s.table_columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for row in s.table %}<tr>{% for c in s.table_columns %}<td>{{ row.get(c, "") }}</td>{% endfor %}</tr>{% endfor %}</table>{% endif %}
+{% if s.table %}<div class="wide"><table><tr>{% for c in s.table_columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for row in s.table %}<tr>{% for c in s.table_columns %}<td>{{ row.get(c, "") }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% endif %}
 <div class="figures">{% for caption, svg in s.figures %}<figure>{{ svg | safe }}<figcaption>{{ caption }}</figcaption></figure>{% endfor %}</div>
 {% if s.provenance %}<details><summary>provenance</summary><pre>{{ s.provenance }}</pre></details>{% endif %}
 </section>
@@ -92,7 +93,7 @@ class Report:
             section.failed = "" if result.ok else result.reason
             section.rows = [(label, _cell(value)) for label, value in result.summary()]
             if table:
-                rows = result.table()[:max_rows]
+                rows = [{k: _cell(v) for k, v in row.items()} for row in result.table()[:max_rows]]
                 section.table = rows
                 section.table_columns = list(dict.fromkeys(k for r in rows for k in r))
             if result.provenance:
@@ -114,4 +115,5 @@ class Report:
 
 
 def _cell(value) -> str:
+    """Floats to 4 significant digits for reading; result.json and table.csv keep full precision."""
     return f"{value:.4g}" if isinstance(value, float) else html.unescape(str(value))
