@@ -64,3 +64,25 @@ def test_effective_conductivity_scales_with_the_bulk_value():
     labels = pellet((32, 32, 32), relative_density=0.85, rng=3).labels
     ratios = [solve(labels, {0: 0.0, 1: s}).sigma_eff_S_cm / s for s in (1e-8, 1e-3, 10.0)]
     assert np.ptp(ratios) < 1e-3 * ratios[0]
+
+
+def test_anode_focusing_is_one_for_a_dense_electrolyte_and_grows_with_voids():
+    dense = multiscale_pipeline(1e-3, volume=np.ones((16, 16, 16), dtype=np.int8),
+                                local_critical_current_mA_cm2=2.0, **SMALL)
+    assert dense.anode_focusing == pytest.approx(1.0, rel=1e-6)
+    assert dense.ccd_focusing_mA_cm2 == pytest.approx(2.0, rel=1e-6)
+    porous = multiscale_pipeline(1e-3, relative_density=0.75, rng=2,
+                                 local_critical_current_mA_cm2=2.0, **SMALL)
+    assert porous.anode_focusing > 1.2
+    assert porous.ccd_focusing_mA_cm2 == pytest.approx(2.0 / porous.anode_focusing)
+
+
+def test_focusing_of_a_half_blocked_face():
+    """Half the anode face insulated by a one-voxel layer: the open half carries twice the
+    applied current density, so the top 1 % of the face is at 2x the mean."""
+    from ssblab.workflows.multiscale import anode_face_focusing
+
+    j = np.ones((20, 20, 6))
+    j[:10, :, 0] = 0.0
+    j[10:, :, 0] = 2.0
+    assert anode_face_focusing(j, axis=2) == pytest.approx(2.0)

@@ -183,6 +183,7 @@ def atomistic_stage(report: Report, *, seed: int = 0) -> dict:
 def pipeline_stage(report: Report) -> dict:
     """Seed 000's story end to end: density -> sigma_eff -> separator -> rate and life."""
     from ssblab.cli.pipeline import pipeline_report
+    from ssblab.workflows.multiscale import SEED000_CCD_mA_cm2 as SEED000_CCD
     from ssblab.workflows.multiscale import seed000_pipeline
 
     runs = seed000_pipeline()
@@ -192,11 +193,14 @@ def pipeline_stage(report: Report) -> dict:
     for run in runs:
         model = ", ".join(f"{c:g} C: {run.rate.capacity_at(c):.0f}" for c in measured[run.label])
         seed = ", ".join(f"{c:g} C: {q}" for c, q in measured[run.label].items())
-        lines.append(f"{run.label}: model {model} mAh/g; seed 000 measured {seed} mAh/g")
+        lines.append(f"{run.label}: model {model} mAh/g; seed 000 measured {seed} mAh/g; "
+                     f"CCD {run.ccd_focusing_mA_cm2:.2f} mA/cm2 (seed {SEED000_CCD[run.label]} mA/cm2)")
     report.add(None, heading="Multiscale pipeline: seed 000 cold vs hot pressing",
                text=("Same bulk Li3InCl6 conductivity, two relative densities (80.3 % and 93.7 %). "
                      "Only the density differs, so whatever gap the model leaves is what the "
-                     "voids alone do not explain. " + " | ".join(lines)))
+                     "voids alone do not explain. The CCD estimate divides a local critical current, fitted "
+                     "on the cold pellet, by each microstructure's anode-face current focusing. "
+                     + " | ".join(lines)))
     pipeline_report(runs, report)
     return {f"pipeline {run.label}": run for run in runs}
 

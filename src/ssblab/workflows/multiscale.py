@@ -36,6 +36,24 @@ def bulk_conductivity_S_cm(value) -> float:
     return conductivity_of(value)
 
 
+def anode_face_focusing(current_density_A_cm2: np.ndarray, *, axis: int = 2) -> float:
+    """How much the microstructure concentrates current where Li meets the electrolyte.
+
+    The mean current density of the top 1 % of the anode face (index 0 along ``axis``) divided
+    by the face's mean (the applied current density). A dense electrolyte gives exactly 1;
+    voids at the face and constrictions behind it give more.
+
+    Examples
+    --------
+    >>> round(anode_face_focusing(np.ones((10, 10, 4))), 12)
+    1.0
+    """
+    face = np.moveaxis(np.asarray(current_density_A_cm2, float), axis, 0)[0].ravel()
+    face = np.nan_to_num(face)  # voids carry no current
+    count = max(1, int(np.ceil(0.01 * face.size)))
+    return float(np.sort(face)[-count:].mean() / face.mean())
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PipelineResult(Result):
     """Every intermediate of one multiscale run."""
@@ -48,6 +66,8 @@ class PipelineResult(Result):
     composite_resistance_ohm_cm2: float
     rate: Result
     life: Result
+    anode_focusing: float = float("nan")
+    ccd_focusing_mA_cm2: float | None = None
     ccd: Result | None = None
     short: Result | None = None
 
@@ -59,11 +79,14 @@ class PipelineResult(Result):
                 ("effective conductivity / (S/cm)", self.conduction.sigma_eff_S_cm),
                 ("tortuosity factor", self.conduction.tortuosity_factor),
                 ("separator ASR / (ohm cm2)", self.separator_resistance_ohm_cm2),
-                ("composite ASR / (ohm cm2)", self.composite_resistance_ohm_cm2)]
+                ("composite ASR / (ohm cm2)", self.composite_resistance_ohm_cm2),
+                ("anode-face current focusing (top 1 % / mean)", self.anode_focusing)]
+        if self.ccd_focusing_mA_cm2 is not None:
+            rows.append(("CCD estimate, current focusing / (mA/cm2)", self.ccd_focusing_mA_cm2))
         rows += [(f"discharge capacity at {c:g} C / (mAh/g)", float(q))
                  for c, q in zip(self.rate.c_rates, self.rate.discharge_capacity_mAh_g)]
         if self.ccd is not None:
-            rows.append(("CCD estimate / (mA/cm2)", self.ccd.ccd_mA_cm2))
+            rows.append(("CCD estimate, growth-law staircase / (mA/cm2)", self.ccd.ccd_mA_cm2))
         rows += [(f"life: {label}", value) for label, value in self.life.summary()[:4]]
         if self.short is not None:
             rows.append(("short detected in the simulated cycler table", self.short.detected))
@@ -76,7 +99,9 @@ class PipelineResult(Result):
                  "separator_asr_ohm_cm2": self.separator_resistance_ohm_cm2,
                  **{f"capacity_{c:g}C_mAh_g": float(q) for c, q in
                     zip(self.rate.c_rates, self.rate.discharge_capacity_mAh_g)},
-                 "ccd_mA_cm2": self.ccd.ccd_mA_cm2 if self.ccd is not None else ""}]
+                 "anode_focusing": self.anode_focusing,
+                 "ccd_focusing_mA_cm2": self.ccd_focusing_mA_cm2 if self.ccd_focusing_mA_cm2 is not None else "",
+                 "ccd_staircase_mA_cm2": self.ccd.ccd_mA_cm2 if self.ccd is not None else ""}]
 
     def _draw(self, ax, **kwargs):
         self.rate.plot(ax, **kwargs)
@@ -87,6 +112,7 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
                         shape: tuple[int, int, int] = (48, 48, 48), grain_radius_voxels: float = 4.0,
                         cell=None, c_rates: Sequence[float] = (0.1, 0.5, 1.0, 1.5),
                         n_cycles: int = 500, degradation=None, dendrite=None,
+                        local_critical_current_mA_cm2: float | None = None,
                         exchange_current_mA_cm2: float = 1.0,
                         separator_thickness_cm: float | None = None, label: str = "",
                         rng: np.random.Generator | int | None = 0) -> PipelineResult:
@@ -109,6 +135,11 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
         default none, so capacity changes only through what the pipeline computed.
     dendrite : growth law or dendrite growth result, optional
         With it, a CCD is estimated on a symmetric cell of the separator.
+    local_critical_current_mA_cm2 : float, optional
+        Current density at which the Li/electrolyte interface fails locally. With it the CCD is
+        estimated as this value over the anode-face current focusing of the microstructure
+        (a material property carried from one microstructure to another, not a prediction of
+        its absolute value).
     """
     from ssblab.cell.full import rate_capability
     from ssblab.cell.life import Degradation, simulate_life
@@ -123,9 +154,12 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
         volume = pellet(shape, relative_density=relative_density,
                         grain_radius_voxels=grain_radius_voxels, rng=rng).labels
     conductivities = conductivities_S_cm if conductivities_S_cm is not None else {0: 0.0, 1: bulk}
-    conduction = solve(volume, conductivities, direction="z", keep_fields=False)
+    conduction = solve(volume, conductivities, direction="z", keep_fields=True)
     if not conduction.ok:
         raise InputError(f"the microstructure does not conduct: {conduction.reason}")
+    focusing = anode_face_focusing(conduction.current_density_A_cm2, axis=2)
+    # The 3D fields served the focusing; the recorded result keeps the slices only.
+    conduction = dataclasses.replace(conduction, potential_V=None, current_density_A_cm2=None)
     cell = (cell if cell is not None else seed000_cell(bulk)).with_conductivity(conduction)
     rate = rate_capability(cell, tuple(c_rates), label=label)
     life = simulate_life(cell, n_cycles=n_cycles, degradation=degradation or Degradation())
@@ -136,8 +170,12 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
         label=label, bulk_S_cm=bulk, relative_density=float(np.mean(np.asarray(volume) > 0)),
         conduction=conduction, separator_resistance_ohm_cm2=cell.separator_resistance_ohm_cm2,
         composite_resistance_ohm_cm2=cell.composite_resistance_ohm_cm2, rate=rate, life=life,
+        anode_focusing=focusing,
+        ccd_focusing_mA_cm2=(local_critical_current_mA_cm2 / focusing
+                             if local_critical_current_mA_cm2 is not None else None),
         ccd=ccd, short=short,
-        reason="" if dendrite is not None else "no dendrite growth law given: CCD not estimated",
+        reason="" if dendrite is not None or local_critical_current_mA_cm2 is not None else
+        "neither a dendrite growth law nor a local critical current given: CCD not estimated",
         provenance=provenance(bulk_S_cm=bulk, relative_density=relative_density, shape=shape,
                               c_rates=list(c_rates), n_cycles=n_cycles, label=label))
 
@@ -164,6 +202,7 @@ def _short_check(life):
 # Seed 000 (Li3InCl6, Li et al.): relative densities of the pellets whose rate tables the
 # seed reports, from ../shared/reference/seed_targets.yaml.
 SEED000_PELLETS = {"cold pressed (0.5 GPa)": 0.8029, "hot pressed (0.5 GPa, 250 C)": 0.9367}
+SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": 1.2, "hot pressed (0.5 GPa, 250 C)": 4.0}
 
 
 def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: int = 2000,
@@ -173,7 +212,9 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     The bulk value defaults to the microstructure layer's Li3InCl6 bulk estimate; the only
     difference between the two runs is the pellet's relative density. Capacity fade comes from
     interphase growth whose rate is fitted to the hot-pressed cell's 93.7 % retention after
-    2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both.
+    2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD
+    estimate's local critical current is fitted on the cold-pressed CCD (1.2 mA/cm2) and
+    carried to the hot-pressed microstructure, whose CCD it then predicts (seed: 4.0 mA/cm2).
     """
     from ssblab.cell.life import Degradation
     from ssblab.cell.studies import seed000_life_study
@@ -182,6 +223,13 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     bulk = LI3INCL6_BULK_S_cm if bulk_conductivity is None else bulk_conductivity
     fitted = seed000_life_study().fitted_growth_ohm_cm2_sqrt_h
     degradation = Degradation(interphase_growth_ohm_cm2_sqrt_h=fitted)
-    return [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
+    runs = [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
                                 degradation=degradation, dendrite=dendrite, label=label, rng=rng)
             for label, density in SEED000_PELLETS.items()]
+    calibration = runs[0]
+    local = SEED000_CCD_mA_cm2[calibration.label] * calibration.anode_focusing
+    note = (f"CCD: local critical current {local:.2f} mA/cm2 fitted on the {calibration.label} "
+            f"pellet's measured {SEED000_CCD_mA_cm2[calibration.label]} mA/cm2")
+    return [dataclasses.replace(run, ccd_focusing_mA_cm2=local / run.anode_focusing,
+                                reason=note if run is calibration else note + "; this one is predicted")
+            for run in runs]
