@@ -29,20 +29,20 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from ssblab.dynamics import Dynamics
 from ssblab.errors import InputError, check_choice, require_package
 from ssblab.files import atomic_write
-from ssblab.progress import progress
 from ssblab.results import provenance
 
 THERMOSTATS = ("langevin", "nose-hoover", "berendsen")
 
 
-class TimeStepper:
-    """Base of time-steppers: subclasses implement :meth:`step`; this gives run/irun/attach.
+class TimeStepper(Dynamics):
+    """The MD driver's stepper: observers fire after steps only (``start`` writes frame 0).
 
     Examples
     --------
@@ -55,37 +55,12 @@ class TimeStepper:
     >>> seen = []
     >>> c = Counter()
     >>> c.attach(lambda: seen.append(c.n), interval=2)
-    >>> c.run(5)
+    >>> _ = c.run(5)
     >>> seen
     [2, 4]
     """
 
-    def __init__(self):
-        self._observers: list[tuple[Callable[[], Any], int]] = []
-        self.nsteps = 0
-
-    def step(self) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def attach(self, fn: Callable[[], Any], interval: int = 1) -> None:
-        """Call ``fn()`` after every ``interval``-th step (counted from the run's start)."""
-        if int(interval) < 1:
-            raise InputError(f"interval: expected a positive number of steps, found {interval}")
-        self._observers.append((fn, int(interval)))
-
-    def irun(self, n_steps: int, *, desc: str = ""):
-        """Advance ``n_steps`` steps, yielding the step number after each."""
-        for _ in progress(range(int(n_steps)), total=int(n_steps), desc=desc):
-            self.step()
-            self.nsteps += 1
-            for fn, interval in self._observers:
-                if self.nsteps % interval == 0:
-                    fn()
-            yield self.nsteps
-
-    def run(self, n_steps: int, *, desc: str = "") -> None:
-        for _ in self.irun(n_steps, desc=desc):
-            pass
+    observe_initial = False
 
 
 def _make_dynamics(atoms, settings: dict, rng: np.random.Generator):

@@ -107,14 +107,7 @@ def analyse_cmd(trajectories, species, temperature, timestep, charge, blocks, fm
                                  [r.conductivity_S_cm.value for r in good],
                                  [r.conductivity_S_cm.stderr for r in good],
                                  quantity="conductivity", target_K=extrapolate_to))
-    report = None
-    if out is not None:
-        from ssblab.report import Report
-
-        report = Report("Atomistic transport")
-        for r in results:
-            report.add(r, figures=[(r.title, r.plot().figure)], table=True)
-    emit(results, out=out, as_json=as_json, title="Atomistic transport", report=report)
+    emit(results, out=out, as_json=as_json, title="Atomistic transport")
 
 
 def _locate(path: Path, temperature, timestep):
@@ -163,11 +156,4 @@ def rdf_cmd(trajectory, pairs, r_max, bins, windows, timestep, fmt, out, as_json
         if len(names) != 2:
             raise InputError(f"--pair: expected two symbols like In,S, found {pair!r}")
         results.append(rdf(traj, names, r_max_A=r_max, n_bins=bins, n_windows=windows))
-    report = None
-    if out is not None:
-        from ssblab.report import Report
-
-        report = Report("Radial distribution functions")
-        for r in results:
-            report.add(r, figures=[(r.title, r.plot().figure)], table=True)
-    emit(results, out=out, as_json=as_json, title="Radial distribution functions", report=report)
+    emit(results, out=out, as_json=as_json, title="Radial distribution functions")

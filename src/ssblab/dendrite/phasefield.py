@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 import scipy.fft
 
-from ssblab.dendrite.dynamics import Dynamics
+from ssblab.dynamics import Dynamics
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, laplacian_eigenvalues
 from ssblab.errors import InputError, check_choice
@@ -197,7 +197,7 @@ def initial_order_parameter(shape: tuple[int, ...], *, spacing_um: float, film_t
 
 class ElectrodepositionSimulation(Dynamics):
     """Time-stepper for the phase-field model (``step()``; ``run``/``irun``/``attach`` from
-    :class:`~ssblab.dendrite.dynamics.Dynamics`).
+    :class:`~ssblab.dynamics.Dynamics`).
 
     Scheme per step: (1) the potential psi = F phi / RT from the linearised (Newton) charge
     balance with the reaction rate at the new potential, by preconditioned CG (every

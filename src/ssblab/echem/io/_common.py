@@ -50,6 +50,15 @@ def read_text(path: Path) -> str:
     return text.replace("\r\n", "\n") if "\r" in text[:65536] else text
 
 
+def read_head(path: str | Path, n_bytes: int) -> bytes:
+    """The first ``n_bytes`` of a file, for format detection."""
+    try:
+        with Path(path).open("rb") as handle:
+            return handle.read(n_bytes)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return Path(path).read_bytes()

@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 
 from ssblab.echem.cycler_data import CycleDefinition, CyclerData
-from ssblab.echem.io._common import (DataWarning, RawTable, find_column,
+from ssblab.echem.io._common import (DataWarning, RawTable, find_column, read_head,
                                       normalise_name, parse_mixed_block, read_text)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.errors import InputError, check_choice, require_package
@@ -86,11 +86,7 @@ def detect_cycler_format(path: str | Path) -> str:
     """The cycler file format from its signature, else its extension (``.csv`` -> Neware CSV
     if the header says so, else generic CSV)."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4096)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    head = read_head(path, 4096)
     if head.startswith(MPR_SIGNATURE):
         return "biologic-mpr"
     if head.startswith(MPT_SIGNATURE.encode()):

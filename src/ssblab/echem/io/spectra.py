@@ -25,7 +25,7 @@ from typing import Literal
 
 import numpy as np
 
-from ssblab.echem.io._common import RawTable, find_column, normalise_name
+from ssblab.echem.io._common import RawTable, find_column, normalise_name, read_head
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.echem.io.eis_text import read_delimited, read_gamry, read_relaxis, read_zplot
 from ssblab.echem.spectrum import Spectrum
@@ -54,11 +54,7 @@ SPLIT = ("cyclenumber", "loop_index", "loop", "spectrum")  # normalised: no spac
 def detect_format(path: str | Path) -> str:
     """The impedance file format from the file's signature, else its extension, else CSV."""
     path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(64)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+    head = read_head(path, 64)
     for signature, name in _SIGNATURES:
         if head.startswith(signature):
             return name

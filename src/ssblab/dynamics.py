@@ -1,8 +1,10 @@
-"""The time-stepper base, after ASE's ``Dynamics``: subclasses implement ``step()``.
+"""The one time-stepper base, after ASE's ``Dynamics``: subclasses implement ``step()``.
 
 ``run(steps)`` advances, ``irun(steps)`` yields after every step, ``attach(fn, interval)``
-calls an observer every ``interval`` steps (and once before the first step). A subclass sets
-``self.stop_reason`` to end a run early (e.g. a short circuit).
+calls an observer every ``interval`` steps (and, unless the subclass sets
+``observe_initial = False``, once before the first step). A subclass sets
+``self.stop_reason`` to end a run early (e.g. a short circuit). Used by the phase-field
+simulator (``dendrite``) and the MD driver (``atomistic``).
 
 Examples
 --------
@@ -21,12 +23,16 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 from ssblab.errors import InputError
+from ssblab.progress import progress
 
 
 class Dynamics:
     """Base of ssblab time-steppers: ``step()`` in the subclass, observers and loops here."""
+
+    observe_initial: ClassVar[bool] = True
 
     def __init__(self):
         self.nsteps = 0
@@ -47,22 +53,24 @@ class Dynamics:
             if self.nsteps % interval == 0:
                 function(*args, **kwargs)
 
-    def irun(self, steps: int) -> Iterator[bool]:
-        """Advance up to ``steps`` steps, yielding after each; stops early on ``stop_reason``."""
+    def irun(self, steps: int, *, desc: str = "") -> Iterator[int]:
+        """Advance up to ``steps`` steps, yielding the step count after each; stops early on
+        ``stop_reason``. With ``desc`` a progress bar shows (when someone is watching)."""
         if steps < 0:
             raise InputError(f"steps: expected >= 0, found {steps}")
-        if self.nsteps == 0:
+        if self.nsteps == 0 and self.observe_initial:
             self.call_observers()
-        for _ in range(int(steps)):
+        counter = range(int(steps))
+        for _ in progress(counter, total=int(steps), desc=desc) if desc else counter:
             if self.stop_reason:
                 break
             self.step()
             self.nsteps += 1
             self.call_observers()
-            yield True
+            yield self.nsteps
 
-    def run(self, steps: int):
+    def run(self, steps: int, *, desc: str = ""):
         """Advance up to ``steps`` steps; return self."""
-        for _ in self.irun(steps):
+        for _ in self.irun(steps, desc=desc):
             pass
         return self
