@@ -295,3 +295,19 @@ def resume(run_dir: str | os.PathLike, *, calculator: Any = None) -> MDRun:
     run = MDRun(atoms, run_dir, settings, rng, step=state["step"], frames=state["frames"])
     _restore_thermostat(run.dyn, state.get("thermostat", {}))
     return run
+
+
+def read_run(run_dir: str | os.PathLike):
+    """The production trajectory of a run directory as an unwrapped :class:`Trajectory`."""
+    from ssblab.atomistic.trajectory import read_trajectory
+
+    run_dir = Path(run_dir)
+    try:
+        settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
+    except FileNotFoundError as exc:
+        raise InputError(f"{run_dir}: not an ssblab MD run directory (inputs.json missing)") \
+            from exc
+    if not (run_dir / "trajectory.traj").exists():
+        raise InputError(f"{run_dir}: no production frames written yet")
+    return read_trajectory(run_dir / "trajectory.traj",
+                           timestep_ps=settings["frame_timestep_ps"])

@@ -1,0 +1,253 @@
+"""Composition -> vacancy-ordered supercells -> MD at several temperatures -> Arrhenius to 300 K.
+
+Seed 000's atomistic argument as a workflow: the Rietveld refinement of cold- and hot-pressed
+Li3InCl6 reports Li, In and Cl vacancy fractions and a cell volume for each; does the
+hot-pressed composition conduct better, with a lower activation energy?
+
+For each composition (:class:`CompositionSpec`) the framework (a fully occupied structure
+whose sites can hold each species) is scaled isotropically to the refined cell volume, turned
+into ``n_configurations`` explicit, neutral, low-Ewald-energy vacancy configurations
+(:func:`ssblab.materials.defects.order_vacancies`, whose rule is stated there), and each
+configuration is run by MD at every temperature in its own run directory
+(:mod:`ssblab.atomistic.md`: checkpoints, exact resume). A study interrupted at any point is
+continued by calling it again with the same ``run_root``: finished runs are read, unfinished
+ones resumed, missing ones started. Each run gives the collective (charge) diffusion
+coefficient and the Nernst-Einstein conductivity with block-averaged errors; the configurations
+at one temperature are averaged (errors combined in quadrature) and the Arrhenius fit of
+sigma*T carries its covariance to the 300 K extrapolation. The comparison reports the
+difference of activation energies and the conductivity ratio at 300 K with their errors, so a
+"more conductive" verdict is only given when the data support it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ssblab.errors import InputError, require_package
+from ssblab.results import Measured, Result, provenance
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CompositionSpec:
+    """One refined composition: vacancy fraction per element of the framework's sites.
+
+    ``cell_volume_A3`` is the refined volume of one framework cell; the framework is scaled
+    isotropically to it (None keeps the framework's own volume). ``reference`` holds the
+    published numbers to print beside ours (e.g. ``{"conductivity_300K_S_cm": 3.09e-4,
+    "activation_energy_eV": 0.33}``); it never enters the computation.
+    """
+
+    label: str
+    vacancy_fractions: Mapping[str, float]
+    cell_volume_A3: float | None = None
+    reference: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+#: Seed 000 (cold- and hot-pressed Li3InCl6, C2/m). Fractions per element over the framework
+#: of 6 Li, 4 In (4g) and 12 Cl (8j + 4i) sites per cell; the hot-pressed Cl fraction is the
+#: site-weighted mean of the refined 8.6 % (8j) and 12.5 % (4i). References: the authors' MD.
+SEED000_COMPOSITIONS = (
+    CompositionSpec(label="cold-pressed (pristine)",
+                    vacancy_fractions={"Li": 0.241, "In": 0.380, "Cl": 0.0},
+                    cell_volume_A3=425.92,
+                    reference={"conductivity_300K_S_cm": 3.09e-4, "activation_energy_eV": 0.33}),
+    CompositionSpec(label="hot-pressed 0.5 GPa 250 C",
+                    vacancy_fractions={"Li": 0.286, "In": 0.456,
+                                       "Cl": (8 * 0.086 + 4 * 0.125) / 12},
+                    cell_volume_A3=429.14,
+                    reference={"conductivity_300K_S_cm": 6.37e-4, "activation_energy_eV": 0.30}),
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VacancyMDStudy(Result):
+    """Per-run transport, per-composition Arrhenius fits and the comparison of the first two."""
+
+    labels: tuple = ()
+    runs: tuple = ()             # one dict per (composition, configuration, temperature)
+    fits: tuple = ()             # ArrheniusResult per composition (conductivity)
+    references: tuple = ()       # the published numbers per composition, for display
+    delta_ea_eV: Measured = Measured(math.nan, math.nan, "eV")
+    sigma_ratio_300K: Measured = Measured(math.nan, math.nan, "")
+    verdict: str = ""
+
+    title = "Vacancy-ordered MD study"
+
+    def summary(self):
+        rows = []
+        for label, fit, ref in zip(self.labels, self.fits, self.references):
+            rows.append((f"{label}: Ea (eV)", fit.activation_energy_eV if fit.ok else fit.reason))
+            rows.append((f"{label}: sigma at {fit.target_K:g} K (S/cm)",
+                         fit.extrapolated if fit.ok else "-"))
+            if ref:
+                rows.append((f"{label}: published (MD)", ", ".join(
+                    f"{k} = {v:g}" for k, v in ref.items())))
+        if len(self.labels) >= 2:
+            rows += [(f"Ea({self.labels[1]}) - Ea({self.labels[0]}) (eV)", self.delta_ea_eV),
+                     ("sigma ratio at 300 K", self.sigma_ratio_300K), ("verdict", self.verdict)]
+        return rows
+
+    def table(self):
+        return [dict(r) for r in self.runs]
+
+    def _draw(self, ax, **kwargs):
+        for label, fit in zip(self.labels, self.fits):
+            t = np.asarray(fit.temperatures_K)
+            if t.size == 0:
+                continue
+            ax.errorbar(1000.0 / t, fit.values, yerr=fit.stderrs, fmt="o", label=label)
+            if fit.ok:
+                grid = np.linspace(fit.target_K, t.max(), 50)
+                ax.plot(1000.0 / grid, fit.predict(grid), "-", lw=1)
+        ax.set_yscale("log")
+        ax.set_xlabel("1000 / T (1/K)")
+        ax.set_ylabel("conductivity (S/cm)")
+        ax.legend(fontsize=8)
+
+
+def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
+                     oxidation_states: Mapping[str, float], run_root: str | Path,
+                     temperatures_K: Sequence[float] = (600.0, 700.0, 800.0),
+                     supercell=(1, 1, 1), n_configurations: int = 2,
+                     potential: Any = "chgnet", device: str = "cpu", timestep_fs: float = 2.0,
+                     equilibration_steps: int = 500, production_steps: int = 5000,
+                     save_interval: int = 10, thermostat: str = "langevin",
+                     pressure_GPa: float | None = None, mobile: str = "Li",
+                     n_blocks: int = 8, target_K: float = 300.0, balance_species: str = "Li",
+                     rng: int = 0) -> VacancyMDStudy:
+    """Run (or continue) the study and analyse it; see the module docstring.
+
+    ``framework`` is a pymatgen Structure whose every site is fully occupied by the species
+    that may sit there. The first two compositions are compared (second minus first).
+    """
+    require_package("pymatgen", extra="atomistic", purpose="vacancy ordering")
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssblab.atomistic import md
+    from ssblab.atomistic.transport import arrhenius, diffusion
+    from ssblab.materials.defects import configuration_structure, order_vacancies
+    from ssblab.progress import progress
+
+    if not compositions:
+        raise InputError("compositions: give at least one CompositionSpec")
+    labels = [c.label for c in compositions]
+    if len(set(labels)) != len(labels):
+        raise InputError(f"compositions: labels must be unique, found {labels}")
+    temps = [float(t) for t in temperatures_K]
+    if any(not (math.isfinite(t) and t > 0) for t in temps):
+        raise InputError(f"temperatures_K: expected positive temperatures, found {temps}")
+    root = Path(run_root)
+    jobs = []
+    for k, spec in enumerate(compositions):
+        cell = framework.copy()
+        if spec.cell_volume_A3 is not None:
+            if not spec.cell_volume_A3 > 0:
+                raise InputError(f"{spec.label}: cell_volume_A3 must be positive, "
+                                 f"found {spec.cell_volume_A3}")
+            cell.scale_lattice(float(spec.cell_volume_A3))
+        configs = order_vacancies(cell, dict(spec.vacancy_fractions),
+                                  oxidation_states=dict(oxidation_states), supercell=supercell,
+                                  n_configurations=n_configurations,
+                                  balance_species=balance_species, rng=rng + 1000 * k)
+        for c in range(n_configurations):
+            atoms = AseAtomsAdaptor.get_atoms(configuration_structure(cell, configs, c))
+            for t in temps:
+                jobs.append((spec.label, configs.formula, c, t, atoms,
+                             root / _slug(spec.label) / f"config{c}" / f"T{t:g}K"))
+    settings = dict(potential=potential, device=device, timestep_fs=timestep_fs,
+                    equilibration_steps=equilibration_steps, production_steps=production_steps,
+                    save_interval=save_interval, thermostat=thermostat, pressure_GPa=pressure_GPa)
+    runs = []
+    for label, formula, c, t, atoms, run_dir in progress(jobs, total=len(jobs), desc="MD runs"):
+        _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=rng + 7919 * len(runs),
+                       **settings)
+        traj = md.read_run(run_dir)
+        res = diffusion(traj, mobile=mobile, temperature_K=t, n_blocks=n_blocks)
+        runs.append({"composition": label, "formula": formula, "configuration": c,
+                     "temperature_K": t, "ok": bool(res.ok),
+                     "D_tracer_cm2_s": res.diffusivity_cm2_s.value,
+                     "D_tracer_stderr_cm2_s": res.diffusivity_cm2_s.stderr,
+                     "sigma_S_cm": res.conductivity_S_cm.value,
+                     "sigma_stderr_S_cm": res.conductivity_S_cm.stderr,
+                     "haven_ratio": res.haven_ratio.value, "run_dir": str(run_dir)})
+    fits = tuple(_fit_composition(runs, label, temps, target_K, arrhenius) for label in labels)
+    delta, ratio, verdict = _compare(labels, fits)
+    return VacancyMDStudy(
+        labels=tuple(labels), runs=tuple(runs), fits=fits,
+        references=tuple(dict(c.reference) for c in compositions), delta_ea_eV=delta,
+        sigma_ratio_300K=ratio, verdict=verdict,
+        provenance=provenance(compositions=[dataclasses.asdict(c) for c in compositions],
+                              oxidation_states=dict(oxidation_states), temperatures_K=temps,
+                              supercell=tuple(supercell), n_configurations=n_configurations,
+                              potential=potential if isinstance(potential, str)
+                              else type(potential).__name__,
+                              rng=rng, **{k: v for k, v in settings.items() if k != "potential"}))
+
+
+def _slug(label: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in label).strip("_") or "composition"
+
+
+def _run_or_resume(md, atoms, run_dir: Path, *, temperature_K: float, rng: int, **settings):
+    """Start a run, resume an unfinished one, or leave a finished one alone."""
+    if (run_dir / "inputs.json").exists():
+        saved = json.loads((run_dir / "inputs.json").read_text())["settings"]
+        for key in ("temperature_K", "production_steps", "equilibration_steps", "save_interval"):
+            want = temperature_K if key == "temperature_K" else settings[key]
+            if float(saved[key]) != float(want):
+                raise InputError(f"{run_dir}: holds a run with {key} = {saved[key]}, not {want}; "
+                                 "use another run_root or the same settings")
+        run = md.resume(run_dir, calculator=None if isinstance(settings["potential"], str)
+                        else settings["potential"])
+        if run.step_count < run.total_steps:
+            run.run_to_end()
+        else:
+            run.close()
+        return
+    md.start(atoms, run_dir, temperature_K=temperature_K, rng=rng, **settings).run_to_end()
+
+
+def _fit_composition(runs, label, temps, target_K, arrhenius):
+    """Average the configurations at each temperature, then fit sigma*T (Arrhenius)."""
+    t_used, values, errors = [], [], []
+    for t in temps:
+        rows = [r for r in runs if r["composition"] == label and r["temperature_K"] == t
+                and r["ok"] and np.isfinite(r["sigma_S_cm"])]
+        if not rows:
+            continue
+        sig = np.array([r["sigma_S_cm"] for r in rows])
+        err = np.array([r["sigma_stderr_S_cm"] for r in rows])
+        t_used.append(t)
+        values.append(float(sig.mean()))
+        errors.append(float(np.sqrt(np.sum(err ** 2)) / len(rows)))
+    return arrhenius(t_used, values, errors, quantity="conductivity", target_K=target_K)
+
+
+def _compare(labels, fits):
+    if len(fits) < 2 or not (fits[0].ok and fits[1].ok):
+        return (Measured(math.nan, math.nan, "eV"), Measured(math.nan, math.nan, ""),
+                "not compared (fewer than two successful Arrhenius fits)")
+    a, b = fits[0], fits[1]
+    ea_a, ea_b = a.activation_energy_eV, b.activation_energy_eV
+    delta = Measured(ea_b.value - ea_a.value, math.hypot(ea_b.stderr, ea_a.stderr), "eV")
+    s_a, s_b = a.extrapolated, b.extrapolated
+    ratio_value = s_b.value / s_a.value
+    ratio = Measured(ratio_value, ratio_value * math.hypot(s_a.stderr / s_a.value,
+                                                           s_b.stderr / s_b.value), "")
+    ln_z = math.log(ratio_value) / math.hypot(s_a.stderr / s_a.value, s_b.stderr / s_b.value)
+    ea_z = delta.value / delta.stderr if delta.stderr > 0 else math.inf * np.sign(delta.value)
+    more = ("more" if ln_z > 2 else "less" if ln_z < -2 else
+            "not significantly more or less (|z| < 2)")
+    lower = ("a lower" if ea_z < -2 else "a higher" if ea_z > 2 else
+             "no significantly different (|z| < 2)")
+    verdict = (f"{labels[1]} is {more} conductive at 300 K than {labels[0]} "
+               f"(ln ratio z = {ln_z:+.1f}), with {lower} activation energy "
+               f"(z = {ea_z:+.1f})")
+    return delta, ratio, verdict

@@ -1,0 +1,104 @@
+"""Seed 000's vacancy-ordered MD workflow: neutral configurations, exact continuation after an
+interruption, and the averaging/comparison arithmetic checked by hand."""
+
+import json
+import math
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ase")
+pytest.importorskip("pymatgen")
+
+from ssblab.materials.structures import load_structure  # noqa: E402
+from ssblab.results import Result  # noqa: E402
+from ssblab.workflows import vacancy_md  # noqa: E402
+from ssblab.workflows.vacancy_md import CompositionSpec, vacancy_md_study  # noqa: E402
+
+SPECS = (CompositionSpec(label="A", vacancy_fractions={"Li": 0.1, "Cl": 0.1}),
+         CompositionSpec(label="B", vacancy_fractions={"Li": 0.2, "Cl": 0.2},
+                         cell_volume_A3=1.05 * 5.1295 ** 3))
+KW = dict(oxidation_states={"Li": 1, "Cl": -1}, temperatures_K=(300.0, 500.0),
+          supercell=(2, 2, 1), n_configurations=2, potential="lj", timestep_fs=1.0,
+          equilibration_steps=4, production_steps=160, save_interval=1, n_blocks=4)
+
+
+def framework():
+    return load_structure("LiCl", kind="pymatgen")
+
+
+def test_study_runs_neutral_configurations_and_fits(tmp_path):
+    study = vacancy_md_study(framework(), SPECS, run_root=tmp_path, **KW)
+    assert isinstance(study, Result)
+    assert len(study.runs) == 2 * 2 * 2
+    for row in study.runs:
+        formula = row["formula"]  # e.g. "Li29 Cl29": equal counts, i.e. neutral
+        counts = {el: int(n) for el, n in re.findall(r"([A-Z][a-z]?)(\d+)", formula)}
+        assert counts["Li"] == counts["Cl"]
+    # the cell of B was scaled to its refined volume before ordering
+    b_run = next(r for r in study.runs if r["composition"] == "B")
+    inputs = json.loads((tmp_path / "B" / "config0" / "T300K" / "inputs.json").read_text())
+    assert inputs["settings"]["temperature_K"] == 300.0
+    from ase.io import read
+
+    atoms = read(b_run["run_dir"] + "/initial.extxyz")
+    assert atoms.get_volume() == pytest.approx(4 * 1.05 * 5.1295 ** 3, rel=1e-9)
+    # the configuration average and its error, recomputed by hand
+    fit = study.fits[0]
+    rows = [r for r in study.runs if r["composition"] == "A" and r["temperature_K"] == 300.0]
+    sig = [r["sigma_S_cm"] for r in rows]
+    err = [r["sigma_stderr_S_cm"] for r in rows]
+    assert fit.values[0] == pytest.approx(np.mean(sig), rel=1e-12)
+    assert fit.stderrs[0] == pytest.approx(math.sqrt(sum(e * e for e in err)) / 2, rel=1e-12)
+    assert Result.from_json(study.to_json()).summary() == study.summary()
+
+
+def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
+    whole = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **KW)
+    # interrupt: the second configuration's hot run stops after 60 of its 164 steps
+    from ssblab.atomistic import md
+
+    original_start = md.start
+    calls = []
+
+    def start_then_die(*args, **kwargs):
+        run = original_start(*args, **kwargs)
+        calls.append(run)
+        if len(calls) == 4:
+            run.run(60)
+            run.checkpoint()
+            run.close()
+            raise KeyboardInterrupt
+        return run
+
+    md.start = start_then_die
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **KW)
+    finally:
+        md.start = original_start
+    again = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **KW)
+    for a, b in zip(whole.runs, again.runs):
+        assert a["sigma_S_cm"] == pytest.approx(b["sigma_S_cm"], rel=1e-6)
+    changed = dict(KW, production_steps=100)
+    with pytest.raises(vacancy_md.InputError, match="production_steps"):
+        vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **changed)
+
+
+def test_comparison_is_only_claimed_when_significant():
+    from ssblab.atomistic.transport import BOLTZMANN_EV_K, arrhenius
+
+    t = np.array([600.0, 700.0, 800.0])
+
+    def fit(ea, prefactor, rel):
+        s = prefactor / t * np.exp(-ea / (BOLTZMANN_EV_K * t))
+        return arrhenius(t, s, rel * s, quantity="conductivity")
+
+    delta, ratio, verdict = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.02),
+                                                            fit(0.30, 1e3, 0.02)])
+    assert delta.value == pytest.approx(-0.03, abs=1e-9)
+    assert ratio.value == pytest.approx(math.exp(0.03 / (BOLTZMANN_EV_K * 300)), rel=1e-6)
+    assert "b is more conductive" in verdict and "a lower activation" in verdict
+    _, _, vague = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.5), fit(0.32, 1e3, 0.5)])
+    assert "not significantly" in vague and "no significantly different" in vague
