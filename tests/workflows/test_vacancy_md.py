@@ -102,3 +102,24 @@ def test_comparison_is_only_claimed_when_significant():
     assert "b is more conductive" in verdict and "a lower activation" in verdict
     _, _, vague = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.5), fit(0.32, 1e3, 0.5)])
     assert "not significantly" in vague and "no significantly different" in vague
+
+
+def test_cli_study(tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    args = ["md", "study", "LiCl", "--run-root", str(tmp_path / "runs"),
+            "--composition", "A:Li=0.1,Cl=0.1", "--composition", "B:Li=0.2,Cl=0.2,volume=142",
+            "--oxidation-states", "Li=1,Cl=-1", "--temperature", "300 K",
+            "--temperature", "227 degC", "--supercell", "2,2,1", "--configurations", "1",
+            "--potential", "lj", "--timestep", "1 fs", "--equilibration", "2", "--steps", "200",
+            "--save-interval", "1", "--out", str(tmp_path / "out")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "report.html").exists()
+    data = json.loads((tmp_path / "out" / "result.json").read_text())
+    assert "verdict" in json.dumps(data)
+    bad = CliRunner().invoke(main, ["md", "study", "LiCl", "--run-root", str(tmp_path / "x"),
+                                    "--composition", "A:Li0.1"])
+    assert bad.exit_code != 0 and "element=fraction" in bad.output

@@ -157,3 +157,92 @@ def rdf_cmd(trajectory, pairs, r_max, bins, windows, timestep, fmt, out, as_json
             raise InputError(f"--pair: expected two symbols like In,S, found {pair!r}")
         results.append(rdf(traj, names, r_max_A=r_max, n_bins=bins, n_windows=windows))
     emit(results, out=out, as_json=as_json, title="Radial distribution functions")
+
+
+def _parse_composition(text: str):
+    """``label:Li=0.241,In=0.38[,volume=425.92]`` -> CompositionSpec."""
+    from ssblab.workflows.vacancy_md import CompositionSpec
+
+    label, sep, body = text.partition(":")
+    if not sep or not label.strip():
+        raise InputError(f"--composition: expected 'label:Li=0.24,In=0.38[,volume=425.9]', "
+                         f"found {text!r}")
+    fractions, volume = {}, None
+    for item in filter(None, (p.strip() for p in body.split(","))):
+        key, eq, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            raise InputError(f"--composition {label}: {item!r} is not element=fraction") from None
+        if not eq:
+            raise InputError(f"--composition {label}: {item!r} is not element=fraction")
+        if key.strip().lower() in ("volume", "volume_a3"):
+            volume = number
+        else:
+            fractions[key.strip()] = number
+    return CompositionSpec(label=label.strip(), vacancy_fractions=fractions, cell_volume_A3=volume)
+
+
+@cli.command("study")
+@click.argument("framework")
+@click.option("--run-root", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder holding one run directory per composition, configuration and T; "
+                   "calling again with the same folder continues the study.")
+@click.option("--preset", type=click.Choice(["seed000"]), default=None,
+              help="seed000: cold- vs hot-pressed Li3InCl6 vacancy fractions and cell volumes.")
+@click.option("--composition", "compositions", multiple=True,
+              help="label:Li=0.241,In=0.38,Cl=0[,volume=425.92] (vacancy fraction per element "
+                   "of the framework's sites; volume of one framework cell in A^3). Repeat.")
+@click.option("--oxidation-states", default="Li=1,In=3,Cl=-1", show_default=True)
+@quantity_option("--temperature", unit="K", multiple=True, help="MD temperature (repeat)")
+@click.option("--supercell", default="1,1,1", show_default=True)
+@click.option("--configurations", type=int, default=2, show_default=True,
+              help="Vacancy configurations (seeds) per composition.")
+@click.option("--potential", default="chgnet", show_default=True)
+@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+              show_default=True)
+@quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
+@click.option("--equilibration", type=int, default=500, show_default=True)
+@click.option("--steps", type=int, default=5000, show_default=True, help="Production steps.")
+@click.option("--save-interval", type=int, default=10, show_default=True)
+@quantity_option("--pressure", unit="GPa", default=None, help="Run NPT at this pressure")
+@click.option("--seed", type=int, default=0, show_default=True)
+@with_output_options
+def study_cmd(framework, run_root, preset, compositions, oxidation_states, temperature,
+              supercell, configurations, potential, device, timestep, equilibration, steps,
+              save_interval, pressure, seed, out, as_json):
+    """Vacancy-ordered MD of refined compositions on FRAMEWORK (bundled name or CIF) at several
+    temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
+    from ssblab.materials.structures import load_structure
+    from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS, vacancy_md_study
+
+    specs = list(SEED000_COMPOSITIONS if preset == "seed000" else ())
+    specs += [_parse_composition(c) for c in compositions]
+    if not specs:
+        raise InputError("give --preset seed000 or at least one --composition")
+    states = {}
+    for item in oxidation_states.split(","):
+        key, _, value = item.partition("=")
+        try:
+            states[key.strip()] = float(value)
+        except ValueError:
+            raise InputError(f"--oxidation-states: expected El=charge items, found {item!r}") \
+                from None
+    try:
+        reps = tuple(int(x) for x in supercell.split(","))
+    except ValueError:
+        raise InputError(f"--supercell: expected three integers like 2,1,2, found {supercell!r}")
+    if Path(framework).exists():
+        from pymatgen.core import Structure
+
+        structure = Structure.from_file(framework)
+    else:
+        structure = load_structure(framework, kind="pymatgen")
+    result = vacancy_md_study(structure, specs, oxidation_states=states, run_root=run_root,
+                              temperatures_K=temperature or (600.0, 700.0, 800.0),
+                              supercell=reps, n_configurations=configurations,
+                              potential=potential, device=device, timestep_fs=timestep,
+                              equilibration_steps=equilibration, production_steps=steps,
+                              save_interval=save_interval, pressure_GPa=pressure, rng=seed)
+    emit([result] + [f for f in result.fits if f.ok], out=out, as_json=as_json,
+         title="Vacancy-ordered MD study")

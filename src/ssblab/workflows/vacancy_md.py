@@ -109,7 +109,8 @@ class VacancyMDStudy(Result):
         ax.set_yscale("log")
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("conductivity (S/cm)")
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
 
 
 def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
