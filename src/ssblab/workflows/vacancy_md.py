@@ -132,7 +132,6 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from ssblab.atomistic import md
-    from ssblab.atomistic.transport import arrhenius, diffusion
     from ssblab.materials.defects import configuration_structure, order_vacancies
     from ssblab.progress import progress
 
@@ -165,31 +164,67 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
     settings = dict(potential=potential, device=device, timestep_fs=timestep_fs,
                     equilibration_steps=equilibration_steps, production_steps=production_steps,
                     save_interval=save_interval, thermostat=thermostat, pressure_GPa=pressure_GPa)
-    runs = []
-    for label, formula, c, t, atoms, run_dir in progress(jobs, total=len(jobs), desc="MD runs"):
-        _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=rng + 7919 * len(runs),
-                       **settings)
-        traj = md.read_run(run_dir)
-        res = diffusion(traj, mobile=mobile, temperature_K=t, n_blocks=n_blocks)
-        runs.append({"composition": label, "formula": formula, "configuration": c,
-                     "temperature_K": t, "ok": bool(res.ok),
-                     "D_tracer_cm2_s": res.diffusivity_cm2_s.value,
-                     "D_tracer_stderr_cm2_s": res.diffusivity_cm2_s.stderr,
-                     "sigma_S_cm": res.conductivity_S_cm.value,
-                     "sigma_stderr_S_cm": res.conductivity_S_cm.stderr,
-                     "haven_ratio": res.haven_ratio.value, "run_dir": str(run_dir)})
-    fits = tuple(_fit_composition(runs, label, temps, target_K, arrhenius) for label in labels)
-    delta, ratio, verdict = _compare(labels, fits)
-    return VacancyMDStudy(
-        labels=tuple(labels), runs=tuple(runs), fits=fits,
-        references=tuple(dict(c.reference) for c in compositions), delta_ea_eV=delta,
-        sigma_ratio_300K=ratio, verdict=verdict,
-        provenance=provenance(compositions=[dataclasses.asdict(c) for c in compositions],
+    records = []
+    for k, (label, formula, c, t, atoms, run_dir) in enumerate(
+            progress(jobs, total=len(jobs), desc="MD runs")):
+        _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=rng + 7919 * k, **settings)
+        records.append(RunRecord(composition=label, formula=formula, configuration=c,
+                                 temperature_K=t, trajectory=md.read_run(run_dir),
+                                 run_dir=str(run_dir)))
+    return analyse_vacancy_md(
+        records, compositions, mobile=mobile, n_blocks=n_blocks, target_K=target_K,
+        study_provenance=provenance(compositions=[dataclasses.asdict(c) for c in compositions],
                               oxidation_states=dict(oxidation_states), temperatures_K=temps,
                               supercell=tuple(supercell), n_configurations=n_configurations,
                               potential=potential if isinstance(potential, str)
                               else type(potential).__name__,
                               rng=rng, **{k: v for k, v in settings.items() if k != "potential"}))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """One MD run of a study: which composition, configuration and temperature, and its frames."""
+
+    composition: str
+    formula: str
+    configuration: int
+    temperature_K: float
+    trajectory: Any
+    run_dir: str = ""
+
+
+def analyse_vacancy_md(records: Sequence[RunRecord], compositions: Sequence[CompositionSpec], *,
+                       mobile: str = "Li", n_blocks: int = 8, target_K: float = 300.0,
+                       study_provenance: dict | None = None) -> VacancyMDStudy:
+    """Transport per run, Arrhenius per composition and the comparison (steps 4-5 above).
+
+    Works on the runs of :func:`vacancy_md_study` or on any trajectories labelled the same way
+    (e.g. a study's frames shipped as data, or runs made elsewhere).
+    """
+    from ssblab.atomistic.transport import arrhenius, diffusion
+
+    labels = [c.label for c in compositions]
+    runs = []
+    for rec in records:
+        if rec.composition not in labels:
+            raise InputError(f"run {rec.run_dir or rec.formula}: composition "
+                             f"{rec.composition!r} is not one of {labels}")
+        res = diffusion(rec.trajectory, mobile=mobile, temperature_K=rec.temperature_K,
+                        n_blocks=n_blocks)
+        runs.append({"composition": rec.composition, "formula": rec.formula,
+                     "configuration": rec.configuration, "temperature_K": rec.temperature_K,
+                     "ok": bool(res.ok), "D_tracer_cm2_s": res.diffusivity_cm2_s.value,
+                     "D_tracer_stderr_cm2_s": res.diffusivity_cm2_s.stderr,
+                     "sigma_S_cm": res.conductivity_S_cm.value,
+                     "sigma_stderr_S_cm": res.conductivity_S_cm.stderr,
+                     "haven_ratio": res.haven_ratio.value, "run_dir": rec.run_dir})
+    temps = sorted({r["temperature_K"] for r in runs})
+    fits = tuple(_fit_composition(runs, label, temps, target_K, arrhenius) for label in labels)
+    delta, ratio, verdict = _compare(labels, fits)
+    return VacancyMDStudy(
+        labels=tuple(labels), runs=tuple(runs), fits=fits,
+        references=tuple(dict(c.reference) for c in compositions), delta_ea_eV=delta,
+        sigma_ratio_300K=ratio, verdict=verdict, provenance=study_provenance or {})
 
 
 def _slug(label: str) -> str:
