@@ -217,7 +217,7 @@ class GrainBoundaryResult(Result):
         return [("boundary", f"Sigma{self.sigma} [{''.join(map(str, self.rotation_axis))}]"
                              f"({''.join(map(str, self.plane))})"),
                 ("rotation angle (deg)", self.rotation_angle_deg),
-                ("grains mirror related", self.mirror_symmetric),
+                ("grains mirror related (before overlap removal)", self.mirror_symmetric),
                 ("atoms", self.n_atoms), ("composition", self.formula),
                 ("removed (overlap + neutrality)",
                  ", ".join(f"{k}: {v}" for k, v in self.removed.items()) or "none"),
@@ -318,11 +318,18 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     ratio = None if gen.lat_type == "c" else gen.get_ratio()
     with _quiet_pymatgen():
         if rotation_angle_deg is None:
-            angles = GrainBoundaryGenerator.get_rotation_angle_from_sigma(
-                int(sigma), list(axis), lat_type=gen.lat_type.upper(), ratio=ratio)
-            if not angles:
-                raise InputError(f"sigma: no Sigma{sigma} boundary about [{''.join(map(str, axis))}]"
-                                 " in this lattice")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    angles = GrainBoundaryGenerator.get_rotation_angle_from_sigma(
+                        int(sigma), list(axis), lat_type=gen.lat_type.upper(), ratio=ratio)
+                except RuntimeError:
+                    angles = []
+            impossible = [str(w.message) for w in caught if "not possible" in str(w.message)]
+            if impossible or not angles:
+                raise InputError(f"sigma: no Sigma{sigma} boundary about "
+                                 f"[{''.join(map(str, axis))}] in this lattice"
+                                 + (f" ({impossible[0]})" if impossible else ""))
         else:
             angles = [float(rotation_angle_deg)]
         chosen = None
