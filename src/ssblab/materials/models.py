@@ -17,8 +17,8 @@ says so. The net charge of every model is exactly zero.
 Grain boundaries come from pymatgen's coincidence-site-lattice generator
 (``pymatgen.core.interface.GrainBoundaryGenerator``); interfaces from pymatgen's Zur-McGill
 lattice matching (``pymatgen.analysis.interfaces.CoherentInterfaceBuilder``). Both need
-pymatgen (``atomistic`` extra), so the examples below run only the pure-NumPy helpers; see
-tests/atomistic/test_models.py.
+pymatgen (``atomistic`` extra) and have no doctests; tests/atomistic/test_models.py checks
+them against the CSL formula, textbook tilt angles, mirror symmetry, neutrality and strain.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import numpy as np
 from ssblab.errors import InputError, require_package
 from ssblab.materials.defects import minimum_image_distances, vacancy_counts
 from ssblab.results import Result, provenance
-
 
 # ---------------------------------------------------------------- shared pieces
 
@@ -58,7 +57,8 @@ def _quiet_pymatgen():
     (raised on every symmetry call pymatgen makes), nothing else."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pymatgen\..*")
-        warnings.filterwarnings("ignore", message="Set OLD_ERROR_HANDLING", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message="Set OLD_ERROR_HANDLING",
+                                category=DeprecationWarning)
         yield
 
 
@@ -125,8 +125,9 @@ def _restore_neutrality(structure, keep: np.ndarray, charges: dict, *, balance_s
     cation_balance, anion_balance = balance_species
     for el, sign in ((cation_balance, 1), (anion_balance, -1)):
         if el not in charges or np.sign(charges[el]) != sign:
-            raise InputError(f"balance_species: {el!r} must be a {'cation' if sign > 0 else 'anion'}"
-                             f" of the structure (charges {charges})")
+            kind = "cation" if sign > 0 else "anion"
+            raise InputError(f"balance_species: {el!r} must be a {kind} of the structure "
+                             f"(charges {charges})")
     net = float(q[keep].sum())
     if abs(net) < 1e-9:
         return keep
@@ -161,7 +162,7 @@ def _density_profiles(structure, *, bin_A: float, species=None):
     area = float(np.linalg.norm(normal))
     height = float(lattice.volume / area)
     z = (structure.frac_coords[:, 2] % 1.0) * height
-    n_bins = max(1, int(round(height / bin_A)))
+    n_bins = max(1, round(height / bin_A))
     edges = np.linspace(0.0, height, n_bins + 1)
     symbols = _symbols(structure)
     species = tuple(species or dict.fromkeys(symbols))
@@ -214,8 +215,8 @@ class GrainBoundaryResult(Result):
     title = "Tilt grain boundary"
 
     def summary(self):
-        return [("boundary", f"Sigma{self.sigma} [{''.join(map(str, self.rotation_axis))}]"
-                             f"({''.join(map(str, self.plane))})"),
+        axis, plane = "".join(map(str, self.rotation_axis)), "".join(map(str, self.plane))
+        return [("boundary", f"Sigma{self.sigma} [{axis}]({plane})"),
                 ("rotation angle (deg)", self.rotation_angle_deg),
                 ("grains mirror related (before overlap removal)", self.mirror_symmetric),
                 ("atoms", self.n_atoms), ("composition", self.formula),
@@ -262,7 +263,8 @@ def _mirror_symmetric(structure, *, tol_A: float = 0.3) -> bool:
 
 def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
                         rotation_angle_deg: float | None = None, expand_times: int = 2,
-                        gap_A: float = 0.0, ab_shift=(0.0, 0.0), min_distance_A: float | None = None,
+                        gap_A: float = 0.0, ab_shift=(0.0, 0.0),
+                        min_distance_A: float | None = None,
                         oxidation_states: dict | None = None, balance_species=("Li", "Cl"),
                         profile_bin_A: float = 0.5, symprec: float = 0.1):
     """Symmetric tilt grain-boundary bicrystal, charge neutral, from pymatgen's CSL generator.
@@ -312,7 +314,8 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     lattice = gen.initial_structure.lattice
     axis_cart = np.array(axis) @ lattice.matrix
     normal_cart = np.array(plane) @ lattice.reciprocal_lattice.matrix
-    if abs(axis_cart @ normal_cart) > 1e-6 * np.linalg.norm(axis_cart) * np.linalg.norm(normal_cart):
+    scale = np.linalg.norm(axis_cart) * np.linalg.norm(normal_cart)
+    if abs(axis_cart @ normal_cart) > 1e-6 * scale:
         raise InputError(f"rotation_axis {list(axis)} does not lie in plane {list(plane)}: "
                          "a tilt boundary needs axis . plane-normal = 0")
     ratio = None if gen.lat_type == "c" else gen.get_ratio()
@@ -340,7 +343,8 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
                                             normal=True, ratio=ratio, plane=list(plane),
                                             rm_ratio=0.0)
             except (ValueError, RuntimeError) as exc:
-                raise InputError(f"pymatgen could not build Sigma{sigma} {axis} {plane}: {exc}") from exc
+                raise InputError(f"pymatgen could not build Sigma{sigma} {axis} {plane}: "
+                                 f"{exc}") from exc
             if gb.sigma != int(sigma):
                 continue
             mirror = _mirror_symmetric(gb)
@@ -368,14 +372,15 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     cutoff = (0.7 * _min_distance_A(bulk * (2, 2, 2)) if min_distance_A is None
               else float(min_distance_A))
     keep = np.ones(len(model), bool)
-    i, j, _, d = model.get_neighbor_list(cutoff)
-    for a, b in sorted(zip(i, j), key=lambda p: tuple(p)):
+    i, j, _, _ = model.get_neighbor_list(cutoff)
+    for a, b in sorted(zip(i.tolist(), j.tolist())):
         if a < b and keep[a] and keep[b]:
             keep[b] = False
     adjacency = _bond_graph(model, charges, _default_bond_cutoff(bulk * (2, 2, 2), charges))
     keep = _restore_neutrality(model, keep, charges, balance_species=balance_species,
                                priority=to_plane, adjacency=adjacency)
-    removed = {el: int(np.sum(~keep & (symbols == el))) for el in dict.fromkeys(symbols)}
+    removed = {el: int(np.sum(~keep & (symbols == el)))
+               for el in dict.fromkeys(symbols.tolist())}
     model.remove_sites(np.flatnonzero(~keep).tolist())
     z_A, species, profiles, area = _density_profiles(model, bin_A=profile_bin_A)
     sep = abs(gb_z[1] - gb_z[0])
@@ -418,7 +423,8 @@ class ReducedDensityResult(Result):
                 ("relative density, achieved (mass)", self.relative_density),
                 ("void fraction (1 - relative density)", self.void_fraction),
                 ("atoms", self.n_atoms), ("composition", self.formula),
-                ("units removed", ", ".join(f"{k}-centred: {v}" for k, v in self.units_removed.items())),
+                ("units removed",
+                 ", ".join(f"{k}-centred: {v}" for k, v in self.units_removed.items())),
                 ("atoms removed", ", ".join(f"{k}: {v}" for k, v in self.removed.items())),
                 ("net charge (e)", self.net_charge_e),
                 ("voids", len(self.void_centers_A))]
@@ -533,7 +539,8 @@ def reduced_density_model(structure, relative_density: float, *, unit_centers=No
         target_relative_density=float(relative_density), relative_density=achieved,
         void_fraction=1.0 - achieved, n_atoms=len(model), formula=model.composition.formula,
         units_removed={el: int(np.sum(symbols[removed_units] == el)) for el in unit_centers},
-        removed={el: int(np.sum(~keep & (symbols == el))) for el in dict.fromkeys(symbols)},
+        removed={el: int(np.sum(~keep & (symbols == el)))
+                 for el in dict.fromkeys(symbols.tolist())},
         net_charge_e=_net_charge(_symbols(model), charges), unit_mass_amu=unit_mass,
         void_centers_A=centers, path_relative_density=np.array(path),
         provenance=provenance(relative_density=relative_density, unit_centers=tuple(unit_centers),
@@ -578,7 +585,8 @@ class InterfaceResult(Result):
                 ("metal strain, principal in-plane (%)",
                  ", ".join(f"{100 * s:+.2f}" for s in self.strain_principal)),
                 ("interface area (A^2)", self.area_A2),
-                ("atoms, metal / electrolyte", f"{self.n_metal_atoms} / {self.n_electrolyte_atoms}"),
+                ("atoms, metal / electrolyte",
+                 f"{self.n_metal_atoms} / {self.n_electrolyte_atoms}"),
                 ("layers, metal / electrolyte", f"{self.metal_layers} / {self.electrolyte_layers}"),
                 ("gap (A)", self.gap_A),
                 ("vacuum over metal (A)", self.vacuum_A if self.vacuum_A != self.gap_A else
