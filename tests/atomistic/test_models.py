@@ -13,8 +13,8 @@ from click.testing import CliRunner  # noqa: E402
 
 from ssblab.cli import main  # noqa: E402
 from ssblab.errors import InputError  # noqa: E402
-from ssblab.materials.models import (interface_model, reduced_density_model,  # noqa: E402
-                                     tilt_grain_boundary)
+from ssblab.materials.models import (interface_model, mirror_grain_boundary,  # noqa: E402
+                                     reduced_density_model, tilt_grain_boundary)
 from ssblab.materials.structures import load_structure  # noqa: E402
 
 CHARGES = {"Li": 1, "In": 3, "Cl": -1}
@@ -127,6 +127,48 @@ def li3incl6_like(licl):
         s.replace(int(i), "In")
     s.remove_sites(sorted(int(i) for i in picks[9:]))
     return s
+
+
+def assert_mirror_profile(model, z0, species, n=10):
+    """Distances of each species' atoms above and below the plane z0: the same multiset."""
+    z, h = heights(model)
+    sym = np.array([s.specie.symbol for s in model])
+    for el in species:
+        d = (z[sym == el] - z0 + h / 2) % h - h / 2
+        up, down = np.sort(d[d > 1e-6]), np.sort(-d[d < -1e-6])
+        k = min(len(up), len(down), n)
+        np.testing.assert_allclose(up[:k], down[:k], atol=0.05)
+
+
+def test_mirror_boundary_reproduces_the_coherent_twin(licl):
+    # the mirror construction on (111) of rock salt is the Sigma3 coherent twin: nothing
+    # removed, every ion octahedral with 6 counter-ions at a/2 (as pymatgen's CSL twin above)
+    model, res = mirror_grain_boundary(licl, plane=(1, 1, 1))
+    assert res.removed == {} and res.net_charge_e == 0
+    d = model.distance_matrix
+    assert np.all(np.sum(np.abs(d - licl.lattice.a / 2) < 1e-3, axis=1) == 6)
+    assert_mirror_profile(model, res.gb_positions_A[0], ("Li", "Cl"))
+    # (310): same boundary area as pymatgen's Sigma5 CSL cell, neutral, no close pair
+    model, res = mirror_grain_boundary(licl, plane=(3, 1, 0))
+    assert res.gb_area_A2 == pytest.approx(licl.lattice.a ** 2 * math.sqrt(10))
+    sym = [s.specie.symbol for s in model]
+    assert sym.count("Li") == sym.count("Cl")
+    assert nearest_distances(model).min() >= 0.7 * licl.lattice.a / 2
+
+
+def test_mirror_boundary_on_a_low_symmetry_three_species_cell(licl):
+    # pymatgen's CSL generator refuses triclinic/monoclinic cells (Li3InCl6 is C2/m); the
+    # mirror route builds them, neutral with In3+ present and no isolated ion
+    cell = li3incl6_like(licl)
+    with pytest.raises(InputError, match="refuses"):
+        tilt_grain_boundary(cell, sigma=5, rotation_axis=(0, 0, 1), plane=(3, 1, 0),
+                            oxidation_states=CHARGES)
+    model, res = mirror_grain_boundary(cell, plane=(1, 0, 0), expand_times=1,
+                                       oxidation_states=CHARGES)
+    assert sum(CHARGES[s.specie.symbol] for s in model) == 0 == res.net_charge_e
+    assert "In" in model.composition and res.n_atoms == len(model)
+    assert nearest_distances(model).min() >= 0.7 * licl.lattice.a / 2
+    assert_mirror_profile(model, res.gb_positions_A[0], ("In", "Li", "Cl"))
 
 
 @pytest.mark.parametrize("density", [0.90, 0.78, 0.66])

@@ -106,14 +106,25 @@ def _bond_graph(structure, charges: dict, cutoff_A: float):
     return adj.tocsr()
 
 
+def _shortest_distances(structure, charges: dict | None = None) -> tuple[float, float]:
+    """(shortest interatomic distance, shortest cation-anion distance) in A, periodic images
+    included."""
+    q = None if charges is None else np.array([charges[x] for x in _symbols(structure)])
+    r = 4.0
+    while r < 64.0:
+        i, j, _, d = structure.get_neighbor_list(r)
+        ok = d > 1e-8
+        unlike = ok if q is None else ok & (q[i] * q[j] < 0)
+        if ok.any() and unlike.any():
+            return float(d[ok].min()), float(d[unlike].min())
+        r *= 2
+    raise InputError("structure: no cation-anion pair within 64 A; a neutral ionic structure "
+                     "is needed")
+
+
 def _default_bond_cutoff(structure, charges: dict) -> float:
     """1.25 x the shortest cation-anion distance: the first coordination shell."""
-    q = np.array([charges[s] for s in _symbols(structure)])
-    d = structure.distance_matrix
-    unlike = (q[:, None] * q[None, :]) < 0
-    if not unlike.any():
-        raise InputError("structure: no cation-anion pairs; a neutral ionic structure is needed")
-    return 1.25 * float(d[unlike].min())
+    return 1.25 * _shortest_distances(structure, charges)[1]
 
 
 def _restore_neutrality(structure, keep: np.ndarray, charges: dict, *, balance_species,
@@ -183,10 +194,7 @@ def _draw_profiles(ax, z_A, species, profiles, marks_A=()):
 
 
 def _min_distance_A(structure) -> float:
-    if len(structure) < 2:
-        return math.nan
-    d = structure.distance_matrix
-    return float(d[np.triu_indices(len(structure), 1)].min())
+    return _shortest_distances(structure)[0]
 
 
 # ---------------------------------------------------------------- grain boundaries
@@ -216,7 +224,8 @@ class GrainBoundaryResult(Result):
 
     def summary(self):
         axis, plane = "".join(map(str, self.rotation_axis)), "".join(map(str, self.plane))
-        return [("boundary", f"Sigma{self.sigma} [{axis}]({plane})"),
+        name = f"Sigma{self.sigma} [{axis}]({plane})" if self.sigma else f"mirror ({plane})"
+        return [("boundary", name),
                 ("rotation angle (deg)", self.rotation_angle_deg),
                 ("grains mirror related (before overlap removal)", self.mirror_symmetric),
                 ("atoms", self.n_atoms), ("composition", self.formula),
@@ -360,40 +369,133 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     model = gb.copy()
     if "grain_label" in model.site_properties:
         model.remove_site_property("grain_label")
-    symbols = _symbols(model)
     height = float(model.lattice.volume / np.linalg.norm(np.cross(*model.lattice.matrix[:2])))
     z = (model.frac_coords[:, 2] % 1.0) * height
     top = np.char.startswith(labels, "top")
-    gb_z = (0.5 * (z[~top].max() + z[top].min()), (0.5 * (z[top].max() + z[~top].min() + height))
-            % height)
+    gb_z = (0.5 * (z[~top].max() + z[top].min()),
+            (0.5 * (z[top].max() + z[~top].min() + height)) % height)
+    model, fields = _finish_boundary(model, bulk, gb_z, charges, min_distance_A=min_distance_A,
+                                     balance_species=balance_species, profile_bin_A=profile_bin_A)
+    result = GrainBoundaryResult(
+        sigma=int(gb.sigma), rotation_axis=axis, plane=plane, rotation_angle_deg=float(angle),
+        mirror_symmetric=bool(mirror), **fields,
+        provenance=provenance(sigma=sigma, rotation_axis=axis, plane=plane,
+                              expand_times=expand_times, gap_A=gap_A, ab_shift=tuple(ab_shift),
+                              min_distance_A=min_distance_A, oxidation_states=charges,
+                              balance_species=tuple(balance_species)))
+    return _like_input(model, kind), result
+
+
+def _finish_boundary(model, bulk, gb_z, charges, *, min_distance_A, balance_species,
+                     profile_bin_A):
+    """Overlap removal and the neutrality rule on a bicrystal; the result fields they give."""
+    symbols = _symbols(model)
+    height = float(model.lattice.volume / np.linalg.norm(np.cross(*model.lattice.matrix[:2])))
+    z = (model.frac_coords[:, 2] % 1.0) * height
     dz = np.abs(z[:, None] - np.array(gb_z)[None])
     to_plane = np.minimum(dz, height - dz).min(axis=1)
-
-    cutoff = (0.7 * _min_distance_A(bulk * (2, 2, 2)) if min_distance_A is None
+    cutoff = (0.7 * _shortest_distances(bulk)[0] if min_distance_A is None
               else float(min_distance_A))
     keep = np.ones(len(model), bool)
     i, j, _, _ = model.get_neighbor_list(cutoff)
     for a, b in sorted(zip(i.tolist(), j.tolist())):
         if a < b and keep[a] and keep[b]:
             keep[b] = False
-    adjacency = _bond_graph(model, charges, _default_bond_cutoff(bulk * (2, 2, 2), charges))
+    adjacency = _bond_graph(model, charges, _default_bond_cutoff(bulk, charges))
     keep = _restore_neutrality(model, keep, charges, balance_species=balance_species,
                                priority=to_plane, adjacency=adjacency)
     removed = {el: int(np.sum(~keep & (symbols == el)))
                for el in dict.fromkeys(symbols.tolist())}
+    model = model.copy()
     model.remove_sites(np.flatnonzero(~keep).tolist())
     z_A, species, profiles, area = _density_profiles(model, bin_A=profile_bin_A)
     sep = abs(gb_z[1] - gb_z[0])
-    result = GrainBoundaryResult(
-        sigma=int(gb.sigma), rotation_axis=axis, plane=plane, rotation_angle_deg=float(angle),
-        mirror_symmetric=bool(mirror), n_atoms=len(model), formula=model.composition.formula,
+    return model, dict(
+        n_atoms=len(model), formula=model.composition.formula,
         removed={k: v for k, v in removed.items() if v}, gb_area_A2=area,
         gb_separation_A=float(min(sep, height - sep)), gb_positions_A=tuple(map(float, gb_z)),
         min_distance_A=_min_distance_A(model), net_charge_e=_net_charge(_symbols(model), charges),
-        z_A=z_A, species=species, density_per_A3=profiles,
-        provenance=provenance(sigma=sigma, rotation_axis=axis, plane=plane,
-                              expand_times=expand_times, gap_A=gap_A, ab_shift=tuple(ab_shift),
-                              min_distance_A=cutoff, oxidation_states=charges,
+        z_A=z_A, species=species, density_per_A3=profiles)
+
+
+def mirror_grain_boundary(structure, *, plane, expand_times: int = 2, gap_A: float = 0.0,
+                          min_distance_A: float | None = None,
+                          oxidation_states: dict | None = None, balance_species=("Li", "Cl"),
+                          profile_bin_A: float = 0.5):
+    """Mirror (symmetric) grain boundary on ``plane`` for any lattice, monoclinic included.
+
+    Grain 1 is ``expand_times`` repeats of the (hkl)-oriented unit cell (pymatgen's
+    ``SlabGenerator``), set in a frame where the cell vectors a and b lie in the boundary plane;
+    grain 2 is its mirror image through that plane. A mirror keeps a and b, so the grains share
+    the in-plane lattice exactly and the bicrystal is periodic with c normal to the boundaries
+    (two per cell). The mirror planes go through an atomic plane (shared by both grains) or
+    midway between two neighbouring planes: of these positions, the one that leaves the fewest
+    atom pairs closer than ``min_distance_A`` is built; ``gap_A`` moves the grains apart. In a cubic crystal this is the symmetric tilt
+    boundary of :func:`tilt_grain_boundary` (the tests check Sigma5 (310) against pymatgen's
+    CSL construction); for the monoclinic Li3InCl6 (C2/m), which pymatgen's CSL generator
+    refuses, it is the route to seed 000's grain-boundary models. Overlaps and neutrality as in
+    :func:`tilt_grain_boundary`.
+
+    Returns
+    -------
+    (model, GrainBoundaryResult)
+        ``sigma`` is 0 there (not computed); ``mirror_symmetric`` is True by construction.
+    """
+    bulk, kind = _as_pymatgen(structure)
+    from pymatgen.core import Lattice, Structure
+    from pymatgen.core.surface import SlabGenerator
+
+    charges = _charges(bulk, oxidation_states)
+    plane = tuple(int(v) for v in plane)
+    if plane == (0, 0, 0) or len(plane) != 3:
+        raise InputError(f"plane: expected three Miller indices, not all zero; found {plane}")
+    if int(expand_times) < 1:
+        raise InputError(f"expand_times: expected at least 1, found {expand_times}")
+    with _quiet_pymatgen():
+        oriented = SlabGenerator(bulk, plane, min_slab_size=1, min_vacuum_size=0,
+                                 lll_reduce=False).oriented_unit_cell
+    normal = np.array(plane) @ bulk.lattice.reciprocal_lattice.matrix
+    if np.abs(oriented.lattice.matrix[:2] @ normal).max() > 1e-6 * np.linalg.norm(normal):
+        raise InputError(f"plane {plane}: pymatgen's oriented cell is not aligned with it")
+    # rotate to a along x, b in the xy plane, so the boundary plane is z = const
+    m = oriented.lattice.matrix
+    e1 = m[0] / np.linalg.norm(m[0])
+    e3 = np.cross(m[0], m[1]) / np.linalg.norm(np.cross(m[0], m[1]))
+    frame = np.array([e1, np.cross(e3, e1), e3])
+    grain = Structure(Lattice(m @ frame.T), oriented.species, oriented.frac_coords % 1.0)
+    n = int(expand_times)
+    period = float(grain.lattice.matrix[2, 2])
+    stack = grain * (1, 1, n + 3)
+    # one period below zero, so atoms a hair under z = 0 (wrapped to the top) are covered
+    pos, species = stack.cart_coords - np.array([0.0, 0.0, period]), np.array(stack.species)
+    levels = np.unique(np.round(grain.cart_coords[:, 2], 3) % np.round(period, 3))
+    shifts = np.concatenate([levels, 0.5 * (levels + np.append(levels[1:], levels[0] + period))])
+    cutoff = (0.7 * _shortest_distances(bulk)[0] if min_distance_A is None
+              else float(min_distance_A))
+    thickness = n * period + float(gap_A)
+    matrix = np.array([grain.lattice.matrix[0], grain.lattice.matrix[1], [0, 0, 2 * thickness]])
+    best = None
+    for shift in shifts:
+        # grain 1: the crystal between the two mirror planes, both ends included (an atomic
+        # plane on a mirror is shared by the grains: its duplicate is dropped below)
+        sel = (pos[:, 2] >= shift - 1e-3) & (pos[:, 2] <= shift + n * period + 1e-3)
+        p = pos[sel] - np.array([0.0, 0.0, shift - 0.5 * float(gap_A)])
+        q = p * np.array([1.0, 1.0, -1.0]) + np.array([0.0, 0.0, 2 * thickness])
+        candidate = Structure(Lattice(matrix), list(species[sel]) * 2, np.vstack([p, q]),
+                              coords_are_cartesian=True)
+        candidate.merge_sites(tol=1e-3, mode="delete")
+        close = candidate.get_neighbor_list(cutoff)[0].size
+        if best is None or close < best[0]:
+            best = (close, candidate)
+    model = best[1]
+    model, fields = _finish_boundary(model, bulk, (0.0, thickness), charges,
+                                     min_distance_A=min_distance_A,
+                                     balance_species=balance_species, profile_bin_A=profile_bin_A)
+    result = GrainBoundaryResult(
+        sigma=0, rotation_axis=(), plane=plane, rotation_angle_deg=math.nan,
+        mirror_symmetric=True, **fields,
+        provenance=provenance(plane=plane, expand_times=expand_times, gap_A=gap_A,
+                              min_distance_A=min_distance_A, oxidation_states=charges,
                               balance_species=tuple(balance_species)))
     return _like_input(model, kind), result
 
