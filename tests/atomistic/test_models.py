@@ -284,3 +284,10 @@ def test_structure_model_commands(tmp_path):
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--sigma", "3", "--axis", "1,1",
                                "--plane", "1,1,1", "--output-file", str(tmp_path / "x.cif")])
     assert res.exit_code == 2 and "--axis" in res.output
+    res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--output-file",
+                               str(tmp_path / "x.cif")])
+    assert res.exit_code == 2 and "--sigma and --axis" in res.output
+    res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--method",
+                               "mirror", "--expand", "1", "--output-file",
+                               str(tmp_path / "m.extxyz")])
+    assert res.exit_code == 0 and "mirror (111)" in res.output

@@ -108,11 +108,15 @@ _output_file = click.option("--output-file", type=click.Path(dir_okay=False), re
 
 @cli.command("gb")
 @click.argument("structure")
-@click.option("--sigma", type=int, required=True, help="Sigma of the coincidence-site lattice.")
-@click.option("--axis", required=True, help="Tilt axis [uvw], e.g. 0,0,1.")
 @click.option("--plane", required=True, help="Boundary plane (hkl), e.g. 3,1,0.")
+@click.option("--method", type=click.Choice(["csl", "mirror"]), default="csl", show_default=True,
+              help="csl: pymatgen's coincidence-site-lattice tilt boundary (cubic, tetragonal, "
+                   "orthorhombic, hexagonal lattices); mirror: grain 2 = mirror of grain 1 "
+                   "(any lattice, e.g. monoclinic Li3InCl6).")
+@click.option("--sigma", type=int, default=None, help="Sigma of the CSL (csl method).")
+@click.option("--axis", default=None, help="Tilt axis [uvw], e.g. 0,0,1 (csl method).")
 @click.option("--expand", type=int, default=2, show_default=True,
-              help="Grain thickness in CSL repeats.")
+              help="Grain thickness in repeats of the boundary cell.")
 @quantity_option("--gap", unit="A", default=0.0, show_default=True,
                  help="Extra space between the grains")
 @quantity_option("--min-distance", unit="A", default=None,
@@ -120,15 +124,23 @@ _output_file = click.option("--output-file", type=click.Path(dir_okay=False), re
 @click.option("--supercell", default="1,1,1", show_default=True, help="Repeat the input first.")
 @_output_file
 @with_output_options
-def gb_cmd(structure, sigma, axis, plane, expand, gap, min_distance, supercell, output_file,
-           out, as_json):
-    """Charge-neutral symmetric tilt grain boundary of STRUCTURE (bundled name or file)."""
-    from ssblab.materials.models import tilt_grain_boundary
+def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, supercell,
+           output_file, out, as_json):
+    """Charge-neutral symmetric grain boundary of STRUCTURE (bundled name or file)."""
+    from ssblab.errors import InputError
+    from ssblab.materials.models import mirror_grain_boundary, tilt_grain_boundary
 
-    model, result = tilt_grain_boundary(
-        _model_input(structure, supercell), sigma=sigma, rotation_axis=_int_triple(axis, "--axis"),
-        plane=_int_triple(plane, "--plane"), expand_times=expand, gap_A=gap,
-        min_distance_A=min_distance)
+    bulk = _model_input(structure, supercell)
+    plane = _int_triple(plane, "--plane")
+    if method == "mirror":
+        model, result = mirror_grain_boundary(bulk, plane=plane, expand_times=expand, gap_A=gap,
+                                              min_distance_A=min_distance)
+    else:
+        if sigma is None or axis is None:
+            raise InputError("--sigma and --axis are needed by --method csl")
+        model, result = tilt_grain_boundary(
+            bulk, sigma=sigma, rotation_axis=_int_triple(axis, "--axis"), plane=plane,
+            expand_times=expand, gap_A=gap, min_distance_A=min_distance)
     _write_model(model, output_file)
     emit([result], out=out, as_json=as_json, title="Grain boundary model")
 

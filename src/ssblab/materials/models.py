@@ -410,12 +410,13 @@ def _finish_boundary(model, bulk, gb_z, charges, *, min_distance_A, balance_spec
     model.remove_sites(np.flatnonzero(~keep).tolist())
     z_A, species, profiles, area = _density_profiles(model, bin_A=profile_bin_A)
     sep = abs(gb_z[1] - gb_z[0])
-    return model, dict(
-        n_atoms=len(model), formula=model.composition.formula,
-        removed={k: v for k, v in removed.items() if v}, gb_area_A2=area,
-        gb_separation_A=float(min(sep, height - sep)), gb_positions_A=tuple(map(float, gb_z)),
-        min_distance_A=_min_distance_A(model), net_charge_e=_net_charge(_symbols(model), charges),
-        z_A=z_A, species=species, density_per_A3=profiles)
+    return model, {
+        "n_atoms": len(model), "formula": model.composition.formula,
+        "removed": {k: v for k, v in removed.items() if v}, "gb_area_A2": area,
+        "gb_separation_A": float(min(sep, height - sep)),
+        "gb_positions_A": tuple(map(float, gb_z)), "min_distance_A": _min_distance_A(model),
+        "net_charge_e": _net_charge(_symbols(model), charges),
+        "z_A": z_A, "species": species, "density_per_A3": profiles}
 
 
 def mirror_grain_boundary(structure, *, plane, expand_times: int = 2, gap_A: float = 0.0,
@@ -430,10 +431,12 @@ def mirror_grain_boundary(structure, *, plane, expand_times: int = 2, gap_A: flo
     the in-plane lattice exactly and the bicrystal is periodic with c normal to the boundaries
     (two per cell). The mirror planes go through an atomic plane (shared by both grains) or
     midway between two neighbouring planes: of these positions, the one that leaves the fewest
-    atom pairs closer than ``min_distance_A`` is built; ``gap_A`` moves the grains apart. In a cubic crystal this is the symmetric tilt
-    boundary of :func:`tilt_grain_boundary` (the tests check Sigma5 (310) against pymatgen's
-    CSL construction); for the monoclinic Li3InCl6 (C2/m), which pymatgen's CSL generator
-    refuses, it is the route to seed 000's grain-boundary models. Overlaps and neutrality as in
+    atom pairs closer than ``min_distance_A`` is built; ``gap_A`` moves the grains apart. In a
+    cubic crystal this is a symmetric tilt boundary like those of :func:`tilt_grain_boundary`
+    (on (111) of rock salt: the Sigma3 coherent twin; on (310) a Sigma5 boundary, possibly in
+    another rigid-body translation than pymatgen's); for the monoclinic Li3InCl6 (C2/m), which
+    pymatgen's CSL generator refuses, it is the route to seed 000's grain-boundary models.
+    Overlaps and neutrality as in
     :func:`tilt_grain_boundary`.
 
     Returns
