@@ -91,9 +91,10 @@ def test_tilt_boundary_geometry(licl, sigma5, sigma, axis, plane, angle_deg):
         n = min(len(up), len(down), 10)  # the first layers on each side
         np.testing.assert_allclose(up[:n], down[:n], atol=0.05)
     assert res.net_charge_e == 0
-    # the density profile integrates to the atom count
+    # the density profile integrates to the atom count, and plots
     dz_bin = res.z_A[1] - res.z_A[0]
     assert res.density_per_A3.sum() * dz_bin * res.gb_area_A2 == pytest.approx(len(model))
+    assert res.plot().get_xlabel() == "distance along the normal (A)"
 
 
 def test_coherent_twin_loses_nothing_and_keeps_octahedra(licl):
@@ -185,6 +186,7 @@ def test_reduced_density_rule(licl, density, system):
     unit = max(Element(el).atomic_mass for el in ("Li", "In") if el in big.composition) + \
         6 * Element("Cl").atomic_mass
     assert abs(model.composition.weight - density * total) <= unit
+    assert res.plot().get_ylabel() == "relative mass density"
     assert res.relative_density == pytest.approx(model.composition.weight / total)
     # exactly neutral
     charge = sum(CHARGES[s.specie.symbol] for s in model)
@@ -250,6 +252,8 @@ def test_interface_metal_on_licl(licl, metal, a_metal):
         pytest.approx(2.5, abs=1e-6)
     assert h - shifted[labels == "film"].max() == pytest.approx(2.5, abs=1e-6)
     assert nearest_distances(model).min() >= 2.0
+    assert type(res).from_json(res.to_json()).strain_principal == res.strain_principal
+    assert res.plot().get_ylabel() == "number density (atoms/nm^3)"
 
 
 def test_interface_inputs(licl):

@@ -200,7 +200,19 @@ def _min_distance_A(structure) -> float:
 # ---------------------------------------------------------------- grain boundaries
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class GrainBoundaryResult(Result):
+class ProfileResult(Result):
+    """A model with per-species number-density profiles along its normal (atoms/A^3)."""
+
+    z_A: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    species: tuple = ()
+    density_per_A3: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+
+    def _draw(self, ax, **kwargs):
+        _draw_profiles(ax, self.z_A, self.species, self.density_per_A3)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GrainBoundaryResult(ProfileResult):
     """A symmetric tilt grain-boundary bicrystal: geometry, composition and density profiles."""
 
     sigma: int = 0
@@ -216,9 +228,6 @@ class GrainBoundaryResult(Result):
     gb_positions_A: tuple = ()
     min_distance_A: float = math.nan
     net_charge_e: float = math.nan
-    z_A: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
-    species: tuple = ()
-    density_per_A3: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
 
     title = "Tilt grain boundary"
 
@@ -657,7 +666,7 @@ def reduced_density_model(structure, relative_density: float, *, unit_centers=No
 # ---------------------------------------------------------------- interfaces
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class InterfaceResult(Result):
+class InterfaceResult(ProfileResult):
     """A lattice-matched metal/electrolyte slab interface."""
 
     metal: str = ""
@@ -676,9 +685,6 @@ class InterfaceResult(Result):
     vacuum_A: float = math.nan
     cell_length_A: float = math.nan
     min_distance_A: float = math.nan
-    z_A: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
-    species: tuple = ()
-    density_per_A3: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
 
     title = "Metal/electrolyte interface"
 
@@ -698,10 +704,6 @@ class InterfaceResult(Result):
                  "none (periodic: the metal meets the electrolyte's image across the gap)"),
                 ("cell length along normal (A)", self.cell_length_A),
                 ("min interatomic distance (A)", self.min_distance_A)]
-
-    def _draw(self, ax, **kwargs):
-        _draw_profiles(ax, self.z_A, self.species, self.density_per_A3)
-
 
 def interface_model(metal, electrolyte, *, metal_miller=(0, 0, 1), electrolyte_miller=(0, 0, 1),
                     metal_layers: int = 3, electrolyte_layers: int = 3, gap_A: float = 2.0,
