@@ -216,6 +216,11 @@ def test_reduced_density_seeded_and_inputs(licl):
     b, _ = reduced_density_model(big, 0.8, rng=7)
     c, _ = reduced_density_model(big, 0.8, rng=8)
     assert a == b and a != c
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    atoms = AseAtomsAdaptor.get_atoms(big)
+    d, res = reduced_density_model(atoms, 0.8, rng=7)  # ASE in, ASE out, same model
+    assert len(d) == len(a) == res.n_atoms and hasattr(d, "get_chemical_symbols")
     with pytest.raises(InputError, match="relative_density"):
         reduced_density_model(big, 1.2)
     with pytest.raises(InputError, match="not in the structure"):
@@ -254,6 +259,16 @@ def test_interface_metal_on_licl(licl, metal, a_metal):
     assert nearest_distances(model).min() >= 2.0
     assert type(res).from_json(res.to_json()).strain_principal == res.strain_principal
     assert res.plot().get_ylabel() == "number density (atoms/nm^3)"
+
+
+def test_interface_with_vacuum(licl):
+    model, res = interface_model(load_structure("In", kind="pymatgen"), licl, metal_layers=1,
+                                 electrolyte_layers=1, gap_A=3.0, vacuum_A=12.0)
+    labels = np.array(model.site_properties["interface_label"])
+    z = model.cart_coords[:, 2]
+    # a slab stack: metal above the electrolyte, the gap between them, vacuum above the metal
+    assert z[labels == "film"].min() - z[labels == "substrate"].max() == pytest.approx(3.0)
+    assert res.vacuum_A == pytest.approx(12.0) and res.gap_A == pytest.approx(3.0)
 
 
 def test_interface_inputs(licl):
