@@ -310,3 +310,32 @@ def test_structure_model_commands(tmp_path):
                                "mirror", "--expand", "1", "--output-file",
                                str(tmp_path / "m.extxyz")])
     assert res.exit_code == 0 and "mirror (111)" in res.output
+
+
+def test_li3incl6_framework_models():
+    # seed 000's Li3InCl6 site topology (C2/m) from materials.prototypes (on main), with the
+    # pristine refinement's vacancies ordered in: mirror boundaries and reduced density work on
+    # it; pymatgen's CSL generator refuses it (monoclinic/triclinic)
+    prototypes = pytest.importorskip("ssblab.materials.prototypes")
+    from ssblab.materials.defects import configuration_structure, order_vacancies
+
+    framework = prototypes.layered_rocksalt_framework(primitive=False)
+    order = order_vacancies(framework, {"Li": 0.241, "In": 0.38}, oxidation_states=CHARGES,
+                            supercell=(2, 1, 2), n_configurations=1, sweeps=20, rng=0)
+    cell = configuration_structure(framework, order, 0)
+    assert sum(CHARGES[s.specie.symbol] for s in cell) == 0
+    with pytest.raises(InputError, match="refuses"):
+        tilt_grain_boundary(cell, sigma=3, rotation_axis=(1, -1, 0), plane=(1, 1, 2),
+                            oxidation_states=CHARGES)
+    for plane in ((0, 0, 1), (1, 1, 0)):
+        model, res = mirror_grain_boundary(cell, plane=plane, expand_times=1,
+                                           oxidation_states=CHARGES)
+        assert sum(CHARGES[s.specie.symbol] for s in model) == 0 == res.net_charge_e
+        assert nearest_distances(model).min() >= 0.7 * nearest_distances(cell).min()
+    from pymatgen.core import Element
+
+    model, res = reduced_density_model(cell, 0.78, oxidation_states=CHARGES, rng=0)
+    unit = Element("In").atomic_mass + 6 * Element("Cl").atomic_mass  # an InCl6 octahedron
+    assert abs(model.composition.weight - 0.78 * cell.composition.weight) <= unit
+    assert sum(CHARGES[s.specie.symbol] for s in model) == 0
+    assert res.units_removed["In"] >= 1  # InCl6 units go as well as LiCl6
