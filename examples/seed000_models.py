@@ -3,7 +3,9 @@
     python examples/seed000_models.py [--structure LiCl] [--out models/]
     python examples/seed000_models.py --md --steps 400 --temperature 900   # CHGNet, slow on CPU
 
-Builds, for the bulk ``--structure`` (a bundled name or a CIF; Li3InCl6 once bundled):
+Builds, for the bulk ``--structure`` (a bundled name, a CIF, or ``framework``: seed 000's
+Li3InCl6 C2/m site topology from ``materials.prototypes`` with the pristine vacancies ordered
+in; use ``--supercell 1,1,1`` or ``2,1,1`` with it):
 
 * symmetric grain boundaries: pymatgen's CSL Sigma5 [001](310) and Sigma3 [1-10](112) for
   cubic cells, the mirror construction on (310) and (112) otherwise (Li3InCl6 is C2/m);
@@ -45,6 +47,18 @@ if os.path.exists(args.structure):
     from pymatgen.core import Structure
 
     bulk = Structure.from_file(args.structure)
+elif args.structure == "framework":
+    # seed 000's Li3InCl6 site topology (ideal C2/m, materials.prototypes) with the pristine
+    # refinement's Li and In vacancies ordered in (Li36In20Cl96 per 96 Cl)
+    from ssblab.materials.prototypes import layered_rocksalt_framework
+
+    from ssblab.materials.defects import configuration_structure, order_vacancies
+
+    framework = layered_rocksalt_framework(primitive=False)
+    order = order_vacancies(framework, {"Li": 0.241, "In": 0.38},
+                            oxidation_states={"Li": 1, "In": 3, "Cl": -1}, supercell=(2, 1, 2),
+                            n_configurations=1, rng=0)
+    bulk = configuration_structure(framework, order, 0)
 else:
     bulk = load_structure(args.structure, kind="pymatgen")
 out = Path(args.out)
