@@ -166,21 +166,29 @@ def _restore_neutrality(structure, keep: np.ndarray, charges: dict, *, balance_s
     return keep
 
 
-def _density_profiles(structure, *, bin_A: float, species=None):
-    """Number density (atoms/A^3) of each species along the third cell vector's normal."""
+def _density_profiles(structure, *, width_A: float, species=None):
+    """Number density (atoms/A^3) of each species along the normal to the a-b plane.
+
+    Each atom is a periodic Gaussian of standard deviation ``width_A`` (layers a fraction of an
+    angstrom apart stay readable, unlike a histogram), sampled every width/4; the profile
+    integrates to the atom count over the cell height.
+    """
+    if not width_A > 0:
+        raise InputError(f"profile_width_A: expected a positive width, found {width_A}")
     lattice = structure.lattice
-    normal = np.cross(lattice.matrix[0], lattice.matrix[1])
-    area = float(np.linalg.norm(normal))
+    area = float(np.linalg.norm(np.cross(lattice.matrix[0], lattice.matrix[1])))
     height = float(lattice.volume / area)
     z = (structure.frac_coords[:, 2] % 1.0) * height
-    n_bins = max(1, round(height / bin_A))
-    edges = np.linspace(0.0, height, n_bins + 1)
+    grid = np.linspace(0.0, height, max(8, round(4 * height / width_A)), endpoint=False)
     symbols = _symbols(structure)
-    species = tuple(species or dict.fromkeys(symbols))
-    dz = edges[1] - edges[0]
-    profiles = np.array([np.histogram(z[symbols == el], edges)[0] / (area * dz)
-                         for el in species])
-    return 0.5 * (edges[1:] + edges[:-1]), species, profiles, area
+    species = tuple(species or dict.fromkeys(symbols.tolist()))
+    profiles = np.zeros((len(species), len(grid)))
+    for k, el in enumerate(species):
+        d = grid[:, None] - z[symbols == el][None]
+        d -= height * np.round(d / height)  # nearest periodic image
+        profiles[k] = np.exp(-0.5 * (d / width_A) ** 2).sum(axis=1)
+    profiles /= area * width_A * math.sqrt(2 * math.pi)
+    return grid, species, profiles, area
 
 
 def _draw_profiles(ax, z_A, species, profiles, marks_A=()):
@@ -284,7 +292,7 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
                         gap_A: float = 0.0, ab_shift=(0.0, 0.0),
                         min_distance_A: float | None = None,
                         oxidation_states: dict | None = None, balance_species=("Li", "Cl"),
-                        profile_bin_A: float = 0.5, symprec: float = 0.1):
+                        profile_width_A: float = 0.2, symprec: float = 0.1):
     """Symmetric tilt grain-boundary bicrystal, charge neutral, from pymatgen's CSL generator.
 
     Parameters
@@ -308,8 +316,8 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     oxidation_states, balance_species
         Formal charges (guessed by pymatgen when omitted) and the (cation, anion) that absorb
         the charge left by the overlap removal (module rule).
-    profile_bin_A
-        Bin width of the density profiles along the boundary normal.
+    profile_width_A
+        Gaussian width of each atom in the density profiles along the boundary normal.
 
     Returns
     -------
@@ -384,7 +392,7 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     gb_z = (0.5 * (z[~top].max() + z[top].min()),
             (0.5 * (z[top].max() + z[~top].min() + height)) % height)
     model, fields = _finish_boundary(model, bulk, gb_z, charges, min_distance_A=min_distance_A,
-                                     balance_species=balance_species, profile_bin_A=profile_bin_A)
+                                     balance_species=balance_species, profile_width_A=profile_width_A)
     result = GrainBoundaryResult(
         sigma=int(gb.sigma), rotation_axis=axis, plane=plane, rotation_angle_deg=float(angle),
         mirror_symmetric=bool(mirror), **fields,
@@ -396,7 +404,7 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
 
 
 def _finish_boundary(model, bulk, gb_z, charges, *, min_distance_A, balance_species,
-                     profile_bin_A):
+                     profile_width_A):
     """Overlap removal and the neutrality rule on a bicrystal; the result fields they give."""
     symbols = _symbols(model)
     height = float(model.lattice.volume / np.linalg.norm(np.cross(*model.lattice.matrix[:2])))
@@ -417,7 +425,7 @@ def _finish_boundary(model, bulk, gb_z, charges, *, min_distance_A, balance_spec
                for el in dict.fromkeys(symbols.tolist())}
     model = model.copy()
     model.remove_sites(np.flatnonzero(~keep).tolist())
-    z_A, species, profiles, area = _density_profiles(model, bin_A=profile_bin_A)
+    z_A, species, profiles, area = _density_profiles(model, width_A=profile_width_A)
     sep = abs(gb_z[1] - gb_z[0])
     return model, {
         "n_atoms": len(model), "formula": model.composition.formula,
@@ -431,7 +439,7 @@ def _finish_boundary(model, bulk, gb_z, charges, *, min_distance_A, balance_spec
 def mirror_grain_boundary(structure, *, plane, expand_times: int = 2, gap_A: float = 0.0,
                           min_distance_A: float | None = None,
                           oxidation_states: dict | None = None, balance_species=("Li", "Cl"),
-                          profile_bin_A: float = 0.5):
+                          profile_width_A: float = 0.2):
     """Mirror (symmetric) grain boundary on ``plane`` for any lattice, monoclinic included.
 
     Grain 1 is ``expand_times`` repeats of the (hkl)-oriented unit cell (pymatgen's
@@ -502,7 +510,7 @@ def mirror_grain_boundary(structure, *, plane, expand_times: int = 2, gap_A: flo
     model = best[1]
     model, fields = _finish_boundary(model, bulk, (0.0, thickness), charges,
                                      min_distance_A=min_distance_A,
-                                     balance_species=balance_species, profile_bin_A=profile_bin_A)
+                                     balance_species=balance_species, profile_width_A=profile_width_A)
     result = GrainBoundaryResult(
         sigma=0, rotation_axis=(), plane=plane, rotation_angle_deg=math.nan,
         mirror_symmetric=True, **fields,
@@ -771,7 +779,7 @@ def interface_model(metal, electrolyte, *, metal_miller=(0, 0, 1), electrolyte_m
             film_thickness=int(metal_layers), substrate_thickness=int(electrolyte_layers)))
     area = float(np.linalg.norm(np.cross(*iface.lattice.matrix[:2])))
     principal = sorted(principal, key=abs)[-2:]  # the out-of-plane one is zero by construction
-    z_A, species, profiles, _ = _density_profiles(iface, bin_A=0.25)
+    z_A, species, profiles, _ = _density_profiles(iface, width_A=0.2)
     model = iface if kind == "pymatgen" else _like_input(iface, kind)
     result = InterfaceResult(
         metal=film.composition.reduced_formula, electrolyte=sub.composition.reduced_formula,
