@@ -13,10 +13,10 @@ in; use ``--supercell 1,1,1`` or ``2,1,1`` with it):
   units removed around one void, neutral);
 
 writes them as CIF with one summary line each, and with ``--md`` runs a short NVT run of the
-bulk, the smaller boundary and the 78 % model with ``ssblab.atomistic.md`` and compares their Li tracer
-diffusion coefficients (seed 000 Fig. 5: boundaries barely change Li transport, voids lower it).
-A few hundred steps give only the order of magnitude; use a GPU (``--device cuda``) and
-thousands of steps for numbers.
+bulk, the smaller boundary and the 78 % model with ``ssblab.atomistic.md`` and compares
+their Li tracer diffusion coefficients (seed 000 Fig. 5: boundaries barely change Li
+transport, voids lower it). A few hundred steps give only the order of magnitude; use a GPU
+(``--device cuda``) and thousands of steps for numbers.
 """
 
 import argparse

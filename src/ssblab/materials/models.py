@@ -392,7 +392,8 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
     gb_z = (0.5 * (z[~top].max() + z[top].min()),
             (0.5 * (z[top].max() + z[~top].min() + height)) % height)
     model, fields = _finish_boundary(model, bulk, gb_z, charges, min_distance_A=min_distance_A,
-                                     balance_species=balance_species, profile_width_A=profile_width_A)
+                                     balance_species=balance_species,
+                                     profile_width_A=profile_width_A)
     result = GrainBoundaryResult(
         sigma=int(gb.sigma), rotation_axis=axis, plane=plane, rotation_angle_deg=float(angle),
         mirror_symmetric=bool(mirror), **fields,
@@ -510,7 +511,8 @@ def mirror_grain_boundary(structure, *, plane, expand_times: int = 2, gap_A: flo
     model = best[1]
     model, fields = _finish_boundary(model, bulk, (0.0, thickness), charges,
                                      min_distance_A=min_distance_A,
-                                     balance_species=balance_species, profile_width_A=profile_width_A)
+                                     balance_species=balance_species,
+                                     profile_width_A=profile_width_A)
     result = GrainBoundaryResult(
         sigma=0, rotation_axis=(), plane=plane, rotation_angle_deg=math.nan,
         mirror_symmetric=True, **fields,
