@@ -15,8 +15,10 @@ leave a neighbour with no counter-ion within the bond cutoff; if too few qualify
 says so. The net charge of every model is exactly zero.
 
 Grain boundaries come from pymatgen's coincidence-site-lattice generator
-(``pymatgen.core.interface.GrainBoundaryGenerator``); interfaces from pymatgen's Zur-McGill
-lattice matching (``pymatgen.analysis.interfaces.CoherentInterfaceBuilder``). Both need
+(``pymatgen.core.interface.GrainBoundaryGenerator``; :func:`tilt_grain_boundary`) or, for the
+lattices it refuses (monoclinic Li3InCl6), from a grain and its mirror image
+(:func:`mirror_grain_boundary`); interfaces from pymatgen's Zur-McGill lattice matching
+(``pymatgen.analysis.interfaces.CoherentInterfaceBuilder``; :func:`interface_model`). All need
 pymatgen (``atomistic`` extra) and have no doctests; tests/atomistic/test_models.py checks
 them against the CSL formula, textbook tilt angles, mirror symmetry, neutrality and strain.
 """
@@ -622,8 +624,9 @@ def reduced_density_model(structure, relative_density: float, *, unit_centers=No
     cations = np.flatnonzero(np.isin(symbols, unit_centers))
     cations = cations[np.argsort(distance[cations], kind="stable")]
     ligand_mask = symbols == ligand
-    bonds_left = np.asarray(adjacency[:, np.isin(symbols, unit_centers)].sum(axis=1)).ravel()
+    # a ligand's bonds to any remaining cation (unit centre or not): it goes when none is left
     q = np.array([charges[el] for el in symbols])
+    bonds_left = np.asarray(adjacency[:, q > 0].sum(axis=1)).ravel()
     balance_mass = {sign: float(masses[symbols == el][0]) / abs(charges[el])
                     for sign, el in ((1, balance_species[0]), (-1, balance_species[1]))
                     if el in charges}
