@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import emit, with_output_options
+from ssblab.cli._common import emit, quantity_option, with_output_options
 
 
 @click.group()
@@ -46,3 +46,154 @@ def bvse_cmd(structure, mobile_ion, scales, lattices, resolution, out, as_json):
         scales = tuple(np.array(lattices) / np.linalg.norm(atoms.cell[0]))
     emit([bvse_vs_strain(atoms, scales=scales, mobile_ion=mobile_ion, resolution_A=resolution)],
          out=out, as_json=as_json, title="BVSE barriers")
+
+
+# ---- structural models (seed 000 grain boundaries and reduced density, seed 001 interface) ----
+
+def _model_input(structure: str, supercell: str = "1,1,1"):
+    """A bundled name or any file ASE reads -> pymatgen Structure, optionally repeated."""
+    import os
+
+    from ssblab.materials.structures import load_structure
+
+    reps = _int_triple(supercell, "--supercell")
+    if os.path.exists(structure):
+        from ase.io import read
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        bulk = AseAtomsAdaptor.get_structure(read(structure))
+    else:
+        bulk = load_structure(structure, kind="pymatgen")
+    return bulk * reps
+
+
+def _int_triple(text: str, name: str) -> tuple[int, int, int]:
+    from ssblab.errors import InputError
+
+    try:
+        values = tuple(int(x) for x in text.replace(" ", "").split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3:
+        raise InputError(f"{name}: expected three integers like 0,0,1, found {text!r}")
+    return values
+
+
+def _write_model(model, path) -> None:
+    """CIF (by pymatgen) or any ASE format (extxyz, POSCAR, ...) by the file name, atomically."""
+    import io
+    from pathlib import Path
+
+    from ssblab.files import atomic_write
+
+    path = Path(path)
+    if path.suffix.lower() == ".cif":
+        from pymatgen.io.cif import CifWriter
+
+        atomic_write(path, str(CifWriter(model)))
+    else:
+        from ase.io import write
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        buffer = io.StringIO()
+        fmt = "extxyz" if path.suffix.lower() in (".xyz", ".extxyz") else None
+        write(buffer, AseAtomsAdaptor.get_atoms(model), format=fmt or "vasp")
+        atomic_write(path, buffer.getvalue())
+    click.echo(f"wrote {path}", err=True)
+
+
+_output_file = click.option("--output-file", type=click.Path(dir_okay=False), required=True,
+                            help="Model file: .cif (pymatgen), .extxyz/.xyz, else VASP POSCAR.")
+
+
+@cli.command("gb")
+@click.argument("structure")
+@click.option("--plane", required=True, help="Boundary plane (hkl), e.g. 3,1,0.")
+@click.option("--method", type=click.Choice(["csl", "mirror"]), default="csl", show_default=True,
+              help="csl: pymatgen's coincidence-site-lattice tilt boundary (cubic, tetragonal, "
+                   "orthorhombic, hexagonal lattices); mirror: grain 2 = mirror of grain 1 "
+                   "(any lattice, e.g. monoclinic Li3InCl6).")
+@click.option("--sigma", type=int, default=None, help="Sigma of the CSL (csl method).")
+@click.option("--axis", default=None, help="Tilt axis [uvw], e.g. 0,0,1 (csl method).")
+@click.option("--expand", type=int, default=2, show_default=True,
+              help="Grain thickness in repeats of the boundary cell.")
+@quantity_option("--gap", unit="A", default=0.0, show_default=True,
+                 help="Extra space between the grains")
+@quantity_option("--min-distance", unit="A", default=None,
+                 help="Remove one atom of each closer pair (default 0.7 x bulk shortest distance)")
+@click.option("--supercell", default="1,1,1", show_default=True, help="Repeat the input first.")
+@_output_file
+@with_output_options
+def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, supercell,
+           output_file, out, as_json):
+    """Charge-neutral symmetric grain boundary of STRUCTURE (bundled name or file)."""
+    from ssblab.errors import InputError
+    from ssblab.materials.models import mirror_grain_boundary, tilt_grain_boundary
+
+    bulk = _model_input(structure, supercell)
+    plane = _int_triple(plane, "--plane")
+    if method == "mirror":
+        model, result = mirror_grain_boundary(bulk, plane=plane, expand_times=expand, gap_A=gap,
+                                              min_distance_A=min_distance)
+    else:
+        if sigma is None or axis is None:
+            raise InputError("--sigma and --axis are needed by --method csl")
+        model, result = tilt_grain_boundary(
+            bulk, sigma=sigma, rotation_axis=_int_triple(axis, "--axis"), plane=plane,
+            expand_times=expand, gap_A=gap, min_distance_A=min_distance)
+    _write_model(model, output_file)
+    emit([result], out=out, as_json=as_json, title="Grain boundary model")
+
+
+@cli.command("density")
+@click.argument("structure")
+@click.option("--relative-density", type=float, required=True,
+              help="Target mass density as a fraction of the input's, e.g. 0.78.")
+@click.option("--supercell", default="1,1,1", show_default=True, help="Repeat the input first.")
+@click.option("--voids", type=int, default=1, show_default=True, help="Number of void centres.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the void centres.")
+@_output_file
+@with_output_options
+def density_cmd(structure, relative_density, supercell, voids, seed, output_file, out, as_json):
+    """Reduced-density model: whole cation-centred units removed around voids, kept neutral."""
+    from ssblab.materials.models import reduced_density_model
+
+    model, result = reduced_density_model(_model_input(structure, supercell), relative_density,
+                                          n_voids=voids, rng=seed)
+    _write_model(model, output_file)
+    emit([result], out=out, as_json=as_json, title="Reduced-density model")
+
+
+@cli.command("interface")
+@click.argument("metal")
+@click.argument("electrolyte")
+@click.option("--metal-miller", default="0,0,1", show_default=True)
+@click.option("--electrolyte-miller", default="0,0,1", show_default=True)
+@click.option("--metal-layers", type=int, default=3, show_default=True,
+              help="Metal thickness in (hkl) unit planes.")
+@click.option("--electrolyte-layers", type=int, default=3, show_default=True,
+              help="Electrolyte thickness in (hkl) unit planes.")
+@quantity_option("--gap", unit="A", default=2.0, show_default=True,
+                 help="Metal-electrolyte spacing")
+@quantity_option("--vacuum", unit="A", default=0.0, show_default=True,
+                 help="Vacuum over the metal (0: periodic stack)")
+@click.option("--max-strain", type=float, default=0.05, show_default=True,
+              help="Largest principal in-plane strain allowed on the metal (fraction).")
+@quantity_option("--max-area", unit="A^2", default=200.0, show_default=True,
+                 help="Largest interface supercell area searched")
+@_output_file
+@with_output_options
+def interface_cmd(metal, electrolyte, metal_miller, electrolyte_miller, metal_layers,
+                  electrolyte_layers, gap, vacuum, max_strain, max_area, output_file, out,
+                  as_json):
+    """METAL slab on ELECTROLYTE slab (bundled names or files), lattice matched (Zur-McGill)."""
+    from ssblab.materials.models import interface_model
+
+    model, result = interface_model(
+        _model_input(metal), _model_input(electrolyte),
+        metal_miller=_int_triple(metal_miller, "--metal-miller"),
+        electrolyte_miller=_int_triple(electrolyte_miller, "--electrolyte-miller"),
+        metal_layers=metal_layers, electrolyte_layers=electrolyte_layers, gap_A=gap,
+        vacuum_A=vacuum, max_strain=max_strain, max_area_A2=max_area)
+    _write_model(model, output_file)
+    emit([result], out=out, as_json=as_json, title="Interface model")

@@ -163,6 +163,26 @@ def configuration_structure(structure, result: VacancyConfigurations, index: int
     return big
 
 
+def minimum_image_distances(points_A, cell_A, centers_A) -> np.ndarray:
+    """Distance (A) from each point to the nearest of ``centers_A`` (one or several), minimum image.
+
+    Exact for distances under half the smallest cell width (the image is found by rounding
+    fractional differences).
+
+    Examples
+    --------
+    >>> cell = np.eye(3) * 10.0
+    >>> minimum_image_distances([[1.0, 0, 0], [9.0, 0, 0]], cell, [0.5, 0, 0]).round(3).tolist()
+    [0.5, 1.5]
+    """
+    points = np.atleast_2d(np.asarray(points_A, float))
+    centers = np.atleast_2d(np.asarray(centers_A, float))
+    cell = np.asarray(cell_A, float)
+    frac = (points[:, None, :] - centers[None]) @ np.linalg.inv(cell)
+    frac -= np.round(frac)
+    return np.linalg.norm(frac @ cell, axis=2).min(axis=1)
+
+
 def void_model(atoms, relative_density: float, *, oxidation_states: dict[str, float],
                balance_species: str = "Li", center_A=None):
     """A reduced-density model: one void carved out of ``atoms`` (ASE) at the cell centre.
@@ -186,9 +206,7 @@ def void_model(atoms, relative_density: float, *, oxidation_states: dict[str, fl
     cell = atoms.cell.array
     center = (np.asarray(center_A, float) if center_A is not None
               else cell.sum(axis=0) / 2.0)
-    d = (atoms.positions - center) @ np.linalg.inv(cell)
-    d -= np.round(d)
-    dist = np.linalg.norm(d @ cell, axis=1)
+    dist = minimum_image_distances(atoms.positions, cell, center)
     remove = []
     for el, n in counts.items():
         idx = np.flatnonzero(symbols == el)
