@@ -100,9 +100,6 @@ def order_vacancies(structure, fractions: dict[str, float], *, oxidation_states:
     Returns the kept-site masks (one row per configuration) over ``structure * supercell``;
     :func:`configuration_structure` turns one into a pymatgen Structure.
     """
-    require_package("pymatgen", extra="atomistic", purpose="Ewald energies")
-    from pymatgen.analysis.ewald import EwaldSummation
-
     rng = np.random.default_rng(rng)
     big = structure * tuple(int(s) for s in supercell)
     symbols = np.array([site.specie.symbol for site in big])
@@ -111,49 +108,82 @@ def order_vacancies(structure, fractions: dict[str, float], *, oxidation_states:
         raise InputError(f"oxidation_states: missing {sorted(missing)}")
     n_sites = {el: int(np.sum(symbols == el)) for el in dict.fromkeys(symbols)}
     counts = vacancy_counts(n_sites, fractions, oxidation_states, balance_species=balance_species)
-    charged = big.copy()
-    charged.add_oxidation_state_by_element(oxidation_states)
-    matrix = EwaldSummation(charged).total_energy_matrix
-    matrix = 0.5 * (matrix + matrix.T)
-    groups = {el: np.flatnonzero(symbols == el) for el in n_sites}
-
-    def energy(keep):
-        idx = np.flatnonzero(keep)
-        return float(matrix[np.ix_(idx, idx)].sum())
+    full = np.array([float(oxidation_states[el]) for el in symbols])
+    unit = unit_ewald_matrix(big, full)
+    groups = [np.flatnonzero(symbols == el) for el in n_sites if 0 < counts[el] < n_sites[el]]
 
     masks, energies, starts = [], [], []
     for _ in range(int(n_configurations)):
-        keep = np.ones(len(big), bool)
+        charges = full.copy()
         for el, n_vac in counts.items():
-            keep[rng.choice(groups[el], n_vac, replace=False)] = False
-        e = energy(keep)
-        starts.append(e)
-        movable = [el for el in counts if 0 < counts[el] < n_sites[el]]
-        n_moves = int(sweeps) * max(1, sum(counts[el] for el in movable))
-        t0 = max(abs(e) * 1e-3, 0.05)  # eV: a few hundred kelvin of swaps to start with
-        for move in range(n_moves if movable else 0):
-            el = movable[rng.integers(len(movable))]
-            g = groups[el]
-            occ = g[keep[g]]
-            vac = g[~keep[g]]
-            i, j = occ[rng.integers(len(occ))], vac[rng.integers(len(vac))]
-            # energy change of moving the atom from site i to site j (pairwise sums)
-            kept = keep.copy()
-            kept[i] = False
-            delta = (2 * matrix[j, kept].sum() + matrix[j, j]) - (2 * matrix[i, kept].sum()
-                                                                   + matrix[i, i])
-            temp = t0 * (1 - move / n_moves)
-            if delta < 0 or (temp > 0 and rng.random() < math.exp(-delta / temp)):
-                keep[i], keep[j] = False, True
-                e += delta
-        masks.append(keep)
-        energies.append(energy(keep))
+            charges[rng.choice(np.flatnonzero(symbols == el), n_vac, replace=False)] = 0.0
+        starts.append(float(charges @ unit @ charges))
+        charges, e = anneal_charges(unit, charges, groups, sweeps=sweeps, rng=rng)
+        masks.append(charges != 0)
+        energies.append(e)
     formula = " ".join(f"{el}{n_sites[el] - counts[el]}" for el in n_sites)
     return VacancyConfigurations(
         formula=formula, supercell=tuple(int(s) for s in supercell), vacancies=counts,
         keep=np.array(masks), ewald_eV=np.array(energies), random_ewald_eV=np.array(starts),
         provenance=provenance(fractions=fractions, oxidation_states=oxidation_states,
                               supercell=supercell, sweeps=sweeps, n_configurations=n_configurations))
+
+
+def unit_ewald_matrix(structure, charges) -> np.ndarray:
+    """Pairwise Ewald interaction of unit charges on the sites of a pymatgen ``structure`` (eV).
+
+    The electrostatic energy of any neutral assignment of charges ``c`` to those sites (0 for a
+    vacancy) is then ``c @ M @ c``; ``charges`` (one per site, the fully occupied structure must
+    be neutral) only serve to run pymatgen's ``EwaldSummation`` once.
+    """
+    require_package("pymatgen", extra="atomistic", purpose="Ewald energies")
+    from pymatgen.analysis.ewald import EwaldSummation
+
+    charges = np.asarray(charges, float)
+    if np.any(charges == 0):
+        raise InputError("unit_ewald_matrix: every site needs a non-zero reference charge")
+    charged = structure.copy()
+    charged.add_oxidation_state_by_site(charges.tolist())
+    matrix = EwaldSummation(charged).total_energy_matrix
+    matrix = 0.5 * (matrix + matrix.T)
+    return matrix / np.outer(charges, charges)
+
+
+def anneal_charges(unit, charges, groups, *, sweeps: int = 200,
+                   rng: int | np.random.Generator = 0) -> tuple[np.ndarray, float]:
+    """Lower ``charges @ unit @ charges`` by swapping the charges of two sites of one group.
+
+    ``groups`` lists arrays of site indices (a sublattice each); a move exchanges the charges
+    (species or vacancy) of two sites of the same group that differ, accepted by the Metropolis
+    rule at a fictitious temperature falling linearly to zero (simulated annealing). Swaps keep
+    every group's content, hence neutrality. Returns the new charges and their energy (eV); the
+    input is not modified.
+    """
+    rng = np.random.default_rng(rng)
+    c = np.array(charges, float)
+    potential = unit @ c
+    energy = float(c @ potential)
+    groups = [np.asarray(g) for g in groups if len(np.unique(c[np.asarray(g)])) > 1]
+    if not groups:
+        return c, energy
+    minority = sum(min(np.sum(c[g] == v) for v in np.unique(c[g])) for g in groups)
+    n_moves = int(sweeps) * max(1, int(minority))
+    t0 = max(abs(energy) * 1e-3, 0.05)  # eV: a few hundred kelvin of swaps to start with
+    for move in range(n_moves):
+        g = groups[rng.integers(len(groups))]
+        i = g[rng.integers(len(g))]
+        others = g[c[g] != c[i]]
+        j = others[rng.integers(len(others))]
+        di, dj = c[j] - c[i], c[i] - c[j]
+        # exact change of the quadratic form for c -> c + di e_i + dj e_j
+        delta = (2 * (di * potential[i] + dj * potential[j]) + di * di * unit[i, i]
+                 + dj * dj * unit[j, j] + 2 * di * dj * unit[i, j])
+        temp = t0 * (1 - move / n_moves)
+        if delta < 0 or (temp > 0 and rng.random() < math.exp(-delta / temp)):
+            c[i], c[j] = c[j], c[i]
+            potential += unit[:, i] * di + unit[:, j] * dj
+            energy += delta
+    return c, float(c @ unit @ c)
 
 
 def configuration_structure(structure, result: VacancyConfigurations, index: int = 0):
