@@ -1,4 +1,4 @@
-"""``ssblab structure``: bundled structures and the BVSE fast path."""
+"""``ssblab structure``: bundled structures, substitution XRD study and the BVSE fast path."""
 
 from __future__ import annotations
 
@@ -46,3 +46,90 @@ def bvse_cmd(structure, mobile_ion, scales, lattices, resolution, out, as_json):
         scales = tuple(np.array(lattices) / np.linalg.norm(atoms.cell[0]))
     emit([bvse_vs_strain(atoms, scales=scales, mobile_ion=mobile_ion, resolution_A=resolution)],
          out=out, as_json=as_json, title="BVSE barriers")
+
+
+def _wavelength(value: str):
+    """A pymatgen radiation name ("CuKa") or a wavelength in A."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _ints(text: str, name: str, n: int | None = None) -> tuple[int, ...]:
+    from ssblab.errors import InputError
+
+    try:
+        values = tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise InputError(f"{name}: expected comma-separated integers, found {text!r}") from None
+    if n is not None and len(values) != n:
+        raise InputError(f"{name}: expected {n} integers, found {text!r}")
+    return values
+
+
+def _charges(text: str) -> dict[str, float]:
+    from ssblab.errors import InputError
+
+    out = {}
+    for item in filter(None, text.replace(" ", "").split(",")):
+        el, sep, q = item.partition("=")
+        try:
+            out[el] = float(q)
+        except ValueError:
+            raise InputError(f"--oxidation-states: expected El=charge pairs such as "
+                             f"'Li=1,Cl=-1', found {item!r}") from None
+        if not sep or not el:
+            raise InputError(f"--oxidation-states: expected El=charge, found {item!r}")
+    return out
+
+
+@cli.command("show")
+@click.argument("structure")
+@click.option("--wavelength", default="CuKa", show_default=True,
+              help="X-ray radiation (pymatgen name, e.g. CuKa, MoKa) or wavelength in A.")
+@click.option("--reflections", "n_reflections", type=int, default=8, show_default=True,
+              help="How many of the strongest reflections to list.")
+@click.option("--symprec", type=float, default=0.1, show_default=True,
+              help="Symmetry tolerance in A for the space-group search.")
+@with_output_options
+def show_cmd(structure, wavelength, n_reflections, symprec, out, as_json):
+    """Lattice, density, space group and strongest reflections of STRUCTURE (name or file)."""
+    from ssblab.materials.structures import describe_structure
+
+    emit([describe_structure(structure, wavelength=_wavelength(wavelength),
+                             n_reflections=n_reflections, symprec=symprec)],
+         out=out, as_json=as_json, title=f"Structure {structure}")
+
+
+@cli.command("substitute")
+@click.argument("structure")
+@click.option("--host", default="Li", show_default=True, help="Element whose sites take dopants.")
+@click.option("--dopant", default="In", show_default=True)
+@click.option("--x", "x_values", type=float, multiple=True, default=(0.0, 0.05, 0.1, 0.2),
+              show_default=True, help="Dopants per formula unit (repeat the option).")
+@click.option("--oxidation-states", required=True,
+              help="Charges of every element and the dopant, e.g. 'Li=1,Y=3,Cl=-1,In=3'.")
+@click.option("--hkl", default="3,0,2", show_default=True,
+              help="Parent reflection to follow, e.g. 3,0,2 (seed 004's LYC peak).")
+@click.option("--supercell", default="2,2,2", show_default=True)
+@click.option("--seeds", type=int, default=3, show_default=True,
+              help="Configurations (annealing seeds) per x.")
+@click.option("--sweeps", type=int, default=100, show_default=True)
+@click.option("--wavelength", default="CuKa", show_default=True,
+              help="X-ray radiation (pymatgen name) or wavelength in A (seed 004: 1.2398).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@with_output_options
+def substitute_cmd(structure, host, dopant, x_values, oxidation_states, hkl, supercell, seeds,
+                   sweeps, wavelength, seed, out, as_json):
+    """Seed 004's study: DOPANT on HOST sites of STRUCTURE and the XRD of reflection --hkl vs x."""
+    from ssblab.materials.structures import read_structure
+    from ssblab.materials.substitution import xrd_vs_substitution
+
+    emit([xrd_vs_substitution(read_structure(structure), x_values, hkl=_ints(hkl, "--hkl"),
+                              host=host, dopant=dopant,
+                              oxidation_states=_charges(oxidation_states),
+                              supercell=_ints(supercell, "--supercell", 3),
+                              n_configurations=seeds, sweeps=sweeps,
+                              wavelength=_wavelength(wavelength), rng=seed)],
+         out=out, as_json=as_json, title=f"{dopant} on {host} sites of {structure}")
