@@ -7,8 +7,12 @@ pytest.importorskip("pymatgen")
 
 from ssblab.errors import InputError  # noqa: E402
 from ssblab.materials.structures import load_structure  # noqa: E402
-from ssblab.materials.substitution import (XRDSubstitution, substitute,  # noqa: E402
-                                           substituted_structure, xrd_vs_substitution)
+from ssblab.materials.substitution import (  # noqa: E402
+    XRDSubstitution,
+    substitute,
+    substituted_structure,
+    xrd_vs_substitution,
+)
 from ssblab.results import Result  # noqa: E402
 
 CHARGES = {"Li": 1, "Cl": -1, "In": 3}

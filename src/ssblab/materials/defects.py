@@ -26,22 +26,14 @@ from ssblab.results import Result, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VacancyConfigurations(Result):
-    """Explicit vacancy configurations (as kept-site masks) and their Ewald energies."""
+class AnnealedConfigurations(Result):
+    """Base of the Ewald-annealed configuration results: energies per seed and their plot."""
 
-    formula: str = ""
-    supercell: tuple[int, int, int] = (1, 1, 1)
-    vacancies: dict = dataclasses.field(default_factory=dict)
-    keep: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), bool))
     ewald_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     random_ewald_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
-    title = "Vacancy-ordered supercells"
-
-    def summary(self):
-        return [("composition", self.formula), ("supercell", "x".join(map(str, self.supercell))),
-                ("vacancies", ", ".join(f"{k}: {v}" for k, v in self.vacancies.items())),
-                ("configurations", len(self.ewald_eV)),
+    def energy_rows(self):
+        return [("configurations", len(self.ewald_eV)),
                 ("Ewald energy, ordered (eV)", ", ".join(f"{e:.2f}" for e in self.ewald_eV)),
                 ("Ewald energy, random start (eV)",
                  ", ".join(f"{e:.2f}" for e in self.random_ewald_eV))]
@@ -53,6 +45,23 @@ class VacancyConfigurations(Result):
         ax.set_xlabel("configuration (seed)")
         ax.set_ylabel("Ewald energy (eV)")
         ax.legend(fontsize=8)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VacancyConfigurations(AnnealedConfigurations):
+    """Explicit vacancy configurations (as kept-site masks) and their Ewald energies."""
+
+    formula: str = ""
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    vacancies: dict = dataclasses.field(default_factory=dict)
+    keep: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), bool))
+
+    title = "Vacancy-ordered supercells"
+
+    def summary(self):
+        return [("composition", self.formula), ("supercell", "x".join(map(str, self.supercell))),
+                ("vacancies", ", ".join(f"{k}: {v}" for k, v in self.vacancies.items())),
+                *self.energy_rows()]
 
 
 def vacancy_counts(n_sites: dict[str, int], fractions: dict[str, float],

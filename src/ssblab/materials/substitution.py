@@ -23,13 +23,17 @@ import dataclasses
 import numpy as np
 
 from ssblab.errors import InputError, require_package
-from ssblab.materials.defects import anneal_charges, unit_ewald_matrix
+from ssblab.materials.defects import (
+    AnnealedConfigurations,
+    anneal_charges,
+    unit_ewald_matrix,
+)
 from ssblab.progress import progress
 from ssblab.results import Result, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class SubstitutionConfigurations(Result):
+class SubstitutionConfigurations(AnnealedConfigurations):
     """Dopant and vacancy sites (indices into ``structure * supercell``) per configuration."""
 
     formula: str = ""
@@ -40,8 +44,6 @@ class SubstitutionConfigurations(Result):
     supercell: tuple[int, int, int] = (1, 1, 1)
     dopant_sites: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), int))
     vacant_sites: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), int))
-    ewald_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
-    random_ewald_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
     title = "Aliovalent substitution"
 
@@ -50,19 +52,7 @@ class SubstitutionConfigurations(Result):
                                                  f"{self.x_requested:g} / {self.x:.4g}"),
                 ("supercell", "x".join(map(str, self.supercell))),
                 (f"{self.dopant} on {self.host} sites", self.dopant_sites.shape[1]),
-                (f"{self.host} vacancies", self.vacant_sites.shape[1]),
-                ("configurations", len(self.ewald_eV)),
-                ("Ewald energy, ordered (eV)", ", ".join(f"{e:.2f}" for e in self.ewald_eV)),
-                ("Ewald energy, random start (eV)",
-                 ", ".join(f"{e:.2f}" for e in self.random_ewald_eV))]
-
-    def _draw(self, ax, **kwargs):
-        i = np.arange(len(self.ewald_eV))
-        ax.plot(i, self.random_ewald_eV, "o", label="random start")
-        ax.plot(i, self.ewald_eV, "s", label="annealed")
-        ax.set_xlabel("configuration (seed)")
-        ax.set_ylabel("Ewald energy (eV)")
-        ax.legend(fontsize=8)
+                (f"{self.host} vacancies", self.vacant_sites.shape[1]), *self.energy_rows()]
 
 
 def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
@@ -96,7 +86,7 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
     if extra < 0 or abs(extra - round(extra)) > 1e-9:
         raise InputError(f"a {dopant}{q_dop:+g} on a {host}{q_host:+g} site needs {extra:g} extra "
                          f"{host} vacancies; expected a whole, non-negative number")
-    extra = int(round(extra))
+    extra = round(extra)
     supercell = tuple(int(s) for s in supercell)
     big = structure * supercell
     symbols = np.array([s.specie.symbol for s in big])
@@ -104,7 +94,7 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
     if len(host_sites) == 0:
         raise InputError(f"host {host!r} is not in the structure ({sorted(set(symbols))})")
     z = big.composition.get_reduced_composition_and_factor()[1]
-    n_dop = int(round(float(x) * z))
+    n_dop = round(float(x) * z)
     if x < 0 or n_dop * (1 + extra) > len(host_sites):
         raise InputError(f"x = {x}: {n_dop} {dopant} need {n_dop * (1 + extra)} of "
                          f"{len(host_sites)} {host} sites; expected 0 <= x <= "
@@ -172,8 +162,8 @@ class XRDSubstitution(Result):
     def summary(self):
         mean, std = self.mean_std()
         label = "".join(map(str, self.hkl))
-        rows = [("reflection", f"({label}) at 2theta = {self.target_two_theta_deg:.2f} deg, "
-                               f"lambda = {self.wavelength_A:.5f} A")]
+        rows = [("reflection", (f"({label}) at 2theta = {self.target_two_theta_deg:.2f} deg, "
+                                f"lambda = {self.wavelength_A:.5f} A"))]
         rows += [(f"I({label}) / I(max) (%) at x = {x:.4g}", f"{m:.2f} +- {s:.2f}")
                  for x, m, s in zip(self.x, mean, std)]
         return rows
