@@ -119,3 +119,15 @@ def test_structure_show_and_substitute(tmp_path):
     assert (tmp_path / "sub" / "report.html").exists()
     res = runner.invoke(main, ["structure", "substitute", "LiCl", "--oxidation-states", "Li:1"])
     assert res.exit_code == 2 and "El=charge" in res.output
+
+
+def test_structure_order_writes_ordered_cifs(tmp_path):
+    pytest.importorskip("pymatgen")
+    from ase.io import read
+
+    res = CliRunner().invoke(main, ["structure", "order", "Li10GeP2S12", "--oxidation-states",
+                                    "Li=1,Ge=4,P=5,S=-2", "--seeds", "2", "--sweeps", "20",
+                                    "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    atoms = read(tmp_path / "configuration_1.cif")  # ordered: ASE reads it as it is
+    assert atoms.get_chemical_formula() == "Ge2Li20P4S24"

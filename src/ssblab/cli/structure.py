@@ -133,3 +133,33 @@ def substitute_cmd(structure, host, dopant, x_values, oxidation_states, hkl, sup
                               n_configurations=seeds, sweeps=sweeps,
                               wavelength=_wavelength(wavelength), rng=seed)],
          out=out, as_json=as_json, title=f"{dopant} on {host} sites of {structure}")
+
+
+@cli.command("order")
+@click.argument("structure")
+@click.option("--oxidation-states", required=True,
+              help="Charges of every element, e.g. 'Li=1,Ge=4,P=5,S=-2'.")
+@click.option("--supercell", default="1,1,1", show_default=True)
+@click.option("--seeds", type=int, default=3, show_default=True,
+              help="Configurations (annealing seeds).")
+@click.option("--sweeps", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@with_output_options
+def order_cmd(structure, oxidation_states, supercell, seeds, sweeps, seed, out, as_json):
+    """Neutral, low-Ewald orderings of a partially occupied STRUCTURE (with --out: one CIF each)."""
+    from ssblab.files import atomic_write
+    from ssblab.materials.defects import occupancy_structure, order_partial_occupancies
+    from ssblab.materials.structures import read_structure
+
+    parent = read_structure(structure)
+    result = order_partial_occupancies(parent, oxidation_states=_charges(oxidation_states),
+                                       supercell=_ints(supercell, "--supercell", 3),
+                                       n_configurations=seeds, sweeps=sweeps, rng=seed)
+    if out is not None:
+        from pymatgen.io.cif import CifWriter
+
+        out.mkdir(parents=True, exist_ok=True)
+        for k in range(len(result.ewald_eV)):
+            atomic_write(out / f"configuration_{k}.cif",
+                         str(CifWriter(occupancy_structure(parent, result, k))))
+    emit([result], out=out, as_json=as_json, title=f"Ordered {structure}")

@@ -142,8 +142,9 @@ def unit_ewald_matrix(structure, charges) -> np.ndarray:
     """Pairwise Ewald interaction of unit charges on the sites of a pymatgen ``structure`` (eV).
 
     The electrostatic energy of any neutral assignment of charges ``c`` to those sites (0 for a
-    vacancy) is then ``c @ M @ c``; ``charges`` (one per site, the fully occupied structure must
-    be neutral) only serve to run pymatgen's ``EwaldSummation`` once.
+    vacancy) is then ``c @ M @ c``; ``charges`` (one non-zero value per site; the reference
+    need not be neutral, as the compensating background drops out of neutral configurations)
+    only serve to run pymatgen's ``EwaldSummation`` once.
     """
     require_package("pymatgen", extra="atomistic", purpose="Ewald energies")
     from pymatgen.analysis.ewald import EwaldSummation
@@ -151,7 +152,11 @@ def unit_ewald_matrix(structure, charges) -> np.ndarray:
     charges = np.asarray(charges, float)
     if np.any(charges == 0):
         raise InputError("unit_ewald_matrix: every site needs a non-zero reference charge")
-    charged = structure.copy()
+    from pymatgen.core import Structure
+
+    # an ordered copy, so that partially occupied sites carry the full reference charge
+    charged = Structure(structure.lattice, [s.species.elements[0] for s in structure],
+                        structure.frac_coords)
     charged.add_oxidation_state_by_site(charges.tolist())
     matrix = EwaldSummation(charged).total_energy_matrix
     matrix = 0.5 * (matrix + matrix.T)
@@ -194,6 +199,118 @@ def anneal_charges(unit, charges, groups, *, sweeps: int = 200,
             energy += delta
     return c, float(c @ unit @ c)
 
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OccupancyConfigurations(AnnealedConfigurations):
+    """Explicit orderings of a partially occupied structure: one species ("" = vacancy) per site."""
+
+    formula: str = ""
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    species: list = dataclasses.field(default_factory=list)
+
+    title = "Ordered partial occupancies"
+
+    def summary(self):
+        return [("composition", self.formula), ("supercell", "x".join(map(str, self.supercell))),
+                *self.energy_rows()]
+
+
+def order_partial_occupancies(structure, *, oxidation_states: dict[str, float],
+                              supercell=(1, 1, 1), n_configurations: int = 3, sweeps: int = 100,
+                              balance_species: str = "Li",
+                              rng: int | np.random.Generator = 0) -> OccupancyConfigurations:
+    """Neutral, low-Ewald orderings of a refinement with partial occupancies (pymatgen Structure).
+
+    Sites are grouped by their CIF label and species mix (one refined site each). Each group of
+    n sites receives round(occupancy x n) atoms of each of its species, the rest vacancies; then
+    ``balance_species`` atoms are added to or removed from its groups, where the rounding left
+    most room, until the cell is neutral (an InputError if no whole number does it). Atoms and
+    vacancies are then swapped within each group by :func:`anneal_charges`, one configuration per
+    seed. Species of equal charge sharing a site cannot be told apart by the Ewald energy; they
+    are placed at random among the sites of that charge.
+    """
+    rng = np.random.default_rng(rng)
+    supercell = tuple(int(s) for s in supercell)
+    big = structure * supercell
+    # pymatgen's Structure * supercell repeats each parent site in place, so site i of the
+    # supercell belongs to parent site i // n_cells (checked)
+    n_cells = int(np.prod(supercell))
+    parent = [(getattr(site, "label", None), tuple(sorted((el.symbol, float(o))
+                                                           for el, o in site.species.items())))
+              for site in structure]
+    keys = [parent[i // n_cells] for i in range(len(big))]
+    if any(dict(k[1]) != {el.symbol: o for el, o in site.species.items()}
+           for k, site in zip(keys, big)):
+        raise InputError("supercell site order is not the expected one; cannot group sites")
+    groups = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    elements = {el for _, mix in groups for el, _ in mix}
+    missing = elements - set(oxidation_states)
+    if missing:
+        raise InputError(f"oxidation_states: missing {sorted(missing)}")
+    counts = {key: {el: round(o * len(idx)) for el, o in key[1]} for key, idx in groups.items()}
+    charge = sum(oxidation_states[el] * n for c in counts.values() for el, n in c.items())
+    q_bal = float(oxidation_states.get(balance_species, 0.0))
+    need = -charge / q_bal if q_bal else float("nan")
+    if not abs(need - round(need)) < 1e-9:
+        raise InputError(f"charge {charge:+g} cannot be balanced by whole {balance_species} "
+                         f"atoms; choose another balance_species")
+    step = int(np.sign(need))
+    for _ in range(abs(round(need))):
+        # the group whose count is furthest from its refined occupancy in the needed direction
+        room = [(step * (o * len(groups[key]) - c[balance_species]), key)
+                for key, c in counts.items() for el, o in key[1] if el == balance_species
+                and 0 <= c[balance_species] + step
+                and sum(c.values()) + step <= len(groups[key])]
+        if not room:
+            raise InputError(f"neutrality needs {abs(round(need))} {balance_species} atoms "
+                             f"{'added' if step > 0 else 'removed'}: no room on its sites")
+        counts[max(room)[1]][balance_species] += step
+    ref = np.ones(len(big))
+    unit = unit_ewald_matrix(big, ref)
+    index_groups = [np.array(idx) for idx in groups.values()]
+    species, energies, starts = [], [], []
+    for _ in range(int(n_configurations)):
+        labels = np.full(len(big), "", dtype=object)
+        for key, idx in groups.items():
+            pool = [el for el, n in counts[key].items() for _ in range(n)]
+            pool += [""] * (len(idx) - len(pool))
+            labels[idx] = rng.permutation(np.array(pool, dtype=object))
+        charges = np.array([oxidation_states[el] if el else 0.0 for el in labels], float)
+        starts.append(float(charges @ unit @ charges))
+        charges, e = anneal_charges(unit, charges, index_groups, sweeps=sweeps, rng=rng)
+        for key, idx in groups.items():
+            idx = np.array(idx)
+            for q in np.unique(charges[idx]):
+                sites = idx[charges[idx] == q]
+                pool = [el for el, n in counts[key].items() for _ in range(n)
+                        if oxidation_states[el] == q] or [""] * len(sites)
+                labels[sites] = rng.permutation(np.array(pool, dtype=object))
+        species.append([str(s) for s in labels])
+        energies.append(e)
+    total = {}
+    for c in counts.values():
+        for el, n in c.items():
+            total[el] = total.get(el, 0) + n
+    return OccupancyConfigurations(
+        formula=" ".join(f"{el}{n}" for el, n in sorted(total.items())), supercell=supercell,
+        species=species, ewald_eV=np.array(energies), random_ewald_eV=np.array(starts),
+        provenance=provenance(oxidation_states=oxidation_states, supercell=supercell,
+                              sweeps=sweeps, n_configurations=n_configurations,
+                              balance_species=balance_species))
+
+
+def occupancy_structure(structure, result: OccupancyConfigurations, index: int = 0):
+    """The ordered pymatgen Structure of configuration ``index`` (vacancies removed)."""
+    big = structure * result.supercell
+    labels = result.species[index]
+    for i, el in enumerate(labels):
+        if el:
+            big.replace(i, el)
+    big.remove_sites([i for i, el in enumerate(labels) if not el])
+    return big
 
 def configuration_structure(structure, result: VacancyConfigurations, index: int = 0):
     """The pymatgen Structure of configuration ``index`` (vacant sites removed)."""
