@@ -84,3 +84,21 @@ def test_bad_inputs_are_named():
                             two_theta_range_deg=(40, 80))
     none = substitute(licl, 0.0, oxidation_states=CHARGES, n_configurations=4)
     assert none.dopant_sites.shape == (1, 0) and none.formula == "Li4 In0 Cl4"
+
+
+def test_host_labels_confine_dopants_and_vacancies():
+    licl = load_structure("LiCl", kind="pymatgen")
+    li = [i for i, s in enumerate(licl) if s.specie.symbol == "Li"]
+    licl[li[0]].label = "LiA"  # one of the four Li sites of the cell becomes its own orbit
+    res = substitute(licl, 0.0625, oxidation_states=CHARGES, supercell=(2, 2, 2),
+                     host_labels=["LiA"], n_configurations=2, sweeps=20, rng=1)
+    used = np.hstack([res.dopant_sites, res.vacant_sites])  # one row per configuration
+    assert used.shape == (2, 6) and all(len(set(row)) == 6 for row in used)
+    # geometry, not bookkeeping: the images of the LiA site (0, 0, 0) are the supercell sites
+    # with fractional coordinates in {0, 1/2}
+    assert np.allclose(licl[li[0]].frac_coords, 0)
+    big = licl * (2, 2, 2)
+    for i in used.ravel():
+        assert np.allclose((2 * big[int(i)].frac_coords + 1e-9) % 1, 0, atol=1e-6)
+    with pytest.raises(InputError, match="not Li site labels"):
+        substitute(licl, 0.0625, oxidation_states=CHARGES, host_labels=["Li6h"])

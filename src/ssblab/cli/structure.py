@@ -105,6 +105,8 @@ def show_cmd(structure, wavelength, n_reflections, symprec, out, as_json):
 @cli.command("substitute")
 @click.argument("structure")
 @click.option("--host", default="Li", show_default=True, help="Element whose sites take dopants.")
+@click.option("--host-label", "host_labels", multiple=True,
+              help="Restrict dopants and vacancies to host sites with this CIF label (repeat).")
 @click.option("--dopant", default="In", show_default=True)
 @click.option("--x", "x_values", type=float, multiple=True, default=(0.0, 0.05, 0.1, 0.2),
               show_default=True, help="Dopants per formula unit (repeat the option).")
@@ -120,8 +122,8 @@ def show_cmd(structure, wavelength, n_reflections, symprec, out, as_json):
               help="X-ray radiation (pymatgen name) or wavelength in A (seed 004: 1.2398).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @with_output_options
-def substitute_cmd(structure, host, dopant, x_values, oxidation_states, hkl, supercell, seeds,
-                   sweeps, wavelength, seed, out, as_json):
+def substitute_cmd(structure, host, host_labels, dopant, x_values, oxidation_states, hkl,
+                   supercell, seeds, sweeps, wavelength, seed, out, as_json):
     """Seed 004's study: DOPANT on HOST sites of STRUCTURE and the XRD of reflection --hkl vs x."""
     from ssblab.materials.structures import read_structure
     from ssblab.materials.substitution import xrd_vs_substitution
@@ -131,6 +133,7 @@ def substitute_cmd(structure, host, dopant, x_values, oxidation_states, hkl, sup
                               oxidation_states=_charges(oxidation_states),
                               supercell=_ints(supercell, "--supercell", 3),
                               n_configurations=seeds, sweeps=sweeps,
+                              host_labels=list(host_labels) or None,
                               wavelength=_wavelength(wavelength), rng=seed)],
          out=out, as_json=as_json, title=f"{dopant} on {host} sites of {structure}")
 

@@ -57,12 +57,13 @@ class SubstitutionConfigurations(AnnealedConfigurations):
 
 def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
                oxidation_states: dict[str, float], supercell=(1, 1, 1),
-               n_configurations: int = 3, sweeps: int = 100,
+               n_configurations: int = 3, sweeps: int = 100, host_labels=None,
                rng: int | np.random.Generator = 0) -> SubstitutionConfigurations:
     """Low-Ewald-energy configurations of ``dopant`` on the ``host`` sites of a pymatgen structure.
 
     ``x`` is dopants per formula unit (module rule); ``oxidation_states`` maps every element of
-    the structure and the dopant to its charge.
+    the structure and the dopant to its charge. ``host_labels`` (CIF site labels, e.g. the label
+    of Li3YCl6's 6h site) restricts dopants and their vacancies to those host sites.
 
     Examples
     --------
@@ -93,11 +94,21 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
     host_sites = np.flatnonzero(symbols == host)
     if len(host_sites) == 0:
         raise InputError(f"host {host!r} is not in the structure ({sorted(set(symbols))})")
+    if host_labels is not None:
+        # Structure * supercell repeats each parent site in place: site i <- parent i // n
+        n_cells = len(big) // len(structure)
+        labels = np.array([structure[i // n_cells].label for i in range(len(big))])
+        known = sorted(set(labels[host_sites]))
+        unknown = set(host_labels) - set(known)
+        if unknown:
+            raise InputError(f"host_labels {sorted(unknown)}: not {host} site labels of the "
+                             f"structure; expected some of {known}")
+        host_sites = host_sites[np.isin(labels[host_sites], list(host_labels))]
     z = big.composition.get_reduced_composition_and_factor()[1]
     n_dop = round(float(x) * z)
     if x < 0 or n_dop * (1 + extra) > len(host_sites):
         raise InputError(f"x = {x}: {n_dop} {dopant} need {n_dop * (1 + extra)} of "
-                         f"{len(host_sites)} {host} sites; expected 0 <= x <= "
+                         f"{len(host_sites)} available {host} sites; expected 0 <= x <= "
                          f"{len(host_sites) / (1 + extra) / z:.3g}")
     rng = np.random.default_rng(rng)
     full = np.array([float(oxidation_states[el]) for el in symbols])
@@ -110,11 +121,11 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
         charges[chosen[n_dop:n_dop * (1 + extra)]] = 0.0
         starts.append(float(charges @ unit @ charges))
         charges, e = anneal_charges(unit, charges, [host_sites], sweeps=sweeps, rng=rng)
-        on_host = charges[host_sites]
+        on_host = charges[host_sites]  # dopants and vacancies stay on these sites
         dop_sites.append(host_sites[on_host == q_dop] if q_dop != q_host else chosen[:n_dop])
         vac_sites.append(host_sites[on_host == 0])
         energies.append(e)
-    n_host = len(host_sites) - n_dop * (1 + extra)
+    n_host = int(np.sum(symbols == host)) - n_dop * (1 + extra)
     rest = {el: int(np.sum(symbols == el)) for el in dict.fromkeys(symbols) if el != host}
     formula = " ".join([f"{host}{n_host}", f"{dopant}{n_dop}",
                         *(f"{el}{n}" for el, n in rest.items())])
@@ -124,7 +135,7 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
         vacant_sites=np.array(vac_sites, int).reshape(len(energies), n_dop * extra),
         ewald_eV=np.array(energies), random_ewald_eV=np.array(starts),
         provenance=provenance(x=x, host=host, dopant=dopant, oxidation_states=oxidation_states,
-                              supercell=supercell, sweeps=sweeps,
+                              supercell=supercell, sweeps=sweeps, host_labels=host_labels,
                               n_configurations=n_configurations))
 
 
@@ -191,7 +202,7 @@ def xrd_vs_substitution(structure, x_values=(0.0, 0.05, 0.1, 0.2), *, hkl, host:
                         dopant: str = "In", oxidation_states: dict[str, float], supercell=(1, 1, 1),
                         n_configurations: int = 3, wavelength="CuKa",
                         two_theta_range_deg=(10.0, 80.0), window_deg: float = 0.15,
-                        fwhm_deg: float = 0.1, sweeps: int = 100,
+                        fwhm_deg: float = 0.1, sweeps: int = 100, host_labels=None,
                         rng: int | np.random.Generator = 0) -> XRDSubstitution:
     """Powder patterns of substituted supercells and the relative intensity of reflection ``hkl``.
 
@@ -222,7 +233,8 @@ def xrd_vs_substitution(structure, x_values=(0.0, 0.05, 0.1, 0.2), *, hkl, host:
     for x in progress(list(x_values), desc="x"):
         conf = substitute(structure, x, host=host, dopant=dopant,
                           oxidation_states=oxidation_states, supercell=supercell,
-                          n_configurations=n_configurations, sweeps=sweeps, rng=rng)
+                          n_configurations=n_configurations, sweeps=sweeps,
+                          host_labels=host_labels, rng=rng)
         xs.append(conf.x)
         values, prof = [], np.zeros_like(grid)
         for k in range(len(conf.ewald_eV)):
