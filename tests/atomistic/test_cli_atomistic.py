@@ -131,3 +131,17 @@ def test_structure_order_writes_ordered_cifs(tmp_path):
     assert res.exit_code == 0, res.output
     atoms = read(tmp_path / "configuration_1.cif")  # ordered: ASE reads it as it is
     assert atoms.get_chemical_formula() == "Ge2Li20P4S24"
+    # a disordered refinement is ordered first; --host-label still finds the refined Li site
+    res = CliRunner().invoke(main, ["structure", "substitute", "Li10GeP2S12", "--oxidation-states",
+                                    "Li=1,Ge=4,P=5,S=-2,In=3", "--hkl", "2,0,3", "--x", "0.5",
+                                    "--supercell", "1,1,1", "--host-label", "Li2", "--seeds", "1",
+                                    "--sweeps", "10"])
+    assert res.exit_code == 0, res.output
+    assert "I(203) / I(max) (%) at x = 0.5" in res.output
+    # the CIFs written by `structure order` keep the refined-site labels for --host-label
+    cif = str(tmp_path / "configuration_1.cif")
+    res = CliRunner().invoke(main, ["structure", "substitute", cif,
+                                    "--oxidation-states", "Li=1,Ge=4,P=5,S=-2,In=3", "--hkl",
+                                    "2,0,3", "--x", "0.5", "--supercell", "1,1,1", "--host-label",
+                                    "Li2", "--seeds", "1", "--sweeps", "10"])
+    assert res.exit_code == 0, res.output

@@ -128,9 +128,23 @@ def substitute_cmd(structure, host, host_labels, dopant, x_values, oxidation_sta
     from ssblab.materials.structures import read_structure
     from ssblab.materials.substitution import xrd_vs_substitution
 
-    emit([xrd_vs_substitution(read_structure(structure), x_values, hkl=_ints(hkl, "--hkl"),
+    parent = read_structure(structure)
+    charges = _charges(oxidation_states)
+    if not parent.is_ordered:
+        from ssblab.materials.defects import (
+            occupancy_structure,
+            order_partial_occupancies,
+        )
+
+        # a refinement with partial occupancies: one low-Ewald ordering of the parent cell first
+        ordering = order_partial_occupancies(parent, oxidation_states=charges,
+                                             n_configurations=1, sweeps=sweeps, rng=seed)
+        click.echo(f"{structure} has partial occupancies; ordered first as {ordering.formula} "
+                   f"(Ewald {ordering.ewald_eV[0]:.2f} eV)", err=True)
+        parent = occupancy_structure(parent, ordering, 0)
+    emit([xrd_vs_substitution(parent, x_values, hkl=_ints(hkl, "--hkl"),
                               host=host, dopant=dopant,
-                              oxidation_states=_charges(oxidation_states),
+                              oxidation_states=charges,
                               supercell=_ints(supercell, "--supercell", 3),
                               n_configurations=seeds, sweeps=sweeps,
                               host_labels=list(host_labels) or None,
@@ -163,6 +177,10 @@ def order_cmd(structure, oxidation_states, supercell, seeds, sweeps, seed, out, 
 
         out.mkdir(parents=True, exist_ok=True)
         for k in range(len(result.ewald_eV)):
-            atomic_write(out / f"configuration_{k}.cif",
-                         str(CifWriter(occupancy_structure(parent, result, k))))
+            ordered = occupancy_structure(parent, result, k)
+            seen = {}
+            for site in ordered:  # unique CIF labels: refined-site label + "_n"
+                seen[site.label] = seen.get(site.label, 0) + 1
+                site.label = f"{site.label}_{seen[site.label]}"
+            atomic_write(out / f"configuration_{k}.cif", str(CifWriter(ordered)))
     emit([result], out=out, as_json=as_json, title=f"Ordered {structure}")

@@ -303,12 +303,17 @@ def order_partial_occupancies(structure, *, oxidation_states: dict[str, float],
 
 
 def occupancy_structure(structure, result: OccupancyConfigurations, index: int = 0):
-    """The ordered pymatgen Structure of configuration ``index`` (vacancies removed)."""
+    """The ordered pymatgen Structure of configuration ``index`` (vacancies removed).
+
+    Every site keeps the CIF label of its refined parent site (so that, e.g., a substitution
+    can still be confined to one Wyckoff site with ``host_labels``).
+    """
     big = structure * result.supercell
+    n_cells = len(big) // len(structure)
     labels = result.species[index]
     for i, el in enumerate(labels):
         if el:
-            big.replace(i, el)
+            big.replace(i, el, label=structure[i // n_cells].label)
     big.remove_sites([i for i, el in enumerate(labels) if not el])
     return big
 

@@ -19,6 +19,7 @@ pymatgen's ``XRDCalculator`` and follows the relative intensity of one parent re
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -63,7 +64,8 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
 
     ``x`` is dopants per formula unit (module rule); ``oxidation_states`` maps every element of
     the structure and the dopant to its charge. ``host_labels`` (CIF site labels, e.g. the label
-    of Li3YCl6's 6h site) restricts dopants and their vacancies to those host sites.
+    of Li3YCl6's 6h site; a trailing "_n" image number is ignored) restricts dopants and their
+    vacancies to those host sites.
 
     Examples
     --------
@@ -97,7 +99,10 @@ def substitute(structure, x: float, *, host: str = "Li", dopant: str = "In",
     if host_labels is not None:
         # Structure * supercell repeats each parent site in place: site i <- parent i // n
         n_cells = len(big) // len(structure)
-        labels = np.array([structure[i // n_cells].label for i in range(len(big))])
+        # a trailing "_n" numbers the images of one refined site (pymatgen supercells, CIFs
+        # written by `ssblab structure order`)
+        labels = np.array([re.sub(r"_\d+$", "", structure[i // n_cells].label or "")
+                           for i in range(len(big))])
         known = sorted(set(labels[host_sites]))
         unknown = set(host_labels) - set(known)
         if unknown:
