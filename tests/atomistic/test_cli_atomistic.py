@@ -99,3 +99,49 @@ def test_neb_run_command(tmp_path):
     bad = CliRunner().invoke(main, ["neb", "run", str(tmp_path / "a.extxyz"),
                                     str(tmp_path / "b.extxyz"), "--via", "1,2"])
     assert bad.exit_code == 2 and "--via" in bad.output
+
+
+def test_structure_show_and_substitute(tmp_path):
+    pytest.importorskip("pymatgen")
+    runner = CliRunner()
+    res = runner.invoke(main, ["structure", "show", "Li10GeP2S12", "--reflections", "3"])
+    assert res.exit_code == 0, res.output
+    assert "P4_2/nmc (137)" in res.output and "8.69407" in res.output
+    res = runner.invoke(main, ["structure", "show", "LiCl", "--wavelength", "1.2398", "--json"])
+    data = json.loads(res.output)
+    assert data[0]["space_group_number"] == 225
+    res = runner.invoke(main, ["structure", "substitute", "LiCl", "--hkl", "1,1,1",
+                               "--oxidation-states", "Li=1,Cl=-1,In=3", "--x", "0",
+                               "--x", "0.25", "--supercell", "1,1,1", "--seeds", "2",
+                               "--out", str(tmp_path / "sub")])
+    assert res.exit_code == 0, res.output
+    assert "I(111) / I(max) (%) at x = 0.25" in res.output
+    assert (tmp_path / "sub" / "report.html").exists()
+    res = runner.invoke(main, ["structure", "substitute", "LiCl", "--oxidation-states", "Li:1"])
+    assert res.exit_code == 2 and "El=charge" in res.output
+
+
+def test_structure_order_writes_ordered_cifs(tmp_path):
+    pytest.importorskip("pymatgen")
+    from ase.io import read
+
+    res = CliRunner().invoke(main, ["structure", "order", "Li10GeP2S12", "--oxidation-states",
+                                    "Li=1,Ge=4,P=5,S=-2", "--seeds", "2", "--sweeps", "20",
+                                    "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    atoms = read(tmp_path / "configuration_1.cif")  # ordered: ASE reads it as it is
+    assert atoms.get_chemical_formula() == "Ge2Li20P4S24"
+    # a disordered refinement is ordered first; --host-label still finds the refined Li site
+    res = CliRunner().invoke(main, ["structure", "substitute", "Li10GeP2S12", "--oxidation-states",
+                                    "Li=1,Ge=4,P=5,S=-2,In=3", "--hkl", "2,0,3", "--x", "0.5",
+                                    "--supercell", "1,1,1", "--host-label", "Li2", "--seeds", "1",
+                                    "--sweeps", "10"])
+    assert res.exit_code == 0, res.output
+    assert "I(203) / I(max) (%) at x = 0.5" in res.output
+    # the CIFs written by `structure order` keep the refined-site labels for --host-label
+    cif = str(tmp_path / "configuration_1.cif")
+    res = CliRunner().invoke(main, ["structure", "substitute", cif,
+                                    "--oxidation-states", "Li=1,Ge=4,P=5,S=-2,In=3", "--hkl",
+                                    "2,0,3", "--x", "0.5", "--supercell", "1,1,1", "--host-label",
+                                    "Li2", "--seeds", "1", "--sweeps", "10"])
+    assert res.exit_code == 0, res.output

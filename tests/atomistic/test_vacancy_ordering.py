@@ -66,3 +66,23 @@ def test_void_models_neutral_at_target_density(density):
     for el in ("Li", "Cl"):
         m = np.array(licl.get_chemical_symbols()) == el
         assert r[m & removed].max() <= r[m & ~removed].min() + 1e-9
+
+
+def test_lgps_partial_occupancies_ordered_neutral_and_low_energy():
+    from pymatgen.analysis.ewald import EwaldSummation
+
+    from ssblab.materials.defects import occupancy_structure, order_partial_occupancies
+
+    lgps = load_structure("Li10GeP2S12", kind="pymatgen")
+    ox = {"Li": 1, "Ge": 4, "P": 5, "S": -2}
+    res = order_partial_occupancies(lgps, oxidation_states=ox, supercell=(1, 1, 2),
+                                    n_configurations=2, sweeps=30, rng=0)
+    # refined occupancies x sites, rounded per refined site: 22 + 10 + 8 Li, Ge4/P4 on 4d
+    assert res.formula == "Ge4 Li40 P8 S48"
+    s = occupancy_structure(lgps, res, 1)
+    assert s.is_ordered and s.composition.reduced_formula == "Li10Ge(PS6)2"
+    s.add_oxidation_state_by_element(ox)
+    assert s.charge == pytest.approx(0)
+    assert res.ewald_eV[1] == pytest.approx(EwaldSummation(s).total_energy, rel=1e-6)
+    assert np.all(res.ewald_eV < res.random_ewald_eV)
+    assert not lgps.is_ordered  # input untouched

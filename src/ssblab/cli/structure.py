@@ -1,4 +1,4 @@
-"""``ssblab structure``: bundled structures and the BVSE fast path."""
+"""``ssblab structure``: bundled structures, substitution XRD study and the BVSE fast path."""
 
 from __future__ import annotations
 
@@ -197,3 +197,139 @@ def interface_cmd(metal, electrolyte, metal_miller, electrolyte_miller, metal_la
         vacuum_A=vacuum, max_strain=max_strain, max_area_A2=max_area)
     _write_model(model, output_file)
     emit([result], out=out, as_json=as_json, title="Interface model")
+def _wavelength(value: str):
+    """A pymatgen radiation name ("CuKa") or a wavelength in A."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _ints(text: str, name: str, n: int | None = None) -> tuple[int, ...]:
+    from ssblab.errors import InputError
+
+    try:
+        values = tuple(int(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        raise InputError(f"{name}: expected comma-separated integers, found {text!r}") from None
+    if n is not None and len(values) != n:
+        raise InputError(f"{name}: expected {n} integers, found {text!r}")
+    return values
+
+
+def _charges(text: str) -> dict[str, float]:
+    from ssblab.errors import InputError
+
+    out = {}
+    for item in filter(None, text.replace(" ", "").split(",")):
+        el, sep, q = item.partition("=")
+        try:
+            out[el] = float(q)
+        except ValueError:
+            raise InputError(f"--oxidation-states: expected El=charge pairs such as "
+                             f"'Li=1,Cl=-1', found {item!r}") from None
+        if not sep or not el:
+            raise InputError(f"--oxidation-states: expected El=charge, found {item!r}")
+    return out
+
+
+@cli.command("show")
+@click.argument("structure")
+@click.option("--wavelength", default="CuKa", show_default=True,
+              help="X-ray radiation (pymatgen name, e.g. CuKa, MoKa) or wavelength in A.")
+@click.option("--reflections", "n_reflections", type=int, default=8, show_default=True,
+              help="How many of the strongest reflections to list.")
+@click.option("--symprec", type=float, default=0.1, show_default=True,
+              help="Symmetry tolerance in A for the space-group search.")
+@with_output_options
+def show_cmd(structure, wavelength, n_reflections, symprec, out, as_json):
+    """Lattice, density, space group and strongest reflections of STRUCTURE (name or file)."""
+    from ssblab.materials.structures import describe_structure
+
+    emit([describe_structure(structure, wavelength=_wavelength(wavelength),
+                             n_reflections=n_reflections, symprec=symprec)],
+         out=out, as_json=as_json, title=f"Structure {structure}")
+
+
+@cli.command("substitute")
+@click.argument("structure")
+@click.option("--host", default="Li", show_default=True, help="Element whose sites take dopants.")
+@click.option("--host-label", "host_labels", multiple=True,
+              help="Restrict dopants and vacancies to host sites with this CIF label (repeat).")
+@click.option("--dopant", default="In", show_default=True)
+@click.option("--x", "x_values", type=float, multiple=True, default=(0.0, 0.05, 0.1, 0.2),
+              show_default=True, help="Dopants per formula unit (repeat the option).")
+@click.option("--oxidation-states", required=True,
+              help="Charges of every element and the dopant, e.g. 'Li=1,Y=3,Cl=-1,In=3'.")
+@click.option("--hkl", default="3,0,2", show_default=True,
+              help="Parent reflection to follow, e.g. 3,0,2 (seed 004's LYC peak).")
+@click.option("--supercell", default="2,2,2", show_default=True)
+@click.option("--seeds", type=int, default=3, show_default=True,
+              help="Configurations (annealing seeds) per x.")
+@click.option("--sweeps", type=int, default=100, show_default=True)
+@click.option("--wavelength", default="CuKa", show_default=True,
+              help="X-ray radiation (pymatgen name) or wavelength in A (seed 004: 1.2398).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@with_output_options
+def substitute_cmd(structure, host, host_labels, dopant, x_values, oxidation_states, hkl,
+                   supercell, seeds, sweeps, wavelength, seed, out, as_json):
+    """Seed 004's study: DOPANT on HOST sites of STRUCTURE and the XRD of reflection --hkl vs x."""
+    from ssblab.materials.structures import read_structure
+    from ssblab.materials.substitution import xrd_vs_substitution
+
+    parent = read_structure(structure)
+    charges = _charges(oxidation_states)
+    if not parent.is_ordered:
+        from ssblab.materials.defects import (
+            occupancy_structure,
+            order_partial_occupancies,
+        )
+
+        # a refinement with partial occupancies: one low-Ewald ordering of the parent cell first
+        ordering = order_partial_occupancies(parent, oxidation_states=charges,
+                                             n_configurations=1, sweeps=sweeps, rng=seed)
+        click.echo(f"{structure} has partial occupancies; ordered first as {ordering.formula} "
+                   f"(Ewald {ordering.ewald_eV[0]:.2f} eV)", err=True)
+        parent = occupancy_structure(parent, ordering, 0)
+    emit([xrd_vs_substitution(parent, x_values, hkl=_ints(hkl, "--hkl"),
+                              host=host, dopant=dopant,
+                              oxidation_states=charges,
+                              supercell=_ints(supercell, "--supercell", 3),
+                              n_configurations=seeds, sweeps=sweeps,
+                              host_labels=list(host_labels) or None,
+                              wavelength=_wavelength(wavelength), rng=seed)],
+         out=out, as_json=as_json, title=f"{dopant} on {host} sites of {structure}")
+
+
+@cli.command("order")
+@click.argument("structure")
+@click.option("--oxidation-states", required=True,
+              help="Charges of every element, e.g. 'Li=1,Ge=4,P=5,S=-2'.")
+@click.option("--supercell", default="1,1,1", show_default=True)
+@click.option("--seeds", type=int, default=3, show_default=True,
+              help="Configurations (annealing seeds).")
+@click.option("--sweeps", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@with_output_options
+def order_cmd(structure, oxidation_states, supercell, seeds, sweeps, seed, out, as_json):
+    """Neutral, low-Ewald orderings of a partially occupied STRUCTURE (with --out: one CIF each)."""
+    from ssblab.files import atomic_write
+    from ssblab.materials.defects import occupancy_structure, order_partial_occupancies
+    from ssblab.materials.structures import read_structure
+
+    parent = read_structure(structure)
+    result = order_partial_occupancies(parent, oxidation_states=_charges(oxidation_states),
+                                       supercell=_ints(supercell, "--supercell", 3),
+                                       n_configurations=seeds, sweeps=sweeps, rng=seed)
+    if out is not None:
+        from pymatgen.io.cif import CifWriter
+
+        out.mkdir(parents=True, exist_ok=True)
+        for k in range(len(result.ewald_eV)):
+            ordered = occupancy_structure(parent, result, k)
+            seen = {}
+            for site in ordered:  # unique CIF labels: refined-site label + "_n"
+                seen[site.label] = seen.get(site.label, 0) + 1
+                site.label = f"{site.label}_{seen[site.label]}"
+            atomic_write(out / f"configuration_{k}.cif", str(CifWriter(ordered)))
+    emit([result], out=out, as_json=as_json, title=f"Ordered {structure}")

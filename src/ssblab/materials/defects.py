@@ -26,22 +26,14 @@ from ssblab.results import Result, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class VacancyConfigurations(Result):
-    """Explicit vacancy configurations (as kept-site masks) and their Ewald energies."""
+class AnnealedConfigurations(Result):
+    """Base of the Ewald-annealed configuration results: energies per seed and their plot."""
 
-    formula: str = ""
-    supercell: tuple[int, int, int] = (1, 1, 1)
-    vacancies: dict = dataclasses.field(default_factory=dict)
-    keep: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), bool))
     ewald_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     random_ewald_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
 
-    title = "Vacancy-ordered supercells"
-
-    def summary(self):
-        return [("composition", self.formula), ("supercell", "x".join(map(str, self.supercell))),
-                ("vacancies", ", ".join(f"{k}: {v}" for k, v in self.vacancies.items())),
-                ("configurations", len(self.ewald_eV)),
+    def energy_rows(self):
+        return [("configurations", len(self.ewald_eV)),
                 ("Ewald energy, ordered (eV)", ", ".join(f"{e:.2f}" for e in self.ewald_eV)),
                 ("Ewald energy, random start (eV)",
                  ", ".join(f"{e:.2f}" for e in self.random_ewald_eV))]
@@ -53,6 +45,23 @@ class VacancyConfigurations(Result):
         ax.set_xlabel("configuration (seed)")
         ax.set_ylabel("Ewald energy (eV)")
         ax.legend(fontsize=8)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class VacancyConfigurations(AnnealedConfigurations):
+    """Explicit vacancy configurations (as kept-site masks) and their Ewald energies."""
+
+    formula: str = ""
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    vacancies: dict = dataclasses.field(default_factory=dict)
+    keep: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0), bool))
+
+    title = "Vacancy-ordered supercells"
+
+    def summary(self):
+        return [("composition", self.formula), ("supercell", "x".join(map(str, self.supercell))),
+                ("vacancies", ", ".join(f"{k}: {v}" for k, v in self.vacancies.items())),
+                *self.energy_rows()]
 
 
 def vacancy_counts(n_sites: dict[str, int], fractions: dict[str, float],
@@ -100,9 +109,6 @@ def order_vacancies(structure, fractions: dict[str, float], *, oxidation_states:
     Returns the kept-site masks (one row per configuration) over ``structure * supercell``;
     :func:`configuration_structure` turns one into a pymatgen Structure.
     """
-    require_package("pymatgen", extra="atomistic", purpose="Ewald energies")
-    from pymatgen.analysis.ewald import EwaldSummation
-
     rng = np.random.default_rng(rng)
     big = structure * tuple(int(s) for s in supercell)
     symbols = np.array([site.specie.symbol for site in big])
@@ -111,43 +117,19 @@ def order_vacancies(structure, fractions: dict[str, float], *, oxidation_states:
         raise InputError(f"oxidation_states: missing {sorted(missing)}")
     n_sites = {el: int(np.sum(symbols == el)) for el in dict.fromkeys(symbols)}
     counts = vacancy_counts(n_sites, fractions, oxidation_states, balance_species=balance_species)
-    charged = big.copy()
-    charged.add_oxidation_state_by_element(oxidation_states)
-    matrix = EwaldSummation(charged).total_energy_matrix
-    matrix = 0.5 * (matrix + matrix.T)
-    groups = {el: np.flatnonzero(symbols == el) for el in n_sites}
-
-    def energy(keep):
-        idx = np.flatnonzero(keep)
-        return float(matrix[np.ix_(idx, idx)].sum())
+    full = np.array([float(oxidation_states[el]) for el in symbols])
+    unit = unit_ewald_matrix(big, full)
+    groups = [np.flatnonzero(symbols == el) for el in n_sites if 0 < counts[el] < n_sites[el]]
 
     masks, energies, starts = [], [], []
     for _ in range(int(n_configurations)):
-        keep = np.ones(len(big), bool)
+        charges = full.copy()
         for el, n_vac in counts.items():
-            keep[rng.choice(groups[el], n_vac, replace=False)] = False
-        e = energy(keep)
-        starts.append(e)
-        movable = [el for el in counts if 0 < counts[el] < n_sites[el]]
-        n_moves = int(sweeps) * max(1, sum(counts[el] for el in movable))
-        t0 = max(abs(e) * 1e-3, 0.05)  # eV: a few hundred kelvin of swaps to start with
-        for move in range(n_moves if movable else 0):
-            el = movable[rng.integers(len(movable))]
-            g = groups[el]
-            occ = g[keep[g]]
-            vac = g[~keep[g]]
-            i, j = occ[rng.integers(len(occ))], vac[rng.integers(len(vac))]
-            # energy change of moving the atom from site i to site j (pairwise sums)
-            kept = keep.copy()
-            kept[i] = False
-            delta = (2 * matrix[j, kept].sum() + matrix[j, j]) - (2 * matrix[i, kept].sum()
-                                                                   + matrix[i, i])
-            temp = t0 * (1 - move / n_moves)
-            if delta < 0 or (temp > 0 and rng.random() < math.exp(-delta / temp)):
-                keep[i], keep[j] = False, True
-                e += delta
-        masks.append(keep)
-        energies.append(energy(keep))
+            charges[rng.choice(np.flatnonzero(symbols == el), n_vac, replace=False)] = 0.0
+        starts.append(float(charges @ unit @ charges))
+        charges, e = anneal_charges(unit, charges, groups, sweeps=sweeps, rng=rng)
+        masks.append(charges != 0)
+        energies.append(e)
     formula = " ".join(f"{el}{n_sites[el] - counts[el]}" for el in n_sites)
     return VacancyConfigurations(
         formula=formula, supercell=tuple(int(s) for s in supercell), vacancies=counts,
@@ -155,6 +137,185 @@ def order_vacancies(structure, fractions: dict[str, float], *, oxidation_states:
         provenance=provenance(fractions=fractions, oxidation_states=oxidation_states,
                               supercell=supercell, sweeps=sweeps, n_configurations=n_configurations))
 
+
+def unit_ewald_matrix(structure, charges) -> np.ndarray:
+    """Pairwise Ewald interaction of unit charges on the sites of a pymatgen ``structure`` (eV).
+
+    The electrostatic energy of any neutral assignment of charges ``c`` to those sites (0 for a
+    vacancy) is then ``c @ M @ c``; ``charges`` (one non-zero value per site; the reference
+    need not be neutral, as the compensating background drops out of neutral configurations)
+    only serve to run pymatgen's ``EwaldSummation`` once.
+    """
+    require_package("pymatgen", extra="atomistic", purpose="Ewald energies")
+    from pymatgen.analysis.ewald import EwaldSummation
+
+    charges = np.asarray(charges, float)
+    if np.any(charges == 0):
+        raise InputError("unit_ewald_matrix: every site needs a non-zero reference charge")
+    from pymatgen.core import Structure
+
+    # an ordered copy, so that partially occupied sites carry the full reference charge
+    charged = Structure(structure.lattice, [s.species.elements[0] for s in structure],
+                        structure.frac_coords)
+    charged.add_oxidation_state_by_site(charges.tolist())
+    matrix = EwaldSummation(charged).total_energy_matrix
+    matrix = 0.5 * (matrix + matrix.T)
+    return matrix / np.outer(charges, charges)
+
+
+def anneal_charges(unit, charges, groups, *, sweeps: int = 200,
+                   rng: int | np.random.Generator = 0) -> tuple[np.ndarray, float]:
+    """Lower ``charges @ unit @ charges`` by swapping the charges of two sites of one group.
+
+    ``groups`` lists arrays of site indices (a sublattice each); a move exchanges the charges
+    (species or vacancy) of two sites of the same group that differ, accepted by the Metropolis
+    rule at a fictitious temperature falling linearly to zero (simulated annealing). Swaps keep
+    every group's content, hence neutrality. Returns the new charges and their energy (eV); the
+    input is not modified.
+    """
+    rng = np.random.default_rng(rng)
+    c = np.array(charges, float)
+    potential = unit @ c
+    energy = float(c @ potential)
+    groups = [np.asarray(g) for g in groups if len(np.unique(c[np.asarray(g)])) > 1]
+    if not groups:
+        return c, energy
+    minority = sum(min(np.sum(c[g] == v) for v in np.unique(c[g])) for g in groups)
+    n_moves = int(sweeps) * max(1, int(minority))
+    t0 = max(abs(energy) * 1e-3, 0.05)  # eV: a few hundred kelvin of swaps to start with
+    for move in range(n_moves):
+        g = groups[rng.integers(len(groups))]
+        i = g[rng.integers(len(g))]
+        others = g[c[g] != c[i]]
+        j = others[rng.integers(len(others))]
+        di, dj = c[j] - c[i], c[i] - c[j]
+        # exact change of the quadratic form for c -> c + di e_i + dj e_j
+        delta = (2 * (di * potential[i] + dj * potential[j]) + di * di * unit[i, i]
+                 + dj * dj * unit[j, j] + 2 * di * dj * unit[i, j])
+        temp = t0 * (1 - move / n_moves)
+        if delta < 0 or (temp > 0 and rng.random() < math.exp(-delta / temp)):
+            c[i], c[j] = c[j], c[i]
+            potential += unit[:, i] * di + unit[:, j] * dj
+            energy += delta
+    return c, float(c @ unit @ c)
+
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OccupancyConfigurations(AnnealedConfigurations):
+    """Explicit orderings of a partially occupied structure: one species ("" = vacancy) per site."""
+
+    formula: str = ""
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    species: list = dataclasses.field(default_factory=list)
+
+    title = "Ordered partial occupancies"
+
+    def summary(self):
+        return [("composition", self.formula), ("supercell", "x".join(map(str, self.supercell))),
+                *self.energy_rows()]
+
+
+def order_partial_occupancies(structure, *, oxidation_states: dict[str, float],
+                              supercell=(1, 1, 1), n_configurations: int = 3, sweeps: int = 100,
+                              balance_species: str = "Li",
+                              rng: int | np.random.Generator = 0) -> OccupancyConfigurations:
+    """Neutral, low-Ewald orderings of a refinement with partial occupancies (pymatgen Structure).
+
+    Sites are grouped by their CIF label and species mix (one refined site each). Each group of
+    n sites receives round(occupancy x n) atoms of each of its species, the rest vacancies; then
+    ``balance_species`` atoms are added to or removed from its groups, where the rounding left
+    most room, until the cell is neutral (an InputError if no whole number does it). Atoms and
+    vacancies are then swapped within each group by :func:`anneal_charges`, one configuration per
+    seed. Species of equal charge sharing a site cannot be told apart by the Ewald energy; they
+    are placed at random among the sites of that charge.
+    """
+    rng = np.random.default_rng(rng)
+    supercell = tuple(int(s) for s in supercell)
+    big = structure * supercell
+    # pymatgen's Structure * supercell repeats each parent site in place, so site i of the
+    # supercell belongs to parent site i // n_cells (checked)
+    n_cells = int(np.prod(supercell))
+    parent = [(getattr(site, "label", None), tuple(sorted((el.symbol, float(o))
+                                                           for el, o in site.species.items())))
+              for site in structure]
+    keys = [parent[i // n_cells] for i in range(len(big))]
+    if any(dict(k[1]) != {el.symbol: o for el, o in site.species.items()}
+           for k, site in zip(keys, big)):
+        raise InputError("supercell site order is not the expected one; cannot group sites")
+    groups = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(key, []).append(i)
+    elements = {el for _, mix in groups for el, _ in mix}
+    missing = elements - set(oxidation_states)
+    if missing:
+        raise InputError(f"oxidation_states: missing {sorted(missing)}")
+    counts = {key: {el: round(o * len(idx)) for el, o in key[1]} for key, idx in groups.items()}
+    charge = sum(oxidation_states[el] * n for c in counts.values() for el, n in c.items())
+    q_bal = float(oxidation_states.get(balance_species, 0.0))
+    need = -charge / q_bal if q_bal else float("nan")
+    if not abs(need - round(need)) < 1e-9:
+        raise InputError(f"charge {charge:+g} cannot be balanced by whole {balance_species} "
+                         f"atoms; choose another balance_species")
+    step = int(np.sign(need))
+    for _ in range(abs(round(need))):
+        # the group whose count is furthest from its refined occupancy in the needed direction
+        room = [(step * (o * len(groups[key]) - c[balance_species]), key)
+                for key, c in counts.items() for el, o in key[1] if el == balance_species
+                and 0 <= c[balance_species] + step
+                and sum(c.values()) + step <= len(groups[key])]
+        if not room:
+            raise InputError(f"neutrality needs {abs(round(need))} {balance_species} atoms "
+                             f"{'added' if step > 0 else 'removed'}: no room on its sites")
+        counts[max(room)[1]][balance_species] += step
+    ref = np.ones(len(big))
+    unit = unit_ewald_matrix(big, ref)
+    index_groups = [np.array(idx) for idx in groups.values()]
+    species, energies, starts = [], [], []
+    for _ in range(int(n_configurations)):
+        labels = np.full(len(big), "", dtype=object)
+        for key, idx in groups.items():
+            pool = [el for el, n in counts[key].items() for _ in range(n)]
+            pool += [""] * (len(idx) - len(pool))
+            labels[idx] = rng.permutation(np.array(pool, dtype=object))
+        charges = np.array([oxidation_states[el] if el else 0.0 for el in labels], float)
+        starts.append(float(charges @ unit @ charges))
+        charges, e = anneal_charges(unit, charges, index_groups, sweeps=sweeps, rng=rng)
+        for key, idx in groups.items():
+            idx = np.array(idx)
+            for q in np.unique(charges[idx]):
+                sites = idx[charges[idx] == q]
+                pool = [el for el, n in counts[key].items() for _ in range(n)
+                        if oxidation_states[el] == q] or [""] * len(sites)
+                labels[sites] = rng.permutation(np.array(pool, dtype=object))
+        species.append([str(s) for s in labels])
+        energies.append(e)
+    total = {}
+    for c in counts.values():
+        for el, n in c.items():
+            total[el] = total.get(el, 0) + n
+    return OccupancyConfigurations(
+        formula=" ".join(f"{el}{n}" for el, n in sorted(total.items())), supercell=supercell,
+        species=species, ewald_eV=np.array(energies), random_ewald_eV=np.array(starts),
+        provenance=provenance(oxidation_states=oxidation_states, supercell=supercell,
+                              sweeps=sweeps, n_configurations=n_configurations,
+                              balance_species=balance_species))
+
+
+def occupancy_structure(structure, result: OccupancyConfigurations, index: int = 0):
+    """The ordered pymatgen Structure of configuration ``index`` (vacancies removed).
+
+    Every site keeps the CIF label of its refined parent site (so that, e.g., a substitution
+    can still be confined to one Wyckoff site with ``host_labels``).
+    """
+    big = structure * result.supercell
+    n_cells = len(big) // len(structure)
+    labels = result.species[index]
+    for i, el in enumerate(labels):
+        if el:
+            big.replace(i, el, label=structure[i // n_cells].label)
+    big.remove_sites([i for i, el in enumerate(labels) if not el])
+    return big
 
 def configuration_structure(structure, result: VacancyConfigurations, index: int = 0):
     """The pymatgen Structure of configuration ``index`` (vacant sites removed)."""

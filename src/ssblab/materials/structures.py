@@ -3,14 +3,22 @@
 Examples
 --------
 >>> sorted(list_structures())
-['In', 'Li', 'LiCl']
+['In', 'Li', 'Li10GeP2S12', 'LiCl']
 """
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from importlib import resources
 
-from ssblab.errors import check_choice, require_package
+import numpy as np
+
+from ssblab.errors import InputError, check_choice, require_package
+from ssblab.results import Result, provenance
+
+# bundled refinements with partially occupied sites (pymatgen only)
+DISORDERED = frozenset({"Li10GeP2S12"})
 
 
 def list_structures() -> list[str]:
@@ -26,15 +34,136 @@ def structure_path(name: str):
 
 
 def load_structure(name: str, *, kind: str = "ase"):
-    """A bundled structure as ASE ``Atoms`` (``kind="ase"``) or pymatgen ``Structure``."""
+    """A bundled structure as ASE ``Atoms`` (``kind="ase"``) or pymatgen ``Structure``.
+
+    Refinements with partial occupancies (Li10GeP2S12) exist only as pymatgen structures: ASE
+    would silently fill every partial site (Li28 instead of Li20.2 per LGPS cell), so
+    ``kind="ase"`` raises an InputError for them; order them first
+    (:func:`ssblab.materials.defects.order_vacancies`).
+    """
     kind = check_choice(kind, ("ase", "pymatgen"), name="kind")
     path = structure_path(name)
-    if kind == "pymatgen":
+    if kind == "pymatgen" or name in DISORDERED:
         require_package("pymatgen", extra="atomistic", purpose="reading CIFs with pymatgen")
         from pymatgen.core import Structure
 
-        return Structure.from_file(str(path))
+        structure = Structure.from_file(str(path))
+        if kind == "ase" and not structure.is_ordered:
+            raise InputError(f"structure {name!r} has partial occupancies ({structure.composition}"
+                             f"); load it with kind='pymatgen' and order it "
+                             f"(materials.defects.order_vacancies) before using it with ASE")
+        return structure
     require_package("ase", extra="atomistic", purpose="reading CIFs with ASE")
     from ase.io import read
 
     return read(str(path))
+
+
+def read_structure(name_or_path: str):
+    """A bundled structure by name, or any CIF/POSCAR/... file pymatgen reads, as a Structure."""
+    import os
+
+    if os.path.exists(name_or_path):
+        require_package("pymatgen", extra="atomistic", purpose="reading structure files")
+        from pymatgen.core import Structure
+
+        return Structure.from_file(name_or_path)
+    return load_structure(name_or_path, kind="pymatgen")
+
+
+def space_group(structure, *, symprec: float = 0.1) -> tuple[str, int]:
+    """International symbol and number of a pymatgen structure (spglib via pymatgen)."""
+    require_package("pymatgen", extra="atomistic", purpose="space-group analysis")
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    with warnings.catch_warnings():
+        # pymatgen drives spglib through spglib's deprecated error interface
+        warnings.filterwarnings("ignore", "Set OLD_ERROR_HANDLING", DeprecationWarning)
+        sga = SpacegroupAnalyzer(structure, symprec=symprec)
+        return sga.get_space_group_symbol(), int(sga.get_space_group_number())
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StructureSummary(Result):
+    """Lattice, density, space group and strongest powder reflections of a structure."""
+
+    name: str = ""
+    formula: str = ""
+    space_group: str = ""
+    space_group_number: int = 0
+    lattice_A: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    angles_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    volume_A3: float = 0.0
+    density_g_cm3: float = 0.0
+    ordered: bool = True
+    wavelength_A: float = 0.0
+    reflections: list = dataclasses.field(default_factory=list)
+
+    title = "Crystal structure"
+
+    def summary(self):
+        a, b, c = self.lattice_A
+        al, be, ga = self.angles_deg
+        strongest = ", ".join(f"({r['hkl']}) {r['two_theta_deg']:.2f}" for r in self.reflections[:3])
+        return [("structure", self.name), ("composition (cell)", self.formula),
+                ("space group", f"{self.space_group} ({self.space_group_number})"),
+                ("a, b, c (A)", f"{a:.5f}, {b:.5f}, {c:.5f}"),
+                ("alpha, beta, gamma (deg)", f"{al:.3f}, {be:.3f}, {ga:.3f}"),
+                ("volume (A^3)", f"{self.volume_A3:.3f}"),
+                ("density (g/cm^3)", f"{self.density_g_cm3:.4f}"),
+                ("partial occupancies", "no" if self.ordered else "yes"),
+                (f"strongest reflections, 2theta (deg) at {self.wavelength_A:.5f} A", strongest)]
+
+    def table(self):
+        return [dict(r) for r in self.reflections]
+
+    def _draw(self, ax, **kwargs):
+        for r in self.reflections:
+            ax.vlines(r["two_theta_deg"], 0, r["intensity_percent"])
+            ax.annotate(f"({r['hkl']})", (r["two_theta_deg"], r["intensity_percent"]),
+                        fontsize=7, ha="center", va="bottom")
+        ax.set_xlabel("2theta (deg)")
+        ax.set_ylabel("intensity (% of strongest)")
+
+
+def describe_structure(structure, *, name: str = "", wavelength="CuKa", n_reflections: int = 8,
+                       symprec: float = 0.1, two_theta_range_deg=(10.0, 80.0)) -> StructureSummary:
+    """Lattice, density, space group and the ``n_reflections`` strongest powder reflections.
+
+    ``structure`` is a pymatgen Structure (partial occupancies allowed) or a bundled name; the
+    pattern is pymatgen's ``XRDCalculator`` at ``wavelength`` ("CuKa" or a number in A).
+
+    Examples
+    --------
+    >>> s = describe_structure("LiCl", n_reflections=2)
+    >>> s.space_group_number, [r["hkl"] for r in s.reflections]
+    (225, ['111', '200'])
+    """
+    require_package("pymatgen", extra="atomistic", purpose="simulated powder XRD")
+    from pymatgen.analysis.diffraction.xrd import WAVELENGTHS, XRDCalculator
+
+    if isinstance(structure, str):
+        name = name or structure
+        structure = read_structure(structure)
+    if isinstance(wavelength, str):
+        wavelength = check_choice(wavelength, sorted(WAVELENGTHS), name="wavelength")
+        lam = float(WAVELENGTHS[wavelength])
+    else:
+        lam = float(wavelength)
+    symbol, number = space_group(structure, symprec=symprec)
+    pattern = XRDCalculator(wavelength=lam).get_pattern(
+        structure, scaled=True, two_theta_range=tuple(two_theta_range_deg))
+    order = np.argsort(-np.asarray(pattern.y), kind="stable")[:int(n_reflections)]
+    reflections = [{"hkl": "".join(str(abs(h)) for h in pattern.hkls[i][0]["hkl"]),
+                    "two_theta_deg": float(pattern.x[i]), "d_A": float(pattern.d_hkls[i]),
+                    "intensity_percent": float(pattern.y[i]),
+                    "multiplicity": int(sum(h["multiplicity"] for h in pattern.hkls[i]))}
+                   for i in order]
+    lat = structure.lattice
+    return StructureSummary(
+        name=name, formula=str(structure.composition), space_group=symbol,
+        space_group_number=number, lattice_A=tuple(float(v) for v in lat.abc),
+        angles_deg=tuple(float(v) for v in lat.angles), volume_A3=float(lat.volume),
+        density_g_cm3=float(structure.density), ordered=bool(structure.is_ordered),
+        wavelength_A=lam, reflections=reflections,
+        provenance=provenance(name=name, wavelength=wavelength, symprec=symprec))
