@@ -136,3 +136,76 @@ def licl_vacancy_hop(lattice_A: float, *, repeat: int = 2):
     m = mover - (mover > vacancy)
     final.positions[m] = pos[vacancy]
     return initial, final, np.full(3, lattice_A / 4)
+
+
+HOP_DIRECTIONS = ("in-plane", "out-of-plane")
+
+
+def lyc_indium_hop(direction: str = "in-plane", *, framework=None, supercell=(1, 1, 2),
+                   rng: int = 0):
+    """End points and via-site of an In3+ hop between Li octahedra of trigonal Li3YCl6 (seed 004).
+
+    The cell is ``framework`` (default :func:`ssblab.materials.prototypes.hcp_li3mcl6_framework`,
+    Li12Y3Cl18 with every Li site filled) times ``supercell`` (default 1 x 1 x 2, as in seed 004's
+    DFT). One 6h Li (z = 1/2 layer, the site seed 004 finds In3+ prefers) becomes In; the
+    neighbouring Li site it hops into is emptied: for ``"in-plane"`` the nearest Li site of the
+    same layer (edge-sharing octahedra, a/3 apart), routed through the tetrahedral hole that shares
+    a face with both octahedra (oct-tet-oct); for ``"out-of-plane"`` the Li site straight along c
+    (face-sharing octahedra, c/2 apart), a linear start. Neutrality: In3+ replaces three Li+, so
+    the remaining Li vacancies (7 in the 1 x 1 x 2 cell: 24 Li sites, In + 15 Li) are placed by
+    :func:`ssblab.materials.defects.order_vacancies` (lowest Ewald energy with In on its start
+    site and the target site empty; seed ``rng``). Returns ``(initial, final, via_A)`` as ASE
+    Atoms and a Cartesian point (None for the straight hop).
+    """
+    from ssblab.errors import check_choice
+    from ssblab.materials.prototypes import hcp_li3mcl6_framework, ordered_configuration
+
+    check_choice(direction, HOP_DIRECTIONS, name="direction")
+    require_package("pymatgen", extra="atomistic", purpose="building Li3YCl6")
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    fw = hcp_li3mcl6_framework() if framework is None else framework.copy()
+    big = fw * tuple(int(s) for s in supercell)
+    lattice = big.lattice
+    li = [i for i, site in enumerate(big) if site.specie.symbol == "Li"]
+    if not li:
+        raise InputError("framework: no Li sites to put In on")
+    # a 6h site: z = 1/2 of the framework cell, i.e. frac (1/3, 0, 1/2) / supercell
+    target = np.array([1 / 3 / supercell[0], 0.0, 0.5 / supercell[2]])
+    start = min(li, key=lambda i: lattice.get_distance_and_image(big[i].frac_coords, target)[0])
+    dz = np.array([abs(big[i].frac_coords[2] - big[start].frac_coords[2]) for i in li])
+    same_layer = [i for i, d in zip(li, dz) if min(d, 1 - d) < 1e-6 and i != start]
+    other_layer = [i for i, d in zip(li, dz) if min(d, 1 - d) > 1e-6]
+    pool = same_layer if direction == "in-plane" else other_layer
+    dist = [lattice.get_distance_and_image(big[start].frac_coords, big[i].frac_coords)
+            for i in pool]
+    end = pool[int(np.argmin([d for d, _ in dist]))]
+    start_cart = big[start].coords
+    _, image = lattice.get_distance_and_image(big[start].frac_coords, big[end].frac_coords)
+    end_cart = lattice.get_cartesian_coords(big[end].frac_coords + image)
+    big.replace(start, "In")
+    big.remove_sites([end])
+    charges = {"Li": 1, "In": 3, "Cl": -1, **{el.symbol: 3 for el in big.composition
+                                               if el.symbol not in ("Li", "In", "Cl")}}
+    structure, _ = ordered_configuration(big, {}, oxidation_states=charges, rng=rng)
+    initial = AseAtomsAdaptor.get_atoms(structure)
+    mover = initial.get_chemical_symbols().index("In")
+    initial.positions[mover] = start_cart
+    final = initial.copy()
+    final.positions[mover] = end_cart
+    via = None
+    if direction == "in-plane":
+        via = _shared_tetrahedral_hole(fw, supercell, start_cart, end_cart)
+    return initial, final, via
+
+
+def _shared_tetrahedral_hole(framework, supercell, a_cart, b_cart):
+    """The hcp tetrahedral hole closest to both octahedral sites (ideal close packing)."""
+    # tetrahedral holes of the small two-layer hcp cell (anions at (1/3,2/3,1/4), (2/3,1/3,3/4))
+    small = np.array([[2 / 3, 1 / 3, 1 / 8], [2 / 3, 1 / 3, 3 / 8],
+                      [1 / 3, 2 / 3, 5 / 8], [1 / 3, 2 / 3, 7 / 8]])
+    cells = np.array([[i, j, k] for i in range(-4, 7) for j in range(-4, 7) for k in (-1, 0, 1, 2)])
+    frac = (small[None, :, :] + cells[:, None, :]).reshape(-1, 3) * [1 / 3, 1 / 3, 1]
+    cart = frac @ framework.lattice.matrix
+    worst = np.maximum(np.linalg.norm(cart - a_cart, axis=1), np.linalg.norm(cart - b_cart, axis=1))
+    return cart[int(np.argmin(worst))]
