@@ -33,7 +33,8 @@ for direction in args.directions:
                       fmax_eV_A=args.fmax, max_steps=args.max_steps,
                       label=f"Li3YCl6 In3+ {direction}")
     rows.append({"direction": direction, "barrier_eV": res.barrier_eV,
-                 "reverse_barrier_eV": res.reverse_barrier_eV, "converged": res.ok,
+                 "reverse_barrier_eV": res.reverse_barrier_eV,
+                 "kra_barrier_eV": res.kra_barrier_eV, "converged": res.ok,
                  "max_force_eV_A": res.max_force_eV_A, "optimiser_steps": res.iterations,
                  "images": args.images, "fmax_eV_A": args.fmax, "seed_eV": SEED_EV[direction],
                  "profile_eV": (res.energies_eV - res.energies_eV[0]).round(4).tolist(),

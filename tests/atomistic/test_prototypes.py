@@ -1,4 +1,5 @@
-"""The ideal layered-rock-salt framework: symmetry, site counts, geometry against seed 000."""
+"""Idealised frameworks (C2/m layered rock salt, P-3m1 hcp Li3MCl6, F-43m argyrodite): symmetry,
+site counts and geometry against independent truths."""
 
 import math
 
@@ -7,10 +8,16 @@ import pytest
 
 pytest.importorskip("pymatgen")
 
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # noqa: E402
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from ssblab.errors import InputError  # noqa: E402
-from ssblab.materials.prototypes import layered_rocksalt_framework  # noqa: E402
+from ssblab.errors import InputError
+from ssblab.materials.prototypes import (
+    argyrodite_framework,
+    hcp_li3mcl6_framework,
+    layered_rocksalt_framework,
+    ordered_configuration,
+    relax_positions,
+)
 
 # pymatgen calls spglib through its deprecated error interface; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")
@@ -52,9 +59,6 @@ def test_bad_volume():
 
 
 # ---------------------------------------------------------------- trigonal Li3MCl6 (hcp anions)
-
-from ssblab.materials.prototypes import (  # noqa: E402
-    argyrodite_framework, hcp_li3mcl6_framework, ordered_configuration, relax_positions)
 
 A_ER, C_ER = 11.177, 6.036  # Li3ErCl6, Bohnsack et al. 1997 (abstract)
 
@@ -172,8 +176,8 @@ def test_ps4_tetrahedra_have_the_cited_bond():
 
 def test_ordered_argyrodite_composition_density_and_distances():
     fw = argyrodite_framework(a_A=A_TEST)
-    s, result = ordered_configuration(fw, {"Li": 0.5},
-                                      oxidation_states={"Li": 1, "P": 5, "S": -2, "Cl": -1})
+    s, _ = ordered_configuration(fw, {"Li": 0.5},
+                                 oxidation_states={"Li": 1, "P": 5, "S": -2, "Cl": -1})
     assert s.composition.as_dict() == {"Li": 24, "P": 4, "S": 20, "Cl": 4}
     # IUPAC standard atomic weights, 4 formula units in a^3
     mass_g = 4 * (6 * 6.94 + 30.974 + 5 * 32.06 + 35.45) / 6.02214076e23

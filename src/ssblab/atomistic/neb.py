@@ -34,9 +34,17 @@ class NEBResult(Result):
 
     title = "NEB barrier"
 
+    @property
+    def kra_barrier_eV(self) -> float:
+        """Barrier above the mean of the two end energies (kinetically resolved activation
+        barrier, Van der Ven et al., Phys. Rev. B 64, 184307 (2001)): the mean of the forward and
+        reverse barriers, free of the end-point energy difference."""
+        return 0.5 * (self.barrier_eV + self.reverse_barrier_eV)
+
     def summary(self):
         return [("hop", self.label), ("lattice parameter (A)", self.lattice_A),
                 ("barrier (eV)", self.barrier_eV), ("reverse barrier (eV)", self.reverse_barrier_eV),
+                ("barrier above the mean end energy, KRA (eV)", self.kra_barrier_eV),
                 ("images", len(self.energies_eV)), ("max force on band (eV/A)", self.max_force_eV_A),
                 ("optimiser steps", self.iterations)]
 
@@ -183,11 +191,17 @@ def lyc_indium_hop(direction: str = "in-plane", *, framework=None, supercell=(1,
     start_cart = big[start].coords
     _, image = lattice.get_distance_and_image(big[start].frac_coords, big[end].frac_coords)
     end_cart = lattice.get_cartesian_coords(big[end].frac_coords + image)
-    big.replace(start, "In")
-    big.remove_sites([end])
-    charges = {"Li": 1, "In": 3, "Cl": -1, **{el.symbol: 3 for el in big.composition
-                                               if el.symbol not in ("Li", "In", "Cl")}}
+    # order the Li vacancies with the In charge shared by both ends (a dummy species on the two
+    # sites), so that neither end point is favoured by construction
+    big.replace(start, "Xe")
+    big.replace(end, "Xe")
+    charges = {"Li": 1, "Xe": 1.5, "Cl": -1, **{el.symbol: 3 for el in big.composition
+                                                 if el.symbol not in ("Li", "Xe", "Cl")}}
     structure, _ = ordered_configuration(big, {}, oxidation_states=charges, rng=rng)
+    ends = [i for i, site in enumerate(structure) if site.specie.symbol == "Xe"]
+    keep_in = min(ends, key=lambda i: np.linalg.norm(structure[i].coords - start_cart))
+    structure.replace(keep_in, "In")
+    structure.remove_sites([i for i in ends if i != keep_in])
     initial = AseAtomsAdaptor.get_atoms(structure)
     mover = initial.get_chemical_symbols().index("In")
     initial.positions[mover] = start_cart
