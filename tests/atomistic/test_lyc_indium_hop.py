@@ -8,10 +8,10 @@ import pytest
 pytest.importorskip("pymatgen")
 pytest.importorskip("ase")
 
-from ase.geometry import get_distances
+from ase.geometry import get_distances  # noqa: E402
 
-from ssblab.atomistic.neb import lyc_indium_hop
-from ssblab.errors import InputError
+from ssblab.atomistic.neb import lyc_indium_hop  # noqa: E402
+from ssblab.errors import InputError  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")
 

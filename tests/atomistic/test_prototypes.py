@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("pymatgen")
 
-from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # noqa: E402
 
-from ssblab.errors import InputError
-from ssblab.materials.prototypes import (
+from ssblab.errors import InputError  # noqa: E402
+from ssblab.materials.prototypes import (  # noqa: E402
     argyrodite_framework,
     hcp_li3mcl6_framework,
     layered_rocksalt_framework,
