@@ -52,3 +52,16 @@ def test_hop_between_two_octahedra_in_a_neutral_cell(direction, hop_A):
 def test_bad_direction():
     with pytest.raises(InputError, match="direction"):
         lyc_indium_hop("diagonal")
+
+
+def test_cli_runs_the_band_with_a_cheap_potential(tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    out = tmp_path / "neb"
+    res = CliRunner().invoke(main, ["neb", "lyc-indium", "--direction", "out-of-plane",
+                                    "--potential", "lj", "--images", "1", "--max-steps", "2", "--fmax", "10",
+                                    "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "KRA" in res.output and (out / "report.html").exists()
