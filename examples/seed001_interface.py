@@ -24,7 +24,11 @@ from pymatgen.io.cif import CifWriter
 
 from ssblab.files import atomic_write
 from ssblab.materials.models import interface_model
-from ssblab.materials.prototypes import argyrodite_framework, ordered_configuration, relax_positions
+from ssblab.materials.prototypes import (
+    argyrodite_framework,
+    ordered_configuration,
+    relax_positions,
+)
 from ssblab.materials.structures import load_structure
 
 ap = argparse.ArgumentParser()
