@@ -19,6 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.cif import CifWriter
 
@@ -72,9 +73,13 @@ if args.md:
                    production_steps=args.steps, save_interval=10)
     run.run_to_end()
     traj = read_trajectory(out / "md" / "trajectory.traj", timestep_ps=0.02)
+    # minimum image: r_max at most half the narrowest cell width (about 5 A here)
+    cell = model.lattice.matrix
+    widths = [model.volume / np.linalg.norm(np.cross(cell[i - 2], cell[i - 1])) for i in range(3)]
+    r_max_A = min(6.0, 0.49 * min(widths))
     rows = {}
     for pair in (("In", "S"), ("In", "Cl")):
-        res = rdf(traj, pair, r_max_A=6.0, n_windows=args.windows)
+        res = rdf(traj, pair, r_max_A=r_max_A, n_windows=args.windows)
         rows["-".join(pair)] = {"first_peak_A": res.first_peak_A,
                                 "first_shell_coordination": res.first_shell_coordination}
         print(pair, rows["-".join(pair)])

@@ -8,6 +8,12 @@ each species on the sites a refinement assigns to it, and scale the cell to a re
 The positions relax in the first picoseconds of MD; what matters for vacancy ordering and
 transport is the site topology and the density, and both are stated.
 
+Builders: :func:`layered_rocksalt_framework` (Li3InCl6-type C2/m, ccp anions),
+:func:`hcp_li3mcl6_framework` (Li3YCl6-type P-3m1, hcp anions) and :func:`argyrodite_framework`
+(Li6PS5X, F-43m); :func:`ordered_configuration` places partial occupancies (lowest Ewald
+energy) and :func:`relax_positions` relaxes chosen species only. Assumptions and sources of each
+are in docs/atomistic.md ("Idealised frameworks").
+
 The construction of :func:`layered_rocksalt_framework`, with t1, t2 the in-plane vectors of
 one close-packed layer (length a_c / sqrt(2)) and L = a_c / sqrt(3) the spacing of anion layers:
 
