@@ -108,8 +108,9 @@ def hcp_li3mcl6_framework(*, metal: str = "Y", anion: str = "Cl", cation: str = 
 
     Defaults: a, c of the isotypic Li3ErCl6 (Bohnsack et al., Z. Anorg. Allg. Chem. 623, 1067
     (1997), abstract: P-3m1, Z = 3, a = 1117.7(2), c = 603.6(2) pm; Li3YCl6 is stated isotypic).
-    Returns a pymatgen Structure, Li12M3Cl18, every site exact (no refined displacements).
-    (No doctest: it needs pymatgen; see tests/atomistic/test_prototypes.py.)
+    Returns a pymatgen Structure, Li12M3Cl18, every site exact (no refined displacements); the
+    6g Li are those at z = 0, the 6h Li those at z = 1/2 (no site properties are attached:
+    pymatgen warns when ``replace`` drops them). (No doctest: it needs pymatgen; see tests/atomistic/test_prototypes.py.)
     """
     require_package("pymatgen", extra="atomistic", purpose="building frameworks")
     from pymatgen.core import Lattice, Structure
