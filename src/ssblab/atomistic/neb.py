@@ -161,9 +161,12 @@ def lyc_indium_hop(direction: str = "in-plane", *, framework=None, supercell=(1,
     a face with both octahedra (oct-tet-oct); for ``"out-of-plane"`` the Li site straight along c
     (face-sharing octahedra, c/2 apart), a linear start. Neutrality: In3+ replaces three Li+, so
     the remaining Li vacancies (7 in the 1 x 1 x 2 cell: 24 Li sites, In + 15 Li) are placed by
-    :func:`ssblab.materials.defects.order_vacancies` (lowest Ewald energy with In on its start
-    site and the target site empty; seed ``rng``). Returns ``(initial, final, via_A)`` as ASE
-    Atoms and a Cartesian point (None for the straight hop).
+    :func:`ssblab.materials.defects.order_vacancies` (lowest Ewald energy, seed ``rng``) with the
+    In charge shared equally by the start and target sites, so that neither end point is favoured
+    by construction; the result's ``kra_barrier_eV`` (barrier above the mean end energy) is the
+    number to compare with a symmetric hop. Returns ``(initial, final, via_A)``: ASE Atoms and a
+    Cartesian point (None for the straight hop; the tetrahedral hole assumes the ideal hcp
+    anions of :func:`~ssblab.materials.prototypes.hcp_li3mcl6_framework`).
     """
     from ssblab.errors import check_choice
     from ssblab.materials.prototypes import hcp_li3mcl6_framework, ordered_configuration
@@ -209,11 +212,11 @@ def lyc_indium_hop(direction: str = "in-plane", *, framework=None, supercell=(1,
     final.positions[mover] = end_cart
     via = None
     if direction == "in-plane":
-        via = _shared_tetrahedral_hole(fw, supercell, start_cart, end_cart)
+        via = _shared_tetrahedral_hole(fw, start_cart, end_cart)
     return initial, final, via
 
 
-def _shared_tetrahedral_hole(framework, supercell, a_cart, b_cart):
+def _shared_tetrahedral_hole(framework, a_cart, b_cart):
     """The hcp tetrahedral hole closest to both octahedral sites (ideal close packing)."""
     # tetrahedral holes of the small two-layer hcp cell (anions at (1/3,2/3,1/4), (2/3,1/3,3/4))
     small = np.array([[2 / 3, 1 / 3, 1 / 8], [2 / 3, 1 / 3, 3 / 8],
