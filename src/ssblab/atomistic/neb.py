@@ -34,9 +34,17 @@ class NEBResult(Result):
 
     title = "NEB barrier"
 
+    @property
+    def kra_barrier_eV(self) -> float:
+        """Barrier above the mean of the two end energies (kinetically resolved activation
+        barrier, Van der Ven et al., Phys. Rev. B 64, 184307 (2001)): the mean of the forward and
+        reverse barriers, free of the end-point energy difference."""
+        return 0.5 * (self.barrier_eV + self.reverse_barrier_eV)
+
     def summary(self):
         return [("hop", self.label), ("lattice parameter (A)", self.lattice_A),
                 ("barrier (eV)", self.barrier_eV), ("reverse barrier (eV)", self.reverse_barrier_eV),
+                ("barrier above the mean end energy, KRA (eV)", self.kra_barrier_eV),
                 ("images", len(self.energies_eV)), ("max force on band (eV/A)", self.max_force_eV_A),
                 ("optimiser steps", self.iterations)]
 
@@ -136,3 +144,85 @@ def licl_vacancy_hop(lattice_A: float, *, repeat: int = 2):
     m = mover - (mover > vacancy)
     final.positions[m] = pos[vacancy]
     return initial, final, np.full(3, lattice_A / 4)
+
+
+HOP_DIRECTIONS = ("in-plane", "out-of-plane")
+
+
+def lyc_indium_hop(direction: str = "in-plane", *, framework=None, supercell=(1, 1, 2),
+                   rng: int = 0):
+    """End points and via-site of an In3+ hop between Li octahedra of trigonal Li3YCl6 (seed 004).
+
+    The cell is ``framework`` (default :func:`ssblab.materials.prototypes.hcp_li3mcl6_framework`,
+    Li12Y3Cl18 with every Li site filled) times ``supercell`` (default 1 x 1 x 2, as in seed 004's
+    DFT). One 6h Li (z = 1/2 layer, the site seed 004 finds In3+ prefers) becomes In; the
+    neighbouring Li site it hops into is emptied: for ``"in-plane"`` the nearest Li site of the
+    same layer (edge-sharing octahedra, a/3 apart), routed through the tetrahedral hole that shares
+    a face with both octahedra (oct-tet-oct); for ``"out-of-plane"`` the Li site straight along c
+    (face-sharing octahedra, c/2 apart), a linear start. Neutrality: In3+ replaces three Li+, so
+    the remaining Li vacancies (7 in the 1 x 1 x 2 cell: 24 Li sites, In + 15 Li) are placed by
+    :func:`ssblab.materials.defects.order_vacancies` (lowest Ewald energy, seed ``rng``) with the
+    In charge shared equally by the start and target sites, so that neither end point is favoured
+    by construction; the result's ``kra_barrier_eV`` (barrier above the mean end energy) is the
+    number to compare with a symmetric hop. Returns ``(initial, final, via_A)``: ASE Atoms and a
+    Cartesian point (None for the straight hop; the tetrahedral hole assumes the ideal hcp
+    anions of :func:`~ssblab.materials.prototypes.hcp_li3mcl6_framework`).
+    """
+    from ssblab.errors import check_choice
+    from ssblab.materials.prototypes import hcp_li3mcl6_framework, ordered_configuration
+
+    check_choice(direction, HOP_DIRECTIONS, name="direction")
+    require_package("pymatgen", extra="atomistic", purpose="building Li3YCl6")
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    fw = hcp_li3mcl6_framework() if framework is None else framework.copy()
+    big = fw * tuple(int(s) for s in supercell)
+    lattice = big.lattice
+    li = [i for i, site in enumerate(big) if site.specie.symbol == "Li"]
+    if not li:
+        raise InputError("framework: no Li sites to put In on")
+    # a 6h site: z = 1/2 of the framework cell, i.e. frac (1/3, 0, 1/2) / supercell
+    target = np.array([1 / 3 / supercell[0], 0.0, 0.5 / supercell[2]])
+    start = min(li, key=lambda i: lattice.get_distance_and_image(big[i].frac_coords, target)[0])
+    dz = np.array([abs(big[i].frac_coords[2] - big[start].frac_coords[2]) for i in li])
+    same_layer = [i for i, d in zip(li, dz) if min(d, 1 - d) < 1e-6 and i != start]
+    other_layer = [i for i, d in zip(li, dz) if min(d, 1 - d) > 1e-6]
+    pool = same_layer if direction == "in-plane" else other_layer
+    dist = [lattice.get_distance_and_image(big[start].frac_coords, big[i].frac_coords)
+            for i in pool]
+    end = pool[int(np.argmin([d for d, _ in dist]))]
+    start_cart = big[start].coords
+    _, image = lattice.get_distance_and_image(big[start].frac_coords, big[end].frac_coords)
+    end_cart = lattice.get_cartesian_coords(big[end].frac_coords + image)
+    # order the Li vacancies with the In charge shared by both ends (a dummy species on the two
+    # sites), so that neither end point is favoured by construction
+    big.replace(start, "Xe")
+    big.replace(end, "Xe")
+    charges = {"Li": 1, "Xe": 1.5, "Cl": -1, **{el.symbol: 3 for el in big.composition
+                                                 if el.symbol not in ("Li", "Xe", "Cl")}}
+    structure, _ = ordered_configuration(big, {}, oxidation_states=charges, rng=rng)
+    ends = [i for i, site in enumerate(structure) if site.specie.symbol == "Xe"]
+    keep_in = min(ends, key=lambda i: np.linalg.norm(structure[i].coords - start_cart))
+    structure.replace(keep_in, "In")
+    structure.remove_sites([i for i in ends if i != keep_in])
+    initial = AseAtomsAdaptor.get_atoms(structure)
+    mover = initial.get_chemical_symbols().index("In")
+    initial.positions[mover] = start_cart
+    final = initial.copy()
+    final.positions[mover] = end_cart
+    via = None
+    if direction == "in-plane":
+        via = _shared_tetrahedral_hole(fw, start_cart, end_cart)
+    return initial, final, via
+
+
+def _shared_tetrahedral_hole(framework, a_cart, b_cart):
+    """The hcp tetrahedral hole closest to both octahedral sites (ideal close packing)."""
+    # tetrahedral holes of the small two-layer hcp cell (anions at (1/3,2/3,1/4), (2/3,1/3,3/4))
+    small = np.array([[2 / 3, 1 / 3, 1 / 8], [2 / 3, 1 / 3, 3 / 8],
+                      [1 / 3, 2 / 3, 5 / 8], [1 / 3, 2 / 3, 7 / 8]])
+    cells = np.array([[i, j, k] for i in range(-4, 7) for j in range(-4, 7) for k in (-1, 0, 1, 2)])
+    frac = (small[None, :, :] + cells[:, None, :]).reshape(-1, 3) * [1 / 3, 1 / 3, 1]
+    cart = frac @ framework.lattice.matrix
+    worst = np.maximum(np.linalg.norm(cart - a_cart, axis=1), np.linalg.norm(cart - b_cart, axis=1))
+    return cart[int(np.argmin(worst))]

@@ -60,6 +60,26 @@ def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json)
     _emit(results, out, as_json, "LiCl vacancy hop barrier")
 
 
+@cli.command("lyc-indium")
+@click.option("--direction", "directions", multiple=True, type=click.Choice(["in-plane",
+              "out-of-plane"]), default=("in-plane", "out-of-plane"), show_default=True,
+              help="Hop(s) to compute (repeat the option).")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the Li vacancy ordering.")
+@_with_common
+def lyc_indium_cmd(directions, seed, potential, device, images, fmax, max_steps, out, as_json):
+    """In3+ hop between Li octahedra of trigonal Li3YCl6 (ideal hcp framework; seed 004)."""
+    from ssblab.atomistic.neb import lyc_indium_hop, neb_barrier
+
+    results = []
+    for direction in directions:
+        initial, final, via = lyc_indium_hop(direction, rng=seed)
+        results.append(neb_barrier(initial, final, calculator=potential, device=device, via=via,
+                                   n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
+                                   label=f"Li3YCl6 In3+ {direction}"))
+    _emit(results, out, as_json, "In3+ hop in Li3YCl6")
+
+
 @cli.command("run")
 @click.argument("initial", type=click.Path(exists=True, dir_okay=False))
 @click.argument("final", type=click.Path(exists=True, dir_okay=False))
