@@ -31,7 +31,7 @@ from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C
 
 A2_PER_PS_TO_CM2_PER_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
 BOLTZMANN_EV_K = 8.617333262e-5
-_CHUNK_BYTES = 64 * 2**20  # working memory per FFT chunk
+_CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fastest
 
 
 # --- trajectories ------------------------------------------------------------------------------
@@ -150,8 +150,10 @@ def _msd_sums(positions_A: np.ndarray, max_lag: int, atoms: np.ndarray,
     m = max_lag
     nfft = fft.next_fast_len(n + m, real=True)
     nf = nfft // 2 + 1
-    # per atom: 3 rows of the padded buffer and of the spectrum (complex: twice as wide)
-    chunk = max(1, min(len(atoms), int(_CHUNK_BYTES // (3 * 8 * 3 * nfft))))
+    # per atom: 3 rows of the padded buffer and of the spectrum, 8 bytes each per frame;
+    # equal chunks, as a small last chunk transforms inefficiently
+    n_chunks = math.ceil(len(atoms) * 3 * 8 * 2 * nfft / _CHUNK_BYTES)
+    chunk = math.ceil(len(atoms) / n_chunks)
     # One zero-padded buffer with time along its rows (the FFT's fastest axis), filled in
     # place: no padded copy per transform.
     buf = np.zeros((3 * chunk, nfft))
@@ -349,9 +351,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
                  if trajectory.masses_amu is not None else np.ones(int(framework.sum())))
             weights = w / w.sum()
             # com = positions (frames, 3 atoms) @ com_matrix: weight w_a on atom a's own axis
-            com_matrix = np.zeros((trajectory.n_atoms, 3, 3))
-            com_matrix[framework] = weights[:, None, None] * np.eye(3)
-            com_matrix = com_matrix.reshape(-1, 3)
+            com_matrix = (weights[:, None, None] * np.eye(3)).reshape(-1, 3)
         else:
             drift_correction = "none"
             notes.append("no framework atoms: no drift correction applied")
@@ -361,8 +361,8 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
         """Framework centre-of-mass displacement over frames lo..hi-1 (one block at a time)."""
         if weights is None:
             return None
-        seg = trajectory.positions_A[lo:hi]
-        com = seg.reshape(len(seg), -1) @ com_matrix  # one BLAS product, no framework copy
+        seg = _take_atoms(trajectory.positions_A[lo:hi], framework_atoms)
+        com = seg.reshape(len(seg), -1) @ com_matrix  # one BLAS product
         return com - com[0]
 
     if n_mobile == 1:
@@ -382,7 +382,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     shown = min(block_len - 1, last + last // 4)  # lags computed: the fit range and a margin
     mean_msd, mean_msd_c = np.zeros(shown + 1), np.zeros(shown + 1)
     counts = block_len - np.arange(shown + 1)  # time origins per lag
-    mobile_atoms = np.flatnonzero(mask)
+    mobile_atoms, framework_atoms = np.flatnonzero(mask), np.flatnonzero(framework)
     for b in range(int(n_blocks)):
         lo, hi = b * block_len, (b + 1) * block_len
         tracer, collective = _msd_sums(trajectory.positions_A[lo:hi], shown, mobile_atoms,
