@@ -62,7 +62,8 @@ def main():
     n = len(atoms0)
     print(f"{args.potential}, {n} atoms, {args.steps} steps (trajectory every 10, checkpoint "
           f"every 100): bare ASE {1e3 * bare / args.steps:.2f} ms/step, ssblab "
-          f"{1e3 * ours / args.steps:.2f} ms/step, overhead {100 * (ours / bare - 1):+.1f} %")
+          f"{1e3 * ours / args.steps:.2f} ms/step ({args.steps / ours:.2f} steps/s on "
+          f"{args.device}), overhead {100 * (ours / bare - 1):+.1f} %")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,29 @@ def compare_kinisi(n_frames, n_atoms, stride):
           f"{c_k / c_s:.0f}x CPU")
 
 
+def kinisi_coverage(n_seeds, n_frames, n_atoms, stride):
+    """How often each tool's 95 % interval covers the planted D over independent trajectories."""
+    hits = {"ssblab": 0, "kinisi": 0}
+    width = {"ssblab": [], "kinisi": []}
+    dt = DT_PS * stride
+    for seed in range(n_seeds):
+        full, symbols = synthetic(n_frames, n_atoms, seed=100 + seed)
+        pos = full[::stride].copy()
+        res = run_ssblab(pos, symbols, dt)
+        d = res.diffusivity_cm2_s
+        half = stats.t.ppf(0.975, res.n_blocks - 1) * d.stderr
+        hits["ssblab"] += abs(d.value - TRUTH_CM2_S) <= half
+        width["ssblab"].append(2 * half)
+        lo, hi = np.percentile(run_kinisi(ase_frames(pos, symbols), dt,
+                                          res.fit_window_ps[0]).D.values, [2.5, 97.5])
+        hits["kinisi"] += lo <= TRUTH_CM2_S <= hi
+        width["kinisi"].append(hi - lo)
+    for tool, hit in hits.items():
+        print(f"{tool}: 95 % interval covers the planted D in {hit}/{n_seeds} "
+              f"trajectories ({n_frames // stride} frames x {n_atoms} atoms); mean width "
+              f"{np.mean(width[tool]):.2e} cm^2/s")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=50000)
@@ -168,7 +191,12 @@ def main():
     ap.add_argument("--kinisi-stride", type=int, default=1,
                     help="kinisi gets every n-th frame of the same trajectory (0: skip kinisi)")
     ap.add_argument("--kinisi-only", action="store_true")
+    ap.add_argument("--coverage-seeds", type=int, default=0,
+                    help="also check both tools' 95 %% intervals over this many trajectories")
     args = ap.parse_args()
+    if args.coverage_seeds:
+        kinisi_coverage(args.coverage_seeds, 10000, 40, 10)
+        return
     if not args.kinisi_only:
         compare_pymatgen(args.frames, args.atoms)
     if args.kinisi_stride:
