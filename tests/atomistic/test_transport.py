@@ -215,3 +215,10 @@ def test_block_msds_equal_direct_all_origin_average(monkeypatch, chunk_bytes):
     np.testing.assert_allclose(res.msd_A2, tracer, rtol=1e-10, atol=0)
     np.testing.assert_allclose(res.collective_msd_A2, collective, rtol=1e-10, atol=0)
     np.testing.assert_allclose(tr.msd_fft(corrected), brute_msd(corrected), rtol=1e-10, atol=0)
+
+
+def test_msd_fft_rejects_empty_or_misshaped_positions():
+    with pytest.raises(InputError, match="n_frames, n_atoms, 3"):
+        msd_fft(np.zeros((10, 0, 3)))
+    with pytest.raises(InputError, match="n_frames, n_atoms, 3"):
+        msd_fft(np.zeros((10, 3)))

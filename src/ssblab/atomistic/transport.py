@@ -129,6 +129,9 @@ def msd_fft(positions_A: np.ndarray, max_lag: int | None = None) -> np.ndarray:
     array([ 0. ,  2.5, 10. , 22.5, 40. ])
     """
     pos = np.asarray(positions_A, dtype=float)
+    if pos.ndim != 3 or pos.shape[2] != 3 or 0 in pos.shape:
+        raise InputError(f"positions_A: expected shape (n_frames, n_atoms, 3) with at least one "
+                         f"frame and atom; found {pos.shape}")
     n, n_atoms, _ = pos.shape
     m = n - 1 if max_lag is None else int(min(max(max_lag, 0), n - 1))
     tracer, _ = _msd_sums(pos, m, np.arange(n_atoms))
@@ -152,8 +155,8 @@ def _msd_sums(positions_A: np.ndarray, max_lag: int, atoms: np.ndarray,
     nf = nfft // 2 + 1
     # per atom: 3 rows of the padded buffer and of the spectrum, 8 bytes each per frame;
     # equal chunks, as a small last chunk transforms inefficiently
-    n_chunks = math.ceil(len(atoms) * 3 * 8 * 2 * nfft / _CHUNK_BYTES)
-    chunk = math.ceil(len(atoms) / n_chunks)
+    n_chunks = max(1, math.ceil(len(atoms) * 3 * 8 * 2 * nfft / _CHUNK_BYTES))
+    chunk = max(1, math.ceil(len(atoms) / n_chunks))
     # One zero-padded buffer with time along its rows (the FFT's fastest axis), filled in
     # place: no padded copy per transform.
     buf = np.zeros((3 * chunk, nfft))
