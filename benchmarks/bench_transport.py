@@ -104,14 +104,14 @@ def compare_pymatgen(n_frames, n_atoms):
     pos, symbols = synthetic(n_frames, n_atoms)
     print(f"trajectory: {n_frames} frames x {n_atoms} atoms ({n_atoms // 2} Li), "
           f"planted D = {TRUTH_CM2_S:.3e} cm^2/s")
-    t_s, c_s, res = timed(lambda: run_ssblab(pos, symbols), repeat=5)
+    t_s, c_s, res = timed(lambda: run_ssblab(pos, symbols), repeat=10)
     try:
         import pymatgen.analysis.diffusion  # noqa: F401
     except ImportError:
         print("pymatgen-analysis-diffusion not installed (pip install 'ssblab[bench-atomistic]')")
         return
     t_p, c_p, pm = timed(lambda: run_pymatgen(pos, symbols))
-    t_s2, c_s2, _ = timed(lambda: run_ssblab(pos, symbols), repeat=5)  # after: same load
+    t_s2, c_s2, _ = timed(lambda: run_ssblab(pos, symbols), repeat=10)  # after: same load
     if t_s2 < t_s:
         t_s, c_s = t_s2, c_s2
     mem_s = peak_MiB(lambda: run_ssblab(pos, symbols))
