@@ -177,3 +177,48 @@ def test_ase_file_roundtrip_unwraps(tmp_path):
 def test_msd_fft_shorter_lag_range_is_exact():
     x = walk(np.random.default_rng(12), 257, 3)
     np.testing.assert_allclose(msd_fft(x, max_lag=40), brute_msd(x)[:41], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("chunk_bytes", [None, 1])
+def test_block_msds_equal_direct_all_origin_average(monkeypatch, chunk_bytes):
+    # Mobile atoms interleaved with a drifting, vibrating framework: the optimised path (one
+    # FFT per atom chunk for tracer and collective MSD, drift subtracted in place) against the
+    # O(n^2) average over every origin of explicitly drift-corrected positions.
+    import ssblab.atomistic.transport as tr
+
+    if chunk_bytes is not None:
+        monkeypatch.setattr(tr, "_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(21)
+    n_frames, n_blocks = 800, 4
+    mobile = walk(rng, n_frames, 6)
+    framework = (rng.uniform(0, 15, (1, 4, 3)) + rng.normal(0, 0.1, (n_frames, 4, 3))
+                 + np.linspace(0, 3.0, n_frames)[:, None, None])
+    pos = np.empty((n_frames, 10, 3))
+    pos[:, 0::2], pos[:, 1:8:2], pos[:, 9] = mobile[:, :5], framework[:, :4], mobile[:, 5]
+    is_li = np.zeros(10, bool)
+    is_li[0::2] = is_li[9] = True
+    masses = np.where(is_li, 6.94, 35.45)
+    masses[3] = 20.0  # unequal framework weights
+    traj = Trajectory(pos, cell_A=np.eye(3) * 15.0, symbols=tuple(np.where(is_li, "Li", "Cl")),
+                      timestep_ps=0.05, masses_amu=masses)
+    res = tr.diffusion(traj, temperature_K=300.0, n_blocks=n_blocks)
+
+    w = masses[~is_li] / masses[~is_li].sum()
+    com = np.einsum("tad,a->td", pos[:, ~is_li], w)
+    corrected = pos[:, is_li] - (com - com[0])[:, None, :]
+    block = n_frames // n_blocks
+    lags = np.rint(res.lag_ps / 0.05).astype(int)
+    tracer = np.mean([brute_msd(corrected[b * block:(b + 1) * block])[lags]
+                      for b in range(n_blocks)], axis=0)
+    collective = np.mean([brute_msd(corrected[b * block:(b + 1) * block].sum(axis=1))[lags]
+                          for b in range(n_blocks)], axis=0) / is_li.sum()
+    np.testing.assert_allclose(res.msd_A2, tracer, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(res.collective_msd_A2, collective, rtol=1e-10, atol=0)
+    np.testing.assert_allclose(tr.msd_fft(corrected), brute_msd(corrected), rtol=1e-10, atol=0)
+
+
+def test_msd_fft_rejects_empty_or_misshaped_positions():
+    with pytest.raises(InputError, match="n_frames, n_atoms, 3"):
+        msd_fft(np.zeros((10, 0, 3)))
+    with pytest.raises(InputError, match="n_frames, n_atoms, 3"):
+        msd_fft(np.zeros((10, 3)))

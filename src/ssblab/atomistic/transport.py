@@ -31,7 +31,7 @@ from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C
 
 A2_PER_PS_TO_CM2_PER_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
 BOLTZMANN_EV_K = 8.617333262e-5
-_CHUNK_BYTES = 64 * 2**20  # working memory per FFT chunk
+_CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fastest
 
 
 # --- trajectories ------------------------------------------------------------------------------
@@ -128,31 +128,83 @@ def msd_fft(positions_A: np.ndarray, max_lag: int | None = None) -> np.ndarray:
     >>> np.round(msd_fft(x), 6)
     array([ 0. ,  2.5, 10. , 22.5, 40. ])
     """
-    from scipy import fft
-
     pos = np.asarray(positions_A, dtype=float)
+    if pos.ndim != 3 or pos.shape[2] != 3 or 0 in pos.shape:
+        raise InputError(f"positions_A: expected shape (n_frames, n_atoms, 3) with at least one "
+                         f"frame and atom; found {pos.shape}")
     n, n_atoms, _ = pos.shape
     m = n - 1 if max_lag is None else int(min(max(max_lag, 0), n - 1))
+    tracer, _ = _msd_sums(pos, m, np.arange(n_atoms))
+    return tracer / (n - np.arange(m + 1)) / n_atoms
+
+
+def _msd_sums(positions_A: np.ndarray, max_lag: int, atoms: np.ndarray,
+              drift_A: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Squared displacements summed over origins, for lags 0..max_lag: (over atoms, of their sum).
+
+    The first is the tracer MSD times (n_atoms x origins), the second the MSD of the summed
+    position of ``atoms`` (the collective, charge MSD) times origins. Both come from one forward
+    FFT per atom chunk: the transform is linear, so the summed position's spectrum is the sum
+    of the atoms' spectra. ``drift_A`` (n_frames, 3) is subtracted from every position first.
+    """
+    from scipy import fft
+
+    n = positions_A.shape[0]
+    m = max_lag
     nfft = fft.next_fast_len(n + m, real=True)
-    counts = n - np.arange(m + 1)
-    total = np.zeros(m + 1)
-    chunk = max(1, int(_CHUNK_BYTES // (nfft * 3 * 16)))
-    for start in range(0, n_atoms, chunk):
+    nf = nfft // 2 + 1
+    # per atom: 3 rows of the padded buffer and of the spectrum, 8 bytes each per frame;
+    # equal chunks, as a small last chunk transforms inefficiently
+    n_chunks = max(1, math.ceil(len(atoms) * 3 * 8 * 2 * nfft / _CHUNK_BYTES))
+    chunk = max(1, math.ceil(len(atoms) / n_chunks))
+    # One zero-padded buffer with time along its rows (the FFT's fastest axis), filled in
+    # place: no padded copy per transform.
+    buf = np.zeros((3 * chunk, nfft))
+    sq = np.zeros(n)  # per frame: sum over atoms and axes of |r(t) - r(0)|^2
+    summed = np.zeros((3, n))
+    power = np.zeros(nf)
+    summed_spec = np.zeros((3, nf), complex)
+    for start in range(0, len(atoms), chunk):
+        pos = _take_atoms(positions_A, atoms[start:start + chunk])
+        c = pos.shape[1]
+        flat = pos.reshape(n, 3 * c)
+        x = buf[:3 * c, :n]
+        # transpose in cache-sized tiles: a whole-array strided transpose is 3x slower
+        for t0 in range(0, n, 512):
+            x[:, t0:t0 + 512] = flat[t0:t0 + 512].T
         # MSD is translation invariant; shifting to the first frame keeps the FFT precise.
-        # Time runs along the last, contiguous axis, which is where the FFT is fastest.
-        x = pos[:, start:start + chunk, :] - pos[:1, start:start + chunk, :]
-        xt = np.ascontiguousarray(x.reshape(n, -1).T)
-        sq = np.einsum("it,it->t", xt, xt)  # sum over the chunk's atoms of |r|^2
-        cs = np.concatenate(([0.0], np.cumsum(sq)))
-        csr = np.concatenate(([0.0], np.cumsum(sq[::-1])))
-        s1 = (2 * cs[-1] - cs[:m + 1] - csr[:m + 1])
-        spec = fft.rfft(xt, nfft, axis=-1, workers=-1)
-        power = (np.einsum("it,it->t", spec.real, spec.real)
-                 + np.einsum("it,it->t", spec.imag, spec.imag))
-        s2 = fft.irfft(power, nfft, workers=-1)[:m + 1]
-        total += s1 - 2 * s2
-    total[0] = 0.0  # exactly, not FFT round-off
-    return total / counts / n_atoms
+        x -= x[:, :1].copy()
+        by_axis = x.reshape(c, 3, n)
+        if drift_A is not None:
+            by_axis -= drift_A.T
+        sq += np.einsum("it,it->t", x, x)
+        summed += by_axis.sum(axis=0)
+        spec = fft.rfft(buf[:3 * c], axis=-1, workers=-1)  # the padding stays zero
+        parts = spec.view(np.float64)  # real and imaginary parts interleaved
+        p = np.einsum("if,if->f", parts, parts)
+        power += p[0::2] + p[1::2]
+        summed_spec += spec.reshape(c, 3, nf).sum(axis=0)
+    parts = summed_spec.view(np.float64)
+    p = np.einsum("if,if->f", parts, parts)
+    tracer = _s1(sq, m) - 2 * fft.irfft(power, nfft, workers=-1)[:m + 1]
+    collective = (_s1(np.einsum("it,it->t", summed, summed), m)
+                  - 2 * fft.irfft(p[0::2] + p[1::2], nfft)[:m + 1])
+    tracer[0] = collective[0] = 0.0  # exactly, not FFT round-off
+    return tracer, collective
+
+
+def _s1(sq: np.ndarray, m: int) -> np.ndarray:
+    """sum over origins t of |r(t)|^2 + |r(t + k)|^2 for k = 0..m, from the per-frame |r|^2."""
+    cs = np.concatenate(([0.0], np.cumsum(sq)))
+    csr = np.concatenate(([0.0], np.cumsum(sq[::-1])))
+    return 2 * cs[-1] - cs[:m + 1] - csr[:m + 1]
+
+
+def _take_atoms(positions_A: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+    """The (n_frames, len(atoms), 3) positions of ``atoms``: a view when they are contiguous."""
+    if atoms[-1] - atoms[0] + 1 == len(atoms) and np.all(np.diff(atoms) == 1):
+        return positions_A[:, atoms[0]:atoms[-1] + 1, :]
+    return positions_A[:, atoms, :]
 
 
 # --- diffusion ---------------------------------------------------------------------------------
@@ -301,19 +353,20 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
             w = (np.asarray(trajectory.masses_amu, float)[framework]
                  if trajectory.masses_amu is not None else np.ones(int(framework.sum())))
             weights = w / w.sum()
+            # com = positions (frames, 3 atoms) @ com_matrix: weight w_a on atom a's own axis
+            com_matrix = (weights[:, None, None] * np.eye(3)).reshape(-1, 3)
         else:
             drift_correction = "none"
             notes.append("no framework atoms: no drift correction applied")
     common["drift_correction"] = drift_correction
 
-    def mobile_positions(lo, hi):
-        """Drift-corrected mobile positions of frames lo..hi-1 (one block: bounded memory)."""
-        seg = trajectory.positions_A[lo:hi]
-        out = seg[:, mask, :]
-        if weights is not None:
-            com = np.einsum("tad,a->td", seg[:, framework, :], weights)
-            out -= (com - com[0])[:, None, :]  # out is a copy: the caller's array is untouched
-        return out
+    def drift(lo, hi):
+        """Framework centre-of-mass displacement over frames lo..hi-1 (one block at a time)."""
+        if weights is None:
+            return None
+        seg = _take_atoms(trajectory.positions_A[lo:hi], framework_atoms)
+        com = seg.reshape(len(seg), -1) @ com_matrix  # one BLAS product
+        return com - com[0]
 
     if n_mobile == 1:
         notes.append("one mobile atom: collective and tracer diffusion coincide (Haven ratio 1)")
@@ -331,11 +384,14 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     d_blocks, dc_blocks = [], []
     shown = min(block_len - 1, last + last // 4)  # lags computed: the fit range and a margin
     mean_msd, mean_msd_c = np.zeros(shown + 1), np.zeros(shown + 1)
+    counts = block_len - np.arange(shown + 1)  # time origins per lag
+    mobile_atoms, framework_atoms = np.flatnonzero(mask), np.flatnonzero(framework)
     for b in range(int(n_blocks)):
-        seg = mobile_positions(b * block_len, (b + 1) * block_len)
-        msd = msd_fft(seg, max_lag=shown)
-        com = seg.sum(axis=1, keepdims=True)  # collective: displacement of the summed positions
-        msd_c = msd_fft(com, max_lag=shown) / n_mobile
+        lo, hi = b * block_len, (b + 1) * block_len
+        tracer, collective = _msd_sums(trajectory.positions_A[lo:hi], shown, mobile_atoms,
+                                       drift(lo, hi))
+        msd = tracer / counts / n_mobile
+        msd_c = collective / counts / n_mobile  # collective: the summed positions' MSD / N
         mean_msd += msd / n_blocks
         mean_msd_c += msd_c / n_blocks
         d_blocks.append(_slope(lags * dt, msd[lags]) / 6.0 * A2_PER_PS_TO_CM2_PER_S)
