@@ -24,7 +24,13 @@ parser.add_argument("--equilibration", type=int, default=200)
 parser.add_argument("--configurations", type=int, default=1)
 parser.add_argument("--supercell", default="2,1,2", help="of the conventional C2/m cell")
 parser.add_argument("--device", default="cpu")
+parser.add_argument("--torch-threads", type=int, default=None,
+                    help="1 is fastest on a CPU shared with other jobs (docs/benchmarks.md)")
 args = parser.parse_args()
+if args.torch_threads:
+    import torch
+
+    torch.set_num_threads(args.torch_threads)
 
 study = vacancy_md_study(
     layered_rocksalt_framework(primitive=False), SEED000_COMPOSITIONS,
