@@ -81,9 +81,26 @@ def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
     again = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **KW)
     for a, b in zip(whole.runs, again.runs):
         assert a["sigma_S_cm"] == pytest.approx(b["sigma_S_cm"], rel=1e-6)
-    changed = dict(KW, production_steps=100)
+    shorter = dict(KW, production_steps=100)
     with pytest.raises(vacancy_md.InputError, match="production_steps"):
-        vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **changed)
+        vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **shorter)
+    other_step = dict(KW, timestep_fs=2.0)
+    with pytest.raises(vacancy_md.InputError, match="timestep_fs"):
+        vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **other_step)
+
+
+def test_extended_study_continues_the_same_trajectories(tmp_path):
+    from ssblab.atomistic import md
+
+    short = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "a", **KW)
+    longer = dict(KW, production_steps=240)
+    extended = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "a", **longer)
+    direct = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "b", **longer)
+    for r_ext, r_dir, r_short in zip(extended.runs, direct.runs, short.runs):
+        a = md.read_run(r_ext["run_dir"]).positions_A
+        b = md.read_run(r_dir["run_dir"]).positions_A
+        assert a.shape[0] == 240 and r_short["sigma_S_cm"] != r_ext["sigma_S_cm"]
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-8)
 
 
 def test_comparison_is_only_claimed_when_significant():

@@ -260,8 +260,13 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
     return run
 
 
-def resume(run_dir: str | os.PathLike, *, calculator: Any = None) -> MDRun:
-    """Reopen a run at its last checkpoint; frames written after it are dropped and redone."""
+def resume(run_dir: str | os.PathLike, *, calculator: Any = None,
+           production_steps: int | None = None) -> MDRun:
+    """Reopen a run at its last checkpoint; frames written after it are dropped and redone.
+
+    ``production_steps`` larger than the run's own extends it: the same trajectory continues
+    (``inputs.json`` is rewritten atomically with the new length); a smaller one is refused.
+    """
     require_package("ase", extra="atomistic", purpose="molecular dynamics")
     from ase.io import read, write
     from ase.io.trajectory import Trajectory as AseTrajectory
@@ -275,6 +280,14 @@ def resume(run_dir: str | os.PathLike, *, calculator: Any = None) -> MDRun:
     except FileNotFoundError as exc:
         raise InputError(f"{run_dir}: not an ssblab MD run directory ({exc.filename} missing)") \
             from exc
+    if production_steps is not None and int(production_steps) != settings["production_steps"]:
+        if int(production_steps) < settings["production_steps"]:
+            raise InputError(f"{run_dir}: production_steps {production_steps} is shorter than the "
+                             f"run's {settings['production_steps']}; a run is only extended")
+        settings["production_steps"] = int(production_steps)
+        inputs = json.loads((run_dir / "inputs.json").read_text())
+        inputs["settings"] = settings
+        atomic_write(run_dir / "inputs.json", json.dumps(inputs, indent=1, default=_json_default))
     atoms = read(run_dir / "checkpoint" / "atoms.traj")
     potential = calculator if calculator is not None else settings["potential"]
     atoms.calc = get_calculator(potential, device=settings["device"],

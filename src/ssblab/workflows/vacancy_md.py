@@ -232,16 +232,16 @@ def _slug(label: str) -> str:
 
 
 def _run_or_resume(md, atoms, run_dir: Path, *, temperature_K: float, rng: int, **settings):
-    """Start a run, resume an unfinished one, or leave a finished one alone."""
+    """Start a run, resume an unfinished one, extend a shorter one, or leave a finished one."""
     if (run_dir / "inputs.json").exists():
         saved = json.loads((run_dir / "inputs.json").read_text())["settings"]
-        for key in ("temperature_K", "production_steps", "equilibration_steps", "save_interval"):
+        for key in ("temperature_K", "equilibration_steps", "save_interval", "timestep_fs"):
             want = temperature_K if key == "temperature_K" else settings[key]
             if float(saved[key]) != float(want):
                 raise InputError(f"{run_dir}: holds a run with {key} = {saved[key]}, not {want}; "
                                  "use another run_root or the same settings")
         run = md.resume(run_dir, calculator=None if isinstance(settings["potential"], str)
-                        else settings["potential"])
+                        else settings["potential"], production_steps=settings["production_steps"])
         if run.step_count < run.total_steps:
             run.run_to_end()
         else:
