@@ -140,3 +140,22 @@ def test_cli_study(tmp_path):
     bad = CliRunner().invoke(main, ["md", "study", "LiCl", "--run-root", str(tmp_path / "x"),
                                     "--composition", "A:Li0.1"])
     assert bad.exit_code != 0 and "element=fraction" in bad.output
+
+
+def test_runs_collected_saved_and_reloaded_give_the_same_analysis(tmp_path):
+    study = vacancy_md_study(framework(), SPECS, run_root=tmp_path / "runs", **KW)
+    records = vacancy_md.collect_runs(tmp_path / "runs", SPECS)
+    assert len(records) == len(study.runs)
+    again = vacancy_md.analyse_vacancy_md(records, SPECS, n_blocks=KW["n_blocks"])
+    key = lambda r: (r["composition"], r["configuration"], r["temperature_K"])  # noqa: E731
+    for a, b in zip(sorted(study.runs, key=key), sorted(again.runs, key=key)):
+        assert a["sigma_S_cm"] == pytest.approx(b["sigma_S_cm"], rel=1e-12)
+    path = vacancy_md.save_runs(records, SPECS, tmp_path / "study.npz")
+    loaded, specs = vacancy_md.load_runs(path)
+    assert specs == SPECS
+    reloaded = vacancy_md.analyse_vacancy_md(loaded, specs, n_blocks=KW["n_blocks"])
+    for a, b in zip(again.runs, reloaded.runs):  # float32 positions: 1e-7 A on ~10 A
+        assert a["sigma_S_cm"] == pytest.approx(b["sigma_S_cm"], rel=1e-4)
+    with pytest.raises(vacancy_md.InputError, match="not an ssblab MD study"):
+        np.savez(tmp_path / "other.npz", x=np.zeros(2))
+        vacancy_md.load_runs(tmp_path / "other.npz")

@@ -22,6 +22,7 @@ difference of activation energies and the conductivity ratio at 300 K with their
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -287,3 +288,74 @@ def _compare(labels, fits):
                f"(ln ratio z = {ln_z:+.1f}), with {lower} activation energy "
                f"(z = {ea_z:+.1f})")
     return delta, ratio, verdict
+
+
+def collect_runs(run_root: str | Path, compositions: Sequence[CompositionSpec]) -> list[RunRecord]:
+    """The RunRecords of every run directory under ``run_root`` that has production frames.
+
+    Lets a study be analysed while (or after) it runs, e.g. when some runs were stopped early;
+    each run contributes the frames it has (the table shows how many).
+    """
+    from ssblab.atomistic import md
+
+    records = []
+    for spec in compositions:
+        for run_dir in sorted((Path(run_root) / _slug(spec.label)).glob("config*/T*K")):
+            if not (run_dir / "trajectory.traj").exists():
+                continue
+            settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
+            traj = md.read_run(run_dir)
+            counts = {el: traj.symbols.count(el) for el in dict.fromkeys(traj.symbols)}
+            records.append(RunRecord(
+                composition=spec.label, formula=" ".join(f"{k}{v}" for k, v in counts.items()),
+                configuration=int(run_dir.parent.name.removeprefix("config")),
+                temperature_K=float(settings["temperature_K"]), trajectory=traj,
+                run_dir=str(run_dir)))
+    return records
+
+
+def save_runs(records: Sequence[RunRecord], compositions: Sequence[CompositionSpec],
+              path: str | Path) -> Path:
+    """Write the runs' frames (float32 positions, unwrapped) and the compositions to one .npz."""
+    from ssblab.files import atomic_write
+
+    arrays = {}
+    meta = {"compositions": [dataclasses.asdict(c) for c in compositions], "runs": []}
+    for k, rec in enumerate(records):
+        traj = rec.trajectory
+        arrays[f"positions_{k}"] = np.asarray(traj.positions_A, np.float32)
+        arrays[f"cell_{k}"] = np.asarray(traj.cell_A, float)
+        meta["runs"].append({"composition": rec.composition, "formula": rec.formula,
+                             "configuration": rec.configuration,
+                             "temperature_K": rec.temperature_K,
+                             "symbols": list(traj.symbols), "timestep_ps": traj.timestep_ps,
+                             "masses_amu": None if traj.masses_amu is None
+                             else [float(m) for m in traj.masses_amu]})
+    arrays["meta"] = np.array(json.dumps(meta))
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return atomic_write(path, buffer.getvalue())
+
+
+def load_runs(path) -> tuple[list[RunRecord], tuple[CompositionSpec, ...]]:
+    """Read what :func:`save_runs` wrote: the RunRecords and the CompositionSpecs."""
+    from ssblab.atomistic.transport import Trajectory
+
+    with np.load(path, allow_pickle=False) as data:
+        try:
+            meta = json.loads(str(data["meta"]))
+        except KeyError as exc:
+            raise InputError(f"{path}: not an ssblab MD study file (no 'meta' entry)") from exc
+        specs = tuple(CompositionSpec(**c) for c in meta["compositions"])
+        records = []
+        for k, run in enumerate(meta["runs"]):
+            traj = Trajectory(data[f"positions_{k}"].astype(float), cell_A=data[f"cell_{k}"],
+                              symbols=tuple(run["symbols"]), timestep_ps=run["timestep_ps"],
+                              masses_amu=None if run["masses_amu"] is None
+                              else np.array(run["masses_amu"]),
+                              source=f"{path} run {k}")
+            records.append(RunRecord(composition=run["composition"], formula=run["formula"],
+                                     configuration=run["configuration"],
+                                     temperature_K=run["temperature_K"], trajectory=traj,
+                                     run_dir=f"{Path(path).name}#{k}"))
+    return records, specs
