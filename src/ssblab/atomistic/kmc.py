@@ -36,14 +36,21 @@ def site_network(sites_A: np.ndarray, cell_A: np.ndarray, *, cutoff_A: float):
     return i, j, vec[i, j]
 
 
-def kmc(sites_A, cell_A, *, n_carriers: int, barrier_eV, temperature_K: float,
-        cutoff_A: float, n_samples: int = 2000, sample_interval_ps: float | None = None,
+def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=None,
+        cutoff_A: float | None = None, edges=None, saddle_eV=None, site_energy_eV=None,
+        n_samples: int = 2000, sample_interval_ps: float | None = None,
         attempt_frequency_THz: float = 10.0, rng: int | np.random.Generator = 0) -> Trajectory:
     """Run KMC and return the carriers' unwrapped positions every ``sample_interval_ps``.
 
-    ``barrier_eV`` is a number or an array with one barrier per directed edge of
-    :func:`site_network`. Without ``sample_interval_ps``, one sample every 5 mean hops per
-    carrier of an isolated carrier is used.
+    The hops are ``edges = (src, dst, hop_vector_A)`` (directed, e.g. from
+    :func:`ssblab.atomistic.network.replicate`) or, without ``edges``, every pair of sites
+    closer than ``cutoff_A`` (:func:`site_network`). Rates are nu exp(-barrier / kB T) with
+    ``barrier_eV`` one number or one per directed edge, or, for a landscape with site energies,
+    ``barrier = saddle_eV[e] - site_energy_eV[src[e]]``: with one saddle per hop in both
+    directions this obeys detailed balance, so the occupations relax to Boltzmann's (with site
+    exclusion, the lattice-gas distribution). Without ``sample_interval_ps``, one sample every
+    5 mean hops of an isolated carrier (Boltzmann-weighted over the sites when their energies
+    are given).
 
     Examples
     --------
@@ -69,8 +76,25 @@ def kmc(sites_A, cell_A, *, n_carriers: int, barrier_eV, temperature_K: float,
                          f"found {n_carriers}")
     if not (math.isfinite(temperature_K) and temperature_K > 0):
         raise InputError(f"temperature_K: expected a positive temperature, found {temperature_K}")
-    src, dst, shift = site_network(sites, cell_A, cutoff_A=cutoff_A)
-    barrier = np.broadcast_to(np.asarray(barrier_eV, float), src.shape)
+    if edges is None:
+        if cutoff_A is None:
+            raise InputError("kmc: give the hops (edges=) or a neighbour cutoff_A")
+        src, dst, shift = site_network(sites, cell_A, cutoff_A=cutoff_A)
+    else:
+        src, dst, shift = (np.asarray(edges[0], int), np.asarray(edges[1], int),
+                           np.asarray(edges[2], float).reshape(-1, 3))
+        if len(src) == 0 or src.max() >= n_sites or dst.max() >= n_sites:
+            raise InputError(f"edges: expected hops between sites 0..{n_sites - 1}")
+    energy = None if site_energy_eV is None else np.asarray(site_energy_eV, float)
+    if (barrier_eV is None) == (saddle_eV is None) or (saddle_eV is not None and energy is None):
+        raise InputError("kmc: give either barrier_eV, or saddle_eV with site_energy_eV")
+    if saddle_eV is not None:
+        barrier = np.asarray(saddle_eV, float) - energy[src]
+    else:
+        barrier = np.broadcast_to(np.asarray(barrier_eV, float), src.shape)
+    if barrier.shape != src.shape:
+        raise InputError(f"barrier_eV/saddle_eV: expected one per directed edge ({len(src)}), "
+                         f"found {barrier.shape}")
     rate = attempt_frequency_THz * np.exp(-barrier / (BOLTZMANN_EV_K * temperature_K))  # 1/ps
     # padded neighbour tables: row = site, column = its k-th outgoing hop (rate 0 = padding)
     degree = np.bincount(src, minlength=n_sites)
@@ -84,7 +108,9 @@ def kmc(sites_A, cell_A, *, n_carriers: int, barrier_eV, temperature_K: float,
     nshift = np.zeros((n_sites, width, 3))
     nbr[src, slot], nrate[src, slot], nshift[src, slot] = dst, rate, shift
     if sample_interval_ps is None:
-        sample_interval_ps = 5.0 / float(np.mean(nrate.sum(axis=1)))
+        weight = (np.ones(n_sites) if energy is None
+                  else np.exp(-(energy - energy.min()) / (BOLTZMANN_EV_K * temperature_K)))
+        sample_interval_ps = 5.0 * weight.sum() / float(weight @ nrate.sum(axis=1))
     occupied = np.zeros(n_sites, bool)
     where = rng.choice(n_sites, int(n_carriers), replace=False)
     occupied[where] = True
