@@ -96,7 +96,7 @@ def bvse_network(atoms, *, mobile_ion: str = "Li1+", resolution_A: float = 0.2,
     --------
     >>> from ssblab.materials.structures import load_structure
     >>> net = bvse_network(load_structure("LiCl"), resolution_A=0.3)
-    >>> len(net.sites_A), net.site_energy_eV.round(2).max()  # 4 octahedral + 8 tetrahedral
+    >>> len(net.sites_A), float(net.site_energy_eV.max().round(2))  # 4 octahedral + 8 tetrahedral
     (12, 0.37)
     """
     lain = _landscape(atoms, mobile_ion=mobile_ion, resolution_A=resolution_A, r_cut_A=r_cut_A)
