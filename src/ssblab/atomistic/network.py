@@ -77,7 +77,7 @@ class SiteNetwork(Result):
     @property
     def effective_barrier_eV(self) -> float:
         """Lowest energy, above the lowest site, at which the network percolates (any dim)."""
-        return float(np.nanmin(self.percolation_eV))
+        return lowest(self.percolation_eV)
 
     def summary(self):
         b = self.barriers_eV
@@ -110,6 +110,13 @@ class SiteNetwork(Result):
         ax.set_xlabel("barrier E_saddle - E_site (eV)")
         ax.set_ylabel("hops")
         ax.legend(fontsize=8)
+
+
+def lowest(values) -> float:
+    """The smallest finite value, nan when there is none (no warning)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return float(v.min()) if v.size else math.nan
 
 
 def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
@@ -291,8 +298,9 @@ def percolation_energies(n_sites: int, src, dst, shifts, saddle_eV) -> np.ndarra
 def replicate(network: SiteNetwork, repeats=(1, 1, 1)) -> SiteNetwork:
     """The network of a ``repeats`` supercell: site ``c * n + i`` is site ``i`` in cell ``c``.
 
-    Hop vectors and saddles are unchanged; a hop that would land on its own origin (a hop to a
-    site's own image along an axis with one repeat) raises :class:`InputError`.
+    Hop vectors and saddles are unchanged. A hop from a site to its own image must join two
+    distinct sites of the supercell (site exclusion would block a hop onto itself), so a
+    supercell with one repeat along such a hop raises :class:`InputError`.
 
     Examples
     --------
@@ -316,7 +324,7 @@ def replicate(network: SiteNetwork, repeats=(1, 1, 1)) -> SiteNetwork:
     src = cell_of_edge * n + np.tile(network.src, n_cells)
     dst = dst_cell * n + np.tile(network.dst, n_cells)
     new_shifts = np.floor_divide(target, reps)
-    if np.any((src == dst) & ~np.any(new_shifts, axis=1)):
+    if np.any(src == dst):
         raise InputError(f"supercell: {reps.tolist()} is too small, a hop to a site's own image "
                          "would land on itself; repeat the cell along that axis")
     sites = (cells @ network.cell_A)[:, None, :] + network.sites_A[None, :, :]

@@ -1,0 +1,232 @@
+"""The fast path: BVSE landscape -> site network -> KMC -> D, sigma and Ea, in seconds.
+
+:func:`kmc_vs_temperature` builds the Li site network of a structure from its bond-valence
+site-energy landscape (:func:`ssblab.atomistic.bvse.bvse_network`), replicates it into a
+supercell, runs rejection-free KMC with site exclusion at each temperature
+(:func:`ssblab.atomistic.kmc.kmc`, rates nu exp(-(E_saddle - E_site) / kB T)), analyses each
+trajectory with :func:`ssblab.atomistic.transport.diffusion` and fits Arrhenius lines with
+:func:`ssblab.atomistic.transport.arrhenius`. The KMC cost does not grow as T falls (every step
+is a hop), so 300 K is simulated directly as well as extrapolated.
+
+Conductivity (Nernst-Einstein with the collective D) uses the carrier density of the KMC cell:
+the real Li density of the structure times the occupancy (carriers / Li of the structure), i.e.
+the carriers are the structure's own Li, a fraction of which is mobile (or present).
+
+:func:`fastpath_study` repeats this over lattice scales and carrier fractions (seed 002: LiCl's
+barrier vs lattice parameter; seed 000: vacancies and a larger cell).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+
+import numpy as np
+
+from ssblab.atomistic.kmc import kmc
+from ssblab.atomistic.network import SiteNetwork, lowest, replicate
+from ssblab.atomistic.transport import ArrheniusResult, Trajectory, arrhenius, diffusion
+from ssblab.errors import InputError
+from ssblab.results import Measured, Result, provenance
+
+DEFAULT_TEMPERATURES_K = (300.0, 400.0, 500.0, 600.0, 800.0)
+
+
+def as_atoms(structure):
+    """ASE Atoms from Atoms (copied), a pymatgen Structure, a file path or a bundled name."""
+    from ase import Atoms
+
+    if isinstance(structure, Atoms):
+        return structure.copy()
+    if isinstance(structure, (str, os.PathLike)):
+        if os.path.exists(structure):
+            from ase.io import read
+
+            return read(structure)
+        from ssblab.materials.structures import load_structure
+
+        return load_structure(str(structure))
+    if hasattr(structure, "lattice") and hasattr(structure, "species"):
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        return AseAtomsAdaptor.get_atoms(structure)
+    raise InputError(f"structure: expected ASE Atoms, a pymatgen Structure, a file or a bundled "
+                     f"name; found {type(structure).__name__}")
+
+
+def default_supercell(cell_A, *, min_length_A: float = 10.0) -> tuple[int, int, int]:
+    """Repeats giving every cell vector at least ``min_length_A`` (and at least 2 repeats)."""
+    lengths = np.linalg.norm(np.asarray(cell_A, float), axis=1)
+    return tuple(int(max(2, math.ceil(min_length_A / v))) for v in lengths)
+
+
+def network_kmc(network: SiteNetwork, *, n_carriers: int, temperature_K: float,
+                supercell=None, n_samples: int = 1000, sample_interval_ps: float | None = None,
+                attempt_frequency_THz: float = 10.0,
+                rng: int | np.random.Generator = 0) -> Trajectory:
+    """KMC of ``n_carriers`` on the ``supercell`` replica of ``network`` (default: >= 10 A).
+
+    Rates obey detailed balance with the network's site energies; see :func:`kmc`.
+    """
+    big = replicate(network, supercell or default_supercell(network.cell_A))
+    return kmc(big.sites_A, big.cell_A, n_carriers=n_carriers, temperature_K=temperature_K,
+               edges=(big.src, big.dst, big.hop_vectors_A), saddle_eV=big.saddle_eV,
+               site_energy_eV=big.site_energy_eV, n_samples=n_samples,
+               sample_interval_ps=sample_interval_ps,
+               attempt_frequency_THz=attempt_frequency_THz, rng=rng)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class KMCArrheniusResult(Result):
+    """D and sigma from KMC on a BVSE site network vs temperature, with Arrhenius fits."""
+
+    formula: str = ""
+    lattice_A: float = math.nan  # length of the first cell vector
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    n_carriers: int = 0
+    n_li: int = 0  # Li of the structure in the supercell
+    n_sites: int = 0  # network sites in the supercell (Li sites and interstitials)
+    temperatures_K: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    diffusivity_cm2_s: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    diffusivity_stderr_cm2_s: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    conductivity_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    conductivity_stderr_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    network_barrier_eV: float = math.nan  # lowest percolation energy of the network
+    bvlain_barrier_eV: float = math.nan   # bvlain's lowest percolation energy
+    diffusivity_fit: ArrheniusResult | None = None
+    conductivity_fit: ArrheniusResult | None = None
+
+    title = "KMC on the BVSE site network"
+
+    @property
+    def occupancy(self) -> float:
+        return self.n_carriers / self.n_li if self.n_li else math.nan
+
+    @property
+    def activation_energy_eV(self) -> Measured:
+        fit = self.diffusivity_fit
+        return fit.activation_energy_eV if fit is not None else Measured(math.nan, math.nan, "eV")
+
+    def summary(self):
+        rows = [("structure", self.formula), ("lattice a (A)", self.lattice_A),
+                ("supercell", "x".join(map(str, self.supercell))),
+                ("carriers / Li of the structure", f"{self.n_carriers} / {self.n_li}"),
+                ("network sites", self.n_sites),
+                ("network percolation barrier (eV)", self.network_barrier_eV),
+                ("bvlain percolation barrier (eV)", self.bvlain_barrier_eV)]
+        rows += [(f"D at {t:g} K (cm^2/s)", Measured(d, s, "cm^2/s")) for t, d, s in
+                 zip(self.temperatures_K, self.diffusivity_cm2_s, self.diffusivity_stderr_cm2_s)]
+        for name, fit in (("D", self.diffusivity_fit), ("sigma", self.conductivity_fit)):
+            if fit is not None and fit.ok:
+                rows += [(f"Ea from {name} (eV)", fit.activation_energy_eV),
+                         (f"{name} at {fit.target_K:g} K, Arrhenius ({fit.unit})",
+                          fit.extrapolated)]
+        return rows
+
+    def table(self):
+        return [{"temperature_K": t, "D_cm2_s": d, "D_stderr_cm2_s": ds, "sigma_S_cm": s,
+                 "sigma_stderr_S_cm": ss, "lattice_A": self.lattice_A,
+                 "occupancy": self.occupancy}
+                for t, d, ds, s, ss in zip(self.temperatures_K, self.diffusivity_cm2_s,
+                                           self.diffusivity_stderr_cm2_s, self.conductivity_S_cm,
+                                           self.conductivity_stderr_S_cm)]
+
+    def _draw(self, ax, **kwargs):
+        if self.diffusivity_fit is not None and self.diffusivity_fit.ok:
+            self.diffusivity_fit._draw(ax)
+            ax.set_title(f"{self.formula}, a = {self.lattice_A:.4g} A: KMC tracer D")
+        else:
+            super()._draw(ax)
+
+
+def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
+                       carrier_fraction: float | None = None, n_carriers: int | None = None,
+                       supercell=None, lattice_scale: float = 1.0, resolution_A: float = 0.2,
+                       mobile_ion: str = "Li1+", n_samples: int = 1000,
+                       attempt_frequency_THz: float = 10.0, target_K: float = 300.0,
+                       rng: int | np.random.Generator = 0) -> KMCArrheniusResult:
+    """BVSE -> network -> KMC -> D, sigma at each temperature, and their Arrhenius fits.
+
+    Parameters
+    ----------
+    structure
+        ASE Atoms, pymatgen Structure, a file, a bundled name, or a ready :class:`SiteNetwork`.
+    temperatures_K
+        KMC temperatures (at least two); the cost of a run does not depend on T.
+    carrier_fraction, n_carriers
+        Occupancy of the structure's Li (carriers = round(fraction x Li in the supercell);
+        1 - fraction is a Li vacancy fraction), or the carrier count itself. Default 0.05
+        (dilute: D then follows the network's percolation barrier).
+    supercell
+        Repeats of the cell (default: every side at least 10 A).
+    lattice_scale
+        Isotropic scale of the cell before BVSE (lattice expansion).
+
+    Examples
+    --------
+    A synthetic network with one site per cubic cell (a = 2.5 A) and 0.3 eV hops to its six
+    neighbours: D(T) is Gamma a^2 with Gamma = 10 THz exp(-0.3 eV / kB T), so Ea = 0.3 eV.
+
+    >>> steps = np.vstack([np.eye(3, dtype=int), -np.eye(3, dtype=int)])
+    >>> cubic = SiteNetwork(cell_A=np.eye(3) * 2.5, sites_A=np.zeros((1, 3)),
+    ...                     site_energy_eV=np.zeros(1), src=np.zeros(6, int), dst=np.zeros(6, int),
+    ...                     shifts=steps, saddle_eV=np.full(6, 0.3), n_li_per_cell=1)
+    >>> res = kmc_vs_temperature(cubic, temperatures_K=(400, 600, 900), n_carriers=1,
+    ...                          n_samples=1500)
+    >>> ea = res.activation_energy_eV
+    >>> bool(abs(ea.value - 0.3) < 3 * ea.stderr)
+    True
+    """
+    from ssblab.atomistic.bvse import bvse_network
+
+    temps = np.atleast_1d(np.asarray(temperatures_K, float))
+    if temps.size < 2 or np.any(~np.isfinite(temps)) or np.any(temps <= 0):
+        raise InputError(f"temperatures_K: expected two or more positive temperatures, found "
+                         f"{temps.tolist()}")
+    if isinstance(structure, SiteNetwork):
+        network = structure
+        if lattice_scale != 1.0:
+            raise InputError("lattice_scale: only for a structure, not a ready network")
+    else:
+        atoms = as_atoms(structure)
+        if not 0.5 < lattice_scale < 2.0:
+            raise InputError(f"lattice_scale: expected 0.5..2, found {lattice_scale}")
+        atoms.set_cell(atoms.cell * lattice_scale, scale_atoms=True)
+        network = bvse_network(atoms, mobile_ion=mobile_ion, resolution_A=resolution_A)
+    reps = tuple(int(r) for r in (supercell or default_supercell(network.cell_A)))
+    n_cells = int(np.prod(reps))
+    n_li = network.n_li_per_cell * n_cells
+    n_sites = len(network.sites_A) * n_cells
+    if n_carriers is None:
+        fraction = 0.05 if carrier_fraction is None else float(carrier_fraction)
+        if not 0 < fraction <= 1 or n_li == 0:
+            raise InputError(f"carrier_fraction: expected 0 < fraction <= 1 of the structure's "
+                             f"{n_li} Li; found {carrier_fraction}")
+        n_carriers = max(1, int(round(fraction * n_li)))
+    elif carrier_fraction is not None:
+        raise InputError("give carrier_fraction or n_carriers, not both")
+    rng = np.random.default_rng(rng)
+    d, ds, s, ss = (np.full(temps.size, math.nan) for _ in range(4))
+    for k, t in enumerate(temps):
+        traj = network_kmc(network, n_carriers=n_carriers, temperature_K=float(t),
+                           supercell=reps, n_samples=n_samples,
+                           attempt_frequency_THz=attempt_frequency_THz, rng=rng)
+        res = diffusion(traj, temperature_K=float(t), drift_correction="none")
+        if res.ok:
+            d[k], ds[k] = res.diffusivity_cm2_s.value, res.diffusivity_cm2_s.stderr
+            s[k], ss[k] = res.conductivity_S_cm.value, res.conductivity_S_cm.stderr
+    base_fit = dict(target_K=target_K)
+    return KMCArrheniusResult(
+        formula=network.formula, lattice_A=float(np.linalg.norm(network.cell_A[0])),
+        supercell=reps, n_carriers=int(n_carriers), n_li=n_li, n_sites=n_sites,
+        temperatures_K=temps, diffusivity_cm2_s=d, diffusivity_stderr_cm2_s=ds,
+        conductivity_S_cm=s, conductivity_stderr_S_cm=ss,
+        network_barrier_eV=network.effective_barrier_eV,
+        bvlain_barrier_eV=lowest(network.reference_percolation_eV),
+        diffusivity_fit=arrhenius(temps, d, ds, quantity="diffusivity", **base_fit),
+        conductivity_fit=arrhenius(temps, s, ss, quantity="conductivity", **base_fit),
+        provenance=provenance(formula=network.formula, temperatures_K=temps,
+                              n_carriers=n_carriers, supercell=reps, lattice_scale=lattice_scale,
+                              resolution_A=resolution_A, n_samples=n_samples,
+                              attempt_frequency_THz=attempt_frequency_THz))
