@@ -230,3 +230,122 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
                               n_carriers=n_carriers, supercell=reps, lattice_scale=lattice_scale,
                               resolution_A=resolution_A, n_samples=n_samples,
                               attempt_frequency_THz=attempt_frequency_THz))
+
+
+# --- studies -------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FastPathStudy(Result):
+    """KMC activation energy, D and sigma vs lattice scale and carrier (Li) fraction."""
+
+    formula: str = ""
+    runs: tuple = ()  # KMCArrheniusResult per (scale, carrier fraction)
+    scales: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    carrier_fractions: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    reference_label: str = ""  # e.g. "seed 002 NEB (DFT)"
+    reference_lattice_A: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    reference_barrier_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+
+    title = "Fast path study: KMC barrier vs lattice and Li content"
+
+    def table(self):
+        rows = []
+        for run in self.runs:
+            fit_d, fit_s = run.diffusivity_fit, run.conductivity_fit
+            ea = run.activation_energy_eV
+            rows.append({
+                "lattice_A": run.lattice_A, "occupancy": run.occupancy,
+                "network_barrier_eV": run.network_barrier_eV,
+                "bvlain_barrier_eV": run.bvlain_barrier_eV,
+                "kmc_Ea_eV": ea.value, "kmc_Ea_stderr_eV": ea.stderr,
+                f"D_{fit_d.target_K:g}K_cm2_s": fit_d.extrapolated.value,
+                f"D_{fit_d.target_K:g}K_stderr_cm2_s": fit_d.extrapolated.stderr,
+                f"sigma_{fit_s.target_K:g}K_S_cm": fit_s.extrapolated.value,
+                f"sigma_{fit_s.target_K:g}K_stderr_S_cm": fit_s.extrapolated.stderr})
+        return rows
+
+    def summary(self):
+        rows = [("structure", self.formula)]
+        for run in self.runs:
+            fit = run.conductivity_fit
+            rows.append((f"a = {run.lattice_A:.4g} A, occupancy {run.occupancy:.3g}: "
+                         f"KMC Ea (eV) | network | bvlain | sigma({fit.target_K:g} K) (S/cm)",
+                         f"{run.activation_energy_eV} | {run.network_barrier_eV:.3f} | "
+                         f"{run.bvlain_barrier_eV:.3f} | {fit.extrapolated}"))
+        for a, e in zip(self.reference_lattice_A, self.reference_barrier_eV):
+            rows.append((f"{self.reference_label} at a = {a:g} A (eV)", e))
+        return rows
+
+    def _draw(self, ax, **kwargs):
+        for k, f in enumerate(self.carrier_fractions):
+            runs = self.runs[k::len(self.carrier_fractions)]
+            a = [r.lattice_A for r in runs]
+            ax.errorbar(a, [r.activation_energy_eV.value for r in runs],
+                        yerr=[r.activation_energy_eV.stderr for r in runs], fmt="o-",
+                        color=f"C{k}", label=f"KMC Ea, Li occupancy {f:g}")
+        runs = self.runs[::len(self.carrier_fractions)]
+        a = [r.lattice_A for r in runs]
+        ax.plot(a, [r.network_barrier_eV for r in runs], "k--", label="network percolation")
+        ax.plot(a, [r.bvlain_barrier_eV for r in runs], "k:", label="bvlain percolation")
+        if self.reference_lattice_A.size:
+            ax.plot(self.reference_lattice_A, self.reference_barrier_eV, "s", color="C3",
+                    label=self.reference_label)
+        ax.set_xlabel("lattice parameter a (A)")
+        ax.set_ylabel("barrier / activation energy (eV)")
+        ax.set_title(self.formula)
+        ax.legend(fontsize=8)
+
+
+def fastpath_study(structure, *, scales=(1.0,), lattice_A=None, carrier_fractions=(0.05,),
+                   temperatures_K=DEFAULT_TEMPERATURES_K, supercell=None,
+                   resolution_A: float = 0.2, mobile_ion: str = "Li1+", n_samples: int = 1000,
+                   target_K: float = 300.0, rng: int | np.random.Generator = 0,
+                   reference=None) -> FastPathStudy:
+    """:func:`kmc_vs_temperature` at each lattice scale x carrier fraction of ``structure``.
+
+    ``lattice_A`` (lengths of the first cell vector) replaces ``scales``. A carrier fraction
+    below 1 is a Li vacancy fraction (seed 000: 24.1 % pristine, 28.6 % hot-pressed);
+    ``reference = (label, lattice_A, barrier_eV)`` is drawn beside the results (e.g. NEB).
+    The BVSE network is built once per scale.
+    """
+    from ssblab.atomistic.bvse import bvse_network
+    from ssblab.progress import progress
+
+    atoms = as_atoms(structure)
+    if lattice_A is not None:
+        scales = np.atleast_1d(np.asarray(lattice_A, float)) / np.linalg.norm(atoms.cell[0])
+    scales = np.atleast_1d(np.asarray(scales, float))
+    fractions = np.atleast_1d(np.asarray(carrier_fractions, float))
+    if np.any(scales <= 0.5) or np.any(scales >= 2.0):
+        raise InputError(f"scales: expected factors between 0.5 and 2, found {scales.tolist()}")
+    rng = np.random.default_rng(rng)
+    runs = []
+    for s in progress(scales, total=len(scales), desc="lattice scales"):
+        scaled = atoms.copy()
+        scaled.set_cell(atoms.cell * s, scale_atoms=True)
+        network = bvse_network(scaled, mobile_ion=mobile_ion, resolution_A=resolution_A)
+        for f in fractions:
+            runs.append(kmc_vs_temperature(
+                network, temperatures_K=temperatures_K, carrier_fraction=float(f),
+                supercell=supercell, n_samples=n_samples, target_K=target_K, rng=rng))
+    label, ref_a, ref_e = reference if reference is not None else ("", (), ())
+    return FastPathStudy(
+        formula=atoms.get_chemical_formula(), runs=tuple(runs), scales=scales,
+        carrier_fractions=fractions, reference_label=label,
+        reference_lattice_A=np.asarray(ref_a, float), reference_barrier_eV=np.asarray(ref_e, float),
+        provenance=provenance(formula=atoms.get_chemical_formula(), scales=scales,
+                              carrier_fractions=fractions, temperatures_K=temperatures_K,
+                              supercell=supercell, resolution_A=resolution_A,
+                              n_samples=n_samples))
+
+
+# seed 002 (Table/Fig. of the NEB study): DFT oct-tet-oct vacancy-hop barrier in LiCl
+SEED002_NEB = ("seed 002 NEB (DFT)", (5.145, 5.300), (0.37, 0.21))
+
+
+def licl_lattice_study(*, lattice_A=(5.13, 5.145, 5.20, 5.25, 5.30), **options) -> FastPathStudy:
+    """Seed 002's question on the fast path: LiCl's barrier and D as the lattice expands.
+
+    The seed's NEB barriers are drawn beside the KMC activation energies as a cross-check
+    (nothing is fitted to them).
+    """
+    return fastpath_study("LiCl", lattice_A=lattice_A, reference=SEED002_NEB, **options)
