@@ -121,3 +121,27 @@ def test_licl_bvse_network_against_bvlain_and_kmc():
                              n_samples=800, rng=0)
     ea = res.activation_energy_eV
     assert abs(ea.value - net.effective_barrier_eV) < 3 * ea.stderr
+
+
+def test_cli_kmc_and_study(tmp_path):
+    pytest.importorskip("bvlain")
+    import json
+
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    runner = CliRunner()
+    res = runner.invoke(main, ["structure", "kmc", "LiCl", "--temperature", "400 K",
+                               "--temperature", "600", "--samples", "200", "--resolution", "0.3",
+                               "--carrier-fraction", "0.1", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)[0]
+    assert data["n_carriers"] == round(0.1 * 32) and len(data["temperatures_K"]) == 2
+    res = runner.invoke(main, ["structure", "kmc-study", "--lattice", "5.145", "--lattice", "5.3",
+                               "--temperature", "400", "--temperature", "600", "--samples", "200",
+                               "--resolution", "0.3", "--out", str(tmp_path / "study")])
+    assert res.exit_code == 0, res.output
+    assert "seed 002 NEB" in res.output and (tmp_path / "study" / "report.html").exists()
+    res = runner.invoke(main, ["structure", "kmc", "LiCl", "--carrier-fraction", "1.5"])
+    assert res.exit_code == 2 and "carrier_fraction" in res.output

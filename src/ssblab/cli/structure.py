@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import emit, with_output_options
+from ssblab.cli._common import emit, quantity_option, with_output_options
 
 
 @click.group()
@@ -46,3 +46,74 @@ def bvse_cmd(structure, mobile_ion, scales, lattices, resolution, out, as_json):
         scales = tuple(np.array(lattices) / np.linalg.norm(atoms.cell[0]))
     emit([bvse_vs_strain(atoms, scales=scales, mobile_ion=mobile_ion, resolution_A=resolution)],
          out=out, as_json=as_json, title="BVSE barriers")
+
+
+# --- fast path: BVSE -> site network -> KMC ------------------------------------------------------
+def _fastpath_options(func):
+    options = [
+        quantity_option("--temperature", "temperatures", unit="K", multiple=True,
+                        default=("300 K", "400 K", "500 K", "600 K", "800 K"), show_default=True,
+                        help="KMC temperature (repeat the option)"),
+        click.option("--supercell", nargs=3, type=int, default=None,
+                     help="Repeats of the cell (default: every side >= 10 A)."),
+        quantity_option("--resolution", unit="angstrom", default="0.2 angstrom",
+                        show_default=True, help="BVSE grid spacing"),
+        click.option("--mobile-ion", default="Li1+", show_default=True),
+        click.option("--samples", type=int, default=1000, show_default=True,
+                     help="KMC samples per temperature."),
+        click.option("--seed", type=int, default=0, show_default=True),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@cli.command("kmc")
+@click.argument("structure")
+@_fastpath_options
+@click.option("--carrier-fraction", type=float, default=None,
+              help="Occupancy of the structure's Li (1 - Li vacancy fraction); default 0.05.")
+@click.option("--carriers", type=int, default=None, help="Number of carriers instead.")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Isotropic lattice scale factor (expansion > 1).")
+@with_output_options
+def kmc_cmd(structure, temperatures, supercell, resolution, mobile_ion, samples, seed,
+            carrier_fraction, carriers, scale, out, as_json):
+    """D, sigma and Ea of STRUCTURE from KMC on its BVSE site network (seconds, no MD)."""
+    from ssblab.atomistic.fastpath import kmc_vs_temperature
+
+    result = kmc_vs_temperature(structure, temperatures_K=temperatures,
+                                carrier_fraction=carrier_fraction, n_carriers=carriers,
+                                supercell=supercell, lattice_scale=scale, resolution_A=resolution,
+                                mobile_ion=mobile_ion, n_samples=samples, rng=seed)
+    emit([result], out=out, as_json=as_json, title="KMC on the BVSE site network")
+
+
+@cli.command("kmc-study")
+@click.argument("structure", required=False, default="LiCl")
+@_fastpath_options
+@click.option("--lattice", "lattices", multiple=True, type=float,
+              help="Length(s) of the first cell vector in A (repeat); LiCl default: seed 002's "
+                   "5.13-5.30 A.")
+@click.option("--scale", "scales", multiple=True, type=float,
+              help="Isotropic lattice scale factor(s) instead of --lattice (repeat).")
+@click.option("--carrier-fraction", "fractions", multiple=True, type=float,
+              help="Li occupancy (repeat; 1 - vacancy fraction); default 0.05.")
+@with_output_options
+def kmc_study_cmd(structure, temperatures, supercell, resolution, mobile_ion, samples, seed,
+                  lattices, scales, fractions, out, as_json):
+    """KMC Ea, D and sigma of STRUCTURE vs lattice parameter and Li content.
+
+    With no structure: seed 002's LiCl study beside the seed's NEB barriers.
+    """
+    from ssblab.atomistic.fastpath import fastpath_study, licl_lattice_study
+
+    options = dict(temperatures_K=temperatures, supercell=supercell, resolution_A=resolution,
+                   mobile_ion=mobile_ion, n_samples=samples, rng=seed,
+                   carrier_fractions=fractions or (0.05,))
+    if structure == "LiCl" and not scales:
+        result = licl_lattice_study(**({"lattice_A": lattices} if lattices else {}), **options)
+    else:
+        result = fastpath_study(structure, lattice_A=lattices or None, scales=scales or (1.0,),
+                                **options)
+    emit([result], out=out, as_json=as_json, title="Fast path study (BVSE -> KMC)")
