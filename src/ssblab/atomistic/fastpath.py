@@ -143,7 +143,7 @@ class KMCArrheniusResult(Result):
 def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
                        carrier_fraction: float | None = None, n_carriers: int | None = None,
                        supercell=None, lattice_scale: float = 1.0, resolution_A: float = 0.2,
-                       mobile_ion: str = "Li1+", n_samples: int = 1000,
+                       mobile_ion: str = "Li1+", n_samples: int | None = None,
                        attempt_frequency_THz: float = 10.0, target_K: float = 300.0,
                        rng: int | np.random.Generator = 0) -> KMCArrheniusResult:
     """BVSE -> network -> KMC -> D, sigma at each temperature, and their Arrhenius fits.
@@ -162,6 +162,9 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
         Repeats of the cell (default: every side at least 10 A).
     lattice_scale
         Isotropic scale of the cell before BVSE (lattice expansion).
+    n_samples
+        KMC samples per temperature (about 5 hops per carrier each). Default: a budget of
+        about 50 000 hops, 400 to 2000 samples (many carriers average well in fewer samples).
 
     Examples
     --------
@@ -206,6 +209,8 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
         n_carriers = max(1, int(round(fraction * n_li)))
     elif carrier_fraction is not None:
         raise InputError("give carrier_fraction or n_carriers, not both")
+    if n_samples is None:
+        n_samples = int(np.clip(50_000 // (5 * n_carriers), 400, 2000))
     rng = np.random.default_rng(rng)
     d, ds, s, ss = (np.full(temps.size, math.nan) for _ in range(4))
     for k, t in enumerate(temps):
@@ -297,8 +302,8 @@ class FastPathStudy(Result):
 
 def fastpath_study(structure, *, scales=(1.0,), lattice_A=None, carrier_fractions=(0.05,),
                    temperatures_K=DEFAULT_TEMPERATURES_K, supercell=None,
-                   resolution_A: float = 0.2, mobile_ion: str = "Li1+", n_samples: int = 1000,
-                   target_K: float = 300.0, rng: int | np.random.Generator = 0,
+                   resolution_A: float = 0.2, mobile_ion: str = "Li1+",
+                   n_samples: int | None = None, target_K: float = 300.0, rng: int | np.random.Generator = 0,
                    reference=None) -> FastPathStudy:
     """:func:`kmc_vs_temperature` at each lattice scale x carrier fraction of ``structure``.
 
@@ -349,3 +354,21 @@ def licl_lattice_study(*, lattice_A=(5.13, 5.145, 5.20, 5.25, 5.30), **options) 
     (nothing is fitted to them).
     """
     return fastpath_study("LiCl", lattice_A=lattice_A, reference=SEED002_NEB, **options)
+
+
+# seed 000 (Rietveld, C2/m Li3InCl6): Li vacancy fraction and cell volume (A^3) of the pristine
+# and the hot-pressed (0.5 GPa, 250 C) powder
+SEED000_REFINEMENT = {"pristine": (0.241, 425.92), "hot-pressed": (0.286, 429.14)}
+
+
+def vacancy_expansion_study(structure, **options) -> FastPathStudy:
+    """Seed 000's argument on the fast path: more Li vacancies and a larger cell.
+
+    Runs :func:`fastpath_study` on ``structure`` at the pristine and the hot-pressed Li
+    occupancy (1 - refined Li vacancy fraction) and cell scale ((V_hot / V_pristine)^(1/3),
+    from the refined volumes), all four combinations, so the two effects can be told apart.
+    The structure's own Li count is the reference for the occupancy.
+    """
+    (vac_p, vol_p), (vac_h, vol_h) = SEED000_REFINEMENT.values()
+    return fastpath_study(structure, scales=(1.0, (vol_h / vol_p) ** (1 / 3)),
+                          carrier_fractions=(1 - vac_p, 1 - vac_h), **options)

@@ -59,8 +59,8 @@ def _fastpath_options(func):
         quantity_option("--resolution", unit="angstrom", default="0.2 angstrom",
                         show_default=True, help="BVSE grid spacing"),
         click.option("--mobile-ion", default="Li1+", show_default=True),
-        click.option("--samples", type=int, default=1000, show_default=True,
-                     help="KMC samples per temperature."),
+        click.option("--samples", type=int, default=None,
+                     help="KMC samples per temperature (default: ~50 000 hops, 400-2000)."),
         click.option("--seed", type=int, default=0, show_default=True),
     ]
     for option in reversed(options):
