@@ -221,6 +221,7 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
         if res.ok:
             d[k], ds[k] = res.diffusivity_cm2_s.value, res.diffusivity_cm2_s.stderr
             s[k], ss[k] = res.conductivity_S_cm.value, res.conductivity_S_cm.stderr
+    done = np.isfinite(d)  # a run too short for diffusion() stays out of the fits
     base_fit = dict(target_K=target_K)
     return KMCArrheniusResult(
         formula=network.formula, lattice_A=float(np.linalg.norm(network.cell_A[0])),
@@ -229,8 +230,10 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
         conductivity_S_cm=s, conductivity_stderr_S_cm=ss,
         network_barrier_eV=network.effective_barrier_eV,
         bvlain_barrier_eV=lowest(network.reference_percolation_eV),
-        diffusivity_fit=arrhenius(temps, d, ds, quantity="diffusivity", **base_fit),
-        conductivity_fit=arrhenius(temps, s, ss, quantity="conductivity", **base_fit),
+        diffusivity_fit=arrhenius(temps[done], d[done], ds[done], quantity="diffusivity",
+                                  **base_fit),
+        conductivity_fit=arrhenius(temps[done], s[done], ss[done], quantity="conductivity",
+                                   **base_fit),
         provenance=provenance(formula=network.formula, temperatures_K=temps,
                               n_carriers=n_carriers, supercell=reps, lattice_scale=lattice_scale,
                               resolution_A=resolution_A, n_samples=n_samples,

@@ -83,8 +83,8 @@ class SiteNetwork(Result):
         b = self.barriers_eV
         rows = [("structure", self.formula), ("sites", len(self.sites_A)),
                 ("directed hops", len(self.src)),
-                ("site energies above the lowest (eV)",
-                 ", ".join(f"{e:.3f}" for e in np.unique(np.round(self.site_energy_eV, 3)))),
+                ("site energies above the lowest (eV)", ", ".join(
+                    f"{e:.3f}" for e in np.unique(np.round(self.site_energy_eV, 3))[:8])),
                 ("hop barrier min / median / max (eV)",
                  f"{b.min():.3f} / {np.median(b):.3f} / {b.max():.3f}" if b.size else "-")]
         for d, e, ref in zip((1, 2, 3), self.percolation_eV, self.reference_percolation_eV):
@@ -260,7 +260,8 @@ def percolation_energies(n_sites: int, src, dst, shifts, saddle_eV) -> np.ndarra
     [0.2, 0.5, inf]
     """
     parent = list(range(n_sites))
-    offset = [np.zeros(3, np.int64) for _ in range(n_sites)]
+    offset = [np.zeros(3, np.int64) for _ in range(n_sites)]  # cell of a site's image vs parent
+    size = [1] * n_sites
     loops: list[list[np.ndarray]] = [[] for _ in range(n_sites)]
     rank = [0] * n_sites
 
@@ -284,8 +285,11 @@ def percolation_energies(n_sites: int, src, dst, shifts, saddle_eV) -> np.ndarra
             if np.linalg.matrix_rank(np.array(candidate)) > rank[ri]:
                 loops[ri] = candidate
         else:
-            # attach rj under ri: site dst's image at oi + shift  =>  root rj sits at `cycle`
+            # join by size (shallow trees): root rj sits at `cycle` in ri's frame
+            if size[ri] < size[rj]:
+                ri, rj, cycle = rj, ri, -cycle
             parent[rj], offset[rj] = ri, cycle
+            size[ri] += size[rj]
             loops[ri] = loops[ri] + loops[rj]  # loop vectors are translations: frame-free
         rank[ri] = int(np.linalg.matrix_rank(np.array(loops[ri]))) if loops[ri] else 0
         for d in range(rank[ri]):
