@@ -136,7 +136,8 @@ def test_cli_kmc_and_study(tmp_path):
                                "--temperature", "600", "--samples", "200", "--resolution", "0.3",
                                "--carrier-fraction", "0.1", "--json"])
     assert res.exit_code == 0, res.output
-    data = json.loads(res.output)[0]
+    network, data = json.loads(res.output)
+    assert len(network["sites_A"]["data"]) == 12
     assert data["n_carriers"] == round(0.1 * 32) and len(data["temperatures_K"]) == 2
     res = runner.invoke(main, ["structure", "kmc-study", "--lattice", "5.145", "--lattice", "5.3",
                                "--temperature", "400", "--temperature", "600", "--samples", "200",

@@ -85,7 +85,7 @@ def bvse_vs_strain(atoms, *, scales=(1.0,), mobile_ion: str = "Li1+",
 
 def bvse_network(atoms, *, mobile_ion: str = "Li1+", resolution_A: float = 0.2,
                  r_cut_A: float = 10.0, min_separation_A: float = 0.5,
-                 max_site_energy_eV: float = 2.0, compare_bvlain: bool = True) -> SiteNetwork:
+                 energy_window_eV: float = 3.0, compare_bvlain: bool = True) -> SiteNetwork:
     """The Li site network (sites, hops, saddles) of the BVSE landscape of ``atoms``.
 
     bvlain evaluates the landscape; :func:`ssblab.atomistic.network.network_from_grid` cuts it
@@ -104,7 +104,7 @@ def bvse_network(atoms, *, mobile_ion: str = "Li1+", resolution_A: float = 0.2,
     grid = np.asarray(lain.data)[:-1, :-1, :-1]
     element = "".join(c for c in mobile_ion if c.isalpha())
     network = network_from_grid(grid, np.array(atoms.cell), min_separation_A=min_separation_A,
-                                max_site_energy_eV=max_site_energy_eV,
+                                energy_window_eV=energy_window_eV,
                                 formula=atoms.get_chemical_formula(),
                                 n_li_per_cell=sum(s == element for s in atoms.get_chemical_symbols()))
     reference = np.array(_percolation(lain)) if compare_bvlain else np.full(3, math.nan)
@@ -113,7 +113,7 @@ def bvse_network(atoms, *, mobile_ion: str = "Li1+", resolution_A: float = 0.2,
                                                      mobile_ion=mobile_ion,
                                                      resolution_A=resolution_A, r_cut_A=r_cut_A,
                                                      min_separation_A=min_separation_A,
-                                                     max_site_energy_eV=max_site_energy_eV))
+                                                     energy_window_eV=energy_window_eV))
 
 
 def _landscape(atoms, *, mobile_ion: str, resolution_A: float, r_cut_A: float):

@@ -120,14 +120,15 @@ def lowest(values) -> float:
 
 
 def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
-                      min_separation_A: float = 0.5, max_site_energy_eV: float = 2.0,
+                      min_separation_A: float = 0.5, energy_window_eV: float = 3.0,
                       formula: str = "", n_li_per_cell: int = 0) -> SiteNetwork:
     """Extract the :class:`SiteNetwork` of a periodic grid ``energy_eV[i, j, k]``.
 
     Grid point (i, j, k) sits at fractional coordinates (i/n0, j/n1, k/n2) of ``cell_A``
-    (rows are cell vectors); the grid is periodic (no repeated end points). Sites more than
-    ``max_site_energy_eV`` above the lowest are dropped with their hops (a path through them
-    has a barrier above that anyway).
+    (rows are cell vectors); the grid is periodic (no repeated end points). Sites and hop
+    saddles more than ``energy_window_eV`` above the lowest site are dropped (a path through
+    them climbs more than that; at 1000 K such a hop is 1e-15 times slower than a free one),
+    so percolation above the window reads ``inf``.
 
     Examples
     --------
@@ -196,7 +197,7 @@ def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
         kept.append(r)
         keep_root[r], keep_off[r] = r, np.zeros(3, np.int64)
     e_min = flat[kept[0]]
-    kept = [r for r in kept if flat[r] - e_min <= max_site_energy_eV]
+    kept = [r for r in kept if flat[r] - e_min <= energy_window_eV]
     site_of_root = {r: i for i, r in enumerate(kept)}
     lut_site = np.full(flat.size, -1)
     lut_off = np.zeros((flat.size, 3), np.int64)
@@ -215,7 +216,9 @@ def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
         s_p, s_q = site, site[tflat]
         shift = image[tflat] + cross - image
         use = (s_p >= 0) & (s_q >= 0) & ((s_p != s_q) | np.any(shift != 0, axis=1))
-        height = np.maximum(flat, flat[tflat])[use]
+        height = np.maximum(flat, flat[tflat])
+        use &= height - e_min <= energy_window_eV
+        height = height[use]
         for a, b, sh in ((s_p[use], s_q[use], shift[use]), (s_q[use], s_p[use], -shift[use])):
             keys.append(np.column_stack([a, b, sh]))
             saddles.append(height)
@@ -239,7 +242,7 @@ def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
         n_li_per_cell=int(n_li_per_cell), grid_spacing_A=spacing,
         provenance=provenance(grid_shape=energy.shape, cell_A=cell,
                               min_separation_A=min_separation_A,
-                              max_site_energy_eV=max_site_energy_eV))
+                              energy_window_eV=energy_window_eV))
 
 
 def percolation_energies(n_sites: int, src, dst, shifts, saddle_eV) -> np.ndarray:

@@ -79,14 +79,23 @@ def _fastpath_options(func):
 @with_output_options
 def kmc_cmd(structure, temperatures, supercell, resolution, mobile_ion, samples, seed,
             carrier_fraction, carriers, scale, out, as_json):
-    """D, sigma and Ea of STRUCTURE from KMC on its BVSE site network (seconds, no MD)."""
-    from ssblab.atomistic.fastpath import kmc_vs_temperature
+    """D, sigma and Ea of STRUCTURE from KMC on its BVSE site network (seconds, no MD).
 
-    result = kmc_vs_temperature(structure, temperatures_K=temperatures,
+    Prints (and reports) the site network first: sites, hops, barrier histogram and the
+    percolation energies beside bvlain's.
+    """
+    from ssblab.atomistic.bvse import bvse_network
+    from ssblab.atomistic.fastpath import as_atoms, kmc_vs_temperature
+
+    atoms = as_atoms(structure)
+    if not 0.5 < scale < 2.0:
+        raise click.BadParameter(f"expected 0.5..2, found {scale}", param_hint="--scale")
+    atoms.set_cell(atoms.cell * scale, scale_atoms=True)
+    network = bvse_network(atoms, mobile_ion=mobile_ion, resolution_A=resolution)
+    result = kmc_vs_temperature(network, temperatures_K=temperatures,
                                 carrier_fraction=carrier_fraction, n_carriers=carriers,
-                                supercell=supercell, lattice_scale=scale, resolution_A=resolution,
-                                mobile_ion=mobile_ion, n_samples=samples, rng=seed)
-    emit([result], out=out, as_json=as_json, title="KMC on the BVSE site network")
+                                supercell=supercell, n_samples=samples, rng=seed)
+    emit([network, result], out=out, as_json=as_json, title="KMC on the BVSE site network")
 
 
 @cli.command("kmc-study")
