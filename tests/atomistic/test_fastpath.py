@@ -146,3 +146,24 @@ def test_cli_kmc_and_study(tmp_path):
     assert "seed 002 NEB" in res.output and (tmp_path / "study" / "report.html").exists()
     res = runner.invoke(main, ["structure", "kmc", "LiCl", "--carrier-fraction", "1.5"])
     assert res.exit_code == 2 and "carrier_fraction" in res.output
+
+
+def test_as_atoms_accepts_files_pymatgen_and_names(tmp_path):
+    pytest.importorskip("pymatgen")
+    from ase.io import write
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssblab.atomistic.fastpath import as_atoms
+    from ssblab.materials.structures import load_structure
+
+    licl = load_structure("LiCl")
+    write(tmp_path / "licl.extxyz", licl)
+    for given in (licl, "LiCl", tmp_path / "licl.extxyz", AseAtomsAdaptor.get_structure(licl)):
+        atoms = as_atoms(given)
+        assert atoms.get_chemical_formula() == licl.get_chemical_formula()
+        assert np.allclose(atoms.cell, licl.cell)
+    copy = as_atoms(licl)
+    copy.set_cell(licl.cell * 1.1, scale_atoms=True)
+    assert not np.allclose(copy.cell, licl.cell)  # the caller's atoms are not touched
+    with pytest.raises(InputError, match="structure"):
+        as_atoms(42)
