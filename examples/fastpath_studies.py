@@ -18,8 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from ssblab.atomistic.bvse import bvse_network
-from ssblab.atomistic.fastpath import (kmc_vs_temperature, licl_lattice_study,
-                                       vacancy_expansion_study)
+from ssblab.atomistic.fastpath import (
+    kmc_vs_temperature,
+    licl_lattice_study,
+    vacancy_expansion_study,
+)
 from ssblab.materials.structures import load_structure
 from ssblab.report import Report
 

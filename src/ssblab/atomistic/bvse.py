@@ -106,7 +106,7 @@ def bvse_network(atoms, *, mobile_ion: str = "Li1+", resolution_A: float = 0.2,
     network = network_from_grid(grid, np.array(atoms.cell), min_separation_A=min_separation_A,
                                 energy_window_eV=energy_window_eV,
                                 formula=atoms.get_chemical_formula(),
-                                n_li_per_cell=sum(s == element for s in atoms.get_chemical_symbols()))
+                                n_li_per_cell=atoms.get_chemical_symbols().count(element))
     reference = np.array(_percolation(lain)) if compare_bvlain else np.full(3, math.nan)
     return dataclasses.replace(network, reference_percolation_eV=reference,
                                provenance=provenance(formula=atoms.get_chemical_formula(),

@@ -206,7 +206,7 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
         if not 0 < fraction <= 1 or n_li == 0:
             raise InputError(f"carrier_fraction: expected 0 < fraction <= 1 of the structure's "
                              f"{n_li} Li; found {carrier_fraction}")
-        n_carriers = max(1, int(round(fraction * n_li)))
+        n_carriers = max(1, round(fraction * n_li))
     elif carrier_fraction is not None:
         raise InputError("give carrier_fraction or n_carriers, not both")
     if n_samples is None:
@@ -222,7 +222,7 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
             d[k], ds[k] = res.diffusivity_cm2_s.value, res.diffusivity_cm2_s.stderr
             s[k], ss[k] = res.conductivity_S_cm.value, res.conductivity_S_cm.stderr
     done = np.isfinite(d)  # a run too short for diffusion() stays out of the fits
-    base_fit = dict(target_K=target_K)
+    base_fit = {"target_K": target_K}
     return KMCArrheniusResult(
         formula=network.formula, lattice_A=float(np.linalg.norm(network.cell_A[0])),
         supercell=reps, n_carriers=int(n_carriers), n_li=n_li, n_sites=n_sites,
@@ -275,10 +275,11 @@ class FastPathStudy(Result):
         rows = [("structure", self.formula)]
         for run in self.runs:
             fit = run.conductivity_fit
-            rows.append((f"a = {run.lattice_A:.4g} A, occupancy {run.occupancy:.3g}: "
-                         f"KMC Ea (eV) | network | bvlain | sigma({fit.target_K:g} K) (S/cm)",
-                         f"{run.activation_energy_eV} | {run.network_barrier_eV:.3f} | "
-                         f"{run.bvlain_barrier_eV:.3f} | {fit.extrapolated}"))
+            label = (f"a = {run.lattice_A:.4g} A, occupancy {run.occupancy:.3g}: "
+                     f"KMC Ea (eV) | network | bvlain | sigma({fit.target_K:g} K) (S/cm)")
+            value = (f"{run.activation_energy_eV} | {run.network_barrier_eV:.3f} | "
+                     f"{run.bvlain_barrier_eV:.3f} | {fit.extrapolated}")
+            rows.append((label, value))
         for a, e in zip(self.reference_lattice_A, self.reference_barrier_eV):
             rows.append((f"{self.reference_label} at a = {a:g} A (eV)", e))
         return rows
@@ -306,8 +307,8 @@ class FastPathStudy(Result):
 def fastpath_study(structure, *, scales=(1.0,), lattice_A=None, carrier_fractions=(0.05,),
                    temperatures_K=DEFAULT_TEMPERATURES_K, supercell=None,
                    resolution_A: float = 0.2, mobile_ion: str = "Li1+",
-                   n_samples: int | None = None, target_K: float = 300.0, rng: int | np.random.Generator = 0,
-                   reference=None) -> FastPathStudy:
+                   n_samples: int | None = None, target_K: float = 300.0,
+                   rng: int | np.random.Generator = 0, reference=None) -> FastPathStudy:
     """:func:`kmc_vs_temperature` at each lattice scale x carrier fraction of ``structure``.
 
     ``lattice_A`` (lengths of the first cell vector) replaces ``scales``. A carrier fraction

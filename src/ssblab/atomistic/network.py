@@ -95,8 +95,9 @@ class SiteNetwork(Result):
 
     def table(self):
         hop = self.hop_vectors_A
-        return [{"src": int(i), "dst": int(j), "shift": "%d %d %d" % tuple(s),
-                 "hop_length_A": float(np.linalg.norm(v)), "E_src_eV": float(self.site_energy_eV[i]),
+        return [{"src": int(i), "dst": int(j), "shift": " ".join(str(int(x)) for x in s),
+                 "hop_length_A": float(np.linalg.norm(v)),
+                 "E_src_eV": float(self.site_energy_eV[i]),
                  "saddle_eV": float(sd), "barrier_eV": float(sd - self.site_energy_eV[i])}
                 for i, j, s, v, sd in zip(self.src, self.dst, self.shifts, hop, self.saddle_eV)]
 
@@ -105,7 +106,7 @@ class SiteNetwork(Result):
         ax.hist(b, bins=min(40, max(5, len(b) // 4)), color="0.6", label="directed hop barriers")
         for d, e in zip((1, 2, 3), self.percolation_eV):
             if math.isfinite(e):
-                ax.axvline(e, ls=("-", "--", ":")[d - 1], color="C%d" % d,
+                ax.axvline(e, ls=("-", "--", ":")[d - 1], color=f"C{d}",
                            label=f"{d}D percolation {e:.3f} eV")
         ax.set_xlabel("barrier E_saddle - E_site (eV)")
         ax.set_ylabel("hops")

@@ -117,9 +117,9 @@ def kmc_study_cmd(structure, temperatures, supercell, resolution, mobile_ion, sa
     """
     from ssblab.atomistic.fastpath import fastpath_study, licl_lattice_study
 
-    options = dict(temperatures_K=temperatures, supercell=supercell, resolution_A=resolution,
-                   mobile_ion=mobile_ion, n_samples=samples, rng=seed,
-                   carrier_fractions=fractions or (0.05,))
+    options = {"temperatures_K": temperatures, "supercell": supercell,
+               "resolution_A": resolution, "mobile_ion": mobile_ion, "n_samples": samples,
+               "rng": seed, "carrier_fractions": fractions or (0.05,)}
     if structure == "LiCl" and not scales:
         result = licl_lattice_study(**({"lattice_A": lattices} if lattices else {}), **options)
     else:
