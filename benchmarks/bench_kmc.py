@@ -89,7 +89,7 @@ def bench_kmc(temperature_K=600.0):
     lain = _landscape(atoms, mobile_ion="Li1+", resolution_A=0.2, r_cut_A=10.0)
     net = network_from_grid(np.asarray(lain.data)[:-1, :-1, :-1], np.array(atoms.cell),
                             n_li_per_cell=4)
-    big = replicate(net, default_supercell(net.cell_A))
+    big = replicate(net, default_supercell(net))
     hop = big.hop_vectors_A
     rate = 10.0 * np.exp(-big.barriers_eV / (BOLTZMANN_EV_K * temperature_K))
     neighbours = [[] for _ in big.sites_A]

@@ -55,10 +55,17 @@ def as_atoms(structure):
                      f"name; found {type(structure).__name__}")
 
 
-def default_supercell(cell_A, *, min_length_A: float = 10.0) -> tuple[int, int, int]:
-    """Repeats giving every cell vector at least ``min_length_A`` (and at least 2 repeats)."""
-    lengths = np.linalg.norm(np.asarray(cell_A, float), axis=1)
-    return tuple(int(max(2, math.ceil(min_length_A / v))) for v in lengths)
+def default_supercell(network: SiteNetwork, *, min_length_A: float = 10.0) -> tuple[int, int, int]:
+    """Repeats giving every cell vector at least ``min_length_A``, and enough of them that a hop
+    from a site to its own image joins two distinct sites of the supercell."""
+    lengths = np.linalg.norm(np.asarray(network.cell_A, float), axis=1)
+    reps = np.array([max(1, math.ceil(min_length_A / v)) for v in lengths])
+    own_image = network.shifts[network.src == network.dst]
+    while True:
+        landing_home = own_image[np.all(own_image % reps == 0, axis=1)]
+        if not len(landing_home):
+            return tuple(int(r) for r in reps)
+        reps[int(np.argmax(np.abs(landing_home[0])))] += 1
 
 
 def network_kmc(network: SiteNetwork, *, n_carriers: int, temperature_K: float,
@@ -69,7 +76,7 @@ def network_kmc(network: SiteNetwork, *, n_carriers: int, temperature_K: float,
 
     Rates obey detailed balance with the network's site energies; see :func:`kmc`.
     """
-    big = replicate(network, supercell or default_supercell(network.cell_A))
+    big = replicate(network, supercell or default_supercell(network))
     return kmc(big.sites_A, big.cell_A, n_carriers=n_carriers, temperature_K=temperature_K,
                edges=(big.src, big.dst, big.hop_vectors_A), saddle_eV=big.saddle_eV,
                site_energy_eV=big.site_energy_eV, n_samples=n_samples,
@@ -197,7 +204,7 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
             raise InputError(f"lattice_scale: expected 0.5..2, found {lattice_scale}")
         atoms.set_cell(atoms.cell * lattice_scale, scale_atoms=True)
         network = bvse_network(atoms, mobile_ion=mobile_ion, resolution_A=resolution_A)
-    reps = tuple(int(r) for r in (supercell or default_supercell(network.cell_A)))
+    reps = tuple(int(r) for r in (supercell or default_supercell(network)))
     n_cells = int(np.prod(reps))
     n_li = network.n_li_per_cell * n_cells
     n_sites = len(network.sites_A) * n_cells

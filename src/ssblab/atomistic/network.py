@@ -121,7 +121,8 @@ def lowest(values) -> float:
 
 
 def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
-                      min_separation_A: float = 0.5, energy_window_eV: float = 3.0,
+                      min_separation_A: float = 0.5, merge_barrier_eV: float = 0.05,
+                      energy_window_eV: float = 3.0,
                       formula: str = "", n_li_per_cell: int = 0) -> SiteNetwork:
     """Extract the :class:`SiteNetwork` of a periodic grid ``energy_eV[i, j, k]``.
 
@@ -208,28 +209,24 @@ def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
     site = lut_site[parent]
     image = wrap + lut_off[parent]
 
-    # basin boundaries: adjacent points draining to different sites, or to different images
-    keys, saddles = [], []
-    for o in _HALF_OFFSETS:
-        target = grid_idx + o
-        cross = np.floor_divide(target, shape)
-        tflat = np.ravel_multi_index(tuple((target % shape).T), energy.shape)
-        s_p, s_q = site, site[tflat]
-        shift = image[tflat] + cross - image
-        use = (s_p >= 0) & (s_q >= 0) & ((s_p != s_q) | np.any(shift != 0, axis=1))
-        height = np.maximum(flat, flat[tflat])
-        use &= height - e_min <= energy_window_eV
-        height = height[use]
-        for a, b, sh in ((s_p[use], s_q[use], shift[use]), (s_q[use], s_p[use], -shift[use])):
-            keys.append(np.column_stack([a, b, sh]))
-            saddles.append(height)
-    keys = np.concatenate(keys) if keys else np.zeros((0, 5), np.int64)
-    saddles = np.concatenate(saddles) if saddles else np.zeros(0)
-    order = np.lexsort((saddles,) + tuple(keys.T[::-1]))
-    keys, saddles = keys[order], saddles[order]
-    first = np.ones(len(keys), bool)
-    first[1:] = np.any(keys[1:] != keys[:-1], axis=1)
-    keys, saddles = keys[first], saddles[first]  # lowest boundary point per (i, j, shift)
+    keys, saddles = _boundaries(flat, grid_idx, shape, site, image,
+                                e_min + energy_window_eV)
+    # shallow basins: a site whose saddle to a neighbour lies less than merge_barrier_eV above
+    # it is one site with that neighbour (a carrier would flicker between them every hop)
+    energies = flat[kept]
+    shallow = saddles - np.maximum(energies[keys[:, 0]], energies[keys[:, 1]]) < merge_barrier_eV
+    if np.any(shallow):
+        root, offset = _merge_shallow(len(kept), keys[shallow], saddles[shallow], energies)
+        good = site >= 0
+        image[good] += offset[site[good]]
+        site[good] = root[site[good]]
+        used = np.unique(root)
+        renumber = np.full(len(kept), -1)
+        renumber[used] = np.arange(len(used))
+        site[good] = renumber[site[good]]
+        kept = [kept[r] for r in used]
+        keys, saddles = _boundaries(flat, grid_idx, shape, site, image,
+                                    e_min + energy_window_eV)
 
     site_energy = flat[kept] - e_min
     sites_A = frac[kept] @ cell
@@ -243,7 +240,63 @@ def network_from_grid(energy_eV: np.ndarray, cell_A: np.ndarray, *,
         n_li_per_cell=int(n_li_per_cell), grid_spacing_A=spacing,
         provenance=provenance(grid_shape=energy.shape, cell_A=cell,
                               min_separation_A=min_separation_A,
+                              merge_barrier_eV=merge_barrier_eV,
                               energy_window_eV=energy_window_eV))
+
+
+def _boundaries(flat, grid_idx, shape, site, image, max_energy):
+    """Lowest boundary height per directed (site i, site j, cell shift) between basins."""
+    keys, saddles = [], []
+    for o in _HALF_OFFSETS:
+        target = grid_idx + o
+        cross = np.floor_divide(target, shape)
+        tflat = np.ravel_multi_index(tuple((target % shape).T), tuple(shape))
+        s_p, s_q = site, site[tflat]
+        shift = image[tflat] + cross - image
+        height = np.maximum(flat, flat[tflat])
+        use = ((s_p >= 0) & (s_q >= 0) & ((s_p != s_q) | np.any(shift != 0, axis=1))
+               & (height <= max_energy))
+        for a, b, sh in ((s_p[use], s_q[use], shift[use]), (s_q[use], s_p[use], -shift[use])):
+            keys.append(np.column_stack([a, b, sh]))
+            saddles.append(height[use])
+    keys = np.concatenate(keys) if keys else np.zeros((0, 5), np.int64)
+    saddles = np.concatenate(saddles) if saddles else np.zeros(0)
+    order = np.lexsort((saddles,) + tuple(keys.T[::-1]))
+    keys, saddles = keys[order], saddles[order]
+    first = np.ones(len(keys), bool)
+    first[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    return keys[first], saddles[first]
+
+
+def _merge_shallow(n_sites, keys, saddles, energies):
+    """Union the sites joined by ``keys`` (lowest saddle first) into their lowest member.
+
+    Returns each site's representative and the cell offset of its image relative to it. A hop
+    that would join a cluster to its own periodic image is left as a hop.
+    """
+    parent = np.arange(n_sites)
+    offset = np.zeros((n_sites, 3), np.int64)  # cell of a site relative to its parent
+
+    def find(x):
+        off = np.zeros(3, np.int64)
+        while parent[x] != x:
+            off = off + offset[x]
+            x = parent[x]
+        return x, off
+
+    for e in np.argsort(saddles, kind="stable"):
+        i, j, shift = int(keys[e, 0]), int(keys[e, 1]), keys[e, 2:5]
+        (ri, oi), (rj, oj) = find(i), find(j)
+        if ri == rj:
+            continue
+        # image of j at oi + shift (in ri's frame) => root rj sits at oi + shift - oj
+        rel = oi + shift - oj
+        if energies[rj] < energies[ri]:  # the lowest minimum represents the cluster
+            ri, rj, rel = rj, ri, -rel
+        parent[rj], offset[rj] = ri, rel
+    root, off = zip(*(find(x) for x in range(n_sites)))
+    # a voxel draining to site x's home image drains to the root's image at -off(x)
+    return np.array(root), -np.array(off, np.int64)
 
 
 def percolation_energies(n_sites: int, src, dst, shifts, saddle_eV) -> np.ndarray:
