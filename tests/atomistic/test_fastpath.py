@@ -167,3 +167,17 @@ def test_as_atoms_accepts_files_pymatgen_and_names(tmp_path):
     assert not np.allclose(copy.cell, licl.cell)  # the caller's atoms are not touched
     with pytest.raises(InputError, match="structure"):
         as_atoms(42)
+
+
+def test_seed000_study_on_the_c2m_framework():
+    pytest.importorskip("bvlain")
+    pytest.importorskip("ssblab.materials.prototypes")  # the C2/m framework (merged separately)
+    from ssblab.atomistic.fastpath import seed000_fastpath_study
+
+    study = seed000_fastpath_study(supercell=(1, 1, 1), n_configurations=1,
+                                   temperatures_K=(400, 700), resolution_A=0.4, n_samples=300)
+    assert len(study.runs) == 2 and "pristine" in study.labels[0]
+    for run in study.runs:
+        # every Li of the neutral configuration is a carrier; the vacant sites stay in the net
+        assert run.n_carriers == run.n_li < run.n_sites
+        assert np.isfinite(run.network_barrier_eV)

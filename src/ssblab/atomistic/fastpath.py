@@ -259,6 +259,7 @@ class FastPathStudy(Result):
     reference_label: str = ""  # e.g. "seed 002 NEB (DFT)"
     reference_lattice_A: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     reference_barrier_eV: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
+    labels: tuple = ()  # one per run, for studies over compositions / configurations
 
     title = "Fast path study: KMC barrier vs lattice and Li content"
 
@@ -280,9 +281,11 @@ class FastPathStudy(Result):
 
     def summary(self):
         rows = [("structure", self.formula)]
-        for run in self.runs:
+        for k, run in enumerate(self.runs):
             fit = run.conductivity_fit
-            label = (f"a = {run.lattice_A:.4g} A, occupancy {run.occupancy:.3g}: "
+            what = (self.labels[k] if self.labels else
+                    f"a = {run.lattice_A:.4g} A, occupancy {run.occupancy:.3g}")
+            label = (f"{what}: "
                      f"KMC Ea (eV) | network | bvlain | sigma({fit.target_K:g} K) (S/cm)")
             value = (f"{run.activation_energy_eV} | {run.network_barrier_eV:.3f} | "
                      f"{run.bvlain_barrier_eV:.3f} | {fit.extrapolated}")
@@ -292,6 +295,17 @@ class FastPathStudy(Result):
         return rows
 
     def _draw(self, ax, **kwargs):
+        if self.labels:
+            x = np.arange(len(self.runs))
+            ea = [r.activation_energy_eV for r in self.runs]
+            ax.errorbar(x, [e.value for e in ea], yerr=[e.stderr for e in ea], fmt="o",
+                        label="KMC Ea")
+            ax.plot(x, [r.network_barrier_eV for r in self.runs], "k_", ms=14,
+                    label="network percolation")
+            ax.set_xticks(x, self.labels, rotation=20, fontsize=7, ha="right")
+            ax.set_ylabel("barrier / activation energy (eV)")
+            ax.legend(fontsize=8)
+            return
         for k, f in enumerate(self.carrier_fractions):
             runs = self.runs[k::len(self.carrier_fractions)]
             a = [r.lattice_A for r in runs]
@@ -383,3 +397,49 @@ def vacancy_expansion_study(structure, **options) -> FastPathStudy:
     (vac_p, vol_p), (vac_h, vol_h) = SEED000_REFINEMENT.values()
     return fastpath_study(structure, scales=(1.0, (vol_h / vol_p) ** (1 / 3)),
                           carrier_fractions=(1 - vac_p, 1 - vac_h), **options)
+
+
+def seed000_fastpath_study(*, supercell=(2, 1, 2), n_configurations: int = 2,
+                           temperatures_K=DEFAULT_TEMPERATURES_K, resolution_A: float = 0.3,
+                           n_samples: int | None = None,
+                           rng: int | np.random.Generator = 0) -> FastPathStudy:
+    """Seed 000 on the fast path: pristine vs hot-pressed Li3InCl6, vacancy-ordered.
+
+    For each of seed 000's refined compositions (``workflows.vacancy_md.SEED000_COMPOSITIONS``:
+    Li, In and Cl vacancy fractions and cell volume) the ideal C2/m framework
+    (``materials.prototypes.layered_rocksalt_framework``) is scaled to the refined volume,
+    ``n_configurations`` neutral, low-Ewald-energy vacancy orderings are drawn on the
+    ``supercell`` of the conventional cell (``materials.defects.order_vacancies``), and each
+    goes through BVSE -> network -> KMC with every Li of the configuration as a carrier.
+    """
+    from ssblab.atomistic.bvse import bvse_network
+    from ssblab.materials.defects import configuration_structure, order_vacancies
+    from ssblab.materials.prototypes import layered_rocksalt_framework
+    from ssblab.progress import progress
+    from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS
+
+    rng = np.random.default_rng(rng)
+    framework = layered_rocksalt_framework(primitive=False)
+    jobs = []
+    for spec in SEED000_COMPOSITIONS:
+        cell = framework.copy()
+        cell.scale_lattice(float(spec.cell_volume_A3))
+        configs = order_vacancies(cell, dict(spec.vacancy_fractions),
+                                  oxidation_states={"Li": 1, "In": 3, "Cl": -1},
+                                  supercell=supercell, n_configurations=n_configurations,
+                                  rng=rng)
+        jobs += [(f"{spec.label} #{c} {configs.formula}", configuration_structure(cell, configs, c))
+                 for c in range(n_configurations)]
+    runs, labels = [], []
+    for label, structure in progress(jobs, total=len(jobs), desc="configurations"):
+        network = bvse_network(as_atoms(structure), resolution_A=resolution_A,
+                               compare_bvlain=False)
+        runs.append(kmc_vs_temperature(network, temperatures_K=temperatures_K,
+                                       carrier_fraction=1.0, n_samples=n_samples, rng=rng))
+        labels.append(label)
+    return FastPathStudy(
+        formula="Li3InCl6 (C2/m framework, vacancy-ordered)", runs=tuple(runs),
+        scales=np.ones(len(runs)), carrier_fractions=np.ones(1), labels=tuple(labels),
+        provenance=provenance(supercell=supercell, n_configurations=n_configurations,
+                              temperatures_K=temperatures_K, resolution_A=resolution_A,
+                              n_samples=n_samples))

@@ -48,9 +48,9 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
     ``barrier_eV`` one number or one per directed edge, or, for a landscape with site energies,
     ``barrier = saddle_eV[e] - site_energy_eV[src[e]]``: with one saddle per hop in both
     directions this obeys detailed balance, so the occupations relax to Boltzmann's (with site
-    exclusion, the lattice-gas distribution). Without ``sample_interval_ps``, one sample every
-    5 mean hops of an isolated carrier (Boltzmann-weighted over the sites when their energies
-    are given).
+    exclusion, the lattice-gas distribution). Without ``sample_interval_ps``, 20 hops per
+    carrier are run first (a warm-up that also relaxes the random start) and a sample is taken
+    every 5 hops per carrier at the hop rate measured there.
 
     Examples
     --------
@@ -107,38 +107,51 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
     nrate = np.zeros((n_sites, width))
     nshift = np.zeros((n_sites, width, 3))
     nbr[src, slot], nrate[src, slot], nshift[src, slot] = dst, rate, shift
-    if sample_interval_ps is None:
-        weight = (np.ones(n_sites) if energy is None
-                  else np.exp(-(energy - energy.min()) / (BOLTZMANN_EV_K * temperature_K)))
-        sample_interval_ps = 5.0 * weight.sum() / float(weight @ nrate.sum(axis=1))
     occupied = np.zeros(n_sites, bool)
     where = rng.choice(n_sites, int(n_carriers), replace=False)
     occupied[where] = True
     position = sites[where].copy()
-    samples = np.empty((int(n_samples), int(n_carriers), 3))
-    t, next_sample, k = 0.0, 0.0, 0
-    bar = iter(progress(range(int(n_samples)), total=int(n_samples), desc="KMC"))
-    while k < n_samples:
-        # rates of every hop of every carrier; a hop onto an occupied site has rate 0
-        rates = (nrate[where] * ~occupied[nbr[where]]).ravel()
-        cumulative = np.cumsum(rates)
+
+    def draw():
+        """Cumulative rates of every hop of every carrier (onto an occupied site: 0) and the
+        waiting time to the next hop."""
+        cumulative = np.cumsum((nrate[where] * ~occupied[nbr[where]]).ravel())
         total = cumulative[-1]
-        dt = rng.exponential(1.0 / total) if total > 0 else math.inf
-        while k < n_samples and next_sample <= t + dt:
-            samples[k] = position
-            k += 1
-            next(bar, None)
-            next_sample += sample_interval_ps
-        if not math.isfinite(dt):
+        if not total > 0:
             raise InputError("KMC: no allowed hop (every neighbour of every carrier is occupied)")
-        t += dt
+        return cumulative, total, rng.exponential(1.0 / total)
+
+    def hop(cumulative, total):
         event = min(int(np.searchsorted(cumulative, rng.random() * total, side="right")),
-                    len(rates) - 1)
+                    len(cumulative) - 1)
         c, col = divmod(event, width)
         target = nbr[where[c], col]
         occupied[where[c]] = False
         occupied[target] = True
         position[c] += nshift[where[c], col]
         where[c] = target
+
+    if sample_interval_ps is None:
+        # warm-up (also relaxes the random start): 20 hops per carrier, then one sample every
+        # 5 hops per carrier at the rate measured, whatever sites the carriers fill
+        n_warm, elapsed = 20 * int(n_carriers), 0.0
+        for _ in range(n_warm):
+            cumulative, total, dt = draw()
+            hop(cumulative, total)
+            elapsed += dt
+        sample_interval_ps = 5.0 * int(n_carriers) * elapsed / n_warm
+        position = sites[where].copy()
+    samples = np.empty((int(n_samples), int(n_carriers), 3))
+    t, next_sample, k = 0.0, 0.0, 0
+    bar = iter(progress(range(int(n_samples)), total=int(n_samples), desc="KMC"))
+    while k < n_samples:
+        cumulative, total, dt = draw()
+        while k < n_samples and next_sample <= t + dt:
+            samples[k] = position
+            k += 1
+            next(bar, None)
+            next_sample += sample_interval_ps
+        t += dt
+        hop(cumulative, total)
     return Trajectory(samples, cell_A=np.asarray(cell_A, float), symbols=("Li",) * int(n_carriers),
                       timestep_ps=float(sample_interval_ps), source="kmc")

@@ -113,9 +113,18 @@ def kmc_study_cmd(structure, temperatures, supercell, resolution, mobile_ion, sa
                   lattices, scales, fractions, out, as_json):
     """KMC Ea, D and sigma of STRUCTURE vs lattice parameter and Li content.
 
-    With no structure: seed 002's LiCl study beside the seed's NEB barriers.
+    With no structure: seed 002's LiCl study beside the seed's NEB barriers. STRUCTURE
+    "seed000": seed 000's pristine vs hot-pressed Li3InCl6, vacancy-ordered (two orderings each).
     """
-    from ssblab.atomistic.fastpath import fastpath_study, licl_lattice_study
+    from ssblab.atomistic.fastpath import (fastpath_study, licl_lattice_study,
+                                           seed000_fastpath_study)
+
+    if structure == "seed000":
+        result = seed000_fastpath_study(temperatures_K=temperatures, resolution_A=resolution,
+                                        n_samples=samples, rng=seed,
+                                        **({"supercell": supercell} if supercell else {}))
+        emit([result], out=out, as_json=as_json, title="Seed 000 on the fast path")
+        return
 
     options = {"temperatures_K": temperatures, "supercell": supercell,
                "resolution_A": resolution, "mobile_ion": mobile_ion, "n_samples": samples,
