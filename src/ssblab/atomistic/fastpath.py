@@ -171,7 +171,7 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
         Isotropic scale of the cell before BVSE (lattice expansion).
     n_samples
         KMC samples per temperature (about 5 hops per carrier each). Default: a budget of
-        about 50 000 hops, 400 to 2000 samples (many carriers average well in fewer samples).
+        about 50 000 hops, 200 to 2000 samples (many carriers average well in fewer samples).
 
     Examples
     --------
@@ -217,7 +217,7 @@ def kmc_vs_temperature(structure, *, temperatures_K=DEFAULT_TEMPERATURES_K,
     elif carrier_fraction is not None:
         raise InputError("give carrier_fraction or n_carriers, not both")
     if n_samples is None:
-        n_samples = int(np.clip(50_000 // (5 * n_carriers), 400, 2000))
+        n_samples = int(np.clip(50_000 // (5 * n_carriers), 200, 2000))
     rng = np.random.default_rng(rng)
     d, ds, s, ss = (np.full(temps.size, math.nan) for _ in range(4))
     for k, t in enumerate(temps):

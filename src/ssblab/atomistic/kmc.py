@@ -110,26 +110,50 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
     occupied = np.zeros(n_sites, bool)
     where = rng.choice(n_sites, int(n_carriers), replace=False)
     occupied[where] = True
+    carrier_at = np.full(n_sites, -1)
+    carrier_at[where] = np.arange(int(n_carriers))
     position = sites[where].copy()
+    # rates kept current per carrier (row) and hop (column; onto an occupied site: 0), with row
+    # totals: an event is a carrier by its total, then one of its hops, and a hop only changes
+    # the rows of the carriers next to the two sites it touches (incoming-hop table, CSR)
+    crate = nrate[where] * ~occupied[nbr[where]]
+    ctotal = crate.sum(axis=1)
+    by_target = np.argsort(dst, kind="stable")
+    in_ptr = np.concatenate(([0], np.cumsum(np.bincount(dst, minlength=n_sites))))
+    in_site, in_col = src[by_target], slot[by_target]
 
     def draw():
-        """Cumulative rates of every hop of every carrier (onto an occupied site: 0) and the
-        waiting time to the next hop."""
-        cumulative = np.cumsum((nrate[where] * ~occupied[nbr[where]]).ravel())
+        """Cumulative carrier totals and the waiting time to the next hop."""
+        cumulative = np.cumsum(ctotal)
         total = cumulative[-1]
         if not total > 0:
             raise InputError("KMC: no allowed hop (every neighbour of every carrier is occupied)")
         return cumulative, total, rng.exponential(1.0 / total)
 
     def hop(cumulative, total):
-        event = min(int(np.searchsorted(cumulative, rng.random() * total, side="right")),
-                    len(cumulative) - 1)
-        c, col = divmod(event, width)
-        target = nbr[where[c], col]
-        occupied[where[c]] = False
-        occupied[target] = True
-        position[c] += nshift[where[c], col]
+        x = rng.random() * total
+        c = min(int(np.searchsorted(cumulative, x, side="right")), len(cumulative) - 1)
+        row = np.cumsum(crate[c])
+        x -= cumulative[c - 1] if c else 0.0
+        col = min(int(np.searchsorted(row, x, side="right")), width - 1)
+        while crate[c, col] == 0.0:  # round-off past the last allowed hop of the row
+            col -= 1
+        origin = where[c]
+        target = nbr[origin, col]
+        occupied[origin], occupied[target] = False, True
+        carrier_at[origin], carrier_at[target] = -1, c
+        position[c] += nshift[origin, col]
         where[c] = target
+        crate[c] = nrate[target] * ~occupied[nbr[target]]
+        touched = [np.array([c])]
+        for site, free in ((origin, 1.0), (target, 0.0)):
+            nb, cols = in_site[in_ptr[site]:in_ptr[site + 1]], in_col[in_ptr[site]:in_ptr[site + 1]]
+            who = carrier_at[nb]
+            m = who >= 0
+            crate[who[m], cols[m]] = nrate[nb[m], cols[m]] * free
+            touched.append(who[m])
+        rows = np.concatenate(touched)
+        ctotal[rows] = crate[rows].sum(axis=1)
 
     if sample_interval_ps is None:
         # warm-up (also relaxes the random start): 20 hops per carrier, then one sample every

@@ -60,7 +60,7 @@ def _fastpath_options(func):
                         show_default=True, help="BVSE grid spacing"),
         click.option("--mobile-ion", default="Li1+", show_default=True),
         click.option("--samples", type=int, default=None,
-                     help="KMC samples per temperature (default: ~50 000 hops, 400-2000)."),
+                     help="KMC samples per temperature (default: ~50 000 hops, 200-2000)."),
         click.option("--seed", type=int, default=0, show_default=True),
     ]
     for option in reversed(options):
