@@ -114,13 +114,13 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
     carrier_at[where] = np.arange(int(n_carriers))
     position = sites[where].copy()
     # rates kept current per carrier (row) and hop (column; onto an occupied site: 0), with row
-    # totals: an event is a carrier by its total, then one of its hops, and a hop only changes
-    # the rows of the carriers next to the two sites it touches (incoming-hop table, CSR)
+    # totals: an event is a carrier by its total, then one of its hops; a hop only changes the
+    # rows of the carriers on sites with a hop into the two sites it touches (CSR table)
     crate = nrate[where] * ~occupied[nbr[where]]
     ctotal = crate.sum(axis=1)
-    by_target = np.argsort(dst, kind="stable")
-    in_ptr = np.concatenate(([0], np.cumsum(np.bincount(dst, minlength=n_sites))))
-    in_site, in_col = src[by_target], slot[by_target]
+    pairs = np.unique(np.column_stack([dst, src]), axis=0)  # (site, a site hopping into it)
+    in_ptr = np.concatenate(([0], np.cumsum(np.bincount(pairs[:, 0], minlength=n_sites))))
+    in_site = pairs[:, 1]
 
     def draw():
         """Cumulative carrier totals and the waiting time to the next hop."""
@@ -144,15 +144,12 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
         carrier_at[origin], carrier_at[target] = -1, c
         position[c] += nshift[origin, col]
         where[c] = target
-        crate[c] = nrate[target] * ~occupied[nbr[target]]
-        touched = [np.array([c])]
-        for site, free in ((origin, 1.0), (target, 0.0)):
-            nb, cols = in_site[in_ptr[site]:in_ptr[site + 1]], in_col[in_ptr[site]:in_ptr[site + 1]]
-            who = carrier_at[nb]
-            m = who >= 0
-            crate[who[m], cols[m]] = nrate[nb[m], cols[m]] * free
-            touched.append(who[m])
-        rows = np.concatenate(touched)
+        nb = np.concatenate((in_site[in_ptr[origin]:in_ptr[origin + 1]],
+                             in_site[in_ptr[target]:in_ptr[target + 1]]))
+        rows = carrier_at[nb]
+        rows = np.append(rows[rows >= 0], c)
+        at = where[rows]
+        crate[rows] = nrate[at] * ~occupied[nbr[at]]
         ctotal[rows] = crate[rows].sum(axis=1)
 
     if sample_interval_ps is None:
