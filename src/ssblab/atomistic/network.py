@@ -268,6 +268,15 @@ def _boundaries(flat, grid_idx, shape, site, image, max_energy):
     return keys[first], saddles[first]
 
 
+def _find_root(parent, offset, x):
+    """Root of ``x`` in a union-find forest and the cell offset of ``x``'s image from it."""
+    off = np.zeros(3, np.int64)
+    while parent[x] != x:
+        off = off + offset[x]
+        x = parent[x]
+    return x, off
+
+
 def _merge_shallow(n_sites, keys, saddles, energies):
     """Union the sites joined by ``keys`` (lowest saddle first) into their lowest member.
 
@@ -278,11 +287,7 @@ def _merge_shallow(n_sites, keys, saddles, energies):
     offset = np.zeros((n_sites, 3), np.int64)  # cell of a site relative to its parent
 
     def find(x):
-        off = np.zeros(3, np.int64)
-        while parent[x] != x:
-            off = off + offset[x]
-            x = parent[x]
-        return x, off
+        return _find_root(parent, offset, x)
 
     for e in np.argsort(saddles, kind="stable"):
         i, j, shift = int(keys[e, 0]), int(keys[e, 1]), keys[e, 2:5]
@@ -323,11 +328,7 @@ def percolation_energies(n_sites: int, src, dst, shifts, saddle_eV) -> np.ndarra
     rank = [0] * n_sites
 
     def find(x):
-        off = np.zeros(3, np.int64)
-        while parent[x] != x:
-            off = off + offset[x]
-            x = parent[x]
-        return x, off
+        return _find_root(parent, offset, x)
 
     result = np.full(3, math.inf)
     shifts = np.asarray(shifts, np.int64).reshape(-1, 3)

@@ -116,8 +116,7 @@ def kmc_study_cmd(structure, temperatures, supercell, resolution, mobile_ion, sa
     With no structure: seed 002's LiCl study beside the seed's NEB barriers. STRUCTURE
     "seed000": seed 000's pristine vs hot-pressed Li3InCl6, vacancy-ordered (two orderings each).
     """
-    from ssblab.atomistic.fastpath import (fastpath_study, licl_lattice_study,
-                                           seed000_fastpath_study)
+    from ssblab.atomistic.fastpath import fastpath_study, licl_lattice_study, seed000_fastpath_study
 
     if structure == "seed000":
         result = seed000_fastpath_study(temperatures_K=temperatures, resolution_A=resolution,
