@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 
+from ssblab.atomistic.network import SiteNetwork, network_from_grid
 from ssblab.errors import InputError, require_package
 from ssblab.results import Result, provenance
 
@@ -63,31 +64,16 @@ def bvse_vs_strain(atoms, *, scales=(1.0,), mobile_ion: str = "Li1+",
     Oxidation states are guessed by bvlain (pymatgen's bond-valence analyser); the lattice
     column reports the length of the first cell vector after scaling.
     """
-    require_package("bvlain", extra="atomistic", purpose="BVSE barriers")
-    from bvlain import Lain
-
     scales = np.atleast_1d(np.asarray(scales, float))
     if np.any(scales <= 0.5) or np.any(scales >= 2.0):
         raise InputError(f"scales: expected factors between 0.5 and 2, found {scales.tolist()}")
-    if not 0.05 <= resolution_A <= 1.0:
-        raise InputError(f"resolution_A: expected 0.05..1 A (bvlain's limit), found {resolution_A}")
     rows = []
     for s in scales:
         scaled = atoms.copy()
         scaled.set_cell(atoms.cell * s, scale_atoms=True)
-        lain = Lain(verbose=False)
-        with warnings.catch_warnings():
-            # pymatgen deprecation notices raised inside bvlain are not ours to act on
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                lain.read_atoms(scaled)
-            except Exception as exc:  # bvlain raises bare errors for unassignable valences
-                raise InputError(f"BVSE: cannot assign oxidation states to "
-                                 f"{atoms.get_chemical_formula()} ({exc})") from exc
-            lain.bvse_distribution(mobile_ion=mobile_ion, resolution=resolution_A, r_cut=r_cut_A)
-            e = lain.percolation_barriers()
-        rows.append((float(np.linalg.norm(scaled.cell[0])), float(e["E_1D"]), float(e["E_2D"]),
-                     float(e["E_3D"])))
+        lain = _landscape(scaled, mobile_ion=mobile_ion, resolution_A=resolution_A, r_cut_A=r_cut_A)
+        e = _percolation(lain)
+        rows.append((float(np.linalg.norm(scaled.cell[0])), *e))
     a, e1, e2, e3 = map(np.array, zip(*rows))
     return BVSEResult(formula=atoms.get_chemical_formula(), mobile_ion=mobile_ion, scale=scales,
                       lattice_A=a, barrier_1d_eV=e1, barrier_2d_eV=e2, barrier_3d_eV=e3,
@@ -95,3 +81,66 @@ def bvse_vs_strain(atoms, *, scales=(1.0,), mobile_ion: str = "Li1+",
                       provenance=provenance(formula=atoms.get_chemical_formula(),
                                             scales=scales, mobile_ion=mobile_ion,
                                             resolution_A=resolution_A, r_cut_A=r_cut_A))
+
+
+def bvse_network(atoms, *, mobile_ion: str = "Li1+", resolution_A: float = 0.2,
+                 r_cut_A: float = 10.0, min_separation_A: float = 0.5,
+                 energy_window_eV: float = 3.0, compare_bvlain: bool = True) -> SiteNetwork:
+    """The Li site network (sites, hops, saddles) of the BVSE landscape of ``atoms``.
+
+    bvlain evaluates the landscape; :func:`ssblab.atomistic.network.network_from_grid` cuts it
+    into sites and hops. With ``compare_bvlain`` bvlain's own percolation energies are stored
+    beside the network's (``reference_percolation_eV``) as a check.
+
+    Examples
+    --------
+    >>> from ssblab.materials.structures import load_structure
+    >>> net = bvse_network(load_structure("LiCl"), resolution_A=0.3)
+    >>> len(net.sites_A), float(net.site_energy_eV.max().round(2))  # 4 octahedral + 8 tetrahedral
+    (12, 0.37)
+    """
+    lain = _landscape(atoms, mobile_ion=mobile_ion, resolution_A=resolution_A, r_cut_A=r_cut_A)
+    # bvlain's grid runs from fractional 0 to 1 inclusive: drop the repeated end points
+    grid = np.asarray(lain.data)[:-1, :-1, :-1]
+    element = "".join(c for c in mobile_ion if c.isalpha())
+    network = network_from_grid(grid, np.array(atoms.cell), min_separation_A=min_separation_A,
+                                energy_window_eV=energy_window_eV,
+                                formula=atoms.get_chemical_formula(),
+                                n_li_per_cell=atoms.get_chemical_symbols().count(element))
+    reference = np.array(_percolation(lain)) if compare_bvlain else np.full(3, math.nan)
+    return dataclasses.replace(network, reference_percolation_eV=reference,
+                               provenance=provenance(formula=atoms.get_chemical_formula(),
+                                                     mobile_ion=mobile_ion,
+                                                     resolution_A=resolution_A, r_cut_A=r_cut_A,
+                                                     min_separation_A=min_separation_A,
+                                                     energy_window_eV=energy_window_eV))
+
+
+def _landscape(atoms, *, mobile_ion: str, resolution_A: float, r_cut_A: float):
+    """A bvlain ``Lain`` holding the BVSE grid of ``atoms`` (ASE Atoms) for ``mobile_ion``.
+
+    Oxidation states are guessed by bvlain (pymatgen's bond-valence analyser).
+    """
+    require_package("bvlain", extra="atomistic", purpose="BVSE barriers")
+    from bvlain import Lain
+
+    if not 0.05 <= resolution_A <= 1.0:
+        raise InputError(f"resolution_A: expected 0.05..1 A (bvlain's limit), found {resolution_A}")
+    lain = Lain(verbose=False)
+    with warnings.catch_warnings():
+        # pymatgen deprecation notices raised inside bvlain are not ours to act on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            lain.read_atoms(atoms)
+        except Exception as exc:  # bvlain raises bare errors for unassignable valences
+            raise InputError(f"BVSE: cannot assign oxidation states to "
+                             f"{atoms.get_chemical_formula()} ({exc})") from exc
+        lain.bvse_distribution(mobile_ion=mobile_ion, resolution=resolution_A, r_cut=r_cut_A)
+    return lain
+
+
+def _percolation(lain) -> tuple[float, float, float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        e = lain.percolation_barriers()
+    return float(e["E_1D"]), float(e["E_2D"]), float(e["E_3D"])
