@@ -42,5 +42,6 @@ study = vacancy_md_study(
     save_interval=5, n_blocks=8, rng=0)
 print(study)
 atomic_write(args.run_root / "study.json", study.to_json())
-Report("Seed 000: vacancy-ordered CHGNet MD").add(study, table=True).write(
-    args.run_root / "report.html")
+report = Report("Seed 000: vacancy-ordered CHGNet MD")
+report.add(study, table=True)
+report.write(args.run_root / "report.html")

@@ -222,3 +222,22 @@ def test_msd_fft_rejects_empty_or_misshaped_positions():
         msd_fft(np.zeros((10, 0, 3)))
     with pytest.raises(InputError, match="n_frames, n_atoms, 3"):
         msd_fft(np.zeros((10, 3)))
+
+
+def test_linearity_flags_caged_motion_not_diffusion():
+    """Atoms rattling in cages (an Ornstein-Uhlenbeck process, MSD saturating at 6 s^2) must be
+    flagged; a random walk must not."""
+    rng = np.random.default_rng(5)
+    n_frames, n_atoms, dt = 2000, 16, 0.01
+    walk = np.cumsum(rng.normal(0, 0.05, (n_frames, n_atoms, 3)), axis=0)
+    caged = np.zeros_like(walk)
+    keep = np.exp(-dt / 0.05)  # relaxation time 0.05 ps, far below the fit window
+    for k in range(1, n_frames):
+        caged[k] = keep * caged[k - 1] + rng.normal(0, 0.3 * np.sqrt(1 - keep ** 2),
+                                                   (n_atoms, 3))
+    for positions, linear in ((walk, True), (caged, False)):
+        traj = Trajectory(positions, cell_A=np.eye(3) * 30, symbols=("Li",) * n_atoms,
+                          timestep_ps=dt)
+        res = diffusion(traj, mobile="Li", temperature_K=600)
+        assert ("MSD not linear" not in res.reason) is linear, res.reason
+        assert (abs(res.msd_slope_ratio - 1) < 0.3) is linear

@@ -21,7 +21,15 @@ SPECS = (CompositionSpec(label="A", vacancy_fractions={"Li": 0.1, "Cl": 0.1}),
                          cell_volume_A3=1.05 * 5.1295 ** 3))
 KW = dict(oxidation_states={"Li": 1, "Cl": -1}, temperatures_K=(300.0, 500.0),
           supercell=(2, 2, 1), n_configurations=2, potential="lj", timestep_fs=1.0,
-          equilibration_steps=4, production_steps=160, save_interval=1, n_blocks=4)
+          equilibration_steps=4, production_steps=160, save_interval=1, n_blocks=4,
+          md_options={"friction_per_fs": 0.5})
+# LJ with ASE's default sigma = 1 A barely couples ions 2.6 A apart, so the ions are Langevin
+# particles: D = kB T / (m gamma) exactly, reached after 1/gamma = 2 fs.
+KB_J_K, AMU_KG = 1.380649e-23, 1.66053907e-27
+
+
+def langevin_d_cm2_s(temperature_K, mass_amu=6.94, gamma_per_fs=0.5):
+    return KB_J_K * temperature_K / (mass_amu * AMU_KG * gamma_per_fs * 1e15) * 1e4
 
 
 def framework():
@@ -52,6 +60,11 @@ def test_study_runs_neutral_configurations_and_fits(tmp_path):
     assert fit.values[0] == pytest.approx(np.mean(sig), rel=1e-12)
     assert fit.stderrs[0] == pytest.approx(math.sqrt(sum(e * e for e in err)) / 2, rel=1e-12)
     assert Result.from_json(study.to_json()).summary() == study.summary()
+    # every run measures the free-particle Langevin D (a unit slip would be orders off)
+    for row in study.runs:
+        assert row["used"], row["excluded_because"]
+        truth = langevin_d_cm2_s(row["temperature_K"])
+        assert row["D_tracer_cm2_s"] == pytest.approx(truth, rel=0.25)  # 4 short blocks
 
 
 def test_interrupted_study_continues_to_the_same_numbers(tmp_path):

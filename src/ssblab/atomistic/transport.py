@@ -32,6 +32,9 @@ from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C
 A2_PER_PS_TO_CM2_PER_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
 BOLTZMANN_EV_K = 8.617333262e-5
 _CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fastest
+#: The MSD counts as linear in the fit window (diffusive, whatever its vibrational offset) when
+#: the slope over the window's second half is within this factor of the slope over its first.
+MAX_SLOPE_RATIO = 1.4
 
 
 # --- trajectories ------------------------------------------------------------------------------
@@ -230,6 +233,7 @@ class DiffusionResult(Result):
     msd_A2: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     collective_msd_A2: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     drift_correction: str = "framework"
+    msd_slope_ratio: float = math.nan  # late / early slope of the MSD in the fit window (1: linear)
 
     title = "Diffusion and conductivity"
 
@@ -242,7 +246,9 @@ class DiffusionResult(Result):
                      ("collective D (cm^2/s)", self.collective_diffusivity_cm2_s),
                      ("conductivity (S/cm)", self.conductivity_S_cm),
                      ("Nernst-Einstein from tracer D (S/cm)", self.tracer_conductivity_S_cm),
-                     ("Haven ratio", self.haven_ratio)]
+                     ("Haven ratio", self.haven_ratio),
+                     ("MSD slope, late / early half of the fit window (1 = linear)",
+                      self.msd_slope_ratio)]
         return rows
 
     def _draw(self, ax, **kwargs):
@@ -416,6 +422,16 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     sigma = nernst_einstein_S_cm(1.0, **ne)  # S/cm per cm^2/s
     if d < 0 or d < 2 * d_se:
         notes.append("no significant diffusion: D is within two standard errors of zero")
+    # Diffusion makes the MSD linear (any vibrational offset aside); a slope that falls across
+    # the window means caging/vibration, one that rises means ballistic flight.
+    half = len(lags) // 2
+    early = _slope(lags[:half + 1] * dt, mean_msd[lags[:half + 1]])
+    late = _slope(lags[half:] * dt, mean_msd[lags[half:]])
+    ratio = late / early if early > 0 else math.nan
+    if not 1 / MAX_SLOPE_RATIO <= ratio <= MAX_SLOPE_RATIO:
+        notes.append(f"MSD not linear in the fit window (late / early slope {ratio:.2f}): the "
+                     "blocks are too short to reach the diffusive regime; D is not reliable "
+                     "(run longer or use fewer blocks)")
 
     # the block-averaged MSD for the plot, downsampled to keep results small
     keep = np.unique(np.linspace(0, shown, 400).astype(int))
@@ -425,7 +441,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
         collective_diffusivity_cm2_s=Measured(dc, dc_se, "cm^2/s"),
         conductivity_S_cm=Measured(sigma * dc, sigma * dc_se, "S/cm"),
         tracer_conductivity_S_cm=Measured(sigma * d, sigma * d_se, "S/cm"),
-        haven_ratio=haven, fit_window_ps=(first * dt, last * dt),
+        haven_ratio=haven, fit_window_ps=(first * dt, last * dt), msd_slope_ratio=ratio,
         block_diffusivity_cm2_s=d_blocks, block_collective_cm2_s=dc_blocks,
         lag_ps=keep * dt, msd_A2=mean_msd[keep], collective_msd_A2=mean_msd_c[keep], **common)
 

@@ -35,6 +35,12 @@ from ssblab.errors import InputError, require_package
 from ssblab.results import Measured, Result, provenance
 
 
+#: A run enters the Arrhenius fit only if D can be measured: its Li MSD is linear in the fit
+#: window (``transport.MAX_SLOPE_RATIO``) and D is significant (> 2 standard errors). A mobile framework is a prediction of the model, not a failed measurement: it is
+#: reported (``D_framework_over_Li``; flagged above this ratio) but does not exclude a run.
+FRAMEWORK_MOBILE_RATIO = 0.1
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CompositionSpec:
     """One refined composition: vacancy fraction per element of the framework's sites.
@@ -84,6 +90,10 @@ class VacancyMDStudy(Result):
     def summary(self):
         rows = []
         for label, fit, ref in zip(self.labels, self.fits, self.references):
+            mine = [r for r in self.runs if r["composition"] == label]
+            rows.append((f"{label}: runs used / made (framework mobile)",
+                         f"{sum(r['used'] for r in mine)} / {len(mine)} "
+                         f"({sum(r['framework_mobile'] for r in mine)})"))
             rows.append((f"{label}: Ea (eV)", fit.activation_energy_eV if fit.ok else fit.reason))
             rows.append((f"{label}: sigma at {fit.target_K:g} K (S/cm)",
                          fit.extrapolated if fit.ok else "-"))
@@ -123,11 +133,14 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
                      save_interval: int = 10, thermostat: str = "langevin",
                      pressure_GPa: float | None = None, mobile: str = "Li",
                      n_blocks: int = 8, target_K: float = 300.0, balance_species: str = "Li",
+                     md_options: Mapping[str, Any] | None = None,
                      rng: int = 0) -> VacancyMDStudy:
     """Run (or continue) the study and analyse it; see the module docstring.
 
     ``framework`` is a pymatgen Structure whose every site is fully occupied by the species
     that may sit there. The first two compositions are compared (second minus first).
+    ``md_options`` go to :func:`ssblab.atomistic.md.start` (e.g. ``friction_per_fs``,
+    ``tdamp_fs``, ``calculator_options``).
     """
     require_package("pymatgen", extra="atomistic", purpose="vacancy ordering")
     from pymatgen.io.ase import AseAtomsAdaptor
@@ -164,7 +177,8 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
                              root / _slug(spec.label) / f"config{c}" / f"T{t:g}K"))
     settings = dict(potential=potential, device=device, timestep_fs=timestep_fs,
                     equilibration_steps=equilibration_steps, production_steps=production_steps,
-                    save_interval=save_interval, thermostat=thermostat, pressure_GPa=pressure_GPa)
+                    save_interval=save_interval, thermostat=thermostat, pressure_GPa=pressure_GPa,
+                    **dict(md_options or {}))
     records = []
     for k, (label, formula, c, t, atoms, run_dir) in enumerate(
             progress(jobs, total=len(jobs), desc="MD runs")):
@@ -204,6 +218,8 @@ def analyse_vacancy_md(records: Sequence[RunRecord], compositions: Sequence[Comp
     """
     from ssblab.atomistic.transport import arrhenius, diffusion
 
+    from ssblab.atomistic.transport import MAX_SLOPE_RATIO
+
     labels = [c.label for c in compositions]
     runs = []
     for rec in records:
@@ -212,10 +228,26 @@ def analyse_vacancy_md(records: Sequence[RunRecord], compositions: Sequence[Comp
                              f"{rec.composition!r} is not one of {labels}")
         res = diffusion(rec.trajectory, mobile=mobile, temperature_K=rec.temperature_K,
                         n_blocks=n_blocks)
+        # the framework must stay a crystal: its species' tracer D (two blocks) against Li's
+        framework_d = [diffusion(rec.trajectory, mobile=el, temperature_K=rec.temperature_K,
+                                 n_blocks=2).diffusivity_cm2_s.value
+                       for el in dict.fromkeys(rec.trajectory.symbols) if el != mobile]
+        d_li = res.diffusivity_cm2_s
+        ratio = max(framework_d, default=0.0) / d_li.value if d_li.value > 0 else math.inf
+        why = []
+        if not res.ok:
+            why.append(res.reason)
+        elif not 1 / MAX_SLOPE_RATIO <= res.msd_slope_ratio <= MAX_SLOPE_RATIO:
+            why.append(f"MSD not linear (late/early slope {res.msd_slope_ratio:.2f})")
+        elif not d_li.value > 2 * d_li.stderr:
+            why.append("no significant diffusion")
         runs.append({"composition": rec.composition, "formula": rec.formula,
                      "configuration": rec.configuration, "temperature_K": rec.temperature_K,
-                     "ok": bool(res.ok), "D_tracer_cm2_s": res.diffusivity_cm2_s.value,
-                     "D_tracer_stderr_cm2_s": res.diffusivity_cm2_s.stderr,
+                     "ok": bool(res.ok), "used": not why, "excluded_because": "; ".join(why),
+                     "duration_ps": res.duration_ps, "msd_slope_ratio": res.msd_slope_ratio,
+                     "D_tracer_cm2_s": d_li.value, "D_tracer_stderr_cm2_s": d_li.stderr,
+                     "D_framework_over_Li": ratio,
+                     "framework_mobile": bool(ratio > FRAMEWORK_MOBILE_RATIO),
                      "sigma_S_cm": res.conductivity_S_cm.value,
                      "sigma_stderr_S_cm": res.conductivity_S_cm.stderr,
                      "haven_ratio": res.haven_ratio.value, "run_dir": rec.run_dir})
@@ -256,7 +288,7 @@ def _fit_composition(runs, label, temps, target_K, arrhenius):
     t_used, values, errors = [], [], []
     for t in temps:
         rows = [r for r in runs if r["composition"] == label and r["temperature_K"] == t
-                and r["ok"] and np.isfinite(r["sigma_S_cm"])]
+                and r["used"] and np.isfinite(r["sigma_S_cm"])]
         if not rows:
             continue
         sig = np.array([r["sigma_S_cm"] for r in rows])
