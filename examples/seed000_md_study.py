@@ -24,6 +24,7 @@ parser.add_argument("--equilibration", type=int, default=200)
 parser.add_argument("--configurations", type=int, default=1)
 parser.add_argument("--supercell", default="2,1,2", help="of the conventional C2/m cell")
 parser.add_argument("--device", default="cpu")
+parser.add_argument("--blocks", type=int, default=4, help="blocks per run for the error bars")
 parser.add_argument("--torch-threads", type=int, default=None,
                     help="1 is fastest on a CPU shared with other jobs (docs/benchmarks.md)")
 args = parser.parse_args()
@@ -39,7 +40,7 @@ study = vacancy_md_study(
     supercell=tuple(int(n) for n in args.supercell.split(",")),
     n_configurations=args.configurations, potential="chgnet", device=args.device,
     timestep_fs=2.0, equilibration_steps=args.equilibration, production_steps=args.steps,
-    save_interval=5, n_blocks=8, rng=0)
+    save_interval=5, n_blocks=args.blocks, rng=0)
 print(study)
 atomic_write(args.run_root / "study.json", study.to_json())
 report = Report("Seed 000: vacancy-ordered CHGNet MD")
