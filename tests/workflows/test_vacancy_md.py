@@ -169,6 +169,11 @@ def test_runs_collected_saved_and_reloaded_give_the_same_analysis(tmp_path):
     reloaded = vacancy_md.analyse_vacancy_md(loaded, specs, n_blocks=KW["n_blocks"])
     for a, b in zip(again.runs, reloaded.runs):  # float32 positions: 1e-7 A on ~10 A
         assert a["sigma_S_cm"] == pytest.approx(b["sigma_S_cm"], rel=1e-4)
+    thin, _ = vacancy_md.load_runs(vacancy_md.save_runs(records, SPECS, tmp_path / "t.npz",
+                                                         stride=2))
+    assert thin[0].trajectory.timestep_ps == pytest.approx(2 * records[0].trajectory.timestep_ps)
+    np.testing.assert_allclose(thin[0].trajectory.positions_A,
+                               records[0].trajectory.positions_A[::2], atol=1e-5)
     with pytest.raises(vacancy_md.InputError, match="not an ssblab MD study"):
         np.savez(tmp_path / "other.npz", x=np.zeros(2))
         vacancy_md.load_runs(tmp_path / "other.npz")

@@ -347,20 +347,26 @@ def collect_runs(run_root: str | Path, compositions: Sequence[CompositionSpec]) 
 
 
 def save_runs(records: Sequence[RunRecord], compositions: Sequence[CompositionSpec],
-              path: str | Path) -> Path:
-    """Write the runs' frames (float32 positions, unwrapped) and the compositions to one .npz."""
+              path: str | Path, *, stride: int = 1) -> Path:
+    """Write the runs' frames (float32 positions, unwrapped) and the compositions to one .npz.
+
+    ``stride`` keeps every n-th frame (the time between frames grows accordingly).
+    """
+    if int(stride) < 1:
+        raise InputError(f"stride: expected a positive integer, found {stride}")
     from ssblab.files import atomic_write
 
     arrays = {}
     meta = {"compositions": [dataclasses.asdict(c) for c in compositions], "runs": []}
     for k, rec in enumerate(records):
         traj = rec.trajectory
-        arrays[f"positions_{k}"] = np.asarray(traj.positions_A, np.float32)
+        arrays[f"positions_{k}"] = np.asarray(traj.positions_A[::int(stride)], np.float32)
         arrays[f"cell_{k}"] = np.asarray(traj.cell_A, float)
         meta["runs"].append({"composition": rec.composition, "formula": rec.formula,
                              "configuration": rec.configuration,
                              "temperature_K": rec.temperature_K,
-                             "symbols": list(traj.symbols), "timestep_ps": traj.timestep_ps,
+                             "symbols": list(traj.symbols),
+                             "timestep_ps": traj.timestep_ps * int(stride),
                              "masses_amu": None if traj.masses_amu is None
                              else [float(m) for m in traj.masses_amu]})
     arrays["meta"] = np.array(json.dumps(meta))
