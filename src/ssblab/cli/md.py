@@ -47,7 +47,8 @@ def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps,
     try:
         reps = tuple(int(x) for x in supercell.split(","))
     except ValueError:
-        raise InputError(f"--supercell: expected three integers like 2,2,2, found {supercell!r}")
+        raise InputError(f"--supercell: expected three integers like 2,2,2, found {supercell!r}") \
+            from None
     atoms = read(structure).repeat(reps)
     run = md.start(atoms, run_dir, potential=potential, device=device, temperature_K=temperature,
                    timestep_fs=timestep, production_steps=steps, equilibration_steps=equilibration,
@@ -231,7 +232,8 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
     try:
         reps = tuple(int(x) for x in supercell.split(","))
     except ValueError:
-        raise InputError(f"--supercell: expected three integers like 2,1,2, found {supercell!r}")
+        raise InputError(f"--supercell: expected three integers like 2,1,2, found {supercell!r}") \
+            from None
     if Path(framework).exists():
         from pymatgen.core import Structure
 
