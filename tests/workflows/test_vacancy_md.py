@@ -65,6 +65,11 @@ def test_study_runs_neutral_configurations_and_fits(tmp_path):
         assert row["used"], row["excluded_because"]
         truth = langevin_d_cm2_s(row["temperature_K"])
         assert row["D_tracer_cm2_s"] == pytest.approx(truth, rel=0.25)  # 4 short blocks
+    # same mass and friction in A and B: the tracer D ratio at each T is 1
+    ratios = study.tracer_ratio_by_T()
+    assert [t for t, _ in ratios] == [300.0, 500.0]
+    for _, r in ratios:
+        assert abs(r.value - 1) < 0.35 and abs(r.value - 1) < 4 * r.stderr
 
 
 def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
@@ -130,6 +135,8 @@ def test_comparison_is_only_claimed_when_significant():
     assert delta.value == pytest.approx(-0.03, abs=1e-9)
     assert ratio.value == pytest.approx(math.exp(0.03 / (BOLTZMANN_EV_K * 300)), rel=1e-6)
     assert "b is more conductive" in verdict and "a lower activation" in verdict
+    _, _, flat = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.02), fit(-0.05, 1e3, 0.02)])
+    assert "not compared at 300 K: b has no significant positive activation energy" in flat
     _, _, vague = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.5), fit(0.32, 1e3, 0.5)])
     assert "not significantly" in vague and "no significantly different" in vague
 

@@ -211,7 +211,7 @@ def structures_stage(report: Report, *, seed: int = 0) -> dict:
         from ssblab.workflows.vacancy_md import analyse_vacancy_md, load_runs
 
         records, specs = load_runs(frames)
-        study = analyse_vacancy_md(records, specs)
+        study = analyse_vacancy_md(records, specs, n_blocks=4)  # 4 ps runs: 1 ps blocks
         report.add(study, heading="Seed 000: cold- vs hot-pressed Li3InCl6 by CHGNet MD",
                    text=("Bundled CHGNet trajectories (ssblab md study, CPU; docs/validation.md "
                          "gives the settings) re-analysed here: collective D and Nernst-Einstein "

@@ -101,12 +101,33 @@ class VacancyMDStudy(Result):
                 rows.append((f"{label}: published (MD)", ", ".join(
                     f"{k} = {v:g}" for k, v in ref.items())))
         if len(self.labels) >= 2:
+            for t, ratio in self.tracer_ratio_by_T():
+                rows.append((f"tracer D ratio at {t:g} K (no extrapolation)", ratio))
             rows += [(f"Ea({self.labels[1]}) - Ea({self.labels[0]}) (eV)", self.delta_ea_eV),
                      ("sigma ratio at 300 K", self.sigma_ratio_300K), ("verdict", self.verdict)]
         return rows
 
     def table(self):
         return [dict(r) for r in self.runs]
+
+    def tracer_ratio_by_T(self):
+        """(T, Measured ratio) of the second composition's Li tracer D over the first's, per
+        temperature where both have usable runs (configuration means, errors in quadrature)."""
+        out = []
+        for t in sorted({r["temperature_K"] for r in self.runs}):
+            means = []
+            for label in self.labels[:2]:
+                rows = [r for r in self.runs if r["composition"] == label
+                        and r["temperature_K"] == t and r["used"]]
+                if not rows:
+                    break
+                d = np.array([r["D_tracer_cm2_s"] for r in rows])
+                e = np.array([r["D_tracer_stderr_cm2_s"] for r in rows])
+                means.append((d.mean(), math.sqrt(np.sum(e ** 2)) / len(rows)))
+            if len(means) == 2:
+                (a, sa), (b, sb) = means
+                out.append((t, Measured(b / a, b / a * math.hypot(sa / a, sb / b), "")))
+        return out
 
     def _draw(self, ax, **kwargs):
         for label, fit in zip(self.labels, self.fits):
@@ -303,6 +324,13 @@ def _compare(labels, fits):
     if len(fits) < 2 or not (fits[0].ok and fits[1].ok):
         return (Measured(math.nan, math.nan, "eV"), Measured(math.nan, math.nan, ""),
                 "not compared (fewer than two successful Arrhenius fits)")
+    for label, fit in zip(labels, fits):
+        ea = fit.activation_energy_eV
+        if not ea.value > 2 * ea.stderr:
+            # an extrapolation along a line without a positive slope means nothing
+            return (Measured(math.nan, math.nan, "eV"), Measured(math.nan, math.nan, ""),
+                    f"not compared at 300 K: {label} has no significant positive activation "
+                    f"energy (Ea = {ea}); the data do not follow an Arrhenius law in this window")
     a, b = fits[0], fits[1]
     ea_a, ea_b = a.activation_energy_eV, b.activation_energy_eV
     delta = Measured(ea_b.value - ea_a.value, math.hypot(ea_b.stderr, ea_a.stderr), "eV")
