@@ -99,6 +99,9 @@ def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
     again = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **KW)
     for a, b in zip(whole.runs, again.runs):
         assert a["sigma_S_cm"] == pytest.approx(b["sigma_S_cm"], rel=1e-6)
+    primitive = framework().get_primitive_structure()  # 1/4 of the cubic cell's volume
+    with pytest.raises(vacancy_md.InputError, match="the cell the refined volume refers to"):
+        vacancy_md_study(primitive, SPECS[1:], run_root=tmp_path / "p", **KW)
     shorter = dict(KW, production_steps=100)
     with pytest.raises(vacancy_md.InputError, match="production_steps"):
         vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", **shorter)
@@ -157,6 +160,17 @@ def test_cli_study(tmp_path):
     assert (tmp_path / "out" / "report.html").exists()
     data = json.loads((tmp_path / "out" / "result.json").read_text())
     assert "verdict" in json.dumps(data)
+    seed000 = CliRunner().invoke(main, [
+        "md", "study", "ideal-Li3InCl6", "--preset", "seed000", "--run-root", str(tmp_path / "s"),
+        "--temperature", "300 K", "--temperature", "400 K", "--configurations", "1",
+        "--potential", "lj", "--timestep", "1 fs", "--equilibration", "2", "--steps", "200",
+        "--save-interval", "1", "--json"])
+    assert seed000.exit_code == 0, seed000.output
+    # one C2/m cell (6 Li, 4 In, 12 Cl sites), the rule by hand: cold rounds to 1 Li, 2 In and
+    # 0 Cl vacancies (charge -1, so one Li vacancy less); hot to 2, 2, 1 (charge -1: 1 Li less)
+    formulas = set(re.findall(r'"formula": "([^"]+)"', seed000.output))
+    assert formulas == {"Li6 In2 Cl12", "Li5 In2 Cl11"}
+    assert (tmp_path / "s" / "cold_pressed__pristine" / "config0" / "T300K").is_dir()
     bad = CliRunner().invoke(main, ["md", "study", "LiCl", "--run-root", str(tmp_path / "x"),
                                     "--composition", "A:Li0.1"])
     assert bad.exit_code != 0 and "element=fraction" in bad.output

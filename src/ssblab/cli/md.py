@@ -160,6 +160,9 @@ def rdf_cmd(trajectory, pairs, r_max, bins, windows, timestep, fmt, out, as_json
     emit(results, out=out, as_json=as_json, title="Radial distribution functions")
 
 
+IDEAL_LI3INCL6 = "ideal-Li3InCl6"  # materials.prototypes.layered_rocksalt_framework, C2/m cell
+
+
 def _parse_composition(text: str):
     """``label:Li=0.241,In=0.38[,volume=425.92]`` -> CompositionSpec."""
     from ssblab.workflows.vacancy_md import CompositionSpec
@@ -212,7 +215,8 @@ def _parse_composition(text: str):
 def study_cmd(framework, run_root, preset, compositions, oxidation_states, temperature,
               supercell, configurations, potential, device, timestep, equilibration, steps,
               save_interval, pressure, seed, out, as_json):
-    """Vacancy-ordered MD of refined compositions on FRAMEWORK (bundled name or CIF) at several
+    """Vacancy-ordered MD of refined compositions on FRAMEWORK (bundled name, CIF in the cell the
+    refined volumes refer to, or ideal-Li3InCl6 for the idealised C2/m framework) at several
     temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
     from ssblab.materials.structures import load_structure
     from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS, vacancy_md_study
@@ -234,7 +238,11 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
     except ValueError:
         raise InputError(f"--supercell: expected three integers like 2,1,2, found {supercell!r}") \
             from None
-    if Path(framework).exists():
+    if framework == IDEAL_LI3INCL6:
+        from ssblab.materials.prototypes import layered_rocksalt_framework
+
+        structure = layered_rocksalt_framework(primitive=False)
+    elif Path(framework).exists():
         from pymatgen.core import Structure
 
         structure = Structure.from_file(framework)

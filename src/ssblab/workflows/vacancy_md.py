@@ -186,6 +186,12 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
             if not spec.cell_volume_A3 > 0:
                 raise InputError(f"{spec.label}: cell_volume_A3 must be positive, "
                                  f"found {spec.cell_volume_A3}")
+            if not 0.75 < spec.cell_volume_A3 / cell.volume < 1.33:
+                # a refined volume belongs to one cell choice: a primitive framework against a
+                # conventional volume would be silently inflated by the centring factor
+                raise InputError(f"{spec.label}: cell_volume_A3 = {spec.cell_volume_A3:g} A^3 "
+                                 f"but the framework cell holds {cell.volume:.4g} A^3; give the "
+                                 "framework in the cell the refined volume refers to")
             cell.scale_lattice(float(spec.cell_volume_A3))
         configs = order_vacancies(cell, dict(spec.vacancy_fractions),
                                   oxidation_states=dict(oxidation_states), supercell=supercell,
