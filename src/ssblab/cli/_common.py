@@ -107,3 +107,14 @@ def parse_column_map(entries) -> dict | None:
         column = column.strip()
         column_map[key.strip()] = int(column) if column.lstrip("-").isdigit() else column
     return column_map or None
+
+
+def parse_ints(text: str, name: str, n: int | None = None) -> tuple[int, ...]:
+    """``"2,1,2"`` -> (2, 1, 2) for option ``name``; ``n`` fixes how many are expected."""
+    try:
+        values = tuple(int(v) for v in str(text).replace(" ", "").split(","))
+    except ValueError:
+        raise InputError(f"{name}: expected comma-separated integers, found {text!r}") from None
+    if n is not None and len(values) != n:
+        raise InputError(f"{name}: expected {n} integers like 2,1,2, found {text!r}")
+    return values

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
 from ssblab.errors import InputError
 
 
@@ -44,11 +44,7 @@ def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps,
 
     from ssblab.atomistic import md
 
-    try:
-        reps = tuple(int(x) for x in supercell.split(","))
-    except ValueError:
-        raise InputError(f"--supercell: expected three integers like 2,2,2, found {supercell!r}") \
-            from None
+    reps = parse_ints(supercell, "--supercell", 3)
     atoms = read(structure).repeat(reps)
     run = md.start(atoms, run_dir, potential=potential, device=device, temperature_K=temperature,
                    timestep_fs=timestep, production_steps=steps, equilibration_steps=equilibration,
@@ -218,7 +214,7 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
     """Vacancy-ordered MD of refined compositions on FRAMEWORK (bundled name, CIF in the cell the
     refined volumes refer to, or ideal-Li3InCl6 for the idealised C2/m framework) at several
     temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
-    from ssblab.materials.structures import load_structure
+    from ssblab.materials.structures import read_structure
     from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS, vacancy_md_study
 
     specs = list(SEED000_COMPOSITIONS if preset == "seed000" else ())
@@ -233,21 +229,13 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
         except ValueError:
             raise InputError(f"--oxidation-states: expected El=charge items, found {item!r}") \
                 from None
-    try:
-        reps = tuple(int(x) for x in supercell.split(","))
-    except ValueError:
-        raise InputError(f"--supercell: expected three integers like 2,1,2, found {supercell!r}") \
-            from None
+    reps = parse_ints(supercell, "--supercell", 3)
     if framework == IDEAL_LI3INCL6:
         from ssblab.materials.prototypes import layered_rocksalt_framework
 
         structure = layered_rocksalt_framework(primitive=False)
-    elif Path(framework).exists():
-        from pymatgen.core import Structure
-
-        structure = Structure.from_file(framework)
     else:
-        structure = load_structure(framework, kind="pymatgen")
+        structure = read_structure(framework)
     result = vacancy_md_study(structure, specs, oxidation_states=states, run_root=run_root,
                               temperatures_K=temperature or (600.0, 700.0, 800.0),
                               supercell=reps, n_configurations=configurations,

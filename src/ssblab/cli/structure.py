@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
 
 
 @click.group()
@@ -56,7 +56,7 @@ def _model_input(structure: str, supercell: str = "1,1,1"):
 
     from ssblab.materials.structures import load_structure
 
-    reps = _int_triple(supercell, "--supercell")
+    reps = parse_ints(supercell, "--supercell", 3)
     if os.path.exists(structure):
         from ase.io import read
         from pymatgen.io.ase import AseAtomsAdaptor
@@ -65,18 +65,6 @@ def _model_input(structure: str, supercell: str = "1,1,1"):
     else:
         bulk = load_structure(structure, kind="pymatgen")
     return bulk * reps
-
-
-def _int_triple(text: str, name: str) -> tuple[int, int, int]:
-    from ssblab.errors import InputError
-
-    try:
-        values = tuple(int(x) for x in text.replace(" ", "").split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 3:
-        raise InputError(f"{name}: expected three integers like 0,0,1, found {text!r}")
-    return values
 
 
 def _write_model(model, path) -> None:
@@ -131,7 +119,7 @@ def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, sup
     from ssblab.materials.models import mirror_grain_boundary, tilt_grain_boundary
 
     bulk = _model_input(structure, supercell)
-    plane = _int_triple(plane, "--plane")
+    plane = parse_ints(plane, "--plane", 3)
     if method == "mirror":
         model, result = mirror_grain_boundary(bulk, plane=plane, expand_times=expand, gap_A=gap,
                                               min_distance_A=min_distance)
@@ -139,7 +127,7 @@ def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, sup
         if sigma is None or axis is None:
             raise InputError("--sigma and --axis are needed by --method csl")
         model, result = tilt_grain_boundary(
-            bulk, sigma=sigma, rotation_axis=_int_triple(axis, "--axis"), plane=plane,
+            bulk, sigma=sigma, rotation_axis=parse_ints(axis, "--axis", 3), plane=plane,
             expand_times=expand, gap_A=gap, min_distance_A=min_distance)
     _write_model(model, output_file)
     emit([result], out=out, as_json=as_json, title="Grain boundary model")
@@ -191,8 +179,8 @@ def interface_cmd(metal, electrolyte, metal_miller, electrolyte_miller, metal_la
 
     model, result = interface_model(
         _model_input(metal), _model_input(electrolyte),
-        metal_miller=_int_triple(metal_miller, "--metal-miller"),
-        electrolyte_miller=_int_triple(electrolyte_miller, "--electrolyte-miller"),
+        metal_miller=parse_ints(metal_miller, "--metal-miller", 3),
+        electrolyte_miller=parse_ints(electrolyte_miller, "--electrolyte-miller", 3),
         metal_layers=metal_layers, electrolyte_layers=electrolyte_layers, gap_A=gap,
         vacuum_A=vacuum, max_strain=max_strain, max_area_A2=max_area)
     _write_model(model, output_file)
@@ -203,18 +191,6 @@ def _wavelength(value: str):
         return float(value)
     except ValueError:
         return value
-
-
-def _ints(text: str, name: str, n: int | None = None) -> tuple[int, ...]:
-    from ssblab.errors import InputError
-
-    try:
-        values = tuple(int(v) for v in text.replace(" ", "").split(","))
-    except ValueError:
-        raise InputError(f"{name}: expected comma-separated integers, found {text!r}") from None
-    if n is not None and len(values) != n:
-        raise InputError(f"{name}: expected {n} integers, found {text!r}")
-    return values
 
 
 def _charges(text: str) -> dict[str, float]:
@@ -291,10 +267,10 @@ def substitute_cmd(structure, host, host_labels, dopant, x_values, oxidation_sta
         click.echo(f"{structure} has partial occupancies; ordered first as {ordering.formula} "
                    f"(Ewald {ordering.ewald_eV[0]:.2f} eV)", err=True)
         parent = occupancy_structure(parent, ordering, 0)
-    emit([xrd_vs_substitution(parent, x_values, hkl=_ints(hkl, "--hkl"),
+    emit([xrd_vs_substitution(parent, x_values, hkl=parse_ints(hkl, "--hkl"),
                               host=host, dopant=dopant,
                               oxidation_states=charges,
-                              supercell=_ints(supercell, "--supercell", 3),
+                              supercell=parse_ints(supercell, "--supercell", 3),
                               n_configurations=seeds, sweeps=sweeps,
                               host_labels=list(host_labels) or None,
                               wavelength=_wavelength(wavelength), rng=seed)],
@@ -319,7 +295,7 @@ def order_cmd(structure, oxidation_states, supercell, seeds, sweeps, seed, out, 
 
     parent = read_structure(structure)
     result = order_partial_occupancies(parent, oxidation_states=_charges(oxidation_states),
-                                       supercell=_ints(supercell, "--supercell", 3),
+                                       supercell=parse_ints(supercell, "--supercell", 3),
                                        n_configurations=seeds, sweeps=sweeps, rng=seed)
     if out is not None:
         from pymatgen.io.cif import CifWriter

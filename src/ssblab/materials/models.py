@@ -57,10 +57,10 @@ def _as_pymatgen(structure):
 def _quiet_pymatgen():
     """Silence pymatgen's site-property notices and spglib's deprecation of its own error API
     (raised on every symmetry call pymatgen makes), nothing else."""
-    with warnings.catch_warnings():
+    from ssblab.materials.structures import quiet_spglib
+
+    with warnings.catch_warnings(), quiet_spglib():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"pymatgen\..*")
-        warnings.filterwarnings("ignore", message="Set OLD_ERROR_HANDLING",
-                                category=DeprecationWarning)
         yield
 
 

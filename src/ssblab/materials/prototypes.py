@@ -30,7 +30,6 @@ one close-packed layer (length a_c / sqrt(2)) and L = a_c / sqrt(3) the spacing 
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
@@ -50,7 +49,6 @@ def layered_rocksalt_framework(*, metal: str = "In", anion: str = "Cl", cation: 
     """
     require_package("pymatgen", extra="atomistic", purpose="building frameworks")
     from pymatgen.core import Lattice, Structure
-    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
     if not (math.isfinite(cell_volume_A3) and cell_volume_A3 > 0):
         raise InputError(f"cell_volume_A3: expected a positive volume, found {cell_volume_A3}")
@@ -72,12 +70,7 @@ def layered_rocksalt_framework(*, metal: str = "In", anion: str = "Cl", cation: 
             cart = n1 * t1 + k * shift + [0.0, 0.0, height * spacing]
             species.append(occupant)
             coords.append(cart)
-    structure = Structure(Lattice(cell), species, coords, coords_are_cartesian=True)
-    with warnings.catch_warnings():
-        # pymatgen drives spglib through spglib's deprecated error interface
-        warnings.filterwarnings("ignore", "Set OLD_ERROR_HANDLING", DeprecationWarning)
-        structure = SpacegroupAnalyzer(structure,
-                                       symprec=1e-3).get_conventional_standard_structure()
+    structure = _symmetrised(Structure(Lattice(cell), species, coords, coords_are_cartesian=True))
     if primitive:
         structure = structure.get_primitive_structure()
     return structure
@@ -87,8 +80,9 @@ def _symmetrised(structure, *, symprec: float = 1e-3):
     """The conventional standard cell of ``structure`` (spglib via pymatgen, quietly)."""
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Set OLD_ERROR_HANDLING", DeprecationWarning)
+    from ssblab.materials.structures import quiet_spglib
+
+    with quiet_spglib():
         return SpacegroupAnalyzer(structure, symprec=symprec).get_conventional_standard_structure()
 
 

@@ -8,6 +8,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import warnings
 from importlib import resources
@@ -71,14 +72,21 @@ def read_structure(name_or_path: str):
     return load_structure(name_or_path, kind="pymatgen")
 
 
+@contextlib.contextmanager
+def quiet_spglib():
+    """Silence spglib's deprecation of its own error interface, which pymatgen triggers on every
+    symmetry call (not ours to fix); nothing else."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Set OLD_ERROR_HANDLING", DeprecationWarning)
+        yield
+
+
 def space_group(structure, *, symprec: float = 0.1) -> tuple[str, int]:
     """International symbol and number of a pymatgen structure (spglib via pymatgen)."""
     require_package("pymatgen", extra="atomistic", purpose="space-group analysis")
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-    with warnings.catch_warnings():
-        # pymatgen drives spglib through spglib's deprecated error interface
-        warnings.filterwarnings("ignore", "Set OLD_ERROR_HANDLING", DeprecationWarning)
+    with quiet_spglib():
         sga = SpacegroupAnalyzer(structure, symprec=symprec)
         return sga.get_space_group_symbol(), int(sga.get_space_group_number())
 
