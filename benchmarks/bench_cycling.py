@@ -1,4 +1,4 @@
-"""Per-cycle summaries: ssblab.echem.cycling.summarise vs cellpy (MIT) on the same files.
+"""Per-cycle summaries: ssblab.echem.celltests.cycling.summarise vs cellpy (MIT) on the same files.
 
 For each file both tools read it and summarise it in this process; the script prints the wall
 time of the summary step (ssblab ``summarise`` vs cellpy ``make_step_table`` + ``make_summary``),
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ssblab.echem.cycling import step_table, summarise
+from ssblab.echem.celltests.cycling import step_table, summarise
 from ssblab.echem.io import read_cycler
-from ssblab.echem.synthetic import galvanostatic_cycles
+from ssblab.echem.celltests.synthetic import galvanostatic_cycles
 
 HERE = Path(__file__).resolve()
 DATA = next((p / "shared" / "data" for p in HERE.parents if (p / "shared" / "data").is_dir()), None)

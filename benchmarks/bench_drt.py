@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ssblab.echem.drt import drt, drt_series
-from ssblab.echem.drt_peaks import find_peak_windows, peak_ln_tau, window_area
+from ssblab.echem.drt.peaks import find_peak_windows, peak_ln_tau, window_area
 from ssblab.echem.spectrum import Spectrum
 
 SHARED = next((p / "shared" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ssblab.echem.batch import fit_batch
-from ssblab.echem.circuits import Circuit
-from ssblab.echem.fitting import fit_circuit, initial_guesses, weights
+from ssblab.echem.impedance.batch import fit_batch
+from ssblab.echem.impedance.circuits import Circuit
+from ssblab.echem.impedance.fitting import fit_circuit, initial_guesses, weights
 from ssblab.echem.io import read_spectra
 from ssblab.echem.spectrum import Spectrum
 

@@ -5,18 +5,14 @@ import pytest
 
 matplotlib.use("Agg")
 
-# ../shared sits beside the checkout; a git worktree may sit deeper, so look upwards.
-SHARED = next((p / "shared" for p in Path(__file__).resolve().parents
-               if (p / "shared" / "data").is_dir()), Path("/nonexistent"))
+# Real instrument files from public projects, each folder with its licence files (tests/data/README.md).
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    """The real instrument files in ../shared/data (read-only)."""
-    path = SHARED / "data"
-    if not path.is_dir():
-        pytest.skip("../shared/data is not beside the checkout")
-    return path
+def real_data() -> Path:
+    """The real instrument files in tests/data (read-only)."""
+    return DATA
 
 
 @pytest.fixture(autouse=True)

@@ -7,8 +7,8 @@ from ssblab.cli import main
 
 
 @pytest.fixture
-def lpscl(shared_data):
-    return str(shared_data / "eis/lpscl_blocking_-25C.mpr")
+def lpscl(real_data):
+    return str(real_data / "eis/lpscl_blocking_-25C.mpr")
 
 
 def test_eis_fit_writes_report(lpscl, tmp_path):
@@ -40,8 +40,8 @@ def test_bad_unit_is_exit_2_with_one_line(lpscl):
     assert "--thickness" in result.output and "Traceback" not in result.output
 
 
-def test_missing_temperature_is_a_clear_error(shared_data, tmp_path):
-    path = str(shared_data / "eis/exampleData.csv")
+def test_missing_temperature_is_a_clear_error(real_data, tmp_path):
+    path = str(real_data / "eis/exampleData.csv")
     result = CliRunner().invoke(main, ["eis", "arrhenius", path, path, "--thickness", "1 mm",
                                        "--diameter", "1 cm"])
     assert result.exit_code == 2
@@ -52,7 +52,7 @@ def test_arrhenius_from_cli_with_temperature_flags(tmp_path):
     """Three synthetic spectra written as CSV, read back, fitted: Ea comes back."""
     import numpy as np
 
-    from ssblab.echem.simulate import simulate_spectrum
+    from ssblab.echem.impedance.simulate import simulate_spectrum
     from ssblab.units import BOLTZMANN_eV_K
 
     paths, flags = [], []
@@ -75,7 +75,7 @@ def test_arrhenius_from_cli_with_temperature_flags(tmp_path):
 
 
 def test_arc_zoom_frames_the_resistors(lpscl):
-    from ssblab.echem.fitting import fit_circuit
+    from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.echem.io import read_spectrum
 
     fit = fit_circuit(read_spectrum(lpscl), "R0-p(R1,CPE1)-CPE2")

@@ -90,7 +90,7 @@ def test_cycler_table_round_trip(cell):
 
 def test_short_detection_reads_the_model_table(cell):
     """The lab-data layer's detector, run on the model's cycler table, finds the planted short."""
-    from ssblab.echem.short import detect_short
+    from ssblab.echem.celltests.short import detect_short
 
     life = run(cell, 200, dendrite=SEED001_DENDRITE, separator_thickness_cm=30e-4)
     assert math.isfinite(life.short_cycle) and life.short_cycle < 190

@@ -28,13 +28,13 @@ def test_seed000_fit_on_hot_then_predict_cold(study):
     assert isinstance(RateStudy.from_json(study.to_json()), RateStudy)
 
 
-def test_seed_constants_match_the_shared_targets(shared_data):
+def test_seed_constants_match_the_shared_targets(real_data):
     yaml = pytest.importorskip("yaml")
-    from ssblab.cell import symmetric
+    from ssblab.cell import symmetric_model as symmetric
     from ssblab.cell.life import SEED001_DENDRITE
     from ssblab.cell.studies import SEED000_CONDUCTIVITY_S_CM
 
-    targets = yaml.safe_load((shared_data.parent / "reference" / "seed_targets.yaml").read_text())
+    targets = yaml.safe_load((real_data.parent / "reference" / "seed_targets.yaml").read_text())
     rate = targets["li3incl6_processing"]["full_cell_NCM83"]["rate_capacity_mAh_g"]
     assert SEED000_MEASURED_MAH_G["hot"] == (rate["hot"]["0.5C"], rate["hot"]["1.0C"], rate["hot"]["1.5C"])
     assert SEED000_MEASURED_MAH_G["cold"][:2] == (rate["cold"]["0.5C"], rate["cold"]["1.0C"])

@@ -3,7 +3,7 @@ import pytest
 
 from ssblab.cell.growth import CurrentDrivenGrowth, Interphase, PowerLawGrowth, shorted_fraction
 from ssblab.cell.kinetics import butler_volmer_overpotential
-from ssblab.cell.symmetric import (SymmetricCell, SymmetricResult, ccd_staircase, conductivity_of,
+from ssblab.cell.symmetric_model import (SymmetricCell, SymmetricSimulation, model_ccd, conductivity_of,
                                    galvanostatic_cycling, seed004_li_cell, seed004_li_in_cell,
                                    simulate_symmetric, square_wave)
 from ssblab.errors import InputError
@@ -94,12 +94,12 @@ def test_ccd_staircase_respects_threshold():
     slow = CurrentDrivenGrowth(velocity_cm_h=0.05, threshold_mA_cm2=1.0)
     fast = CurrentDrivenGrowth(velocity_cm_h=0.05, threshold_mA_cm2=0.3)
     base = dict(thickness_cm=0.05, conductivity_S_cm=1e-3, exchange_current_mA_cm2=1.0)
-    ccd_slow = ccd_staircase(SymmetricCell(dendrite=slow, **base))
-    ccd_fast = ccd_staircase(SymmetricCell(dendrite=fast, **base))
+    ccd_slow = model_ccd(SymmetricCell(dendrite=slow, **base))
+    ccd_fast = model_ccd(SymmetricCell(dendrite=fast, **base))
     assert ccd_slow.ccd_mA_cm2 > 1.0
     assert ccd_fast.ccd_mA_cm2 < ccd_slow.ccd_mA_cm2
     assert ccd_slow.criterion == "short circuit"
-    none = ccd_staircase(SymmetricCell(**base), max_mA_cm2=1.0)
+    none = model_ccd(SymmetricCell(**base), max_mA_cm2=1.0)
     assert not none.ok
 
 
@@ -114,7 +114,7 @@ def test_conductivity_from_other_layer_results():
 
 def test_result_round_trip_and_plot():
     r = galvanostatic_cycling(seed004_li_in_cell(), current_mA_cm2=0.2, duration_h=4)
-    back = SymmetricResult.from_json(r.to_json())
+    back = SymmetricSimulation.from_json(r.to_json())
     np.testing.assert_array_equal(back.voltage_V, r.voltage_V)
     assert r.plot().get_ylabel() == "voltage (mV)"
 

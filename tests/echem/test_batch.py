@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from ssblab.echem.batch import BatchFit, fit_batch
-from ssblab.echem.circuits import Circuit
-from ssblab.echem.fitting import fit_circuit
+from ssblab.echem.impedance.batch import BatchFit, fit_batch
+from ssblab.echem.impedance.circuits import Circuit
+from ssblab.echem.impedance.fitting import fit_circuit
 from ssblab.echem.io import read_spectra
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
@@ -69,9 +69,9 @@ def test_result_plot_round_trip_and_errors():
         fit_batch([], CIRCUIT)
 
 
-def test_real_in_situ_series(shared_data):
+def test_real_in_situ_series(real_data):
     # the 10 spectra of a solid-state half cell at rest, from automatic guesses then warm starts
-    spectra = read_spectra(shared_data / "eis" / "ssb_ncm-lpscl-inli_rest.csv")
+    spectra = read_spectra(real_data / "eis" / "ssb_ncm-lpscl-inli_rest.csv")
     batch = fit_batch(spectra, "p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)")
     assert batch.n_spectra == 10 and batch.fit_ok.all(), batch.reason
     assert max(f.rms_relative_residual for f in batch.fits) < 0.02

@@ -7,14 +7,14 @@ import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
-from ssblab.echem.ccd import CCDResult, analyse_ccd, ccd_protocol
-from ssblab.echem.synthetic import ccd_staircase, write_cycler_csv
+from ssblab.echem.celltests.ccd import CCDAnalysis, analyse_ccd, ccd_protocol
+from ssblab.echem.celltests.synthetic import ccd_staircase_data, write_cycler_csv
 from ssblab.errors import InputError
 
 
 @pytest.mark.parametrize("fail_step", (1, 3, 6, 11))
 def test_planted_failure_step_fixed_time(fail_step):
-    data = ccd_staircase(fail_step=fail_step, n_steps=15, area_cm2=0.785, noise_mV=0.3, rng=fail_step)
+    data = ccd_staircase_data(fail_step=fail_step, n_steps=15, area_cm2=0.785, noise_mV=0.3, rng=fail_step)
     truth = data.metadata["truth"]
     r = analyse_ccd(data, area_cm2=0.785)
     assert r.failed and r.signature == "voltage-drop"
@@ -28,7 +28,7 @@ def test_planted_failure_step_fixed_time(fail_step):
 
 
 def test_fixed_capacity_protocol_and_levels():
-    data = ccd_staircase(fail_step=5, n_steps=8, capacity_per_half_mAh_cm2=0.5, time_per_half_h=None)
+    data = ccd_staircase_data(fail_step=5, n_steps=8, capacity_per_half_mAh_cm2=0.5, time_per_half_h=None)
     r = analyse_ccd(data, area_cm2=1.0)
     assert r.ccd_mA_cm2 == pytest.approx(0.9)
     np.testing.assert_allclose(r.level_mA_cm2, [0.1, 0.3, 0.5, 0.7, 0.9, 1.1])
@@ -36,20 +36,20 @@ def test_fixed_capacity_protocol_and_levels():
 
 
 def test_no_failure_and_other_signatures():
-    healthy = analyse_ccd(ccd_staircase(fail_step=None, n_steps=6), area_cm2=1.0)
+    healthy = analyse_ccd(ccd_staircase_data(fail_step=None, n_steps=6), area_cm2=1.0)
     assert not healthy.failed and np.isnan(healthy.ccd_mA_cm2)
     assert healthy.last_stable_mA_cm2 == pytest.approx(1.1)
     # shorted from the first record of the step: no drop inside the half cycle, ASR collapses
-    collapse = analyse_ccd(ccd_staircase(fail_step=4, fail_fraction=-1.0), area_cm2=1.0)
+    collapse = analyse_ccd(ccd_staircase_data(fail_step=4, fail_fraction=-1.0), area_cm2=1.0)
     assert collapse.signature == "ohmic-collapse" and collapse.ccd_mA_cm2 == pytest.approx(0.7)
     # a voltage limit that the 0.9 mA/cm2 step reaches (150 ohm cm2 x 0.9 x 1.3 = 176 mV)
-    limit = analyse_ccd(ccd_staircase(fail_step=None, n_steps=8), area_cm2=1.0,
+    limit = analyse_ccd(ccd_staircase_data(fail_step=None, n_steps=8), area_cm2=1.0,
                         voltage_limit_V=0.17)
     assert limit.signature == "voltage-limit" and limit.ccd_mA_cm2 == pytest.approx(0.9)
-    back = CCDResult.from_json(limit.to_json())
+    back = CCDAnalysis.from_json(limit.to_json())
     assert back.signature == limit.signature
     with pytest.raises(InputError, match="area_cm2"):
-        analyse_ccd(ccd_staircase(), area_cm2=0)
+        analyse_ccd(ccd_staircase_data(), area_cm2=0)
 
 
 def test_protocol_table():
@@ -65,7 +65,7 @@ def test_protocol_table():
 
 def test_cli(tmp_path):
     path = tmp_path / "ccd.csv"
-    write_cycler_csv(ccd_staircase(fail_step=3, area_cm2=0.5), path)
+    write_cycler_csv(ccd_staircase_data(fail_step=3, area_cm2=0.5), path)
     runner = CliRunner()
     result = runner.invoke(main, ["ccd", "analyse", str(path), "--area", "50 mm^2",
                                   "--out", str(tmp_path / "o")])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ssblab.echem.circuits import ELEMENTS, Circuit
+from ssblab.echem.impedance.circuits import ELEMENTS, Circuit
 from ssblab.errors import InputError
 
 F = np.logspace(-2, 6, 41)

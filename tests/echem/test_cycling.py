@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from ssblab.cli import main
 from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.cycling import CycleSummary, step_table, summarise
+from ssblab.echem.celltests.cycling import CycleSummary, step_table, summarise
 from ssblab.echem.io import read_cycler
-from ssblab.echem.synthetic import galvanostatic_cycles
+from ssblab.echem.celltests.synthetic import galvanostatic_cycles
 from ssblab.errors import InputError
 
 _cached = functools.lru_cache(maxsize=None)(read_cycler)  # the Arbin file takes seconds to read
@@ -116,10 +116,10 @@ def test_large_table_summarised():
 
 @pytest.mark.parametrize("name", ("maccor.txt", "neware_export.csv", "biologic_gcpl.mpr",
                                   "neware.ndax"))
-def test_segment_charge_matches_instrument_counter(shared_data, name):
+def test_segment_charge_matches_instrument_counter(real_data, name):
     """The instrument's own capacity counter is an independent measure of each step's charge.
     (Arbin's counter is charge minus discharge over the cycle; cellpy checks it in the benchmark.)"""
-    data = read(shared_data / "cycling" / name)
+    data = read(real_data / "cycling" / name)
     s = step_table(data)
     counter = np.abs(data.extra["capacity_mAh"])
     instrument = np.maximum.reduceat(counter, s.start_row) - np.minimum.reduceat(counter, s.start_row)
@@ -130,15 +130,15 @@ def test_segment_charge_matches_instrument_counter(shared_data, name):
 
 
 @pytest.mark.parametrize("name", CYCLER_FILES)
-def test_real_files_summarised(shared_data, name):
-    s = summarise(read(shared_data / "cycling" / name))
+def test_real_files_summarised(real_data, name):
+    s = summarise(read(real_data / "cycling" / name))
     assert s.n_cycles >= 1 and np.all(np.isfinite(s.charge_mAh))
     assert np.all(s.charge_mAh + s.discharge_mAh > 0)
 
 
-def test_cli_summary_writes_report(shared_data, tmp_path):
+def test_cli_summary_writes_report(real_data, tmp_path):
     result = CliRunner().invoke(main, ["cycling", "summary",
-                                       str(shared_data / "cycling" / "maccor.txt"),
+                                       str(real_data / "cycling" / "maccor.txt"),
                                        "--mass", "10 mg", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "initial Coulombic efficiency" in result.output
@@ -149,8 +149,8 @@ def test_cli_summary_writes_report(shared_data, tmp_path):
     assert "charge_mAh_g" in (tmp_path / "table.csv").read_text().splitlines()[0]
 
 
-def test_cli_column_map_and_clear_error(shared_data):
-    path = str(shared_data / "bad" / "custom_good_small.csv")
+def test_cli_column_map_and_clear_error(real_data):
+    path = str(real_data / "bad" / "custom_good_small.csv")
     runner = CliRunner()
     bare = runner.invoke(main, ["cycling", "summary", path])
     assert bare.exit_code == 2 and "name them with column_map" in bare.output

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from ssblab.echem import drt_kernel as K
+from ssblab.echem.drt import kernel as K
 from ssblab.echem.drt import DRTResult, DRTSeries, drt, drt_series
-from ssblab.echem.drt_peaks import suggest_process, track_peaks
+from ssblab.echem.drt.peaks import suggest_process, track_peaks
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
 
@@ -221,8 +221,8 @@ def test_track_peaks_starts_and_ends_tracks():
 
 
 # --- real spectra --------------------------------------------------------------------------
-def _rest_series(shared_data):
-    with open(shared_data / "eis" / "ssb_ncm-lpscl-inli_rest.csv", newline="") as handle:
+def _rest_series(real_data):
+    with open(real_data / "eis" / "ssb_ncm-lpscl-inli_rest.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     spectra = []
     for loop in sorted({r["loop_index"] for r in rows}, key=int):
@@ -234,8 +234,8 @@ def _rest_series(shared_data):
     return spectra
 
 
-def test_real_half_cell_spectra_give_stable_drts_at_noise_level(shared_data):
-    spectra = _rest_series(shared_data)
+def test_real_half_cell_spectra_give_stable_drts_at_noise_level(real_data):
+    spectra = _rest_series(real_data)
     first = drt(spectra[0], n_bootstrap=0)
     # the noise level, from two repeat spectra of the resting cell: second differences along
     # frequency of their relative difference remove the slow drift and keep the point noise
@@ -261,10 +261,10 @@ def test_real_half_cell_spectra_give_stable_drts_at_noise_level(shared_data):
 
 
 @pytest.mark.parametrize("number", [1, 2, 3])
-def test_real_dummy_circuits_match_a_circuit_fit(shared_data, number):
+def test_real_dummy_circuits_match_a_circuit_fit(real_data, number):
     """ZPlot measurements of physical R-(R||C) dummy circuits: the DRT's one in-range peak
     must carry the R and RC of an independent complex least-squares fit of R-(R||C)-L."""
-    lines = (shared_data / "eis" / f"Circuit{number}_EIS_1.z").read_text().splitlines()
+    lines = (real_data / "eis" / f"Circuit{number}_EIS_1.z").read_text().splitlines()
     table = np.array([line.split() for line in lines[lines.index("End Comments") + 1:] if line.strip()],
                      dtype=float)
     f, z = table[:, 0], table[:, 4] + 1j * table[:, 5]
@@ -283,8 +283,8 @@ def test_real_dummy_circuits_match_a_circuit_fit(shared_data, number):
     assert result.residual_rms < 2 * np.sqrt(np.mean(fit.fun**2))
 
 
-def test_real_li_ion_spectrum(shared_data):
-    data = np.loadtxt(shared_data / "eis" / "exampleData.csv", delimiter=",")
+def test_real_li_ion_spectrum(real_data):
+    data = np.loadtxt(real_data / "eis" / "exampleData.csv", delimiter=",")
     s = spectrum(data[:, 1] + 1j * data[:, 2], f=data[:, 0], source="exampleData.csv")
     result = drt(s, n_bootstrap=10)
     assert result.residual_rms < 0.01
@@ -354,12 +354,12 @@ def test_cli_single_and_series(tmp_path):
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
 
 
-def test_cli_on_instrument_files(shared_data, tmp_path):
+def test_cli_on_instrument_files(real_data, tmp_path):
     from click.testing import CliRunner
 
     from ssblab.cli._drt import drt as drt_command
 
-    eis = shared_data / "eis"
+    eis = real_data / "eis"
     out = tmp_path / "series"
     run = CliRunner().invoke(drt_command, [str(eis / "ssb_ncm-lpscl-inli_rest.csv"), "--series", "--out", str(out)])
     assert run.exit_code == 0, run.output

@@ -4,8 +4,8 @@ reporting, derived arc quantities, impedance.py's documented results and every r
 import numpy as np
 import pytest
 
-from ssblab.echem.circuits import Circuit
-from ssblab.echem.fitting import CircuitFit, CircuitModel, fit_circuit, initial_guesses, weights
+from ssblab.echem.impedance.circuits import Circuit
+from ssblab.echem.impedance.fitting import CircuitFit, CircuitModel, fit_circuit, initial_guesses, weights
 from ssblab.echem.io import read_spectra, read_spectrum
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
@@ -140,12 +140,12 @@ def test_initial_guesses_read_the_spectrum():
 
 # --- real data --------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["Circuit1_EIS_1.z", "Circuit2_EIS_1.z", "Circuit3_EIS_1.z"])
-def test_zplot_dummy_circuits(shared_data, name):
+def test_zplot_dummy_circuits(real_data, name):
     # The files do not state the components. Checks: R-(R||C) describes the data to < 1 %
     # rms with an ideal capacitor (a CPE's n goes to 1), R0 and R0 + R1 equal the measured
     # high- and low-frequency intercepts, and adding the cables' inductance leaves R and C
     # within 2 %.
-    spectrum = read_spectrum(shared_data / "eis" / name)
+    spectrum = read_spectrum(real_data / "eis" / name)
     fit = fit_circuit(spectrum, "R0-p(R1,C1)")
     assert fit and fit.rms_relative_residual < 0.01
     v = fit.values
@@ -160,8 +160,8 @@ def test_zplot_dummy_circuits(shared_data, name):
         assert with_l.values[k] == pytest.approx(v[k], rel=0.02), k
 
 
-def _example_data(shared_data):
-    s = read_spectrum(shared_data / "eis" / "exampleData.csv")
+def _example_data(real_data):
+    s = read_spectrum(real_data / "eis" / "exampleData.csv")
     keep = s.impedance_ohm.imag < 0  # as impedance.py's preprocessing.ignoreBelowX
     return Spectrum(frequency_Hz=s.frequency_Hz[keep], impedance_ohm=s.impedance_ohm[keep])
 
@@ -176,8 +176,8 @@ IMPEDANCE_PY = {"unit": [1.65e-2, 8.68e-3, 3.32, 5.39e-3, 6.31e-2, 2.33e2, 2.20e
 
 
 @pytest.mark.parametrize("weighting", ["unit", "modulus"])
-def test_example_data_agrees_with_impedance_py(shared_data, weighting):
-    spectrum = _example_data(shared_data)
+def test_example_data_agrees_with_impedance_py(real_data, weighting):
+    spectrum = _example_data(real_data)
     c = Circuit(IMPEDANCE_PY_CIRCUIT)
     fit = fit_circuit(spectrum, c, weighting=weighting,
                       initial=dict(zip(c.parameter_names, IMPEDANCE_PY_GUESS)))
@@ -211,8 +211,8 @@ REAL = [("Circuit1_EIS_1.z", "R0-p(R1,C1)"),
 
 
 @pytest.mark.parametrize("name, circuit", REAL)
-def test_every_real_spectrum_fits_from_automatic_guesses(shared_data, name, circuit):
-    spectrum = read_spectra(shared_data / "eis" / name)[0]
+def test_every_real_spectrum_fits_from_automatic_guesses(real_data, name, circuit):
+    spectrum = read_spectra(real_data / "eis" / name)[0]
     fit = fit_circuit(spectrum, circuit)
     assert fit, fit.reason
     assert fit.rms_relative_residual < 0.04
@@ -220,10 +220,10 @@ def test_every_real_spectrum_fits_from_automatic_guesses(shared_data, name, circ
         assert m.relative_error < 1
 
 
-def test_lpscl_pellet_bulk_arc(shared_data):
+def test_lpscl_pellet_bulk_arc(real_data):
     # The three copies of the LPSCl spectrum give the same fit; the bulk arc's effective
     # capacitance is of the order of pF-100 pF, as for a solid electrolyte's bulk.
-    fits = [fit_circuit(read_spectrum(shared_data / "eis" / n), "R0-p(R1,CPE1)-CPE2")
+    fits = [fit_circuit(read_spectrum(real_data / "eis" / n), "R0-p(R1,CPE1)-CPE2")
             for n in ("lpscl_blocking_-25C.mpr", "lpscl_blocking_-25C.mpt",
                       "lpscl_blocking_-25C_relaxis.txt")]
     r1 = [f.values["R1"] for f in fits]

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
-from ssblab.echem.gitt import GITTResult, analyse_gitt
-from ssblab.echem.synthetic import gitt_pulses, gitt_surface_fraction, write_cycler_csv
+from ssblab.echem.celltests.gitt import GITTResult, analyse_gitt
+from ssblab.echem.celltests.synthetic import gitt_pulses, gitt_surface_fraction, write_cycler_csv
 from ssblab.errors import InputError
 
 

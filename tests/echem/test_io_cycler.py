@@ -1,4 +1,4 @@
-"""Cycler readers on the real files in ../shared/data/cycling and ../shared/data/bad."""
+"""Cycler readers on the real files in tests/data/cycling and tests/data/bad."""
 
 import sys
 
@@ -35,8 +35,8 @@ def _step_charge_check(data, *, min_rows=50, rtol=0.02, counted_only=False):
     assert checked >= 2
 
 
-def test_biologic_mpr_equals_its_mpt_export(shared_data):
-    d = shared_data / "cycling"
+def test_biologic_mpr_equals_its_mpt_export(real_data):
+    d = real_data / "cycling"
     binary = read_cycler(d / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr")
     text = read_cycler(d / "ssb_ncm-lpscl-inli_chronopotentiometry.mpt")
     assert binary.n_rows == text.n_rows == 30208
@@ -50,8 +50,8 @@ def test_biologic_mpr_equals_its_mpt_export(shared_data):
     np.testing.assert_array_equal(binary.cycle, text.cycle)
 
 
-def test_biologic_modulo_bat_mpr(shared_data):
-    data = read_cycler(shared_data / "cycling" / "biologic_gcpl.mpr")
+def test_biologic_modulo_bat_mpr(real_data):
+    data = read_cycler(real_data / "cycling" / "biologic_gcpl.mpr")
     assert data.n_rows == 23561
     assert (np.diff(data.time_s) >= 0).all()
     assert data.current_mA.max() > 0.3 and data.current_mA.min() < -0.1
@@ -62,44 +62,44 @@ def test_biologic_modulo_bat_mpr(shared_data):
     assert data.current_mA.min() > -0.2 and np.unique(data.cycle).tolist() == [1]
 
 
-def test_neware_csv_export(shared_data):
-    data = read_cycler(shared_data / "cycling" / "neware_export.csv")
+def test_neware_csv_export(real_data):
+    data = read_cycler(real_data / "cycling" / "neware_export.csv")
     assert data.n_rows == 9065 and data.cycle_definition == "file"
     assert np.unique(data.cycle).tolist() == [1, 2, 3, 4]
     assert (np.diff(data.time_s) >= 0).all()
     _step_charge_check(data)
 
 
-def test_maccor_export_time_unit_and_sign(shared_data):
-    data = read_cycler(shared_data / "cycling" / "maccor.txt")
+def test_maccor_export_time_unit_and_sign(real_data):
+    data = read_cycler(real_data / "cycling" / "maccor.txt")
     assert data.metadata["time_unit"] == "min"  # 63.5 h of wall clock over 3809.8 TestTime
     assert data.time_s[-1] == pytest.approx(3809.841833 * 60)
     assert data.current_mA.min() < 0 < data.current_mA.max()  # D rows negated
     _step_charge_check(data)
 
 
-def test_arbin_res(shared_data):
+def test_arbin_res(real_data):
     pytest.importorskip("access_parser")
-    data = read_cycler(shared_data / "cycling" / "arbin_18cycles.res")
+    data = read_cycler(real_data / "cycling" / "arbin_18cycles.res")
     assert np.unique(data.cycle).tolist() == list(range(1, 19))
     assert (np.diff(data.time_s) >= 0).all()
     _step_charge_check(data)
 
 
-def test_neware_ndax(shared_data):
-    data = read_cycler(shared_data / "cycling" / "neware.ndax")
+def test_neware_ndax(real_data):
+    data = read_cycler(real_data / "cycling" / "neware.ndax")
     assert data.metadata["decoder"] == "ssblab" and data.metadata["ndc_version"] == 17
     assert data.n_rows == 252951
     assert (np.diff(data.time_s) >= 0).all()
     _step_charge_check(data)
 
 
-def test_neware_ndax_decoder_agrees_with_newarenda(shared_data):
+def test_neware_ndax_decoder_agrees_with_newarenda(real_data):
     """The native page decoder against the NewareNDA package on the same file."""
     pytest.importorskip("NewareNDA")
     from ssblab.echem.io.neware import _decode_with_newarenda, read_ndax
 
-    path = shared_data / "cycling" / "neware.ndax"
+    path = real_data / "cycling" / "neware.ndax"
     ours = read_ndax(path).columns
     theirs = _decode_with_newarenda(path, str(path))
     for name in ("time_s", "voltage_V", "step", "cycle"):
@@ -110,13 +110,13 @@ def test_neware_ndax_decoder_agrees_with_newarenda(shared_data):
                                atol=1e-4)
 
 
-def test_optional_readers_say_what_to_install(shared_data, monkeypatch, tmp_path):
+def test_optional_readers_say_what_to_install(real_data, monkeypatch, tmp_path):
     import zipfile
 
     monkeypatch.setitem(sys.modules, "access_parser", None)
     monkeypatch.setitem(sys.modules, "NewareNDA", None)
     with pytest.raises(ResourceError, match=r"pip install 'ssblab\[echem\]'"):
-        read_cycler(shared_data / "cycling" / "arbin_18cycles.res")
+        read_cycler(real_data / "cycling" / "arbin_18cycles.res")
     # an older .ndc version (here 5) is left to NewareNDA
     with zipfile.ZipFile(tmp_path / "old.ndax", "w") as archive:
         archive.writestr("data.ndc", bytes([1, 0, 5, 0]) + bytes(4092))
@@ -124,44 +124,44 @@ def test_optional_readers_say_what_to_install(shared_data, monkeypatch, tmp_path
         read_cycler(tmp_path / "old.ndax")
 
 
-def test_format_detection(shared_data):
-    d = shared_data / "cycling"
+def test_format_detection(real_data):
+    d = real_data / "cycling"
     assert [detect_cycler_format(d / n) for n in
             ("biologic_gcpl.mpr", "ssb_ncm-lpscl-inli_chronopotentiometry.mpt", "neware.ndax",
              "neware_export.csv", "arbin_18cycles.res", "maccor.txt")] == \
         ["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-csv", "arbin-res", "maccor"]
 
 
-def test_generic_csv_good_twin(shared_data):
-    data = read_cycler(shared_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
+def test_generic_csv_good_twin(real_data):
+    data = read_cycler(real_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
     assert data.n_rows == 60 and data.time_s[0] == 120.0 and data.voltage_V[-1] == 1.54
 
 
-def test_missing_column_is_an_error(shared_data):
+def test_missing_column_is_an_error(real_data):
     with pytest.raises(InputError, match=r"custom_missing_column\.csv: no column 'voltage'"):
-        read_cycler(shared_data / "bad" / "custom_missing_column.csv", column_map=BAD_MAP)
+        read_cycler(real_data / "bad" / "custom_missing_column.csv", column_map=BAD_MAP)
 
 
-def test_missing_cycle_is_kept_and_named(shared_data):
+def test_missing_cycle_is_kept_and_named(real_data):
     with pytest.warns(DataWarning, match=r"missing_cycle\.csv: the cycle index jumps \(1 -> 3 at "
                                          r"data row 20\)"):
-        data = read_cycler(shared_data / "bad" / "custom_missing_cycle.csv", column_map=BAD_MAP)
+        data = read_cycler(real_data / "bad" / "custom_missing_cycle.csv", column_map=BAD_MAP)
     assert np.unique(data.cycle).tolist() == [1, 3]
 
 
-def test_nan_and_inf_rows_are_dropped_and_named(shared_data):
+def test_nan_and_inf_rows_are_dropped_and_named(real_data):
     with pytest.warns(DataWarning, match=r"nan_inf\.csv: dropped 3 row\(s\) with NaN or infinite "
                                          r"time, voltage, current, step or cycle: data rows "
                                          r"\[3, 7, 11\]"):
-        data = read_cycler(shared_data / "bad" / "custom_nan_inf.csv", column_map=BAD_MAP)
-    good = read_cycler(shared_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
+        data = read_cycler(real_data / "bad" / "custom_nan_inf.csv", column_map=BAD_MAP)
+    good = read_cycler(real_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
     keep = np.setdiff1d(np.arange(good.n_rows), [3, 7, 11])
     np.testing.assert_array_equal(data.voltage_V, good.voltage_V[keep])
 
 
-def test_truncated_last_line_is_dropped_and_named(shared_data):
+def test_truncated_last_line_is_dropped_and_named(real_data):
     with pytest.warns(DataWarning, match=r"truncated\.csv: dropped the last line 80"):
-        data = read_cycler(shared_data / "bad" / "custom_truncated.csv", column_map=BAD_MAP)
+        data = read_cycler(real_data / "bad" / "custom_truncated.csv", column_map=BAD_MAP)
     assert data.n_rows == 59
 
 
@@ -211,27 +211,27 @@ def test_cycle_definition_option(tmp_path):
         read_cycler(tmp_path / "c.csv", cycle_definition="charge_first")
 
 
-def test_broken_binary_files(tmp_path, shared_data):
-    data = (shared_data / "cycling" / "biologic_gcpl.mpr").read_bytes()
+def test_broken_binary_files(tmp_path, real_data):
+    data = (real_data / "cycling" / "biologic_gcpl.mpr").read_bytes()
     (tmp_path / "cut.mpr").write_bytes(data[:len(data) // 2])
     with pytest.raises(InputError, match=r"cut\.mpr: truncated: module 'VMP data'"):
         read_cycler(tmp_path / "cut.mpr")
     (tmp_path / "x.ndax").write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     with pytest.raises(InputError, match=r"x\.ndax: not a readable Neware .ndax file"):
         read_cycler(tmp_path / "x.ndax")
-    ndax = (shared_data / "cycling" / "neware.ndax").read_bytes()
+    ndax = (real_data / "cycling" / "neware.ndax").read_bytes()
     (tmp_path / "cut.ndax").write_bytes(ndax[:len(ndax) // 2])
     with pytest.raises(InputError, match=r"cut\.ndax: not a readable Neware .ndax file"):
         read_cycler(tmp_path / "cut.ndax")
 
 
-def test_cli_read_cycler(shared_data, tmp_path):
+def test_cli_read_cycler(real_data, tmp_path):
     from click.testing import CliRunner
 
     from ssblab.cli import main
 
     runner = CliRunner()
-    args = ["read", "cycler", str(shared_data / "bad" / "custom_nan_inf.csv"),
+    args = ["read", "cycler", str(real_data / "bad" / "custom_nan_inf.csv"),
             "--map", "time_s=test_time", "--map", "voltage_V=voltage",
             "--map", "current_mA=current",
             "--out", str(tmp_path / "out")]
@@ -242,7 +242,7 @@ def test_cli_read_cycler(shared_data, tmp_path):
     table = np.genfromtxt(tmp_path / "out" / "data.csv", delimiter=",", names=True)
     assert table.size == 57 and table.dtype.names[:5] == CyclerDataColumns
     assert (tmp_path / "out" / "result.json").is_file()
-    bad = runner.invoke(main, ["read", "cycler", str(shared_data / "bad" /
+    bad = runner.invoke(main, ["read", "cycler", str(real_data / "bad" /
                                                      "custom_missing_column.csv"),
                                "--map", "voltage_V=voltage"])
     assert bad.exit_code == 2 and "no column 'voltage'" in bad.stderr

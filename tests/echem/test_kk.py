@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from ssblab.echem.circuits import Circuit
+from ssblab.echem.impedance.circuits import Circuit
 from ssblab.echem.io import read_spectra, read_spectrum
-from ssblab.echem.kk import KKResult, lin_kk
+from ssblab.echem.impedance.kk import KKResult, lin_kk
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
 
@@ -41,8 +41,8 @@ LIN_KK_IMAG = np.array([
 ])
 
 
-def test_matches_schonleber_lin_kk_software(shared_data):
-    spectrum = read_spectrum(shared_data / "eis" / "Circuit3_EIS_1.z")
+def test_matches_schonleber_lin_kk_software(real_data):
+    spectrum = read_spectrum(real_data / "eis" / "Circuit3_EIS_1.z")
     kk = lin_kk(spectrum, n_rc=5, capacitance=False)
     np.testing.assert_allclose(kk.model_impedance_ohm, LIN_KK_REAL + 1j * LIN_KK_IMAG, rtol=1e-8)
 
@@ -92,13 +92,13 @@ def test_drifting_spectrum_is_flagged():
 @pytest.mark.parametrize("name", ["Circuit1_EIS_1.z", "Circuit2_EIS_1.z", "Circuit3_EIS_1.z",
                                   "lpscl_blocking_-25C.mpr", "exampleData.csv",
                                   "ssb_ncm-lpscl-inli_end-of-discharge.mpr"])
-def test_real_spectra_pass(shared_data, name):
-    kk = lin_kk(read_spectra(shared_data / "eis" / name)[0])
+def test_real_spectra_pass(real_data, name):
+    kk = lin_kk(read_spectra(real_data / "eis" / name)[0])
     assert kk, kk.reason
 
 
-def test_result_plot_round_trip_and_errors(shared_data):
-    kk = lin_kk(read_spectrum(shared_data / "eis" / "lpscl_blocking_-25C.mpt"))
+def test_result_plot_round_trip_and_errors(real_data):
+    kk = lin_kk(read_spectrum(real_data / "eis" / "lpscl_blocking_-25C.mpt"))
     ax = kk.plot()
     assert ax.get_xlabel() == "frequency / Hz" and "Z_KK" in ax.get_ylabel()
     back = KKResult.from_json(kk.to_json())

@@ -5,10 +5,10 @@ import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
-from ssblab.echem.cycling import summarise
+from ssblab.echem.celltests.cycling import summarise
 from ssblab.echem.io import read_cycler
-from ssblab.echem.short import ShortDetection, detect_short
-from ssblab.echem.synthetic import galvanostatic_cycles, write_cycler_csv
+from ssblab.echem.celltests.short import ShortDetection, detect_short
+from ssblab.echem.celltests.synthetic import galvanostatic_cycles, write_cycler_csv
 from ssblab.errors import InputError
 
 
@@ -60,10 +60,10 @@ def test_summary_input_and_result_round_trip():
 @pytest.mark.parametrize("name", ("arbin_18cycles.res", "biologic_gcpl.mpr", "maccor.txt",
                                   "neware.ndax", "neware_export.csv",
                                   "ssb_ncm-lpscl-inli_chronopotentiometry.mpr"))
-def test_no_false_alarm_on_real_files(shared_data, name):
+def test_no_false_alarm_on_real_files(real_data, name):
     if name.endswith(".res"):
         pytest.importorskip("access_parser")  # the Arbin reader's optional dependency
-    r = detect_short(read_cycler(shared_data / "cycling" / name))
+    r = detect_short(read_cycler(real_data / "cycling" / name))
     assert not r.detected, r.evidence
 
 

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from ssblab.cli import main
 from ssblab.echem.io import read_cycler
-from ssblab.echem.symmetric import SymmetricResult, analyse_symmetric
-from ssblab.echem.synthetic import symmetric_cycling, write_cycler_csv
+from ssblab.echem.celltests.symmetric import SymmetricResult, analyse_symmetric
+from ssblab.echem.celltests.synthetic import symmetric_cycling, write_cycler_csv
 
 
 @pytest.mark.parametrize("short_h", (30.25, 70.5, 120.0))
@@ -32,8 +32,8 @@ def test_li_in_settles_without_short():
     assert SymmetricResult.from_json(r.to_json()).settle_h == r.settle_h
 
 
-def test_real_full_cell_is_flagged_as_not_symmetric(shared_data):
-    data = read_cycler(shared_data / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr")
+def test_real_full_cell_is_flagged_as_not_symmetric(real_data):
+    data = read_cycler(real_data / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpr")
     r = analyse_symmetric(data)
     assert not r.shorted and "not a symmetric cell" in r.reason
 

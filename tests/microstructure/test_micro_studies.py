@@ -13,8 +13,8 @@ def _seed_value(text, block, key):
     return float(re.search(rf"\b{re.escape(key)}:\s*([0-9.eE+-]+)", section).group(1))
 
 
-def test_seed_numbers_match_the_shared_reference(shared_data):
-    text = (shared_data.parent / "reference" / "seed_targets.yaml").read_text()
+def test_seed_numbers_match_the_shared_reference(real_data):
+    text = (real_data.parent / "reference" / "seed_targets.yaml").read_text()
     cond = [_seed_value(text, "li3incl6_processing", k) for k in ("cold_0.125GPa", "cold_0.5GPa", "hot_0.5GPa_250C")]
     assert studies.SEED000_CONDUCTIVITY_S_cm == pytest.approx(cond)
     dens_block = text[text.index("relative_density_percent"):]

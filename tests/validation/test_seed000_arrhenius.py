@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import yaml
 
-from ssblab.echem.arrhenius import fit_arrhenius
+from ssblab.echem.impedance.arrhenius import fit_arrhenius
 from ssblab.units import BOLTZMANN_eV_K
 
-TARGETS = next(p / "shared/reference/seed_targets.yaml" for p in Path(__file__).resolve().parents
-               if (p / "shared/reference/seed_targets.yaml").is_file())
+TARGETS = Path(__file__).resolve().parents[1] / "reference" / "seed_targets.yaml"
 
 
 @pytest.mark.parametrize("sample", ["cold_0.125GPa", "hot_0.5GPa_250C"])

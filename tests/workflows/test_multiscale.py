@@ -27,7 +27,7 @@ def test_density_orders_every_downstream_number():
 
 
 def test_results_of_other_layers_are_accepted():
-    from ssblab.echem.arrhenius import fit_arrhenius
+    from ssblab.echem.impedance.arrhenius import fit_arrhenius
 
     t = np.array([280.0, 300.0, 320.0])
     fit = fit_arrhenius(t, 1e-3 * np.exp(-0.3 / 8.617333262e-5 * (1 / t - 1 / 298.15)), form="sigma")

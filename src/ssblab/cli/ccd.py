@@ -25,7 +25,7 @@ def cli():
 @with_output_options
 def analyse(file, fmt, mapping, area, voltage_limit, drop_fraction, out, as_json):
     """Critical current density, areal capacity at failure and the failure signature."""
-    from ssblab.echem.ccd import analyse_ccd
+    from ssblab.echem.celltests.ccd import analyse_ccd
 
     result = analyse_ccd(load(file, fmt, mapping), area_cm2=area, voltage_limit_V=voltage_limit,
                          drop_fraction=drop_fraction)
@@ -53,7 +53,7 @@ def analyse(file, fmt, mapping, area, voltage_limit, drop_fraction, out, as_json
 def protocol(area, start, step, max_, time_per_half, capacity_per_half, cycles_per_step,
              voltage_limit, csv_path, out, as_json):
     """The CCD step table (one row per half cycle) to load into a cycler."""
-    from ssblab.echem.ccd import ccd_protocol
+    from ssblab.echem.celltests.ccd import ccd_protocol
     from ssblab.files import write_csv
 
     result = ccd_protocol(area_cm2=area, start_mA_cm2=start, step_mA_cm2=step, max_mA_cm2=max_,

@@ -27,7 +27,7 @@ def cli():
 def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current, half_cycle, duration, ccd,
                   out, as_json):
     """Voltage vs time of a symmetric cell under galvanostatic cycling."""
-    from ssblab.cell import symmetric as sym
+    from ssblab.cell import symmetric_model as sym
     from ssblab.errors import InputError
 
     overrides = {k: v for k, v in (("thickness_cm", thickness), ("conductivity_S_cm", conductivity),
@@ -63,7 +63,7 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
     results = [sym.galvanostatic_cycling(cell, current_mA_cm2=current, half_cycle_h=half_cycle,
                                          duration_h=duration)]
     if ccd:
-        results.append(sym.ccd_staircase(cell))
+        results.append(sym.model_ccd(cell))
     emit(results, out=out, as_json=as_json, title="ssblab cell symmetric")
 
 

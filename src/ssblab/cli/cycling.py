@@ -8,7 +8,7 @@ import click
 
 from ssblab.cli._common import (data_warnings_to_stderr, emit, parse_column_map, quantity_option,
                                 with_output_options)
-from ssblab.echem.cycling import CYCLE_DEFINITIONS, plot_voltage_profiles, summarise
+from ssblab.echem.celltests.cycling import CYCLE_DEFINITIONS, plot_voltage_profiles, summarise
 from ssblab.echem.io import CYCLER_FORMATS, read_cycler
 
 def reader_options(func):
@@ -77,7 +77,7 @@ def summary(file, fmt, mapping, cycle_definition, mass, area, reference_cycle, e
 @with_output_options
 def short(file, fmt, mapping, ce_threshold, drop, min_cycles, skip_cycles, out, as_json):
     """Look for an internal short (runaway charge, cut-off not reached, low CE, voltage drops)."""
-    from ssblab.echem.short import detect_short
+    from ssblab.echem.celltests.short import detect_short
 
     data = load(file, fmt, mapping)
     result = detect_short(data, ce_threshold=ce_threshold, drop_V=drop, min_cycles=min_cycles,

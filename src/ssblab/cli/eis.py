@@ -65,8 +65,8 @@ def cli():
 @with_output_options
 def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk, out, as_json):
     """Fit an equivalent circuit to every spectrum in FILES (automatic initial guesses)."""
-    from ssblab.echem.fitting import fit_circuit
-    from ssblab.echem.kk import lin_kk
+    from ssblab.echem.impedance.fitting import fit_circuit
+    from ssblab.echem.impedance.kk import lin_kk
     from ssblab.report import Report
 
     spectra, _ = _read(files, file_format, min_frequency, max_frequency)
@@ -92,7 +92,7 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
 @with_output_options
 def kk(files, file_format, out, as_json):
     """Kramers-Kronig validity check (lin-KK, Schönleber et al. 2014) of every spectrum."""
-    from ssblab.echem.kk import lin_kk
+    from ssblab.echem.impedance.kk import lin_kk
 
     spectra, _ = _read(files, file_format)
     emit([lin_kk(s) for s in spectra], out=out, as_json=as_json, title="Kramers-Kronig checks")
@@ -109,7 +109,7 @@ def kk(files, file_format, out, as_json):
 @with_output_options
 def batch(files, circuit, weighting, file_format, shared, warm_start, out, as_json):
     """Fit one circuit to a series of spectra (all spectra of all FILES, in order)."""
-    from ssblab.echem.batch import fit_batch
+    from ssblab.echem.impedance.batch import fit_batch
 
     spectra, _ = _read(files, file_format)
     result = fit_batch(spectra, circuit, weighting=weighting, shared=shared, warm_start=warm_start)
@@ -117,7 +117,7 @@ def batch(files, circuit, weighting, file_format, shared, warm_start, out, as_js
 
 
 def _geometry(thickness, diameter, area):
-    from ssblab.echem.conductivity import pellet_area_cm2
+    from ssblab.echem.impedance.conductivity import pellet_area_cm2
 
     if thickness is None:
         raise InputError("--thickness is required (e.g. --thickness '500 um')")
@@ -140,8 +140,8 @@ _area = quantity_option("--area", unit="cm^2", default=None, help="Electrode are
 @with_output_options
 def conductivity(files, thickness, diameter, area, circuit, weighting, file_format, out, as_json):
     """Ionic conductivity of a pellet from each spectrum (bulk and grain boundary where resolved)."""
-    from ssblab.echem.conductivity import pellet_conductivity
-    from ssblab.echem.fitting import fit_circuit
+    from ssblab.echem.impedance.conductivity import pellet_conductivity
+    from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.report import Report
 
     area_cm2 = _geometry(thickness, diameter, area)
@@ -175,7 +175,7 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 def arrhenius(files, thickness, diameter, area, temperatures, form, circuit, weighting, file_format,
               out, as_json):
     """Conductivity at each temperature and the activation energy from spectra in FILES."""
-    from ssblab.echem.temperature import resolve_temperatures
+    from ssblab.echem.io.temperature import resolve_temperatures
     from ssblab.workflows.impedance import conductivity_vs_temperature
 
     area_cm2 = _geometry(thickness, diameter, area)

@@ -22,7 +22,7 @@ def cli():
 @with_output_options
 def analyse(file, fmt, mapping, length, capacity, out, as_json):
     """Per pulse: D (Weppner-Huggins), relaxed OCV, overpotential, and the assumption checks."""
-    from ssblab.echem.gitt import analyse_gitt
+    from ssblab.echem.celltests.gitt import analyse_gitt
 
     data = load(file, fmt, mapping)
     result = analyse_gitt(data, diffusion_length_cm=length, capacity_mAh=capacity)

@@ -23,7 +23,7 @@ def cli():
 @with_output_options
 def analyse(file, fmt, mapping, area, short_fraction, min_half_cycles, out, as_json):
     """Overpotential per half cycle against time, its evolution and the short-circuit time."""
-    from ssblab.echem.symmetric import analyse_symmetric
+    from ssblab.echem.celltests.symmetric import analyse_symmetric
 
     data = load(file, fmt, mapping)
     result = analyse_symmetric(data, area_cm2=area, short_fraction=short_fraction,

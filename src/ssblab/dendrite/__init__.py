@@ -5,11 +5,11 @@ Entry points: :class:`~ssblab.dendrite.phasefield.ElectrodepositionSimulation` (
 :mod:`ssblab.dendrite.electrolyte`, run directories (:func:`~ssblab.dendrite.rundir.start_run`,
 :func:`~ssblab.dendrite.rundir.resume_run`), seed 003's study
 (:func:`~ssblab.dendrite.studies.conductivity_ratio_study`) and the CCD estimate
-(:func:`~ssblab.dendrite.ccd.ccd_staircase`, :func:`~ssblab.dendrite.ccd.ccd_study`).
+(:func:`~ssblab.dendrite.ccd.phasefield_ccd`, :func:`~ssblab.dendrite.ccd.ccd_study`).
 Equations and units: docs/dendrite.md.
 """
 
-from ssblab.dendrite.ccd import ccd_staircase, ccd_study
+from ssblab.dendrite.ccd import phasefield_ccd, ccd_study
 from ssblab.dendrite.electrolyte import (ElectrolyteMap, add_grain_boundaries, add_voids, image_map,
                                          particle_map, uniform_map)
 from ssblab.dendrite.metrics import GrowthResult, growth_result
@@ -19,5 +19,5 @@ from ssblab.dendrite.studies import conductivity_ratio_study
 
 __all__ = ["ElectrodepositionSimulation", "PhaseFieldParameters", "ElectrolyteMap", "uniform_map",
            "particle_map", "add_voids", "add_grain_boundaries", "image_map", "GrowthResult",
-           "growth_result", "start_run", "resume_run", "conductivity_ratio_study", "ccd_staircase",
+           "growth_result", "start_run", "resume_run", "conductivity_ratio_study", "phasefield_ccd",
            "ccd_study"]

@@ -27,7 +27,7 @@ from ssblab.results import Result, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CCDResult(Result):
+class PhaseFieldCCD(Result):
     """One staircase: the currents applied, the penetration after each, and the CCD."""
 
     label: str
@@ -58,11 +58,11 @@ class CCDResult(Result):
         ax.legend(fontsize=7)
 
 
-def ccd_staircase(electrolyte: ElectrolyteMap, *, label: str = "", parameters: PhaseFieldParameters | None = None,
+def phasefield_ccd(electrolyte: ElectrolyteMap, *, label: str = "", parameters: PhaseFieldParameters | None = None,
                   start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, step_duration_h: float = 1.0,
                   max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.1,
                   separator_thickness_um: float = 100.0, film_thickness_um: float = 10.0, roughness_um: float = 0.5, solver: str = "auto",
-                  rng: int = 0) -> CCDResult:
+                  rng: int = 0) -> PhaseFieldCCD:
     """Run the CCD staircase on ``electrolyte`` and return the estimated CCD."""
     from ssblab.errors import InputError
 
@@ -97,7 +97,7 @@ def ccd_staircase(electrolyte: ElectrolyteMap, *, label: str = "", parameters: P
         if sim.stop_reason:
             break
     failed = bool(sim.stop_reason)
-    return CCDResult(label=label, current_steps_mA_cm2=np.array(currents),
+    return PhaseFieldCCD(label=label, current_steps_mA_cm2=np.array(currents),
                      penetration_um=np.array(penetrations),
                      failure_penetration_um=failure_um,
                      ccd_mA_cm2=currents[-1] if failed else float("nan"), failed=failed,
@@ -202,7 +202,7 @@ def ccd_study(*, width: int = 64, spacing_um: float = 1.0, radius_um: float = 5.
          uniform_map(shape, spacing_um=spacing_um),
          dataclasses.replace(parameters, exchange_current_density_mA_cm2=i0 / 10)),
     ]
-    runs = [ccd_staircase(emap, label=label, parameters=params, step_duration_h=step_duration_h,
+    runs = [phasefield_ccd(emap, label=label, parameters=params, step_duration_h=step_duration_h,
                           max_current_mA_cm2=max_current_mA_cm2, failure_fraction=failure_fraction,
                           separator_thickness_um=separator_thickness_um, solver=solver, rng=rng)
             for label, emap, params in progress(scenarios, desc="CCD scenarios")]

@@ -1,1 +1,9 @@
-"""Electrochemistry layer: instrument readers, impedance, DRT, Arrhenius and cell tests."""
+"""Electrochemistry layer: lab data from impedance analysers and cyclers.
+
+- :mod:`.spectrum` and :mod:`.cycler_data`: the two data contracts every reader returns.
+- :mod:`.io`: instrument readers (:func:`~ssblab.echem.io.read_spectrum`,
+  :func:`~ssblab.echem.io.read_cycler`).
+- :mod:`.impedance`: circuits, fitting, Kramers-Kronig, conductivity, Arrhenius.
+- :mod:`.drt`: distribution of relaxation times.
+- :mod:`.celltests`: cycling, shorts, CCD, symmetric cells, GITT.
+"""

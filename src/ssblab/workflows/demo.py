@@ -29,11 +29,11 @@ PELLET_DIAMETER_cm = 1.0
 
 def impedance_stage(report: Report) -> dict:
     """The bundled Li6PS5Cl pellet spectrum: lin-KK, circuit fit, conductivity, DRT."""
-    from ssblab.echem.conductivity import pellet_conductivity
+    from ssblab.echem.impedance.conductivity import pellet_conductivity
     from ssblab.echem.drt import drt as compute_drt
-    from ssblab.echem.fitting import fit_circuit
+    from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.echem.io import read_spectrum
-    from ssblab.echem.kk import lin_kk
+    from ssblab.echem.impedance.kk import lin_kk
 
     spectrum = read_spectrum(DATA / "eis/lpscl_blocking_-25C.mpr")
     check = lin_kk(spectrum)
@@ -65,7 +65,7 @@ def seed000_spectra(conductivity_25C_S_cm: float, activation_energy_eV: float, *
     A fast conductor's bulk arc lies above the 7 MHz an analyser reaches, so each spectrum is
     the electrolyte resistance in series with the blocking electrodes' CPE.
     """
-    from ssblab.echem.simulate import simulate_spectrum
+    from ssblab.echem.impedance.simulate import simulate_spectrum
 
     area = np.pi * PELLET_DIAMETER_cm**2 / 4
     frequency_Hz = np.logspace(np.log10(7e6), -1, 79)
@@ -106,13 +106,13 @@ def arrhenius_stage(report: Report, *, seed: int = 0) -> dict:
 
 def cell_test_stage(report: Report, *, seed: int = 0) -> dict:
     """Cycler data: a real solid-state cell file, and planted truths for CCD, symmetric, GITT."""
-    from ssblab.echem import synthetic
-    from ssblab.echem.ccd import analyse_ccd
-    from ssblab.echem.cycling import summarise
-    from ssblab.echem.gitt import analyse_gitt
+    from ssblab.echem.celltests import synthetic
+    from ssblab.echem.celltests.ccd import analyse_ccd
+    from ssblab.echem.celltests.cycling import summarise
+    from ssblab.echem.celltests.gitt import analyse_gitt
     from ssblab.echem.io import read_cycler
-    from ssblab.echem.short import detect_short
-    from ssblab.echem.symmetric import analyse_symmetric
+    from ssblab.echem.celltests.short import detect_short
+    from ssblab.echem.celltests.symmetric import analyse_symmetric
 
     data = read_cycler(DATA / "cycling/ssb_ncm-lpscl-inli_chronopotentiometry.mpr")
     report.add(data, heading="NCM | Li6PS5Cl | InLi half cell: chronopotentiometry (real data)",
@@ -122,7 +122,7 @@ def cell_test_stage(report: Report, *, seed: int = 0) -> dict:
     short = detect_short(summary)
     report.add(short, heading="NCM | Li6PS5Cl | InLi: internal short check")
     rng = np.random.default_rng(seed)
-    ccd = analyse_ccd(synthetic.ccd_staircase(fail_step=5, noise_mV=0.5, rng=rng), area_cm2=1.0)
+    ccd = analyse_ccd(synthetic.ccd_staircase_data(fail_step=5, noise_mV=0.5, rng=rng), area_cm2=1.0)
     report.add(ccd, heading="CCD staircase (synthetic, seed 003 protocol, failure planted at step 5 = 0.9 mA/cm2)")
     li = analyse_symmetric(synthetic.symmetric_cycling(), area_cm2=1.0)
     report.add(li, heading="Li | LYC | Li symmetric cell (synthetic, seed 004's Li curve: short planted at 70 h)")

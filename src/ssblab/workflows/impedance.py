@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.arrhenius import ArrheniusFit, ArrheniusForm, fit_arrhenius
-from ssblab.echem.batch import fit_batch
-from ssblab.echem.conductivity import PelletConductivity, pellet_conductivity
-from ssblab.echem.fitting import Weighting
+from ssblab.echem.impedance.arrhenius import ArrheniusFit, ArrheniusForm, fit_arrhenius
+from ssblab.echem.impedance.batch import fit_batch
+from ssblab.echem.impedance.conductivity import PelletConductivity, pellet_conductivity
+from ssblab.echem.impedance.fitting import Weighting
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance

@@ -27,7 +27,7 @@ from ssblab.results import Result, provenance
 
 def bulk_conductivity_S_cm(value) -> float:
     """S/cm from a number or a result: Arrhenius (at 25 C), pellet (total), MD, microstructure."""
-    from ssblab.cell.symmetric import conductivity_of
+    from ssblab.cell.symmetric_model import conductivity_of
 
     for attr in ("conductivity_25C_S_cm", "total_S_cm"):
         if hasattr(value, attr):
@@ -182,19 +182,19 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
 
 def _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2, separator_thickness_cm):
     from ssblab.cell.growth import CurrentDrivenGrowth
-    from ssblab.cell.symmetric import SymmetricCell, ccd_staircase
+    from ssblab.cell.symmetric_model import SymmetricCell, model_ccd
 
     law = dendrite if isinstance(dendrite, CurrentDrivenGrowth) else \
         CurrentDrivenGrowth.from_growth_result(dendrite)
     thickness = separator_thickness_cm or sum(layer.thickness_cm for layer in cell.separator)
     symmetric = SymmetricCell(thickness_cm=thickness, conductivity_S_cm=conduction,
                               exchange_current_mA_cm2=exchange_current_mA_cm2, dendrite=law)
-    return ccd_staircase(symmetric)
+    return model_ccd(symmetric)
 
 
 def _short_check(life):
     """Read the simulated cycler table back through the lab-data layer's short detection."""
-    from ssblab.echem.short import detect_short
+    from ssblab.echem.celltests.short import detect_short
 
     return detect_short(life.to_cycler_data())
 

@@ -17,8 +17,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import least_squares
 
-from ssblab.echem.circuits import Circuit, as_circuit
-from ssblab.echem.fitting import (CircuitFit, Weighting, _problem, _result, _split_fixed, _Status,
+from ssblab.echem.impedance.circuits import Circuit, as_circuit
+from ssblab.echem.impedance.fitting import (CircuitFit, Weighting, _problem, _result, _split_fixed, _Status,
                                   fit_circuit)
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
@@ -107,7 +107,7 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
         Start each fit from the previous successful one (falling back to automatic guesses
         when that fit fails).
     shared : names of parameters fitted globally, one value for every spectrum
-    weighting, initial, bounds, fixed : as :func:`ssblab.echem.fitting.fit_circuit`
+    weighting, initial, bounds, fixed : as :func:`ssblab.echem.impedance.fitting.fit_circuit`
     show_progress : bool, optional
         Progress bar (default: when stderr is a terminal).
 

@@ -15,7 +15,7 @@ class DRTPeak(Result):
     """One peak of a DRT: time constant, frequency, resistance (area) and capacitance.
 
     ``suggested_process`` comes from time-constant ranges only
-    (:data:`ssblab.echem.drt_peaks.PROCESS_RANGES_S`); it is a suggestion, not an assignment.
+    (:data:`ssblab.echem.drt.peaks.PROCESS_RANGES_S`); it is a suggestion, not an assignment.
     """
 
     tau_s: Measured

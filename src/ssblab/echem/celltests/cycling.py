@@ -310,7 +310,7 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
 
     Examples
     --------
-    >>> from ssblab.echem.synthetic import galvanostatic_cycles
+    >>> from ssblab.echem.celltests.synthetic import galvanostatic_cycles
     >>> data = galvanostatic_cycles(50, capacity_mAh=2.0, fade_per_cycle=0.0045, rng=0)
     >>> s = summarise(data, active_mass_g=0.01)
     >>> s.n_cycles, s.cycles_to_eol

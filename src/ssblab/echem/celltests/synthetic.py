@@ -6,7 +6,7 @@ model, so an analysis can be checked against the numbers that went in:
 - :func:`galvanostatic_cycles`: constant-current cycling of a full cell with linear capacity
   fade, a set Coulombic efficiency, an ohmic overpotential and optionally a hard internal short
   (seed 001's signature) or a soft short from a known cycle;
-- :func:`ccd_staircase`: a Li|SE|Li critical-current-density staircase that shorts at a known
+- :func:`ccd_staircase_data`: a Li|SE|Li critical-current-density staircase that shorts at a known
   step;
 - :func:`symmetric_cycling`: a Li|SE|Li or Li-In|SE|Li-In symmetric cell whose overpotential
   follows a set history and optionally shorts at a known time;
@@ -222,7 +222,7 @@ def symmetric_cycling(*, hours: float = 150.0, current_density_mA_cm2: float = 0
                                           "eta_mV": eta, "half_end_h": t_end}})
 
 
-def ccd_staircase(*, area_cm2: float = 1.0, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2,
+def ccd_staircase_data(*, area_cm2: float = 1.0, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2,
                   n_steps: int = 10, time_per_half_h: float | None = 0.5,
                   capacity_per_half_mAh_cm2: float | None = None, fail_step: int | None = 4,
                   fail_fraction: float = 0.5, asr_ohm_cm2: float = 150.0,
@@ -239,12 +239,12 @@ def ccd_staircase(*, area_cm2: float = 1.0, start_mA_cm2: float = 0.1, step_mA_c
 
     Examples
     --------
-    >>> d = ccd_staircase(n_steps=3, fail_step=None, points_per_half=4)
+    >>> d = ccd_staircase_data(n_steps=3, fail_step=None, points_per_half=4)
     >>> np.unique(np.abs(d.current_mA)).round(3).tolist()
     [0.1, 0.3, 0.5]
     """
     if time_per_half_h is None and capacity_per_half_mAh_cm2 is None:
-        raise InputError("ccd_staircase: give time_per_half_h or capacity_per_half_mAh_cm2")
+        raise InputError("ccd_staircase_data: give time_per_half_h or capacity_per_half_mAh_cm2")
     last = n_steps if fail_step is None else min(n_steps, fail_step + 1)
     j = start_mA_cm2 + step_mA_cm2 * np.arange(last)
     j_half = np.repeat(j, 2)
@@ -268,7 +268,7 @@ def ccd_staircase(*, area_cm2: float = 1.0, start_mA_cm2: float = 0.1, step_mA_c
                  None if fail_step is None else float(j[fail_step - 1] * half_h[2 * fail_step - 2]
                                                       * fail_fraction)}
     return CyclerData(time_s=time, voltage_V=voltage, current_mA=current, step=step, cycle=cycle,
-                      source="synthetic: ccd_staircase", cycle_definition="charge-first",
+                      source="synthetic: ccd_staircase_data", cycle_definition="charge-first",
                       metadata={"truth": truth, "area_cm2": area_cm2})
 
 

@@ -4,7 +4,7 @@ table that runs one: :func:`analyse_ccd`, :func:`ccd_protocol`.
 Protocol (seed 003): plate/strip at ``start`` mA/cm2, then ``start + step``, ``start + 2 step``
 ... for a fixed time or a fixed areal capacity per half cycle, until the cell fails.
 
-The half cycles (see :mod:`ssblab.echem.symmetric`) are grouped into current levels (a new level
+The half cycles (see :mod:`ssblab.echem.celltests.symmetric`) are grouped into current levels (a new level
 when the current density changes by more than ``level_tolerance``). A half cycle fails on the
 first of these signatures:
 
@@ -33,14 +33,14 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.cycling import step_table
-from ssblab.echem.symmetric import half_cycles
+from ssblab.echem.celltests.cycling import step_table
+from ssblab.echem.celltests.symmetric import half_cycles
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CCDResult(Result):
+class CCDAnalysis(Result):
     """Critical current density, the failing half cycle and the per-level table."""
 
     failed: bool
@@ -95,7 +95,7 @@ class CCDResult(Result):
 
 def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5,
                 collapse_fraction: float = 0.2, voltage_limit_V: float | None = None,
-                level_tolerance: float = 0.05) -> CCDResult:
+                level_tolerance: float = 0.05) -> CCDAnalysis:
     """Critical current density of a stepped-current symmetric-cell test.
 
     Parameters
@@ -111,8 +111,8 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
 
     Examples
     --------
-    >>> from ssblab.echem.synthetic import ccd_staircase
-    >>> r = analyse_ccd(ccd_staircase(fail_step=4), area_cm2=1.0)
+    >>> from ssblab.echem.celltests.synthetic import ccd_staircase_data
+    >>> r = analyse_ccd(ccd_staircase_data(fail_step=4), area_cm2=1.0)
     >>> round(r.ccd_mA_cm2, 3), r.signature, round(r.areal_capacity_at_failure_mAh_cm2, 3)
     (0.7, 'voltage-drop', 0.181)
     """
@@ -178,7 +178,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                                         collapse_fraction=collapse_fraction,
                                         voltage_limit_V=voltage_limit_V))
     if failure is None:
-        return CCDResult(failed=False, ccd_mA_cm2=math.nan, last_stable_mA_cm2=float(level_j[-1]),
+        return CCDAnalysis(failed=False, ccd_mA_cm2=math.nan, last_stable_mA_cm2=float(level_j[-1]),
                          areal_capacity_at_failure_mAh_cm2=math.nan, failure_h=math.nan,
                          signature="", evidence="no failure signature in any half cycle",
                          **common)
@@ -187,7 +187,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     t, i = data.time_s[rows_lo[h]:row + 1], np.abs(data.current_mA[rows_lo[h]:row + 1])
     charge = float(np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t)) / 3600) if t.size > 1 else 0.0
     lv = int(level[h])
-    return CCDResult(failed=True, ccd_mA_cm2=float(level_j[lv]),
+    return CCDAnalysis(failed=True, ccd_mA_cm2=float(level_j[lv]),
                      last_stable_mA_cm2=float(level_j[lv - 1]) if lv else math.nan,
                      areal_capacity_at_failure_mAh_cm2=charge / area_cm2,
                      failure_h=float(data.time_s[row] / 3600), signature=signature,

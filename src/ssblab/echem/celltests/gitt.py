@@ -1,6 +1,6 @@
 """Galvanostatic intermittent titration (GITT): :func:`analyse_gitt`.
 
-Segmentation: every current pulse (a half cycle, :func:`ssblab.echem.symmetric.half_cycles`)
+Segmentation: every current pulse (a half cycle, :func:`ssblab.echem.celltests.symmetric.half_cycles`)
 followed by a rest is one titration step. Per step:
 
 - ``E0``: the relaxed voltage at the end of the rest before the pulse (the record just before
@@ -34,8 +34,8 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.cycling import step_table
-from ssblab.echem.symmetric import half_cycles
+from ssblab.echem.celltests.cycling import step_table
+from ssblab.echem.celltests.symmetric import half_cycles
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -119,7 +119,7 @@ def analyse_gitt(data: CyclerData, *, diffusion_length_cm: float,
 
     Examples
     --------
-    >>> from ssblab.echem.synthetic import gitt_pulses
+    >>> from ssblab.echem.celltests.synthetic import gitt_pulses
     >>> trace = gitt_pulses(diffusion_cm2_s=1e-10, n_pulses=5, ocv=lambda x: 3.7 + 0.5 * x)
     >>> r = analyse_gitt(trace, diffusion_length_cm=1e-3)
     >>> np.round(r.diffusion_cm2_s / 1e-10, 2).tolist()

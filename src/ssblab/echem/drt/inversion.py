@@ -3,7 +3,7 @@
 ``Z(f) = R_inf + j w L + integral gamma(ln tau) / (1 + j w tau) d ln tau`` with ``w = 2 pi f``,
 so **tau = 1 / (2 pi f)**. ``gamma`` is piecewise linear on a uniform ``ln tau`` grid that
 reaches ``extend_decades`` beyond the measured ``1/(2 pi f)``; the kernel matrices are
-analytic (:mod:`ssblab.echem.drt_kernel`). The inversion is Tikhonov-regularised
+analytic (:mod:`ssblab.echem.drt.kernel`). The inversion is Tikhonov-regularised
 (penalising the ``order``-th derivative of ``gamma``) and non-negative. The regularisation
 strength is chosen by generalised cross validation (GCV) by default: it has a closed form for
 every lambda from one eigendecomposition and needs no noise estimate; the L-curve corner is
@@ -36,10 +36,10 @@ from typing import Literal
 import numpy as np
 from scipy import optimize
 
-from ssblab.echem import drt_kernel as K
-from ssblab.echem.drt_peaks import (find_peak_windows, merge_insignificant, peak_ln_tau,
+from ssblab.echem.drt import kernel as K
+from ssblab.echem.drt.peaks import (find_peak_windows, merge_insignificant, peak_ln_tau,
                                     suggest_process, track_peaks, window_area)
-from ssblab.echem.drt_results import DRTPeak, DRTResult, DRTSeries
+from ssblab.echem.drt.results import DRTPeak, DRTResult, DRTSeries
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 from ssblab.progress import progress
@@ -393,7 +393,7 @@ def drt_series(spectra: Sequence[Spectrum], *, time_s: Sequence[float] | None = 
     lambda that changes from spectrum to spectrum changes peak heights by itself).
 
     Peaks inside the measured range are linked into tracks across spectra
-    (:func:`ssblab.echem.drt_peaks.track_peaks`); tracks present in fewer than
+    (:func:`ssblab.echem.drt.peaks.track_peaks`); tracks present in fewer than
     ``min_track_fraction`` of the spectra are dropped as noise. Other options are those of
     :func:`drt` (no bootstrap here); ``time_s`` labels each spectrum (default: its index).
 

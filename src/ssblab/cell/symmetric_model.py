@@ -84,7 +84,7 @@ def conductivity_of(value) -> float:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class SymmetricResult(Result):
+class SymmetricSimulation(Result):
     """Voltage vs time of a symmetric cell and what made it."""
 
     electrode: str = ""
@@ -134,7 +134,7 @@ class SymmetricResult(Result):
         ax.legend(loc="best", fontsize=8)
 
 
-def simulate_symmetric(cell: SymmetricCell, time_h, current_mA_cm2) -> SymmetricResult:
+def simulate_symmetric(cell: SymmetricCell, time_h, current_mA_cm2) -> SymmetricSimulation:
     """Voltage of ``cell`` under a piecewise-constant current history.
 
     Parameters
@@ -195,7 +195,7 @@ def simulate_symmetric(cell: SymmetricCell, time_h, current_mA_cm2) -> Symmetric
     ionic = np.where(shorted, 0.5 * (lo + hi), target)
     voltage = np.sign(i) * ionic_voltage(ionic)
     crossed = np.flatnonzero(f >= 0.5)
-    return SymmetricResult(
+    return SymmetricSimulation(
         electrode=cell.electrode, time_h=t, current_mA_cm2=i, voltage_V=voltage,
         ohmic_resistance_ohm_cm2=r_ohm, exchange_current_mA_cm2=i0, interphase_thickness_cm=thick,
         dendrite_length_cm=length, shorted_fraction=f, separator_thickness_cm=L,
@@ -228,7 +228,7 @@ def square_wave(*, current_mA_cm2: float, half_cycle_h: float, duration_h: float
 
 
 def galvanostatic_cycling(cell: SymmetricCell, *, current_mA_cm2: float, half_cycle_h: float = 1.0,
-                          duration_h: float = 100.0, points_per_half_cycle: int = 8) -> SymmetricResult:
+                          duration_h: float = 100.0, points_per_half_cycle: int = 8) -> SymmetricSimulation:
     """Plating/stripping at ``current_mA_cm2``, switching every ``half_cycle_h``.
 
     Examples
@@ -244,14 +244,14 @@ def galvanostatic_cycling(cell: SymmetricCell, *, current_mA_cm2: float, half_cy
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class CCDResult(Result):
+class ModelCCD(Result):
     """Critical current density from a current staircase run on the model."""
 
     ccd_mA_cm2: float
     last_stable_mA_cm2: float
     criterion: str
     step_currents_mA_cm2: np.ndarray
-    trace: SymmetricResult
+    trace: SymmetricSimulation
 
     title: ClassVar[str] = "Critical current density (model staircase)"
 
@@ -270,9 +270,9 @@ class CCDResult(Result):
         ax.set_ylabel("voltage (mV)")
 
 
-def ccd_staircase(cell: SymmetricCell, *, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2,
+def model_ccd(cell: SymmetricCell, *, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2,
                   step_h: float = 1.0, max_mA_cm2: float = 10.0, voltage_limit_V: float = 5.0,
-                  points_per_half_cycle: int = 6) -> CCDResult:
+                  points_per_half_cycle: int = 6) -> ModelCCD:
     """Run the CCD protocol on the model: one plating/stripping cycle per current step.
 
     Seed 003's protocol is the default (0.1 mA/cm2 start, +0.2 mA/cm2 steps). The cell fails
@@ -286,11 +286,11 @@ def ccd_staircase(cell: SymmetricCell, *, start_mA_cm2: float = 0.1, step_mA_cm2
     >>> law = CurrentDrivenGrowth(velocity_cm_h=0.05, threshold_mA_cm2=1.0)
     >>> cell = SymmetricCell(thickness_cm=0.05, conductivity_S_cm=1e-3, exchange_current_mA_cm2=1.0,
     ...                      dendrite=law)
-    >>> round(ccd_staircase(cell).ccd_mA_cm2, 2)
+    >>> round(model_ccd(cell).ccd_mA_cm2, 2)
     1.7
     """
     if not (0 < start_mA_cm2 <= max_mA_cm2 and step_mA_cm2 > 0 and step_h > 0):
-        raise InputError("ccd_staircase: expected 0 < start_mA_cm2 <= max_mA_cm2, positive "
+        raise InputError("model_ccd: expected 0 < start_mA_cm2 <= max_mA_cm2, positive "
                          "step_mA_cm2 and step_h")
     steps = np.arange(start_mA_cm2, max_mA_cm2 + 1e-9, step_mA_cm2)
     half = step_h / 2
@@ -301,13 +301,13 @@ def ccd_staircase(cell: SymmetricCell, *, start_mA_cm2: float = 0.1, step_mA_cm2
     per_step = np.repeat(np.arange(steps.size), 2 * points_per_half_cycle)
     failed = (trace.shorted_fraction >= 0.5) | (np.abs(trace.voltage_V) > voltage_limit_V)
     if not failed.any():
-        return CCDResult(ok=False, reason=f"no failure up to {steps[-1]:.3g} mA/cm2",
+        return ModelCCD(ok=False, reason=f"no failure up to {steps[-1]:.3g} mA/cm2",
                          ccd_mA_cm2=math.nan, last_stable_mA_cm2=float(steps[-1]),
                          criterion="none", step_currents_mA_cm2=steps, trace=trace)
     k = int(per_step[np.argmax(failed)])
     first = int(np.argmax(failed))
     criterion = "short circuit" if trace.shorted_fraction[first] >= 0.5 else "voltage limit"
-    return CCDResult(ccd_mA_cm2=float(steps[k]), last_stable_mA_cm2=float(steps[k - 1]) if k else 0.0,
+    return ModelCCD(ccd_mA_cm2=float(steps[k]), last_stable_mA_cm2=float(steps[k - 1]) if k else 0.0,
                      criterion=criterion, step_currents_mA_cm2=steps[:k + 1], trace=trace,
                      provenance=provenance(cell=dataclasses.asdict(cell), start_mA_cm2=start_mA_cm2,
                                            step_mA_cm2=step_mA_cm2, step_h=step_h))

@@ -7,7 +7,7 @@ frequencies, the low-frequency spike) and a few candidates are fitted, keeping t
 Method (details and formulas in docs/eis.md): real and imaginary residuals are stacked and
 weighted (``unit``: 1, ``proportional``: 1/|Z'| and 1/|Z''|, ``modulus``: 1/|Z|), then
 minimised by ``scipy.optimize.least_squares`` (trust-region reflective, bounds) with the analytic
-Jacobian of :mod:`ssblab.echem.circuits`. Parameters whose lower bound is >= 0 are optimised as
+Jacobian of :mod:`ssblab.echem.impedance.circuits`. Parameters whose lower bound is >= 0 are optimised as
 logarithms, which makes resistances (ohm to Mohm) and capacitances (pF to mF) equally well
 scaled. Standard errors come from the covariance ``(J^T W J)^-1 * chi2 / (2N - P)``.
 """
@@ -23,7 +23,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from scipy.optimize import least_squares
 
-from ssblab.echem.circuits import Circuit, Element, Parallel, Series, as_circuit
+from ssblab.echem.impedance.circuits import Circuit, Element, Parallel, Series, as_circuit
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance

@@ -105,7 +105,7 @@ class PelletConductivity(Result):
 def pellet_conductivity(fit, *, thickness_cm: float, area_cm2: float) -> PelletConductivity:
     """Conductivity of a pellet from a fitted equivalent circuit and its geometry.
 
-    ``fit`` is a :class:`~ssblab.echem.fitting.CircuitFit`. Each ``p(R, CPE)`` arc is
+    ``fit`` is a :class:`~ssblab.echem.impedance.fitting.CircuitFit`. Each ``p(R, CPE)`` arc is
     classified by its normalised effective capacitance (module docstring); resistors in
     series outside any arc add to the bulk resistance only when no bulk arc is resolved.
     A failed fit gives a failed result that says why.

@@ -26,7 +26,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.cycling import StepTable, first_run, step_table
+from ssblab.echem.celltests.cycling import StepTable, first_run, step_table
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -130,7 +130,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
 
     Examples
     --------
-    >>> from ssblab.echem.synthetic import symmetric_cycling
+    >>> from ssblab.echem.celltests.synthetic import symmetric_cycling
     >>> r = analyse_symmetric(symmetric_cycling(short_h=70.5, points_per_half=40))
     >>> r.shorted, round(r.short_h, 1), round(r.peak_mV)
     (True, 70.5, 170)

@@ -57,7 +57,7 @@ class KKResult(Result):
 
     def _draw(self, ax, **kwargs):
         """Residuals (real and imaginary, %) against frequency, as in Schönleber et al."""
-        from ssblab.echem.fitting import _plot_relative_residuals
+        from ssblab.echem.impedance.fitting import _plot_relative_residuals
 
         _plot_relative_residuals(ax, self.frequency_Hz, self.residuals)
         ax.set_ylabel("(Z - Z_KK) / |Z| / %")

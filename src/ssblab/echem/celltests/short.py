@@ -32,7 +32,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.cycling import CycleSummary, first_run, summarise
+from ssblab.echem.celltests.cycling import CycleSummary, first_run, summarise
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -102,7 +102,7 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
     Parameters
     ----------
     data
-        A cycler table or its :func:`~ssblab.echem.cycling.summarise` result (a table is
+        A cycler table or its :func:`~ssblab.echem.celltests.cycling.summarise` result (a table is
         summarised with the file's cycle definition).
     skip_cycles
         Formation cycles ignored by the efficiency rules.
@@ -119,7 +119,7 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
 
     Examples
     --------
-    >>> from ssblab.echem.synthetic import galvanostatic_cycles
+    >>> from ssblab.echem.celltests.synthetic import galvanostatic_cycles
     >>> detect_short(galvanostatic_cycles(40, short_cycle=33)).onset_cycle
     33
     >>> detect_short(galvanostatic_cycles(40)).detected

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ssblab.echem.circuits import Circuit, as_circuit
+from ssblab.echem.impedance.circuits import Circuit, as_circuit
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
 
