@@ -185,7 +185,7 @@ def kinisi_coverage(n_seeds, n_frames, n_atoms, stride):
 
 
 def write_extxyz(path, pos, symbols, compress):
-    """The trajectory as extended XYZ (what ASE writes), gzip-compressed when asked."""
+    """The trajectory as extended XYZ in ASE's layout (``%-2s`` and ``%16.8f``), gzipped if asked."""
     import gzip
 
     header = (f"{pos.shape[1]}\nLattice=\"{CELL_A} 0.0 0.0 0.0 {CELL_A} 0.0 0.0 0.0 {CELL_A}\" "
@@ -195,7 +195,7 @@ def write_extxyz(path, pos, symbols, compress):
     with opener(path, "wb") as handle:
         for frame in pos:
             handle.write(header)
-            rows = np.hstack([names, np.char.mod("%.8f", frame % CELL_A)])
+            rows = np.hstack([np.char.mod("%-2s", names), np.char.mod("%16.8f", frame % CELL_A)])
             handle.write(("\n".join(" ".join(r) for r in rows) + "\n").encode())
 
 
