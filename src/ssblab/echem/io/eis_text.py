@@ -1,4 +1,5 @@
-"""Text impedance formats: Gamry ``.DTA``, ZPlot ``.z``, RelaxIS export and generic CSV/TSV.
+"""Text impedance formats: Gamry ``.DTA``, ZPlot ``.z``, RelaxIS export, VersaStudio ``.par``,
+Eco Chemie ``.dfr`` and any CSV/TSV-like export with a preamble (:func:`read_delimited`).
 
 Each function returns the file's table under the file's own column names; choosing columns
 and sign conventions happens in :mod:`ssblab.echem.io.spectra`.
@@ -6,11 +7,11 @@ and sign conventions happens in :mod:`ssblab.echem.io.spectra`.
 
 from __future__ import annotations
 
-import csv
 import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 
 from ssblab.echem.io._common import (DataWarning, RawTable, header_names, parse_numeric_block,
                                       read_text)
@@ -99,46 +100,268 @@ def read_relaxis(path: str | Path) -> RawTable:
     return RawTable({n: values[:, i] for i, n in enumerate(names)}, where, metadata)
 
 
+def read_versastudio(path: str | Path) -> list[RawTable]:
+    """The data segments of a VersaStudio ``.par`` file: ``<SegmentN>`` blocks whose
+    ``Definition=`` line names the comma-separated columns (``Z Imag`` is the physical Z'')."""
+    where = str(path)
+    lines = read_text(Path(path)).splitlines()
+    tables = []
+    for k, line in enumerate(lines):
+        if not line.startswith("Definition="):
+            continue
+        end = k + 1
+        while end < len(lines) and not lines[end].startswith("</Segment"):
+            end += 1
+        if end == k + 1:
+            continue
+        values = parse_numeric_block(lines[k + 1:end], delimiter=",", where=where,
+                                     first_line=k + 2)
+        names = [n.strip() for n in line.removeprefix("Definition=").split(",")]
+        names = header_names(",".join(names[:values.shape[1]]), delimiter=",",
+                             n_data=values.shape[1], where=where)
+        tables.append(RawTable({n: values[:, i] for i, n in enumerate(names)}, where,
+                               {"format": "versastudio-par", "segment_line": k + 1}))
+    if not tables:
+        raise InputError(f"{where}: no data segment (a 'Definition=' line followed by data) in "
+                         "this VersaStudio file")
+    return tables
+
+
+def read_dfr(path: str | Path) -> RawTable:
+    """An Eco Chemie (Autolab FRA) ``.dfr`` file: ``VERSION`` line, the point count, one more
+    integer, then per point one value a line: f, Z', -Z'' and further values.
+
+    The layout was read off a sample whose spectrum is also stored as CSV; the number of values
+    must be a whole multiple (>= 3) of the point count, else the file is refused.
+    """
+    where = str(path)
+    lines = [line.strip() for line in read_text(Path(path)).splitlines() if line.strip()]
+    if not lines or not lines[0].upper().startswith("VERSION"):
+        raise InputError(f"{where}: not an Eco Chemie .dfr file (first line is not 'VERSION...')")
+    try:
+        n_points = int(lines[1])
+        values = np.array([float(v) for v in lines[3:]])
+    except (IndexError, ValueError):
+        raise InputError(f"{where}: the .dfr body is not the point count followed by numbers, "
+                         "one a line") from None
+    if n_points < 1 or values.size % n_points or values.size // n_points < 3:
+        raise InputError(f"{where}: the .dfr file declares {n_points} points but holds "
+                         f"{values.size} values, not a whole multiple (>= 3) of it: truncated or "
+                         "another layout; export the spectrum as text instead")
+    table = values.reshape(n_points, -1)
+    return RawTable({"frequency": table[:, 0], "z_real": table[:, 1], "-z_imag": table[:, 2]},
+                    where, {"format": "eco-chemie-dfr", "header": True})
+
+
 def _starts_numeric(line: str) -> bool:
     return bool(re.match(r"\s*[-+]?(\d|\.\d)", line))
 
 
 def read_delimited(path: str | Path, *, delimiter: str | None = None,
-                   header: bool | None = None) -> RawTable:
-    """A CSV/TSV table with or without a header line (columns ``column_0``, ... without).
+                   header: bool | None = None) -> list[RawTable]:
+    """Every numeric table in a text file, after any preamble (instrument exports such as
+    Novocontrol/WinDETA, Autolab, CH Instruments, ZPlot without comments, plain CSV/TSV).
 
-    The delimiter is sniffed (comma, tab, semicolon, spaces) unless given; a header is assumed
-    when the first line is not numeric. ``#`` comment lines at the top are skipped.
+    A table is a run of lines that all split into the same number (>= 2) of numbers. Its
+    header is the nearest non-empty line above it that splits into as many names (a units
+    line under the names is joined to them); without one the columns are ``column_0``, ...
+    Blank or text lines between runs of the same width separate sweeps, each returned as its
+    own table; a later run without a header of its own takes the previous one's names. The
+    delimiter (tab, comma, semicolon or runs of spaces) is found per run unless given; decimal
+    commas are read with tab, semicolon and space delimiters.
+
+    A line with the wrong number of fields inside a table is an error naming it; a last line
+    cut short (fewer fields, or a last number with fewer characters than any above it and no
+    final newline) is dropped with a :class:`~ssblab.echem.io.DataWarning` naming it.
     """
-    where = str(path)
-    lines = read_text(Path(path)).splitlines()
-    first = 0
-    while first < len(lines) and (not lines[first].strip() or
-                                  lines[first].lstrip().startswith("#")):
-        first += 1
-    if first == len(lines):
+    text = read_text(Path(path))
+    return tables_from_lines(text.splitlines(), str(path), delimiter=delimiter, header=header,
+                             complete=text.endswith("\n"))
+
+
+def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = None,
+                      header: bool | None = None, complete: bool = True) -> list[RawTable]:
+    """The tables of :func:`read_delimited` from lines of text (also the rows of a
+    spreadsheet joined by tabs); ``complete`` says whether the text ended with a newline."""
+    if not any(line.strip() for line in lines):
         raise InputError(f"{where}: the file is empty")
-    if delimiter is None:
-        delimiter = _sniff(lines[first:first + 20], where)
-    has_header = not _starts_numeric(lines[first]) if header is None else header
-    body = first + 1 if has_header else first
-    values = parse_numeric_block(lines[body:], delimiter=delimiter, where=where,
-                                 first_line=body + 1)
-    if has_header:
-        names = header_names(lines[first], delimiter=delimiter, n_data=values.shape[1],
-                             where=where)
-        names = [n.strip('"') for n in names]
-    else:
-        names = [f"column_{i}" for i in range(values.shape[1])]
-    return RawTable({n: values[:, i] for i, n in enumerate(names)}, where,
-                    {"format": "delimited", "header": has_header})
+    runs = _numeric_runs(lines, delimiter)
+    if not runs:
+        raise InputError(f"{where}: no table of numbers found (looked for lines of at least two "
+                         "numbers separated by tabs, commas, semicolons or spaces)")
+    width = max(runs, key=lambda r: r[1] - r[0])[3]
+    tables = [run for run in runs if run[3] == width and run[1] - run[0] >= 2]
+    metadata = _preamble_metadata(lines[:tables[0][0]])
+    result: list[RawTable] = []
+    names = None
+    for number, (begin, end, sep, _) in enumerate(tables):
+        block = lines[begin:end]
+        if number == len(tables) - 1 and end == len(lines) and not complete:
+            block = _drop_cut_number(block, sep, where, begin)
+        values = parse_numeric_block(block, delimiter=sep, where=where, first_line=begin + 1)
+        found = None if header is False else _header_above(lines, begin, sep, values.shape[1],
+                                                          where)
+        if found is not None:
+            names = found
+        elif names is None or len(names) != values.shape[1]:
+            names = [f"column_{i}" for i in range(values.shape[1])]
+        meta = dict(metadata, format="delimited", header=not names[0].startswith("column_"),
+                    delimiter=sep, lines=(begin + 1, begin + values.shape[0]))
+        if len(tables) > 1:
+            meta["note"] = (f"the file holds {len(tables)} separate tables (sweeps) at lines "
+                            + ", ".join(f"{b + 1}-{e}" for b, e, _, _ in tables)
+                            + "; each is read as its own spectrum")
+        result.append(RawTable({n: values[:, i] for i, n in enumerate(names)}, where, meta))
+    return result
 
 
-def _sniff(sample: list[str], where: str) -> str | None:
-    try:
-        return csv.Sniffer().sniff("\n".join(sample), delimiters=",\t;").delimiter
-    except csv.Error:
-        if all(len(line.split()) > 1 for line in sample if line.strip()):
-            return None  # runs of whitespace
-        raise InputError(f"{where}: cannot tell the column delimiter (tried comma, tab, "
-                         "semicolon and spaces)") from None
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?\s*$")
+_STARTS_NUMERIC = re.compile(r"\s*\"?[-+]?(\d|[.,]\d)")
+
+
+def _fields(line: str, sep: str | None) -> list[str]:
+    line = line.rstrip()
+    if sep is not None:
+        line = line.rstrip(sep) if sep != " " else line
+    return [f.strip().strip('"') for f in line.split(sep)]
+
+
+def _split_numbers(line: str, sep: str | None) -> int:
+    """How many numbers the line splits into with ``sep``, 0 if a field is not a number.
+    Decimal commas count only where the comma is not the delimiter."""
+    fields = _fields(line, sep)
+    if sep == "," and len(fields) < 2:
+        return 0
+    for field in fields:
+        if field.lower() in ("nan", "inf", "-inf", "+inf"):
+            continue
+        if not _NUMBER.match(field):
+            return 0
+    return len(fields)
+
+
+def _numeric_runs(lines: list[str], delimiter: str | None):
+    """(begin, end, delimiter, width) of each run of numeric lines of one width >= 2."""
+    runs = []
+    i, n = 0, len(lines)
+    while i < n:
+        if not _STARTS_NUMERIC.match(lines[i]):
+            i += 1
+            continue
+        j = i
+        while j < n and lines[j].strip() and _STARTS_NUMERIC.match(lines[j]):
+            j += 1
+        seps = [delimiter] if delimiter is not None else ["\t", ",", ";", None]
+        sample = lines[i:min(j, i + 20)]
+        for sep in seps:
+            counts = [_split_numbers(line, sep) for line in sample]
+            if counts[0] >= 2 and all(c == counts[0] for c in counts[:-1] or counts):
+                runs.append((i, j, sep, counts[0]))
+                break
+        else:
+            # Leading lines of another width (a numeric preamble line): try after them.
+            if j - i > 1:
+                runs.extend(_numeric_runs_from(lines, i + 1, j, delimiter))
+        i = j
+    return runs
+
+
+def _numeric_runs_from(lines, begin, end, delimiter):
+    sub = _numeric_runs(lines[begin:end], delimiter)
+    return [(b + begin, e + begin, s, w) for b, e, s, w in sub]
+
+
+def _header_above(lines: list[str], begin: int, sep: str | None, width: int,
+                  where: str) -> list[str] | None:
+    """Column names from the nearest non-empty line above a table, or None."""
+    k = begin - 1
+    while k >= 0 and not lines[k].strip():
+        k -= 1
+    if k < 0 or _split_numbers(lines[k], sep) or _STARTS_NUMERIC.match(lines[k]) and \
+            _split_numbers(lines[k], None):
+        return None
+    names = _names(lines[k], sep, width)
+    if names is not None and k > 0 and _is_units_line(names):
+        above = _names(lines[k - 1], sep, width)  # names over a separate line of units
+        if above is not None:
+            names = [f"{a} ({u})" for a, u in zip(above, names)]
+    if names is None:
+        return None
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names):
+        name = name or f"column_{i}"
+        seen[name] = seen.get(name, -1) + 1
+        unique.append(f"{name}_{seen[name]}" if seen[name] else name)
+    return unique
+
+
+def _names(line: str, sep: str | None, width: int) -> list[str] | None:
+    """A header line split into ``width`` names, trying the table's delimiter, then runs of the
+    delimiter, then runs of spaces with '(unit)'/'[unit]' tokens joined to the name before."""
+    line = line.strip().removeprefix("Definition=")
+    if line.startswith('"') and line.endswith('"') and line.count('"') == 2:
+        line = line[1:-1]
+    candidates = [_fields(line, sep)]
+    if sep is not None:
+        candidates.append([f for f in _fields(line, sep) if f])
+    tokens = line.split()
+    joined: list[str] = []
+    for token in tokens:
+        if joined and re.fullmatch(r"[(\[].*[)\]]", token):
+            joined[-1] += f" {token}"
+        else:
+            joined.append(token)
+    candidates += [joined, tokens]
+    for names in candidates:
+        if len(names) == width and any(re.search(r"[A-Za-z|]", n) for n in names):
+            return names
+    return None
+
+
+def _is_units_line(names: list[str]) -> bool:
+    return all(re.fullmatch(r"[(\[]?\s*(hz|[mk]?ohms?|[mk]?ω|deg|°|s|v|a|ma|ua|f|k)?\s*[)\]]?",
+                            n.strip(), re.IGNORECASE) for n in names)
+
+
+def _drop_cut_number(block: list[str], sep: str | None, where: str, begin: int) -> list[str]:
+    """Without a final newline, a last number shorter than every number above it in its column
+    was most likely cut while the file was written: drop that line, naming it."""
+    if len(block) < 6:
+        return block
+    last = _fields(block[-1], sep)
+    above = [_fields(line, sep) for line in block[-6:-1]]
+    if any(len(a) != len(last) for a in above):
+        return block  # a short last line: parse_numeric_block names it
+    column = len(last) - 1
+    if len(last[column]) < min(len(a[column]) for a in above) and \
+            len({len(a[column]) for a in above}) == 1:
+        warnings.warn(f"{where}: dropped the last line {begin + len(block)}: its last number "
+                      f"{last[column]!r} is shorter than every one above it and the file has no "
+                      "final newline: the file looks truncated", DataWarning, stacklevel=4)
+        return block[:-1]
+    return block
+
+
+_TEMPERATURE_LINE = re.compile(
+    r"\btemp(?:erature)?\b[^:=\n]{0,12}[:=]\s*(?P<value>[-+]?\d+(?:\.\d+)?)\s*"
+    r"(?P<unit>°C|degC|C|K)?\b", re.IGNORECASE)
+
+
+def _preamble_metadata(lines: list[str]) -> dict:
+    """Key facts from a preamble: the first line (the instrument's title line) and a
+    temperature written as 'Temperature: 25 C' or 'Temp (K) = 298'."""
+    metadata: dict = {}
+    text = [line.strip() for line in lines if line.strip()]
+    if text:
+        metadata["preamble"] = text[0][:120]
+        metadata["preamble_lines"] = len(lines)
+    for line in text:
+        match = _TEMPERATURE_LINE.search(line)
+        if match:
+            unit = match["unit"] or ("K" if "(k)" in line.lower() or "[k]" in line.lower()
+                                     else "C")
+            value = float(match["value"])
+            metadata["temperature_K"] = value if unit.upper() == "K" else value + 273.15
+            break
+    return metadata
