@@ -91,7 +91,12 @@ def read_mpr(path: str | Path) -> RawTable:
     if "VMP Set" in modules and len(modules["VMP Set"][0]):
         code = modules["VMP Set"][0][0]
         metadata["technique"] = _TECHNIQUES.get(code, f"technique id {code}")
-    columns = _decode_records(body, version, where)
+    try:
+        columns = _decode_records(body, version, where)
+    except struct.error:  # a column table longer than the module: a layout we do not know
+        raise InputError(f"{where}: cannot decode the data module (version {version}): its "
+                         "column table runs past the module; export the file as .mpt from "
+                         "EC-Lab and read that") from None
     return RawTable(columns, where, metadata)
 
 
@@ -158,7 +163,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
                          f"{(len(body) - offset) / n_points:g} bytes"
                          + (f"; unknown column IDs {[f[0] for f in fields if f[1] is None]}"
                             if unknown else "") + " (the file may be truncated or of a newer "
-                         "EC-Lab version)")
+                         "EC-Lab version; export it as .mpt from EC-Lab and read that)")
     names, formats = _unique([f[0] for f in fields]), [f[1] for f in fields]
     records = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats}),
                             count=n_points, offset=offset)

@@ -58,12 +58,15 @@ def read_gamry(path: str | Path) -> RawTable:
     return RawTable({n: values[:, i] for i, n in enumerate(names)}, where, metadata)
 
 
-def read_zplot(path: str | Path) -> RawTable:
-    """The data of a ZPlot ``.z`` file (``Z''(b)`` is the physical Z'')."""
+def read_zplot(path: str | Path) -> RawTable | list[RawTable]:
+    """The data of a ZPlot ``.z`` file (``Z''(b)`` is the physical Z''), with or without its
+    comment header."""
     where = str(path)
     lines = read_text(Path(path)).splitlines()
     if not lines or not lines[0].startswith("ZPLOT"):
-        raise InputError(f"{where}: not a ZPlot file (first line does not start with 'ZPLOT')")
+        # ZPlot for Windows without the comment header ("ZPlotW Data File", "Z60W Data File"):
+        # a preamble, the point count, a quoted header line and comma-separated rows.
+        return read_delimited(path)
     end = next((i for i, line in enumerate(lines) if line.strip() == "End Comments"), None)
     if end is None:
         raise InputError(f"{where}: no 'End Comments' line before the data (truncated header?)")
@@ -128,27 +131,31 @@ def read_versastudio(path: str | Path) -> list[RawTable]:
 
 
 def read_dfr(path: str | Path) -> RawTable:
-    """An Eco Chemie (Autolab FRA) ``.dfr`` file: ``VERSION`` line, the point count, one more
-    integer, then per point one value a line: f, Z', -Z'' and further values.
+    """An Eco Chemie (Autolab FRA) ``.dfr`` file: a ``VERSION`` line, the point count, one more
+    integer, then nine values a point, one a line: f, Z', -Z'' and six more; a trailer follows.
 
-    The layout was read off a sample whose spectrum is also stored as CSV; the number of values
-    must be a whole multiple (>= 3) of the point count, else the file is refused.
+    The layout was read off a sample whose spectrum is also stored as CSV. The file is refused
+    (export it as text) unless the frequencies so read are positive and monotonic.
     """
     where = str(path)
     lines = [line.strip() for line in read_text(Path(path)).splitlines() if line.strip()]
     if not lines or not lines[0].upper().startswith("VERSION"):
         raise InputError(f"{where}: not an Eco Chemie .dfr file (first line is not 'VERSION...')")
+    width = 9
     try:
         n_points = int(lines[1])
-        values = np.array([float(v) for v in lines[3:]])
+        values = np.array([float(v) for v in lines[3:3 + width * n_points]])
     except (IndexError, ValueError):
-        raise InputError(f"{where}: the .dfr body is not the point count followed by numbers, "
-                         "one a line") from None
-    if n_points < 1 or values.size % n_points or values.size // n_points < 3:
-        raise InputError(f"{where}: the .dfr file declares {n_points} points but holds "
-                         f"{values.size} values, not a whole multiple (>= 3) of it: truncated or "
-                         "another layout; export the spectrum as text instead")
-    table = values.reshape(n_points, -1)
+        values, n_points = np.array([]), -1
+    if n_points < 3 or values.size != width * n_points:
+        raise InputError(f"{where}: the .dfr body is not the point count followed by {width} "
+                         "numbers a point, one a line (truncated or another layout); export the "
+                         "spectrum as text from the Autolab software instead")
+    table = values.reshape(n_points, width)
+    step = np.diff(table[:, 0])
+    if (table[:, 0] <= 0).any() or not ((step < 0).all() or (step > 0).all()):
+        raise InputError(f"{where}: the .dfr layout is not the one ssblab knows (frequencies "
+                         "are not positive and monotonic); export the spectrum as text instead")
     return RawTable({"frequency": table[:, 0], "z_real": table[:, 1], "-z_imag": table[:, 2]},
                     where, {"format": "eco-chemie-dfr", "header": True})
 

@@ -1,7 +1,7 @@
 """PalmSens ``.pssession`` files (PSTrace): JSON, usually UTF-16 with a byte-order mark.
 
-Each measurement's impedance curves (``EISDataList``, else the measurement's own ``DataSet``)
-become one table each, with the arrays ``Frequency`` (Hz), ``ZRe`` and ``ZIm`` (ohm). PSTrace
+Each measurement's ``DataSet`` (else its first impedance curve in ``EISDataList``) becomes one
+table, with the arrays ``Frequency`` (Hz), ``ZRe`` and ``ZIm`` (ohm). PSTrace
 stores ``ZIm`` as -Z'' (positive for a capacitive arc), so the column is named ``-ZIm`` here and
 :mod:`ssblab.echem.io.spectra` negates it. Arrays in other units (kOhm, MOhm) are scaled by the
 unit the file states. Nothing in the file is executed: it is parsed with :func:`json.loads`.
@@ -36,8 +36,12 @@ def read_pssession(path: str | Path) -> list[RawTable]:
     for m, measurement in enumerate(measurements):
         if not isinstance(measurement, dict):
             continue
-        curves = measurement.get("EISDataList") or [measurement]
+        # The measurement's own data set is the record; its curves (EISDataList) are what
+        # PSTrace plotted and are read only when the measurement holds no impedance arrays.
+        curves = [measurement] + list(measurement.get("EISDataList") or [])
         for c, curve in enumerate(curves):
+            if tables and tables[-1].metadata["measurement"] == m:
+                break
             columns = _arrays(curve.get("DataSet") if isinstance(curve, dict) else None)
             if "frequency" in columns and ("ZRe" in columns or "|Z|" in columns):
                 title = curve.get("Title") or measurement.get("Title") or ""

@@ -236,7 +236,7 @@ def _warn_implausible(where: str, f: np.ndarray, z: np.ndarray, is_eis: np.ndarr
     """Values no impedance analyser measures (binary corruption, wrong columns) are named."""
     for label, values in (("|Z| / ohm", np.abs(z)), ("f / Hz", np.abs(f))):
         with np.errstate(invalid="ignore"):
-            bad = np.flatnonzero(is_eis & (values > PLAUSIBLE_MAX[label]))
+            bad = np.flatnonzero(is_eis & np.isfinite(values) & (values > PLAUSIBLE_MAX[label]))
         if bad.size:
             rows = ", ".join(str(int(r)) for r in bad[:5]) + (" ..." if bad.size > 5 else "")
             warnings.warn(f"{where}: implausible {label} above {PLAUSIBLE_MAX[label]:g} in "
