@@ -40,16 +40,22 @@ def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
 @click.option("--frequency", default=None, help="Frequency column (name or 0-based index).")
 @click.option("--real", default=None, help="Z' column (name or index).")
 @click.option("--imag", default=None, help="Z'' or -Z'' column (name or index).")
+@click.option("--modulus", default=None, help="|Z| column, with --phase (name or index).")
+@click.option("--phase", default=None, help="Phase column in degrees (name or index).")
 @click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]), default="auto",
               help="How the imaginary column is stored (auto: from its name).")
 @with_output_options
-def spectrum(file, fmt, index, frequency, real, imag, imag_convention, out, as_json):
+def spectrum(file, fmt, index, frequency, real, imag, modulus, phase, imag_convention, out,
+             as_json):
     """Read the impedance spectra in FILE; with --out write spectrum_<i>.csv
     (frequency_Hz, z_real_ohm, z_imag_ohm with Z''<0 capacitive) and result.json."""
     with data_warnings_to_stderr():
         spectra = read_spectra(file, format=fmt, frequency=_column(frequency),
                                real=_column(real), imag=_column(imag),
+                               modulus=_column(modulus), phase=_column(phase),
                                imag_convention=imag_convention)
+    if len(spectra) > 1 and spectra[0].metadata.get("note"):
+        click.echo(f"ssblab: note: {file}: {spectra[0].metadata['note']}", err=True)
     if index is not None:
         if not -len(spectra) <= index < len(spectra):
             raise InputError(f"{file}: --index {index} is out of range; the file holds "

@@ -44,9 +44,9 @@ from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 
 SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
-                         "versastudio", "palmsens", "xlsx", "dfr"]
+                         "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json"]
 SPECTRUM_FORMATS = ("biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
-                    "versastudio", "palmsens", "xlsx", "dfr")
+                    "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json")
 ImagConvention = Literal["auto", "Z''", "-Z''"]
 
 _READERS = {"biologic-mpr": read_mpr, "biologic-mpt": read_mpt, "gamry": read_gamry,
@@ -102,6 +102,8 @@ def detect_format(path: str | Path) -> str:
         return "palmsens"
     if head.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm", ""):
         return "xlsx"
+    if head.lstrip()[:1] in (b"[", b"{") and _SPECTRUM_TYPE.encode() in read_head(path, 400):
+        return "ssblab-json"
     return _EXTENSIONS.get(path.suffix.lower(), "csv")
 
 
@@ -168,6 +170,8 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     check_choice(format, SPECTRUM_FORMATS, name="format")
     check_choice(imag_convention, ("auto", "Z''", "-Z''"), name="imag_convention")
     _refuse_binary(Path(path), format)
+    if format == "ssblab-json":
+        return _read_ssblab_json(Path(path))
     if format == "csv":
         tables = read_delimited(path, delimiter=delimiter)
     elif format == "xlsx":
@@ -190,6 +194,33 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
         for s in spectra:
             s.metadata["note"] = note or (f"the file holds {len(spectra)} sweeps; each is read as "
                                           "its own spectrum")
+    return spectra
+
+
+_SPECTRUM_TYPE = "ssblab.echem.spectrum:Spectrum"
+
+
+def _read_ssblab_json(path: Path) -> list[Spectrum]:
+    """The spectra of an ssblab ``result.json`` (``ssblab read spectrum --out``, or
+    ``Spectrum.to_json``). Only serialised spectra are decoded; other results are skipped."""
+    import json
+
+    from ssblab.echem.io._common import read_text
+
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    items = data if isinstance(data, list) else [data]
+    spectra = []
+    for item in items:
+        if isinstance(item, dict) and item.get("__result__") == _SPECTRUM_TYPE:
+            try:
+                spectra.append(Spectrum.from_dict(item))
+            except (TypeError, ValueError, KeyError) as exc:
+                raise InputError(f"{path}: a serialised spectrum is malformed ({exc})") from None
+    if not spectra:
+        raise InputError(f"{path}: this JSON file holds no ssblab spectrum")
     return spectra
 
 
