@@ -198,7 +198,11 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
                          "numbers separated by tabs, commas, semicolons or spaces)")
     width = max(runs, key=lambda r: r[1] - r[0])[3]
     tables = [run for run in runs if run[3] == width and run[1] - run[0] >= 2]
-    metadata = _preamble_metadata(lines[:tables[0][0]])
+    begin = tables[0][0]
+    head = _header_above(lines, begin, tables[0][2], width, where) if header is not False else None
+    while head is not None and begin > 0 and not lines[begin - 1].strip():
+        begin -= 1
+    metadata = _preamble_metadata(lines[:begin - 1 if head is not None else begin])
     result: list[RawTable] = []
     names = None
     for number, (begin, end, sep, _) in enumerate(tables):
