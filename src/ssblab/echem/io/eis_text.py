@@ -252,7 +252,12 @@ def _split_numbers(line: str, sep: str | None) -> int:
 
 
 def _numeric_runs(lines: list[str], delimiter: str | None):
-    """(begin, end, delimiter, width) of each run of numeric lines of one width >= 2."""
+    """(begin, end, delimiter, width) of each run of numeric lines.
+
+    The delimiter and width of a run are those most of its first 20 lines agree on; numeric
+    lines of another width at its start (a count or settings line above the data) are left
+    out, while any later line of another width stays in, so that the parser names it.
+    """
     runs = []
     i, n = 0, len(lines)
     while i < n:
@@ -262,24 +267,19 @@ def _numeric_runs(lines: list[str], delimiter: str | None):
         j = i
         while j < n and lines[j].strip() and _STARTS_NUMERIC.match(lines[j]):
             j += 1
-        seps = [delimiter] if delimiter is not None else ["\t", ",", ";", None]
         sample = lines[i:min(j, i + 20)]
-        for sep in seps:
+        best = None
+        for sep in [delimiter] if delimiter is not None else ["\t", ",", ";", None]:
             counts = [_split_numbers(line, sep) for line in sample]
-            if counts[0] >= 2 and all(c == counts[0] for c in counts[:-1] or counts):
-                runs.append((i, j, sep, counts[0]))
-                break
-        else:
-            # Leading lines of another width (a numeric preamble line): try after them.
-            if j - i > 1:
-                runs.extend(_numeric_runs_from(lines, i + 1, j, delimiter))
+            for width in sorted(set(counts) - {0, 1}):
+                votes = counts.count(width)
+                if best is None or votes > best[0]:
+                    best = (votes, sep, width, counts.index(width))
+        if best is not None:
+            _, sep, width, lead = best
+            runs.append((i + lead, j, sep, width))
         i = j
     return runs
-
-
-def _numeric_runs_from(lines, begin, end, delimiter):
-    sub = _numeric_runs(lines[begin:end], delimiter)
-    return [(b + begin, e + begin, s, w) for b, e, s, w in sub]
 
 
 def _header_above(lines: list[str], begin: int, sep: str | None, width: int,
