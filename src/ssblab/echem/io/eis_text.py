@@ -198,6 +198,9 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
                          "numbers separated by tabs, commas, semicolons or spaces)")
     width = max(runs, key=lambda r: r[1] - r[0])[3]
     tables = [run for run in runs if run[3] == width and run[1] - run[0] >= 2]
+    if not tables:
+        raise InputError(f"{where}: the table of numbers has a single row (line "
+                         f"{runs[0][0] + 1}); a spectrum needs several")
     begin = tables[0][0]
     head = _header_above(lines, begin, tables[0][2], width, where) if header is not False else None
     while head is not None and begin > 0 and not lines[begin - 1].strip():

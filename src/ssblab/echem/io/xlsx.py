@@ -4,7 +4,6 @@ so headers, preambles and several tables per sheet are found the same way."""
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 from ssblab.echem.io._common import RawTable
@@ -18,27 +17,32 @@ def read_xlsx(path: str | Path) -> list[RawTable]:
     where = str(path)
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError(f"{where}: not a readable .xlsx workbook ({exc})") from None
+        try:
+            sheets = [(sheet.title, [_line(row) for row in sheet.iter_rows(values_only=True)])
+                      for sheet in book.worksheets]
+        finally:
+            book.close()
+    except Exception as exc:  # zip, XML and zlib errors of a damaged workbook
+        raise InputError(f"{where}: not a readable .xlsx workbook ({type(exc).__name__}: "
+                         f"{exc})") from None
     tables = []
-    try:
-        for sheet in book.worksheets:
-            lines = ["\t".join("" if v is None else repr(v) if isinstance(v, float) else str(v)
-                               for v in row).rstrip("\t")
-                     for row in sheet.iter_rows(values_only=True)]
-            if not any(line.strip() for line in lines):
-                continue
-            try:
-                found = tables_from_lines(lines, f"{where} [sheet {sheet.title}]", delimiter="\t")
-            except InputError:
-                if len(book.worksheets) == 1:
-                    raise
-                continue  # a sheet of notes beside the data sheets
-            for table in found:
-                table.metadata.update(format="xlsx", sheet=sheet.title)
-            tables.extend(found)
-    finally:
-        book.close()
+    for title, lines in sheets:
+        if not any(line.strip() for line in lines):
+            continue
+        try:
+            found = tables_from_lines(lines, f"{where} [sheet {title}]", delimiter="\t")
+        except InputError:
+            if len(sheets) == 1:
+                raise
+            continue  # a sheet of notes beside the data sheets
+        for table in found:
+            table.metadata.update(format="xlsx", sheet=title)
+        tables.extend(found)
     if not tables:
         raise InputError(f"{where}: no sheet holds a table of numbers")
     return tables
+
+
+def _line(row) -> str:
+    return "\t".join("" if v is None else repr(v) if isinstance(v, float) else str(v)
+                     for v in row).rstrip("\t")
