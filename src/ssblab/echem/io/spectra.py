@@ -237,6 +237,7 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
     f = np.asarray(table.columns[f_name], dtype=float) * unit_factor(f_name)
     z, used = _impedance(table, real=real, imag=imag, modulus=modulus, phase=phase,
                          convention=convention)
+    polar = set(table.metadata.get("polar_columns", ()))
     # Rows of other techniques (open circuit between loops, cycling in a Modulo Bat file) carry
     # frequency 0 and impedance 0; they are not impedance points. Their count is in metadata.
     is_eis = ~((f == 0) & (z == 0))
@@ -258,6 +259,13 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
                     rows=(int(rows[0]), int(rows[-1])))
         if how:
             meta["note"] = how
+        if np.mean(z[rows].imag < 0) < 0.2 and rows.size >= 5 and used[1] not in polar:
+            # Most points inductive: typical of a -Z'' column under a name without the minus.
+            warnings.warn(f"{where}: {np.mean(z[rows].imag > 0):.0%} of the points of spectrum "
+                          f"{first + number} have Z'' > 0 (inductive) reading column "
+                          f"{used[1]!r} as {'-Z' if _negated(used[1], convention) else 'Z'}''; "
+                          "if the file stores the other sign, pass imag_convention (CLI "
+                          "--imag-convention)", DataWarning, stacklevel=3)
         spectra.append(Spectrum(frequency_Hz=f[rows], impedance_ohm=z[rows], source=where,
                                 temperature_K=t_K, metadata=meta))
     return spectra
@@ -313,11 +321,7 @@ def _impedance(table: RawTable, *, real, imag, modulus, phase, convention):
                           required=False)
     factors = table.metadata.setdefault("unit_factors", {})
     if re_name is not None and im_name is not None and modulus is None:
-        if convention == "auto":
-            negated = normalise_name(im_name).startswith("-") or \
-                normalise_name(im_name) in NEG_IMAG
-        else:
-            negated = convention == "-Z''"
+        negated = _negated(im_name, convention)
         z_re = np.asarray(table.columns[re_name], dtype=float) * _factor(re_name, factors)
         z_im = np.asarray(table.columns[im_name], dtype=float) * _factor(im_name, factors)
         if normalise_name(re_name).startswith("-"):
@@ -332,10 +336,18 @@ def _impedance(table: RawTable, *, real, imag, modulus, phase, convention):
         z_ph = np.deg2rad(np.asarray(table.columns[ph_name], dtype=float))
         if normalise_name(ph_name).startswith("-"):
             z_ph = -z_ph
+        table.metadata["polar_columns"] = (mod_name, ph_name)
         return z_mod * np.exp(1j * z_ph), (mod_name, ph_name)
     raise InputError(f"{table.source}: no impedance columns found (need Z' and Z'', or |Z| and "
                      f"phase); columns are: {', '.join(table.columns)}; name them with the "
                      "real/imag (or modulus/phase) column options")
+
+
+def _negated(im_name: str, convention: str) -> bool:
+    """Whether the imaginary column holds -Z'' (from its name, or as the caller says)."""
+    if convention == "auto":
+        return normalise_name(im_name).startswith("-") or normalise_name(im_name) in NEG_IMAG
+    return convention == "-Z''"
 
 
 def _factor(name: str, factors: dict) -> float:
