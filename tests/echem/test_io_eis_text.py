@@ -128,15 +128,20 @@ def test_ssblab_reads_back_what_it_writes(real_data, tmp_path):
     ("T=80C.csv", 353.15), ("x_25.5C.csv", 298.65), ("x_25p5C.csv", 298.65),
     ("x_+60C.csv", 333.15), ("x_25°C.csv", 298.15),
     ("Circuit1_EIS_1.z", None), ("v1150_PEIS.mpr", None), ("cell_C01.mpr", None),
-    ("LFP_3C_rate.csv", None), ("5K_cycles.csv", None), ("a_25C_b_80C.csv", None)])
+    ("LFP_3C_rate.csv", None), ("5K_cycles.csv", None), ("a_25C_b_80C.csv", None),
+    ("ZPlotW Data File: Version 3.2c", None)])
 def test_temperature_from_name_spellings(name, kelvin):
     assert temperature_from_name(name) == (pytest.approx(kelvin) if kelvin else None)
 
 
-def test_preamble_temperature_is_metadata(tmp_path):
+def test_preamble_temperature_is_metadata(tmp_path, real_data):
     path = tmp_path / "anon.txt"
     path.write_text("Sample A\nTemperature: 80 C\n\nf\tZ'\tZ''\n" + _rows((F, Z.real, Z.imag), "\t"))
     assert read_spectrum(path).temperature_K == pytest.approx(353.15)
+    # Novocontrol's title line is the sample name; Example2a.txt is 's05751_25deg, 26.02.2025'
+    novo = read_spectrum(real_data / "eis_corpus" / "eisfitpython" / "Example2a.txt")
+    assert novo.temperature_K == pytest.approx(298.15)
+    assert "preamble title" in novo.metadata["temperature_from"]
 
 
 def test_sample_table_csv_and_yaml(tmp_path):

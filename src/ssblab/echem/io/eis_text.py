@@ -364,7 +364,8 @@ _TEMPERATURE_LINE = re.compile(
 
 def _preamble_metadata(lines: list[str]) -> dict:
     """Key facts from a preamble: the first line (the instrument's title line) and a
-    temperature written as 'Temperature: 25 C' or 'Temp (K) = 298'."""
+    temperature written as 'Temperature: 25 C' or 'Temp (K) = 298', else one written in the
+    title line as in a file name ('s05751_25deg, 26.02.2025')."""
     metadata: dict = {}
     text = [line.strip() for line in lines if line.strip()]
     if text:
@@ -377,5 +378,14 @@ def _preamble_metadata(lines: list[str]) -> dict:
                                      else "C")
             value = float(match["value"])
             metadata["temperature_K"] = value if unit.upper() == "K" else value + 273.15
+            metadata["temperature_from"] = f"preamble line {line[:60]!r}"
             break
+    if text and "temperature_K" not in metadata:
+        # Novocontrol/WinDETA and others start with the sample name ('s05751_25deg, ...').
+        from ssblab.echem.io.temperature import temperature_from_name
+
+        kelvin = temperature_from_name(text[0].replace("/", " "))
+        if kelvin is not None:
+            metadata["temperature_K"] = kelvin
+            metadata["temperature_from"] = f"preamble title {text[0][:60]!r}"
     return metadata

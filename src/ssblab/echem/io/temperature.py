@@ -10,12 +10,13 @@ from ssblab.units import ZERO_CELSIUS_K
 
 # A temperature in a file name: an optional sign ('-', '+', 'm' for minus, 'p' for plus), a
 # number (a 'p' may stand for the decimal point: 25p5C), then a unit: C, degC, deg, °C, oC, K
-# ('deg' alone is Celsius). 'T=' or 'T' may precede it. It may not sit inside a longer word
+# ('deg' alone is Celsius; C and K only in capitals, so 'v3.2c' is no temperature). 'T=' or 'T'
+# may precede it. It may not sit inside a longer word
 # or number, so 'Circuit1', 'C01' or 'v1150' never match.
 _TEMPERATURE_IN_NAME = re.compile(
     r"(?<![A-Za-z0-9.])(?:T=?)?(?P<sign>[-+]|[mp](?=\d)|minus|plus)?"
-    r"(?P<value>\d+(?:[.p]\d+)?)\s*_?(?P<unit>deg\.?\s*C|degC|degrees?C?|deg|°\s*C|ºC|oC|C|K)"
-    r"(?![A-Za-z])", re.IGNORECASE)
+    r"(?P<value>\d+(?:[.p]\d+)?)\s*_?(?P<unit>(?i:deg\.?\s*C|degrees?C?|deg|°\s*C|ºC)|oC|C|K)"
+    r"(?![A-Za-z])")
 
 
 def temperature_from_name(path: str | Path) -> float | None:
