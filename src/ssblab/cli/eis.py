@@ -245,7 +245,8 @@ _area = quantity_option("--area", unit="cm^2", default=None, help="Electrode are
 @with_output_options
 def conductivity(files, thickness, diameter, area, circuit, weighting, file_format, out, as_json,
                  sample_table, **columns):
-    """Ionic conductivity of a pellet from each spectrum (bulk and grain boundary where resolved)."""
+    """Ionic conductivity of a pellet from each spectrum in FILES (files or folders; geometry per
+    file from --metadata), bulk and grain boundary where resolved."""
     from ssblab.echem.impedance.conductivity import pellet_conductivity
     from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.report import Report
@@ -271,7 +272,8 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @_area
 @click.option("--temperature", "temperatures", multiple=True, type=QuantityType("K"),
               help="Temperature of each spectrum, in file order (e.g. '25 degC'); default: from "
-                   "the file, else from its name (e.g. pellet_-25C.mpr).")
+                   "the --metadata table, the file, else its name (e.g. pellet_-25C.mpr, "
+                   "s1-140deg.txt).")
 @click.option("--form", type=click.Choice(["sigma_T", "sigma"]), default="sigma_T", show_default=True,
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")
 @_circuit
@@ -282,7 +284,8 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @with_output_options
 def arrhenius(files, thickness, diameter, area, temperatures, form, circuit, weighting, file_format,
               out, as_json, sample_table, **columns):
-    """Conductivity at each temperature and the activation energy from spectra in FILES."""
+    """Conductivity at each temperature and the activation energy from spectra in FILES
+    (files or folders; a folder's metadata.csv/.yaml gives per-file temperature and geometry)."""
     from ssblab.echem.io.temperature import resolve_temperatures
     from ssblab.workflows.impedance import conductivity_vs_temperature
 
