@@ -243,7 +243,7 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
     is_eis = ~((f == 0) & (z == 0))
     if not is_eis.any():
         raise InputError(f"{where}: the file holds no impedance points (every frequency is 0)")
-    _warn_implausible(where, f, z, is_eis)
+    _warn_implausible(where, f, z, is_eis, table.metadata.get("lines"))
     blocks, how = _blocks(table, f, is_eis, split)
     temperature = _temperature_column(table)
     spectra = []
@@ -271,21 +271,27 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
     return spectra
 
 
-def _warn_implausible(where: str, f: np.ndarray, z: np.ndarray, is_eis: np.ndarray) -> None:
-    """Values no impedance analyser measures (binary corruption, wrong columns) are named."""
+def _warn_implausible(where: str, f: np.ndarray, z: np.ndarray, is_eis: np.ndarray,
+                      lines: tuple[int, int] | None) -> None:
+    """Values no impedance analyser measures (binary corruption, wrong columns) are named, by
+    file line where the table knows its lines, else by 0-based data row."""
+    def named(rows: np.ndarray) -> str:
+        shown = [int(r) + (lines[0] if lines else 0) for r in rows[:5]]
+        return (f"line{'s' if rows.size > 1 else ''} " if lines else "data rows (0-based) ") + \
+            ", ".join(map(str, shown)) + (" ..." if rows.size > 5 else "")
+
     for label, values in (("|Z| / ohm", np.abs(z)), ("f / Hz", np.abs(f))):
         with np.errstate(invalid="ignore"):
             bad = np.flatnonzero(is_eis & np.isfinite(values) & (values > PLAUSIBLE_MAX[label]))
         if bad.size:
-            rows = ", ".join(str(int(r)) for r in bad[:5]) + (" ..." if bad.size > 5 else "")
             warnings.warn(f"{where}: implausible {label} above {PLAUSIBLE_MAX[label]:g} in "
-                          f"{bad.size} row(s) (data rows {rows}, 0-based): check the file and "
-                          "its columns", DataWarning, stacklevel=4)
+                          f"{bad.size} row(s) ({named(bad)}): check the file and its columns",
+                          DataWarning, stacklevel=4)
     with np.errstate(invalid="ignore"):
         negative = np.flatnonzero(is_eis & (f < 0))
     if negative.size:
-        raise InputError(f"{where}: {negative.size} negative frequencies (first at data row "
-                         f"{int(negative[0])}): is the frequency column right?")
+        raise InputError(f"{where}: {negative.size} negative frequencies ({named(negative)}): "
+                         "is the frequency column right?")
 
 
 def read_spectrum(path: str | Path, *, format: SpectrumFormat | None = None,
