@@ -105,6 +105,9 @@ def test_unsupported_binary_formats_name_the_export(tmp_path):
         read_spectrum(tmp_path / "blob.dat")
     result = CliRunner().invoke(main, ["read", "spectrum", str(tmp_path / "blob.dat")])
     assert result.exit_code == 2 and "Traceback" not in result.output
+    # A tab export saved under a binary format's name is text, and read as such.
+    (tmp_path / "export.xls").write_text("f\tZ'\tZ''\n" + _rows((F, Z.real, Z.imag), "\t"))
+    np.testing.assert_allclose(read_spectrum(tmp_path / "export.xls").impedance_ohm, Z, rtol=1e-8)
 
 
 def test_ssblab_reads_back_what_it_writes(real_data, tmp_path):

@@ -110,12 +110,14 @@ def detect_format(path: str | Path) -> str:
 def _refuse_binary(path: Path, format: str) -> None:
     """Say which binary format a file is and how to export it, before reading it as text."""
     suffix = path.suffix.lower()
-    if suffix in UNSUPPORTED:
+    head = read_head(path, 4096)
+    binary = b"\x00" in head and head[:2] not in (b"\xff\xfe", b"\xfe\xff")
+    if suffix in UNSUPPORTED and (binary or head.startswith(b"PK\x03\x04")):
+        # (a text file under such a name, e.g. a tab export saved as .xls, is read as text)
         name, fix = UNSUPPORTED[suffix]
         raise InputError(f"{path}: {name} is not supported; export it as text ({fix}) and read "
                          "the export")
-    head = read_head(path, 4096)
-    if format == "csv" and b"\x00" in head and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+    if format == "csv" and binary:
         kind = "a zip archive" if head.startswith(b"PK\x03\x04") else "binary data"
         raise InputError(f"{path}: found {kind}, not a text table; this format "
                          f"({suffix or 'no extension'}) is not supported; export the spectrum "
