@@ -50,7 +50,7 @@ def test_header_vocabularies_and_units(tmp_path, header, columns, sep):
 
 def test_units_line_under_the_names_and_bom(tmp_path):
     path = tmp_path / "units.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + (f"Frequency\tZ'\tZ''\nHz\tOhm\tOhm\n"
+    path.write_bytes(b"\xef\xbb\xbf" + ("Frequency\tZ'\tZ''\nHz\tOhm\tOhm\n"
                                        + _rows((F, Z.real, Z.imag), "\t")).encode())
     s = read_spectrum(path)
     np.testing.assert_allclose(s.impedance_ohm, Z, rtol=1e-8)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import QuantityType, emit, quantity_option, with_output_options
+from ssblab.cli._common import QuantityType, column_ref, emit, quantity_option, with_output_options
 from ssblab.cli._drt import drt
 from ssblab.echem.io import SPECTRUM_FORMATS
 from ssblab.errors import InputError
@@ -53,10 +53,7 @@ def _columns(func):
 
 def _column_options(kwargs) -> dict:
     """Pop the column options from a command's keyword arguments into read_spectra's."""
-    def column(value):
-        return int(value) if value is not None and value.lstrip("-").isdigit() else value
-
-    found = {name: column(kwargs.pop(f"col_{name}"))
+    found = {name: column_ref(kwargs.pop(f"col_{name}"))
              for name in ("frequency", "real", "imag", "modulus", "phase")}
     found["imag_convention"] = kwargs.pop("imag_convention")
     return found

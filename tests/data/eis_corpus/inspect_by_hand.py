@@ -241,7 +241,7 @@ def main():
             rows.append({"file": name, "outcome": "refuse", "message": reader.split(":", 1)[1], "how": how})
             continue
         spectra = reader(path)
-        f0, z0 = spectra[0]
+        z0 = spectra[0][1]
         rows.append({"file": name, "outcome": "read", "n_spectra": len(spectra),
                      "n_points": ";".join(str(len(f)) for f, _ in spectra),
                      "f_min_Hz": f"{min(f.min() for f, _ in spectra):.6g}",

@@ -170,7 +170,7 @@ def _record_size(ids) -> int | None:
 
 def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarray]:
     n_points = struct.unpack_from("<I", body, 0)[0]
-    n_cols, ids, offset = _column_table(body, version, n_points)
+    _, ids, offset = _column_table(body, version, n_points)
     if n_points == 0:
         raise InputError(f"{where}: the data module holds no points")
     record_bytes, remainder = divmod(len(body) - offset, n_points)

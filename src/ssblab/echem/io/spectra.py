@@ -34,8 +34,8 @@ from typing import Literal
 
 import numpy as np
 
-from ssblab.echem.io._common import (DataWarning, RawTable, find_column, normalise_name,
-                                      read_head, unit_factor)
+from ssblab.echem.io._common import (DataWarning, RawTable, find_column, normalise_name, read_head,
+                                     unit_factor)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.echem.io.eis_text import (read_delimited, read_dfr, read_gamry, read_relaxis,
                                       read_versastudio, read_zplot)
@@ -166,7 +166,6 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     >>> len(spectra), spectra[0].n_points, bool((spectra[0].impedance_ohm.imag < 0).all())
     (1, 79, True)
     """
-    where = str(path)
     if format is None:
         format = detect_format(path)
     check_choice(format, SPECTRUM_FORMATS, name="format")
