@@ -25,7 +25,8 @@ def read_gamry(path: str | Path) -> RawTable:
     and warns with :class:`~ssblab.echem.io.DataWarning`, naming how many points were read.
     """
     where = str(path)
-    lines = read_text(Path(path)).splitlines()
+    text = read_text(Path(path))
+    lines = text.splitlines()
     if not lines or lines[0].strip() != "EXPLAIN":
         raise InputError(f"{where}: not a Gamry .DTA file (first line is not 'EXPLAIN')")
     start = next((i for i, line in enumerate(lines) if line.startswith("ZCURVE\t")), None)
@@ -39,8 +40,10 @@ def read_gamry(path: str | Path) -> RawTable:
     if end == start + 3:
         raise InputError(f"{where}: the ZCURVE table has no data rows (the file is truncated "
                          "or the run was aborted before the first point)")
-    values = parse_numeric_block([line[1:] for line in lines[start + 3:end]], delimiter="\t",
-                                 where=where, first_line=start + 4)
+    block = [line[1:] for line in lines[start + 3:end]]
+    if end == len(lines) and not text.endswith("\n"):
+        block = _drop_cut_number(block, "\t", where, start + 3)
+    values = parse_numeric_block(block, delimiter="\t", where=where, first_line=start + 4)
     names = header_names(lines[start + 1][1:], delimiter="\t", n_data=values.shape[1],
                          where=where)
     metadata = {"format": "gamry-dta"}
@@ -62,7 +65,8 @@ def read_zplot(path: str | Path) -> RawTable | list[RawTable]:
     """The data of a ZPlot ``.z`` file (``Z''(b)`` is the physical Z''), with or without its
     comment header."""
     where = str(path)
-    lines = read_text(Path(path)).splitlines()
+    text = read_text(Path(path))
+    lines = text.splitlines()
     if not lines or not lines[0].startswith("ZPLOT"):
         # ZPlot for Windows without the comment header ("ZPlotW Data File", "Z60W Data File"):
         # a preamble, the point count, a quoted header line and comma-separated rows.
@@ -70,7 +74,9 @@ def read_zplot(path: str | Path) -> RawTable | list[RawTable]:
     end = next((i for i, line in enumerate(lines) if line.strip() == "End Comments"), None)
     if end is None:
         raise InputError(f"{where}: no 'End Comments' line before the data (truncated header?)")
-    values = parse_numeric_block(lines[end + 1:], delimiter="\t", where=where, first_line=end + 2)
+    block = lines[end + 1:] if text.endswith("\n") else \
+        _drop_cut_number(lines[end + 1:], "\t", where, end + 1)
+    values = parse_numeric_block(block, delimiter="\t", where=where, first_line=end + 2)
     names = header_names(lines[end - 1].strip(), delimiter="\t", n_data=values.shape[1],
                          where=where)
     metadata = {"format": "zplot"}
@@ -84,7 +90,8 @@ def read_zplot(path: str | Path) -> RawTable | list[RawTable]:
 def read_relaxis(path: str | Path) -> RawTable:
     """A RelaxIS spectrum export (``Data: Frequency``, ``Data: Z'``, ``Data: Z''`` physical)."""
     where = str(path)
-    lines = read_text(Path(path)).splitlines()
+    text = read_text(Path(path))
+    lines = text.splitlines()
     if not lines or not lines[0].startswith("RelaxIS"):
         raise InputError(f"{where}: not a RelaxIS export (first line does not start with "
                          "'RelaxIS')")
@@ -98,7 +105,9 @@ def read_relaxis(path: str | Path) -> RawTable:
         for key, value in re.findall(r"(\w+)=([-+0-9.eE]+)", lines[body]):
             metadata[key] = float(value)
         body += 1
-    values = parse_numeric_block(lines[body:], delimiter="\t", where=where, first_line=body + 1)
+    block = lines[body:] if text.endswith("\n") else \
+        _drop_cut_number(lines[body:], "\t", where, body)
+    values = parse_numeric_block(block, delimiter="\t", where=where, first_line=body + 1)
     names = header_names(lines[head], delimiter="\t", n_data=values.shape[1], where=where)
     return RawTable({n: values[:, i] for i, n in enumerate(names)}, where, metadata)
 
