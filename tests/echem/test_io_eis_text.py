@@ -147,6 +147,16 @@ def test_preamble_temperature_is_metadata(tmp_path, real_data):
     assert "preamble title" in novo.metadata["temperature_from"]
 
 
+def test_multi_temperature_export_gives_each_sweep_its_temperature(tmp_path):
+    blocks = [f"Temperature [°C] = {t}\nFreq [Hz]\tZ' [Ohm]\tZ'' [Ohm]\n"
+              + _rows((F, Z.real, Z.imag), "\t") for t in (25, 50, 75)]
+    (tmp_path / "series.txt").write_text("WinDETA export\n\n" + "\n".join(blocks),
+                                         encoding="utf-8")
+    spectra = read_spectra(tmp_path / "series.txt")
+    assert [s.temperature_K for s in spectra] == pytest.approx([298.15, 323.15, 348.15])
+    assert all(s.n_points == F.size for s in spectra)
+
+
 def test_sample_table_csv_and_yaml(tmp_path):
     (tmp_path / "m.csv").write_text("file,temperature,thickness_um,diameter_mm\n"
                                     "a.csv,25 degC,500,10\nb.csv,50 degC,500,10\n")

@@ -230,6 +230,12 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
             names = [f"column_{i}" for i in range(values.shape[1])]
         meta = dict(metadata, format="delimited", header=not names[0].startswith("column_"),
                     delimiter=sep, lines=(begin + 1, begin + values.shape[0]))
+        if number:
+            # A temperature line between two sweeps (multi-temperature exports) is the next
+            # sweep's; without one the sweep has no temperature of its own.
+            meta.pop("temperature_K", None)
+            meta.pop("temperature_from", None)
+            meta.update(_temperature_line(lines[tables[number - 1][1]:begin]))
         if len(tables) > 1:
             meta["note"] = (f"the file holds {len(tables)} separate tables (sweeps) at lines "
                             + ", ".join(f"{b + 1}-{e}" for b, e, _, _ in tables)
@@ -371,6 +377,19 @@ _TEMPERATURE_LINE = re.compile(
     r"(?P<unit>°C|degC|C|K)?\b", re.IGNORECASE)
 
 
+def _temperature_line(lines: list[str]) -> dict:
+    """temperature_K (and where it was found) from the first 'Temperature: 25 C' line."""
+    for line in lines:
+        match = _TEMPERATURE_LINE.search(line)
+        if match:
+            unit = match["unit"] or ("K" if "(k)" in line.lower() or "[k]" in line.lower()
+                                     else "C")
+            value = float(match["value"])
+            return {"temperature_K": value if unit.upper() == "K" else value + 273.15,
+                    "temperature_from": f"line {line.strip()[:60]!r}"}
+    return {}
+
+
 def _preamble_metadata(lines: list[str]) -> dict:
     """Key facts from a preamble: the first line (the instrument's title line) and a
     temperature written as 'Temperature: 25 C' or 'Temp (K) = 298', else one written in the
@@ -380,15 +399,7 @@ def _preamble_metadata(lines: list[str]) -> dict:
     if text:
         metadata["preamble"] = text[0][:120]
         metadata["preamble_lines"] = len(lines)
-    for line in text:
-        match = _TEMPERATURE_LINE.search(line)
-        if match:
-            unit = match["unit"] or ("K" if "(k)" in line.lower() or "[k]" in line.lower()
-                                     else "C")
-            value = float(match["value"])
-            metadata["temperature_K"] = value if unit.upper() == "K" else value + 273.15
-            metadata["temperature_from"] = f"preamble line {line[:60]!r}"
-            break
+    metadata.update(_temperature_line(text))
     if text and "temperature_K" not in metadata:
         # Novocontrol/WinDETA and others start with the sample name ('s05751_25deg, ...').
         from ssblab.echem.io.temperature import temperature_from_name
