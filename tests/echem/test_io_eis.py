@@ -101,8 +101,10 @@ def test_sign_conventions_of_csv_headers(tmp_path):
     (tmp_path / "neg.csv").write_text("Frequency (Hz),Z' (Ohm),-Z'' (Ohm)\n" + rows)
     (tmp_path / "named.csv").write_text("f,Re,Im\n" + rows)
     np.testing.assert_allclose(read_spectrum(tmp_path / "neg.csv").impedance_ohm, z)
-    # "Im" carries no sign: taken as physical unless the caller says otherwise.
-    np.testing.assert_allclose(read_spectrum(tmp_path / "named.csv").impedance_ohm, z.conj())
+    # "Im" carries no sign: taken as physical unless the caller says otherwise; a spectrum that
+    # then comes out all inductive is read as such, with a warning saying how to flip it.
+    with pytest.warns(DataWarning, match=r"named\.csv: 100% of the points .* Z'' > 0"):
+        np.testing.assert_allclose(read_spectrum(tmp_path / "named.csv").impedance_ohm, z.conj())
     np.testing.assert_allclose(read_spectrum(tmp_path / "named.csv",
                                              imag_convention="-Z''").impedance_ohm, z)
     semicolon = "\n".join(f"{a};{b.real};{b.imag}".replace(".", ",") for a, b in zip(f, z))

@@ -97,6 +97,11 @@ def data_warnings_to_stderr():
                                    warning.lineno)
 
 
+def column_ref(value: str | None) -> str | int | None:
+    """A column option: a 0-based index when the text is an integer, else a name."""
+    return int(value) if value is not None and value.lstrip("-").isdigit() else value
+
+
 def parse_column_map(entries) -> dict | None:
     """``("time_s=test_time", "current_A=3")`` -> ``{"time_s": "test_time", "current_A": 3}``."""
     column_map = {}

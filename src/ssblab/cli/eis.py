@@ -6,36 +6,120 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import QuantityType, emit, quantity_option, with_output_options
+from ssblab.cli._common import QuantityType, column_ref, emit, quantity_option, with_output_options
 from ssblab.cli._drt import drt
+from ssblab.echem.io import SPECTRUM_FORMATS
 from ssblab.errors import InputError
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
 _CIRCUIT_HELP = (f"Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (default "
                  f"{DEFAULT_CIRCUIT}: one arc and a blocking-electrode spike).")
 _files = click.argument("files", nargs=-1, required=True,
-                        type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                        type=click.Path(exists=True, path_type=Path))
 _circuit = click.option("--circuit", default=DEFAULT_CIRCUIT, show_default=True, help=_CIRCUIT_HELP)
 _weighting = click.option("--weighting", type=click.Choice(["modulus", "proportional", "unit"]),
                           default="modulus", show_default=True, help="Residual weighting.")
 _format = click.option("--format", "file_format", default=None,
+                       type=click.Choice(SPECTRUM_FORMATS),
                        help="File format (default: detected from the content and extension).")
 _fmin = quantity_option("--min-frequency", unit="Hz", default=None, help="Drop points below this frequency")
 _fmax = quantity_option("--max-frequency", unit="Hz", default=None, help="Drop points above this frequency")
+_metadata = click.option("--metadata", "sample_table", default=None,
+                         type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                         help="CSV or YAML table with file, temperature, thickness, area (or "
+                              "diameter) per file (default: metadata.csv/.yaml in a folder "
+                              "given as input).")
 
 
-def _read(files, file_format, min_frequency=None, max_frequency=None):
+def _columns(func):
+    """--frequency/--real/--imag/--modulus/--phase/--imag-convention: which columns hold the
+    spectrum (name or 0-based index) and how the imaginary part is signed."""
+    options = [
+        click.option("--frequency", "col_frequency", default=None,
+                     help="Frequency column (name or 0-based index)."),
+        click.option("--real", "col_real", default=None, help="Z' column (name or index)."),
+        click.option("--imag", "col_imag", default=None, help="Z'' or -Z'' column (name or index)."),
+        click.option("--modulus", "col_modulus", default=None,
+                     help="|Z| column, used with --phase when there is no Z'/Z'' pair."),
+        click.option("--phase", "col_phase", default=None, help="Phase column (degrees)."),
+        click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]),
+                     default="auto", show_default=True,
+                     help="How the imaginary column is stored (auto: from its name)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _column_options(kwargs) -> dict:
+    """Pop the column options from a command's keyword arguments into read_spectra's."""
+    found = {name: column_ref(kwargs.pop(f"col_{name}"))
+             for name in ("frequency", "real", "imag", "modulus", "phase")}
+    found["imag_convention"] = kwargs.pop("imag_convention")
+    return found
+
+
+# Files in a folder that are not spectra: tables of facts, notes, licences, pictures.
+_NOT_SPECTRA = {".md", ".rst", ".yaml", ".yml", ".json", ".png", ".jpg", ".svg", ".pdf",
+                ".html", ".py", ".ipynb", ".pkl", ".license"}
+
+
+def _expand(files) -> tuple[list[Path], Path | None]:
+    """FILES with each folder replaced by its files (sorted by name), and a sample table found
+    in a folder (metadata.csv/.yaml)."""
+    from ssblab.echem.io.sample_table import TABLE_NAMES
+
+    paths, table = [], None
+    for path in files:
+        if not path.is_dir():
+            paths.append(path)
+            continue
+        inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        for p in inside:
+            if p.name.lower() in TABLE_NAMES:
+                table = table or p
+            elif p.suffix.lower() not in _NOT_SPECTRA and not p.name.upper().startswith(
+                    ("LICENSE", "LICENCE", "README", "COPYING")):
+                paths.append(p)
+        if not any(p.parent == path for p in paths):
+            raise InputError(f"{path}: the folder holds no spectrum files")
+    return paths, table
+
+
+def _read(files, file_format, min_frequency=None, max_frequency=None, columns=None):
+    from ssblab.cli._common import data_warnings_to_stderr
     from ssblab.echem.io import read_spectra
 
+    paths_in, _ = _expand(files)
     spectra, paths = [], []
-    for path in files:
-        for spectrum in read_spectra(path, format=file_format):
+    for path in paths_in:
+        with data_warnings_to_stderr():
+            found = read_spectra(path, format=file_format, **(columns or {}))
+        if len(found) > 1 and found[0].metadata.get("note"):
+            click.echo(f"ssblab: note: {path}: {found[0].metadata['note']}", err=True)
+        for spectrum in found:
             if min_frequency is not None or max_frequency is not None:
                 spectrum = spectrum.select(min_frequency_Hz=min_frequency or 0.0,
                                            max_frequency_Hz=max_frequency or float("inf"))
             spectra.append(spectrum)
             paths.append(path)
     return spectra, paths
+
+
+def _sample_info(files, sample_table, paths):
+    """The sample table's entry for each spectrum's file (None where it has none)."""
+    from ssblab.echem.io.sample_table import read_sample_table
+
+    table_path = sample_table or _expand(files)[1]
+    if table_path is None:
+        return [None] * len(paths), None
+    table = read_sample_table(table_path)
+    known = {p.name for p in paths}
+    unused = sorted(set(table) - known)
+    if unused:
+        raise InputError(f"{table_path}: lists files that are not among the inputs: "
+                         f"{', '.join(unused[:5])}")
+    return [table.get(p.name) for p in paths], table_path
 
 
 def _fit_figures(fit, kk=None):
@@ -58,18 +142,21 @@ def cli():
 @_circuit
 @_weighting
 @_format
+@_columns
 @_fmin
 @_fmax
 @click.option("--kk/--no-kk", default=True, show_default=True,
               help="Run the lin-KK validity check on each spectrum too.")
 @with_output_options
-def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk, out, as_json):
+def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk, out, as_json,
+        **columns):
     """Fit an equivalent circuit to every spectrum in FILES (automatic initial guesses)."""
     from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.echem.impedance.kk import lin_kk
     from ssblab.report import Report
 
-    spectra, _ = _read(files, file_format, min_frequency, max_frequency)
+    spectra, _ = _read(files, file_format, min_frequency, max_frequency,
+                       columns=_column_options(columns))
     report = Report("Equivalent-circuit fits") if out else None
     results = []
     for spectrum in spectra:
@@ -89,12 +176,13 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
 @cli.command()
 @_files
 @_format
+@_columns
 @with_output_options
-def kk(files, file_format, out, as_json):
+def kk(files, file_format, out, as_json, **columns):
     """Kramers-Kronig validity check (lin-KK, Schönleber et al. 2014) of every spectrum."""
     from ssblab.echem.impedance.kk import lin_kk
 
-    spectra, _ = _read(files, file_format)
+    spectra, _ = _read(files, file_format, columns=_column_options(columns))
     emit([lin_kk(s) for s in spectra], out=out, as_json=as_json, title="Kramers-Kronig checks")
 
 
@@ -103,25 +191,37 @@ def kk(files, file_format, out, as_json):
 @_circuit
 @_weighting
 @_format
+@_columns
 @click.option("--shared", multiple=True, help="Parameter fitted as one value for all spectra (repeatable).")
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True,
               help="Start each fit from the previous one.")
 @with_output_options
-def batch(files, circuit, weighting, file_format, shared, warm_start, out, as_json):
+def batch(files, circuit, weighting, file_format, shared, warm_start, out, as_json, **columns):
     """Fit one circuit to a series of spectra (all spectra of all FILES, in order)."""
     from ssblab.echem.impedance.batch import fit_batch
 
-    spectra, _ = _read(files, file_format)
+    spectra, _ = _read(files, file_format, columns=_column_options(columns))
     result = fit_batch(spectra, circuit, weighting=weighting, shared=shared, warm_start=warm_start)
     emit([result], out=out, as_json=as_json, title="Batch fit")
 
 
-def _geometry(thickness, diameter, area):
+def _geometries(files, sample_table, paths, thickness, diameter, area):
+    """(thickness_cm, area_cm2) per spectrum: the sample table's entry for its file, else the
+    command-line options."""
     from ssblab.echem.impedance.conductivity import pellet_area_cm2
 
-    if thickness is None:
-        raise InputError("--thickness is required (e.g. --thickness '500 um')")
-    return pellet_area_cm2(area_cm2=area, diameter_cm=diameter)
+    info, table_path = _sample_info(files, sample_table, paths)
+    result = []
+    for path, entry in zip(paths, info):
+        t_cm = entry.thickness_cm if entry and entry.thickness_cm is not None else thickness
+        a_cm2 = entry.area_cm2 if entry and entry.area_cm2 is not None else None
+        if t_cm is None:
+            where = f" or a thickness for {path.name} in {table_path}" if table_path else ""
+            raise InputError(f"--thickness is required (e.g. --thickness '500 um'){where}")
+        if a_cm2 is None:
+            a_cm2 = pellet_area_cm2(area_cm2=area, diameter_cm=diameter)
+        result.append((float(t_cm), float(a_cm2)))
+    return result
 
 
 _thickness = quantity_option("--thickness", unit="cm", default=None, help="Pellet thickness")
@@ -137,20 +237,24 @@ _area = quantity_option("--area", unit="cm^2", default=None, help="Electrode are
 @_circuit
 @_weighting
 @_format
+@_columns
+@_metadata
 @with_output_options
-def conductivity(files, thickness, diameter, area, circuit, weighting, file_format, out, as_json):
-    """Ionic conductivity of a pellet from each spectrum (bulk and grain boundary where resolved)."""
+def conductivity(files, thickness, diameter, area, circuit, weighting, file_format, out, as_json,
+                 sample_table, **columns):
+    """Ionic conductivity of a pellet from each spectrum in FILES (files or folders; geometry per
+    file from --metadata), bulk and grain boundary where resolved."""
     from ssblab.echem.impedance.conductivity import pellet_conductivity
     from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.report import Report
 
-    area_cm2 = _geometry(thickness, diameter, area)
-    spectra, _ = _read(files, file_format)
+    spectra, paths = _read(files, file_format, columns=_column_options(columns))
+    geometry = _geometries(files, sample_table, paths, thickness, diameter, area)
     report = Report("Pellet conductivity") if out else None
     results = []
-    for spectrum in spectra:
+    for spectrum, (thickness_cm, area_cm2) in zip(spectra, geometry):
         fitted = fit_circuit(spectrum, circuit, weighting=weighting)
-        result = pellet_conductivity(fitted, thickness_cm=thickness, area_cm2=area_cm2)
+        result = pellet_conductivity(fitted, thickness_cm=thickness_cm, area_cm2=area_cm2)
         results.append(result)
         if report is not None:
             report.add(result, heading=f"{spectrum.source}: conductivity",
@@ -165,22 +269,32 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @_area
 @click.option("--temperature", "temperatures", multiple=True, type=QuantityType("K"),
               help="Temperature of each spectrum, in file order (e.g. '25 degC'); default: from "
-                   "the file, else from its name (e.g. pellet_-25C.mpr).")
+                   "the --metadata table, the file, else its name (e.g. pellet_-25C.mpr, "
+                   "s1-140deg.txt).")
 @click.option("--form", type=click.Choice(["sigma_T", "sigma"]), default="sigma_T", show_default=True,
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")
 @_circuit
 @_weighting
 @_format
+@_columns
+@_metadata
 @with_output_options
 def arrhenius(files, thickness, diameter, area, temperatures, form, circuit, weighting, file_format,
-              out, as_json):
-    """Conductivity at each temperature and the activation energy from spectra in FILES."""
+              out, as_json, sample_table, **columns):
+    """Conductivity at each temperature and the activation energy from spectra in FILES
+    (files or folders; a folder's metadata.csv/.yaml gives per-file temperature and geometry)."""
     from ssblab.echem.io.temperature import resolve_temperatures
     from ssblab.workflows.impedance import conductivity_vs_temperature
 
-    area_cm2 = _geometry(thickness, diameter, area)
-    spectra, paths = _read(files, file_format)
-    temperatures_K = resolve_temperatures(spectra, paths, temperatures)
+    spectra, paths = _read(files, file_format, columns=_column_options(columns))
+    geometry = _geometries(files, sample_table, paths, thickness, diameter, area)
+    if len(set(geometry)) > 1:
+        raise InputError("the sample table gives different thickness/area for the files of one "
+                         "Arrhenius series; a series is one pellet: give one geometry")
+    thickness, area_cm2 = geometry[0]
+    info, _ = _sample_info(files, sample_table, paths)
+    table_T = [i.temperature_K if i is not None else None for i in info]
+    temperatures_K = resolve_temperatures(spectra, paths, temperatures, from_table=table_T)
     study = conductivity_vs_temperature(spectra, circuit=circuit, thickness_cm=thickness,
                                         area_cm2=area_cm2, temperatures_K=temperatures_K,
                                         form=form, weighting=weighting)

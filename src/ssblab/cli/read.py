@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ssblab.cli._common import data_warnings_to_stderr, emit, parse_column_map, with_output_options
-from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS,
-                             read_cycler, read_spectra)
+from ssblab.cli._common import (column_ref, data_warnings_to_stderr, emit, parse_column_map,
+                                with_output_options)
+from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, read_cycler,
+                             read_spectra)
 from ssblab.errors import InputError
 from ssblab.files import atomic_write
 
@@ -18,10 +19,6 @@ from ssblab.files import atomic_write
 @click.group(name="read")
 def cli():
     """Read impedance and cycler files (format detected from content and extension)."""
-
-
-def _column(value: str | None):
-    return int(value) if value is not None and value.lstrip("-").isdigit() else value
 
 
 def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
@@ -40,16 +37,22 @@ def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
 @click.option("--frequency", default=None, help="Frequency column (name or 0-based index).")
 @click.option("--real", default=None, help="Z' column (name or index).")
 @click.option("--imag", default=None, help="Z'' or -Z'' column (name or index).")
+@click.option("--modulus", default=None, help="|Z| column, with --phase (name or index).")
+@click.option("--phase", default=None, help="Phase column in degrees (name or index).")
 @click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]), default="auto",
               help="How the imaginary column is stored (auto: from its name).")
 @with_output_options
-def spectrum(file, fmt, index, frequency, real, imag, imag_convention, out, as_json):
+def spectrum(file, fmt, index, frequency, real, imag, modulus, phase, imag_convention, out,
+             as_json):
     """Read the impedance spectra in FILE; with --out write spectrum_<i>.csv
     (frequency_Hz, z_real_ohm, z_imag_ohm with Z''<0 capacitive) and result.json."""
     with data_warnings_to_stderr():
-        spectra = read_spectra(file, format=fmt, frequency=_column(frequency),
-                               real=_column(real), imag=_column(imag),
+        spectra = read_spectra(file, format=fmt, frequency=column_ref(frequency),
+                               real=column_ref(real), imag=column_ref(imag),
+                               modulus=column_ref(modulus), phase=column_ref(phase),
                                imag_convention=imag_convention)
+    if len(spectra) > 1 and spectra[0].metadata.get("note"):
+        click.echo(f"ssblab: note: {file}: {spectra[0].metadata['note']}", err=True)
     if index is not None:
         if not -len(spectra) <= index < len(spectra):
             raise InputError(f"{file}: --index {index} is out of range; the file holds "

@@ -1,7 +1,11 @@
 """Instrument readers: impedance spectra and cycler data from the instruments' own files.
 
 - :func:`read_spectrum` / :func:`read_spectra` -> :class:`~ssblab.echem.spectrum.Spectrum`
-  from Bio-Logic ``.mpr``/``.mpt``, Gamry ``.DTA``, ZPlot ``.z``, RelaxIS text and CSV/TSV.
+  from Bio-Logic ``.mpr``/``.mpt``, Gamry ``.DTA``, ZPlot ``.z``, RelaxIS text, VersaStudio
+  ``.par``, PalmSens ``.pssession``, Eco Chemie ``.dfr``, ``.xlsx`` (extra ``xlsx``), ssblab's
+  own ``result.json`` and any text table after a preamble (Novocontrol, Autolab, CH Instruments,
+  Parstat, PowerSuite, CSV/TSV); binary formats it does not decode are refused with the export
+  to use (``UNSUPPORTED``).
 - :func:`read_cycler` -> :class:`~ssblab.echem.cycler_data.CyclerData` from Bio-Logic
   ``.mpr``/``.mpt`` (GCPL, CP, MB), Neware ``.ndax`` and CSV export, Arbin ``.res``, Maccor text
   and generic CSV with a column map.

@@ -41,12 +41,22 @@ class RawTable:
 def read_text(path: Path) -> str:
     """A text file decoded as UTF-8, or as cp1252/latin-1 (what Windows instruments write)."""
     raw = _read_bytes(path)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark (PalmSens)
+        try:
+            return _unix_newlines(raw.decode("utf-16").lstrip("\ufeff").rstrip("\ufeff"))
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: starts like UTF-16 text but does not decode as UTF-16") \
+                from None
     if b"\x00" in raw[:4096]:
         raise InputError(f"{path}: expected a text file, found binary data")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # drops Excel's byte-order mark ("CSV UTF-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
+    return _unix_newlines(text)
+
+
+def _unix_newlines(text: str) -> str:
     return text.replace("\r\n", "\n") if "\r" in text[:65536] else text
 
 
@@ -191,22 +201,50 @@ def header_names(line: str, *, delimiter: str | None, n_data: int, where: str) -
     return unique
 
 
-_UNIT_SUFFIX = re.compile(r"\s*(/\s*[^/()]+|\(\s*(hz|ohms?|ω|deg|°|degrees?|s|v|a|ma)\s*\)|"
-                          r"\[\s*[^\]]*\])$", re.IGNORECASE)
+_UNIT_SUFFIX = re.compile(r"\s*(/\s*[^/()]+|\(\s*(k?hz|[mkµu]?ohms?|[mkµu]?ω|deg|°|degrees?|s|v|a|ma)\s*\)|"
+                          r"\[\s*[^\]]*\]|_(k?hz|[mk]?ohms?|deg|degrees))$", re.IGNORECASE)
 
 
 def normalise_name(name: str) -> str:
-    """Lower case, no spaces, no 'Data:' prefix and no trailing unit ('/Hz', '(ohm)', '[V]').
+    """Lower case, no spaces or quotes, no 'Data:' prefix, no trailing unit ('/Hz', '(ohm)',
+    '[V]', '_Hz') and no trailing dot; ``Z"`` is written ``Z''``.
 
     Examples
     --------
     >>> normalise_name("-Im(Z)/Ohm"), normalise_name("Data: Z''"), normalise_name("Freq (Hz)")
     ('-im(z)', "z''", 'freq')
+    >>> normalise_name("Freq.[Hz]"), normalise_name('Z"/ohm'), normalise_name("z_imag_ohm")
+    ('freq', "z''", 'z_imag')
     """
-    name = name.strip().lower()
+    name = name.strip().strip('"').strip().lower()
     name = re.sub(r"^data:\s*", "", name)
     name = _UNIT_SUFFIX.sub("", name)
-    return re.sub(r"\s+", "", name)
+    return re.sub(r"\s+", "", name).replace('"', "''").rstrip(".")
+
+
+_UNIT_FACTORS = {"hz": 1.0, "khz": 1e3, "mhz": None, "ohm": 1.0, "ohms": 1.0, "ω": 1.0,
+                 "kohm": 1e3, "kohms": 1e3, "kω": 1e3, "mohm": None, "mω": None}
+
+
+def unit_factor(name: str) -> float:
+    """The factor to Hz or ohm that a column name's unit implies ('Z (kOhm)' -> 1e3), 1 when
+    the name carries no unit or one not listed. 'mHz'/'MHz' and 'mOhm'/'MOhm' are told apart
+    by case.
+
+    >>> unit_factor("Freq (kHz)"), unit_factor("Z' [MOhm]"), unit_factor("Z'/mOhm"), unit_factor("f")
+    (1000.0, 1000000.0, 0.001, 1.0)
+    """
+    match = re.search(r"(?:/|\(|\[|_)\s*([mkMµu]?(?:hz|ohms?|ω))\s*[)\]]?$", name.strip(),
+                      re.IGNORECASE)
+    if match is None:
+        return 1.0
+    unit = match.group(1)
+    factor = _UNIT_FACTORS.get(unit.lower(), 1.0)
+    if factor is None:  # 'm' prefixes: milli in lower case, mega in upper case
+        factor = 1e6 if unit[0] == "M" else 1e-3
+    if unit[0] in "µu":
+        factor = 1e-6
+    return factor
 
 
 def find_column(table: RawTable, aliases: tuple[str, ...], *, requested: str | int | None = None,

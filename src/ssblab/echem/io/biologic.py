@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import re
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ssblab.echem.io._common import (RawTable, _read_bytes, header_names, parse_numeric_block,
-                                      read_text)
+from ssblab.echem.io._common import (DataWarning, RawTable, _read_bytes, header_names,
+                                      parse_numeric_block, read_text)
 from ssblab.errors import InputError
 
 MPR_SIGNATURE = b"BIO-LOGIC MODULAR FILE\x1a"
@@ -91,7 +92,12 @@ def read_mpr(path: str | Path) -> RawTable:
     if "VMP Set" in modules and len(modules["VMP Set"][0]):
         code = modules["VMP Set"][0][0]
         metadata["technique"] = _TECHNIQUES.get(code, f"technique id {code}")
-    columns = _decode_records(body, version, where)
+    try:
+        columns = _decode_records(body, version, where)
+    except struct.error:  # a column table longer than the module: a layout we do not know
+        raise InputError(f"{where}: cannot decode the data module (version {version}): its "
+                         "column table runs past the module; export the file as .mpt from "
+                         "EC-Lab and read that") from None
     return RawTable(columns, where, metadata)
 
 
@@ -120,16 +126,51 @@ def _modules(data: bytes, where: str) -> dict[str, tuple[bytes, int, str]]:
     return modules
 
 
+def _column_table(body, version: int, n_points: int) -> tuple[int, tuple, int]:
+    """Column count, column IDs and record offset of the data module.
+
+    Three layouts are known: a ``u2`` count with records at 0x3EF (EC-Lab >= 11.50, module
+    version >= 10, also the version-3 files we have from other EC-Lab releases), and a ``u1``
+    count with records at 0x195 (version < 3) or 0x196 (version-3 files of EC-Lab 11.3x). The
+    one whose record size, from the IDs we know, fills the module exactly wins; with unknown IDs
+    the version decides.
+    """
+    layouts = [(2, 0x3EF), (1, 0x196), (1, 0x195)] if version >= 3 else \
+        [(1, 0x195), (2, 0x3EF), (1, 0x196)]
+    first = None
+    for width, offset in layouts:
+        if len(body) < 5 + width:
+            continue
+        n_cols = struct.unpack_from("<H", body, 4)[0] if width == 2 else body[4]
+        if 4 + width + 2 * n_cols > min(len(body), offset):
+            continue
+        ids = struct.unpack_from(f"<{n_cols}H", body, 4 + width)
+        first = first or (n_cols, ids, offset)
+        size = _record_size(ids)
+        if size and n_points and len(body) - offset == size * n_points:
+            return n_cols, ids, offset
+    if first is None:
+        raise struct.error("column table runs past the data module")
+    return first
+
+
+def _record_size(ids) -> int | None:
+    """Bytes per record for these column IDs, None when one is unknown."""
+    size, flags = 0, False
+    for cid in ids:
+        if cid in _FLAGS:
+            size += 0 if flags else 1
+            flags = True
+        elif cid in _COLUMNS:
+            size += np.dtype(_COLUMNS[cid][1]).itemsize
+        else:
+            return None
+    return size
+
+
 def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarray]:
     n_points = struct.unpack_from("<I", body, 0)[0]
-    if version >= 3:
-        n_cols = struct.unpack_from("<H", body, 4)[0]
-        ids = struct.unpack_from(f"<{n_cols}H", body, 6)
-        offset = 0x3EF
-    else:
-        n_cols = body[4]
-        ids = struct.unpack_from(f"<{n_cols}H", body, 5)
-        offset = 0x195
+    _, ids, offset = _column_table(body, version, n_points)
     if n_points == 0:
         raise InputError(f"{where}: the data module holds no points")
     record_bytes, remainder = divmod(len(body) - offset, n_points)
@@ -151,6 +192,12 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
         # One column we have no name for: its width follows from the record size.
         name = fields[unknown[0]][0]
         fields[unknown[0]] = (name, {1: "u1", 2: "<u2", 4: "<f4", 8: "<f8"}[missing])
+    elif len(unknown) > 1 and missing == 4 * len(unknown) and not remainder:
+        # Several new columns that together fill exactly 4 bytes each: EC-Lab's measured
+        # quantities are float32 (the harmonics and distortion columns of EC-Lab 11.4x files,
+        # checked against their .mpt export). They keep the name 'column <id>'.
+        for i in unknown:
+            fields[i] = (fields[i][0], "<f4")
     elif unknown or missing != 0 or remainder:
         ids_text = ", ".join(str(ids[i]) for i in range(len(ids)))
         raise InputError(f"{where}: cannot decode the data records: column IDs {ids_text} give "
@@ -158,7 +205,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
                          f"{(len(body) - offset) / n_points:g} bytes"
                          + (f"; unknown column IDs {[f[0] for f in fields if f[1] is None]}"
                             if unknown else "") + " (the file may be truncated or of a newer "
-                         "EC-Lab version)")
+                         "EC-Lab version; export it as .mpt from EC-Lab and read that)")
     names, formats = _unique([f[0] for f in fields]), [f[1] for f in fields]
     records = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats}),
                             count=n_points, offset=offset)
@@ -212,6 +259,16 @@ def read_mpt(path: str | Path) -> RawTable:
     lines = text[:start].splitlines()
     values = parse_numeric_block(text[start:], delimiter="\t", where=where,
                                  first_line=n_header + 1)
-    names = header_names(lines[n_header - 1], delimiter="\t", n_data=values.shape[1], where=where)
+    header = lines[n_header - 1].rstrip("\r").removesuffix("\t").split("\t")
+    dropped = header[values.shape[1]:]
+    if len(header) > values.shape[1] and dropped[0] == "" and all(dropped[1:]):
+        # EC-Lab 11.50 writes an empty name and then names without data after the last column
+        # (Ewe-Ece/V with a counter electrode): the data fill the names before the gap.
+        warnings.warn(f"{where}: the header names {len(header)} columns, the rows hold "
+                      f"{values.shape[1]}; dropped the names after the empty one at column "
+                      f"{values.shape[1] + 1}: {', '.join(n for n in dropped if n)}", DataWarning,
+                      stacklevel=2)
+        header = header[:values.shape[1]]
+    names = header_names("\t".join(header), delimiter="\t", n_data=values.shape[1], where=where)
     metadata = {"format": "biologic-mpt", "technique": lines[3].strip() if len(lines) > 3 else ""}
     return RawTable({n: values[:, i] for i, n in enumerate(names)}, where, metadata)

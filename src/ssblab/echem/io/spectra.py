@@ -14,41 +14,80 @@ rules that bring each file there:
 - Files with ``|Z|`` and phase only: ``Z = |Z| exp(j phase)``, phase in degrees, physical sign
   (negative for capacitive arcs, as Bio-Logic and Gamry write it).
 
-Temperature comes from a temperature column when the file has one (Bio-Logic
-``Temperature/°C``, Gamry ``Temp``; Gamry's ``-327.67`` "no sensor" value is ignored).
+- A column whose name starts with ``-`` is negated whatever it holds (``-Z'``, ``-phase``);
+  PalmSens ``ZIm`` and Eco Chemie ``.dfr`` store -Z'' and are negated.
+- Units in column names scale the values (``Z' (kOhm)``, ``Freq [kHz]``); the factors used
+  are in ``metadata["unit_factors"]``.
+
+Several sweeps in one file (a loop column, separate tables, or the frequency jumping back to
+the start of the sweep) become separate spectra; ``metadata["note"]`` says how the file was
+split. Temperature comes from a temperature column when the file has one (Bio-Logic
+``Temperature/°C``, Gamry ``Temp``; Gamry's ``-327.67`` "no sensor" value is ignored), else
+from a ``Temperature: ...`` line of the file's preamble.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from ssblab.echem.io._common import RawTable, find_column, normalise_name, read_head
+from ssblab.echem.io._common import (DataWarning, RawTable, find_column, normalise_name, read_head,
+                                     unit_factor)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
-from ssblab.echem.io.eis_text import read_delimited, read_gamry, read_relaxis, read_zplot
+from ssblab.echem.io.eis_text import (read_delimited, read_dfr, read_gamry, read_relaxis,
+                                      read_versastudio, read_zplot)
+from ssblab.echem.io.palmsens import read_pssession
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 
-SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv"]
-SPECTRUM_FORMATS = ("biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv")
+SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
+                         "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json"]
+SPECTRUM_FORMATS = ("biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
+                    "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json")
 ImagConvention = Literal["auto", "Z''", "-Z''"]
 
 _READERS = {"biologic-mpr": read_mpr, "biologic-mpt": read_mpt, "gamry": read_gamry,
-            "zplot": read_zplot, "relaxis": read_relaxis}
-_EXTENSIONS = {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry", ".z": "zplot"}
+            "zplot": read_zplot, "relaxis": read_relaxis, "versastudio": read_versastudio,
+            "palmsens": read_pssession, "dfr": read_dfr}
+_EXTENSIONS = {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry", ".z": "zplot",
+               ".par": "versastudio", ".pssession": "palmsens", ".xlsx": "xlsx", ".xlsm": "xlsx",
+               ".dfr": "dfr"}
 _SIGNATURES = ((MPR_SIGNATURE, "biologic-mpr"), (MPT_SIGNATURE.encode(), "biologic-mpt"),
-               (b"EXPLAIN", "gamry"), (b"ZPLOT", "zplot"), (b"RelaxIS", "relaxis"))
+               (b"EXPLAIN", "gamry"), (b"ZPLOT", "zplot"), (b"RelaxIS", "relaxis"),
+               (b"<Application>", "versastudio"))
+# Binary formats ssblab does not decode: what they are and how to get a readable export.
+UNSUPPORTED = {
+    ".idf": ("Ivium .idf", "IviumSoft: File > Export > ASCII (or CSV)"),
+    ".ids": ("Ivium .ids", "IviumSoft: File > Export > ASCII (or CSV)"),
+    ".nox": ("Autolab NOVA .nox", "NOVA: Export ASCII data (frequency, Z', -Z'')"),
+    ".ism": ("Zahner .ism", "Thales/Zahner Analysis: export as text (.txt)"),
+    ".isc": ("Zahner .isc", "Thales/Zahner Analysis: export as text (.txt)"),
+    ".xls": ("Excel 97-2003 .xls", "save it as .xlsx or CSV"),
+    ".ods": ("OpenDocument .ods", "save it as .xlsx or CSV"),
+    ".bin": ("CH Instruments binary .bin", "CHI software: File > Convert to Text"),
+    ".mmfile": ("Scribner MultiStat .mmfile", "export it as ZPlot .z or text"),
+    ".cor": ("CorrWare .cor", "export it as text"),
+    ".fra": ("Autolab FRA binary .fra", "export it as ASCII (.dfr or text)"),
+}
 
-FREQUENCY = ("freq", "frequency", "f", "freq(hz)", "frequency(hz)")
-REAL = ("re(z)", "z'", "zreal", "z_real", "zre", "z_re", "re", "real", "re(z)(ohm)")
-IMAG = ("im(z)", "z''", "z''(b)", "zimag", "z_imag", "zim", "z_im", "im", "imag")
-NEG_IMAG = tuple("-" + name for name in IMAG) + ("zimag_neg", "neg_zimag")
-MODULUS = ("|z|", "zmod", "mod(z)", "modulus", "z_mod", "abs(z)")
-PHASE = ("phase(z)", "zphz", "phase", "theta(z)", "theta", "phi", "phase_deg")
+FREQUENCY = ("freq", "frequency", "f", "freq(hz)", "frequency(hz)", "fr", "nu")
+REAL = ("re(z)", "z'", "zreal", "z_real", "zre", "z_re", "re", "real", "re(z)(ohm)", "zs'",
+        "z'(a)", "zr", "z_r", "real(z)", "zreal(ohm)", "z_real(ohm)", "zs_real", "rez")
+IMAG = ("im(z)", "z''", "z''(b)", "zimag", "z_imag", "zim", "z_im", "im", "imag", "zimg",
+        "imaginary", "zs''", "imag(z)", "zi", "z_i", "imz")
+NEG_IMAG = tuple("-" + name for name in IMAG) + ("zimag_neg", "neg_zimag", "minus_z''")
+NEG_REAL = tuple("-" + name for name in REAL)
+MODULUS = ("|z|", "zmod", "mod(z)", "modulus", "z_mod", "abs(z)", "z", "|z|(ohm)", "zabs", "z_abs",
+           "impedance", "-|z|")
+PHASE = ("phase(z)", "zphz", "phase", "theta(z)", "theta", "phi", "phase_deg", "phase(deg)",
+         "angle", "phz")
+NEG_PHASE = tuple("-" + name for name in PHASE)
 TEMPERATURE_C = ("temperature", "temp", "t_c", "temperature_c")
-SPLIT = ("cyclenumber", "loop_index", "loop", "spectrum")  # normalised: no spaces
+SPLIT = ("cyclenumber", "loop_index", "loop", "spectrum", "sweep")  # normalised: no spaces
+PLAUSIBLE_MAX = {"|Z| / ohm": 1e15, "f / Hz": 1e9}
 
 
 def detect_format(path: str | Path) -> str:
@@ -58,7 +97,32 @@ def detect_format(path: str | Path) -> str:
     for signature, name in _SIGNATURES:
         if head.startswith(signature):
             return name
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") and b"P\x00a\x00l\x00m\x00S" in \
+            read_head(path, 400):
+        return "palmsens"
+    if head.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm", ""):
+        return "xlsx"
+    if head.lstrip()[:1] in (b"[", b"{") and _SPECTRUM_TYPE.encode() in read_head(path, 400):
+        return "ssblab-json"
     return _EXTENSIONS.get(path.suffix.lower(), "csv")
+
+
+def _refuse_binary(path: Path, format: str) -> None:
+    """Say which binary format a file is and how to export it, before reading it as text."""
+    suffix = path.suffix.lower()
+    head = read_head(path, 4096)
+    binary = b"\x00" in head and head[:2] not in (b"\xff\xfe", b"\xfe\xff")
+    if suffix in UNSUPPORTED and (binary or head.startswith(b"PK\x03\x04")):
+        # (a text file under such a name, e.g. a tab export saved as .xls, is read as text)
+        name, fix = UNSUPPORTED[suffix]
+        raise InputError(f"{path}: {name} is not supported; export it as text ({fix}) and read "
+                         "the export")
+    if format == "csv" and binary:
+        kind = "a zip archive" if head.startswith(b"PK\x03\x04") else "binary data"
+        raise InputError(f"{path}: found {kind}, not a text table; this format "
+                         f"({suffix or 'no extension'}) is not supported; export the spectrum "
+                         "as CSV/text (frequency, Z', Z'') or pass --format (one of "
+                         f"{', '.join(SPECTRUM_FORMATS)})")
 
 
 def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
@@ -102,32 +166,86 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     >>> len(spectra), spectra[0].n_points, bool((spectra[0].impedance_ohm.imag < 0).all())
     (1, 79, True)
     """
-    where = str(path)
     if format is None:
         format = detect_format(path)
     check_choice(format, SPECTRUM_FORMATS, name="format")
     check_choice(imag_convention, ("auto", "Z''", "-Z''"), name="imag_convention")
+    _refuse_binary(Path(path), format)
+    if format == "ssblab-json":
+        return _read_ssblab_json(Path(path))
     if format == "csv":
-        table = read_delimited(path, delimiter=delimiter)
+        tables = read_delimited(path, delimiter=delimiter)
+    elif format == "xlsx":
+        from ssblab.echem.io.xlsx import read_xlsx
+
+        tables = read_xlsx(path)
     else:
-        table = _READERS[format](path)
-    table.metadata.setdefault("format", format)
-    if format == "csv" and not table.metadata["header"] and frequency is None and \
-            modulus is None and len(table.columns) >= 3:
+        tables = _READERS[format](path)
+    if isinstance(tables, RawTable):
+        tables = [tables]
+    spectra: list[Spectrum] = []
+    for table in tables:
+        table.metadata.setdefault("format", format)
+        spectra += _table_spectra(table, frequency=frequency, real=real, imag=imag,
+                                  modulus=modulus, phase=phase, convention=imag_convention,
+                                  split=split, temperature_K=temperature_K, first=len(spectra))
+    if len(spectra) > 1:
+        notes = [s.metadata.get("note") for s in spectra if s.metadata.get("note")]
+        note = notes[0] if notes else ""
+        for s in spectra:
+            s.metadata["note"] = note or (f"the file holds {len(spectra)} sweeps; each is read as "
+                                          "its own spectrum")
+    return spectra
+
+
+_SPECTRUM_TYPE = "ssblab.echem.spectrum:Spectrum"
+
+
+def _read_ssblab_json(path: Path) -> list[Spectrum]:
+    """The spectra of an ssblab ``result.json`` (``ssblab read spectrum --out``, or
+    ``Spectrum.to_json``). Only serialised spectra are decoded; other results are skipped."""
+    import json
+
+    from ssblab.echem.io._common import read_text
+
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({exc})") from None
+    items = data if isinstance(data, list) else [data]
+    spectra = []
+    for item in items:
+        if isinstance(item, dict) and item.get("__result__") == _SPECTRUM_TYPE:
+            try:
+                spectra.append(Spectrum.from_dict(item))
+            except (TypeError, ValueError, KeyError) as exc:
+                raise InputError(f"{path}: a serialised spectrum is malformed ({exc})") from None
+    if not spectra:
+        raise InputError(f"{path}: this JSON file holds no ssblab spectrum")
+    return spectra
+
+
+def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, convention, split,
+                   temperature_K, first) -> list[Spectrum]:
+    where = table.source
+    if table.metadata.get("header") is False and frequency is None and modulus is None and \
+            len(table.columns) >= 3:
         # Without a header the columns are f, Z', Z'' (physical), as impedance.py writes them.
         frequency = 0
         if real is None and imag is None:
             real, imag = 1, 2
     f_name = find_column(table, FREQUENCY, requested=frequency, what="frequency")
-    f = np.asarray(table.columns[f_name], dtype=float)
+    f = np.asarray(table.columns[f_name], dtype=float) * unit_factor(f_name)
     z, used = _impedance(table, real=real, imag=imag, modulus=modulus, phase=phase,
-                         convention=imag_convention)
+                         convention=convention)
+    polar = set(table.metadata.get("polar_columns", ()))
     # Rows of other techniques (open circuit between loops, cycling in a Modulo Bat file) carry
     # frequency 0 and impedance 0; they are not impedance points. Their count is in metadata.
     is_eis = ~((f == 0) & (z == 0))
     if not is_eis.any():
         raise InputError(f"{where}: the file holds no impedance points (every frequency is 0)")
-    blocks = _blocks(table, is_eis, split)
+    _warn_implausible(where, f, z, is_eis, table.metadata.get("lines"))
+    blocks, how = _blocks(table, f, is_eis, split)
     temperature = _temperature_column(table)
     spectra = []
     for number, rows in enumerate(blocks):
@@ -135,12 +253,46 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
         if t_K is None and temperature is not None:
             valid = temperature[rows][temperature[rows] > -273.15]
             t_K = float(valid.mean()) + 273.15 if valid.size else None
-        meta = dict(table.metadata, columns=used, frequency_column=f_name, spectrum_index=number,
-                    non_impedance_rows=int((~is_eis).sum()),
+        if t_K is None:
+            t_K = table.metadata.get("temperature_K")
+        meta = dict(table.metadata, columns=used, frequency_column=f_name,
+                    spectrum_index=first + number, non_impedance_rows=int((~is_eis).sum()),
                     rows=(int(rows[0]), int(rows[-1])))
+        if how:
+            meta["note"] = how
+        if np.mean(z[rows].imag < 0) < 0.2 and rows.size >= 5 and used[1] not in polar:
+            # Most points inductive: typical of a -Z'' column under a name without the minus.
+            warnings.warn(f"{where}: {np.mean(z[rows].imag > 0):.0%} of the points of spectrum "
+                          f"{first + number} have Z'' > 0 (inductive) reading column "
+                          f"{used[1]!r} as {'-Z' if _negated(used[1], convention) else 'Z'}''; "
+                          "if the file stores the other sign, pass imag_convention (CLI "
+                          "--imag-convention)", DataWarning, stacklevel=3)
         spectra.append(Spectrum(frequency_Hz=f[rows], impedance_ohm=z[rows], source=where,
                                 temperature_K=t_K, metadata=meta))
     return spectra
+
+
+def _warn_implausible(where: str, f: np.ndarray, z: np.ndarray, is_eis: np.ndarray,
+                      lines: tuple[int, int] | None) -> None:
+    """Values no impedance analyser measures (binary corruption, wrong columns) are named, by
+    file line where the table knows its lines, else by 0-based data row."""
+    def named(rows: np.ndarray) -> str:
+        shown = [int(r) + (lines[0] if lines else 0) for r in rows[:5]]
+        return (f"line{'s' if rows.size > 1 else ''} " if lines else "data rows (0-based) ") + \
+            ", ".join(map(str, shown)) + (" ..." if rows.size > 5 else "")
+
+    for label, values in (("|Z| / ohm", np.abs(z)), ("f / Hz", np.abs(f))):
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(is_eis & np.isfinite(values) & (values > PLAUSIBLE_MAX[label]))
+        if bad.size:
+            warnings.warn(f"{where}: implausible {label} above {PLAUSIBLE_MAX[label]:g} in "
+                          f"{bad.size} row(s) ({named(bad)}): check the file and its columns",
+                          DataWarning, stacklevel=4)
+    with np.errstate(invalid="ignore"):
+        negative = np.flatnonzero(is_eis & (f < 0))
+    if negative.size:
+        raise InputError(f"{where}: {negative.size} negative frequencies ({named(negative)}): "
+                         "is the frequency column right?")
 
 
 def read_spectrum(path: str | Path, *, format: SpectrumFormat | None = None,
@@ -170,40 +322,93 @@ def read_spectrum(path: str | Path, *, format: SpectrumFormat | None = None,
 
 
 def _impedance(table: RawTable, *, real, imag, modulus, phase, convention):
-    re_name = find_column(table, REAL, requested=real, what="real impedance", required=False)
+    re_name = find_column(table, REAL + NEG_REAL, requested=real, what="real impedance",
+                          required=False)
     im_name = find_column(table, IMAG + NEG_IMAG, requested=imag, what="imaginary impedance",
                           required=False)
+    factors = table.metadata.setdefault("unit_factors", {})
     if re_name is not None and im_name is not None and modulus is None:
-        if convention == "auto":
-            negated = normalise_name(im_name).startswith("-") or \
-                normalise_name(im_name) in NEG_IMAG
-        else:
-            negated = convention == "-Z''"
-        z_re = np.asarray(table.columns[re_name], dtype=float)
-        z_im = np.asarray(table.columns[im_name], dtype=float)
+        negated = _negated(im_name, convention)
+        z_re = np.asarray(table.columns[re_name], dtype=float) * _factor(re_name, factors)
+        z_im = np.asarray(table.columns[im_name], dtype=float) * _factor(im_name, factors)
+        if normalise_name(re_name).startswith("-"):
+            z_re = -z_re
         return z_re + 1j * (-z_im if negated else z_im), (re_name, im_name)
     mod_name = find_column(table, MODULUS, requested=modulus, what="|Z|", required=False)
-    ph_name = find_column(table, PHASE, requested=phase, what="phase", required=False)
+    ph_name = find_column(table, PHASE + NEG_PHASE, requested=phase, what="phase",
+                          required=False)
     if mod_name is not None and ph_name is not None:
-        z_mod = np.asarray(table.columns[mod_name], dtype=float)
+        z_mod = np.abs(np.asarray(table.columns[mod_name], dtype=float)) * \
+            _factor(mod_name, factors)
         z_ph = np.deg2rad(np.asarray(table.columns[ph_name], dtype=float))
+        if normalise_name(ph_name).startswith("-"):
+            z_ph = -z_ph
+        table.metadata["polar_columns"] = (mod_name, ph_name)
         return z_mod * np.exp(1j * z_ph), (mod_name, ph_name)
     raise InputError(f"{table.source}: no impedance columns found (need Z' and Z'', or |Z| and "
-                     f"phase); columns are: {', '.join(table.columns)}")
+                     f"phase); columns are: {', '.join(table.columns)}; name them with the "
+                     "real/imag (or modulus/phase) column options")
 
 
-def _blocks(table: RawTable, is_eis: np.ndarray, split: str | None) -> list[np.ndarray]:
-    """Row indices of each spectrum: contiguous runs of impedance rows, cut where the split
-    column changes."""
+def _negated(im_name: str, convention: str) -> bool:
+    """Whether the imaginary column holds -Z'' (from its name, or as the caller says)."""
+    if convention == "auto":
+        return normalise_name(im_name).startswith("-") or normalise_name(im_name) in NEG_IMAG
+    return convention == "-Z''"
+
+
+def _factor(name: str, factors: dict) -> float:
+    factor = unit_factor(name)
+    if factor != 1.0:
+        factors[name] = factor
+    return factor
+
+
+def _blocks(table: RawTable, f: np.ndarray, is_eis: np.ndarray, split: str | None):
+    """Row indices of each spectrum and a note on how the rows were split: contiguous runs of
+    impedance rows, cut where the split column changes and where the frequency jumps back to
+    the start of a new sweep."""
     rows = np.flatnonzero(is_eis)
     cuts = np.flatnonzero(np.diff(rows) > 1) + 1
+    how = []
     if split is not None:
         name = find_column(table, SPLIT, what="split", required=False) if split == "auto" else \
             find_column(table, (), requested=split, what="split")
         if name is not None:
             key = np.asarray(table.columns[name])[rows]
             cuts = np.union1d(cuts, np.flatnonzero(key[1:] != key[:-1]) + 1)
-    return np.split(rows, cuts)
+            if len(cuts):
+                how.append(f"split where column {name!r} changes")
+    jumps = _sweep_restarts(f[rows])
+    if jumps.size and split is not None:
+        cuts = np.union1d(cuts, jumps)
+        how.append(f"split where the frequency jumps back to the start of a sweep (data rows "
+                   f"{', '.join(str(int(rows[j])) for j in jumps[:5])})")
+    note = ""
+    if len(cuts):
+        note = f"the table holds {len(cuts) + 1} sweeps, read as separate spectra: " + \
+            "; ".join(how or ["split at rows of other techniques"])
+    return np.split(rows, cuts), note
+
+
+def _sweep_restarts(f: np.ndarray) -> np.ndarray:
+    """Indices where a new sweep starts: the frequency steps against the sweep's direction by
+    more than half the decades the sweeps span (a repeated or out-of-order point is no cut).
+
+    >>> f = np.concatenate([np.logspace(5, 0, 11)] * 3)
+    >>> _sweep_restarts(f).tolist(), _sweep_restarts(f[::-1]).tolist()
+    ([11, 22], [11, 22])
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.diff(np.log10(np.where(f > 0, f, np.nan)))
+    finite = step[np.isfinite(step)]
+    if finite.size < 4:
+        return np.array([], dtype=int)
+    direction = np.sign(np.median(finite))
+    span = np.nanmax(np.log10(f[f > 0])) - np.nanmin(np.log10(f[f > 0]))
+    if direction == 0 or span == 0:
+        return np.array([], dtype=int)
+    return np.flatnonzero(np.isfinite(step) & (-direction * step > 0.5 * span)) + 1
 
 
 def _temperature_column(table: RawTable) -> np.ndarray | None:
