@@ -11,7 +11,8 @@ transport is the site topology and the density, and both are stated.
 Builders: :func:`layered_rocksalt_framework` (Li3InCl6-type C2/m, ccp anions),
 :func:`hcp_li3mcl6_framework` (Li3YCl6-type P-3m1, hcp anions) and :func:`argyrodite_framework`
 (Li6PS5X, F-43m); :func:`ordered_configuration` places partial occupancies (lowest Ewald
-energy) and :func:`relax_positions` relaxes chosen species only. Assumptions and sources of each
+energy); :func:`ssblab.atomistic.potentials.relax_positions` relaxes chosen species only.
+Assumptions and sources of each
 are in docs/atomistic.md ("Idealised frameworks").
 
 The construction of :func:`layered_rocksalt_framework`, with t1, t2 the in-plane vectors of
@@ -147,7 +148,7 @@ def argyrodite_framework(*, a_A: float, halide: str = "Cl", p_s_bond_A: float = 
       vacancies are ordered with :func:`ordered_configuration` (Li 50 % vacant). ``li_xz`` is
       (x, z); by default the 48h point farthest from every P, S and X atom (the centre of the
       largest hole on the 48h mirror planes, found on a 0.005 grid), a geometric starting guess
-      for :func:`relax_positions`.
+      for :func:`ssblab.atomistic.potentials.relax_positions`.
 
     ``a_A`` must be given (no refined lattice parameter could be read offline; see
     docs/atomistic.md). Returns a pymatgen Structure (conventional cell, 4 formula units).
@@ -205,36 +206,3 @@ def ordered_configuration(framework, fractions: dict[str, float], *,
                              supercell=supercell, n_configurations=n_configurations, rng=rng)
     best = int(np.argmin(result.ewald_eV))
     return configuration_structure(framework, result, best), result
-
-
-def relax_positions(atoms, *, calculator, species=("Li",), fmax_eV_A: float = 0.05,
-                    max_steps: int = 200, device: str = "cpu"):
-    """Relax only the atoms of ``species`` (fixed cell, all other atoms fixed) with ASE BFGS.
-
-    ``atoms`` is an ASE Atoms or a pymatgen Structure (converted); ``calculator`` anything
-    :func:`ssblab.atomistic.potentials.get_calculator` accepts. Returns ``(relaxed Atoms,
-    converged, steps)``; the input is not modified.
-    """
-    require_package("ase", extra="atomistic", purpose="relaxing positions")
-    from ase import Atoms
-    from ase.constraints import FixAtoms
-    from ase.optimize import BFGS
-
-    from ssblab.atomistic.potentials import get_calculator
-
-    if not isinstance(atoms, Atoms):
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        atoms = AseAtomsAdaptor.get_atoms(atoms)
-    atoms = atoms.copy()
-    atoms.set_constraint()
-    symbols = np.array(atoms.get_chemical_symbols())
-    moving = np.isin(symbols, list(species))
-    if not moving.any():
-        raise InputError(f"species: none of {list(species)} in {atoms.get_chemical_formula()}")
-    atoms.set_constraint(FixAtoms(mask=~moving))
-    atoms.calc = get_calculator(calculator, device=device) if isinstance(calculator, str) \
-        else calculator
-    opt = BFGS(atoms, logfile=None)
-    converged = bool(opt.run(fmax=fmax_eV_A, steps=max_steps))
-    return atoms, converged, int(opt.nsteps)
