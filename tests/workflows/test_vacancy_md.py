@@ -14,7 +14,8 @@ pytest.importorskip("pymatgen")
 from ssblab.materials.structures import load_structure  # noqa: E402
 from ssblab.results import Result  # noqa: E402
 from ssblab.workflows import vacancy_md  # noqa: E402
-from ssblab.workflows.vacancy_md import CompositionSpec, vacancy_md_study  # noqa: E402
+from ssblab.materials.defects import CompositionSpec  # noqa: E402
+from ssblab.workflows.vacancy_md import vacancy_md_study  # noqa: E402
 
 SPECS = (CompositionSpec(label="A", vacancy_fractions={"Li": 0.1, "Cl": 0.1}),
          CompositionSpec(label="B", vacancy_fractions={"Li": 0.2, "Cl": 0.2},

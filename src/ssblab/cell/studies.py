@@ -19,15 +19,17 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.cell.full import FullCell, Layer, rate_capability
 from ssblab.cell.parameters import CATHODES
 from ssblab.results import Result, provenance
 
 # seed 000 (Li et al.), Figure 6A/B: discharge capacity (mAh/g) of NCM83|LIC-LPSCl|Li, 2.7-4.3 V
-SEED000_RATES_C = (0.5, 1.0, 1.5)
-SEED000_MEASURED_MAH_G = {"cold": (112.0, 35.0, float("nan")), "hot": (156.0, 123.0, 104.0)}
-SEED000_CONDUCTIVITY_S_CM = {"cold": 1.1e-3, "hot": 4.4e-3}
-LPSCL_CONDUCTIVITY_S_CM = 2.95e-3  # seed 001's Li6PS5Cl at RT (seed 000 uses an LPSCl interlayer)
+# (the cold film is the optimised 0.5 GPa one; the cold cell was not run at 1.5 C)
+SEED000_RATES_C = ref.NCM83_RATES_C.value
+SEED000_MEASURED_MAH_G = {"cold": (*ref.NCM83_COLD_MAH_G.value, float("nan")), "hot": ref.NCM83_HOT_MAH_G.value}
+SEED000_CONDUCTIVITY_S_CM = {"cold": ref.LIC_COLD_05GPA_SIGMA_S_cm.value, "hot": ref.LIC_HOT_SIGMA_S_cm.value}
+LPSCL_CONDUCTIVITY_S_CM = ref.LPSCL_SIGMA_S_cm.value  # seed 001's Li6PS5Cl (seed 000 uses an LPSCl interlayer)
 
 
 def seed000_cell(conductivity_S_cm: float, *, lic_thickness_cm: float = 0.04,
@@ -97,7 +99,7 @@ class RateStudy(Result):
                 ("gap explained at 0.5 C, nominal (-)", self.explained_gap("nominal", 0.5)),
                 ("gap explained at 1 C, nominal (-)", self.explained_gap("nominal", 1.0)),
                 ("best fit: NCM83 diffusivity (cm2/s)", float(self.profile_diffusivity_cm2_s[b])),
-                ("best fit: Li3InCl6-limited ASR at 4.4 mS/cm (ohm cm2)",
+                (f"best fit: Li3InCl6-limited ASR at {SEED000_CONDUCTIVITY_S_CM['hot'] * 1e3:g} mS/cm (ohm cm2)",
                  float(self.profile_lic_thickness_cm[b] / SEED000_CONDUCTIVITY_S_CM["hot"])),
                 ("best fit: RMS error on hot table (mAh/g)", float(self.profile_rms_hot_mAh_g[b])),
                 ("gap explained at 1 C, best fit (-)", self.explained_gap("fitted", 1.0)),
@@ -237,8 +239,8 @@ def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> F
     current (seed 004). Use with ``one_C_mAh_g=200`` and the window shifted by 0.62 V.
     """
     params = dict(cathode="NCM811", anode="Li-In", loading_mg_cm2=10.0, cathode_thickness_cm=50e-4,
-                  catholyte_conductivity_S_cm=0.51e-3, catholyte_volume_fraction=0.5,
+                  catholyte_conductivity_S_cm=ref.LYC_SIGMA_S_cm.value, catholyte_volume_fraction=0.5,
                   separator=(Layer(name="Li3YCl6", thickness_cm=separator_thickness_cm,
-                                   conductivity_S_cm=0.51e-3),))
+                                   conductivity_S_cm=ref.LYC_SIGMA_S_cm.value),))
     params.update(overrides)
     return FullCell(**params)

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.units import S_m_PER_S_cm
 
 
 @click.group("dendrite")
@@ -65,9 +67,11 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
               help="phase image (.npy labels or PNG/TIFF grey) for --map image; row 0 at the Li side")
 @click.option("--fraction", type=float, default=0.2, show_default=True, help="area fraction of phase A")
 @quantity_option("--radius", "radius_um", unit="um", default=6.0, show_default=True, help="particle radius")
-@quantity_option("--sigma-a", "sigma_a_S_m", unit="S/m", default=0.526, show_default=True,
+@quantity_option("--sigma-a", "sigma_a_S_m", unit="S/m",
+                 default=ref.LGPS_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
                  help="conductivity of phase A (e.g. '5.26 mS/cm', LGPS)")
-@quantity_option("--sigma-b", "sigma_b_S_m", unit="S/m", default=0.357, show_default=True,
+@quantity_option("--sigma-b", "sigma_b_S_m", unit="S/m",
+                 default=ref.LPSC_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
                  help="conductivity of the host B (e.g. '3.57 mS/cm', LPSC)")
 @click.option("--voids", type=float, default=0.0, show_default=True, help="area fraction of insulating voids")
 @quantity_option("--grain-size", "grain_size_um", unit="um", default=0.0, show_default=True,

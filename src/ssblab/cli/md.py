@@ -160,8 +160,8 @@ IDEAL_LI3INCL6 = "ideal-Li3InCl6"  # materials.prototypes.layered_rocksalt_frame
 
 
 def _parse_composition(text: str):
-    """``label:Li=0.241,In=0.38[,volume=425.92]`` -> CompositionSpec."""
-    from ssblab.workflows.vacancy_md import CompositionSpec
+    """``label:Li=0.25,In=0.4[,volume=430]`` -> CompositionSpec."""
+    from ssblab.materials.defects import CompositionSpec
 
     label, sep, body = text.partition(":")
     if not sep or not label.strip():
@@ -191,7 +191,7 @@ def _parse_composition(text: str):
 @click.option("--preset", type=click.Choice(["seed000"]), default=None,
               help="seed000: cold- vs hot-pressed Li3InCl6 vacancy fractions and cell volumes.")
 @click.option("--composition", "compositions", multiple=True,
-              help="label:Li=0.241,In=0.38,Cl=0[,volume=425.92] (vacancy fraction per element "
+              help="label:Li=0.25,In=0.4,Cl=0[,volume=430] (vacancy fraction per element "
                    "of the framework's sites; volume of one framework cell in A^3). Repeat.")
 @click.option("--oxidation-states", default="Li=1,In=3,Cl=-1", show_default=True)
 @quantity_option("--temperature", unit="K", multiple=True, help="MD temperature (repeat)")
@@ -215,7 +215,8 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
     refined volumes refer to, or ideal-Li3InCl6 for the idealised C2/m framework) at several
     temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
     from ssblab.materials.structures import read_structure
-    from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS, vacancy_md_study
+    from ssblab.materials.defects import SEED000_COMPOSITIONS
+    from ssblab.workflows.vacancy_md import vacancy_md_study
 
     specs = list(SEED000_COMPOSITIONS if preset == "seed000" else ())
     specs += [_parse_composition(c) for c in compositions]

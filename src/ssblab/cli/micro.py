@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.errors import InputError
 from ssblab.files import atomic_write
@@ -95,7 +96,7 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
 @cli.command()
 @_volume_options
 @click.option("--conductivity", "conductivities", multiple=True, required=True,
-              help="LABEL=VALUE per conducting phase, e.g. '1=4.4 mS/cm' (missing labels are "
+              help="LABEL=VALUE per conducting phase, e.g. '1=2 mS/cm' (missing labels are "
                    "insulating).")
 @click.option("--direction", type=click.Choice(["x", "y", "z", "all"]), default="z", show_default=True)
 @click.option("--boundary", type=click.Choice(["no-flux", "periodic"]), default="no-flux", show_default=True)
@@ -148,7 +149,7 @@ def analyse(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, po
 
 
 @cli.command("density-study")
-@quantity_option("--bulk", unit="S/cm", default="4.4 mS/cm", show_default=True,
+@quantity_option("--bulk", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Bulk conductivity of the grains (default: seed 000 hot-pressed pellet)")
 @click.option("--densities", default="0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95", show_default=True)
 @click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")

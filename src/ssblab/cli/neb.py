@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.errors import InputError
 
@@ -44,7 +45,7 @@ def _emit(results, out, as_json, title):
 
 
 @cli.command("licl")
-@click.option("--lattice", "lattices", multiple=True, type=float, default=(5.145, 5.300),
+@click.option("--lattice", "lattices", multiple=True, type=float, default=ref.LICL_NEB_LATTICE_A.value,
               show_default=True, help="Rock-salt lattice parameter(s) in A (repeat the option).")
 @_with_common
 def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json):

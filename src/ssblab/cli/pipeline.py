@@ -6,15 +6,18 @@ from pathlib import Path
 
 import click
 
+from ssblab import reference as ref
+
 from ssblab.cli._common import emit, quantity_option, with_output_options
 
 
 @click.command()
-@quantity_option("--bulk-conductivity", unit="S/cm", default="4.4 mS/cm", show_default=True,
+@quantity_option("--bulk-conductivity", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Bulk (grain) conductivity of the electrolyte")
 @click.option("--relative-density", "densities", multiple=True, type=float,
               help="Relative density of a generated pellet, 0-1 (repeatable; default: seed 000's "
-                   "cold- and hot-pressed pellets, 0.8029 and 0.9367).")
+                   f"cold- and hot-pressed pellets, {ref.LIC_COLD_05GPA_DENSITY.value} and "
+                   f"{ref.LIC_HOT_DENSITY.value}).")
 @click.option("--volume", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A labelled voxel volume (0 = void, 1 = electrolyte) instead of generated pellets.")
 @click.option("--cycles", type=int, default=2000, show_default=True, help="Cycles of the life simulation.")

@@ -19,6 +19,7 @@ import dataclasses
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.metrics import penetration_um
 from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,
@@ -160,7 +161,9 @@ class CCDStudyResult(Result):
 
 
 #: Seed 003 (Yu et al. 2024), symmetric Li cells, 0.1 mA/cm2 start, 0.2 mA/cm2 steps.
-SEED003_CCD_mA_cm2 = {"LPSC1.0": 0.5, "LPSC1.0-91 (10 % LGPS)": 0.7, "LPSC1.0-82 (20 % LGPS)": 2.1}
+SEED003_CCD_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value,
+                      "LPSC1.0-91 (10 % LGPS)": ref.LPSC_LGPS91_CCD_mA_cm2.value,
+                      "LPSC1.0-82 (20 % LGPS)": ref.LPSC_LGPS82_CCD_mA_cm2.value}
 
 
 def ccd_study(*, width: int = 64, spacing_um: float = 1.0, radius_um: float = 5.0,

@@ -34,15 +34,16 @@ import math
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError, require_package
 
 
 def layered_rocksalt_framework(*, metal: str = "In", anion: str = "Cl", cation: str = "Li",
-                               cell_volume_A3: float = 425.92, primitive: bool = True):
+                               cell_volume_A3: float = ref.LIC_PRISTINE_VOLUME_A3.value, primitive: bool = True):
     """Ideal C2/m framework of a layered Li3MX6 (site topology of seed 000's Li3InCl6).
 
     ``cell_volume_A3`` is the volume of one conventional C2/m cell (2 formula units, 12 anion
-    sites; seed 000: 425.92 A^3 cold-pressed, 429.14 A^3 hot-pressed). Returns a pymatgen
+    sites; default: seed 000's pristine refinement, ``ssblab.reference.LIC_PRISTINE_VOLUME_A3``). Returns a pymatgen
     Structure with every framework site fully occupied (6 Li, 4 M, 12 X per conventional cell;
     the primitive cell, half of it, with ``primitive=True``). Vacancies are then placed with
     :func:`ssblab.materials.defects.order_vacancies`. (No doctest: it needs pymatgen; see

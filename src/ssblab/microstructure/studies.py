@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError
 from ssblab.microstructure.generate import mixture, pellet
 from ssblab.microstructure.solve import solve
@@ -31,14 +32,16 @@ from ssblab.results import Measured, Result, provenance
 from ssblab.units import AVOGADRO_mol
 
 # Seed 000 (Li et al.): relative density (%) and 25 degC conductivity (S/cm) of pressed Li3InCl6.
-SEED000_RELATIVE_DENSITY = (0.5916, 0.8029, 0.9367)
-SEED000_CONDUCTIVITY_S_cm = (6.95e-4, 1.1e-3, 4.4e-3)
-# Default bulk value: the hot-pressed (0.5 GPa, 250 degC) pellet of seed 000, 4.4 mS/cm at
-# 93.67 % density. A dense-ish measured value, hence a lower bound of the true bulk.
-LI3INCL6_BULK_S_cm = 4.4e-3
+# The pellets: cold 0.125 GPa, cold 0.5 GPa, hot 0.5 GPa 250 degC.
+SEED000_RELATIVE_DENSITY = ref.values("LIC_COLD_0125GPA_DENSITY", "LIC_COLD_05GPA_DENSITY", "LIC_HOT_DENSITY")
+SEED000_CONDUCTIVITY_S_cm = ref.values("LIC_COLD_0125GPA_SIGMA_S_cm", "LIC_COLD_05GPA_SIGMA_S_cm",
+                                       "LIC_HOT_SIGMA_S_cm")
+# Default bulk value: the hot-pressed (0.5 GPa, 250 degC) pellet of seed 000, the densest
+# measured, hence a lower bound of the true bulk.
+LI3INCL6_BULK_S_cm = ref.LIC_HOT_SIGMA_S_cm.value
 # Seed 003 (Yu et al.): cold-pressed conductivities (S/cm).
-LPSC_S_cm = 3.57e-3
-LGPS_S_cm = 5.26e-3
+LPSC_S_cm = ref.LPSC_SIGMA_S_cm.value
+LGPS_S_cm = ref.LGPS_SIGMA_S_cm.value
 
 
 def crystal_density_g_cm3(formula_mass_g_mol: float, cell_volume_A3: float, z: int) -> float:

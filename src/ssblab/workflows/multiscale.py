@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -200,9 +201,11 @@ def _short_check(life):
 
 
 # Seed 000 (Li3InCl6, Li et al.): relative densities of the pellets whose rate tables the
-# seed reports, from ../shared/reference/seed_targets.yaml.
-SEED000_PELLETS = {"cold pressed (0.5 GPa)": 0.8029, "hot pressed (0.5 GPa, 250 C)": 0.9367}
-SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": 1.2, "hot pressed (0.5 GPa, 250 C)": 4.0}
+# seed reports, and their CCDs (ssblab.reference).
+SEED000_PELLETS = {"cold pressed (0.5 GPa)": ref.LIC_COLD_05GPA_DENSITY.value,
+                   "hot pressed (0.5 GPa, 250 C)": ref.LIC_HOT_DENSITY.value}
+SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": ref.LIC_COLD_CCD_mA_cm2.value,
+                      "hot pressed (0.5 GPa, 250 C)": ref.LIC_HOT_CCD_mA_cm2.value}
 
 
 def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: int = 2000,
