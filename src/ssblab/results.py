@@ -71,11 +71,11 @@ def format_uncertain(value: float, stderr: float) -> str:
 
 def provenance(**inputs: Any) -> dict[str, Any]:
     """Provenance for a result: the inputs, versions and a UTC timestamp."""
-    import ssblab
+    from ssblab._version import __version__
 
     return {
         "inputs": _encode(inputs),
-        "ssblab": ssblab.__version__,
+        "ssblab": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

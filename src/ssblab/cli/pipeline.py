@@ -25,7 +25,7 @@ from ssblab.cli._common import emit, quantity_option, with_output_options
 @with_output_options
 def cli(bulk_conductivity, densities, volume, cycles, seed, out, as_json):
     """Run the multiscale pipeline (seed 000's cold vs hot pressing by default)."""
-    from ssblab.workflows.multiscale import multiscale_pipeline, seed000_pipeline
+    from ssblab.workflows.multiscale import multiscale_pipeline, pipeline_report, seed000_pipeline
 
     if volume is not None:
         from ssblab.microstructure.io import load_volume
@@ -39,18 +39,3 @@ def cli(bulk_conductivity, densities, volume, cycles, seed, out, as_json):
         results = seed000_pipeline(bulk_conductivity=bulk_conductivity, n_cycles=cycles, rng=seed)
     emit(results, out=out, as_json=as_json, title="Multiscale pipeline",
          report=pipeline_report(results) if out else None)
-
-
-def pipeline_report(results, report=None):
-    """One section per pipeline step and run, with every intermediate's figure."""
-    from ssblab.report import Report
-
-    report = report or Report("Multiscale pipeline")
-    for result in results:
-        report.add(result, heading=f"{result.label}: summary", table=True, figures=[])
-        report.add(result.conduction, heading=f"{result.label}: microstructure")
-        report.add(result.rate, heading=f"{result.label}: rate capability")
-        report.add(result.life, heading=f"{result.label}: cycle life")
-        if result.ccd is not None:
-            report.add(result.ccd, heading=f"{result.label}: CCD estimate")
-    return report

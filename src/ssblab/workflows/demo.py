@@ -228,9 +228,8 @@ def structures_stage(report: Report, *, seed: int = 0) -> dict:
 
 def pipeline_stage(report: Report) -> dict:
     """Seed 000's story end to end: density -> sigma_eff -> separator -> rate and life."""
-    from ssblab.cli.pipeline import pipeline_report
     from ssblab.workflows.multiscale import SEED000_CCD_mA_cm2 as SEED000_CCD
-    from ssblab.workflows.multiscale import seed000_pipeline
+    from ssblab.workflows.multiscale import pipeline_report, seed000_pipeline
 
     runs = seed000_pipeline()
     rates = ref.NCM83_RATES_C.value

@@ -236,3 +236,18 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     return [dataclasses.replace(run, ccd_focusing_mA_cm2=local / run.anode_focusing,
                                 reason=note if run is calibration else note + "; this one is predicted")
             for run in runs]
+
+
+def pipeline_report(results, report=None):
+    """One section per pipeline step and run, with every intermediate's figure."""
+    from ssblab.report import Report
+
+    report = report or Report("Multiscale pipeline")
+    for result in results:
+        report.add(result, heading=f"{result.label}: summary", table=True, figures=[])
+        report.add(result.conduction, heading=f"{result.label}: microstructure")
+        report.add(result.rate, heading=f"{result.label}: rate capability")
+        report.add(result.life, heading=f"{result.label}: cycle life")
+        if result.ccd is not None:
+            report.add(result.ccd, heading=f"{result.label}: CCD estimate")
+    return report
