@@ -20,14 +20,15 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
 from ssblab.errors import InputError, ResourceError, check_choice, require_package
 from ssblab.results import Result
 
-DEVICES = ("cpu", "cuda", "auto")
+Device = Literal["cpu", "cuda", "auto"]
+DEVICES = get_args(Device)
 
 
 @dataclasses.dataclass(frozen=True)

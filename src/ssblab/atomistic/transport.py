@@ -35,6 +35,8 @@ _CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fas
 #: The MSD counts as linear in the fit window (diffusive, whatever its vibrational offset) when
 #: the slope over the window's second half is within this factor of the slope over its first.
 MAX_SLOPE_RATIO = 1.4
+DriftCorrection = Literal["framework", "none"]
+TransportQuantity = Literal["diffusivity", "conductivity"]
 
 
 # --- trajectories ------------------------------------------------------------------------------
@@ -285,7 +287,7 @@ def nernst_einstein_S_cm(diffusivity_cm2_s: float, *, n_ions: int, volume_A3: fl
 def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
               temperature_K: float, charge_e: float = 1.0, n_blocks: int = 8,
               fit_window: tuple[float, float] = (0.1, 0.5),
-              drift_correction: Literal["framework", "none"] = "framework",
+              drift_correction: DriftCorrection = "framework",
               min_block_frames: int = 20) -> DiffusionResult:
     """Tracer and collective diffusion coefficients, conductivity and Haven ratio.
 
@@ -326,7 +328,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     >>> round(res.haven_ratio.value, 0)
     1.0
     """
-    drift_correction = check_choice(drift_correction, ("framework", "none"),
+    drift_correction = check_choice(drift_correction, DriftCorrection,
                                     name="drift_correction")
     if not (math.isfinite(temperature_K) and temperature_K > 0):
         raise InputError(f"temperature_K: expected a positive temperature, found {temperature_K}")
@@ -500,7 +502,7 @@ class ArrheniusResult(Result):
 
 
 def arrhenius(temperatures_K, values, stderrs, *,
-              quantity: Literal["diffusivity", "conductivity"] = "diffusivity",
+              quantity: TransportQuantity = "diffusivity",
               target_K: float = 300.0) -> ArrheniusResult:
     """Weighted Arrhenius fit and extrapolation with its uncertainty.
 
@@ -517,7 +519,7 @@ def arrhenius(temperatures_K, values, stderrs, *,
     >>> round(fit.activation_energy_eV.value, 6)
     0.3
     """
-    quantity = check_choice(quantity, ("diffusivity", "conductivity"), name="quantity")
+    quantity = check_choice(quantity, TransportQuantity, name="quantity")
     t = np.asarray(temperatures_K, float)
     y = np.asarray(values, float)
     s = np.asarray(stderrs, float)

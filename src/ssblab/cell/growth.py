@@ -70,7 +70,7 @@ class Interphase:
     consumes_electrolyte: bool = False
 
     def __post_init__(self):
-        check_choice(self.growth, ("parabolic", "saturating", "none"), name="growth")
+        check_choice(self.growth, GrowthKind, name="growth")
         for field in ("conductivity_S_cm", "time_constant_h", "maturation_time_h"):
             if not getattr(self, field) > 0:
                 raise InputError(f"Interphase.{field}: expected > 0, found {getattr(self, field)}")

@@ -15,14 +15,18 @@ the assumed values are in :func:`seed000_cell` and docs/cell.md. Two readings ar
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from ssblab import reference as ref
 from ssblab.cell.full import FullCell, Layer, rate_capability
 from ssblab.cell.parameters import CATHODES
+from ssblab.errors import check_choice
 from ssblab.results import Result, provenance
+
+#: the two readings of the rate study: assumed geometry only, or the best fit to the hot table
+Reading = Literal["nominal", "fitted"]
 
 # seed 000 (Li et al.), Figure 6A/B: discharge capacity (mAh/g) of NCM83|LIC-LPSCl|Li, 2.7-4.3 V
 # (the cold film is the optimised 0.5 GPa one; the cold cell was not run at 1.5 C)
@@ -87,10 +91,13 @@ class RateStudy(Result):
     def fitted_cold_mAh_g(self) -> np.ndarray:
         return self.profile_cold_mAh_g[self.best]
 
-    def explained_gap(self, which: str = "fitted", c_rate: float = 1.0) -> float:
+    def explained_gap(self, which: Reading = "fitted", c_rate: float = 1.0) -> float:
         """Fraction of the measured hot-cold capacity gap at ``c_rate`` that the model reproduces."""
+        check_choice(which, Reading, name="which")
         k = int(np.argmin(np.abs(self.c_rates - c_rate)))
-        model = getattr(self, f"{which}_hot_mAh_g")[k] - getattr(self, f"{which}_cold_mAh_g")[k]
+        hot, cold = ((self.fitted_hot_mAh_g, self.fitted_cold_mAh_g) if which == "fitted"
+                     else (self.nominal_hot_mAh_g, self.nominal_cold_mAh_g))
+        model = hot[k] - cold[k]
         return float(model / (self.measured_hot_mAh_g[k] - self.measured_cold_mAh_g[k]))
 
     def summary(self):

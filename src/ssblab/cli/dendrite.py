@@ -9,6 +9,9 @@ import click
 
 from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.dendrite.phasefield import Control
+from ssblab.dendrite.solver import SolverMethod
+from ssblab.errors import choices_of
 from ssblab.units import S_m_PER_S_cm
 
 
@@ -78,7 +81,7 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
                  help="add a resistive grain-boundary network with this grain size (0: none)")
 @click.option("--gb-factor", type=float, default=0.1, show_default=True,
               help="grain-boundary conductivity / host conductivity")
-@click.option("--control", type=click.Choice(["galvanostatic", "potentiostatic"]), default="galvanostatic",
+@click.option("--control", type=click.Choice(choices_of(Control)), default="galvanostatic",
               show_default=True)
 @quantity_option("--current", "current_mA_cm2", unit="mA/cm^2", default=1.0, show_default=True,
                  help="applied current density (galvanostatic)")
@@ -91,7 +94,7 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @click.option("--steps", type=int, default=2000, show_default=True, help="time steps (adaptive dt)")
 @click.option("--checkpoint-interval", type=int, default=500, show_default=True)
 @click.option("--snapshot-interval", type=int, default=50, show_default=True, help="steps between movie frames")
-@click.option("--solver", type=click.Choice(["auto", "amg", "fft"]), default="auto", show_default=True)
+@click.option("--solver", type=click.Choice(choices_of(SolverMethod)), default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @_parameter_options
 @with_output_options

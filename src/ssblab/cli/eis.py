@@ -8,7 +8,9 @@ import click
 
 from ssblab.cli._common import QuantityType, emit, quantity_option, with_output_options
 from ssblab.cli._drt import drt
-from ssblab.errors import InputError
+from ssblab.echem.impedance.arrhenius import ArrheniusForm
+from ssblab.echem.impedance.fitting import WEIGHTINGS
+from ssblab.errors import InputError, choices_of
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
 _CIRCUIT_HELP = (f"Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (default "
@@ -16,7 +18,7 @@ _CIRCUIT_HELP = (f"Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (def
 _files = click.argument("files", nargs=-1, required=True,
                         type=click.Path(exists=True, dir_okay=False, path_type=Path))
 _circuit = click.option("--circuit", default=DEFAULT_CIRCUIT, show_default=True, help=_CIRCUIT_HELP)
-_weighting = click.option("--weighting", type=click.Choice(["modulus", "proportional", "unit"]),
+_weighting = click.option("--weighting", type=click.Choice(WEIGHTINGS),
                           default="modulus", show_default=True, help="Residual weighting.")
 _format = click.option("--format", "file_format", default=None,
                        help="File format (default: detected from the content and extension).")
@@ -166,7 +168,7 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @click.option("--temperature", "temperatures", multiple=True, type=QuantityType("K"),
               help="Temperature of each spectrum, in file order (e.g. '25 degC'); default: from "
                    "the file, else from its name (e.g. pellet_-25C.mpr).")
-@click.option("--form", type=click.Choice(["sigma_T", "sigma"]), default="sigma_T", show_default=True,
+@click.option("--form", type=click.Choice(choices_of(ArrheniusForm)), default="sigma_T", show_default=True,
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")
 @_circuit
 @_weighting

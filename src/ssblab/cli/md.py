@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ssblab.atomistic.md import THERMOSTATS
+from ssblab.atomistic.potentials import DEVICES
 from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
 from ssblab.errors import InputError
 
@@ -22,7 +24,7 @@ def cli():
               help="New folder for inputs, trajectory, log and checkpoints.")
 @click.option("--potential", default="chgnet", show_default=True,
               help="Registry name (see `ssblab potentials`) or 'module:factory'.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+@click.option("--device", type=click.Choice(DEVICES), default="cpu",
               show_default=True)
 @quantity_option("--temperature", unit="K", required=True, help="Thermostat temperature")
 @quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
@@ -32,7 +34,7 @@ def cli():
 @click.option("--save-interval", type=int, default=10, show_default=True)
 @click.option("--checkpoint-interval", type=int, default=None,
               help="Steps between checkpoints (multiple of --save-interval; default 100 saves).")
-@click.option("--thermostat", type=click.Choice(["langevin", "nose-hoover", "berendsen"]),
+@click.option("--thermostat", type=click.Choice(THERMOSTATS),
               default="langevin", show_default=True)
 @quantity_option("--pressure", unit="GPa", default=None, help="Run NPT (Berendsen) at this pressure")
 @click.option("--supercell", default="1,1,1", show_default=True, help="Repeat, e.g. 2,2,2.")
@@ -199,7 +201,7 @@ def _parse_composition(text: str):
 @click.option("--configurations", type=int, default=2, show_default=True,
               help="Vacancy configurations (seeds) per composition.")
 @click.option("--potential", default="chgnet", show_default=True)
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+@click.option("--device", type=click.Choice(DEVICES), default="cpu",
               show_default=True)
 @quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
 @click.option("--equilibration", type=int, default=500, show_default=True)

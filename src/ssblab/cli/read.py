@@ -11,7 +11,8 @@ import numpy as np
 from ssblab.cli._common import data_warnings_to_stderr, emit, parse_column_map, with_output_options
 from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS,
                              read_cycler, read_spectra)
-from ssblab.errors import InputError
+from ssblab.echem.io.spectra import ImagConvention
+from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write
 
 
@@ -40,7 +41,7 @@ def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
 @click.option("--frequency", default=None, help="Frequency column (name or 0-based index).")
 @click.option("--real", default=None, help="Z' column (name or index).")
 @click.option("--imag", default=None, help="Z'' or -Z'' column (name or index).")
-@click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]), default="auto",
+@click.option("--imag-convention", type=click.Choice(choices_of(ImagConvention)), default="auto",
               help="How the imaginary column is stored (auto: from its name).")
 @with_output_options
 def spectrum(file, fmt, index, frequency, real, imag, imag_convention, out, as_json):

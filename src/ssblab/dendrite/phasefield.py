@@ -42,11 +42,11 @@ import scipy.fft
 
 from ssblab.dynamics import Dynamics
 from ssblab.dendrite.electrolyte import ElectrolyteMap
-from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, laplacian_eigenvalues
+from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, SolverMethod, laplacian_eigenvalues
 from ssblab.errors import InputError, check_choice
 from ssblab.units import A_m2_PER_mA_cm2, C_m2_PER_mAh_cm2, FARADAY_C_mol, GAS_CONSTANT_J_molK
 
-CONTROLS = ("galvanostatic", "potentiostatic")
+Control = Literal["galvanostatic", "potentiostatic"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -235,17 +235,18 @@ class ElectrodepositionSimulation(Dynamics):
     """
 
     def __init__(self, electrolyte: ElectrolyteMap, *, parameters: PhaseFieldParameters | None = None,
-                 control: Literal["galvanostatic", "potentiostatic"] = "galvanostatic",
+                 control: Control = "galvanostatic",
                  current_density_mA_cm2: float = 1.0, voltage_V: float = 0.05,
                  film_thickness_um: float = 10.0, roughness_um: float = 0.0, nuclei: int = 0,
                  nucleus_radius_um: float = 3.0, dt_s: float = 1.0, dt_max_s: float = 600.0,
                  max_change_per_step: float = 0.02, stop_penetration_um: float | None = None,
-                 solver: str = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
+                 solver: SolverMethod = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
                  rng=None):
         super().__init__()
         self.electrolyte = electrolyte
         self.parameters = parameters or PhaseFieldParameters()
-        self.control = check_choice(control, CONTROLS, name="control")
+        self.control = check_choice(control, Control, name="control")
+        check_choice(solver, SolverMethod, name="solver")
         self.current_density_mA_cm2 = float(current_density_mA_cm2)
         self.voltage_V = float(voltage_V)
         if self.control == "galvanostatic" and self.current_density_mA_cm2 < 0:

@@ -42,6 +42,9 @@ from ssblab.errors import ConvergenceError, InputError, check_choice, require_pa
 from ssblab.results import Result, provenance
 
 Direction = Literal["x", "y", "z"]
+Boundary = Literal["no-flux", "periodic"]
+SolveMethod = Literal["auto", "gmg", "sa", "rs", "direct"]
+SolveDtype = Literal["auto", "float32", "float64"]
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
@@ -132,9 +135,9 @@ class ConductionResult(Result):
 
 def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequence[float], *,
           direction: Direction = "z", voxel_size_cm: float = 1e-4, voltage_V: float = 1.0,
-          boundary: Literal["no-flux", "periodic"] = "no-flux",
-          method: Literal["auto", "gmg", "sa", "rs", "direct"] = "auto", flux_tol: float = 1e-4,
-          rtol: float = 1e-6, max_iterations: int = 500, dtype: Literal["auto", "float32", "float64"] = "auto",
+          boundary: Boundary = "no-flux",
+          method: SolveMethod = "auto", flux_tol: float = 1e-4,
+          rtol: float = 1e-6, max_iterations: int = 500, dtype: SolveDtype = "auto",
           keep_fields: bool = True, raise_on_failure: bool = False) -> ConductionResult:
     """Solve steady conduction through a labelled voxel volume.
 
@@ -181,10 +184,10 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     1.5
     """
     labels, lut = _check_inputs(volume, conductivities_S_cm)
-    direction = check_choice(direction, tuple(_AXES), name="direction")
-    boundary = check_choice(boundary, ("no-flux", "periodic"), name="boundary")
-    method = check_choice(method, ("auto", "gmg", "sa", "rs", "direct"), name="method")
-    dtype = check_choice(dtype, ("auto", "float32", "float64"), name="dtype")
+    direction = check_choice(direction, Direction, name="direction")
+    boundary = check_choice(boundary, Boundary, name="boundary")
+    method = check_choice(method, SolveMethod, name="method")
+    dtype = check_choice(dtype, SolveDtype, name="dtype")
     if method == "auto":
         method = "gmg" if boundary == "no-flux" else "sa"
     if method == "gmg" and boundary == "periodic":

@@ -29,11 +29,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CycleDefinition, CyclerData
+from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
 
-CYCLE_DEFINITIONS = ("file", "charge-first", "discharge-first")
 _REST_FRACTION = 1e-3  # |I| below this fraction of the largest |I| is rest
 
 

@@ -69,10 +69,10 @@ class DRTOptions:
     merge_peaks: bool = True
 
     def __post_init__(self):
-        check_choice(self.part, ("combined", "real", "imag"), name="part")
-        check_choice(self.weighting, ("modulus", "unit"), name="weighting")
+        check_choice(self.part, Part, name="part")
+        check_choice(self.weighting, Weighting, name="weighting")
         if isinstance(self.regularization, str):
-            check_choice(self.regularization, ("gcv", "mgcv", "lcurve"), name="regularization")
+            check_choice(self.regularization, LambdaMethod, name="regularization")
         elif not (np.isfinite(self.regularization) and self.regularization > 0):
             raise InputError("regularization: expected 'gcv', 'lcurve' or a positive number, "
                              f"found {self.regularization!r}")

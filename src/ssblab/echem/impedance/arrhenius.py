@@ -115,7 +115,7 @@ def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=
     >>> round(fit.activation_energy_eV.value, 6), round(fit.conductivity_25C_S_cm.value, 8)
     (0.32, 0.0044)
     """
-    form = check_choice(form, ("sigma_T", "sigma"), name="form")
+    form = check_choice(form, ArrheniusForm, name="form")
     t = np.asarray(temperature_K, dtype=float).ravel()
     s = np.asarray(conductivity_S_cm, dtype=float).ravel()
     if t.shape != s.shape:

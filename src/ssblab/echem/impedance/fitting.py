@@ -18,7 +18,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -29,7 +29,7 @@ from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
 
 Weighting = Literal["unit", "proportional", "modulus"]
-WEIGHTINGS = ("unit", "proportional", "modulus")
+WEIGHTINGS = get_args(Weighting)
 _PROPORTIONAL_FLOOR = 1e-2  # a component below 1 % of |Z| is weighted as 1 % of |Z|
 _N_GUESS = 0.85  # CPE exponent of a typical depressed arc
 _LOG_RANGE = (1e-20, 1e20)  # range of a log-parameterised parameter, in its unit

@@ -21,7 +21,7 @@ Temperature comes from a temperature column when the file has one (Bio-Logic
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 
 SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv"]
-SPECTRUM_FORMATS = ("biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv")
+SPECTRUM_FORMATS = get_args(SpectrumFormat)
 ImagConvention = Literal["auto", "Z''", "-Z''"]
 
 _READERS = {"biologic-mpr": read_mpr, "biologic-mpt": read_mpt, "gamry": read_gamry,
@@ -106,7 +106,7 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     if format is None:
         format = detect_format(path)
     check_choice(format, SPECTRUM_FORMATS, name="format")
-    check_choice(imag_convention, ("auto", "Z''", "-Z''"), name="imag_convention")
+    check_choice(imag_convention, ImagConvention, name="imag_convention")
     if format == "csv":
         table = read_delimited(path, delimiter=delimiter)
     else:
