@@ -8,7 +8,7 @@ import pytest
 from ssblab.atomistic.fastpath import kmc_vs_temperature, network_kmc
 from ssblab.atomistic.kmc import kmc
 from ssblab.atomistic.network import SiteNetwork, network_from_grid, replicate
-from ssblab.atomistic.transport import BOLTZMANN_EV_K
+from ssblab.units import BOLTZMANN_eV_K
 from ssblab.errors import InputError
 
 N = 16  # grid points per axis
@@ -53,7 +53,7 @@ def test_kmc_occupations_are_boltzmann_exactly():
     dst = np.array([1, 0, 2, 1, 3, 2, 0, 3])
     hop = np.where(((dst - src) % 4 == 1)[:, None], [2.0, 0, 0], [-2.0, 0, 0])
     saddle = np.array([0.2, 0.2, 0.25, 0.25, 0.2, 0.2, 0.25, 0.25])
-    beta = 1 / (BOLTZMANN_EV_K * temp)
+    beta = 1 / (BOLTZMANN_eV_K * temp)
     configs = list(itertools.combinations(range(4), 2))
     weights = np.array([np.exp(-beta * energy[list(c)].sum()) for c in configs])
     expected_b = sum(w * sum(energy[list(c)] > 0) for w, c in zip(weights, configs)) / weights.sum()
@@ -76,7 +76,7 @@ def test_kmc_d_is_arrhenius_exact_on_single_barrier_network():
                         shifts=steps, saddle_eV=np.full(6, barrier), n_li_per_cell=1)
     temps = np.array([300.0, 450.0, 700.0])
     res = kmc_vs_temperature(cubic, temperatures_K=temps, n_carriers=1, n_samples=4000, rng=2)
-    exact = 10.0 * np.exp(-barrier / (BOLTZMANN_EV_K * temps)) * a**2 * 1e-4
+    exact = 10.0 * np.exp(-barrier / (BOLTZMANN_eV_K * temps)) * a**2 * 1e-4
     z = (res.diffusivity_cm2_s - exact) / res.diffusivity_stderr_cm2_s
     assert np.all(np.abs(z) < 4)
     ea = res.activation_energy_eV

@@ -126,18 +126,19 @@ def test_extended_study_continues_the_same_trajectories(tmp_path):
 
 
 def test_comparison_is_only_claimed_when_significant():
-    from ssblab.atomistic.transport import BOLTZMANN_EV_K, arrhenius
+    from ssblab.atomistic.transport import arrhenius
+    from ssblab.units import BOLTZMANN_eV_K
 
     t = np.array([600.0, 700.0, 800.0])
 
     def fit(ea, prefactor, rel):
-        s = prefactor / t * np.exp(-ea / (BOLTZMANN_EV_K * t))
+        s = prefactor / t * np.exp(-ea / (BOLTZMANN_eV_K * t))
         return arrhenius(t, s, rel * s, quantity="conductivity")
 
     delta, ratio, verdict = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.02),
                                                             fit(0.30, 1e3, 0.02)])
     assert delta.value == pytest.approx(-0.03, abs=1e-9)
-    assert ratio.value == pytest.approx(math.exp(0.03 / (BOLTZMANN_EV_K * 300)), rel=1e-6)
+    assert ratio.value == pytest.approx(math.exp(0.03 / (BOLTZMANN_eV_K * 300)), rel=1e-6)
     assert "b is more conductive" in verdict and "a lower activation" in verdict
     _, _, flat = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.02), fit(-0.05, 1e3, 0.02)])
     assert "not compared at 300 K: b has no significant positive activation energy" in flat

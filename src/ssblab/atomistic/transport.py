@@ -27,10 +27,9 @@ import numpy as np
 from ssblab.arrhenius_line import fit_arrhenius_line
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
-from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C
+from ssblab.units import BOLTZMANN_J_K, BOLTZMANN_eV_K, ELEMENTARY_CHARGE_C
 
 A2_PER_PS_TO_CM2_PER_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
-BOLTZMANN_EV_K = 8.617333262e-5
 _CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fastest
 #: The MSD counts as linear in the fit window (diffusive, whatever its vibrational offset) when
 #: the slope over the window's second half is within this factor of the slope over its first.
@@ -482,7 +481,7 @@ class ArrheniusResult(Result):
         """The fitted value at ``temperature_K`` (array or float)."""
         t = np.asarray(temperature_K, float)
         ea = self.activation_energy_eV.value
-        y = np.exp(self.ln_prefactor - ea / (BOLTZMANN_EV_K * t))
+        y = np.exp(self.ln_prefactor - ea / (BOLTZMANN_eV_K * t))
         return y / t if self.quantity == "conductivity" else y
 
     def _draw(self, ax, **kwargs):
@@ -514,7 +513,7 @@ def arrhenius(temperatures_K, values, stderrs, *,
     Examples
     --------
     >>> t = np.array([500.0, 600.0, 700.0, 800.0])
-    >>> d = 1e-3 * np.exp(-0.3 / (BOLTZMANN_EV_K * t))
+    >>> d = 1e-3 * np.exp(-0.3 / (BOLTZMANN_eV_K * t))
     >>> fit = arrhenius(t, d, 0.05 * d)
     >>> round(fit.activation_energy_eV.value, 6)
     0.3

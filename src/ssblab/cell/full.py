@@ -26,9 +26,8 @@ from scipy.optimize import brentq
 
 from ssblab.cell.kinetics import thermal_voltage_V
 from ssblab.cell.parameters import Anode, Cathode, anode, cathode, open_circuit_voltage
-from ssblab.cell.symmetric_model import conductivity_of
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
+from ssblab.results import Result, conductivity_of, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -27,7 +27,7 @@ from ssblab import reference as ref
 from ssblab.cell.growth import CurrentDrivenGrowth, Interphase, shorted_fraction
 from ssblab.cell.kinetics import butler_volmer_overpotential, exchange_current_from_rct
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
+from ssblab.results import Result, conductivity_of, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -35,7 +35,7 @@ class SymmetricCell:
     """Parameters of a symmetric cell (all per unit area; ``area_cm2`` only converts to ohm).
 
     ``conductivity_S_cm`` accepts a number or a result carrying ``sigma_eff_S_cm`` or
-    ``conductivity_S_cm`` (e.g. a microstructure or impedance result); see :func:`conductivity_of`.
+    ``conductivity_S_cm`` (e.g. a microstructure or impedance result); see :func:`ssblab.results.conductivity_of`.
     """
 
     electrode: str = "Li"
@@ -61,27 +61,6 @@ class SymmetricCell:
     @property
     def electrolyte_resistance_ohm_cm2(self) -> float:
         return self.thickness_cm / self.conductivity_S_cm
-
-
-def conductivity_of(value) -> float:
-    """A conductivity in S/cm from a number or a result of another layer.
-
-    Accepts a float, or an object with ``sigma_eff_S_cm`` (microstructure) or
-    ``conductivity_S_cm`` (impedance, MD); a ``Measured`` value is read by its ``value``.
-
-    Examples
-    --------
-    >>> conductivity_of(4.4e-3)
-    0.0044
-    """
-    for attr in ("sigma_eff_S_cm", "conductivity_S_cm"):
-        if hasattr(value, attr):
-            value = getattr(value, attr)
-            break
-    value = float(getattr(value, "value", value))
-    if not (value > 0 and math.isfinite(value)):
-        raise InputError(f"conductivity_S_cm: expected a positive conductivity, found {value!r}")
-    return value
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

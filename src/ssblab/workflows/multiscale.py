@@ -23,18 +23,7 @@ import numpy as np
 
 from ssblab import reference as ref
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
-
-
-def bulk_conductivity_S_cm(value) -> float:
-    """S/cm from a number or a result: Arrhenius (at 25 C), pellet (total), MD, microstructure."""
-    from ssblab.cell.symmetric_model import conductivity_of
-
-    for attr in ("conductivity_25C_S_cm", "total_S_cm"):
-        if hasattr(value, attr):
-            value = getattr(value, attr)
-            break
-    return conductivity_of(value)
+from ssblab.results import Result, conductivity_of, provenance
 
 
 def anode_face_focusing(current_density_A_cm2: np.ndarray, *, axis: int = 2) -> float:
@@ -148,7 +137,7 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     from ssblab.microstructure.generate import pellet
     from ssblab.microstructure.solve import solve
 
-    bulk = bulk_conductivity_S_cm(bulk_conductivity)
+    bulk = conductivity_of(bulk_conductivity)
     if (relative_density is None) == (volume is None):
         raise InputError("give exactly one of relative_density (a generated pellet) or volume")
     if volume is None:
