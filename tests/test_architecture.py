@@ -106,3 +106,20 @@ def test_allowed_directions_pass():
     edges = [("ssblab.workflows.demo", "ssblab.cell.full", 1), ("ssblab.cli.md", "ssblab.workflows.x", 1),
              ("ssblab.atomistic.neb", "ssblab.materials.prototypes", 1), ("ssblab.cell.life", "ssblab.reference", 1)]
     assert upward_imports(edges) == []
+
+
+def _packages():
+    return sorted(".".join(_module_name(p, SRC)) for p in SRC.rglob("__init__.py"))
+
+
+@pytest.mark.parametrize("package", _packages())
+def test_every_package_states_its_api_the_same_way(package):
+    """A docstring, and a sorted ``__all__`` whose every name the package really has."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert module.__doc__ and module.__doc__.strip(), f"{package}: no docstring"
+    assert isinstance(getattr(module, "__all__", None), list), f"{package}: no __all__ list"
+    assert module.__all__ == sorted(module.__all__), f"{package}: __all__ not sorted"
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package}: __all__ names {missing} it does not have"

@@ -306,7 +306,7 @@ def cycle(cell: FullCell, protocol: Protocol = Protocol(), *, n_cycles: int = 1,
             dt = 3600.0 / rate / steps_per_half_cycle
             step_id = 1 if sign > 0 else 3
             clock, passed = _constant_current(model, current, limit, dt, 3 * steps_per_half_cycle,
-                                              clock, lambda t, v, i: record(t, v, i, k, step_id))
+                                              clock, lambda t, v, i, k=k, s=step_id: record(t, v, i, k, s))
             if sign > 0 and protocol.cv_cutoff_C is not None:
                 cutoff = protocol.cv_cutoff_C * one_c
                 held = current

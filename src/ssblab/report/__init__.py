@@ -10,6 +10,8 @@ from pathlib import Path
 from ssblab.files import atomic_write
 from ssblab.results import Result
 
+__all__ = ["Report", "figure_to_svg"]
+
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>

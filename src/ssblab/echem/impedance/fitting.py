@@ -325,7 +325,7 @@ def _problem(spectrum: Spectrum, circuit: Circuit, weighting, bounds, fixed_valu
         try:
             lo, hi = (float(v) for v in pair)
         except (TypeError, ValueError):
-            raise InputError(f"bounds[{name!r}]: expected a (lower, upper) pair, found {pair!r}")
+            raise InputError(f"bounds[{name!r}]: expected a (lower, upper) pair, found {pair!r}") from None
         if not lo < hi:
             raise InputError(f"bounds[{name!r}]: lower {lo} must be below upper {hi}")
         lower[i], upper[i] = lo, hi
