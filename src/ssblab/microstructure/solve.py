@@ -12,8 +12,10 @@ Before solving, voxels that do not belong to a conducting cluster touching *both
 are removed (isolated grains, clusters touching one electrode only): they carry no current, and
 removing them makes the matrix symmetric positive definite. Dead-end branches of a percolating
 cluster stay; they carry no net current. The linear system is solved by conjugate gradients
-preconditioned with an algebraic multigrid V-cycle (pyamg, smoothed aggregation or
-Ruge-Stuben).
+preconditioned with multigrid: by default (no-flux sides) the matrix-free aggregation K-cycle of
+:mod:`ssblab.microstructure.multigrid` (``method="gmg"``) with flexible CG; with periodic sides,
+or on request, an algebraic V-cycle from pyamg (``"sa"`` smoothed aggregation, ``"rs"``
+Ruge-Stuben); ``"direct"`` is sparse LU for small volumes and reference solutions.
 
 Convergence is judged on the flux, not only on the residual: the current through every one of
 the ``n + 1`` cross-sections normal to the transport direction (the two electrode faces
