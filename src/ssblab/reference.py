@@ -128,6 +128,14 @@ NCM83_COLD_MAH_G = _v((112.0, 35.0), "mAh/g", "000", "Fig. 6A",
 NCM83_HOT_MAH_G = _v((156.0, 123.0, 104.0), "mAh/g", "000", "Fig. 6B",
                      "NCM83 cell with hot-pressed Li3InCl6, capacity at 0.5, 1 and 1.5 C",
                      target=_Y0 + "full_cell_NCM83/rate_capacity_mAh_g/hot")
+NCM83_HOT_RETENTION_05C = _v(0.937, "1", "000", "Fig. 6E", "hot-pressed cell, capacity retention at 0.5 C",
+                             target=_Y0 + "full_cell_NCM83/c_0.5/retention_percent")
+NCM83_HOT_CYCLES_05C = _v(2000.0, "cycles", "000", "Fig. 6E", "cycles of that retention",
+                          target=_Y0 + "full_cell_NCM83/c_0.5/cycles")
+NCM83_HOT_RETENTION_01C = _v(0.822, "1", "000", "Fig. 6D", "hot-pressed cell, capacity retention at 0.1 C",
+                             target=_Y0 + "full_cell_NCM83/c_0.1/retention_percent")
+NCM83_HOT_CYCLES_01C = _v(270.0, "cycles", "000", "Fig. 6D", "cycles of that retention",
+                          target=_Y0 + "full_cell_NCM83/c_0.1/cycles")
 
 _Y1 = "li_in_dendrites_lpscl/"
 # --- seed 001: Li-In dendrites through Li6PS5Cl ---------------------------------------------

@@ -43,6 +43,7 @@ def test_network_of_separable_landscape_matches_grid_truths():
     assert all(key[(j, i, tuple(-np.array(s)))] == e for (i, j, s), e in key.items())
 
 
+@pytest.mark.slow
 def test_kmc_occupations_are_boltzmann_exactly():
     # ring of 4 sites along x (types A, B, A, B with E = 0, 0.05 eV), 2 carriers with site
     # exclusion: the stationary distribution of the 6 configurations is exp(-sum E / kT) / Z
@@ -106,6 +107,7 @@ def test_replicate_and_bad_inputs():
             edges=(net.src, net.dst, net.hop_vectors_A), saddle_eV=net.saddle_eV)
 
 
+@pytest.mark.slow
 def test_licl_bvse_network_against_bvlain_and_kmc():
     pytest.importorskip("bvlain")
     from ssblab.atomistic.bvse import bvse_network
@@ -123,6 +125,7 @@ def test_licl_bvse_network_against_bvlain_and_kmc():
     assert abs(ea.value - net.effective_barrier_eV) < 3 * ea.stderr
 
 
+@pytest.mark.slow
 def test_cli_kmc_and_study(tmp_path):
     pytest.importorskip("bvlain")
     import json
@@ -169,6 +172,7 @@ def test_as_atoms_accepts_files_pymatgen_and_names(tmp_path):
         as_atoms(42)
 
 
+@pytest.mark.slow
 def test_seed000_study_on_the_c2m_framework():
     pytest.importorskip("bvlain")
     pytest.importorskip("ssblab.materials.prototypes")  # the C2/m framework (merged separately)

@@ -16,6 +16,7 @@ def cubic_sites(n):
     return np.array([[x, y, z] for x in g for y in g for z in g]), np.eye(3) * n * A
 
 
+@pytest.mark.slow
 def test_lattice_gas_jump_diffusion_and_correlation():
     # simple-cubic lattice gas at coverage c: collective (jump) D = Gamma a^2 (1 - c) exactly;
     # tracer D is smaller by the correlation factor, so the Haven ratio is below 1

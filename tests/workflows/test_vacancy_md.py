@@ -37,6 +37,7 @@ def framework():
     return load_structure("LiCl", kind="pymatgen")
 
 
+@pytest.mark.slow
 def test_study_runs_neutral_configurations_and_fits(tmp_path):
     study = vacancy_md_study(framework(), SPECS, run_root=tmp_path, **KW)
     assert isinstance(study, Result)
@@ -73,6 +74,7 @@ def test_study_runs_neutral_configurations_and_fits(tmp_path):
         assert abs(r.value - 1) < 0.35 and abs(r.value - 1) < 4 * r.stderr
 
 
+@pytest.mark.slow
 def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
     whole = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **KW)
     # interrupt: the second configuration's hot run stops after 60 of its 164 steps
@@ -111,6 +113,7 @@ def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
         vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **other_step)
 
 
+@pytest.mark.slow
 def test_extended_study_continues_the_same_trajectories(tmp_path):
     from ssblab.atomistic import md
 
@@ -146,6 +149,7 @@ def test_comparison_is_only_claimed_when_significant():
     assert "not significantly" in vague and "no significantly different" in vague
 
 
+@pytest.mark.slow
 def test_cli_study(tmp_path):
     from click.testing import CliRunner
 
@@ -178,6 +182,7 @@ def test_cli_study(tmp_path):
     assert bad.exit_code != 0 and "element=fraction" in bad.output
 
 
+@pytest.mark.slow
 def test_runs_collected_saved_and_reloaded_give_the_same_analysis(tmp_path):
     study = vacancy_md_study(framework(), SPECS, run_root=tmp_path / "runs", **KW)
     records = vacancy_md.collect_runs(tmp_path / "runs", SPECS)

@@ -31,9 +31,12 @@ Reading = Literal["nominal", "fitted"]
 # seed 000 (Li et al.), Figure 6A/B: discharge capacity (mAh/g) of NCM83|LIC-LPSCl|Li, 2.7-4.3 V
 # (the cold film is the optimised 0.5 GPa one; the cold cell was not run at 1.5 C)
 SEED000_RATES_C = ref.NCM83_RATES_C.value
-SEED000_MEASURED_MAH_G = {"cold": (*ref.NCM83_COLD_MAH_G.value, float("nan")), "hot": ref.NCM83_HOT_MAH_G.value}
-SEED000_CONDUCTIVITY_S_CM = {"cold": ref.LIC_COLD_05GPA_SIGMA_S_cm.value, "hot": ref.LIC_HOT_SIGMA_S_cm.value}
-LPSCL_CONDUCTIVITY_S_CM = ref.LPSCL_SIGMA_S_cm.value  # seed 001's Li6PS5Cl (seed 000 uses an LPSCl interlayer)
+SEED000_MEASURED_MAH_G = {"cold": (*ref.NCM83_COLD_MAH_G.value, float("nan")),
+                          "hot": ref.NCM83_HOT_MAH_G.value}
+SEED000_CONDUCTIVITY_S_CM = {"cold": ref.LIC_COLD_05GPA_SIGMA_S_cm.value,
+                             "hot": ref.LIC_HOT_SIGMA_S_cm.value}
+# seed 001's Li6PS5Cl (seed 000 uses an LPSCl interlayer)
+LPSCL_CONDUCTIVITY_S_CM = ref.LPSCL_SIGMA_S_cm.value
 
 
 def seed000_cell(conductivity_S_cm: float, *, lic_thickness_cm: float = 0.04,
@@ -106,7 +109,8 @@ class RateStudy(Result):
                 ("gap explained at 0.5 C, nominal (-)", self.explained_gap("nominal", 0.5)),
                 ("gap explained at 1 C, nominal (-)", self.explained_gap("nominal", 1.0)),
                 ("best fit: NCM83 diffusivity (cm2/s)", float(self.profile_diffusivity_cm2_s[b])),
-                (f"best fit: Li3InCl6-limited ASR at {SEED000_CONDUCTIVITY_S_CM['hot'] * 1e3:g} mS/cm (ohm cm2)",
+                (f"best fit: Li3InCl6-limited ASR at {SEED000_CONDUCTIVITY_S_CM['hot'] * 1e3:g} mS/cm "
+                 "(ohm cm2)",
                  float(self.profile_lic_thickness_cm[b] / SEED000_CONDUCTIVITY_S_CM["hot"])),
                 ("best fit: RMS error on hot table (mAh/g)", float(self.profile_rms_hot_mAh_g[b])),
                 ("gap explained at 1 C, best fit (-)", self.explained_gap("fitted", 1.0)),
@@ -216,7 +220,11 @@ class LifeStudy(Result):
 
 
 def seed000_life_study() -> LifeStudy:
-    """Fit ``R_int = k sqrt(t)`` to 93.7 % after 2000 cycles at 0.5 C; predict 0.1 C / 270 cycles (82.2 %)."""
+    """Fit ``R_int = k sqrt(t)`` to seed 000's retention at 0.5 C; predict its 0.1 C retention.
+
+    The numbers are ``ssblab.reference.NCM83_HOT_RETENTION_05C`` (and ``_CYCLES_``) and
+    ``NCM83_HOT_RETENTION_01C``.
+    """
     from scipy.optimize import brentq
 
     from ssblab.cell.full import Protocol
@@ -229,12 +237,15 @@ def seed000_life_study() -> LifeStudy:
                              degradation=Degradation(interphase_growth_ohm_cm2_sqrt_h=k), grid_points=10,
                              steps_per_half_cycle=100)
 
-    k = brentq(lambda k: life(k, 0.5, 2000).retention_at(2000) - 0.937, 1e-3, 10.0, xtol=1e-4)
-    fitted = life(k, 0.5, 2000)
-    test = life(k, 0.1, 270)
-    return LifeStudy(fitted_growth_ohm_cm2_sqrt_h=float(k), fit_retention=0.937, fit_cycles=2000, fit_c_rate=0.5,
-                     test_retention_model=test.retention_at(270), test_retention_measured=0.822, test_cycles=270,
-                     test_c_rate=0.1, life_fit=fitted, provenance=provenance(study="seed000_life"))
+    fit_n, fit_q = int(ref.NCM83_HOT_CYCLES_05C.value), ref.NCM83_HOT_RETENTION_05C.value
+    test_n, test_q = int(ref.NCM83_HOT_CYCLES_01C.value), ref.NCM83_HOT_RETENTION_01C.value
+    k = brentq(lambda k: life(k, 0.5, fit_n).retention_at(fit_n) - fit_q, 1e-3, 10.0, xtol=1e-4)
+    fitted = life(k, 0.5, fit_n)
+    test = life(k, 0.1, test_n)
+    return LifeStudy(fitted_growth_ohm_cm2_sqrt_h=float(k), fit_retention=fit_q, fit_cycles=fit_n,
+                     fit_c_rate=0.5, test_retention_model=test.retention_at(test_n),
+                     test_retention_measured=test_q, test_cycles=test_n, test_c_rate=0.1, life_fit=fitted,
+                     provenance=provenance(study="seed000_life"))
 
 
 def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> FullCell:
