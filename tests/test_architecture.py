@@ -104,7 +104,8 @@ def test_the_check_catches_a_planted_upward_import(tmp_path, source, expected):
 
 def test_allowed_directions_pass():
     edges = [("ssblab.workflows.demo", "ssblab.cell.full", 1), ("ssblab.cli.md", "ssblab.workflows.x", 1),
-             ("ssblab.atomistic.neb", "ssblab.materials.prototypes", 1), ("ssblab.cell.life", "ssblab.reference", 1)]
+             ("ssblab.atomistic.neb", "ssblab.materials.prototypes", 1),
+             ("ssblab.cell.life", "ssblab.reference", 1)]
     assert upward_imports(edges) == []
 
 

@@ -62,7 +62,8 @@ def test_registry_is_complete_and_described():
 
 # Distinctive seed numbers (a round 0.5 or 1.0 could be anything), written out here
 # independently of reference.py, with the unit variants modules used to spell them.
-SEED_NUMBERS = [0.937, 0.822, 6.95e-4, 1.1e-3, 4.4e-3, 1.68e-3, 0.5916, 0.8029, 0.9367, 0.241, 0.286, 0.456, 0.086,
+SEED_NUMBERS = [0.937, 0.822, 6.95e-4, 1.1e-3, 4.4e-3, 1.68e-3, 0.5916, 0.8029, 0.9367, 0.241, 0.286,
+                0.456, 0.086,
                 425.92, 429.14, 3.09e-4, 6.37e-4, 2.95e-3, 5.145, 3.57e-3, 5.26e-3, 0.51e-3,
                 897, 5.3e-13, 8.8e-4, 2800.0, 1260.0, 235.0, 156.0, 123.0, 112.0, 1.64]
 # as floats, also in mS/cm and S/m; integers only where distinctive (a 241 is a byte offset)

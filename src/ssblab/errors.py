@@ -57,7 +57,7 @@ def check_choice(value: str, choices, *, name: str) -> str:
     >>> check_choice("proportionl", ("unit", "proportional"), name="weighting")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: weighting: unknown value 'proportionl'; expected one of 'unit', 'proportional' (did you mean 'proportional'?)
+    ssblab.errors.InputError: weighting: unknown value 'proportionl'; ... (did you mean 'proportional'?)
     """
     choices = choices_of(choices)
     if value in choices:

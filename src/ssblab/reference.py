@@ -83,7 +83,8 @@ LIC_COLD_0125GPA_EA_eV = _v(0.38, "eV", "000", "Fig. 2B",
                             target=_Y0 + "activation_energy_eV/cold_0.125GPa")
 LIC_HOT_EA_eV = _v(0.32, "eV", "000", "Fig. 2B", "Li3InCl6 hot-pressed 0.5 GPa 250 C, activation energy",
                    target=_Y0 + "activation_energy_eV/hot_0.5GPa_250C")
-LIC_COLD_0125GPA_DENSITY = _v(0.5916, "1", "000", "Fig. 4A", "Li3InCl6 cold-pressed 0.125 GPa, relative density",
+LIC_COLD_0125GPA_DENSITY = _v(0.5916, "1", "000", "Fig. 4A",
+                              "Li3InCl6 cold-pressed 0.125 GPa, relative density",
                               target=_Y0 + "relative_density_percent/cold_0.125GPa")
 LIC_COLD_05GPA_DENSITY = _v(0.8029, "1", "000", "Fig. 4A", "Li3InCl6 cold-pressed 0.5 GPa, relative density",
                             target=_Y0 + "relative_density_percent/cold_0.5GPa")
@@ -107,11 +108,13 @@ LIC_HOT_CL2_VACANCY = _v(0.125, "1", "000", "Table S4", "hot-pressed Li3InCl6, C
 LIC_HOT_VOLUME_A3 = _v(429.14, "A^3", "000", "Table S4", "hot-pressed Li3InCl6, C2/m cell volume",
                        target=_Y0 + "rietveld/hot_0.5GPa_250C/cell_volume_A3")
 # the authors' MD of bulk cells with the refined compositions, 300 K
-LIC_MD_COLD_SIGMA_300K_S_cm = _v(3.09e-4, "S/cm", "000", "Fig. 3E", "MD, cold-pressed composition, sigma(300 K)",
+LIC_MD_COLD_SIGMA_300K_S_cm = _v(3.09e-4, "S/cm", "000", "Fig. 3E",
+                                 "MD, cold-pressed composition, sigma(300 K)",
                                  "simulated", _Y0 + "md_bulk/cold/conductivity_S_cm")
 LIC_MD_COLD_EA_eV = _v(0.33, "eV", "000", "Fig. 3E", "MD, cold-pressed composition, activation energy",
                        "simulated", _Y0 + "md_bulk/cold/activation_energy_eV")
-LIC_MD_HOT_SIGMA_300K_S_cm = _v(6.37e-4, "S/cm", "000", "Fig. 3E", "MD, hot-pressed composition, sigma(300 K)",
+LIC_MD_HOT_SIGMA_300K_S_cm = _v(6.37e-4, "S/cm", "000", "Fig. 3E",
+                                "MD, hot-pressed composition, sigma(300 K)",
                                 "simulated", _Y0 + "md_bulk/hot/conductivity_S_cm")
 LIC_MD_HOT_EA_eV = _v(0.30, "eV", "000", "Fig. 3E", "MD, hot-pressed composition, activation energy",
                       "simulated", _Y0 + "md_bulk/hot/activation_energy_eV")

@@ -240,7 +240,8 @@ def test_empty_and_non_percolating_volumes_fail_cleanly_without_nan():
         solve(blocked, [0.0, 1.0], raise_on_failure=True)
 
 
-@pytest.mark.parametrize("shape", [(17, 23, 9), pytest.param((32, 31, 33), marks=pytest.mark.slow), (5, 40, 3)])
+@pytest.mark.parametrize("shape", [(17, 23, 9), pytest.param((32, 31, 33), marks=pytest.mark.slow),
+                                   (5, 40, 3)])
 def test_matrix_free_multigrid_matches_the_direct_solution(shape):
     """Odd sizes exercise the aggregation's padding; three phases, one insulating."""
     rng = np.random.default_rng(sum(shape))

@@ -81,7 +81,7 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
     >>> get_calculator("chgnett")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: potential: unknown value 'chgnett'; expected one of 'chgnet', 'sevennet', 'emt', 'lj' (did you mean 'chgnet'?)
+    ssblab.errors.InputError: potential: unknown value 'chgnett'; expected one of ... (did you mean 'chgnet'?)
     """
     if not isinstance(potential, str):
         if not hasattr(potential, "get_potential_energy") and not hasattr(potential, "calculate"):

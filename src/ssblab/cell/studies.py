@@ -129,8 +129,8 @@ class RateStudy(Result):
         for d, L, hot, cold, rms in zip(self.profile_diffusivity_cm2_s, self.profile_lic_thickness_cm,
                                         self.profile_hot_mAh_g, self.profile_cold_mAh_g,
                                         self.profile_rms_hot_mAh_g):
-            rows.append({"model": f"D = {d:.2g} cm2/s, LIC ASR(hot) {L / SEED000_CONDUCTIVITY_S_CM['hot']:.0f} ohm cm2 "
-                                  f"(fit RMS {rms:.1f})",
+            asr = L / SEED000_CONDUCTIVITY_S_CM["hot"]
+            rows.append({"model": f"D = {d:.2g} cm2/s, LIC ASR(hot) {asr:.0f} ohm cm2 (fit RMS {rms:.1f})",
                          **{f"cold {c:g} C": float(v) for c, v in zip(self.c_rates, cold)},
                          **{f"hot {c:g} C": float(v) for c, v in zip(self.c_rates, hot)}})
         return rows
@@ -171,7 +171,8 @@ def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> R
     thick, hot, cold, rms = [], [], [], []
     for d in diffusivities_cm2_s:
         def residual(p, d=d):
-            return (_table(s_hot, rates, diffusivity_cm2_s=d, lic_thickness_cm=float(np.exp(p[0]))) - hot_meas) / 10
+            model = _table(s_hot, rates, diffusivity_cm2_s=d, lic_thickness_cm=float(np.exp(p[0])))
+            return (model - hot_meas) / 10
 
         starts = np.log([0.02, 0.1, 0.4])
         start = min(starts, key=lambda p: np.sum(residual([p]) ** 2))
@@ -184,10 +185,12 @@ def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> R
     return RateStudy(
         c_rates=rates, measured_cold_mAh_g=cold_meas, measured_hot_mAh_g=hot_meas,
         nominal_cold_mAh_g=_table(s_cold, rates), nominal_hot_mAh_g=_table(s_hot, rates),
-        profile_diffusivity_cm2_s=np.array(diffusivities_cm2_s, float), profile_lic_thickness_cm=np.array(thick),
-        profile_hot_mAh_g=np.array(hot), profile_cold_mAh_g=np.array(cold), profile_rms_hot_mAh_g=np.array(rms),
+        profile_diffusivity_cm2_s=np.array(diffusivities_cm2_s, float),
+        profile_lic_thickness_cm=np.array(thick), profile_hot_mAh_g=np.array(hot),
+        profile_cold_mAh_g=np.array(cold), profile_rms_hot_mAh_g=np.array(rms),
         note="cold 1.5 C was not reported (nan); model capacities at 0.5/1/1.5 C after a 0.1 C cycle",
-        provenance=provenance(diffusivities_cm2_s=diffusivities_cm2_s, conductivities=SEED000_CONDUCTIVITY_S_CM))
+        provenance=provenance(diffusivities_cm2_s=diffusivities_cm2_s,
+                              conductivities=SEED000_CONDUCTIVITY_S_CM))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -207,7 +210,8 @@ class LifeStudy(Result):
     title: ClassVar[str] = "Seed 000: capacity retention from interphase growth"
 
     def summary(self):
-        return [("fitted on", f"{self.fit_retention:.1%} after {self.fit_cycles} cycles at {self.fit_c_rate:g} C"),
+        return [("fitted on",
+                 f"{self.fit_retention:.1%} after {self.fit_cycles} cycles at {self.fit_c_rate:g} C"),
                 ("fitted growth k in R = k sqrt(t) (ohm cm2 / sqrt(h))", self.fitted_growth_ohm_cm2_sqrt_h),
                 (f"model retention after {self.test_cycles} cycles at {self.test_c_rate:g} C (-)",
                  self.test_retention_model),

@@ -35,7 +35,8 @@ class SymmetricCell:
     """Parameters of a symmetric cell (all per unit area; ``area_cm2`` only converts to ohm).
 
     ``conductivity_S_cm`` accepts a number or a result carrying ``sigma_eff_S_cm`` or
-    ``conductivity_S_cm`` (e.g. a microstructure or impedance result); see :func:`ssblab.results.conductivity_of`.
+    ``conductivity_S_cm`` (e.g. a microstructure or impedance result); see
+    :func:`ssblab.results.conductivity_of`.
     """
 
     electrode: str = "Li"

@@ -22,8 +22,10 @@ import numpy as np
 from ssblab import reference as ref
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.metrics import penetration_um
+from ssblab.dendrite.solver import SolverMethod
 from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,
                                         flat_front_speed_um_h)
+from ssblab.errors import check_choice
 from ssblab.results import Result, provenance
 
 
@@ -59,12 +61,15 @@ class PhaseFieldCCD(Result):
         ax.legend(fontsize=7)
 
 
-def phasefield_ccd(electrolyte: ElectrolyteMap, *, label: str = "", parameters: PhaseFieldParameters | None = None,
-                  start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, step_duration_h: float = 1.0,
-                  max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.1,
-                  separator_thickness_um: float = 100.0, film_thickness_um: float = 10.0, roughness_um: float = 0.5, solver: str = "auto",
-                  rng: int = 0) -> PhaseFieldCCD:
+def phasefield_ccd(electrolyte: ElectrolyteMap, *, label: str = "",
+                   parameters: PhaseFieldParameters | None = None,
+                   start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, step_duration_h: float = 1.0,
+                   max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.1,
+                   separator_thickness_um: float = 100.0, film_thickness_um: float = 10.0,
+                   roughness_um: float = 0.5, solver: SolverMethod = "auto",
+                   rng: int = 0) -> PhaseFieldCCD:
     """Run the CCD staircase on ``electrolyte`` and return the estimated CCD."""
+    check_choice(solver, SolverMethod, name="solver")
     from ssblab.errors import InputError
 
     if not 0 < failure_fraction < 1:

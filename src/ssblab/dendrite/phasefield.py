@@ -316,7 +316,8 @@ class ElectrodepositionSimulation(Dynamics):
         # charge balance in grid units, divided by sigma_ref: G * rate is the scaled sink
         self.G = FARADAY_C_mol * self.c_s * h**2 * self.f / self.sigma_ref
         self.minus_lap = laplacian_eigenvalues(shape, dirichlet_top=False)
-        # the time step cap keeps the explicit double well stable and, more strictly, the moving profile is only right while a step is short against its relaxation time
+        # the time step cap keeps the explicit double well stable and, more strictly, the moving
+        # profile is only right while a step is short against its relaxation time
         self.dt_relaxation_s = 0.05 / (self.L_sigma * self.W)
 
     # -- model pieces -------------------------------------------------------------------

@@ -54,7 +54,8 @@ SEED000_COMPOSITIONS = (
                     reference={"conductivity_300K_S_cm": ref.LIC_MD_COLD_SIGMA_300K_S_cm.value,
                                "activation_energy_eV": ref.LIC_MD_COLD_EA_eV.value}),
     CompositionSpec(label="hot-pressed 0.5 GPa 250 C",
-                    vacancy_fractions={"Li": ref.LIC_HOT_LI_VACANCY.value, "In": ref.LIC_HOT_IN1_VACANCY.value,
+                    vacancy_fractions={"Li": ref.LIC_HOT_LI_VACANCY.value,
+                                       "In": ref.LIC_HOT_IN1_VACANCY.value,
                                        "Cl": (8 * ref.LIC_HOT_CL1_VACANCY.value
                                               + 4 * ref.LIC_HOT_CL2_VACANCY.value) / 12},
                     cell_volume_A3=ref.LIC_HOT_VOLUME_A3.value,

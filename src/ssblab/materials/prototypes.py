@@ -39,11 +39,13 @@ from ssblab.errors import InputError, require_package
 
 
 def layered_rocksalt_framework(*, metal: str = "In", anion: str = "Cl", cation: str = "Li",
-                               cell_volume_A3: float = ref.LIC_PRISTINE_VOLUME_A3.value, primitive: bool = True):
+                               cell_volume_A3: float = ref.LIC_PRISTINE_VOLUME_A3.value,
+                               primitive: bool = True):
     """Ideal C2/m framework of a layered Li3MX6 (site topology of seed 000's Li3InCl6).
 
     ``cell_volume_A3`` is the volume of one conventional C2/m cell (2 formula units, 12 anion
-    sites; default: seed 000's pristine refinement, ``ssblab.reference.LIC_PRISTINE_VOLUME_A3``). Returns a pymatgen
+    sites; default: seed 000's pristine refinement, ``ssblab.reference.LIC_PRISTINE_VOLUME_A3``).
+    Returns a pymatgen
     Structure with every framework site fully occupied (6 Li, 4 M, 12 X per conventional cell;
     the primitive cell, half of it, with ``primitive=True``). Vacancies are then placed with
     :func:`ssblab.materials.defects.order_vacancies`. (No doctest: it needs pymatgen; see
@@ -106,7 +108,8 @@ def hcp_li3mcl6_framework(*, metal: str = "Y", anion: str = "Cl", cation: str = 
     (1997), abstract: P-3m1, Z = 3, a = 1117.7(2), c = 603.6(2) pm; Li3YCl6 is stated isotypic).
     Returns a pymatgen Structure, Li12M3Cl18, every site exact (no refined displacements); the
     6g Li are those at z = 0, the 6h Li those at z = 1/2 (no site properties are attached:
-    pymatgen warns when ``replace`` drops them). (No doctest: it needs pymatgen; see tests/atomistic/test_prototypes.py.)
+    pymatgen warns when ``replace`` drops them). (No doctest: it needs pymatgen; see
+    tests/atomistic/test_prototypes.py.)
     """
     require_package("pymatgen", extra="atomistic", purpose="building frameworks")
     from pymatgen.core import Lattice, Structure

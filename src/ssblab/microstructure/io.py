@@ -39,7 +39,7 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
     >>> load_volume(folder / "v.raw", shape=(2, 3, 5), dtype="uint16")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: ...v.raw: expected 30 voxels x 2 bytes = 60 bytes for shape (2, 3, 5) uint16, found 48 bytes
+    ssblab.errors.InputError: ...v.raw: expected 30 voxels x 2 bytes = 60 bytes for shape (2, 3, 5) ...
     """
     check_choice(byte_order, ByteOrder, name="byte_order")
     path = Path(path)
@@ -168,7 +168,8 @@ def _read_hdf5(path, dataset):
         if dataset is None:
             candidates = [n for n in names if handle[n].ndim == 3]
             if len(candidates) != 1:
-                raise InputError(f"{path}: pass dataset=, one of {names} (found {len(candidates)} 3D datasets)")
+                raise InputError(f"{path}: pass dataset=, one of {names} "
+                                 f"(found {len(candidates)} 3D datasets)")
             dataset = candidates[0]
         if dataset not in handle:
             raise InputError(f"{path}: no dataset {dataset!r}; found {names}")

@@ -116,7 +116,8 @@ class ConductionResult(Result):
         data = np.ma.masked_where(~np.isfinite(self.potential_slice_V), data)
         image = ax.imshow(data.T, origin="lower",
                           cmap="viridis" if field == "potential" else "inferno")
-        label = "potential (V)" if field == "potential" else f"current density along {self.direction} (A/cm$^2$)"
+        label = ("potential (V)" if field == "potential"
+                 else f"current density along {self.direction} (A/cm$^2$)")
         ax.figure.colorbar(image, ax=ax, label=label)
         ax.set_xlabel(f"{other[0]} (voxels)")
         ax.set_ylabel(f"{other[1]} (voxels)")

@@ -91,7 +91,8 @@ class DensityStudy(Result):
     sigma_eff_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     tortuosity_factor: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     connected_fraction: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
-    measured_density: np.ndarray = dataclasses.field(default_factory=lambda: np.array(SEED000_RELATIVE_DENSITY))
+    measured_density: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.array(SEED000_RELATIVE_DENSITY))
     measured_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.array(SEED000_CONDUCTIVITY_S_cm))
     model_at_measured_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     bruggeman_model: Measured = Measured(math.nan)

@@ -125,9 +125,11 @@ def cell_test_stage(report: Report, *, seed: int = 0) -> dict:
     report.add(short, heading="NCM | Li6PS5Cl | InLi: internal short check")
     rng = np.random.default_rng(seed)
     ccd = analyse_ccd(synthetic.ccd_staircase_data(fail_step=5, noise_mV=0.5, rng=rng), area_cm2=1.0)
-    report.add(ccd, heading="CCD staircase (synthetic, seed 003 protocol, failure planted at step 5 = 0.9 mA/cm2)")
+    report.add(ccd, heading="CCD staircase (synthetic, seed 003 protocol, failure planted at step 5 "
+                            "= 0.9 mA/cm2)")
     li = analyse_symmetric(synthetic.symmetric_cycling(), area_cm2=1.0)
-    report.add(li, heading="Li | LYC | Li symmetric cell (synthetic, seed 004's Li curve: short planted at 70 h)")
+    report.add(li, heading="Li | LYC | Li symmetric cell (synthetic, seed 004's Li curve: short planted "
+                           "at 70 h)")
     gitt = analyse_gitt(synthetic.gitt_pulses(), diffusion_length_cm=1e-3)
     report.add(gitt, heading="GITT (synthetic, planted D = 1e-10 cm2/s)")
     return {"halfcell_summary": summary, "halfcell_short": short, "ccd": ccd, "symmetric_li": li,

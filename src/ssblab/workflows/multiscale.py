@@ -90,7 +90,8 @@ class PipelineResult(Result):
                  **{f"capacity_{c:g}C_mAh_g": float(q) for c, q in
                     zip(self.rate.c_rates, self.rate.discharge_capacity_mAh_g)},
                  "anode_focusing": self.anode_focusing,
-                 "ccd_focusing_mA_cm2": self.ccd_focusing_mA_cm2 if self.ccd_focusing_mA_cm2 is not None else "",
+                 "ccd_focusing_mA_cm2": (self.ccd_focusing_mA_cm2
+                                         if self.ccd_focusing_mA_cm2 is not None else ""),
                  "ccd_staircase_mA_cm2": self.ccd.ccd_mA_cm2 if self.ccd is not None else ""}]
 
     def _draw(self, ax, **kwargs):

@@ -4,8 +4,9 @@ Seed 000's atomistic argument as a workflow: the Rietveld refinement of cold- an
 Li3InCl6 reports Li, In and Cl vacancy fractions and a cell volume for each; does the
 hot-pressed composition conduct better, with a lower activation energy?
 
-For each composition (:class:`ssblab.materials.defects.CompositionSpec`) the framework (a fully occupied structure
-whose sites can hold each species) is scaled isotropically to the refined cell volume, turned
+For each composition (:class:`ssblab.materials.defects.CompositionSpec`) the framework (a fully
+occupied structure whose sites can hold each species) is scaled isotropically to the refined
+cell volume, turned
 into ``n_configurations`` explicit, neutral, low-Ewald-energy vacancy configurations
 (:func:`ssblab.materials.defects.order_vacancies`, whose rule is stated there), and each
 configuration is run by MD at every temperature in its own run directory
@@ -37,8 +38,9 @@ from ssblab.results import Measured, Result, provenance
 
 
 #: A run enters the Arrhenius fit only if D can be measured: its Li MSD is linear in the fit
-#: window (``transport.MAX_SLOPE_RATIO``) and D is significant (> 2 standard errors). A mobile framework is a prediction of the model, not a failed measurement: it is
-#: reported (``D_framework_over_Li``; flagged above this ratio) but does not exclude a run.
+#: window (``transport.MAX_SLOPE_RATIO``) and D is significant (> 2 standard errors). A mobile
+#: framework is a prediction of the model, not a failed measurement: it is reported
+#: (``D_framework_over_Li``; flagged above this ratio) but does not exclude a run.
 FRAMEWORK_MOBILE_RATIO = 0.1
 
 

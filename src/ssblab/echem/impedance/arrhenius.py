@@ -76,7 +76,8 @@ class ArrheniusFit(Result):
         t = self.temperature_K
         x = 1000.0 / t
         ax.semilogy(x, self.conductivity_S_cm, "o", label=kwargs.get("label", "data"))
-        grid = np.linspace(min(x.min(), 1000 / ROOM_TEMPERATURE_K), max(x.max(), 1000 / ROOM_TEMPERATURE_K), 100)
+        x_room = 1000 / ROOM_TEMPERATURE_K
+        grid = np.linspace(min(x.min(), x_room), max(x.max(), x_room), 100)
         ax.semilogy(grid, self.predict(1000.0 / grid), "-",
                     label=f"Ea = {self.activation_energy_eV}")
         ax.set_xlabel("1000 / T / (1/K)")
