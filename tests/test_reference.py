@@ -69,7 +69,8 @@ SEED_NUMBERS = [0.937, 0.822, 6.95e-4, 1.1e-3, 4.4e-3, 1.68e-3, 0.5916, 0.8029, 
 # as floats, also in mS/cm and S/m; integers only where distinctive (a 241 is a byte offset)
 NUMBER_VARIANTS = {x * f for x in SEED_NUMBERS for f in (1.0, 1e3, 1e2)} - {1.1, 0.11}
 SEED_INTEGERS = {897, 1260}
-TEXT_PATTERNS = [r"6\.95e-4", r"4\.4e-3", r"4\.4 ?mS", r"0\.8029", r"0\.9367", r"425\.92", r"429\.14",
+TEXT_PATTERNS = [r"6\.95e-4", r"4\.4e-3", r"4\.4 ?mS", r"3\.57 ?mS", r"5\.26 ?mS",
+                 r"0\.8029", r"0\.9367", r"425\.92", r"429\.14",
                  r"5\.145", r"3\.09e-4", r"6\.37e-4", r"2\.95e-3", r"0\.357", r"0\.526", r"3\.57e-3",
                  r"5\.26e-3", r"0\.51e-3"]
 

@@ -1,7 +1,7 @@
 """Seed comparisons run on the cell models (the numbers in docs/validation.md, "Cell models").
 
 :func:`seed000_rate_study` asks how much of seed 000's cold- vs hot-pressed rate table the
-conductivity difference (1.1 vs 4.4 mS/cm) explains. Seed 000 does not give the cell geometry;
+conductivity difference (cold 0.5 GPa vs hot-pressed film, ``ssblab.reference``) explains. Seed 000 does not give the cell geometry;
 the assumed values are in :func:`seed000_cell` and docs/cell.md. Two readings are reported:
 
 - *nominal*: assumed geometry and literature transport, nothing fitted to the table;
@@ -160,7 +160,7 @@ def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> R
 
     For each fixed NCM83 diffusivity the Li3InCl6 layer thickness (i.e. every resistance that
     scales with 1/sigma_LIC) is fitted to the hot-pressed table; the cold-pressed table is then
-    predicted with the conductivity changed to 1.1 mS/cm and nothing else.
+    predicted with the conductivity changed to the cold film's and nothing else.
     """
     from scipy.optimize import least_squares
 

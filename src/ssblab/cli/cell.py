@@ -117,7 +117,7 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
 @click.option("--li-loss", type=float, default=0.0, show_default=True, help="Li inventory lost per cycle (fraction).")
 @quantity_option("--li-excess", unit="mA*h/cm^2", default=None, help="Anode Li beyond the cathode capacity")
 @click.option("--dendrite", type=click.Choice(["none", "seed001"]), default="none", show_default=True,
-              help="Dendrite growth law (seed001: power law through 20 um @ 100 and 500 um @ 897 cycles).")
+              help="Dendrite growth law (seed001: power law through seed 001's two dendrite lengths).")
 @click.option("--cycler-csv", is_flag=True, help="With --out, also write the cycler-like table cycler.csv.")
 @with_output_options
 def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate, cycles, interphase_growth,

@@ -72,10 +72,10 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @quantity_option("--radius", "radius_um", unit="um", default=6.0, show_default=True, help="particle radius")
 @quantity_option("--sigma-a", "sigma_a_S_m", unit="S/m",
                  default=ref.LGPS_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
-                 help="conductivity of phase A (e.g. '5.26 mS/cm', LGPS)")
+                 help="conductivity of phase A (a number in S/m or e.g. '5 mS/cm'; default LGPS)")
 @quantity_option("--sigma-b", "sigma_b_S_m", unit="S/m",
                  default=ref.LPSC_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
-                 help="conductivity of the host B (e.g. '3.57 mS/cm', LPSC)")
+                 help="conductivity of the host B (default LPSC1.0)")
 @click.option("--voids", type=float, default=0.0, show_default=True, help="area fraction of insulating voids")
 @quantity_option("--grain-size", "grain_size_um", unit="um", default=0.0, show_default=True,
                  help="add a resistive grain-boundary network with this grain size (0: none)")

@@ -171,9 +171,9 @@ def density_study(bulk, densities, size, grain_radius_voxels, packing, seed, out
 
 @cli.command("mixture-study")
 @click.option("--fractions", default="0.1,0.2,0.3", show_default=True, help="LGPS mass fractions.")
-@quantity_option("--host", unit="S/cm", default="3.57 mS/cm", show_default=True,
+@quantity_option("--host", unit="S/cm", default=f"{ref.LPSC_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Host (LPSC) conductivity")
-@quantity_option("--guest", unit="S/cm", default="5.26 mS/cm", show_default=True,
+@quantity_option("--guest", unit="S/cm", default=f"{ref.LGPS_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Guest (LGPS) conductivity")
 @click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Host,guest particle radii.")

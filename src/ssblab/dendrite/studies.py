@@ -1,7 +1,7 @@
 """Seed 003's phase-field study: does the deposit prefer the more conductive phase A?
 
 Particles of A (20 % by area in seed 003, LGPS in LPSC1.0) in a host B; sigma_A / sigma_B =
-1, 1.5 (5.26 / 3.57 mS/cm), 5 and 20 on the same particle arrangement. The preference for A is
+1, 1.47 (LGPS / LPSC1.0, seed 003), 5 and 20 on the same particle arrangement. The preference for A is
 the fraction of the deposited Li inside A divided by A's area fraction in the band the deposit
 swept (1 = no preference).
 """

@@ -3,11 +3,12 @@
 
 Numbers from the seed papers (also in ``shared/reference/seed_targets.yaml``):
 
-- Seed 000, Li et al., Li3InCl6 cold vs hot pressing: relative density 59.16 / 80.29 / 93.67 %
-  with 25 degC conductivity 0.695 / 1.1 / 4.4 mS/cm (cold 0.125 GPa, cold 0.5 GPa, hot
-  0.5 GPa-250 degC).
-- Seed 003, Yu et al., heterogeneous LPSC + LGPS: cold-pressed Li6PS5Cl (LPSC1.0) 3.57 mS/cm,
-  Li10GeP2S12 5.26 mS/cm, mixed 9:1, 8:2 and 7:3 by mass.
+- Seed 000, Li et al., Li3InCl6 cold vs hot pressing: relative density and 25 degC
+  conductivity of three pellets (cold 0.125 GPa, cold 0.5 GPa, hot 0.5 GPa-250 degC).
+- Seed 003, Yu et al., heterogeneous LPSC + LGPS: cold-pressed Li6PS5Cl (LPSC1.0) and
+  Li10GeP2S12 conductivities, mixed 9:1, 8:2 and 7:3 by mass.
+
+The values are in :mod:`ssblab.reference`.
 
 Phase densities are crystallographic, from the formula mass and the unit cell:
 Li6PS5Cl F-43m, a = 9.85 A, Z = 4 (Deiseroth et al., Angew. Chem. Int. Ed. 47, 755 (2008))

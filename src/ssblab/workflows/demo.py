@@ -244,7 +244,8 @@ def pipeline_stage(report: Report) -> dict:
         lines.append(f"{run.label}: model {model} mAh/g; seed 000 measured {seed} mAh/g; "
                      f"CCD {run.ccd_focusing_mA_cm2:.2f} mA/cm2 (seed {SEED000_CCD[run.label]} mA/cm2)")
     report.add(None, heading="Multiscale pipeline: seed 000 cold vs hot pressing",
-               text=("Same bulk Li3InCl6 conductivity, two relative densities (80.3 % and 93.7 %). "
+               text=(f"Same bulk Li3InCl6 conductivity, two relative densities "
+                     f"({ref.LIC_COLD_05GPA_DENSITY.value:.1%} and {ref.LIC_HOT_DENSITY.value:.1%}). "
                      "Only the density differs, so whatever gap the model leaves is what the "
                      "voids alone do not explain. The CCD estimate divides a local critical current, fitted "
                      "on the cold pellet, by each microstructure's anode-face current focusing. "

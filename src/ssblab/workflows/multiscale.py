@@ -204,10 +204,10 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
 
     The bulk value defaults to the microstructure layer's Li3InCl6 bulk estimate; the only
     difference between the two runs is the pellet's relative density. Capacity fade comes from
-    interphase growth whose rate is fitted to the hot-pressed cell's 93.7 % retention after
-    2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD
-    estimate's local critical current is fitted on the cold-pressed CCD (1.2 mA/cm2) and
-    carried to the hot-pressed microstructure, whose CCD it then predicts (seed: 4.0 mA/cm2).
+    interphase growth whose rate is fitted to the hot-pressed cell's retention at 0.5 C
+    (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD estimate's
+    local critical current is fitted on the cold-pressed CCD and carried to the hot-pressed
+    microstructure, whose CCD it then predicts (both CCDs: ``ssblab.reference``).
     """
     from ssblab.cell.life import Degradation
     from ssblab.cell.studies import seed000_life_study

@@ -111,10 +111,10 @@ def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=
     >>> import numpy as np
     >>> T = np.array([253.15, 273.15, 298.15, 323.15, 353.15])
     >>> k = 8.617333262e-5
-    >>> sigma = 4.4e-3 * 298.15 / T * np.exp(-0.32 / k * (1 / T - 1 / 298.15))
+    >>> sigma = 2e-3 * 298.15 / T * np.exp(-0.3 / k * (1 / T - 1 / 298.15))
     >>> fit = fit_arrhenius(T, sigma)
     >>> round(fit.activation_energy_eV.value, 6), round(fit.conductivity_25C_S_cm.value, 8)
-    (0.32, 0.0044)
+    (0.3, 0.002)
     """
     form = check_choice(form, ArrheniusForm, name="form")
     t = np.asarray(temperature_K, dtype=float).ravel()
