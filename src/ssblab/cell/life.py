@@ -293,8 +293,9 @@ def cycles_to_short(separator_thickness_cm: float, law: PowerLawGrowth = SEED001
 
     Examples
     --------
-    >>> round(cycles_to_short(500e-4))      # seed 001's calibration point
-    897
+    >>> length, cycles = ref.LIIN_DENDRITE_LENGTH_cm.value[1], ref.LIIN_DENDRITE_CYCLES.value[1]
+    >>> round(cycles_to_short(length)) == cycles      # seed 001's calibration point
+    True
     >>> round(cycles_to_short(1000e-4))     # twice as thick
     1439
     """
