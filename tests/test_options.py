@@ -62,3 +62,27 @@ def test_cli_choices_come_from_the_literal(module, command, option, literal):
     assert isinstance(param.type, click.Choice)
     mod, name = literal.split(":")
     assert tuple(param.type.choices) == typing.get_args(getattr(importlib.import_module(mod), name))
+
+
+@pytest.mark.parametrize("entry, options, message", [
+    ("ssblab.dendrite.studies:conductivity_ratio_study", {"solver": "fftt"}, "did you mean 'fft'"),
+    ("ssblab.dendrite.ccd:ccd_study", {"solver": "amgg"}, "did you mean 'amg'"),
+    ("ssblab.microstructure.studies:density_study", {"direction": "zz"}, "did you mean 'z'"),
+    ("ssblab.microstructure.studies:mixture_study", {"direction": "zz"}, "did you mean 'z'"),
+])
+def test_studies_check_options_before_any_work(entry, options, message):
+    import importlib
+
+    module, name = entry.split(":")
+    with pytest.raises(InputError, match=message):
+        getattr(importlib.import_module(module), name)(**options)
+
+
+def test_vacancy_md_study_checks_thermostat_and_device_first(tmp_path):
+    from ssblab.workflows.vacancy_md import vacancy_md_study
+
+    for options, message in (({"thermostat": "langevn"}, "did you mean 'langevin'"),
+                             ({"device": "cdua"}, "did you mean 'cuda'")):
+        with pytest.raises(InputError, match=message):
+            vacancy_md_study(None, [], oxidation_states={}, run_root=tmp_path, **options)
+    assert not any(tmp_path.iterdir())  # nothing was written

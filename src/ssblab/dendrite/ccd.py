@@ -174,12 +174,13 @@ SEED003_CCD_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value,
 def ccd_study(*, width: int = 64, spacing_um: float = 1.0, radius_um: float = 5.0,
               parameters: PhaseFieldParameters | None = None, step_duration_h: float = 1.0,
               max_current_mA_cm2: float = 3.1, failure_fraction: float = 0.1,
-              separator_thickness_um: float = 100.0, solver: str = "auto",
+              separator_thickness_um: float = 100.0, solver: SolverMethod = "auto",
               rng: int = 0) -> CCDStudyResult:
     """CCD against conductivity contrast, A fraction, voids and interfacial resistance.
 
     Each window is ``width`` cells wide and as tall as the staircase needs.
     """
+    check_choice(solver, SolverMethod, name="solver")
     from ssblab.dendrite.electrolyte import LGPS_S_m, LPSC_S_m, add_voids, particle_map, uniform_map
     from ssblab.progress import progress
 

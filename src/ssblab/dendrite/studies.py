@@ -15,6 +15,8 @@ import numpy as np
 from ssblab.dendrite.electrolyte import LGPS_S_m, LPSC_S_m, particle_map
 from ssblab.dendrite.metrics import GrowthResult, growth_result
 from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
+from ssblab.dendrite.solver import SolverMethod
+from ssblab.errors import check_choice
 from ssblab.progress import progress
 from ssblab.results import Result, provenance
 
@@ -91,9 +93,10 @@ def conductivity_ratio_study(ratios=SEED003_RATIOS, *, fraction: float = 0.2,
                              current_density_mA_cm2: float = 1.0, duration_h: float = 5.0,
                              parameters: PhaseFieldParameters | None = None,
                              film_thickness_um: float = 10.0, roughness_um: float = 0.5,
-                             snapshot_interval: int = 0, solver: str = "auto",
+                             snapshot_interval: int = 0, solver: SolverMethod = "auto",
                              rng: int = 0) -> RatioStudyResult:
     """Grow Li into the same A-in-B arrangement at each conductivity ratio (galvanostatic)."""
+    check_choice(solver, SolverMethod, name="solver")
     parameters = parameters or PhaseFieldParameters()
     runs: list[GrowthResult] = []
     for ratio in progress(list(ratios), desc="conductivity ratios"):

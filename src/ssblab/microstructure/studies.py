@@ -25,9 +25,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from ssblab import reference as ref
-from ssblab.errors import InputError
-from ssblab.microstructure.generate import mixture, pellet
-from ssblab.microstructure.solve import solve
+from ssblab.errors import InputError, check_choice
+from ssblab.microstructure.generate import Packing, mixture, pellet
+from ssblab.microstructure.solve import Direction, solve
 from ssblab.progress import progress
 from ssblab.results import Measured, Result, provenance
 from ssblab.units import AVOGADRO_mol
@@ -135,7 +135,7 @@ class DensityStudy(Result):
 def density_study(densities: Sequence[float] = tuple(np.round(np.arange(0.55, 0.951, 0.05), 2)), *,
                   bulk_S_cm: float = LI3INCL6_BULK_S_cm, shape: tuple[int, int, int] = (64, 64, 64),
                   grain_radius_voxels: float = 4.0, radius_spread: float = 0.25,
-                  packing: str = "overlapping", direction: str = "z",
+                  packing: Packing = "overlapping", direction: Direction = "z",
                   rng: np.random.Generator | int | None = 0) -> DensityStudy:
     """sigma_eff and tortuosity of generated pellets (one per density) beside seed 000.
 
@@ -143,6 +143,8 @@ def density_study(densities: Sequence[float] = tuple(np.round(np.arange(0.55, 0.
     resistive (seed 000 found voids, not boundaries, to dominate). The Bruggeman exponent is
     fitted to the generated pellets and, with the same bulk value, to the measured points.
     """
+    check_choice(packing, Packing, name="packing")
+    check_choice(direction, Direction, name="direction")
     densities = np.asarray(densities, float)
     if densities.size == 0 or np.any((densities <= 0) | (densities > 1)):
         raise InputError(f"densities: expected relative densities in (0, 1], found {densities.tolist()}")
@@ -234,7 +236,7 @@ def mixture_study(mass_fractions: Sequence[float] = (0.1, 0.2, 0.3), *,
                   conductivities_S_cm: tuple[float, float] = (LPSC_S_cm, LGPS_S_cm),
                   densities_g_cm3: tuple[float, float] = (LPSC_DENSITY_g_cm3, LGPS_DENSITY_g_cm3),
                   radii_voxels: tuple[float, float] = (5.0, 3.0), relative_density: float = 1.0,
-                  shape: tuple[int, int, int] = (64, 64, 64), direction: str = "z",
+                  shape: tuple[int, int, int] = (64, 64, 64), direction: Direction = "z",
                   rng: np.random.Generator | int | None = 0) -> MixtureStudy:
     """Effective conductivity and current sharing of LPSC + LGPS mixtures at given mass fractions.
 
@@ -242,6 +244,7 @@ def mixture_study(mass_fractions: Sequence[float] = (0.1, 0.2, 0.3), *,
     The anode is the inlet face (first layer along ``direction``). The parallel-resistor
     picture gives LGPS a current share ``v sigma_B / (v sigma_B + (1 - v) sigma_A)``.
     """
+    check_choice(direction, Direction, name="direction")
     fractions = np.asarray(mass_fractions, float)
     if fractions.size == 0 or np.any((fractions < 0) | (fractions > 1)):
         raise InputError(f"mass_fractions: expected fractions in [0, 1], found {fractions.tolist()}")

@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from ssblab.errors import InputError, require_package
+from ssblab.atomistic.md import Thermostat
+from ssblab.atomistic.potentials import Device
+from ssblab.errors import InputError, check_choice, require_package
 from ssblab.materials.defects import CompositionSpec
 from ssblab.results import Measured, Result, provenance
 
@@ -120,9 +122,9 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
                      oxidation_states: Mapping[str, float], run_root: str | Path,
                      temperatures_K: Sequence[float] = (600.0, 700.0, 800.0),
                      supercell=(1, 1, 1), n_configurations: int = 2,
-                     potential: Any = "chgnet", device: str = "cpu", timestep_fs: float = 2.0,
+                     potential: Any = "chgnet", device: Device = "cpu", timestep_fs: float = 2.0,
                      equilibration_steps: int = 500, production_steps: int = 5000,
-                     save_interval: int = 10, thermostat: str = "langevin",
+                     save_interval: int = 10, thermostat: Thermostat = "langevin",
                      pressure_GPa: float | None = None, mobile: str = "Li",
                      n_blocks: int = 8, target_K: float = 300.0, balance_species: str = "Li",
                      md_options: Mapping[str, Any] | None = None,
@@ -134,6 +136,8 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
     ``md_options`` go to :func:`ssblab.atomistic.md.start` (e.g. ``friction_per_fs``,
     ``tdamp_fs``, ``calculator_options``).
     """
+    check_choice(device, Device, name="device")
+    check_choice(thermostat, Thermostat, name="thermostat")
     require_package("pymatgen", extra="atomistic", purpose="vacancy ordering")
     from pymatgen.io.ase import AseAtomsAdaptor
 
