@@ -194,7 +194,8 @@ LYC_LIIN_RCT_50_ohm = _v(235.0, "ohm", "004", "EIS", "Li-In|LYC|Li-In charge-tra
                          target=_Y4 + "charge_transfer_resistance_ohm/li_in_after_50_cycles")
 LYC_LI_SHORTED_V = _v(2e-3, "V", "004", "Fig. 2", "Li|LYC|Li overpotential after the short",
                       target=_Y4 + "symmetric_0.2mA_cm2/li/shorted_overpotential_mV")
-LYC_IN_HOP_IN_PLANE_eV = _v(0.873, "eV", "004", "Fig. 5", "In3+ oct-tet-oct hop barrier in LYC, in plane (DFT)",
+LYC_IN_HOP_IN_PLANE_eV = _v(0.873, "eV", "004", "Fig. 5",
+                            "In3+ oct-tet-oct hop barrier in LYC, in plane (DFT)",
                             "simulated", _Y4 + "neb_in3_barrier_eV/in_plane")
 LYC_IN_HOP_OUT_OF_PLANE_eV = _v(0.913, "eV", "004", "Fig. 5",
                                 "In3+ oct-tet-oct hop barrier in LYC, out of plane (DFT)",

@@ -1,8 +1,9 @@
 """Seed comparisons run on the cell models (the numbers in docs/validation.md, "Cell models").
 
 :func:`seed000_rate_study` asks how much of seed 000's cold- vs hot-pressed rate table the
-conductivity difference (cold 0.5 GPa vs hot-pressed film, ``ssblab.reference``) explains. Seed 000 does not give the cell geometry;
-the assumed values are in :func:`seed000_cell` and docs/cell.md. Two readings are reported:
+conductivity difference (cold 0.5 GPa vs hot-pressed film, ``ssblab.reference``) explains.
+Seed 000 does not give the cell geometry; the assumed values are in :func:`seed000_cell` and
+docs/cell.md. Two readings are reported:
 
 - *nominal*: assumed geometry and literature transport, nothing fitted to the table;
 - *profile fit*: for each of a few fixed particle diffusivities, the Li3InCl6-limited
