@@ -240,7 +240,7 @@ def pipeline_stage(report: Report) -> dict:
     lines = []
     for run in runs:
         model = ", ".join(f"{c:g} C: {run.rate.capacity_at(c):.0f}" for c in measured[run.label])
-        seed = ", ".join(f"{c:g} C: {q}" for c, q in measured[run.label].items())
+        seed = ", ".join(f"{c:g} C: {q:g}" for c, q in measured[run.label].items())
         lines.append(f"{run.label}: model {model} mAh/g; seed 000 measured {seed} mAh/g; "
                      f"CCD {run.ccd_focusing_mA_cm2:.2f} mA/cm2 (seed {SEED000_CCD[run.label]} mA/cm2)")
     report.add(None, heading="Multiscale pipeline: seed 000 cold vs hot pressing",
