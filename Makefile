@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= test
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(VENV)/.installed-$(EXTRAS): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,16 @@ demo: $(VENV)/.installed-$(EXTRAS)
 	MPLBACKEND=Agg $(VENV)/bin/ssblab demo --out demo-out
 	@echo "open demo-out/report.html"
 
-test: $(VENV)/.installed-$(EXTRAS)
+lint: $(VENV)/.installed-$(EXTRAS)
+	$(VENV)/bin/ruff check src tests benchmarks examples
+
+# every test, slow ones included
+test: lint
 	MPLBACKEND=Agg $(PY) -m pytest -q
+
+# the edit loop: tests marked slow are skipped
+test-fast: $(VENV)/.installed-$(EXTRAS)
+	MPLBACKEND=Agg $(PY) -m pytest -q -m "not slow"
 
 bench:
 	$(MAKE) EXTRAS=test,bench $(VENV)/.installed-test,bench

@@ -131,7 +131,8 @@ def main():
     deg = Degradation(interphase_growth_ohm_cm2_sqrt_h=0.5, dendrite=SEED001_DENDRITE,
                       separator_thickness_cm=0.1)
     t_life, life = _median_time(lambda: simulate_life(cell, n_cycles=2000, degradation=deg))
-    print(f"ssblab life, 2000 cycles: {t_life:.2f} s  (retention at 1000 cycles {life.retention_at(1000):.3f}, "
+    print(f"ssblab life, 2000 cycles: {t_life:.2f} s  "
+          f"(retention at 1000 cycles {life.retention_at(1000):.3f}, "
           f"short at cycle {life.short_cycle:.0f}, "
           f"cycler table {life.to_cycler_data().n_rows} rows)")
 
@@ -164,7 +165,8 @@ def main():
             q_s = float(ours.discharge_capacity_mAh_g[0])
             end = min(ours.time_s[-1], tt[-1])
             grid = np.linspace(0.02 * end, 0.95 * end, 200)  # skip the first-step transient and the end wall
-            rms = math.sqrt(np.mean((np.interp(grid, ours.time_s, ours.voltage_V) - np.interp(grid, tt, vv)) ** 2))
+            diff = np.interp(grid, ours.time_s, ours.voltage_V) - np.interp(grid, tt, vv)
+            rms = math.sqrt(np.mean(diff**2))
             print(f"| {sigma:8.2e} {rate:6.2f} {q_s:12.1f} {q_p:12.1f} {100 * (q_s - q_p) / q_p:6.2f} "
                   f"{1e3 * rms:9.1f} {t_s:10.3f} {t_p:10.3f} {t_p / t_s:6.0f}")
 

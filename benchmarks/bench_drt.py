@@ -40,7 +40,8 @@ def zarc(f, r, tau, phi):
 def zarc_gamma(tau, r, tau0, phi):
     if phi >= 1:
         return np.zeros_like(tau)  # a delta: not comparable pointwise
-    return r * np.sin((1 - phi) * np.pi) / (2 * np.pi * (np.cosh(phi * np.log(tau / tau0)) - np.cos((1 - phi) * np.pi)))
+    denominator = 2 * np.pi * (np.cosh(phi * np.log(tau / tau0)) - np.cos((1 - phi) * np.pi))
+    return r * np.sin((1 - phi) * np.pi) / denominator
 
 
 CASES = {
@@ -156,7 +157,8 @@ def real_spectra():
     with open(SHARED / "data" / "eis" / "ssb_ncm-lpscl-inli_rest.csv", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if r["loop_index"] == "0" and float(r["freq/Hz"]) > 0]
     f = np.array([float(r["freq/Hz"]) for r in rows])
-    z = np.array([float(r["|Z|/Ohm"]) for r in rows]) * np.exp(1j * np.radians([float(r["Phase(Z)/deg"]) for r in rows]))
+    phase = np.radians([float(r["Phase(Z)/deg"]) for r in rows])
+    z = np.array([float(r["|Z|/Ohm"]) for r in rows]) * np.exp(1j * phase)
     out.append(("half cell NCM|LPSCl|InLi (89 pts)", f, z))
     d = np.loadtxt(SHARED / "data" / "eis" / "exampleData.csv", delimiter=",")
     out.append(("Li-ion exampleData.csv (61 pts)", d[:, 0], d[:, 1] + 1j * d[:, 2]))
@@ -171,7 +173,8 @@ def main():
     tools = available_tools()
     f = np.logspace(6, -2, 81)
     print(f"synthetic: 81 points 1 MHz-10 mHz, 0.5 % noise, {args.seeds} seeds; median over seeds\n")
-    header = f"{'case':<12} {'tool':<20} {'time/s':>9} {'ratio':>7} {'gamma rms':>10} {'tau err/dec':>12} {'area err/%':>11}"
+    header = (f"{'case':<12} {'tool':<20} {'time/s':>9} {'ratio':>7} {'gamma rms':>10} "
+              f"{'tau err/dec':>12} {'area err/%':>11}")
     print(header)
     print("-" * len(header))
     totals = {name: [] for name in tools}
@@ -189,7 +192,8 @@ def main():
             med = [statistics.median(v[k] for v in values) for k in range(4)]
             totals[name].append(med[0])
             rms = "   (delta)" if np.isnan(med[1]) else f"{med[1]:10.3f}"
-            print(f"{case:<12} {name:<20} {med[0]:9.4f} {med[0] / base:7.1f} {rms} {med[2]:12.3f} {med[3]:11.2f}")
+            print(f"{case:<12} {name:<20} {med[0]:9.4f} {med[0] / base:7.1f} {rms} "
+                  f"{med[2]:12.3f} {med[3]:11.2f}")
     print()
     for label, freq, z in real_spectra():
         base = None

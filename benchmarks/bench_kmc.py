@@ -23,7 +23,7 @@ import numpy as np
 from ssblab.atomistic.bvse import _landscape, _percolation
 from ssblab.atomistic.kmc import kmc
 from ssblab.atomistic.network import network_from_grid, replicate
-from ssblab.atomistic.transport import BOLTZMANN_EV_K
+from ssblab.units import BOLTZMANN_eV_K
 from ssblab.materials.structures import load_structure
 
 
@@ -94,7 +94,7 @@ def bench_kmc(temperature_K=600.0):
     for reps, fraction in ((2, 0.05), (2, 0.9), (3, 0.9)):
         big = replicate(net, (reps,) * 3)
         hop = big.hop_vectors_A
-        rate = 10.0 * np.exp(-big.barriers_eV / (BOLTZMANN_EV_K * temperature_K))
+        rate = 10.0 * np.exp(-big.barriers_eV / (BOLTZMANN_eV_K * temperature_K))
         neighbours = [[] for _ in big.sites_A]
         rates = [[] for _ in big.sites_A]
         shifts = [[] for _ in big.sites_A]

@@ -1,5 +1,6 @@
 """MSD / diffusion / conductivity analysis of a long synthetic trajectory: ssblab vs
-pymatgen-analysis-diffusion on 50 000 frames, and vs kinisi on the same trajectory (or every n-th frame of it).
+pymatgen-analysis-diffusion on 50 000 frames, and vs kinisi on the same trajectory (or every n-th
+frame of it).
 Prints times (wall and CPU), ratios, peak memory and whether each tool's error bar covers the
 planted D.
 

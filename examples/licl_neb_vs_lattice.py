@@ -7,9 +7,10 @@ import argparse
 import json
 import warnings
 
+from ssblab import reference as ref
 from ssblab.atomistic.neb import licl_vacancy_hop, neb_barrier
 
-SEED = {5.145: 0.37, 5.300: 0.21}  # seed 002, DFT NEB
+SEED = dict(zip(ref.LICL_NEB_LATTICE_A.value, ref.LICL_NEB_BARRIER_eV.value))  # seed 002, DFT NEB
 
 ap = argparse.ArgumentParser()
 ap.add_argument("lattice_A", type=float, nargs="+")

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from ssblab.materials.prototypes import layered_rocksalt_framework
 from ssblab.report import Report
-from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS, vacancy_md_study
+from ssblab.materials.defects import SEED000_COMPOSITIONS
+from ssblab.workflows.vacancy_md import vacancy_md_study
 from ssblab.files import atomic_write
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -28,8 +28,8 @@ from ssblab.materials.models import interface_model
 from ssblab.materials.prototypes import (
     argyrodite_framework,
     ordered_configuration,
-    relax_positions,
 )
+from ssblab.atomistic.potentials import relax_positions
 from ssblab.materials.structures import load_structure
 
 ap = argparse.ArgumentParser()

@@ -12,9 +12,10 @@ import json
 import time
 import warnings
 
+from ssblab import reference as ref
 from ssblab.atomistic.neb import HOP_DIRECTIONS, lyc_indium_hop, neb_barrier
 
-SEED_EV = {"in-plane": 0.873, "out-of-plane": 0.913}
+SEED_EV = {"in-plane": ref.LYC_IN_HOP_IN_PLANE_eV.value, "out-of-plane": ref.LYC_IN_HOP_OUT_OF_PLANE_eV.value}
 
 ap = argparse.ArgumentParser()
 ap.add_argument("directions", nargs="*", default=list(HOP_DIRECTIONS))

@@ -11,6 +11,7 @@ def lpscl(real_data):
     return str(real_data / "eis/lpscl_blocking_-25C.mpr")
 
 
+@pytest.mark.slow
 def test_eis_fit_writes_report(lpscl, tmp_path):
     result = CliRunner().invoke(main, ["eis", "fit", lpscl, "--no-kk", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -8,7 +8,7 @@ expected and what was found.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import typing
 
 
 class SSBLabError(Exception):
@@ -27,19 +27,39 @@ class ResourceError(SSBLabError, RuntimeError):
     """A resource is missing: an optional package, a GPU, a potential's weights."""
 
 
-def check_choice(value: str, choices: Iterable[str], *, name: str) -> str:
-    """Return ``value`` if it is one of ``choices``; otherwise raise with a did-you-mean.
+def choices_of(options) -> tuple:
+    """The allowed values of a ``Literal[...]`` type, or of any iterable, as a tuple.
+
+    String options are declared once as a ``Literal``; :func:`check_choice` and the CLI's
+    ``click.Choice`` both read their values from it.
 
     Examples
     --------
-    >>> check_choice("unit", ("unit", "proportional"), name="weighting")
+    >>> from typing import Literal
+    >>> choices_of(Literal["unit", "proportional"])
+    ('unit', 'proportional')
+    """
+    args = typing.get_args(options)
+    return args if args else tuple(options)
+
+
+def check_choice(value: str, choices, *, name: str) -> str:
+    """Return ``value`` if it is one of ``choices``; otherwise raise with a did-you-mean.
+
+    ``choices`` is a ``Literal[...]`` type or an iterable of the allowed values.
+
+    Examples
+    --------
+    >>> from typing import Literal
+    >>> Weighting = Literal["unit", "proportional"]
+    >>> check_choice("unit", Weighting, name="weighting")
     'unit'
     >>> check_choice("proportionl", ("unit", "proportional"), name="weighting")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: weighting: unknown value 'proportionl'; expected one of 'unit', 'proportional' (did you mean 'proportional'?)
+    ssblab.errors.InputError: weighting: unknown value 'proportionl'; ... (did you mean 'proportional'?)
     """
-    choices = tuple(choices)
+    choices = choices_of(choices)
     if value in choices:
         return value
     close = difflib.get_close_matches(str(value), choices, n=1)

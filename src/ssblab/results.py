@@ -71,15 +71,52 @@ def format_uncertain(value: float, stderr: float) -> str:
 
 def provenance(**inputs: Any) -> dict[str, Any]:
     """Provenance for a result: the inputs, versions and a UTC timestamp."""
-    import ssblab
+    from ssblab._version import __version__
 
     return {
         "inputs": _encode(inputs),
-        "ssblab": ssblab.__version__,
+        "ssblab": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+#: result attributes that hold a conductivity in S/cm, in the order they are preferred
+CONDUCTIVITY_ATTRIBUTES = ("conductivity_25C_S_cm", "total_S_cm", "sigma_eff_S_cm", "conductivity_S_cm")
+
+
+def conductivity_of(value) -> float:
+    """A conductivity in S/cm from a number or another layer's result: the one adapter.
+
+    Accepts a float or an object with one of :data:`CONDUCTIVITY_ATTRIBUTES`, taken in that
+    order: an Arrhenius fit gives its 25 C value, a pellet its total, a microstructure its
+    sigma_eff, MD its conductivity. A ``Measured`` value is read by its ``value``.
+
+    Examples
+    --------
+    >>> conductivity_of(2e-3)
+    0.002
+    >>> conductivity_of(Measured(1e-3, 1e-5, "S/cm"))
+    0.001
+    """
+    for attr in CONDUCTIVITY_ATTRIBUTES:
+        if hasattr(value, attr):
+            value = getattr(value, attr)
+            break
+    value = float(getattr(value, "value", value))
+    if not (value > 0 and math.isfinite(value)):
+        raise InputError(f"conductivity_S_cm: expected a positive conductivity, found {value!r}")
+    return value
+
+
+def new_axes(ax=None):
+    """``ax`` itself, or a new 5 x 4 inch axes when it is None: the start of every ``plot``."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    return ax
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -126,10 +163,7 @@ class Result:
     # --- plotting ----------------------------------------------------------------------
     def plot(self, ax=None, **kwargs):
         """Draw the result's default figure onto ``ax`` (a new one if None); return the axes."""
-        if ax is None:
-            import matplotlib.pyplot as plt
-
-            _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+        ax = new_axes(ax)
         self._draw(ax, **kwargs)
         return ax
 

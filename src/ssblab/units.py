@@ -20,6 +20,11 @@ ELEMENTARY_CHARGE_C = 1.602176634e-19
 AVOGADRO_mol = 6.02214076e23
 ZERO_CELSIUS_K = 273.15
 
+# Unit factors: a value in the second unit times the factor is the value in the first.
+A_m2_PER_mA_cm2 = 10.0       # 1 mA/cm2 = 10 A/m2
+S_m_PER_S_cm = 100.0         # 1 S/cm = 100 S/m
+C_m2_PER_mAh_cm2 = 36000.0   # 1 mAh/cm2 = 3.6 C/cm2 = 36000 C/m2
+
 _NUMBER_THEN_UNIT = re.compile(
     r"^\s*(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?P<unit>.*?)\s*$"
 )

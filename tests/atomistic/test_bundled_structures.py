@@ -77,7 +77,7 @@ def test_lgps_matches_its_source_and_the_lgps_crystal_chemistry():
     charge = comp["Li"] + 4 * comp["Ge"] + 5 * comp["P"] - 2 * comp["S"]
     assert abs(charge) < 0.2
     # PS4 tetrahedra on the fully occupied 2b site: P-S near 2.05 A
-    for i, site in enumerate(s):
+    for site in s:
         if site.species.elements == [Element("P")] and site.species["P"] == 1:
             d = sorted(n.nn_distance for n in s.get_neighbors(site, 3.0)
                        if n.species.elements == [Element("S")])[:4]

@@ -8,7 +8,7 @@ import pytest
 from ssblab.atomistic.fastpath import kmc_vs_temperature, network_kmc
 from ssblab.atomistic.kmc import kmc
 from ssblab.atomistic.network import SiteNetwork, network_from_grid, replicate
-from ssblab.atomistic.transport import BOLTZMANN_EV_K
+from ssblab.units import BOLTZMANN_eV_K
 from ssblab.errors import InputError
 
 N = 16  # grid points per axis
@@ -43,6 +43,7 @@ def test_network_of_separable_landscape_matches_grid_truths():
     assert all(key[(j, i, tuple(-np.array(s)))] == e for (i, j, s), e in key.items())
 
 
+@pytest.mark.slow
 def test_kmc_occupations_are_boltzmann_exactly():
     # ring of 4 sites along x (types A, B, A, B with E = 0, 0.05 eV), 2 carriers with site
     # exclusion: the stationary distribution of the 6 configurations is exp(-sum E / kT) / Z
@@ -53,7 +54,7 @@ def test_kmc_occupations_are_boltzmann_exactly():
     dst = np.array([1, 0, 2, 1, 3, 2, 0, 3])
     hop = np.where(((dst - src) % 4 == 1)[:, None], [2.0, 0, 0], [-2.0, 0, 0])
     saddle = np.array([0.2, 0.2, 0.25, 0.25, 0.2, 0.2, 0.25, 0.25])
-    beta = 1 / (BOLTZMANN_EV_K * temp)
+    beta = 1 / (BOLTZMANN_eV_K * temp)
     configs = list(itertools.combinations(range(4), 2))
     weights = np.array([np.exp(-beta * energy[list(c)].sum()) for c in configs])
     expected_b = sum(w * sum(energy[list(c)] > 0) for w, c in zip(weights, configs)) / weights.sum()
@@ -76,7 +77,7 @@ def test_kmc_d_is_arrhenius_exact_on_single_barrier_network():
                         shifts=steps, saddle_eV=np.full(6, barrier), n_li_per_cell=1)
     temps = np.array([300.0, 450.0, 700.0])
     res = kmc_vs_temperature(cubic, temperatures_K=temps, n_carriers=1, n_samples=4000, rng=2)
-    exact = 10.0 * np.exp(-barrier / (BOLTZMANN_EV_K * temps)) * a**2 * 1e-4
+    exact = 10.0 * np.exp(-barrier / (BOLTZMANN_eV_K * temps)) * a**2 * 1e-4
     z = (res.diffusivity_cm2_s - exact) / res.diffusivity_stderr_cm2_s
     assert np.all(np.abs(z) < 4)
     ea = res.activation_energy_eV
@@ -106,6 +107,7 @@ def test_replicate_and_bad_inputs():
             edges=(net.src, net.dst, net.hop_vectors_A), saddle_eV=net.saddle_eV)
 
 
+@pytest.mark.slow
 def test_licl_bvse_network_against_bvlain_and_kmc():
     pytest.importorskip("bvlain")
     from ssblab.atomistic.bvse import bvse_network
@@ -123,6 +125,7 @@ def test_licl_bvse_network_against_bvlain_and_kmc():
     assert abs(ea.value - net.effective_barrier_eV) < 3 * ea.stderr
 
 
+@pytest.mark.slow
 def test_cli_kmc_and_study(tmp_path):
     pytest.importorskip("bvlain")
     import json
@@ -169,6 +172,7 @@ def test_as_atoms_accepts_files_pymatgen_and_names(tmp_path):
         as_atoms(42)
 
 
+@pytest.mark.slow
 def test_seed000_study_on_the_c2m_framework():
     pytest.importorskip("bvlain")
     pytest.importorskip("ssblab.materials.prototypes")  # the C2/m framework (merged separately)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from ssblab.atomistic.kmc import kmc, site_network
-from ssblab.atomistic.transport import BOLTZMANN_EV_K, diffusion
+from ssblab.atomistic.transport import diffusion
+from ssblab.units import BOLTZMANN_eV_K
 from ssblab.errors import InputError
 
 A = 2.0
@@ -15,6 +16,7 @@ def cubic_sites(n):
     return np.array([[x, y, z] for x in g for y in g for z in g]), np.eye(3) * n * A
 
 
+@pytest.mark.slow
 def test_lattice_gas_jump_diffusion_and_correlation():
     # simple-cubic lattice gas at coverage c: collective (jump) D = Gamma a^2 (1 - c) exactly;
     # tracer D is smaller by the correlation factor, so the Haven ratio is below 1
@@ -22,7 +24,7 @@ def test_lattice_gas_jump_diffusion_and_correlation():
     n_carriers = 16
     c = n_carriers / len(sites)
     temp, barrier = 500.0, 0.25
-    gamma = 10.0 * np.exp(-barrier / (BOLTZMANN_EV_K * temp))  # per neighbour, 1/ps
+    gamma = 10.0 * np.exp(-barrier / (BOLTZMANN_eV_K * temp))  # per neighbour, 1/ps
     expected = gamma * A**2 * (1 - c) * 1e-4
     z, havens = [], []
     for seed in range(4):

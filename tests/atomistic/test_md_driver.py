@@ -86,6 +86,7 @@ def test_bad_inputs(tmp_path):
         md.resume(tmp_path / "nothing")
 
 
+@pytest.mark.slow
 def test_npt_pressure_compresses(tmp_path):
     volumes = {}
     for p in (0.0, 10.0):

@@ -25,7 +25,7 @@ def licl():
     return load_structure("LiCl", kind="pymatgen")
 
 
-def csl_sigma_cubic(h, k, l):
+def csl_sigma_cubic(h, k, l):  # noqa: E741 (Miller indices)
     """Sigma of a symmetric tilt boundary on (hkl) in a cubic lattice: h^2 + k^2 + l^2 with the
     factors of 2 divided out (Ranganathan 1966)."""
     s = h * h + k * k + l * l

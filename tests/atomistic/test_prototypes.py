@@ -16,8 +16,8 @@ from ssblab.materials.prototypes import (  # noqa: E402
     hcp_li3mcl6_framework,
     layered_rocksalt_framework,
     ordered_configuration,
-    relax_positions,
 )
+from ssblab.atomistic.potentials import relax_positions  # noqa: E402
 
 # pymatgen calls spglib through its deprecated error interface; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")

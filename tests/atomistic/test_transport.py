@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ssblab.atomistic.transport import (BOLTZMANN_EV_K, Trajectory, arrhenius, diffusion,
+from ssblab.units import BOLTZMANN_eV_K
+from ssblab.atomistic.transport import (Trajectory, arrhenius, diffusion,
                                         msd_fft, nernst_einstein_S_cm)
 from ssblab.errors import InputError
 from ssblab.results import Result
@@ -132,8 +133,8 @@ def test_edge_cases_get_clear_answers():
 def test_arrhenius_recovers_planted_energy_and_extrapolation_coverage():
     rng = np.random.default_rng(0)
     t = np.array([500.0, 600.0, 700.0, 900.0])
-    truth = 2e-3 * np.exp(-0.3 / (BOLTZMANN_EV_K * t))
-    truth300 = 2e-3 * math.exp(-0.3 / (BOLTZMANN_EV_K * 300.0))
+    truth = 2e-3 * np.exp(-0.3 / (BOLTZMANN_eV_K * t))
+    truth300 = 2e-3 * math.exp(-0.3 / (BOLTZMANN_eV_K * 300.0))
     hits, n = 0, 400
     for _ in range(n):
         rel = 0.1

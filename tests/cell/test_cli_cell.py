@@ -12,7 +12,8 @@ def runner():
 
 
 def test_symmetric_writes_report(runner, tmp_path):
-    res = runner.invoke(main, ["cell", "symmetric", "--electrode", "li", "--duration", "30 h", "--out", str(tmp_path)])
+    res = runner.invoke(main, ["cell", "symmetric", "--electrode", "li", "--duration", "30 h",
+                               "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "peak overpotential (mV)" in res.output
     assert (tmp_path / "report.html").read_text().count("<svg") >= 1
@@ -25,8 +26,8 @@ def test_symmetric_custom_needs_parameters(runner):
 
 
 def test_rate_json_and_units(runner):
-    res = runner.invoke(main, ["cell", "rate", "--conductivity", "1.1 mS/cm", "--separator-thickness", "0.4 mm",
-                               "--rates", "0.2,1", "--json"])
+    res = runner.invoke(main, ["cell", "rate", "--conductivity", "1.1 mS/cm",
+                               "--separator-thickness", "0.4 mm", "--rates", "0.2,1", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data[0]["__result__"].endswith(":RateResult")

@@ -15,7 +15,8 @@ PROTOCOL = Protocol(charge_C=0.5, discharge_C=0.5)
 @pytest.fixture(scope="module")
 def cell():
     return FullCell(cathode="NCM811", loading_mg_cm2=10.0, cathode_thickness_cm=45e-4,
-                    catholyte_conductivity_S_cm=4e-3, separator=[Layer(thickness_cm=0.05, conductivity_S_cm=4e-3)])
+                    catholyte_conductivity_S_cm=4e-3,
+                    separator=[Layer(thickness_cm=0.05, conductivity_S_cm=4e-3)])
 
 
 def run(cell, n=300, **deg):

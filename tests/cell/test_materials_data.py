@@ -15,9 +15,11 @@ def test_molar_mass_against_standard_atomic_weights():
 
 def test_density_from_cell_against_handbook_and_seed000():
     # NaCl, a = 5.6402 A, handbook density 2.165 g/cm3
-    assert density_from_cell("NaCl", formula_units=4, cell_volume_A3=5.6402**3) == pytest.approx(2.165, rel=2e-3)
+    nacl = density_from_cell("NaCl", formula_units=4, cell_volume_A3=5.6402**3)
+    assert nacl == pytest.approx(2.165, rel=2e-3)
     # Li3InCl6 C2/m, Z = 2, V = 425.92 A3 (seed 000 Rietveld)
-    assert density_from_cell("Li3InCl6", formula_units=2, cell_volume_A3=425.92) == pytest.approx(2.716, abs=2e-3)
+    lic = density_from_cell("Li3InCl6", formula_units=2, cell_volume_A3=425.92)
+    assert lic == pytest.approx(2.716, abs=2e-3)
     with pytest.raises(InputError):
         density_from_cell("NaCl", formula_units=0, cell_volume_A3=1.0)
 

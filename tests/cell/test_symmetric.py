@@ -3,7 +3,8 @@ import pytest
 
 from ssblab.cell.growth import CurrentDrivenGrowth, Interphase, PowerLawGrowth, shorted_fraction
 from ssblab.cell.kinetics import butler_volmer_overpotential
-from ssblab.cell.symmetric_model import (SymmetricCell, SymmetricSimulation, model_ccd, conductivity_of,
+from ssblab.results import conductivity_of
+from ssblab.cell.symmetric_model import (SymmetricCell, SymmetricSimulation, model_ccd,
                                    galvanostatic_cycling, seed004_li_cell, seed004_li_in_cell,
                                    simulate_symmetric, square_wave)
 from ssblab.errors import InputError
@@ -43,7 +44,8 @@ def test_current_conservation_when_shorted():
 def test_parabolic_interphase_quadruple_time_doubles_thickness():
     ip = Interphase(conductivity_S_cm=1e-8, parabolic_rate_cm2_h=1e-12)
     assert ip.thickness_cm(40.0) / ip.thickness_cm(10.0) == pytest.approx(2.0)
-    cell = SymmetricCell(thickness_cm=0.05, conductivity_S_cm=1e-3, exchange_current_mA_cm2=1e6, interphase=ip)
+    cell = SymmetricCell(thickness_cm=0.05, conductivity_S_cm=1e-3, exchange_current_mA_cm2=1e6,
+                         interphase=ip)
     r = galvanostatic_cycling(cell, current_mA_cm2=0.2, duration_h=40)
     expected = 0.05 / 1e-3 + 2 * ip.thickness_cm(r.time_h) / 1e-8
     np.testing.assert_allclose(r.ohmic_resistance_ohm_cm2, expected)
@@ -52,7 +54,8 @@ def test_parabolic_interphase_quadruple_time_doubles_thickness():
 def test_saturating_interphase_converts_electrolyte():
     ip = Interphase(conductivity_S_cm=1e-3, growth="saturating", saturated_thickness_cm=0.01,
                     time_constant_h=1.0, consumes_electrolyte=True)
-    cell = SymmetricCell(thickness_cm=0.05, conductivity_S_cm=1e-3, exchange_current_mA_cm2=1.0, interphase=ip)
+    cell = SymmetricCell(thickness_cm=0.05, conductivity_S_cm=1e-3, exchange_current_mA_cm2=1.0,
+                         interphase=ip)
     r = galvanostatic_cycling(cell, current_mA_cm2=0.2, duration_h=50)
     # same conductivity: converting electrolyte to interphase leaves the ohmic resistance unchanged
     np.testing.assert_allclose(r.ohmic_resistance_ohm_cm2, 50.0)

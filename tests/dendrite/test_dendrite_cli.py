@@ -3,11 +3,13 @@
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
 
 
+@pytest.mark.slow
 def test_run_resume_and_report(tmp_path):
     runner = CliRunner()
     run_dir, out = tmp_path / "run", tmp_path / "out"

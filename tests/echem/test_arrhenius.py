@@ -60,7 +60,8 @@ def test_weights_from_stderr_change_the_fit():
     err[0] = 10 * sigma[0]  # ... that the user says is uncertain
     weighted = fit_arrhenius(T, sigma, conductivity_stderr_S_cm=err)
     unweighted = fit_arrhenius(T, sigma)
-    assert abs(weighted.activation_energy_eV.value - 0.3) < 0.2 * abs(unweighted.activation_energy_eV.value - 0.3)
+    error_weighted = abs(weighted.activation_energy_eV.value - 0.3)
+    assert error_weighted < 0.2 * abs(unweighted.activation_energy_eV.value - 0.3)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -361,7 +361,8 @@ def test_cli_on_instrument_files(real_data, tmp_path):
 
     eis = real_data / "eis"
     out = tmp_path / "series"
-    run = CliRunner().invoke(drt_command, [str(eis / "ssb_ncm-lpscl-inli_rest.csv"), "--series", "--out", str(out)])
+    run = CliRunner().invoke(drt_command, [str(eis / "ssb_ncm-lpscl-inli_rest.csv"), "--series",
+                                           "--out", str(out)])
     assert run.exit_code == 0, run.output
     (series,) = [DRTSeries.from_dict(d) for d in json.loads((out / "result.json").read_text())]
     assert series.n_spectra == 10 and "[9]" in series.sources[9]

@@ -78,6 +78,7 @@ def test_maccor_export_time_unit_and_sign(real_data):
     _step_charge_check(data)
 
 
+@pytest.mark.slow
 def test_arbin_res(real_data):
     pytest.importorskip("access_parser")
     data = read_cycler(real_data / "cycling" / "arbin_18cycles.res")
@@ -94,6 +95,7 @@ def test_neware_ndax(real_data):
     _step_charge_check(data)
 
 
+@pytest.mark.slow
 def test_neware_ndax_decoder_agrees_with_newarenda(real_data):
     """The native page decoder against the NewareNDA package on the same file."""
     pytest.importorskip("NewareNDA")

@@ -57,8 +57,8 @@ def test_summary_input_and_result_round_trip():
         detect_short(data, ce_threshold=1.5)
 
 
-@pytest.mark.parametrize("name", ("arbin_18cycles.res", "biologic_gcpl.mpr", "maccor.txt",
-                                  "neware.ndax", "neware_export.csv",
+@pytest.mark.parametrize("name", (pytest.param("arbin_18cycles.res", marks=pytest.mark.slow),
+                                  "biologic_gcpl.mpr", "maccor.txt", "neware.ndax", "neware_export.csv",
                                   "ssb_ncm-lpscl-inli_chronopotentiometry.mpr"))
 def test_no_false_alarm_on_real_files(real_data, name):
     if name.endswith(".res"):

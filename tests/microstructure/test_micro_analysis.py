@@ -32,7 +32,8 @@ def test_analyse_reports_fractions_area_and_sizes():
     assert a.specific_surface_area_1_cm[1] == pytest.approx(area_cm2 / (n**3 * 1e-12), rel=0.02)
     # four separate balls: four grains of equivalent diameter ~ 12 voxels = 1.2 um
     assert a.grain_diameters_um.size == 4
-    assert a.grain_diameters_um == pytest.approx(np.full(4, (6 * balls.sum() / 4 / math.pi) ** (1 / 3) * 1e-4 * 1e4))
+    diameter_um = (6 * balls.sum() / 4 / math.pi) ** (1 / 3) * 1e-4 * 1e4
+    assert a.grain_diameters_um == pytest.approx(np.full(4, diameter_um))
     back = MicrostructureAnalysis.from_json(a.to_json())
     assert back.porosity == a.porosity
     assert a.plot() is not None

@@ -1,11 +1,13 @@
 import json
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
 
 
+@pytest.mark.slow
 def test_generate_solve_analyse_round_trip(tmp_path):
     runner = CliRunner()
     volume = tmp_path / "pellet.npy"

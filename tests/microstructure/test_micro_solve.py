@@ -187,6 +187,7 @@ def test_periodic_sides_join_a_wrapped_path():
     assert percolating_mask(volume.astype(bool), axis=2, periodic=True).sum() == 3 * 4 + 5
 
 
+@pytest.mark.slow
 def test_direction_rotation_gives_the_same_answer():
     from ssblab.microstructure.generate import pellet
 
@@ -239,7 +240,8 @@ def test_empty_and_non_percolating_volumes_fail_cleanly_without_nan():
         solve(blocked, [0.0, 1.0], raise_on_failure=True)
 
 
-@pytest.mark.parametrize("shape", [(17, 23, 9), (32, 31, 33), (5, 40, 3)])
+@pytest.mark.parametrize("shape", [(17, 23, 9), pytest.param((32, 31, 33), marks=pytest.mark.slow),
+                                   (5, 40, 3)])
 def test_matrix_free_multigrid_matches_the_direct_solution(shape):
     """Odd sizes exercise the aggregation's padding; three phases, one insulating."""
     rng = np.random.default_rng(sum(shape))

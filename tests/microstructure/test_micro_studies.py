@@ -15,7 +15,8 @@ def _seed_value(text, block, key):
 
 def test_seed_numbers_match_the_shared_reference(real_data):
     text = (real_data.parent / "reference" / "seed_targets.yaml").read_text()
-    cond = [_seed_value(text, "li3incl6_processing", k) for k in ("cold_0.125GPa", "cold_0.5GPa", "hot_0.5GPa_250C")]
+    cond = [_seed_value(text, "li3incl6_processing", k)
+            for k in ("cold_0.125GPa", "cold_0.5GPa", "hot_0.5GPa_250C")]
     assert studies.SEED000_CONDUCTIVITY_S_cm == pytest.approx(cond)
     dens_block = text[text.index("relative_density_percent"):]
     dens = [_seed_value(dens_block, "relative_density_percent", k) / 100

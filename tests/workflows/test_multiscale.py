@@ -4,7 +4,8 @@ from click.testing import CliRunner
 
 from ssblab.cli import main
 from ssblab.errors import InputError
-from ssblab.workflows.multiscale import bulk_conductivity_S_cm, multiscale_pipeline
+from ssblab.results import conductivity_of
+from ssblab.workflows.multiscale import multiscale_pipeline
 
 SMALL = dict(shape=(24, 24, 24), n_cycles=20, c_rates=(0.5, 1.0))
 
@@ -31,7 +32,7 @@ def test_results_of_other_layers_are_accepted():
 
     t = np.array([280.0, 300.0, 320.0])
     fit = fit_arrhenius(t, 1e-3 * np.exp(-0.3 / 8.617333262e-5 * (1 / t - 1 / 298.15)), form="sigma")
-    assert bulk_conductivity_S_cm(fit) == pytest.approx(1e-3, rel=1e-9)
+    assert conductivity_of(fit) == pytest.approx(1e-3, rel=1e-9)
 
 
 def test_bad_requests_are_clear():

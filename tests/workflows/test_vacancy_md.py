@@ -14,7 +14,8 @@ pytest.importorskip("pymatgen")
 from ssblab.materials.structures import load_structure  # noqa: E402
 from ssblab.results import Result  # noqa: E402
 from ssblab.workflows import vacancy_md  # noqa: E402
-from ssblab.workflows.vacancy_md import CompositionSpec, vacancy_md_study  # noqa: E402
+from ssblab.materials.defects import CompositionSpec  # noqa: E402
+from ssblab.workflows.vacancy_md import vacancy_md_study  # noqa: E402
 
 SPECS = (CompositionSpec(label="A", vacancy_fractions={"Li": 0.1, "Cl": 0.1}),
          CompositionSpec(label="B", vacancy_fractions={"Li": 0.2, "Cl": 0.2},
@@ -36,6 +37,7 @@ def framework():
     return load_structure("LiCl", kind="pymatgen")
 
 
+@pytest.mark.slow
 def test_study_runs_neutral_configurations_and_fits(tmp_path):
     study = vacancy_md_study(framework(), SPECS, run_root=tmp_path, **KW)
     assert isinstance(study, Result)
@@ -72,6 +74,7 @@ def test_study_runs_neutral_configurations_and_fits(tmp_path):
         assert abs(r.value - 1) < 0.35 and abs(r.value - 1) < 4 * r.stderr
 
 
+@pytest.mark.slow
 def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
     whole = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **KW)
     # interrupt: the second configuration's hot run stops after 60 of its 164 steps
@@ -110,6 +113,7 @@ def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
         vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **other_step)
 
 
+@pytest.mark.slow
 def test_extended_study_continues_the_same_trajectories(tmp_path):
     from ssblab.atomistic import md
 
@@ -125,18 +129,19 @@ def test_extended_study_continues_the_same_trajectories(tmp_path):
 
 
 def test_comparison_is_only_claimed_when_significant():
-    from ssblab.atomistic.transport import BOLTZMANN_EV_K, arrhenius
+    from ssblab.atomistic.transport import arrhenius
+    from ssblab.units import BOLTZMANN_eV_K
 
     t = np.array([600.0, 700.0, 800.0])
 
     def fit(ea, prefactor, rel):
-        s = prefactor / t * np.exp(-ea / (BOLTZMANN_EV_K * t))
+        s = prefactor / t * np.exp(-ea / (BOLTZMANN_eV_K * t))
         return arrhenius(t, s, rel * s, quantity="conductivity")
 
     delta, ratio, verdict = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.02),
                                                             fit(0.30, 1e3, 0.02)])
     assert delta.value == pytest.approx(-0.03, abs=1e-9)
-    assert ratio.value == pytest.approx(math.exp(0.03 / (BOLTZMANN_EV_K * 300)), rel=1e-6)
+    assert ratio.value == pytest.approx(math.exp(0.03 / (BOLTZMANN_eV_K * 300)), rel=1e-6)
     assert "b is more conductive" in verdict and "a lower activation" in verdict
     _, _, flat = vacancy_md._compare(["a", "b"], [fit(0.33, 1e3, 0.02), fit(-0.05, 1e3, 0.02)])
     assert "not compared at 300 K: b has no significant positive activation energy" in flat
@@ -144,6 +149,7 @@ def test_comparison_is_only_claimed_when_significant():
     assert "not significantly" in vague and "no significantly different" in vague
 
 
+@pytest.mark.slow
 def test_cli_study(tmp_path):
     from click.testing import CliRunner
 
@@ -176,6 +182,7 @@ def test_cli_study(tmp_path):
     assert bad.exit_code != 0 and "element=fraction" in bad.output
 
 
+@pytest.mark.slow
 def test_runs_collected_saved_and_reloaded_give_the_same_analysis(tmp_path):
     study = vacancy_md_study(framework(), SPECS, run_root=tmp_path / "runs", **KW)
     records = vacancy_md.collect_runs(tmp_path / "runs", SPECS)

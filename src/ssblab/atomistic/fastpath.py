@@ -24,6 +24,7 @@ import os
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.atomistic.kmc import kmc
 from ssblab.atomistic.network import SiteNetwork, lowest, replicate
 from ssblab.atomistic.transport import ArrheniusResult, Trajectory, arrhenius, diffusion
@@ -368,11 +369,15 @@ def fastpath_study(structure, *, scales=(1.0,), lattice_A=None, carrier_fraction
                               n_samples=n_samples))
 
 
-# seed 002 (Table/Fig. of the NEB study): DFT oct-tet-oct vacancy-hop barrier in LiCl
-SEED002_NEB = ("seed 002 NEB (DFT)", (5.145, 5.300), (0.37, 0.21))
+# seed 002: DFT oct-tet-oct vacancy-hop barrier in LiCl against the lattice parameter
+SEED002_NEB = ("seed 002 NEB (DFT)", ref.LICL_NEB_LATTICE_A.value, ref.LICL_NEB_BARRIER_eV.value)
 
 
-def licl_lattice_study(*, lattice_A=(5.13, 5.145, 5.20, 5.25, 5.30), **options) -> FastPathStudy:
+#: the seed's two lattice parameters and three more around them
+LICL_LATTICE_GRID_A = tuple(sorted({5.13, 5.20, 5.25, *ref.LICL_NEB_LATTICE_A.value}))
+
+
+def licl_lattice_study(*, lattice_A=LICL_LATTICE_GRID_A, **options) -> FastPathStudy:
     """Seed 002's question on the fast path: LiCl's barrier and D as the lattice expands.
 
     The seed's NEB barriers are drawn beside the KMC activation energies as a cross-check
@@ -383,7 +388,8 @@ def licl_lattice_study(*, lattice_A=(5.13, 5.145, 5.20, 5.25, 5.30), **options) 
 
 # seed 000 (Rietveld, C2/m Li3InCl6): Li vacancy fraction and cell volume (A^3) of the pristine
 # and the hot-pressed (0.5 GPa, 250 C) powder
-SEED000_REFINEMENT = {"pristine": (0.241, 425.92), "hot-pressed": (0.286, 429.14)}
+SEED000_REFINEMENT = {"pristine": ref.values("LIC_PRISTINE_LI_VACANCY", "LIC_PRISTINE_VOLUME_A3"),
+                      "hot-pressed": ref.values("LIC_HOT_LI_VACANCY", "LIC_HOT_VOLUME_A3")}
 
 
 def vacancy_expansion_study(structure, **options) -> FastPathStudy:
@@ -405,7 +411,7 @@ def seed000_fastpath_study(*, supercell=(2, 1, 2), n_configurations: int = 2,
                            rng: int | np.random.Generator = 0) -> FastPathStudy:
     """Seed 000 on the fast path: pristine vs hot-pressed Li3InCl6, vacancy-ordered.
 
-    For each of seed 000's refined compositions (``workflows.vacancy_md.SEED000_COMPOSITIONS``:
+    For each of seed 000's refined compositions (``materials.defects.SEED000_COMPOSITIONS``:
     Li, In and Cl vacancy fractions and cell volume) the ideal C2/m framework
     (``materials.prototypes.layered_rocksalt_framework``) is scaled to the refined volume,
     ``n_configurations`` neutral, low-Ewald-energy vacancy orderings are drawn on the
@@ -413,10 +419,9 @@ def seed000_fastpath_study(*, supercell=(2, 1, 2), n_configurations: int = 2,
     goes through BVSE -> network -> KMC with every Li of the configuration as a carrier.
     """
     from ssblab.atomistic.bvse import bvse_network
-    from ssblab.materials.defects import configuration_structure, order_vacancies
+    from ssblab.materials.defects import SEED000_COMPOSITIONS, configuration_structure, order_vacancies
     from ssblab.materials.prototypes import layered_rocksalt_framework
     from ssblab.progress import progress
-    from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS
 
     rng = np.random.default_rng(rng)
     framework = layered_rocksalt_framework(primitive=False)

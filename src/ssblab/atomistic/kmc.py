@@ -16,8 +16,9 @@ import math
 
 import numpy as np
 
-from ssblab.atomistic.transport import BOLTZMANN_EV_K, Trajectory
+from ssblab.atomistic.transport import Trajectory
 from ssblab.errors import InputError
+from ssblab.units import BOLTZMANN_eV_K
 from ssblab.progress import progress
 
 
@@ -62,7 +63,7 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
     >>> sites = np.array([[x, y, z] for x in g for y in g for z in g])
     >>> traj = kmc(sites, np.eye(3) * 8.0, n_carriers=1, barrier_eV=0.2, temperature_K=600,
     ...            cutoff_A=2.1, n_samples=4000, rng=1)
-    >>> gamma_per_ps = 10.0 * np.exp(-0.2 / (BOLTZMANN_EV_K * 600))
+    >>> gamma_per_ps = 10.0 * np.exp(-0.2 / (BOLTZMANN_eV_K * 600))
     >>> res = diffusion(traj, mobile="Li", temperature_K=600)
     >>> d = res.diffusivity_cm2_s
     >>> bool(abs(d.value - gamma_per_ps * 4.0 * 1e-4) < 4 * d.stderr)
@@ -95,7 +96,7 @@ def kmc(sites_A, cell_A, *, n_carriers: int, temperature_K: float, barrier_eV=No
     if barrier.shape != src.shape:
         raise InputError(f"barrier_eV/saddle_eV: expected one per directed edge ({len(src)}), "
                          f"found {barrier.shape}")
-    rate = attempt_frequency_THz * np.exp(-barrier / (BOLTZMANN_EV_K * temperature_K))  # 1/ps
+    rate = attempt_frequency_THz * np.exp(-barrier / (BOLTZMANN_eV_K * temperature_K))  # 1/ps
     # padded neighbour tables: row = site, column = its k-th outgoing hop (rate 0 = padding)
     degree = np.bincount(src, minlength=n_sites)
     width = int(degree.max())

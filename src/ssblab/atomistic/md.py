@@ -29,7 +29,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -38,7 +38,8 @@ from ssblab.errors import InputError, check_choice, require_package
 from ssblab.files import atomic_write
 from ssblab.results import provenance
 
-THERMOSTATS = ("langevin", "nose-hoover", "berendsen")
+Thermostat = Literal["langevin", "nose-hoover", "berendsen"]
+THERMOSTATS = get_args(Thermostat)
 
 
 class TimeStepper(Dynamics):
@@ -202,7 +203,7 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
           temperature_K: float, timestep_fs: float = 2.0, production_steps: int,
           equilibration_steps: int = 0, save_interval: int = 10, log_interval: int | None = None,
           checkpoint_interval: int | None = None,
-          thermostat: Literal["langevin", "nose-hoover", "berendsen"] = "langevin",
+          thermostat: Thermostat = "langevin",
           friction_per_fs: float = 0.01, tdamp_fs: float = 100.0,
           pressure_GPa: float | None = None, pdamp_fs: float = 1000.0,
           compressibility_per_GPa: float = 0.04, rng: int | np.random.Generator = 0,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -146,7 +146,8 @@ def licl_vacancy_hop(lattice_A: float, *, repeat: int = 2):
     return initial, final, np.full(3, lattice_A / 4)
 
 
-HOP_DIRECTIONS = ("in-plane", "out-of-plane")
+HopDirection = Literal["in-plane", "out-of-plane"]
+HOP_DIRECTIONS = get_args(HopDirection)
 
 
 def lyc_indium_hop(direction: str = "in-plane", *, framework=None, supercell=(1, 1, 2),

@@ -20,12 +20,15 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-from typing import Any
+from typing import Any, Literal, get_args
+
+import numpy as np
 
 from ssblab.errors import InputError, ResourceError, check_choice, require_package
 from ssblab.results import Result
 
-DEVICES = ("cpu", "cuda", "auto")
+Device = Literal["cpu", "cuda", "auto"]
+DEVICES = get_args(Device)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +81,7 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
     >>> get_calculator("chgnett")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: potential: unknown value 'chgnett'; expected one of 'chgnet', 'sevennet', 'emt', 'lj' (did you mean 'chgnet'?)
+    ssblab.errors.InputError: potential: unknown value 'chgnett'; expected one of ... (did you mean 'chgnet'?)
     """
     if not isinstance(potential, str):
         if not hasattr(potential, "get_potential_energy") and not hasattr(potential, "calculate"):
@@ -165,3 +168,34 @@ def available_potentials(*, check_load: bool = False) -> PotentialsReport:
                 usable, note = False, f"installed but failed to load: {exc}"
         rows.append({"name": spec.name, "usable": usable, "mlip": spec.mlip, "note": note})
     return PotentialsReport(rows=tuple(rows), device=device)
+
+
+def relax_positions(atoms, *, calculator, species=("Li",), fmax_eV_A: float = 0.05,
+                    max_steps: int = 200, device: str = "cpu"):
+    """Relax only the atoms of ``species`` (fixed cell, all other atoms fixed) with ASE BFGS.
+
+    ``atoms`` is an ASE Atoms or a pymatgen Structure (converted); ``calculator`` anything
+    :func:`get_calculator` accepts. Returns ``(relaxed Atoms,
+    converged, steps)``; the input is not modified.
+    """
+    require_package("ase", extra="atomistic", purpose="relaxing positions")
+    from ase import Atoms
+    from ase.constraints import FixAtoms
+    from ase.optimize import BFGS
+
+    if not isinstance(atoms, Atoms):
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        atoms = AseAtomsAdaptor.get_atoms(atoms)
+    atoms = atoms.copy()
+    atoms.set_constraint()
+    symbols = np.array(atoms.get_chemical_symbols())
+    moving = np.isin(symbols, list(species))
+    if not moving.any():
+        raise InputError(f"species: none of {list(species)} in {atoms.get_chemical_formula()}")
+    atoms.set_constraint(FixAtoms(mask=~moving))
+    atoms.calc = get_calculator(calculator, device=device) if isinstance(calculator, str) \
+        else calculator
+    opt = BFGS(atoms, logfile=None)
+    converged = bool(opt.run(fmax=fmax_eV_A, steps=max_steps))
+    return atoms, converged, int(opt.nsteps)

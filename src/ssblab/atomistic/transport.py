@@ -27,14 +27,15 @@ import numpy as np
 from ssblab.arrhenius_line import fit_arrhenius_line
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
-from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C
+from ssblab.units import BOLTZMANN_J_K, BOLTZMANN_eV_K, ELEMENTARY_CHARGE_C
 
 A2_PER_PS_TO_CM2_PER_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
-BOLTZMANN_EV_K = 8.617333262e-5
 _CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fastest
 #: The MSD counts as linear in the fit window (diffusive, whatever its vibrational offset) when
 #: the slope over the window's second half is within this factor of the slope over its first.
 MAX_SLOPE_RATIO = 1.4
+DriftCorrection = Literal["framework", "none"]
+TransportQuantity = Literal["diffusivity", "conductivity"]
 
 
 # --- trajectories ------------------------------------------------------------------------------
@@ -285,7 +286,7 @@ def nernst_einstein_S_cm(diffusivity_cm2_s: float, *, n_ions: int, volume_A3: fl
 def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
               temperature_K: float, charge_e: float = 1.0, n_blocks: int = 8,
               fit_window: tuple[float, float] = (0.1, 0.5),
-              drift_correction: Literal["framework", "none"] = "framework",
+              drift_correction: DriftCorrection = "framework",
               min_block_frames: int = 20) -> DiffusionResult:
     """Tracer and collective diffusion coefficients, conductivity and Haven ratio.
 
@@ -326,7 +327,7 @@ def diffusion(trajectory: Trajectory, *, mobile: str | np.ndarray = "Li",
     >>> round(res.haven_ratio.value, 0)
     1.0
     """
-    drift_correction = check_choice(drift_correction, ("framework", "none"),
+    drift_correction = check_choice(drift_correction, DriftCorrection,
                                     name="drift_correction")
     if not (math.isfinite(temperature_K) and temperature_K > 0):
         raise InputError(f"temperature_K: expected a positive temperature, found {temperature_K}")
@@ -480,7 +481,7 @@ class ArrheniusResult(Result):
         """The fitted value at ``temperature_K`` (array or float)."""
         t = np.asarray(temperature_K, float)
         ea = self.activation_energy_eV.value
-        y = np.exp(self.ln_prefactor - ea / (BOLTZMANN_EV_K * t))
+        y = np.exp(self.ln_prefactor - ea / (BOLTZMANN_eV_K * t))
         return y / t if self.quantity == "conductivity" else y
 
     def _draw(self, ax, **kwargs):
@@ -500,7 +501,7 @@ class ArrheniusResult(Result):
 
 
 def arrhenius(temperatures_K, values, stderrs, *,
-              quantity: Literal["diffusivity", "conductivity"] = "diffusivity",
+              quantity: TransportQuantity = "diffusivity",
               target_K: float = 300.0) -> ArrheniusResult:
     """Weighted Arrhenius fit and extrapolation with its uncertainty.
 
@@ -512,12 +513,12 @@ def arrhenius(temperatures_K, values, stderrs, *,
     Examples
     --------
     >>> t = np.array([500.0, 600.0, 700.0, 800.0])
-    >>> d = 1e-3 * np.exp(-0.3 / (BOLTZMANN_EV_K * t))
+    >>> d = 1e-3 * np.exp(-0.3 / (BOLTZMANN_eV_K * t))
     >>> fit = arrhenius(t, d, 0.05 * d)
     >>> round(fit.activation_energy_eV.value, 6)
     0.3
     """
-    quantity = check_choice(quantity, ("diffusivity", "conductivity"), name="quantity")
+    quantity = check_choice(quantity, TransportQuantity, name="quantity")
     t = np.asarray(temperatures_K, float)
     y = np.asarray(values, float)
     s = np.asarray(stderrs, float)

@@ -26,9 +26,8 @@ from scipy.optimize import brentq
 
 from ssblab.cell.kinetics import thermal_voltage_V
 from ssblab.cell.parameters import Anode, Cathode, anode, cathode, open_circuit_voltage
-from ssblab.cell.symmetric_model import conductivity_of
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
+from ssblab.results import Result, conductivity_of, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -307,7 +306,7 @@ def cycle(cell: FullCell, protocol: Protocol = Protocol(), *, n_cycles: int = 1,
             dt = 3600.0 / rate / steps_per_half_cycle
             step_id = 1 if sign > 0 else 3
             clock, passed = _constant_current(model, current, limit, dt, 3 * steps_per_half_cycle,
-                                              clock, lambda t, v, i: record(t, v, i, k, step_id))
+                                              clock, lambda t, v, i, k=k, s=step_id: record(t, v, i, k, s))
             if sign > 0 and protocol.cv_cutoff_C is not None:
                 cutoff = protocol.cv_cutoff_C * one_c
                 held = current

@@ -26,17 +26,21 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.cell.full import FullCell, Protocol, cycle
 from ssblab.cell.growth import PowerLawGrowth, shorted_fraction
 from ssblab.errors import InputError
 from ssblab.progress import progress
 from ssblab.results import Result, provenance
 
-# Seed 001 (Luo et al.): Li-In dendrites ~20 um after 100 cycles and ~500 um after 897 cycles
-# (cell dead) in a LNO@NCM622 | Li6PS5Cl | Li-In cell at 1 C, 4 mAh/cm2.
-SEED001_DENDRITE = PowerLawGrowth.from_points(100, 20e-4, 897, 500e-4)
-# 80 mg Li6PS5Cl pressed in a 10 mm die (seed 001, Methods) at its X-ray density 1.64 g/cm3
-SEED001_SEPARATOR_CM = 0.080 / (1.64 * math.pi * 0.5**2)
+# Seed 001 (Luo et al.): Li-In dendrite lengths at two cycle counts (the second: cell dead) in a
+# LNO@NCM622 | Li6PS5Cl | Li-In cell at 1 C, 4 mAh/cm2.
+SEED001_DENDRITE = PowerLawGrowth.from_points(
+    ref.LIIN_DENDRITE_CYCLES.value[0], ref.LIIN_DENDRITE_LENGTH_cm.value[0],
+    ref.LIIN_DENDRITE_CYCLES.value[1], ref.LIIN_DENDRITE_LENGTH_cm.value[1])
+# the Li6PS5Cl powder of seed 001's cells pressed in its die, at the assumed density
+SEED001_SEPARATOR_CM = ref.LPSCL_SEPARATOR_MASS_g.value / (
+    ref.LPSCL_DENSITY_g_cm3.value * math.pi * (ref.LPSCL_SEPARATOR_DIAMETER_cm.value / 2) ** 2)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -289,8 +293,9 @@ def cycles_to_short(separator_thickness_cm: float, law: PowerLawGrowth = SEED001
 
     Examples
     --------
-    >>> round(cycles_to_short(500e-4))      # seed 001's calibration point
-    897
+    >>> length, cycles = ref.LIIN_DENDRITE_LENGTH_cm.value[1], ref.LIIN_DENDRITE_CYCLES.value[1]
+    >>> round(cycles_to_short(length)) == cycles      # seed 001's calibration point
+    True
     >>> round(cycles_to_short(1000e-4))     # twice as thick
     1439
     """

@@ -1,8 +1,9 @@
 """Seed comparisons run on the cell models (the numbers in docs/validation.md, "Cell models").
 
 :func:`seed000_rate_study` asks how much of seed 000's cold- vs hot-pressed rate table the
-conductivity difference (1.1 vs 4.4 mS/cm) explains. Seed 000 does not give the cell geometry;
-the assumed values are in :func:`seed000_cell` and docs/cell.md. Two readings are reported:
+conductivity difference (cold 0.5 GPa vs hot-pressed film, ``ssblab.reference``) explains.
+Seed 000 does not give the cell geometry; the assumed values are in :func:`seed000_cell` and
+docs/cell.md. Two readings are reported:
 
 - *nominal*: assumed geometry and literature transport, nothing fitted to the table;
 - *profile fit*: for each of a few fixed particle diffusivities, the Li3InCl6-limited
@@ -15,19 +16,28 @@ the assumed values are in :func:`seed000_cell` and docs/cell.md. Two readings ar
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.cell.full import FullCell, Layer, rate_capability
 from ssblab.cell.parameters import CATHODES
+from ssblab.errors import check_choice
 from ssblab.results import Result, provenance
 
+#: the two readings of the rate study: assumed geometry only, or the best fit to the hot table
+Reading = Literal["nominal", "fitted"]
+
 # seed 000 (Li et al.), Figure 6A/B: discharge capacity (mAh/g) of NCM83|LIC-LPSCl|Li, 2.7-4.3 V
-SEED000_RATES_C = (0.5, 1.0, 1.5)
-SEED000_MEASURED_MAH_G = {"cold": (112.0, 35.0, float("nan")), "hot": (156.0, 123.0, 104.0)}
-SEED000_CONDUCTIVITY_S_CM = {"cold": 1.1e-3, "hot": 4.4e-3}
-LPSCL_CONDUCTIVITY_S_CM = 2.95e-3  # seed 001's Li6PS5Cl at RT (seed 000 uses an LPSCl interlayer)
+# (the cold film is the optimised 0.5 GPa one; the cold cell was not run at 1.5 C)
+SEED000_RATES_C = ref.NCM83_RATES_C.value
+SEED000_MEASURED_MAH_G = {"cold": (*ref.NCM83_COLD_MAH_G.value, float("nan")),
+                          "hot": ref.NCM83_HOT_MAH_G.value}
+SEED000_CONDUCTIVITY_S_CM = {"cold": ref.LIC_COLD_05GPA_SIGMA_S_cm.value,
+                             "hot": ref.LIC_HOT_SIGMA_S_cm.value}
+# seed 001's Li6PS5Cl (seed 000 uses an LPSCl interlayer)
+LPSCL_CONDUCTIVITY_S_CM = ref.LPSCL_SIGMA_S_cm.value
 
 
 def seed000_cell(conductivity_S_cm: float, *, lic_thickness_cm: float = 0.04,
@@ -85,10 +95,13 @@ class RateStudy(Result):
     def fitted_cold_mAh_g(self) -> np.ndarray:
         return self.profile_cold_mAh_g[self.best]
 
-    def explained_gap(self, which: str = "fitted", c_rate: float = 1.0) -> float:
+    def explained_gap(self, which: Reading = "fitted", c_rate: float = 1.0) -> float:
         """Fraction of the measured hot-cold capacity gap at ``c_rate`` that the model reproduces."""
+        check_choice(which, Reading, name="which")
         k = int(np.argmin(np.abs(self.c_rates - c_rate)))
-        model = getattr(self, f"{which}_hot_mAh_g")[k] - getattr(self, f"{which}_cold_mAh_g")[k]
+        hot, cold = ((self.fitted_hot_mAh_g, self.fitted_cold_mAh_g) if which == "fitted"
+                     else (self.nominal_hot_mAh_g, self.nominal_cold_mAh_g))
+        model = hot[k] - cold[k]
         return float(model / (self.measured_hot_mAh_g[k] - self.measured_cold_mAh_g[k]))
 
     def summary(self):
@@ -97,7 +110,8 @@ class RateStudy(Result):
                 ("gap explained at 0.5 C, nominal (-)", self.explained_gap("nominal", 0.5)),
                 ("gap explained at 1 C, nominal (-)", self.explained_gap("nominal", 1.0)),
                 ("best fit: NCM83 diffusivity (cm2/s)", float(self.profile_diffusivity_cm2_s[b])),
-                ("best fit: Li3InCl6-limited ASR at 4.4 mS/cm (ohm cm2)",
+                (f"best fit: Li3InCl6-limited ASR at {SEED000_CONDUCTIVITY_S_CM['hot'] * 1e3:g} mS/cm "
+                 "(ohm cm2)",
                  float(self.profile_lic_thickness_cm[b] / SEED000_CONDUCTIVITY_S_CM["hot"])),
                 ("best fit: RMS error on hot table (mAh/g)", float(self.profile_rms_hot_mAh_g[b])),
                 ("gap explained at 1 C, best fit (-)", self.explained_gap("fitted", 1.0)),
@@ -116,8 +130,8 @@ class RateStudy(Result):
         for d, L, hot, cold, rms in zip(self.profile_diffusivity_cm2_s, self.profile_lic_thickness_cm,
                                         self.profile_hot_mAh_g, self.profile_cold_mAh_g,
                                         self.profile_rms_hot_mAh_g):
-            rows.append({"model": f"D = {d:.2g} cm2/s, LIC ASR(hot) {L / SEED000_CONDUCTIVITY_S_CM['hot']:.0f} ohm cm2 "
-                                  f"(fit RMS {rms:.1f})",
+            asr = L / SEED000_CONDUCTIVITY_S_CM["hot"]
+            rows.append({"model": f"D = {d:.2g} cm2/s, LIC ASR(hot) {asr:.0f} ohm cm2 (fit RMS {rms:.1f})",
                          **{f"cold {c:g} C": float(v) for c, v in zip(self.c_rates, cold)},
                          **{f"hot {c:g} C": float(v) for c, v in zip(self.c_rates, hot)}})
         return rows
@@ -147,7 +161,7 @@ def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> R
 
     For each fixed NCM83 diffusivity the Li3InCl6 layer thickness (i.e. every resistance that
     scales with 1/sigma_LIC) is fitted to the hot-pressed table; the cold-pressed table is then
-    predicted with the conductivity changed to 1.1 mS/cm and nothing else.
+    predicted with the conductivity changed to the cold film's and nothing else.
     """
     from scipy.optimize import least_squares
 
@@ -158,7 +172,8 @@ def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> R
     thick, hot, cold, rms = [], [], [], []
     for d in diffusivities_cm2_s:
         def residual(p, d=d):
-            return (_table(s_hot, rates, diffusivity_cm2_s=d, lic_thickness_cm=float(np.exp(p[0]))) - hot_meas) / 10
+            model = _table(s_hot, rates, diffusivity_cm2_s=d, lic_thickness_cm=float(np.exp(p[0])))
+            return (model - hot_meas) / 10
 
         starts = np.log([0.02, 0.1, 0.4])
         start = min(starts, key=lambda p: np.sum(residual([p]) ** 2))
@@ -171,10 +186,12 @@ def seed000_rate_study(*, diffusivities_cm2_s=(4e-11, 1.5e-10, 1e-9, 1e-8)) -> R
     return RateStudy(
         c_rates=rates, measured_cold_mAh_g=cold_meas, measured_hot_mAh_g=hot_meas,
         nominal_cold_mAh_g=_table(s_cold, rates), nominal_hot_mAh_g=_table(s_hot, rates),
-        profile_diffusivity_cm2_s=np.array(diffusivities_cm2_s, float), profile_lic_thickness_cm=np.array(thick),
-        profile_hot_mAh_g=np.array(hot), profile_cold_mAh_g=np.array(cold), profile_rms_hot_mAh_g=np.array(rms),
+        profile_diffusivity_cm2_s=np.array(diffusivities_cm2_s, float),
+        profile_lic_thickness_cm=np.array(thick), profile_hot_mAh_g=np.array(hot),
+        profile_cold_mAh_g=np.array(cold), profile_rms_hot_mAh_g=np.array(rms),
         note="cold 1.5 C was not reported (nan); model capacities at 0.5/1/1.5 C after a 0.1 C cycle",
-        provenance=provenance(diffusivities_cm2_s=diffusivities_cm2_s, conductivities=SEED000_CONDUCTIVITY_S_CM))
+        provenance=provenance(diffusivities_cm2_s=diffusivities_cm2_s,
+                              conductivities=SEED000_CONDUCTIVITY_S_CM))
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -194,7 +211,8 @@ class LifeStudy(Result):
     title: ClassVar[str] = "Seed 000: capacity retention from interphase growth"
 
     def summary(self):
-        return [("fitted on", f"{self.fit_retention:.1%} after {self.fit_cycles} cycles at {self.fit_c_rate:g} C"),
+        return [("fitted on",
+                 f"{self.fit_retention:.1%} after {self.fit_cycles} cycles at {self.fit_c_rate:g} C"),
                 ("fitted growth k in R = k sqrt(t) (ohm cm2 / sqrt(h))", self.fitted_growth_ohm_cm2_sqrt_h),
                 (f"model retention after {self.test_cycles} cycles at {self.test_c_rate:g} C (-)",
                  self.test_retention_model),
@@ -207,7 +225,11 @@ class LifeStudy(Result):
 
 
 def seed000_life_study() -> LifeStudy:
-    """Fit ``R_int = k sqrt(t)`` to 93.7 % after 2000 cycles at 0.5 C; predict 0.1 C / 270 cycles (82.2 %)."""
+    """Fit ``R_int = k sqrt(t)`` to seed 000's retention at 0.5 C; predict its 0.1 C retention.
+
+    The numbers are ``ssblab.reference.NCM83_HOT_RETENTION_05C`` (and ``_CYCLES_``) and
+    ``NCM83_HOT_RETENTION_01C``.
+    """
     from scipy.optimize import brentq
 
     from ssblab.cell.full import Protocol
@@ -220,12 +242,15 @@ def seed000_life_study() -> LifeStudy:
                              degradation=Degradation(interphase_growth_ohm_cm2_sqrt_h=k), grid_points=10,
                              steps_per_half_cycle=100)
 
-    k = brentq(lambda k: life(k, 0.5, 2000).retention_at(2000) - 0.937, 1e-3, 10.0, xtol=1e-4)
-    fitted = life(k, 0.5, 2000)
-    test = life(k, 0.1, 270)
-    return LifeStudy(fitted_growth_ohm_cm2_sqrt_h=float(k), fit_retention=0.937, fit_cycles=2000, fit_c_rate=0.5,
-                     test_retention_model=test.retention_at(270), test_retention_measured=0.822, test_cycles=270,
-                     test_c_rate=0.1, life_fit=fitted, provenance=provenance(study="seed000_life"))
+    fit_n, fit_q = int(ref.NCM83_HOT_CYCLES_05C.value), ref.NCM83_HOT_RETENTION_05C.value
+    test_n, test_q = int(ref.NCM83_HOT_CYCLES_01C.value), ref.NCM83_HOT_RETENTION_01C.value
+    k = brentq(lambda k: life(k, 0.5, fit_n).retention_at(fit_n) - fit_q, 1e-3, 10.0, xtol=1e-4)
+    fitted = life(k, 0.5, fit_n)
+    test = life(k, 0.1, test_n)
+    return LifeStudy(fitted_growth_ohm_cm2_sqrt_h=float(k), fit_retention=fit_q, fit_cycles=fit_n,
+                     fit_c_rate=0.5, test_retention_model=test.retention_at(test_n),
+                     test_retention_measured=test_q, test_cycles=test_n, test_c_rate=0.1, life_fit=fitted,
+                     provenance=provenance(study="seed000_life"))
 
 
 def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> FullCell:
@@ -237,8 +262,8 @@ def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> F
     current (seed 004). Use with ``one_C_mAh_g=200`` and the window shifted by 0.62 V.
     """
     params = dict(cathode="NCM811", anode="Li-In", loading_mg_cm2=10.0, cathode_thickness_cm=50e-4,
-                  catholyte_conductivity_S_cm=0.51e-3, catholyte_volume_fraction=0.5,
+                  catholyte_conductivity_S_cm=ref.LYC_SIGMA_S_cm.value, catholyte_volume_fraction=0.5,
                   separator=(Layer(name="Li3YCl6", thickness_cm=separator_thickness_cm,
-                                   conductivity_S_cm=0.51e-3),))
+                                   conductivity_S_cm=ref.LYC_SIGMA_S_cm.value),))
     params.update(overrides)
     return FullCell(**params)

@@ -23,10 +23,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.cell.growth import CurrentDrivenGrowth, Interphase, shorted_fraction
 from ssblab.cell.kinetics import butler_volmer_overpotential, exchange_current_from_rct
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
+from ssblab.results import Result, conductivity_of, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -34,7 +35,8 @@ class SymmetricCell:
     """Parameters of a symmetric cell (all per unit area; ``area_cm2`` only converts to ohm).
 
     ``conductivity_S_cm`` accepts a number or a result carrying ``sigma_eff_S_cm`` or
-    ``conductivity_S_cm`` (e.g. a microstructure or impedance result); see :func:`conductivity_of`.
+    ``conductivity_S_cm`` (e.g. a microstructure or impedance result); see
+    :func:`ssblab.results.conductivity_of`.
     """
 
     electrode: str = "Li"
@@ -60,27 +62,6 @@ class SymmetricCell:
     @property
     def electrolyte_resistance_ohm_cm2(self) -> float:
         return self.thickness_cm / self.conductivity_S_cm
-
-
-def conductivity_of(value) -> float:
-    """A conductivity in S/cm from a number or a result of another layer.
-
-    Accepts a float, or an object with ``sigma_eff_S_cm`` (microstructure) or
-    ``conductivity_S_cm`` (impedance, MD); a ``Measured`` value is read by its ``value``.
-
-    Examples
-    --------
-    >>> conductivity_of(4.4e-3)
-    0.0044
-    """
-    for attr in ("sigma_eff_S_cm", "conductivity_S_cm"):
-        if hasattr(value, attr):
-            value = getattr(value, attr)
-            break
-    value = float(getattr(value, "value", value))
-    if not (value > 0 and math.isfinite(value)):
-        raise InputError(f"conductivity_S_cm: expected a positive conductivity, found {value!r}")
-    return value
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -314,11 +295,11 @@ def model_ccd(cell: SymmetricCell, *, start_mA_cm2: float = 0.1, step_mA_cm2: fl
 
 
 # --- seed 004 (Kim et al., Adv. Energy Mater. 2024, 2401299): Li|LYC|Li and Li-In|LYC|Li-In ----
-SEED004_AREA_CM2 = math.pi * (0.5 * 2.54 / 2) ** 2  # 0.5-inch die (seed 004, Experimental)
-SEED004_LYC_S_CM = 0.51e-3        # Li3YCl6 at RT, seed 002's halide table
-SEED004_LYC_THICKNESS_CM = 0.05   # assumed: seed 004 does not give the pellet thickness
-SEED004_CURRENT_MA_CM2 = 0.2      # seed 004
-SEED004_HALF_CYCLE_H = 1.0        # seed 004: 12 cycles in the first 24 h
+SEED004_AREA_CM2 = ref.LYC_CELL_AREA_cm2.value
+SEED004_LYC_S_CM = ref.LYC_SIGMA_S_cm.value          # Li3YCl6 at RT, seed 002's halide table
+SEED004_LYC_THICKNESS_CM = ref.LYC_THICKNESS_cm.value  # assumed: seed 004 does not give it
+SEED004_CURRENT_MA_CM2 = ref.LYC_CURRENT_mA_cm2.value
+SEED004_HALF_CYCLE_H = ref.LYC_HALF_CYCLE_H.value
 
 
 def _interface_i0(rct_cell_ohm: float) -> float:
@@ -336,12 +317,12 @@ def seed004_li_cell(**overrides) -> SymmetricCell:
     """
     params = dict(
         electrode="Li", thickness_cm=SEED004_LYC_THICKNESS_CM, conductivity_S_cm=SEED004_LYC_S_CM,
-        exchange_current_mA_cm2=_interface_i0(49.0), area_cm2=SEED004_AREA_CM2,
-        interphase=Interphase(name="LiCl", conductivity_S_cm=1.0e-8, growth="parabolic",
+        exchange_current_mA_cm2=_interface_i0(ref.LYC_LI_RCT_ohm.value), area_cm2=SEED004_AREA_CM2,
+        interphase=Interphase(name="LiCl", conductivity_S_cm=ref.LICL_SIGMA_S_cm.value, growth="parabolic",
                               parabolic_rate_cm2_h=LI_LICL_PARABOLIC_RATE_CM2_H),
         dendrite=CurrentDrivenGrowth(velocity_cm_h=LI_DENDRITE_VELOCITY_CM_H,
                                      reference_current_mA_cm2=SEED004_CURRENT_MA_CM2),
-        short_resistance_ohm_cm2=2e-3 / (SEED004_CURRENT_MA_CM2 * 1e-3),
+        short_resistance_ohm_cm2=ref.LYC_LI_SHORTED_V.value / (SEED004_CURRENT_MA_CM2 * 1e-3),
         short_spread=LI_FILAMENT_SPREAD)
     params.update(overrides)
     return SymmetricCell(**params)
@@ -357,11 +338,11 @@ def seed004_li_in_cell(**overrides) -> SymmetricCell:
     """
     params = dict(
         electrode="Li-In", thickness_cm=SEED004_LYC_THICKNESS_CM, conductivity_S_cm=SEED004_LYC_S_CM,
-        exchange_current_mA_cm2=_interface_i0(1260.0), area_cm2=SEED004_AREA_CM2,
+        exchange_current_mA_cm2=_interface_i0(ref.LYC_LIIN_RCT_ohm.value), area_cm2=SEED004_AREA_CM2,
         interphase=Interphase(name="Li(3-3x)In(x)YCl6", conductivity_S_cm=SEED004_LYC_S_CM,
-                              growth="saturating", saturated_thickness_cm=50e-4,
+                              growth="saturating", saturated_thickness_cm=ref.LYC_AEI_SATURATED_cm.value,
                               time_constant_h=LI_IN_AEI_TIME_CONSTANT_H,
-                              final_exchange_current_mA_cm2=_interface_i0(235.0),
+                              final_exchange_current_mA_cm2=_interface_i0(ref.LYC_LIIN_RCT_50_ohm.value),
                               maturation_time_h=LI_IN_MATURATION_TIME_H, consumes_electrolyte=True))
     params.update(overrides)
     return SymmetricCell(**params)
@@ -370,11 +351,11 @@ def seed004_li_in_cell(**overrides) -> SymmetricCell:
 # Fitted values (docs/cell.md, "Seed 004"; the fit script is reproduced there).
 # Li: least squares on three features of seed 004's curve (peak 170 mV, peak at 24 h, ~2 mV at
 # 70 h) with three free parameters, i.e. a calibration, not a test.
-LI_LICL_PARABOLIC_RATE_CM2_H = 5.3e-13   # LiCl reaches ~36 nm per side at 24 h
-LI_DENDRITE_VELOCITY_CM_H = 8.8e-4       # both fronts together, at 0.2 mA/cm2
-LI_FILAMENT_SPREAD = 0.25                # log-standard deviation of filament lengths
+LI_LICL_PARABOLIC_RATE_CM2_H = ref.LYC_LICL_PARABOLIC_RATE_cm2_h.value  # ~36 nm per side at 24 h
+LI_DENDRITE_VELOCITY_CM_H = ref.LYC_LI_DENDRITE_VELOCITY_cm_h.value     # both fronts, at 0.2 mA/cm2
+LI_FILAMENT_SPREAD = ref.LYC_LI_FILAMENT_SPREAD.value                   # log-sd of filament lengths
 # Li-In: AEI thickness 2.5/5/50/50 um after 50/100/500/1000 full-cell cycles at 0.5 C (~4 h
 # per cycle) fitted with L = 50 um (1 - exp(-t/tau)) in log space; the form undershoots the
 # 500-cycle point (26 vs 50 um). Maturation: 95 % settled at ~100 h -> tau = 100/3 h.
-LI_IN_AEI_TIME_CONSTANT_H = 2800.0
-LI_IN_MATURATION_TIME_H = 100.0 / 3.0
+LI_IN_AEI_TIME_CONSTANT_H = ref.LYC_AEI_TIME_CONSTANT_H.value
+LI_IN_MATURATION_TIME_H = ref.LYC_LIIN_MATURATION_H.value

@@ -16,6 +16,8 @@ import click
 from ssblab import __version__
 from ssblab.errors import InputError, SSBLabError
 
+__all__ = ["main"]
+
 
 class _LayerGroup(click.Group):
     def list_commands(self, ctx):

@@ -11,14 +11,15 @@ from pathlib import Path
 import click
 
 from ssblab.cli._common import emit, quantity_option, with_output_options
-from ssblab.errors import InputError, check_choice
+from ssblab.echem.drt.inversion import LambdaMethod, Part, Weighting
+from ssblab.errors import InputError, check_choice, choices_of
 
 
 def _regularization(value: str) -> float | str:
     try:
         number = float(value)
     except ValueError:
-        return check_choice(value, ("mgcv", "gcv", "lcurve"), name="--lambda")
+        return check_choice(value, LambdaMethod, name="--lambda")
     if not number > 0:
         raise InputError(f"--lambda: expected 'mgcv', 'gcv', 'lcurve' or a positive number, found {value!r}")
     return number
@@ -39,7 +40,7 @@ def _read_spectra(path: Path) -> list:
 @click.command("drt")
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--part", type=click.Choice(["combined", "real", "imag"]), default="combined",
+@click.option("--part", type=click.Choice(choices_of(Part)), default="combined",
               show_default=True, help="Which part of Z to fit.")
 @click.option("--lambda", "regularization", default="mgcv", show_default=True,
               help="Regularisation: 'mgcv' (modified GCV), 'gcv', 'lcurve' or a fixed number.")
@@ -55,7 +56,7 @@ def _read_spectra(path: Path) -> list:
               help="Fit R_inf.")
 @click.option("--series-capacitance", is_flag=True,
               help="Fit a series capacitance (blocking electrodes).")
-@click.option("--weighting", type=click.Choice(["modulus", "unit"]), default="modulus",
+@click.option("--weighting", type=click.Choice(choices_of(Weighting)), default="modulus",
               show_default=True, help="Weight points by 1/|Z| or equally.")
 @click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=50, show_default=True,
               help="Bootstrap replicates for peak uncertainties (single spectra only).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
 
 
@@ -70,7 +71,7 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
 @cli.command("rate")
 @click.option("--cathode", default="NCM83", show_default=True, help="Cathode parameter set (NCM811, NCM83, LFP).")
 @click.option("--anode", default="Li", show_default=True, help="Li or Li-In.")
-@quantity_option("--conductivity", unit="S/cm", default="4.4 mS/cm", show_default=True,
+@quantity_option("--conductivity", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Solid-electrolyte conductivity (separator and catholyte)")
 @quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
 @quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
@@ -106,7 +107,7 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
 @cli.command("life")
 @click.option("--cathode", default="NCM83", show_default=True, help="Cathode parameter set.")
 @click.option("--anode", default="Li", show_default=True, help="Li or Li-In.")
-@quantity_option("--conductivity", unit="S/cm", default="4.4 mS/cm", show_default=True, help="SE conductivity")
+@quantity_option("--conductivity", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True, help="SE conductivity")
 @quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
 @quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
 @click.option("--c-rate", type=float, default=0.5, show_default=True, help="Charge and discharge C-rate.")
@@ -116,7 +117,7 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
 @click.option("--li-loss", type=float, default=0.0, show_default=True, help="Li inventory lost per cycle (fraction).")
 @quantity_option("--li-excess", unit="mA*h/cm^2", default=None, help="Anode Li beyond the cathode capacity")
 @click.option("--dendrite", type=click.Choice(["none", "seed001"]), default="none", show_default=True,
-              help="Dendrite growth law (seed001: power law through 20 um @ 100 and 500 um @ 897 cycles).")
+              help="Dendrite growth law (seed001: power law through seed 001's two dendrite lengths).")
 @click.option("--cycler-csv", is_flag=True, help="With --out, also write the cycler-like table cycler.csv.")
 @with_output_options
 def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate, cycles, interphase_growth,

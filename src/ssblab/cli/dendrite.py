@@ -7,7 +7,12 @@ from pathlib import Path
 
 import click
 
+from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.dendrite.phasefield import Control
+from ssblab.dendrite.solver import SolverMethod
+from ssblab.errors import choices_of
+from ssblab.units import S_m_PER_S_cm
 
 
 @click.group("dendrite")
@@ -65,16 +70,18 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
               help="phase image (.npy labels or PNG/TIFF grey) for --map image; row 0 at the Li side")
 @click.option("--fraction", type=float, default=0.2, show_default=True, help="area fraction of phase A")
 @quantity_option("--radius", "radius_um", unit="um", default=6.0, show_default=True, help="particle radius")
-@quantity_option("--sigma-a", "sigma_a_S_m", unit="S/m", default=0.526, show_default=True,
-                 help="conductivity of phase A (e.g. '5.26 mS/cm', LGPS)")
-@quantity_option("--sigma-b", "sigma_b_S_m", unit="S/m", default=0.357, show_default=True,
-                 help="conductivity of the host B (e.g. '3.57 mS/cm', LPSC)")
+@quantity_option("--sigma-a", "sigma_a_S_m", unit="S/m",
+                 default=ref.LGPS_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
+                 help="conductivity of phase A (a number in S/m or e.g. '5 mS/cm'; default LGPS)")
+@quantity_option("--sigma-b", "sigma_b_S_m", unit="S/m",
+                 default=ref.LPSC_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
+                 help="conductivity of the host B (default LPSC1.0)")
 @click.option("--voids", type=float, default=0.0, show_default=True, help="area fraction of insulating voids")
 @quantity_option("--grain-size", "grain_size_um", unit="um", default=0.0, show_default=True,
                  help="add a resistive grain-boundary network with this grain size (0: none)")
 @click.option("--gb-factor", type=float, default=0.1, show_default=True,
               help="grain-boundary conductivity / host conductivity")
-@click.option("--control", type=click.Choice(["galvanostatic", "potentiostatic"]), default="galvanostatic",
+@click.option("--control", type=click.Choice(choices_of(Control)), default="galvanostatic",
               show_default=True)
 @quantity_option("--current", "current_mA_cm2", unit="mA/cm^2", default=1.0, show_default=True,
                  help="applied current density (galvanostatic)")
@@ -87,7 +94,7 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @click.option("--steps", type=int, default=2000, show_default=True, help="time steps (adaptive dt)")
 @click.option("--checkpoint-interval", type=int, default=500, show_default=True)
 @click.option("--snapshot-interval", type=int, default=50, show_default=True, help="steps between movie frames")
-@click.option("--solver", type=click.Choice(["auto", "amg", "fft"]), default="auto", show_default=True)
+@click.option("--solver", type=click.Choice(choices_of(SolverMethod)), default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @_parameter_options
 @with_output_options

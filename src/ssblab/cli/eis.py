@@ -8,8 +8,10 @@ import click
 
 from ssblab.cli._common import QuantityType, column_ref, emit, quantity_option, with_output_options
 from ssblab.cli._drt import drt
+from ssblab.echem.impedance.arrhenius import ArrheniusForm
+from ssblab.echem.impedance.fitting import WEIGHTINGS
 from ssblab.echem.io import SPECTRUM_FORMATS
-from ssblab.errors import InputError
+from ssblab.errors import InputError, choices_of
 
 DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
 _CIRCUIT_HELP = (f"Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (default "
@@ -17,7 +19,7 @@ _CIRCUIT_HELP = (f"Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (def
 _files = click.argument("files", nargs=-1, required=True,
                         type=click.Path(exists=True, path_type=Path))
 _circuit = click.option("--circuit", default=DEFAULT_CIRCUIT, show_default=True, help=_CIRCUIT_HELP)
-_weighting = click.option("--weighting", type=click.Choice(["modulus", "proportional", "unit"]),
+_weighting = click.option("--weighting", type=click.Choice(WEIGHTINGS),
                           default="modulus", show_default=True, help="Residual weighting.")
 _format = click.option("--format", "file_format", default=None,
                        type=click.Choice(SPECTRUM_FORMATS),
@@ -271,7 +273,7 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
               help="Temperature of each spectrum, in file order (e.g. '25 degC'); default: from "
                    "the --metadata table, the file, else its name (e.g. pellet_-25C.mpr, "
                    "s1-140deg.txt).")
-@click.option("--form", type=click.Choice(["sigma_T", "sigma"]), default="sigma_T", show_default=True,
+@click.option("--form", type=click.Choice(choices_of(ArrheniusForm)), default="sigma_T", show_default=True,
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")
 @_circuit
 @_weighting

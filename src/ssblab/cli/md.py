@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ssblab.atomistic.md import THERMOSTATS
+from ssblab.atomistic.potentials import DEVICES
 from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
 from ssblab.errors import InputError
 
@@ -22,7 +24,7 @@ def cli():
               help="New folder for inputs, trajectory, log and checkpoints.")
 @click.option("--potential", default="chgnet", show_default=True,
               help="Registry name (see `ssblab potentials`) or 'module:factory'.")
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+@click.option("--device", type=click.Choice(DEVICES), default="cpu",
               show_default=True)
 @quantity_option("--temperature", unit="K", required=True, help="Thermostat temperature")
 @quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
@@ -32,7 +34,7 @@ def cli():
 @click.option("--save-interval", type=int, default=10, show_default=True)
 @click.option("--checkpoint-interval", type=int, default=None,
               help="Steps between checkpoints (multiple of --save-interval; default 100 saves).")
-@click.option("--thermostat", type=click.Choice(["langevin", "nose-hoover", "berendsen"]),
+@click.option("--thermostat", type=click.Choice(THERMOSTATS),
               default="langevin", show_default=True)
 @quantity_option("--pressure", unit="GPa", default=None, help="Run NPT (Berendsen) at this pressure")
 @click.option("--supercell", default="1,1,1", show_default=True, help="Repeat, e.g. 2,2,2.")
@@ -160,8 +162,8 @@ IDEAL_LI3INCL6 = "ideal-Li3InCl6"  # materials.prototypes.layered_rocksalt_frame
 
 
 def _parse_composition(text: str):
-    """``label:Li=0.241,In=0.38[,volume=425.92]`` -> CompositionSpec."""
-    from ssblab.workflows.vacancy_md import CompositionSpec
+    """``label:Li=0.25,In=0.4[,volume=430]`` -> CompositionSpec."""
+    from ssblab.materials.defects import CompositionSpec
 
     label, sep, body = text.partition(":")
     if not sep or not label.strip():
@@ -191,7 +193,7 @@ def _parse_composition(text: str):
 @click.option("--preset", type=click.Choice(["seed000"]), default=None,
               help="seed000: cold- vs hot-pressed Li3InCl6 vacancy fractions and cell volumes.")
 @click.option("--composition", "compositions", multiple=True,
-              help="label:Li=0.241,In=0.38,Cl=0[,volume=425.92] (vacancy fraction per element "
+              help="label:Li=0.25,In=0.4,Cl=0[,volume=430] (vacancy fraction per element "
                    "of the framework's sites; volume of one framework cell in A^3). Repeat.")
 @click.option("--oxidation-states", default="Li=1,In=3,Cl=-1", show_default=True)
 @quantity_option("--temperature", unit="K", multiple=True, help="MD temperature (repeat)")
@@ -199,7 +201,7 @@ def _parse_composition(text: str):
 @click.option("--configurations", type=int, default=2, show_default=True,
               help="Vacancy configurations (seeds) per composition.")
 @click.option("--potential", default="chgnet", show_default=True)
-@click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+@click.option("--device", type=click.Choice(DEVICES), default="cpu",
               show_default=True)
 @quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
 @click.option("--equilibration", type=int, default=500, show_default=True)
@@ -215,7 +217,8 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
     refined volumes refer to, or ideal-Li3InCl6 for the idealised C2/m framework) at several
     temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
     from ssblab.materials.structures import read_structure
-    from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS, vacancy_md_study
+    from ssblab.materials.defects import SEED000_COMPOSITIONS
+    from ssblab.workflows.vacancy_md import vacancy_md_study
 
     specs = list(SEED000_COMPOSITIONS if preset == "seed000" else ())
     specs += [_parse_composition(c) for c in compositions]

@@ -9,9 +9,12 @@ from pathlib import Path
 import click
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.cli._common import emit, quantity_option, with_output_options
-from ssblab.errors import InputError
+from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write
+from ssblab.microstructure.generate import Basis, Packing
+from ssblab.microstructure.solve import Boundary, Direction, SolveMethod
 from ssblab.units import parse_quantity
 
 
@@ -54,11 +57,11 @@ def _load(volume, shape, dtype, dataset, thresholds, label_map):
 @click.option("--relative-density", type=float, default=0.8, show_default=True)
 @click.option("--grain-radius-voxels", type=float, default=4.0, show_default=True)
 @click.option("--radius-spread", type=float, default=0.25, show_default=True, help="Log-normal width.")
-@click.option("--packing", type=click.Choice(["overlapping", "packed", "sintered"]), default="overlapping",
+@click.option("--packing", type=click.Choice(choices_of(Packing)), default="overlapping",
               show_default=True)
 @click.option("--gb-thickness-voxels", type=int, default=1, show_default=True)
 @click.option("--fraction", type=float, default=0.2, show_default=True, help="Mixture: fraction of phase 2.")
-@click.option("--basis", type=click.Choice(["mass", "volume"]), default="mass", show_default=True)
+@click.option("--basis", type=click.Choice(choices_of(Basis)), default="mass", show_default=True)
 @click.option("--densities", default="1.87,2.04", show_default=True, help="Mixture: rho_A,rho_B in g/cm3.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Mixture: r_A,r_B.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -95,11 +98,11 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
 @cli.command()
 @_volume_options
 @click.option("--conductivity", "conductivities", multiple=True, required=True,
-              help="LABEL=VALUE per conducting phase, e.g. '1=4.4 mS/cm' (missing labels are "
+              help="LABEL=VALUE per conducting phase, e.g. '1=2 mS/cm' (missing labels are "
                    "insulating).")
-@click.option("--direction", type=click.Choice(["x", "y", "z", "all"]), default="z", show_default=True)
-@click.option("--boundary", type=click.Choice(["no-flux", "periodic"]), default="no-flux", show_default=True)
-@click.option("--method", type=click.Choice(["auto", "gmg", "sa", "rs", "direct"]), default="auto", show_default=True,
+@click.option("--direction", type=click.Choice([*choices_of(Direction), "all"]), default="z", show_default=True)
+@click.option("--boundary", type=click.Choice(choices_of(Boundary)), default="no-flux", show_default=True)
+@click.option("--method", type=click.Choice(choices_of(SolveMethod)), default="auto", show_default=True,
               help="auto: matrix-free multigrid (gmg) with no-flux sides, pyamg (sa) with periodic ones.")
 @click.option("--flux-tol", type=float, default=1e-4, show_default=True,
               help="Required agreement of the current through every cross-section.")
@@ -148,12 +151,12 @@ def analyse(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, po
 
 
 @cli.command("density-study")
-@quantity_option("--bulk", unit="S/cm", default="4.4 mS/cm", show_default=True,
+@quantity_option("--bulk", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Bulk conductivity of the grains (default: seed 000 hot-pressed pellet)")
 @click.option("--densities", default="0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95", show_default=True)
 @click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--grain-radius-voxels", type=float, default=4.0, show_default=True)
-@click.option("--packing", type=click.Choice(["overlapping", "packed", "sintered"]), default="overlapping",
+@click.option("--packing", type=click.Choice(choices_of(Packing)), default="overlapping",
               show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @with_output_options
@@ -168,9 +171,9 @@ def density_study(bulk, densities, size, grain_radius_voxels, packing, seed, out
 
 @cli.command("mixture-study")
 @click.option("--fractions", default="0.1,0.2,0.3", show_default=True, help="LGPS mass fractions.")
-@quantity_option("--host", unit="S/cm", default="3.57 mS/cm", show_default=True,
+@quantity_option("--host", unit="S/cm", default=f"{ref.LPSC_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Host (LPSC) conductivity")
-@quantity_option("--guest", unit="S/cm", default="5.26 mS/cm", show_default=True,
+@quantity_option("--guest", unit="S/cm", default=f"{ref.LGPS_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Guest (LGPS) conductivity")
 @click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Host,guest particle radii.")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import click
 
+from ssblab import reference as ref
+from ssblab.atomistic.neb import HOP_DIRECTIONS
+from ssblab.atomistic.potentials import DEVICES
 from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.errors import InputError
 
@@ -16,7 +19,7 @@ def cli():
 _common_options = [
     click.option("--potential", default="chgnet", show_default=True,
                  help="Registry name (see `ssblab potentials`) or 'module:factory'."),
-    click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
+    click.option("--device", type=click.Choice(DEVICES), default="cpu",
                  show_default=True),
     click.option("--images", type=int, default=5, show_default=True,
                  help="Intermediate images."),
@@ -44,7 +47,7 @@ def _emit(results, out, as_json, title):
 
 
 @cli.command("licl")
-@click.option("--lattice", "lattices", multiple=True, type=float, default=(5.145, 5.300),
+@click.option("--lattice", "lattices", multiple=True, type=float, default=ref.LICL_NEB_LATTICE_A.value,
               show_default=True, help="Rock-salt lattice parameter(s) in A (repeat the option).")
 @_with_common
 def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json):
@@ -61,8 +64,8 @@ def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json)
 
 
 @cli.command("lyc-indium")
-@click.option("--direction", "directions", multiple=True, type=click.Choice(["in-plane",
-              "out-of-plane"]), default=("in-plane", "out-of-plane"), show_default=True,
+@click.option("--direction", "directions", multiple=True, type=click.Choice(HOP_DIRECTIONS),
+              default=HOP_DIRECTIONS, show_default=True,
               help="Hop(s) to compute (repeat the option).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the Li vacancy ordering.")

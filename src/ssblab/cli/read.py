@@ -12,7 +12,8 @@ from ssblab.cli._common import (column_ref, data_warnings_to_stderr, emit, parse
                                 with_output_options)
 from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, read_cycler,
                              read_spectra)
-from ssblab.errors import InputError
+from ssblab.echem.io.spectra import ImagConvention
+from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write
 
 
@@ -39,7 +40,7 @@ def _write_table(path: Path, columns: dict[str, np.ndarray]) -> None:
 @click.option("--imag", default=None, help="Z'' or -Z'' column (name or index).")
 @click.option("--modulus", default=None, help="|Z| column, with --phase (name or index).")
 @click.option("--phase", default=None, help="Phase column in degrees (name or index).")
-@click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]), default="auto",
+@click.option("--imag-convention", type=click.Choice(choices_of(ImagConvention)), default="auto",
               help="How the imaginary column is stored (auto: from its name).")
 @with_output_options
 def spectrum(file, fmt, index, frequency, real, imag, modulus, phase, imag_convention, out,

@@ -9,7 +9,7 @@ Entry points: :class:`~ssblab.dendrite.phasefield.ElectrodepositionSimulation` (
 Equations and units: docs/dendrite.md.
 """
 
-from ssblab.dendrite.ccd import phasefield_ccd, ccd_study
+from ssblab.dendrite.ccd import ccd_study, phasefield_ccd
 from ssblab.dendrite.electrolyte import (ElectrolyteMap, add_grain_boundaries, add_voids, image_map,
                                          particle_map, uniform_map)
 from ssblab.dendrite.metrics import GrowthResult, growth_result
@@ -17,7 +17,6 @@ from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldPa
 from ssblab.dendrite.rundir import resume_run, start_run
 from ssblab.dendrite.studies import conductivity_ratio_study
 
-__all__ = ["ElectrodepositionSimulation", "PhaseFieldParameters", "ElectrolyteMap", "uniform_map",
-           "particle_map", "add_voids", "add_grain_boundaries", "image_map", "GrowthResult",
-           "growth_result", "start_run", "resume_run", "conductivity_ratio_study", "phasefield_ccd",
-           "ccd_study"]
+__all__ = ["ElectrodepositionSimulation", "ElectrolyteMap", "GrowthResult", "PhaseFieldParameters",
+           "add_grain_boundaries", "add_voids", "ccd_study", "conductivity_ratio_study", "growth_result",
+           "image_map", "particle_map", "phasefield_ccd", "resume_run", "start_run", "uniform_map"]

@@ -19,10 +19,13 @@ import dataclasses
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.metrics import penetration_um
+from ssblab.dendrite.solver import SolverMethod
 from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,
                                         flat_front_speed_um_h)
+from ssblab.errors import check_choice
 from ssblab.results import Result, provenance
 
 
@@ -58,12 +61,15 @@ class PhaseFieldCCD(Result):
         ax.legend(fontsize=7)
 
 
-def phasefield_ccd(electrolyte: ElectrolyteMap, *, label: str = "", parameters: PhaseFieldParameters | None = None,
-                  start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, step_duration_h: float = 1.0,
-                  max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.1,
-                  separator_thickness_um: float = 100.0, film_thickness_um: float = 10.0, roughness_um: float = 0.5, solver: str = "auto",
-                  rng: int = 0) -> PhaseFieldCCD:
+def phasefield_ccd(electrolyte: ElectrolyteMap, *, label: str = "",
+                   parameters: PhaseFieldParameters | None = None,
+                   start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, step_duration_h: float = 1.0,
+                   max_current_mA_cm2: float = 5.0, failure_fraction: float = 0.1,
+                   separator_thickness_um: float = 100.0, film_thickness_um: float = 10.0,
+                   roughness_um: float = 0.5, solver: SolverMethod = "auto",
+                   rng: int = 0) -> PhaseFieldCCD:
     """Run the CCD staircase on ``electrolyte`` and return the estimated CCD."""
+    check_choice(solver, SolverMethod, name="solver")
     from ssblab.errors import InputError
 
     if not 0 < failure_fraction < 1:
@@ -160,18 +166,21 @@ class CCDStudyResult(Result):
 
 
 #: Seed 003 (Yu et al. 2024), symmetric Li cells, 0.1 mA/cm2 start, 0.2 mA/cm2 steps.
-SEED003_CCD_mA_cm2 = {"LPSC1.0": 0.5, "LPSC1.0-91 (10 % LGPS)": 0.7, "LPSC1.0-82 (20 % LGPS)": 2.1}
+SEED003_CCD_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value,
+                      "LPSC1.0-91 (10 % LGPS)": ref.LPSC_LGPS91_CCD_mA_cm2.value,
+                      "LPSC1.0-82 (20 % LGPS)": ref.LPSC_LGPS82_CCD_mA_cm2.value}
 
 
 def ccd_study(*, width: int = 64, spacing_um: float = 1.0, radius_um: float = 5.0,
               parameters: PhaseFieldParameters | None = None, step_duration_h: float = 1.0,
               max_current_mA_cm2: float = 3.1, failure_fraction: float = 0.1,
-              separator_thickness_um: float = 100.0, solver: str = "auto",
+              separator_thickness_um: float = 100.0, solver: SolverMethod = "auto",
               rng: int = 0) -> CCDStudyResult:
     """CCD against conductivity contrast, A fraction, voids and interfacial resistance.
 
     Each window is ``width`` cells wide and as tall as the staircase needs.
     """
+    check_choice(solver, SolverMethod, name="solver")
     from ssblab.dendrite.electrolyte import LGPS_S_m, LPSC_S_m, add_voids, particle_map, uniform_map
     from ssblab.progress import progress
 

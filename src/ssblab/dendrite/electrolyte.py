@@ -8,7 +8,7 @@ with row 0 at the Li metal electrode (bottom) and the last row at the counter el
 Examples
 --------
 >>> emap = particle_map((40, 60), spacing_um=1.0, fraction=0.2, radius_um=4.0,
-...                     conductivity_S_m=(0.357, 0.526), rng=1)
+...                     conductivity_S_m=(LPSC_S_m, LGPS_S_m), rng=1)
 >>> emap.names
 ('B', 'A')
 >>> round(float(emap.area_fractions()[1]), 2)
@@ -21,11 +21,13 @@ import dataclasses
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError
+from ssblab.units import S_m_PER_S_cm
 
-#: Room-temperature conductivities of seed 003 (Yu et al. 2024), converted from mS/cm to S/m.
-LPSC_S_m = 0.357   # Li6PS5Cl (LPSC1.0), 3.57 mS/cm
-LGPS_S_m = 0.526   # Li10GeP2S12, 5.26 mS/cm
+#: Room-temperature conductivities of seed 003 (Yu et al. 2024) in S/m.
+LPSC_S_m = ref.LPSC_SIGMA_S_cm.value * S_m_PER_S_cm   # Li6PS5Cl (LPSC1.0), seed 003
+LGPS_S_m = ref.LGPS_SIGMA_S_cm.value * S_m_PER_S_cm   # Li10GeP2S12, seed 003
 
 
 @dataclasses.dataclass(frozen=True)

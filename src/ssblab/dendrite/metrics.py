@@ -261,7 +261,8 @@ def growth_result(sim) -> GrowthResult:
     short = math.nan
     if sim.stop_reason.startswith("short circuit"):
         short = sim.time_s / 3600.0
-    above = (mean[-1] if mean.size else sim.setup["film_thickness_um"]) + 2.0 * sim.parameters.interface_width_um
+    front = mean[-1] if mean.size else sim.setup["film_thickness_um"]
+    above = front + 2.0 * sim.parameters.interface_width_um
     potential = sim.psi / sim.f
     sigma = sim.conductivity(sim.xi)
     grads = np.gradient(potential, sim.h_m)

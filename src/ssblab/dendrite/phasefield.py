@@ -42,11 +42,11 @@ import scipy.fft
 
 from ssblab.dynamics import Dynamics
 from ssblab.dendrite.electrolyte import ElectrolyteMap
-from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, laplacian_eigenvalues
+from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, SolverMethod, laplacian_eigenvalues
 from ssblab.errors import InputError, check_choice
-from ssblab.units import FARADAY_C_mol, GAS_CONSTANT_J_molK
+from ssblab.units import A_m2_PER_mA_cm2, C_m2_PER_mAh_cm2, FARADAY_C_mol, GAS_CONSTANT_J_molK
 
-CONTROLS = ("galvanostatic", "potentiostatic")
+Control = Literal["galvanostatic", "potentiostatic"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -129,7 +129,7 @@ class PhaseFieldParameters:
         vanish, ``int h'(xi) xi' dx = -1``), and ``int xi'^2 dx = 1 / (6 lambda)`` for the
         equilibrium profile. Setting ``F c_s v = i0 B(eta)`` gives ``L_eta``.
         """
-        i0_A_m2 = self.exchange_current_density_mA_cm2 * 10.0
+        i0_A_m2 = self.exchange_current_density_mA_cm2 * A_m2_PER_mA_cm2
         return i0_A_m2 / (FARADAY_C_mol * self.site_density_mol_m3 * 6.0 * self.interface_width_um * 1e-6)
 
 
@@ -141,7 +141,7 @@ def flat_front_speed_um_h(current_density_mA_cm2: float, molar_volume_cm3_mol: f
     >>> round(flat_front_speed_um_h(1.0), 2)
     4.86
     """
-    return current_density_mA_cm2 * 10.0 * molar_volume_cm3_mol * 1e-6 / FARADAY_C_mol * 1e6 * 3600
+    return current_density_mA_cm2 * A_m2_PER_mA_cm2 * molar_volume_cm3_mol * 1e-6 / FARADAY_C_mol * 1e6 * 3600
 
 
 def butler_volmer_mA_cm2(overpotential_V: float, *, exchange_current_density_mA_cm2: float,
@@ -235,17 +235,18 @@ class ElectrodepositionSimulation(Dynamics):
     """
 
     def __init__(self, electrolyte: ElectrolyteMap, *, parameters: PhaseFieldParameters | None = None,
-                 control: Literal["galvanostatic", "potentiostatic"] = "galvanostatic",
+                 control: Control = "galvanostatic",
                  current_density_mA_cm2: float = 1.0, voltage_V: float = 0.05,
                  film_thickness_um: float = 10.0, roughness_um: float = 0.0, nuclei: int = 0,
                  nucleus_radius_um: float = 3.0, dt_s: float = 1.0, dt_max_s: float = 600.0,
                  max_change_per_step: float = 0.02, stop_penetration_um: float | None = None,
-                 solver: str = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
+                 solver: SolverMethod = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
                  rng=None):
         super().__init__()
         self.electrolyte = electrolyte
         self.parameters = parameters or PhaseFieldParameters()
-        self.control = check_choice(control, CONTROLS, name="control")
+        self.control = check_choice(control, Control, name="control")
+        check_choice(solver, SolverMethod, name="solver")
         self.current_density_mA_cm2 = float(current_density_mA_cm2)
         self.voltage_V = float(voltage_V)
         if self.control == "galvanostatic" and self.current_density_mA_cm2 < 0:
@@ -315,7 +316,8 @@ class ElectrodepositionSimulation(Dynamics):
         # charge balance in grid units, divided by sigma_ref: G * rate is the scaled sink
         self.G = FARADAY_C_mol * self.c_s * h**2 * self.f / self.sigma_ref
         self.minus_lap = laplacian_eigenvalues(shape, dirichlet_top=False)
-        # the time step cap keeps the explicit double well stable and, more strictly, the moving profile is only right while a step is short against its relaxation time
+        # the time step cap keeps the explicit double well stable and, more strictly, the moving
+        # profile is only right while a step is short against its relaxation time
         self.dt_relaxation_s = 0.05 / (self.L_sigma * self.W)
 
     # -- model pieces -------------------------------------------------------------------
@@ -393,7 +395,7 @@ class ElectrodepositionSimulation(Dynamics):
             if dirichlet:
                 rhs[-1] += op.top * self.voltage_V * self.f
             else:
-                flux = self.current_density_mA_cm2 * 10.0 * self.h_m * self.f / self.sigma_ref
+                flux = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 * self.h_m * self.f / self.sigma_ref
                 rhs[-1] += flux
             new = self.solver.solve(op, rhs, psi)
             change = float(np.max(np.abs(new - psi)))
@@ -405,7 +407,7 @@ class ElectrodepositionSimulation(Dynamics):
     def _shift_potential(self, hp, background) -> np.ndarray:
         """Between full solves: move the whole potential so the total reaction still equals
         the applied current (scalar Newton), keeping Faraday's law exact."""
-        target = self.current_density_mA_cm2 * 10.0 / (FARADAY_C_mol * self.c_s * self.h_m)
+        target = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 / (FARADAY_C_mol * self.c_s * self.h_m)
         target = target * np.prod(self.xi.shape[1:]) - float(background.sum())
         offset = 0.0
         for _ in range(20):
@@ -432,10 +434,10 @@ class ElectrodepositionSimulation(Dynamics):
         self.time_s += dt
         area_rate = float(dxi.sum()) / dt / np.prod(xi.shape[1:])  # grid spacings / s
         current_A_m2 = FARADAY_C_mol * self.c_s * area_rate * self.h_m
-        self.passed_charge_C_m2 += (self.current_density_mA_cm2 * 10.0 if self.control ==
+        self.passed_charge_C_m2 += (self.current_density_mA_cm2 * A_m2_PER_mA_cm2 if self.control ==
                                     "galvanostatic" else current_A_m2) * dt
         self.time_history_s.append(self.time_s)
-        self.current_history_mA_cm2.append(float(current_A_m2) / 10.0)
+        self.current_history_mA_cm2.append(float(current_A_m2) / A_m2_PER_mA_cm2)
         self.voltage_history_V.append(float(np.mean(self.psi[-1])) / self.f)
         largest = float(np.max(np.abs(dxi)))
         factor = self.max_change_per_step / max(largest, 1e-300)
@@ -470,11 +472,11 @@ class ElectrodepositionSimulation(Dynamics):
     def deposited_charge_mAh_cm2(self) -> float:
         """Charge stored in the deposit since the start, from the order parameter."""
         grown = float((self.xi - self.xi_initial).sum()) / np.prod(self.xi.shape[1:]) * self.h_m
-        return float(FARADAY_C_mol * self.c_s * grown / 36000.0)  # C/m2 -> mAh/cm2
+        return float(FARADAY_C_mol * self.c_s * grown / C_m2_PER_mAh_cm2)
 
     @property
     def passed_charge_mAh_cm2(self) -> float:
-        return self.passed_charge_C_m2 / 36000.0
+        return self.passed_charge_C_m2 / C_m2_PER_mAh_cm2
 
     # -- checkpoint state ---------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:

@@ -98,8 +98,9 @@ def _drive(sim: ElectrodepositionSimulation, run_dir: Path, inputs: dict) -> Gro
     def checkpoint():
         _save_npz(run_dir / "checkpoint" / "state.npz", sim.state())
         sim.solver.refresh()
+        front_um = sim.mean_front_history_um[-1] if sim.mean_front_history_um else 0
         line = (f"{time.strftime('%Y-%m-%dT%H:%M:%S')} step {sim.nsteps} t={sim.time_s / 3600:.4g} h "
-                f"dt={sim.dt_s:.3g} s front={sim.mean_front_history_um[-1] if sim.mean_front_history_um else 0:.4g} um\n")
+                f"dt={sim.dt_s:.3g} s front={front_um:.4g} um\n")
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(line)
 

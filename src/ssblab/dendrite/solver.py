@@ -26,6 +26,8 @@ True
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import scipy.fft
 import scipy.sparse
@@ -33,7 +35,7 @@ import scipy.sparse.linalg
 
 from ssblab.errors import ConvergenceError, check_choice
 
-SOLVERS = ("auto", "amg", "fft")
+SolverMethod = Literal["auto", "amg", "fft"]
 
 
 def harmonic_faces(sigma: np.ndarray) -> list[np.ndarray]:
@@ -140,8 +142,8 @@ class PotentialSolver:
     step schedule, so a resumed run rebuilds at the same steps as an uninterrupted one).
     """
 
-    def __init__(self, method: str = "auto", *, rtol: float = 1e-6, maxiter: int = 2000):
-        check_choice(method, SOLVERS, name="solver")
+    def __init__(self, method: SolverMethod = "auto", *, rtol: float = 1e-6, maxiter: int = 2000):
+        check_choice(method, SolverMethod, name="solver")
         if method == "auto":
             import importlib.util
 

@@ -1,7 +1,7 @@
 """Seed 003's phase-field study: does the deposit prefer the more conductive phase A?
 
 Particles of A (20 % by area in seed 003, LGPS in LPSC1.0) in a host B; sigma_A / sigma_B =
-1, 1.5 (5.26 / 3.57 mS/cm), 5 and 20 on the same particle arrangement. The preference for A is
+1, 1.47 (LGPS / LPSC1.0, seed 003), 5 and 20 on the same particle arrangement. The preference for A is
 the fraction of the deposited Li inside A divided by A's area fraction in the band the deposit
 swept (1 = no preference).
 """
@@ -15,6 +15,8 @@ import numpy as np
 from ssblab.dendrite.electrolyte import LGPS_S_m, LPSC_S_m, particle_map
 from ssblab.dendrite.metrics import GrowthResult, growth_result
 from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
+from ssblab.dendrite.solver import SolverMethod
+from ssblab.errors import check_choice
 from ssblab.progress import progress
 from ssblab.results import Result, provenance
 
@@ -91,9 +93,10 @@ def conductivity_ratio_study(ratios=SEED003_RATIOS, *, fraction: float = 0.2,
                              current_density_mA_cm2: float = 1.0, duration_h: float = 5.0,
                              parameters: PhaseFieldParameters | None = None,
                              film_thickness_um: float = 10.0, roughness_um: float = 0.5,
-                             snapshot_interval: int = 0, solver: str = "auto",
+                             snapshot_interval: int = 0, solver: SolverMethod = "auto",
                              rng: int = 0) -> RatioStudyResult:
     """Grow Li into the same A-in-B arrangement at each conductivity ratio (galvanostatic)."""
+    check_choice(solver, SolverMethod, name="solver")
     parameters = parameters or PhaseFieldParameters()
     runs: list[GrowthResult] = []
     for ratio in progress(list(ratios), desc="conductivity ratios"):

@@ -7,3 +7,8 @@
 - :mod:`.drt`: distribution of relaxation times.
 - :mod:`.celltests`: cycling, shorts, CCD, symmetric cells, GITT.
 """
+
+from ssblab.echem.cycler_data import CyclerData
+from ssblab.echem.spectrum import Spectrum
+
+__all__ = ["CyclerData", "Spectrum"]

@@ -15,7 +15,7 @@ Columns are NumPy arrays of equal length, one row per recorded point:
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from ssblab.errors import InputError
 from ssblab.results import Result
 
 CycleDefinition = Literal["file", "charge-first", "discharge-first"]
+CYCLE_DEFINITIONS = get_args(CycleDefinition)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

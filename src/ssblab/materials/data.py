@@ -81,7 +81,8 @@ def density_from_structure(structure) -> float:
         return float(structure.density)
     if hasattr(structure, "get_masses") and hasattr(structure, "get_volume"):
         return float(structure.get_masses().sum() / (AVOGADRO_mol * structure.get_volume() * 1e-24))
-    raise InputError(f"structure: expected a pymatgen Structure or ASE Atoms, found {type(structure).__name__}")
+    raise InputError(f"structure: expected a pymatgen Structure or ASE Atoms, "
+                     f"found {type(structure).__name__}")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -172,7 +173,8 @@ class StackResult(Result):
     def _draw(self, ax, **kwargs):
         ax.barh(list(self.layer_names), list(self.layer_mass_mg_cm2))
         ax.set_xlabel("areal mass (mg/cm2)")
-        ax.set_title(f"{self.energy_density_Wh_kg:.0f} Wh/kg, {self.energy_density_Wh_L:.0f} Wh/L", fontsize=9)
+        ax.set_title(f"{self.energy_density_Wh_kg:.0f} Wh/kg, {self.energy_density_Wh_L:.0f} Wh/L",
+                     fontsize=9)
 
 
 def stack_energy_density(layers, *, areal_capacity_mAh_cm2: float, mean_voltage_V: float) -> StackResult:
@@ -199,6 +201,7 @@ def stack_energy_density(layers, *, areal_capacity_mAh_cm2: float, mean_voltage_
                        energy_density_Wh_L=energy_Wh / (thick_cm * 1e-3),
                        areal_capacity_mAh_cm2=areal_capacity_mAh_cm2, mean_voltage_V=mean_voltage_V,
                        layer_names=tuple(layer.name for layer in parsed),
-                       layer_mass_mg_cm2=tuple(1e3 * layer.thickness_cm * layer.density_g_cm3 for layer in parsed),
+                       layer_mass_mg_cm2=tuple(1e3 * layer.thickness_cm * layer.density_g_cm3
+                                               for layer in parsed),
                        layer_thickness_um=tuple(1e4 * layer.thickness_cm for layer in parsed),
                        provenance=provenance(layers=[dataclasses.asdict(layer) for layer in parsed]))

@@ -18,11 +18,50 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError, require_package
 from ssblab.results import Result, provenance
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CompositionSpec:
+    """One refined composition: vacancy fraction per element of the framework's sites.
+
+    ``cell_volume_A3`` is the refined volume of one framework cell; the framework is scaled
+    isotropically to it (None keeps the framework's own volume). ``reference`` holds the
+    published numbers to print beside ours (e.g. ``{"conductivity_300K_S_cm": ...,
+    "activation_energy_eV": ...}``); it never enters the computation.
+    """
+
+    label: str
+    vacancy_fractions: Mapping[str, float]
+    cell_volume_A3: float | None = None
+    reference: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+#: Seed 000 (cold- and hot-pressed Li3InCl6, C2/m). Fractions per element over the framework
+#: of 6 Li, 4 In (4g) and 12 Cl (8j + 4i) sites per cell; the hot-pressed Cl fraction is the
+#: site-weighted mean of the refined 8j and 4i fractions. References: the authors' MD.
+SEED000_COMPOSITIONS = (
+    CompositionSpec(label="cold-pressed (pristine)",
+                    vacancy_fractions={"Li": ref.LIC_PRISTINE_LI_VACANCY.value,
+                                       "In": ref.LIC_PRISTINE_IN_VACANCY.value, "Cl": 0.0},
+                    cell_volume_A3=ref.LIC_PRISTINE_VOLUME_A3.value,
+                    reference={"conductivity_300K_S_cm": ref.LIC_MD_COLD_SIGMA_300K_S_cm.value,
+                               "activation_energy_eV": ref.LIC_MD_COLD_EA_eV.value}),
+    CompositionSpec(label="hot-pressed 0.5 GPa 250 C",
+                    vacancy_fractions={"Li": ref.LIC_HOT_LI_VACANCY.value,
+                                       "In": ref.LIC_HOT_IN1_VACANCY.value,
+                                       "Cl": (8 * ref.LIC_HOT_CL1_VACANCY.value
+                                              + 4 * ref.LIC_HOT_CL2_VACANCY.value) / 12},
+                    cell_volume_A3=ref.LIC_HOT_VOLUME_A3.value,
+                    reference={"conductivity_300K_S_cm": ref.LIC_MD_HOT_SIGMA_300K_S_cm.value,
+                               "activation_energy_eV": ref.LIC_MD_HOT_EA_eV.value}),
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -11,7 +11,8 @@ transport is the site topology and the density, and both are stated.
 Builders: :func:`layered_rocksalt_framework` (Li3InCl6-type C2/m, ccp anions),
 :func:`hcp_li3mcl6_framework` (Li3YCl6-type P-3m1, hcp anions) and :func:`argyrodite_framework`
 (Li6PS5X, F-43m); :func:`ordered_configuration` places partial occupancies (lowest Ewald
-energy) and :func:`relax_positions` relaxes chosen species only. Assumptions and sources of each
+energy); :func:`ssblab.atomistic.potentials.relax_positions` relaxes chosen species only.
+Assumptions and sources of each
 are in docs/atomistic.md ("Idealised frameworks").
 
 The construction of :func:`layered_rocksalt_framework`, with t1, t2 the in-plane vectors of
@@ -33,15 +34,18 @@ import math
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError, require_package
 
 
 def layered_rocksalt_framework(*, metal: str = "In", anion: str = "Cl", cation: str = "Li",
-                               cell_volume_A3: float = 425.92, primitive: bool = True):
+                               cell_volume_A3: float = ref.LIC_PRISTINE_VOLUME_A3.value,
+                               primitive: bool = True):
     """Ideal C2/m framework of a layered Li3MX6 (site topology of seed 000's Li3InCl6).
 
     ``cell_volume_A3`` is the volume of one conventional C2/m cell (2 formula units, 12 anion
-    sites; seed 000: 425.92 A^3 cold-pressed, 429.14 A^3 hot-pressed). Returns a pymatgen
+    sites; default: seed 000's pristine refinement, ``ssblab.reference.LIC_PRISTINE_VOLUME_A3``).
+    Returns a pymatgen
     Structure with every framework site fully occupied (6 Li, 4 M, 12 X per conventional cell;
     the primitive cell, half of it, with ``primitive=True``). Vacancies are then placed with
     :func:`ssblab.materials.defects.order_vacancies`. (No doctest: it needs pymatgen; see
@@ -104,7 +108,8 @@ def hcp_li3mcl6_framework(*, metal: str = "Y", anion: str = "Cl", cation: str = 
     (1997), abstract: P-3m1, Z = 3, a = 1117.7(2), c = 603.6(2) pm; Li3YCl6 is stated isotypic).
     Returns a pymatgen Structure, Li12M3Cl18, every site exact (no refined displacements); the
     6g Li are those at z = 0, the 6h Li those at z = 1/2 (no site properties are attached:
-    pymatgen warns when ``replace`` drops them). (No doctest: it needs pymatgen; see tests/atomistic/test_prototypes.py.)
+    pymatgen warns when ``replace`` drops them). (No doctest: it needs pymatgen; see
+    tests/atomistic/test_prototypes.py.)
     """
     require_package("pymatgen", extra="atomistic", purpose="building frameworks")
     from pymatgen.core import Lattice, Structure
@@ -147,7 +152,7 @@ def argyrodite_framework(*, a_A: float, halide: str = "Cl", p_s_bond_A: float = 
       vacancies are ordered with :func:`ordered_configuration` (Li 50 % vacant). ``li_xz`` is
       (x, z); by default the 48h point farthest from every P, S and X atom (the centre of the
       largest hole on the 48h mirror planes, found on a 0.005 grid), a geometric starting guess
-      for :func:`relax_positions`.
+      for :func:`ssblab.atomistic.potentials.relax_positions`.
 
     ``a_A`` must be given (no refined lattice parameter could be read offline; see
     docs/atomistic.md). Returns a pymatgen Structure (conventional cell, 4 formula units).
@@ -205,36 +210,3 @@ def ordered_configuration(framework, fractions: dict[str, float], *,
                              supercell=supercell, n_configurations=n_configurations, rng=rng)
     best = int(np.argmin(result.ewald_eV))
     return configuration_structure(framework, result, best), result
-
-
-def relax_positions(atoms, *, calculator, species=("Li",), fmax_eV_A: float = 0.05,
-                    max_steps: int = 200, device: str = "cpu"):
-    """Relax only the atoms of ``species`` (fixed cell, all other atoms fixed) with ASE BFGS.
-
-    ``atoms`` is an ASE Atoms or a pymatgen Structure (converted); ``calculator`` anything
-    :func:`ssblab.atomistic.potentials.get_calculator` accepts. Returns ``(relaxed Atoms,
-    converged, steps)``; the input is not modified.
-    """
-    require_package("ase", extra="atomistic", purpose="relaxing positions")
-    from ase import Atoms
-    from ase.constraints import FixAtoms
-    from ase.optimize import BFGS
-
-    from ssblab.atomistic.potentials import get_calculator
-
-    if not isinstance(atoms, Atoms):
-        from pymatgen.io.ase import AseAtomsAdaptor
-
-        atoms = AseAtomsAdaptor.get_atoms(atoms)
-    atoms = atoms.copy()
-    atoms.set_constraint()
-    symbols = np.array(atoms.get_chemical_symbols())
-    moving = np.isin(symbols, list(species))
-    if not moving.any():
-        raise InputError(f"species: none of {list(species)} in {atoms.get_chemical_formula()}")
-    atoms.set_constraint(FixAtoms(mask=~moving))
-    atoms.calc = get_calculator(calculator, device=device) if isinstance(calculator, str) \
-        else calculator
-    opt = BFGS(atoms, logfile=None)
-    converged = bool(opt.run(fmax=fmax_eV_A, steps=max_steps))
-    return atoms, converged, int(opt.nsteps)

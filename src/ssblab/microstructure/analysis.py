@@ -112,7 +112,8 @@ def surface_area_voxels2(mask: np.ndarray) -> float:
 
     # Edge padding copies the boundary values, so the outer box faces (not interfaces) are not
     # meshed. A light Gaussian (0.7 voxel) removes the staircase that makes marching cubes on a
-    # binary indicator overestimate areas by ~9 %; balls of radius >= 10 voxels come out within 1 %, radius 5 within 6 %.
+    # binary indicator overestimate areas by ~9 %; balls of radius >= 10 voxels come out within
+    # 1 %, radius 5 within 6 %.
     padded = np.pad(mask.astype(np.float32), 1, mode="edge")
     padded = ndimage.gaussian_filter(padded, 0.7, mode="nearest")
     verts, faces, _, _ = marching_cubes(padded, level=0.5)
@@ -124,7 +125,8 @@ def surface_area_voxels2(mask: np.ndarray) -> float:
 def equivalent_diameters(mask: np.ndarray, *, min_distance: int = 2) -> np.ndarray:
     """Equivalent-sphere diameters (voxels) of the regions of a watershed split of ``mask``."""
     from scipy import ndimage
-    peak_local_max = require_package("skimage.feature", extra="micro", purpose="pore and grain sizes").peak_local_max
+    feature = require_package("skimage.feature", extra="micro", purpose="pore and grain sizes")
+    peak_local_max = feature.peak_local_max
     from skimage.segmentation import watershed
 
     if not mask.any():

@@ -41,8 +41,12 @@ class Pellet:
         return float(np.mean(self.labels > 0))
 
 
+Packing = Literal["overlapping", "packed", "sintered"]
+Basis = Literal["mass", "volume"]
+
+
 def pellet(shape: tuple[int, int, int], *, relative_density: float, grain_radius_voxels: float = 4.0,
-           radius_spread: float = 0.25, packing: Literal["overlapping", "packed", "sintered"] = "overlapping",
+           radius_spread: float = 0.25, packing: Packing = "overlapping",
            neck_voxels: float = 1.0, rng: np.random.Generator | int | None = None) -> Pellet:
     """A pressed-powder pellet at ``relative_density`` (solid volume fraction).
 
@@ -67,7 +71,7 @@ def pellet(shape: tuple[int, int, int], *, relative_density: float, grain_radius
     0.8
     """
     shape = _check_shape(shape)
-    packing = check_choice(packing, ("overlapping", "packed", "sintered"), name="packing")
+    packing = check_choice(packing, Packing, name="packing")
     if not (0 < relative_density <= 1):
         raise InputError(f"relative_density: expected a fraction in (0, 1], found {relative_density!r}")
     if not grain_radius_voxels >= 0.5:
@@ -137,7 +141,7 @@ def grain_boundaries(grains: np.ndarray, *, thickness_voxels: int = 1) -> np.nda
     return labels
 
 
-def mixture(shape: tuple[int, int, int], *, fraction: float, basis: Literal["mass", "volume"] = "mass",
+def mixture(shape: tuple[int, int, int], *, fraction: float, basis: Basis = "mass",
             densities_g_cm3: tuple[float, float] = (1.0, 1.0), radii_voxels: tuple[float, float] = (4.0, 4.0),
             relative_density: float = 1.0, radius_spread: float = 0.2,
             rng: np.random.Generator | int | None = None) -> np.ndarray:
@@ -155,7 +159,7 @@ def mixture(shape: tuple[int, int, int], *, fraction: float, basis: Literal["mas
     True
     """
     shape = _check_shape(shape)
-    basis = check_choice(basis, ("mass", "volume"), name="basis")
+    basis = check_choice(basis, Basis, name="basis")
     if not (0 <= fraction <= 1):
         raise InputError(f"fraction: expected a fraction in [0, 1], found {fraction!r}")
     if min(densities_g_cm3) <= 0 or min(radii_voxels) < 0.5:

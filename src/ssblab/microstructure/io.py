@@ -12,19 +12,21 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
-from ssblab.errors import InputError, require_package
+from ssblab.errors import InputError, check_choice, require_package
 
 RAW_SUFFIXES = (".raw", ".bin", ".vol")
 TIFF_SUFFIXES = (".tif", ".tiff")
 HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
+ByteOrder = Literal["little", "big"]
 
 
 def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
                 dtype: str | None = None, dataset: str | None = None,
-                byte_order: str = "little") -> np.ndarray:
+                byte_order: ByteOrder = "little") -> np.ndarray:
     """Read a 3D volume from ``path`` (see the module doc for formats).
 
     Examples
@@ -37,8 +39,9 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
     >>> load_volume(folder / "v.raw", shape=(2, 3, 5), dtype="uint16")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: ...v.raw: expected 30 voxels x 2 bytes = 60 bytes for shape (2, 3, 5) uint16, found 48 bytes
+    ssblab.errors.InputError: ...v.raw: expected 30 voxels x 2 bytes = 60 bytes for shape (2, 3, 5) ...
     """
+    check_choice(byte_order, ByteOrder, name="byte_order")
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
@@ -165,7 +168,8 @@ def _read_hdf5(path, dataset):
         if dataset is None:
             candidates = [n for n in names if handle[n].ndim == 3]
             if len(candidates) != 1:
-                raise InputError(f"{path}: pass dataset=, one of {names} (found {len(candidates)} 3D datasets)")
+                raise InputError(f"{path}: pass dataset=, one of {names} "
+                                 f"(found {len(candidates)} 3D datasets)")
             dataset = candidates[0]
         if dataset not in handle:
             raise InputError(f"{path}: no dataset {dataset!r}; found {names}")

@@ -99,7 +99,8 @@ def _coarsen(level: _Level) -> _Level:
         across = fine[(slice(None),) * ax + (slice(1, None, 2),)]
         missing = coarse_shape[ax] - across.shape[ax]
         if missing:
-            across = np.concatenate([across, np.zeros_like(across[(slice(None),) * ax + (slice(0, missing),)])], axis=ax)
+            pad = np.zeros_like(across[(slice(None),) * ax + (slice(0, missing),)])
+            across = np.concatenate([across, pad], axis=ax)
         g.append(_block_sum(across, [i for i in range(3) if i != ax]))
     return _Level(g=g, inlet=_block_sum(level.inlet, [0, 1]), outlet=_block_sum(level.outlet, [0, 1]))
 
@@ -110,7 +111,8 @@ def _restrict(r):
 
 def _prolong(e, shape):
     n0, n1, n2 = e.shape
-    full = np.broadcast_to(e[:, None, :, None, :, None], (n0, 2, n1, 2, n2, 2)).reshape(2 * n0, 2 * n1, 2 * n2)
+    full = np.broadcast_to(e[:, None, :, None, :, None], (n0, 2, n1, 2, n2, 2))
+    full = full.reshape(2 * n0, 2 * n1, 2 * n2)
     return full[: shape[0], : shape[1], : shape[2]]
 
 

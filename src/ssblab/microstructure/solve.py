@@ -12,8 +12,10 @@ Before solving, voxels that do not belong to a conducting cluster touching *both
 are removed (isolated grains, clusters touching one electrode only): they carry no current, and
 removing them makes the matrix symmetric positive definite. Dead-end branches of a percolating
 cluster stay; they carry no net current. The linear system is solved by conjugate gradients
-preconditioned with an algebraic multigrid V-cycle (pyamg, smoothed aggregation or
-Ruge-Stuben).
+preconditioned with multigrid: by default (no-flux sides) the matrix-free aggregation K-cycle of
+:mod:`ssblab.microstructure.multigrid` (``method="gmg"``) with flexible CG; with periodic sides,
+or on request, an algebraic V-cycle from pyamg (``"sa"`` smoothed aggregation, ``"rs"``
+Ruge-Stuben); ``"direct"`` is sparse LU for small volumes and reference solutions.
 
 Convergence is judged on the flux, not only on the residual: the current through every one of
 the ``n + 1`` cross-sections normal to the transport direction (the two electrode faces
@@ -42,6 +44,9 @@ from ssblab.errors import ConvergenceError, InputError, check_choice, require_pa
 from ssblab.results import Result, provenance
 
 Direction = Literal["x", "y", "z"]
+Boundary = Literal["no-flux", "periodic"]
+SolveMethod = Literal["auto", "gmg", "sa", "rs", "direct"]
+SolveDtype = Literal["auto", "float32", "float64"]
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
@@ -111,7 +116,8 @@ class ConductionResult(Result):
         data = np.ma.masked_where(~np.isfinite(self.potential_slice_V), data)
         image = ax.imshow(data.T, origin="lower",
                           cmap="viridis" if field == "potential" else "inferno")
-        label = "potential (V)" if field == "potential" else f"current density along {self.direction} (A/cm$^2$)"
+        label = ("potential (V)" if field == "potential"
+                 else f"current density along {self.direction} (A/cm$^2$)")
         ax.figure.colorbar(image, ax=ax, label=label)
         ax.set_xlabel(f"{other[0]} (voxels)")
         ax.set_ylabel(f"{other[1]} (voxels)")
@@ -132,9 +138,9 @@ class ConductionResult(Result):
 
 def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequence[float], *,
           direction: Direction = "z", voxel_size_cm: float = 1e-4, voltage_V: float = 1.0,
-          boundary: Literal["no-flux", "periodic"] = "no-flux",
-          method: Literal["auto", "gmg", "sa", "rs", "direct"] = "auto", flux_tol: float = 1e-4,
-          rtol: float = 1e-6, max_iterations: int = 500, dtype: Literal["auto", "float32", "float64"] = "auto",
+          boundary: Boundary = "no-flux",
+          method: SolveMethod = "auto", flux_tol: float = 1e-4,
+          rtol: float = 1e-6, max_iterations: int = 500, dtype: SolveDtype = "auto",
           keep_fields: bool = True, raise_on_failure: bool = False) -> ConductionResult:
     """Solve steady conduction through a labelled voxel volume.
 
@@ -181,10 +187,10 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     1.5
     """
     labels, lut = _check_inputs(volume, conductivities_S_cm)
-    direction = check_choice(direction, tuple(_AXES), name="direction")
-    boundary = check_choice(boundary, ("no-flux", "periodic"), name="boundary")
-    method = check_choice(method, ("auto", "gmg", "sa", "rs", "direct"), name="method")
-    dtype = check_choice(dtype, ("auto", "float32", "float64"), name="dtype")
+    direction = check_choice(direction, Direction, name="direction")
+    boundary = check_choice(boundary, Boundary, name="boundary")
+    method = check_choice(method, SolveMethod, name="method")
+    dtype = check_choice(dtype, SolveDtype, name="dtype")
     if method == "auto":
         method = "gmg" if boundary == "no-flux" else "sa"
     if method == "gmg" and boundary == "periodic":

@@ -3,11 +3,12 @@
 
 Numbers from the seed papers (also in ``shared/reference/seed_targets.yaml``):
 
-- Seed 000, Li et al., Li3InCl6 cold vs hot pressing: relative density 59.16 / 80.29 / 93.67 %
-  with 25 degC conductivity 0.695 / 1.1 / 4.4 mS/cm (cold 0.125 GPa, cold 0.5 GPa, hot
-  0.5 GPa-250 degC).
-- Seed 003, Yu et al., heterogeneous LPSC + LGPS: cold-pressed Li6PS5Cl (LPSC1.0) 3.57 mS/cm,
-  Li10GeP2S12 5.26 mS/cm, mixed 9:1, 8:2 and 7:3 by mass.
+- Seed 000, Li et al., Li3InCl6 cold vs hot pressing: relative density and 25 degC
+  conductivity of three pellets (cold 0.125 GPa, cold 0.5 GPa, hot 0.5 GPa-250 degC).
+- Seed 003, Yu et al., heterogeneous LPSC + LGPS: cold-pressed Li6PS5Cl (LPSC1.0) and
+  Li10GeP2S12 conductivities, mixed 9:1, 8:2 and 7:3 by mass.
+
+The values are in :mod:`ssblab.reference`.
 
 Phase densities are crystallographic, from the formula mass and the unit cell:
 Li6PS5Cl F-43m, a = 9.85 A, Z = 4 (Deiseroth et al., Angew. Chem. Int. Ed. 47, 755 (2008))
@@ -23,22 +24,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ssblab.errors import InputError
-from ssblab.microstructure.generate import mixture, pellet
-from ssblab.microstructure.solve import solve
+from ssblab import reference as ref
+from ssblab.errors import InputError, check_choice
+from ssblab.microstructure.generate import Packing, mixture, pellet
+from ssblab.microstructure.solve import Direction, solve
 from ssblab.progress import progress
 from ssblab.results import Measured, Result, provenance
 from ssblab.units import AVOGADRO_mol
 
 # Seed 000 (Li et al.): relative density (%) and 25 degC conductivity (S/cm) of pressed Li3InCl6.
-SEED000_RELATIVE_DENSITY = (0.5916, 0.8029, 0.9367)
-SEED000_CONDUCTIVITY_S_cm = (6.95e-4, 1.1e-3, 4.4e-3)
-# Default bulk value: the hot-pressed (0.5 GPa, 250 degC) pellet of seed 000, 4.4 mS/cm at
-# 93.67 % density. A dense-ish measured value, hence a lower bound of the true bulk.
-LI3INCL6_BULK_S_cm = 4.4e-3
+# The pellets: cold 0.125 GPa, cold 0.5 GPa, hot 0.5 GPa 250 degC.
+SEED000_RELATIVE_DENSITY = ref.values("LIC_COLD_0125GPA_DENSITY", "LIC_COLD_05GPA_DENSITY", "LIC_HOT_DENSITY")
+SEED000_CONDUCTIVITY_S_cm = ref.values("LIC_COLD_0125GPA_SIGMA_S_cm", "LIC_COLD_05GPA_SIGMA_S_cm",
+                                       "LIC_HOT_SIGMA_S_cm")
+# Default bulk value: the hot-pressed (0.5 GPa, 250 degC) pellet of seed 000, the densest
+# measured, hence a lower bound of the true bulk.
+LI3INCL6_BULK_S_cm = ref.LIC_HOT_SIGMA_S_cm.value
 # Seed 003 (Yu et al.): cold-pressed conductivities (S/cm).
-LPSC_S_cm = 3.57e-3
-LGPS_S_cm = 5.26e-3
+LPSC_S_cm = ref.LPSC_SIGMA_S_cm.value
+LGPS_S_cm = ref.LGPS_SIGMA_S_cm.value
 
 
 def crystal_density_g_cm3(formula_mass_g_mol: float, cell_volume_A3: float, z: int) -> float:
@@ -88,7 +92,8 @@ class DensityStudy(Result):
     sigma_eff_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     tortuosity_factor: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     connected_fraction: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
-    measured_density: np.ndarray = dataclasses.field(default_factory=lambda: np.array(SEED000_RELATIVE_DENSITY))
+    measured_density: np.ndarray = dataclasses.field(
+        default_factory=lambda: np.array(SEED000_RELATIVE_DENSITY))
     measured_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.array(SEED000_CONDUCTIVITY_S_cm))
     model_at_measured_S_cm: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     bruggeman_model: Measured = Measured(math.nan)
@@ -130,7 +135,7 @@ class DensityStudy(Result):
 def density_study(densities: Sequence[float] = tuple(np.round(np.arange(0.55, 0.951, 0.05), 2)), *,
                   bulk_S_cm: float = LI3INCL6_BULK_S_cm, shape: tuple[int, int, int] = (64, 64, 64),
                   grain_radius_voxels: float = 4.0, radius_spread: float = 0.25,
-                  packing: str = "overlapping", direction: str = "z",
+                  packing: Packing = "overlapping", direction: Direction = "z",
                   rng: np.random.Generator | int | None = 0) -> DensityStudy:
     """sigma_eff and tortuosity of generated pellets (one per density) beside seed 000.
 
@@ -138,6 +143,8 @@ def density_study(densities: Sequence[float] = tuple(np.round(np.arange(0.55, 0.
     resistive (seed 000 found voids, not boundaries, to dominate). The Bruggeman exponent is
     fitted to the generated pellets and, with the same bulk value, to the measured points.
     """
+    check_choice(packing, Packing, name="packing")
+    check_choice(direction, Direction, name="direction")
     densities = np.asarray(densities, float)
     if densities.size == 0 or np.any((densities <= 0) | (densities > 1)):
         raise InputError(f"densities: expected relative densities in (0, 1], found {densities.tolist()}")
@@ -229,7 +236,7 @@ def mixture_study(mass_fractions: Sequence[float] = (0.1, 0.2, 0.3), *,
                   conductivities_S_cm: tuple[float, float] = (LPSC_S_cm, LGPS_S_cm),
                   densities_g_cm3: tuple[float, float] = (LPSC_DENSITY_g_cm3, LGPS_DENSITY_g_cm3),
                   radii_voxels: tuple[float, float] = (5.0, 3.0), relative_density: float = 1.0,
-                  shape: tuple[int, int, int] = (64, 64, 64), direction: str = "z",
+                  shape: tuple[int, int, int] = (64, 64, 64), direction: Direction = "z",
                   rng: np.random.Generator | int | None = 0) -> MixtureStudy:
     """Effective conductivity and current sharing of LPSC + LGPS mixtures at given mass fractions.
 
@@ -237,6 +244,7 @@ def mixture_study(mass_fractions: Sequence[float] = (0.1, 0.2, 0.3), *,
     The anode is the inlet face (first layer along ``direction``). The parallel-resistor
     picture gives LGPS a current share ``v sigma_B / (v sigma_B + (1 - v) sigma_A)``.
     """
+    check_choice(direction, Direction, name="direction")
     fractions = np.asarray(mass_fractions, float)
     if fractions.size == 0 or np.any((fractions < 0) | (fractions > 1)):
         raise InputError(f"mass_fractions: expected fractions in [0, 1], found {fractions.tolist()}")

@@ -10,6 +10,8 @@ from pathlib import Path
 from ssblab.files import atomic_write
 from ssblab.results import Result
 
+__all__ = ["Report", "figure_to_svg"]
+
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
@@ -28,10 +30,13 @@ details { font-size: 0.8em; color: #555; } pre { white-space: pre-wrap; }
 <section><h2>{{ s.heading }}</h2>
 {% if s.text %}<p>{{ s.text }}</p>{% endif %}
 {% if s.failed %}<p class="failed">FAILED: {{ s.failed }}</p>{% endif %}
-{% if s.rows %}<table>{% for label, value in s.rows %}<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>{% endif %}
+{% if s.rows %}<table>{% for label, value in s.rows %}
+<tr><th>{{ label }}</th><td>{{ value }}</td></tr>{% endfor %}</table>{% endif %}
 {% if s.table %}<div class="wide"><table><tr>{% for c in s.table_columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for row in s.table %}<tr>{% for c in s.table_columns %}<td>{{ row.get(c, "") }}</td>{% endfor %}</tr>{% endfor %}</table></div>{% endif %}
-<div class="figures">{% for caption, svg in s.figures %}<figure>{{ svg | safe }}<figcaption>{{ caption }}</figcaption></figure>{% endfor %}</div>
+{% for row in s.table %}<tr>{% for c in s.table_columns %}<td>{{ row.get(c, "") }}</td>{% endfor %}</tr>
+{% endfor %}</table></div>{% endif %}
+<div class="figures">{% for caption, svg in s.figures %}
+<figure>{{ svg | safe }}<figcaption>{{ caption }}</figcaption></figure>{% endfor %}</div>
 {% if s.provenance %}<details><summary>provenance</summary><pre>{{ s.provenance }}</pre></details>{% endif %}
 </section>
 {% endfor %}

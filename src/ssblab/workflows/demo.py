@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.files import atomic_write
 from ssblab.report import Report
 from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
@@ -21,8 +22,9 @@ from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
 DATA = files("ssblab") / "data"
 
 # Seed 000 (Li3InCl6): 25 C conductivities and activation energies of the cold- (0.125 GPa)
-# and hot-pressed (0.5 GPa, 250 C) pellets, from ../shared/reference/seed_targets.yaml.
-SEED000 = {"cold pressed (0.125 GPa)": (6.95e-4, 0.38), "hot pressed (0.5 GPa, 250 C)": (4.4e-3, 0.32)}
+# and hot-pressed (0.5 GPa, 250 C) pellets (ssblab.reference).
+SEED000 = {"cold pressed (0.125 GPa)": ref.values("LIC_COLD_0125GPA_SIGMA_S_cm", "LIC_COLD_0125GPA_EA_eV"),
+           "hot pressed (0.5 GPa, 250 C)": ref.values("LIC_HOT_SIGMA_S_cm", "LIC_HOT_EA_eV")}
 PELLET_THICKNESS_cm = 0.08
 PELLET_DIAMETER_cm = 1.0
 
@@ -39,9 +41,9 @@ def impedance_stage(report: Report) -> dict:
     check = lin_kk(spectrum)
     fit = fit_circuit(spectrum, "R0-p(R1,CPE1)-CPE2")
     # The data set gives the pellet mass (100 mg) but not its size: assume a 10 mm die and a
-    # dense pellet of Li6PS5Cl (1.64 g/cm3), i.e. 0.78 mm thick. Conductivity scales with it.
+    # dense pellet of Li6PS5Cl (ssblab.reference), i.e. 0.78 mm thick. Conductivity scales with it.
     area_cm2 = np.pi * 1.0**2 / 4
-    thickness_cm = 0.100 / (1.64 * area_cm2)
+    thickness_cm = 0.100 / (ref.LPSCL_DENSITY_g_cm3.value * area_cm2)
     sigma = pellet_conductivity(fit, thickness_cm=thickness_cm, area_cm2=area_cm2)
     drt = compute_drt(spectrum)
     intro = ("Real data: Li6PS5Cl pellet between blocking electrodes at -25 C (Bio-Logic .mpr, "
@@ -123,9 +125,11 @@ def cell_test_stage(report: Report, *, seed: int = 0) -> dict:
     report.add(short, heading="NCM | Li6PS5Cl | InLi: internal short check")
     rng = np.random.default_rng(seed)
     ccd = analyse_ccd(synthetic.ccd_staircase_data(fail_step=5, noise_mV=0.5, rng=rng), area_cm2=1.0)
-    report.add(ccd, heading="CCD staircase (synthetic, seed 003 protocol, failure planted at step 5 = 0.9 mA/cm2)")
+    report.add(ccd, heading="CCD staircase (synthetic, seed 003 protocol, failure planted at step 5 "
+                            "= 0.9 mA/cm2)")
     li = analyse_symmetric(synthetic.symmetric_cycling(), area_cm2=1.0)
-    report.add(li, heading="Li | LYC | Li symmetric cell (synthetic, seed 004's Li curve: short planted at 70 h)")
+    report.add(li, heading="Li | LYC | Li symmetric cell (synthetic, seed 004's Li curve: short planted "
+                           "at 70 h)")
     gitt = analyse_gitt(synthetic.gitt_pulses(), diffusion_length_cm=1e-3)
     report.add(gitt, heading="GITT (synthetic, planted D = 1e-10 cm2/s)")
     return {"halfcell_summary": summary, "halfcell_short": short, "ccd": ccd, "symmetric_li": li,
@@ -160,9 +164,10 @@ def atomistic_stage(report: Report, *, seed: int = 0) -> dict:
 
     licl = load_structure("LiCl")
     a0 = float(np.linalg.norm(licl.cell[0]))
-    bvse = bvse_vs_strain(licl, scales=tuple(np.array([5.145, 5.22, 5.30]) / a0), resolution_A=0.2)
+    (a_lo, a_hi), (e_lo, e_hi) = ref.LICL_NEB_LATTICE_A.value, ref.LICL_NEB_BARRIER_eV.value
+    bvse = bvse_vs_strain(licl, scales=tuple(np.array([a_lo, 5.22, a_hi]) / a0), resolution_A=0.2)
     report.add(bvse, heading="LiCl: Li migration barrier vs lattice parameter (BVSE fast path)",
-               text=("Seed 002 (DFT NEB): 0.37 eV at a = 5.145 A falling to 0.21 eV at 5.300 A. "
+               text=(f"Seed 002 (DFT NEB): {e_lo} eV at a = {a_lo} A falling to {e_hi} eV at {a_hi:.3f} A. "
                      "BVSE gives the trend in seconds, not the NEB values; ssblab's CHGNet NEB "
                      "(ssblab neb licl) gives 0.379 and 0.166 eV (docs/validation.md)."), figures=[])
     # A lattice of fixed Cl with Li random walkers: D planted at 1e-5 cm2/s (0.1 A^2/ps in 3D).
@@ -183,8 +188,10 @@ def atomistic_stage(report: Report, *, seed: int = 0) -> dict:
     report.add(fast, heading="Seed 000 on the fast path: pristine vs hot-pressed Li3InCl6 (BVSE -> KMC)",
                text=("Ideal C2/m framework scaled to each refined cell volume, two Ewald-annealed "
                      "vacancy orderings per composition, BVSE site network, KMC at several "
-                     "temperatures, Arrhenius to 300 K. Seed 000 (authors' MD): Ea 0.33 -> 0.30 eV, "
-                     "sigma(300 K) 3.09e-4 -> 6.37e-4 S/cm. The spread between orderings is part "
+                     "temperatures, Arrhenius to 300 K. Seed 000 (authors' MD): "
+                     f"Ea {ref.LIC_MD_COLD_EA_eV.value} -> {ref.LIC_MD_HOT_EA_eV.value:.2f} eV, "
+                     f"sigma(300 K) {ref.LIC_MD_COLD_SIGMA_300K_S_cm.value:.2e} -> "
+                     f"{ref.LIC_MD_HOT_SIGMA_300K_S_cm.value:.2e} S/cm. The spread between orderings is part "
                      "of the answer."))
     return {"licl_bvse": bvse, "random_walk_transport": transport, "seed000_fastpath": fast}
 
@@ -223,21 +230,22 @@ def structures_stage(report: Report, *, seed: int = 0) -> dict:
 
 def pipeline_stage(report: Report) -> dict:
     """Seed 000's story end to end: density -> sigma_eff -> separator -> rate and life."""
-    from ssblab.cli.pipeline import pipeline_report
     from ssblab.workflows.multiscale import SEED000_CCD_mA_cm2 as SEED000_CCD
-    from ssblab.workflows.multiscale import seed000_pipeline
+    from ssblab.workflows.multiscale import pipeline_report, seed000_pipeline
 
     runs = seed000_pipeline()
-    measured = {"cold pressed (0.5 GPa)": {0.5: 112, 1.0: 35},
-                "hot pressed (0.5 GPa, 250 C)": {0.5: 156, 1.0: 123, 1.5: 104}}
+    rates = ref.NCM83_RATES_C.value
+    measured = {"cold pressed (0.5 GPa)": dict(zip(rates, ref.NCM83_COLD_MAH_G.value)),
+                "hot pressed (0.5 GPa, 250 C)": dict(zip(rates, ref.NCM83_HOT_MAH_G.value))}
     lines = []
     for run in runs:
         model = ", ".join(f"{c:g} C: {run.rate.capacity_at(c):.0f}" for c in measured[run.label])
-        seed = ", ".join(f"{c:g} C: {q}" for c, q in measured[run.label].items())
+        seed = ", ".join(f"{c:g} C: {q:g}" for c, q in measured[run.label].items())
         lines.append(f"{run.label}: model {model} mAh/g; seed 000 measured {seed} mAh/g; "
                      f"CCD {run.ccd_focusing_mA_cm2:.2f} mA/cm2 (seed {SEED000_CCD[run.label]} mA/cm2)")
     report.add(None, heading="Multiscale pipeline: seed 000 cold vs hot pressing",
-               text=("Same bulk Li3InCl6 conductivity, two relative densities (80.3 % and 93.7 %). "
+               text=(f"Same bulk Li3InCl6 conductivity, two relative densities "
+                     f"({ref.LIC_COLD_05GPA_DENSITY.value:.1%} and {ref.LIC_HOT_DENSITY.value:.1%}). "
                      "Only the density differs, so whatever gap the model leaves is what the "
                      "voids alone do not explain. The CCD estimate divides a local critical current, fitted "
                      "on the cold pellet, by each microstructure's anode-face current focusing. "

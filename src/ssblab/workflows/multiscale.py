@@ -21,19 +21,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
-
-
-def bulk_conductivity_S_cm(value) -> float:
-    """S/cm from a number or a result: Arrhenius (at 25 C), pellet (total), MD, microstructure."""
-    from ssblab.cell.symmetric_model import conductivity_of
-
-    for attr in ("conductivity_25C_S_cm", "total_S_cm"):
-        if hasattr(value, attr):
-            value = getattr(value, attr)
-            break
-    return conductivity_of(value)
+from ssblab.results import Result, conductivity_of, provenance
 
 
 def anode_face_focusing(current_density_A_cm2: np.ndarray, *, axis: int = 2) -> float:
@@ -100,7 +90,8 @@ class PipelineResult(Result):
                  **{f"capacity_{c:g}C_mAh_g": float(q) for c, q in
                     zip(self.rate.c_rates, self.rate.discharge_capacity_mAh_g)},
                  "anode_focusing": self.anode_focusing,
-                 "ccd_focusing_mA_cm2": self.ccd_focusing_mA_cm2 if self.ccd_focusing_mA_cm2 is not None else "",
+                 "ccd_focusing_mA_cm2": (self.ccd_focusing_mA_cm2
+                                         if self.ccd_focusing_mA_cm2 is not None else ""),
                  "ccd_staircase_mA_cm2": self.ccd.ccd_mA_cm2 if self.ccd is not None else ""}]
 
     def _draw(self, ax, **kwargs):
@@ -147,7 +138,7 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     from ssblab.microstructure.generate import pellet
     from ssblab.microstructure.solve import solve
 
-    bulk = bulk_conductivity_S_cm(bulk_conductivity)
+    bulk = conductivity_of(bulk_conductivity)
     if (relative_density is None) == (volume is None):
         raise InputError("give exactly one of relative_density (a generated pellet) or volume")
     if volume is None:
@@ -200,9 +191,11 @@ def _short_check(life):
 
 
 # Seed 000 (Li3InCl6, Li et al.): relative densities of the pellets whose rate tables the
-# seed reports, from ../shared/reference/seed_targets.yaml.
-SEED000_PELLETS = {"cold pressed (0.5 GPa)": 0.8029, "hot pressed (0.5 GPa, 250 C)": 0.9367}
-SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": 1.2, "hot pressed (0.5 GPa, 250 C)": 4.0}
+# seed reports, and their CCDs (ssblab.reference).
+SEED000_PELLETS = {"cold pressed (0.5 GPa)": ref.LIC_COLD_05GPA_DENSITY.value,
+                   "hot pressed (0.5 GPa, 250 C)": ref.LIC_HOT_DENSITY.value}
+SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": ref.LIC_COLD_CCD_mA_cm2.value,
+                      "hot pressed (0.5 GPa, 250 C)": ref.LIC_HOT_CCD_mA_cm2.value}
 
 
 def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: int = 2000,
@@ -211,10 +204,10 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
 
     The bulk value defaults to the microstructure layer's Li3InCl6 bulk estimate; the only
     difference between the two runs is the pellet's relative density. Capacity fade comes from
-    interphase growth whose rate is fitted to the hot-pressed cell's 93.7 % retention after
-    2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD
-    estimate's local critical current is fitted on the cold-pressed CCD (1.2 mA/cm2) and
-    carried to the hot-pressed microstructure, whose CCD it then predicts (seed: 4.0 mA/cm2).
+    interphase growth whose rate is fitted to the hot-pressed cell's retention at 0.5 C
+    (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD estimate's
+    local critical current is fitted on the cold-pressed CCD and carried to the hot-pressed
+    microstructure, whose CCD it then predicts (both CCDs: ``ssblab.reference``).
     """
     from ssblab.cell.life import Degradation
     from ssblab.cell.studies import seed000_life_study
@@ -233,3 +226,18 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     return [dataclasses.replace(run, ccd_focusing_mA_cm2=local / run.anode_focusing,
                                 reason=note if run is calibration else note + "; this one is predicted")
             for run in runs]
+
+
+def pipeline_report(results, report=None):
+    """One section per pipeline step and run, with every intermediate's figure."""
+    from ssblab.report import Report
+
+    report = report or Report("Multiscale pipeline")
+    for result in results:
+        report.add(result, heading=f"{result.label}: summary", table=True, figures=[])
+        report.add(result.conduction, heading=f"{result.label}: microstructure")
+        report.add(result.rate, heading=f"{result.label}: rate capability")
+        report.add(result.life, heading=f"{result.label}: cycle life")
+        if result.ccd is not None:
+            report.add(result.ccd, heading=f"{result.label}: CCD estimate")
+    return report

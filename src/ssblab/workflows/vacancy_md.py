@@ -4,8 +4,9 @@ Seed 000's atomistic argument as a workflow: the Rietveld refinement of cold- an
 Li3InCl6 reports Li, In and Cl vacancy fractions and a cell volume for each; does the
 hot-pressed composition conduct better, with a lower activation energy?
 
-For each composition (:class:`CompositionSpec`) the framework (a fully occupied structure
-whose sites can hold each species) is scaled isotropically to the refined cell volume, turned
+For each composition (:class:`ssblab.materials.defects.CompositionSpec`) the framework (a fully
+occupied structure whose sites can hold each species) is scaled isotropically to the refined
+cell volume, turned
 into ``n_configurations`` explicit, neutral, low-Ewald-energy vacancy configurations
 (:func:`ssblab.materials.defects.order_vacancies`, whose rule is stated there), and each
 configuration is run by MD at every temperature in its own run directory
@@ -31,46 +32,18 @@ from typing import Any
 
 import numpy as np
 
-from ssblab.errors import InputError, require_package
+from ssblab.atomistic.md import Thermostat
+from ssblab.atomistic.potentials import Device
+from ssblab.errors import InputError, check_choice, require_package
+from ssblab.materials.defects import CompositionSpec
 from ssblab.results import Measured, Result, provenance
 
 
 #: A run enters the Arrhenius fit only if D can be measured: its Li MSD is linear in the fit
-#: window (``transport.MAX_SLOPE_RATIO``) and D is significant (> 2 standard errors). A mobile framework is a prediction of the model, not a failed measurement: it is
-#: reported (``D_framework_over_Li``; flagged above this ratio) but does not exclude a run.
+#: window (``transport.MAX_SLOPE_RATIO``) and D is significant (> 2 standard errors). A mobile
+#: framework is a prediction of the model, not a failed measurement: it is reported
+#: (``D_framework_over_Li``; flagged above this ratio) but does not exclude a run.
 FRAMEWORK_MOBILE_RATIO = 0.1
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class CompositionSpec:
-    """One refined composition: vacancy fraction per element of the framework's sites.
-
-    ``cell_volume_A3`` is the refined volume of one framework cell; the framework is scaled
-    isotropically to it (None keeps the framework's own volume). ``reference`` holds the
-    published numbers to print beside ours (e.g. ``{"conductivity_300K_S_cm": 3.09e-4,
-    "activation_energy_eV": 0.33}``); it never enters the computation.
-    """
-
-    label: str
-    vacancy_fractions: Mapping[str, float]
-    cell_volume_A3: float | None = None
-    reference: Mapping[str, float] = dataclasses.field(default_factory=dict)
-
-
-#: Seed 000 (cold- and hot-pressed Li3InCl6, C2/m). Fractions per element over the framework
-#: of 6 Li, 4 In (4g) and 12 Cl (8j + 4i) sites per cell; the hot-pressed Cl fraction is the
-#: site-weighted mean of the refined 8.6 % (8j) and 12.5 % (4i). References: the authors' MD.
-SEED000_COMPOSITIONS = (
-    CompositionSpec(label="cold-pressed (pristine)",
-                    vacancy_fractions={"Li": 0.241, "In": 0.380, "Cl": 0.0},
-                    cell_volume_A3=425.92,
-                    reference={"conductivity_300K_S_cm": 3.09e-4, "activation_energy_eV": 0.33}),
-    CompositionSpec(label="hot-pressed 0.5 GPa 250 C",
-                    vacancy_fractions={"Li": 0.286, "In": 0.456,
-                                       "Cl": (8 * 0.086 + 4 * 0.125) / 12},
-                    cell_volume_A3=429.14,
-                    reference={"conductivity_300K_S_cm": 6.37e-4, "activation_energy_eV": 0.30}),
-)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -149,9 +122,9 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
                      oxidation_states: Mapping[str, float], run_root: str | Path,
                      temperatures_K: Sequence[float] = (600.0, 700.0, 800.0),
                      supercell=(1, 1, 1), n_configurations: int = 2,
-                     potential: Any = "chgnet", device: str = "cpu", timestep_fs: float = 2.0,
+                     potential: Any = "chgnet", device: Device = "cpu", timestep_fs: float = 2.0,
                      equilibration_steps: int = 500, production_steps: int = 5000,
-                     save_interval: int = 10, thermostat: str = "langevin",
+                     save_interval: int = 10, thermostat: Thermostat = "langevin",
                      pressure_GPa: float | None = None, mobile: str = "Li",
                      n_blocks: int = 8, target_K: float = 300.0, balance_species: str = "Li",
                      md_options: Mapping[str, Any] | None = None,
@@ -163,6 +136,8 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
     ``md_options`` go to :func:`ssblab.atomistic.md.start` (e.g. ``friction_per_fs``,
     ``tdamp_fs``, ``calculator_options``).
     """
+    check_choice(device, Device, name="device")
+    check_choice(thermostat, Thermostat, name="thermostat")
     require_package("pymatgen", extra="atomistic", purpose="vacancy ordering")
     from pymatgen.io.ase import AseAtomsAdaptor
 

@@ -29,11 +29,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CycleDefinition, CyclerData
+from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
 from ssblab.errors import InputError, check_choice
-from ssblab.results import Measured, Result, provenance
+from ssblab.results import Measured, Result, new_axes, provenance
 
-CYCLE_DEFINITIONS = ("file", "charge-first", "discharge-first")
 _REST_FRACTION = 1e-3  # |I| below this fraction of the largest |I| is rest
 
 
@@ -481,10 +480,7 @@ def plot_voltage_profiles(data: CyclerData, *, cycles=None, ax=None):
     ``cycles`` defaults to up to five cycles spread over the test (first and last included).
     Returns the axes.
     """
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    ax = new_axes(ax)
     present = np.unique(data.cycle)
     if cycles is None:
         cycles = present[np.unique(np.linspace(0, present.size - 1, min(5, present.size)).astype(int))]

@@ -37,7 +37,7 @@ from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import step_table
 from ssblab.echem.celltests.symmetric import half_cycles
 from ssblab.errors import InputError
-from ssblab.results import Result, provenance
+from ssblab.results import Result, new_axes, provenance
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -89,10 +89,7 @@ class GITTResult(Result):
     def plot_overpotential(self, ax=None):
         """Overpotential (end of pulse minus relaxed voltage) and IR drop against state of
         charge; returns the axes."""
-        if ax is None:
-            import matplotlib.pyplot as plt
-
-            _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+        ax = new_axes(ax)
         ax.plot(100 * self.soc, 1e3 * self.overpotential_V, "o-", ms=3, label="overpotential")
         ax.plot(100 * self.soc, 1e3 * self.ir_drop_V, "s--", ms=3, label="IR drop")
         ax.set_xlabel("state of charge / %")

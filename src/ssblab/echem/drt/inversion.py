@@ -69,10 +69,10 @@ class DRTOptions:
     merge_peaks: bool = True
 
     def __post_init__(self):
-        check_choice(self.part, ("combined", "real", "imag"), name="part")
-        check_choice(self.weighting, ("modulus", "unit"), name="weighting")
+        check_choice(self.part, Part, name="part")
+        check_choice(self.weighting, Weighting, name="weighting")
         if isinstance(self.regularization, str):
-            check_choice(self.regularization, ("gcv", "mgcv", "lcurve"), name="regularization")
+            check_choice(self.regularization, LambdaMethod, name="regularization")
         elif not (np.isfinite(self.regularization) and self.regularization > 0):
             raise InputError("regularization: expected 'gcv', 'lcurve' or a positive number, "
                              f"found {self.regularization!r}")
@@ -169,8 +169,9 @@ def _post_fit_series(spectrum, gamma_ohm, free, sys_, opts) -> dict[str, float]:
         out["r_inf_ohm"] = max(0.0, float(np.sum(weights**2 * residual) / np.sum(weights**2)))
     if opts.part == "real" and (opts.inductance or opts.series_capacitance):
         residual = z.imag - sys_.a_im @ gamma_ohm
-        cols = [(name, c) for name, c, on in (("inductance_H", w, opts.inductance),
-                                              ("inverse_capacitance_per_F", -1 / w, opts.series_capacitance)) if on]
+        candidates = (("inductance_H", w, opts.inductance),
+                      ("inverse_capacitance_per_F", -1 / w, opts.series_capacitance))
+        cols = [(name, c) for name, c, on in candidates if on]
         mat = np.column_stack([c * weights for _, c in cols])
         norms = np.linalg.norm(mat, axis=0)
         coef, _ = optimize.nnls(mat / norms, residual * weights)

@@ -142,7 +142,8 @@ def track_peaks(peak_ln_taus: list[np.ndarray], *, max_jump_decades: float = 0.5
     Examples
     --------
     >>> ln10 = np.log(10)
-    >>> track_peaks([np.array([-7, -4]) * ln10, np.array([-6.9]) * ln10, np.array([-7, -4.1, 0]) * ln10]).tolist()
+    >>> spectra = [np.array([-7, -4]), np.array([-6.9]), np.array([-7, -4.1, 0])]
+    >>> track_peaks([s * ln10 for s in spectra]).tolist()
     [[0, 0, 0], [1, -1, 1], [-1, -1, 2]]
     """
     last: list[float] = []

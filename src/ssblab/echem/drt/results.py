@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.results import Measured, Result
+from ssblab.results import Measured, Result, new_axes
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -143,7 +143,7 @@ class DRTResult(Result):
 
     def plot_residuals(self, ax=None):
         """Relative residuals ``(Z - Z_fit)/|Z|`` against frequency."""
-        ax = _axes(ax)
+        ax = new_axes(ax)
         r = self.relative_residuals * 100
         ax.semilogx(self.frequency_Hz, r.real, "o-", ms=3, label="real")
         ax.semilogx(self.frequency_Hz, r.imag, "s-", ms=3, label="imaginary")
@@ -155,7 +155,7 @@ class DRTResult(Result):
 
     def plot_fit(self, ax=None):
         """Nyquist plot of the data and the DRT model."""
-        ax = _axes(ax)
+        ax = new_axes(ax)
         z, zf = self.impedance_ohm, self.fitted_ohm
         ax.plot(z.real, -z.imag, "o", ms=3, label="data")
         ax.plot(zf.real, -zf.imag, "-", label="DRT model")
@@ -244,7 +244,7 @@ class DRTSeries(Result):
 
     def plot_tracks(self, ax=None):
         """Resistance of each tracked peak along the series."""
-        ax = _axes(ax)
+        ax = new_axes(ax)
         for k in range(self.track_tau_s.shape[0]):
             ax.plot(self.time_s, self.track_resistance_ohm[k], "o-", ms=3,
                     label=f"track {k + 1} ({np.nanmedian(self.track_tau_s[k]):.2g} s)")
@@ -255,7 +255,7 @@ class DRTSeries(Result):
 
     def plot_residuals(self, ax=None):
         """Relative residual rms of each spectrum's fit."""
-        ax = _axes(ax)
+        ax = new_axes(ax)
         ax.semilogy(self.time_s, self.residual_rms, "o-", ms=3)
         ax.set_xlabel("time / s" if self._has_time else "spectrum index")
         ax.set_ylabel("relative residual rms")
@@ -273,11 +273,3 @@ def _edges(t: np.ndarray) -> np.ndarray:
         return np.array([t[0] - 0.5, t[0] + 0.5])
     mid = 0.5 * (t[1:] + t[:-1])
     return np.concatenate([[2 * t[0] - mid[0]], mid, [2 * t[-1] - mid[-1]]])
-
-
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
-    return ax

@@ -76,7 +76,8 @@ class ArrheniusFit(Result):
         t = self.temperature_K
         x = 1000.0 / t
         ax.semilogy(x, self.conductivity_S_cm, "o", label=kwargs.get("label", "data"))
-        grid = np.linspace(min(x.min(), 1000 / ROOM_TEMPERATURE_K), max(x.max(), 1000 / ROOM_TEMPERATURE_K), 100)
+        x_room = 1000 / ROOM_TEMPERATURE_K
+        grid = np.linspace(min(x.min(), x_room), max(x.max(), x_room), 100)
         ax.semilogy(grid, self.predict(1000.0 / grid), "-",
                     label=f"Ea = {self.activation_energy_eV}")
         ax.set_xlabel("1000 / T / (1/K)")
@@ -110,12 +111,12 @@ def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=
     >>> import numpy as np
     >>> T = np.array([253.15, 273.15, 298.15, 323.15, 353.15])
     >>> k = 8.617333262e-5
-    >>> sigma = 4.4e-3 * 298.15 / T * np.exp(-0.32 / k * (1 / T - 1 / 298.15))
+    >>> sigma = 2e-3 * 298.15 / T * np.exp(-0.3 / k * (1 / T - 1 / 298.15))
     >>> fit = fit_arrhenius(T, sigma)
     >>> round(fit.activation_energy_eV.value, 6), round(fit.conductivity_25C_S_cm.value, 8)
-    (0.32, 0.0044)
+    (0.3, 0.002)
     """
-    form = check_choice(form, ("sigma_T", "sigma"), name="form")
+    form = check_choice(form, ArrheniusForm, name="form")
     t = np.asarray(temperature_K, dtype=float).ravel()
     s = np.asarray(conductivity_S_cm, dtype=float).ravel()
     if t.shape != s.shape:

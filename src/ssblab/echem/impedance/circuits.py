@@ -305,7 +305,7 @@ class Circuit:
     >>> Circuit("R0-p(R1,Q1)")
     Traceback (most recent call last):
     ...
-    ssblab.errors.InputError: circuit 'R0-p(R1,Q1)': unknown element 'Q1'; element names are a symbol (R, C, L, CPE, W, Ws, Wo) and a label starting with a digit, '_' or a lower-case letter (did you mean 'CPE1'?) at position 8
+    ssblab.errors.InputError: circuit 'R0-p(R1,Q1)': unknown element 'Q1'; ... at position 8
       R0-p(R1,Q1)
               ^
     """

@@ -18,7 +18,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -26,10 +26,10 @@ from scipy.optimize import least_squares
 from ssblab.echem.impedance.circuits import Circuit, Element, Parallel, Series, as_circuit
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
-from ssblab.results import Measured, Result, provenance
+from ssblab.results import Measured, Result, new_axes, provenance
 
 Weighting = Literal["unit", "proportional", "modulus"]
-WEIGHTINGS = ("unit", "proportional", "modulus")
+WEIGHTINGS = get_args(Weighting)
 _PROPORTIONAL_FLOOR = 1e-2  # a component below 1 % of |Z| is weighted as 1 % of |Z|
 _N_GUESS = 0.85  # CPE exponent of a typical depressed arc
 _LOG_RANGE = (1e-20, 1e20)  # range of a log-parameterised parameter, in its unit
@@ -159,7 +159,7 @@ class CircuitFit(Result):
 
     def plot_bode(self, ax=None):
         """Bode plot: |Z| (left axis, log) and phase (right axis) of data and fit; returns ax."""
-        ax = _new_axes(ax)
+        ax = new_axes(ax)
         f, z = self.frequency_Hz, self.impedance_ohm
         dense, zm = self._smooth()
         ax.loglog(f, np.abs(z), "o", ms=3, color="C0", label="|Z| data")
@@ -177,20 +177,12 @@ class CircuitFit(Result):
 
     def plot_residuals(self, ax=None):
         """Relative residuals ``(Z - Z_fit)/|Z|`` in % against frequency; returns ax."""
-        return _plot_relative_residuals(_new_axes(ax), self.frequency_Hz, self.relative_residuals)
+        return _plot_relative_residuals(new_axes(ax), self.frequency_Hz, self.relative_residuals)
 
 
 def _rms_relative(residuals_ohm, impedance_ohm) -> float:
     r = residuals_ohm / np.abs(impedance_ohm)
     return float(np.sqrt(np.mean(r.real**2 + r.imag**2) / 2))
-
-
-def _new_axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
-    return ax
 
 
 def _plot_relative_residuals(ax, frequency_Hz, relative):
@@ -333,7 +325,7 @@ def _problem(spectrum: Spectrum, circuit: Circuit, weighting, bounds, fixed_valu
         try:
             lo, hi = (float(v) for v in pair)
         except (TypeError, ValueError):
-            raise InputError(f"bounds[{name!r}]: expected a (lower, upper) pair, found {pair!r}")
+            raise InputError(f"bounds[{name!r}]: expected a (lower, upper) pair, found {pair!r}") from None
         if not lo < hi:
             raise InputError(f"bounds[{name!r}]: lower {lo} must be below upper {hi}")
         lower[i], upper[i] = lo, hi

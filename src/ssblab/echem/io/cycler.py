@@ -30,11 +30,11 @@ import datetime
 import re
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CycleDefinition, CyclerData
+from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
 from ssblab.echem.io._common import (DataWarning, RawTable, find_column, read_head,
                                       normalise_name, parse_mixed_block, read_text)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
@@ -42,9 +42,7 @@ from ssblab.errors import InputError, check_choice, require_package
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-csv",
                        "arbin-res", "maccor", "csv"]
-CYCLER_FORMATS = ("biologic-mpr", "biologic-mpt", "neware-ndax", "neware-csv", "arbin-res",
-                  "maccor", "csv")
-CYCLE_DEFINITIONS = ("file", "charge-first", "discharge-first")
+CYCLER_FORMATS = get_args(CyclerFormat)
 
 # Canonical key -> (unit factor to the CyclerData unit, target column).
 _UNITS = {

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -45,8 +45,7 @@ from ssblab.errors import InputError, check_choice
 
 SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
                          "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json"]
-SPECTRUM_FORMATS = ("biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
-                    "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json")
+SPECTRUM_FORMATS = get_args(SpectrumFormat)
 ImagConvention = Literal["auto", "Z''", "-Z''"]
 
 _READERS = {"biologic-mpr": read_mpr, "biologic-mpt": read_mpt, "gamry": read_gamry,
@@ -169,7 +168,7 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     if format is None:
         format = detect_format(path)
     check_choice(format, SPECTRUM_FORMATS, name="format")
-    check_choice(imag_convention, ("auto", "Z''", "-Z''"), name="imag_convention")
+    check_choice(imag_convention, ImagConvention, name="imag_convention")
     _refuse_binary(Path(path), format)
     if format == "ssblab-json":
         return _read_ssblab_json(Path(path))
