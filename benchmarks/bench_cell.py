@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from ssblab.cell.full import FullCell, Layer, Protocol, cycle, discharge
-from ssblab.cell.life import Degradation, SEED001_DENDRITE, simulate_life
+from ssblab.cell.life import SEED001_DENDRITE, Degradation, simulate_life
 from ssblab.cell.parameters import OCV_CURVES
 from ssblab.units import FARADAY_C_mol
 

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from ssblab.echem.celltests.cycling import step_table, summarise
-from ssblab.echem.io import read_cycler
 from ssblab.echem.celltests.synthetic import galvanostatic_cycles
+from ssblab.echem.io import read_cycler
 
 HERE = Path(__file__).resolve()
 DATA = next((p / "shared" / "data" for p in HERE.parents if (p / "shared" / "data").is_dir()), None)

@@ -27,8 +27,12 @@ import numpy as np  # noqa: E402
 
 from ssblab.dendrite.electrolyte import LGPS_S_m, LPSC_S_m, particle_map  # noqa: E402
 from ssblab.dendrite.metrics import mean_front_um  # noqa: E402
-from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,  # noqa: E402
-                                        interpolation, interpolation_derivative)
+from ssblab.dendrite.phasefield import (  # noqa: E402
+    ElectrodepositionSimulation,
+    PhaseFieldParameters,
+    interpolation,
+    interpolation_derivative,
+)
 from ssblab.dendrite.studies import run_for  # noqa: E402
 from ssblab.units import FARADAY_C_mol  # noqa: E402
 

@@ -23,8 +23,8 @@ import numpy as np
 from ssblab.atomistic.bvse import _landscape, _percolation
 from ssblab.atomistic.kmc import kmc
 from ssblab.atomistic.network import network_from_grid, replicate
-from ssblab.units import BOLTZMANN_eV_K
 from ssblab.materials.structures import load_structure
+from ssblab.units import BOLTZMANN_eV_K
 
 
 def timed(fn):

@@ -11,11 +11,11 @@ Writes RUN_ROOT/study.json (the VacancyMDStudy) and RUN_ROOT/report.html.
 import argparse
 from pathlib import Path
 
+from ssblab.files import atomic_write
+from ssblab.materials.defects import SEED000_COMPOSITIONS
 from ssblab.materials.prototypes import layered_rocksalt_framework
 from ssblab.report import Report
-from ssblab.materials.defects import SEED000_COMPOSITIONS
 from ssblab.workflows.vacancy_md import vacancy_md_study
-from ssblab.files import atomic_write
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("run_root", type=Path)

@@ -50,9 +50,8 @@ if os.path.exists(args.structure):
 elif args.structure == "framework":
     # seed 000's Li3InCl6 site topology (ideal C2/m, materials.prototypes) with the pristine
     # refinement's Li and In vacancies ordered in (Li36In20Cl96 per 96 Cl)
-    from ssblab.materials.prototypes import layered_rocksalt_framework
-
     from ssblab.materials.defects import configuration_structure, order_vacancies
+    from ssblab.materials.prototypes import layered_rocksalt_framework
 
     framework = layered_rocksalt_framework(primitive=False)
     order = order_vacancies(framework, {"Li": 0.241, "In": 0.38},

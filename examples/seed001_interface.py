@@ -23,13 +23,13 @@ import numpy as np
 from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.io.cif import CifWriter
 
+from ssblab.atomistic.potentials import relax_positions
 from ssblab.files import atomic_write
 from ssblab.materials.models import interface_model
 from ssblab.materials.prototypes import (
     argyrodite_framework,
     ordered_configuration,
 )
-from ssblab.atomistic.potentials import relax_positions
 from ssblab.materials.structures import load_structure
 
 ap = argparse.ArgumentParser()

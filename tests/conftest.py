@@ -7,6 +7,7 @@ matplotlib.use("Agg")
 
 # Real instrument files from public projects, each folder with its licence files (tests/data/README.md).
 DATA = Path(__file__).resolve().parent / "data"
+collect_ignore_glob = ["data/*"]  # data folders and their inspection scripts are not tests
 
 
 @pytest.fixture(scope="session")

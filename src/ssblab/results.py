@@ -78,7 +78,7 @@ def provenance(**inputs: Any) -> dict[str, Any]:
         "ssblab": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 

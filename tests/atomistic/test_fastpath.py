@@ -8,8 +8,8 @@ import pytest
 from ssblab.atomistic.fastpath import kmc_vs_temperature, network_kmc
 from ssblab.atomistic.kmc import kmc
 from ssblab.atomistic.network import SiteNetwork, network_from_grid, replicate
-from ssblab.units import BOLTZMANN_eV_K
 from ssblab.errors import InputError
+from ssblab.units import BOLTZMANN_eV_K
 
 N = 16  # grid points per axis
 

@@ -5,8 +5,8 @@ import pytest
 
 from ssblab.atomistic.kmc import kmc, site_network
 from ssblab.atomistic.transport import diffusion
-from ssblab.units import BOLTZMANN_eV_K
 from ssblab.errors import InputError
+from ssblab.units import BOLTZMANN_eV_K
 
 A = 2.0
 

@@ -13,8 +13,12 @@ from click.testing import CliRunner  # noqa: E402
 
 from ssblab.cli import main  # noqa: E402
 from ssblab.errors import InputError  # noqa: E402
-from ssblab.materials.models import (interface_model, mirror_grain_boundary,  # noqa: E402
-                                     reduced_density_model, tilt_grain_boundary)
+from ssblab.materials.models import (  # noqa: E402
+    interface_model,
+    mirror_grain_boundary,
+    reduced_density_model,
+    tilt_grain_boundary,
+)
 from ssblab.materials.structures import load_structure  # noqa: E402
 
 CHARGES = {"Li": 1, "In": 3, "Cl": -1}

@@ -10,6 +10,7 @@ pytest.importorskip("pymatgen")
 
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer  # noqa: E402
 
+from ssblab.atomistic.potentials import relax_positions  # noqa: E402
 from ssblab.errors import InputError  # noqa: E402
 from ssblab.materials.prototypes import (  # noqa: E402
     argyrodite_framework,
@@ -17,7 +18,6 @@ from ssblab.materials.prototypes import (  # noqa: E402
     layered_rocksalt_framework,
     ordered_configuration,
 )
-from ssblab.atomistic.potentials import relax_positions  # noqa: E402
 
 # pymatgen calls spglib through its deprecated error interface; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Set OLD_ERROR_HANDLING:DeprecationWarning")

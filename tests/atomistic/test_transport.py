@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ssblab.units import BOLTZMANN_eV_K
-from ssblab.atomistic.transport import (Trajectory, arrhenius, diffusion,
-                                        msd_fft, nernst_einstein_S_cm)
+from ssblab.atomistic.transport import Trajectory, arrhenius, diffusion, msd_fft, nernst_einstein_S_cm
 from ssblab.errors import InputError
 from ssblab.results import Result
+from ssblab.units import BOLTZMANN_eV_K
 
 D_A2_PS = 0.1  # planted D in A^2/ps = 1e-5 cm^2/s
 D_CM2_S = D_A2_PS * 1e-4

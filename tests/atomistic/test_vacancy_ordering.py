@@ -6,8 +6,7 @@ import pytest
 pytest.importorskip("pymatgen")
 
 from ssblab.errors import InputError  # noqa: E402
-from ssblab.materials.defects import (configuration_structure, order_vacancies,  # noqa: E402
-                                      vacancy_counts)
+from ssblab.materials.defects import configuration_structure, order_vacancies, vacancy_counts  # noqa: E402
 from ssblab.materials.structures import load_structure  # noqa: E402
 
 

@@ -3,8 +3,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ssblab.cell.full import (CyclingResult, FullCell, Layer, ParticleModel, Protocol, RateResult, cycle,
-                              discharge, rate_capability)
+from ssblab.cell.full import (
+    CyclingResult,
+    FullCell,
+    Layer,
+    ParticleModel,
+    Protocol,
+    RateResult,
+    cycle,
+    discharge,
+    rate_capability,
+)
 from ssblab.cell.parameters import CATHODES, anode, cathode, open_circuit_voltage
 from ssblab.errors import InputError
 

@@ -1,9 +1,13 @@
 import numpy as np
 import pytest
 
-from ssblab.cell.kinetics import (butler_volmer_current, butler_volmer_overpotential,
-                                  charge_transfer_resistance_ohm_cm2, exchange_current_from_rct,
-                                  thermal_voltage_V)
+from ssblab.cell.kinetics import (
+    butler_volmer_current,
+    butler_volmer_overpotential,
+    charge_transfer_resistance_ohm_cm2,
+    exchange_current_from_rct,
+    thermal_voltage_V,
+)
 from ssblab.errors import InputError
 
 

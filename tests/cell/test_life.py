@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from ssblab.cell.full import FullCell, Layer, Protocol
-from ssblab.cell.life import (SEED001_DENDRITE, SEED001_SEPARATOR_CM, Degradation, LifeResult, cycles_to_short,
-                              simulate_life)
+from ssblab.cell.life import (
+    SEED001_DENDRITE,
+    SEED001_SEPARATOR_CM,
+    Degradation,
+    LifeResult,
+    cycles_to_short,
+    simulate_life,
+)
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 

@@ -3,8 +3,14 @@ import pytest
 pytest.importorskip("periodictable")
 
 from ssblab.errors import InputError  # noqa: E402
-from ssblab.materials.data import (ELEMENT_PRICES, cost_per_kg, density_from_cell, mass_fractions,  # noqa: E402
-                                   molar_mass_g_mol, stack_energy_density)
+from ssblab.materials.data import (  # noqa: E402
+    ELEMENT_PRICES,
+    cost_per_kg,
+    density_from_cell,
+    mass_fractions,
+    molar_mass_g_mol,
+    stack_energy_density,
+)
 
 
 def test_molar_mass_against_standard_atomic_weights():

@@ -3,11 +3,18 @@ import pytest
 
 from ssblab.cell.growth import CurrentDrivenGrowth, Interphase, PowerLawGrowth, shorted_fraction
 from ssblab.cell.kinetics import butler_volmer_overpotential
-from ssblab.results import conductivity_of
-from ssblab.cell.symmetric_model import (SymmetricCell, SymmetricSimulation, model_ccd,
-                                   galvanostatic_cycling, seed004_li_cell, seed004_li_in_cell,
-                                   simulate_symmetric, square_wave)
+from ssblab.cell.symmetric_model import (
+    SymmetricCell,
+    SymmetricSimulation,
+    galvanostatic_cycling,
+    model_ccd,
+    seed004_li_cell,
+    seed004_li_in_cell,
+    simulate_symmetric,
+    square_wave,
+)
 from ssblab.errors import InputError
+from ssblab.results import conductivity_of
 
 
 def test_ohms_law_with_fast_kinetics():

@@ -4,8 +4,12 @@ import numpy as np
 import pytest
 
 from ssblab.dendrite import electrolyte as el
-from ssblab.dendrite.metrics import (count_branches, front_heights_um, phase_fractions_of_deposit,
-                                     phase_fractions_of_region)
+from ssblab.dendrite.metrics import (
+    count_branches,
+    front_heights_um,
+    phase_fractions_of_deposit,
+    phase_fractions_of_region,
+)
 from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
 from ssblab.dendrite.studies import run_for
 from ssblab.errors import InputError

@@ -5,8 +5,12 @@ import pytest
 
 from ssblab.dendrite.electrolyte import uniform_map
 from ssblab.dendrite.metrics import front_heights_um
-from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,
-                                        butler_volmer_mA_cm2, flat_front_speed_um_h)
+from ssblab.dendrite.phasefield import (
+    ElectrodepositionSimulation,
+    PhaseFieldParameters,
+    butler_volmer_mA_cm2,
+    flat_front_speed_um_h,
+)
 
 
 def _flat(control="galvanostatic", *, rows=48, spacing_um=1.0, sigma_S_m=0.357, **kwargs):

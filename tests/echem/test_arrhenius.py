@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from ssblab.echem.impedance.arrhenius import fit_arrhenius
-from ssblab.echem.impedance.conductivity import (classify_arc, conductivity_from_resistance,
-                                       pellet_area_cm2)
+from ssblab.echem.impedance.conductivity import classify_arc, conductivity_from_resistance, pellet_area_cm2
 from ssblab.errors import InputError
 from ssblab.results import Measured
 from ssblab.units import BOLTZMANN_eV_K

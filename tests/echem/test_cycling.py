@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
-from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import CycleSummary, step_table, summarise
-from ssblab.echem.io import read_cycler
 from ssblab.echem.celltests.synthetic import galvanostatic_cycles
+from ssblab.echem.cycler_data import CyclerData
+from ssblab.echem.io import read_cycler
 from ssblab.errors import InputError
 
 _cached = functools.lru_cache(maxsize=None)(read_cycler)  # the Arbin file takes seconds to read

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from ssblab.echem.drt import kernel as K
 from ssblab.echem.drt import DRTResult, DRTSeries, drt, drt_series
+from ssblab.echem.drt import kernel as K
 from ssblab.echem.drt.peaks import suggest_process, track_peaks
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ssblab.echem.impedance.circuits import Circuit
-from ssblab.echem.io import read_spectra, read_spectrum
 from ssblab.echem.impedance.kk import KKResult, lin_kk
+from ssblab.echem.io import read_spectra, read_spectrum
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
 

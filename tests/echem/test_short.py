@@ -6,9 +6,9 @@ from click.testing import CliRunner
 
 from ssblab.cli import main
 from ssblab.echem.celltests.cycling import summarise
-from ssblab.echem.io import read_cycler
 from ssblab.echem.celltests.short import ShortDetection, detect_short
 from ssblab.echem.celltests.synthetic import galvanostatic_cycles, write_cycler_csv
+from ssblab.echem.io import read_cycler
 from ssblab.errors import InputError
 
 

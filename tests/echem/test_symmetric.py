@@ -5,9 +5,9 @@ import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
-from ssblab.echem.io import read_cycler
 from ssblab.echem.celltests.symmetric import SymmetricResult, analyse_symmetric
 from ssblab.echem.celltests.synthetic import symmetric_cycling, write_cycler_csv
+from ssblab.echem.io import read_cycler
 
 
 @pytest.mark.parametrize("short_h", (30.25, 70.5, 120.0))

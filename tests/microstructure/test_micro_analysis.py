@@ -3,7 +3,12 @@ import math
 import numpy as np
 import pytest
 
-from ssblab.microstructure.analysis import MicrostructureAnalysis, analyse, equivalent_diameters, surface_area_voxels2
+from ssblab.microstructure.analysis import (
+    MicrostructureAnalysis,
+    analyse,
+    equivalent_diameters,
+    surface_area_voxels2,
+)
 
 
 @pytest.mark.parametrize("radius, tol", [(10, 0.01), (15, 0.01), (5, 0.06)])

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from ssblab.microstructure import studies
-from ssblab.microstructure.studies import (DensityStudy, MixtureStudy, density_study, fit_bruggeman,
-                                           mixture_study)
+from ssblab.microstructure.studies import (
+    DensityStudy,
+    MixtureStudy,
+    density_study,
+    fit_bruggeman,
+    mixture_study,
+)
 
 
 def _seed_value(text, block, key):

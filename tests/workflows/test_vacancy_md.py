@@ -11,10 +11,10 @@ import pytest
 pytest.importorskip("ase")
 pytest.importorskip("pymatgen")
 
+from ssblab.materials.defects import CompositionSpec  # noqa: E402
 from ssblab.materials.structures import load_structure  # noqa: E402
 from ssblab.results import Result  # noqa: E402
 from ssblab.workflows import vacancy_md  # noqa: E402
-from ssblab.materials.defects import CompositionSpec  # noqa: E402
 from ssblab.workflows.vacancy_md import vacancy_md_study  # noqa: E402
 
 SPECS = (CompositionSpec(label="A", vacancy_fractions={"Li": 0.1, "Cl": 0.1}),

@@ -18,8 +18,8 @@ import numpy as np
 
 from ssblab.atomistic.transport import Trajectory
 from ssblab.errors import InputError
-from ssblab.units import BOLTZMANN_eV_K
 from ssblab.progress import progress
+from ssblab.units import BOLTZMANN_eV_K
 
 
 def site_network(sites_A: np.ndarray, cell_A: np.ndarray, *, cutoff_A: float):

@@ -122,7 +122,7 @@ class MDRun(TimeStepper):
     def total_steps(self) -> int:
         return self.settings["equilibration_steps"] + self.settings["production_steps"]
 
-    def run_to_end(self) -> "MDRun":
+    def run_to_end(self) -> MDRun:
         """Run the remaining steps, checkpoint and close the files."""
         remaining = self.total_steps - self.step_count
         try:

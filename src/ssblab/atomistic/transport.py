@@ -27,7 +27,7 @@ import numpy as np
 from ssblab.arrhenius_line import fit_arrhenius_line
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
-from ssblab.units import BOLTZMANN_J_K, BOLTZMANN_eV_K, ELEMENTARY_CHARGE_C
+from ssblab.units import BOLTZMANN_J_K, ELEMENTARY_CHARGE_C, BOLTZMANN_eV_K
 
 A2_PER_PS_TO_CM2_PER_S = 1e-4  # 1 A^2/ps = 1e-16 cm^2 / 1e-12 s
 _CHUNK_BYTES = 4 * 2**20  # FFT working set per atom chunk: cache-sized runs fastest

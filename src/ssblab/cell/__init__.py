@@ -15,8 +15,13 @@ results of other layers (:func:`ssblab.results.conductivity_of`).
 from ssblab.cell.full import FullCell, Layer, Protocol, RateResult, cycle, rate_capability
 from ssblab.cell.growth import CurrentDrivenGrowth, Interphase, PowerLawGrowth
 from ssblab.cell.life import Degradation, LifeResult, simulate_life
-from ssblab.cell.symmetric_model import (ModelCCD, SymmetricCell, SymmetricSimulation, model_ccd,
-                                         simulate_symmetric)
+from ssblab.cell.symmetric_model import (
+                                         ModelCCD,
+                                         SymmetricCell,
+                                         SymmetricSimulation,
+                                         model_ccd,
+                                         simulate_symmetric,
+)
 
 __all__ = ["CurrentDrivenGrowth", "Degradation", "FullCell", "Interphase", "Layer", "LifeResult",
            "ModelCCD", "PowerLawGrowth", "Protocol", "RateResult", "SymmetricCell", "SymmetricSimulation",

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import (data_warnings_to_stderr, emit, parse_column_map, quantity_option,
-                                with_output_options)
+from ssblab.cli._common import (
+    data_warnings_to_stderr,
+    emit,
+    parse_column_map,
+    quantity_option,
+    with_output_options,
+)
 from ssblab.echem.celltests.cycling import CYCLE_DEFINITIONS, plot_voltage_profiles, summarise
 from ssblab.echem.io import CYCLER_FORMATS, read_cycler
+
 
 def reader_options(func):
     """FILE, --format and --map, the options every command that reads a cycler file takes."""

@@ -13,8 +13,8 @@ import click
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
 def cli(out, stages):
     """Run every layer on bundled data and write one HTML report."""
-    from ssblab.workflows.demo import STAGES, run_demo
     from ssblab.errors import check_choice
+    from ssblab.workflows.demo import STAGES, run_demo
 
     for stage in stages:
         check_choice(stage, STAGES, name="--stage")

@@ -216,8 +216,8 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
     """Vacancy-ordered MD of refined compositions on FRAMEWORK (bundled name, CIF in the cell the
     refined volumes refer to, or ideal-Li3InCl6 for the idealised C2/m framework) at several
     temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
-    from ssblab.materials.structures import read_structure
     from ssblab.materials.defects import SEED000_COMPOSITIONS
+    from ssblab.materials.structures import read_structure
     from ssblab.workflows.vacancy_md import vacancy_md_study
 
     specs = list(SEED000_COMPOSITIONS if preset == "seed000" else ())

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from ssblab import reference as ref
-
 from ssblab.cli._common import emit, quantity_option, with_output_options
 
 

@@ -8,10 +8,14 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ssblab.cli._common import (column_ref, data_warnings_to_stderr, emit, parse_column_map,
-                                with_output_options)
-from ssblab.echem.io import (CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, read_cycler,
-                             read_spectra)
+from ssblab.cli._common import (
+    column_ref,
+    data_warnings_to_stderr,
+    emit,
+    parse_column_map,
+    with_output_options,
+)
+from ssblab.echem.io import CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, read_cycler, read_spectra
 from ssblab.echem.io.spectra import ImagConvention
 from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write

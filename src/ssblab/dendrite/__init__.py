@@ -10,8 +10,14 @@ Equations and units: docs/dendrite.md.
 """
 
 from ssblab.dendrite.ccd import ccd_study, phasefield_ccd
-from ssblab.dendrite.electrolyte import (ElectrolyteMap, add_grain_boundaries, add_voids, image_map,
-                                         particle_map, uniform_map)
+from ssblab.dendrite.electrolyte import (
+                                         ElectrolyteMap,
+                                         add_grain_boundaries,
+                                         add_voids,
+                                         image_map,
+                                         particle_map,
+                                         uniform_map,
+)
 from ssblab.dendrite.metrics import GrowthResult, growth_result
 from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
 from ssblab.dendrite.rundir import resume_run, start_run

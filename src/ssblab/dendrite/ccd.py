@@ -22,9 +22,12 @@ import numpy as np
 from ssblab import reference as ref
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.metrics import penetration_um
+from ssblab.dendrite.phasefield import (
+    ElectrodepositionSimulation,
+    PhaseFieldParameters,
+    flat_front_speed_um_h,
+)
 from ssblab.dendrite.solver import SolverMethod
-from ssblab.dendrite.phasefield import (ElectrodepositionSimulation, PhaseFieldParameters,
-                                        flat_front_speed_um_h)
 from ssblab.errors import check_choice
 from ssblab.results import Result, provenance
 

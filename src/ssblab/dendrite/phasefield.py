@@ -40,9 +40,9 @@ from typing import Literal
 import numpy as np
 import scipy.fft
 
-from ssblab.dynamics import Dynamics
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, SolverMethod, laplacian_eigenvalues
+from ssblab.dynamics import Dynamics
 from ssblab.errors import InputError, check_choice
 from ssblab.units import A_m2_PER_mA_cm2, C_m2_PER_mAh_cm2, FARADAY_C_mol, GAS_CONSTANT_J_molK
 

@@ -17,7 +17,7 @@ import numpy as np
 from ssblab import reference as ref
 from ssblab.files import atomic_write
 from ssblab.report import Report
-from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
+from ssblab.units import ZERO_CELSIUS_K, BOLTZMANN_eV_K
 
 DATA = files("ssblab") / "data"
 
@@ -31,11 +31,11 @@ PELLET_DIAMETER_cm = 1.0
 
 def impedance_stage(report: Report) -> dict:
     """The bundled Li6PS5Cl pellet spectrum: lin-KK, circuit fit, conductivity, DRT."""
-    from ssblab.echem.impedance.conductivity import pellet_conductivity
     from ssblab.echem.drt import drt as compute_drt
+    from ssblab.echem.impedance.conductivity import pellet_conductivity
     from ssblab.echem.impedance.fitting import fit_circuit
-    from ssblab.echem.io import read_spectrum
     from ssblab.echem.impedance.kk import lin_kk
+    from ssblab.echem.io import read_spectrum
 
     spectrum = read_spectrum(DATA / "eis/lpscl_blocking_-25C.mpr")
     check = lin_kk(spectrum)
@@ -112,9 +112,9 @@ def cell_test_stage(report: Report, *, seed: int = 0) -> dict:
     from ssblab.echem.celltests.ccd import analyse_ccd
     from ssblab.echem.celltests.cycling import summarise
     from ssblab.echem.celltests.gitt import analyse_gitt
-    from ssblab.echem.io import read_cycler
     from ssblab.echem.celltests.short import detect_short
     from ssblab.echem.celltests.symmetric import analyse_symmetric
+    from ssblab.echem.io import read_cycler
 
     data = read_cycler(DATA / "cycling/ssb_ncm-lpscl-inli_chronopotentiometry.mpr")
     report.add(data, heading="NCM | Li6PS5Cl | InLi half cell: chronopotentiometry (real data)",

@@ -38,7 +38,6 @@ from ssblab.errors import InputError, check_choice, require_package
 from ssblab.materials.defects import CompositionSpec
 from ssblab.results import Measured, Result, provenance
 
-
 #: A run enters the Arrhenius fit only if D can be measured: its Li MSD is linear in the fit
 #: window (``transport.MAX_SLOPE_RATIO``) and D is significant (> 2 standard errors). A mobile
 #: framework is a prediction of the model, not a failed measurement: it is reported
@@ -218,9 +217,7 @@ def analyse_vacancy_md(records: Sequence[RunRecord], compositions: Sequence[Comp
     Works on the runs of :func:`vacancy_md_study` or on any trajectories labelled the same way
     (e.g. a study's frames shipped as data, or runs made elsewhere).
     """
-    from ssblab.atomistic.transport import arrhenius, diffusion
-
-    from ssblab.atomistic.transport import MAX_SLOPE_RATIO
+    from ssblab.atomistic.transport import MAX_SLOPE_RATIO, arrhenius, diffusion
 
     labels = [c.label for c in compositions]
     runs = []

@@ -25,8 +25,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import StepTable, first_run, step_table
+from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 

@@ -37,8 +37,14 @@ import numpy as np
 from scipy import optimize
 
 from ssblab.echem.drt import kernel as K
-from ssblab.echem.drt.peaks import (find_peak_windows, merge_insignificant, peak_ln_tau,
-                                    suggest_process, track_peaks, window_area)
+from ssblab.echem.drt.peaks import (
+    find_peak_windows,
+    merge_insignificant,
+    peak_ln_tau,
+    suggest_process,
+    track_peaks,
+    window_area,
+)
 from ssblab.echem.drt.results import DRTPeak, DRTResult, DRTSeries
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice

@@ -26,7 +26,7 @@ import numpy as np
 from ssblab.arrhenius_line import fit_arrhenius_line
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
-from ssblab.units import BOLTZMANN_eV_K, ZERO_CELSIUS_K
+from ssblab.units import ZERO_CELSIUS_K, BOLTZMANN_eV_K
 
 ArrheniusForm = Literal["sigma_T", "sigma"]
 ROOM_TEMPERATURE_K = 25.0 + ZERO_CELSIUS_K

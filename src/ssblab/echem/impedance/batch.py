@@ -18,8 +18,15 @@ from scipy import sparse
 from scipy.optimize import least_squares
 
 from ssblab.echem.impedance.circuits import Circuit, as_circuit
-from ssblab.echem.impedance.fitting import (CircuitFit, Weighting, _problem, _result, _split_fixed, _Status,
-                                  fit_circuit)
+from ssblab.echem.impedance.fitting import (
+    CircuitFit,
+    Weighting,
+    _problem,
+    _result,
+    _split_fixed,
+    _Status,
+    fit_circuit,
+)
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 from ssblab.progress import progress

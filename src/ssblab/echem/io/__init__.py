@@ -16,8 +16,7 @@ a file that is usable after dropping rows warns with :class:`DataWarning` naming
 """
 
 from ssblab.echem.io._common import DataWarning
-from ssblab.echem.io.cycler import (CYCLE_DEFINITIONS, CYCLER_FORMATS, detect_cycler_format,
-                                    read_cycler)
+from ssblab.echem.io.cycler import CYCLE_DEFINITIONS, CYCLER_FORMATS, detect_cycler_format, read_cycler
 from ssblab.echem.io.spectra import SPECTRUM_FORMATS, detect_format, read_spectra, read_spectrum
 
 __all__ = ["CYCLER_FORMATS", "CYCLE_DEFINITIONS", "DataWarning", "SPECTRUM_FORMATS",

@@ -21,8 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ssblab.echem.io._common import (DataWarning, RawTable, _read_bytes, header_names,
-                                      parse_numeric_block, read_text)
+from ssblab.echem.io._common import (
+    DataWarning,
+    RawTable,
+    _read_bytes,
+    header_names,
+    parse_numeric_block,
+    read_text,
+)
 from ssblab.errors import InputError
 
 MPR_SIGNATURE = b"BIO-LOGIC MODULAR FILE\x1a"

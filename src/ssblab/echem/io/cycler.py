@@ -35,8 +35,15 @@ from typing import Literal, get_args
 import numpy as np
 
 from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
-from ssblab.echem.io._common import (DataWarning, RawTable, find_column, read_head,
-                                      normalise_name, parse_mixed_block, read_text)
+from ssblab.echem.io._common import (
+    DataWarning,
+    RawTable,
+    find_column,
+    normalise_name,
+    parse_mixed_block,
+    read_head,
+    read_text,
+)
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.errors import InputError, check_choice, require_package
 

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssblab.echem.io._common import (DataWarning, RawTable, header_names, parse_numeric_block,
-                                     read_text)
+from ssblab.echem.io._common import DataWarning, RawTable, header_names, parse_numeric_block, read_text
 from ssblab.errors import InputError
 
 

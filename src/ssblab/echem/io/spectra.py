@@ -34,11 +34,16 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from ssblab.echem.io._common import (DataWarning, RawTable, find_column, normalise_name, read_head,
-                                     unit_factor)
+from ssblab.echem.io._common import DataWarning, RawTable, find_column, normalise_name, read_head, unit_factor
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
-from ssblab.echem.io.eis_text import (read_delimited, read_dfr, read_gamry, read_relaxis,
-                                      read_versastudio, read_zplot)
+from ssblab.echem.io.eis_text import (
+    read_delimited,
+    read_dfr,
+    read_gamry,
+    read_relaxis,
+    read_versastudio,
+    read_zplot,
+)
 from ssblab.echem.io.palmsens import read_pssession
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice

@@ -28,8 +28,11 @@ them against the CSL formula, textbook tilt angles, mirror symmetry, neutrality 
 - :mod:`._common`: input kinds, charges, the bond graph, the neutrality rule, density profiles.
 """
 
-from ssblab.materials.models.grain_boundaries import (GrainBoundaryResult, mirror_grain_boundary,
-                                                     tilt_grain_boundary)
+from ssblab.materials.models.grain_boundaries import (
+                                                     GrainBoundaryResult,
+                                                     mirror_grain_boundary,
+                                                     tilt_grain_boundary,
+)
 from ssblab.materials.models.interfaces import InterfaceResult, interface_model
 from ssblab.materials.models.reduced_density import ReducedDensityResult, reduced_density_model
 
