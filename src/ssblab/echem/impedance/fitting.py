@@ -735,8 +735,9 @@ def _fix_nuisance(spectrum, fit, problem, p, *, weighting, bounds, policy, input
             break
         for name in bad:
             m = fit.parameters[name]
-            notes.append(f"{name} = {m.value:.3g} +- {m.stderr:.2g} {m.unit} is not determined "
-                         "by the data: fixed at 0 and refitted")
+            what = ("went to zero" if abs(m.value) <= _LOG_RANGE[0] * 1.01 else
+                    f"= {m.value:.3g} +- {m.stderr:.2g} {m.unit} is not determined by the data")
+            notes.append(f"{name} {what}: fixed at 0 and refitted")
             fixed_values[name] = 0.0
         p = p.copy()
         p[[circuit.parameter_names.index(n) for n in bad]] = 0.0
