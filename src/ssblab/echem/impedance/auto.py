@@ -57,7 +57,8 @@ def drt_peak_count(spectrum: Spectrum) -> int:
 
 
 def fit_auto(spectrum: Spectrum, *, weighting: Weighting = "modulus",
-             noise_relative: float | None = None, max_arcs: int = 3) -> CircuitFit:
+             noise_relative: float | None = None, max_arcs: int = 3,
+             noise_source: str = "given") -> CircuitFit:
     """Fit the candidate circuits (module docstring) and return the chosen fit.
 
     The returned :class:`CircuitFit` carries the ``ranking``: every candidate tried, best
@@ -79,8 +80,6 @@ def fit_auto(spectrum: Spectrum, *, weighting: Weighting = "modulus",
 
         noise_relative = lin_kk(spectrum).noise_relative
         noise_source = "lin-KK estimate"
-    else:
-        noise_source = "given"
     z = spectrum.impedance_ohm[np.argsort(spectrum.frequency_Hz)[::-1]]
     inductive = bool(z[:3].imag.max() > 0)
     n_drt = drt_peak_count(spectrum)
@@ -95,7 +94,8 @@ def fit_auto(spectrum: Spectrum, *, weighting: Weighting = "modulus",
                         text = candidate_circuit(k, series_resistance=r0, inductance=ind,
                                                  electrode=electrode)
                         fit = fit_circuit(spectrum, text, weighting=weighting,
-                                          noise_relative=noise_relative)
+                                          noise_relative=noise_relative,
+                                          noise_source=noise_source)
                         fits[text] = fit
                         rows.append({"circuit": text, "bic": _bic(fit), "ok": bool(fit),
                                      "reason": fit.reason if not fit else "",

@@ -145,7 +145,8 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
         # the cold fit unless the warm one is ok or lower
         if fit is None or not fit:
             cold = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
-                               bounds=bounds, fixed=fixed, noise_relative=policy.noise_relative)
+                               bounds=bounds, fixed=fixed, noise_relative=policy.noise_relative,
+                               noise_source=policy.noise_source)
             if fit is None or cold or cold.chi2 <= fit.chi2:
                 fit = cold
         fits.append(fit)

@@ -611,13 +611,14 @@ def nuisance_parameters(circuit: str | Circuit) -> tuple[str, ...]:
     return tuple(n.name for n in top if isinstance(n, Element) and n.kind.symbol in ("R", "L"))
 
 
-def _policy(spectrum, circuit, noise_relative, interest, max_relative_residual) -> _Policy:
+def _policy(spectrum, circuit, noise_relative, interest, max_relative_residual,
+            noise_source="given") -> _Policy:
     if noise_relative is None:
         from ssblab.echem.impedance.kk import lin_kk
 
         noise, source = lin_kk(spectrum).noise_relative, "lin-KK estimate"
     else:
-        noise, source = float(noise_relative), "given"
+        noise, source = float(noise_relative), noise_source
         if not (math.isfinite(noise) and noise > 0):
             raise InputError(f"noise_relative: expected a positive fraction of |Z|, found {noise}")
     if interest is None:
@@ -632,8 +633,8 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
                 bounds: Mapping[str, tuple[float, float]] | None = None,
                 fixed: Mapping[str, float] | Iterable[str] | None = None,
                 noise_relative: float | None = None, interest: Iterable[str] | None = None,
-                fix_nuisance: bool = True,
-                max_relative_residual: float | None = None) -> CircuitFit:
+                fix_nuisance: bool = True, max_relative_residual: float | None = None,
+                noise_source: str = "given") -> CircuitFit:
     """Fit ``circuit`` to ``spectrum`` by complex non-linear least squares.
 
     Parameters
@@ -663,6 +664,8 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
     max_relative_residual : float, optional
         An explicit limit on the rms relative residual, replacing the default rule:
         ``MISFIT_FACTOR`` times ``max(noise, NOISE_FLOOR)``.
+    noise_source : str
+        Where a given ``noise_relative`` came from, shown with it in the result.
 
     Returns
     -------
@@ -684,12 +687,14 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
     if isinstance(circuit, str) and circuit.strip().lower() == "auto":
         from ssblab.echem.impedance.auto import fit_auto
 
-        return fit_auto(spectrum, weighting=weighting, noise_relative=noise_relative)
+        return fit_auto(spectrum, weighting=weighting, noise_relative=noise_relative,
+                        noise_source=noise_source)
     circuit = as_circuit(circuit)
     if not isinstance(spectrum, Spectrum):
         raise InputError(f"spectrum: expected a Spectrum, found {type(spectrum).__name__}")
     check_choice(weighting, WEIGHTINGS, name="weighting")
-    policy = _policy(spectrum, circuit, noise_relative, interest, max_relative_residual)
+    policy = _policy(spectrum, circuit, noise_relative, interest, max_relative_residual,
+                     noise_source)
     fixed_names, fixed_values = _split_fixed(circuit, fixed, initial)
     guesses = None
     if initial is None or any(k not in initial for k in circuit.parameter_names):
