@@ -305,7 +305,8 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
         frequencies) dominates the DRT and pushes the bulk and grain-boundary peaks under the
         prominence threshold. ``"auto"`` (default) detects it
         (:func:`~ssblab.echem.drt.peaks.blocking_spike_cutoff_Hz`), drops the points below the
-        minimum of ``-Z''`` before it and fits a series capacitance for what remains of it;
+        minimum of ``-Z''`` before it and fits a series capacitance for what remains of it
+        (with ``series_capacitance=True`` the spike is modelled instead and every point kept);
         ``"crop"`` insists on a spike (error without one); ``"keep"`` fits every point.
     thickness_cm, area_cm2
         Pellet geometry for the peaks' process labels from ``C = tau / R`` (normalised
@@ -321,7 +322,8 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
             raise InputError(f"thickness_cm and area_cm2 must be positive, found {thickness_cm}, {area_cm2}")
         cell_constant = thickness_cm / area_cm2
     cutoff = None
-    if blocking != "keep":
+    # a spike the caller models with a series capacitance stays, unless cropping is asked for
+    if blocking == "crop" or (blocking == "auto" and not series_capacitance):
         cutoff = blocking_spike_cutoff_Hz(spectrum.frequency_Hz, spectrum.impedance_ohm)
         if cutoff is None and blocking == "crop":
             raise InputError(f"{spectrum.source or 'spectrum'}: blocking='crop' but no "
