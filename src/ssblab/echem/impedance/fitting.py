@@ -866,6 +866,15 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                 return False, (f"parameter {names[i]} = {p[i]:.4g} ended at its bound "
                                f"({lo:g}, {hi:g})")
             notes.append(f"{names[i]} ended at its bound")
+    f_max = float(np.max(fit["frequency_Hz"]))
+    for arc in fit["arcs"]:
+        # an arc whose apex was not measured is an extrapolation: its R trades off against the
+        # series R along a curved valley that the linearised standard errors do not see
+        if arc.resistor in policy.interest and arc.apex_frequency_Hz.value > f_max:
+            return False, (f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex "
+                           f"{arc.apex_frequency_Hz.value:.3g} Hz lies above the highest measured "
+                           f"frequency {f_max:.3g} Hz; use a circuit without it (the series "
+                           "resistance then holds its resistance)")
     for i in np.flatnonzero(problem.free):
         if i in ideal:
             continue
