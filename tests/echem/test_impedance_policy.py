@@ -175,10 +175,13 @@ def test_a_line_with_two_points_is_not_a_result():
 # --- batch ---------------------------------------------------------------------------------------
 def drifting_pellet(n, seed):
     """In-situ-like series: bulk and gb resistances drift (random walk), lead 3 ohm, 0.5 % noise.
-    R_bulk stays above 400 ohm, where the bulk apex lies within the measured 10 MHz (beyond
-    it an arc is refused as unresolved: test_an_arc_beyond_the_top_frequency_is_refused)."""
+    R_bulk walks between 800 ohm and 20 kohm (reflected at the ends), where the bulk apex lies
+    within the measured 10 MHz (beyond it an arc is refused as unresolved:
+    test_an_arc_beyond_the_top_frequency_is_refused)."""
     rng = np.random.default_rng(seed)
-    lrb = np.clip(np.log(2000) + np.cumsum(rng.normal(0, 0.1, n)), np.log(400), np.log(2e4))
+    span = np.log(2e4 / 800)
+    walk = np.mod(np.log(5) + np.cumsum(rng.normal(0, 0.1, n)), 2 * span)
+    lrb = np.log(800) + np.where(walk > span, 2 * span - walk, walk)
     lrg = lrb + np.log(1.5) + np.cumsum(rng.normal(0, 0.03, n))
     cb, cg = 5e-12 / CELL_CM, 1e-9 / CELL_CM
     spectra, truth = [], []
@@ -212,7 +215,7 @@ def test_batch_of_1000_marks_ok_exactly_the_right_fits():
 
 def test_an_arc_beyond_the_top_frequency_is_refused():
     # bulk 150 ohm with 5 pF/cm: apex 27 MHz, above the measured 10 MHz
-    series, _ = pellet_series(sigma25_bulk=1e-3, temperatures_C=[25.0], seed=2)
+    series, _ = pellet_series(sigma25_bulk=1e-3, temperatures_C=[25.0, 35.0], seed=2)
     fit = fit_circuit(spectra_of(series)[0], TWO_ARCS)
     assert not fit and "not resolved" in fit.reason
 

@@ -867,7 +867,8 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                                f"({lo:g}, {hi:g})")
             notes.append(f"{names[i]} ended at its bound")
     f_max = float(np.max(fit["frequency_Hz"]))
-    for arc in fit["arcs"]:
+    series_r = [n for n in nuisance_parameters(problem.circuit) if n.startswith("R")]
+    for arc in fit["arcs"] if series_r else ():
         # an arc whose apex was not measured is an extrapolation: its R trades off against the
         # series R along a curved valley that the linearised standard errors do not see
         if arc.resistor in policy.interest and arc.apex_frequency_Hz.value > f_max:
