@@ -46,14 +46,15 @@ def candidate_circuit(n_arcs: int, *, series_resistance: bool = True, inductance
 
 
 def drt_peak_count(spectrum: Spectrum) -> int:
-    """Number of DRT peaks inside the measured time-constant range (blocking spike excluded)."""
+    """Number of DRT peaks inside the measured time-constant range (a blocking spike is
+    excluded by the DRT's default ``blocking="auto"``)."""
     from ssblab.echem.drt import drt
 
     try:
         result = drt(spectrum, n_bootstrap=0)
     except InputError:
         return 0
-    return sum(p.in_measured_range and not getattr(p, "edge_spike", False) for p in result.peaks)
+    return sum(p.in_measured_range for p in result.peaks)
 
 
 def fit_auto(spectrum: Spectrum, *, weighting: Weighting = "modulus",
