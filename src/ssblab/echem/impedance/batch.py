@@ -138,14 +138,14 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
     for spectrum in progress(spectra, total=len(spectra), desc="fitting spectra",
                              enabled=show_progress):
         fit = None
-        policy = _policy(spectrum, circuit, noise_relative, None, None)
+        policy = _policy(spectrum, circuit, noise_relative, None, None, lazy=True)
         if previous is not None:
             fit = _warm_fit(spectrum, circuit, previous, weighting, bounds, fixed_values, policy)
         # a warm fit that is not ok may sit in the wrong minimum: search from guesses, and keep
         # the cold fit unless the warm one is ok or lower
         if fit is None or not fit:
             cold = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
-                               bounds=bounds, fixed=fixed, noise_relative=policy.noise_relative,
+                               bounds=bounds, fixed=fixed, noise_relative=policy.noise(),
                                noise_source=policy.noise_source)
             if fit is None or cold or cold.chi2 <= fit.chi2:
                 fit = cold
@@ -262,7 +262,10 @@ def _global_fit(spectra, circuit, fits, shared, weighting, bounds,
         local = _problem(spectrum, circuit, weighting, bounds,
                          {**fixed_values, **dict(zip(shared, p_sh))})
         fit = _result(spectrum, local, p, status, weighting=weighting,
-                      policy=_policy(spectrum, circuit, fits[i].noise_relative, None, None),
+                      policy=_policy(spectrum, circuit, None, None, None, lazy=True)
+                      if not np.isfinite(fits[i].noise_relative) else
+                      _policy(spectrum, circuit, fits[i].noise_relative, None, None,
+                              fits[i].noise_source),
                       inputs=dict(circuit=circuit.text, weighting=weighting, shared=shared,
                                   source=spectrum.source))
         params = dict(fit.parameters)

@@ -106,7 +106,8 @@ class CircuitFit(Result):
     def misfit_ratio(self) -> float:
         """rms relative residual over the noise used to judge the fit (floored at
         :data:`NOISE_FLOOR`); above :data:`MISFIT_FACTOR` the model misses the data."""
-        return self.rms_relative_residual / max(self.noise_relative, NOISE_FLOOR)
+        noise = self.noise_relative if math.isfinite(self.noise_relative) else 0.0
+        return self.rms_relative_residual / max(noise, NOISE_FLOOR)
 
     @property
     def values(self) -> dict[str, float]:
@@ -581,20 +582,33 @@ def initial_guesses(spectrum: Spectrum, circuit: str | Circuit) -> list[dict[str
 
 
 # --- fitting ---------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass
 class _Policy:
-    """How a fit is judged: the noise it must reach and which parameters must be determined."""
+    """How a fit is judged: the noise it must reach and which parameters must be determined.
 
-    noise_relative: float
+    ``noise_relative`` None means "estimate it from the spectrum's lin-KK residuals when it is
+    needed": a residual below ``MISFIT_FACTOR * NOISE_FLOOR`` passes whatever the noise, so
+    warm batch fits skip the estimate (it costs more than the fit).
+    """
+
+    noise_relative: float | None
     noise_source: str
     interest: frozenset  # parameter names that must be determined
     max_relative_residual: float | None = None  # an explicit limit replaces the noise rule
+    spectrum: Spectrum | None = None
 
-    @property
-    def limit(self) -> float:
+    def noise(self) -> float:
+        if self.noise_relative is None:
+            from ssblab.echem.impedance.kk import lin_kk
+
+            self.noise_relative = lin_kk(self.spectrum).noise_relative
+        return self.noise_relative
+
+    def limit(self, rms: float) -> float:
         if self.max_relative_residual is not None:
             return self.max_relative_residual
-        return MISFIT_FACTOR * max(self.noise_relative, NOISE_FLOOR)
+        floor_limit = MISFIT_FACTOR * NOISE_FLOOR
+        return floor_limit if rms <= floor_limit else MISFIT_FACTOR * max(self.noise(), NOISE_FLOOR)
 
 
 def nuisance_parameters(circuit: str | Circuit) -> tuple[str, ...]:
@@ -612,11 +626,9 @@ def nuisance_parameters(circuit: str | Circuit) -> tuple[str, ...]:
 
 
 def _policy(spectrum, circuit, noise_relative, interest, max_relative_residual,
-            noise_source="given") -> _Policy:
+            noise_source="given", *, lazy: bool = False) -> _Policy:
     if noise_relative is None:
-        from ssblab.echem.impedance.kk import lin_kk
-
-        noise, source = lin_kk(spectrum).noise_relative, "lin-KK estimate"
+        noise, source = None, "lin-KK estimate"
     else:
         noise, source = float(noise_relative), noise_source
         if not (math.isfinite(noise) and noise > 0):
@@ -625,7 +637,10 @@ def _policy(spectrum, circuit, noise_relative, interest, max_relative_residual,
         interest = [n for n in circuit.parameter_names if n not in nuisance_parameters(circuit)]
     for name in interest:
         _index(circuit, name, "interest")
-    return _Policy(noise, source, frozenset(interest), max_relative_residual)
+    policy = _Policy(noise, source, frozenset(interest), max_relative_residual, spectrum)
+    if not lazy:
+        policy.noise()
+    return policy
 
 
 def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weighting = "modulus",
@@ -827,7 +842,9 @@ def _result(spectrum, problem: _Problem, p, status: _Status, *, weighting, polic
                fixed=tuple(np.array(circuit.parameter_names)[~problem.free].tolist()),
                arcs=tuple(_arcs(circuit, p, cov)), n_evaluations=int(status.nfev),
                source=spectrum.source, temperature_K=spectrum.temperature_K,
-               noise_relative=policy.noise_relative, noise_source=policy.noise_source,
+               noise_relative=math.nan if policy.noise_relative is None else policy.noise_relative,
+               noise_source=policy.noise_source if policy.noise_relative is not None else
+               "not estimated: residual below 3 x the 0.5 % floor",
                adjustments=tuple(adjustments), provenance=provenance(**inputs))
     ok, reason = _judge(problem, p, stderr, status, fit, policy)
     if ok and adjustments:
@@ -843,9 +860,12 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
     if not np.all(np.isfinite(p)):
         return False, "the fit produced non-finite parameters"
     rms = _rms_relative(fit["residuals_ohm"], fit["impedance_ohm"])
-    if rms > policy.limit:
+    limit = policy.limit(rms)
+    if rms > limit:
+        fit["noise_relative"] = policy.noise_relative if policy.noise_relative is not None else math.nan
+        fit["noise_source"] = policy.noise_source
         if policy.max_relative_residual is not None:
-            why = f"> the limit {100 * policy.limit:.2g} %"
+            why = f"> the limit {100 * limit:.2g} %"
         else:
             why = (f"= {rms / max(policy.noise_relative, NOISE_FLOOR):.1f} x the noise "
                    f"{100 * max(policy.noise_relative, NOISE_FLOOR):.2g} % "
