@@ -89,29 +89,52 @@ def classify_arc(capacitance_F: float, *, thickness_cm: float, area_cm2: float) 
     return classify_capacitance(capacitance_F * thickness_cm / area_cm2)
 
 
+def _split_by_spectrum(chain: list[tuple[float, int]]) -> list[list[tuple[float, int]]]:
+    """Split a chain of (log C', spectrum) whose spectra contribute several arcs: two arcs of
+    one spectrum are two processes. Ranked by C' within the spectra that show the most arcs;
+    the arcs of other spectra join the nearest rank."""
+    counts: dict[int, list[float]] = {}
+    for value, i in chain:
+        counts.setdefault(i, []).append(value)
+    k = max(len(v) for v in counts.values())
+    if k == 1:
+        return [chain]
+    full = [sorted(v) for v in counts.values() if len(v) == k]
+    centres = np.median(np.array(full), axis=0)
+    groups: list[list[tuple[float, int]]] = [[] for _ in range(k)]
+    for i, values in counts.items():
+        ranks = (range(k) if len(values) == k else
+                 [int(np.argmin(np.abs(centres - v))) for v in sorted(values)])
+        for value, r in zip(sorted(values), ranks):
+            groups[r].append((value, i))
+    return [g for g in groups if g]
+
+
 def assign_arc_kinds(fits, *, thickness_cm: float, area_cm2: float) -> list[list[str]]:
     """Arc kinds for every fit of a series, an arc keeping its identity by its capacitance.
 
     The arcs of all fits are grouped by their normalised capacitance (log scale; a gap of
-    more than half a decade separates groups); each group takes the band of its median, so an
-    arc whose capacitance wobbles across a band edge keeps one identity along the series.
+    more than half a decade separates groups, and two arcs of one spectrum are never one
+    group); each group takes the band of its median, so an arc whose capacitance wobbles
+    across a band edge keeps one identity along the series.
     Only one group can be bulk, the lowest: others in the bulk band become grain boundary.
     Failed fits take part too (their arcs get kinds) but do not shape the groups.
 
     Returns one list of kinds per fit, in the order of its ``arcs``.
     """
     scale = thickness_cm / area_cm2
-    points = [(math.log10(arc.capacitance_F.value * scale), i, j)
-              for i, fit in enumerate(fits) if fit.ok for j, arc in enumerate(fit.arcs)
+    points = [(math.log10(arc.capacitance_F.value * scale), i)
+              for i, fit in enumerate(fits) if fit.ok for arc in fit.arcs
               if arc.capacitance_F.value > 0]
     points.sort()
-    groups: list[list[float]] = []
-    for value, *_ in points:
-        if groups and value - groups[-1][-1] <= _CLUSTER_GAP_DECADES:
-            groups[-1].append(value)
+    chains: list[list[tuple[float, int]]] = []
+    for point in points:
+        if chains and point[0] - chains[-1][-1][0] <= _CLUSTER_GAP_DECADES:
+            chains[-1].append(point)
         else:
-            groups.append([value])
-    centres = [float(np.median(g)) for g in groups]
+            chains.append([point])
+    groups = [g for chain in chains for g in _split_by_spectrum(chain)]
+    centres = [float(np.median([value for value, _ in g])) for g in groups]
     kinds = [classify_capacitance(10**c) for c in centres]
     bulk = [k for k, kind in enumerate(kinds) if kind == "bulk"]
     for k in bulk[1:]:

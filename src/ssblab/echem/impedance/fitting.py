@@ -668,7 +668,9 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
         Parameters held constant (names alone: held at their initial value).
     noise_relative : float, optional
         Relative noise of the data (standard deviation of the real and of the imaginary part
-        over ``|Z|``). Default: estimated from the lin-KK residuals of the spectrum.
+        over ``|Z|``). Default: estimated from the lin-KK residuals of the spectrum when the
+        verdict needs it (a residual below ``MISFIT_FACTOR * NOISE_FLOOR`` passes whatever the
+        noise, and then the result's ``noise_relative`` is nan).
     interest : names, optional
         Parameters that must be determined for the fit to be ok. Default: all but the
         nuisance parameters (:func:`nuisance_parameters`: series R and L outside the arcs).
@@ -709,7 +711,7 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
         raise InputError(f"spectrum: expected a Spectrum, found {type(spectrum).__name__}")
     check_choice(weighting, WEIGHTINGS, name="weighting")
     policy = _policy(spectrum, circuit, noise_relative, interest, max_relative_residual,
-                     noise_source)
+                     noise_source, lazy=True)
     fixed_names, fixed_values = _split_fixed(circuit, fixed, initial)
     guesses = None
     if initial is None or any(k not in initial for k in circuit.parameter_names):
