@@ -22,6 +22,33 @@ from ssblab.errors import InputError
 from ssblab.progress import progress
 from ssblab.results import Result, provenance
 
+def _one_circuit_for_the_series(spectra, fits, weighting, noise_relative):
+    """Refit with the candidate circuit that is ok on most spectra (see
+    :func:`conductivity_vs_temperature`)."""
+    tally: dict[str, list[float]] = {}
+    for fit in fits:
+        for row in fit.ranking:
+            if row["ok"]:
+                tally.setdefault(row["circuit"], []).append(row["bic"])
+    if not tally:
+        return fits
+    common = min(tally, key=lambda c: (-len(tally[c]), float(np.median(tally[c]))))
+    out = []
+    for spectrum, fit in zip(spectra, fits):
+        ok_there = any(r["circuit"] == common and r["ok"] for r in fit.ranking)
+        if fit.circuit != common and ok_there:
+            refit = fit_circuit(spectrum, common, weighting=weighting,
+                                noise_relative=fit.noise_relative if noise_relative is None
+                                else noise_relative, noise_source=fit.noise_source)
+            if refit:
+                note = (f"series circuit {common} (ok on {len(tally[common])} of {len(fits)} "
+                        f"spectra) instead of this spectrum's first choice {fit.circuit}")
+                fit = dataclasses.replace(refit, ranking=fit.ranking,
+                                          reason="; ".join(x for x in (note, refit.reason) if x))
+        out.append(fit)
+    return out
+
+
 LINES = (("bulk", "bulk_S_cm"), ("grain boundary", "grain_boundary_S_cm"), ("total", "total_S_cm"))
 
 
@@ -85,9 +112,13 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
                                 show_progress: bool | None = None) -> ConductivityStudy:
     """Fit every spectrum, convert to conductivity with the pellet geometry, fit Arrhenius lines.
 
-    ``circuit="auto"`` (default) chooses the circuit spectrum by spectrum
-    (:func:`~ssblab.echem.impedance.auto.fit_auto`): the number of resolved arcs changes with
-    temperature. A given circuit is fitted to the whole series by
+    ``circuit="auto"`` (default) ranks the candidate circuits spectrum by spectrum
+    (:func:`~ssblab.echem.impedance.auto.fit_auto`), then describes the series with one
+    circuit where it can: the candidate that is ok on the most spectra (then the lowest median
+    BIC) replaces each spectrum's own choice wherever it is ok there, so that bulk and grain
+    boundary come from the same model at every temperature; spectra it fails keep their own
+    choice (the number of resolved arcs can change with temperature). A given circuit is
+    fitted to the whole series by
     :func:`~ssblab.echem.impedance.batch.fit_batch`. Temperatures come from ``temperatures_K``
     or else each spectrum's ``temperature_K``. Spectra whose fit fails are reported and left
     out of the Arrhenius fits.
@@ -104,6 +135,7 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
         fitted = [fit_circuit(s, "auto", weighting=weighting, noise_relative=noise_relative)
                   for s in progress(ordered, total=len(ordered), desc="choosing circuits",
                                     enabled=show_progress)]
+        fitted = _one_circuit_for_the_series(ordered, fitted, weighting, noise_relative)
     else:
         fitted = list(fit_batch(ordered, circuit, weighting=weighting,
                                 noise_relative=noise_relative, show_progress=show_progress).fits)
