@@ -94,6 +94,7 @@ def test_conductivity_geometry():
         pellet_area_cm2(area_cm2=1.0, diameter_cm=1.0)
 
 
-@pytest.mark.parametrize("c, kind", [(5e-12, "bulk"), (2e-9, "grain boundary"), (1e-6, "interface")])
+@pytest.mark.parametrize("c, kind", [(5e-12, "bulk"), (5e-11, "grain boundary"), (2e-9, "grain boundary"),
+                                     (5e-8, "surface layer"), (1e-6, "electrode")])
 def test_classify_arc(c, kind):
     assert classify_arc(c, thickness_cm=0.1, area_cm2=0.1) == kind

@@ -67,10 +67,17 @@ def _read_spectra(path: Path) -> list:
 @quantity_option("--max-frequency", unit="Hz", default=None, help="Drop points above this frequency")
 @click.option("--series", "as_series", is_flag=True,
               help="Treat all spectra, in the order given, as one in-situ series: a tau-time map.")
+@click.option("--blocking", type=click.Choice(["auto", "crop", "keep"]), default="auto",
+              show_default=True,
+              help="Blocking-electrode spike: auto excludes it where found (single spectra, "
+                   "unless --series-capacitance models it), crop insists, keep fits every point.")
+@quantity_option("--thickness", unit="cm", default=None,
+                 help="Pellet thickness, for the peaks' labels from C = tau/R (with --area)")
+@quantity_option("--area", unit="cm^2", default=None, help="Electrode area (with --thickness)")
 @with_output_options
 def drt(files, part, regularization, order, points_per_decade, extend_decades, inductance,
         series_resistance, series_capacitance, weighting, n_bootstrap, merge_peaks, seed, min_frequency,
-        max_frequency, as_series, out, as_json):
+        max_frequency, as_series, blocking, thickness, area, out, as_json):
     """Distribution of relaxation times (tau = 1/(2 pi f)) of impedance spectra in FILES."""
     from ssblab.echem.drt import drt as compute_drt
     from ssblab.echem.drt import drt_series
@@ -86,15 +93,18 @@ def drt(files, part, regularization, order, points_per_decade, extend_decades, i
     if as_series:
         results = [drt_series(spectra, **options)]
     else:
-        results = [compute_drt(s, n_bootstrap=n_bootstrap, merge_peaks=merge_peaks, rng=seed, **options)
+        results = [compute_drt(s, n_bootstrap=n_bootstrap, merge_peaks=merge_peaks, rng=seed,
+                               blocking=blocking, thickness_cm=thickness, area_cm2=area, **options)
                    for s in spectra]
     report = None
     if out is not None:
         from ssblab.report import Report
 
         report = Report("Distribution of relaxation times",
-                        intro="tau = 1/(2 pi f). Suggested processes come from time-constant "
-                              "ranges only; assigning peaks to processes is the user's call.")
+                        intro="tau = 1/(2 pi f). Suggested processes come from each peak's "
+                              "capacitance C = tau/R in the Irvine-Sinclair-West bands (cell "
+                              "constant from --thickness/--area, else 0.1 /cm); assigning peaks "
+                              "to processes is the user's call.")
         for result in results:
             report.add(result, heading=f"{result.title}: {getattr(result, 'source', '') or 'series'}",
                        figures=result.figures() if result.ok else [], table=True)

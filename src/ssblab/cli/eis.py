@@ -13,12 +13,20 @@ from ssblab.echem.impedance.fitting import WEIGHTINGS
 from ssblab.echem.io import SPECTRUM_FORMATS
 from ssblab.errors import InputError, choices_of
 
-DEFAULT_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
-_CIRCUIT_HELP = (f"Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (default "
-                 f"{DEFAULT_CIRCUIT}: one arc and a blocking-electrode spike).")
+DEFAULT_CIRCUIT = "auto"
+BATCH_CIRCUIT = "R0-p(R1,CPE1)-CPE2"
+_CIRCUIT_HELP = ("Equivalent circuit, e.g. 'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3', or 'auto': 1-3 arcs "
+                 "with or without series R, inductance and an electrode CPE or Warburg, chosen "
+                 "by BIC (the ranking is shown).")
 _files = click.argument("files", nargs=-1, required=True,
                         type=click.Path(exists=True, path_type=Path))
 _circuit = click.option("--circuit", default=DEFAULT_CIRCUIT, show_default=True, help=_CIRCUIT_HELP)
+_batch_circuit = click.option("--circuit", default=BATCH_CIRCUIT, show_default=True,
+                              help="Equivalent circuit fitted to every spectrum, e.g. "
+                                   "'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3'.")
+_noise = click.option("--noise", type=click.FloatRange(min=0, min_open=True), default=None,
+                      help="Relative noise of the data (fraction of |Z| per real or imaginary "
+                           "part, e.g. 0.005); default: estimated from the lin-KK residuals.")
 _weighting = click.option("--weighting", type=click.Choice(WEIGHTINGS),
                           default="modulus", show_default=True, help="Residual weighting.")
 _format = click.option("--format", "file_format", default=None,
@@ -149,9 +157,10 @@ def cli():
 @_fmax
 @click.option("--kk/--no-kk", default=True, show_default=True,
               help="Run the lin-KK validity check on each spectrum too.")
+@_noise
 @with_output_options
-def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk, out, as_json,
-        **columns):
+def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk, noise, out,
+        as_json, **columns):
     """Fit an equivalent circuit to every spectrum in FILES (automatic initial guesses)."""
     from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.echem.impedance.kk import lin_kk
@@ -162,13 +171,13 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
     report = Report("Equivalent-circuit fits") if out else None
     results = []
     for spectrum in spectra:
-        result = fit_circuit(spectrum, circuit, weighting=weighting)
-        check = lin_kk(spectrum) if kk else None
+        result = fit_circuit(spectrum, circuit, weighting=weighting, noise_relative=noise)
+        check = lin_kk(spectrum, noise_relative=noise) if kk else None
         results.append(result)
         if check is not None:
             results.append(check)
         if report is not None:
-            report.add(result, heading=f"{spectrum.source}: {circuit}",
+            report.add(result, heading=f"{spectrum.source}: {result.circuit}",
                        figures=_fit_figures(result, check) if result.ok else [])
             if check is not None:
                 report.add(check, heading=f"{spectrum.source}: lin-KK", figures=[])
@@ -179,18 +188,21 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
 @_files
 @_format
 @_columns
+@_noise
 @with_output_options
-def kk(files, file_format, out, as_json, **columns):
-    """Kramers-Kronig validity check (lin-KK, Schönleber et al. 2014) of every spectrum."""
+def kk(files, file_format, noise, out, as_json, **columns):
+    """Kramers-Kronig validity check (lin-KK, Schönleber et al. 2014) of every spectrum: a
+    smooth trend in the residuals, or (with --noise) residuals above the noise, fails."""
     from ssblab.echem.impedance.kk import lin_kk
 
     spectra, _ = _read(files, file_format, columns=_column_options(columns))
-    emit([lin_kk(s) for s in spectra], out=out, as_json=as_json, title="Kramers-Kronig checks")
+    emit([lin_kk(s, noise_relative=noise) for s in spectra], out=out, as_json=as_json,
+         title="Kramers-Kronig checks")
 
 
 @cli.command()
 @_files
-@_circuit
+@_batch_circuit
 @_weighting
 @_format
 @_columns
@@ -241,9 +253,10 @@ _area = quantity_option("--area", unit="cm^2", default=None, help="Electrode are
 @_format
 @_columns
 @_metadata
+@_noise
 @with_output_options
-def conductivity(files, thickness, diameter, area, circuit, weighting, file_format, out, as_json,
-                 sample_table, **columns):
+def conductivity(files, thickness, diameter, area, circuit, weighting, file_format, noise, out,
+                 as_json, sample_table, **columns):
     """Ionic conductivity of a pellet from each spectrum in FILES (files or folders; geometry per
     file from --metadata), bulk and grain boundary where resolved."""
     from ssblab.echem.impedance.conductivity import pellet_conductivity
@@ -255,7 +268,7 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
     report = Report("Pellet conductivity") if out else None
     results = []
     for spectrum, (thickness_cm, area_cm2) in zip(spectra, geometry):
-        fitted = fit_circuit(spectrum, circuit, weighting=weighting)
+        fitted = fit_circuit(spectrum, circuit, weighting=weighting, noise_relative=noise)
         result = pellet_conductivity(fitted, thickness_cm=thickness_cm, area_cm2=area_cm2)
         results.append(result)
         if report is not None:
@@ -280,11 +293,13 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @_format
 @_columns
 @_metadata
+@_noise
 @with_output_options
 def arrhenius(files, thickness, diameter, area, temperatures, form, circuit, weighting, file_format,
-              out, as_json, sample_table, **columns):
-    """Conductivity at each temperature and the activation energy from spectra in FILES
-    (files or folders; a folder's metadata.csv/.yaml gives per-file temperature and geometry)."""
+              noise, out, as_json, sample_table, **columns):
+    """Bulk, grain-boundary and total conductivity at each temperature and their activation
+    energies and sigma(25 C) from spectra in FILES (files or folders; a folder's
+    metadata.csv/.yaml gives per-file temperature and geometry; arcs identified by capacitance)."""
     from ssblab.echem.io.temperature import resolve_temperatures
     from ssblab.workflows.impedance import conductivity_vs_temperature
 
@@ -299,7 +314,7 @@ def arrhenius(files, thickness, diameter, area, temperatures, form, circuit, wei
     temperatures_K = resolve_temperatures(spectra, paths, temperatures, from_table=table_T)
     study = conductivity_vs_temperature(spectra, circuit=circuit, thickness_cm=thickness,
                                         area_cm2=area_cm2, temperatures_K=temperatures_K,
-                                        form=form, weighting=weighting)
+                                        form=form, weighting=weighting, noise_relative=noise)
     report = _study_report(study) if out else None
     emit([study], out=out, as_json=as_json, title="Conductivity vs temperature", report=report)
 
@@ -308,7 +323,8 @@ def _study_report(study, report=None):
     from ssblab.report import Report
 
     report = report or Report("Conductivity vs temperature")
-    report.add(study, table=True)
+    report.add(study, table=True, figures=[("Arrhenius: bulk, grain boundary, total",
+                                            study.plot().figure)])
     for fit in study.fits:
         report.add(fit, heading=f"{fit.source} at {fit.temperature_K:.1f} K",
                    figures=_fit_figures(fit) if fit.ok else [])

@@ -38,9 +38,11 @@ from scipy import optimize
 
 from ssblab.echem.drt import kernel as K
 from ssblab.echem.drt.peaks import (
+    blocking_spike_cutoff_Hz,
     find_peak_windows,
     merge_insignificant,
     peak_ln_tau,
+    process_from_capacitance,
     suggest_process,
     track_peaks,
     window_area,
@@ -56,6 +58,7 @@ __all__ = ["drt", "drt_series", "DRTOptions", "DRTPeak", "DRTResult", "DRTSeries
 Part = Literal["combined", "real", "imag"]
 Weighting = Literal["modulus", "unit"]
 LambdaMethod = Literal["gcv", "mgcv", "lcurve"]
+Blocking = Literal["auto", "crop", "keep"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -228,7 +231,8 @@ def _choose_lambda(spectrum: Spectrum, grid: K.TauGrid, opts: DRTOptions) -> flo
 
 
 def _peaks(gamma: np.ndarray, grid: K.TauGrid, spectrum: Spectrum, boot: np.ndarray | None, *,
-           prominence: float, merge: bool = True) -> tuple[DRTPeak, ...]:
+           prominence: float, merge: bool = True,
+           cell_constant_1_cm: float | None = None) -> tuple[DRTPeak, ...]:
     """Peaks of ``gamma``; with bootstrap replicates ``boot``, peaks not separated from a
     neighbour by a significant valley merge into it, and the replicates' spread is the stderr."""
     ln_tau = grid.ln_tau_s
@@ -256,7 +260,7 @@ def _peaks(gamma: np.ndarray, grid: K.TauGrid, spectrum: Spectrum, boot: np.ndar
             resistance_ohm=Measured(area, area_sd, "ohm"),
             capacitance_F=Measured(cap, cap_sd, "F"),
             window_tau_s=(float(np.exp(ln_tau[win.lo])), float(np.exp(ln_tau[win.hi]))),
-            suggested_process=suggest_process(tau),
+            suggested_process=process_from_capacitance(cap, cell_constant_1_cm=cell_constant_1_cm),
             in_measured_range=bool(lo_meas <= ln_t <= hi_meas)))
     return tuple(peaks)
 
@@ -265,7 +269,9 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
         order: int = 1, points_per_decade: float = 10.0, extend_decades: float = 1.0,
         inductance: bool = True, series_resistance: bool = True, series_capacitance: bool = False,
         weighting: Weighting = "modulus", prominence: float = 0.05, n_bootstrap: int = 50,
-        merge_peaks: bool = True, rng: np.random.Generator | int | None = 0) -> DRTResult:
+        merge_peaks: bool = True, rng: np.random.Generator | int | None = 0,
+        blocking: Blocking = "auto", thickness_cm: float | None = None,
+        area_cm2: float | None = None) -> DRTResult:
     """Distribution of relaxation times of one impedance spectrum, with its peaks.
 
     Parameters
@@ -302,7 +308,37 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
         data cannot separate; set False to keep every prominent peak).
     rng
         Seed or generator for the bootstrap.
+    blocking
+        A blocking-electrode spike (phase below -45 degrees and ``-Z''`` rising at the lowest
+        frequencies) dominates the DRT and pushes the bulk and grain-boundary peaks under the
+        prominence threshold. ``"auto"`` (default) detects it
+        (:func:`~ssblab.echem.drt.peaks.blocking_spike_cutoff_Hz`), drops the points below the
+        minimum of ``-Z''`` before it and fits a series capacitance for what remains of it
+        (with ``series_capacitance=True`` the spike is modelled instead and every point kept);
+        ``"crop"`` insists on a spike (error without one); ``"keep"`` fits every point.
+    thickness_cm, area_cm2
+        Pellet geometry for the peaks' process labels from ``C = tau / R`` (normalised
+        capacitance bands of :mod:`ssblab.echem.impedance.conductivity`); without it a cell
+        constant of 0.1 /cm is assumed.
     """
+    check_choice(blocking, ("auto", "crop", "keep"), name="blocking")
+    cell_constant = None
+    if (thickness_cm is None) != (area_cm2 is None):
+        raise InputError("thickness_cm and area_cm2: give both (for the process labels) or neither")
+    if thickness_cm is not None:
+        if not (thickness_cm > 0 and area_cm2 > 0):
+            raise InputError(f"thickness_cm and area_cm2 must be positive, found {thickness_cm}, {area_cm2}")
+        cell_constant = thickness_cm / area_cm2
+    cutoff = None
+    # a spike the caller models with a series capacitance stays, unless cropping is asked for
+    if blocking == "crop" or (blocking == "auto" and not series_capacitance):
+        cutoff = blocking_spike_cutoff_Hz(spectrum.frequency_Hz, spectrum.impedance_ohm)
+        if cutoff is None and blocking == "crop":
+            raise InputError(f"{spectrum.source or 'spectrum'}: blocking='crop' but no "
+                             "blocking-electrode spike was found at the lowest frequencies")
+    if cutoff is not None:
+        spectrum = spectrum.select(min_frequency_Hz=cutoff, max_frequency_Hz=float("inf"))
+        series_capacitance = True
     opts = DRTOptions(part=part, regularization=regularization, order=order,
                       points_per_decade=points_per_decade, extend_decades=extend_decades,
                       inductance=inductance, series_resistance=series_resistance,
@@ -314,13 +350,21 @@ def drt(spectrum: Spectrum, *, part: Part = "combined", regularization: float | 
                       extend_decades=extend_decades)
     with _single_blas_thread():
         result, _ = _fit_spectrum(spectrum, grid, opts, n_bootstrap=int(n_bootstrap),
-                                  rng=np.random.default_rng(rng))
-    return dataclasses.replace(result, provenance=provenance(
+                                  rng=np.random.default_rng(rng), cell_constant_1_cm=cell_constant)
+    extra = {}
+    if cutoff is not None:
+        note = (f"blocking-electrode spike below {cutoff:.3g} Hz excluded and a series "
+                "capacitance fitted (blocking='keep' fits every point)")
+        extra = dict(cropped_below_Hz=cutoff,
+                     reason="; ".join(x for x in (note, result.reason) if x))
+    return dataclasses.replace(result, **extra, provenance=provenance(
         source=spectrum.source, n_bootstrap=n_bootstrap, rng=rng if isinstance(rng, int) else None,
+        blocking=blocking, cropped_below_Hz=cutoff, thickness_cm=thickness_cm, area_cm2=area_cm2,
         **dataclasses.asdict(opts)))
 
 
-def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None):
+def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None,
+                  cell_constant_1_cm=None):
     sys_ = _system(spectrum, grid, opts)
     if sys_.b.size <= sys_.n_free + 1:
         raise InputError(f"{spectrum.source or 'spectrum'}: {spectrum.n_points} points are too few "
@@ -350,7 +394,7 @@ def _fit_spectrum(spectrum, grid, opts, *, n_bootstrap=0, rng=None, warm=None):
         part=opts.part, order=opts.order, weighting=opts.weighting,
         frequency_Hz=np.array(spectrum.frequency_Hz), impedance_ohm=np.array(spectrum.impedance_ohm),
         fitted_ohm=fitted, peaks=_peaks(gamma, grid, spectrum, boot, prominence=opts.prominence,
-                                                 merge=opts.merge_peaks),
+                                        merge=opts.merge_peaks, cell_constant_1_cm=cell_constant_1_cm),
         n_bootstrap=n_bootstrap, source=spectrum.source, reason=reason)
     return result, fit
 

@@ -26,6 +26,57 @@ PROCESS_RANGES_S: tuple[tuple[float, str], ...] = (
 )
 
 
+#: Cell constant L/A assumed for capacitance labels when the geometry is not given: a pellet
+#: of about 1 mm thickness and 1 cm^2 area.
+DEFAULT_CELL_CONSTANT_1_cm = 0.1
+
+
+def process_from_capacitance(capacitance_F: float, *, cell_constant_1_cm: float | None = None) -> str:
+    """A process label from a peak's capacitance ``C = tau / R`` by the Irvine-Sinclair-West
+    bands of :mod:`ssblab.echem.impedance.conductivity` (``C' = C L / A`` in F/cm).
+
+    Examples
+    --------
+    >>> process_from_capacitance(5e-11, cell_constant_1_cm=0.1)
+    'bulk'
+    >>> process_from_capacitance(5e-9, cell_constant_1_cm=0.1)
+    'grain boundary'
+    """
+    from ssblab.echem.impedance.conductivity import classify_capacitance
+
+    if not (capacitance_F > 0):
+        return ""
+    k = DEFAULT_CELL_CONSTANT_1_cm if cell_constant_1_cm is None else cell_constant_1_cm
+    return classify_capacitance(capacitance_F * k)
+
+
+def blocking_spike_cutoff_Hz(frequency_Hz: np.ndarray, impedance_ohm: np.ndarray) -> float | None:
+    """The frequency below which a blocking-electrode spike rises, or None without one.
+
+    A spike: at the lowest frequencies the phase is below -45 degrees and ``-Z''`` rises
+    steadily (at least three points, to at least twice its value) as the frequency falls from
+    the minimum of ``-Z''`` that separates it from the arcs. Returns that minimum's frequency.
+
+    Examples
+    --------
+    >>> f = np.logspace(6, -2, 60)
+    >>> z = 100 / (1 + 2j * np.pi * f * 1e-6) + 1 / (2j * np.pi * f * 1e-5)
+    >>> 10 < blocking_spike_cutoff_Hz(f, z) < 1e4
+    True
+    """
+    order = np.argsort(frequency_Hz)  # lowest frequency first
+    f, z = np.asarray(frequency_Hz)[order], np.asarray(impedance_ohm)[order]
+    y = -z.imag
+    if f.size < 6 or not (np.angle(z[0], deg=True) < -45):
+        return None
+    k = 0
+    while k + 1 < y.size and y[k + 1] < y[k]:
+        k += 1
+    if k < 3 or not (y[0] >= 2 * y[k]) or k >= y.size - 3:
+        return None
+    return float(f[k])
+
+
 def suggest_process(tau_s: float, ranges=PROCESS_RANGES_S) -> str:
     """A suggested process for a time constant (a suggestion, not an identification).
 

@@ -14,8 +14,9 @@ from ssblab.results import Measured, Result, new_axes
 class DRTPeak(Result):
     """One peak of a DRT: time constant, frequency, resistance (area) and capacitance.
 
-    ``suggested_process`` comes from time-constant ranges only
-    (:data:`ssblab.echem.drt.peaks.PROCESS_RANGES_S`); it is a suggestion, not an assignment.
+    ``suggested_process`` comes from the peak's capacitance ``C = tau / R`` normalised by the
+    cell constant, in the bands of :mod:`ssblab.echem.impedance.conductivity` (bulk, grain
+    boundary, surface layer, electrode); it is a suggestion, not an assignment.
     """
 
     tau_s: Measured
@@ -31,7 +32,7 @@ class DRTPeak(Result):
     def summary(self):
         rows = [("tau / s", str(self.tau_s)), ("f = 1/(2 pi tau) / Hz", str(self.frequency_Hz)),
                 ("R (area) / ohm", str(self.resistance_ohm)), ("C = tau/R / F", str(self.capacitance_F)),
-                ("suggested process (from tau only)", self.suggested_process)]
+                ("suggested process (from C = tau/R)", self.suggested_process)]
         if not self.in_measured_range:
             rows.append(("warning", "peak outside the measured frequency range"))
         return rows
@@ -74,6 +75,7 @@ class DRTResult(Result):
     peaks: tuple = ()
     n_bootstrap: int = 0
     source: str = ""
+    cropped_below_Hz: float = float("nan")
 
     title: ClassVar[str] = "Distribution of relaxation times"
 

@@ -30,6 +30,7 @@ from ssblab.units import ZERO_CELSIUS_K, BOLTZMANN_eV_K
 
 ArrheniusForm = Literal["sigma_T", "sigma"]
 ROOM_TEMPERATURE_K = 25.0 + ZERO_CELSIUS_K
+MIN_POINTS = 3  # two points always lie on a line: nothing tests it
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -75,11 +76,13 @@ class ArrheniusFit(Result):
     def _draw(self, ax, **kwargs):
         t = self.temperature_K
         x = 1000.0 / t
-        ax.semilogy(x, self.conductivity_S_cm, "o", label=kwargs.get("label", "data"))
-        x_room = 1000 / ROOM_TEMPERATURE_K
-        grid = np.linspace(min(x.min(), x_room), max(x.max(), x_room), 100)
-        ax.semilogy(grid, self.predict(1000.0 / grid), "-",
-                    label=f"Ea = {self.activation_energy_eV}")
+        label = kwargs.get("label", "data")
+        points = ax.semilogy(x, self.conductivity_S_cm, kwargs.get("marker", "o"), label=label)
+        grid = np.linspace(min(x.min(), 1000 / ROOM_TEMPERATURE_K), max(x.max(), 1000 / ROOM_TEMPERATURE_K), 100)
+        line_label = f"Ea = {self.activation_energy_eV}" if self.ok else \
+            f"{len(x)} points: no Ea (not a result)"
+        ax.semilogy(grid, self.predict(1000.0 / grid), "-" if self.ok else ":",
+                    color=points[0].get_color(), label=line_label)
         ax.set_xlabel("1000 / T / (1/K)")
         ax.set_ylabel("conductivity / (S/cm)")
         ax.legend(fontsize=8)
@@ -104,7 +107,8 @@ def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=
     -------
     ArrheniusFit
         With the activation energy, the prefactor and sigma at 25 C (flagged when 25 C lies
-        outside the measured temperatures).
+        outside the measured temperatures). With fewer than three distinct temperatures the
+        line is drawn but the result is not ok: nothing tests a line through two points.
 
     Examples
     --------
@@ -137,12 +141,16 @@ def fit_arrhenius(temperature_K, conductivity_S_cm, *, conductivity_stderr_S_cm=
         ln_err = err / s  # d ln(sigma) = d sigma / sigma
 
     line = fit_arrhenius_line(t, np.log(s * t) if form == "sigma_T" else np.log(s), ln_err)
+    n_t = np.unique(t).size
+    reason = "" if n_t >= MIN_POINTS else (
+        f"only {n_t} temperatures: an Arrhenius line needs at least {MIN_POINTS} to be tested, "
+        "so its activation energy is not reported as a result")
     y25, y25_err = line.ln_value(ROOM_TEMPERATURE_K)
     sigma25 = math.exp(y25) / ROOM_TEMPERATURE_K if form == "sigma_T" else math.exp(y25)
     ln_a_err, ea_err = line.stderr
     ln_a_unit = "ln(S K/cm)" if form == "sigma_T" else "ln(S/cm)"
     return ArrheniusFit(
-        temperature_K=t, conductivity_S_cm=s, form=form,
+        ok=not reason, reason=reason, temperature_K=t, conductivity_S_cm=s, form=form,
         activation_energy_eV=Measured(line.activation_energy_eV, ea_err, "eV"),
         ln_prefactor=Measured(line.ln_prefactor, ln_a_err, ln_a_unit),
         conductivity_25C_S_cm=Measured(sigma25, sigma25 * y25_err, "S/cm"),

@@ -21,6 +21,8 @@ from ssblab.echem.impedance.circuits import Circuit, as_circuit
 from ssblab.echem.impedance.fitting import (
     CircuitFit,
     Weighting,
+    _fix_nuisance,
+    _policy,
     _problem,
     _result,
     _split_fixed,
@@ -31,8 +33,6 @@ from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 from ssblab.progress import progress
 from ssblab.results import Measured, Result, provenance
-
-_MAX_RELATIVE_RESIDUAL = 0.05  # as fit_circuit's default
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -103,7 +103,8 @@ class BatchFit(Result):
 
 def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start: bool = True,
               shared: Sequence[str] = (), weighting: Weighting = "modulus", initial=None,
-              bounds=None, fixed=None, show_progress: bool | None = None) -> BatchFit:
+              bounds=None, fixed=None, noise_relative: float | None = None,
+              show_progress: bool | None = None) -> BatchFit:
     """Fit ``circuit`` to each spectrum of a series.
 
     Parameters
@@ -114,7 +115,8 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
         Start each fit from the previous successful one (falling back to automatic guesses
         when that fit fails).
     shared : names of parameters fitted globally, one value for every spectrum
-    weighting, initial, bounds, fixed : as :func:`ssblab.echem.impedance.fitting.fit_circuit`
+    weighting, initial, bounds, fixed, noise_relative : as :func:`ssblab.echem.impedance.fitting.fit_circuit`
+        (without ``noise_relative`` each spectrum's noise is estimated from its lin-KK residuals)
     show_progress : bool, optional
         Progress bar (default: when stderr is a terminal).
 
@@ -145,16 +147,19 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
     for spectrum in progress(spectra, total=len(spectra), desc="fitting spectra",
                              enabled=show_progress):
         fit = None
+        policy = _policy(spectrum, circuit, noise_relative, None, None, lazy=True)
         if previous is not None:
-            fit = _warm_fit(spectrum, circuit, previous, weighting, bounds, fixed_values)
-        # a warm fit that misses the data may sit in the wrong minimum: search from guesses;
-        # one that fits but has an undetermined parameter would fail the same way from any start
-        if fit is None or not _describes(fit):
+            fit = _warm_fit(spectrum, circuit, previous, weighting, bounds, fixed_values, policy)
+        # a warm fit that is not ok may sit in the wrong minimum: search from guesses, and keep
+        # the cold fit unless the warm one is ok or lower
+        if fit is None or not fit:
             cold = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
-                               bounds=bounds, fixed=fixed)
-            fit = cold if (fit is None or cold or cold.chi2 < fit.chi2) else fit
+                               bounds=bounds, fixed=fixed, noise_relative=policy.noise(),
+                               noise_source=policy.noise_source)
+            if fit is None or cold or cold.chi2 <= fit.chi2:
+                fit = cold
         fits.append(fit)
-        if warm_start and _describes(fit):
+        if warm_start and fit:
             previous = np.array([fit.parameters[n].value for n in circuit.parameter_names])
     if shared:
         fits = _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed_values)
@@ -178,20 +183,20 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
                                           bounds=bounds, fixed=fixed, n_spectra=len(spectra)))
 
 
-def _describes(fit: CircuitFit) -> bool:
-    """The fit follows the data (residuals within the limit), whatever else it reports."""
-    return bool(np.isfinite(fit.chi2)) and fit.rms_relative_residual <= _MAX_RELATIVE_RESIDUAL
-
-
-def _warm_fit(spectrum, circuit, start, weighting, bounds, fixed_values) -> CircuitFit:
+def _warm_fit(spectrum, circuit, start, weighting, bounds, fixed_values, policy) -> CircuitFit:
     """One fit from the previous spectrum's values: a single Levenberg-Marquardt run (the
     start is close), without the candidate search of :func:`fit_circuit`."""
     problem = _problem(spectrum, circuit, weighting, bounds, fixed_values)
+    start = start.copy()
+    # a nuisance fixed at zero in the previous fit starts free again, small
+    zero = problem.free & (start <= 0) & (problem.lower >= 0)
+    start[zero] = 1e-6 * float(np.abs(spectrum.impedance_ohm).max())
     p, status = problem.solve(start, method="lm")
-    return _result(spectrum, problem, p, status, weighting=weighting,
-                   max_relative_residual=_MAX_RELATIVE_RESIDUAL,
-                   inputs=dict(circuit=circuit.text, weighting=weighting, warm_start=True,
-                               bounds=bounds, fixed=fixed_values, source=spectrum.source))
+    inputs = dict(circuit=circuit.text, weighting=weighting, warm_start=True, bounds=bounds,
+                  fixed=fixed_values, source=spectrum.source)
+    fit = _result(spectrum, problem, p, status, weighting=weighting, policy=policy, inputs=inputs)
+    return _fix_nuisance(spectrum, fit, problem, p, weighting=weighting, bounds=bounds,
+                         policy=policy, inputs=inputs)
 
 
 def _global_fit(spectra, circuit, fits, shared, weighting, bounds,
@@ -266,7 +271,10 @@ def _global_fit(spectra, circuit, fits, shared, weighting, bounds,
         local = _problem(spectrum, circuit, weighting, bounds,
                          {**fixed_values, **dict(zip(shared, p_sh))})
         fit = _result(spectrum, local, p, status, weighting=weighting,
-                      max_relative_residual=_MAX_RELATIVE_RESIDUAL,
+                      policy=_policy(spectrum, circuit, None, None, None, lazy=True)
+                      if not np.isfinite(fits[i].noise_relative) else
+                      _policy(spectrum, circuit, fits[i].noise_relative, None, None,
+                              fits[i].noise_source),
                       inputs=dict(circuit=circuit.text, weighting=weighting, shared=shared,
                                   source=spectrum.source))
         params = dict(fit.parameters)

@@ -7,6 +7,14 @@ log-spaced from ``1/omega_max`` to ``1/omega_min``. Every such model obeys the K
 relations, so a spectrum that it cannot follow to within the noise (drift, non-linearity,
 non-stationarity) is not KK-consistent. M grows until the overfitting measure
 ``mu = 1 - sum(|R_k|, R_k < 0) / sum(|R_k|, R_k >= 0)`` drops to ``mu_criterion`` or below.
+
+The verdict is judged against the noise, not a fixed percentage (docs/eis.md): residuals that
+follow a smooth trend along the frequency axis (lag-1 autocorrelation of the real or the
+imaginary residuals more than ``max_trend_z`` standard errors above zero) fail; with a given
+``noise_relative``, residuals whose chi-square is improbable for that noise (p < 1e-3) fail
+too. Without a given noise the residual rms, corrected for the degrees of freedom the RC model
+takes, is the noise estimate (``noise_relative``), which :func:`~ssblab.echem.impedance.fitting.fit_circuit`
+uses to judge circuit fits.
 """
 
 from __future__ import annotations
@@ -15,12 +23,20 @@ import dataclasses
 from typing import ClassVar
 
 import numpy as np
+from scipy import stats
 
+from ssblab.echem.impedance.fitting import NOISE_FLOOR
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
 _RMS_FLOOR = 2e-4  # rms residuals below 0.02 % count as settled whatever the best one is
+_SETTLED = 1.2  # M whose rms is within this factor of the best reaches the noise floor
+_CHI2_P = 1e-3  # residuals less probable than this under the given noise fail
+#: Smooth residuals below this rms are within an analyser's systematic accuracy (fitting's
+#: NOISE_FLOOR; e.g. cable effects in the MHz decade) and the RC model's own discretisation
+#: error on CPE-like arcs, not evidence of drift.
+_TREND_FLOOR = NOISE_FLOOR
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -43,7 +59,11 @@ class KKResult(Result):
     inductance_H: float
     inverse_capacitance_1_F: float
     rms_residual: float
-    max_rms_residual: float
+    max_rms_residual: float = float("nan")
+    noise_relative: float = float("nan")
+    noise_given: bool = False
+    trend_z: float = float("nan")
+    chi2_p: float = float("nan")
     source: str = ""
 
     title: ClassVar[str] = "Kramers-Kronig test (lin-KK)"
@@ -53,7 +73,10 @@ class KKResult(Result):
                 ("rms residual / %", 100 * self.rms_residual),
                 ("max |residual| / %", 100 * float(np.max(np.abs(np.concatenate(
                     [self.residuals.real, self.residuals.imag]))))),
-                ("threshold / %", 100 * self.max_rms_residual)]
+                ("noise / %" + (" (given)" if self.noise_given else " (estimated)"),
+                 100 * self.noise_relative),
+                ("trend z (lag-1 autocorrelation)", self.trend_z),
+                ("chi2 p-value", self.chi2_p)]
 
     def _draw(self, ax, **kwargs):
         """Residuals (real and imaginary, %) against frequency, as in Schönleber et al."""
@@ -92,7 +115,8 @@ def _mu(resistances: np.ndarray) -> float:
 
 def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float = 0.85,
            max_n_rc: int | None = None, capacitance: bool = True,
-           max_rms_residual: float = 0.005) -> KKResult:
+           noise_relative: float | None = None, max_trend_z: float = 3.5,
+           max_rms_residual: float | None = None) -> KKResult:
     """Test ``spectrum`` for Kramers-Kronig consistency with the lin-KK method.
 
     Parameters
@@ -106,9 +130,15 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
         Upper limit for the automatic M (default: the number of points, at most 100).
     capacitance : bool
         Add a series capacitance (needed for blocking electrodes' low-frequency spike).
-    max_rms_residual : float
-        The spectrum fails (``ok`` False) when the rms relative residual exceeds this
-        (default 0.5 %, a few times the accuracy of a good impedance analyser).
+    noise_relative : float, optional
+        The relative noise of the measurement (standard deviation of the real and of the
+        imaginary part over ``|Z|``), e.g. from repeated sweeps. Given, the residuals are
+        tested against it by chi-square; otherwise it is estimated from them.
+    max_trend_z : float
+        Residuals whose lag-1 autocorrelation (real or imaginary) exceeds this many standard
+        errors ``1/sqrt(N)`` follow a smooth trend: drift, not noise.
+    max_rms_residual : float, optional
+        An explicit limit on the rms relative residual, checked in addition.
 
     Examples
     --------
@@ -120,6 +150,8 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
     """
     if not isinstance(spectrum, Spectrum):
         raise InputError(f"spectrum: expected a Spectrum, found {type(spectrum).__name__}")
+    if noise_relative is not None and not (np.isfinite(noise_relative) and noise_relative > 0):
+        raise InputError(f"noise_relative: expected a positive fraction of |Z|, found {noise_relative}")
     w = spectrum.angular_frequency_rad_s
     z = spectrum.impedance_ohm
     modulus = np.abs(z)
@@ -137,26 +169,53 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
     fits = [_fit(w, b, modulus, m, capacitance) for m in candidates]
     rms_all = np.array([f[3] for f in fits])
     # mu only measures over-fitting; with too few RC elements negative R_k also appear, so mu
-    # is read only among the M that already reach the noise floor (within 2x of the best rms)
-    settled = rms_all <= max(2 * rms_all.min(), _RMS_FLOOR)
+    # is read only among the M that already reach the noise floor (close to the best rms)
+    settled = rms_all <= max(_SETTLED * rms_all.min(), _RMS_FLOOR)
     chosen = next((f for f, ok in zip(fits, settled) if ok and f[2] <= mu_criterion),
                   fits[int(np.argmax(settled))])
     taus, coef, mu, _ = chosen
     model = _evaluate(w, taus, coef, capacitance)
     residuals = (z - model) / modulus
-    rms = float(np.sqrt(np.mean(np.concatenate([residuals.real, residuals.imag]) ** 2)))
-    ok = rms <= max_rms_residual
-    reason = "" if ok else (f"rms residual {100 * rms:.2g} % exceeds "
-                            f"{100 * max_rms_residual:.2g} %: the spectrum is not "
-                            "Kramers-Kronig consistent (drift, non-linearity or noise)")
-    return KKResult(ok=ok, reason=reason, frequency_Hz=spectrum.frequency_Hz, impedance_ohm=z,
-                    model_impedance_ohm=model, residuals=residuals, n_rc=len(taus), mu=float(mu),
-                    time_constants_s=taus, resistances_ohm=coef[1:len(taus) + 1],
-                    series_resistance_ohm=float(coef[0]), inductance_H=float(coef[len(taus) + 1]),
+    flat = np.concatenate([residuals.real, residuals.imag])
+    rms = float(np.sqrt(np.mean(flat**2)))
+    dof = max(flat.size - len(taus) - n_extra, 1)
+    estimate = rms * float(np.sqrt(flat.size / dof))
+    trend = max(_trend_z(residuals.real), _trend_z(residuals.imag))
+    reasons = []
+    if trend > max_trend_z and rms > _TREND_FLOOR:
+        reasons.append(f"the residuals follow a smooth trend (lag-1 autocorrelation "
+                       f"{trend:.1f} standard errors above zero): drift or non-stationarity")
+    p_value = float("nan")
+    if noise_relative is not None:
+        p_value = float(stats.chi2.sf(np.sum(flat**2) / noise_relative**2, dof))
+        if p_value < _CHI2_P:
+            reasons.append(f"rms residual {100 * estimate:.2g} % (dof-corrected) is above the "
+                           f"given noise {100 * noise_relative:.2g} % (chi-square p = {p_value:.1e})")
+    if max_rms_residual is not None and rms > max_rms_residual:
+        reasons.append(f"rms residual {100 * rms:.2g} % exceeds {100 * max_rms_residual:.2g} %")
+    reason = ("not Kramers-Kronig consistent: " + "; ".join(reasons)) if reasons else ""
+    return KKResult(ok=not reasons, reason=reason, frequency_Hz=spectrum.frequency_Hz,
+                    impedance_ohm=z, model_impedance_ohm=model, residuals=residuals,
+                    n_rc=len(taus), mu=float(mu), time_constants_s=taus,
+                    resistances_ohm=coef[1:len(taus) + 1], series_resistance_ohm=float(coef[0]),
+                    inductance_H=float(coef[len(taus) + 1]),
                     inverse_capacitance_1_F=float(coef[-1]) if capacitance else 0.0,
-                    rms_residual=rms, max_rms_residual=max_rms_residual, source=spectrum.source,
+                    rms_residual=rms,
+                    max_rms_residual=float("nan") if max_rms_residual is None else max_rms_residual,
+                    noise_relative=float(noise_relative) if noise_relative is not None else estimate,
+                    noise_given=noise_relative is not None, trend_z=float(trend), chi2_p=p_value,
+                    source=spectrum.source,
                     provenance=provenance(n_rc=n_rc, mu_criterion=mu_criterion,
-                                          capacitance=capacitance, source=spectrum.source))
+                                          capacitance=capacitance, noise_relative=noise_relative,
+                                          max_trend_z=max_trend_z, source=spectrum.source))
+
+
+def _trend_z(residual: np.ndarray) -> float:
+    """Lag-1 autocorrelation of a residual sequence in units of its standard error 1/sqrt(N)."""
+    power = float(residual @ residual)
+    if residual.size < 3 or power == 0:
+        return 0.0
+    return float(residual[1:] @ residual[:-1]) / power * np.sqrt(residual.size)
 
 
 def _evaluate(w, taus, coef, capacitance) -> np.ndarray:
