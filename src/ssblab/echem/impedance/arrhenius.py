@@ -78,7 +78,8 @@ class ArrheniusFit(Result):
         x = 1000.0 / t
         label = kwargs.get("label", "data")
         points = ax.semilogy(x, self.conductivity_S_cm, kwargs.get("marker", "o"), label=label)
-        grid = np.linspace(min(x.min(), 1000 / ROOM_TEMPERATURE_K), max(x.max(), 1000 / ROOM_TEMPERATURE_K), 100)
+        x_room = 1000 / ROOM_TEMPERATURE_K
+        grid = np.linspace(min(x.min(), x_room), max(x.max(), x_room), 100)
         line_label = f"Ea = {self.activation_energy_eV}" if self.ok else \
             f"{len(x)} points: no Ea (not a result)"
         ax.semilogy(grid, self.predict(1000.0 / grid), "-" if self.ok else ":",
