@@ -188,14 +188,19 @@ def load_spec(source: str | Path | Mapping[str, Any], **overrides) -> SweepSpec:
         record=tuple(record), executor=_executor(data.get("executor"), f"{where}: executor"),
         store=str(data.get("store") or "ssblab-runs"),
         description=str(data.get("description") or ""))
-    spec.expand()  # converts every value now, so a bad one is reported before anything runs
+    try:
+        spec.expand()  # converts every value now, so a bad one is reported before anything runs
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
     return spec
 
 
 def _find_spec(source) -> Path:
     path = Path(source)
-    if path.exists():
+    if path.is_file():
         return path
+    if path.suffix in (".yaml", ".yml") or len(path.parts) > 1:
+        raise InputError(f"spec {source}: no such file")
     shipped = Path(__file__).parent / "specs" / f"{source}.yaml"
     if shipped.exists():
         return shipped
