@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ssblab.errors import InputError, check_choice
+from ssblab.errors import InputError, check_choice, require_package
 from ssblab.sweep.registry import Study, get_study
 
 SEED_POLICIES = ("per_point", "same")
@@ -143,7 +143,7 @@ def load_spec(source: str | Path | Mapping[str, Any], **overrides) -> SweepSpec:
     else:
         path = _find_spec(source)
         where = str(path)
-        import yaml
+        yaml = require_package("yaml", extra="sweep", purpose="reading sweep specs")
 
         try:
             data = yaml.safe_load(path.read_text())
