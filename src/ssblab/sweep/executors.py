@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import threading
 import time
 from collections import deque
 
@@ -51,6 +52,15 @@ class InProcess:
 
 def _start_worker(threads: int) -> None:
     pin_environment(threads)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A pool worker whose driver died (SIGKILL, crash) stops within a second instead of
+    idling forever; its unfinished point has no result.json and is run again on resume."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 class Pool:
