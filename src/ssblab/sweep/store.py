@@ -273,7 +273,7 @@ def query(store: str | os.PathLike = "ssblab-runs", *, sweep: str | None = None,
     >>> result = run_sweep(spec, progress=False)
     >>> t = query(spec["store"], study="synthetic.arrhenius", temperature_K=400.0)
     >>> t["sigma_S_cm"].round(6).tolist()
-    [0.002094]
+    [0.041506]
     """
     root = Path(store)
     if not (root / "index.sqlite").exists():
