@@ -145,23 +145,28 @@ class Dask:
                                             host="127.0.0.1", dashboard_address=":0",
                                             resources=dict(spec.worker_resources) or None)
             self.client = Client(self.cluster)
+        from distributed import as_completed
+
         self.dashboard_link = self.client.dashboard_link
+        self._completed = as_completed()
         self._processing_at = 0.0
         self._processing: set = set()
 
     def submit(self, task, resources=None):
-        return self.client.submit(execute_point, task, pure=False, resources=resources or None,
-                                  key=f"ssblab-point-{task['key'][:16]}-{time.monotonic_ns()}")
+        future = self.client.submit(execute_point, task, pure=False, resources=resources or None,
+                                    key=f"ssblab-point-{task['key'][:16]}-{time.monotonic_ns()}")
+        self._completed.add(future)
+        return future
 
     def wait(self, handles, timeout=None):
-        from distributed import wait
-
-        try:
-            done, _ = wait(handles, timeout=timeout, return_when="FIRST_COMPLETED")
-        except TimeoutError:
+        # as_completed keeps the finished futures for us: no scan over all pending ones
+        end = time.monotonic() + (timeout or 0.0)
+        while not self._completed.has_ready() and time.monotonic() < end:
+            time.sleep(0.01)
+        if not self._completed.has_ready():
             return []
         out = []
-        for future in done:
+        for future in self._completed.next_batch(block=False):
             if future.status == "finished":
                 out.append((future, future.result()))
             else:

@@ -10,6 +10,7 @@ lost after finishing, or a driver restarted).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -38,13 +39,8 @@ def pinned_threads(threads: int):
     """At most ``threads`` BLAS/OpenMP threads (threadpoolctl) and torch threads inside."""
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch is not None else None
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # the environment variables set at worker start still hold
-        limits = contextlib.nullcontext()
-    else:
-        limits = threadpool_limits(limits=threads)
-    with limits:
+    controller = _controller()
+    with controller.limit(limits=threads) if controller else contextlib.nullcontext():
         if torch is not None:
             torch.set_num_threads(threads)
         try:
@@ -54,6 +50,18 @@ def pinned_threads(threads: int):
                 torch.set_num_threads(before)
 
 
+@functools.cache
+def _controller():
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries (None without threadpoolctl:
+    the environment variables set at worker start still hold)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+@functools.cache
 def versions(packages=()) -> dict[str, str]:
     """Versions of Python, ssblab, NumPy and the study's packages that are installed."""
     from importlib.metadata import PackageNotFoundError, version
@@ -90,9 +98,9 @@ def execute_point(task: dict) -> dict:
     study = get_study(task["study"])
     base = {k: task[k] for k in ("key", "study", "study_version", "params", "seed", "replicate",
                                  "input_hashes", "run_dir")}
-    base["versions"] = versions(study.packages)
+    base["versions"] = dict(versions(study.packages))
     base["worker"] = f"{socket.gethostname()}:{os.getpid()}"
-    atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1))
+    atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1), fsync=False)
     _log(run_dir, "start")
     started, t0 = now_utc(), time.perf_counter()
     kwargs = dict(task["params"], rng=task["seed"])
