@@ -3,7 +3,7 @@
 1. Overhead: the same trivial tasks (an Arrhenius value) on the same LocalCluster, once as
    bare ``client.map`` + ``gather``, once as an ssblab sweep (run directory, result.json,
    log, SQLite index, cache check). Prints the time per task of each and the difference.
-2. Throughput: CPU-bound points (``microstructure.density`` at 32^3 voxels, and the
+2. Throughput: CPU-bound points (``microstructure.density`` at 48^3 voxels, and the
    ``synthetic.arrhenius`` study burning 0.5 s of CPU per point) on 1 and N workers of a
    local Dask cluster and of the process pool; prints points per second and the speed-up.
 
@@ -100,7 +100,7 @@ def main():
                {"cpu_seconds": 0.5}, args.workers)
     throughput("microstructure.density",
                {"relative_density": [round(0.6 + 0.3 * k / (n - 1), 3) for k in range(n)]},
-               {"size_voxels": 32}, args.workers)
+               {"size_voxels": 48}, args.workers)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -63,3 +63,31 @@ def test_dask_equals_in_process(study, client, tmp_path):
         assert a.keys() == b.keys()
         rel = TOLERANCE.get(study, 0.0)
         assert all(_same(a[k], b[k], rel) for k in a), (a, b)
+
+
+def test_a_gpu_point_goes_only_to_a_worker_with_the_resource(tmp_path):
+    from ssblab.sweep import REGISTRY, Parameter, Plot, get_study, register
+
+    assert get_study("atomistic.vacancy_md").resources_for({"device": "cuda"}) == {"GPU": 1}
+    assert get_study("atomistic.vacancy_md").resources_for({"device": "cpu"}) == {}
+    if "tests.where" not in REGISTRY:
+        @register("tests.where", parameters={"k": Parameter("", int),
+                                             "device": Parameter(kind=str, choices=("cpu", "cuda"))},
+                  outputs={"worker": ""}, plot=Plot(x="k", y="worker"),
+                  resources=lambda p: {"GPU": 1} if p["device"] == "cuda" else {})
+        def where(*, k, device, rng):
+            return {"worker": distributed.get_worker().name}
+
+    workers = {"cpu": {"cls": distributed.Worker, "options": {"nthreads": 1}},
+               "gpu": {"cls": distributed.Worker, "options": {"nthreads": 1,
+                                                             "resources": {"GPU": 1}}}}
+    with distributed.SpecCluster(workers=workers, scheduler={
+            "cls": distributed.Scheduler, "options": {"dashboard_address": ":0"}}) as cluster, \
+            distributed.Client(cluster) as client:
+        result = run_sweep({"study": "tests.where", "grid": {"k": list(range(6)),
+                                                              "device": ["cpu", "cuda"]}},
+                           store=str(tmp_path), client=client, progress=False,
+                           write_report=False)
+    placed = {(r["device"], r["worker"]) for r in result.rows}
+    assert {w for d, w in placed if d == "cuda"} == {"gpu"}
+    assert result.counts["computed"] == 12
