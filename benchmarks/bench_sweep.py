@@ -4,7 +4,7 @@
    bare ``client.map`` + ``gather``, once as an ssblab sweep (run directory, result.json,
    log, SQLite index, cache check). Prints the time per task of each and the difference.
 2. Throughput: CPU-bound points (``microstructure.density`` at 48^3 voxels, and the
-   ``synthetic.arrhenius`` study burning 0.5 s of CPU per point) on 1 and N workers of a
+   ``synthetic.arrhenius`` study burning 1 s of CPU per point) on 1 and N workers of a
    local Dask cluster and of the process pool; prints points per second and the speed-up.
 
 Run: python benchmarks/bench_sweep.py [--tasks 200] [--workers 2]
@@ -95,9 +95,9 @@ def main():
         overhead(client, args.tasks)
     if args.skip_throughput:
         return
-    n = 4 * args.workers
+    n = 8 * args.workers
     throughput("synthetic.arrhenius", {"temperature_K": [300.0 + k for k in range(n)]},
-               {"cpu_seconds": 0.5}, args.workers)
+               {"cpu_seconds": 1.0}, args.workers)
     throughput("microstructure.density",
                {"relative_density": [round(0.6 + 0.3 * k / (n - 1), 3) for k in range(n)]},
                {"size_voxels": 48}, args.workers)

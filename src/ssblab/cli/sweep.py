@@ -13,7 +13,8 @@ from ssblab.errors import InputError
 
 @click.command()
 @click.argument("spec", required=False)
-@click.option("--store", default=None, help="Run store folder (default: the spec's, else ./ssblab-runs).")
+@click.option("--store", default=None,
+              help="Run store folder (default: the spec's, else $SSBLAB_STORE, else ./ssblab-runs).")
 @click.option("--executor", type=click.Choice(["inprocess", "pool", "dask"]), default=None,
               help="Where points run (default: the spec's, else a local process pool).")
 @click.option("--cluster", default=None, help="local:N starts a local Dask cluster of N workers.")
@@ -53,9 +54,9 @@ def cli(spec, store, executor, cluster, scheduler, workers, threads_per_task, re
     if spec is None:
         raise InputError("SPEC: give a spec file or a shipped spec's name (--specs lists them)")
     loaded = load_spec(spec)
-    changes = {k: v for k, v in dict(workers=workers, threads_per_task=threads_per_task,
-                                     retries=retries, cluster=cluster, address=scheduler).items()
-               if v is not None}
+    given = {"workers": workers, "threads_per_task": threads_per_task, "retries": retries,
+             "cluster": cluster, "address": scheduler}
+    changes = {k: v for k, v in given.items() if v is not None}
     for name in ("workers", "threads_per_task"):
         if name in changes and changes[name] < 1:
             raise InputError(f"--{name.replace('_', '-')}: expected >= 1, found {changes[name]}")
@@ -75,7 +76,9 @@ def cli(spec, store, executor, cluster, scheduler, workers, threads_per_task, re
         click.echo(str(result))
         frame = result.frame().drop(columns=["key"])
         click.echo(frame.to_string(index=False, max_colwidth=60))
-        click.echo(f"wrote {Path(loaded.store) / 'sweeps'}")
+        from ssblab.sweep.run import report_folder
+
+        click.echo(f"wrote {report_folder(loaded) / 'report.html'}")
     if out is not None:
         result.write(out)
     if not result.ok:

@@ -46,7 +46,7 @@ class InProcess:
     def running(self, handles) -> int:
         return 0
 
-    def close(self):
+    def close(self, wait=True):
         self.queue.clear()
 
 
@@ -105,8 +105,10 @@ class Pool:
     def running(self, handles) -> int:
         return sum(f.running() for f in handles)
 
-    def close(self):
-        self.pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait=True):
+        # after an error or Ctrl-C, do not wait for long points: a worker finishing one still
+        # writes its result.json, which the next run adopts
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
 class Dask:
@@ -182,7 +184,7 @@ class Dask:
             self._processing_at = time.monotonic()
         return sum(f.key in self._processing for f in handles)
 
-    def close(self):
+    def close(self, wait=True):
         if self._own:
             self.client.close()
             if self.cluster is not None:

@@ -115,13 +115,18 @@ def run_sweep(spec: SweepSpec | Mapping | str | os.PathLike, *, store: str | Non
                                running=ex.running(pending))
             finally:
                 bar.close()
-                ex.close()
+                ex.close(wait=sys.exc_info()[0] is None)
         runs.record_invocation(spec.name, started, executor_name, counts)
         indexed = {r["key"]: r for r in runs.rows(sweep=spec.name)}
     result = _result(spec, study, tasks, points, indexed, counts, dashboard)
     if write_report:
-        result.write(Path(spec.store) / "sweeps" / _safe(spec.name))
+        result.write(report_folder(spec))
     return result
+
+
+def report_folder(spec: SweepSpec) -> Path:
+    """Where a sweep's table.csv, result.json and report.html go: ``STORE/sweeps/<name>/``."""
+    return Path(spec.store) / "sweeps" / _safe(spec.name)
 
 
 def _lost_record(task, error) -> dict:

@@ -13,7 +13,7 @@ A spec is plain data (a YAML file or a dict)::
     seed: {base: 0, policy: per_point, replicates: 1}
     record: [sigma_eff_S_cm, tortuosity_factor]   # outputs kept in the table (default: all)
     executor: {kind: pool, workers: 2, threads_per_task: 1, retries: 1}
-    store: ssblab-runs
+    store: ssblab-runs                # default: $SSBLAB_STORE, else ./ssblab-runs
 
 Seed policies: ``per_point`` draws each point's seed from the base seed and the point's
 parameters (so adding points never changes the others' seeds); ``same`` gives every point
@@ -27,6 +27,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,7 @@ def load_spec(source: str | Path | Mapping[str, Any], **overrides) -> SweepSpec:
                                  name=f"{where}: seed.policy"),
         replicates=_int(seed.get("replicates", 1), f"{where}: seed.replicates", minimum=1),
         record=tuple(record), executor=_executor(data.get("executor"), f"{where}: executor"),
-        store=str(data.get("store") or "ssblab-runs"),
+        store=str(data.get("store") or os.environ.get("SSBLAB_STORE", "ssblab-runs")),
         description=str(data.get("description") or ""))
     try:
         spec.expand()  # converts every value now, so a bad one is reported before anything runs

@@ -54,7 +54,7 @@ STATUSES = ("done", "failed", "running")
 
 
 def now_utc() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 
 
 def encode_outputs(outputs: dict) -> dict:

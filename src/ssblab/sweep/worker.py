@@ -114,7 +114,7 @@ def execute_point(task: dict) -> dict:
             raise RuntimeError(f"study {study.name} returned no {missing}")
         record = {**base, "status": "done", "outputs": encode_outputs(dict(outputs)),
                   "error": None}
-    except Exception:  # a failed point is data: recorded with its error, the sweep goes on
+    except Exception:  # noqa: BLE001  (a failed point is data: recorded, the sweep goes on)
         record = {**base, "status": "failed", "outputs": None, "error": traceback.format_exc()}
     record.update(started_utc=started, finished_utc=now_utc(),
                   duration_s=time.perf_counter() - t0)
