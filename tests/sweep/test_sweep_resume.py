@@ -137,3 +137,26 @@ def test_sigkill_of_a_dask_worker_loses_only_unfinished_points(tmp_path, referen
         assert set(client.run(os.getpid).values()) != set(pids)  # the nanny restarted one
     assert result.counts["cached"] + result.counts["computed"] == N_POINTS
     assert_complete(result, reference, store)
+
+
+def test_a_phase_field_point_continues_from_its_own_checkpoint(tmp_path, monkeypatch):
+    from ssblab.dendrite.phasefield import ElectrodepositionSimulation
+    from ssblab.sweep import get_study, studies
+
+    monkeypatch.setattr(studies, "PHASEFIELD_CHECKPOINT_STEPS", 10)
+    steps = []
+    step = ElectrodepositionSimulation.step
+    monkeypatch.setattr(ElectrodepositionSimulation, "step",
+                        lambda self: (steps.append(1), step(self))[1])
+    study = get_study("dendrite.conductivity_contrast")
+    params = study.resolve({"conductivity_ratio": 5.0, "size_px": 24, "radius_um": 4.0,
+                            "duration_h": 0.2}, "test")
+    straight = study.func(**params, rng=3, run_dir=tmp_path / "straight")
+    n_straight = len(steps)
+    # an interrupted point: it got half way, then is run again in the same run directory
+    study.func(**{**params, "duration_h": 0.1}, rng=3, run_dir=tmp_path / "resumed")
+    steps.clear()
+    resumed = study.func(**params, rng=3, run_dir=tmp_path / "resumed")
+    assert 0 < len(steps) < n_straight - 5  # it did not start again from step 0
+    for name, value in straight.items():  # the layer itself agrees to ~1e-11 (see Dask test)
+        assert resumed[name] == pytest.approx(value, rel=1e-9), name

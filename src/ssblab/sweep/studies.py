@@ -96,6 +96,10 @@ def mixture_point(*, lgps_mass_fraction, lpsc_S_cm, lgps_S_cm, size_voxels, lpsc
 # --- dendrite: seed 003 conductivity contrasts ----------------------------------------------
 
 
+#: steps between phase-field checkpoints of a sweep point (its own, in its run directory)
+PHASEFIELD_CHECKPOINT_STEPS = 200
+
+
 @register("dendrite.conductivity_contrast",
           parameters={"conductivity_ratio": P(""), "fraction": P("", default=0.2),
                       "radius_um": P("um", default=6.0), "size_px": P("", int, 96),
@@ -104,20 +108,43 @@ def mixture_point(*, lgps_mass_fraction, lpsc_S_cm, lgps_S_cm, size_voxels, lpsc
                       "duration_h": P("h", default=5.0)},
           outputs={"preference_A": "", "li_fraction_A": "", "area_fraction_A": "",
                    "penetration_um": "um", "branches": ""},
-          plot=Plot(x="conductivity_ratio", y="preference_A", hue="fraction", logx=True))
+          plot=Plot(x="conductivity_ratio", y="preference_A", hue="fraction", logx=True),
+          run_dir=True)
 def contrast_point(*, conductivity_ratio, fraction, radius_um, size_px, spacing_um,
-                   current_density_mA_cm2, duration_h, rng):
-    """Phase-field growth into particles of A in B: the deposit's preference for A."""
+                   current_density_mA_cm2, duration_h, rng, run_dir):
+    """Phase-field growth into particles of A in B: the deposit's preference for A.
+
+    Checkpoints every ``PHASEFIELD_CHECKPOINT_STEPS`` steps to ``run_dir/phasefield.npz``
+    and continues from there when the point is run again (another worker, a resumed sweep).
+    """
+    import io
+
     from ssblab.dendrite.electrolyte import LPSC_S_m, particle_map
     from ssblab.dendrite.metrics import growth_result
     from ssblab.dendrite.phasefield import ElectrodepositionSimulation
     from ssblab.dendrite.studies import run_for
+    from ssblab.files import atomic_write
 
     emap = particle_map((size_px, size_px), spacing_um=spacing_um, fraction=fraction,
                         radius_um=radius_um,
                         conductivity_S_m=(LPSC_S_m, conductivity_ratio * LPSC_S_m), rng=rng)
     sim = ElectrodepositionSimulation(emap, current_density_mA_cm2=current_density_mA_cm2,
                                       rng=rng)
+    checkpoint = run_dir / "phasefield.npz"
+    if checkpoint.is_file():
+        with np.load(checkpoint) as state:
+            sim.restore(state)
+        sim.solver.refresh()
+    end_s = duration_h * 3600.0
+
+    def save():
+        if sim.time_s < end_s:  # not the last, shortened step: a longer run would not take it
+            buffer = io.BytesIO()
+            np.savez_compressed(buffer, **sim.state())
+            atomic_write(checkpoint, buffer.getvalue(), fsync=False)
+            sim.solver.refresh()  # as after a restore, so resumed and straight runs agree
+
+    sim.attach(save, PHASEFIELD_CHECKPOINT_STEPS)
     g = growth_result(run_for(sim, duration_h))
     return {"preference_A": float(g.preference[1]), "li_fraction_A": float(g.li_fraction_by_phase[1]),
             "area_fraction_A": float(g.area_fraction_by_phase[1]),
