@@ -51,6 +51,28 @@ def overhead(client, n_tasks: int, repeats: int = 3) -> None:
           f"all cached on rerun {cached / n_tasks * 1e3:.2f} ms/point")
 
 
+def bookkeeping(n_tasks: int, repeats: int = 3) -> None:
+    """The store's cost alone: an in-process sweep against calling the study in a loop."""
+    from ssblab.sweep import get_study, run_sweep
+
+    study = get_study("synthetic.arrhenius")
+    temps = [300.0 + 0.01 * k for k in range(n_tasks)]
+    loop, ours = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for k, t in enumerate(temps):
+            study.func(**study.resolve({"temperature_K": t}, "bench"), rng=k)
+        loop.append(time.perf_counter() - t0)
+        with tempfile.TemporaryDirectory() as store:
+            t0 = time.perf_counter()
+            run_sweep({"study": "synthetic.arrhenius", "store": store, "executor": "inprocess",
+                       "grid": {"temperature_K": temps}}, progress=False, write_report=False)
+            ours.append(time.perf_counter() - t0)
+    a, o = min(loop) / n_tasks * 1e3, min(ours) / n_tasks * 1e3
+    print(f"in process ({n_tasks}, best of {repeats}): plain loop {a:.3f} ms/point, sweep with "
+          f"run directories and index {o:.2f} ms/point (bookkeeping {o - a:.2f} ms/point)")
+
+
 def throughput(study: str, grid: dict, fixed: dict, workers: int) -> None:
     from distributed import Client, LocalCluster
 
@@ -93,6 +115,7 @@ def main():
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       dashboard_address=":0") as cluster, Client(cluster) as client:
         overhead(client, args.tasks)
+    bookkeeping(args.tasks)
     if args.skip_throughput:
         return
     n = 8 * args.workers

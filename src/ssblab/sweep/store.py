@@ -151,8 +151,9 @@ class RunStore:
                 f"SELECT * FROM runs WHERE status = 'done' AND key IN ({','.join('?' * len(part))})",
                 part).fetchall()
             found.update({r["key"]: _row_dict(r) for r in rows})
+        existing = {entry.name for entry in os.scandir(self.root / "runs")}
         for key in keys:
-            if key not in found:
+            if key not in found and key in existing:
                 record = read_result(self.run_dir(key))
                 if record is not None and record.get("key") == key:
                     record["attempts"] = 0

@@ -90,11 +90,12 @@ def execute_point(task: dict) -> dict:
     from ssblab.sweep.registry import get_study
 
     run_dir = Path(task["run_dir"])
-    if not task.get("recompute"):
-        done = read_result(run_dir)
+    try:
+        run_dir.mkdir(parents=True)
+    except FileExistsError:  # run before: finished (a cache hit), failed or interrupted
+        done = None if task.get("recompute") else read_result(run_dir)
         if done is not None and done.get("key") == task["key"] and done.get("status") == "done":
             return {**done, "cached": True, "attempts": 0}
-    run_dir.mkdir(parents=True, exist_ok=True)
     study = get_study(task["study"])
     base = {k: task[k] for k in ("key", "study", "study_version", "params", "seed", "replicate",
                                  "input_hashes", "run_dir")}
