@@ -76,3 +76,10 @@ def test_yaml_files_and_shipped_specs_load(tmp_path):
             "seed003-contrast", "seed000-cell-rate", "seed000-cell-life"} <= set(names)
     for name in names:
         assert load_spec(name).expand()
+
+
+def test_the_same_quantity_in_other_units_is_the_same_point():
+    a = load_spec({"study": "cell.rate", "grid": {"c_rate": [1], "lic_thickness_cm": ["100 um"]}})
+    b = load_spec({"study": "cell.rate", "grid": {"c_rate": [1], "lic_thickness_cm": [0.01]}})
+    assert a.expand()[0].params == b.expand()[0].params
+    assert a.expand()[0].seed == b.expand()[0].seed

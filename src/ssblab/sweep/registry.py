@@ -43,7 +43,9 @@ class Parameter:
         if isinstance(value, str):
             if self.kind is int:
                 raise InputError(f"{name}: expected an integer, found {value!r}")
-            value = parse_quantity(value, self.unit or "dimensionless", name=name)
+            # 12 significant digits drop the conversion's rounding noise, so "100 um" and
+            # 0.01 (cm) are the same point with the same cache key
+            value = float(f"{parse_quantity(value, self.unit or 'dimensionless', name=name):.12g}")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"{name}: expected a number{f' in {self.unit}' if self.unit else ''}, "
                              f"found {value!r}")
