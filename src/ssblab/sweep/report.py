@@ -69,7 +69,8 @@ class SweepResult(Result):
             xs = [categories.index(r[x]) if categorical else r[x] for r in rows]
             ys = [r[y] for r in rows]
             err = [r.get(f"{y}_stderr", math.nan) for r in rows]
-            name = f"{hue} = {label:.4g}" if isinstance(label, float) else f"{hue} = {label}"
+            shown = f"{label:.4g}" if isinstance(label, float) else label
+            name = f"{hue} = {shown}" if hue else None
             if np.isfinite(err).any():
                 ax.errorbar(xs, ys, yerr=np.nan_to_num(err), fmt="o" if categorical else "o-",
                             capsize=3, label=name)
