@@ -189,7 +189,7 @@ def _supercell(text):
                       "resolution_A": P("angstrom", default=0.3),
                       "n_samples": P("", int, 300)},
           outputs={"activation_energy_eV": "eV", "sigma_300K_S_cm": "S/cm",
-                   "network_barrier_eV": "eV"},
+                   "network_barrier_eV": "eV", "note": ""},
           plot=Plot(x="composition", y="activation_energy_eV"),
           packages=("ase", "pymatgen", "bvlain"))
 def fastpath_point(*, composition, configuration, supercell, temperatures_K, resolution_A,
@@ -204,10 +204,12 @@ def fastpath_point(*, composition, configuration, supercell, temperatures_K, res
     r = kmc_vs_temperature(network, temperatures_K=temps, carrier_fraction=1.0,
                            n_samples=n_samples, rng=rng)
     fit = r.conductivity_fit
-    return {"activation_energy_eV": r.activation_energy_eV,
-            "sigma_300K_S_cm": fit.extrapolated if fit is not None and fit.ok
-            else Measured(math.nan, math.nan, "S/cm"),
-            "network_barrier_eV": float(r.network_barrier_eV)}
+    ok = fit is not None and fit.ok
+    return {"activation_energy_eV": r.activation_energy_eV if ok
+            else Measured(math.nan, math.nan, "eV"),
+            "sigma_300K_S_cm": fit.extrapolated if ok else Measured(math.nan, math.nan, "S/cm"),
+            "network_barrier_eV": float(r.network_barrier_eV),
+            "note": "" if ok else f"no Arrhenius fit: {fit.reason if fit is not None else 'none'}"}
 
 
 def _md_resources(params):
@@ -226,7 +228,7 @@ def _md_resources(params):
                       "production_steps": P("", int, 5000),
                       "save_interval": P("", int, 10)},
           outputs={"sigma_S_cm": "S/cm", "D_tracer_cm2_s": "cm^2/s", "haven_ratio": "",
-                   "msd_slope_ratio": "", "duration_ps": "ps"},
+                   "msd_slope_ratio": "", "duration_ps": "ps", "note": ""},
           plot=Plot(x="temperature_K", y="sigma_S_cm", hue="composition", logy=True),
           resources=_md_resources, run_dir=True, packages=("ase", "pymatgen", "torch", "chgnet"))
 def vacancy_md_point(*, composition, configuration, temperature_K, supercell, potential, device,
@@ -250,7 +252,8 @@ def vacancy_md_point(*, composition, configuration, temperature_K, supercell, po
     res = diffusion(md.read_run(folder), mobile="Li", temperature_K=temperature_K)
     return {"sigma_S_cm": res.conductivity_S_cm, "D_tracer_cm2_s": res.diffusivity_cm2_s,
             "haven_ratio": res.haven_ratio.value, "msd_slope_ratio": res.msd_slope_ratio,
-            "duration_ps": res.duration_ps}
+            "duration_ps": res.duration_ps,
+            "note": "" if res.ok else f"not measured: {res.reason}"}
 
 
 # --- cell: seed 000 rate and life grids -----------------------------------------------------
