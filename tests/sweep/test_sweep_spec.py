@@ -73,7 +73,7 @@ def test_yaml_files_and_shipped_specs_load(tmp_path):
         load_spec(tmp_path / "missing.yaml")
     names = shipped_specs()
     assert {"seed000-density", "seed000-vacancy-md", "seed000-fastpath", "seed003-mixtures",
-            "seed003-contrast", "seed000-cell-rate", "seed000-cell-life"} <= set(names)
+            "seed003-contrast", "seed003-ccd", "seed000-cell-rate", "seed000-cell-life"} <= set(names)
     for name in names:
         assert load_spec(name).expand()
 

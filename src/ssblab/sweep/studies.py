@@ -151,6 +151,43 @@ def contrast_point(*, conductivity_ratio, fraction, radius_um, size_px, spacing_
             "penetration_um": float(g.penetration_um), "branches": int(g.branches)}
 
 
+@register("dendrite.ccd",
+          parameters={"fraction": P("", help="area fraction of phase A (0: homogeneous B)"),
+                      "conductivity_ratio": P("", default=5.26 / 3.57),
+                      "width_px": P("", int, 64), "radius_um": P("um", default=5.0),
+                      "step_duration_h": P("h", default=1.0),
+                      "max_current_mA_cm2": P("mA/cm^2", default=3.1),
+                      "failure_fraction": P("", default=0.1),
+                      "separator_thickness_um": P("um", default=100.0)},
+          outputs={"ccd_mA_cm2": "mA/cm^2", "failed": "", "last_current_mA_cm2": "mA/cm^2",
+                   "note": ""},
+          plot=Plot(x="fraction", y="ccd_mA_cm2", hue="conductivity_ratio"))
+def ccd_point(*, fraction, conductivity_ratio, width_px, radius_um, step_duration_h,
+              max_current_mA_cm2, failure_fraction, separator_thickness_um, rng):
+    """Phase-field CCD staircase (seed 003: 0.1 mA/cm2 start, 0.2 mA/cm2 steps) on A-in-B.
+
+    A relative index of current focusing, not a measured CCD (see ``dendrite.ccd``).
+    """
+    from ssblab.dendrite.ccd import phasefield_ccd, staircase_currents, staircase_window_rows
+    from ssblab.dendrite.electrolyte import LPSC_S_m, particle_map, uniform_map
+
+    rows = staircase_window_rows(staircase_currents(0.1, 0.2, max_current_mA_cm2),
+                                 step_duration_h=step_duration_h, film_thickness_um=10.0,
+                                 failure_penetration_um=failure_fraction * separator_thickness_um,
+                                 spacing_um=1.0)
+    shape = (rows, width_px)
+    emap = (uniform_map(shape, spacing_um=1.0) if fraction == 0 else
+            particle_map(shape, spacing_um=1.0, fraction=fraction, radius_um=radius_um,
+                         conductivity_S_m=(LPSC_S_m, conductivity_ratio * LPSC_S_m), rng=rng))
+    r = phasefield_ccd(emap, step_duration_h=step_duration_h, max_current_mA_cm2=max_current_mA_cm2,
+                       failure_fraction=failure_fraction,
+                       separator_thickness_um=separator_thickness_um, rng=rng)
+    last = float(r.current_steps_mA_cm2[-1])
+    return {"ccd_mA_cm2": float(r.ccd_mA_cm2), "failed": bool(r.failed),
+            "last_current_mA_cm2": last,
+            "note": "" if r.failed else f"no failure up to {last:.2f} mA/cm2 (CCD above it)"}
+
+
 # --- atomistic: seed 000 fast path and vacancy-ordered MD -----------------------------------
 
 _COMPOSITIONS = ("pristine", "hot-pressed")
