@@ -168,10 +168,10 @@ def ccd_point(*, fraction, conductivity_ratio, width_px, radius_um, step_duratio
 
     A relative index of current focusing, not a measured CCD (see ``dendrite.ccd``).
     """
-    from ssblab.dendrite.ccd import phasefield_ccd, staircase_currents, staircase_window_rows
+    from ssblab.dendrite import ccd
     from ssblab.dendrite.electrolyte import LPSC_S_m, particle_map, uniform_map
 
-    rows = staircase_window_rows(staircase_currents(0.1, 0.2, max_current_mA_cm2),
+    rows = ccd.staircase_window_rows(ccd.staircase_currents(0.1, 0.2, max_current_mA_cm2),
                                  step_duration_h=step_duration_h, film_thickness_um=10.0,
                                  failure_penetration_um=failure_fraction * separator_thickness_um,
                                  spacing_um=1.0)
@@ -179,7 +179,7 @@ def ccd_point(*, fraction, conductivity_ratio, width_px, radius_um, step_duratio
     emap = (uniform_map(shape, spacing_um=1.0) if fraction == 0 else
             particle_map(shape, spacing_um=1.0, fraction=fraction, radius_um=radius_um,
                          conductivity_S_m=(LPSC_S_m, conductivity_ratio * LPSC_S_m), rng=rng))
-    r = phasefield_ccd(emap, step_duration_h=step_duration_h, max_current_mA_cm2=max_current_mA_cm2,
+    r = ccd.phasefield_ccd(emap, step_duration_h=step_duration_h, max_current_mA_cm2=max_current_mA_cm2,
                        failure_fraction=failure_fraction,
                        separator_thickness_um=separator_thickness_um, rng=rng)
     last = float(r.current_steps_mA_cm2[-1])
