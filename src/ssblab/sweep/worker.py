@@ -50,15 +50,20 @@ def pinned_threads(threads: int):
                 torch.set_num_threads(before)
 
 
-@functools.cache
+_CONTROLLER: list = [-1, None]  # (len(sys.modules) when made, the controller)
+
+
 def _controller():
-    """threadpoolctl's view of the loaded BLAS/OpenMP libraries (None without threadpoolctl:
-    the environment variables set at worker start still hold)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
-        return None
-    return ThreadpoolController()
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries, made again when modules were
+    imported since (a point may load torch or another BLAS); None without threadpoolctl (the
+    environment variables set at worker start still hold)."""
+    if _CONTROLLER[0] != len(sys.modules):
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return None
+        _CONTROLLER[:] = [len(sys.modules), ThreadpoolController()]
+    return _CONTROLLER[1]
 
 
 @functools.cache
