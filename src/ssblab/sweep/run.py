@@ -76,43 +76,13 @@ def run_sweep(spec: SweepSpec | Mapping | str | os.PathLike, *, store: str | Non
         todo = [t for t in tasks if t["key"] not in records]
         executor_name, dashboard = "none", ""
         if todo:
-            from ssblab.sweep.executors import WorkerLost, make_executor
+            from ssblab.sweep.executors import make_executor
 
             ex = make_executor(spec.executor, client)
             executor_name, dashboard = ex.name, ex.dashboard_link or ""
             bar = _Bar(len(tasks), spec.name, dashboard, progress)
-            bar.update(counts, queued=len(todo), running=0)
-            tries = {t["key"]: 0 for t in todo}
-            lost = dict.fromkeys(tries, 0)
             try:
-                pending = {ex.submit(t, study.resources_for(t["params"])): t for t in todo}
-                while pending:
-                    for handle, outcome in ex.wait(list(pending), timeout=0.5):
-                        task = pending.pop(handle)
-                        key = task["key"]
-                        if isinstance(outcome, WorkerLost):
-                            lost[key] += 1
-                            if lost[key] <= LOST_WORKER_RESUBMITS:
-                                pending[ex.submit(task, study.resources_for(task["params"]))] = task
-                                continue
-                            outcome = _lost_record(task, outcome)
-                        elif isinstance(outcome, BaseException):
-                            raise outcome
-                        record = outcome
-                        if record.get("cached"):
-                            counts["cached"] += 1
-                        elif record["status"] == "done":
-                            counts["computed"] += 1
-                        runs.record_run(record)
-                        if record["status"] == "failed" and tries[key] < spec.executor.retries:
-                            tries[key] += 1
-                            counts["retried"] += 1
-                            pending[ex.submit(task, study.resources_for(task["params"]))] = task
-                            continue
-                        counts["done" if record["status"] == "done" else "failed"] += 1
-                        records[key] = record
-                    bar.update(counts, queued=len(pending) - ex.running(pending),
-                               running=ex.running(pending))
+                _drive(ex, todo, study, spec.executor.retries, runs, records, counts, bar)
             finally:
                 bar.close()
                 ex.close(wait=sys.exc_info()[0] is None)
@@ -122,6 +92,48 @@ def run_sweep(spec: SweepSpec | Mapping | str | os.PathLike, *, store: str | Non
     if write_report:
         result.write(report_folder(spec))
     return result
+
+
+def _drive(ex, todo, study, retries, runs, records, counts, bar) -> None:
+    """Submit ``todo``, index each record as it comes back, resubmit failures and lost points."""
+    from ssblab.sweep.executors import WorkerLost
+
+    def submit(task):
+        pending[ex.submit(task, study.resources_for(task["params"]))] = task
+
+    tries = {t["key"]: 0 for t in todo}
+    lost = dict.fromkeys(tries, 0)
+    pending: dict = {}
+    for task in todo:
+        submit(task)
+    bar.update(counts, pending=len(pending), running=0)
+    while pending:
+        for handle, outcome in ex.wait(list(pending), timeout=0.5):
+            task = pending.pop(handle)
+            key = task["key"]
+            if isinstance(outcome, WorkerLost):
+                lost[key] += 1
+                if lost[key] <= LOST_WORKER_RESUBMITS:
+                    submit(task)
+                    continue
+                outcome = _lost_record(task, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            record = outcome
+            runs.record_run(record)
+            if record.get("cached"):
+                counts["cached"] += 1
+            elif record["status"] == "done":
+                counts["computed"] += 1
+            if record["status"] == "failed" and tries[key] < retries:
+                tries[key] += 1
+                counts["retried"] += 1
+                submit(task)
+                continue
+            counts["done" if record["status"] == "done" else "failed"] += 1
+            records[key] = record
+        bar.update(counts, pending=len(pending),
+                   running=ex.running(pending) if bar.enabled else 0)
 
 
 def report_folder(spec: SweepSpec) -> Path:
@@ -178,16 +190,18 @@ class _Bar:
         from ssblab.progress import progress_enabled
 
         self.bar = None
-        if progress_enabled(enabled):
+        self.enabled = progress_enabled(enabled)
+        if self.enabled:
             from tqdm.auto import tqdm
 
             if dashboard:
                 print(f"ssblab: Dask dashboard: {dashboard}", file=sys.stderr)
             self.bar = tqdm(total=total, desc=f"sweep {name}", file=sys.stderr, leave=True)
 
-    def update(self, counts, *, queued, running):
+    def update(self, counts, *, pending, running):
         if self.bar is None:
             return
+        queued = pending - running
         finished = counts["done"] + counts["failed"]
         self.bar.update(finished - self.bar.n)
         self.bar.set_postfix_str(f"queued {queued}, running {running}, done {counts['done']}, "
