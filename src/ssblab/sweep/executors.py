@@ -103,7 +103,8 @@ class Pool:
         return out
 
     def running(self, handles) -> int:
-        return sum(f.running() for f in handles)
+        # the pool marks one more call than it has workers as running (its feed queue)
+        return min(self.workers, sum(f.running() for f in handles))
 
     def close(self, wait=True):
         # after an error or Ctrl-C, do not wait for long points: a worker finishing one still
