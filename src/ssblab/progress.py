@@ -17,12 +17,18 @@ def progress(iterable: Iterable[T], *, total: int | None = None, desc: str = "",
     ``enabled=None`` shows it when stderr is a terminal and ``SSBLAB_PROGRESS`` is not ``0``;
     ``SSBLAB_PROGRESS=1`` forces it on (e.g. in a log file).
     """
-    if enabled is None:
-        setting = os.environ.get("SSBLAB_PROGRESS", "")
-        enabled = setting == "1" or (setting != "0" and sys.stderr.isatty())
-    if not enabled:
+    if not progress_enabled(enabled):
         yield from iterable
         return
     from tqdm.auto import tqdm
 
     yield from tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+def progress_enabled(enabled: bool | None = None) -> bool:
+    """``enabled``, or when None: stderr is a terminal and ``SSBLAB_PROGRESS`` is not ``0``
+    (``SSBLAB_PROGRESS=1`` forces bars on, e.g. into a log file)."""
+    if enabled is not None:
+        return bool(enabled)
+    setting = os.environ.get("SSBLAB_PROGRESS", "")
+    return setting == "1" or (setting != "0" and sys.stderr.isatty())

@@ -1,0 +1,134 @@
+"""What runs on a worker: one point, in its run directory, with pinned threads.
+
+:func:`execute_point` never raises for a failing study: it returns a record with
+``status="failed"`` and the traceback, so one bad point does not stop the others. A point
+whose run directory already holds a finished result with the same key returns that result
+(``cached=True``) without running, which makes a re-executed task harmless (a Dask worker
+lost after finishing, or a driver restarted).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from ssblab.files import atomic_write
+from ssblab.sweep.store import encode_outputs, now_utc, read_result, write_result
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def pin_environment(threads: int) -> dict[str, str]:
+    """Thread-count variables for a worker process, read by BLAS, OpenMP and torch at import."""
+    values = {name: str(threads) for name in THREAD_VARIABLES}
+    os.environ.update(values)
+    return values
+
+
+@contextlib.contextmanager
+def pinned_threads(threads: int):
+    """At most ``threads`` BLAS/OpenMP threads (threadpoolctl) and torch threads inside."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    controller = _controller()
+    with controller.limit(limits=threads) if controller else contextlib.nullcontext():
+        if torch is not None:
+            torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            if before is not None:
+                torch.set_num_threads(before)
+
+
+_CONTROLLER: list = [-1, None]  # (len(sys.modules) when made, the controller)
+
+
+def _controller():
+    """threadpoolctl's view of the loaded BLAS/OpenMP libraries, made again when modules were
+    imported since (a point may load torch or another BLAS); None without threadpoolctl (the
+    environment variables set at worker start still hold)."""
+    if _CONTROLLER[0] != len(sys.modules):
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            return None
+        _CONTROLLER[:] = [len(sys.modules), ThreadpoolController()]
+    return _CONTROLLER[1]
+
+
+@functools.cache
+def versions(packages=()) -> dict[str, str]:
+    """Versions of Python, ssblab, NumPy and the study's packages that are installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    import numpy
+
+    import ssblab
+
+    out = {"python": platform.python_version(), "ssblab": ssblab.__version__,
+           "numpy": numpy.__version__}
+    for name in packages:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _log(run_dir: Path, text: str) -> None:
+    with open(run_dir / "log.txt", "a", encoding="utf-8") as fh:
+        fh.write(f"{now_utc()} {socket.gethostname()}:{os.getpid()} {text}\n")
+
+
+def execute_point(task: dict) -> dict:
+    """Run one point described by ``task`` (see :func:`ssblab.sweep.run.make_task`)."""
+    from ssblab.sweep.registry import get_study
+
+    run_dir = Path(task["run_dir"])
+    try:
+        run_dir.mkdir(parents=True)
+    except FileExistsError:  # run before: finished (a cache hit), failed or interrupted
+        done = None if task.get("recompute") else read_result(run_dir)
+        if done is not None and done.get("key") == task["key"] and done.get("status") == "done":
+            return {**done, "cached": True, "attempts": 0}
+    study = get_study(task["study"])
+    base = {k: task[k] for k in ("key", "study", "study_version", "params", "seed", "replicate",
+                                 "input_hashes", "run_dir")}
+    base["versions"] = dict(versions(study.packages))
+    base["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1), fsync=False)
+    _log(run_dir, "start")
+    started, t0 = now_utc(), time.perf_counter()
+    kwargs = dict(task["params"], rng=task["seed"])
+    if study.run_dir:
+        kwargs["run_dir"] = run_dir
+    try:
+        with pinned_threads(task["threads"]):
+            outputs = study.func(**kwargs)
+        missing = [name for name in study.outputs if name not in outputs]
+        if missing:
+            raise RuntimeError(f"study {study.name} returned no {missing}")
+        record = {**base, "status": "done", "outputs": encode_outputs(dict(outputs)),
+                  "error": None}
+    except Exception:  # noqa: BLE001  (a failed point is data: recorded, the sweep goes on)
+        record = {**base, "status": "failed", "outputs": None, "error": traceback.format_exc()}
+    record.update(started_utc=started, finished_utc=now_utc(),
+                  duration_s=time.perf_counter() - t0)
+    if record["status"] == "done":
+        write_result(run_dir, record)
+        (run_dir / "error.txt").unlink(missing_ok=True)
+        _log(run_dir, "finished")
+    else:
+        atomic_write(run_dir / "error.txt", record["error"])
+        _log(run_dir, "failed: " + record["error"].strip().splitlines()[-1])
+    return {**record, "cached": False, "attempts": 1}
