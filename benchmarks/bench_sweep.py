@@ -29,7 +29,7 @@ def overhead(client, n_tasks: int, repeats: int = 3) -> None:
 
     temps = [300.0 + 0.01 * k for k in range(n_tasks)]
     bare, ours = [], []
-    for r in range(repeats):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         futures = client.map(trivial, temps, pure=False)
         client.gather(futures)

@@ -16,7 +16,8 @@ SRC = Path(__file__).resolve().parents[1] / "src/ssblab"
 CORE = ("", "_version", "errors", "units", "results", "files", "progress", "dynamics", "arrhenius_line",
         "reference", "report", "data")
 LAYERS = ("echem", "microstructure", "atomistic", "materials", "dendrite", "cell")
-RANK = {**dict.fromkeys(CORE, 0), **dict.fromkeys(LAYERS, 1), "workflows": 2, "cli": 3}
+RANK = {**dict.fromkeys(CORE, 0), **dict.fromkeys(LAYERS, 1), "workflows": 2, "sweep": 3, "runs": 4,
+        "cli": 5}
 
 #: sideways edges between layers, each with its reason
 SIDEWAYS = {

@@ -16,9 +16,8 @@ from ssblab.sweep.run import run_sweep
 from ssblab.sweep.spec import ExecutorSpec, SweepSpec, load_spec, shipped_specs
 from ssblab.sweep.store import RunStore, query
 
-__all__ = ["REGISTRY", "ExecutorSpec", "Parameter", "Plot", "RunStore", "Study", "SweepResult",
-           "SweepSpec", "get_study", "load_spec", "query", "register", "run_sweep",
-           "shipped_specs"]
+__all__ = ["ExecutorSpec", "Parameter", "Plot", "REGISTRY", "RunStore", "Study", "SweepResult",
+           "SweepSpec", "get_study", "load_spec", "query", "register", "run_sweep", "shipped_specs"]
 
 
 class _CallableModule(types.ModuleType):

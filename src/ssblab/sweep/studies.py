@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError
 from ssblab.results import Measured
 from ssblab.sweep.registry import Parameter, Plot, register
@@ -47,7 +48,7 @@ def arrhenius_point(*, temperature_K, activation_energy_eV, prefactor_S_K_cm, re
 
 
 @register("microstructure.density",
-          parameters={"relative_density": P(""), "bulk_S_cm": P("S/cm", default=4.4e-3),
+          parameters={"relative_density": P(""), "bulk_S_cm": P("S/cm", default=ref.LIC_HOT_SIGMA_S_cm.value),
                       "size_voxels": P("", int, 48), "grain_radius_voxels": P("", default=4.0),
                       "radius_spread": P("", default=0.25),
                       "packing": P(kind=str, default="overlapping",
@@ -69,8 +70,8 @@ def density_point(*, relative_density, bulk_S_cm, size_voxels, grain_radius_voxe
 
 
 @register("microstructure.mixture",
-          parameters={"lgps_mass_fraction": P(""), "lpsc_S_cm": P("S/cm", default=3.57e-3),
-                      "lgps_S_cm": P("S/cm", default=5.26e-3),
+          parameters={"lgps_mass_fraction": P(""), "lpsc_S_cm": P("S/cm", default=ref.LPSC_SIGMA_S_cm.value),
+                      "lgps_S_cm": P("S/cm", default=ref.LGPS_SIGMA_S_cm.value),
                       "size_voxels": P("", int, 48), "lpsc_radius_voxels": P("", default=5.0),
                       "lgps_radius_voxels": P("", default=3.0)},
           outputs={"sigma_eff_S_cm": "S/cm", "lgps_volume_fraction": "",
@@ -153,7 +154,7 @@ def contrast_point(*, conductivity_ratio, fraction, radius_um, size_px, spacing_
 
 @register("dendrite.ccd",
           parameters={"fraction": P("", help="area fraction of phase A (0: homogeneous B)"),
-                      "conductivity_ratio": P("", default=5.26 / 3.57),
+                      "conductivity_ratio": P("", default=ref.LGPS_SIGMA_S_cm.value / ref.LPSC_SIGMA_S_cm.value),
                       "width_px": P("", int, 64), "radius_um": P("um", default=5.0),
                       "step_duration_h": P("h", default=1.0),
                       "max_current_mA_cm2": P("mA/cm^2", default=3.1),
@@ -197,7 +198,7 @@ def _seed000_configuration(composition, supercell, rng):
     """Seed 000's refined composition on the scaled C2/m framework, one vacancy ordering."""
     from ssblab.materials.defects import configuration_structure, order_vacancies
     from ssblab.materials.prototypes import layered_rocksalt_framework
-    from ssblab.workflows.vacancy_md import SEED000_COMPOSITIONS
+    from ssblab.materials.defects import SEED000_COMPOSITIONS
 
     spec = SEED000_COMPOSITIONS[_COMPOSITIONS.index(composition)]
     cell = layered_rocksalt_framework(primitive=False)
@@ -298,7 +299,7 @@ def vacancy_md_point(*, composition, configuration, temperature_K, supercell, po
 
 @register("cell.rate",
           parameters={"c_rate": P("1/h"), "lic_thickness_cm": P("cm", default=0.04),
-                      "conductivity_S_cm": P("S/cm", default=4.4e-3),
+                      "conductivity_S_cm": P("S/cm", default=ref.LIC_HOT_SIGMA_S_cm.value),
                       "diffusivity_cm2_s": P("cm^2/s", default=1e-9),
                       "steps_per_half_cycle": P("", int, 150)},
           outputs={"discharge_capacity_mAh_g": "mAh/g"},
@@ -317,7 +318,7 @@ def rate_point(*, c_rate, lic_thickness_cm, conductivity_S_cm, diffusivity_cm2_s
 
 @register("cell.life",
           parameters={"c_rate": P("1/h"), "interphase_growth_ohm_cm2_sqrt_h": P("", default=0.5),
-                      "conductivity_S_cm": P("S/cm", default=4.4e-3),
+                      "conductivity_S_cm": P("S/cm", default=ref.LIC_HOT_SIGMA_S_cm.value),
                       "n_cycles": P("", int, 500), "grid_points": P("", int, 8)},
           outputs={"retention": "", "final_capacity_mAh_g": "mAh/g"},
           plot=Plot(x="interphase_growth_ohm_cm2_sqrt_h", y="retention", hue="c_rate"))
