@@ -196,9 +196,8 @@ _COMPOSITIONS = ("pristine", "hot-pressed")
 
 def _seed000_configuration(composition, supercell, rng):
     """Seed 000's refined composition on the scaled C2/m framework, one vacancy ordering."""
-    from ssblab.materials.defects import configuration_structure, order_vacancies
+    from ssblab.materials.defects import SEED000_COMPOSITIONS, configuration_structure, order_vacancies
     from ssblab.materials.prototypes import layered_rocksalt_framework
-    from ssblab.materials.defects import SEED000_COMPOSITIONS
 
     spec = SEED000_COMPOSITIONS[_COMPOSITIONS.index(composition)]
     cell = layered_rocksalt_framework(primitive=False)
