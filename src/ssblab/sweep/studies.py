@@ -154,7 +154,8 @@ def contrast_point(*, conductivity_ratio, fraction, radius_um, size_px, spacing_
 
 @register("dendrite.ccd",
           parameters={"fraction": P("", help="area fraction of phase A (0: homogeneous B)"),
-                      "conductivity_ratio": P("", default=ref.LGPS_SIGMA_S_cm.value / ref.LPSC_SIGMA_S_cm.value),
+                      "conductivity_ratio": P("", default=ref.LGPS_SIGMA_S_cm.value
+                                              / ref.LPSC_SIGMA_S_cm.value),
                       "width_px": P("", int, 64), "radius_um": P("um", default=5.0),
                       "step_duration_h": P("h", default=1.0),
                       "max_current_mA_cm2": P("mA/cm^2", default=3.1),
