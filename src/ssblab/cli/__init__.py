@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 
 import click
 
@@ -31,6 +33,7 @@ class _LayerGroup(click.Group):
         return module.cli
 
     def invoke(self, ctx):
+        previous = _interrupt_on_sigterm()
         try:
             return super().invoke(ctx)
         except SSBLabError as exc:
@@ -38,6 +41,20 @@ class _LayerGroup(click.Group):
                 raise
             click.echo(f"ssblab: error: {exc}", err=True)
             sys.exit(2 if isinstance(exc, InputError) else 3)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_on_sigterm():
+    """A killed command (SIGTERM) unwinds like Ctrl-C, so half-written output is removed."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 @click.group(cls=_LayerGroup, context_settings={"help_option_names": ["-h", "--help"]})

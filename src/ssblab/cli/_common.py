@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import click
 
 from ssblab.errors import InputError
-from ssblab.files import atomic_write, write_csv
+from ssblab.files import atomic_folder, atomic_write, check_output_folder, final_path, write_csv
 from ssblab.results import Result
 from ssblab.units import parse_quantity
 
@@ -38,17 +39,40 @@ def quantity_option(*names: str, unit: str, help: str, **kwargs):
                         **kwargs)
 
 
+class OutputFolderType(click.ParamType):
+    """``--out``: checked before any work (not empty, not a file, writable), nothing created."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            return value
+        try:
+            return check_output_folder(value, name="--out")
+        except InputError as exc:
+            self.fail(str(exc).removeprefix("--out: "), param, ctx)
+
+
 output_options = [
-    click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-                 help="Folder for result.json, table.csv, figures and report.html."),
+    click.option("--out", "out", type=OutputFolderType(), default=None,
+                 help="Folder for result.json, table.csv, figures and report.html "
+                      "(written as one transaction when the command ends)."),
     click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the summary."),
 ]
 
 
 def with_output_options(func):
+    """Add --out/--json; the command writes into a staging folder that replaces --out at the end."""
+    @functools.wraps(func)
+    def staged(*args, out=None, **kwargs):
+        if out is None:
+            return func(*args, out=None, **kwargs)
+        with atomic_folder(out) as stage:
+            return func(*args, out=stage, **kwargs)
+
     for option in reversed(output_options):
-        func = option(func)
-    return func
+        staged = option(staged)
+    return staged
 
 
 def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
@@ -76,7 +100,7 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
                 report.add(result, table=True)
         report.write(out / "report.html")
         if not as_json:
-            click.echo(f"wrote {out / 'report.html'}")
+            click.echo(f"wrote {final_path(out / 'report.html')}")
     if not all(results):
         raise SystemExit(3)
 

@@ -56,11 +56,14 @@ def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps,
 
 @cli.command("resume")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def resume_cmd(run_dir):
+@click.option("--potential", default=None,
+              help="The run's potential, named again: needed for a 'module:factory' entry point "
+                   "(never imported from the run folder); must match the stored one.")
+def resume_cmd(run_dir, potential):
     """Continue RUN_DIR from its last checkpoint."""
     from ssblab.atomistic import md
 
-    run = md.resume(run_dir)
+    run = md.resume(run_dir, potential=potential)
     click.echo(f"resuming at step {run.step_count} of {run.total_steps}")
     run.run_to_end()
     click.echo(f"{run.step_count} steps done")
@@ -114,7 +117,9 @@ def _locate(path: Path, temperature, timestep):
         inputs = path / "inputs.json"
         if not inputs.exists():
             raise InputError(f"{path}: a folder must be an ssblab run directory (no inputs.json)")
-        settings = json.loads(inputs.read_text())["settings"]
+        from ssblab.atomistic.md import read_settings
+
+        settings = read_settings(path)
         path = path / "trajectory.traj"
     temp = temperature if temperature is not None else settings.get("temperature_K")
     dt = timestep if timestep is not None else settings.get("frame_timestep_ps")

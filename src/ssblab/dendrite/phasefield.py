@@ -40,13 +40,14 @@ from typing import Literal
 import numpy as np
 import scipy.fft
 
-from ssblab.dynamics import Dynamics
+from ssblab.dynamics import Dynamics, check_state
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, laplacian_eigenvalues
 from ssblab.errors import InputError, check_choice
 from ssblab.units import FARADAY_C_mol, GAS_CONSTANT_J_molK
 
 CONTROLS = ("galvanostatic", "potentiostatic")
+XI_BOUNDS = (-1.0, 2.0)  # the order parameter lives in [0, 1]; beyond this it has blown up
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -375,6 +376,7 @@ class ElectrodepositionSimulation(Dynamics):
         psi = self.psi
         rate, _ = self._reaction(psi, hp)
         self._advance(xi, hp, ac, rate, dt)
+        check_state("phase field", self.nsteps + 1, xi=(self.xi, *XI_BOUNDS), psi=self.psi)
 
     def _solve_potential(self, xi, hp, background) -> np.ndarray:
         """Newton iterations on the charge balance with the nonlinear Butler-Volmer sink.

@@ -291,17 +291,33 @@ def _slug(label: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in label).strip("_") or "composition"
 
 
+_RESUME_KEYS = ("potential", "temperature_K", "timestep_fs", "equilibration_steps", "save_interval",
+                "thermostat", "pressure_GPa", "friction_per_fs", "tdamp_fs", "pdamp_fs",
+                "compressibility_per_GPa", "calculator_options")
+
+
+def _same(stored, asked) -> bool:
+    if isinstance(stored, (int, float)) and isinstance(asked, (int, float)):
+        return float(stored) == float(asked)
+    return stored == asked
+
+
 def _run_or_resume(md, atoms, run_dir: Path, *, temperature_K: float, rng: int, **settings):
     """Start a run, resume an unfinished one, extend a shorter one, or leave a finished one."""
     if (run_dir / "inputs.json").exists():
-        saved = json.loads((run_dir / "inputs.json").read_text())["settings"]
-        for key in ("temperature_K", "equilibration_steps", "save_interval", "timestep_fs"):
-            want = temperature_K if key == "temperature_K" else settings[key]
-            if float(saved[key]) != float(want):
-                raise InputError(f"{run_dir}: holds a run with {key} = {saved[key]}, not {want}; "
-                                 "use another run_root or the same settings")
+        saved = md.read_settings(run_dir)
+        asked = dict(settings, temperature_K=temperature_K)
+        if not isinstance(asked["potential"], str):
+            asked.pop("potential")  # a calculator object: the caller vouches for it
+        differ = [f"{key} = {saved.get(key)!r} stored, {asked[key]!r} asked"
+                  for key in _RESUME_KEYS if key in asked and not _same(saved.get(key), asked[key])]
+        if differ:
+            raise InputError(f"{run_dir}: holds a run made with other settings ("
+                             + "; ".join(differ) + "); use another run_root or the same settings")
         run = md.resume(run_dir, calculator=None if isinstance(settings["potential"], str)
-                        else settings["potential"], production_steps=settings["production_steps"])
+                        else settings["potential"],
+                        potential=settings["potential"] if isinstance(settings["potential"], str)
+                        else None, production_steps=settings["production_steps"])
         if run.step_count < run.total_steps:
             run.run_to_end()
         else:
@@ -369,7 +385,7 @@ def collect_runs(run_root: str | Path, compositions: Sequence[CompositionSpec]) 
         for run_dir in sorted((Path(run_root) / _slug(spec.label)).glob("config*/T*K")):
             if not (run_dir / "trajectory.traj").exists():
                 continue
-            settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
+            settings = md.read_settings(run_dir)
             traj = md.read_run(run_dir)
             counts = {el: traj.symbols.count(el) for el in dict.fromkeys(traj.symbols)}
             records.append(RunRecord(

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ssblab.errors import InputError
+from ssblab.files import check_input_file
 
 
 class DataWarning(UserWarning):
@@ -52,6 +53,7 @@ def read_text(path: Path) -> str:
 
 def read_head(path: str | Path, n_bytes: int) -> bytes:
     """The first ``n_bytes`` of a file, for format detection."""
+    check_input_file(path)
     try:
         with Path(path).open("rb") as handle:
             return handle.read(n_bytes)
@@ -60,6 +62,7 @@ def read_head(path: str | Path, n_bytes: int) -> bytes:
 
 
 def _read_bytes(path: Path) -> bytes:
+    check_input_file(path)
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:

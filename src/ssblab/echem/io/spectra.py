@@ -30,6 +30,7 @@ from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, rea
 from ssblab.echem.io.eis_text import read_delimited, read_gamry, read_relaxis, read_zplot
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
+from ssblab.files import check_input_file
 
 SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv"]
 SPECTRUM_FORMATS = ("biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv")
@@ -103,6 +104,7 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     (1, 79, True)
     """
     where = str(path)
+    check_input_file(path)
     if format is None:
         format = detect_format(path)
     check_choice(format, SPECTRUM_FORMATS, name="format")
