@@ -46,6 +46,7 @@ from ssblab.files import atomic_write
 from ssblab.results import provenance
 
 THERMOSTATS = ("langevin", "nose-hoover", "berendsen")
+MAX_TIMESTEP_FS = 50.0  # no integrator here is stable beyond a few fs; 50 catches unit slips
 MAX_TEMPERATURE_FACTOR = 10.0  # an NVT run hotter than 10x its target has blown up
 
 
@@ -250,9 +251,13 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
     run_dir = Path(run_dir)
     if (run_dir / "inputs.json").exists():
         raise InputError(f"{run_dir}: already holds a run; resume it or choose another folder")
-    for name, value in (("temperature_K", temperature_K), ("timestep_fs", timestep_fs)):
-        if not (math.isfinite(value) and value > 0):
-            raise InputError(f"{name}: expected a positive number, found {value}")
+    for name, value, most in (("temperature_K", temperature_K, 1e5),
+                              ("timestep_fs", timestep_fs, MAX_TIMESTEP_FS)):
+        if not (math.isfinite(value) and 0 < value <= most):
+            raise InputError(f"{name}: expected a number above 0 and at most {most:g}, "
+                             f"found {value}")
+    if len(atoms) == 0:
+        raise InputError("atoms: the structure has no atoms")
     if int(production_steps) < 1 or int(equilibration_steps) < 0 or int(save_interval) < 1:
         raise InputError("production_steps and save_interval must be positive and "
                          "equilibration_steps not negative")

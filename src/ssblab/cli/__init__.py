@@ -34,16 +34,60 @@ class _LayerGroup(click.Group):
 
     def invoke(self, ctx):
         previous = _interrupt_on_sigterm()
+        words = [*ctx.protected_args, *ctx.args]
         try:
             return super().invoke(ctx)
         except SSBLabError as exc:
             if os.environ.get("SSBLAB_DEBUG"):
                 raise
-            click.echo(f"ssblab: error: {exc}", err=True)
+            message = option_names(str(exc), self._leaf(ctx, words))
+            click.echo(f"ssblab: error: {message}", err=True)
             sys.exit(2 if isinstance(exc, InputError) else 3)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+
+
+    def _leaf(self, ctx, words):
+        """The command the words on the command line name (for its option names)."""
+        command = self
+        for word in words:
+            if not isinstance(command, click.Group) or word.startswith("-"):
+                break
+            command = command.get_command(ctx, word)
+            if command is None:
+                return None
+        return command
+
+
+# Library parameter names that are not the option's name plus a unit suffix.
+ALIASES = {"production_steps": "--steps", "n_reflections": "--reflections",
+           "n_steps": "--steps", "equilibration_steps": "--equilibration"}
+
+
+def option_names(message: str, command) -> str:
+    """Say the CLI option where a message names the library parameter behind it.
+
+    ``thickness_cm must be positive`` from ``ssblab eis conductivity --thickness`` reads
+    ``--thickness must be positive``: a parameter is the option's name, optionally followed by
+    a unit suffix (``_cm``, ``_K``, ``_fs``), or an entry of ``ALIASES``.
+    """
+    import re
+
+    if command is None:
+        return message
+    flags = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            flags[param.name] = max(param.opts, key=len)
+    known = set(flags.values())
+    for name, flag in flags.items():
+        message = re.sub(rf"(?<![\w./-]){re.escape(name)}(_[A-Za-z0-9]+)?(?![\w/.])", flag,
+                         message)
+    for name, flag in ALIASES.items():
+        if flag in known:
+            message = re.sub(rf"(?<![\w./-]){re.escape(name)}(?![\w/.])", flag, message)
+    return message
 
 
 def _interrupt_on_sigterm():

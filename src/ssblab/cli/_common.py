@@ -26,10 +26,51 @@ class QuantityType(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, float):
             return value
+        name = max(param.opts, key=len) if param else "value"
         try:
-            return parse_quantity(value, self.unit, name=f"--{param.name}" if param else "value")
+            number = parse_quantity(value, self.unit, name=name)
+            check_plausible(number, self.unit, name=name, text=value)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
+        return number
+
+
+# Magnitudes (SI) beyond which a quantity is a typo, whatever the option: a 10 m pellet, a
+# 100-year test, 1e5 K. Temperatures must be positive (kelvin); other signs are the option's
+# own business.
+PLAUSIBLE_SI = {"[length]": 10.0, "[time]": 3.2e9, "[temperature]": 1e5}
+PLAUSIBLE_OTHER_SI = 1e20
+
+
+def check_plausible(value: float, unit: str, *, name: str, text=None) -> float:
+    """Refuse a non-finite quantity or one far outside anything physical for its dimension.
+
+    Examples
+    --------
+    >>> check_plausible(500.0, "um", name="--thickness")
+    500.0
+    >>> check_plausible(1e300, "m", name="--thickness")
+    Traceback (most recent call last):
+    ...
+    ssblab.errors.InputError: --thickness: 1e+300 m is not plausible (at most 10 m)
+    """
+    import math
+
+    from ssblab.units import _registry
+
+    shown = text if text is not None else f"{value:g} {unit}"
+    if not math.isfinite(value):
+        raise InputError(f"{name}: expected a finite number, found {shown!r}")
+    quantity = _registry().Quantity(value, unit)
+    dimension = str(quantity.dimensionality)
+    limit = PLAUSIBLE_SI.get(dimension, PLAUSIBLE_OTHER_SI)
+    si = abs(float(quantity.to_base_units().magnitude))
+    if dimension == "[temperature]" and not value > 0:
+        raise InputError(f"{name}: expected a temperature above 0 K, found {shown!r}")
+    if not si <= limit:
+        base = quantity.to_base_units().units
+        raise InputError(f"{name}: {shown} is not plausible (at most {limit:g} {base:~P})")
+    return value
 
 
 def quantity_option(*names: str, unit: str, help: str, **kwargs):
@@ -133,12 +174,16 @@ def parse_column_map(entries) -> dict | None:
     return column_map or None
 
 
-def parse_ints(text: str, name: str, n: int | None = None) -> tuple[int, ...]:
-    """``"2,1,2"`` -> (2, 1, 2) for option ``name``; ``n`` fixes how many are expected."""
+def parse_ints(text: str, name: str, n: int | None = None, *,
+               minimum: int | None = None) -> tuple[int, ...]:
+    """``"2,1,2"`` -> (2, 1, 2) for option ``name``; ``n`` fixes how many are expected and
+    ``minimum`` the smallest value allowed."""
     try:
         values = tuple(int(v) for v in str(text).replace(" ", "").split(","))
     except ValueError:
         raise InputError(f"{name}: expected comma-separated integers, found {text!r}") from None
     if n is not None and len(values) != n:
         raise InputError(f"{name}: expected {n} integers like 2,1,2, found {text!r}")
+    if minimum is not None and min(values) < minimum:
+        raise InputError(f"{name}: expected integers >= {minimum}, found {text!r}")
     return values

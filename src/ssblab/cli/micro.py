@@ -15,6 +15,9 @@ from ssblab.files import atomic_write
 from ssblab.units import parse_quantity
 
 
+MAX_GENERATED_VOXELS = 600**3  # the generators hold several float arrays of this size
+
+
 @click.group()
 def cli():
     """Microstructure transport: voxel volumes -> effective conductivity, tortuosity, currents."""
@@ -75,6 +78,9 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
     from ssblab.microstructure.io import save_volume
 
     dims = _ints(shape, "--shape")
+    if np.prod(dims, dtype=float) > MAX_GENERATED_VOXELS:
+        raise InputError(f"--shape {shape}: {np.prod(dims, dtype=float):.3g} voxels is above the "
+                         f"{MAX_GENERATED_VOXELS:.3g} this generator handles in memory")
     if kind == "mixture":
         labels = gen.mixture(dims, fraction=fraction, basis=basis,
                              densities_g_cm3=tuple(_floats(densities, "--densities")),
@@ -114,9 +120,15 @@ def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, cond
 
     labels = _load(volume, shape, dtype, dataset, thresholds, label_map)
     table = {label: 0.0 for label in np.unique(labels).tolist()}
+    given = set()
     for item in conductivities:
         label, value = _pair(item, "--conductivity", str)
         table[int(label)] = parse_quantity(value, "S/cm", name="--conductivity")
+        given.add(int(label))
+    unlisted = [label for label in table if label not in given and label != 0]
+    if unlisted:
+        click.echo(f"ssblab: warning: {volume}: label(s) {', '.join(map(str, unlisted))} have no "
+                   "--conductivity and are treated as insulating", err=True)
     results = []
     report = Report(f"Conduction through {volume.name}")
     for axis in ("x", "y", "z") if direction == "all" else (direction,):
@@ -151,7 +163,7 @@ def analyse(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, po
 @quantity_option("--bulk", unit="S/cm", default="4.4 mS/cm", show_default=True,
                  help="Bulk conductivity of the grains (default: seed 000 hot-pressed pellet)")
 @click.option("--densities", default="0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95", show_default=True)
-@click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
+@click.option("--size", type=click.IntRange(4, 600), default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--grain-radius-voxels", type=float, default=4.0, show_default=True)
 @click.option("--packing", type=click.Choice(["overlapping", "packed", "sintered"]), default="overlapping",
               show_default=True)
@@ -172,7 +184,7 @@ def density_study(bulk, densities, size, grain_radius_voxels, packing, seed, out
                  help="Host (LPSC) conductivity")
 @quantity_option("--guest", unit="S/cm", default="5.26 mS/cm", show_default=True,
                  help="Guest (LGPS) conductivity")
-@click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
+@click.option("--size", type=click.IntRange(4, 600), default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Host,guest particle radii.")
 @click.option("--relative-density", type=float, default=1.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)

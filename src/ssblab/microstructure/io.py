@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssblab.errors import InputError, require_package
+from ssblab.errors import InputError, ResourceError, require_package
 
 RAW_SUFFIXES = (".raw", ".bin", ".vol")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -39,25 +39,42 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
     ...
     ssblab.errors.InputError: ...v.raw: expected 30 voxels x 2 bytes = 60 bytes for shape (2, 3, 5) uint16, found 48 bytes
     """
+    from ssblab.files import check_input_file
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     suffix = path.suffix.lower()
-    if path.is_dir():
-        volume = _read_tiff_folder(path)
-    elif suffix in TIFF_SUFFIXES:
-        tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF stacks")
-        volume = np.moveaxis(np.asarray(tifffile.imread(path)), 0, -1)
-    elif suffix == ".npy":
-        volume = np.load(path, allow_pickle=False)
-    elif suffix in HDF5_SUFFIXES:
-        volume = _read_hdf5(path, dataset)
-    elif suffix in RAW_SUFFIXES:
-        volume = _read_raw(path, shape, dtype, byte_order)
-    else:
+    if not path.is_dir():
+        check_input_file(path, kind="volume")
+    known = TIFF_SUFFIXES + (".npy",) + HDF5_SUFFIXES + RAW_SUFFIXES
+    if not path.is_dir() and suffix not in known:
         raise InputError(f"{path}: unknown volume format {suffix!r}; expected one of "
-                         f"{', '.join(TIFF_SUFFIXES + ('.npy',) + HDF5_SUFFIXES + RAW_SUFFIXES)} "
-                         "or a folder of TIFF slices")
+                         f"{', '.join(known)} or a folder of TIFF slices")
+    try:
+        if path.is_dir():
+            volume = _read_tiff_folder(path)
+        elif suffix in TIFF_SUFFIXES:
+            tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF stacks")
+            volume = np.moveaxis(np.asarray(tifffile.imread(path)), 0, -1)
+        elif suffix == ".npy":
+            volume = np.load(path, allow_pickle=False)
+        elif suffix in HDF5_SUFFIXES:
+            volume = _read_hdf5(path, dataset)
+        else:
+            volume = _read_raw(path, shape, dtype, byte_order)
+    except (InputError, ResourceError, MemoryError):
+        raise
+    except Exception as exc:  # tifffile, numpy and h5py raise many kinds on damaged files
+        text = " ".join(str(exc).split())[:300]
+        raise InputError(f"{path}: not a readable {suffix or 'TIFF folder'} volume "
+                         f"({type(exc).__name__}: {text})") from None
+    volume = np.asarray(volume)
+    if volume.dtype.kind not in "biuf":
+        raise InputError(f"{path}: expected numbers (labels or grey values), found an array of "
+                         f"dtype {volume.dtype}")
+    if volume.size == 0:
+        raise InputError(f"{path}: the volume is empty (shape {volume.shape})")
     if volume.ndim == 2:
         volume = volume[:, :, None]
     if volume.ndim != 3:
