@@ -71,9 +71,10 @@ def check_input_file(path: str | os.PathLike, *, kind: str = "table",
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+        raise InputError(f"{path}: cannot open: file not found") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise InputError(f"{path}: cannot open: {getattr(exc, 'strerror', None) or exc}") \
+            from None
     if not stat.S_ISREG(info.st_mode):
         found = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
         raise InputError(f"{path}: expected a regular file, found {found}")

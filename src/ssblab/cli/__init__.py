@@ -32,9 +32,13 @@ class _LayerGroup(click.Group):
         module = importlib.import_module(f"{__name__}.{name}")
         return module.cli
 
+    def parse_args(self, ctx, args):
+        ctx.meta["ssblab.words"] = list(args)  # to find the command an error came from
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
         previous = _interrupt_on_sigterm()
-        words = [*ctx.protected_args, *ctx.args]
+        words = ctx.meta.get("ssblab.words", [])
         try:
             return super().invoke(ctx)
         except SSBLabError as exc:

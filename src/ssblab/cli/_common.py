@@ -138,7 +138,7 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
 
             report = Report(title)
             for result in results:
-                report.add(result, table=True)
+                report.add(result, table=True, figures=[] if report.full else None)
         report.write(out / "report.html")
         if not as_json:
             click.echo(f"wrote {final_path(out / 'report.html')}")

@@ -10,6 +10,9 @@ import click
 from ssblab.cli._common import emit, quantity_option, with_output_options
 
 
+MAX_CELLS_PER_SIDE = 8192  # 8192 x 8192 cells already take gigabytes per field
+
+
 @click.group("dendrite")
 def cli():
     """Phase-field Li dendrite growth in (heterogeneous) solid electrolytes."""

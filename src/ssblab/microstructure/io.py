@@ -45,12 +45,12 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     suffix = path.suffix.lower()
-    if not path.is_dir():
-        check_input_file(path, kind="volume")
     known = TIFF_SUFFIXES + (".npy",) + HDF5_SUFFIXES + RAW_SUFFIXES
     if not path.is_dir() and suffix not in known:
         raise InputError(f"{path}: unknown volume format {suffix!r}; expected one of "
                          f"{', '.join(known)} or a folder of TIFF slices")
+    if not path.is_dir():
+        check_input_file(path, kind="volume")
     try:
         if path.is_dir():
             volume = _read_tiff_folder(path)
