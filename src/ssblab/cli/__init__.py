@@ -30,7 +30,7 @@ class _LayerGroup(click.Group):
         if name.startswith("_") or name not in self.list_commands(ctx):
             return None
         module = importlib.import_module(f"{__name__}.{name}")
-        return module.cli
+        return _finite_floats(module.cli)
 
     def parse_args(self, ctx, args):
         ctx.meta["ssblab.words"] = list(args)  # to find the command an error came from
@@ -64,9 +64,40 @@ class _LayerGroup(click.Group):
         return command
 
 
+class _FiniteFloat(click.ParamType):
+    """A float option (any range click checks) that must also be finite: nan passes every
+    range comparison, and no ssblab option means anything by nan or inf."""
+
+    def __init__(self, inner: click.ParamType):
+        self.inner = inner
+        self.name = inner.name
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = self.inner.convert(value, param, ctx)
+        if number is not None and not math.isfinite(number):
+            self.fail(f"expected a finite number, found {value!r}", param, ctx)
+        return number
+
+    def get_metavar(self, *args, **kwargs):
+        return self.inner.get_metavar(*args, **kwargs)
+
+
+def _finite_floats(command):
+    """Every float option of ``command`` (and its subcommands) refuses nan and inf."""
+    for param in command.params:
+        if isinstance(param.type, click.types.FloatParamType):
+            param.type = _FiniteFloat(param.type)
+    for sub in getattr(command, "commands", {}).values():
+        _finite_floats(sub)
+    return command
+
+
 # Library parameter names that are not the option's name plus a unit suffix.
 ALIASES = {"production_steps": "--steps", "n_reflections": "--reflections",
-           "n_steps": "--steps", "equilibration_steps": "--equilibration"}
+           "n_steps": "--steps", "equilibration_steps": "--equilibration",
+           "n_cycles": "--cycles"}
 
 
 def option_names(message: str, command) -> str:

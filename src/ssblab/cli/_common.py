@@ -36,8 +36,8 @@ class QuantityType(click.ParamType):
 
 
 # Magnitudes (SI) beyond which a quantity is a typo, whatever the option: a 10 m pellet, a
-# 100-year test, 1e5 K. Temperatures must be positive (kelvin); other signs are the option's
-# own business.
+# 100-year test, 1e5 K. Temperatures must be positive (kelvin), lengths and times not negative
+# (every such option is a size or a duration); other signs are the option's own business.
 PLAUSIBLE_SI = {"[length]": 10.0, "[time]": 3.2e9, "[temperature]": 1e5}
 PLAUSIBLE_OTHER_SI = 1e20
 
@@ -67,6 +67,8 @@ def check_plausible(value: float, unit: str, *, name: str, text=None) -> float:
     si = abs(float(quantity.to_base_units().magnitude))
     if dimension == "[temperature]" and not value > 0:
         raise InputError(f"{name}: expected a temperature above 0 K, found {shown!r}")
+    if dimension in ("[length]", "[time]") and value < 0:  # sizes and durations, never signed
+        raise InputError(f"{name}: expected a length or duration >= 0, found {shown!r}")
     if not si <= limit:
         base = quantity.to_base_units().units
         raise InputError(f"{name}: {shown} is not plausible (at most {limit:g} {base:~P})")

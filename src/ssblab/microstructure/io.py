@@ -97,7 +97,8 @@ def save_volume(path: str | os.PathLike, volume: np.ndarray) -> Path:
         np.save(buffer, volume)
     elif path.suffix.lower() in TIFF_SUFFIXES:
         tifffile = require_package("tifffile", extra="micro", purpose="writing TIFF stacks")
-        tifffile.imwrite(buffer, np.ascontiguousarray(np.moveaxis(volume, -1, 0)))
+        tifffile.imwrite(buffer, np.ascontiguousarray(np.moveaxis(volume, -1, 0)),
+                         photometric="minisblack")  # 3 or 4 pages are not an RGB image
     else:
         raise InputError(f"{path}: expected a .npy or .tif output, found {path.suffix!r}")
     return atomic_write(path, buffer.getvalue())
