@@ -1,0 +1,125 @@
+"""ssblab.files: input checks, output folders checked before work and written as one transaction."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ssblab.cli import main
+from ssblab.errors import InputError
+from ssblab.files import atomic_folder, check_input_file, check_output_folder
+
+DATA = Path(__file__).resolve().parent / "data"
+EIS = str(DATA / "eis" / "lpscl_blocking_-25C.mpr")
+
+
+def test_check_input_file_kinds(tmp_path):
+    (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "ok.csv").write_text("1,2\n")
+    assert check_input_file(tmp_path / "ok.csv") == tmp_path / "ok.csv"
+    for path, words in [(tmp_path / "empty.csv", "empty"), (tmp_path, "directory"),
+                        (tmp_path / "missing.csv", "cannot open: file not found"),
+                        ("/dev/null", "character device"), ("bad\0name", "cannot open")]:
+        with pytest.raises(InputError, match=words):
+            check_input_file(path)
+    with pytest.raises(InputError, match="above the 1 bytes limit"):
+        check_input_file(tmp_path / "ok.csv", max_bytes=1)
+
+
+def test_check_output_folder(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    assert check_output_folder(tmp_path / "new" / "deeper") == tmp_path / "new" / "deeper"
+    assert not (tmp_path / "new").exists()  # nothing created by the check
+    for path, words in [("", "empty string"), ("  ", "empty string"),
+                        (tmp_path / "afile", "is not a folder"),
+                        (tmp_path / "afile" / "sub", "is a file, not a folder"),
+                        (tmp_path / ("x" * 300), "longer than|name too long"),
+                        (str(tmp_path / "a\0b"), "invalid path")]:
+        with pytest.raises(InputError, match=words):
+            check_output_folder(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_folder_is_refused(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(InputError, match="cannot write into"):
+            check_output_folder(locked / "out")
+    finally:
+        locked.chmod(0o700)
+
+
+def test_atomic_folder_commits_whole_or_nothing(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        with atomic_folder(out) as stage:
+            (stage / "result.json").write_text("{}")
+            raise RuntimeError("analysis failed half-way")
+    assert list(tmp_path.iterdir()) == []  # no folder, no staging left behind
+    with atomic_folder(out) as stage:
+        (stage / "result.json").write_text("1")
+        assert not out.exists()  # nothing visible before the end
+    assert (out / "result.json").read_text() == "1"
+    (out / "mine.txt").write_text("the user's own file")
+    with pytest.raises(SystemExit):  # the CLI's "written, but the analysis failed"
+        with atomic_folder(out) as stage:
+            (stage / "result.json").write_text("2")
+            raise SystemExit(3)
+    assert (out / "result.json").read_text() == "2" and (out / "mine.txt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_out_is_checked_before_any_work(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    for value in ["", str(tmp_path / "afile"), str(tmp_path / "afile" / "sub")]:
+        result = CliRunner().invoke(main, ["eis", "fit", EIS, "--no-kk", "--out", value])
+        assert result.exit_code == 2 and "--out" in result.output, result.output
+        assert "chi2" not in result.output  # no fit ran
+    result = CliRunner().invoke(main, ["eis", "fit", EIS, "--no-kk", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path / 'r' / 'report.html'}" in result.output  # the final path
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "report.html", "result.json", "table.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "r"]
+
+
+def test_killed_command_leaves_no_partial_output(tmp_path):
+    """SIGTERM during a command with --out: the folder is complete or absent, no .tmp left."""
+    script = ("from ssblab.cli import main; main(['micro', 'generate', '--shape', '96,96,96', "
+              f"'--output', {str(tmp_path / 'v.npy')!r}, '--out', {str(tmp_path / 'out')!r}])")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+    out = tmp_path / "out"
+    assert not out.exists() or (out / "report.html").is_file()
+
+
+def test_large_batches_give_small_reports(tmp_path):
+    """120 spectra: the report shows the first 50 with a visible note; table.csv holds all."""
+    from ssblab.cli._common import emit
+    from ssblab.echem.spectrum import Spectrum
+
+    f = np.logspace(5, 0, 20)
+    spectra = [Spectrum(frequency_Hz=f, impedance_ohm=100 + 1 / (1 / 1000 + 2j * np.pi * f * 1e-7) + k,
+                        source=f"s{k}")
+               for k in range(120)]
+    emit(spectra, out=tmp_path / "out", as_json=True, title="many")
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "First 50 of 120 sections shown" in html
+    assert html.count("<svg") <= 50
+    rows = (tmp_path / "out" / "table.csv").read_text().strip().splitlines()
+    assert len(rows) == 121
