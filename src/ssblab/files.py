@@ -106,6 +106,8 @@ def check_output_folder(path: str | os.PathLike, *, name: str = "out") -> Path:
     text = os.fspath(path)
     if not str(text).strip():
         raise InputError(f"{name}: expected a folder name, found an empty string")
+    if "\0" in str(text):
+        raise InputError(f"{name}: invalid path {text!r} (a NUL byte in the name)")
     path = Path(text)
     try:
         if path.exists() and not path.is_dir():
