@@ -1,5 +1,6 @@
 """ssblab.files: input checks, output folders checked before work and written as one transaction."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from ssblab.cli import main
 from ssblab.errors import InputError
 from ssblab.files import atomic_folder, check_input_file, check_output_folder
+from ssblab.results import Result
 
 DATA = Path(__file__).resolve().parent / "data"
 EIS = str(DATA / "eis" / "lpscl_blocking_-25C.mpr")
@@ -84,11 +86,11 @@ def test_out_is_checked_before_any_work(tmp_path):
         result = CliRunner().invoke(main, ["eis", "fit", EIS, "--no-kk", "--out", value])
         assert result.exit_code == 2 and "--out" in result.output, result.output
         assert "chi2" not in result.output  # no fit ran
-    result = CliRunner().invoke(main, ["eis", "fit", EIS, "--no-kk", "--out", str(tmp_path / "r")])
+    result = CliRunner().invoke(main, ["read", "spectrum", EIS, "--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     assert f"wrote {tmp_path / 'r' / 'report.html'}" in result.output  # the final path
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
-        "report.html", "result.json", "table.csv"]
+        "report.html", "result.json", "spectrum_0.csv", "table.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "r"]
 
 
@@ -108,18 +110,23 @@ def test_killed_command_leaves_no_partial_output(tmp_path):
     assert not out.exists() or (out / "report.html").is_file()
 
 
-def test_large_batches_give_small_reports(tmp_path):
-    """120 spectra: the report shows the first 50 with a visible note; table.csv holds all."""
-    from ssblab.cli._common import emit
-    from ssblab.echem.spectrum import Spectrum
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Numbered(Result):
+    index: int = 0
 
-    f = np.logspace(5, 0, 20)
-    spectra = [Spectrum(frequency_Hz=f, impedance_ohm=100 + 1 / (1 / 1000 + 2j * np.pi * f * 1e-7) + k,
-                        source=f"s{k}")
-               for k in range(120)]
-    emit(spectra, out=tmp_path / "out", as_json=True, title="many")
+    def summary(self):
+        return [("index", self.index)]
+
+
+def test_large_batches_give_small_reports(tmp_path):
+    """2000 results: the report shows the first 20 with a visible note; table.csv holds all."""
+    from ssblab.cli._common import emit
+
+    results = [_Numbered(index=k, ok=False, reason=f"case {k}") for k in range(2000)]
+    with pytest.raises(SystemExit):  # failed results: exit 3 after writing
+        emit(results, out=tmp_path / "out", as_json=True, title="many")
     html = (tmp_path / "out" / "report.html").read_text()
-    assert "First 50 of 120 sections shown" in html
-    assert html.count("<svg") <= 50
+    assert "First 20 of 2000 sections shown" in html and "1980 of them failed" in html
+    assert html.count("FAILED: case") == 20 and len(html) < 200_000
     rows = (tmp_path / "out" / "table.csv").read_text().strip().splitlines()
-    assert len(rows) == 121
+    assert len(rows) == 2001

@@ -78,7 +78,7 @@ class Report:
     True
     """
 
-    def __init__(self, title: str, *, intro: str = "", max_sections: int = 50):
+    def __init__(self, title: str, *, intro: str = "", max_sections: int = 20):
         self.title = title
         self.intro = intro
         self.sections: list[_Section] = []
