@@ -95,3 +95,11 @@ def test_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkey
     with pytest.raises(ConvergenceError, match="diverged at step 21: xi is not finite"):
         resume_run(tmp_path / "r")
     assert checkpoint.read_bytes() == good
+
+
+@pytest.mark.parametrize("damage", ["{", '{"electrolyte": 1}', "[]", "\udcff"])
+def test_damaged_run_directory_is_an_input_error(tmp_path, damage):
+    start_run(tmp_path / "r", _map(), steps=2, checkpoint_interval=1, movie=False, **OPTIONS)
+    (tmp_path / "r" / "inputs.json").write_text(damage, errors="surrogateescape")
+    with pytest.raises(InputError, match="r: "):
+        load_simulation(tmp_path / "r")
