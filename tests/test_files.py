@@ -130,3 +130,12 @@ def test_large_batches_give_small_reports(tmp_path):
     assert html.count("FAILED: case") == 20 and len(html) < 200_000
     rows = (tmp_path / "out" / "table.csv").read_text().strip().splitlines()
     assert len(rows) == 2001
+
+
+def test_utf8_bom_does_not_hide_the_first_column(tmp_path):
+    """Excel's "CSV UTF-8" starts with a BOM; the first column must still be found."""
+    from ssblab.echem.io import read_cycler
+
+    path = tmp_path / "excel.csv"
+    path.write_bytes(b"\xef\xbb\xbftime/s,Ewe/V,I/mA\n0,3.0,1\n60,3.1,1\n120,3.0,-1\n")
+    assert read_cycler(path).time_s.tolist() == [0.0, 60.0, 120.0]
