@@ -83,6 +83,15 @@ def read_structure(name_or_path: str):
     try:
         with quiet_spglib():
             structure = Structure.from_file(str(path))
+    except ValueError as exc:
+        if "Unrecognized extension" not in str(exc):
+            raise InputError(f"{path}: pymatgen could not read a crystal structure from it "
+                             f"({_short(exc)})") from None
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        atoms = read_atoms(path)  # extxyz and the other formats only ASE reads
+        _check_cell(path, len(atoms), atoms.cell.array, periodic=True)
+        structure = AseAtomsAdaptor.get_structure(atoms)
     except Exception as exc:  # pymatgen raises anything on a damaged file
         raise InputError(f"{path}: pymatgen could not read a crystal structure from it "
                          f"({_short(exc)})") from None

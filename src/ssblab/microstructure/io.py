@@ -55,8 +55,7 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
         if path.is_dir():
             volume = _read_tiff_folder(path)
         elif suffix in TIFF_SUFFIXES:
-            tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF stacks")
-            volume = np.moveaxis(np.asarray(tifffile.imread(path)), 0, -1)
+            volume = np.moveaxis(_read_tiff(path), 0, -1)
         elif suffix == ".npy":
             volume = np.load(path, allow_pickle=False)
         elif suffix in HDF5_SUFFIXES:
@@ -163,12 +162,30 @@ def _read_raw(path, shape, dtype, byte_order):
     return np.fromfile(path, dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
 
 
+MAX_TIFF_PAGES = 65536
+
+
+def _read_tiff(path) -> np.ndarray:
+    """A TIFF file's image data, after walking its page list with a bound: a damaged file whose
+    page offsets form a loop would otherwise keep tifffile indexing pages without end."""
+    tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF stacks")
+    with tifffile.TiffFile(path) as tif:
+        for index in range(MAX_TIFF_PAGES + 1):
+            try:
+                tif.pages[index]
+            except IndexError:
+                break
+        else:
+            raise InputError(f"{path}: more than {MAX_TIFF_PAGES} pages; the page list is "
+                             "damaged (or loops)")
+        return np.asarray(tif.asarray())
+
+
 def _read_tiff_folder(path):
-    tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF slices")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES)
     if not files:
         raise InputError(f"{path}: folder holds no .tif/.tiff slices")
-    slices = [np.asarray(tifffile.imread(f)) for f in files]
+    slices = [_read_tiff(f) for f in files]
     shapes = {s.shape for s in slices}
     if len(shapes) != 1:
         raise InputError(f"{path}: slices differ in shape: {sorted(shapes)}")
