@@ -14,7 +14,6 @@ recorded in docs/validation.md).
 from __future__ import annotations
 
 import collections
-import io
 import json
 import os
 import resource
@@ -328,9 +327,10 @@ READERS = {
 ROW_LOSS_PENDING = {"cycler-text"}
 
 
-def _run(name, n, tmp_path, request):
+def _run(name, n, tmp_path):
     read, rows, seeds, text = READERS[name]
-    pytest.importorskip("ase") if name in ("structures-ase", "trajectories", "run-folder") else None
+    if name in ("structures-ase", "trajectories", "run-folder"):
+        pytest.importorskip("ase")
     if name == "structures-cif":
         pytest.importorskip("pymatgen")
     try:
@@ -344,14 +344,14 @@ def _run(name, n, tmp_path, request):
 
 
 @pytest.mark.parametrize("name", sorted(READERS))
-def test_fuzz_readers_quick(name, tmp_path, request):
-    _run(name, QUICK, tmp_path, request)
+def test_fuzz_readers_quick(name, tmp_path):
+    _run(name, QUICK, tmp_path)
 
 
 @pytest.mark.fuzz
 @pytest.mark.parametrize("name", sorted(READERS))
-def test_fuzz_readers_long(name, tmp_path, request):
-    _run(name, LONG, tmp_path, request)
+def test_fuzz_readers_long(name, tmp_path):
+    _run(name, LONG, tmp_path)
 
 
 def test_special_files_are_refused_at_once(tmp_path):
