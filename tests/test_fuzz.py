@@ -457,6 +457,11 @@ def _cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
     for option, value in [("--cycles", "-5"), ("--cycles", "0"), ("--c-rate", "-1"),
                           ("--c-rate", "nan")]:
         cases.append((["cell", "life", option, value], option))
+    for value in ["", str(tmp / "afile" / "v.npy"), str(tmp), str(tmp / "v.csv")]:
+        cases.append((["micro", "generate", "--output", value], "--output"))
+    for value in ["", str(tmp / "afile" / "gb.cif"), str(tmp)]:
+        cases.append((["structure", "density", "LiCl", "--relative-density", "0.9",
+                       "--output-file", value], "--output-file"))
     show = ["structure", "show", "LiCl"]
     for value in ["-1", "0", "nan", "1e300", "abc"]:
         cases.append(([*show, "--symprec", value], "--symprec"))

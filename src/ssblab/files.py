@@ -134,6 +134,23 @@ def check_output_folder(path: str | os.PathLike, *, name: str = "out") -> Path:
     return path
 
 
+def check_output_file(path: str | os.PathLike, *, name: str = "output",
+                      suffixes: tuple[str, ...] | None = None) -> Path:
+    """Check before any work that ``path`` can be written as a file: a name, not a folder, in a
+    folder that can be created and written, with one of ``suffixes`` when given."""
+    text = os.fspath(path)
+    if not str(text).strip():
+        raise InputError(f"{name}: expected a file name, found an empty string")
+    path = Path(text)
+    if path.is_dir():
+        raise InputError(f"{name}: {path} is a folder; expected a file name")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise InputError(f"{name}: expected a file ending in {' or '.join(suffixes)}, found "
+                         f"{path.name!r}")
+    check_output_folder(path.parent if str(path.parent) else Path("."), name=name)
+    return path
+
+
 _STAGED: dict[Path, Path] = {}
 
 

@@ -96,6 +96,26 @@ class OutputFolderType(click.ParamType):
             self.fail(str(exc).removeprefix("--out: "), param, ctx)
 
 
+class OutputFileType(click.ParamType):
+    """A file to write (``--output``): checked before any work, nothing created."""
+
+    name = "file"
+
+    def __init__(self, suffixes: tuple[str, ...] | None = None):
+        self.suffixes = suffixes
+
+    def convert(self, value, param, ctx):
+        from ssblab.files import check_output_file
+
+        if isinstance(value, Path):
+            return value
+        flag = max(param.opts, key=len) if param else "--output"
+        try:
+            return check_output_file(value, name=flag, suffixes=self.suffixes)
+        except InputError as exc:
+            self.fail(str(exc).removeprefix(f"{flag}: "), param, ctx)
+
+
 output_options = [
     click.option("--out", "out", type=OutputFolderType(), default=None,
                  help="Folder for result.json, table.csv, figures and report.html "

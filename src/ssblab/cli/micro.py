@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import OutputFileType, emit, quantity_option, with_output_options
 from ssblab.errors import InputError
 from ssblab.files import atomic_write
 from ssblab.units import parse_quantity
@@ -65,7 +65,7 @@ def _load(volume, shape, dtype, dataset, thresholds, label_map):
 @click.option("--densities", default="1.87,2.04", show_default=True, help="Mixture: rho_A,rho_B in g/cm3.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Mixture: r_A,r_B.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--output", "output", type=click.Path(path_type=Path), required=True,
+@click.option("--output", "output", type=OutputFileType((".npy", ".tif", ".tiff")), required=True,
               help="Where to write the label volume (.npy or .tif).")
 @quantity_option("--voxel-size", unit="cm", default="0.5 um", show_default=True, help="Edge of a voxel")
 @with_output_options

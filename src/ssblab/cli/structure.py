@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
+from ssblab.cli._common import (OutputFileType, emit, parse_ints, quantity_option,
+                                with_output_options)
 
 
 @click.group()
@@ -90,7 +91,7 @@ def _write_model(model, path) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
-_output_file = click.option("--output-file", type=click.Path(dir_okay=False), required=True,
+_output_file = click.option("--output-file", type=OutputFileType(), required=True,
                             help="Model file: .cif (pymatgen), .extxyz/.xyz, else VASP POSCAR.")
 
 
