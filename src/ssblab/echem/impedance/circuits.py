@@ -168,8 +168,14 @@ class _Parser:
 
     def error(self, message: str, pos: int | None = None) -> InputError:
         pos = self.pos if pos is None else pos
-        return InputError(f"circuit {self.text!r}: {message} at position {pos}\n"
-                          f"  {self.text}\n  {' ' * pos}^")
+        text, caret = self.text, pos
+        if len(text) > 120:  # show 120 characters around the problem, not a pasted novel
+            start = max(0, min(pos - 60, len(text) - 120))
+            text, caret = f"...{text[start:start + 120]}...", pos - start + 3
+            return InputError(f"circuit ({len(self.text)} characters): {message} at position "
+                              f"{pos}\n  {text}\n  {' ' * caret}^")
+        return InputError(f"circuit {text!r}: {message} at position {pos}\n"
+                          f"  {text}\n  {' ' * caret}^")
 
     def peek(self):
         m = self._TOKEN.match(self.text, self.pos)
