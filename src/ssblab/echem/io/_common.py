@@ -41,6 +41,8 @@ class RawTable:
 
 def read_text(path: Path) -> str:
     """A text file decoded as UTF-8, or as cp1252/latin-1 (what Windows instruments write)."""
+    if b"\x00" in read_head(path, 4096):  # before reading it all (a sparse file of zeros)
+        raise InputError(f"{path}: expected a text file, found binary data")
     raw = _read_bytes(path)
     raw = raw.removeprefix(b"\xef\xbb\xbf")  # Excel's "CSV UTF-8" BOM would hide column 1's name
     if b"\x00" in raw[:4096]:

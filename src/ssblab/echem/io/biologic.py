@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ssblab.echem.io._common import (RawTable, _read_bytes, header_names, parse_numeric_block,
-                                      read_text)
+                                      read_head, read_text)
 from ssblab.errors import InputError
 
 MPR_SIGNATURE = b"BIO-LOGIC MODULAR FILE\x1a"
@@ -78,6 +78,9 @@ def read_mpr(path: str | Path) -> RawTable:
     ('PEIS', 79, True)
     """
     where = str(path)
+    if not read_head(path, len(MPR_SIGNATURE)).startswith(MPR_SIGNATURE):  # before reading it all
+        raise InputError(f"{where}: not a Bio-Logic .mpr file (no 'BIO-LOGIC MODULAR FILE' "
+                         "signature at the start)")
     data = _read_bytes(Path(path))
     if not data.startswith(MPR_SIGNATURE):
         raise InputError(f"{where}: not a Bio-Logic .mpr file (no 'BIO-LOGIC MODULAR FILE' "
