@@ -38,8 +38,8 @@ def test_voids_grain_boundaries_and_images():
 
 def test_damaged_image_is_an_input_error(tmp_path):
     (tmp_path / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
-    np.save(tmp_path / "map.npy", np.zeros((2, 3, 4)))
-    for name, words in [("map.png", "not readable"), ("map.npy", "expected a 2D array")]:
+    np.save(tmp_path / "map.npy", np.zeros((2, 3, 4, 5)))
+    for name, words in [("map.png", "not readable"), ("map.npy", "expected a 2D or 3D array")]:
         with pytest.raises(InputError, match=words):
             el.image_map(tmp_path / name, conductivity_S_m=(0.3, 0.5))
 

@@ -191,9 +191,9 @@ def image_map(image, *, conductivity_S_m: tuple[float, ...], names: tuple[str, .
             raise InputError(f"electrolyte image {path}: not readable as a .npy or image file "
                              f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") \
                 from None
-        if array.ndim != 2 or array.dtype.kind not in "biuf" or array.size == 0:
-            raise InputError(f"electrolyte image {path}: expected a 2D array of labels or grey "
-                             f"values, found shape {array.shape}, dtype {array.dtype}")
+        if array.ndim not in (2, 3) or array.dtype.kind not in "biuf" or array.size == 0:
+            raise InputError(f"electrolyte image {path}: expected a 2D or 3D array of labels or "
+                             f"grey values, found shape {array.shape}, dtype {array.dtype}")
     else:
         array = np.asarray(image)
     n = len(conductivity_S_m)
