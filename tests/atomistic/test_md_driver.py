@@ -42,7 +42,8 @@ def test_killed_run_resumes_exactly(tmp_path):
     assert resumed.step_count == 20
     resumed.run_to_end()
     # same trajectory to round-off (forces are recomputed at the checkpoint)
-    np.testing.assert_allclose(positions(tmp_path / "broken"), ref, rtol=0, atol=1e-10)  # as the module docstring states
+    # as the module docstring states
+    np.testing.assert_allclose(positions(tmp_path / "broken"), ref, rtol=0, atol=1e-10)
     log = (tmp_path / "whole" / "log.txt").read_text().splitlines()
     assert log[0].startswith("step") and len(log) == 21
     inputs = json.loads((tmp_path / "whole" / "inputs.json").read_text())
