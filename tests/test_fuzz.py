@@ -488,8 +488,9 @@ def test_bad_cli_parameters_exit_2_naming_the_option(tmp_path):
         result = runner.invoke(main, args)
         message = result.output
         if result.exit_code != 2 or option not in message or "Traceback" in message:
+            last = (message.strip().splitlines() or [repr(result.exception)])[-1]
             failures.append(f"{' '.join(a[:40] for a in args[:8])} -> exit {result.exit_code}: "
-                            f"{(message.strip().splitlines() or [repr(result.exception)])[-1][:99]}")
+                            f"{last[:160]}")
     print(f"\n{len(cases)} bad CLI parameter cases, {len(failures)} failures")
     assert not failures, "\n".join(failures)
     assert len(cases) >= 97
