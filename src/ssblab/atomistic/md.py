@@ -139,6 +139,7 @@ class MDRun(TimeStepper):
         limit = self.settings.get("max_temperature_factor", MAX_TEMPERATURE_FACTOR) * target
         check_state(f"MD in {self.run_dir}", self.step_count,
                     positions=self.atoms.positions, momenta=self.atoms.get_momenta(),
+                    cell=self.atoms.cell.array,
                     temperature_K=(self.atoms.get_temperature(), 0.0, limit))
         if self.step_count % self.settings["log_interval"] == 0 or \
                 self.step_count % self.settings["checkpoint_interval"] == 0:
