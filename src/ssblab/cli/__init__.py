@@ -51,7 +51,6 @@ class _LayerGroup(click.Group):
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
 
-
     def _leaf(self, ctx, words):
         """The command the words on the command line name (for its option names)."""
         command = self

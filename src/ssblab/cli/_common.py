@@ -56,22 +56,19 @@ def check_plausible(value: float, unit: str, *, name: str, text=None) -> float:
     """
     import math
 
-    from ssblab.units import _registry
+    from ssblab.units import in_base_units
 
     shown = text if text is not None else f"{value:g} {unit}"
     if not math.isfinite(value):
         raise InputError(f"{name}: expected a finite number, found {shown!r}")
-    quantity = _registry().Quantity(value, unit)
-    dimension = str(quantity.dimensionality)
+    si, dimension, base = in_base_units(value, unit)
     limit = PLAUSIBLE_SI.get(dimension, PLAUSIBLE_OTHER_SI)
-    si = abs(float(quantity.to_base_units().magnitude))
     if dimension == "[temperature]" and not value > 0:
         raise InputError(f"{name}: expected a temperature above 0 K, found {shown!r}")
     if dimension in ("[length]", "[time]") and value < 0:  # sizes and durations, never signed
         raise InputError(f"{name}: expected a length or duration >= 0, found {shown!r}")
-    if not si <= limit:
-        base = quantity.to_base_units().units
-        raise InputError(f"{name}: {shown} is not plausible (at most {limit:g} {base:~P})")
+    if not abs(si) <= limit:
+        raise InputError(f"{name}: {shown} is not plausible (at most {limit:g} {base})")
     return value
 
 
