@@ -138,3 +138,22 @@ def test_utf8_bom_does_not_hide_the_first_column(tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes(b"\xef\xbb\xbftime/s,Ewe/V,I/mA\n0,3.0,1\n60,3.1,1\n120,3.0,-1\n")
     assert read_cycler(path).time_s.tolist() == [0.0, 60.0, 120.0]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _LongTable(Result):
+    n: int = 0
+
+    def table(self):
+        return [{"spectrum": k, "R / ohm": 1.0 * k} for k in range(self.n)]
+
+
+def test_long_tables_say_how_many_rows_are_shown(tmp_path):
+    from ssblab.report import Report
+
+    report = Report("batch")
+    report.add(_LongTable(n=2000), table=True, figures=[])
+    report.add(_LongTable(n=5), table=True, figures=[])
+    html = report.to_html()
+    assert html.count("First 200 of 2000 rows shown; the full table is in table.csv.") == 1
+    assert html.count("<tr><td>") == 205
