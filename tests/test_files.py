@@ -126,6 +126,7 @@ def test_large_batches_give_small_reports(tmp_path):
         emit(results, out=tmp_path / "out", as_json=True, title="many")
     html = (tmp_path / "out" / "report.html").read_text()
     assert "First 20 of 2000 sections shown" in html and "1980 of them failed" in html
+    assert "2000 results: 0 ok, 2000 failed. Most common reasons: case 0 (1x)" in html
     assert html.count("FAILED: case") == 20 and len(html) < 200_000
     rows = (tmp_path / "out" / "table.csv").read_text().strip().splitlines()
     assert len(rows) == 2001

@@ -155,7 +155,7 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
         if report is None:
             from ssblab.report import Report
 
-            report = Report(title)
+            report = Report(title, intro=_batch_summary(results))
             for result in results:
                 report.add(result, table=True, figures=[] if report.full else None)
         report.write(out / "report.html")
@@ -163,6 +163,21 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
             click.echo(f"wrote {final_path(out / 'report.html')}")
     if not all(results):
         raise SystemExit(3)
+
+
+def _batch_summary(results: list[Result]) -> str:
+    """One line on top of a report of several results: how many, how many failed and why."""
+    if len(results) < 2:
+        return ""
+    failed = [r for r in results if not r.ok]
+    text = f"{len(results)} results: {len(results) - len(failed)} ok, {len(failed)} failed."
+    if failed:
+        reasons: dict[str, int] = {}
+        for r in failed:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+        common = sorted(reasons.items(), key=lambda item: -item[1])[:3]
+        text += " Most common reasons: " + "; ".join(f"{why} ({n}x)" for why, n in common) + "."
+    return text
 
 
 @contextlib.contextmanager
