@@ -427,6 +427,19 @@ def save_runs(records: Sequence[RunRecord], compositions: Sequence[CompositionSp
 
 def load_runs(path) -> tuple[list[RunRecord], tuple[CompositionSpec, ...]]:
     """Read what :func:`save_runs` wrote: the RunRecords and the CompositionSpecs."""
+    from ssblab.files import check_input_file
+
+    check_input_file(path, kind="trajectory")
+    try:
+        return _load_runs(path)
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:  # damaged or edited
+        raise InputError(f"{path}: not a readable ssblab MD study file ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:200]})") from None
+
+
+def _load_runs(path):
     from ssblab.atomistic.transport import Trajectory
 
     with np.load(path, allow_pickle=False) as data:
