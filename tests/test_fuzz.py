@@ -305,6 +305,18 @@ def _read_inputs_json(path):
     return read_run_settings(target)
 
 
+def read_md_study_file(path):
+    from ssblab.workflows.vacancy_md import load_runs
+
+    return load_runs(path)
+
+
+def _md_study_seeds(tmp: Path) -> list[Path]:
+    from importlib.resources import files
+
+    return [Path(str(files("ssblab") / "data" / "md" / "seed000_chgnet_runs.npz"))]
+
+
 READERS = {
     # name: (read, rows, seeds(tmp) -> list, text)
     "spectra-text": (read_spectra_file, _spectra_rows,
@@ -320,6 +332,7 @@ READERS = {
     "volumes": (read_volume_file, lambda v: v.size, _volume_seeds, False),
     "trajectories": (read_trajectory_file, lambda t: t.n_frames, _trajectory_seeds, False),
     "run-folder": (_read_inputs_json, len, _run_folder_seeds, True),
+    "md-study-npz": (read_md_study_file, lambda loaded: len(loaded[0]), _md_study_seeds, False),
 }
 
 # Strict field counts inside the cycler text readers are other work (issue #17): until it lands,

@@ -71,7 +71,8 @@ def load_simulation(run_dir) -> tuple[ElectrodepositionSimulation, dict]:
     checkpoint = run_dir / "checkpoint" / "state.npz"
     try:
         inputs = json.loads(path.read_text(encoding="utf-8"))
-        with np.load(run_dir / "electrolyte.npz") as data:
+        # own handles: numpy leaves its file open when a zip directory is damaged
+        with open(run_dir / "electrolyte.npz", "rb") as handle, np.load(handle) as data:
             labels = data["labels"]
         e = inputs["electrolyte"]
         electrolyte = ElectrolyteMap(labels, tuple(e["conductivity_S_m"]), tuple(e["names"]),
@@ -80,7 +81,7 @@ def load_simulation(run_dir) -> tuple[ElectrodepositionSimulation, dict]:
             electrolyte, parameters=PhaseFieldParameters(**inputs["parameters"]),
             **inputs["simulation"])
         if checkpoint.is_file():
-            with np.load(checkpoint) as state:
+            with open(checkpoint, "rb") as handle, np.load(handle) as state:
                 sim.restore(state)
     except InputError as exc:
         raise InputError(f"{run_dir}: {exc}") from None

@@ -25,6 +25,8 @@ import dataclasses
 import io
 import json
 import math
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -434,7 +436,8 @@ def load_runs(path) -> tuple[list[RunRecord], tuple[CompositionSpec, ...]]:
         return _load_runs(path)
     except InputError:
         raise
-    except (ValueError, KeyError, TypeError, OSError, EOFError) as exc:  # damaged or edited
+    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile,
+            zlib.error) as exc:  # a damaged or edited file
         raise InputError(f"{path}: not a readable ssblab MD study file ({type(exc).__name__}: "
                          f"{' '.join(str(exc).split())[:200]})") from None
 
@@ -442,7 +445,8 @@ def load_runs(path) -> tuple[list[RunRecord], tuple[CompositionSpec, ...]]:
 def _load_runs(path):
     from ssblab.atomistic.transport import Trajectory
 
-    with np.load(path, allow_pickle=False) as data:
+    # our own handle: numpy leaves its file open when the zip directory is damaged
+    with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
         try:
             meta = json.loads(str(data["meta"]))
         except KeyError as exc:
