@@ -317,6 +317,25 @@ def _md_study_seeds(tmp: Path) -> list[Path]:
     return [Path(str(files("ssblab") / "data" / "md" / "seed000_chgnet_runs.npz"))]
 
 
+def _dendrite_run_seeds(tmp: Path) -> list[Path]:
+    from ssblab.dendrite.electrolyte import uniform_map
+    from ssblab.dendrite.rundir import start_run
+
+    start_run(tmp / "pf", uniform_map((16, 8), conductivity_S_m=0.5), steps=2,
+              checkpoint_interval=1, movie=False, solver="fft", film_thickness_um=4.0)
+    seed = tmp / "dendrite_inputs.json"  # mutants go into pf/inputs.json; the seed stays intact
+    seed.write_bytes((tmp / "pf" / "inputs.json").read_bytes())
+    return [seed]
+
+
+def _read_dendrite_inputs(path):
+    from ssblab.dendrite.rundir import load_simulation
+
+    folder = path.parent / "pf"  # the seed's run directory
+    (folder / "inputs.json").write_bytes(path.read_bytes())
+    return load_simulation(folder)[0]
+
+
 READERS = {
     # name: (read, rows, seeds(tmp) -> list, text)
     "spectra-text": (read_spectra_file, _spectra_rows,
@@ -333,6 +352,8 @@ READERS = {
     "trajectories": (read_trajectory_file, lambda t: t.n_frames, _trajectory_seeds, False),
     "run-folder": (_read_inputs_json, len, _run_folder_seeds, True),
     "md-study-npz": (read_md_study_file, lambda loaded: len(loaded[0]), _md_study_seeds, False),
+    "dendrite-run-folder": (_read_dendrite_inputs, lambda sim: sim.nsteps, _dendrite_run_seeds,
+                            True),
 }
 
 # Strict field counts inside the cycler text readers are other work (issue #17): until it lands,
