@@ -422,6 +422,13 @@ def test_size_limit_and_override(tmp_path, monkeypatch):
     with pytest.raises(InputError, match=f"above the 2 GiB limit.*{MAX_BYTES_ENV}"):
         read_spectra(big)
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) < 100 * 1024
+    cif = tmp_path / "big.cif"  # a 2 GB CIF hung pymatgen for over a minute at 4.2 GB
+    with open(cif, "wb") as handle:
+        handle.truncate(2 * 1024**3)
+    from ssblab.materials.structures import read_structure
+
+    with pytest.raises(InputError, match="above the 256 MiB limit for a structure file"):
+        read_structure(str(cif))
     monkeypatch.setenv(MAX_BYTES_ENV, "4G")
     assert check_input_file(big) == big
     monkeypatch.setenv(MAX_BYTES_ENV, "lots")
