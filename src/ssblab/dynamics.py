@@ -22,10 +22,11 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import ClassVar
 
-from ssblab.errors import InputError
+from ssblab.errors import ConvergenceError, InputError
 from ssblab.progress import progress
 
 
@@ -74,3 +75,35 @@ class Dynamics:
         for _ in self.irun(steps, desc=desc):
             pass
         return self
+
+
+def check_state(where: str, step: int, **quantities) -> None:
+    """Stop a time-stepper whose state diverged, before anything of it is saved.
+
+    Each keyword is ``name=array`` (must be finite) or ``name=(array, low, high)`` (finite and
+    within ``[low, high]``). One pass of ``min``/``max`` per array (NaN propagates through
+    both), so the check is cheap enough for every step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_state("demo", 3, xi=(np.array([0.0, 1.0]), -1.0, 2.0))
+    >>> check_state("demo", 4, xi=(np.array([0.0, np.nan]), -1.0, 2.0))
+    Traceback (most recent call last):
+    ...
+    ssblab.errors.ConvergenceError: demo diverged at step 4: xi is not finite (min nan, max nan); no checkpoint of this state was written
+    """
+    import numpy as np
+
+    for name, value in quantities.items():
+        array, low, high = value if isinstance(value, tuple) else (value, -math.inf, math.inf)
+        array = np.asarray(array)
+        lo, hi = float(np.min(array)), float(np.max(array))
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            problem = f"{name} is not finite (min {lo:.4g}, max {hi:.4g})"
+        elif lo < low or hi > high:
+            problem = f"{name} left [{low:g}, {high:g}] (min {lo:.4g}, max {hi:.4g})"
+        else:
+            continue
+        raise ConvergenceError(f"{where} diverged at step {step}: {problem}; no checkpoint of "
+                               "this state was written")

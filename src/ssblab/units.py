@@ -86,3 +86,16 @@ def parse_quantity(text: str | float, unit: str, *, name: str = "value") -> floa
 def celsius_to_kelvin(temperature_C):
     """Convert degrees Celsius to kelvin (works on arrays)."""
     return temperature_C + ZERO_CELSIUS_K
+
+
+def in_base_units(value: float, unit: str) -> tuple[float, str, str]:
+    """``value`` in ``unit`` as (magnitude in SI base units, dimensionality, base unit).
+
+    Examples
+    --------
+    >>> in_base_units(500.0, "um")
+    (0.0005, '[length]', 'm')
+    """
+    quantity = _registry().Quantity(value, unit).to_base_units()
+    return (float(quantity.magnitude), str(quantity.dimensionality),
+            format(quantity.units, "~P"))

@@ -36,8 +36,16 @@ def test_voids_grain_boundaries_and_images():
     assert set(np.unique(emap.labels)) == {0, 1}
     with pytest.raises(InputError, match="expected values 0..1"):
         el.ElectrolyteMap(np.full((4, 4), 2, dtype=np.int8), (0.1, 0.2), ("a", "b"))
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(InputError, match="file not found"):
         el.image_map("/nonexistent/map.png", conductivity_S_m=(0.3, 0.5))
+
+
+def test_damaged_image_is_an_input_error(tmp_path):
+    (tmp_path / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    np.save(tmp_path / "map.npy", np.zeros((2, 3, 4, 5)))
+    for name, words in [("map.png", "not readable"), ("map.npy", "expected a 2D or 3D array")]:
+        with pytest.raises(InputError, match=words):
+            el.image_map(tmp_path / name, conductivity_S_m=(0.3, 0.5))
 
 
 def test_metrics_on_a_hand_made_deposit():

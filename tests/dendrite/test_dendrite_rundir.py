@@ -48,3 +48,58 @@ def test_run_directory_files_and_result_round_trip(tmp_path):
         start_run(tmp_path / "r", _map(), steps=5, **OPTIONS)
     with pytest.raises(InputError, match="not a run directory"):
         resume_run(tmp_path / "missing")
+
+
+def test_amg_runs_repeat_bit_for_bit_whatever_the_global_rng(tmp_path):
+    """The default (AMG) solver: the same seed gives the same trajectory bit for bit, even when
+    numpy's global RNG (which pyamg's setup draws from) is in another state, and a resumed AMG
+    run repeats the uninterrupted one bit for bit (docs/dendrite.md states exactly this)."""
+    params = PhaseFieldParameters(noise_amplitude_1_sqrt_s=0.01, exchange_current_density_mA_cm2=10.0)
+    options = dict(OPTIONS, solver="amg")
+    runs = []
+    for k, name in enumerate("ab"):
+        np.random.seed(k + 1)
+        runs.append(start_run(tmp_path / name, _map(), steps=60, checkpoint_interval=20,
+                              parameters=params, movie=False, **options))
+    np.random.seed(7)
+    start_run(tmp_path / "c", _map(), steps=40, checkpoint_interval=20, parameters=params,
+              movie=False, **options)
+    runs.append(resume_run(tmp_path / "c", steps=60))
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.order_parameter, runs[0].order_parameter)
+        np.testing.assert_array_equal(other.time_h, runs[0].time_h)
+
+
+def test_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    from ssblab.dendrite.phasefield import ElectrodepositionSimulation
+    from ssblab.errors import ConvergenceError
+
+    start_run(tmp_path / "r", _map(), steps=20, checkpoint_interval=10, movie=False, **OPTIONS)
+    checkpoint = tmp_path / "r" / "checkpoint" / "state.npz"
+    good = checkpoint.read_bytes()
+    original = ElectrodepositionSimulation._advance
+
+    def blow_up(self, *args):
+        original(self, *args)
+        if self.nsteps >= 24:
+            self.xi[1, 1] = np.nan if self.nsteps % 2 else 5.0
+
+    monkeypatch.setattr(ElectrodepositionSimulation, "_advance", blow_up)
+    with pytest.raises(ConvergenceError, match="phase field diverged at step 25: xi left"):
+        resume_run(tmp_path / "r", steps=60)
+    assert checkpoint.read_bytes() == good  # the step-30 checkpoint was never written
+    sim, _ = load_simulation(tmp_path / "r")
+    assert sim.nsteps == 20 and np.isfinite(sim.xi).all()
+    monkeypatch.setattr(ElectrodepositionSimulation, "_advance", lambda self, *a: (
+        original(self, *a), self.xi.__setitem__((1, 1), np.nan)))
+    with pytest.raises(ConvergenceError, match="diverged at step 21: xi is not finite"):
+        resume_run(tmp_path / "r")
+    assert checkpoint.read_bytes() == good
+
+
+@pytest.mark.parametrize("damage", ["{", '{"electrolyte": 1}', "[]", "\udcff"])
+def test_damaged_run_directory_is_an_input_error(tmp_path, damage):
+    start_run(tmp_path / "r", _map(), steps=2, checkpoint_interval=1, movie=False, **OPTIONS)
+    (tmp_path / "r" / "inputs.json").write_text(damage, errors="surrogateescape")
+    with pytest.raises(InputError, match="r: "):
+        load_simulation(tmp_path / "r")

@@ -63,6 +63,7 @@ def test_result_plot_round_trip_and_errors():
     back = BatchFit.from_json(batch.to_json())
     np.testing.assert_array_equal(back.values, batch.values)
     assert len(batch.table()) == 3
+    assert [row["spectrum"] for row in batch.table()] == [0, 1, 2]  # which spectrum each row is
     with pytest.raises(InputError, match="did you mean 'CPE2_Q'"):
         fit_batch(spectra, CIRCUIT, shared=["CPE2Q"])
     with pytest.raises(InputError, match="at least one spectrum"):

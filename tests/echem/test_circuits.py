@@ -128,3 +128,13 @@ def test_parameter_mapping_errors():
         c.impedance({"R0": 1, "R1": 2, "c1": 3}, F)
     with pytest.raises(InputError, match="3 parameters"):
         c.impedance([1.0, 2.0], F)
+
+
+def test_deep_nesting_is_refused_briefly():
+    """3000 nested brackets: an InputError with a short excerpt, not a RecursionError."""
+    text = "p(" * 3000 + "R1,C1" + ")" * 3000
+    with pytest.raises(InputError, match="nested more than 32 deep") as info:
+        Circuit(text)
+    assert len(str(info.value)) < 400
+    nested = "p(" * 10 + "R0,C0" + "".join(f",R{k})" for k in range(1, 11))
+    assert len(Circuit(nested).elements) == 12  # reasonable nesting still parses

@@ -57,3 +57,18 @@ def test_studies_from_the_cli(tmp_path):
                              "--radii-voxels", "3,2", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)[0]["mass_fraction_lgps"]["data"] == [0.2]
+
+
+def test_labels_left_out_of_conductivity_are_named(tmp_path):
+    """Label 2 has no --conductivity: it is insulating, and a warning says so (label 0 is void)."""
+    labels = np.ones((6, 6, 6), dtype=np.uint8)
+    labels[:, :, 2] = 2
+    labels[0, 0, :] = 0
+    np.save(tmp_path / "v.npy", labels)
+    r = CliRunner().invoke(main, ["micro", "solve", str(tmp_path / "v.npy"), "--voxel-size",
+                                  "1 um", "--conductivity", "1=1 mS/cm", "--json"])
+    assert "label(s) 2 have no --conductivity and are treated as insulating" in r.output
+    r = CliRunner().invoke(main, ["micro", "solve", str(tmp_path / "v.npy"), "--voxel-size",
+                                  "1 um", "--conductivity", "1=1 mS/cm", "--conductivity",
+                                  "2=1 mS/cm", "--json"])
+    assert r.exit_code == 0 and "insulating" not in r.output

@@ -111,6 +111,10 @@ def test_interrupted_study_continues_to_the_same_numbers(tmp_path):
     other_step = dict(KW, timestep_fs=2.0)
     with pytest.raises(vacancy_md.InputError, match="timestep_fs"):
         vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **other_step)
+    # the stored potential is never silently kept when another one is asked for
+    other_potential = dict(KW, potential="emt")
+    with pytest.raises(vacancy_md.InputError, match="potential = 'lj' stored, 'emt' asked"):
+        vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "whole", **other_potential)
 
 
 @pytest.mark.slow

@@ -42,9 +42,9 @@ def as_atoms(structure):
         return structure.copy()
     if isinstance(structure, (str, os.PathLike)):
         if os.path.exists(structure):
-            from ase.io import read
+            from ssblab.materials.structures import read_atoms
 
-            return read(structure)
+            return read_atoms(structure)
         from ssblab.materials.structures import load_structure
 
         return load_structure(str(structure))

@@ -18,8 +18,15 @@ With ``pressure_GPa`` the run is NPT with ASE's Berendsen barostat. The first
 
 A checkpoint is written every ``checkpoint_interval`` steps (a multiple of the save interval)
 and at the end. :func:`resume` reloads it, drops trajectory frames written after it and carries
-on from that step, so a killed run loses no steps; with the Langevin or Berendsen thermostat the
-continued run is bit-for-bit the run that was never interrupted.
+on from that step, so a killed run loses no steps. The continued run is the run that was never
+interrupted to round-off, not bit for bit: forces are recomputed from the checkpointed positions,
+and positions agree within 1e-10 A after the resume (tested with Langevin; about 1e-13 A
+typical). The potential in ``inputs.json`` is data: only a registry name is used from it (see
+:func:`resume`).
+
+A run stops with :class:`~ssblab.errors.ConvergenceError` when its state diverges (a temperature
+above ``max_temperature_factor`` times the target, a non-finite energy or position); no
+checkpoint of such a state is written, so the last checkpoint stays a good one.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from ssblab.results import provenance
 
 Thermostat = Literal["langevin", "nose-hoover", "berendsen"]
 THERMOSTATS = get_args(Thermostat)
+MAX_TIMESTEP_FS = 50.0  # no integrator here is stable beyond a few fs; 50 catches unit slips
+MAX_TEMPERATURE_FACTOR = 10.0  # an NVT run hotter than 10x its target has blown up
 
 
 class TimeStepper(Dynamics):
@@ -106,9 +115,14 @@ class MDRun(TimeStepper):
 
     # -- the time step -------------------------------------------------------------------
     def step(self) -> None:
-        out = self.dyn.step() if self._forces is None else self.dyn.step(self._forces)
+        try:
+            out = self.dyn.step() if self._forces is None else self.dyn.step(self._forces)
+        except (ValueError, FloatingPointError):
+            self.check_diverged()  # a blown-up state is what broke the calculator: say so
+            raise
         self._forces = out if isinstance(out, np.ndarray) else None
         self.step_count += 1
+        self.check_diverged()
         s = self.settings
         if self.step_count > s["equilibration_steps"] and self.step_count % s["save_interval"] == 0:
             self._writer().write(self.atoms)
@@ -117,6 +131,21 @@ class MDRun(TimeStepper):
             self._write_log()
         if self.step_count % s["checkpoint_interval"] == 0:
             self.checkpoint()
+
+    def check_diverged(self) -> None:
+        """Raise ConvergenceError on a non-finite or overheated state (before any write)."""
+        from ssblab.dynamics import check_state
+
+        target = self.settings["temperature_K"]
+        limit = self.settings.get("max_temperature_factor", MAX_TEMPERATURE_FACTOR) * target
+        check_state(f"MD in {self.run_dir}", self.step_count,
+                    positions=self.atoms.positions, momenta=self.atoms.get_momenta(),
+                    cell=self.atoms.cell.array,
+                    temperature_K=(self.atoms.get_temperature(), 0.0, limit))
+        if self.step_count % self.settings["log_interval"] == 0 or \
+                self.step_count % self.settings["checkpoint_interval"] == 0:
+            check_state(f"MD in {self.run_dir}", self.step_count,
+                        potential_energy_eV=self.atoms.get_potential_energy())
 
     @property
     def total_steps(self) -> int:
@@ -224,9 +253,13 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
     run_dir = Path(run_dir)
     if (run_dir / "inputs.json").exists():
         raise InputError(f"{run_dir}: already holds a run; resume it or choose another folder")
-    for name, value in (("temperature_K", temperature_K), ("timestep_fs", timestep_fs)):
-        if not (math.isfinite(value) and value > 0):
-            raise InputError(f"{name}: expected a positive number, found {value}")
+    for name, value, most in (("temperature_K", temperature_K, 1e5),
+                              ("timestep_fs", timestep_fs, MAX_TIMESTEP_FS)):
+        if not (math.isfinite(value) and 0 < value <= most):
+            raise InputError(f"{name}: expected a number above 0 and at most {most:g}, "
+                             f"found {value}")
+    if len(atoms) == 0:
+        raise InputError("atoms: the structure has no atoms")
     if int(production_steps) < 1 or int(equilibration_steps) < 0 or int(save_interval) < 1:
         raise InputError("production_steps and save_interval must be positive and "
                          "equilibration_steps not negative")
@@ -261,26 +294,117 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
     return run
 
 
-def resume(run_dir: str | os.PathLike, *, calculator: Any = None,
+def read_settings(run_dir: str | os.PathLike) -> dict:
+    """The ``settings`` of a run directory's ``inputs.json``, checked as data.
+
+    A missing, damaged or edited file raises :class:`InputError` naming it; nothing read here
+    is ever imported or run (see :func:`check_stored_potential`).
+    """
+    path = Path(run_dir) / "inputs.json"
+    if not path.is_file():
+        raise InputError(f"{run_dir}: not an ssblab MD run directory (inputs.json missing)")
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))["settings"]
+    except (ValueError, KeyError, TypeError) as exc:  # JSON, UTF-8, or a missing "settings"
+        raise InputError(f"{path}: not a readable ssblab inputs.json ({type(exc).__name__}: "
+                         f"{exc})") from None
+    if not isinstance(settings, dict):
+        raise InputError(f"{path}: 'settings' must be an object, found {type(settings).__name__}")
+    for key, kind in _SETTING_TYPES.items():
+        value = settings.get(key)
+        if key in settings and not isinstance(value, kind) or isinstance(value, bool) \
+                and kind is not bool:
+            raise InputError(f"{path}: setting {key!r} must be {_kind_name(kind)}, "
+                             f"found {value!r}")
+        if key in settings and isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{path}: setting {key!r} must be finite, found {value!r}")
+    missing = [k for k in ("potential", "temperature_K", "timestep_fs", "production_steps",
+                           "frame_timestep_ps") if k not in settings]
+    if missing:
+        raise InputError(f"{path}: settings lack {', '.join(missing)}")
+    return settings
+
+
+_SETTING_TYPES = {
+    "potential": str, "device": str, "thermostat": str, "temperature_K": (int, float),
+    "timestep_fs": (int, float), "production_steps": int, "equilibration_steps": int,
+    "save_interval": int, "log_interval": int, "checkpoint_interval": int,
+    "friction_per_fs": (int, float), "tdamp_fs": (int, float), "pdamp_fs": (int, float),
+    "pressure_GPa": (int, float, type(None)), "compressibility_per_GPa": (int, float),
+    "seed": int, "calculator_options": dict, "frame_timestep_ps": (int, float),
+    "max_temperature_factor": (int, float)}
+
+
+def _kind_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({"str": "a string", "int": "an integer", "float": "a number",
+                        "dict": "an object", "NoneType": "null"}[k.__name__] for k in kinds)
+
+
+def check_stored_potential(stored: str, requested: str | None, *, where) -> str:
+    """The potential to resume with: a registry name from the file, or the user's own choice.
+
+    A run folder is data: a ``"module:factory"`` entry point read from it is never imported.
+    Such a run resumes only when the user names the same entry point again (``--potential``),
+    and a requested potential that differs from the stored one is refused, saying both.
+    """
+    from ssblab.atomistic.potentials import REGISTRY
+
+    if requested is not None and requested != stored:
+        raise InputError(f"{where}: the run was made with potential {stored!r} but "
+                         f"{requested!r} was asked for; resume with the same potential or start "
+                         "a new run")
+    if requested is None and stored.lower() not in REGISTRY:
+        raise InputError(
+            f"{where}: stored potential {stored!r} is not a registry name "
+            f"({', '.join(REGISTRY)}); an entry point read from a file is never imported. "
+            "If you trust it, name it yourself on the command line (--potential).")
+    return stored
+
+
+def _check_calculator_options(options: dict, where) -> dict:
+    """Calculator options from a file: plain numbers, strings and flags only."""
+    for key, value in options.items():
+        if not (isinstance(key, str) and key.isidentifier()) or not isinstance(
+                value, (int, float, str, bool, type(None))):
+            raise InputError(f"{where}: calculator option {key!r} = {value!r} is not a plain "
+                             "number, string or flag")
+    return options
+
+
+def resume(run_dir: str | os.PathLike, *, calculator: Any = None, potential: str | None = None,
            production_steps: int | None = None) -> MDRun:
     """Reopen a run at its last checkpoint; frames written after it are dropped and redone.
 
+    The potential is the registry name stored in ``inputs.json``; a run made with a
+    ``"module:factory"`` entry point (or a calculator object) resumes only when the caller
+    passes it again as ``potential`` (or ``calculator``): nothing read from the folder is
+    imported. A ``potential`` that differs from the stored one is refused.
     ``production_steps`` larger than the run's own extends it: the same trajectory continues
     (``inputs.json`` is rewritten atomically with the new length); a smaller one is refused.
     """
     require_package("ase", extra="atomistic", purpose="molecular dynamics")
-    from ase.io import read, write
+    from ase.io import write
     from ase.io.trajectory import Trajectory as AseTrajectory
 
     from ssblab.atomistic.potentials import get_calculator
 
     run_dir = Path(run_dir)
+    settings = read_settings(run_dir)
+    where = run_dir / "inputs.json"
+    options = _check_calculator_options(settings.get("calculator_options", {}), where)
+    if calculator is None:
+        potential = check_stored_potential(settings["potential"], potential, where=where)
+    state_path = run_dir / "checkpoint" / "state.json"
     try:
-        settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
-        state = json.loads((run_dir / "checkpoint" / "state.json").read_text())
-    except FileNotFoundError as exc:
-        raise InputError(f"{run_dir}: not an ssblab MD run directory ({exc.filename} missing)") \
-            from exc
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        step, frames = int(state["step"]), int(state["frames"])
+    except FileNotFoundError:
+        raise InputError(f"{run_dir}: not an ssblab MD run directory ({state_path} missing)") \
+            from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{state_path}: damaged checkpoint state ({type(exc).__name__}: "
+                         f"{exc})") from None
     if production_steps is not None and int(production_steps) != settings["production_steps"]:
         if int(production_steps) < settings["production_steps"]:
             raise InputError(f"{run_dir}: production_steps {production_steps} is shorter than the "
@@ -289,15 +413,14 @@ def resume(run_dir: str | os.PathLike, *, calculator: Any = None,
         inputs = json.loads((run_dir / "inputs.json").read_text())
         inputs["settings"] = settings
         atomic_write(run_dir / "inputs.json", json.dumps(inputs, indent=1, default=_json_default))
-    atoms = read(run_dir / "checkpoint" / "atoms.traj")
-    potential = calculator if calculator is not None else settings["potential"]
-    atoms.calc = get_calculator(potential, device=settings["device"],
-                                **settings["calculator_options"])
+    atoms = _read_checkpoint_atoms(run_dir / "checkpoint" / "atoms.traj")
+    atoms.calc = get_calculator(calculator if calculator is not None else potential,
+                                device=settings.get("device", "cpu"), **options)
     traj_path = run_dir / "trajectory.traj"
     if traj_path.exists():
         with AseTrajectory(str(traj_path)) as t:
             n = len(t)
-            kept = [t[i] for i in range(min(n, state["frames"]))] if n > state["frames"] else None
+            kept = [t[i] for i in range(min(n, frames))] if n > frames else None
         if kept is not None:
             tmp = run_dir / "trajectory.tmp.traj"
             write(tmp, kept, format="traj") if kept else tmp.write_bytes(b"")
@@ -305,10 +428,24 @@ def resume(run_dir: str | os.PathLike, *, calculator: Any = None,
             if not kept:
                 traj_path.unlink()
     rng = np.random.default_rng()
-    rng.bit_generator.state = state["rng"]
-    run = MDRun(atoms, run_dir, settings, rng, step=state["step"], frames=state["frames"])
+    try:
+        rng.bit_generator.state = state["rng"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{state_path}: damaged RNG state ({exc})") from None
+    run = MDRun(atoms, run_dir, settings, rng, step=step, frames=frames)
     _restore_thermostat(run.dyn, state.get("thermostat", {}))
     return run
+
+
+def _read_checkpoint_atoms(path: Path):
+    from ase.io import read
+
+    if not path.is_file():
+        raise InputError(f"{path}: checkpoint missing")
+    try:
+        return read(path)
+    except Exception as exc:  # ASE raises anything from a damaged .traj
+        raise InputError(f"{path}: damaged checkpoint ({type(exc).__name__}: {exc})") from None
 
 
 def read_run(run_dir: str | os.PathLike):
@@ -316,11 +453,7 @@ def read_run(run_dir: str | os.PathLike):
     from ssblab.atomistic.trajectory import read_trajectory
 
     run_dir = Path(run_dir)
-    try:
-        settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
-    except FileNotFoundError as exc:
-        raise InputError(f"{run_dir}: not an ssblab MD run directory (inputs.json missing)") \
-            from exc
+    settings = read_settings(run_dir)
     if not (run_dir / "trajectory.traj").exists():
         raise InputError(f"{run_dir}: no production frames written yet")
     return read_trajectory(run_dir / "trajectory.traj",

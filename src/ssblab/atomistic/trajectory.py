@@ -21,6 +21,7 @@ import gzip
 import io
 import itertools
 import lzma
+import math
 import os
 import re
 import shutil
@@ -77,9 +78,13 @@ def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str =
     are read by the streaming reader, any other through ASE. ``index`` (an ASE slice string)
     applies to ASE-read files only.
     """
+    from ssblab.files import check_input_file
+
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: trajectory file not found")
+    check_input_file(path, kind="trajectory")
+    if not (math.isfinite(float(timestep_ps)) and float(timestep_ps) > 0):
+        raise InputError(f"timestep_ps: expected a positive time between frames, found "
+                         f"{timestep_ps}")
     if int(stride) < 1:
         raise InputError(f"stride: expected a positive integer, found {stride}")
     stride = int(stride)
@@ -92,6 +97,8 @@ def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str =
         positions, cells, symbols = _read_with_ase(path, kind if format else None, index, stride)
     if positions.shape[0] == 0:
         raise InputError(f"{path}: no frames")
+    if not (np.isfinite(positions).all() and np.isfinite(cells).all()):
+        raise InputError(f"{path}: positions or cell are not finite; the file is damaged")
     if np.any(np.abs(np.linalg.det(cells)) < 1e-9):
         raise InputError(f"{path}: the cell is missing or degenerate; diffusion needs a "
                          "periodic cell")
@@ -298,15 +305,24 @@ def _read_with_ase(path: Path, format: str | None, index: str, stride: int):
         try:
             frames = read(str(source), index=index, format=format)
         except Exception as exc:  # ASE raises many types for unreadable files
-            raise InputError(f"{path}: ASE could not read it as a trajectory ({exc})") from exc
+            text = " ".join(str(exc).split())[:300]
+            raise InputError(f"{path}: ASE could not read it as a trajectory "
+                             f"({type(exc).__name__}: {text})") from None
     if not isinstance(frames, list):
         frames = [frames]
     frames = frames[::stride]
     if not frames:
         raise InputError(f"{path}: no frames")
     n_atoms = len(frames[0])
+    if n_atoms == 0:
+        raise InputError(f"{path}: the frames hold no atoms")
     if any(len(f) != n_atoms for f in frames):
         raise InputError(f"{path}: the number of atoms changes between frames")
+    numbers = frames[0].numbers
+    if numbers.min() < 1 or numbers.max() > 118 or any(
+            not np.array_equal(f.numbers, numbers) for f in frames):
+        raise InputError(f"{path}: atomic numbers are out of range (1-118) or change between "
+                         "frames; the file is damaged")
     positions = np.stack([f.get_positions() for f in frames])
     cells = np.stack([f.cell.array for f in frames])
     return positions, cells, tuple(frames[0].get_chemical_symbols())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import click
 
 from ssblab.errors import InputError
-from ssblab.files import atomic_write, write_csv
+from ssblab.files import atomic_folder, atomic_write, check_output_folder, final_path, write_csv
 from ssblab.results import Result
 from ssblab.units import parse_quantity
 
@@ -25,10 +26,50 @@ class QuantityType(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, float):
             return value
+        name = max(param.opts, key=len) if param else "value"
         try:
-            return parse_quantity(value, self.unit, name=f"--{param.name}" if param else "value")
+            number = parse_quantity(value, self.unit, name=name)
+            check_plausible(number, self.unit, name=name, text=value)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
+        return number
+
+
+# Magnitudes (SI) beyond which a quantity is a typo, whatever the option: a 10 m pellet, a
+# 100-year test, 1e5 K. Temperatures must be positive (kelvin), lengths and times not negative
+# (every such option is a size or a duration); other signs are the option's own business.
+PLAUSIBLE_SI = {"[length]": 10.0, "[time]": 3.2e9, "[temperature]": 1e5}
+PLAUSIBLE_OTHER_SI = 1e20
+
+
+def check_plausible(value: float, unit: str, *, name: str, text=None) -> float:
+    """Refuse a non-finite quantity or one far outside anything physical for its dimension.
+
+    Examples
+    --------
+    >>> check_plausible(500.0, "um", name="--thickness")
+    500.0
+    >>> check_plausible(1e300, "m", name="--thickness")
+    Traceback (most recent call last):
+    ...
+    ssblab.errors.InputError: --thickness: 1e+300 m is not plausible (at most 10 m)
+    """
+    import math
+
+    from ssblab.units import in_base_units
+
+    shown = text if text is not None else f"{value:g} {unit}"
+    if not math.isfinite(value):
+        raise InputError(f"{name}: expected a finite number, found {shown!r}")
+    si, dimension, base = in_base_units(value, unit)
+    limit = PLAUSIBLE_SI.get(dimension, PLAUSIBLE_OTHER_SI)
+    if dimension == "[temperature]" and not value > 0:
+        raise InputError(f"{name}: expected a temperature above 0 K, found {shown!r}")
+    if dimension in ("[length]", "[time]") and value < 0:  # sizes and durations, never signed
+        raise InputError(f"{name}: expected a length or duration >= 0, found {shown!r}")
+    if not abs(si) <= limit:
+        raise InputError(f"{name}: {shown} is not plausible (at most {limit:g} {base})")
+    return value
 
 
 def quantity_option(*names: str, unit: str, help: str, **kwargs):
@@ -38,17 +79,60 @@ def quantity_option(*names: str, unit: str, help: str, **kwargs):
                         **kwargs)
 
 
+class OutputFolderType(click.ParamType):
+    """``--out``: checked before any work (not empty, not a file, writable), nothing created."""
+
+    name = "folder"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Path):
+            return value
+        try:
+            return check_output_folder(value, name="--out")
+        except InputError as exc:
+            self.fail(str(exc).removeprefix("--out: "), param, ctx)
+
+
+class OutputFileType(click.ParamType):
+    """A file to write (``--output``): checked before any work, nothing created."""
+
+    name = "file"
+
+    def __init__(self, suffixes: tuple[str, ...] | None = None):
+        self.suffixes = suffixes
+
+    def convert(self, value, param, ctx):
+        from ssblab.files import check_output_file
+
+        if isinstance(value, Path):
+            return value
+        flag = max(param.opts, key=len) if param else "--output"
+        try:
+            return check_output_file(value, name=flag, suffixes=self.suffixes)
+        except InputError as exc:
+            self.fail(str(exc).removeprefix(f"{flag}: "), param, ctx)
+
+
 output_options = [
-    click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-                 help="Folder for result.json, table.csv, figures and report.html."),
+    click.option("--out", "out", type=OutputFolderType(), default=None,
+                 help="Folder for result.json, table.csv, figures and report.html "
+                      "(written as one transaction when the command ends)."),
     click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of the summary."),
 ]
 
 
 def with_output_options(func):
+    """Add --out/--json; the command writes into a staging folder that replaces --out at the end."""
+    @functools.wraps(func)
+    def staged(*args, out=None, **kwargs):
+        if out is None:
+            return func(*args, out=None, **kwargs)
+        with atomic_folder(out) as stage:
+            return func(*args, out=stage, **kwargs)
+
     for option in reversed(output_options):
-        func = option(func)
-    return func
+        staged = option(staged)
+    return staged
 
 
 def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
@@ -71,14 +155,29 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
         if report is None:
             from ssblab.report import Report
 
-            report = Report(title)
+            report = Report(title, intro=_batch_summary(results))
             for result in results:
-                report.add(result, table=True)
+                report.add(result, table=True, figures=[] if report.full else None)
         report.write(out / "report.html")
         if not as_json:
-            click.echo(f"wrote {out / 'report.html'}")
+            click.echo(f"wrote {final_path(out / 'report.html')}")
     if not all(results):
         raise SystemExit(3)
+
+
+def _batch_summary(results: list[Result]) -> str:
+    """One line on top of a report of several results: how many, how many failed and why."""
+    if len(results) < 2:
+        return ""
+    failed = [r for r in results if not r.ok]
+    text = f"{len(results)} results: {len(results) - len(failed)} ok, {len(failed)} failed."
+    if failed:
+        reasons: dict[str, int] = {}
+        for r in failed:
+            reasons[r.reason] = reasons.get(r.reason, 0) + 1
+        common = sorted(reasons.items(), key=lambda item: -item[1])[:3]
+        text += " Most common reasons: " + "; ".join(f"{why} ({n}x)" for why, n in common) + "."
+    return text
 
 
 @contextlib.contextmanager
@@ -114,12 +213,16 @@ def parse_column_map(entries) -> dict | None:
     return column_map or None
 
 
-def parse_ints(text: str, name: str, n: int | None = None) -> tuple[int, ...]:
-    """``"2,1,2"`` -> (2, 1, 2) for option ``name``; ``n`` fixes how many are expected."""
+def parse_ints(text: str, name: str, n: int | None = None, *,
+               minimum: int | None = None) -> tuple[int, ...]:
+    """``"2,1,2"`` -> (2, 1, 2) for option ``name``; ``n`` fixes how many are expected and
+    ``minimum`` the smallest value allowed."""
     try:
         values = tuple(int(v) for v in str(text).replace(" ", "").split(","))
     except ValueError:
         raise InputError(f"{name}: expected comma-separated integers, found {text!r}") from None
     if n is not None and len(values) != n:
         raise InputError(f"{name}: expected {n} integers like 2,1,2, found {text!r}")
+    if minimum is not None and min(values) < minimum:
+        raise InputError(f"{name}: expected integers >= {minimum}, found {text!r}")
     return values

@@ -110,7 +110,7 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
 @quantity_option("--conductivity", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True, help="SE conductivity")
 @quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
 @quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
-@click.option("--c-rate", type=float, default=0.5, show_default=True, help="Charge and discharge C-rate.")
+@click.option("--c-rate", type=click.FloatRange(0, min_open=True), default=0.5, show_default=True, help="Charge and discharge C-rate.")
 @click.option("--cycles", type=int, default=2000, show_default=True, help="Number of cycles.")
 @click.option("--interphase-growth", type=float, default=0.0, show_default=True,
               help="k in R_int = k sqrt(t/h), ohm cm2 per sqrt(h).")

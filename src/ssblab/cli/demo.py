@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from ssblab.cli._common import OutputFolderType
+
 
 @click.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"),
+@click.option("--out", type=OutputFolderType(), default=Path("demo-out"),
               show_default=True, help="Folder for report.html and result.json.")
 @click.option("--stage", "stages", multiple=True, help="Run only these stages (repeatable).")
 def cli(out, stages):

@@ -14,6 +14,8 @@ from ssblab.dendrite.solver import SolverMethod
 from ssblab.errors import choices_of
 from ssblab.units import S_m_PER_S_cm
 
+MAX_CELLS_PER_SIDE = 8192  # 8192 x 8192 cells already take gigabytes per field
+
 
 @click.group("dendrite")
 def cli():
@@ -61,8 +63,8 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @cli.command("run")
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Run directory (inputs.json, checkpoint/, log.txt, result.json, movie.gif).")
-@click.option("--nx", type=int, default=128, show_default=True, help="cells across")
-@click.option("--ny", type=int, default=128, show_default=True, help="cells from the Li electrode to the counter electrode")
+@click.option("--nx", type=click.IntRange(2, MAX_CELLS_PER_SIDE), default=128, show_default=True, help="cells across")
+@click.option("--ny", type=click.IntRange(2, MAX_CELLS_PER_SIDE), default=128, show_default=True, help="cells from the Li electrode to the counter electrode")
 @quantity_option("--spacing", "spacing_um", unit="um", default=1.0, show_default=True, help="grid spacing")
 @click.option("--map", "map_kind", type=click.Choice(["uniform", "particles", "image"]),
               default="particles", show_default=True, help="electrolyte map")
@@ -90,10 +92,10 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @quantity_option("--film", "film_um", unit="um", default=10.0, show_default=True, help="initial Li film")
 @quantity_option("--roughness", "roughness_um", unit="um", default=0.5, show_default=True,
                  help="initial film roughness")
-@click.option("--nuclei", type=int, default=0, show_default=True, help="hemispherical nuclei on the film")
-@click.option("--steps", type=int, default=2000, show_default=True, help="time steps (adaptive dt)")
-@click.option("--checkpoint-interval", type=int, default=500, show_default=True)
-@click.option("--snapshot-interval", type=int, default=50, show_default=True, help="steps between movie frames")
+@click.option("--nuclei", type=click.IntRange(0), default=0, show_default=True, help="hemispherical nuclei on the film")
+@click.option("--steps", type=click.IntRange(1), default=2000, show_default=True, help="time steps (adaptive dt)")
+@click.option("--checkpoint-interval", type=click.IntRange(1), default=500, show_default=True)
+@click.option("--snapshot-interval", type=click.IntRange(0), default=50, show_default=True, help="steps between movie frames")
 @click.option("--solver", type=click.Choice(choices_of(SolverMethod)), default="auto", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @_parameter_options
@@ -134,7 +136,7 @@ def run_command(run_dir, nx, ny, spacing_um, map_kind, image, fraction, radius_u
 
 @cli.command("resume")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--steps", type=int, default=None, help="new total number of steps")
+@click.option("--steps", type=click.IntRange(1), default=None, help="new total number of steps")
 @with_output_options
 def resume_command(run_dir, steps, out, as_json):
     """Continue the run in RUN_DIR from its last checkpoint."""

@@ -178,7 +178,8 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
             results.append(check)
         if report is not None:
             report.add(result, heading=f"{spectrum.source}: {result.circuit}",
-                       figures=_fit_figures(result, check) if result.ok else [])
+                       figures=_fit_figures(result, check) if result.ok and not report.full
+                       else [])
             if check is not None:
                 report.add(check, heading=f"{spectrum.source}: lin-KK", figures=[])
     emit(results, out=out, as_json=as_json, title="Equivalent-circuit fits", report=report)

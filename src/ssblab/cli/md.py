@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 from pathlib import Path
 
 import click
@@ -11,6 +11,8 @@ from ssblab.atomistic.md import THERMOSTATS
 from ssblab.atomistic.potentials import DEVICES
 from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
 from ssblab.errors import InputError
+
+MAX_MD_ATOMS = 1_000_000  # far beyond what any calculator here runs; catches typos (1000,1000,1000)
 
 
 @click.group()
@@ -28,11 +30,11 @@ def cli():
               show_default=True)
 @quantity_option("--temperature", unit="K", required=True, help="Thermostat temperature")
 @quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
-@click.option("--steps", type=int, required=True, help="Production steps.")
-@click.option("--equilibration", type=int, default=0, show_default=True,
+@click.option("--steps", type=click.IntRange(1), required=True, help="Production steps.")
+@click.option("--equilibration", type=click.IntRange(0), default=0, show_default=True,
               help="Steps before production (not written to the trajectory).")
-@click.option("--save-interval", type=int, default=10, show_default=True)
-@click.option("--checkpoint-interval", type=int, default=None,
+@click.option("--save-interval", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--checkpoint-interval", type=click.IntRange(1), default=None,
               help="Steps between checkpoints (multiple of --save-interval; default 100 saves).")
 @click.option("--thermostat", type=click.Choice(THERMOSTATS),
               default="langevin", show_default=True)
@@ -42,12 +44,15 @@ def cli():
 def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps, equilibration,
             save_interval, checkpoint_interval, thermostat, pressure, supercell, seed):
     """Start an MD run from STRUCTURE (any ASE-readable file: CIF, POSCAR, extxyz)."""
-    from ase.io import read
-
     from ssblab.atomistic import md
+    from ssblab.materials.structures import read_atoms
 
-    reps = parse_ints(supercell, "--supercell", 3)
-    atoms = read(structure).repeat(reps)
+    reps = parse_ints(supercell, "--supercell", 3, minimum=1)
+    atoms = read_atoms(structure)
+    if len(atoms) * math.prod(reps) > MAX_MD_ATOMS:
+        raise InputError(f"--supercell {supercell}: {len(atoms) * math.prod(reps)} atoms is above "
+                         f"{MAX_MD_ATOMS}")
+    atoms = atoms.repeat(reps)
     run = md.start(atoms, run_dir, potential=potential, device=device, temperature_K=temperature,
                    timestep_fs=timestep, production_steps=steps, equilibration_steps=equilibration,
                    save_interval=save_interval, checkpoint_interval=checkpoint_interval,
@@ -58,11 +63,14 @@ def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps,
 
 @cli.command("resume")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def resume_cmd(run_dir):
+@click.option("--potential", default=None,
+              help="The run's potential, named again: needed for a 'module:factory' entry point "
+                   "(never imported from the run folder); must match the stored one.")
+def resume_cmd(run_dir, potential):
     """Continue RUN_DIR from its last checkpoint."""
     from ssblab.atomistic import md
 
-    run = md.resume(run_dir)
+    run = md.resume(run_dir, potential=potential)
     click.echo(f"resuming at step {run.step_count} of {run.total_steps}")
     run.run_to_end()
     click.echo(f"{run.step_count} steps done")
@@ -77,7 +85,7 @@ def resume_cmd(run_dir):
 @quantity_option("--timestep", unit="ps", default=None,
                  help="Time between stored frames (read from an ssblab run when omitted)")
 @click.option("--charge", type=float, default=1.0, show_default=True, help="Ion charge (e).")
-@click.option("--blocks", type=int, default=8, show_default=True,
+@click.option("--blocks", type=click.IntRange(2), default=8, show_default=True,
               help="Independent blocks for the error bars.")
 @click.option("--format", "fmt", default=None, help="ASE format name if not guessed.")
 @quantity_option("--extrapolate-to", unit="K", default=300.0, show_default=True,
@@ -116,7 +124,9 @@ def _locate(path: Path, temperature, timestep):
         inputs = path / "inputs.json"
         if not inputs.exists():
             raise InputError(f"{path}: a folder must be an ssblab run directory (no inputs.json)")
-        settings = json.loads(inputs.read_text())["settings"]
+        from ssblab.atomistic.md import read_settings
+
+        settings = read_settings(path)
         path = path / "trajectory.traj"
     temp = temperature if temperature is not None else settings.get("temperature_K")
     dt = timestep if timestep is not None else settings.get("frame_timestep_ps")
@@ -132,8 +142,8 @@ def _locate(path: Path, temperature, timestep):
               help="Species pair such as In,S (repeat the option for more pairs).")
 @quantity_option("--r-max", unit="angstrom", default=6.0, show_default=True,
                  help="Largest distance")
-@click.option("--bins", type=int, default=120, show_default=True)
-@click.option("--windows", type=int, default=1, show_default=True,
+@click.option("--bins", type=click.IntRange(1), default=120, show_default=True)
+@click.option("--windows", type=click.IntRange(1), default=1, show_default=True,
               help="Consecutive time windows (time-resolved RDF).")
 @quantity_option("--timestep", unit="ps", default=None,
                  help="Time between stored frames (read from an ssblab run when omitted)")
@@ -198,15 +208,15 @@ def _parse_composition(text: str):
 @click.option("--oxidation-states", default="Li=1,In=3,Cl=-1", show_default=True)
 @quantity_option("--temperature", unit="K", multiple=True, help="MD temperature (repeat)")
 @click.option("--supercell", default="1,1,1", show_default=True)
-@click.option("--configurations", type=int, default=2, show_default=True,
+@click.option("--configurations", type=click.IntRange(1), default=2, show_default=True,
               help="Vacancy configurations (seeds) per composition.")
 @click.option("--potential", default="chgnet", show_default=True)
 @click.option("--device", type=click.Choice(DEVICES), default="cpu",
               show_default=True)
 @quantity_option("--timestep", unit="fs", default=2.0, show_default=True, help="MD time step")
-@click.option("--equilibration", type=int, default=500, show_default=True)
-@click.option("--steps", type=int, default=5000, show_default=True, help="Production steps.")
-@click.option("--save-interval", type=int, default=10, show_default=True)
+@click.option("--equilibration", type=click.IntRange(0), default=500, show_default=True)
+@click.option("--steps", type=click.IntRange(1), default=5000, show_default=True, help="Production steps.")
+@click.option("--save-interval", type=click.IntRange(1), default=10, show_default=True)
 @quantity_option("--pressure", unit="GPa", default=None, help="Run NPT at this pressure")
 @click.option("--seed", type=int, default=0, show_default=True)
 @with_output_options
@@ -232,7 +242,7 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
         except ValueError:
             raise InputError(f"--oxidation-states: expected El=charge items, found {item!r}") \
                 from None
-    reps = parse_ints(supercell, "--supercell", 3)
+    reps = parse_ints(supercell, "--supercell", 3, minimum=1)
     if framework == IDEAL_LI3INCL6:
         from ssblab.materials.prototypes import layered_rocksalt_framework
 

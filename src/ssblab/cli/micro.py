@@ -10,12 +10,14 @@ import click
 import numpy as np
 
 from ssblab import reference as ref
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import OutputFileType, emit, quantity_option, with_output_options
 from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write
 from ssblab.microstructure.generate import Basis, Packing
 from ssblab.microstructure.solve import Boundary, Direction, SolveMethod
 from ssblab.units import parse_quantity
+
+MAX_GENERATED_VOXELS = 600**3  # the generators hold several float arrays of this size
 
 
 @click.group()
@@ -65,7 +67,7 @@ def _load(volume, shape, dtype, dataset, thresholds, label_map):
 @click.option("--densities", default="1.87,2.04", show_default=True, help="Mixture: rho_A,rho_B in g/cm3.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Mixture: r_A,r_B.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--output", "output", type=click.Path(path_type=Path), required=True,
+@click.option("--output", "output", type=OutputFileType((".npy", ".tif", ".tiff")), required=True,
               help="Where to write the label volume (.npy or .tif).")
 @quantity_option("--voxel-size", unit="cm", default="0.5 um", show_default=True, help="Edge of a voxel")
 @with_output_options
@@ -78,6 +80,9 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
     from ssblab.microstructure.io import save_volume
 
     dims = _ints(shape, "--shape")
+    if np.prod(dims, dtype=float) > MAX_GENERATED_VOXELS:
+        raise InputError(f"--shape {shape}: {np.prod(dims, dtype=float):.3g} voxels is above the "
+                         f"{MAX_GENERATED_VOXELS:.3g} this generator handles in memory")
     if kind == "mixture":
         labels = gen.mixture(dims, fraction=fraction, basis=basis,
                              densities_g_cm3=tuple(_floats(densities, "--densities")),
@@ -117,9 +122,15 @@ def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, cond
 
     labels = _load(volume, shape, dtype, dataset, thresholds, label_map)
     table = {label: 0.0 for label in np.unique(labels).tolist()}
+    given = set()
     for item in conductivities:
         label, value = _pair(item, "--conductivity", str)
         table[int(label)] = parse_quantity(value, "S/cm", name="--conductivity")
+        given.add(int(label))
+    unlisted = [label for label in table if label not in given and label != 0]
+    if unlisted:
+        click.echo(f"ssblab: warning: {volume}: label(s) {', '.join(map(str, unlisted))} have no "
+                   "--conductivity and are treated as insulating", err=True)
     results = []
     report = Report(f"Conduction through {volume.name}")
     for axis in ("x", "y", "z") if direction == "all" else (direction,):
@@ -154,7 +165,7 @@ def analyse(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, po
 @quantity_option("--bulk", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Bulk conductivity of the grains (default: seed 000 hot-pressed pellet)")
 @click.option("--densities", default="0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95", show_default=True)
-@click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
+@click.option("--size", type=click.IntRange(4, 600), default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--grain-radius-voxels", type=float, default=4.0, show_default=True)
 @click.option("--packing", type=click.Choice(choices_of(Packing)), default="overlapping",
               show_default=True)
@@ -175,7 +186,7 @@ def density_study(bulk, densities, size, grain_radius_voxels, packing, seed, out
                  help="Host (LPSC) conductivity")
 @quantity_option("--guest", unit="S/cm", default=f"{ref.LGPS_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Guest (LGPS) conductivity")
-@click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
+@click.option("--size", type=click.IntRange(4, 600), default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Host,guest particle radii.")
 @click.option("--relative-density", type=float, default=1.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)

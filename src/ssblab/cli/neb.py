@@ -91,9 +91,8 @@ def lyc_indium_cmd(directions, seed, potential, device, images, fmax, max_steps,
 @_with_common
 def run_cmd(initial, final, via, potential, device, images, fmax, max_steps, out, as_json):
     """Barrier between two structure files (same atoms, same order; any ASE format)."""
-    from ase.io import read
-
     from ssblab.atomistic.neb import neb_barrier
+    from ssblab.materials.structures import read_atoms
 
     point = None
     if via is not None:
@@ -103,7 +102,7 @@ def run_cmd(initial, final, via, potential, device, images, fmax, max_steps, out
             point = []
         if len(point) != 3:
             raise InputError(f"--via: expected three numbers x,y,z in A, found {via!r}")
-    res = neb_barrier(read(initial), read(final), calculator=potential, device=device, via=point,
+    res = neb_barrier(read_atoms(initial), read_atoms(final), calculator=potential, device=device, via=point,
                       n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
                       label=f"{initial} -> {final}")
     _emit([res], out, as_json, "NEB barrier")

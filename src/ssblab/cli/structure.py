@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
+from ssblab.cli._common import OutputFileType, emit, parse_ints, quantity_option, with_output_options
 
 
 @click.group()
@@ -36,12 +36,11 @@ def bvse_cmd(structure, mobile_ion, scales, lattices, resolution, out, as_json):
     import os
 
     import numpy as np
-    from ase.io import read
 
     from ssblab.atomistic.bvse import bvse_vs_strain
-    from ssblab.materials.structures import load_structure
+    from ssblab.materials.structures import load_structure, read_atoms
 
-    atoms = read(structure) if os.path.exists(structure) else load_structure(structure)
+    atoms = read_atoms(structure) if os.path.exists(structure) else load_structure(structure)
     if lattices:
         scales = tuple(np.array(lattices) / np.linalg.norm(atoms.cell[0]))
     emit([bvse_vs_strain(atoms, scales=scales, mobile_ion=mobile_ion, resolution_A=resolution)],
@@ -56,12 +55,13 @@ def _model_input(structure: str, supercell: str = "1,1,1"):
 
     from ssblab.materials.structures import load_structure
 
-    reps = parse_ints(supercell, "--supercell", 3)
+    reps = parse_ints(supercell, "--supercell", 3, minimum=1)
     if os.path.exists(structure):
-        from ase.io import read
         from pymatgen.io.ase import AseAtomsAdaptor
 
-        bulk = AseAtomsAdaptor.get_structure(read(structure))
+        from ssblab.materials.structures import read_atoms
+
+        bulk = AseAtomsAdaptor.get_structure(read_atoms(structure))
     else:
         bulk = load_structure(structure, kind="pymatgen")
     return bulk * reps
@@ -90,7 +90,7 @@ def _write_model(model, path) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
-_output_file = click.option("--output-file", type=click.Path(dir_okay=False), required=True,
+_output_file = click.option("--output-file", type=OutputFileType(), required=True,
                             help="Model file: .cif (pymatgen), .extxyz/.xyz, else VASP POSCAR.")
 
 
@@ -270,7 +270,7 @@ def substitute_cmd(structure, host, host_labels, dopant, x_values, oxidation_sta
     emit([xrd_vs_substitution(parent, x_values, hkl=parse_ints(hkl, "--hkl"),
                               host=host, dopant=dopant,
                               oxidation_states=charges,
-                              supercell=parse_ints(supercell, "--supercell", 3),
+                              supercell=parse_ints(supercell, "--supercell", 3, minimum=1),
                               n_configurations=seeds, sweeps=sweeps,
                               host_labels=list(host_labels) or None,
                               wavelength=_wavelength(wavelength), rng=seed)],
@@ -295,7 +295,7 @@ def order_cmd(structure, oxidation_states, supercell, seeds, sweeps, seed, out, 
 
     parent = read_structure(structure)
     result = order_partial_occupancies(parent, oxidation_states=_charges(oxidation_states),
-                                       supercell=parse_ints(supercell, "--supercell", 3),
+                                       supercell=parse_ints(supercell, "--supercell", 3, minimum=1),
                                        n_configurations=seeds, sweeps=sweeps, rng=seed)
     if out is not None:
         from pymatgen.io.cif import CifWriter

@@ -177,17 +177,25 @@ def image_map(image, *, conductivity_S_m: tuple[float, ...], names: tuple[str, .
     from pathlib import Path
 
     if isinstance(image, (str, Path)):
-        path = Path(image)
-        if not path.is_file():
-            raise InputError(f"electrolyte image: file {str(path)!r} does not exist")
-        if path.suffix == ".npy":
-            array = np.load(path, allow_pickle=False)
-        else:
-            import matplotlib.image
+        from ssblab.files import check_input_file
 
-            array = matplotlib.image.imread(path)
-            if array.ndim == 3:  # RGB(A) -> grey
-                array = array[..., :3].mean(axis=-1)
+        path = check_input_file(Path(image), kind="volume")
+        try:
+            if path.suffix == ".npy":
+                array = np.load(path, allow_pickle=False)
+            else:
+                import matplotlib.image
+
+                array = matplotlib.image.imread(path)
+                if array.ndim == 3:  # RGB(A) -> grey
+                    array = array[..., :3].mean(axis=-1)
+        except Exception as exc:  # numpy, PIL and matplotlib raise many kinds on damaged files
+            raise InputError(f"electrolyte image {path}: not readable as a .npy or image file "
+                             f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") \
+                from None
+        if array.ndim not in (2, 3) or array.dtype.kind not in "biuf" or array.size == 0:
+            raise InputError(f"electrolyte image {path}: expected a 2D or 3D array of labels or "
+                             f"grey values, found shape {array.shape}, dtype {array.dtype}")
     else:
         array = np.asarray(image)
     n = len(conductivity_S_m)

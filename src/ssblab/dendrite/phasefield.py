@@ -42,11 +42,12 @@ import scipy.fft
 
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, SolverMethod, laplacian_eigenvalues
-from ssblab.dynamics import Dynamics
+from ssblab.dynamics import Dynamics, check_state
 from ssblab.errors import InputError, check_choice
 from ssblab.units import A_m2_PER_mA_cm2, C_m2_PER_mAh_cm2, FARADAY_C_mol, GAS_CONSTANT_J_molK
 
 Control = Literal["galvanostatic", "potentiostatic"]
+XI_BOUNDS = (-1.0, 2.0)  # the order parameter lives in [0, 1]; beyond this it has blown up
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -377,6 +378,7 @@ class ElectrodepositionSimulation(Dynamics):
         psi = self.psi
         rate, _ = self._reaction(psi, hp)
         self._advance(xi, hp, ac, rate, dt)
+        check_state("phase field", self.nsteps + 1, xi=(self.xi, *XI_BOUNDS), psi=self.psi)
 
     def _solve_potential(self, xi, hp, background) -> np.ndarray:
         """Newton iterations on the charge balance with the nonlinear Butler-Volmer sink.

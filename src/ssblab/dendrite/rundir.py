@@ -14,6 +14,7 @@ import dataclasses
 import io
 import json
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -67,18 +68,27 @@ def load_simulation(run_dir) -> tuple[ElectrodepositionSimulation, dict]:
     path = run_dir / "inputs.json"
     if not path.is_file():
         raise InputError(f"{str(run_dir)!r} is not a run directory (no inputs.json)")
-    inputs = json.loads(path.read_text())
-    with np.load(run_dir / "electrolyte.npz") as data:
-        labels = data["labels"]
-    e = inputs["electrolyte"]
-    electrolyte = ElectrolyteMap(labels, tuple(e["conductivity_S_m"]), tuple(e["names"]),
-                                 e["spacing_um"])
-    sim = ElectrodepositionSimulation(electrolyte, parameters=PhaseFieldParameters(**inputs["parameters"]),
-                                      **inputs["simulation"])
     checkpoint = run_dir / "checkpoint" / "state.npz"
-    if checkpoint.is_file():
-        with np.load(checkpoint) as state:
-            sim.restore(state)
+    try:
+        inputs = json.loads(path.read_text(encoding="utf-8"))
+        # own handles: numpy leaves its file open when a zip directory is damaged
+        with open(run_dir / "electrolyte.npz", "rb") as handle, np.load(handle) as data:
+            labels = data["labels"]
+        e = inputs["electrolyte"]
+        electrolyte = ElectrolyteMap(labels, tuple(e["conductivity_S_m"]), tuple(e["names"]),
+                                     e["spacing_um"])
+        sim = ElectrodepositionSimulation(
+            electrolyte, parameters=PhaseFieldParameters(**inputs["parameters"]),
+            **inputs["simulation"])
+        if checkpoint.is_file():
+            with open(checkpoint, "rb") as handle, np.load(handle) as state:
+                sim.restore(state)
+    except InputError as exc:
+        raise InputError(f"{run_dir}: {exc}") from None
+    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        # a damaged or edited inputs.json, electrolyte.npz or checkpoint
+        raise InputError(f"{run_dir}: not a readable run directory ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:200]})") from None
     return sim, inputs
 
 

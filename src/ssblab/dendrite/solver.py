@@ -165,8 +165,15 @@ class PotentialSolver:
                 from ssblab.errors import require_package
 
                 pyamg = require_package("pyamg", extra="dendrite", purpose="the AMG potential solver")
-                self._amg = pyamg.smoothed_aggregation_solver(matrix, symmetry="symmetric",
-                                                              max_coarse=50)
+                # pyamg estimates spectral radii from np.random's global state: fix it for
+                # the build, so runs with the same seed repeat bit for bit (thread count fixed)
+                saved = np.random.get_state()
+                np.random.seed(0)
+                try:
+                    self._amg = pyamg.smoothed_aggregation_solver(matrix, symmetry="symmetric",
+                                                                  max_coarse=50)
+                finally:
+                    np.random.set_state(saved)
             return self._amg.aspreconditioner(cycle="V")
         dirichlet = bool(np.any(op.top))
         scale = 1.0 / np.sqrt(np.maximum(op.sigma, 1e-12))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import warnings
 from importlib import resources
 
@@ -60,16 +61,106 @@ def load_structure(name: str, *, kind: str = "ase"):
     return read(str(path))
 
 
+# pymatgen decodes these with monty, which imports any class a file names ("@module"): code
+# chosen by data, so they are refused (CIF, POSCAR and the other text formats are plain data)
+UNSAFE_SUFFIXES = (".json", ".mson", ".yaml", ".yml")
+
+
 def read_structure(name_or_path: str):
-    """A bundled structure by name, or any CIF/POSCAR/... file pymatgen reads, as a Structure."""
+    """A bundled structure by name, or any CIF/POSCAR/... file pymatgen reads, as a Structure.
+
+    Anything wrong with the file (kind, size, content pymatgen cannot parse, no sites, a
+    degenerate or non-finite lattice) raises :class:`InputError` naming it.
+    """
     import os
 
-    if os.path.exists(name_or_path):
-        require_package("pymatgen", extra="atomistic", purpose="reading structure files")
-        from pymatgen.core import Structure
+    if not os.path.exists(name_or_path):
+        return load_structure(name_or_path, kind="pymatgen")
+    path = _checked_structure_path(name_or_path)
+    require_package("pymatgen", extra="atomistic", purpose="reading structure files")
+    from pymatgen.core import Structure
 
-        return Structure.from_file(name_or_path)
-    return load_structure(name_or_path, kind="pymatgen")
+    try:
+        with quiet_spglib():
+            structure = Structure.from_file(str(path))
+    except ValueError as exc:
+        if "Unrecognized extension" not in str(exc):
+            raise InputError(f"{path}: pymatgen could not read a crystal structure from it "
+                             f"({_short(exc)})") from None
+        from pymatgen.io.ase import AseAtomsAdaptor
+
+        atoms = read_atoms(path)  # extxyz and the other formats only ASE reads
+        _check_cell(path, len(atoms), atoms.cell.array, periodic=True)
+        structure = AseAtomsAdaptor.get_structure(atoms)
+    except Exception as exc:  # pymatgen raises anything on a damaged file
+        raise InputError(f"{path}: pymatgen could not read a crystal structure from it "
+                         f"({_short(exc)})") from None
+    _check_cell(path, len(structure), structure.lattice.matrix)
+    return structure
+
+
+def read_atoms(path, *, format: str | None = None):
+    """The (last) structure in any file ASE reads, as ``Atoms``, checked like
+    :func:`read_structure`."""
+    path = _checked_structure_path(path)
+    require_package("ase", extra="atomistic", purpose="reading structure files")
+    from ase.io import read
+
+    try:
+        atoms = read(str(path), format=format)
+    except Exception as exc:  # ASE raises anything on a damaged or foreign file
+        raise InputError(f"{path}: ASE could not read a structure from it ({_short(exc)})") \
+            from None
+    if isinstance(atoms, list):
+        atoms = atoms[-1] if atoms else None
+    if atoms is None or not hasattr(atoms, "get_positions"):
+        raise InputError(f"{path}: no structure found in the file")
+    if not np.isfinite(atoms.get_positions()).all():
+        raise InputError(f"{path}: atomic positions are not finite")
+    _check_cell(path, len(atoms), atoms.cell.array, periodic=bool(atoms.pbc.any()))
+    return atoms
+
+
+def _checked_structure_path(path):
+    from pathlib import Path
+
+    from ssblab.files import check_input_file
+
+    path = check_input_file(Path(path), kind="structure")
+    if any(suffix in path.name.lower() for suffix in UNSAFE_SUFFIXES):
+        raise InputError(f"{path}: pymatgen JSON/YAML structure files are not read (their "
+                         "decoder imports classes named inside the file); give a CIF, POSCAR "
+                         "or extxyz file")
+    return path
+
+
+def _check_cell(path, n_sites: int, matrix, *, periodic: bool = True) -> None:
+    if n_sites == 0:
+        raise InputError(f"{path}: the structure has no atoms")
+    matrix = np.asarray(matrix, float)
+    if not np.isfinite(matrix).all():
+        raise InputError(f"{path}: the cell is not finite")
+    if periodic and not abs(np.linalg.det(matrix)) > 1e-6:
+        raise InputError(f"{path}: the cell is degenerate (volume "
+                         f"{abs(np.linalg.det(matrix)):.3g} A^3)")
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}" if text else type(exc).__name__
+
+
+def check_symprec(symprec: float) -> float:
+    """spglib's tolerance must be a positive finite length (a negative one crashes it)."""
+    try:
+        value = float(symprec)
+    except (TypeError, ValueError):
+        raise InputError(f"symprec: expected a positive length in A, found {symprec!r}") \
+            from None
+    if not (math.isfinite(value) and 0 < value < 10):
+        raise InputError(f"symprec: expected a tolerance between 0 and 10 A (e.g. 0.1), "
+                         f"found {symprec!r}")
+    return value
 
 
 @contextlib.contextmanager
@@ -86,6 +177,7 @@ def space_group(structure, *, symprec: float = 0.1) -> tuple[str, int]:
     require_package("pymatgen", extra="atomistic", purpose="space-group analysis")
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
+    symprec = check_symprec(symprec)
     with quiet_spglib():
         sga = SpacegroupAnalyzer(structure, symprec=symprec)
         return sga.get_space_group_symbol(), int(sga.get_space_group_number())
@@ -153,14 +245,26 @@ def describe_structure(structure, *, name: str = "", wavelength="CuKa", n_reflec
     if isinstance(structure, str):
         name = name or structure
         structure = read_structure(structure)
+    symprec = check_symprec(symprec)
     if isinstance(wavelength, str):
         wavelength = check_choice(wavelength, sorted(WAVELENGTHS), name="wavelength")
         lam = float(WAVELENGTHS[wavelength])
     else:
         lam = float(wavelength)
-    symbol, number = space_group(structure, symprec=symprec)
-    pattern = XRDCalculator(wavelength=lam).get_pattern(
-        structure, scaled=True, two_theta_range=tuple(two_theta_range_deg))
+    if not (math.isfinite(lam) and 0.01 < lam < 100):
+        raise InputError(f"wavelength: expected an X-ray wavelength between 0.01 and 100 A, "
+                         f"found {wavelength!r}")
+    if int(n_reflections) < 1:
+        raise InputError(f"n_reflections: expected at least 1, found {n_reflections}")
+    try:
+        symbol, number = space_group(structure, symprec=symprec)
+        pattern = XRDCalculator(wavelength=lam).get_pattern(
+            structure, scaled=True, two_theta_range=tuple(two_theta_range_deg))
+    except InputError:
+        raise
+    except Exception as exc:  # spglib/pymatgen on a structure they cannot handle
+        raise InputError(f"{name or structure.composition}: symmetry or powder pattern failed "
+                         f"({_short(exc)})") from exc
     order = np.argsort(-np.asarray(pattern.y), kind="stable")[:int(n_reflections)]
     reflections = [{"hkl": "".join(str(abs(h)) for h in pattern.hkls[i][0]["hkl"]),
                     "two_theta_deg": float(pattern.x[i]), "d_A": float(pattern.d_hkls[i]),

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from ssblab.errors import InputError, check_choice, require_package
+from ssblab.errors import InputError, ResourceError, check_choice, require_package
 
 RAW_SUFFIXES = (".raw", ".bin", ".vol")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -42,25 +42,41 @@ def load_volume(path: str | os.PathLike, *, shape: Sequence[int] | None = None,
     ssblab.errors.InputError: ...v.raw: expected 30 voxels x 2 bytes = 60 bytes for shape (2, 3, 5) ...
     """
     check_choice(byte_order, ByteOrder, name="byte_order")
+    from ssblab.files import check_input_file
+
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file or folder")
     suffix = path.suffix.lower()
-    if path.is_dir():
-        volume = _read_tiff_folder(path)
-    elif suffix in TIFF_SUFFIXES:
-        tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF stacks")
-        volume = np.moveaxis(np.asarray(tifffile.imread(path)), 0, -1)
-    elif suffix == ".npy":
-        volume = np.load(path, allow_pickle=False)
-    elif suffix in HDF5_SUFFIXES:
-        volume = _read_hdf5(path, dataset)
-    elif suffix in RAW_SUFFIXES:
-        volume = _read_raw(path, shape, dtype, byte_order)
-    else:
+    known = TIFF_SUFFIXES + (".npy",) + HDF5_SUFFIXES + RAW_SUFFIXES
+    if not path.is_dir() and suffix not in known:
         raise InputError(f"{path}: unknown volume format {suffix!r}; expected one of "
-                         f"{', '.join(TIFF_SUFFIXES + ('.npy',) + HDF5_SUFFIXES + RAW_SUFFIXES)} "
-                         "or a folder of TIFF slices")
+                         f"{', '.join(known)} or a folder of TIFF slices")
+    if not path.is_dir():
+        check_input_file(path, kind="volume")
+    try:
+        if path.is_dir():
+            volume = _read_tiff_folder(path)
+        elif suffix in TIFF_SUFFIXES:
+            volume = np.moveaxis(_read_tiff(path), 0, -1)
+        elif suffix == ".npy":
+            volume = np.load(path, allow_pickle=False)
+        elif suffix in HDF5_SUFFIXES:
+            volume = _read_hdf5(path, dataset)
+        else:
+            volume = _read_raw(path, shape, dtype, byte_order)
+    except (InputError, ResourceError, MemoryError):
+        raise
+    except Exception as exc:  # tifffile, numpy and h5py raise many kinds on damaged files
+        text = " ".join(str(exc).split())[:300]
+        raise InputError(f"{path}: not a readable {suffix or 'TIFF folder'} volume "
+                         f"({type(exc).__name__}: {text})") from None
+    volume = np.asarray(volume)
+    if volume.dtype.kind not in "biuf":
+        raise InputError(f"{path}: expected numbers (labels or grey values), found an array of "
+                         f"dtype {volume.dtype}")
+    if volume.size == 0:
+        raise InputError(f"{path}: the volume is empty (shape {volume.shape})")
     if volume.ndim == 2:
         volume = volume[:, :, None]
     if volume.ndim != 3:
@@ -83,7 +99,8 @@ def save_volume(path: str | os.PathLike, volume: np.ndarray) -> Path:
         np.save(buffer, volume)
     elif path.suffix.lower() in TIFF_SUFFIXES:
         tifffile = require_package("tifffile", extra="micro", purpose="writing TIFF stacks")
-        tifffile.imwrite(buffer, np.ascontiguousarray(np.moveaxis(volume, -1, 0)))
+        tifffile.imwrite(buffer, np.ascontiguousarray(np.moveaxis(volume, -1, 0)),
+                         photometric="minisblack")  # 3 or 4 pages are not an RGB image
     else:
         raise InputError(f"{path}: expected a .npy or .tif output, found {path.suffix!r}")
     return atomic_write(path, buffer.getvalue())
@@ -148,12 +165,30 @@ def _read_raw(path, shape, dtype, byte_order):
     return np.fromfile(path, dtype=dt).reshape(shape).astype(dt.newbyteorder("="))
 
 
+MAX_TIFF_PAGES = 65536
+
+
+def _read_tiff(path) -> np.ndarray:
+    """A TIFF file's image data, after walking its page list with a bound: a damaged file whose
+    page offsets form a loop would otherwise keep tifffile indexing pages without end."""
+    tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF stacks")
+    with tifffile.TiffFile(path) as tif:
+        for index in range(MAX_TIFF_PAGES + 1):
+            try:
+                tif.pages[index]
+            except IndexError:
+                break
+        else:
+            raise InputError(f"{path}: more than {MAX_TIFF_PAGES} pages; the page list is "
+                             "damaged (or loops)")
+        return np.asarray(tif.asarray())
+
+
 def _read_tiff_folder(path):
-    tifffile = require_package("tifffile", extra="micro", purpose="reading TIFF slices")
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in TIFF_SUFFIXES)
     if not files:
         raise InputError(f"{path}: folder holds no .tif/.tiff slices")
-    slices = [np.asarray(tifffile.imread(f)) for f in files]
+    slices = [_read_tiff(f) for f in files]
     shapes = {s.shape for s in slices}
     if len(shapes) != 1:
         raise InputError(f"{path}: slices differ in shape: {sorted(shapes)}")

@@ -26,6 +26,8 @@ import dataclasses
 import io
 import json
 import math
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -263,17 +265,33 @@ def _slug(label: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in label).strip("_") or "composition"
 
 
+_RESUME_KEYS = ("potential", "temperature_K", "timestep_fs", "equilibration_steps", "save_interval",
+                "thermostat", "pressure_GPa", "friction_per_fs", "tdamp_fs", "pdamp_fs",
+                "compressibility_per_GPa", "calculator_options")
+
+
+def _same(stored, asked) -> bool:
+    if isinstance(stored, (int, float)) and isinstance(asked, (int, float)):
+        return float(stored) == float(asked)
+    return stored == asked
+
+
 def _run_or_resume(md, atoms, run_dir: Path, *, temperature_K: float, rng: int, **settings):
     """Start a run, resume an unfinished one, extend a shorter one, or leave a finished one."""
     if (run_dir / "inputs.json").exists():
-        saved = json.loads((run_dir / "inputs.json").read_text())["settings"]
-        for key in ("temperature_K", "equilibration_steps", "save_interval", "timestep_fs"):
-            want = temperature_K if key == "temperature_K" else settings[key]
-            if float(saved[key]) != float(want):
-                raise InputError(f"{run_dir}: holds a run with {key} = {saved[key]}, not {want}; "
-                                 "use another run_root or the same settings")
+        saved = md.read_settings(run_dir)
+        asked = dict(settings, temperature_K=temperature_K)
+        if not isinstance(asked["potential"], str):
+            asked.pop("potential")  # a calculator object: the caller vouches for it
+        differ = [f"{key} = {saved.get(key)!r} stored, {asked[key]!r} asked"
+                  for key in _RESUME_KEYS if key in asked and not _same(saved.get(key), asked[key])]
+        if differ:
+            raise InputError(f"{run_dir}: holds a run made with other settings ("
+                             + "; ".join(differ) + "); use another run_root or the same settings")
         run = md.resume(run_dir, calculator=None if isinstance(settings["potential"], str)
-                        else settings["potential"], production_steps=settings["production_steps"])
+                        else settings["potential"],
+                        potential=settings["potential"] if isinstance(settings["potential"], str)
+                        else None, production_steps=settings["production_steps"])
         if run.step_count < run.total_steps:
             run.run_to_end()
         else:
@@ -341,7 +359,7 @@ def collect_runs(run_root: str | Path, compositions: Sequence[CompositionSpec]) 
         for run_dir in sorted((Path(run_root) / _slug(spec.label)).glob("config*/T*K")):
             if not (run_dir / "trajectory.traj").exists():
                 continue
-            settings = json.loads((run_dir / "inputs.json").read_text())["settings"]
+            settings = md.read_settings(run_dir)
             traj = md.read_run(run_dir)
             counts = {el: traj.symbols.count(el) for el in dict.fromkeys(traj.symbols)}
             records.append(RunRecord(
@@ -383,9 +401,24 @@ def save_runs(records: Sequence[RunRecord], compositions: Sequence[CompositionSp
 
 def load_runs(path) -> tuple[list[RunRecord], tuple[CompositionSpec, ...]]:
     """Read what :func:`save_runs` wrote: the RunRecords and the CompositionSpecs."""
+    from ssblab.files import check_input_file
+
+    check_input_file(path, kind="trajectory")
+    try:
+        return _load_runs(path)
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile,
+            zlib.error) as exc:  # a damaged or edited file
+        raise InputError(f"{path}: not a readable ssblab MD study file ({type(exc).__name__}: "
+                         f"{' '.join(str(exc).split())[:200]})") from None
+
+
+def _load_runs(path):
     from ssblab.atomistic.transport import Trajectory
 
-    with np.load(path, allow_pickle=False) as data:
+    # our own handle: numpy leaves its file open when the zip directory is damaged
+    with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
         try:
             meta = json.loads(str(data["meta"]))
         except KeyError as exc:

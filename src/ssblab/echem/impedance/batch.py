@@ -79,7 +79,9 @@ class BatchFit(Result):
         return rows
 
     def table(self):
-        return [row for fit in self.fits for row in fit.table()]
+        """One row per spectrum, numbered from 0 in input order (``spectrum``): the source
+        name alone does not tell the spectra of one multi-spectrum file apart."""
+        return [{"spectrum": k, **row} for k, fit in enumerate(self.fits) for row in fit.table()]
 
     def _draw(self, ax, *, parameters: Sequence[str] | None = None, **kwargs):
         """Parameters (default: those in ohm) against spectrum index, with error bars."""

@@ -162,11 +162,20 @@ class _Parser:
         self.pos = 0
         self.n_params = 0
         self.names: set[str] = set()
+        self.depth = 0
+
+    MAX_DEPTH = 32  # brackets within brackets; deeper is a typo, and would exhaust the stack
 
     def error(self, message: str, pos: int | None = None) -> InputError:
         pos = self.pos if pos is None else pos
-        return InputError(f"circuit {self.text!r}: {message} at position {pos}\n"
-                          f"  {self.text}\n  {' ' * pos}^")
+        text, caret = self.text, pos
+        if len(text) > 120:  # show 120 characters around the problem, not a pasted novel
+            start = max(0, min(pos - 60, len(text) - 120))
+            text, caret = f"...{text[start:start + 120]}...", pos - start + 3
+            return InputError(f"circuit ({len(self.text)} characters): {message} at position "
+                              f"{pos}\n  {text}\n  {' ' * caret}^")
+        return InputError(f"circuit {text!r}: {message} at position {pos}\n"
+                          f"  {text}\n  {' ' * caret}^")
 
     def peek(self):
         m = self._TOKEN.match(self.text, self.pos)
@@ -202,6 +211,20 @@ class _Parser:
 
     def term(self) -> Node:
         kind, value, at = self.take()
+        if kind == "par" or value == "(":
+            self.depth += 1
+            if self.depth > self.MAX_DEPTH:
+                raise self.error(f"brackets nested more than {self.MAX_DEPTH} deep", at)
+            try:
+                return self._bracket(kind, at)
+            finally:
+                self.depth -= 1
+        if kind == "name":
+            return self.element(value, at)
+        found = "the end" if kind is None else repr(value)
+        raise self.error(f"expected an element or 'p(' but found {found}", at)
+
+    def _bracket(self, kind, at) -> Node:
         if kind == "par":
             start = self.n_params
             branches = [self.series()]
@@ -212,14 +235,9 @@ class _Parser:
             if len(branches) < 2:
                 raise self.error("p(...) needs at least two branches separated by ','", at)
             return Parallel(tuple(branches), start, self.n_params)
-        if value == "(":
-            node = self.series()
-            self.expect(")")
-            return node
-        if kind == "name":
-            return self.element(value, at)
-        found = "the end" if kind is None else repr(value)
-        raise self.error(f"expected an element or 'p(' but found {found}", at)
+        node = self.series()
+        self.expect(")")
+        return node
 
     def expect(self, symbol: str):
         kind, value, at = self.take()

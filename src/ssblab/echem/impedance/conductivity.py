@@ -45,6 +45,8 @@ def pellet_area_cm2(*, area_cm2: float | None = None, diameter_cm: float | None 
     """The electrode area from an area or a diameter (exactly one of them)."""
     if (area_cm2 is None) == (diameter_cm is None):
         raise InputError("give exactly one of area_cm2 or diameter_cm for the pellet geometry")
+    if diameter_cm is not None and not (math.isfinite(diameter_cm) and diameter_cm > 0):
+        raise InputError(f"diameter_cm must be positive, found {diameter_cm}")
     area = area_cm2 if area_cm2 is not None else math.pi * diameter_cm**2 / 4
     if not (math.isfinite(area) and area > 0):
         raise InputError(f"pellet area must be positive, found {area} cm^2")

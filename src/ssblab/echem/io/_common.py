@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ssblab.errors import InputError
+from ssblab.files import check_input_file
 
 
 class DataWarning(UserWarning):
@@ -39,16 +40,19 @@ class RawTable:
 
 
 def read_text(path: Path) -> str:
-    """A text file decoded as UTF-8, or as cp1252/latin-1 (what Windows instruments write)."""
+    """A text file decoded as UTF-8, UTF-16 (with its byte-order mark, as PalmSens writes), or
+    cp1252/latin-1 (what Windows instruments write)."""
+    head = read_head(path, 4096)
+    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if not utf16 and b"\x00" in head:  # before reading it all (a sparse file of zeros)
+        raise InputError(f"{path}: expected a text file, found binary data")
     raw = _read_bytes(path)
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark (PalmSens)
+    if utf16:
         try:
             return _unix_newlines(raw.decode("utf-16").lstrip("\ufeff").rstrip("\ufeff"))
         except UnicodeDecodeError:
             raise InputError(f"{path}: starts like UTF-16 text but does not decode as UTF-16") \
                 from None
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{path}: expected a text file, found binary data")
     try:
         text = raw.decode("utf-8-sig")  # drops Excel's byte-order mark ("CSV UTF-8")
     except UnicodeDecodeError:
@@ -62,6 +66,7 @@ def _unix_newlines(text: str) -> str:
 
 def read_head(path: str | Path, n_bytes: int) -> bytes:
     """The first ``n_bytes`` of a file, for format detection."""
+    check_input_file(path)
     try:
         with Path(path).open("rb") as handle:
             return handle.read(n_bytes)
@@ -70,6 +75,7 @@ def read_head(path: str | Path, n_bytes: int) -> bytes:
 
 
 def _read_bytes(path: Path) -> bytes:
+    check_input_file(path)
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:

@@ -27,6 +27,7 @@ from ssblab.echem.io._common import (
     _read_bytes,
     header_names,
     parse_numeric_block,
+    read_head,
     read_text,
 )
 from ssblab.errors import InputError
@@ -85,6 +86,9 @@ def read_mpr(path: str | Path) -> RawTable:
     ('PEIS', 79, True)
     """
     where = str(path)
+    if not read_head(path, len(MPR_SIGNATURE)).startswith(MPR_SIGNATURE):  # before reading it all
+        raise InputError(f"{where}: not a Bio-Logic .mpr file (no 'BIO-LOGIC MODULAR FILE' "
+                         "signature at the start)")
     data = _read_bytes(Path(path))
     if not data.startswith(MPR_SIGNATURE):
         raise InputError(f"{where}: not a Bio-Logic .mpr file (no 'BIO-LOGIC MODULAR FILE' "

@@ -46,6 +46,7 @@ from ssblab.echem.io._common import (
 )
 from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
 from ssblab.errors import InputError, check_choice, require_package
+from ssblab.files import check_input_file
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-csv",
                        "arbin-res", "maccor", "csv"]
@@ -144,6 +145,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
+    check_input_file(path)
     if format is None:
         format = detect_cycler_format(path)
     check_choice(format, CYCLER_FORMATS, name="format")

@@ -22,12 +22,14 @@ Other ``.ndc`` versions go through the optional NewareNDA package (``ssblab[eche
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ssblab.echem.io._common import RawTable
 from ssblab.errors import InputError, require_package
+from ssblab.files import MAX_BYTES_ENV, max_input_bytes
 
 PAGE = 4096
 _DATA_PAGE = np.dtype([("type", "<u2"), ("count", "<u2"), ("bitmap", "u1", 128),
@@ -61,11 +63,15 @@ def read_ndax(path: str | Path) -> RawTable:
             if "data.ndc" not in names:
                 raise InputError(f"{where}: no data.ndc inside the .ndax archive (found "
                                  f"{', '.join(sorted(names)[:8])})")
-            parts = {n: archive.read(n) for n in ("data.ndc", "data_runInfo.ndc", "data_step.ndc")
-                     if n in names}
+            wanted = [n for n in ("data.ndc", "data_runInfo.ndc", "data_step.ndc") if n in names]
+            unpacked = sum(archive.getinfo(n).file_size for n in wanted)
+            if unpacked > max_input_bytes():  # a zip bomb, or a damaged size field
+                raise InputError(f"{where}: the archive unpacks to {unpacked} bytes, above the "
+                                 f"limit {max_input_bytes()} (raise it with {MAX_BYTES_ENV})")
+            parts = {n: archive.read(n) for n in wanted}
     except FileNotFoundError:
         raise InputError(f"{where}: cannot open: file not found") from None
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
         raise InputError(f"{where}: not a readable Neware .ndax file (not a zip archive, or "
                          f"truncated: {exc})") from None
     version = parts["data.ndc"][2] if len(parts["data.ndc"]) > 2 else None

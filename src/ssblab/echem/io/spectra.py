@@ -47,6 +47,7 @@ from ssblab.echem.io.eis_text import (
 from ssblab.echem.io.palmsens import read_pssession
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
+from ssblab.files import check_input_file
 
 SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
                          "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json"]
@@ -170,6 +171,8 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     >>> len(spectra), spectra[0].n_points, bool((spectra[0].impedance_ohm.imag < 0).all())
     (1, 79, True)
     """
+    where = str(path)
+    check_input_file(path)
     if format is None:
         format = detect_format(path)
     check_choice(format, SPECTRUM_FORMATS, name="format")
