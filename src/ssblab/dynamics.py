@@ -91,7 +91,7 @@ def check_state(where: str, step: int, **quantities) -> None:
     >>> check_state("demo", 4, xi=(np.array([0.0, np.nan]), -1.0, 2.0))
     Traceback (most recent call last):
     ...
-    ssblab.errors.ConvergenceError: demo diverged at step 4: xi is not finite (min nan, max nan); no checkpoint of this state was written
+    ssblab.errors.ConvergenceError: demo diverged at step 4: xi is not finite (min nan, max nan); ...
     """
     import numpy as np
 

@@ -183,8 +183,7 @@ def _read_extxyz(path: Path, stride: int):
                 continue
             text = block.body(keep)
             if symbols is None:
-                symbols = tuple(line.split()[species_col].decode()
-                                for line in block.body([keep[0]]).splitlines())
+                symbols = _species(block.body([keep[0]]), species_col, path)
             xyz = _parse_columns(text, len(keep) * n_atoms, [pos_col, pos_col + 1, pos_col + 2],
                                  path)
             positions.append(xyz.reshape(len(keep), n_atoms, 3))
@@ -247,6 +246,14 @@ def _check_last_line(buf: bytes, path: Path) -> None:
     if len(lines) >= 2 and len(lines[-1].split()) != len(lines[-2].split()):
         raise InputError(f"{path}: the file ends inside its last line (truncated?): "
                          f"{lines[-1][-60:]!r}")
+
+
+def _species(text: bytes, column: int, path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(line.split()[column].decode("ascii") for line in text.splitlines())
+    except (IndexError, UnicodeDecodeError):
+        raise InputError(f"{path}: an atom line of the first frame has no readable species in "
+                         f"column {column + 1}") from None
 
 
 def _lattice(comment: bytes, path: Path) -> np.ndarray:

@@ -26,8 +26,9 @@ details { font-size: 0.8em; color: #555; } pre { white-space: pre-wrap; }
 </style></head><body>
 <h1>{{ title }}</h1>
 {% if intro %}<p>{{ intro }}</p>{% endif %}
-{% if skipped %}<p class="note"><strong>First {{ sections | length }} of {{ sections | length + skipped }} sections shown</strong>
-({{ skipped }} more, {{ skipped_failed }} of them failed); every result is in result.json and table.csv.</p>{% endif %}
+{% if skipped %}<p class="note"><strong>First {{ sections | length }} of {{ sections | length + skipped
+}} sections shown</strong> ({{ skipped }} more, {{ skipped_failed
+}} of them failed); every result is in result.json and table.csv.</p>{% endif %}
 {% for s in sections %}
 <section><h2>{{ s.heading }}</h2>
 {% if s.text %}<p>{{ s.text }}</p>{% endif %}

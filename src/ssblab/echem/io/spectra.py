@@ -171,7 +171,6 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     >>> len(spectra), spectra[0].n_points, bool((spectra[0].impedance_ohm.imag < 0).all())
     (1, 79, True)
     """
-    where = str(path)
     check_input_file(path)
     if format is None:
         format = detect_format(path)
