@@ -118,6 +118,13 @@ def read_delimited(path: str | Path, *, delimiter: str | None = None,
         first += 1
     if first == len(lines):
         raise InputError(f"{where}: the file is empty")
+    if header is None:
+        # A preamble of text lines (sample name, instrument settings, as Novocontrol writes)
+        # before the header: the header is the last text line before the numbers.
+        numeric = next((i for i in range(first, len(lines)) if _starts_numeric(lines[i])), first)
+        while numeric - 1 > first and not lines[numeric - 1].strip():
+            numeric -= 1
+        first = max(first, numeric - 1)
     if delimiter is None:
         delimiter = _sniff(lines[first:first + 20], where)
     has_header = not _starts_numeric(lines[first]) if header is None else header

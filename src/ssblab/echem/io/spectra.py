@@ -41,9 +41,10 @@ _EXTENSIONS = {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry", 
 _SIGNATURES = ((MPR_SIGNATURE, "biologic-mpr"), (MPT_SIGNATURE.encode(), "biologic-mpt"),
                (b"EXPLAIN", "gamry"), (b"ZPLOT", "zplot"), (b"RelaxIS", "relaxis"))
 
-FREQUENCY = ("freq", "frequency", "f", "freq(hz)", "frequency(hz)")
-REAL = ("re(z)", "z'", "zreal", "z_real", "zre", "z_re", "re", "real", "re(z)(ohm)")
-IMAG = ("im(z)", "z''", "z''(b)", "zimag", "z_imag", "zim", "z_im", "im", "imag")
+FREQUENCY = ("freq", "frequency", "f", "freq(hz)", "frequency(hz)", "freq.")
+REAL = ("re(z)", "z'", "zreal", "z_real", "zre", "z_re", "re", "real", "re(z)(ohm)",
+        "zs'")
+IMAG = ("im(z)", "z''", "z''(b)", "zimag", "z_imag", "zim", "z_im", "im", "imag", "zs''")
 NEG_IMAG = tuple("-" + name for name in IMAG) + ("zimag_neg", "neg_zimag")
 MODULUS = ("|z|", "zmod", "mod(z)", "modulus", "z_mod", "abs(z)")
 PHASE = ("phase(z)", "zphz", "phase", "theta(z)", "theta", "phi", "phase_deg")
