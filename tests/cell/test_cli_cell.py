@@ -29,7 +29,7 @@ def test_rate_json_and_units(runner):
                                "--rates", "0.2,1", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
-    assert data[0]["__result__"].endswith(":RateResult")
+    assert data[0]["type"] == "RateResult"
     bad = runner.invoke(main, ["cell", "rate", "--conductivity", "3 kg"])
     assert bad.exit_code == 2
 

@@ -54,4 +54,4 @@ def test_studies_from_the_cli(tmp_path):
     r = runner.invoke(main, ["micro", "mixture-study", "--size", "24", "--fractions", "0.2",
                              "--radii-voxels", "3,2", "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.output)[0]["mass_fraction_lgps"]["data"] == [0.2]
+    assert json.loads(r.output)[0]["mass_fraction_lgps"] == [0.2]

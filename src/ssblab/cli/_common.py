@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -53,21 +54,25 @@ def with_output_options(func):
 
 def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
          report=None) -> None:
-    """Print results (summary or JSON) and, with ``out``, write JSON, CSV and the HTML report.
+    """Print results (summary or JSON) and, with ``out``, write JSON, CSVs and the HTML report.
 
+    ``--json`` prints the public schema of docs/json.md (strict JSON, NaN as null, no type
+    tags); ``result.json`` is the lossless form that ``Result.from_json`` reads back. Each kind of table gets its own CSV (``table.csv`` when there is only one), and
+    each plotted curve ``curve_<name>.csv``, so that no file mixes tables.
     Exits with code 3 when any result failed, after everything has been written.
     """
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in results], indent=1))
+        document = [r.to_dict(public=True) for r in results]
+        click.echo(json.dumps(document, indent=1, allow_nan=False))
     else:
         for result in results:
             click.echo(str(result))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "result.json", json.dumps([r.to_dict() for r in results], indent=1))
-        rows = [row for r in results for row in r.table()]
-        if rows:
-            write_csv(out / "table.csv", rows)
+        # lossless (Result.from_json reads it back), strict JSON
+        atomic_write(out / "result.json",
+                     json.dumps([r.to_dict() for r in results], indent=1, allow_nan=False))
+        write_tables(results, out)
         if report is None:
             from ssblab.report import Report
 
@@ -79,6 +84,35 @@ def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
             click.echo(f"wrote {out / 'report.html'}")
     if not all(results):
         raise SystemExit(3)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
+
+
+def write_tables(results: list[Result], out: Path) -> list[Path]:
+    """One CSV per kind of table (rows of results of one type and table name together) and
+    one per plotted curve; returns the paths written."""
+    groups: dict[str, list[dict]] = {}
+    for result in results:
+        for name, rows in result.tables().items():
+            key = result.title if name == "table" else f"{result.title} {name}"
+            groups.setdefault(key, []).extend(rows)
+    groups = {k: v for k, v in groups.items() if v}
+    written = []
+    for key, rows in groups.items():
+        name = "table.csv" if len(groups) == 1 else f"table_{_slug(key)}.csv"
+        written.append(write_csv(out / name, rows))
+    seen: dict[str, int] = {}
+    for result in results:
+        for name, columns in result.curves().items():
+            slug = _slug(name)
+            seen[slug] = seen.get(slug, 0) + 1
+            if seen[slug] > 1:
+                slug = f"{slug}_{seen[slug]}"
+            rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+            written.append(write_csv(out / f"curve_{slug}.csv", rows))
+    return written
 
 
 @contextlib.contextmanager

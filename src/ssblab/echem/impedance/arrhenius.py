@@ -72,6 +72,12 @@ class ArrheniusFit(Result):
                 for t, s, f in zip(self.temperature_K, self.conductivity_S_cm,
                                    self.predict(self.temperature_K))]
 
+    def curves(self):
+        inverse = np.linspace(1000 / self.temperature_K.max(), 1000 / self.temperature_K.min(), 50)
+        return {"arrhenius fitted line": {"inverse_temperature_1000_per_K": inverse,
+                                          "temperature_K": 1000.0 / inverse,
+                                          "fitted_conductivity_S_cm": self.predict(1000.0 / inverse)}}
+
     def _draw(self, ax, **kwargs):
         t = self.temperature_K
         x = 1000.0 / t

@@ -14,6 +14,8 @@ scaled. Standard errors come from the covariance ``(J^T W J)^-1 * chi2 / (2N - P
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dataclasses
 import itertools
 import math
@@ -129,6 +131,18 @@ class CircuitFit(Result):
             row[f"C_eff({arc.capacitor}) / F"] = arc.capacitance_F.value
             row[f"f_apex({arc.capacitor}) / Hz"] = arc.apex_frequency_Hz.value
         return [row]
+
+    def curves(self):
+        name = Path(self.source).stem if self.source else "spectrum"
+        dense, model = self._smooth() if self.ok else (self.frequency_Hz, self.model_impedance_ohm)
+        return {
+            f"{name} data": {"frequency_Hz": self.frequency_Hz,
+                             "z_real_ohm": self.impedance_ohm.real,
+                             "z_imag_ohm": self.impedance_ohm.imag,
+                             "fitted_z_real_ohm": self.model_impedance_ohm.real,
+                             "fitted_z_imag_ohm": self.model_impedance_ohm.imag},
+            f"{name} fitted": {"frequency_Hz": dense, "fitted_z_real_ohm": model.real,
+                               "fitted_z_imag_ohm": model.imag}}
 
     def _smooth(self):
         f = self.frequency_Hz
