@@ -41,6 +41,9 @@ class Measured:
     def __float__(self) -> float:
         return float(self.value)
 
+    def __repr__(self) -> str:
+        return f"Measured({self})"
+
     def __str__(self) -> str:
         text = format_uncertain(self.value, self.stderr)
         return f"{text} {self.unit}".rstrip()
