@@ -284,31 +284,31 @@ def test_structure_model_commands(tmp_path):
 
     runner = CliRunner()
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--sigma", "3", "--axis", "1,-1,0",
-                               "--plane", "1,1,1", "--output-file", str(tmp_path / "gb.cif"),
+                               "--plane", "1,1,1", "--out", str(tmp_path / "gb"),
                                "--json"])
     assert res.exit_code == 0, res.output
-    gb = read(tmp_path / "gb.cif")
+    gb = read(tmp_path / "gb" / "model.cif")
     data = json.loads(res.stdout)[0]
     assert data["sigma"] == 3 and len(gb) == data["n_atoms"]
     res = runner.invoke(main, ["structure", "density", "LiCl", "--supercell", "3,3,3",
-                               "--relative-density", "0.78", "--output-file",
-                               str(tmp_path / "d.extxyz"), "--out", str(tmp_path / "out")])
+                               "--relative-density", "0.78", "--model-format",
+                               "extxyz", "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert "relative density, achieved" in res.output and (tmp_path / "out/report.html").exists()
-    assert len(read(tmp_path / "d.extxyz")) < 216
+    assert len(read(tmp_path / "out" / "model.extxyz")) < 216
     res = runner.invoke(main, ["structure", "interface", "In", "LiCl", "--gap", "2.5 A",
-                               "--output-file", str(tmp_path / "if.cif")])
+                               "--out", str(tmp_path / "if")])
     assert res.exit_code == 0, res.output
     assert "metal strain" in res.output
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--sigma", "3", "--axis", "1,1",
-                               "--plane", "1,1,1", "--output-file", str(tmp_path / "x.cif")])
+                               "--plane", "1,1,1", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "--axis" in res.output
-    res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--output-file",
-                               str(tmp_path / "x.cif")])
+    res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--out",
+                               str(tmp_path / "x")])
     assert res.exit_code == 2 and "--sigma and --axis" in res.output
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--method",
-                               "mirror", "--expand", "1", "--output-file",
-                               str(tmp_path / "m.extxyz")])
+                               "mirror", "--expand", "1", "--model-format", "extxyz",
+                               "--out", str(tmp_path / "m")])
     assert res.exit_code == 0 and "mirror (111)" in res.output
 
 

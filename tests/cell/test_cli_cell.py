@@ -26,7 +26,7 @@ def test_symmetric_custom_needs_parameters(runner):
 
 def test_rate_json_and_units(runner):
     res = runner.invoke(main, ["cell", "rate", "--conductivity", "1.1 mS/cm", "--separator-thickness", "0.4 mm",
-                               "--rates", "0.2,1", "--json"])
+                               "--rate", "0.2", "--rate", "1", "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.output)
     assert data[0]["type"] == "RateResult"

@@ -17,17 +17,29 @@ from ssblab.units import parse_quantity
 
 
 class QuantityType(click.ParamType):
-    """A click option value with a unit, e.g. ``--thickness "500 um"``, converted to ``unit``."""
+    """A click option value with a unit, e.g. ``--thickness "500 um"``, converted to ``unit``.
+
+    The unit fixes the option's kind of quantity (its dimension): a quantity of another kind
+    is refused naming both ("1500 mA" for a length).
+    """
 
     def __init__(self, unit: str):
         self.unit = unit
         self.name = f"quantity[{unit}]"
 
+    @property
+    def dimension(self) -> str:
+        """The kind of quantity the option takes, in words (``"length"``)."""
+        from ssblab.units import dimension_of
+
+        return dimension_of(self.unit)
+
     def convert(self, value, param, ctx):
         if isinstance(value, float):
             return value
+        name = (param.opts[0] if param.opts else f"--{param.name}") if param else "value"
         try:
-            return parse_quantity(value, self.unit, name=f"--{param.name}" if param else "value")
+            return parse_quantity(value, self.unit, name=name)
         except InputError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -37,6 +49,28 @@ def quantity_option(*names: str, unit: str, help: str, **kwargs):
     return click.option(*names, type=QuantityType(unit),
                         help=f"{help} (a quantity such as '1.5 {unit}'; a bare number is in {unit})",
                         **kwargs)
+
+
+def electrode_area_options(func):
+    """``--area`` or ``--diameter``: the electrode geometry, required (no silent 1 cm2)."""
+    func = quantity_option("--diameter", unit="cm", default=None,
+                           help="Electrode diameter (instead of --area)")(func)
+    return quantity_option("--area", unit="cm^2", default=None,
+                           help="Electrode area (or give --diameter)")(func)
+
+
+def electrode_area_cm2(area: float | None, diameter: float | None) -> float:
+    """The area from exactly one of ``--area`` and ``--diameter``."""
+    import math
+
+    if (area is None) == (diameter is None):
+        raise InputError("give the electrode geometry: exactly one of --area (e.g. '1.13 cm^2') "
+                         "or --diameter (e.g. '12 mm'); the current density depends on it")
+    value = area if area is not None else math.pi * diameter**2 / 4
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"--area/--diameter: the electrode area must be positive, found "
+                         f"{value} cm^2")
+    return float(value)
 
 
 output_options = [

@@ -75,7 +75,8 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
 @quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
 @quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
 @quantity_option("--cathode-thickness", unit="cm", default="45 um", show_default=True, help="Composite thickness")
-@click.option("--rates", default="0.1,0.5,1,1.5", show_default=True, help="Comma-separated C-rates.")
+@click.option("--rate", "rates", type=float, multiple=True, default=(0.1, 0.5, 1.0, 1.5),
+              show_default=True, help="C-rate (repeat the option).")
 @quantity_option("--voltage-max", unit="V", default="4.3 V", show_default=True, help="Upper cut-off")
 @quantity_option("--voltage-min", unit="V", default="2.7 V", show_default=True, help="Lower cut-off")
 @click.option("--seed000", is_flag=True, help="Run the seed-000 cold- vs hot-pressed comparison instead.")
@@ -84,17 +85,13 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
              voltage_max, voltage_min, seed000, out, as_json):
     """Rate capability of a full cell from the separator's and composite's ionic resistance."""
     from ssblab.cell.full import FullCell, Layer, rate_capability
-    from ssblab.errors import InputError
 
     if seed000:
         from ssblab.cell.studies import seed000_rate_study
 
         emit([seed000_rate_study()], out=out, as_json=as_json, title="ssblab cell rate --seed000")
         return
-    try:
-        c_rates = tuple(float(r) for r in rates.split(","))
-    except ValueError:
-        raise InputError(f"--rates: expected comma-separated numbers such as 0.1,0.5,1, found {rates!r}") from None
+    c_rates = tuple(rates)
     cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=cathode_thickness,
                     catholyte_conductivity_S_cm=conductivity,
                     separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])

@@ -62,18 +62,21 @@ def _load(volume, shape, dtype, dataset, thresholds, label_map):
 @click.option("--densities", default="1.87,2.04", show_default=True, help="Mixture: rho_A,rho_B in g/cm3.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Mixture: r_A,r_B.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--output", "output", type=click.Path(path_type=Path), required=True,
-              help="Where to write the label volume (.npy or .tif).")
+@click.option("--volume-format", type=click.Choice(["npy", "tif"]), default="npy",
+              show_default=True, help="The label volume is written as --out DIR/volume.npy or .tif.")
 @quantity_option("--voxel-size", unit="cm", default="0.5 um", show_default=True, help="Edge of a voxel")
 @with_output_options
 def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, packing,
-             gb_thickness_voxels, fraction, basis, densities, radii_voxels, seed, output,
+             gb_thickness_voxels, fraction, basis, densities, radii_voxels, seed, volume_format,
              voxel_size, out, as_json):
     """Generate a seeded label volume: 0 void, 1 solid (2 grain boundary or second phase)."""
     from ssblab.microstructure import generate as gen
     from ssblab.microstructure.analysis import analyse
     from ssblab.microstructure.io import save_volume
 
+    if out is None:
+        raise InputError(f"--out DIR is needed: the volume is written there as "
+                         f"volume.{volume_format}")
     dims = _ints(shape, "--shape")
     if kind == "mixture":
         labels = gen.mixture(dims, fraction=fraction, basis=basis,
@@ -85,9 +88,8 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
                        radius_spread=radius_spread, packing=packing, rng=seed)
         labels = p.labels if kind == "pellet" else gen.grain_boundaries(
             p.grains, thickness_voxels=gb_thickness_voxels)
-    save_volume(output, labels)
-    if not as_json:
-        click.echo(f"wrote {output}")
+    output = save_volume(out / f"volume.{volume_format}", labels)
+    click.echo(f"wrote {output}", err=True)
     emit([analyse(labels, voxel_size_cm=voxel_size)], out=out, as_json=as_json,
          title=f"Generated {kind}")
 
@@ -150,7 +152,9 @@ def analyse(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, po
 @cli.command("density-study")
 @quantity_option("--bulk", unit="S/cm", default="4.4 mS/cm", show_default=True,
                  help="Bulk conductivity of the grains (default: seed 000 hot-pressed pellet)")
-@click.option("--densities", default="0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95", show_default=True)
+@click.option("--density", "densities", type=float, multiple=True,
+              default=(0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95), show_default=True,
+              help="Relative density of a pellet (repeat the option).")
 @click.option("--size", type=int, default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--grain-radius-voxels", type=float, default=4.0, show_default=True)
 @click.option("--packing", type=click.Choice(["overlapping", "packed", "sintered"]), default="overlapping",
@@ -161,13 +165,14 @@ def density_study(bulk, densities, size, grain_radius_voxels, packing, seed, out
     """sigma_eff and tortuosity of generated Li3InCl6 pellets vs relative density (seed 000)."""
     from ssblab.microstructure.studies import density_study as run
 
-    result = run(_floats(densities, "--densities"), bulk_S_cm=bulk, shape=(size,) * 3,
+    result = run(tuple(densities), bulk_S_cm=bulk, shape=(size,) * 3,
                  grain_radius_voxels=grain_radius_voxels, packing=packing, rng=seed)
     emit([result], out=out, as_json=as_json, title="Li3InCl6 density study")
 
 
 @cli.command("mixture-study")
-@click.option("--fractions", default="0.1,0.2,0.3", show_default=True, help="LGPS mass fractions.")
+@click.option("--fraction", "fractions", type=float, multiple=True, default=(0.1, 0.2, 0.3),
+              show_default=True, help="LGPS mass fraction (repeat the option).")
 @quantity_option("--host", unit="S/cm", default="3.57 mS/cm", show_default=True,
                  help="Host (LPSC) conductivity")
 @quantity_option("--guest", unit="S/cm", default="5.26 mS/cm", show_default=True,
@@ -181,7 +186,7 @@ def mixture_study(fractions, host, guest, size, radii_voxels, relative_density, 
     """LPSC/LGPS mixtures (seed 003): sigma_eff and current sharing, bulk and at the anode."""
     from ssblab.microstructure.studies import mixture_study as run
 
-    result = run(_floats(fractions, "--fractions"), conductivities_S_cm=(host, guest),
+    result = run(tuple(fractions), conductivities_S_cm=(host, guest),
                  radii_voxels=tuple(_floats(radii_voxels, "--radii-voxels")),
                  relative_density=relative_density, shape=(size,) * 3, rng=seed)
     emit([result], out=out, as_json=as_json, title="LPSC/LGPS mixture study")

@@ -44,8 +44,8 @@ def _emit(results, out, as_json, title):
 
 
 @cli.command("licl")
-@click.option("--lattice", "lattices", multiple=True, type=float, default=(5.145, 5.300),
-              show_default=True, help="Rock-salt lattice parameter(s) in A (repeat the option).")
+@quantity_option("--lattice", "lattices", unit="angstrom", multiple=True, default=(5.145, 5.300),
+                 show_default=True, help="Rock-salt lattice parameter (repeat the option)")
 @_with_common
 def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json):
     """Li vacancy oct-tet-oct hop in rock-salt LiCl vs lattice parameter (seed 002)."""

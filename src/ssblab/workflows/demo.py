@@ -264,5 +264,5 @@ def run_demo(out: str | Path, *, stages=None, log=print) -> Path:
         results = STAGES[name](report)
         recorded.update({key: value.to_dict() for key, value in results.items()})
         log(f"[demo] {name}: {time.perf_counter() - start:.1f} s")
-    atomic_write(out / "result.json", json.dumps(recorded, indent=1))
+    atomic_write(out / "result.json", json.dumps(recorded, indent=1, allow_nan=False))
     return report.write(out / "report.html")
