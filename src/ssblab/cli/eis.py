@@ -164,7 +164,7 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @_diameter
 @_area
 @click.option("--temperature", "temperatures", multiple=True, type=QuantityType("K"),
-              help="Temperature of each spectrum, in file order (e.g. '25 degC'); default: from "
+              help="Temperature of each spectrum, repeated in file order (e.g. '25 degC'); default: from "
                    "the file, else from its name (e.g. pellet_-25C.mpr).")
 @click.option("--form", type=click.Choice(["sigma_T", "sigma"]), default="sigma_T", show_default=True,
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")

@@ -89,7 +89,7 @@ def resume_cmd(run_dir, out, as_json):
 @click.argument("trajectories", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--species", default="Li", show_default=True, help="Mobile species.")
 @quantity_option("--temperature", unit="K", multiple=True,
-                 help="Temperature: once for all trajectories or once per trajectory, in order "
+                 help="Temperature: once for all trajectories or repeated once per trajectory, in order "
                       "(read from ssblab run directories when omitted)")
 @quantity_option("--timestep", unit="ps", default=None,
                  help="Time between stored frames (read from an ssblab run when omitted)")

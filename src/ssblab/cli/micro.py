@@ -97,7 +97,7 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
 @cli.command()
 @_volume_options
 @click.option("--conductivity", "conductivities", multiple=True, required=True,
-              help="LABEL=VALUE per conducting phase, e.g. '1=4.4 mS/cm' (missing labels are "
+              help="LABEL=VALUE per conducting phase (repeat the option), e.g. '1=4.4 mS/cm' (missing labels are "
                    "insulating).")
 @click.option("--direction", type=click.Choice(["x", "y", "z", "all"]), default="z", show_default=True)
 @click.option("--boundary", type=click.Choice(["no-flux", "periodic"]), default="no-flux", show_default=True)
