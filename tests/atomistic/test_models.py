@@ -105,6 +105,17 @@ def test_coherent_twin_loses_nothing_and_keeps_octahedra(licl):
     assert np.all(np.sum(np.abs(d - licl.lattice.a / 2) < 1e-3, axis=1) == 6)
 
 
+def test_tilt_boundary_with_a_gap(licl):
+    # the gap opens both boundaries of the periodic cell: the stack grows by twice the gap,
+    # and the boundary found is the same symmetric twin as without a gap
+    closed, res0 = tilt_grain_boundary(licl, sigma=3, rotation_axis=(1, -1, 0), plane=(1, 1, 1))
+    opened, res = tilt_grain_boundary(licl, sigma=3, rotation_axis=(1, -1, 0), plane=(1, 1, 1),
+                                      gap_A=1.5)
+    assert res.rotation_angle_deg == pytest.approx(res0.rotation_angle_deg)
+    assert opened.lattice.c - closed.lattice.c == pytest.approx(3.0, abs=1e-6)
+    assert len(opened) == len(closed)
+
+
 def test_tilt_boundary_inputs(licl):
     from ase.build import bulk
 

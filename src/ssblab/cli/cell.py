@@ -146,14 +146,14 @@ def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate,
 
 @cli.command("materials")
 @click.option("--formula", required=True, help="Chemical formula, e.g. Li1.5AlOCl2.5.")
-@click.option("--price", "prices", multiple=True, help="Element price override EL=USD/kg (repeatable).")
+@click.option("--price", "prices", multiple=True, help="Element price EL=USD/kg (repeat the option).")
 @quantity_option("--cell-volume", unit="angstrom^3", default=None, help="Unit-cell volume for the X-ray density")
 @click.option("--formula-units", type=float, default=None, help="Formula units per unit cell (Z).")
 @with_output_options
 def materials_cmd(formula, prices, cell_volume, formula_units, out, as_json):
     """Molar mass, cost per kg from element prices and (with a unit cell) density."""
     from ssblab.errors import InputError
-    from ssblab.materials.data import cost_per_kg, density_from_cell, molar_mass_g_mol
+    from ssblab.materials.data import material_properties
 
     overrides = {}
     for item in prices:
@@ -162,11 +162,8 @@ def materials_cmd(formula, prices, cell_volume, formula_units, out, as_json):
             overrides[element.strip()] = float(value)
         except ValueError:
             raise InputError(f"--price: expected EL=USD/kg such as Li=115.7, found {item!r}") from None
-    result = cost_per_kg(formula, prices_usd_kg=overrides)
-    click.echo(f"molar mass: {molar_mass_g_mol(formula):.4f} g/mol")
     if (cell_volume is None) != (formula_units is None):
         raise InputError("--cell-volume and --formula-units go together")
-    if cell_volume is not None:
-        density = density_from_cell(formula, formula_units=formula_units, cell_volume_A3=cell_volume)
-        click.echo(f"X-ray density: {density:.4f} g/cm3")
+    result = material_properties(formula, prices_usd_kg=overrides, formula_units=formula_units,
+                                 cell_volume_A3=cell_volume)
     emit([result], out=out, as_json=as_json, title="ssblab cell materials")
