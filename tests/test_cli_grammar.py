@@ -139,3 +139,25 @@ def test_no_silent_electrode_area(command, tmp_path):
     res = CliRunner().invoke(main, [*command, file])
     assert res.exit_code == 2
     assert "--area" in res.output and "--diameter" in res.output
+
+
+def test_long_commands_say_what_they_do(tmp_path):
+    """micro solve and NEB bands report each stage on stderr (minutes of silence otherwise)."""
+    import numpy as np
+
+    volume = tmp_path / "v.npy"
+    np.save(volume, np.ones((6, 6, 6), dtype=np.uint8))
+    res = CliRunner().invoke(main, ["micro", "solve", str(volume), "--voxel-size", "1 um",
+                                    "--conductivity", "1=1 mS/cm", "--direction", "all", "--json"])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("[micro solve]") == 6 and "3/3: along z done" in res.stderr
+    import json
+
+    assert len(json.loads(res.stdout)) == 3  # stdout stays valid JSON
+
+    from ssblab.cli.neb import _banded
+
+    class Band:
+        ok, barrier_eV, iterations = True, 0.31, 42
+
+    assert _banded(1, 2, "test band", Band) is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 from pathlib import Path
 
 import click
@@ -121,9 +122,17 @@ def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, cond
         table[int(label)] = parse_quantity(value, "S/cm", name="--conductivity")
     results = []
     report = Report(f"Conduction through {volume.name}")
-    for axis in ("x", "y", "z") if direction == "all" else (direction,):
+    axes = ("x", "y", "z") if direction == "all" else (direction,)
+    for k, axis in enumerate(axes, 1):
+        # large volumes take minutes: say what is being solved and how it went, on stderr
+        click.echo(f"[micro solve] {k}/{len(axes)}: along {axis}, {labels.size:,} voxels ...",
+                   err=True)
+        start = time.perf_counter()
         result = run_solve(labels, table, direction=axis, voxel_size_cm=voxel_size, voltage_V=voltage,
                            boundary=boundary, method=method, flux_tol=flux_tol)
+        click.echo(f"[micro solve] {k}/{len(axes)}: along {axis} "
+                   f"{'done' if result.ok else 'FAILED'} in {time.perf_counter() - start:.1f} s",
+                   err=True)
         if out is not None and save_fields and result.potential_V is not None:
             buffer = io.BytesIO()
             np.savez_compressed(buffer, potential_V=result.potential_V,
