@@ -81,10 +81,20 @@ class ArrheniusFit(Result):
     def _draw(self, ax, **kwargs):
         t = self.temperature_K
         x = 1000.0 / t
-        ax.semilogy(x, self.conductivity_S_cm, "o", label=kwargs.get("label", "data"))
-        grid = np.linspace(min(x.min(), 1000 / ROOM_TEMPERATURE_K), max(x.max(), 1000 / ROOM_TEMPERATURE_K), 100)
-        ax.semilogy(grid, self.predict(1000.0 / grid), "-",
+        points = ax.semilogy(x, self.conductivity_S_cm, "o", label=kwargs.get("label", "data"))
+        colour = points[0].get_color()
+        # the fit, solid over the measured temperatures; an extrapolation to 25 C dashed, its
+        # end an open marker, so that it cannot be read as data
+        grid = np.linspace(x.min(), x.max(), 50)
+        ax.semilogy(grid, self.predict(1000.0 / grid), "-", color=colour,
                     label=f"Ea = {self.activation_energy_eV}")
+        x25 = 1000 / ROOM_TEMPERATURE_K
+        if self.extrapolated_25C:
+            near = x.max() if x25 > x.max() else x.min()
+            grid = np.linspace(near, x25, 50)
+            ax.semilogy(grid, self.predict(1000.0 / grid), "--", lw=0.8, color=colour)
+            ax.semilogy([x25], self.predict([ROOM_TEMPERATURE_K]), "o", mfc="none", color=colour,
+                        label="extrapolated to 25 C")
         ax.set_xlabel("1000 / T / (1/K)")
         ax.set_ylabel("conductivity / (S/cm)")
         ax.legend(fontsize=8)
