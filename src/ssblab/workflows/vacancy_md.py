@@ -133,12 +133,13 @@ class VacancyMDStudy(Result):
             t = np.asarray(fit.temperatures_K)
             if t.size == 0:
                 continue
-            ax.errorbar(1000.0 / t, fit.values, yerr=fit.stderrs, fmt="o", label=label)
+            points = ax.errorbar(1000.0 / t, fit.values, yerr=fit.stderrs, fmt="o", label=label)
+            colour = points[0].get_color()
             if fit.ok:
                 # the fitted line over the simulated temperatures only: an extrapolation to
                 # 300 K over decades would look like data; its value is in the summary
                 grid = np.linspace(t.min(), t.max(), 50)
-                ax.plot(1000.0 / grid, fit.predict(grid), "-", lw=1)
+                ax.plot(1000.0 / grid, fit.predict(grid), "-", lw=1, color=colour)
         ax.set_yscale("log")
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("conductivity (S/cm)")
