@@ -141,6 +141,7 @@ def test_no_silent_electrode_area(command, tmp_path):
     assert "--area" in res.output and "--diameter" in res.output
 
 
+@pytest.mark.slow
 def test_long_commands_say_what_they_do(tmp_path):
     """micro solve and NEB bands report each stage on stderr (minutes of silence otherwise)."""
     import numpy as np

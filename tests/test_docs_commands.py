@@ -1,7 +1,8 @@
 """Docs as tests: every command shown in README.md and docs/ runs as written.
 
 - Shell blocks (```sh / ```console / untagged) : each line starting with ``ssblab `` runs in a
-  shell in an empty folder, with ``ssblab`` on PATH, and must exit 0.
+  shell in an empty folder, with ``ssblab`` on PATH, and must exit 0 (marked slow: seconds to
+  minutes each; CI runs them).
 - Python blocks: run in a fresh namespace, except a block whose previous line is an HTML
   comment ``<!-- sketch: why -->`` (an outline with placeholders such as ``spectrum``).
 - Inline mentions such as `ssblab md run|resume` must name commands that exist.
@@ -25,8 +26,6 @@ from ssblab.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_TAGS = {"", "sh", "shell", "bash", "console"}
-# minutes-long commands: still run in CI, marked slow
-SLOW = ("ssblab micro density-study", "ssblab pipeline", "ssblab micro mixture-study")
 
 
 def _blocks(path: Path):
@@ -55,15 +54,17 @@ def _commands():
             for k, line in enumerate(lines):
                 command = line.strip().removeprefix("$ ")
                 if command.startswith("ssblab "):
-                    marks = [pytest.mark.slow] if command.startswith(SLOW) else []
+                    # every command but the instant `ssblab data ...` runs for seconds
+                    marks = [] if command.startswith("ssblab data ") else [pytest.mark.slow]
                     yield pytest.param(command, id=f"{path.name}:{line_no + 1 + k}", marks=marks)
 
 
 def _python_blocks():
     for path in DOCS:
         for lang, line_no, lines, sketch in _blocks(path):
-            if lang == "python" and not sketch:
-                yield pytest.param("\n".join(lines), id=f"{path.name}:{line_no}")
+            if lang == "python" and not sketch:  # they read real files: seconds each
+                yield pytest.param("\n".join(lines), id=f"{path.name}:{line_no}",
+                                   marks=[pytest.mark.slow])
 
 
 @pytest.fixture(scope="module")

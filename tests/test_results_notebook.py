@@ -92,6 +92,7 @@ def test_to_dataframe(fit):
     assert frame["R1 / ohm"].iloc[0] == pytest.approx(fit.parameters["R1"].value)
 
 
+@pytest.mark.slow
 def test_cli_json_is_strict_and_csvs_do_not_mix_tables(tmp_path):
     files = [str(p) for p in path("pellet-series")[:2]]
     res = CliRunner().invoke(main, ["eis", "fit", *files, "--circuit", "p(R1,CPE1)-p(R2,CPE2)-CPE3",

@@ -44,6 +44,7 @@ def test_sources_show_file_names_not_paths():
     assert _cell("/not/a/source", "comment") == "/not/a/source"
 
 
+@pytest.mark.slow
 def test_demo_fast_stages_without_torch(tmp_path):
     """The impedance and cell-test stages on the bundled real files, with torch and CHGNet
     made unimportable: the demo never needs them."""
