@@ -3,17 +3,22 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= test
+# `make demo` needs every layer but the machine-learned potentials: no torch, no CHGNet.
+DEMO_EXTRAS ?= demo
 
 .PHONY: demo test test-fast lint bench clean
 
-$(VENV)/.installed-$(EXTRAS): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+# Only extras that pull an MLIP get torch, and then the CPU wheel first, before anything can
+# ask for a CUDA build.
+$(VENV)/.installed-%: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0  # the CPU wheel, before anything can ask for a CUDA one
-	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	case ",$*," in *,test,*|*,all,*|*,mlip,*|*,sevenn,*) \
+	  $(PY) -m pip install -q torch==2.13.0 ;; esac
+	$(PY) -m pip install -q -e '.[$*]'
 	touch $@
 
-demo: $(VENV)/.installed-$(EXTRAS)
+demo: $(VENV)/.installed-$(DEMO_EXTRAS)
 	MPLBACKEND=Agg $(VENV)/bin/ssblab demo --out demo-out
 	@echo "open demo-out/report.html"
 
@@ -28,8 +33,7 @@ test: lint
 test-fast: $(VENV)/.installed-$(EXTRAS)
 	MPLBACKEND=Agg $(PY) -m pytest -q -m "not slow"
 
-bench:
-	$(MAKE) EXTRAS=test,bench $(VENV)/.installed-test,bench
+bench: $(VENV)/.installed-test,bench
 	MPLBACKEND=Agg $(PY) benchmarks/run_all.py
 
 clean:

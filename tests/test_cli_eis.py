@@ -30,8 +30,7 @@ def test_eis_conductivity_with_units(lpscl):
     # same numbers given in other units must give the same conductivity
     args2 = ["eis", "conductivity", lpscl, "--thickness", "0.078", "--area", "0.785398 cm^2", "--json"]
     (pellet2,) = json.loads(CliRunner().invoke(main, args2).output)
-    assert pellet["total_S_cm"]["__measured__"][0] == pytest.approx(
-        pellet2["total_S_cm"]["__measured__"][0], rel=1e-5)
+    assert pellet["total_S_cm"]["value"] == pytest.approx(pellet2["total_S_cm"]["value"], rel=1e-5)
 
 
 def test_bad_unit_is_exit_2_with_one_line(lpscl):
@@ -71,7 +70,7 @@ def test_arrhenius_from_cli_with_temperature_flags(tmp_path):
                                        "--thickness", "1 mm", "--area", "1 cm^2", "--json"])
     assert result.exit_code == 0, result.output
     (study,) = json.loads(result.output)
-    ea = study["arrhenius"]["activation_energy_eV"]["__measured__"][0]
+    ea = study["arrhenius"]["activation_energy_eV"]["value"]
     assert ea == pytest.approx(0.4, abs=1e-4)
 
 

@@ -41,6 +41,9 @@ class Measured:
     def __float__(self) -> float:
         return float(self.value)
 
+    def __repr__(self) -> str:
+        return f"Measured({self})"
+
     def __str__(self) -> str:
         text = format_uncertain(self.value, self.stderr)
         return f"{text} {self.unit}".rstrip()
@@ -136,6 +139,11 @@ class Result:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _RESULT_TYPES[_type_name(cls)] = cls
+        # The dataclass decorator runs after this and keeps methods already in the class body:
+        # a short repr instead of every array, and an == that compares arrays instead of raising.
+        for name in ("__repr__", "__eq__"):
+            if name not in cls.__dict__:
+                setattr(cls, name, getattr(Result, name))
 
     def __bool__(self) -> bool:
         return self.ok
@@ -156,9 +164,69 @@ class Result:
         lines += [f"  {label:<{width}}  {_format_cell(value)}" for label, value in rows]
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        state = "ok" if self.ok else f"FAILED: {_shorten(self.reason, 60)}"
+        rows = self.summary()
+        shown = "; ".join(f"{label} = {_shorten(_format_cell(value), 30)}"
+                          for label, value in rows[:3])
+        more = f"; ... {len(rows) - 3} more" if len(rows) > 3 else ""
+        return f"<{type(self).__name__} {state}{': ' if shown else ''}{shown}{more}>"
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(_equal(getattr(self, f.name), getattr(other, f.name))
+                   for f in dataclasses.fields(self) if f.compare)
+
     def table(self) -> list[dict[str, Any]]:
         """Rows for a CSV table; by default the summary as one row."""
         return [{label: _format_cell(value) for label, value in self.summary()}]
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        """Every table of the result, name -> rows; one CSV each (default: ``table()``)."""
+        return {"table": self.table()}
+
+    def curves(self) -> dict[str, dict[str, np.ndarray]]:
+        """The plotted curves, name -> {column with unit: values}, written one CSV each.
+
+        Results whose figure shows measured or fitted curves override this, so that the
+        numbers behind a figure can be re-plotted elsewhere (Origin, Excel).
+        """
+        return {}
+
+    def to_dataframe(self, name: str | None = None):
+        """The result's table (or the table ``name`` of :meth:`tables`) as a pandas DataFrame."""
+        from ssblab.errors import require_package
+
+        pandas = require_package("pandas", extra="notebook", purpose="DataFrames")
+        tables = self.tables()
+        if name is None:
+            name = next(iter(tables))
+        from ssblab.errors import check_choice
+
+        check_choice(name, tables, name="table")
+        return pandas.DataFrame(tables[name])
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary as a table and the default figure as inline SVG."""
+        import html as _html
+
+        rows = "".join(f"<tr><th style='text-align:left'>{_html.escape(str(label))}</th>"
+                       f"<td style='text-align:left'>{_html.escape(_format_cell(value))}</td></tr>"
+                       for label, value in self.summary())
+        state = ("" if self.ok and not self.reason else
+                 f"<p style='color:#a00'><b>{'FAILED' if not self.ok else 'note'}:</b> "
+                 f"{_html.escape(self.reason)}</p>")
+        figure = ""
+        if self.ok:
+            try:
+                from ssblab.report import figure_to_svg
+
+                figure = figure_to_svg(self.plot().figure)
+            except Exception as exc:  # a figure must never hide the numbers
+                figure = f"<p><i>no figure: {_html.escape(str(exc))}</i></p>"
+        return (f"<div><b>{_html.escape(self.title)}</b>{state}"
+                f"<table>{rows}</table>{figure}</div>")
 
     # --- plotting ----------------------------------------------------------------------
     def plot(self, ax=None, **kwargs):
@@ -172,11 +240,18 @@ class Result:
         ax.set_axis_off()
 
     # --- serialisation -----------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return _encode(self)
+    def to_dict(self, *, public: bool = False) -> dict[str, Any]:
+        """The result as JSON-ready data.
 
-    def to_json(self, **kwargs) -> str:
-        return json.dumps(self.to_dict(), **kwargs)
+        The default form round-trips losslessly through :meth:`from_dict` (it tags arrays,
+        tuples and ``Measured`` values). ``public=True`` gives the documented schema of
+        ``--json`` and ``result.json`` (docs/json.md): plain objects and lists, NaN as null.
+        """
+        return _public(self) if public else _encode(self)
+
+    def to_json(self, *, public: bool = False, **kwargs) -> str:
+        """Strict JSON (no NaN literals) of :meth:`to_dict`."""
+        return json.dumps(self.to_dict(public=public), allow_nan=False, **kwargs)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
@@ -203,20 +278,96 @@ def _format_cell(value: Any) -> str:
     return str(value)
 
 
+def _shorten(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[:n - 3] + "..."
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Field equality that never raises: arrays element-wise (NaN equal to NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return False
+        try:
+            return bool(np.array_equal(a, b, equal_nan=True))
+        except TypeError:
+            return bool(np.array_equal(a, b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_equal, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    try:
+        return bool(a == b)
+    except Exception:
+        return False
+
+
+SCHEMA = "ssblab.result/1"
+
+
+def _public(obj: Any) -> Any:
+    """The documented plain-JSON form (docs/json.md)."""
+    if isinstance(obj, Result):
+        body = {f.name: _public(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {"schema": SCHEMA, "type": type(obj).__name__, "title": obj.title,
+                "summary": [{"label": label, "value": _public(value)}
+                            for label, value in obj.summary()], **body}
+    if isinstance(obj, Measured):
+        return {"value": _finite(obj.value), "stderr": _finite(obj.stderr), "unit": obj.unit}
+    if isinstance(obj, np.ndarray):
+        if np.iscomplexobj(obj):
+            return {"real": _public(obj.real), "imag": _public(obj.imag)}
+        if obj.dtype.kind == "f" and not np.isfinite(obj).all():
+            return np.where(np.isfinite(obj), obj, None).tolist()
+        return obj.tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return _public(obj.item())
+    if isinstance(obj, float):
+        return _finite(obj)
+    if isinstance(obj, complex):
+        return {"real": _finite(obj.real), "imag": _finite(obj.imag)}
+    if isinstance(obj, dict):
+        return {str(k): _public(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_public(v) for v in obj]
+    if hasattr(obj, "__fspath__"):
+        return str(obj)
+    if hasattr(obj, "value") and hasattr(obj, "name") and type(obj).__module__ != "builtins":
+        return _public(obj.value)
+    if obj is None or isinstance(obj, (bool, int, str)):
+        return obj
+    return str(obj)
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _encode_float(value: float) -> Any:
+    return value if math.isfinite(value) else {"__float__": repr(value)}
+
+
 def _encode(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return _encode_float(obj)
     if isinstance(obj, Result):
         body = {f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
         return {"__result__": _type_name(type(obj)), **body}
     if isinstance(obj, Measured):
-        return {"__measured__": [obj.value, obj.stderr, obj.unit]}
+        return {"__measured__": [_encode(float(obj.value)), _encode(float(obj.stderr)), obj.unit]}
     if isinstance(obj, np.ndarray):
         if np.iscomplexobj(obj):
-            return {"__ndarray__": "complex", "real": obj.real.tolist(), "imag": obj.imag.tolist()}
-        return {"__ndarray__": str(obj.dtype), "data": obj.tolist()}
+            return {"__ndarray__": "complex", "real": _array_list(obj.real),
+                    "imag": _array_list(obj.imag)}
+        return {"__ndarray__": str(obj.dtype), "data": _array_list(obj)}
     if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return obj.item()
+        return _encode(obj.item())
     if isinstance(obj, complex):
-        return {"__complex__": [obj.real, obj.imag]}
+        return {"__complex__": [_encode_float(obj.real), _encode_float(obj.imag)]}
     if isinstance(obj, dict):
         return {str(k): _encode(v) for k, v in obj.items()}
     if isinstance(obj, tuple):
@@ -228,6 +379,22 @@ def _encode(obj: Any) -> Any:
     if hasattr(obj, "value") and hasattr(obj, "name") and type(obj).__module__ != "builtins":
         return obj.value  # enums serialise to their value
     return obj
+
+
+def _array_list(array: np.ndarray) -> list:
+    if array.ndim == 0:
+        return _encode(array.item())
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return [_array_list(a) if a.ndim else _encode_float(float(a)) for a in array]
+    return array.tolist()
+
+
+def _decode_floats(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_decode_floats(v) for v in data]
+    if isinstance(data, dict) and "__float__" in data:
+        return float(data["__float__"])
+    return data
 
 
 def _result_type(name: str) -> type[Result] | None:
@@ -254,14 +421,17 @@ def _decode(obj: Any) -> Any:
             raise InputError(f"unknown result type {obj['__result__']!r} in serialised data")
         kwargs = {k: _decode(v) for k, v in obj.items() if k != "__result__"}
         return cls(**kwargs)
+    if "__float__" in obj:
+        return float(obj["__float__"])
     if "__measured__" in obj:
-        return Measured(*obj["__measured__"])
+        return Measured(*_decode_floats(obj["__measured__"]))
     if "__ndarray__" in obj:
         if obj["__ndarray__"] == "complex":
-            return np.asarray(obj["real"]) + 1j * np.asarray(obj["imag"])
-        return np.asarray(obj["data"], dtype=obj["__ndarray__"])
+            return (np.asarray(_decode_floats(obj["real"]), dtype=float)
+                    + 1j * np.asarray(_decode_floats(obj["imag"]), dtype=float))
+        return np.asarray(_decode_floats(obj["data"]), dtype=obj["__ndarray__"])
     if "__complex__" in obj:
-        return complex(*obj["__complex__"])
+        return complex(*_decode_floats(obj["__complex__"]))
     if "__tuple__" in obj:
         return tuple(_decode(v) for v in obj["__tuple__"])
     return {k: _decode(v) for k, v in obj.items()}

@@ -37,10 +37,58 @@ def _registry():
     return pint.UnitRegistry()
 
 
+# Common lab spellings pint does not read as meant: "cm2", "cm-1" (exponents without ^),
+# "Å", "°C", "Ω", "mAh".
+_EXPONENT = re.compile(r"(?<=[A-Za-zµΩ])(-?\d+)(?![\d.])")
+_SPELLINGS = (("Å", "angstrom"), ("°C", "degC"), ("℃", "degC"), ("Ω", "ohm"), ("µ", "u"),
+              ("μ", "u"), ("mAh", "mA*h"), ("Ah", "A*h"))
+# kinds of quantity in words, keyed by an example unit (dimensionalities computed once by pint)
+_KINDS = (("cm", "length"), ("K", "temperature"), ("A", "current"), ("s", "time"), ("g", "mass"),
+          ("cm^2", "area"), ("cm^3", "volume"), ("Hz", "frequency"),
+          ("mA/cm^2", "current density"), ("C", "charge"), ("mAh/cm^2", "areal capacity"),
+          ("mg/cm^2", "areal mass"), ("S/cm", "conductivity"), ("V", "voltage"),
+          ("ohm", "resistance"), ("ohm*cm^2", "area-specific resistance"), ("eV", "energy"),
+          ("eV/angstrom", "force"), ("GPa", "pressure"), ("cm^2/s", "diffusivity"),
+          ("F", "capacitance"), ("m^3/J/s", "mobility"))
+
+
+@functools.cache
+def _dimension_words() -> dict[str, str]:
+    ureg = _registry()
+    return {str(ureg.parse_units(u).dimensionality): word for u, word in _KINDS}
+
+
+def _kind(units) -> str:
+    dims = str(units.dimensionality)
+    return _dimension_words().get(dims, dims)
+
+
+def normalise_unit_text(unit_text: str) -> str:
+    """Lab spellings to pint syntax: ``"mA/cm2"`` -> ``"mA/cm^2"``, ``"mS cm-1"`` ->
+    ``"mS cm^-1"``, ``"Å"`` -> ``"angstrom"``, ``"°C"`` -> ``"degC"``.
+
+    Examples
+    --------
+    >>> normalise_unit_text("mS cm-1"), normalise_unit_text("mA/cm2"), normalise_unit_text("1/Å")
+    ('mS cm^-1', 'mA/cm^2', '1/angstrom')
+    """
+    for spelling, pint_name in _SPELLINGS:
+        unit_text = unit_text.replace(spelling, pint_name)
+    return _EXPONENT.sub(r"^\1", unit_text)
+
+
+def dimension_of(unit: str) -> str:
+    """A unit's kind of quantity in words (``"cm"`` -> ``"length"``)."""
+    return _kind(_registry().parse_units(normalise_unit_text(unit)))
+
+
 def parse_quantity(text: str | float, unit: str, *, name: str = "value") -> float:
     """Parse ``text`` (e.g. ``"500 um"``, ``"25 degC"``) and return its magnitude in ``unit``.
 
-    A bare number is taken to be in ``unit`` already. Offset units such as degC work.
+    A bare number is taken to be in ``unit`` already. Offset units such as degC work. A
+    quantity of another kind than ``unit`` is refused with both kinds named. Common lab
+    spellings work ("mA/cm2", "mS cm-1", "1.5 Å", "25 °C"); where the expected kind makes
+    it unambiguous, "A" on a length is angstrom and "C" on a temperature is degree Celsius.
 
     Parameters
     ----------
@@ -59,6 +107,10 @@ def parse_quantity(text: str | float, unit: str, *, name: str = "value") -> floa
     298.15
     >>> parse_quantity("2", "mA/cm^2")
     2.0
+    >>> parse_quantity("25 C", "K"), parse_quantity("1.5 Å", "angstrom")
+    (298.15, 1.5)
+    >>> parse_quantity("3.57 mS cm-1", "S/cm")
+    0.00357
     """
     if isinstance(text, (int, float)):
         return float(text)
@@ -72,15 +124,23 @@ def parse_quantity(text: str | float, unit: str, *, name: str = "value") -> floa
     import pint
 
     ureg = _registry()
+    target = ureg.parse_units(normalise_unit_text(unit))
+    dims = str(target.dimensionality)
+    if dims == "[length]" and unit_text == "A":
+        unit_text = "angstrom"
+    elif dims == "[temperature]" and unit_text == "C":
+        unit_text = "degC"
     try:
-        quantity = ureg.Quantity(number, ureg.parse_units(unit_text.replace("µ", "u")))
-        return float(quantity.to(unit).magnitude)
-    except pint.DimensionalityError:
-        raise InputError(
-            f"{name}: {text!r} cannot be converted to {unit} (wrong kind of quantity)"
-        ) from None
-    except (pint.UndefinedUnitError, AttributeError, TypeError, ValueError):
+        given = ureg.parse_units(normalise_unit_text(unit_text))
+    except (pint.UndefinedUnitError, AttributeError, TypeError, ValueError, AssertionError):
         raise InputError(f"{name}: unknown unit {unit_text!r} in {text!r}") from None
+    try:
+        return float(ureg.Quantity(number, given).to(target).magnitude)
+    except pint.DimensionalityError:
+        found, expected = _kind(given), _kind(target)
+        raise InputError(
+            f"{name}: {text!r} is a {found} ({given:~}), but {name} expects a {expected} "
+            f"(such as '1 {unit}')") from None
 
 
 def celsius_to_kelvin(temperature_C):

@@ -140,7 +140,7 @@ def test_cli_kmc_and_study(tmp_path):
                                "--carrier-fraction", "0.1", "--json"])
     assert res.exit_code == 0, res.output
     network, data = json.loads(res.output)
-    assert len(network["sites_A"]["data"]) == 12
+    assert len(network["sites_A"]) == 12
     assert data["n_carriers"] == round(0.1 * 32) and len(data["temperatures_K"]) == 2
     res = runner.invoke(main, ["structure", "kmc-study", "--lattice", "5.145", "--lattice", "5.3",
                                "--temperature", "400", "--temperature", "600", "--samples", "200",

@@ -109,6 +109,17 @@ def test_coherent_twin_loses_nothing_and_keeps_octahedra(licl):
     assert np.all(np.sum(np.abs(d - licl.lattice.a / 2) < 1e-3, axis=1) == 6)
 
 
+def test_tilt_boundary_with_a_gap(licl):
+    # the gap opens both boundaries of the periodic cell: the stack grows by twice the gap,
+    # and the boundary found is the same symmetric twin as without a gap
+    closed, res0 = tilt_grain_boundary(licl, sigma=3, rotation_axis=(1, -1, 0), plane=(1, 1, 1))
+    opened, res = tilt_grain_boundary(licl, sigma=3, rotation_axis=(1, -1, 0), plane=(1, 1, 1),
+                                      gap_A=1.5)
+    assert res.rotation_angle_deg == pytest.approx(res0.rotation_angle_deg)
+    assert opened.lattice.c - closed.lattice.c == pytest.approx(3.0, abs=1e-6)
+    assert len(opened) == len(closed)
+
+
 def test_tilt_boundary_inputs(licl):
     from ase.build import bulk
 
@@ -288,31 +299,31 @@ def test_structure_model_commands(tmp_path):
 
     runner = CliRunner()
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--sigma", "3", "--axis", "1,-1,0",
-                               "--plane", "1,1,1", "--output-file", str(tmp_path / "gb.cif"),
+                               "--plane", "1,1,1", "--out", str(tmp_path / "gb"),
                                "--json"])
     assert res.exit_code == 0, res.output
-    gb = read(tmp_path / "gb.cif")
+    gb = read(tmp_path / "gb" / "model.cif")
     data = json.loads(res.stdout)[0]
     assert data["sigma"] == 3 and len(gb) == data["n_atoms"]
     res = runner.invoke(main, ["structure", "density", "LiCl", "--supercell", "3,3,3",
-                               "--relative-density", "0.78", "--output-file",
-                               str(tmp_path / "d.extxyz"), "--out", str(tmp_path / "out")])
+                               "--relative-density", "0.78", "--model-format",
+                               "extxyz", "--out", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     assert "relative density, achieved" in res.output and (tmp_path / "out/report.html").exists()
-    assert len(read(tmp_path / "d.extxyz")) < 216
+    assert len(read(tmp_path / "out" / "model.extxyz")) < 216
     res = runner.invoke(main, ["structure", "interface", "In", "LiCl", "--gap", "2.5 A",
-                               "--output-file", str(tmp_path / "if.cif")])
+                               "--out", str(tmp_path / "if")])
     assert res.exit_code == 0, res.output
     assert "metal strain" in res.output
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--sigma", "3", "--axis", "1,1",
-                               "--plane", "1,1,1", "--output-file", str(tmp_path / "x.cif")])
+                               "--plane", "1,1,1", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "--axis" in res.output
-    res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--output-file",
-                               str(tmp_path / "x.cif")])
+    res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--out",
+                               str(tmp_path / "x")])
     assert res.exit_code == 2 and "--sigma and --axis" in res.output
     res = runner.invoke(main, ["structure", "gb", "LiCl", "--plane", "1,1,1", "--method",
-                               "mirror", "--expand", "1", "--output-file",
-                               str(tmp_path / "m.extxyz")])
+                               "mirror", "--expand", "1", "--model-format", "extxyz",
+                               "--out", str(tmp_path / "m")])
     assert res.exit_code == 0 and "mirror (111)" in res.output
 
 

@@ -35,7 +35,7 @@ def test_bad_input_exits_2(tmp_path):
 
 
 def test_study_command_small(tmp_path):
-    result = CliRunner().invoke(main, ["dendrite", "study", "--ratios", "1,5", "--size", "32",
+    result = CliRunner().invoke(main, ["dendrite", "study", "--ratio", "1", "--ratio", "5", "--size", "32",
                                        "--duration", "0.3 h", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     rows = (tmp_path / "table.csv").read_text().splitlines()

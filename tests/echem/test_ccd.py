@@ -72,7 +72,7 @@ def test_cli(tmp_path):
     assert result.exit_code == 0, result.output
     assert "critical current density / mA/cm2    0.5" in result.output
     result = runner.invoke(main, ["ccd", "protocol", "--area", "1 cm^2", "--max", "0.5 mA/cm^2",
-                                  "--csv", str(tmp_path / "p.csv")])
+                                  "--out", str(tmp_path / "p")])
     assert result.exit_code == 0, result.output
-    rows = list(csv.DictReader((tmp_path / "p.csv").read_text().splitlines()))
+    rows = list(csv.DictReader((tmp_path / "p" / "table.csv").read_text().splitlines()))
     assert [float(r["current_mA"]) for r in rows] == [0.1, -0.1, 0.3, -0.3, 0.5, -0.5]

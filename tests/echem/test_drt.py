@@ -347,8 +347,9 @@ def test_cli_single_and_series(tmp_path):
 
     run = CliRunner().invoke(drt_command, [*map(str, files), "--series", "--json"])
     assert run.exit_code == 0, run.output
-    series = DRTSeries.from_dict(json.loads(run.output)[0])
-    np.testing.assert_allclose(series.track_resistance_ohm[0], [50, 60, 70], rtol=0.02)
+    series = json.loads(run.output)[0]  # the public schema (docs/json.md)
+    assert series["type"] == "DRTSeries"
+    np.testing.assert_allclose(series["track_resistance_ohm"][0], [50, 60, 70], rtol=0.02)
 
     run = CliRunner().invoke(drt_command, [str(files[0]), "--lambda", "gvc"])
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
@@ -370,9 +371,11 @@ def test_cli_on_instrument_files(real_data, tmp_path):
     # blocking electrodes at -25 C: crop the electrode tail, fit a series capacitance; the bulk
     # arc (apex near 1 MHz) gives one in-range peak near tau = 1/(2 pi 1 MHz)
     run = CliRunner().invoke(drt_command, [str(eis / "lpscl_blocking_-25C.mpr"), "--min-frequency", "10 kHz",
-                                           "--series-capacitance", "--bootstrap", "10", "--json"])
+                                           "--series-capacitance", "--bootstrap", "10",
+                                           "--out", str(tmp_path / "blocking")])
     assert run.exit_code == 0, run.output
-    (result,) = [DRTResult.from_dict(d) for d in json.loads(run.output)]
+    (result,) = [DRTResult.from_dict(d)
+                 for d in json.loads((tmp_path / "blocking" / "result.json").read_text())]
     (peak,) = in_range(result)
     assert decades(peak.tau_s.value, 1 / (2 * np.pi * 1e6)) < 0.3
     # C = tau/R with the default cell constant 0.1 /cm falls in the bulk band (< 1e-11 F/cm)

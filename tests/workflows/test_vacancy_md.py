@@ -159,7 +159,7 @@ def test_cli_study(tmp_path):
 
     from ssblab.cli import main
 
-    args = ["md", "study", "LiCl", "--run-root", str(tmp_path / "runs"),
+    args = ["md", "study", "LiCl", "--run-dir", str(tmp_path / "runs"),
             "--composition", "A:Li=0.1,Cl=0.1", "--composition", "B:Li=0.2,Cl=0.2,volume=142",
             "--oxidation-states", "Li=1,Cl=-1", "--temperature", "300 K",
             "--temperature", "227 degC", "--supercell", "2,2,1", "--configurations", "1",
@@ -171,7 +171,7 @@ def test_cli_study(tmp_path):
     data = json.loads((tmp_path / "out" / "result.json").read_text())
     assert "verdict" in json.dumps(data)
     seed000 = CliRunner().invoke(main, [
-        "md", "study", "ideal-Li3InCl6", "--preset", "seed000", "--run-root", str(tmp_path / "s"),
+        "md", "study", "ideal-Li3InCl6", "--preset", "seed000", "--run-dir", str(tmp_path / "s"),
         "--temperature", "300 K", "--temperature", "400 K", "--configurations", "1",
         "--potential", "lj", "--timestep", "1 fs", "--equilibration", "2", "--steps", "200",
         "--save-interval", "1", "--json"])
@@ -181,7 +181,7 @@ def test_cli_study(tmp_path):
     formulas = set(re.findall(r'"formula": "([^"]+)"', seed000.output))
     assert formulas == {"Li6 In2 Cl12", "Li5 In2 Cl11"}
     assert (tmp_path / "s" / "cold_pressed__pristine" / "config0" / "T300K").is_dir()
-    bad = CliRunner().invoke(main, ["md", "study", "LiCl", "--run-root", str(tmp_path / "x"),
+    bad = CliRunner().invoke(main, ["md", "study", "LiCl", "--run-dir", str(tmp_path / "x"),
                                     "--composition", "A:Li0.1"])
     assert bad.exit_code != 0 and "element=fraction" in bad.output
 

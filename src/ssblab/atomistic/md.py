@@ -31,19 +31,20 @@ checkpoint of such a state is written, so the last checkpoint stays a good one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import time
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 
 from ssblab.dynamics import Dynamics
 from ssblab.errors import InputError, check_choice, require_package
 from ssblab.files import atomic_write
-from ssblab.results import provenance
+from ssblab.results import Result, provenance
 
 Thermostat = Literal["langevin", "nose-hoover", "berendsen"]
 THERMOSTATS = get_args(Thermostat)
@@ -458,3 +459,26 @@ def read_run(run_dir: str | os.PathLike):
         raise InputError(f"{run_dir}: no production frames written yet")
     return read_trajectory(run_dir / "trajectory.traj",
                            timestep_ps=settings["frame_timestep_ps"])
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MDRunSummary(Result):
+    """Where an MD run directory stands: steps, frames, conditions, trajectory path."""
+
+    run_dir: str
+    steps_done: int
+    total_steps: int
+    frames: int
+    temperature_K: float
+    timestep_fs: float
+    potential: str = ""
+    trajectory: str = ""
+
+    title: ClassVar[str] = "MD run"
+
+    def summary(self):
+        return [("run directory", self.run_dir),
+                ("steps done / total", f"{self.steps_done} / {self.total_steps}"),
+                ("frames stored", self.frames), ("temperature / K", self.temperature_K),
+                ("time step / fs", self.timestep_fs), ("potential", self.potential or "-"),
+                ("trajectory", self.trajectory)]

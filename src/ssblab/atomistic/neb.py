@@ -101,8 +101,15 @@ def neb_barrier(initial, final, *, calculator: Any, n_images: int = 5, via=None,
         img.calc = calc()
     neb = NEB(images, climb=True, method="improvedtangent",
               allow_shared_calculator=not isinstance(calculator, str))
+    from ssblab.progress import progress
+
     opt = FIRE(neb, logfile=None)
-    converged = bool(opt.run(fmax=fmax_eV_A, steps=max_steps))
+    converged = False
+    # irun yields after every step: a progress bar on a terminal instead of minutes of silence
+    for converged in progress(opt.irun(fmax=fmax_eV_A, steps=max_steps), total=max_steps + 1,  # noqa: B007 (the last value is the answer)
+                              desc=f"NEB {label}".strip()):
+        pass
+    converged = bool(converged)
     energies = np.array([im.get_potential_energy() for im in images])
     path = np.concatenate([[0.0], np.cumsum([np.linalg.norm(images[i + 1].positions
                                                             - images[i].positions)

@@ -107,12 +107,12 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
         return LennardJones(**options)
     dev = resolve_device(device)
     if name == "chgnet":
-        require_package("chgnet", extra="atomistic",
+        require_package("chgnet", extra="mlip",
                         purpose="the CHGNet potential (pip install torch==2.13.0 chgnet)")
         from chgnet.model.dynamics import CHGNetCalculator
 
         return CHGNetCalculator(use_device=dev, **options)
-    require_package("sevenn", extra="atomistic", purpose="the SevenNet-0 potential")
+    require_package("sevenn", extra="sevenn", purpose="the SevenNet-0 potential")
     from sevenn.calculator import SevenNetCalculator
 
     return SevenNetCalculator(options.pop("model", "7net-0"), device=dev, **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -17,11 +18,22 @@ from ssblab.units import parse_quantity
 
 
 class QuantityType(click.ParamType):
-    """A click option value with a unit, e.g. ``--thickness "500 um"``, converted to ``unit``."""
+    """A click option value with a unit, e.g. ``--thickness "500 um"``, converted to ``unit``.
+
+    The unit fixes the option's kind of quantity (its dimension): a quantity of another kind
+    is refused naming both ("1500 mA" for a length).
+    """
 
     def __init__(self, unit: str):
         self.unit = unit
         self.name = f"quantity[{unit}]"
+
+    @property
+    def dimension(self) -> str:
+        """The kind of quantity the option takes, in words (``"length"``)."""
+        from ssblab.units import dimension_of
+
+        return dimension_of(self.unit)
 
     def convert(self, value, param, ctx):
         if isinstance(value, float):
@@ -111,6 +123,26 @@ class OutputFileType(click.ParamType):
             return check_output_file(value, name=flag, suffixes=self.suffixes)
         except InputError as exc:
             self.fail(str(exc).removeprefix(f"{flag}: "), param, ctx)
+def electrode_area_options(func):
+    """``--area`` or ``--diameter``: the electrode geometry, required (no silent 1 cm2)."""
+    func = quantity_option("--diameter", unit="cm", default=None,
+                           help="Electrode diameter (instead of --area)")(func)
+    return quantity_option("--area", unit="cm^2", default=None,
+                           help="Electrode area (or give --diameter)")(func)
+
+
+def electrode_area_cm2(area: float | None, diameter: float | None) -> float:
+    """The area from exactly one of ``--area`` and ``--diameter``."""
+    import math
+
+    if (area is None) == (diameter is None):
+        raise InputError("give the electrode geometry: exactly one of --area (e.g. '1.13 cm^2') "
+                         "or --diameter (e.g. '12 mm'); the current density depends on it")
+    value = area if area is not None else math.pi * diameter**2 / 4
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"--area/--diameter: the electrode area must be positive, found "
+                         f"{value} cm^2")
+    return float(value)
 
 
 output_options = [
@@ -137,21 +169,25 @@ def with_output_options(func):
 
 def emit(results: list[Result], *, out: Path | None, as_json: bool, title: str,
          report=None) -> None:
-    """Print results (summary or JSON) and, with ``out``, write JSON, CSV and the HTML report.
+    """Print results (summary or JSON) and, with ``out``, write JSON, CSVs and the HTML report.
 
+    ``--json`` prints the public schema of docs/json.md (strict JSON, NaN as null, no type
+    tags); ``result.json`` is the lossless form that ``Result.from_json`` reads back. Each kind of table gets its own CSV (``table.csv`` when there is only one), and
+    each plotted curve ``curve_<name>.csv``, so that no file mixes tables.
     Exits with code 3 when any result failed, after everything has been written.
     """
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in results], indent=1))
+        document = [r.to_dict(public=True) for r in results]
+        click.echo(json.dumps(document, indent=1, allow_nan=False))
     else:
         for result in results:
             click.echo(str(result))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write(out / "result.json", json.dumps([r.to_dict() for r in results], indent=1))
-        rows = [row for r in results for row in r.table()]
-        if rows:
-            write_csv(out / "table.csv", rows)
+        # lossless (Result.from_json reads it back), strict JSON
+        atomic_write(out / "result.json",
+                     json.dumps([r.to_dict() for r in results], indent=1, allow_nan=False))
+        write_tables(results, out)
         if report is None:
             from ssblab.report import Report
 
@@ -178,6 +214,33 @@ def _batch_summary(results: list[Result]) -> str:
         common = sorted(reasons.items(), key=lambda item: -item[1])[:3]
         text += " Most common reasons: " + "; ".join(f"{why} ({n}x)" for why, n in common) + "."
     return text
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "table"
+
+
+def write_tables(results: list[Result], out: Path) -> list[Path]:
+    """One CSV per kind of table (rows of results of one type and table name together) and
+    one per plotted curve; returns the paths written."""
+    groups: dict[str, list[dict]] = {}
+    for result in results:
+        for name, rows in result.tables().items():
+            key = result.title if name == "table" else f"{result.title} {name}"
+            groups.setdefault(key, []).extend(rows)
+    groups = {k: v for k, v in groups.items() if v}
+    written = []
+    for key, rows in groups.items():
+        name = "table.csv" if len(groups) == 1 else f"table_{_slug(key)}.csv"
+        written.append(write_csv(out / name, rows))
+    seen: dict[str, int] = {}
+    for result in results:
+        for name, columns in result.curves().items():
+            slug = _slug(name)
+            seen[slug] = seen.get(slug, 0) + 1
+            if seen[slug] > 1:
+                slug = f"{slug}_{seen[slug]}"
+            rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
+            written.append(write_csv(out / f"curve_{slug}.csv", rows))
+    return written
 
 
 @contextlib.contextmanager

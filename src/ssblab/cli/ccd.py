@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import (
+    electrode_area_cm2,
+    electrode_area_options,
+    emit,
+    quantity_option,
+    with_output_options,
+)
 from ssblab.cli.cycling import load, reader_options
 
 
@@ -17,23 +21,23 @@ def cli():
 
 @cli.command("analyse")
 @reader_options
-@quantity_option("--area", unit="cm^2", required=True, help="Electrode area")
+@electrode_area_options
 @quantity_option("--voltage-limit", unit="V", default=None,
                  help="|V| that counts as failure (contact loss); default none")
 @click.option("--drop-fraction", type=float, default=0.5, show_default=True,
               help="Fall of |V| within a half cycle, as a fraction of its maximum, that is a short.")
 @with_output_options
-def analyse(file, fmt, mapping, area, voltage_limit, drop_fraction, out, as_json):
+def analyse(file, fmt, mapping, area, diameter, voltage_limit, drop_fraction, out, as_json):
     """Critical current density, areal capacity at failure and the failure signature."""
     from ssblab.echem.celltests.ccd import analyse_ccd
 
-    result = analyse_ccd(load(file, fmt, mapping), area_cm2=area, voltage_limit_V=voltage_limit,
-                         drop_fraction=drop_fraction)
+    result = analyse_ccd(load(file, fmt, mapping), area_cm2=electrode_area_cm2(area, diameter),
+                         voltage_limit_V=voltage_limit, drop_fraction=drop_fraction)
     emit([result], out=out, as_json=as_json, title=f"Critical current density of {file.name}")
 
 
 @cli.command("protocol")
-@quantity_option("--area", unit="cm^2", required=True, help="Electrode area")
+@electrode_area_options
 @quantity_option("--start", unit="mA/cm^2", default=0.1, show_default=True,
                  help="First current density")
 @quantity_option("--step", unit="mA/cm^2", default=0.2, show_default=True,
@@ -47,21 +51,17 @@ def analyse(file, fmt, mapping, area, voltage_limit, drop_fraction, out, as_json
 @click.option("--cycles-per-step", type=int, default=1, show_default=True)
 @quantity_option("--voltage-limit", unit="V", default=5.0, show_default=True,
                  help="Safety limit ending each step")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the step table to this CSV file.")
 @with_output_options
-def protocol(area, start, step, max_, time_per_half, capacity_per_half, cycles_per_step,
-             voltage_limit, csv_path, out, as_json):
-    """The CCD step table (one row per half cycle) to load into a cycler."""
-    from ssblab.echem.celltests.ccd import ccd_protocol
-    from ssblab.files import write_csv
+def protocol(area, diameter, start, step, max_, time_per_half, capacity_per_half, cycles_per_step,
+             voltage_limit, out, as_json):
+    """The CCD step table (one row per half cycle) to load into a cycler.
 
-    result = ccd_protocol(area_cm2=area, start_mA_cm2=start, step_mA_cm2=step, max_mA_cm2=max_,
-                          time_per_half_h=time_per_half,
+    With --out DIR the step table is DIR/table.csv.
+    """
+    from ssblab.echem.celltests.ccd import ccd_protocol
+
+    result = ccd_protocol(area_cm2=electrode_area_cm2(area, diameter), start_mA_cm2=start,
+                          step_mA_cm2=step, max_mA_cm2=max_, time_per_half_h=time_per_half,
                           capacity_per_half_mAh_cm2=capacity_per_half,
                           cycles_per_step=cycles_per_step, voltage_limit_V=voltage_limit)
-    if csv_path is not None:
-        write_csv(csv_path, result.table())
     emit([result], out=out, as_json=as_json, title="CCD protocol")
-    if csv_path is not None and not as_json:
-        click.echo(f"wrote {csv_path}")

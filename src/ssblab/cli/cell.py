@@ -76,7 +76,8 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
 @quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
 @quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
 @quantity_option("--cathode-thickness", unit="cm", default="45 um", show_default=True, help="Composite thickness")
-@click.option("--rates", default="0.1,0.5,1,1.5", show_default=True, help="Comma-separated C-rates.")
+@click.option("--rate", "rates", type=float, multiple=True, default=(0.1, 0.5, 1.0, 1.5),
+              show_default=True, help="C-rate (repeat the option).")
 @quantity_option("--voltage-max", unit="V", default="4.3 V", show_default=True, help="Upper cut-off")
 @quantity_option("--voltage-min", unit="V", default="2.7 V", show_default=True, help="Lower cut-off")
 @click.option("--seed000", is_flag=True, help="Run the seed-000 cold- vs hot-pressed comparison instead.")
@@ -85,17 +86,13 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
              voltage_max, voltage_min, seed000, out, as_json):
     """Rate capability of a full cell from the separator's and composite's ionic resistance."""
     from ssblab.cell.full import FullCell, Layer, rate_capability
-    from ssblab.errors import InputError
 
     if seed000:
         from ssblab.cell.studies import seed000_rate_study
 
         emit([seed000_rate_study()], out=out, as_json=as_json, title="ssblab cell rate --seed000")
         return
-    try:
-        c_rates = tuple(float(r) for r in rates.split(","))
-    except ValueError:
-        raise InputError(f"--rates: expected comma-separated numbers such as 0.1,0.5,1, found {rates!r}") from None
+    c_rates = tuple(rates)
     cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=cathode_thickness,
                     catholyte_conductivity_S_cm=conductivity,
                     separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
@@ -150,14 +147,14 @@ def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate,
 
 @cli.command("materials")
 @click.option("--formula", required=True, help="Chemical formula, e.g. Li1.5AlOCl2.5.")
-@click.option("--price", "prices", multiple=True, help="Element price override EL=USD/kg (repeatable).")
+@click.option("--price", "prices", multiple=True, help="Element price EL=USD/kg (repeat the option).")
 @quantity_option("--cell-volume", unit="angstrom^3", default=None, help="Unit-cell volume for the X-ray density")
 @click.option("--formula-units", type=float, default=None, help="Formula units per unit cell (Z).")
 @with_output_options
 def materials_cmd(formula, prices, cell_volume, formula_units, out, as_json):
     """Molar mass, cost per kg from element prices and (with a unit cell) density."""
     from ssblab.errors import InputError
-    from ssblab.materials.data import cost_per_kg, density_from_cell, molar_mass_g_mol
+    from ssblab.materials.data import material_properties
 
     overrides = {}
     for item in prices:
@@ -166,11 +163,8 @@ def materials_cmd(formula, prices, cell_volume, formula_units, out, as_json):
             overrides[element.strip()] = float(value)
         except ValueError:
             raise InputError(f"--price: expected EL=USD/kg such as Li=115.7, found {item!r}") from None
-    result = cost_per_kg(formula, prices_usd_kg=overrides)
-    click.echo(f"molar mass: {molar_mass_g_mol(formula):.4f} g/mol")
     if (cell_volume is None) != (formula_units is None):
         raise InputError("--cell-volume and --formula-units go together")
-    if cell_volume is not None:
-        density = density_from_cell(formula, formula_units=formula_units, cell_volume_A3=cell_volume)
-        click.echo(f"X-ray density: {density:.4f} g/cm3")
+    result = material_properties(formula, prices_usd_kg=overrides, formula_units=formula_units,
+                                 cell_volume_A3=cell_volume)
     emit([result], out=out, as_json=as_json, title="ssblab cell materials")

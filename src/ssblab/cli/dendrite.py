@@ -12,7 +12,6 @@ from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.dendrite.phasefield import Control
 from ssblab.dendrite.solver import SolverMethod
 from ssblab.errors import choices_of
-from ssblab.units import S_m_PER_S_cm
 
 MAX_CELLS_PER_SIDE = 8192  # 8192 x 8192 cells already take gigabytes per field
 
@@ -72,12 +71,10 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
               help="phase image (.npy labels or PNG/TIFF grey) for --map image; row 0 at the Li side")
 @click.option("--fraction", type=float, default=0.2, show_default=True, help="area fraction of phase A")
 @quantity_option("--radius", "radius_um", unit="um", default=6.0, show_default=True, help="particle radius")
-@quantity_option("--sigma-a", "sigma_a_S_m", unit="S/m",
-                 default=ref.LGPS_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
-                 help="conductivity of phase A (a number in S/m or e.g. '5 mS/cm'; default LGPS)")
-@quantity_option("--sigma-b", "sigma_b_S_m", unit="S/m",
-                 default=ref.LPSC_SIGMA_S_cm.value * S_m_PER_S_cm, show_default=True,
-                 help="conductivity of the host B (default LPSC1.0)")
+@quantity_option("--sigma-a", "sigma_a_S_cm", unit="S/cm", default=ref.LGPS_SIGMA_S_cm.value,
+                 show_default=True, help="conductivity of phase A (e.g. '5.26 mS/cm'; default LGPS)")
+@quantity_option("--sigma-b", "sigma_b_S_cm", unit="S/cm", default=ref.LPSC_SIGMA_S_cm.value,
+                 show_default=True, help="conductivity of the host B (e.g. '3.57 mS/cm'; default LPSC1.0)")
 @click.option("--voids", type=float, default=0.0, show_default=True, help="area fraction of insulating voids")
 @quantity_option("--grain-size", "grain_size_um", unit="um", default=0.0, show_default=True,
                  help="add a resistive grain-boundary network with this grain size (0: none)")
@@ -100,8 +97,8 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @click.option("--seed", type=int, default=0, show_default=True)
 @_parameter_options
 @with_output_options
-def run_command(run_dir, nx, ny, spacing_um, map_kind, image, fraction, radius_um, sigma_a_S_m,
-                sigma_b_S_m, voids, grain_size_um, gb_factor, control, current_mA_cm2, voltage_V,
+def run_command(run_dir, nx, ny, spacing_um, map_kind, image, fraction, radius_um, sigma_a_S_cm,
+                sigma_b_S_cm, voids, grain_size_um, gb_factor, control, current_mA_cm2, voltage_V,
                 film_um, roughness_um, nuclei, steps, checkpoint_interval, snapshot_interval, solver,
                 seed, exchange_current_mA_cm2, mobility_m3_Js, anisotropy, noise, out, as_json):
     """Start a growth run in RUN_DIR (checkpointed; continue it with `resume`)."""
@@ -109,6 +106,8 @@ def run_command(run_dir, nx, ny, spacing_um, map_kind, image, fraction, radius_u
     from ssblab.dendrite.rundir import start_run
     from ssblab.errors import InputError
 
+    # the CLI speaks S/cm like every layer; the phase-field maps hold S/m (1 S/cm = 100 S/m)
+    sigma_a_S_m, sigma_b_S_m = 100.0 * sigma_a_S_cm, 100.0 * sigma_b_S_cm
     shape = (ny, nx)
     if map_kind == "uniform":
         emap = el.uniform_map(shape, spacing_um=spacing_um, conductivity_S_m=sigma_b_S_m)
@@ -148,8 +147,8 @@ def resume_command(run_dir, steps, out, as_json):
 
 
 @cli.command("study")
-@click.option("--ratios", default="1,1.473,5,20", show_default=True,
-              help="sigma_A/sigma_B values, comma separated (1.473 = LGPS/LPSC)")
+@click.option("--ratio", "ratios", type=float, multiple=True, default=(1.0, 1.473, 5.0, 20.0),
+              show_default=True, help="sigma_A/sigma_B (repeat the option; 1.473 = LGPS/LPSC)")
 @click.option("--fraction", type=float, default=0.2, show_default=True)
 @click.option("--size", type=int, default=96, show_default=True, help="cells per side")
 @quantity_option("--duration", "duration_h", unit="h", default=5.0, show_default=True, help="plating time")
@@ -162,13 +161,9 @@ def study_command(ratios, fraction, size, duration_h, current_mA_cm2, seed, exch
                   mobility_m3_Js, anisotropy, noise, out, as_json):
     """Seed 003: preference of the deposit for the more conductive phase vs sigma_A/sigma_B."""
     from ssblab.dendrite.studies import conductivity_ratio_study
-    from ssblab.errors import InputError
     from ssblab.report import Report
 
-    try:
-        values = tuple(float(v) for v in ratios.split(","))
-    except ValueError:
-        raise InputError(f"--ratios: expected comma-separated numbers, found {ratios!r}") from None
+    values = tuple(ratios)
     result = conductivity_ratio_study(values, fraction=fraction, shape=(size, size),
                                       duration_h=duration_h, current_density_mA_cm2=current_mA_cm2,
                                       parameters=_parameters(exchange_current_mA_cm2, mobility_m3_Js,

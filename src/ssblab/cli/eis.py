@@ -284,8 +284,8 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
 @_diameter
 @_area
 @click.option("--temperature", "temperatures", multiple=True, type=QuantityType("K"),
-              help="Temperature of each spectrum, in file order (e.g. '25 degC'); default: from "
-                   "the --metadata table, the file, else its name (e.g. pellet_-25C.mpr, "
+              help="Temperature of each spectrum, repeated in file order (e.g. '25 degC'); default: "
+                   "from the --metadata table, the file, else its name (e.g. pellet_-25C.mpr, "
                    "s1-140deg.txt).")
 @click.option("--form", type=click.Choice(choices_of(ArrheniusForm)), default="sigma_T", show_default=True,
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")

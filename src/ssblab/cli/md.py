@@ -20,6 +20,22 @@ def cli():
     """Molecular dynamics over ASE calculators, and transport analysis of any trajectory."""
 
 
+def _run_summary(run, run_dir: Path):
+    """The state of a finished (or stopped) run directory as a result."""
+    from ssblab.atomistic.md import MDRunSummary
+
+    s = run.settings
+    return MDRunSummary(run_dir=str(run_dir), steps_done=int(run.step_count),
+                        total_steps=int(run.total_steps), frames=int(run.frames),
+                        temperature_K=float(s["temperature_K"]),
+                        timestep_fs=float(s["timestep_fs"]),
+                        potential=str(s.get("potential", "")),
+                        trajectory=str(run_dir / "trajectory.traj"),
+                        ok=run.step_count >= run.total_steps,
+                        reason="" if run.step_count >= run.total_steps else
+                        "stopped before the last step; continue with `ssblab md resume`")
+
+
 @cli.command("run")
 @click.argument("structure", type=click.Path(exists=True, dir_okay=False))
 @click.option("--run-dir", type=click.Path(file_okay=False, path_type=Path), required=True,
@@ -41,8 +57,10 @@ def cli():
 @quantity_option("--pressure", unit="GPa", default=None, help="Run NPT (Berendsen) at this pressure")
 @click.option("--supercell", default="1,1,1", show_default=True, help="Repeat, e.g. 2,2,2.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@with_output_options
 def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps, equilibration,
-            save_interval, checkpoint_interval, thermostat, pressure, supercell, seed):
+            save_interval, checkpoint_interval, thermostat, pressure, supercell, seed, out,
+            as_json):
     """Start an MD run from STRUCTURE (any ASE-readable file: CIF, POSCAR, extxyz)."""
     from ssblab.atomistic import md
     from ssblab.materials.structures import read_atoms
@@ -58,7 +76,7 @@ def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps,
                    save_interval=save_interval, checkpoint_interval=checkpoint_interval,
                    thermostat=thermostat, pressure_GPa=pressure, rng=seed)
     run.run_to_end()
-    click.echo(f"{run.step_count} steps done; trajectory in {run_dir / 'trajectory.traj'}")
+    emit([_run_summary(run, run_dir)], out=out, as_json=as_json, title="MD run")
 
 
 @cli.command("resume")
@@ -66,21 +84,22 @@ def run_cmd(structure, run_dir, potential, device, temperature, timestep, steps,
 @click.option("--potential", default=None,
               help="The run's potential, named again: needed for a 'module:factory' entry point "
                    "(never imported from the run folder); must match the stored one.")
-def resume_cmd(run_dir, potential):
+@with_output_options
+def resume_cmd(run_dir, potential, out, as_json):
     """Continue RUN_DIR from its last checkpoint."""
     from ssblab.atomistic import md
 
     run = md.resume(run_dir, potential=potential)
-    click.echo(f"resuming at step {run.step_count} of {run.total_steps}")
+    click.echo(f"resuming at step {run.step_count} of {run.total_steps}", err=as_json)
     run.run_to_end()
-    click.echo(f"{run.step_count} steps done")
+    emit([_run_summary(run, run_dir)], out=out, as_json=as_json, title="MD run")
 
 
 @cli.command("analyse")
 @click.argument("trajectories", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--species", default="Li", show_default=True, help="Mobile species.")
 @quantity_option("--temperature", unit="K", multiple=True,
-                 help="Temperature: once for all trajectories or once per trajectory, in order "
+                 help="Temperature: once for all trajectories or repeated once per trajectory, in order "
                       "(read from ssblab run directories when omitted)")
 @quantity_option("--timestep", unit="ps", default=None,
                  help="Time between stored frames (read from an ssblab run when omitted)")
@@ -197,9 +216,10 @@ def _parse_composition(text: str):
 
 @cli.command("study")
 @click.argument("framework")
-@click.option("--run-root", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder holding one run directory per composition, configuration and T; "
-                   "calling again with the same folder continues the study.")
+@click.option("--run-dir", "run_root", type=click.Path(file_okay=False, path_type=Path),
+              required=True,
+              help="Run folder of the study: one run directory per composition, configuration "
+                   "and T inside; calling again with the same folder continues the study.")
 @click.option("--preset", type=click.Choice(["seed000"]), default=None,
               help="seed000: cold- vs hot-pressed Li3InCl6 vacancy fractions and cell volumes.")
 @click.option("--composition", "compositions", multiple=True,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 from pathlib import Path
 
 import click
 import numpy as np
 
 from ssblab import reference as ref
-from ssblab.cli._common import OutputFileType, emit, quantity_option, with_output_options
+from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write
 from ssblab.microstructure.generate import Basis, Packing
@@ -67,18 +68,21 @@ def _load(volume, shape, dtype, dataset, thresholds, label_map):
 @click.option("--densities", default="1.87,2.04", show_default=True, help="Mixture: rho_A,rho_B in g/cm3.")
 @click.option("--radii-voxels", default="5,3", show_default=True, help="Mixture: r_A,r_B.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--output", "output", type=OutputFileType((".npy", ".tif", ".tiff")), required=True,
-              help="Where to write the label volume (.npy or .tif).")
+@click.option("--volume-format", type=click.Choice(["npy", "tif"]), default="npy",
+              show_default=True, help="The label volume is written as --out DIR/volume.npy or .tif.")
 @quantity_option("--voxel-size", unit="cm", default="0.5 um", show_default=True, help="Edge of a voxel")
 @with_output_options
 def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, packing,
-             gb_thickness_voxels, fraction, basis, densities, radii_voxels, seed, output,
+             gb_thickness_voxels, fraction, basis, densities, radii_voxels, seed, volume_format,
              voxel_size, out, as_json):
     """Generate a seeded label volume: 0 void, 1 solid (2 grain boundary or second phase)."""
     from ssblab.microstructure import generate as gen
     from ssblab.microstructure.analysis import analyse
     from ssblab.microstructure.io import save_volume
 
+    if out is None:
+        raise InputError(f"--out DIR is needed: the volume is written there as "
+                         f"volume.{volume_format}")
     dims = _ints(shape, "--shape")
     if np.prod(dims, dtype=float) > MAX_GENERATED_VOXELS:
         raise InputError(f"--shape {shape}: {np.prod(dims, dtype=float):.3g} voxels is above the "
@@ -93,9 +97,8 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
                        radius_spread=radius_spread, packing=packing, rng=seed)
         labels = p.labels if kind == "pellet" else gen.grain_boundaries(
             p.grains, thickness_voxels=gb_thickness_voxels)
-    save_volume(output, labels)
-    if not as_json:
-        click.echo(f"wrote {output}")
+    output = save_volume(out / f"volume.{volume_format}", labels)
+    click.echo(f"wrote {output}", err=True)
     emit([analyse(labels, voxel_size_cm=voxel_size)], out=out, as_json=as_json,
          title=f"Generated {kind}")
 
@@ -103,7 +106,7 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
 @cli.command()
 @_volume_options
 @click.option("--conductivity", "conductivities", multiple=True, required=True,
-              help="LABEL=VALUE per conducting phase, e.g. '1=2 mS/cm' (missing labels are "
+              help="LABEL=VALUE per conducting phase (repeat the option), e.g. '1=2 mS/cm' (missing labels are "
                    "insulating).")
 @click.option("--direction", type=click.Choice([*choices_of(Direction), "all"]), default="z", show_default=True)
 @click.option("--boundary", type=click.Choice(choices_of(Boundary)), default="no-flux", show_default=True)
@@ -133,9 +136,17 @@ def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, cond
                    "--conductivity and are treated as insulating", err=True)
     results = []
     report = Report(f"Conduction through {volume.name}")
-    for axis in ("x", "y", "z") if direction == "all" else (direction,):
+    axes = ("x", "y", "z") if direction == "all" else (direction,)
+    for k, axis in enumerate(axes, 1):
+        # large volumes take minutes: say what is being solved and how it went, on stderr
+        click.echo(f"[micro solve] {k}/{len(axes)}: along {axis}, {labels.size:,} voxels ...",
+                   err=True)
+        start = time.perf_counter()
         result = run_solve(labels, table, direction=axis, voxel_size_cm=voxel_size, voltage_V=voltage,
                            boundary=boundary, method=method, flux_tol=flux_tol)
+        click.echo(f"[micro solve] {k}/{len(axes)}: along {axis} "
+                   f"{'done' if result.ok else 'FAILED'} in {time.perf_counter() - start:.1f} s",
+                   err=True)
         if out is not None and save_fields and result.potential_V is not None:
             buffer = io.BytesIO()
             np.savez_compressed(buffer, potential_V=result.potential_V,
@@ -164,7 +175,9 @@ def analyse(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, po
 @cli.command("density-study")
 @quantity_option("--bulk", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Bulk conductivity of the grains (default: seed 000 hot-pressed pellet)")
-@click.option("--densities", default="0.55,0.6,0.65,0.7,0.75,0.8,0.85,0.9,0.95", show_default=True)
+@click.option("--density", "densities", type=float, multiple=True,
+              default=(0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95), show_default=True,
+              help="Relative density of a pellet (repeat the option).")
 @click.option("--size", type=click.IntRange(4, 600), default=64, show_default=True, help="Cube edge in voxels.")
 @click.option("--grain-radius-voxels", type=float, default=4.0, show_default=True)
 @click.option("--packing", type=click.Choice(choices_of(Packing)), default="overlapping",
@@ -175,13 +188,14 @@ def density_study(bulk, densities, size, grain_radius_voxels, packing, seed, out
     """sigma_eff and tortuosity of generated Li3InCl6 pellets vs relative density (seed 000)."""
     from ssblab.microstructure.studies import density_study as run
 
-    result = run(_floats(densities, "--densities"), bulk_S_cm=bulk, shape=(size,) * 3,
+    result = run(tuple(densities), bulk_S_cm=bulk, shape=(size,) * 3,
                  grain_radius_voxels=grain_radius_voxels, packing=packing, rng=seed)
     emit([result], out=out, as_json=as_json, title="Li3InCl6 density study")
 
 
 @cli.command("mixture-study")
-@click.option("--fractions", default="0.1,0.2,0.3", show_default=True, help="LGPS mass fractions.")
+@click.option("--fraction", "fractions", type=float, multiple=True, default=(0.1, 0.2, 0.3),
+              show_default=True, help="LGPS mass fraction (repeat the option).")
 @quantity_option("--host", unit="S/cm", default=f"{ref.LPSC_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
                  help="Host (LPSC) conductivity")
 @quantity_option("--guest", unit="S/cm", default=f"{ref.LGPS_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True,
@@ -195,7 +209,7 @@ def mixture_study(fractions, host, guest, size, radii_voxels, relative_density, 
     """LPSC/LGPS mixtures (seed 003): sigma_eff and current sharing, bulk and at the anode."""
     from ssblab.microstructure.studies import mixture_study as run
 
-    result = run(_floats(fractions, "--fractions"), conductivities_S_cm=(host, guest),
+    result = run(tuple(fractions), conductivities_S_cm=(host, guest),
                  radii_voxels=tuple(_floats(radii_voxels, "--radii-voxels")),
                  relative_density=relative_density, shape=(size,) * 3, rng=seed)
     emit([result], out=out, as_json=as_json, title="LPSC/LGPS mixture study")

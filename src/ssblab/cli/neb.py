@@ -46,20 +46,34 @@ def _emit(results, out, as_json, title):
     emit(results, out=out, as_json=as_json, title=title, report=report)
 
 
+def _banded(k: int, n: int, label: str, compute):
+    """Run one NEB band, saying on stderr which and how it went (bands take minutes)."""
+    import time
+
+    click.echo(f"[neb] band {k}/{n}: {label} ...", err=True)
+    start = time.perf_counter()
+    result = compute()
+    state = f"Ea = {result.barrier_eV:.3f} eV" if result.ok else "NOT converged"
+    click.echo(f"[neb] band {k}/{n}: {state} after {result.iterations} steps, "
+               f"{time.perf_counter() - start:.0f} s", err=True)
+    return result
+
+
 @cli.command("licl")
-@click.option("--lattice", "lattices", multiple=True, type=float, default=ref.LICL_NEB_LATTICE_A.value,
-              show_default=True, help="Rock-salt lattice parameter(s) in A (repeat the option).")
+@quantity_option("--lattice", "lattices", unit="angstrom", multiple=True,
+                 default=ref.LICL_NEB_LATTICE_A.value, show_default=True,
+                 help="Rock-salt lattice parameter (repeat the option)")
 @_with_common
 def licl_cmd(lattices, potential, device, images, fmax, max_steps, out, as_json):
     """Li vacancy oct-tet-oct hop in rock-salt LiCl vs lattice parameter (seed 002)."""
     from ssblab.atomistic.neb import licl_vacancy_hop, neb_barrier
 
     results = []
-    for a in lattices:
+    for k, a in enumerate(lattices, 1):
         initial, final, via = licl_vacancy_hop(a)
-        results.append(neb_barrier(initial, final, calculator=potential, device=device, via=via,
-                                   n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
-                                   label="LiCl V_Li oct-tet-oct", lattice_A=a))
+        results.append(_banded(k, len(lattices), f"LiCl a = {a:g} A", lambda: neb_barrier(
+            initial, final, calculator=potential, device=device, via=via, n_images=images,
+            fmax_eV_A=fmax, max_steps=max_steps, label="LiCl V_Li oct-tet-oct", lattice_A=a)))
     _emit(results, out, as_json, "LiCl vacancy hop barrier")
 
 
@@ -75,11 +89,11 @@ def lyc_indium_cmd(directions, seed, potential, device, images, fmax, max_steps,
     from ssblab.atomistic.neb import lyc_indium_hop, neb_barrier
 
     results = []
-    for direction in directions:
+    for k, direction in enumerate(directions, 1):
         initial, final, via = lyc_indium_hop(direction, rng=seed)
-        results.append(neb_barrier(initial, final, calculator=potential, device=device, via=via,
-                                   n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
-                                   label=f"Li3YCl6 In3+ {direction}"))
+        results.append(_banded(k, len(directions), f"In3+ {direction}", lambda: neb_barrier(
+            initial, final, calculator=potential, device=device, via=via, n_images=images,
+            fmax_eV_A=fmax, max_steps=max_steps, label=f"Li3YCl6 In3+ {direction}")))
     _emit(results, out, as_json, "In3+ hop in Li3YCl6")
 
 
@@ -102,7 +116,7 @@ def run_cmd(initial, final, via, potential, device, images, fmax, max_steps, out
             point = []
         if len(point) != 3:
             raise InputError(f"--via: expected three numbers x,y,z in A, found {via!r}")
-    res = neb_barrier(read_atoms(initial), read_atoms(final), calculator=potential, device=device, via=point,
-                      n_images=images, fmax_eV_A=fmax, max_steps=max_steps,
-                      label=f"{initial} -> {final}")
+    res = _banded(1, 1, f"{initial} -> {final}", lambda: neb_barrier(
+        read_atoms(initial), read_atoms(final), calculator=potential, device=device, via=point,
+        n_images=images, fmax_eV_A=fmax, max_steps=max_steps, label=f"{initial} -> {final}"))
     _emit([res], out, as_json, "NEB barrier")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import OutputFileType, emit, parse_ints, quantity_option, with_output_options
+from ssblab.cli._common import emit, parse_ints, quantity_option, with_output_options
 
 
 @click.group()
@@ -13,12 +13,25 @@ def cli():
 
 
 @cli.command("list")
-def list_cmd():
+@with_output_options
+def list_cmd(out, as_json):
     """Names of the bundled structures (use them wherever a structure file is asked for)."""
+    import json
+
     from ssblab.materials.structures import list_structures, structure_path
 
-    for name in sorted(list_structures()):
-        click.echo(f"{name:10s} {structure_path(name)}")
+    rows = [{"name": name, "path": str(structure_path(name))}
+            for name in sorted(list_structures())]
+    if as_json:
+        click.echo(json.dumps(rows, indent=1))
+    else:
+        for row in rows:
+            click.echo(f"{row['name']:10s} {row['path']}")
+    if out is not None:
+        from ssblab.files import atomic_write, write_csv
+
+        atomic_write(out / "result.json", json.dumps(rows, indent=1))
+        write_csv(out / "table.csv", rows)
 
 
 @cli.command("bvse")
@@ -26,10 +39,10 @@ def list_cmd():
 @click.option("--mobile-ion", default="Li1+", show_default=True)
 @click.option("--scale", "scales", multiple=True, type=float, default=(1.0,), show_default=True,
               help="Isotropic lattice scale factor(s) (repeat the option).")
-@click.option("--lattice", "lattices", multiple=True, type=float,
-              help="Target length(s) of the first cell vector in A, instead of --scale.")
-@click.option("--resolution", type=float, default=0.2, show_default=True,
-              help="Grid spacing in A.")
+@quantity_option("--lattice", "lattices", unit="angstrom", multiple=True,
+                 help="Target length of the first cell vector, instead of --scale (repeat)")
+@quantity_option("--resolution", unit="angstrom", default=0.2, show_default=True,
+                 help="Grid spacing")
 @with_output_options
 def bvse_cmd(structure, mobile_ion, scales, lattices, resolution, out, as_json):
     """BVSE percolation barriers of STRUCTURE (a bundled name or any ASE-readable file)."""
@@ -67,15 +80,21 @@ def _model_input(structure: str, supercell: str = "1,1,1"):
     return bulk * reps
 
 
-def _write_model(model, path) -> None:
-    """CIF (by pymatgen) or any ASE format (extxyz, POSCAR, ...) by the file name, atomically."""
-    import io
-    from pathlib import Path
+_MODEL_FILES = {"cif": "model.cif", "extxyz": "model.extxyz", "poscar": "POSCAR"}
 
+
+def _write_model(model, out, model_format: str) -> None:
+    """The model as out/model.cif (pymatgen), out/model.extxyz or out/POSCAR (ASE), atomically."""
+    import io
+
+    from ssblab.errors import InputError
     from ssblab.files import atomic_write
 
-    path = Path(path)
-    if path.suffix.lower() == ".cif":
+    if out is None:
+        raise InputError("--out DIR is needed: the model is written there as "
+                         f"{_MODEL_FILES[model_format]} (--model-format cif|extxyz|poscar)")
+    path = out / _MODEL_FILES[model_format]
+    if model_format == "cif":
         from pymatgen.io.cif import CifWriter
 
         atomic_write(path, str(CifWriter(model)))
@@ -84,14 +103,16 @@ def _write_model(model, path) -> None:
         from pymatgen.io.ase import AseAtomsAdaptor
 
         buffer = io.StringIO()
-        fmt = "extxyz" if path.suffix.lower() in (".xyz", ".extxyz") else None
-        write(buffer, AseAtomsAdaptor.get_atoms(model), format=fmt or "vasp")
+        write(buffer, AseAtomsAdaptor.get_atoms(model),
+              format="extxyz" if model_format == "extxyz" else "vasp")
         atomic_write(path, buffer.getvalue())
     click.echo(f"wrote {path}", err=True)
 
 
-_output_file = click.option("--output-file", type=OutputFileType(), required=True,
-                            help="Model file: .cif (pymatgen), .extxyz/.xyz, else VASP POSCAR.")
+_model_format = click.option("--model-format", type=click.Choice(sorted(_MODEL_FILES)),
+                             default="cif", show_default=True,
+                             help="Model file written into --out: model.cif (pymatgen), "
+                                  "model.extxyz or POSCAR.")
 
 
 @cli.command("gb")
@@ -105,15 +126,15 @@ _output_file = click.option("--output-file", type=OutputFileType(), required=Tru
 @click.option("--axis", default=None, help="Tilt axis [uvw], e.g. 0,0,1 (csl method).")
 @click.option("--expand", type=int, default=2, show_default=True,
               help="Grain thickness in repeats of the boundary cell.")
-@quantity_option("--gap", unit="A", default=0.0, show_default=True,
+@quantity_option("--gap", unit="angstrom", default=0.0, show_default=True,
                  help="Extra space between the grains")
-@quantity_option("--min-distance", unit="A", default=None,
+@quantity_option("--min-distance", unit="angstrom", default=None,
                  help="Remove one atom of each closer pair (default 0.7 x bulk shortest distance)")
 @click.option("--supercell", default="1,1,1", show_default=True, help="Repeat the input first.")
-@_output_file
+@_model_format
 @with_output_options
 def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, supercell,
-           output_file, out, as_json):
+           model_format, out, as_json):
     """Charge-neutral symmetric grain boundary of STRUCTURE (bundled name or file)."""
     from ssblab.errors import InputError
     from ssblab.materials.models import mirror_grain_boundary, tilt_grain_boundary
@@ -129,7 +150,7 @@ def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, sup
         model, result = tilt_grain_boundary(
             bulk, sigma=sigma, rotation_axis=parse_ints(axis, "--axis", 3), plane=plane,
             expand_times=expand, gap_A=gap, min_distance_A=min_distance)
-    _write_model(model, output_file)
+    _write_model(model, out, model_format)
     emit([result], out=out, as_json=as_json, title="Grain boundary model")
 
 
@@ -140,15 +161,15 @@ def gb_cmd(structure, plane, method, sigma, axis, expand, gap, min_distance, sup
 @click.option("--supercell", default="1,1,1", show_default=True, help="Repeat the input first.")
 @click.option("--voids", type=int, default=1, show_default=True, help="Number of void centres.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the void centres.")
-@_output_file
+@_model_format
 @with_output_options
-def density_cmd(structure, relative_density, supercell, voids, seed, output_file, out, as_json):
+def density_cmd(structure, relative_density, supercell, voids, seed, model_format, out, as_json):
     """Reduced-density model: whole cation-centred units removed around voids, kept neutral."""
     from ssblab.materials.models import reduced_density_model
 
     model, result = reduced_density_model(_model_input(structure, supercell), relative_density,
                                           n_voids=voids, rng=seed)
-    _write_model(model, output_file)
+    _write_model(model, out, model_format)
     emit([result], out=out, as_json=as_json, title="Reduced-density model")
 
 
@@ -161,18 +182,18 @@ def density_cmd(structure, relative_density, supercell, voids, seed, output_file
               help="Metal thickness in (hkl) unit planes.")
 @click.option("--electrolyte-layers", type=int, default=3, show_default=True,
               help="Electrolyte thickness in (hkl) unit planes.")
-@quantity_option("--gap", unit="A", default=2.0, show_default=True,
+@quantity_option("--gap", unit="angstrom", default=2.0, show_default=True,
                  help="Metal-electrolyte spacing")
-@quantity_option("--vacuum", unit="A", default=0.0, show_default=True,
+@quantity_option("--vacuum", unit="angstrom", default=0.0, show_default=True,
                  help="Vacuum over the metal (0: periodic stack)")
 @click.option("--max-strain", type=float, default=0.05, show_default=True,
               help="Largest principal in-plane strain allowed on the metal (fraction).")
-@quantity_option("--max-area", unit="A^2", default=200.0, show_default=True,
+@quantity_option("--max-area", unit="angstrom^2", default=200.0, show_default=True,
                  help="Largest interface supercell area searched")
-@_output_file
+@_model_format
 @with_output_options
 def interface_cmd(metal, electrolyte, metal_miller, electrolyte_miller, metal_layers,
-                  electrolyte_layers, gap, vacuum, max_strain, max_area, output_file, out,
+                  electrolyte_layers, gap, vacuum, max_strain, max_area, model_format, out,
                   as_json):
     """METAL slab on ELECTROLYTE slab (bundled names or files), lattice matched (Zur-McGill)."""
     from ssblab.materials.models import interface_model
@@ -183,7 +204,7 @@ def interface_cmd(metal, electrolyte, metal_miller, electrolyte_miller, metal_la
         electrolyte_miller=parse_ints(electrolyte_miller, "--electrolyte-miller", 3),
         metal_layers=metal_layers, electrolyte_layers=electrolyte_layers, gap_A=gap,
         vacuum_A=vacuum, max_strain=max_strain, max_area_A2=max_area)
-    _write_model(model, output_file)
+    _write_model(model, out, model_format)
     emit([result], out=out, as_json=as_json, title="Interface model")
 def _wavelength(value: str):
     """A pymatgen radiation name ("CuKa") or a wavelength in A."""
@@ -362,9 +383,9 @@ def kmc_cmd(structure, temperatures, supercell, resolution, mobile_ion, samples,
 @cli.command("kmc-study")
 @click.argument("structure", required=False, default="LiCl")
 @_fastpath_options
-@click.option("--lattice", "lattices", multiple=True, type=float,
-              help="Length(s) of the first cell vector in A (repeat); LiCl default: seed 002's "
-                   "5.13-5.30 A.")
+@quantity_option("--lattice", "lattices", unit="angstrom", multiple=True,
+                 help="Length of the first cell vector (repeat); LiCl default: seed 002's "
+                      "5.13-5.30 angstrom")
 @click.option("--scale", "scales", multiple=True, type=float,
               help="Isotropic lattice scale factor(s) instead of --lattice (repeat).")
 @click.option("--carrier-fraction", "fractions", multiple=True, type=float,

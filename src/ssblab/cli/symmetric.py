@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import electrode_area_cm2, electrode_area_options, emit, with_output_options
 from ssblab.cli.cycling import load, reader_options
 
 
@@ -15,16 +15,17 @@ def cli():
 
 @cli.command("analyse")
 @reader_options
-@quantity_option("--area", unit="cm^2", default=1.0, show_default=True, help="Electrode area")
+@electrode_area_options
 @click.option("--short-fraction", type=float, default=0.1, show_default=True,
               help="End-of-half |V| below this fraction of the peak so far counts as shorted.")
 @click.option("--min-half-cycles", type=int, default=3, show_default=True,
               help="Consecutive low half cycles needed to call a short.")
 @with_output_options
-def analyse(file, fmt, mapping, area, short_fraction, min_half_cycles, out, as_json):
+def analyse(file, fmt, mapping, area, diameter, short_fraction, min_half_cycles, out, as_json):
     """Overpotential per half cycle against time, its evolution and the short-circuit time."""
     from ssblab.echem.celltests.symmetric import analyse_symmetric
 
+    area = electrode_area_cm2(area, diameter)
     data = load(file, fmt, mapping)
     result = analyse_symmetric(data, area_cm2=area, short_fraction=short_fraction,
                                min_half_cycles=min_half_cycles)

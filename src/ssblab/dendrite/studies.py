@@ -65,6 +65,11 @@ class RatioStudyResult(Result):
     def _draw(self, ax, **kwargs):
         ax.plot(self.ratios, self.preference_A, "o-")
         ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+        # at least +-10 % around 1 (no preference): a 0.4 % effect must not fill the axes
+        values = np.asarray(self.preference_A, dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size:
+            ax.set_ylim(min(0.9, values.min() - 0.02), max(1.1, values.max() + 0.02))
         ax.set_xscale("log")
         ax.set_xlabel("sigma_A / sigma_B (-)")
         ax.set_ylabel("Li in A / area of A (-)")

@@ -8,6 +8,7 @@ arc has ``Z'' < 0`` (a Nyquist plot shows ``-Z''`` upwards). Readers convert fil
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -82,7 +83,9 @@ class Spectrum(Result):
 
     def _draw(self, ax, **kwargs):
         z = self.impedance_ohm
-        ax.plot(z.real, -z.imag, "o", ms=3, label=kwargs.get("label", self.source or "data"))
+        # the file name, not its absolute path, in the legend
+        name = Path(self.source).name if self.source else "data"
+        ax.plot(z.real, -z.imag, "o", ms=3, label=kwargs.get("label", name))
         ax.set_xlabel("Z' / Ω")
         ax.set_ylabel("-Z'' / Ω")
         ax.set_aspect("equal", adjustable="datalim")

@@ -205,3 +205,67 @@ def stack_energy_density(layers, *, areal_capacity_mAh_cm2: float, mean_voltage_
                                                for layer in parsed),
                        layer_thickness_um=tuple(1e4 * layer.thickness_cm for layer in parsed),
                        provenance=provenance(layers=[dataclasses.asdict(layer) for layer in parsed]))
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class MaterialProperties(Result):
+    """Molar mass, mass fractions, X-ray density (with a cell) and raw-material cost (with
+    dated prices for every element; else the missing elements are named)."""
+
+    formula: str
+    molar_mass_g_mol: float
+    mass_fractions: dict
+    density_g_cm3: float | None = None
+    cost: CostResult | None = None
+    missing_prices: tuple = ()
+
+    title: ClassVar[str] = "Material properties"
+
+    def summary(self):
+        rows = [("formula", self.formula), ("molar mass / (g/mol)", self.molar_mass_g_mol)]
+        if self.density_g_cm3 is not None:
+            rows.append(("X-ray density / (g/cm3)", self.density_g_cm3))
+        if self.cost is not None:
+            rows += self.cost.summary()[1:]
+        else:
+            rows.append(("cost (USD/kg)", "not computed: no dated price for "
+                         f"{', '.join(self.missing_prices)} (give --price EL=USD/kg)"))
+        return rows
+
+    def table(self):
+        return [{"element": el, "mass fraction": w,
+                 "price (USD/kg)": self.cost.prices_usd_kg[el] if self.cost else "",
+                 "contribution (USD/kg)": self.cost.contributions_usd_kg[el] if self.cost else ""}
+                for el, w in self.mass_fractions.items()]
+
+    def _draw(self, ax, **kwargs):
+        ax.bar(list(self.mass_fractions), list(self.mass_fractions.values()))
+        ax.set_ylabel("mass fraction")
+        ax.set_title(self.formula, fontsize=9)
+
+
+def material_properties(formula: str, *, prices_usd_kg: dict | None = None,
+                        formula_units: float | None = None,
+                        cell_volume_A3: float | None = None) -> MaterialProperties:
+    """Molar mass, mass fractions, density (with ``formula_units`` and ``cell_volume_A3``)
+    and cost (when every element has a price) of ``formula``.
+
+    Examples
+    --------
+    >>> props = material_properties("Li3YCl6")   # no dated Y price: no cost, and it says so
+    >>> props.cost is None, props.missing_prices
+    (True, ('Y',))
+    """
+    if (cell_volume_A3 is None) != (formula_units is None):
+        raise InputError("cell_volume_A3 and formula_units go together (--cell-volume and "
+                         "--formula-units)")
+    fractions = mass_fractions(formula)
+    known = set(ELEMENT_PRICES) | set(prices_usd_kg or {})
+    missing = tuple(sorted(set(fractions) - known))
+    cost = None if missing else cost_per_kg(formula, prices_usd_kg=prices_usd_kg)
+    density = None if cell_volume_A3 is None else density_from_cell(
+        formula, formula_units=formula_units, cell_volume_A3=cell_volume_A3)
+    return MaterialProperties(formula=formula, molar_mass_g_mol=molar_mass_g_mol(formula),
+                              mass_fractions=fractions, density_g_cm3=density, cost=cost,
+                              missing_prices=missing,
+                              provenance=provenance(formula=formula, prices_usd_kg=prices_usd_kg))

@@ -114,13 +114,19 @@ class ConductionResult(Result):
         other = [a for i, a in enumerate("xyz") if i != take]
         # Voxels outside the percolating cluster (NaN potential) are left blank in both plots.
         data = np.ma.masked_where(~np.isfinite(self.potential_slice_V), data)
-        image = ax.imshow(data.T, origin="lower",
+        # physical axes (um) when the voxel size is known, else voxel indices
+        if np.isfinite(self.voxel_size_cm) and self.voxel_size_cm > 0:
+            step, unit = self.voxel_size_cm * 1e4, "um"
+        else:
+            step, unit = 1.0, "voxels"
+        extent = (0, data.shape[0] * step, 0, data.shape[1] * step)
+        image = ax.imshow(data.T, origin="lower", extent=extent,
                           cmap="viridis" if field == "potential" else "inferno")
         label = ("potential (V)" if field == "potential"
                  else f"current density along {self.direction} (A/cm$^2$)")
         ax.figure.colorbar(image, ax=ax, label=label)
-        ax.set_xlabel(f"{other[0]} (voxels)")
-        ax.set_ylabel(f"{other[1]} (voxels)")
+        ax.set_xlabel(f"{other[0]} ({unit})")
+        ax.set_ylabel(f"{other[1]} ({unit})")
         ax.set_title(f"mid-plane slice, transport along {self.direction}", fontsize=9)
 
     def figures(self):

@@ -96,6 +96,17 @@ class ConductivityStudy(Result):
     def table(self):
         return [row for c in self.conductivities for row in c.table()]
 
+    def tables(self):
+        return {"table": self.table(), "fits": [row for f in self.fits for row in f.table()]}
+
+    def curves(self):
+        curves = {}
+        for fit in self.fits:
+            curves.update(fit.curves())
+        if self.arrhenius is not None:
+            curves.update(self.arrhenius.curves())
+        return curves
+
     def _draw(self, ax, **kwargs):
         for (name, line), marker in zip(self.lines().items(), ("o", "s", "^")):
             if line is not None:

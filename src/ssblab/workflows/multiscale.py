@@ -235,7 +235,10 @@ def pipeline_report(results, report=None):
     report = report or Report("Multiscale pipeline")
     for result in results:
         report.add(result, heading=f"{result.label}: summary", table=True, figures=[])
-        report.add(result.conduction, heading=f"{result.label}: microstructure")
+        conduction = result.conduction
+        report.add(conduction, heading=f"{result.label}: microstructure",
+                   figures=conduction.figures() if conduction.ok and hasattr(conduction, "figures")
+                   else None)
         report.add(result.rate, heading=f"{result.label}: rate capability")
         report.add(result.life, heading=f"{result.label}: cycle life")
         if result.ccd is not None:

@@ -69,8 +69,7 @@ class VacancyMDStudy(Result):
                          f"{sum(r['used'] for r in mine)} / {len(mine)} "
                          f"({sum(r['framework_mobile'] for r in mine)})"))
             rows.append((f"{label}: Ea (eV)", fit.activation_energy_eV if fit.ok else fit.reason))
-            rows.append((f"{label}: sigma at {fit.target_K:g} K (S/cm)",
-                         fit.extrapolated if fit.ok else "-"))
+            rows.append((f"{label}: sigma at {fit.target_K:g} K (S/cm)", _extrapolation(fit)))
             if ref:
                 rows.append((f"{label}: published (MD)", ", ".join(
                     f"{k} = {v:g}" for k, v in ref.items())))
@@ -108,15 +107,31 @@ class VacancyMDStudy(Result):
             t = np.asarray(fit.temperatures_K)
             if t.size == 0:
                 continue
-            ax.errorbar(1000.0 / t, fit.values, yerr=fit.stderrs, fmt="o", label=label)
+            points = ax.errorbar(1000.0 / t, fit.values, yerr=fit.stderrs, fmt="o", label=label)
+            colour = points[0].get_color()
             if fit.ok:
-                grid = np.linspace(fit.target_K, t.max(), 50)
-                ax.plot(1000.0 / grid, fit.predict(grid), "-", lw=1)
+                # the fitted line over the simulated temperatures only: an extrapolation to
+                # 300 K over decades would look like data; its value is in the summary
+                grid = np.linspace(t.min(), t.max(), 50)
+                ax.plot(1000.0 / grid, fit.predict(grid), "-", lw=1, color=colour)
         ax.set_yscale("log")
         ax.set_xlabel("1000 / T (1/K)")
         ax.set_ylabel("conductivity (S/cm)")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
+
+
+def _extrapolation(fit):
+    """The extrapolated conductivity, or why it is not a number to use."""
+    if not fit.ok:
+        return "-"
+    value = fit.extrapolated
+    ea = fit.activation_energy_eV
+    if ea.value <= 0:
+        return f"not determined: Ea = {ea} is not positive (no thermally activated trend)"
+    if not (value.relative_error < 1):
+        return f"not determined: {value} (error larger than the value)"
+    return value
 
 
 def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,

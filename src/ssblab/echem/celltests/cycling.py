@@ -275,12 +275,18 @@ class CycleSummary(Result):
         return [{k: v[j].item() for k, v in columns.items()} for j in range(self.n_cycles)]
 
     def _draw(self, ax, **kwargs):
-        ax.plot(self.cycle, self.charge_mAh, "o", ms=3, label="charge")
-        ax.plot(self.cycle, self.discharge_mAh, "s", ms=3, label="discharge")
-        ax.set_xlabel("cycle")
+        from matplotlib.ticker import MaxNLocator
+
+        # complete cycles only: an unfinished last cycle is not a capacity loss
+        done = np.asarray(self.complete, dtype=bool)
+        ax.plot(self.cycle[done], self.charge_mAh[done], "o", ms=3, label="charge")
+        ax.plot(self.cycle[done], self.discharge_mAh[done], "s", ms=3, label="discharge")
+        ax.set_xlabel("cycle" + ("" if done.all() else
+                                 f" (complete cycles; {int((~done).sum())} incomplete left out)"))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("capacity / mAh")
         twin = ax.twinx()
-        twin.plot(self.cycle, 100 * self.coulombic_efficiency, "k.", ms=2, label="CE")
+        twin.plot(self.cycle[done], 100 * self.coulombic_efficiency[done], "k.", ms=2, label="CE")
         twin.set_ylabel("Coulombic efficiency / % (dots)")
         twin.set_ylim(0, max(105.0, 100 * np.nanmax(self.coulombic_efficiency, initial=0) + 5))
         ax.legend(loc="lower left", fontsize=8)

@@ -85,7 +85,10 @@ class ShortDetection(Result):
         if self.detected:
             ax.axvline(self.onset_cycle, color="r", ls="--", lw=1,
                        label=f"onset: cycle {self.onset_cycle}")
+        from matplotlib.ticker import MaxNLocator
+
         ax.set_xlabel("cycle")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("capacity / mAh")
         twin = ax.twinx()
         twin.plot(self.cycle, 100 * self.coulombic_efficiency, "k.", ms=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -127,6 +128,17 @@ class DRTResult(Result):
 
     def table(self):
         return _peak_rows(self.peaks, source=self.source) or super().table()
+
+    def curves(self):
+        name = Path(self.source).stem if self.source else "spectrum"
+        return {f"{name} drt": {"tau_s": self.tau_s, "gamma_ohm": self.gamma_ohm,
+                                "gamma_low_ohm": self.gamma_low_ohm,
+                                "gamma_high_ohm": self.gamma_high_ohm},
+                f"{name} drt fit": {"frequency_Hz": self.frequency_Hz,
+                                    "z_real_ohm": self.impedance_ohm.real,
+                                    "z_imag_ohm": self.impedance_ohm.imag,
+                                    "fitted_z_real_ohm": self.fitted_ohm.real,
+                                    "fitted_z_imag_ohm": self.fitted_ohm.imag}}
 
     def _draw(self, ax, **kwargs):
         ax.semilogx(self.tau_s, self.gamma_ohm, color="C0", label=kwargs.get("label", "DRT"))

@@ -73,17 +73,32 @@ class ArrheniusFit(Result):
                 for t, s, f in zip(self.temperature_K, self.conductivity_S_cm,
                                    self.predict(self.temperature_K))]
 
+    def curves(self):
+        inverse = np.linspace(1000 / self.temperature_K.max(), 1000 / self.temperature_K.min(), 50)
+        return {"arrhenius fitted line": {"inverse_temperature_1000_per_K": inverse,
+                                          "temperature_K": 1000.0 / inverse,
+                                          "fitted_conductivity_S_cm": self.predict(1000.0 / inverse)}}
+
     def _draw(self, ax, **kwargs):
         t = self.temperature_K
         x = 1000.0 / t
-        label = kwargs.get("label", "data")
-        points = ax.semilogy(x, self.conductivity_S_cm, kwargs.get("marker", "o"), label=label)
-        x_room = 1000 / ROOM_TEMPERATURE_K
-        grid = np.linspace(min(x.min(), x_room), max(x.max(), x_room), 100)
-        line_label = f"Ea = {self.activation_energy_eV}" if self.ok else \
-            f"{len(x)} points: no Ea (not a result)"
-        ax.semilogy(grid, self.predict(1000.0 / grid), "-" if self.ok else ":",
-                    color=points[0].get_color(), label=line_label)
+        points = ax.semilogy(x, self.conductivity_S_cm, kwargs.get("marker", "o"),
+                             label=kwargs.get("label", "data"))
+        colour = points[0].get_color()
+        # the fit, solid over the measured temperatures (dotted when it is not a result); an
+        # extrapolation to 25 C dashed, its end an open marker, so that it cannot be read as data
+        grid = np.linspace(x.min(), x.max(), 50)
+        line_label = (f"Ea = {self.activation_energy_eV}" if self.ok
+                      else f"{len(x)} points: no Ea (not a result)")
+        ax.semilogy(grid, self.predict(1000.0 / grid), "-" if self.ok else ":", color=colour,
+                    label=line_label)
+        x25 = 1000 / ROOM_TEMPERATURE_K
+        if self.ok and self.extrapolated_25C:
+            near = x.max() if x25 > x.max() else x.min()
+            grid = np.linspace(near, x25, 50)
+            ax.semilogy(grid, self.predict(1000.0 / grid), "--", lw=0.8, color=colour)
+            ax.semilogy([x25], self.predict([ROOM_TEMPERATURE_K]), "o", mfc="none", color=colour,
+                        label="extrapolated to 25 C")
         ax.set_xlabel("1000 / T / (1/K)")
         ax.set_ylabel("conductivity / (S/cm)")
         ax.legend(fontsize=8)

@@ -18,6 +18,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import ClassVar, Literal, get_args
 
 import numpy as np
@@ -158,6 +159,18 @@ class CircuitFit(Result):
             row[f"f_apex({arc.capacitor}) / Hz"] = arc.apex_frequency_Hz.value
         return [row]
 
+    def curves(self):
+        name = Path(self.source).stem if self.source else "spectrum"
+        dense, model = self._smooth() if self.ok else (self.frequency_Hz, self.model_impedance_ohm)
+        return {
+            f"{name} data": {"frequency_Hz": self.frequency_Hz,
+                             "z_real_ohm": self.impedance_ohm.real,
+                             "z_imag_ohm": self.impedance_ohm.imag,
+                             "fitted_z_real_ohm": self.model_impedance_ohm.real,
+                             "fitted_z_imag_ohm": self.model_impedance_ohm.imag},
+            f"{name} fitted": {"frequency_Hz": dense, "fitted_z_real_ohm": model.real,
+                               "fitted_z_imag_ohm": model.imag}}
+
     def _smooth(self):
         f = self.frequency_Hz
         dense = np.logspace(np.log10(f.min()), np.log10(f.max()), 300)
@@ -170,9 +183,22 @@ class CircuitFit(Result):
         blocking-electrode spike would otherwise flatten the arcs into the axis.
         """
         z = self.impedance_ohm
-        ax.plot(z.real, -z.imag, "o", ms=3, label=kwargs.get("label", self.source or "data"))
+        # the file name, not its absolute path, in the legend
+        name = Path(self.source).name if self.source else "data"
+        ax.plot(z.real, -z.imag, "o", ms=3, label=kwargs.get("label", name))
         _, zm = self._smooth()
         ax.plot(zm.real, -zm.imag, "-", lw=1.2, label=f"fit {self.circuit}")
+        if self.ok:  # label each arc at its apex: resistance, effective C, apex frequency
+            for arc in self.arcs:
+                f = float(arc.apex_frequency_Hz.value)
+                if not (np.isfinite(f) and f > 0):
+                    continue
+                apex = complex(self.impedance(np.array([f]))[0])
+                ax.plot(apex.real, -apex.imag, "k^", ms=5)
+                ax.annotate(f"{arc.resistor}: {arc.resistance_ohm.value:.3g} Ω\n"
+                            f"C {arc.capacitance_F.value:.2g} F, {f:.3g} Hz",
+                            (apex.real, -apex.imag), textcoords="offset points",
+                            xytext=(4, 6), fontsize=7)
         ax.set_xlabel("Z' / Ω")
         ax.set_ylabel("-Z'' / Ω")
         span = sum(m.value for m in self.parameters.values() if m.unit == "ohm")

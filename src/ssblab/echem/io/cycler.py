@@ -151,6 +151,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     check_choice(format, CYCLER_FORMATS, name="format")
     check_choice(cycle_definition, CYCLE_DEFINITIONS, name="cycle_definition")
     table, family = _READERS[format](path, delimiter)
+    _refuse_impedance_only(table, where)
     columns = _resolve(table, _COLUMN_MAPS.get(family, {}), column_map or {})
     data = _assemble(table, columns, where)
     if family == "maccor":
@@ -178,6 +179,23 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
                       current_mA=data["current_mA"], step=data["step"].astype(int),
                       cycle=data["cycle"].astype(int), extra=extra, source=where,
                       cycle_definition=stated, metadata=metadata)
+
+
+def _refuse_impedance_only(table: RawTable, where: str) -> None:
+    """An impedance sweep is not a cycling test: refuse a file whose rows are (almost) all
+    at a non-zero frequency, instead of reporting capacities of the AC signal. Files that
+    interleave impedance with cycling (a few such rows) pass."""
+    for name in table.columns:
+        if name.lower().replace(" ", "") in ("freq/hz", "frequency/hz", "freq(hz)", "frequency(hz)"):
+            frequency = np.asarray(table.columns[name], dtype=float)
+            ac = np.isfinite(frequency) & (frequency > 0)
+            if frequency.size and ac.mean() > 0.9:
+                raise InputError(
+                    f"{where}: this is an impedance measurement ({int(ac.sum())} of "
+                    f"{frequency.size} rows at frequencies {frequency[ac].min():.3g}-"
+                    f"{frequency[ac].max():.3g} Hz), not a cycling test; read it with "
+                    "`ssblab read spectrum` or analyse it with `ssblab eis fit`")
+            return
 
 
 def cycles_from_current(current_mA: np.ndarray, *, first: Literal["charge", "discharge"],

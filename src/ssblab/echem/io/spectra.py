@@ -78,7 +78,7 @@ UNSUPPORTED = {
     ".fra": ("Autolab FRA binary .fra", "export it as ASCII (.dfr or text)"),
 }
 
-FREQUENCY = ("freq", "frequency", "f", "freq(hz)", "frequency(hz)", "fr", "nu")
+FREQUENCY = ("freq", "frequency", "f", "freq(hz)", "frequency(hz)", "fr", "nu", "freq.")
 REAL = ("re(z)", "z'", "zreal", "z_real", "zre", "z_re", "re", "real", "re(z)(ohm)", "zs'",
         "z'(a)", "zr", "z_r", "real(z)", "zreal(ohm)", "z_real(ohm)", "zs_real", "rez")
 IMAG = ("im(z)", "z''", "z''(b)", "zimag", "z_imag", "zim", "z_im", "im", "imag", "zimg",

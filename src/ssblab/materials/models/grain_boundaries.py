@@ -173,8 +173,9 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
         chosen = None
         for angle in angles:
             try:
+                # choose the angle on the gap-free boundary: a gap breaks the mirror test
                 gb = gen.gb_from_parameters(list(axis), angle, expand_times=int(expand_times),
-                                            vacuum_thickness=float(gap_A), ab_shift=list(ab_shift),
+                                            vacuum_thickness=0.0, ab_shift=list(ab_shift),
                                             normal=True, ratio=ratio, plane=list(plane),
                                             rm_ratio=0.0)
             except (ValueError, RuntimeError) as exc:
@@ -191,6 +192,11 @@ def tilt_grain_boundary(structure, *, sigma: int, rotation_axis, plane,
                              f"({''.join(map(str, plane))}) a symmetric tilt boundary "
                              f"(tried {[round(a, 3) for a in angles]} deg)")
     gb, angle, mirror = chosen
+    if gap_A:
+        with _quiet_pymatgen():
+            gb = gen.gb_from_parameters(list(axis), angle, expand_times=int(expand_times),
+                                        vacuum_thickness=float(gap_A), ab_shift=list(ab_shift),
+                                        normal=True, ratio=ratio, plane=list(plane), rm_ratio=0.0)
     labels = np.array([str(site.properties.get("grain_label", "")) for site in gb])
     model = gb.copy()
     if "grain_label" in model.site_properties:
