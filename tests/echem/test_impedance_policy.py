@@ -220,6 +220,13 @@ def test_an_arc_beyond_the_top_frequency_is_refused():
     assert not fit and "not resolved" in fit.reason
 
 
+def test_batch_refuses_auto():
+    from ssblab.errors import InputError
+
+    with pytest.raises(InputError, match="'auto' chooses a circuit per spectrum"):
+        fit_batch(drifting_pellet(2, 0)[0], "auto")
+
+
 def test_batch_never_keeps_a_worse_minimum_than_a_cold_fit():
     spectra, _ = drifting_pellet(12, 1)
     batch = fit_batch(spectra, TWO_ARCS)

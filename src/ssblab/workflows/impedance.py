@@ -131,6 +131,7 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
     # Warm starts follow the temperature order, where parameters change smoothly.
     order = np.argsort(temperatures_K)
     ordered = [spectra[i] for i in order]
+    circuit = circuit if isinstance(circuit, str) else str(getattr(circuit, "text", circuit))
     if circuit.strip().lower() == "auto":
         fitted = [fit_circuit(s, "auto", weighting=weighting, noise_relative=noise_relative)
                   for s in progress(ordered, total=len(ordered), desc="choosing circuits",

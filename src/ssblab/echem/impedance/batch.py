@@ -121,6 +121,11 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
     >>> np.round(batch.parameter("R1"), 6).tolist(), round(float(batch.parameter("C1")[0]), 15)
     ([100.0, 200.0, 400.0], 1e-08)
     """
+    if isinstance(circuit, str) and circuit.strip().lower() == "auto":
+        raise InputError("circuit: 'auto' chooses a circuit per spectrum and is not available "
+                         "for a batch fit of one circuit; give a circuit such as "
+                         "'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (conductivity_vs_temperature and "
+                         "`ssblab eis arrhenius` take 'auto')")
     circuit = as_circuit(circuit)
     spectra = list(spectra)
     if not spectra:
