@@ -227,12 +227,19 @@ def test_batch_refuses_auto():
         fit_batch(drifting_pellet(2, 0)[0], "auto")
 
 
-def test_batch_never_keeps_a_worse_minimum_than_a_cold_fit():
-    spectra, _ = drifting_pellet(12, 1)
+@pytest.mark.parametrize("gb_capacitance_F_cm", [1e-9, 5e-11])
+def test_batch_never_keeps_a_worse_minimum_than_a_cold_fit(gb_capacitance_F_cm):
+    # a temperature series: resistances change 2-3x from one spectrum to the next
+    series, _ = pellet_series(gb_capacitance_F_cm=gb_capacitance_F_cm, seed=4)
+    spectra = spectra_of(series)
     batch = fit_batch(spectra, TWO_ARCS)
     for spectrum, fit in zip(spectra, batch.fits):
         cold = fit_circuit(spectrum, TWO_ARCS)
-        assert fit.chi2 <= cold.chi2 * 1.01 or fit
+        if set(fit.fixed) == set(cold.fixed):
+            assert fit.chi2 <= cold.chi2 * (1 + 1e-3)
+        else:  # a borderline lead resistance fixed in one and not the other: one parameter's
+            # worth of chi2 (in units of the 0.5 % noise), not another minimum
+            assert (fit.chi2 - cold.chi2) / 0.005**2 < 4
 
 
 # --- DRT -------------------------------------------------------------------------------------------
