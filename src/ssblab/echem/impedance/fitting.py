@@ -765,6 +765,7 @@ def _fix_nuisance(spectrum, fit, problem, p, *, weighting, bounds, policy, input
         p[[circuit.parameter_names.index(n) for n in bad]] = 0.0
         problem = _problem(spectrum, circuit, weighting, bounds, fixed_values)
         p, status = problem.solve(p)
+        status = dataclasses.replace(status, nfev=status.nfev + fit.n_evaluations)
         fit = _result(spectrum, problem, p, status, weighting=weighting, policy=policy,
                       inputs={**inputs, "fixed": fixed_values}, adjustments=tuple(notes))
     return fit
