@@ -76,8 +76,9 @@ class ConductivityStudy(Result):
 
     def summary(self):
         circuits = sorted({f.circuit for f in self.fits})
-        rows = [("circuit", self.circuit if len(circuits) <= 1 else
-                 f"{self.circuit}: " + ", ".join(circuits)), ("spectra", len(self.fits)),
+        same = len(circuits) == 1 and circuits[0] == self.circuit
+        rows = [("circuit", self.circuit if same else f"{self.circuit}: " + ", ".join(circuits)),
+                ("spectra", len(self.fits)),
                 ("fits ok", sum(bool(f) for f in self.fits))]
         for name, line in self.lines().items():
             if line is None:
