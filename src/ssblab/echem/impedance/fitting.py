@@ -601,7 +601,16 @@ class _Policy:
         if self.noise_relative is None:
             from ssblab.echem.impedance.kk import lin_kk
 
-            self.noise_relative = lin_kk(self.spectrum).noise_relative
+            try:
+                estimate = lin_kk(self.spectrum).noise_relative
+                why = "too few points"
+            except (InputError, np.linalg.LinAlgError) as error:
+                estimate, why = math.nan, str(error)
+            if math.isfinite(estimate):
+                self.noise_relative = estimate
+            else:
+                self.noise_relative = NOISE_FLOOR
+                self.noise_source = f"the floor (no lin-KK estimate: {why})"
         return self.noise_relative
 
     def limit(self, rms: float) -> float:
