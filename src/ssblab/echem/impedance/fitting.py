@@ -713,6 +713,14 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
     if isinstance(circuit, str) and circuit.strip().lower() == "auto":
         from ssblab.echem.impedance.auto import fit_auto
 
+        given = [name for name, value in (("initial", initial), ("bounds", bounds),
+                                          ("fixed", fixed), ("interest", interest),
+                                          ("max_relative_residual", max_relative_residual))
+                 if value is not None]
+        if given:
+            raise InputError(f"circuit 'auto': {', '.join(given)} name parameters of one "
+                             "circuit; give the circuit itself to use them")
+
         return fit_auto(spectrum, weighting=weighting, noise_relative=noise_relative,
                         noise_source=noise_source)
     circuit = as_circuit(circuit)
