@@ -220,12 +220,26 @@ def test_an_arc_beyond_the_top_frequency_is_refused():
     assert not fit and "not resolved" in fit.reason
 
 
-def test_batch_never_keeps_a_worse_minimum_than_a_cold_fit():
-    spectra, _ = drifting_pellet(12, 1)
+def test_batch_refuses_auto():
+    from ssblab.errors import InputError
+
+    with pytest.raises(InputError, match="'auto' chooses a circuit per spectrum"):
+        fit_batch(drifting_pellet(2, 0)[0], "auto")
+
+
+@pytest.mark.parametrize("gb_capacitance_F_cm", [1e-9, 5e-11])
+def test_batch_never_keeps_a_worse_minimum_than_a_cold_fit(gb_capacitance_F_cm):
+    # a temperature series: resistances change 2-3x from one spectrum to the next
+    series, _ = pellet_series(gb_capacitance_F_cm=gb_capacitance_F_cm, seed=4)
+    spectra = spectra_of(series)
     batch = fit_batch(spectra, TWO_ARCS)
     for spectrum, fit in zip(spectra, batch.fits):
         cold = fit_circuit(spectrum, TWO_ARCS)
-        assert fit.chi2 <= cold.chi2 * 1.01 or fit
+        if set(fit.fixed) == set(cold.fixed):
+            assert fit.chi2 <= cold.chi2 * (1 + 1e-3)
+        else:  # a borderline lead resistance fixed in one and not the other: one parameter's
+            # worth of chi2 (in units of the 0.5 % noise), not another minimum
+            assert (fit.chi2 - cold.chi2) / 0.005**2 < 4
 
 
 # --- DRT -------------------------------------------------------------------------------------------
@@ -253,6 +267,11 @@ def test_drt_default_on_the_real_blocking_pellet(real_data):
     result = drt(spectrum, n_bootstrap=0)
     in_range = [p for p in result.peaks if p.in_measured_range]
     assert len(in_range) >= 2 and "spike" in result.reason
+    # every peak of a hand crop (below 10 kHz dropped, series C) is found within 0.1 decade
+    by_hand = drt(spectrum.select(min_frequency_Hz=1e4, max_frequency_Hz=np.inf), n_bootstrap=0,
+                  series_capacitance=True)
+    for peak in (p for p in by_hand.peaks if p.in_measured_range):
+        assert min(decades(p.tau_s.value, peak.tau_s.value) for p in in_range) < 0.1
     # the equivalent-circuit fit's bulk arc apex (an independent route) has a DRT peak within 0.1 decade
     fit = fit_circuit(spectrum, "R0-p(R1,CPE1)-CPE2")
     tau = 1 / (2 * np.pi * fit.arcs[0].apex_frequency_Hz.value)

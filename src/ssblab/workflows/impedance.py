@@ -76,8 +76,9 @@ class ConductivityStudy(Result):
 
     def summary(self):
         circuits = sorted({f.circuit for f in self.fits})
-        rows = [("circuit", self.circuit if len(circuits) <= 1 else
-                 f"{self.circuit}: " + ", ".join(circuits)), ("spectra", len(self.fits)),
+        same = len(circuits) == 1 and circuits[0] == self.circuit
+        rows = [("circuit", self.circuit if same else f"{self.circuit}: " + ", ".join(circuits)),
+                ("spectra", len(self.fits)),
                 ("fits ok", sum(bool(f) for f in self.fits))]
         for name, line in self.lines().items():
             if line is None:
@@ -142,6 +143,7 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
     # Warm starts follow the temperature order, where parameters change smoothly.
     order = np.argsort(temperatures_K)
     ordered = [spectra[i] for i in order]
+    circuit = circuit if isinstance(circuit, str) else str(getattr(circuit, "text", circuit))
     if circuit.strip().lower() == "auto":
         fitted = [fit_circuit(s, "auto", weighting=weighting, noise_relative=noise_relative)
                   for s in progress(ordered, total=len(ordered), desc="choosing circuits",

@@ -50,6 +50,9 @@ def process_from_capacitance(capacitance_F: float, *, cell_constant_1_cm: float 
     return classify_capacitance(capacitance_F * k)
 
 
+_MIN_POINTS_KEPT = 10  # a crop must leave enough points for a DRT
+
+
 def blocking_spike_cutoff_Hz(frequency_Hz: np.ndarray, impedance_ohm: np.ndarray) -> float | None:
     """The frequency below which a blocking-electrode spike rises, or None without one.
 
@@ -72,7 +75,7 @@ def blocking_spike_cutoff_Hz(frequency_Hz: np.ndarray, impedance_ohm: np.ndarray
     k = 0
     while k + 1 < y.size and y[k + 1] < y[k]:
         k += 1
-    if k < 3 or not (y[0] >= 2 * y[k]) or k >= y.size - 3:
+    if k < 3 or not (y[0] >= 2 * y[k]) or y.size - k < _MIN_POINTS_KEPT:
         return None
     return float(f[k])
 

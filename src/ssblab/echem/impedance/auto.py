@@ -52,7 +52,7 @@ def drt_peak_count(spectrum: Spectrum) -> int:
 
     try:
         result = drt(spectrum, n_bootstrap=0)
-    except InputError:
+    except (InputError, np.linalg.LinAlgError, ValueError):  # only a guide: search all counts
         return 0
     return sum(p.in_measured_range for p in result.peaks)
 
@@ -77,10 +77,10 @@ def fit_auto(spectrum: Spectrum, *, weighting: Weighting = "modulus",
     if not isinstance(spectrum, Spectrum):
         raise InputError(f"spectrum: expected a Spectrum, found {type(spectrum).__name__}")
     if noise_relative is None:
-        from ssblab.echem.impedance.kk import lin_kk
+        from ssblab.echem.impedance.fitting import _Policy
 
-        noise_relative = lin_kk(spectrum).noise_relative
-        noise_source = "lin-KK estimate"
+        policy = _Policy(None, "lin-KK estimate", frozenset(), spectrum=spectrum)
+        noise_relative, noise_source = policy.noise(), policy.noise_source
     z = spectrum.impedance_ohm[np.argsort(spectrum.frequency_Hz)[::-1]]
     inductive = bool(z[:3].imag.max() > 0)
     n_drt = drt_peak_count(spectrum)

@@ -132,6 +132,11 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
     >>> np.round(batch.parameter("R1"), 6).tolist(), round(float(batch.parameter("C1")[0]), 15)
     ([100.0, 200.0, 400.0], 1e-08)
     """
+    if isinstance(circuit, str) and circuit.strip().lower() == "auto":
+        raise InputError("circuit: 'auto' chooses a circuit per spectrum and is not available "
+                         "for a batch fit of one circuit; give a circuit such as "
+                         "'R0-p(R1,CPE1)-p(R2,CPE2)-CPE3' (conductivity_vs_temperature and "
+                         "`ssblab eis arrhenius` take 'auto')")
     circuit = as_circuit(circuit)
     spectra = list(spectra)
     if not spectra:
@@ -146,23 +151,28 @@ def fit_batch(spectra: Iterable[Spectrum], circuit: str | Circuit, *, warm_start
     fixed_values = _split_fixed(circuit, fixed, initial)[1]
     fits = []
     previous = None  # parameter vector of the last successful fit
+    previous_fixed: set = set()  # the parameters it had fixed
     for spectrum in progress(spectra, total=len(spectra), desc="fitting spectra",
                              enabled=show_progress):
         fit = None
         policy = _policy(spectrum, circuit, noise_relative, None, None, lazy=True)
         if previous is not None:
             fit = _warm_fit(spectrum, circuit, previous, weighting, bounds, fixed_values, policy)
-        # a warm fit that is not ok may sit in the wrong minimum: search from guesses, and keep
-        # the cold fit unless the warm one is ok or lower
-        if fit is None or not fit:
+        # a warm fit that is not ok, or that had to fix a nuisance parameter the previous
+        # spectrum determined, may sit in another minimum: search from guesses too, and keep
+        # the cold fit unless the warm one is ok and lower
+        new_fix = fit is not None and bool(set(fit.fixed) - set(fixed_values) - previous_fixed)
+        if fit is None or not fit or new_fix:
             cold = fit_circuit(spectrum, circuit, weighting=weighting, initial=initial,
                                bounds=bounds, fixed=fixed, noise_relative=policy.noise(),
                                noise_source=policy.noise_source)
-            if fit is None or cold or cold.chi2 <= fit.chi2:
+            if fit is None or (cold and (not fit or cold.chi2 <= fit.chi2)) or (
+                    not fit and cold.chi2 <= fit.chi2):
                 fit = cold
         fits.append(fit)
         if warm_start and fit:
             previous = np.array([fit.parameters[n].value for n in circuit.parameter_names])
+            previous_fixed = set(fit.fixed)
     if shared:
         fits = _global_fit(spectra, circuit, fits, shared, weighting, bounds, fixed_values)
     names = circuit.parameter_names
@@ -190,9 +200,11 @@ def _warm_fit(spectrum, circuit, start, weighting, bounds, fixed_values, policy)
     start is close), without the candidate search of :func:`fit_circuit`."""
     problem = _problem(spectrum, circuit, weighting, bounds, fixed_values)
     start = start.copy()
-    # a nuisance fixed at zero in the previous fit starts free again, small
+    # a nuisance fixed at zero in the previous fit starts free again, at a twentieth of the
+    # high-frequency intercept (as the cold guesses' small candidate)
     zero = problem.free & (start <= 0) & (problem.lower >= 0)
-    start[zero] = 1e-6 * float(np.abs(spectrum.impedance_ohm).max())
+    z_top = spectrum.impedance_ohm[int(np.argmax(spectrum.frequency_Hz))]
+    start[zero] = max(0.05 * float(z_top.real), 1e-6 * float(np.abs(spectrum.impedance_ohm).max()))
     p, status = problem.solve(start, method="lm")
     inputs = dict(circuit=circuit.text, weighting=weighting, warm_start=True, bounds=bounds,
                   fixed=fixed_values, source=spectrum.source)

@@ -619,7 +619,16 @@ class _Policy:
         if self.noise_relative is None:
             from ssblab.echem.impedance.kk import lin_kk
 
-            self.noise_relative = lin_kk(self.spectrum).noise_relative
+            try:
+                estimate = lin_kk(self.spectrum).noise_relative
+                why = "too few points"
+            except (InputError, np.linalg.LinAlgError) as error:
+                estimate, why = math.nan, str(error)
+            if math.isfinite(estimate):
+                self.noise_relative = estimate
+            else:
+                self.noise_relative = NOISE_FLOOR
+                self.noise_source = f"the floor (no lin-KK estimate: {why})"
         return self.noise_relative
 
     def limit(self, rms: float) -> float:
@@ -722,6 +731,14 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
     if isinstance(circuit, str) and circuit.strip().lower() == "auto":
         from ssblab.echem.impedance.auto import fit_auto
 
+        given = [name for name, value in (("initial", initial), ("bounds", bounds),
+                                          ("fixed", fixed), ("interest", interest),
+                                          ("max_relative_residual", max_relative_residual))
+                 if value is not None]
+        if given:
+            raise InputError(f"circuit 'auto': {', '.join(given)} name parameters of one "
+                             "circuit; give the circuit itself to use them")
+
         return fit_auto(spectrum, weighting=weighting, noise_relative=noise_relative,
                         noise_source=noise_source)
     circuit = as_circuit(circuit)
@@ -783,6 +800,7 @@ def _fix_nuisance(spectrum, fit, problem, p, *, weighting, bounds, policy, input
         p[[circuit.parameter_names.index(n) for n in bad]] = 0.0
         problem = _problem(spectrum, circuit, weighting, bounds, fixed_values)
         p, status = problem.solve(p)
+        status = dataclasses.replace(status, nfev=status.nfev + fit.n_evaluations)
         fit = _result(spectrum, problem, p, status, weighting=weighting, policy=policy,
                       inputs={**inputs, "fixed": fixed_values}, adjustments=tuple(notes))
     return fit

@@ -33,6 +33,7 @@ from ssblab.results import Result, provenance
 _RMS_FLOOR = 2e-4  # rms residuals below 0.02 % count as settled whatever the best one is
 _SETTLED = 1.2  # M whose rms is within this factor of the best reaches the noise floor
 _CHI2_P = 1e-3  # residuals less probable than this under the given noise fail
+_MIN_DOF = 10  # residual degrees of freedom below which no noise is estimated (nan)
 #: Smooth residuals below this rms are within an analyser's systematic accuracy (fitting's
 #: NOISE_FLOOR; e.g. cable effects in the MHz decade) and the RC model's own discretisation
 #: error on CPE-like arcs, not evidence of drift.
@@ -133,7 +134,8 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
     noise_relative : float, optional
         The relative noise of the measurement (standard deviation of the real and of the
         imaginary part over ``|Z|``), e.g. from repeated sweeps. Given, the residuals are
-        tested against it by chi-square; otherwise it is estimated from them.
+        tested against it by chi-square; otherwise it is estimated from them (nan with fewer
+        than 10 residual degrees of freedom).
     max_trend_z : float
         Residuals whose lag-1 autocorrelation (real or imaginary) exceeds this many standard
         errors ``1/sqrt(N)`` follow a smooth trend: drift, not noise.
@@ -179,7 +181,8 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
     flat = np.concatenate([residuals.real, residuals.imag])
     rms = float(np.sqrt(np.mean(flat**2)))
     dof = max(flat.size - len(taus) - n_extra, 1)
-    estimate = rms * float(np.sqrt(flat.size / dof))
+    # with few residual degrees of freedom the estimate is too uncertain to judge anything by
+    estimate = rms * float(np.sqrt(flat.size / dof)) if dof >= _MIN_DOF else float("nan")
     trend = max(_trend_z(residuals.real), _trend_z(residuals.imag))
     reasons = []
     if trend > max_trend_z and rms > _TREND_FLOOR:
