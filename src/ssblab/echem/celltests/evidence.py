@@ -1,0 +1,78 @@
+"""What a call on cycler data rests on: the noise floor of the voltage and sustained runs.
+
+Calls (a CCD failure, a short, a collapse of the polarisation) are made only on a change that is
+*sustained* over several records and larger than the noise *measured in the same file*; shorter
+excursions are glitches, counted and reported, never decisive. This module holds the two pieces
+every analysis shares.
+
+Noise floor: the standard deviation of record-to-record voltage noise, from the second
+differences of the voltage inside segments (a run of one step and current sign). A second
+difference removes any locally linear trend (a charging curve, a slowly growing polarisation),
+so what is left is noise; its median absolute value is robust to steps, glitches and the knees of
+a curve: ``sigma = 1.4826 median|d2 V| / sqrt(6)``. A quantised voltage (an instrument that
+logs 0.1 mV steps) puts a floor of ``q / sqrt(12)`` under it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_MAD = 1.4826  # median absolute deviation -> standard deviation for Gaussian noise
+
+
+def noise_floor_V(voltage_V: np.ndarray, segment_of_row: np.ndarray) -> float:
+    """Record-to-record voltage noise (standard deviation, V) inside segments.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> v = np.linspace(3.0, 4.0, 20000) + rng.normal(0, 2e-3, 20000)
+    >>> round(1e3 * noise_floor_V(v, np.zeros(20000, int)), 1)
+    2.0
+    """
+    v = np.asarray(voltage_V, float)
+    if v.size < 3:
+        return 0.0
+    same = (segment_of_row[2:] == segment_of_row[1:-1]) & (segment_of_row[1:-1] == segment_of_row[:-2])
+    d2 = (v[2:] - 2 * v[1:-1] + v[:-2])[same]
+    if d2.size == 0:
+        return 0.0
+    sigma = _MAD * float(np.median(np.abs(d2))) / np.sqrt(6.0)
+    steps = np.abs(np.diff(v))
+    steps = steps[steps > 0]
+    quantum = float(steps.min()) if steps.size else 0.0
+    return float(max(sigma, quantum / np.sqrt(12.0)))
+
+
+def runs(flag: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and lengths of the runs of True in ``flag``.
+
+    Examples
+    --------
+    >>> runs(np.array([0, 1, 1, 0, 1], bool))
+    (array([1, 4]), array([2, 1]))
+    """
+    f = np.r_[False, np.asarray(flag, bool), False].astype(np.int8)
+    edges = np.diff(f)
+    starts = np.flatnonzero(edges == 1)
+    return starts, np.flatnonzero(edges == -1) - starts
+
+
+def median3(x: np.ndarray) -> np.ndarray:
+    """Running median of three (the ends kept): one-record spikes vanish, steps stay sharp."""
+    if x.size < 3:
+        return x.copy()
+    out = x.copy()
+    out[1:-1] = np.median(np.stack([x[:-2], x[1:-1], x[2:]]), axis=0)
+    return out
+
+
+def confidence(size: float, noise: float, records: int, *, min_records: int) -> str:
+    """``"high"`` for a change of at least 10 noise widths over at least twice the records a
+    call needs, ``"medium"`` for one that passes the thresholds only, ``"low"`` for fewer
+    records than a call needs (a change at the very end of the data)."""
+    if records < min_records:
+        return "low"
+    if size >= 10 * max(noise, 1e-300) and records >= 2 * min_records:
+        return "high"
+    return "medium"
