@@ -8,10 +8,14 @@ life, short detection, CCD, symmetric cells, GITT) works on the few segments, no
 2000-cycle, multi-million-row file is summarised in about a second with memory a small multiple
 of the table itself.
 
-Charge passed in the interval between rows ``i`` and ``i + 1`` is the trapezoid
-``(I_i + I_{i+1}) / 2 * (t_{i+1} - t_i)``, counted only when both rows are in the same segment
-(the instant a step changes carries no charge). Energy uses the mid-interval voltage. Charge is
-positive current (``CyclerData``'s convention).
+Charge passed in the interval between rows ``i`` and ``i + 1`` of one segment is the trapezoid
+``(I_i + I_{i+1}) / 2 * (t_{i+1} - t_i)``; energy uses the mid-interval voltage. The interval
+that *straddles* a segment change (last record of one segment to the first of the next) belongs
+to the earlier segment at its last current: cyclers log a record when a step starts, so the
+current recorded last holds until the next step's first record (exact for step-start logging,
+unbiased for a fixed logging clock that ignores the steps, within one interval either way). It
+is counted for at most the segment's own mean logging interval, so a pause in the log (a gap
+of hours) adds no charge. Charge is positive current (``CyclerData``'s convention).
 
 Cycle definition (``cycle_definition``): ``"file"`` keeps the instrument's cycle index;
 ``"charge-first"`` / ``"discharge-first"`` recount cycles from the current (a cycle starts at a
@@ -110,9 +114,20 @@ def step_table(data: CyclerData) -> StepTable:
     # Interval k joins rows k and k+1; it belongs to row k's segment unless it crosses a
     # boundary. Padding to n rows lets reduceat use the segment starts directly.
     inside = np.r_[~change, False]
-    dt = np.r_[np.diff(t), 0.0] * inside
-    i_mid = 0.5 * (i + np.r_[i[1:], 0.0])
-    v_mid = 0.5 * (v + np.r_[v[1:], 0.0])
+    gap = np.r_[np.diff(t), 0.0]
+    dt = gap * inside
+    rows = np.diff(np.r_[starts, n])
+    internal = np.add.reduceat(dt, starts)
+    typical = np.where(rows > 1, internal / np.maximum(rows - 1, 1),
+                       float(np.median(gap[:-1])) if n > 1 else 0.0)
+    # the straddling interval: the earlier segment's last current, held for at most its
+    # own typical logging interval (module docstring)
+    last = stops - 1
+    held = np.zeros(n)
+    held[last[:-1]] = np.minimum(gap[last[:-1]], typical[:-1])
+    dt = dt + held
+    i_mid = np.where(inside, 0.5 * (i + np.r_[i[1:], 0.0]), i)
+    v_mid = np.where(inside, 0.5 * (v + np.r_[v[1:], 0.0]), v)
     dq = i_mid * dt / 3600.0
     positive = np.maximum(dq, 0.0)
     negative = np.maximum(-dq, 0.0)
