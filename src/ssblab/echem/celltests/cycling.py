@@ -33,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab.echem.celltests.evidence import noise_floor_V, sustained_fall_V
 from ssblab.echem.cycler_data import CycleDefinition, CyclerData
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, provenance
@@ -65,6 +66,7 @@ class StepTable(Result):
     abs_voltage_max_V: np.ndarray
     abs_voltage_mean_V: np.ndarray  # time-averaged |V|
     max_drop_V: np.ndarray         # largest fall of voltage between rows while charging
+    edge_gap_s: np.ndarray = None  # unlogged time at the segment's edges (see step_table)
     source: str = ""
 
     title: ClassVar[str] = "Step table"
@@ -125,6 +127,13 @@ def step_table(data: CyclerData) -> StepTable:
     last = stops - 1
     held = np.zeros(n)
     held[last[:-1]] = np.minimum(gap[last[:-1]], typical[:-1])
+    # how far each segment's true edges may lie from where they were counted: the larger of
+    # the two straddling intervals (0 when the log has records at every step change)
+    edge = np.zeros(starts.size)
+    if starts.size > 1:
+        straddle = np.minimum(gap[last[:-1]], typical[:-1])
+        edge[:-1] = straddle
+        edge[1:] = np.maximum(edge[1:], straddle)
     dt = dt + held
     i_mid = np.where(inside, 0.5 * (i + np.r_[i[1:], 0.0]), i)
     v_mid = np.where(inside, 0.5 * (v + np.r_[v[1:], 0.0]), v)
@@ -150,7 +159,8 @@ def step_table(data: CyclerData) -> StepTable:
         abs_voltage_max_V=np.maximum.reduceat(np.abs(v), starts),
         abs_voltage_mean_V=np.where(duration > 0, np.add.reduceat(np.abs(v_mid) * dt, starts)
                                     / np.where(duration > 0, duration, 1.0), np.abs(v[starts])),
-        max_drop_V=np.maximum(np.maximum.reduceat(drop, starts), 0.0), source=data.source)
+        max_drop_V=np.maximum(np.maximum.reduceat(drop, starts), 0.0), edge_gap_s=edge,
+        source=data.source)
 
 
 def recount_cycles(data: CyclerData, cycle_definition: CycleDefinition) -> CyclerData:
@@ -189,6 +199,10 @@ class CycleSummary(Result):
     discharge_time_h: np.ndarray
     max_charge_drop_V: np.ndarray         # largest voltage fall between rows while charging
     start_h: np.ndarray
+    capacity_resolution_mAh: np.ndarray = None  # per half cycle: charge the log cannot place
+    sustained_charge_drop_V: np.ndarray = None  # per cycle: largest lasting fall while charging
+    noise_mV: float = math.nan            # voltage noise measured from the data (sigma)
+    warnings: tuple = ()                  # what makes this file not (only) a cycling test
     complete: np.ndarray                  # both half cycles present
     retention: np.ndarray                 # returned capacity / that of the reference cycle
     cycle_definition: str = "file"
@@ -354,6 +368,10 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
         return out
 
     charging, discharging = seg.kind > 0, seg.kind < 0
+    segment_of_row = np.repeat(np.arange(seg.n_segments), seg.stop_row - seg.start_row)
+    noise_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
+    falls = sustained_fall_V(data.voltage_V, segment_of_row, seg.n_segments)
+    unplaced = np.abs(seg.current_mA) * seg.edge_gap_s / 3600  # mAh the log cannot place
     charge = per_cycle(seg.charge_mAh)
     discharge = per_cycle(seg.discharge_mAh)
     e_charge = per_cycle(seg.charge_energy_mWh)
@@ -397,6 +415,9 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
         charge_time_h=t_charge / 3600, discharge_time_h=t_discharge / 3600,
         max_charge_drop_V=extreme(seg.max_drop_V, charging, np.maximum, 0.0),
         start_h=extreme(seg.start_s, np.ones(seg.n_segments, bool), np.minimum, np.inf) / 3600,
+        capacity_resolution_mAh=np.maximum(per_cycle(unplaced, charging),
+                                           per_cycle(unplaced, discharging)),
+        sustained_charge_drop_V=extreme(falls, charging, np.maximum, 0.0), noise_mV=noise_mV,
         complete=complete, retention=retention, cycle_definition=data.cycle_definition,
         first_half=first_half, reference_cycle=int(cycles[ref]),
         active_mass_g=math.nan if active_mass_g is None else float(active_mass_g),

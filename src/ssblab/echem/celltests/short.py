@@ -33,6 +33,7 @@ import numpy as np
 
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import CycleSummary, first_run, summarise
+from ssblab.echem.celltests.evidence import confidence
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -56,6 +57,9 @@ class ShortDetection(Result):
     max_charge_drop_V: np.ndarray
     flagged: np.ndarray             # per cycle: any rule flags it
     thresholds: dict
+    confidence: tuple = ()          # per fired rule: "high", "medium" or "low"
+    noise_mV: float = float("nan")  # voltage noise measured from the data (sigma)
+    glitch_cycles: tuple = ()       # cycles with a one-record drop that was ignored
     source: str = ""
 
     title: ClassVar[str] = "Internal short detection"
@@ -64,8 +68,16 @@ class ShortDetection(Result):
         rows = [("source", self.source or "-"), ("short detected", self.detected)]
         if self.detected:
             rows += [("onset cycle", self.onset_cycle), ("rules fired", ", ".join(self.rules))]
-            rows += [(f"evidence ({rule})", text) for rule, text in zip(self.rules, self.evidence)]
+            rows += [(f"evidence ({rule}, {conf} confidence)", text)
+                     for rule, text, conf in zip(self.rules, self.evidence,
+                                                 self.confidence or ("",) * len(self.rules))]
         rows.append(("cycles examined", int(self.cycle.size)))
+        rows.append(("voltage noise (sigma) / mV", self.noise_mV))
+        if self.glitch_cycles:
+            rows.append(("one-record glitches ignored (cycles)",
+                         ", ".join(map(str, self.glitch_cycles[:10]))
+                         + (f" and {len(self.glitch_cycles) - 10} more"
+                            if len(self.glitch_cycles) > 10 else "")))
         return rows
 
     def table(self):
@@ -96,7 +108,7 @@ class ShortDetection(Result):
 
 def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_cycles: int = 3,
                  growth: float = 0.02, ce_threshold: float = 0.9, drop_V: float = 0.02,
-                 cutoff_margin_V: float = 0.02) -> ShortDetection:
+                 cutoff_margin_V: float = 0.02, n_sigma: float = 5.0) -> ShortDetection:
     """Look for a hard or soft internal short in a cycling test (rules in the module docstring).
 
     Parameters
@@ -115,7 +127,10 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
     drop_V
         Voltage fall between consecutive records while charging counted as a drop.
     cutoff_margin_V
-        How far below its usual end-of-charge voltage a full-length charge must stay.
+        How far below its usual end-of-charge voltage a full-length charge must stay (widened
+        by five times the scatter of the end-of-charge voltage over the complete cycles).
+    n_sigma
+        A voltage drop must exceed this many standard deviations of the measured noise.
 
     Examples
     --------
@@ -133,51 +148,93 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
     cyc, done = summary.cycle, summary.complete
     ce = summary.coulombic_efficiency
     charge = summary.charge_mAh
-    judged = done & (np.arange(cyc.size) >= skip_cycles)
+    m = cyc.size
+    resolution = (np.zeros(m) if summary.capacity_resolution_mAh is None
+                  else np.nan_to_num(summary.capacity_resolution_mAh))
+    sigma_V = 0.0 if not np.isfinite(summary.noise_mV) else summary.noise_mV / 1e3
+    judged = done & (np.arange(m) >= skip_cycles)
     flags: dict[str, np.ndarray] = {}
     evidence: dict[str, str] = {}
+    confidences: dict[str, str] = {}
 
-    rising = np.zeros(cyc.size, bool)
-    rising[1:] = (charge[1:] > charge[:-1] * (1 + growth)) & (ce[1:] < ce[:-1]) & judged[1:]
+    # runaway: a rise beyond what the log can resolve (the charge it cannot place at the edges)
+    rising = np.zeros(m, bool)
+    rising[1:] = ((charge[1:] > charge[:-1] * (1 + growth) + resolution[1:] + resolution[:-1])
+                  & (ce[1:] < ce[:-1]) & judged[1:])
     run = first_run(rising, min_cycles)
     if run is not None:
-        flags["runaway-charge"] = rising
         k = run
-        stop = k + np.flatnonzero(~rising[k:])[0] if (~rising[k:]).any() else cyc.size
+        stop = k + np.flatnonzero(~rising[k:])[0] if (~rising[k:]).any() else m
+        # walk back over cycles already above the healthy baseline that the resolution hid
+        base = np.flatnonzero(judged[:k])[-5:]
+        if base.size:
+            baseline = float(np.median(charge[base]))
+            while (k - 1 > skip_cycles and judged[k - 1] and k - 1 not in base[-2:]
+                   and charge[k - 1] > baseline * (1 + growth) and ce[k - 1] < np.median(ce[base])):
+                k -= 1
+        rising[k:run] = True
+        flags["runaway-charge"] = rising
+        size = charge[stop - 1] / charge[k - 1] - 1
+        confidences["runaway-charge"] = confidence(size, float(resolution[k] / max(charge[k], 1e-300)
+                                                               + growth), stop - k,
+                                                   min_records=min_cycles)
         evidence["runaway-charge"] = (
             f"charge capacity rose {stop - k} cycles running from cycle {cyc[k]} "
-            f"({charge[k - 1]:.4g} -> {charge[stop - 1]:.4g} mAh) while CE fell "
+            f"({charge[k - 1]:.4g} -> {charge[stop - 1]:.4g} mAh; log resolution "
+            f"{resolution[k]:.2g} mAh) while CE fell "
             f"{100 * ce[k - 1]:.1f} -> {100 * ce[stop - 1]:.1f} %")
 
     if done.sum() >= 3:
-        usual_top = float(np.median(summary.max_charge_V[done]))
+        tops = summary.max_charge_V[done]
+        usual_top = float(np.median(tops))
+        # the highest recorded voltage scatters with the noise and, without a record at the
+        # cut-off, with the sampling: the margin grows with that scatter
+        scatter = 1.4826 * float(np.median(np.abs(tops - usual_top)))
+        margin = cutoff_margin_V + 5 * scatter
         usual_charge = float(np.median(charge[done]))
-        short_of = (summary.max_charge_V < usual_top - cutoff_margin_V) & (charge >= usual_charge)
-        short_of &= np.arange(cyc.size) >= skip_cycles
+        short_of = (summary.max_charge_V < usual_top - margin) & (charge >= usual_charge)
+        short_of &= np.arange(m) >= skip_cycles
         if short_of.any():
             flags["cutoff-not-reached"] = short_of
             k = int(np.flatnonzero(short_of)[0])
+            confidences["cutoff-not-reached"] = confidence(
+                usual_top - summary.max_charge_V[k], max(scatter, sigma_V), int(short_of.sum()),
+                min_records=1)
             evidence["cutoff-not-reached"] = (
                 f"{int(short_of.sum())} charge(s) from cycle {cyc[k]} passed at least the usual "
                 f"{usual_charge:.4g} mAh yet stayed below the usual end-of-charge "
-                f"{usual_top:.3f} V (highest {summary.max_charge_V[k]:.3f} V)")
+                f"{usual_top:.3f} V by more than {1e3 * margin:.0f} mV (highest "
+                f"{summary.max_charge_V[k]:.3f} V; scatter of the end-of-charge voltage "
+                f"{1e3 * scatter:.2g} mV)")
 
-    leaking = judged & (ce < ce_threshold)
+    # CE that stays below the threshold even with the charge the log cannot place
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ce_high = ce + np.where(charge > 0, 2 * resolution / charge, np.inf)
+    leaking = judged & (ce_high < ce_threshold)
     run = first_run(leaking, min_cycles)
     if run is not None:
         flags["low-efficiency"] = leaking
+        confidences["low-efficiency"] = confidence(ce_threshold - ce[run], 0.01,
+                                                   int(leaking.sum()), min_records=min_cycles)
         evidence["low-efficiency"] = (
             f"CE below {100 * ce_threshold:.0f} % in {min_cycles}+ consecutive cycles from cycle "
             f"{cyc[run]} (CE {100 * ce[run]:.1f} %); {int(leaking.sum())} such cycles in all")
 
-    dropping = summary.max_charge_drop_V > drop_V
+    # voltage drops: lasting (medians of three records either side), above n_sigma noise
+    fall = (summary.max_charge_drop_V if summary.sustained_charge_drop_V is None
+            else summary.sustained_charge_drop_V)
+    threshold = max(drop_V, n_sigma * sigma_V)
+    dropping = fall > threshold
+    glitchy = (summary.max_charge_drop_V > threshold) & ~dropping
     if dropping.sum() >= min_cycles:
         flags["voltage-drop"] = dropping
         k = int(np.flatnonzero(dropping)[0])
+        confidences["voltage-drop"] = confidence(float(fall[k]), sigma_V, int(dropping.sum()),
+                                                 min_records=min_cycles)
         evidence["voltage-drop"] = (
-            f"voltage fell by more than {1e3 * drop_V:.0f} mV while charging in "
-            f"{int(dropping.sum())} cycles from cycle {cyc[k]} (largest "
-            f"{1e3 * summary.max_charge_drop_V.max():.0f} mV)")
+            f"voltage fell by more than {1e3 * threshold:.0f} mV for 3+ records while charging "
+            f"in {int(dropping.sum())} cycles from cycle {cyc[k]} (largest "
+            f"{1e3 * fall.max():.0f} mV; noise {1e3 * sigma_V:.2g} mV)")
 
     onsets = {}
     for rule, flag in flags.items():
@@ -189,12 +246,14 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
         flagged |= flag
     thresholds = {"skip_cycles": skip_cycles, "min_cycles": min_cycles, "growth": growth,
                   "ce_threshold": ce_threshold, "drop_V": drop_V,
-                  "cutoff_margin_V": cutoff_margin_V}
+                  "cutoff_margin_V": cutoff_margin_V, "n_sigma": n_sigma}
     return ShortDetection(
         detected=bool(fired), onset_cycle=min(onsets.values()) if onsets else -1, rules=fired,
         evidence=tuple(evidence[r] for r in fired), rule_onsets=onsets, cycle=cyc,
         charge_mAh=charge, discharge_mAh=summary.discharge_mAh, coulombic_efficiency=ce,
         max_charge_V=summary.max_charge_V, max_charge_drop_V=summary.max_charge_drop_V,
-        flagged=flagged, thresholds=thresholds, source=summary.source,
+        flagged=flagged, confidence=tuple(confidences[r] for r in fired),
+        noise_mV=1e3 * sigma_V, glitch_cycles=tuple(int(c) for c in cyc[glitchy]),
+        thresholds=thresholds, source=summary.source,
         provenance=provenance(source=summary.source, **thresholds))
 
