@@ -121,7 +121,7 @@ def symmetric_cycling(*, hours: float, j_mA_cm2: float = 0.5, half_s: float = 36
     """Li|SE|Li cycling whose plateau overpotential drifts from ``start_mV`` to ``end_mV``
     (linearly over the whole test: it never settles; or exponentially with time constant
     ``rise_h``: it settles), optionally shorting at ``short_h`` and reopening after ``reopen_h``."""
-    n_half = int(round(hours * 3600 / half_s))
+    n_half = round(hours * 3600 / half_s)
     steps = []
 
     def plateau(t_h):

@@ -45,10 +45,10 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import step_table
 from ssblab.echem.celltests.evidence import confidence, median3, noise_floor_V, runs
 from ssblab.echem.celltests.symmetric import half_cycles
+from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -191,8 +191,9 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
             drop = float(level_before[s] - np.median(x[s:s + length]))
             if total >= min_records or (s + length == x.size and h + 1 == len(polar) and total >= 2):
                 found.append((int(s), "voltage-drop", total, drop,
-                              f"|V| fell from {level_before[s]:.3g} to {np.median(x[s:s + length]):.3g} mV "
-                              f"and stayed there for {total} records at {j[h]:.3g} mA/cm2"))
+                              (f"|V| fell from {level_before[s]:.3g} to "
+                               f"{np.median(x[s:s + length]):.3g} mV and stayed there for "
+                               f"{total} records at {j[h]:.3g} mA/cm2")))
                 break
             glitches.append({"time_h": float(data.time_s[rows[h][s]] / 3600), "records": int(length),
                              "voltage_mV": float(np.min(x[s:s + length])),
@@ -208,8 +209,8 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
             starts, lengths = runs(below)
             k = int(starts[-1]) if starts.size and starts[-1] + lengths[-1] == x.size else x.size - w
             found.append((k, "ohmic-collapse", x.size - k, expected - end_mV,
-                          f"ASR {asr_end:.3g} ohm cm2 at the end of the half cycle vs "
-                          f"{healthy_asr:.3g} before"))
+                          (f"ASR {asr_end:.3g} ohm cm2 at the end of the half cycle vs "
+                           f"{healthy_asr:.3g} before")))
         if voltage_limit_V is not None:
             over = x >= 1e3 * voltage_limit_V
             for s, length in zip(*runs(over)):

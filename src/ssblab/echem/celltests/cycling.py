@@ -253,7 +253,10 @@ class CycleSummary(Result):
         done = self.complete
         rows = [("source", self.source or "-"), ("cycles", self.n_cycles),
                 ("complete cycles", int(done.sum())),
-                ("cycle definition", self.cycle_definition),
+                ("cycle definition", self.cycle_definition)]
+        if self.warnings:  # numbers that would mislead are not summarised (see table())
+            return rows + [("not summarised as cycling", w) for w in self.warnings]
+        rows += [
                 ("Coulombic efficiency", "discharge/charge" if self.first_half == "charge"
                  else "charge/discharge"),
                 ("initial Coulombic efficiency / %", 100 * self.initial_coulombic_efficiency)]
@@ -405,7 +408,9 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
     rate = _rate_table(cycles, i_discharge if first_half == "charge" else i_charge, returned,
                        complete, tolerance=rate_tolerance, area_cm2=area_cm2,
                        reference_mAh=returned[ref])
+    warnings = _not_cycling(seg, index, ce, complete)
     return CycleSummary(
+        ok=not warnings, reason="; ".join(warnings), warnings=tuple(warnings),
         cycle=cycles, charge_mAh=charge, discharge_mAh=discharge, coulombic_efficiency=ce,
         charge_energy_mWh=e_charge, discharge_energy_mWh=e_discharge, avg_charge_V=avg_charge,
         avg_discharge_V=avg_discharge,
@@ -429,6 +434,48 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
                               active_mass_g=active_mass_g, area_cm2=area_cm2,
                               reference_cycle=reference_cycle, eol_retention=eol_retention),
         **life)
+
+
+CE_LIMIT = 1.5          # a Coulombic efficiency above this is no charge/discharge pair
+PULSES_PER_CYCLE = 3    # same-sign pulses between rests in a typical cycle: a pulse protocol
+MIN_HALF_CYCLE_S = 60.0  # shorter typical half cycles are pulses or an impedance measurement
+
+
+def _not_cycling(seg: StepTable, index: np.ndarray, ce: np.ndarray, complete: np.ndarray) -> list:
+    """Why a table should not be summarised as charge/discharge cycling (empty if it should)."""
+    active = np.flatnonzero(seg.kind != 0)
+    if active.size == 0:
+        return [("no current flows in this file: not a cycling test (an open-circuit or "
+                 "impedance record?)")]
+    warnings = []
+    sign = seg.kind[active]
+    new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(active) > 1)]  # pulses end at rests
+    group = np.cumsum(new) - 1
+    pulse_s = np.bincount(group, weights=seg.duration_s[active])
+    # a pulse is a run shorter than the rest after it (GITT, HPPC); a CC step finished at a
+    # lower current after a short rest is not
+    last = np.minimum(np.maximum.reduceat(active, np.flatnonzero(new)) + 1, seg.n_segments - 1)
+    rest_after = np.where(seg.kind[last] == 0, seg.duration_s[last], 0.0)
+    pulse = pulse_s < rest_after
+    cycle_of_pulse = index[active[new]]
+    per_cycle = np.zeros((index.max() + 1, 2), int)
+    np.add.at(per_cycle, (cycle_of_pulse[pulse], (sign[new][pulse] < 0).astype(int)), 1)
+    typical = float(np.median(per_cycle.max(axis=1)[np.unique(cycle_of_pulse)]))
+    if typical >= PULSES_PER_CYCLE:
+        warnings.append(f"a pulse protocol (GITT, HPPC, pulses): a typical cycle holds "
+                        f"{typical:.0f} pulses of one sign, each shorter than the rest after "
+                        "it, so capacities and CE per cycle are not those of charge/discharge "
+                        "cycles")
+    elif float(np.median(pulse_s)) < MIN_HALF_CYCLE_S:
+        warnings.append(f"half cycles last {float(np.median(pulse_s)):.3g} s (median): pulses or "
+                        "an impedance measurement, not charge/discharge cycling")
+    high = complete & (ce > CE_LIMIT)
+    if high.any():
+        warnings.append(f"Coulombic efficiency far above 100 % ({100 * float(np.nanmax(ce[high])):.0f} "
+                        f"% in {int(high.sum())} cycle(s)): the half cycles paired into a cycle do "
+                        "not belong together (pulses, a partial first half cycle, or a cycle "
+                        "definition that does not fit this protocol; try --cycle-definition)")
+    return warnings
 
 
 def _first_half(seg: StepTable, index: np.ndarray, m: int) -> str:

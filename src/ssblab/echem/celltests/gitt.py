@@ -38,9 +38,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import step_table
 from ssblab.echem.celltests.symmetric import half_cycles
+from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 

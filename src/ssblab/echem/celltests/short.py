@@ -31,9 +31,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CyclerData
 from ssblab.echem.celltests.cycling import CycleSummary, first_run, summarise
 from ssblab.echem.celltests.evidence import confidence
+from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 

@@ -38,9 +38,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ssblab.echem.cycler_data import CyclerData
-from ssblab.echem.celltests.cycling import StepTable, first_run, step_table
+from ssblab.echem.celltests.cycling import StepTable, step_table
 from ssblab.echem.celltests.evidence import median3, noise_floor_V, runs
+from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
