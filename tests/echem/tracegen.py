@@ -78,10 +78,12 @@ def ccd_staircase(*, levels_mA_cm2=None, fail_level: int | None = None, fail_fra
                   half_s: float = 1800.0, area_cm2: float = 1.0, asr_ohm_cm2: float = 8.0,
                   j0_mA_cm2: float = 1.0, growth: float = 0.15, rise_s: float = 0.0,
                   short_ohm_cm2: float = 0.3, reopen_s: float | None = None,
-                  rest_s: float = 0.0) -> tuple[list[Step], dict]:
+                  rest_s: float = 0.0, swing: bool = False) -> tuple[list[Step], dict]:
     """Plate/strip at each level for ``half_s`` until the cell shorts in level ``fail_level``
     (0-based) at ``fail_fraction`` of its first half cycle; the short stays (or reopens after
-    ``reopen_s``). Returns the steps and the truth."""
+    ``reopen_s``). With ``rise_s`` the voltage rises from 0 V (or, with ``swing``, from the
+    previous half cycle's opposite polarisation, through 0 V) over ``rise_s``. Returns the
+    steps and the truth."""
     levels = np.round(np.arange(0.1, 3.01, 0.2), 10) if levels_mA_cm2 is None else levels_mA_cm2
     short_at = None if fail_level is None else fail_level * 2 * (half_s + rest_s) + fail_fraction * half_s
     steps, clock = [], 0.0
@@ -92,7 +94,7 @@ def ccd_staircase(*, levels_mA_cm2=None, fail_level: int | None = None, fail_fra
         def voltage(tau):
             v = healthy * (1 + growth * tau / half_s)
             if rise_s:
-                v = v * (1 - np.exp(-3 * tau / rise_s))
+                v = v * (1 - (2.0 if swing else 1.0) * np.exp(-3 * tau / rise_s))
             if short_at is not None:
                 now = t0 + tau
                 shorted = now >= short_at
