@@ -19,9 +19,12 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     constant current the polarisation only rises or plateaus, unless a dendrite short-circuits
     the cell. Shorter excursions are *glitches*: ignored and listed in ``glitches``.
 ``ohmic-collapse``
-    the half cycle ends (median of its last ``min_records`` records) with an area-specific
+    the half cycle ends (median of its last quarter, at least ``min_records`` records) with an area-specific
     resistance ``x / j`` below ``collapse_fraction`` times the smallest ASR of the healthy half
-    cycles before it, by more than ``n_sigma`` sigma: the cell conducts electronically.
+    cycles before it (those whose end polarisation is resolved: above ``n_sigma`` times the
+    noise of that median, ``1.25 sigma / sqrt(records)``), by more than the same: the cell
+    conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
+    short could not have been seen.
 ``voltage-limit``
     ``x`` reaches ``voltage_limit_V`` (if given) for ``min_records`` records or at the end of
     the half cycle (where the cycler's limit ends the step): contact loss (voids).
@@ -199,12 +202,15 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                              "voltage_mV": float(np.min(x[s:s + length])),
                              "level_mV": float(level_before[s]), "current_density_mA_cm2": float(j[h])})
         # ohmic-collapse: the half cycle ends far below the smallest healthy ASR times j
-        w = min(min_records, x.size)
+        # the end level is the median of the last quarter (at least min_records records), whose
+        # noise is ~1.25 sigma / sqrt(w): polarisations below one sigma are still resolved
+        w = min(max(min_records, x.size // 4), x.size)
         end_mV = float(np.median(x[-w:]))
+        end_noise = 1.25 * sigma_mV / math.sqrt(w)
         asr_end = end_mV / j[h] if j[h] > 0 else math.inf  # ohm cm2 (mV / (mA/cm2))
         expected = healthy_asr * j[h]
         if (math.isfinite(healthy_asr) and asr_end < collapse_fraction * healthy_asr
-                and expected - end_mV > n_sigma * sigma_mV):
+                and expected - end_mV > n_sigma * end_noise):
             below = median3(x) < collapse_fraction * expected
             starts, lengths = runs(below)
             k = int(starts[-1]) if starts.size and starts[-1] + lengths[-1] == x.size else x.size - w
@@ -222,7 +228,8 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         if found:
             failure = (h, *min(found, key=lambda item: item[0]))
             break
-        healthy_asr = min(healthy_asr, asr_end)
+        if end_mV > n_sigma * end_noise:  # an ASR only where the polarisation is resolved
+            healthy_asr = min(healthy_asr, asr_end)
     n_levels = int(level[-1]) + 1
     level_j = np.bincount(level, weights=j * duration) / np.maximum(
         np.bincount(level, weights=duration), 1e-300)
@@ -241,6 +248,11 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                   source=data.source, provenance=provenance(source=data.source, area_cm2=area_cm2,
                                                             **thresholds))
     if failure is None:
+        blind = not math.isfinite(healthy_asr)
+        if blind:  # the polarisation never rose above the noise: a short could not be seen
+            common.update(ok=False, reason=(
+                f"the polarisation never rose above {n_sigma:g} noise widths "
+                f"({sigma_mV:.3g} mV per record) in any half cycle, so no failure could be seen"))
         return CCDAnalysis(failed=False, ccd_mA_cm2=math.nan, last_stable_mA_cm2=float(level_j[-1]),
                            areal_capacity_at_failure_mAh_cm2=math.nan, failure_h=math.nan,
                            signature="", evidence="no sustained failure signature in any half cycle",
