@@ -157,21 +157,30 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
     evidence: dict[str, str] = {}
     confidences: dict[str, str] = {}
 
+    def walk_back(k: int) -> int:
+        """The first cycle of the leak: step back from cycle index ``k`` over cycles whose
+        charge already exceeds the healthy baseline (median of the eight judged cycles before
+        them) by more than ``growth`` and the log's resolution while their CE is below the
+        baseline's; a sparse log can hide these from the cycle-on-cycle rules."""
+        while k - 1 >= skip_cycles and judged[k - 1]:
+            base = np.flatnonzero(judged[:k - 1])[-8:]
+            if base.size < 3:
+                break
+            q0, ce0 = float(np.median(charge[base])), float(np.median(ce[base]))
+            if not (charge[k - 1] > q0 * (1 + growth) + resolution[k - 1]
+                    and ce[k - 1] < ce0 - 2 * resolution[k - 1] / max(charge[k - 1], 1e-300)):
+                break
+            k -= 1
+        return k
+
     # runaway: a rise beyond what the log can resolve (the charge it cannot place at the edges)
     rising = np.zeros(m, bool)
     rising[1:] = ((charge[1:] > charge[:-1] * (1 + growth) + resolution[1:] + resolution[:-1])
                   & (ce[1:] < ce[:-1]) & judged[1:])
     run = first_run(rising, min_cycles)
     if run is not None:
-        k = run
-        stop = k + np.flatnonzero(~rising[k:])[0] if (~rising[k:]).any() else m
-        # walk back over cycles already above the healthy baseline that the resolution hid
-        base = np.flatnonzero(judged[:k])[-5:]
-        if base.size:
-            baseline = float(np.median(charge[base]))
-            while (k - 1 > skip_cycles and judged[k - 1] and k - 1 not in base[-2:]
-                   and charge[k - 1] > baseline * (1 + growth) and ce[k - 1] < np.median(ce[base])):
-                k -= 1
+        stop = run + np.flatnonzero(~rising[run:])[0] if (~rising[run:]).any() else m
+        k = walk_back(run)
         rising[k:run] = True
         flags["runaway-charge"] = rising
         size = charge[stop - 1] / charge[k - 1] - 1
@@ -237,13 +246,27 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
             f"{1e3 * fall.max():.0f} mV; noise {1e3 * sigma_V:.2g} mV)")
 
     onsets = {}
+    earlier = first = 0
     for rule, flag in flags.items():
         k = first_run(flag, min_cycles) if rule in ("runaway-charge", "low-efficiency") else None
         onsets[rule] = int(cyc[k if k is not None else np.flatnonzero(flag)[0]])
+    if onsets and ("runaway-charge" in flags or "low-efficiency" in flags):
+        # the leak may have begun before the capacity rules could resolve it
+        first = int(np.flatnonzero(cyc == min(onsets.values()))[0])
+        earlier = walk_back(first)
+        if earlier < first:
+            onsets["leak onset"] = int(cyc[earlier])
+            evidence_note = (f"; the charge already exceeded the healthy baseline (and CE fell "
+                             f"below it) from cycle {cyc[earlier]}")
+            for rule in ("runaway-charge", "low-efficiency"):
+                if rule in evidence:
+                    evidence[rule] += evidence_note
+                    break
     fired = tuple(r for r in RULES if r in flags)
     flagged = np.zeros(cyc.size, bool)
     for flag in flags.values():
         flagged |= flag
+    flagged[earlier:first] = True
     thresholds = {"skip_cycles": skip_cycles, "min_cycles": min_cycles, "growth": growth,
                   "ce_threshold": ce_threshold, "drop_V": drop_V,
                   "cutoff_margin_V": cutoff_margin_V, "n_sigma": n_sigma}
