@@ -6,13 +6,16 @@ skipped). Per half cycle: the overpotential ``|V|max`` (the largest |V|, what pa
 
 Evolution: the initial overpotential (first half cycle), the peak and when it occurred, the final
 value (median of the last ``tail`` half cycles before any short) and the settling time, the end
-of the first half cycle after which the overpotential stays within ``settle_tolerance`` of the
-change (initial - final) around the final value.
+of the last half cycle before the overpotential stays within ``settle_tolerance`` of the change
+(initial - final) around the final value. Settling is judged on the time-averaged |V|, which
+follows the same history as the peak but averages the noise of a half cycle instead of picking
+its largest excursion.
 
 Short circuit: the cell is called shorted from the first of ``min_half_cycles`` consecutive half
 cycles whose end |V| (the median of its last three records, so one glitch decides nothing) is
-below ``short_fraction`` times the highest overpotential before it, and lower than that by more
-than ``n_sigma`` times the voltage noise measured in the file: a dendrite bridging the
+below ``short_fraction`` times the highest overpotential before it (or within two noise widths
+of zero), and lower than that by more than ``n_sigma`` times the voltage noise measured in the
+file: a dendrite bridging the
 electrolyte makes the cell an ohmic contact whose voltage is orders of magnitude below the
 polarisation (seed 004: 170 mV -> 2 mV). The short time is the first record in that half cycle
 whose |V| is below the threshold. A polarisation that merely settles (Li-In: 150 -> 60 mV, 40 %)
@@ -257,8 +260,11 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     k = int(np.argmax(before_short))
     final = float(np.median(before_short[-tail:]))
     initial = float(before_short[0])
-    settle_h = _settling(before_short, end_h[:healthy], final, initial, tolerance=settle_tolerance,
-                         window=2 * tail)
+    # settling is judged on the time-averaged |V|: it follows the same history as the peak but
+    # averages the noise over the half cycle instead of picking its largest excursion
+    smooth = mean[:healthy]
+    settle_h = _settling(smooth, end_h[:healthy], float(np.median(smooth[-tail:])), float(smooth[0]),
+                         tolerance=settle_tolerance, window=2 * tail)
     follows = np.mean(np.sign(seg.voltage_last_V[half.last]) == half.sign)
     note = "" if follows >= 0.5 else (
         "the voltage does not change sign with the current, so this is not a symmetric cell: "
