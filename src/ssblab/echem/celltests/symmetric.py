@@ -42,7 +42,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import StepTable, step_table
-from ssblab.echem.celltests.evidence import median3, noise_floor_V, runs
+from ssblab.echem.celltests.evidence import confidence, median3, noise_floor_V, runs
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
@@ -93,6 +93,8 @@ class SymmetricResult(Result):
     short_h: float
     shorted_mV: float
     reopened: bool = False               # the sustained short reopened before the data end
+    short_evidence: str = ""             # size, records and noise behind the short call
+    confidence: str = ""                 # of the short call: "high", "medium" or "low"
     transient_shorts: tuple = ()         # dicts: start_h, end_h, records, half_cycles, depth_mV
     noise_mV: float = math.nan           # voltage noise measured from the data (sigma)
     area_cm2: float = 1.0
@@ -112,7 +114,8 @@ class SymmetricResult(Result):
         if self.shorted:
             rows += [("short at / h", self.short_h),
                      ("overpotential after short / mV", self.shorted_mV),
-                     ("short reopened", self.reopened)]
+                     ("short reopened", self.reopened), ("evidence", self.short_evidence),
+                     ("confidence", self.confidence)]
         if self.transient_shorts:
             rows.append(("transient shorts (reopened)", "; ".join(
                 f"{e['start_h']:.4g}-{e['end_h']:.4g} h ({e['records']} records, "
@@ -202,6 +205,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     sustained = np.flatnonzero(lengths >= min_half_cycles)
     shorted = sustained.size > 0
     short_h, shorted_mV, reopened = math.nan, math.nan, False
+    short_evidence, call_confidence = "", ""
     healthy = peak.size
     transients = []
     def dips(h):
@@ -249,6 +253,12 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         below = np.flatnonzero(np.abs(data.voltage_V[lo:hi]) < threshold)
         short_h = float(data.time_s[lo + below[0]] / 3600) if below.size else float(end_h[run])
         shorted_mV = float(np.median(end[run:stop]))
+        records = int(sum(rows[h].size for h in range(run, stop))) - (int(below[0]) if below.size else 0)
+        size = float(running[run - 1] - shorted_mV)
+        short_evidence = (f"the end-of-half |V| fell from a peak of {running[run - 1]:.3g} mV to "
+                          f"{shorted_mV:.3g} mV for {stop - run} half cycles ({records} records; "
+                          f"noise {sigma_mV:.2g} mV)")
+        call_confidence = confidence(size, sigma_mV, stop - run, min_records=min_half_cycles)
     elif low[-1]:  # low only in the last few half cycles: too short to call, kept as evidence
         s0 = int(starts[-1])
         r = np.concatenate(rows[s0:])
@@ -274,6 +284,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         end_overpotential_mV=end, current_density_mA_cm2=j, initial_mV=initial,
         peak_mV=float(before_short[k]), peak_h=float(end_h[k]), final_mV=final, settle_h=settle_h,
         shorted=shorted, short_h=short_h, shorted_mV=shorted_mV, reopened=reopened,
+        short_evidence=short_evidence, confidence=call_confidence,
         transient_shorts=tuple(transients), noise_mV=sigma_mV, area_cm2=float(area_cm2),
         thresholds={"short_fraction": short_fraction, "min_half_cycles": min_half_cycles,
                     "settle_tolerance": settle_tolerance, "tail": tail,
