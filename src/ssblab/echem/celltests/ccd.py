@@ -166,7 +166,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     j = passed * 3600 / np.where(duration > 0, duration, np.inf) / area_cm2
     new_level = np.r_[True, np.abs(j[1:] - j[:-1]) > level_tolerance * np.maximum(j[:-1], 1e-300)]
     level = np.cumsum(new_level) - 1
-    segment_of_row = np.repeat(np.arange(seg.n_segments), seg.stop_row - seg.start_row)
+    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
     sigma_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
     kind_of_row = seg.kind[segment_of_row]
     # rows of each half cycle that carry its current (rests inside it excluded)

@@ -371,7 +371,7 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
         return out
 
     charging, discharging = seg.kind > 0, seg.kind < 0
-    segment_of_row = np.repeat(np.arange(seg.n_segments), seg.stop_row - seg.start_row)
+    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
     noise_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
     falls = sustained_fall_V(data.voltage_V, segment_of_row, seg.n_segments)
     unplaced = np.abs(seg.current_mA) * seg.edge_gap_s / 3600  # mAh the log cannot place

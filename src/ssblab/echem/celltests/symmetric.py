@@ -185,7 +185,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     end_h = (seg.start_s[half.last] + seg.duration_s[half.last]) / 3600
     passed = np.add.reduceat((seg.charge_mAh + seg.discharge_mAh) * active, half.first)
     j = np.where(duration > 0, passed * 3600 / np.where(duration > 0, duration, 1), 0) / area_cm2
-    segment_of_row = np.repeat(np.arange(seg.n_segments), seg.stop_row - seg.start_row)
+    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
     sigma_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
     kind_of_row = seg.kind[segment_of_row]
     rows = [np.arange(seg.start_row[half.first[h]], seg.stop_row[half.last[h]])
