@@ -134,6 +134,14 @@ def test_real_files_cycling_or_flagged(real_data, name, cycling):
     assert s.ok == cycling, s.reason
 
 
+@pytest.mark.parametrize("name", ("exampleDataBioLogic.mpt", "lpscl_blocking_-25C.mpr",
+                                  "ssb_ncm-lpscl-inli_rest.csv",
+                                  "ssb_ncm-lpscl-inli_end-of-discharge.mpr"))
+def test_impedance_and_rest_files_are_not_summarised_as_cycling(real_data, name):
+    s = summarise(read_cycler(real_data / "eis" / name))
+    assert not s.ok and "initial Coulombic efficiency" not in str(s)
+
+
 # ---------------------------------------------------------------- shorts
 
 

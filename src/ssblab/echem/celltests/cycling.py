@@ -439,6 +439,7 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
 CE_LIMIT = 1.5          # a Coulombic efficiency above this is no charge/discharge pair
 PULSES_PER_CYCLE = 3    # same-sign pulses between rests in a typical cycle: a pulse protocol
 MIN_HALF_CYCLE_S = 60.0  # shorter typical half cycles are pulses or an impedance measurement
+MIN_VOLTAGE_SPAN_mV = 5.0  # a file whose voltage moves less cycled nothing
 
 
 def _not_cycling(seg: StepTable, index: np.ndarray, ce: np.ndarray, complete: np.ndarray) -> list:
@@ -448,6 +449,10 @@ def _not_cycling(seg: StepTable, index: np.ndarray, ce: np.ndarray, complete: np
         return [("no current flows in this file: not a cycling test (an open-circuit or "
                  "impedance record?)")]
     warnings = []
+    span_mV = 1e3 * float(seg.voltage_max_V.max() - seg.voltage_min_V.min())
+    if span_mV < MIN_VOLTAGE_SPAN_mV:
+        warnings.append(f"the voltage spans only {span_mV:.3g} mV over the whole file: no state "
+                        "of charge was cycled (an impedance measurement or a rest record?)")
     sign = seg.kind[active]
     new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(active) > 1)]  # pulses end at rests
     group = np.cumsum(new) - 1
