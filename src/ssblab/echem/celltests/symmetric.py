@@ -17,8 +17,9 @@ below ``short_fraction`` times the highest overpotential before it (or within tw
 of zero), and lower than that by more than ``n_sigma`` times the voltage noise measured in the
 file: a dendrite bridging the
 electrolyte makes the cell an ohmic contact whose voltage is orders of magnitude below the
-polarisation (seed 004: 170 mV -> 2 mV). The short time is the first record in that half cycle
-whose |V| is below the threshold. A polarisation that merely settles (Li-In: 150 -> 60 mV, 40 %)
+polarisation (seed 004: 170 mV -> 2 mV). The short time is the first record of the run of
+records below that threshold that lasts to the end of the half cycle (one noisy record does not
+start it). A polarisation that merely settles (Li-In: 150 -> 60 mV, 40 %)
 is not a short at the default ``short_fraction = 0.1``.
 
 Transient shorts: a short that reopens (the polarisation comes back) is reported in
@@ -249,9 +250,16 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         reopened = stop < peak.size
         healthy = run
         lo, hi = seg.start_row[half.first[run]], seg.stop_row[half.last[run]]
-        threshold = short_fraction * running[run - 1] / 1e3
-        below = np.flatnonzero(np.abs(data.voltage_V[lo:hi]) < threshold)
-        short_h = float(data.time_s[lo + below[0]] / 3600) if below.size else float(end_h[run])
+        # the short begins at the first record of the run that reaches the end of the half
+        # cycle below the threshold (or two noise widths), so one noisy record does not start it
+        threshold = max(short_fraction * running[run - 1], 2 * sigma_mV) / 1e3
+        x = data.voltage_V[rows[run]] * half.sign[run]
+        starts_low, lengths_low = runs(x < threshold)
+        reach = starts_low + lengths_low == x.size
+        below = starts_low[reach] if reach.any() else starts_low
+        short_h = (float(data.time_s[rows[run][below[0]]] / 3600) if below.size
+                   else float(end_h[run]))
+        below = np.arange(int(below[0]), x.size) if below.size else np.zeros(0, int)
         shorted_mV = float(np.median(end[run:stop]))
         records = int(sum(rows[h].size for h in range(run, stop))) - (int(below[0]) if below.size else 0)
         size = float(running[run - 1] - shorted_mV)
