@@ -88,15 +88,21 @@ def confidence(size: float, noise: float, records: int, *, min_records: int) -> 
 
 def sustained_fall_V(voltage_V: np.ndarray, segment_of_row: np.ndarray, n_segments: int,
                      *, width: int = 3) -> np.ndarray:
-    """Per segment, the largest fall of the voltage that lasts: the median of the ``width``
-    records before a record minus the median of that record and the ``width - 1`` after it
-    (all in one segment). One glitch record moves neither median, so it never counts.
+    """Per segment, the largest fall of the voltage that lasts (all records in one segment):
+
+    - the median of the ``width`` records before a record minus the median of that record and
+      the ``width - 1`` after it; or
+    - a fall between two records that the next record keeps: ``min(v[k-1] - v[k],
+      2 (v[k-1] - v[k+1]))``, a drop that recovers only partly (a soft short) rather than
+      springing back past the record before it (a glitch).
+
+    One glitch record moves neither median and springs back, so it never counts.
 
     Examples
     --------
     >>> v = np.array([1.0, 1.1, 1.2, 0.0, 1.4, 1.5, 1.6, 1.0, 1.0, 1.0])
-    >>> np.round(sustained_fall_V(v, np.zeros(10, int), 1), 3).tolist()  # not the 0 V glitch
-    [0.5]
+    >>> np.round(sustained_fall_V(v, np.zeros(10, int), 1), 3).tolist()  # 1.6 -> 1.0, not 1.2 -> 0
+    [0.6]
     """
     v = np.asarray(voltage_V, float)
     n = v.size
@@ -114,6 +120,10 @@ def sustained_fall_V(voltage_V: np.ndarray, segment_of_row: np.ndarray, n_segmen
     fall = np.zeros(n)
     fall[width:width + m] = med[:m] - med[width:width + m]
     fall[width:width + m][segment_of_row[:m] != segment_of_row[2 * width - 1:]] = 0.0
+    # the kept fall: rows k-1, k, k+1 in one segment
+    kept = np.minimum(v[:-2] - v[1:-1], 2 * (v[:-2] - v[2:]))
+    kept[segment_of_row[:-2] != segment_of_row[2:]] = 0.0
+    fall[1:-1] = np.maximum(fall[1:-1], kept)
     starts = np.r_[0, np.flatnonzero(np.diff(segment_of_row)) + 1]
     out[segment_of_row[starts]] = np.maximum.reduceat(fall, starts)
     return np.maximum(out, 0.0)

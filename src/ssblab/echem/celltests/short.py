@@ -1,27 +1,40 @@
 """Internal short-circuit detection from a cycling test: :func:`detect_short`.
 
-Rules (each judged on complete cycles after the first ``skip_cycles`` formation cycles, except
-the cut-off rule, which also looks at the last, possibly incomplete, charge):
+Every rule is judged against what the file can resolve: the voltage noise measured from the
+data (:func:`~ssblab.echem.celltests.evidence.noise_floor_V`) and the capacity resolution of the
+log (``CycleSummary.capacity_resolution_mAh``: charge at segment edges that a log without
+records at the step changes cannot place). Rules (each judged on complete cycles after the
+first ``skip_cycles`` formation cycles, except the cut-off rule, which also looks at the last,
+possibly incomplete, charge):
 
 ``runaway-charge`` (hard short, seed 001)
     The charge capacity grows in ``min_cycles`` consecutive cycles, each by more than
-    ``growth`` relative to the cycle before, while the Coulombic efficiency falls in each of
-    them. A short drains part of the charging current, so the charge needs ever more charge to
-    reach its cut-off, while less comes back on discharge. Onset: the first cycle of the run.
+    ``growth`` relative to the cycle before plus the resolution of both, while the Coulombic
+    efficiency falls in each of them. A short drains part of the charging current, so the
+    charge needs ever more charge to reach its cut-off, while less comes back on discharge.
 ``cutoff-not-reached`` (hard short, seed 001)
     A charge that passed at least the cell's median charge capacity but whose highest voltage
-    stayed more than ``cutoff_margin_V`` below the cell's usual end-of-charge voltage (the median
-    over complete cycles). A test merely stopped mid-charge passes less charge, so does not fire.
+    stayed more than ``cutoff_margin_V`` plus five times the scatter of the end-of-charge
+    voltage below the cell's usual end-of-charge voltage (medians over complete cycles; a log
+    without a record at the cut-off, or a noisy one, scatters its highest voltage). A test
+    merely stopped mid-charge passes less charge, so does not fire.
 ``low-efficiency`` (soft short)
-    Coulombic efficiency below ``ce_threshold`` in ``min_cycles`` consecutive cycles.
+    Coulombic efficiency, even with twice the capacity resolution added, below
+    ``ce_threshold`` in ``min_cycles`` consecutive cycles.
 ``voltage-drop`` (soft short)
-    A fall of the voltage by more than ``drop_V`` between two records of one charging step
-    (under charging current the voltage can only fall if charge leaks), in ``min_cycles``
-    cycles (not necessarily consecutive). Onset: the first of them.
+    A lasting fall of the voltage within one charging step, larger than ``drop_V`` and
+    ``n_sigma`` noise widths (:func:`~ssblab.echem.celltests.evidence.sustained_fall_V`: the
+    median of three records below the median of the three before, or a fall that the next
+    record keeps; under charging current the voltage can only fall if charge leaks), in
+    ``min_cycles`` cycles (not necessarily consecutive). One-record glitches, which spring back,
+    are listed in ``glitch_cycles`` and ignored.
 
-The onset is the earliest onset among the rules that fired. Healthy cells fire none: the
-thresholds sit well outside what ageing alone does (fade slows, never reverses, the charge
-capacity; CE stays near 1 after formation; instrument noise is millivolts).
+The onset is the earliest onset among the rules that fired, walked back over earlier cycles in
+which the charge already exceeded the healthy baseline and the CE fell below it (a sparse log
+can hide the first cycles of a leak from the cycle-on-cycle rules). Healthy cells fire none:
+the thresholds sit outside what ageing, noise and sampling do (fade slows, never reverses, the
+charge capacity; CE stays near 1 after formation). Every fired rule carries its evidence and a
+confidence.
 """
 
 from __future__ import annotations
