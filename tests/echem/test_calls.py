@@ -177,6 +177,23 @@ def test_short_onset(log, late):
     assert len(r.confidence) == len(r.rules) and np.isfinite(r.noise_mV)
 
 
+@pytest.mark.parametrize(("soft", "log", "by_drop"), (
+    (5, {"log_s": 60, "noise_mV": 1.0}, True),
+    (30, {"log_s": 30, "mode": "grid", "offset_s": 11, "noise_mV": 0.3}, True),
+    # 120 s records: the charge rises 20 mV a record while the 80 mV drop recovers by a third,
+    # so most drops look like glitches (listed); the CE finds the onset
+    (30, {"log_s": 60, "noise_mV": 2.0, "every": 2}, False)))
+def test_soft_short_found_by_its_lasting_drops(soft, log, by_drop):
+    steps, truth = tg.full_cell_cycles(45, soft_cycle=soft)
+    r = detect_short(tg.log(steps, rng=3, **log))
+    assert r.detected and r.onset_cycle == truth["soft_cycle"], r.evidence
+    if by_drop:
+        assert r.rule_onsets["voltage-drop"] == truth["soft_cycle"]
+    else:
+        assert min(r.glitch_cycles) >= truth["soft_cycle"]
+    assert not r.flagged[:soft - 1].any()
+
+
 # ---------------------------------------------------------------- symmetric cells
 
 

@@ -158,26 +158,41 @@ def full_cell_cycles(n_cycles: int, *, capacity_mAh: float = 2.0, current_mA: fl
                      efficiency: float = 0.998, first_efficiency: float = 0.88,
                      rest_s: float = 600.0, short_cycle: int | None = None,
                      leak_first: float = 0.06, leak_growth: float = 1.6,
-                     time_limit: float = 1.6) -> tuple[list[Step], dict]:
+                     time_limit: float = 1.6, soft_cycle: int | None = None,
+                     soft_drop_V: float = 0.08, soft_recovery_s: float = 300.0,
+                     soft_efficiency: float = 0.85) -> tuple[list[Step], dict]:
     """Charge-first CC cycling with rests; from ``short_cycle`` a parallel leak takes a fraction
     ``leak_first * leak_growth**(n - short_cycle)`` (capped at 0.9) of the current, so the charge
     passes more charge and the discharge returns less; a charge stops at ``time_limit`` times
-    its healthy duration (below the cut-off) when the leak keeps it from reaching it."""
-    steps, truth = [], {"charge_mAh": [], "discharge_mAh": [], "short_cycle": short_cycle}
+    its healthy duration (below the cut-off) when the leak keeps it from reaching it. From
+    ``soft_cycle`` each charge shows, at 40 % of its length, a drop of ``soft_drop_V`` that
+    recovers as ``exp(-t / soft_recovery_s)`` (a soft short opening and burning out), and the
+    CE falls to ``soft_efficiency``."""
+    steps, truth = [], {"charge_mAh": [], "discharge_mAh": [], "short_cycle": short_cycle,
+                        "soft_cycle": soft_cycle}
     i, ir = current_mA, current_mA * resistance_ohm / 1e3
     for n in range(1, n_cycles + 1):
         q = capacity_mAh * (1 - fade_per_cycle * (n - 1))
         leak = 0.0 if short_cycle is None or n < short_cycle else min(
             0.9, leak_first * leak_growth ** (n - short_cycle))
         ce = first_efficiency if n == 1 else efficiency
+        soft = soft_cycle is not None and n >= soft_cycle
+        if soft:
+            ce = soft_efficiency
         # charge: a fraction (1 - leak) of I reaches the electrodes; side reactions take 1 - ce
         needed = q / ce / (1 - leak)
         healthy = q / ce
         charge_h = min(needed, time_limit * healthy) / i
         reached = (charge_h * i * (1 - leak)) / (q / ce)   # fraction of the window charged
         discharge_h = q * reached / (i * (1 + leak))        # the leak also drains the discharge
-        steps.append(Step(charge_h * 3600, i, lambda tau, h=charge_h * 3600, r=reached:
-                          open_circuit_V(r * tau / h) + ir, cycle=n))
+        def charging(tau, h=charge_h * 3600, r=reached, soft=soft):
+            v = open_circuit_V(r * tau / h) + ir
+            if soft:
+                after = tau - 0.4 * h
+                v = v - np.where(after >= 0, soft_drop_V * np.exp(-np.maximum(after, 0)
+                                                                   / soft_recovery_s), 0.0)
+            return v
+        steps.append(Step(charge_h * 3600, i, charging, cycle=n))
         steps.append(Step(rest_s, 0.0, lambda tau, r=reached:
                           open_circuit_V(r) + ir * np.exp(-tau / 60), cycle=n))
         steps.append(Step(discharge_h * 3600, -i, lambda tau, h=discharge_h * 3600, r=reached:
