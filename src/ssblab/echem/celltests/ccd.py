@@ -19,11 +19,11 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     constant current the polarisation only rises or plateaus, unless a dendrite short-circuits
     the cell. Shorter excursions are *glitches*: ignored and listed in ``glitches``.
 ``ohmic-collapse``
-    the half cycle ends (median of its last quarter, at least ``min_records`` records) with an area-specific
-    resistance ``x / j`` below ``collapse_fraction`` times the smallest ASR of the healthy half
-    cycles before it (those whose end polarisation is resolved: above ``n_sigma`` times the
-    noise of that median, ``1.25 sigma / sqrt(records)``), by more than the same: the cell
-    conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
+    the second half of the half cycle (median, at least ``min_records`` records) has an
+    area-specific resistance ``x / j`` below ``collapse_fraction`` times the smallest ASR of the
+    healthy half cycles before it (those whose polarisation is resolved: above ``n_sigma`` times
+    the noise of that median, ``1.25 sigma / sqrt(records)``; each taken two noise widths low),
+    by more than the same: the cell conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
     short could not have been seen.
 ``voltage-limit``
     ``x`` reaches ``voltage_limit_V`` (if given) for ``min_records`` records or at the end of
@@ -175,7 +175,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     rows = [r[kind_of_row[r] == half.sign[h]] for h, r in enumerate(rows)]
     polar = [1e3 * data.voltage_V[r] * half.sign[h] for h, r in enumerate(rows)]  # mV, signed
     failure, glitches = None, []
-    healthy_asr = math.inf
+    healthy_asr, quiet = math.inf, []
     for h in range(half.first.size):
         x = polar[h]
         if duration[h] <= 0 or x.size == 0:
@@ -202,18 +202,16 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                              "voltage_mV": float(np.min(x[s:s + length])),
                              "level_mV": float(level_before[s]), "current_density_mA_cm2": float(j[h])})
         # ohmic-collapse: the half cycle ends far below the smallest healthy ASR times j
-        # the end level is the median of the last quarter (at least min_records records), whose
+        # the end level is the median of the second half (at least min_records records), whose
         # noise is ~1.25 sigma / sqrt(w): polarisations below one sigma are still resolved
-        w = min(max(min_records, x.size // 4), x.size)
+        w = min(max(min_records, x.size // 2), x.size)
         end_mV = float(np.median(x[-w:]))
         end_noise = 1.25 * sigma_mV / math.sqrt(w)
         asr_end = end_mV / j[h] if j[h] > 0 else math.inf  # ohm cm2 (mV / (mA/cm2))
         expected = healthy_asr * j[h]
         if (math.isfinite(healthy_asr) and asr_end < collapse_fraction * healthy_asr
                 and expected - end_mV > n_sigma * end_noise):
-            below = median3(x) < collapse_fraction * expected
-            starts, lengths = runs(below)
-            k = int(starts[-1]) if starts.size and starts[-1] + lengths[-1] == x.size else x.size - w
+            k = _collapse_start(x, collapse_fraction * expected)
             found.append((k, "ohmic-collapse", x.size - k, expected - end_mV,
                           (f"ASR {asr_end:.3g} ohm cm2 at the end of the half cycle vs "
                            f"{healthy_asr:.3g} before")))
@@ -227,9 +225,15 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                     break
         if found:
             failure = (h, *min(found, key=lambda item: item[0]))
+            if failure[2] == "ohmic-collapse":
+                failure = _walk_back(failure, quiet, healthy_asr, collapse_fraction, j, polar)
             break
-        if end_mV > n_sigma * end_noise:  # an ASR only where the polarisation is resolved
-            healthy_asr = min(healthy_asr, asr_end)
+        if end_mV > n_sigma * end_noise:  # an ASR only where the polarisation is resolved,
+            # and its lower bound: a level that noise pushed up must not set the bar
+            healthy_asr = min(healthy_asr, (end_mV - 2 * end_noise) / j[h])
+            quiet = []
+        else:  # too small to judge alone: kept in case a collapse later shows where it began
+            quiet.append((h, end_mV, end_noise))
     n_levels = int(level[-1]) + 1
     level_j = np.bincount(level, weights=j * duration) / np.maximum(
         np.bincount(level, weights=duration), 1e-300)
@@ -270,6 +274,42 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                        evidence=evidence, failure_records=int(records), change_mV=float(size),
                        confidence=confidence(size, sigma_mV, records, min_records=min_records),
                        **common)
+
+
+def _walk_back(failure, quiet, healthy_asr, collapse_fraction, j, polar):
+    """A collapse seen at one half cycle may have begun in the unresolved half cycles just
+    before it (a short at a level whose polarisation is near the noise shows only once the
+    current grows): step back while they too sit below ``collapse_fraction`` of the healthy
+    ASR by three noise widths of their median."""
+    h, k, signature, records, size, evidence = failure
+    first = h
+    for g, end_mV, end_noise in reversed(quiet):
+        if g != first - 1:
+            break
+        expected = healthy_asr * j[g]
+        if not (end_mV < collapse_fraction * expected and expected - end_mV > 3 * end_noise):
+            break
+        first = g
+    if first == h:
+        return failure
+    k = _collapse_start(polar[first], collapse_fraction * healthy_asr * j[first])
+    records += sum(polar[g].size for g in range(first, h)) - k
+    evidence += (f"; the half cycles from {j[first]:.3g} mA/cm2 on were already as low, by three "
+                 "noise widths")
+    return first, k, signature, records, size, evidence
+
+
+def _collapse_start(x: np.ndarray, low_mV: float) -> int:
+    """Where the polarisation ``x`` of a collapsed half cycle fell: 0 if its first half is low
+    too (shorted from the start), else the change point of a two-level fit (least squares),
+    which neither noise crossing ``low_mV`` nor a slow rise at the start moves."""
+    if x.size < 3 or np.median(x[:max(1, x.size // 2)]) < low_mV:
+        return 0
+    c1, c2 = np.cumsum(x), np.cumsum(x * x)
+    k = np.arange(1, x.size)
+    left = c2[k - 1] - c1[k - 1] ** 2 / k
+    right = (c2[-1] - c2[k - 1]) - (c1[-1] - c1[k - 1]) ** 2 / (x.size - k)
+    return int(k[np.argmin(left + right)])
 
 
 def _continues(following: list, below_mV: float, needed: int) -> int:
