@@ -23,7 +23,8 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     area-specific resistance ``x / j`` below ``collapse_fraction`` times the smallest ASR of the
     healthy half cycles before it (those whose polarisation is resolved: above ``n_sigma`` times
     the noise of that median, ``1.25 sigma / sqrt(records)``; each taken two noise widths low),
-    by more than the same: the cell conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
+    by more than the same, with at least ``min_records`` records that low (two glitch records
+    in a short half cycle are not a collapse): the cell conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
     short could not have been seen.
 ``voltage-limit``
     ``x`` reaches ``voltage_limit_V`` (if given) for ``min_records`` records or at the end of
@@ -181,9 +182,10 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         if duration[h] <= 0 or x.size == 0:
             continue
         found = []
-        # voltage-drop: below the running maximum (of the median-of-3 trace, so one spike
-        # does not raise it) by more than drop_fraction of it and n_sigma noise widths
-        level_before = np.r_[-np.inf, np.maximum.accumulate(median3(x))[:-1]]
+        # voltage-drop: below the running maximum of a trailing running median (so neither one
+        # spike nor the extremes of a long noisy half cycle raise it) by more than
+        # drop_fraction of it and n_sigma noise widths
+        level_before = np.r_[-np.inf, np.maximum.accumulate(_trailing_median(x))[:-1]]
         threshold = np.maximum(drop_fraction * level_before, n_sigma * sigma_mV)
         low = (level_before > n_sigma * sigma_mV) & (x < level_before - threshold)
         for s, length in zip(*runs(low)):
@@ -209,8 +211,9 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         end_noise = 1.25 * sigma_mV / math.sqrt(w)
         asr_end = end_mV / j[h] if j[h] > 0 else math.inf  # ohm cm2 (mV / (mA/cm2))
         expected = healthy_asr * j[h]
+        lasting = np.count_nonzero(x[-w:] < collapse_fraction * expected) >= min(min_records, w)
         if (math.isfinite(healthy_asr) and asr_end < collapse_fraction * healthy_asr
-                and expected - end_mV > n_sigma * end_noise):
+                and expected - end_mV > n_sigma * end_noise and lasting):
             k = _collapse_start(x, collapse_fraction * expected)
             found.append((k, "ohmic-collapse", x.size - k, expected - end_mV,
                           (f"ASR {asr_end:.3g} ohm cm2 at the end of the half cycle vs "
@@ -272,7 +275,8 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                        areal_capacity_at_failure_mAh_cm2=charge / area_cm2,
                        failure_h=float(data.time_s[row] / 3600), signature=signature,
                        evidence=evidence, failure_records=int(records), change_mV=float(size),
-                       confidence=confidence(size, sigma_mV, records, min_records=min_records),
+                       confidence=("low" if "low confidence" in evidence else
+                                   confidence(size, sigma_mV, records, min_records=min_records)),
                        **common)
 
 
@@ -290,13 +294,30 @@ def _walk_back(failure, quiet, healthy_asr, collapse_fraction, j, polar):
         if not (end_mV < collapse_fraction * expected and expected - end_mV > 3 * end_noise):
             break
         first = g
+    unclear = [g for g, _, _ in quiet if g < first]
+    if unclear and unclear[-1] == first - 1:  # noise hid the half cycles just before
+        evidence += (f"; the half cycles before (from {j[unclear[0]]:.3g} mA/cm2) were too noisy "
+                     "to judge, so the failure may have begun there (low confidence)")
     if first == h:
-        return failure
+        return h, k, signature, records, size, evidence
     k = _collapse_start(polar[first], collapse_fraction * healthy_asr * j[first])
     records += sum(polar[g].size for g in range(first, h)) - k
     evidence += (f"; the half cycles from {j[first]:.3g} mA/cm2 on were already as low, by three "
                  "noise widths")
     return first, k, signature, records, size, evidence
+
+
+def _trailing_median(x: np.ndarray) -> np.ndarray:
+    """Median of the last ``m`` records at each record, ``m`` = 3 .. 15 (a twentieth of the
+    half cycle): its running maximum over n records sits ~1.25 sigma sqrt(2 ln n / m) above
+    the level, not the ~3 sigma a single-record maximum reaches over a long half cycle."""
+    m = int(np.clip(x.size // 20, 3, 15)) | 1
+    if x.size < m:
+        return np.r_[np.full(min(2, x.size), -np.inf), [np.median(x[:i + 1]) for i in range(2, x.size)]]
+    out = np.full(x.size, -np.inf)  # one or two records set no level
+    out[2:m - 1] = [np.median(x[:i + 1]) for i in range(2, m - 1)]  # growing window at first
+    out[m - 1:] = np.median(np.lib.stride_tricks.sliding_window_view(x, m), axis=1)
+    return out
 
 
 def _collapse_start(x: np.ndarray, low_mV: float) -> int:
@@ -314,9 +335,13 @@ def _collapse_start(x: np.ndarray, low_mV: float) -> int:
 
 def _continues(following: list, below_mV: float, needed: int) -> int:
     """How many of the next records (up to ``needed``, over the following half cycles' signed
-    polarisations) stay below ``below_mV``."""
+    polarisations) stay below ``below_mV``. A following half cycle counts only if it is low as a
+    whole (its median): the first records after a current reversal may still carry the old
+    polarity (a swing through 0 V), which is not a short."""
     count = 0
     for x in following:
+        if x.size == 0 or not np.median(x) < below_mV:
+            return count
         for value in x:
             if count >= needed or not value < below_mV:
                 return count
