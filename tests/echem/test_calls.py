@@ -263,3 +263,34 @@ def test_cli_prints_the_evidence(tmp_path):
     write_cycler_csv(tg.log(steps, log_s=10, noise_mV=0.3, glitches=[2 * 2 * HALF + 900.0], rng=2), path)
     out = CliRunner().invoke(main, ["ccd", "analyse", str(path), "--area", "1 cm^2"]).output
     assert "1.7" in out and "glitches ignored" in out and "confidence" in out and "noise" in out
+
+
+def test_ccd_random_cells_no_false_failures_and_wrong_calls_say_so():
+    """A seeded sweep over cells (ASR 3-30 ohm cm2, j0 0.3-10 mA/cm2), logs (2-30 s, step or
+    fixed clock, decimation 1-10x), noise 0.3-20 mV, slow rises, swings and 0 V glitches: a
+    healthy cell never fails; a call on a failing cell is right, or refused, or off with low
+    confidence (noise hid the level where it shorted)."""
+    rng = np.random.default_rng(2026)
+    outcome = {"right": 0, "refused": 0, "off, low confidence": 0}
+    for n in range(120):
+        fail = int(rng.integers(1, 12)) if n % 4 else None
+        steps, truth = tg.ccd_staircase(
+            fail_level=fail, rise_s=float(rng.choice([0, 0, 30, 60])), swing=bool(rng.integers(2)),
+            asr_ohm_cm2=float(rng.uniform(3, 30)), j0_mA_cm2=float(np.exp(rng.uniform(-1.2, 2.3))),
+            fail_fraction=float(rng.uniform(0.1, 0.9)))
+        log = {"log_s": float(rng.choice([2, 5, 10, 30])), "every": int(rng.choice([1, 1, 2, 5, 10])),
+               "noise_mV": float(np.exp(rng.uniform(np.log(0.3), np.log(20))))}
+        if rng.integers(3) == 0:
+            log.update(mode="grid", offset_s=float(rng.uniform(0, log["log_s"])))
+        glitches = rng.uniform(0, (fail or 14) * 2 * HALF, size=int(rng.integers(0, 4)))
+        r = analyse_ccd(tg.log(steps, glitches=list(glitches), rng=n, **log), area_cm2=1.0)
+        if fail is None:
+            assert not r.failed, (n, r.evidence)
+        elif not r.ok:
+            outcome["refused"] += 1
+        elif r.ccd_mA_cm2 == pytest.approx(truth["ccd_mA_cm2"]):
+            outcome["right"] += 1
+        else:
+            assert r.confidence == "low", (n, r.evidence)
+            outcome["off, low confidence"] += 1
+    assert outcome["right"] >= 0.9 * 90, outcome

@@ -176,7 +176,8 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     rows = [r[kind_of_row[r] == half.sign[h]] for h, r in enumerate(rows)]
     polar = [1e3 * data.voltage_V[r] * half.sign[h] for h, r in enumerate(rows)]  # mV, signed
     failure, glitches = None, []
-    healthy_asr, quiet = math.inf, []
+    healthy_asr, quiet, asr_recent = math.inf, [], []
+    previous_near_zero, half_way_before = False, math.nan
     for h in range(half.first.size):
         x = polar[h]
         if duration[h] <= 0 or x.size == 0:
@@ -218,6 +219,22 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
             found.append((k, "ohmic-collapse", x.size - k, expected - end_mV,
                           (f"ASR {asr_end:.3g} ohm cm2 at the end of the half cycle vs "
                            f"{healthy_asr:.3g} before")))
+        # the same collapse, judged against the typical ASR of the last half cycles (median,
+        # unbiased, where the bar above is a cautious lower bound): a half cycle whose end is
+        # nearer 0 V than that polarisation, with the midpoint three noise widths clear, and
+        # the half cycle before it too, is a short that began there
+        recent = [a for a in asr_recent[-4:] if math.isfinite(a)]
+        typical_asr = float(np.median(recent)) if len(recent) >= 2 else math.inf
+        half_way = 0.5 * typical_asr * j[h]
+        near_zero = (math.isfinite(half_way) and half_way > 3 * end_noise and end_mV < half_way
+                     and np.count_nonzero(x[-w:] < half_way) >= min(min_records, w))
+        if near_zero and previous_near_zero and not found:
+            g = h - 1
+            k = _collapse_start(polar[g], 0.5 * typical_asr * j[g])
+            found.append((-1, "ohmic-collapse", polar[g].size - k + x.size,
+                          0.5 * typical_asr * j[g] * 2 - end_mV,
+                          (f"two half cycles in a row end nearer 0 V ({end_mV:.3g} mV) than the "
+                           f"typical healthy polarisation ({typical_asr * j[h]:.3g} mV)")))
         if voltage_limit_V is not None:
             over = x >= 1e3 * voltage_limit_V
             for s, length in zip(*runs(over)):
@@ -228,9 +245,14 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                     break
         if found:
             failure = (h, *min(found, key=lambda item: item[0]))
+            if failure[1] == -1:  # began in the half cycle before
+                failure = (h - 1, _collapse_start(polar[h - 1], half_way_before), *failure[2:])
+                quiet = [q for q in quiet if q[0] < h - 1]
             if failure[2] == "ohmic-collapse":
-                failure = _walk_back(failure, quiet, healthy_asr, collapse_fraction, j, polar)
+                failure = _walk_back(failure, quiet, typical_asr, j, polar)
             break
+        previous_near_zero, half_way_before = near_zero, half_way
+        asr_recent.append(asr_end)
         if end_mV > n_sigma * end_noise:  # an ASR only where the polarisation is resolved,
             # and its lower bound: a level that noise pushed up must not set the bar
             healthy_asr = min(healthy_asr, (end_mV - 2 * end_noise) / j[h])
@@ -280,18 +302,19 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                        **common)
 
 
-def _walk_back(failure, quiet, healthy_asr, collapse_fraction, j, polar):
+def _walk_back(failure, quiet, typical_asr, j, polar):
     """A collapse seen at one half cycle may have begun in the unresolved half cycles just
     before it (a short at a level whose polarisation is near the noise shows only once the
-    current grows): step back while they too sit below ``collapse_fraction`` of the healthy
-    ASR by three noise widths of their median."""
+    current grows): step back while their end level is nearer 0 (shorted) than the typical
+    healthy ``ASR j`` (below half of it), where half of it is at least three noise widths of
+    their median; where it is not, say so and call the result low confidence."""
     h, k, signature, records, size, evidence = failure
     first = h
     for g, end_mV, end_noise in reversed(quiet):
         if g != first - 1:
             break
-        expected = healthy_asr * j[g]
-        if not (end_mV < collapse_fraction * expected and expected - end_mV > 3 * end_noise):
+        half_way = 0.5 * typical_asr * j[g]
+        if not (half_way > 3 * end_noise and end_mV < half_way):
             break
         first = g
     unclear = [g for g, _, _ in quiet if g < first]
@@ -300,10 +323,10 @@ def _walk_back(failure, quiet, healthy_asr, collapse_fraction, j, polar):
                      "to judge, so the failure may have begun there (low confidence)")
     if first == h:
         return h, k, signature, records, size, evidence
-    k = _collapse_start(polar[first], collapse_fraction * healthy_asr * j[first])
+    k = _collapse_start(polar[first], 0.5 * typical_asr * j[first])
     records += sum(polar[g].size for g in range(first, h)) - k
-    evidence += (f"; the half cycles from {j[first]:.3g} mA/cm2 on were already as low, by three "
-                 "noise widths")
+    evidence += (f"; the half cycles from {j[first]:.3g} mA/cm2 on were already nearer 0 V than "
+                 "the healthy polarisation")
     return first, k, signature, records, size, evidence
 
 
