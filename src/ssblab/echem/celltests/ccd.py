@@ -26,6 +26,13 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     by more than the same, with at least ``min_records`` records that low (two glitch records
     in a short half cycle are not a collapse): the cell conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
     short could not have been seen.
+    The same collapse is also called when two half cycles in a row end nearer 0 V than the
+    typical healthy polarisation (median ASR of the last four half cycles times ``j``), with
+    the midpoint three noise widths clear of both: a short at a level whose polarisation is
+    too close to the noise for the cautious bar above. A collapse is then walked back over the
+    unresolved half cycles just before it that were already nearer 0 V than the healthy
+    polarisation; if noise hid them, the evidence says the failure may have begun there and
+    the confidence is ``"low"``.
 ``voltage-limit``
     ``x`` reaches ``voltage_limit_V`` (if given) for ``min_records`` records or at the end of
     the half cycle (where the cycler's limit ends the step): contact loss (voids).
