@@ -67,6 +67,7 @@ class StepTable(Result):
     abs_voltage_mean_V: np.ndarray  # time-averaged |V|
     max_drop_V: np.ndarray         # largest fall of voltage between rows while charging
     edge_gap_s: np.ndarray = None  # unlogged time at the segment's edges (see step_table)
+    end_gap_s: np.ndarray = None   # ... at its end (0 when a record marks the step change)
     source: str = ""
 
     title: ClassVar[str] = "Step table"
@@ -130,8 +131,10 @@ def step_table(data: CyclerData) -> StepTable:
     # how far each segment's true edges may lie from where they were counted: the larger of
     # the two straddling intervals (0 when the log has records at every step change)
     edge = np.zeros(starts.size)
+    end_gap = np.zeros(starts.size)
     if starts.size > 1:
         straddle = np.minimum(gap[last[:-1]], typical[:-1])
+        end_gap[:-1] = straddle
         edge[:-1] = straddle
         edge[1:] = np.maximum(edge[1:], straddle)
     dt = dt + held
@@ -160,6 +163,7 @@ def step_table(data: CyclerData) -> StepTable:
         abs_voltage_mean_V=np.where(duration > 0, np.add.reduceat(np.abs(v_mid) * dt, starts)
                                     / np.where(duration > 0, duration, 1.0), np.abs(v[starts])),
         max_drop_V=np.maximum(np.maximum.reduceat(drop, starts), 0.0), edge_gap_s=edge,
+        end_gap_s=end_gap,
         source=data.source)
 
 
@@ -201,6 +205,8 @@ class CycleSummary(Result):
     start_h: np.ndarray
     capacity_resolution_mAh: np.ndarray = None  # per half cycle: charge the log cannot place
     sustained_charge_drop_V: np.ndarray = None  # per cycle: largest lasting fall while charging
+    kept_charge_drop_V: np.ndarray = None       # ... largest fall the next record keeps
+    charge_top_uncertainty_V: np.ndarray = None  # how far the logged top may miss the real one
     noise_mV: float = math.nan            # voltage noise measured from the data (sigma)
     warnings: tuple = ()                  # what makes this file not (only) a cycling test
     complete: np.ndarray                  # both half cycles present
@@ -373,7 +379,12 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
     charging, discharging = seg.kind > 0, seg.kind < 0
     segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
     noise_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
-    falls = sustained_fall_V(data.voltage_V, segment_of_row, seg.n_segments)
+    falls, kept_falls = sustained_fall_V(data.voltage_V, segment_of_row, seg.n_segments)
+    # how far a charge's logged top may sit below the voltage it reached: its last rise, when
+    # the log has no record at the segment's end (a record there, edge gap 0, is the top)
+    before_last = data.voltage_V[np.maximum(seg.stop_row - 2, seg.start_row)]
+    unlogged_top = np.where(seg.end_gap_s > 0,
+                            np.maximum(seg.voltage_last_V - before_last, 0.0), 0.0)
     unplaced = np.abs(seg.current_mA) * seg.edge_gap_s / 3600  # mAh the log cannot place
     charge = per_cycle(seg.charge_mAh)
     discharge = per_cycle(seg.discharge_mAh)
@@ -422,7 +433,9 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
         start_h=extreme(seg.start_s, np.ones(seg.n_segments, bool), np.minimum, np.inf) / 3600,
         capacity_resolution_mAh=np.maximum(per_cycle(unplaced, charging),
                                            per_cycle(unplaced, discharging)),
-        sustained_charge_drop_V=extreme(falls, charging, np.maximum, 0.0), noise_mV=noise_mV,
+        sustained_charge_drop_V=extreme(falls, charging, np.maximum, 0.0),
+        kept_charge_drop_V=extreme(kept_falls, charging, np.maximum, 0.0), noise_mV=noise_mV,
+        charge_top_uncertainty_V=extreme(unlogged_top, charging, np.maximum, 0.0),
         complete=complete, retention=retention, cycle_definition=data.cycle_definition,
         first_half=first_half, reference_cycle=int(cycles[ref]),
         active_mass_g=math.nan if active_mass_g is None else float(active_mass_g),

@@ -5,11 +5,12 @@ Calls (a CCD failure, a short, a collapse of the polarisation) are made only on 
 excursions are glitches, counted and reported, never decisive. This module holds the two pieces
 every analysis shares.
 
-Noise floor: the standard deviation of record-to-record voltage noise, from the second
-differences of the voltage inside segments (a run of one step and current sign). A second
-difference removes any locally linear trend (a charging curve, a slowly growing polarisation),
-so what is left is noise; its median absolute value is robust to steps, glitches and the knees of
-a curve: ``sigma = 1.4826 median|d2 V| / sqrt(6)``. A quantised voltage (an instrument that
+Noise floor: the standard deviation of record-to-record voltage noise, from the second and
+third differences of the voltage inside segments (a run of one step and current sign). A second
+difference removes a locally linear trend (a charging curve, a slowly growing polarisation), a
+third one a curved trend (a sparsely logged charge curve), so what is left is noise; the median
+absolute value is robust to steps, glitches and knees: ``sigma = 1.4826 min(median|d2 V| /
+sqrt(6), median|d3 V| / sqrt(20))``. A quantised voltage (an instrument that
 logs 0.1 mV steps) puts a floor of ``q / sqrt(12)`` under it.
 """
 
@@ -35,18 +36,21 @@ def noise_floor_V(voltage_V: np.ndarray, segment_of_row: np.ndarray) -> float:
     if v.size < 3:
         return 0.0
     segment_of_row = np.asarray(segment_of_row)
-    if v.size > _SAMPLE:  # a million evenly spread triples pin sigma to 0.1 %; more is waste
-        k = np.linspace(1, v.size - 2, _SAMPLE).astype(np.int64)
-        same = (segment_of_row[k - 1] == segment_of_row[k + 1])
-        d2 = (v[k + 1] - 2 * v[k] + v[k - 1])[same]
-        steps = np.abs(v[k + 1] - v[k])
-    else:
-        same = segment_of_row[2:] == segment_of_row[:-2]
-        d2 = (v[2:] - 2 * v[1:-1] + v[:-2])[same]
-        steps = np.abs(np.diff(v))
+    if v.size < 4:
+        return 0.0
+    # a million evenly spread quadruples pin sigma to 0.1 %; more is waste
+    k = (np.linspace(1, v.size - 3, _SAMPLE).astype(np.int64) if v.size > _SAMPLE
+         else np.arange(1, v.size - 2))
+    same = segment_of_row[k - 1] == segment_of_row[k + 2]
+    d2 = (v[k + 1] - 2 * v[k] + v[k - 1])[same]
+    d3 = (v[k + 2] - 3 * v[k + 1] + 3 * v[k] - v[k - 1])[same]
+    steps = np.abs(v[k + 1] - v[k])
     if d2.size == 0:
         return 0.0
-    sigma = _MAD * float(np.median(np.abs(d2))) / np.sqrt(6.0)
+    # second differences remove a straight trend, third differences a curved one (a sparse log
+    # of a charge curve): for pure noise both give sigma, a trend only raises them
+    sigma = _MAD * min(float(np.median(np.abs(d2))) / np.sqrt(6.0),
+                       float(np.median(np.abs(d3))) / np.sqrt(20.0))
     steps = steps[steps > 0]
     quantum = float(steps.min()) if steps.size else 0.0
     return float(max(sigma, quantum / np.sqrt(12.0)))
@@ -87,28 +91,29 @@ def confidence(size: float, noise: float, records: int, *, min_records: int) -> 
 
 
 def sustained_fall_V(voltage_V: np.ndarray, segment_of_row: np.ndarray, n_segments: int,
-                     *, width: int = 3) -> np.ndarray:
-    """Per segment, the largest fall of the voltage that lasts (all records in one segment):
+                     *, width: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment, the largest falls of the voltage that last (all records in one segment):
 
-    - the median of the ``width`` records before a record minus the median of that record and
-      the ``width - 1`` after it; or
-    - a fall between two records that the next record keeps: ``min(v[k-1] - v[k],
-      2 (v[k-1] - v[k+1]))``, a drop that recovers only partly (a soft short) rather than
-      springing back past the record before it (a glitch).
+    - ``median``: the median of the ``width`` records before a record minus the median of that
+      record and the ``width - 1`` after it (noise about ``sigma``, see ``FALL_NOISE``);
+    - ``kept``: a fall between two records that the next record keeps, ``min(v[k-1] - v[k],
+      2 (v[k-1] - v[k+1]))``: a drop that recovers only partly (a soft short) rather than
+      springing back past the record before it (a glitch); noisier (about ``2.8 sigma``).
 
-    One glitch record moves neither median and springs back, so it never counts.
+    One glitch record moves neither median and springs back, so it counts in neither.
 
     Examples
     --------
     >>> v = np.array([1.0, 1.1, 1.2, 0.0, 1.4, 1.5, 1.6, 1.0, 1.0, 1.0])
-    >>> np.round(sustained_fall_V(v, np.zeros(10, int), 1), 3).tolist()  # 1.6 -> 1.0, not 1.2 -> 0
-    [0.6]
+    >>> median, kept = sustained_fall_V(v, np.zeros(10, int), 1)  # 1.6 -> 1.0, not 1.2 -> 0
+    >>> np.round(median, 3).tolist(), np.round(kept, 3).tolist()
+    ([0.5], [0.6])
     """
     v = np.asarray(voltage_V, float)
     n = v.size
-    out = np.zeros(n_segments)
+    median_out, kept_out = np.zeros(n_segments), np.zeros(n_segments)
     if n < 2 * width:
-        return out
+        return median_out, kept_out
     if width == 3:  # the common case, without sorting: med = max(min(a, b), min(max(a, b), c))
         a, b, c = v[:-2], v[1:-1], v[2:]
         med = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
@@ -120,10 +125,15 @@ def sustained_fall_V(voltage_V: np.ndarray, segment_of_row: np.ndarray, n_segmen
     fall = np.zeros(n)
     fall[width:width + m] = med[:m] - med[width:width + m]
     fall[width:width + m][segment_of_row[:m] != segment_of_row[2 * width - 1:]] = 0.0
-    # the kept fall: rows k-1, k, k+1 in one segment
-    kept = np.minimum(v[:-2] - v[1:-1], 2 * (v[:-2] - v[2:]))
-    kept[segment_of_row[:-2] != segment_of_row[2:]] = 0.0
-    fall[1:-1] = np.maximum(fall[1:-1], kept)
+    kept = np.zeros(n)  # rows k-1, k, k+1 in one segment
+    kept[1:-1] = np.minimum(v[:-2] - v[1:-1], 2 * (v[:-2] - v[2:]))
+    kept[1:-1][segment_of_row[:-2] != segment_of_row[2:]] = 0.0
     starts = np.r_[0, np.flatnonzero(np.diff(segment_of_row)) + 1]
-    out[segment_of_row[starts]] = np.maximum.reduceat(fall, starts)
-    return np.maximum(out, 0.0)
+    median_out[segment_of_row[starts]] = np.maximum.reduceat(fall, starts)
+    kept_out[segment_of_row[starts]] = np.maximum.reduceat(kept, starts)
+    return np.maximum(median_out, 0.0), np.maximum(kept_out, 0.0)
+
+
+# standard deviation of the two falls for white noise sigma: the difference of two medians of
+# three (0.67 sigma each), and 2 (v[k-1] - v[k+1]) (2 sqrt(2) sigma)
+FALL_NOISE = {"median": 0.95, "kept": 2.83}

@@ -19,8 +19,9 @@ possibly incomplete, charge):
     without a record at the cut-off, or a noisy one, scatters its highest voltage). A test
     merely stopped mid-charge passes less charge, so does not fire.
 ``low-efficiency`` (soft short)
-    Coulombic efficiency, even with twice the capacity resolution added, below
-    ``ce_threshold`` in ``min_cycles`` consecutive cycles.
+    Coulombic efficiency below ``ce_threshold`` in ``min_cycles`` consecutive cycles, each by
+    more than the CE the log cannot resolve (the capacity resolution over the charge); earlier
+    dips it could not resolve are not the onset.
 ``voltage-drop`` (soft short)
     A lasting fall of the voltage within one charging step, larger than ``drop_V`` and
     ``n_sigma`` noise widths (:func:`~ssblab.echem.celltests.evidence.sustained_fall_V`: the
@@ -45,7 +46,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import CycleSummary, first_run, summarise
-from ssblab.echem.celltests.evidence import confidence
+from ssblab.echem.celltests.evidence import FALL_NOISE, confidence
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
@@ -214,7 +215,10 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
         scatter = 1.4826 * float(np.median(np.abs(tops - usual_top)))
         margin = cutoff_margin_V + 5 * scatter
         usual_charge = float(np.median(charge[done]))
-        short_of = (summary.max_charge_V < usual_top - margin) & (charge >= usual_charge)
+        unlogged = (np.zeros(m) if summary.charge_top_uncertainty_V is None
+                    else 1.5 * summary.charge_top_uncertainty_V)  # the curve steepens at the top
+        short_of = ((summary.max_charge_V + unlogged < usual_top - margin)
+                    & (charge >= usual_charge))
         short_of &= np.arange(m) >= skip_cycles
         if short_of.any():
             flags["cutoff-not-reached"] = short_of
@@ -229,12 +233,19 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
                 f"{summary.max_charge_V[k]:.3f} V; scatter of the end-of-charge voltage "
                 f"{1e3 * scatter:.2g} mV)")
 
-    # CE that stays below the threshold even with the charge the log cannot place
+    # CE below the threshold in min_cycles consecutive cycles, each by more than what the log
+    # cannot place (each half cycle's charge is known to about one record: resolution / charge)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ce_high = ce + np.where(charge > 0, 2 * resolution / charge, np.inf)
-    leaking = judged & (ce_high < ce_threshold)
-    run = first_run(leaking, min_cycles)
+        ce_error = np.where(charge > 0, 2 * resolution / charge, np.inf)
+    leaking = judged & (ce < ce_threshold)
+    run = None
+    for start in np.flatnonzero(leaking[:m - min_cycles + 1] if m >= min_cycles else []):
+        window = slice(start, start + min_cycles)
+        if (leaking[window].all() and np.all(ce[window] + 0.5 * ce_error[window] < ce_threshold)):
+            run = int(start)
+            break
     if run is not None:
+        leaking[:run] = False  # earlier dips the log could not resolve are not the onset
         flags["low-efficiency"] = leaking
         confidences["low-efficiency"] = confidence(ce_threshold - ce[run], 0.01,
                                                    int(leaking.sum()), min_records=min_cycles)
@@ -243,10 +254,16 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
             f"{cyc[run]} (CE {100 * ce[run]:.1f} %); {int(leaking.sum())} such cycles in all")
 
     # voltage drops: lasting (medians of three records either side), above n_sigma noise
-    fall = (summary.max_charge_drop_V if summary.sustained_charge_drop_V is None
-            else summary.sustained_charge_drop_V)
-    threshold = max(drop_V, n_sigma * sigma_V)
-    dropping = fall > threshold
+    # each fall against drop_V and n_sigma of its own noise (evidence.FALL_NOISE)
+    if summary.sustained_charge_drop_V is None:  # a summary from before these fields
+        fall, dropping = summary.max_charge_drop_V, summary.max_charge_drop_V > drop_V
+    else:
+        kept = np.nan_to_num(summary.kept_charge_drop_V)
+        fall = np.maximum(summary.sustained_charge_drop_V, kept)
+        dropping = ((summary.sustained_charge_drop_V
+                     > max(drop_V, n_sigma * FALL_NOISE["median"] * sigma_V))
+                    | (kept > max(drop_V, n_sigma * FALL_NOISE["kept"] * sigma_V)))
+    threshold = max(drop_V, n_sigma * FALL_NOISE["median"] * sigma_V)
     glitchy = (summary.max_charge_drop_V > threshold) & ~dropping
     if dropping.sum() >= min_cycles:
         flags["voltage-drop"] = dropping
