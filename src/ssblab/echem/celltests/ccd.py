@@ -12,10 +12,12 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
 (:func:`~ssblab.echem.celltests.evidence.noise_floor_V`). A half cycle fails on the first of:
 
 ``voltage-drop``
-    ``x`` falls below its running maximum (of the median-of-3 trace) by more than
+    ``x`` falls below its running maximum (of a trailing running median over 3-15 records, so
+    neither one spike nor the extremes of a long noisy half cycle raise it) by more than
     ``drop_fraction`` of that maximum *and* more than ``n_sigma`` sigma, from a maximum that is
     itself above ``n_sigma`` sigma, and stays there for ``min_records`` consecutive records
-    (counting on into the next half cycle when the drop comes at the end of one). Under
+    (counting on into the next half cycle when the drop comes at the end of one and that half
+    cycle is low as a whole). Under
     constant current the polarisation only rises or plateaus, unless a dendrite short-circuits
     the cell. Shorter excursions are *glitches*: ignored and listed in ``glitches``.
 ``ohmic-collapse``
