@@ -300,7 +300,10 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
     thresholds = {"skip_cycles": skip_cycles, "min_cycles": min_cycles, "growth": growth,
                   "ce_threshold": ce_threshold, "drop_V": drop_V,
                   "cutoff_margin_V": cutoff_margin_V, "n_sigma": n_sigma}
+    # rules on a file that is not cycling (pulses, impedance) mean nothing: say so
+    not_cycling = tuple(summary.warnings or ())
     return ShortDetection(
+        ok=not not_cycling, reason="; ".join(f"not a cycling test: {w}" for w in not_cycling),
         detected=bool(fired), onset_cycle=min(onsets.values()) if onsets else -1, rules=fired,
         evidence=tuple(evidence[r] for r in fired), rule_onsets=onsets, cycle=cyc,
         charge_mAh=charge, discharge_mAh=summary.discharge_mAh, coulombic_efficiency=ce,
