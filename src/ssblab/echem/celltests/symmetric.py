@@ -200,7 +200,13 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     # a shorted cell reads ~0 V plus noise: "low" is below short_fraction of the peak so far or
     # within two noise widths of zero, and in any case n_sigma noise widths under that peak
     floor = np.maximum(short_fraction * before, 2 * sigma_mV)
-    low = (end < floor) & (before - end > n_sigma * sigma_mV)
+    # judged on the median of the last three records or of the last third: a short late in a
+    # half cycle shows in the first, a shorted half cycle whose last records happen to be noisy
+    # in the second
+    settled_end = np.array([1e3 * abs(float(np.median(data.voltage_V[r[-max(3, r.size // 3):]])))
+                            for r in rows])
+    low = (((end < floor) & (before - end > n_sigma * sigma_mV))
+           | ((settled_end < floor) & (before - settled_end > n_sigma * sigma_mV)))
     low[0] = False
     starts, lengths = runs(low)
     sustained = np.flatnonzero(lengths >= min_half_cycles)
@@ -209,23 +215,34 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     short_evidence, call_confidence = "", ""
     healthy = peak.size
     transients = []
-    def dips(h):
+    def dips(h):  # records (median of three, so one noisy record breaks no run) near 0 V
         x = 1e3 * data.voltage_V[rows[h]] * half.sign[h]
-        level = np.maximum(before[h], np.maximum.accumulate(median3(x)))
-        return x, level, (x < np.maximum(short_fraction * level, 2 * sigma_mV)) & (
-            level - x > n_sigma * sigma_mV)
+        smooth = median3(x)
+        level = np.maximum(before[h], np.maximum.accumulate(smooth))
+        return x, level, (smooth < np.maximum(short_fraction * level, 2 * sigma_mV)) & (
+            level - smooth > n_sigma * sigma_mV)
 
     merged = set()
     for s0, n in zip(starts, lengths):
         last = s0 + n - 1
         if last + 1 < peak.size:  # the polarisation came back: a short that reopened
-            _, _, dip = dips(s0)
-            first = int(np.argmax(dip)) if dip.any() else 0
+            _, _, dip = dips(s0)  # it began where the dip that runs to the end began
+            dip_starts, dip_lengths = runs(dip)
+            ending = dip_starts[dip_starts + dip_lengths == dip.size]
+            first = int(ending[0]) if ending.size else (int(np.argmax(dip)) if dip.any() else 0)
             begin = float(data.time_s[rows[s0][first]] / 3600)
-            _, _, dip_after = dips(last + 1)  # it may reopen only inside the next half cycle
-            still = int(np.argmin(dip_after)) if not dip_after.all() else dip_after.size
-            finish = (float(data.time_s[rows[last + 1][still]] / 3600) if 0 < still < dip_after.size
-                      else float(end_h[last]))
+            _, _, dip_last = dips(last)
+            _, _, dip_after = dips(last + 1)
+            if dip_last.size and not dip_last[-1] and dip_last.any():  # reopened inside the last
+                reopen = int(np.flatnonzero(dip_last)[-1]) + 1
+                still = 0
+                finish = float(data.time_s[rows[last][reopen]] / 3600)
+            else:  # it may reopen only inside the next half cycle
+                after_starts, after_lengths = runs(dip_after)
+                still = (int(after_starts[0] + after_lengths[0])
+                         if after_starts.size and after_starts[0] <= 2 else 0)
+                finish = (float(data.time_s[rows[last + 1][still]] / 3600)
+                          if 0 < still < dip_after.size else float(end_h[last]))
             if still:
                 merged.add(last + 1)
             transients.append({"start_h": begin, "end_h": finish,
@@ -254,7 +271,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         # cycle below the threshold (or two noise widths), so one noisy record does not start it
         threshold = max(short_fraction * running[run - 1], 2 * sigma_mV) / 1e3
         x = data.voltage_V[rows[run]] * half.sign[run]
-        starts_low, lengths_low = runs(x < threshold)
+        starts_low, lengths_low = runs(median3(x) < threshold)
         reach = starts_low + lengths_low == x.size
         below = starts_low[reach] if reach.any() else starts_low
         short_h = (float(data.time_s[rows[run][below[0]]] / 3600) if below.size
