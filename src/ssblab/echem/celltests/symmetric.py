@@ -199,14 +199,35 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     before = np.r_[0.0, running[:-1]]
     # a shorted cell reads ~0 V plus noise: "low" is below short_fraction of the peak so far or
     # within two noise widths of zero, and in any case n_sigma noise widths under that peak
-    floor = np.maximum(short_fraction * before, 2 * sigma_mV)
     # judged on the median of the last three records or of the last third: a short late in a
     # half cycle shows in the first, a shorted half cycle whose last records happen to be noisy
-    # in the second
-    settled_end = np.array([1e3 * abs(float(np.median(data.voltage_V[r[-max(3, r.size // 3):]])))
-                            for r in rows])
-    low = (((end < floor) & (before - end > n_sigma * sigma_mV))
-           | ((settled_end < floor) & (before - settled_end > n_sigma * sigma_mV)))
+    # in the second; each against the highest settled level before (the median of a third of a
+    # half cycle: a level, not a noisy maximum) and its own noise (1.25 sigma / sqrt(records))
+    third = [max(3, r.size // 3) for r in rows]
+    settled_end = np.array([1e3 * abs(float(np.median(data.voltage_V[r[-w:]])))
+                            for r, w in zip(rows, third)])
+    noise_3 = 1.25 * sigma_mV / np.sqrt(np.minimum([r.size for r in rows], 3))
+    noise_third = 1.25 * sigma_mV / np.sqrt(np.minimum([r.size for r in rows], third))
+    # the reference is the recent healthy level (median of the last five healthy settled ends),
+    # so a polarisation that declines (Li-In settling) does not leave a stale high bar; a short
+    # ends only at a half cycle that is clearly healthy again (above half the reference by
+    # three noise widths), not at one that noise makes ambiguous
+    low = np.zeros(peak.size, bool)
+    reference = np.zeros(peak.size)
+    healthy_ends: list[float] = []
+    shorted_now = False
+    for h in range(peak.size):
+        ref = float(np.median(healthy_ends[-5:])) if healthy_ends else 0.0
+        reference[h] = ref
+        is_low = any(level < max(short_fraction * ref, 2 * noise) and ref - level > n_sigma * noise
+                     for level, noise in ((end[h], noise_3[h]), (settled_end[h], noise_third[h])))
+        is_high = settled_end[h] > 0.5 * ref + 3 * noise_third[h]
+        shorted_now = is_low or (shorted_now and not is_high)
+        low[h] = shorted_now and h > 0
+        if not shorted_now and is_high:
+            healthy_ends.append(float(settled_end[h]))
+        elif not shorted_now and not healthy_ends:
+            healthy_ends.append(float(settled_end[h]))
     low[0] = False
     starts, lengths = runs(low)
     sustained = np.flatnonzero(lengths >= min_half_cycles)
@@ -215,24 +236,30 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     short_evidence, call_confidence = "", ""
     healthy = peak.size
     transients = []
-    def dips(h):  # records (median of three, so one noisy record breaks no run) near 0 V
+    def dips(h, level=None):  # records (median of three: one noisy record breaks no run) near 0 V
         x = 1e3 * data.voltage_V[rows[h]] * half.sign[h]
         smooth = median3(x)
-        level = np.maximum(before[h], np.maximum.accumulate(smooth))
-        return x, level, (smooth < np.maximum(short_fraction * level, 2 * sigma_mV)) & (
+        # the typical polarisation (not a noisy maximum): this half cycle's median, or the
+        # end level of the one before when this one is mostly shorted
+        if level is None:
+            level = max(float(np.median(x)), float(settled_end[h - 1]) if h else 0.0)
+        dip = (smooth < max(short_fraction * level, 2 * sigma_mV)) & (
             level - smooth > n_sigma * sigma_mV)
+        dip[1:-1] |= dip[:-2] & dip[2:]  # one noisy record inside a dip does not end it
+        return x, level, dip
 
     merged = set()
     for s0, n in zip(starts, lengths):
         last = s0 + n - 1
         if last + 1 < peak.size:  # the polarisation came back: a short that reopened
-            _, _, dip = dips(s0)  # it began where the dip that runs to the end began
+            level_before = float(settled_end[s0 - 1]) if s0 else None  # the level before it
+            _, _, dip = dips(s0, level_before)  # it began where the dip that runs to the end began
             dip_starts, dip_lengths = runs(dip)
             ending = dip_starts[dip_starts + dip_lengths == dip.size]
             first = int(ending[0]) if ending.size else (int(np.argmax(dip)) if dip.any() else 0)
             begin = float(data.time_s[rows[s0][first]] / 3600)
-            _, _, dip_last = dips(last)
-            _, _, dip_after = dips(last + 1)
+            _, _, dip_last = dips(last, level_before)
+            _, _, dip_after = dips(last + 1, level_before)
             if dip_last.size and not dip_last[-1] and dip_last.any():  # reopened inside the last
                 reopen = int(np.flatnonzero(dip_last)[-1]) + 1
                 still = 0
@@ -259,7 +286,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
                 transients.append({"start_h": float(data.time_s[rows[h][s0]] / 3600),
                                    "end_h": float(data.time_s[rows[h][s0 + n]] / 3600),
                                    "records": int(n), "half_cycles": 0,
-                                   "depth_mV": float(level[s0] - np.median(x[s0:s0 + n]))})
+                                   "depth_mV": float(level - np.median(x[s0:s0 + n]))})
     transients.sort(key=lambda e: e["start_h"])
     if shorted:
         run = int(starts[sustained[0]])
@@ -271,7 +298,9 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         # cycle below the threshold (or two noise widths), so one noisy record does not start it
         threshold = max(short_fraction * running[run - 1], 2 * sigma_mV) / 1e3
         x = data.voltage_V[rows[run]] * half.sign[run]
-        starts_low, lengths_low = runs(median3(x) < threshold)
+        low_records = median3(x) < threshold
+        low_records[1:-1] |= low_records[:-2] & low_records[2:]  # a noisy record ends no run
+        starts_low, lengths_low = runs(low_records)
         reach = starts_low + lengths_low == x.size
         below = starts_low[reach] if reach.any() else starts_low
         short_h = (float(data.time_s[rows[run][below[0]]] / 3600) if below.size
