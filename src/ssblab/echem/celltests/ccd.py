@@ -59,7 +59,8 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import step_table
-from ssblab.echem.celltests.evidence import confidence, median3, noise_floor_V, runs
+from ssblab.echem.celltests.evidence import (confidence, median3, noise_floor_V, runs,
+                                               step_down)
 from ssblab.echem.celltests.symmetric import half_cycles
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
@@ -224,7 +225,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         lasting = np.count_nonzero(x[-w:] < collapse_fraction * expected) >= min(min_records, w)
         if (math.isfinite(healthy_asr) and asr_end < collapse_fraction * healthy_asr
                 and expected - end_mV > n_sigma * end_noise and lasting):
-            k = _collapse_start(x, collapse_fraction * expected)
+            k = step_down(x, collapse_fraction * expected)
             found.append((k, "ohmic-collapse", x.size - k, expected - end_mV,
                           (f"ASR {asr_end:.3g} ohm cm2 at the end of the half cycle vs "
                            f"{healthy_asr:.3g} before")))
@@ -239,7 +240,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                      and np.count_nonzero(x[-w:] < half_way) >= min(min_records, w))
         if near_zero and previous_near_zero and not found:
             g = h - 1
-            k = _collapse_start(polar[g], 0.5 * typical_asr * j[g])
+            k = step_down(polar[g], 0.5 * typical_asr * j[g])
             found.append((-1, "ohmic-collapse", polar[g].size - k + x.size,
                           0.5 * typical_asr * j[g] * 2 - end_mV,
                           (f"two half cycles in a row end nearer 0 V ({end_mV:.3g} mV) than the "
@@ -255,7 +256,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         if found:
             failure = (h, *min(found, key=lambda item: item[0]))
             if failure[1] == -1:  # began in the half cycle before
-                failure = (h - 1, _collapse_start(polar[h - 1], half_way_before), *failure[2:])
+                failure = (h - 1, step_down(polar[h - 1], half_way_before), *failure[2:])
                 quiet = [q for q in quiet if q[0] < h - 1]
             if failure[2] == "ohmic-collapse":
                 failure = _walk_back(failure, quiet, typical_asr, j, polar)
@@ -332,7 +333,7 @@ def _walk_back(failure, quiet, typical_asr, j, polar):
                      "to judge, so the failure may have begun there (low confidence)")
     if first == h:
         return h, k, signature, records, size, evidence
-    k = _collapse_start(polar[first], 0.5 * typical_asr * j[first])
+    k = step_down(polar[first], 0.5 * typical_asr * j[first])
     records += sum(polar[g].size for g in range(first, h)) - k
     evidence += (f"; the half cycles from {j[first]:.3g} mA/cm2 on were already nearer 0 V than "
                  "the healthy polarisation")
@@ -350,19 +351,6 @@ def _trailing_median(x: np.ndarray) -> np.ndarray:
     out[2:m - 1] = [np.median(x[:i + 1]) for i in range(2, m - 1)]  # growing window at first
     out[m - 1:] = np.median(np.lib.stride_tricks.sliding_window_view(x, m), axis=1)
     return out
-
-
-def _collapse_start(x: np.ndarray, low_mV: float) -> int:
-    """Where the polarisation ``x`` of a collapsed half cycle fell: 0 if its first half is low
-    too (shorted from the start), else the change point of a two-level fit (least squares),
-    which neither noise crossing ``low_mV`` nor a slow rise at the start moves."""
-    if x.size < 3 or np.median(x[:max(1, x.size // 2)]) < low_mV:
-        return 0
-    c1, c2 = np.cumsum(x), np.cumsum(x * x)
-    k = np.arange(1, x.size)
-    left = c2[k - 1] - c1[k - 1] ** 2 / k
-    right = (c2[-1] - c2[k - 1]) - (c1[-1] - c1[k - 1]) ** 2 / (x.size - k)
-    return int(k[np.argmin(left + right)])
 
 
 def _continues(following: list, below_mV: float, needed: int) -> int:

@@ -79,6 +79,31 @@ def median3(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def step_down(x: np.ndarray, low: float) -> int:
+    """Index where a trace that ends low (below ``low``) stepped down: the change point of a
+    two-level least-squares fit (0 if the part before it is low too), which neither noise that
+    crosses ``low`` now and then nor a slow rise at the start moves.
+
+    Examples
+    --------
+    >>> step_down(np.r_[np.full(30, 50.0), np.full(20, 1.0)], 10.0)
+    30
+    """
+    if x.size < 3:
+        return 0
+    c1, c2 = np.cumsum(x), np.cumsum(x * x)
+    k = np.arange(1, x.size)
+    left = c2[k - 1] - c1[k - 1] ** 2 / k
+    right = (c2[-1] - c2[k - 1]) - (c1[-1] - c1[k - 1]) ** 2 / (x.size - k)
+    step = int(k[np.argmin(left + right)])
+    if np.median(x[:step]) < low:  # low from the start: the fit split noise
+        return 0
+    mid = 0.5 * (np.median(x[:step]) + np.median(x[step:]))
+    while step < x.size - 1 and x[step] > mid:  # the fit may straddle the last high record
+        step += 1
+    return step
+
+
 def confidence(size: float, noise: float, records: int, *, min_records: int) -> str:
     """``"high"`` for a change of at least 10 noise widths over at least twice the records a
     call needs, ``"medium"`` for one that passes the thresholds only, ``"low"`` for fewer

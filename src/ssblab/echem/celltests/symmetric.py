@@ -43,7 +43,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import StepTable, step_table
-from ssblab.echem.celltests.evidence import confidence, median3, noise_floor_V, runs
+from ssblab.echem.celltests.evidence import confidence, median3, noise_floor_V, runs, step_down
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
@@ -298,14 +298,9 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         # cycle below the threshold (or two noise widths), so one noisy record does not start it
         threshold = max(short_fraction * running[run - 1], 2 * sigma_mV) / 1e3
         x = data.voltage_V[rows[run]] * half.sign[run]
-        low_records = median3(x) < threshold
-        low_records[1:-1] |= low_records[:-2] & low_records[2:]  # a noisy record ends no run
-        starts_low, lengths_low = runs(low_records)
-        reach = starts_low + lengths_low == x.size
-        below = starts_low[reach] if reach.any() else starts_low
-        short_h = (float(data.time_s[rows[run][below[0]]] / 3600) if below.size
-                   else float(end_h[run]))
-        below = np.arange(int(below[0]), x.size) if below.size else np.zeros(0, int)
+        k = step_down(x, threshold)  # where the level fell (noise crossing it moves nothing)
+        short_h = float(data.time_s[rows[run][k]] / 3600)
+        below = np.arange(k, x.size)
         shorted_mV = float(np.median(end[run:stop]))
         records = int(sum(rows[h].size for h in range(run, stop))) - (int(below[0]) if below.size else 0)
         size = float(running[run - 1] - shorted_mV)
