@@ -335,3 +335,32 @@ def test_short_random_cells_no_false_alarm_and_never_early():
             assert r.onset_cycle >= onset, (n, kind, onset, r.rule_onsets)
             found += r.onset_cycle == onset
     assert found >= 0.7 * 24
+
+
+def test_symmetric_random_cells_no_false_short():
+    """Seeded random Li|SE|Li cells on random logs: a healthy cell shows no short and no
+    transient; a hard short is found, at most a few records off."""
+    rng = np.random.default_rng(3)
+    timed = 0
+    for n in range(24):
+        hard = n % 2 == 1
+        options = {"hours": 60, "j_mA_cm2": float(rng.uniform(0.1, 1)),
+                   "start_mV": float(rng.uniform(20, 150)), "end_mV": float(rng.uniform(20, 200)),
+                   "rise_h": [None, 10.0, 30.0][int(rng.integers(3))]}
+        short_h = float(rng.uniform(15, 50))
+        if hard:
+            options["short_h"] = short_h
+        log = {"log_s": float(rng.choice([10, 30, 60, 120])), "every": int(rng.choice([1, 2, 5])),
+               "noise_mV": float(np.exp(rng.uniform(np.log(0.3), np.log(20))))}
+        if rng.integers(2):
+            log.update(mode="grid", offset_s=float(rng.uniform(0, log["log_s"])))
+        glitches = list(rng.uniform(0, 60 * 3600, size=int(rng.integers(0, 6))))
+        steps, _ = tg.symmetric_cycling(**options)
+        r = analyse_symmetric(tg.log(steps, glitches=glitches, rng=n, **log))
+        if not hard:
+            assert not r.shorted and r.transient_shorts == (), (n, r.transient_shorts)
+        else:
+            record_h = log["log_s"] * log["every"] / 3600
+            assert r.shorted and abs(r.short_h - short_h) <= 0.5, (n, r.short_h, short_h)
+            timed += abs(r.short_h - short_h) <= 2 * record_h
+    assert timed >= 10
