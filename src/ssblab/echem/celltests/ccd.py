@@ -59,8 +59,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import step_table
-from ssblab.echem.celltests.evidence import (confidence, median3, noise_floor_V, runs,
-                                               step_down)
+from ssblab.echem.celltests.evidence import confidence, noise_floor_V, runs, step_down
 from ssblab.echem.celltests.symmetric import half_cycles
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError

@@ -43,7 +43,13 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import StepTable, step_table
-from ssblab.echem.celltests.evidence import confidence, median3, noise_floor_V, runs, step_down
+from ssblab.echem.celltests.evidence import (
+    confidence,
+    median3,
+    noise_floor_V,
+    runs,
+    step_down,
+)
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
@@ -224,9 +230,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         is_high = settled_end[h] > 0.5 * ref + 3 * noise_third[h]
         shorted_now = is_low or (shorted_now and not is_high)
         low[h] = shorted_now and h > 0
-        if not shorted_now and is_high:
-            healthy_ends.append(float(settled_end[h]))
-        elif not shorted_now and not healthy_ends:
+        if not shorted_now and (is_high or not healthy_ends):
             healthy_ends.append(float(settled_end[h]))
     low[0] = False
     starts, lengths = runs(low)
@@ -293,7 +297,6 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
         stop = run + int(lengths[sustained[0]])
         reopened = stop < peak.size
         healthy = run
-        lo, hi = seg.start_row[half.first[run]], seg.stop_row[half.last[run]]
         # the short begins at the first record of the run that reaches the end of the half
         # cycle below the threshold (or two noise widths), so one noisy record does not start it
         threshold = max(short_fraction * running[run - 1], 2 * sigma_mV) / 1e3
