@@ -96,8 +96,10 @@ def test_step_table_conserves_charge():
     d = CyclerData(time_s=t, voltage_V=np.full(500, 3.0), current_mA=i,
                    step=np.repeat(np.arange(5), 100), cycle=np.ones(500, int))
     s = step_table(d)
-    # trapezoid of a constant current inside each step = I x step duration
+    # a constant current held from a step's first record to the next step's first record (the
+    # straddling interval counted for at most the step's mean logging interval)
     spans = np.array([t[k * 100 + 99] - t[k * 100] for k in range(5)])
+    spans[:4] += np.minimum(t[100::100] - t[99:499:100], spans[:4] / 99)
     np.testing.assert_allclose(s.charge_mAh - s.discharge_mAh, i[::100] * spans / 3600, atol=1e-12)
     assert s.kind.tolist() == [1, 0, -1, 0, 1]
 
@@ -156,6 +158,7 @@ def test_cli_column_map_and_clear_error(real_data):
     assert bare.exit_code == 2 and "name them with column_map" in bare.output
     mapped = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s=test_time",
                                   "--map", "voltage_V=voltage", "--map", "current_A=current"])
-    assert mapped.exit_code == 0, mapped.output
+    # read through the map; its current column is all zeros, which the summary flags (exit 3)
+    assert mapped.exit_code == 3 and "no current flows" in mapped.output, mapped.output
     bad = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s"])
     assert bad.exit_code == 2 and "KEY=COLUMN" in bad.output

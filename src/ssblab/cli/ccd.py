@@ -26,13 +26,19 @@ def cli():
                  help="|V| that counts as failure (contact loss); default none")
 @click.option("--drop-fraction", type=float, default=0.5, show_default=True,
               help="Fall of |V| within a half cycle, as a fraction of its maximum, that is a short.")
+@click.option("--min-records", type=int, default=3, show_default=True,
+              help="Consecutive records a change must last; shorter ones are reported as glitches.")
+@click.option("--n-sigma", type=float, default=5.0, show_default=True,
+              help="A call needs a change larger than this many noise widths (noise measured from the file).")
 @with_output_options
-def analyse(file, fmt, mapping, area, diameter, voltage_limit, drop_fraction, out, as_json):
+def analyse(file, fmt, mapping, area, diameter, voltage_limit, drop_fraction, min_records, n_sigma,
+            out, as_json):
     """Critical current density, areal capacity at failure and the failure signature."""
     from ssblab.echem.celltests.ccd import analyse_ccd
 
     result = analyse_ccd(load(file, fmt, mapping), area_cm2=electrode_area_cm2(area, diameter),
-                         voltage_limit_V=voltage_limit, drop_fraction=drop_fraction)
+                         voltage_limit_V=voltage_limit, drop_fraction=drop_fraction,
+                         min_records=min_records, n_sigma=n_sigma)
     emit([result], out=out, as_json=as_json, title=f"Critical current density of {file.name}")
 
 

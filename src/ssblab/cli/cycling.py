@@ -80,14 +80,16 @@ def summary(file, fmt, mapping, cycle_definition, mass, area, reference_cycle, e
               help="Cycles a rule needs before it fires.")
 @click.option("--skip-cycles", type=int, default=2, show_default=True,
               help="Formation cycles the efficiency rules ignore.")
+@click.option("--n-sigma", type=float, default=5.0, show_default=True,
+              help="A call needs a change larger than this many noise widths (noise measured from the file).")
 @with_output_options
-def short(file, fmt, mapping, ce_threshold, drop, min_cycles, skip_cycles, out, as_json):
+def short(file, fmt, mapping, ce_threshold, drop, min_cycles, skip_cycles, n_sigma, out, as_json):
     """Look for an internal short (runaway charge, cut-off not reached, low CE, voltage drops)."""
     from ssblab.echem.celltests.short import detect_short
 
     data = load(file, fmt, mapping)
     result = detect_short(data, ce_threshold=ce_threshold, drop_V=drop, min_cycles=min_cycles,
-                          skip_cycles=skip_cycles)
+                          skip_cycles=skip_cycles, n_sigma=n_sigma)
     report = None
     if out is not None:
         from ssblab.report import Report

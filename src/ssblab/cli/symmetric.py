@@ -20,15 +20,21 @@ def cli():
               help="End-of-half |V| below this fraction of the peak so far counts as shorted.")
 @click.option("--min-half-cycles", type=int, default=3, show_default=True,
               help="Consecutive low half cycles needed to call a short.")
+@click.option("--min-records", type=int, default=3, show_default=True,
+              help="Consecutive records a change must last; shorter ones are reported as glitches.")
+@click.option("--n-sigma", type=float, default=5.0, show_default=True,
+              help="A call needs a change larger than this many noise widths (noise measured from the file).")
 @with_output_options
-def analyse(file, fmt, mapping, area, diameter, short_fraction, min_half_cycles, out, as_json):
+def analyse(file, fmt, mapping, area, diameter, short_fraction, min_half_cycles, min_records,
+            n_sigma, out, as_json):
     """Overpotential per half cycle against time, its evolution and the short-circuit time."""
     from ssblab.echem.celltests.symmetric import analyse_symmetric
 
     area = electrode_area_cm2(area, diameter)
     data = load(file, fmt, mapping)
     result = analyse_symmetric(data, area_cm2=area, short_fraction=short_fraction,
-                               min_half_cycles=min_half_cycles)
+                               min_half_cycles=min_half_cycles, min_records=min_records,
+                               n_sigma=n_sigma)
     report = None
     if out is not None:
         from ssblab.report import Report

@@ -5,6 +5,7 @@
 - :mod:`.ccd`: :func:`analyse_ccd`, the critical current density of a measured staircase.
 - :mod:`.symmetric`: :func:`analyse_symmetric`, Li|SE|Li plating/stripping tests.
 - :mod:`.gitt`: :func:`analyse_gitt`, diffusion coefficients from GITT pulses.
+- :mod:`.evidence`: the measured noise floor and sustained-run helpers every call rests on.
 - :mod:`.synthetic`: seeded synthetic cycler traces with known answers, for tests and examples.
 """
 

@@ -8,10 +8,14 @@ life, short detection, CCD, symmetric cells, GITT) works on the few segments, no
 2000-cycle, multi-million-row file is summarised in about a second with memory a small multiple
 of the table itself.
 
-Charge passed in the interval between rows ``i`` and ``i + 1`` is the trapezoid
-``(I_i + I_{i+1}) / 2 * (t_{i+1} - t_i)``, counted only when both rows are in the same segment
-(the instant a step changes carries no charge). Energy uses the mid-interval voltage. Charge is
-positive current (``CyclerData``'s convention).
+Charge passed in the interval between rows ``i`` and ``i + 1`` of one segment is the trapezoid
+``(I_i + I_{i+1}) / 2 * (t_{i+1} - t_i)``; energy uses the mid-interval voltage. The interval
+that *straddles* a segment change (last record of one segment to the first of the next) belongs
+to the earlier segment at its last current: cyclers log a record when a step starts, so the
+current recorded last holds until the next step's first record (exact for step-start logging,
+unbiased for a fixed logging clock that ignores the steps, within one interval either way). It
+is counted for at most the segment's own mean logging interval, so a pause in the log (a gap
+of hours) adds no charge. Charge is positive current (``CyclerData``'s convention).
 
 Cycle definition (``cycle_definition``): ``"file"`` keeps the instrument's cycle index;
 ``"charge-first"`` / ``"discharge-first"`` recount cycles from the current (a cycle starts at a
@@ -29,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab.echem.celltests.evidence import noise_floor_V, sustained_fall_V
 from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
 from ssblab.errors import InputError, check_choice
 from ssblab.results import Measured, Result, new_axes, provenance
@@ -60,6 +65,8 @@ class StepTable(Result):
     abs_voltage_max_V: np.ndarray
     abs_voltage_mean_V: np.ndarray  # time-averaged |V|
     max_drop_V: np.ndarray         # largest fall of voltage between rows while charging
+    edge_gap_s: np.ndarray = None  # unlogged time at the segment's edges (see step_table)
+    end_gap_s: np.ndarray = None   # ... at its end (0 when a record marks the step change)
     source: str = ""
 
     title: ClassVar[str] = "Step table"
@@ -109,9 +116,29 @@ def step_table(data: CyclerData) -> StepTable:
     # Interval k joins rows k and k+1; it belongs to row k's segment unless it crosses a
     # boundary. Padding to n rows lets reduceat use the segment starts directly.
     inside = np.r_[~change, False]
-    dt = np.r_[np.diff(t), 0.0] * inside
-    i_mid = 0.5 * (i + np.r_[i[1:], 0.0])
-    v_mid = 0.5 * (v + np.r_[v[1:], 0.0])
+    gap = np.r_[np.diff(t), 0.0]
+    dt = gap * inside
+    rows = np.diff(np.r_[starts, n])
+    internal = np.add.reduceat(dt, starts)
+    typical = np.where(rows > 1, internal / np.maximum(rows - 1, 1),
+                       float(np.median(gap[:-1])) if n > 1 else 0.0)
+    # the straddling interval: the earlier segment's last current, held for at most its
+    # own typical logging interval (module docstring)
+    last = stops - 1
+    held = np.zeros(n)
+    held[last[:-1]] = np.minimum(gap[last[:-1]], typical[:-1])
+    # how far each segment's true edges may lie from where they were counted: the larger of
+    # the two straddling intervals (0 when the log has records at every step change)
+    edge = np.zeros(starts.size)
+    end_gap = np.zeros(starts.size)
+    if starts.size > 1:
+        straddle = np.minimum(gap[last[:-1]], typical[:-1])
+        end_gap[:-1] = straddle
+        edge[:-1] = straddle
+        edge[1:] = np.maximum(edge[1:], straddle)
+    dt = dt + held
+    i_mid = np.where(inside, 0.5 * (i + np.r_[i[1:], 0.0]), i)
+    v_mid = np.where(inside, 0.5 * (v + np.r_[v[1:], 0.0]), v)
     dq = i_mid * dt / 3600.0
     positive = np.maximum(dq, 0.0)
     negative = np.maximum(-dq, 0.0)
@@ -134,7 +161,9 @@ def step_table(data: CyclerData) -> StepTable:
         abs_voltage_max_V=np.maximum.reduceat(np.abs(v), starts),
         abs_voltage_mean_V=np.where(duration > 0, np.add.reduceat(np.abs(v_mid) * dt, starts)
                                     / np.where(duration > 0, duration, 1.0), np.abs(v[starts])),
-        max_drop_V=np.maximum(np.maximum.reduceat(drop, starts), 0.0), source=data.source)
+        max_drop_V=np.maximum(np.maximum.reduceat(drop, starts), 0.0), edge_gap_s=edge,
+        end_gap_s=end_gap,
+        source=data.source)
 
 
 def recount_cycles(data: CyclerData, cycle_definition: CycleDefinition) -> CyclerData:
@@ -173,6 +202,12 @@ class CycleSummary(Result):
     discharge_time_h: np.ndarray
     max_charge_drop_V: np.ndarray         # largest voltage fall between rows while charging
     start_h: np.ndarray
+    capacity_resolution_mAh: np.ndarray = None  # per half cycle: charge the log cannot place
+    sustained_charge_drop_V: np.ndarray = None  # per cycle: largest lasting fall while charging
+    kept_charge_drop_V: np.ndarray = None       # ... largest fall the next record keeps
+    charge_top_uncertainty_V: np.ndarray = None  # how far the logged top may miss the real one
+    noise_mV: float = math.nan            # voltage noise measured from the data (sigma)
+    warnings: tuple = ()                  # what makes this file not (only) a cycling test
     complete: np.ndarray                  # both half cycles present
     retention: np.ndarray                 # returned capacity / that of the reference cycle
     cycle_definition: str = "file"
@@ -223,7 +258,10 @@ class CycleSummary(Result):
         done = self.complete
         rows = [("source", self.source or "-"), ("cycles", self.n_cycles),
                 ("complete cycles", int(done.sum())),
-                ("cycle definition", self.cycle_definition),
+                ("cycle definition", self.cycle_definition)]
+        if self.warnings:  # numbers that would mislead are not summarised (see table())
+            return rows + [("not summarised as cycling", w) for w in self.warnings]
+        rows += [
                 ("Coulombic efficiency", "discharge/charge" if self.first_half == "charge"
                  else "charge/discharge"),
                 ("initial Coulombic efficiency / %", 100 * self.initial_coulombic_efficiency)]
@@ -344,6 +382,15 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
         return out
 
     charging, discharging = seg.kind > 0, seg.kind < 0
+    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
+    noise_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
+    falls, kept_falls = sustained_fall_V(data.voltage_V, segment_of_row, seg.n_segments)
+    # how far a charge's logged top may sit below the voltage it reached: its last rise, when
+    # the log has no record at the segment's end (a record there, edge gap 0, is the top)
+    before_last = data.voltage_V[np.maximum(seg.stop_row - 2, seg.start_row)]
+    unlogged_top = np.where(seg.end_gap_s > 0,
+                            np.maximum(seg.voltage_last_V - before_last, 0.0), 0.0)
+    unplaced = np.abs(seg.current_mA) * seg.edge_gap_s / 3600  # mAh the log cannot place
     charge = per_cycle(seg.charge_mAh)
     discharge = per_cycle(seg.discharge_mAh)
     e_charge = per_cycle(seg.charge_energy_mWh)
@@ -377,7 +424,9 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
     rate = _rate_table(cycles, i_discharge if first_half == "charge" else i_charge, returned,
                        complete, tolerance=rate_tolerance, area_cm2=area_cm2,
                        reference_mAh=returned[ref])
+    warnings = _not_cycling(seg, index, ce, complete)
     return CycleSummary(
+        ok=not warnings, reason="; ".join(warnings), warnings=tuple(warnings),
         cycle=cycles, charge_mAh=charge, discharge_mAh=discharge, coulombic_efficiency=ce,
         charge_energy_mWh=e_charge, discharge_energy_mWh=e_discharge, avg_charge_V=avg_charge,
         avg_discharge_V=avg_discharge,
@@ -387,6 +436,11 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
         charge_time_h=t_charge / 3600, discharge_time_h=t_discharge / 3600,
         max_charge_drop_V=extreme(seg.max_drop_V, charging, np.maximum, 0.0),
         start_h=extreme(seg.start_s, np.ones(seg.n_segments, bool), np.minimum, np.inf) / 3600,
+        capacity_resolution_mAh=np.maximum(per_cycle(unplaced, charging),
+                                           per_cycle(unplaced, discharging)),
+        sustained_charge_drop_V=extreme(falls, charging, np.maximum, 0.0),
+        kept_charge_drop_V=extreme(kept_falls, charging, np.maximum, 0.0), noise_mV=noise_mV,
+        charge_top_uncertainty_V=extreme(unlogged_top, charging, np.maximum, 0.0),
         complete=complete, retention=retention, cycle_definition=data.cycle_definition,
         first_half=first_half, reference_cycle=int(cycles[ref]),
         active_mass_g=math.nan if active_mass_g is None else float(active_mass_g),
@@ -398,6 +452,53 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
                               active_mass_g=active_mass_g, area_cm2=area_cm2,
                               reference_cycle=reference_cycle, eol_retention=eol_retention),
         **life)
+
+
+CE_LIMIT = 1.5          # a Coulombic efficiency above this is no charge/discharge pair
+PULSES_PER_CYCLE = 3    # same-sign pulses between rests in a typical cycle: a pulse protocol
+MIN_HALF_CYCLE_S = 60.0  # shorter typical half cycles are pulses or an impedance measurement
+MIN_VOLTAGE_SPAN_mV = 5.0  # a file whose voltage moves less cycled nothing
+
+
+def _not_cycling(seg: StepTable, index: np.ndarray, ce: np.ndarray, complete: np.ndarray) -> list:
+    """Why a table should not be summarised as charge/discharge cycling (empty if it should)."""
+    active = np.flatnonzero(seg.kind != 0)
+    if active.size == 0:
+        return [("no current flows in this file: not a cycling test (an open-circuit or "
+                 "impedance record?)")]
+    warnings = []
+    span_mV = 1e3 * float(seg.voltage_max_V.max() - seg.voltage_min_V.min())
+    if span_mV < MIN_VOLTAGE_SPAN_mV:
+        warnings.append(f"the voltage spans only {span_mV:.3g} mV over the whole file: no state "
+                        "of charge was cycled (an impedance measurement or a rest record?)")
+    sign = seg.kind[active]
+    new = np.r_[True, (sign[1:] != sign[:-1]) | (np.diff(active) > 1)]  # pulses end at rests
+    group = np.cumsum(new) - 1
+    pulse_s = np.bincount(group, weights=seg.duration_s[active])
+    # a pulse is a run shorter than the rest after it (GITT, HPPC); a CC step finished at a
+    # lower current after a short rest is not
+    last = np.minimum(np.maximum.reduceat(active, np.flatnonzero(new)) + 1, seg.n_segments - 1)
+    rest_after = np.where(seg.kind[last] == 0, seg.duration_s[last], 0.0)
+    pulse = pulse_s < rest_after
+    cycle_of_pulse = index[active[new]]
+    per_cycle = np.zeros((index.max() + 1, 2), int)
+    np.add.at(per_cycle, (cycle_of_pulse[pulse], (sign[new][pulse] < 0).astype(int)), 1)
+    typical = float(np.median(per_cycle.max(axis=1)[np.unique(cycle_of_pulse)]))
+    if typical >= PULSES_PER_CYCLE:
+        warnings.append(f"a pulse protocol (GITT, HPPC, pulses): a typical cycle holds "
+                        f"{typical:.0f} pulses of one sign, each shorter than the rest after "
+                        "it, so capacities and CE per cycle are not those of charge/discharge "
+                        "cycles")
+    elif float(np.median(pulse_s)) < MIN_HALF_CYCLE_S:
+        warnings.append(f"half cycles last {float(np.median(pulse_s)):.3g} s (median): pulses or "
+                        "an impedance measurement, not charge/discharge cycling")
+    high = complete & (ce > CE_LIMIT)
+    if high.any():
+        warnings.append(f"Coulombic efficiency far above 100 % ({100 * float(np.nanmax(ce[high])):.0f} "
+                        f"% in {int(high.sum())} cycle(s)): the half cycles paired into a cycle do "
+                        "not belong together (pulses, a partial first half cycle, or a cycle "
+                        "definition that does not fit this protocol; try --cycle-definition)")
+    return warnings
 
 
 def _first_half(seg: StepTable, index: np.ndarray, m: int) -> str:

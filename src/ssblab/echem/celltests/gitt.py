@@ -6,9 +6,14 @@ followed by a rest is one titration step. Per step:
 - ``E0``: the relaxed voltage at the end of the rest before the pulse (the record just before
   it; a pulse at the very start of the file gets NaN);
 - ``Es``: the relaxed voltage at the end of the rest after it; ``dEs = Es - E0``;
-- the pulse voltage is fitted as ``E(t) = a + b sqrt(t)`` over its records (``t`` from the
-  pulse start); ``a`` is the voltage after the ohmic jump, so ``dEt = E(tau) - a`` is the
-  transient change without the IR drop, and ``IR = a - E0``;
+- the pulse voltage is fitted as ``E(t) = a + b sqrt(t - t0)`` over its records; ``a`` is the
+  voltage after the ohmic jump, so ``dEt = E(tau) - a`` is the transient change without the IR
+  drop, and ``IR = a - E0``. The start ``t0`` is the first pulse record when the log has a
+  record at the switch-on, else the instant between the last rest record and the first pulse
+  record that fits best (a log whose first pulse record is 1 s late otherwise loses the
+  steepest part of the transient: +5 to +7 % in D). The pulse ends where the step table puts it
+  (:func:`~ssblab.echem.celltests.cycling.step_table`: its current held until the rest's first
+  record), and ``E(tau)`` is the last pulse record carried to that end by the fit;
 - Weppner-Huggins (Weppner & Huggins, J. Electrochem. Soc. 124, 1569 (1977), eq. 34)::
 
       D = 4 / (pi tau) * (L)^2 * (dEs / dEt)^2,    L = V_M m_B / (M_B S)
@@ -135,7 +140,10 @@ def analyse_gitt(data: CyclerData, *, diffusion_length_cm: float,
     for h in range(n):
         lo, hi = seg.start_row[half.first[h]], seg.stop_row[half.last[h]]
         rest_end = seg.stop_row[half.first[h + 1] - 1] if h + 1 < n else data.n_rows
-        tau = t[hi - 1] - t[lo]
+        # the pulse ends where the step table says (its last current held until the rest's
+        # first record, as cyclers log step starts); it begins at its first record or earlier
+        end = seg.start_s[half.last[h]] + seg.duration_s[half.last[h]]
+        tau = end - t[lo]
         rest_s = t[rest_end - 1] - t[hi - 1]
         charge = np.add.reduce((seg.charge_mAh - seg.discharge_mAh)[half.first[h]:half.last[h] + 1])
         passed[h] = charge
@@ -146,13 +154,17 @@ def analyse_gitt(data: CyclerData, *, diffusion_length_cm: float,
         if lo == 0:  # no relaxed record before the first pulse
             continue
         e0 = v[lo - 1]
-        root = np.sqrt(t[lo:hi] - t[lo])
+        t0 = _pulse_start(t[lo:hi], v[lo:hi], earliest=t[lo - 1])
+        root = np.sqrt(t[lo:hi] - t0)
         b, a = np.polyfit(root, v[lo:hi], 1)
+        tau = end - t0
+        out["pulse_s"][h] = tau
         fitted = a + b * root
         resid = v[lo:hi] - fitted
         spread = np.sum((v[lo:hi] - v[lo:hi].mean()) ** 2)
         out["sqrt_fit_r2"][h] = 1 - np.sum(resid**2) / spread if spread > 0 else np.nan
-        d_et = v[hi - 1] - a
+        # the last record, carried by the fit over any unlogged end of the pulse
+        d_et = v[hi - 1] - a + b * (math.sqrt(tau) - root[-1])
         out["delta_et_V"][h] = d_et
         out["ir_drop_V"][h] = a - e0
         if rest_s < min_rest_fraction * tau or rest_end <= hi:
@@ -170,3 +182,28 @@ def analyse_gitt(data: CyclerData, *, diffusion_length_cm: float,
                       provenance=provenance(source=data.source, diffusion_length_cm=diffusion_length_cm,
                                             capacity_mAh=capacity_mAh),
                       **out)
+
+
+def _pulse_start(t: np.ndarray, v: np.ndarray, *, earliest: float) -> float:
+    """When the pulse began: the ``t0`` in ``[earliest, t[0]]`` (between the last rest record
+    and the first pulse record) whose fit ``E = a + b sqrt(t - t0)`` leaves the least squares.
+    A log whose first pulse record comes a second after the current was switched on otherwise
+    misses the steepest part of the sqrt(t) transient (+7 % in D for 1 s of a 600 s pulse)."""
+    if not t[0] > earliest:
+        return float(t[0])
+    best = float(t[0])
+    lo, hi = earliest, float(t[0])
+    for _ in range(3):  # grid, then two refinements around the best point
+        grid = np.linspace(lo, hi, 41)
+        root = np.sqrt(np.maximum(t[None, :] - grid[:, None], 0.0))
+        x_mean = root.mean(axis=1, keepdims=True)
+        dx = root - x_mean
+        dv = v - v.mean()
+        slope = (dx * dv).sum(axis=1) / np.maximum((dx * dx).sum(axis=1), 1e-300)
+        sse = ((dv[None, :] - slope[:, None] * dx) ** 2).sum(axis=1)
+        k = int(np.argmin(sse))
+        best = float(grid[k])
+        width = (hi - lo) / 40
+        lo, hi = max(earliest, best - width), min(float(t[0]), best + width)
+    return best
+

@@ -120,7 +120,8 @@ def galvanostatic_cycles(n_cycles: int, *, capacity_mAh: float = 1.0,
     v_discharge = (top - 2 * ir)[:, None] + (v_min - top + 2 * ir)[:, None] * _shape(f)[None, :]
     t_charge = charged / current * 3600.0
     t_discharge = discharged / current * 3600.0
-    rest_t = np.linspace(0, rest_s, r + 1)[1:] if r else np.zeros(0)
+    # a rest is logged from its start (as cyclers do), so no interval straddles a current change
+    rest_t = np.linspace(0, rest_s, r) if r > 1 else np.zeros(r)
     # One cycle's rows: charge, rest, discharge, rest, as (cycle, row) blocks.
     times = np.concatenate([f[None, :] * t_charge[:, None],
                             t_charge[:, None] + rest_t[None, :],
@@ -317,7 +318,8 @@ def gitt_pulses(*, diffusion_cm2_s: float = 1e-10, diffusion_length_cm: float = 
     rate = current_mA / (capacity_mAh * 3600.0)
     period = pulse_s + rest_s
     tp = np.linspace(0.0, pulse_s, points_per_pulse)
-    tr = pulse_s + np.linspace(rest_s / points_per_rest, rest_s, points_per_rest)
+    # the rest is logged from its start (as cyclers do): no interval straddles a current change
+    tr = pulse_s + np.linspace(0.0, rest_s, points_per_rest)
     local = np.r_[tp, tr]
     starts = rest_s + np.arange(n_pulses) * period  # an initial rest gives the first E0
     time = np.r_[np.linspace(0.0, rest_s, points_per_rest, endpoint=False),
