@@ -60,7 +60,17 @@ _COLUMNS = {
     469: ("z cycle", "<u4"), 471: ("<Ece>/V", "<f4"), 473: ("THD Ewe/%", "<f4"),
     474: ("THD I/%", "<f4"), 476: ("NSD Ewe/%", "<f4"), 477: ("NSD I/%", "<f4"),
     479: ("NSR Ewe/%", "<f4"), 480: ("NSR I/%", "<f4"), 486: ("|Ewe h2|/V", "<f4"),
-    487: ("|Ewe h3|/V", "<f4"), 498: ("|I h2|/A", "<f4"), 499: ("|I h3|/A", "<f4"),
+    487: ("|Ewe h3|/V", "<f4"), 488: ("|Ewe h4|/V", "<f4"), 489: ("|Ewe h5|/V", "<f4"),
+    490: ("|Ewe h6|/V", "<f4"), 491: ("|Ewe h7|/V", "<f4"), 492: ("|I h2|/A", "<f4"),
+    493: ("|I h3|/A", "<f4"), 494: ("|I h4|/A", "<f4"), 495: ("|I h5|/A", "<f4"),
+    496: ("|I h6|/A", "<f4"), 497: ("|I h7|/A", "<f4"),
+    # From yadg's table (GPL-3, facts only; yadg keys these by the low byte: ID - 256),
+    # not yet seen in a file with a text twin:
+    17: ("Analog IN 2/V", "<f4"), 438: ("step time/s", "<f8"), 475: ("THD Ece/%", "<f4"),
+    478: ("NSD Ece/%", "<f4"), 481: ("NSR Ece/%", "<f4"), 498: ("|Ece h2|/V", "<f4"),
+    499: ("|Ece h3|/V", "<f4"), 500: ("|Ece h4|/V", "<f4"), 501: ("|Ece h5|/V", "<f4"),
+    502: ("|Ece h6|/V", "<f4"), 503: ("|Ece h7|/V", "<f4"), 504: ("Rac/Ohm", "<f4"),
+    505: ("Rdc/Ohm", "<f4"),
 }
 
 # First byte of the settings module: the technique (only the ones seen in real files).
@@ -121,17 +131,28 @@ def _modules(data: bytes, where: str) -> dict[str, tuple[bytes, int, str]]:
 
 
 def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarray]:
+    if len(body) < 6:
+        raise InputError(f"{where}: the data module is truncated ({len(body)} bytes)")
     n_points = struct.unpack_from("<I", body, 0)[0]
-    if version >= 3:
-        n_cols = struct.unpack_from("<H", body, 4)[0]
-        ids = struct.unpack_from(f"<{n_cols}H", body, 6)
-        offset = 0x3EF
+    # Layouts by data-module version (galvani's and yadg's readers, checked on yadg's test
+    # files): 0: u1 count, u1 IDs, records at 100; 2/3: u1 count, u2 IDs from byte 5, records
+    # at 0x195/0x196; 10 and later (EC-Lab >= 11.50): u2 count, u2 IDs from byte 6, at 0x3EF.
+    if version >= 10:
+        n_cols, id_type, id_at, offset = struct.unpack_from("<H", body, 4)[0], "H", 6, 0x3EF
+    elif version in (2, 3):
+        n_cols, id_type, id_at, offset = body[4], "H", 5, 0x195 + (version == 3)
+    elif version == 0:
+        n_cols, id_type, id_at, offset = body[4], "B", 5, 100
     else:
-        n_cols = body[4]
-        ids = struct.unpack_from(f"<{n_cols}H", body, 5)
-        offset = 0x195
+        raise InputError(f"{where}: unknown Bio-Logic data module version {version} (known: 0, "
+                         "2, 3, 10, 11); export the file as text (.mpt) from EC-Lab and read that")
+    if id_at + n_cols * struct.calcsize(id_type) > min(len(body), offset):
+        raise InputError(f"{where}: the data module is truncated or damaged (its column table "
+                         f"of {n_cols} IDs does not fit)")
+    ids = struct.unpack_from(f"<{n_cols}{id_type}", body, id_at)
     if n_points == 0:
-        raise InputError(f"{where}: the data module holds no points")
+        raise InputError(f"{where}: the data module holds no points (a technique that records "
+                         "nothing, e.g. a wait step)")
     record_bytes, remainder = divmod(len(body) - offset, n_points)
     fields, unknown, flags_at = [], [], None
     for cid in ids:
@@ -147,18 +168,20 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
             fields.append((f"column {cid}", None))
     known = sum(np.dtype(dt).itemsize for _, dt in fields if dt is not None)
     missing = record_bytes - known
-    if len(unknown) == 1 and missing in (1, 2, 4, 8):
+    if len(unknown) == 1 and missing in (1, 2, 4, 8) and not remainder:
         # One column we have no name for: its width follows from the record size.
         name = fields[unknown[0]][0]
         fields[unknown[0]] = (name, {1: "u1", 2: "<u2", 4: "<f4", 8: "<f8"}[missing])
     elif unknown or missing != 0 or remainder:
-        ids_text = ", ".join(str(ids[i]) for i in range(len(ids)))
-        raise InputError(f"{where}: cannot decode the data records: column IDs {ids_text} give "
-                         f"{known}-byte records but the module holds {n_points} points of "
-                         f"{(len(body) - offset) / n_points:g} bytes"
-                         + (f"; unknown column IDs {[f[0] for f in fields if f[1] is None]}"
-                            if unknown else "") + " (the file may be truncated or of a newer "
-                         "EC-Lab version)")
+        unknown_ids = sorted({int(fields[i][0].split()[1]) for i in unknown})
+        raise InputError(f"{where}: cannot decode the data records (module version {version}): "
+                         + (f"column ID(s) {', '.join(map(str, unknown_ids))} unknown to ssblab, "
+                            f"{missing} bytes per record unaccounted for"
+                            if unknown else
+                            f"the {len(ids)} known columns give {known}-byte records but the "
+                            f"module holds {n_points} points of "
+                            f"{(len(body) - offset) / n_points:g} bytes (truncated?)")
+                         + "; export the file as text (.mpt) from EC-Lab and read that")
     names, formats = _unique([f[0] for f in fields]), [f[1] for f in fields]
     records = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats}),
                             count=n_points, offset=offset)

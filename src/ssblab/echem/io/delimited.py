@@ -1,0 +1,442 @@
+"""Delimited text tables (CSV, TSV, semicolon) as lazily read columns.
+
+The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
+comma) is sniffed from its first 256 kB (:func:`sniff`); the data are then read by
+``pyarrow.csv`` from the first data byte, only the columns that are asked for
+(:class:`TextTable`). pyarrow's reader is multi-threaded and keeps each column as one typed
+array, so a 5-million-row file reads faster than ``pandas.read_csv`` and peaks near the size of
+the decoded columns (benchmarks/bench_readers.py).
+
+Strictness: a row with more or fewer fields than the header is an error naming it, except a
+last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A file that
+does not end with a line break may have been cut inside its last number: that line is dropped
+with a warning too. A numeric column with a field that is not a number is an error naming the
+line. Text columns (dates, step types) are kept as strings and converted only when used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ssblab.echem.io._common import DataWarning, RawTable
+from ssblab.errors import InputError, require_package
+
+HEAD_BYTES = 262_144
+_NUMBER = re.compile(r"^[ \t]*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?[ \t]*$")
+_CLOCKLIKE = re.compile(r"^[ \t]*(\d+d[ \t]*)?\d+:\d\d(:\d\d([.,]\d*)?)?[ \t]*$")
+_DATELIKE = re.compile(r"^[ \t]*(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}-[A-Za-z]{3}-\d{2,4})"
+                       r"([ T]+\d{1,2}:\d\d(:\d\d([.,]\d*)?)?( ?[AaPp][Mm])?)?[ \t]*$")
+_EMPTY = {"", "nan", "NaN", "NAN", "N/A", "n/a", "NA", "inf", "-inf", "+inf", "Inf", "-Inf"}
+NULL_VALUES = ["", "nan", "NaN", "NAN", "N/A", "n/a", "NA", "null", "NULL", "-"]
+
+
+@dataclasses.dataclass
+class TextLayout:
+    """Where the table of a text file is and how it is written."""
+
+    path: Path
+    names: list[str]
+    data_offset: int
+    first_line: int
+    delimiter: str
+    decimal: str
+    encoding: str
+    line_quoted: bool = False
+    preamble: list[str] = dataclasses.field(default_factory=list)
+    units: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return line.rstrip("\r").split(delimiter)
+
+
+def _kind(field: str) -> str:
+    field = field.strip().strip('"')
+    if field in _EMPTY:
+        return "empty"
+    if _NUMBER.match(field) or _CLOCKLIKE.match(field) or _DATELIKE.match(field):
+        return "number"
+    return "text"
+
+
+def _is_data(fields: list[str]) -> bool:
+    kinds = [_kind(f) for f in fields]
+    numbers = kinds.count("number")
+    return numbers > kinds.count("text") and (numbers >= 2 or len(fields) <= 2)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(raw) - 4:  # the sample ends inside a multi-byte character
+            return raw[:exc.start].decode("utf-8"), "utf-8"
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | None = None,
+          start_marker: str | None = None) -> TextLayout:
+    """The layout of a delimited text file from its first 256 kB.
+
+    ``header_line`` (0-based) fixes the header; ``start_marker`` is a line (like ``[Data]``)
+    after which the header follows. Otherwise the header is the last non-numeric line with the
+    data rows' field count above the first run of data rows; a short non-numeric row between
+    it and the data is taken as a row of units.
+    """
+    path = Path(path)
+    where = str(path)
+    _check_regular(path)
+    with path.open("rb") as handle:
+        raw = handle.read(HEAD_BYTES)
+        complete = len(raw) < HEAD_BYTES or not handle.read(1)
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{where}: expected a text file, found binary data")
+    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+    if not complete:
+        raw = raw[:raw.rfind(b"\n") + 1]
+    text, encoding = _decode(raw)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise InputError(f"{where}: the file is empty")
+    line_quoted = _lines_quoted(lines)
+    if line_quoted:
+        lines = [line.rstrip("\r").strip('"') for line in lines]
+    start = 0
+    if start_marker is not None:
+        found = next((i for i, line in enumerate(lines) if line.strip() == start_marker), None)
+        if found is None:
+            raise InputError(f"{where}: no {start_marker!r} line found")
+        start = found + 1
+    if delimiter is None:
+        delimiter = _sniff_delimiter(lines[start:], where)
+    width = _data_width(lines[start if header_line is None else header_line + 1:], delimiter)
+    if header_line is None:
+        first_data = _first_data_line(lines, start, delimiter, width, where)
+        header_line, unit_line = _header_above(lines, start, first_data, delimiter, width)
+        if header_line is None:
+            raise InputError(f"{where}: no header line of column names found above the data "
+                             f"(line {first_data + 1}); the data rows hold {width} fields "
+                             f"separated by {_show(delimiter)}")
+    else:
+        first_data = header_line + 1
+        unit_line = None
+    while first_data < len(lines) and not lines[first_data].strip():
+        first_data += 1
+    names = [n.strip().strip('"').strip() for n in _split(lines[header_line], delimiter)]
+    units: dict[str, str] = {}
+    if unit_line is not None:
+        unit_fields = [u.strip().strip('"') for u in _split(lines[unit_line], delimiter)]
+        names = [f"{n} [{u.strip('[]()')}]" if u and i < len(unit_fields) else n
+                 for i, (n, u) in enumerate(zip(names, unit_fields + [""] * len(names)))]
+    if first_data >= len(lines) or width == 0:
+        raise InputError(f"{where}: no data rows after the header (line {header_line + 1})")
+    names = _fit_names(names, width, lines, first_data, delimiter, where)
+    decimal = _sniff_decimal(lines[first_data:first_data + 200], delimiter)
+    offset = bom + sum(len(line.encode(encoding, errors="replace")) + 1
+                       for line in lines[:first_data]) if not line_quoted else 0
+    if encoding != "utf-8" and not line_quoted:
+        offset = bom + len("\n".join(lines[:first_data]).encode("cp1252", errors="replace")) + 1
+    return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
+                      line_quoted, [line.rstrip("\r") for line in lines[:header_line]], units)
+
+
+def _check_regular(path: Path) -> None:
+    try:
+        if not path.is_file():
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise InputError(f"{path}: expected a file, found {kind}" if path.exists()
+                             else f"{path}: file not found")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc}") from None
+
+
+def _show(delimiter: str) -> str:
+    return {"\t": "tabs", ",": "commas", ";": "semicolons"}.get(delimiter, repr(delimiter))
+
+
+def _lines_quoted(lines: list[str]) -> bool:
+    """Every data line wrapped in one pair of quotes (some Novonix exports)."""
+    tail = [line.rstrip("\r") for line in lines[-20:] if line.strip()]
+    return bool(tail) and all(line.startswith('"') and line.endswith('"') and
+                              line.count('"') == 2 for line in tail)
+
+
+def _sniff_delimiter(lines: list[str], where: str) -> str:
+    tail = [line for line in lines[-50:] if line.strip()]
+    for delimiter in ("\t", ";", ","):
+        counts = [len(_split(line, delimiter)) for line in tail]
+        if counts and min(counts) >= 2 and counts.count(max(set(counts), key=counts.count)) \
+                >= 0.8 * len(counts):
+            return delimiter
+    raise InputError(f"{where}: cannot tell how the columns are separated (tried tabs, "
+                     "semicolons and commas); pass the delimiter")
+
+
+def _data_width(lines: list[str], delimiter: str) -> int:
+    tail = [len(_split(line, delimiter)) for line in lines[-50:] if line.strip()]
+    if not tail:
+        return 0
+    return max(set(tail), key=tail.count)
+
+
+def _first_data_line(lines, start, delimiter, width, where) -> int:
+    for i in range(start, len(lines)):
+        fields = _split(lines[i], delimiter)
+        if abs(len(fields) - width) <= 1 and _is_data(fields):
+            following = [line for line in lines[i + 1:i + 4] if line.strip()]
+            if all(abs(len(_split(line, delimiter)) - width) <= 1 and
+                   _is_data(_split(line, delimiter)) for line in following):
+                return i
+    raise InputError(f"{where}: no rows of numbers found (looked for rows of {width} fields "
+                     f"separated by {_show(delimiter)})")
+
+
+def _header_above(lines, start, first_data, delimiter, width):
+    candidates = []
+    for i in range(first_data - 1, max(start, first_data - 4) - 1, -1):
+        if not lines[i].strip():
+            continue
+        fields = _split(lines[i], delimiter)
+        if abs(len(fields) - width) > 1 or _is_data(fields):
+            break
+        candidates.append(i)
+        if len(candidates) == 2:
+            break
+    if not candidates:
+        return None, None
+    if len(candidates) == 2:
+        lower = [f.strip() for f in _split(lines[candidates[0]], delimiter)]
+        upper = [f.strip() for f in _split(lines[candidates[1]], delimiter)]
+        short = all(len(f) <= 8 for f in lower)
+        if short and sum(len(f) for f in upper) > sum(len(f) for f in lower):
+            return candidates[1], candidates[0]
+    return candidates[0], None
+
+
+def _fit_names(names, width, lines, first_data, delimiter, where) -> list[str]:
+    names = [n.lstrip("~").strip() if i == 0 else n for i, n in enumerate(names)]
+    if len(names) == width + 1 and names[-1] == "":
+        names = names[:-1]  # a delimiter ending the header line
+    row = _split(lines[first_data], delimiter) if first_data < len(lines) else []
+    if len(names) == width - 1 and row and row[-1].strip() == "":
+        names = names + [""]  # a delimiter ending every data line (Maccor)
+    if len(names) != width:
+        raise InputError(f"{where}: the header names {len(names)} columns but the data rows hold "
+                         f"{width} fields (header: {', '.join(names)})")
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names):
+        name = name or f"column_{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        unique.append(name)
+    return unique
+
+
+def _sniff_decimal(lines: list[str], delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    comma = point = 0
+    for line in lines:
+        for field in _split(line, delimiter):
+            field = field.strip()
+            if re.fullmatch(r"[-+]?\d*,\d+([eE][-+]?\d+)?", field):
+                comma += 1
+            elif re.fullmatch(r"[-+]?\d*\.\d+([eE][-+]?\d+)?", field):
+                point += 1
+    return "," if comma > point else "."
+
+
+class TextTable(RawTable):
+    """A :class:`RawTable` whose columns are read from the file when first asked for
+    (:meth:`load`); until then ``columns`` maps each name to None."""
+
+    def __init__(self, layout: TextLayout, metadata: dict | None = None):
+        super().__init__({name: None for name in layout.names}, str(layout.path),
+                         dict(metadata or {}))
+        self.layout = layout
+        self._n_rows: int | None = None
+
+    @property
+    def n_rows(self) -> int:
+        if self._n_rows is None:
+            self.load([self.layout.names[0]])
+        return self._n_rows
+
+    def load(self, names) -> None:
+        """Read the named columns (all when ``names`` is None) into ``columns``."""
+        names = list(self.layout.names if names is None else names)
+        missing = [n for n in names if self.columns.get(n) is None]
+        if missing:
+            columns, n_rows = read_columns(self.layout, missing)
+            self.columns.update(columns)
+            self._n_rows = n_rows
+
+    def take(self, keep: np.ndarray) -> RawTable:
+        self.load(None)
+        return RawTable({k: v[keep] for k, v in self.columns.items()}, self.source,
+                        self.metadata)
+
+
+def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
+    """The named columns of a sniffed file: numbers as float64, text as ``pyarrow`` strings
+    converted to NumPy str arrays."""
+    csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
+    import pyarrow as pa
+
+    where = str(layout.path)
+    bad_rows: list = []
+
+    def on_invalid(row):
+        bad_rows.append(row)
+        return "skip"
+
+    source, last_cut = _source(layout)
+    try:
+        with source:
+            table = csv.read_csv(
+                source,
+                read_options=csv.ReadOptions(column_names=layout.names,
+                                             encoding=layout.encoding, block_size=1 << 24),
+                parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
+                                               invalid_row_handler=on_invalid,
+                                               ignore_empty_lines=True),
+                convert_options=csv.ConvertOptions(include_columns=names,
+                                                   null_values=NULL_VALUES,
+                                                   strings_can_be_null=True,
+                                                   decimal_point=layout.decimal,
+                                                   timestamp_parsers=[]))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: malformed data: {exc}") from None
+    n_rows = table.num_rows
+    _report_bad_rows(bad_rows, layout, n_rows, where)
+    if last_cut and n_rows:
+        warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
+                      "does not end with a line break and its last field is shorter than the "
+                      "one above it, so it looks cut inside a number", DataWarning, stacklevel=4)
+        table = table.slice(0, n_rows - 1)
+        n_rows -= 1
+    if n_rows == 0:
+        raise InputError(f"{where}: the data table is empty")
+    out = {}
+    for name in names:
+        out[name] = _to_numpy(table.column(name), name, layout, where)
+    return out, n_rows
+
+
+def _source(layout: TextLayout):
+    """The data part of the file for pyarrow, and whether its last line lacks a line break."""
+    path = layout.path
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(size - 65536, layout.data_offset, 0))
+        tail = handle.read()
+    last_cut = bool(tail) and tail[-1:] not in (b"\n", b"\r") and _cut_number(tail, layout)
+    if layout.line_quoted:
+        raw = path.read_bytes()
+        lines = raw.split(b"\n")[layout.first_line - 1:]
+        body = b"\n".join(line.rstrip(b"\r").strip(b'"') for line in lines)
+        return io.BytesIO(body), last_cut
+    handle = path.open("rb")
+    handle.seek(layout.data_offset)
+    return handle, last_cut
+
+
+def _cut_number(tail: bytes, layout: TextLayout) -> bool:
+    """Whether the last line (which has no line break after it) ends in a number with fewer
+    characters than the same field of the line above: a file cut while being written."""
+    lines = tail.split(b"\n")
+    if len(lines) < 2:
+        return False
+    delimiter = layout.delimiter.encode()
+    last = lines[-1].rstrip(b"\r").strip(b'"').split(delimiter)
+    above = lines[-2].rstrip(b"\r").strip(b'"').split(delimiter)
+    if len(last) != len(above) or len(last) != len(layout.names):
+        return False  # a short line is reported as truncated by the field count
+    a, b = last[-1].strip(), above[-1].strip()
+    number = re.compile(rb"^[-+]?\d*[.,]?\d+([eE][-+]?\d+)?$")
+    return bool(number.match(a) and number.match(b)) and len(a) < len(b)
+
+
+def _report_bad_rows(bad_rows, layout, n_rows, where) -> None:
+    if not bad_rows:
+        return
+    width = len(layout.names)
+    last = bad_rows[-1]
+    if len(bad_rows) == 1 and last.actual_columns < width and _is_last_line(layout, last.text):
+        warnings.warn(f"{where}: dropped the last line ({last.actual_columns} of {width} fields): "
+                      "the file looks truncated", DataWarning, stacklevel=5)
+        return
+    shown = "; ".join(f"{_line_of(layout, r)}{r.actual_columns} fields: {r.text[:80]!r}"
+                      for r in bad_rows[:3])
+    raise InputError(f"{where}: {len(bad_rows)} row(s) do not have the header's {width} fields "
+                     f"({shown}{' ...' if len(bad_rows) > 3 else ''}); a lost or extra line "
+                     "break or delimiter")
+
+
+def _line_of(layout, row) -> str:
+    if row.number is not None:
+        return f"line {layout.first_line + row.number - 1}: "
+    return ""
+
+
+def _is_last_line(layout: TextLayout, text: str) -> bool:
+    with layout.path.open("rb") as handle:
+        size = layout.path.stat().st_size
+        handle.seek(max(size - 4096, 0))
+        tail = handle.read().rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    return tail.decode(layout.encoding, errors="replace").rstrip("\r").strip('"') == \
+        text.rstrip("\r").strip('"')
+
+
+def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+        array = column.to_numpy()
+        return array.astype(float, copy=False) if array.dtype.kind != "f" else array
+    if pa.types.is_boolean(kind):
+        return column.to_numpy().astype(float)
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return column.to_numpy().astype("datetime64[ns]").astype(str)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def to_float(values: np.ndarray, *, where: str, name: str, first_line: int = 0) -> np.ndarray:
+    """A column as float64; text that is not a number is an error naming the line."""
+    if values.dtype.kind == "f":
+        return values
+    if values.dtype.kind in "iub":
+        return values.astype(float)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = pa.array(values, type=pa.string(), from_pandas=True)
+    stripped = pc.utf8_trim_whitespace(strings)
+    if stripped.null_count < len(stripped):
+        comma = pc.any(pc.match_substring(stripped, ",")).as_py()
+        if comma and not pc.any(pc.match_substring(stripped, ".")).as_py():
+            stripped = pc.replace_substring(stripped, ",", ".")
+    try:
+        return pc.cast(stripped, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(stripped, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|"
+                                                r"^(nan|NaN|inf|-inf)$")
+        bad = np.flatnonzero(~np.asarray(pc.fill_null(ok, True)))
+        raise InputError(f"{where}: column {name!r} is not numeric: line "
+                         f"{first_line + bad[0]} holds {values[bad[0]]!r}"
+                         + (f" ({bad.size} such rows)" if bad.size > 1 else "")) from None
