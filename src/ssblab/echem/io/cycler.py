@@ -57,6 +57,10 @@ _UNITS = {
     "current_uA": (1e-3, "current_mA"), "step": (1, "step"), "cycle": (1, "cycle"),
     "capacity_mAh": (1.0, "capacity_mAh"), "capacity_Ah": (1e3, "capacity_mAh"),
     "capacity_C": (1 / 3.6, "capacity_mAh"),
+    "charge_capacity_mAh": (1.0, "charge_capacity_mAh"),
+    "charge_capacity_Ah": (1e3, "charge_capacity_mAh"),
+    "discharge_capacity_mAh": (1.0, "discharge_capacity_mAh"),
+    "discharge_capacity_Ah": (1e3, "discharge_capacity_mAh"),
     "temperature_C": (1.0, "temperature_C"),
 }
 _REQUIRED = ("time", "voltage", "current")
@@ -122,6 +126,10 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns]
         table.load(list(dict.fromkeys(list(columns.values()) + extra)))
     data = _assemble(table, columns, where, family)
+    if "capacity_mAh" not in data and "charge_capacity_mAh" in data and \
+            "discharge_capacity_mAh" in data:
+        data["capacity_mAh"] = data.pop("charge_capacity_mAh") - \
+            data.pop("discharge_capacity_mAh")
     for key in ("step", "cycle", "capacity_mAh", "temperature_C"):
         if key in data and not np.isfinite(data[key]).any():
             del data[key]  # an empty optional column (some Arbin CSV exports): as if absent
@@ -131,6 +139,14 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         table.metadata["current_note"] = "open-circuit record without a current column: 0 mA"
     if family == "maccor":
         data["current_mA"] = _maccor_signed(table, data["current_mA"], where)
+    if family not in ("maccor", "biologic"):
+        _sign_from_step_type(table, data, where)
+    if family == "neware-xls" and "step" in data:
+        from ssblab.echem.io.neware import _summed_step_time
+
+        run = np.r_[0, np.cumsum(np.diff(data["step"]) != 0)]
+        data["time_s"] = _summed_step_time(data["time_s"], run)
+        table.metadata["time_note"] = "test time summed from the step times"
     data = _drop_unusable(data, where)
     _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
@@ -238,7 +254,7 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
                          "current_A|current_mA|current_uA)")
     bare = [f"{name!r} in {key.split('_')[1]}" for key, name in columns.items()
             if key not in overrides and key in ("time_s", "voltage_V", "current_A")
-            and fmt in ("csv", "excel", "parquet") and not _UNIT_IN_NAME.search(str(name))]
+            and defaults is COLUMN_MAPS["csv"] and not _UNIT_IN_NAME.search(str(name))]
     if bare:
         warnings.warn(f"{table.source}: columns without a unit read as {', '.join(bare)}; if "
                       "that is wrong, give the unit with --map (e.g. --map current_mA=current)",
@@ -447,6 +463,37 @@ def _maccor_signed(table: RawTable, current_mA: np.ndarray, where: str) -> np.nd
         return current_mA
     discharge = np.char.strip(np.asarray(table.columns[mode], dtype=str)) == "D"
     return np.where(discharge, -current_mA, current_mA)
+
+
+_STEP_TYPE_NAMES = ("steptype", "status", "step_type", "mode")
+
+
+def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
+    """Where a file labels its steps (Step Type / Status: charge, CC_DChg, ...), the labels
+    decide the current's sign convention: a file whose discharge rows carry positive current
+    (and charge rows none or negative) is discharge-positive, and is negated with a warning."""
+    name = next((n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES), None)
+    if name is None:
+        return
+    if isinstance(table, TextTable):
+        table.load([name])
+    labels = np.asarray(table.columns[name])
+    if labels.dtype.kind not in "USO" or labels.shape != data["current_mA"].shape:
+        return
+    labels = np.char.lower(labels.astype(str))
+    discharge = (np.char.find(labels, "dis") >= 0) | (np.char.find(labels, "dchg") >= 0)
+    charge = ~discharge & ((np.char.find(labels, "chg") >= 0) |
+                           (np.char.find(labels, "charge") >= 0))
+    current = data["current_mA"]
+    dis_sign = np.sign(np.sum(current[discharge])) if discharge.any() else 0
+    chg_sign = np.sign(np.sum(current[charge])) if charge.any() else 0
+    if dis_sign > 0 and chg_sign <= 0:
+        data["current_mA"] = -current
+        table.metadata["sign_note"] = f"negated: the file's {name!r} labels show discharge " \
+                                      "rows with positive current"
+        warnings.warn(f"{where}: rows labelled discharge in {name!r} carry positive current: "
+                      "the file is discharge-positive; currents negated to ssblab's "
+                      "charge-positive convention", DataWarning, stacklevel=4)
 
 
 def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:

@@ -44,7 +44,9 @@ COLUMN_MAPS = {
               "voltage_V": ("Voltage", "Voltage (V)", "Voltage(V)"),
               "current_A": ("Current", "Current (A)", "Current(A)"),
               "step": ("Step_Index", "Step Index"), "cycle": ("Cycle_Index", "Cycle Index"),
-              "capacity_mAh": ("capacity_mAh",), "temperature_C": ("Temperature",)},
+              "capacity_mAh": ("capacity_mAh",), "temperature_C": ("Temperature",),
+              "charge_capacity_Ah": ("Charge_Capacity", "Charge Capacity (Ah)"),
+              "discharge_capacity_Ah": ("Discharge_Capacity", "Discharge Capacity (Ah)")},
     "maccor": {"time_s": ("Test (Sec)", "Test Time (sec)", "TestTime", "Test Time"),
                "voltage_V": ("Volts", "Voltage [V]", "Voltage"),
                "current_A": ("Amps", "Current [A]", "Current"), "step": ("Step",),
@@ -54,20 +56,30 @@ COLUMN_MAPS = {
                 "step": ("Line",), "cycle": ("Cyc-Count",), "capacity_Ah": ("Ah[Ah]",)},
     "novonix": {"time_h": ("Run Time (h)",), "voltage_V": ("Potential (V)",),
                 "current_A": ("Current (A)",), "step": ("Step Number",),
-                "cycle": ("Cycle Number",), "temperature_C": ("Temperature (°C)",)},
+                "cycle": ("Cycle Number",), "temperature_C": ("Temperature (°C)",),
+                "capacity_Ah": ("Capacity (Ah)",)},
     "pec": {"time_s": ("Total Time (Seconds)", "Total Time (Hours in hh:mm:ss.xxx)"),
             "voltage_V": ("Voltage (V)",), "current_A": ("Current (A)",), "step": ("Step",),
-            "cycle": ("Cycle",), "capacity_Ah": ("Charge Capacity (Ah)",)},
+            "cycle": ("Cycle",), "charge_capacity_mAh": ("Charge Capacity (mAh)",),
+            "discharge_capacity_mAh": ("Discharge Capacity (mAh)",)},
     "beep": {"time_s": ("test_time",), "voltage_V": ("voltage",), "current_A": ("current",),
              "step": ("step_index",), "cycle": ("cycle_index",)},
     "csv": {"step": ("step", "ns", "step index", "step_index", "step number", "stepindex"),
             "cycle": ("cycle", "cycle number", "cycle index", "cycle_index", "cycle count",
-                      "cyclenumber", "cycleindex", "cyc#")},
+                      "cyclenumber", "cycleindex", "cyc#"),
+            "charge_capacity_Ah": ("Charge Capacity / Ah", "Charge Capacity (Ah)",
+                                   "Charge_Capacity(Ah)"),
+            "discharge_capacity_Ah": ("Discharge Capacity / Ah", "Discharge Capacity (Ah)",
+                                      "Discharge_Capacity(Ah)")},
     "neware-ndax": {"time_s": ("time_s",), "voltage_V": ("voltage_V",),
                     "current_mA": ("current_mA",), "step": ("step",), "cycle": ("cycle",),
                     "capacity_mAh": ("capacity_mAh",)},
 }
 COLUMN_MAPS["neware-nda"] = COLUMN_MAPS["neware-ndax"]
+# Neware's older Excel export ('Detail' sheet): the time is the step time.
+COLUMN_MAPS["neware-xls"] = {"time_s": ("Relative Time(h:min:s.ms)",),
+                             "current_mA": ("Cur(mA)",), "voltage_V": ("Voltage(V)",),
+                             "step": ("Step",), "cycle": ("Cycle",)}
 
 
 def detect_cycler_format(path: str | Path) -> str:
@@ -331,7 +343,7 @@ def _cell(value) -> str:
 def _excel_sheets(path) -> dict[str, list]:
     where = str(path)
     if read_head(path, 4).startswith(b"\xd0\xcf\x11\xe0"):
-        xlrd = require_package("xlrd", extra="excel", purpose="Reading .xls workbooks")
+        xlrd = require_package("xlrd", extra="echem", purpose="Reading .xls workbooks")
         try:
             book = xlrd.open_workbook(str(path), on_demand=True)
             return {name: [book.sheet_by_name(name).row_values(i)
@@ -339,7 +351,7 @@ def _excel_sheets(path) -> dict[str, list]:
                     for name in book.sheet_names()}
         except Exception as exc:  # xlrd raises its own kinds on damaged files
             raise InputError(f"{where}: cannot read the .xls workbook: {exc}") from None
-    openpyxl = require_package("openpyxl", extra="excel", purpose="Reading .xlsx workbooks")
+    openpyxl = require_package("openpyxl", extra="echem", purpose="Reading .xlsx workbooks")
     try:
         book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
         sheets = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)]
@@ -352,6 +364,8 @@ def _excel_sheets(path) -> dict[str, list]:
 
 def _family_from_names(columns) -> str:
     names = " ".join(columns)
+    if "Cur(mA)" in columns and "Relative Time(h:min:s.ms)" in columns:
+        return "neware-xls"
     if "Cycle Index" in names and "Step Index" in names and "Data" not in names:
         return "neware-csv"
     if re.search(r"Test[_ ]Time", names) and re.search(r"Cycle[_ ]Index", names):
