@@ -48,6 +48,7 @@ class TextLayout:
     decimal: str
     encoding: str
     line_quoted: bool = False
+    terminated: bool = False
     preamble: list[str] = dataclasses.field(default_factory=list)
     units: dict[str, str] = dataclasses.field(default_factory=dict)
 
@@ -140,14 +141,15 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
                  for i, (n, u) in enumerate(zip(names, unit_fields + [""] * len(names)))]
     if first_data >= len(lines) or width == 0:
         raise InputError(f"{where}: no data rows after the header (line {header_line + 1})")
-    names = _fit_names(names, width, lines, first_data, delimiter, where)
+    names, terminated = _fit_names(names, width, lines, first_data, delimiter, where)
     decimal = _sniff_decimal(lines[first_data:first_data + 200], delimiter)
     offset = bom + sum(len(line.encode(encoding, errors="replace")) + 1
                        for line in lines[:first_data]) if not line_quoted else 0
     if encoding != "utf-8" and not line_quoted:
         offset = bom + len("\n".join(lines[:first_data]).encode("cp1252", errors="replace")) + 1
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
-                      line_quoted, [line.rstrip("\r") for line in lines[:header_line]], units)
+                      line_quoted, terminated,
+                      [line.rstrip("\r") for line in lines[:header_line]], units)
 
 
 def _check_regular(path: Path) -> None:
@@ -235,13 +237,16 @@ def _header_above(lines, start, first_data, delimiter, width):
     return candidates[0], None
 
 
-def _fit_names(names, width, lines, first_data, delimiter, where) -> list[str]:
+def _fit_names(names, width, lines, first_data, delimiter, where) -> tuple[list[str], bool]:
     names = [n.lstrip("~").strip() if i == 0 else n for i, n in enumerate(names)]
     if len(names) == width + 1 and names[-1] == "":
         names = names[:-1]  # a delimiter ending the header line
     row = _split(lines[first_data], delimiter) if first_data < len(lines) else []
+    terminated = bool(row) and row[-1].strip() == "" and len(names) in (width - 1, width) \
+        and names[-1] == ""
     if len(names) == width - 1 and row and row[-1].strip() == "":
         names = names + [""]  # a delimiter ending every data line (Maccor)
+        terminated = True
     if len(names) != width:
         raise InputError(f"{where}: the header names {len(names)} columns but the data rows hold "
                          f"{width} fields (header: {', '.join(names)})")
@@ -255,7 +260,7 @@ def _fit_names(names, width, lines, first_data, delimiter, where) -> list[str]:
         else:
             seen[name] = 0
         unique.append(name)
-    return unique
+    return unique, terminated
 
 
 def _sniff_decimal(lines: list[str], delimiter: str) -> str:
@@ -362,6 +367,13 @@ def _source(layout: TextLayout):
         lines = raw.split(b"\n")[layout.first_line - 1:]
         body = b"\n".join(line.rstrip(b"\r").strip(b'"') for line in lines)
         return io.BytesIO(body), last_cut
+    if layout.terminated and tail.rstrip(b"\r\n") and \
+            not tail.rstrip(b"\r\n").endswith(layout.delimiter.encode()):
+        # every line ends with the delimiter but the last: complete it rather than call it cut
+        with path.open("rb") as handle:
+            handle.seek(layout.data_offset)
+            body = handle.read().rstrip(b"\r\n") + layout.delimiter.encode() + b"\n"
+        return io.BytesIO(body), False
     handle = path.open("rb")
     handle.seek(layout.data_offset)
     return handle, last_cut
@@ -389,8 +401,9 @@ def _report_bad_rows(bad_rows, layout, n_rows, where) -> None:
     width = len(layout.names)
     last = bad_rows[-1]
     if len(bad_rows) == 1 and last.actual_columns < width and _is_last_line(layout, last.text):
-        warnings.warn(f"{where}: dropped the last line ({last.actual_columns} of {width} fields): "
-                      "the file looks truncated", DataWarning, stacklevel=5)
+        warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows} "
+                      f"({last.actual_columns} of {width} fields): the file looks truncated",
+                      DataWarning, stacklevel=5)
         return
     shown = "; ".join(f"{_line_of(layout, r)}{r.actual_columns} fields: {r.text[:80]!r}"
                       for r in bad_rows[:3])
