@@ -153,7 +153,7 @@ def test_cli_column_map_and_clear_error(real_data):
     path = str(real_data / "bad" / "custom_good_small.csv")
     runner = CliRunner()
     bare = runner.invoke(main, ["cycling", "summary", path])
-    assert bare.exit_code == 2 and "name them with column_map" in bare.output
+    assert bare.exit_code == 2 and "--map current_A=current" in bare.output
     mapped = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s=test_time",
                                   "--map", "voltage_V=voltage", "--map", "current_A=current"])
     assert mapped.exit_code == 0, mapped.output

@@ -252,13 +252,21 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
                          f"{' '.join(example[q] for q in missing)} (the unit goes in the key: "
                          "time_s|time_min|time_h, voltage_V|voltage_mV, "
                          "current_A|current_mA|current_uA)")
+    bare_current = [name for key, name in columns.items() if key == "current_A"
+                    and key not in overrides and defaults is COLUMN_MAPS["csv"]
+                    and not _UNIT_IN_NAME.search(str(name))]
+    if bare_current:
+        # A bare 'current' is A in some labs' exports and mA in others; a factor of 1000 is
+        # not guessed.
+        raise InputError(f"{table.source}: the current column {bare_current[0]!r} has no unit; "
+                         f"give it with --map current_A={bare_current[0]} or --map "
+                         f"current_mA={bare_current[0]} (time and voltage columns without a unit "
+                         "are read in s and V)")
     bare = [f"{name!r} in {key.split('_')[1]}" for key, name in columns.items()
-            if key not in overrides and key in ("time_s", "voltage_V", "current_A")
+            if key not in overrides and key in ("time_s", "voltage_V")
             and defaults is COLUMN_MAPS["csv"] and not _UNIT_IN_NAME.search(str(name))]
     if bare:
-        warnings.warn(f"{table.source}: columns without a unit read as {', '.join(bare)}; if "
-                      "that is wrong, give the unit with --map (e.g. --map current_mA=current)",
-                      DataWarning, stacklevel=3)
+        table.metadata["units_assumed"] = ", ".join(bare)
     return columns
 
 

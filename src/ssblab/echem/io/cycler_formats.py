@@ -43,7 +43,8 @@ COLUMN_MAPS = {
     "arbin": {"time_s": ("Test_Time", "Test Time (s)", "Test_Time(s)"),
               "voltage_V": ("Voltage", "Voltage (V)", "Voltage(V)"),
               "current_A": ("Current", "Current (A)", "Current(A)"),
-              "step": ("Step_Index", "Step Index"), "cycle": ("Cycle_Index", "Cycle Index"),
+              "step": ("Step_Index", "Step Index", "Step_ID"),
+              "cycle": ("Cycle_Index", "Cycle Index", "Cycle_ID"),
               "capacity_mAh": ("capacity_mAh",), "temperature_C": ("Temperature",),
               "charge_capacity_Ah": ("Charge_Capacity", "Charge Capacity (Ah)"),
               "discharge_capacity_Ah": ("Discharge_Capacity", "Discharge Capacity (Ah)")},
@@ -64,9 +65,10 @@ COLUMN_MAPS = {
             "discharge_capacity_mAh": ("Discharge Capacity (mAh)",)},
     "beep": {"time_s": ("test_time",), "voltage_V": ("voltage",), "current_A": ("current",),
              "step": ("step_index",), "cycle": ("cycle_index",)},
-    "csv": {"step": ("step", "ns", "step index", "step_index", "step number", "stepindex"),
+    "csv": {"step": ("step", "ns", "step index", "step_index", "step number", "stepindex",
+                     "step-index"),
             "cycle": ("cycle", "cycle number", "cycle index", "cycle_index", "cycle count",
-                      "cyclenumber", "cycleindex", "cyc#"),
+                      "cyclenumber", "cycleindex", "cyc#", "cycle-index"),
             "charge_capacity_Ah": ("Charge Capacity / Ah", "Charge Capacity (Ah)",
                                    "Charge_Capacity(Ah)"),
             "discharge_capacity_Ah": ("Discharge Capacity / Ah", "Discharge Capacity (Ah)",
@@ -368,7 +370,7 @@ def _family_from_names(columns) -> str:
         return "neware-xls"
     if "Cycle Index" in names and "Step Index" in names and "Data" not in names:
         return "neware-csv"
-    if re.search(r"Test[_ ]Time", names) and re.search(r"Cycle[_ ]Index", names):
+    if re.search(r"Test[_ ]Time", names) and re.search(r"Cycle[_ ](Index|ID)", names):
         return "arbin"
     return "csv"
 
