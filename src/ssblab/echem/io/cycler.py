@@ -39,7 +39,7 @@ from ssblab.echem.io._common import DataWarning, RawTable, normalise_name
 from ssblab.echem.io.cycler_formats import (COLUMN_MAPS, CYCLER_FORMATS, READERS,
                                             biologic_current, biologic_cycles,
                                             detect_cycler_format)
-from ssblab.echem.io.delimited import TextTable, to_float
+from ssblab.echem.io.delimited import TextTable, _check_regular, to_float
 from ssblab.errors import InputError, check_choice
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
@@ -109,6 +109,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
+    _check_regular(Path(path))  # a FIFO or device would block or never end
     if format is None:
         format = detect_cycler_format(path)
     check_choice(format, CYCLER_FORMATS, name="format")

@@ -10,6 +10,8 @@ access-parser), Excel ``.xlsx``/``.xls`` (openpyxl/xlrd) and Parquet (pyarrow).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
 import subprocess
@@ -289,7 +291,8 @@ def _neware_ndax(path, delimiter):
 def _neware_nda(path, delimiter):
     from ssblab.echem.io.neware import _decode_with_newarenda
 
-    with warnings.catch_warnings():  # NewareNDA's own deprecation warnings are not the user's
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        # NewareNDA's own deprecation warnings and printed tracebacks are not the user's
         warnings.simplefilter("ignore")
         columns = _decode_with_newarenda(path, str(path))
     return RawTable(columns, str(path), {"format": "neware-nda", "decoder": "NewareNDA"}), \
@@ -347,7 +350,7 @@ def _excel_sheets(path) -> dict[str, list]:
     if read_head(path, 4).startswith(b"\xd0\xcf\x11\xe0"):
         xlrd = require_package("xlrd", extra="echem", purpose="Reading .xls workbooks")
         try:
-            book = xlrd.open_workbook(str(path), on_demand=True)
+            book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
             return {name: [book.sheet_by_name(name).row_values(i)
                            for i in range(book.sheet_by_name(name).nrows)]
                     for name in book.sheet_names()}

@@ -129,6 +129,8 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
                              f"(line {first_data + 1}); the data rows hold {width} fields "
                              f"separated by {_show(delimiter)}")
     else:
+        if header_line >= len(lines):
+            raise InputError(f"{where}: the file ends before its header line {header_line + 1}")
         first_data = header_line + 1
         unit_line = None
     while first_data < len(lines) and not lines[first_data].strip():
@@ -436,6 +438,9 @@ def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
         return array.astype(float, copy=False) if array.dtype.kind != "f" else array
     if pa.types.is_boolean(kind):
         return column.to_numpy().astype(float)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        raise InputError(f"{where}: column {name!r} holds bytes that are not text in the file's "
+                         f"encoding ({layout.encoding}); the file looks damaged")
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         return column.to_numpy().astype("datetime64[ns]").astype(str)
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
