@@ -1,5 +1,6 @@
 """Cycler readers on the real files in tests/data/cycling and tests/data/bad."""
 
+import os
 import sys
 
 import numpy as np
@@ -264,3 +265,106 @@ def test_empty_cycle_field_and_time_going_back(tmp_path):
     assert any("time goes back at 1 place(s), first at data row 2 (2 s -> 1.5 s)" in m
                for m in messages)
     assert data.time_s.tolist() == [0, 2, 1.5]  # kept as in the file
+
+
+# -- issue 14/17: text layouts, strictness and plausibility -------------------------------------
+
+
+def test_text_columns_units_row_decimal_comma_and_bom(tmp_path):
+    # a date stamp and a step type between the numbers, a units row under the header, decimal
+    # commas with semicolons, and Excel's UTF-8 byte-order mark
+    path = tmp_path / "lab.csv"
+    path.write_bytes("\ufeffDate;Step Type;Time;Voltage;Current\n;;h;mV;uA\n"
+                     "2024-01-01 10:00:00;CC_Chg;0,0;3000,0;500\n"
+                     "2024-01-01 10:30:00;CC_Chg;0,5;3100,0;500\n"
+                     "2024-01-01 11:00:00;CC_DChg;1,0;3050,0;-500\n".encode("utf-8"))
+    data = read_cycler(path)
+    np.testing.assert_allclose(data.time_s, [0, 1800, 3600])
+    np.testing.assert_allclose(data.voltage_V, [3.0, 3.1, 3.05])
+    np.testing.assert_allclose(data.current_mA, [0.5, 0.5, -0.5])
+
+
+def test_bare_time_and_voltage_names_and_the_current_unit(tmp_path):
+    path = tmp_path / "bare.csv"
+    path.write_text("time,voltage,current\n0,3.0,1\n10,3.1,1\n20,3.0,-1\n")
+    with pytest.raises(InputError, match=r"current column 'current' has no unit; give it with "
+                                         r"--map current_A=current or --map current_mA=current"):
+        read_cycler(path)
+    data = read_cycler(path, column_map={"current_mA": "current"})
+    np.testing.assert_allclose(data.time_s, [0, 10, 20])
+    assert data.metadata["units_assumed"] == "'time' in s, 'voltage' in V"
+
+
+def test_row_with_too_many_fields_is_an_error(tmp_path):
+    # two rows joined by a lost line break: never silently one row
+    path = tmp_path / "joined.csv"
+    path.write_text("time/s,Ewe/V,I/mA\n0,3.0,1\n1,3.1,12,3.2,1\n3,3.0,-1\n4,3.1,-1\n")
+    with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 3 fields.*"
+                                         r"'1,3.1,12,3.2,1'"):
+        read_cycler(path)
+
+
+def test_last_number_cut_short_is_dropped_and_named(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text("time/s,Ewe/V,I/mA\n0,3.000,1.000\n1,3.100,1.000\n2,3.200,1.0")
+    with pytest.warns(DataWarning, match=r"dropped the last line 4: .* cut inside a number"):
+        data = read_cycler(path)
+    assert data.n_rows == 2
+
+
+@pytest.mark.parametrize("row, what", [("2,3.2,1e37,1", "current_mA"),
+                                       ("2,3.2,1,1.5", "cycle"), ("2,3.2,1,1e30", "cycle")])
+def test_implausible_values_are_dropped_and_named(tmp_path, row, what):
+    path = tmp_path / "odd.csv"
+    path.write_text("time/s,Ewe/V,I/mA,cycle\n0,3.0,1,1\n1,3.1,1,1\n" + row + "\n3,3.0,-1,1\n")
+    with pytest.warns(DataWarning, match=rf"dropped 1 row\(s\) .*in {what} \(1\): data rows \[2\]"):
+        data = read_cycler(path)
+    assert data.n_rows == 3 and data.cycle.tolist() == [1, 1, 1]
+
+
+def test_maccor_layouts(tmp_path):
+    head = "Today's Date 03/07/2018  Date of Test:\t11/02/2016\t Filename:\tx.041\n"
+    # 'Test (Sec)', European date stamps in DPt Time
+    (tmp_path / "a.txt").write_text(
+        head + "Rec#\tCyc#\tStep\tTest (Sec)\tAmps\tVolts\tState\tDPt Time\t\n"
+        "1\t0\t1\t0.0\t0.5\t3.9\tC\t21.10.2019 10:59:59\t\n"
+        "2\t0\t1\t10.0\t0.5\t3.95\tC\t21.10.2019 11:00:09\t\n"
+        "3\t0\t2\t20.0\t0.5\t3.9\tD\t21.10.2019 11:00:19\t\n")
+    data = read_cycler(tmp_path / "a.txt")
+    np.testing.assert_allclose(data.time_s, [0, 10, 20])
+    np.testing.assert_allclose(data.current_mA, [500, 500, -500])
+    # day-hh:mm:ss test time
+    (tmp_path / "b.txt").write_text(
+        head + "Rec#\tCyc#\tStep\tTestTime\tAmps\tVolts\tState\tDPt Time\n"
+        "1\t0\t1\t  0d 00:00:00.0000\t0.5\t3.9\tC\t11/02/2016 15:57:53\n"
+        "2\t0\t1\t  0d 00:01:00.0000\t0.5\t3.9\tC\t11/02/2016 15:58:53\n"
+        "3\t1\t1\t  1d 00:00:00.5000\t0.5\t3.9\tD\t11/03/2016 15:57:53\n")
+    data = read_cycler(tmp_path / "b.txt")
+    np.testing.assert_allclose(data.time_s, [0, 60, 86400.5])
+    # a bare TestTime whose unit the wall clock cannot tell: seconds, loudly
+    (tmp_path / "c.txt").write_text(
+        head + "Rec#\tCyc#\tStep\tTestTime\tAmps\tVolts\tState\tDPt Time\n"
+        "1\t0\t1\t0\t0.5\t3.9\tC\tnot a date\n2\t0\t1\t1\t0.5\t3.9\tC\tnot a date\n"
+        "3\t0\t1\t2\t0.5\t3.9\tC\tnot a date\n")
+    with pytest.warns(DataWarning, match=r"--map time_min=TestTime"):
+        read_cycler(tmp_path / "c.txt")
+    data = read_cycler(tmp_path / "c.txt", column_map={"time_min": "TestTime"})
+    np.testing.assert_allclose(data.time_s, [0, 60, 120])
+
+
+def test_map_applies_before_any_probing(tmp_path):
+    # a file whose own names say nothing: the map alone makes it readable
+    path = tmp_path / "x.csv"
+    path.write_text("A;B;C;D\n0;1,5;3,0;x\n1;1,5;3,1;y\n2;-1,5;3,2;z\n")
+    data = read_cycler(path, column_map={"time_h": "A", "current_A": "B", "voltage_V": "C"})
+    np.testing.assert_allclose(data.current_mA, [1500, 1500, -1500])
+    np.testing.assert_allclose(data.time_s, [0, 3600, 7200])
+
+
+def test_special_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="found a directory"):
+        read_cycler(tmp_path)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_cycler(fifo)

@@ -210,8 +210,9 @@ def _first_data_line(lines, start, delimiter, width, where) -> int:
         fields = _split(lines[i], delimiter)
         if abs(len(fields) - width) <= 1 and _is_data(fields):
             following = [line for line in lines[i + 1:i + 4] if line.strip()]
-            if all(abs(len(_split(line, delimiter)) - width) <= 1 and
-                   _is_data(_split(line, delimiter)) for line in following):
+            fitting = sum(abs(len(_split(line, delimiter)) - width) <= 1 and
+                          _is_data(_split(line, delimiter)) for line in following)
+            if fitting >= len(following) - (len(following) == 3):  # one odd row is reported
                 return i
     raise InputError(f"{where}: no rows of numbers found (looked for rows of {width} fields "
                      f"separated by {_show(delimiter)})")
