@@ -118,8 +118,11 @@ def test_optional_readers_say_what_to_install(real_data, monkeypatch, tmp_path):
 
     monkeypatch.setitem(sys.modules, "access_parser", None)
     monkeypatch.setitem(sys.modules, "NewareNDA", None)
-    with pytest.raises(ResourceError, match=r"pip install 'ssblab\[echem\]'"):
+    monkeypatch.setattr("ssblab.echem.io.cycler_formats.shutil.which", lambda name: None)
+    with pytest.raises(ResourceError, match=r"without mdbtools.*pip install 'ssblab\[echem\]'"):
         read_cycler(real_data / "cycling" / "arbin_18cycles.res")
+    with pytest.raises(ResourceError, match=r"\.nda.*pip install 'ssblab\[echem\]'"):
+        read_cycler(real_data / "cycling_corpus" / "newarenda" / "new_nda_file.nda")
     # an older .ndc version (here 5) is left to NewareNDA
     with zipfile.ZipFile(tmp_path / "old.ndax", "w") as archive:
         archive.writestr("data.ndc", bytes([1, 0, 5, 0]) + bytes(4092))
@@ -368,3 +371,21 @@ def test_special_files_are_refused(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(InputError, match="not a regular file"):
         read_cycler(fifo)
+
+
+@pytest.mark.slow
+def test_arbin_res_mdbtools_and_access_parser_agree(real_data, monkeypatch):
+    import shutil
+
+    if shutil.which("mdb-export") is None:
+        pytest.skip("mdbtools not installed")
+    path = real_data / "cycling" / "arbin_18cycles.res"
+    fast = read_cycler(path)
+    monkeypatch.setattr("ssblab.echem.io.cycler_formats.shutil.which", lambda name: None)
+    slow = read_cycler(path)
+    assert fast.metadata["decoder"] == "mdbtools" and slow.metadata["decoder"] == "access-parser"
+    # mdb-export prints single-precision columns with 8 significant digits: the same float32
+    for name in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-7)
+    np.testing.assert_allclose(fast.extra["capacity_mAh"], slow.extra["capacity_mAh"],
+                               rtol=1e-7, atol=1e-9)

@@ -39,7 +39,8 @@ from ssblab.echem.io._common import DataWarning, RawTable, normalise_name
 from ssblab.echem.io.cycler_formats import (COLUMN_MAPS, CYCLER_FORMATS, READERS,
                                             biologic_current, biologic_cycles,
                                             detect_cycler_format)
-from ssblab.echem.io.delimited import TextTable, _check_regular, to_float
+from ssblab.echem.io.delimited import (TextTable, _check_regular, as_strings, first_value,
+                                       is_text, text_classes, to_float)
 from ssblab.errors import InputError, check_choice
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
@@ -124,7 +125,8 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     columns = _resolve(table, COLUMN_MAPS.get(family, {}), column_map or {}, format,
                        current_optional=open_circuit)
     if isinstance(table, TextTable):
-        extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns]
+        extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns] + \
+            [n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES]
         table.load(list(dict.fromkeys(list(columns.values()) + extra)))
     data = _assemble(table, columns, where, family)
     if "capacity_mAh" not in data and "charge_capacity_mAh" in data and \
@@ -356,8 +358,8 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
     first_line = table.metadata.get("header_line", 0) + 2
     for key, name in columns.items():
         factor, target = _UNITS[key]
-        raw = np.asarray(table.columns[name])
-        if raw.dtype.kind in "USO":
+        raw = table.columns[name]
+        if is_text(raw):
             if key.startswith("time"):
                 raw, factor = _text_time_s(raw, where, name), 1.0
             else:
@@ -379,11 +381,11 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    strings = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    strings = as_strings(values)
     parts = pc.extract_regex(strings, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
                                       r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
     if parts.null_count < len(parts) * 0.5:
-        total = np.zeros(len(values))
+        total = np.zeros(len(strings))
         for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
             column = pc.struct_field(parts, field)
             column = pc.if_else(pc.equal(column, ""), "0", column)
@@ -406,7 +408,7 @@ def _parse_dates(values: np.ndarray, where: str, name: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    strings = pc.utf8_trim_whitespace(pa.array(values, type=pa.string(), from_pandas=True))
+    strings = as_strings(values)
     parts = pc.extract_regex(strings, r"^(?P<w>.*?\d:\d\d:\d\d)(?P<f>[.,]\d+)?(?P<ampm>\s*[AaPp][Mm])?$")
     fraction = pc.struct_field(parts, "f")
     fraction = pc.if_else(pc.equal(pc.fill_null(fraction, ""), ""), "0", fraction)
@@ -428,7 +430,8 @@ def _parse_dates(values: np.ndarray, where: str, name: str) -> np.ndarray:
             best, best_score = seconds, (n_ok, ordered)
     if best is None:
         raise InputError(f"{where}: column {name!r}: expected times (H:MM:SS, '1d 02:03:04' or "
-                         f"a date stamp), found {values[0]!r}; map a numeric time column with "
+                         f"a date stamp), found {first_value(values)!r}; map a numeric time "
+                         "column with "
                          "--map time_s=COLUMN")
     return best + np.nan_to_num(seconds_frac)
 
@@ -441,10 +444,10 @@ def _maccor_time_factor(table: RawTable, test_time: np.ndarray, where: str) -> f
     span = float(finite[-1] - finite[0]) if finite.size else 0.0
     stamps = None
     if clock is not None and table.columns.get(clock) is not None and span > 0:
-        values = np.asarray(table.columns[clock])
+        values = table.columns[clock]
         try:
-            stamps = _parse_dates(values[[0, -1]].astype(object), where, clock) \
-                if values.dtype.kind in "USO" else None
+            ends = as_strings(values).take([0, len(values) - 1]) if is_text(values) else None
+            stamps = _parse_dates(ends, where, clock) if ends is not None else None
         except InputError:
             stamps = None
     if stamps is None or not np.isfinite(stamps).all() or stamps[1] <= stamps[0]:
@@ -470,7 +473,7 @@ def _maccor_signed(table: RawTable, current_mA: np.ndarray, where: str) -> np.nd
                       "column to tell discharge from charge: all currents read as charge",
                       DataWarning, stacklevel=4)
         return current_mA
-    discharge = np.char.strip(np.asarray(table.columns[mode], dtype=str)) == "D"
+    discharge = text_classes(table.columns[mode], {"D": "^D$"})["D"]
     return np.where(discharge, -current_mA, current_mA)
 
 
@@ -486,13 +489,12 @@ def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
         return
     if isinstance(table, TextTable):
         table.load([name])
-    labels = np.asarray(table.columns[name])
-    if labels.dtype.kind not in "USO" or labels.shape != data["current_mA"].shape:
+    labels = table.columns[name]
+    if not is_text(labels) or len(labels) != data["current_mA"].size:
         return
-    labels = np.char.lower(labels.astype(str))
-    discharge = (np.char.find(labels, "dis") >= 0) | (np.char.find(labels, "dchg") >= 0)
-    charge = ~discharge & ((np.char.find(labels, "chg") >= 0) |
-                           (np.char.find(labels, "charge") >= 0))
+    kinds = text_classes(labels, {"discharge": "dis|dchg", "charge": "chg|charge"})
+    discharge = kinds["discharge"]
+    charge = kinds["charge"] & ~discharge
     current = data["current_mA"]
     dis_sign = np.sign(np.sum(current[discharge])) if discharge.any() else 0
     chg_sign = np.sign(np.sum(current[charge])) if charge.any() else 0

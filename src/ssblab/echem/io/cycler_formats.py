@@ -294,7 +294,9 @@ def _neware_nda(path, delimiter):
     with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
         # NewareNDA's own deprecation warnings and printed tracebacks are not the user's
         warnings.simplefilter("ignore")
-        columns = _decode_with_newarenda(path, str(path))
+        columns = _decode_with_newarenda(path, str(path),
+                                         purpose="Reading Neware .nda files (binary, BTS 7 and "
+                                                 "older)")
     return RawTable(columns, str(path), {"format": "neware-nda", "decoder": "NewareNDA"}), \
         "neware-nda"
 

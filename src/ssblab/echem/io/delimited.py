@@ -51,6 +51,7 @@ class TextLayout:
     terminated: bool = False
     preamble: list[str] = dataclasses.field(default_factory=list)
     units: dict[str, str] = dataclasses.field(default_factory=dict)
+    numeric: frozenset = frozenset()
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -149,9 +150,23 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
                        for line in lines[:first_data]) if not line_quoted else 0
     if encoding != "utf-8" and not line_quoted:
         offset = bom + len("\n".join(lines[:first_data]).encode("cp1252", errors="replace")) + 1
+    numeric = _numeric_columns(names, lines[first_data:first_data + 200], delimiter)
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
                       line_quoted, terminated,
-                      [line.rstrip("\r") for line in lines[:header_line]], units)
+                      [line.rstrip("\r") for line in lines[:header_line]], units, numeric)
+
+
+def _numeric_columns(names, lines, delimiter) -> frozenset:
+    """The columns whose sampled fields are all plain numbers (or empty): read as float64
+    directly, so that a stray word further down is an error naming it, not a text column."""
+    rows = [_split(line, delimiter) for line in lines if line.strip()]
+    numeric = set()
+    for i, name in enumerate(names):
+        fields = [r[i].strip().strip('"') for r in rows if i < len(r)]
+        if fields and all(f in _EMPTY or _NUMBER.match(f) for f in fields) and \
+                any(f not in _EMPTY for f in fields):
+            numeric.add(name)
+    return frozenset(numeric)
 
 
 def _check_regular(path: Path) -> None:
@@ -335,6 +350,8 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
                                                invalid_row_handler=on_invalid,
                                                ignore_empty_lines=True),
                 convert_options=csv.ConvertOptions(include_columns=names,
+                                                   column_types={n: pa.float64() for n in names
+                                                                 if n in layout.numeric},
                                                    null_values=NULL_VALUES,
                                                    strings_can_be_null=True,
                                                    decimal_point=layout.decimal,
@@ -434,30 +451,94 @@ def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
     import pyarrow as pa
 
     kind = column.type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
-        array = column.to_numpy()
-        return array.astype(float, copy=False) if array.dtype.kind != "f" else array
-    if pa.types.is_boolean(kind):
-        return column.to_numpy().astype(float)
+    if pa.types.is_null(kind):
+        return np.full(len(column), np.nan)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _float64(column)
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         raise InputError(f"{where}: column {name!r} holds bytes that are not text in the file's "
                          f"encoding ({layout.encoding}); the file looks damaged")
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
-        return column.to_numpy().astype("datetime64[ns]").astype(str)
-    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+        return column.cast(pa.string())
+    return column  # text stays a pyarrow string array: converted only where it is used
+
+
+def _float64(column) -> np.ndarray:
+    """A numeric pyarrow column as float64, nulls as NaN, from the Arrow buffers (pyarrow's
+    own conversions of chunked or nullable arrays, and its scalars, import pandas)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = []
+    for chunk in column.chunks:
+        if chunk.type != pa.float64():
+            chunk = pc.cast(chunk, pa.float64())
+        values = np.frombuffer(chunk.buffers()[1], dtype=np.float64, count=len(chunk),
+                               offset=chunk.offset * 8)
+        if chunk.null_count:
+            bits = np.frombuffer(chunk.buffers()[0], dtype=np.uint8)
+            valid = np.unpackbits(bits, bitorder="little")[chunk.offset:chunk.offset +
+                                                           len(chunk)].astype(bool)
+            values = np.where(valid, values, np.nan)
+        parts.append(values)
+    if not parts:
+        return np.empty(0)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
+    """Boolean row masks of a text column for each regular expression (case-insensitive),
+    matched once per distinct value (step types repeat a handful of labels)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = as_strings(values)
+    if isinstance(strings, pa.Array):
+        strings = pa.chunked_array([strings])
+    distinct = pc.unique(strings)
+    index = _float64(pc.index_in(strings, value_set=distinct))
+    index = np.nan_to_num(index, nan=len(distinct)).astype(np.int64)  # null rows: no class
+    out = {}
+    for key, pattern in patterns.items():
+        hit = pc.match_substring_regex(distinct, pattern, ignore_case=True).to_pylist()
+        out[key] = np.asarray([bool(h) for h in hit] + [False], dtype=bool)[index]
+    return out
+
+
+def is_text(values) -> bool:
+    """Whether a column holds text (a NumPy str/object array or a pyarrow string array)."""
+    if isinstance(values, np.ndarray):
+        return values.dtype.kind in "USO"
+    return not isinstance(values, (list, tuple))
+
+
+def as_strings(values):
+    """A text column as a pyarrow string array, whitespace trimmed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, np.ndarray):
+        values = pa.array(values.astype(str) if values.dtype.kind != "O" else values,
+                          type=pa.string(), from_pandas=True)
+    elif not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    return pc.utf8_trim_whitespace(values)
+
+
+def first_value(values) -> str:
+    return str(values[0].as_py() if hasattr(values[0], "as_py") else values[0])
 
 
 def to_float(values: np.ndarray, *, where: str, name: str, first_line: int = 0) -> np.ndarray:
     """A column as float64; text that is not a number is an error naming the line."""
-    if values.dtype.kind == "f":
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
         return values
-    if values.dtype.kind in "iub":
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
         return values.astype(float)
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    strings = pa.array(values, type=pa.string(), from_pandas=True)
-    stripped = pc.utf8_trim_whitespace(strings)
+    stripped = as_strings(values)
     if stripped.null_count < len(stripped):
         comma = pc.any(pc.match_substring(stripped, ",")).as_py()
         if comma and not pc.any(pc.match_substring(stripped, ".")).as_py():
@@ -467,7 +548,7 @@ def to_float(values: np.ndarray, *, where: str, name: str, first_line: int = 0) 
     except pa.ArrowInvalid:
         ok = pc.match_substring_regex(stripped, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|"
                                                 r"^(nan|NaN|inf|-inf)$")
-        bad = np.flatnonzero(~np.asarray(pc.fill_null(ok, True)))
+        bad = np.flatnonzero(~pc.fill_null(ok, True).to_numpy(zero_copy_only=False))
         raise InputError(f"{where}: column {name!r} is not numeric: line "
-                         f"{first_line + bad[0]} holds {values[bad[0]]!r}"
+                         f"{first_line + bad[0]} holds {stripped[int(bad[0])].as_py()!r}"
                          + (f" ({bad.size} such rows)" if bad.size > 1 else "")) from None

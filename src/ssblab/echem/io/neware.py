@@ -140,9 +140,10 @@ def _decode_bts8(parts: dict[str, bytes], where: str) -> dict[str, np.ndarray]:
             "record": index.astype(float)}
 
 
-def _decode_with_newarenda(path, where: str) -> dict[str, np.ndarray]:
-    newarenda = require_package("NewareNDA", extra="echem",
-                                purpose="Reading Neware .ndax files of this .ndc version")
+def _decode_with_newarenda(path, where: str, *,
+                           purpose: str = "Reading Neware .ndax files of this .ndc version"
+                           ) -> dict[str, np.ndarray]:
+    newarenda = require_package("NewareNDA", extra="echem", purpose=purpose)
     try:
         # NewareNDA prints tracebacks it catches and warns about pandas; neither is the user's
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
