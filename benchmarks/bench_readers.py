@@ -202,7 +202,8 @@ if tool == "ssblab":
     import pyarrow.csv
 else:
     import pandas
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import os
+before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 start = time.perf_counter()
 if tool == "ssblab":
     data = read_cycler(path)

@@ -368,7 +368,12 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
         if key.startswith("time") and family == "maccor" and factor == 1.0 and \
                 "sec" not in name.lower() and raw.dtype.kind == "f":
             factor = _maccor_time_factor(table, values, where)
-        data[target] = values * factor if factor != 1 else values
+        if factor != 1 and isinstance(table, TextTable) and values is raw and \
+                list(columns.values()).count(name) == 1:
+            values *= factor  # the reader's own buffer: scaled in place, no second copy
+            data[target] = values
+        else:
+            data[target] = values * factor if factor != 1 else values
     return data
 
 
@@ -518,10 +523,11 @@ def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndar
             continue
         values = data[key]
         with np.errstate(invalid="ignore"):
-            wrong = ~np.isfinite(values) if key in CyclerData.columns else np.zeros(n, bool)
-            wrong |= np.abs(np.nan_to_num(values)) > limit
+            # NaN compares False: one pass finds NaN, inf and out-of-range values
+            wrong = ~(np.abs(values) <= limit) if key in CyclerData.columns else \
+                np.abs(values) > limit
             if key in ("step", "cycle"):
-                wrong |= np.isfinite(values) & (values != np.round(values))
+                wrong |= values != np.floor(values)
         if wrong.any():
             reasons.append(f"{key} ({int(wrong.sum())})")
             bad |= wrong

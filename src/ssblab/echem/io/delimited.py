@@ -52,6 +52,7 @@ class TextLayout:
     preamble: list[str] = dataclasses.field(default_factory=list)
     units: dict[str, str] = dataclasses.field(default_factory=dict)
     numeric: frozenset = frozenset()
+    categorical: frozenset = frozenset()
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -150,10 +151,20 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
                        for line in lines[:first_data]) if not line_quoted else 0
     if encoding != "utf-8" and not line_quoted:
         offset = bom + len("\n".join(lines[:first_data]).encode("cp1252", errors="replace")) + 1
-    numeric = _numeric_columns(names, lines[first_data:first_data + 200], delimiter)
+    sample = lines[first_data:first_data + 200]
+    numeric = _numeric_columns(names, sample, delimiter)
+    categorical = _categorical_columns(names, sample, delimiter) - numeric
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
                       line_quoted, terminated,
-                      [line.rstrip("\r") for line in lines[:header_line]], units, numeric)
+                      [line.rstrip("\r") for line in lines[:header_line]], units, numeric,
+                      categorical)
+
+
+def _categorical_columns(names, lines, delimiter) -> frozenset:
+    """Text columns that repeat a few labels (step types, modes): read dictionary-encoded."""
+    rows = [_split(line, delimiter) for line in lines if line.strip()]
+    return frozenset(name for i, name in enumerate(names)
+                     if len(rows) >= 20 and len({r[i] for r in rows if i < len(r)}) <= 20)
 
 
 def _numeric_columns(names, lines, delimiter) -> frozenset:
@@ -327,8 +338,12 @@ class TextTable(RawTable):
 
 
 def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
-    """The named columns of a sniffed file: numbers as float64, text as ``pyarrow`` strings
-    converted to NumPy str arrays."""
+    """The named columns of a sniffed file: numbers as float64 NumPy arrays, text as pyarrow
+    string arrays.
+
+    The file is streamed in 4 MB batches; each numeric batch is copied into a NumPy array
+    allocated for the most rows the file can hold (pages never written are never resident),
+    so the peak memory is the decoded columns plus a few batches."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
@@ -339,43 +354,61 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
         bad_rows.append(row)
         return "skip"
 
-    source, last_cut = _source(layout)
+    source, last_cut, n_bytes = _source(layout)
+    numeric = [n for n in names if n in layout.numeric]
+    capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter per field
+    out: dict = {n: np.empty(capacity) for n in numeric}
+    text: dict = {n: [] for n in names if n not in layout.numeric}
+    n_rows = 0
     try:
         with source:
-            table = csv.read_csv(
+            reader = csv.open_csv(
                 source,
                 read_options=csv.ReadOptions(column_names=layout.names,
-                                             encoding=layout.encoding, block_size=1 << 24),
+                                             encoding=layout.encoding, block_size=1 << 22),
                 parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
                                                invalid_row_handler=on_invalid,
                                                ignore_empty_lines=True),
-                convert_options=csv.ConvertOptions(include_columns=names,
-                                                   column_types={n: pa.float64() for n in names
-                                                                 if n in layout.numeric},
-                                                   null_values=NULL_VALUES,
-                                                   strings_can_be_null=True,
-                                                   decimal_point=layout.decimal,
-                                                   timestamp_parsers=[]))
+                convert_options=csv.ConvertOptions(
+                    include_columns=names,
+                    column_types={n: pa.float64() if n in layout.numeric else
+                                  pa.dictionary(pa.int32(), pa.string())
+                                  if n in layout.categorical else pa.string() for n in names},
+                    null_values=NULL_VALUES, strings_can_be_null=True,
+                    decimal_point=layout.decimal, timestamp_parsers=[]))
+            for batch in reader:
+                k = batch.num_rows
+                for name in numeric:
+                    out[name][n_rows:n_rows + k] = _float64(batch.column(name))
+                for name in text:
+                    text[name].append(batch.column(name))
+                n_rows += k
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: malformed data: {exc}") from None
-    n_rows = table.num_rows
+    except StopIteration:  # no data after the header
+        pass
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
                       "does not end with a line break and its last field is shorter than the "
                       "one above it, so it looks cut inside a number", DataWarning, stacklevel=4)
-        table = table.slice(0, n_rows - 1)
         n_rows -= 1
     if n_rows == 0:
         raise InputError(f"{where}: the data table is empty")
-    out = {}
-    for name in names:
-        out[name] = _to_numpy(table.column(name), name, layout, where)
-    return out, n_rows
+    columns = {name: out[name][:n_rows] for name in numeric}
+    for name, chunks in text.items():
+        kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
+            pa.string()
+        columns[name] = _to_numpy(pa.chunked_array(chunks, type=kind)[:n_rows], name,
+                                  layout, where)
+    return {n: columns[n] for n in names}, n_rows
 
 
 def _source(layout: TextLayout):
-    """The data part of the file for pyarrow, and whether its last line lacks a line break."""
+    """The data part of the file as a pyarrow stream, whether its last line looks cut, and its
+    size in bytes."""
+    import pyarrow as pa
+
     path = layout.path
     size = path.stat().st_size
     with path.open("rb") as handle:
@@ -386,17 +419,17 @@ def _source(layout: TextLayout):
         raw = path.read_bytes()
         lines = raw.split(b"\n")[layout.first_line - 1:]
         body = b"\n".join(line.rstrip(b"\r").strip(b'"') for line in lines)
-        return io.BytesIO(body), last_cut
+        return pa.BufferReader(body), last_cut, len(body)
     if layout.terminated and tail.rstrip(b"\r\n") and \
             not tail.rstrip(b"\r\n").endswith(layout.delimiter.encode()):
         # every line ends with the delimiter but the last: complete it rather than call it cut
         with path.open("rb") as handle:
             handle.seek(layout.data_offset)
             body = handle.read().rstrip(b"\r\n") + layout.delimiter.encode() + b"\n"
-        return io.BytesIO(body), False
-    handle = path.open("rb")
-    handle.seek(layout.data_offset)
-    return handle, last_cut
+        return pa.BufferReader(body), False, len(body)
+    stream = pa.OSFile(str(path))  # native reads; a Python file object holds the GIL
+    stream.seek(layout.data_offset)
+    return stream, last_cut, size - layout.data_offset
 
 
 def _cut_number(tail: bytes, layout: TextLayout) -> bool:
@@ -470,7 +503,7 @@ def _float64(column) -> np.ndarray:
     import pyarrow.compute as pc
 
     parts = []
-    for chunk in column.chunks:
+    for chunk in getattr(column, "chunks", [column]):
         if chunk.type != pa.float64():
             chunk = pc.cast(chunk, pa.float64())
         values = np.frombuffer(chunk.buffers()[1], dtype=np.float64, count=len(chunk),
@@ -492,6 +525,18 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    chunks = _dictionary_chunks(values)
+    if chunks is not None:  # classify each batch's few labels, then look them up
+        out = {key: [] for key in patterns}
+        for chunk in chunks:
+            labels = pc.utf8_trim_whitespace(chunk.dictionary)
+            index = _float64(chunk.indices)
+            index = np.nan_to_num(index, nan=len(labels)).astype(np.int64)
+            for key, pattern in patterns.items():
+                hit = pc.match_substring_regex(labels, pattern, ignore_case=True).to_pylist()
+                out[key].append(np.asarray([bool(h) for h in hit] + [False], bool)[index])
+        return {key: np.concatenate(parts) if parts else np.zeros(0, bool)
+                for key, parts in out.items()}
     strings = as_strings(values)
     if isinstance(strings, pa.Array):
         strings = pa.chunked_array([strings])
@@ -523,6 +568,15 @@ def as_strings(values):
     elif not pa.types.is_string(values.type):
         values = values.cast(pa.string())
     return pc.utf8_trim_whitespace(values)
+
+
+def _dictionary_chunks(values):
+    import pyarrow as pa
+
+    chunks = getattr(values, "chunks", None)
+    if chunks is not None and all(pa.types.is_dictionary(c.type) for c in chunks):
+        return chunks
+    return None
 
 
 def first_value(values) -> str:
