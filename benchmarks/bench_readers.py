@@ -194,57 +194,64 @@ def _write_big_csv(path: Path, n_rows: int) -> None:
 
 
 _MEASURE = """
-import resource, sys, time, warnings
+import os, sys, time, warnings
 warnings.simplefilter("ignore")
 tool, path = sys.argv[1], sys.argv[2]
 if tool == "ssblab":
     from ssblab.echem.io import read_cycler
-    import pyarrow.csv
+    import pyarrow.csv, pyarrow.compute
 else:
     import pandas
-import os
-before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
-start = time.perf_counter()
+before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+start, cpu = time.perf_counter(), time.process_time()
 if tool == "ssblab":
     data = read_cycler(path)
     n = data.n_rows
-    decoded = sum(getattr(data, c).nbytes for c in data.columns) + \
+    decoded = sum(getattr(data, c).nbytes for c in data.columns) + \\
         sum(v.nbytes for v in data.extra.values())
 elif tool == "pandas":
     frame = pandas.read_csv(path)
     n, decoded = len(frame), 0
-else:  # pandas reading only the five columns ssblab keeps
-    frame = pandas.read_csv(path, usecols=["Test Time (s)", "Voltage (V)", "Current (A)",
-                                           "Step", "Cycle", "Capacity (Ah)"])
+else:  # pandas reading only the columns ssblab keeps
+    frame = pandas.read_csv(path, usecols=["Step Type", "Test Time (s)", "Voltage (V)",
+                                           "Current (A)", "Step", "Cycle", "Capacity (Ah)"])
     n, decoded = len(frame), 0
-seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(seconds, n, (peak - before) * 1024, decoded)
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+# VmHWM: this process's own high-water mark (ru_maxrss keeps the parent's across exec)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(seconds, cpu, n, hwm * 1024 - before, decoded)
 """
 
 
-def bench_text_scale(quick: bool) -> None:
-    """The generic text path on a multi-million-row CSV vs pandas.read_csv, each in a fresh
-    process (peak RSS growth during the read, against the size of ssblab's decoded arrays)."""
+def bench_text_scale(quick: bool, repeats: int = 3) -> None:
+    """The generic text path on a multi-million-row CSV vs pandas.read_csv, each run in a
+    fresh process, the tools interleaved (median wall and CPU time; peak RSS growth during
+    the read against the size of ssblab's decoded arrays)."""
     import subprocess
 
     n_rows = 500_000 if quick else 5_000_000
-    print(f"\n## scale: generic CSV with text columns, {n_rows:,} rows (s, peak RSS growth)")
+    print(f"\n## scale: generic CSV with text columns, {n_rows:,} rows")
+    tools = ("ssblab", "pandas", "pandas-usecols")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.csv"
         _write_big_csv(path, n_rows)
-        print(f"file: {path.stat().st_size / 1e6:.0f} MB")
-        results = {}
-        for tool in ("ssblab", "pandas", "pandas-usecols"):
-            out = subprocess.run([sys.executable, "-c", _MEASURE, tool, str(path)],
-                                 capture_output=True, text=True, check=True).stdout.split()
-            seconds, n, peak, decoded = float(out[0]), int(out[1]), int(out[2]), int(out[3])
-            results[tool] = seconds
+        print(f"file: {path.stat().st_size / 1e6:.0f} MB; median of {repeats} interleaved runs")
+        runs: dict = {tool: [] for tool in tools}
+        for _ in range(repeats):
+            for tool in tools:
+                out = subprocess.run([sys.executable, "-c", _MEASURE, tool, str(path)],
+                                     capture_output=True, text=True, check=True).stdout.split()
+                runs[tool].append([float(v) for v in out])
+        wall = {}
+        for tool in tools:
+            seconds, cpu, n, peak, decoded = np.median(np.array(runs[tool]), axis=0)
+            wall[tool] = seconds
             extra = f", decoded arrays {decoded / 1e6:.0f} MB, peak/decoded " \
                     f"{peak / decoded:.2f}" if decoded else ""
-            print(f"{tool:16s} {seconds:8.2f} s  {n:,} rows  peak +{peak / 1e6:.0f} MB{extra}")
-        print(f"ratio pandas.read_csv / ssblab: {results['pandas'] / results['ssblab']:.1f}x; "
-              f"with usecols: {results['pandas-usecols'] / results['ssblab']:.1f}x")
+            print(f"{tool:16s} wall {seconds:6.2f} s  cpu {cpu:6.2f} s  {int(n):,} rows  "
+                  f"peak +{peak / 1e6:.0f} MB{extra}")
+        print(f"ratio pandas.read_csv / ssblab (wall): {wall['pandas'] / wall['ssblab']:.2f}x; "
+              f"usecols: {wall['pandas-usecols'] / wall['ssblab']:.2f}x")
 
 
 def bench_arbin_res(repeats: int) -> None:

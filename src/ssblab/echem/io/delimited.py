@@ -341,7 +341,7 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
     """The named columns of a sniffed file: numbers as float64 NumPy arrays, text as pyarrow
     string arrays.
 
-    The file is streamed in 4 MB batches; each numeric batch is copied into a NumPy array
+    The file is streamed in 1 MB batches; each numeric batch is copied into a NumPy array
     allocated for the most rows the file can hold (pages never written are never resident),
     so the peak memory is the decoded columns plus a few batches."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
@@ -365,7 +365,7 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
             reader = csv.open_csv(
                 source,
                 read_options=csv.ReadOptions(column_names=layout.names,
-                                             encoding=layout.encoding, block_size=1 << 22),
+                                             encoding=layout.encoding, block_size=1 << 20),
                 parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
                                                invalid_row_handler=on_invalid,
                                                ignore_empty_lines=True),
