@@ -23,7 +23,6 @@ FILES = sorted(p for p in CORPUS.glob("*/*") if p.is_file() and not p.name.start
 NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json": ("BEEP", "raw"),
               "PreDiag_000233_00021F_truncated_structure.json": ("BEEP", "raw"),
               "maccor_test_file_4267-66-6519.EDA0001.041": ("Maccor impedance", "spectrum"),
-              "nw_regular_export_ife_example.csv": ("Neware", "export the record"),
               "wait.mpr": ("no points", "wait"), "wait.mpt": ("no data rows", "Bio-Logic")}
 # Files whose current column has no unit: refused with the one option that fixes it.
 NEEDS_UNIT = {"custom_data_001.csv": "current_mA=current",

@@ -214,12 +214,49 @@ def _text(fmt: str, family: str, **options):
 
 def _neware_csv(path, delimiter):
     head = read_head(path, 4096).decode("utf-8", errors="replace").lstrip("\ufeff").split("\n")
-    if len(head) > 2 and head[0].startswith("Cycle Index") and head[1].startswith(","):
-        raise InputError(f"{path}: a Neware export with cycle, step and record rows nested in one "
-                         "table (BTS 'regular' layout); export the record layer alone (BTS "
-                         "software: Export -> 'Record' sheet/layer only), or read the .nda/.ndax "
-                         "file itself")
+    if len(head) > 2 and head[0].startswith("Cycle Index") and head[1].startswith(",") and \
+            head[2].startswith(",,"):
+        return _neware_nested(path), "neware-csv"
     return _text("neware-csv", "neware-csv")(path, delimiter)
+
+
+def _neware_nested(path) -> RawTable:
+    """Neware's 'regular' export nests three tables in one: a cycle row, then its step rows
+    (one leading empty field), then each step's records (two). The records are taken with the
+    cycle and step index of the rows above them and read by the text path."""
+    where = str(path)
+    text = Path(path).read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = text.replace("\r\n", "\n").split("\n")
+    record_names = lines[2].split(",")[2:]
+    n_cycle = len(lines[0].split(","))  # a cycle row goes on with its first step's fields
+    out = ["Cycle Index,Step Index," + ",".join(record_names)]
+    cycle = step = ""
+    for number, line in enumerate(lines[3:], start=4):
+        if not line.strip():
+            continue
+        if line.startswith(",,"):
+            if not cycle or not step:
+                raise InputError(f"{where}: line {number}: a record before any cycle and step "
+                                 "row in this nested Neware export")
+            out.append(f"{cycle},{step},{line[2:]}")
+        elif line.startswith(","):
+            step = line.split(",", 2)[1]
+        else:
+            fields = line.split(",", n_cycle + 1)
+            cycle = fields[0]
+            if len(fields) > n_cycle:
+                step = fields[n_cycle]
+    if len(out) == 1:
+        raise InputError(f"{where}: no record rows (lines starting with two commas) in this "
+                         "nested Neware export")
+    with tempfile.TemporaryDirectory() as folder:
+        flat = Path(folder) / "records.csv"
+        flat.write_text("\n".join(out) + "\n", encoding="utf-8")
+        table = TextTable(sniff(flat, delimiter=",", header_line=0))
+        table.load(None)
+        columns = dict(table.columns)
+    return RawTable(columns, where, {"format": "neware-csv",
+                                     "layout": "nested cycle/step/record export"})
 
 
 def _beep_structured(path, delimiter):
