@@ -161,17 +161,18 @@ def biologic_cycles(table: RawTable) -> None:
 
 
 def biologic_current(table: RawTable) -> None:
-    """Many GCPL .mpr files store no measured current, only ``dQ/mA.h`` (the charge passed since
-    the point before) and the set point ``control/V/mA``. EC-Lab's text export writes
-    ``I/mA = dQ * 3600 / dt`` for them (equal to 1e-16 mA on yadg's GCPL twins), and so does
+    """Many GCPL .mpr files store no measured current, only ``dq/mA.h`` (ID 7: the charge passed
+    since the point before) and the set point ``control/V/mA``. EC-Lab's text export writes
+    ``I/mA = dq * 3600 / dt`` for them (equal to 1e-16 mA on yadg's GCPL twins), and so does
     this; the first point, with no interval before it, gets 0 as in the export."""
     columns = table.columns
-    if any(n in columns for n in ("I/mA", "<I>/mA", "control/mA")) or \
-            "dQ/mA.h" not in columns or "time/s" not in columns:
+    charge = next((n for n in ("dq/mA.h", "dQ/mA.h") if n in columns), None)
+    if any(n in columns for n in ("I/mA", "<I>/mA", "control/mA")) or charge is None or \
+            "time/s" not in columns:
         return
     if isinstance(table, TextTable):
-        table.load(["dQ/mA.h", "time/s"])
-    dq = np.asarray(columns["dQ/mA.h"], dtype=float)
+        table.load([charge, "time/s"])
+    dq = np.asarray(columns[charge], dtype=float)
     dt = np.diff(np.asarray(columns["time/s"], dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         current = np.r_[0.0, np.where(dt > 0, dq[1:] * 3600 / np.where(dt > 0, dt, 1), np.nan)]
