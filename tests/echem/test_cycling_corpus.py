@@ -216,3 +216,24 @@ def test_maccor_agrees_with_beep():
     np.testing.assert_allclose(data.current_mA, 1e3 * beep.column("current").to_numpy(),
                                rtol=1e-7)
     np.testing.assert_array_equal(data.cycle, beep.column("cycle_index").to_numpy())
+
+
+def test_parquet_and_excel_copies_read_alike(tmp_path):
+    """The same table as CSV, Parquet and .xlsx gives the same data."""
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    parquet = pytest.importorskip("pyarrow.parquet")
+    openpyxl = pytest.importorskip("openpyxl")
+    source = CORPUS / "beep" / "FastCharge_000025_CH8.csv"
+    table = pa_csv.read_csv(source)
+    parquet.write_table(table, tmp_path / "copy.parquet")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(table.column_names)
+    for row in zip(*(table.column(n).to_pylist() for n in table.column_names)):
+        sheet.append(list(row))
+    book.save(tmp_path / "copy.xlsx")
+    original = _read(source)
+    for copy in ("copy.parquet", "copy.xlsx"):
+        data = _read(tmp_path / copy)
+        for name in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+            np.testing.assert_allclose(getattr(data, name), getattr(original, name), rtol=1e-12)
