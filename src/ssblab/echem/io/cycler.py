@@ -170,8 +170,8 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if stated != cycle_definition:
         metadata["cycle_note"] = "the file has no cycle index; cycles counted charge-first"
     return CyclerData(time_s=data["time_s"], voltage_V=data["voltage_V"],
-                      current_mA=data["current_mA"], step=data["step"].astype(int),
-                      cycle=data["cycle"].astype(int), extra=extra, source=where,
+                      current_mA=data["current_mA"], step=data["step"].astype(int, copy=False),
+                      cycle=data["cycle"].astype(int, copy=False), extra=extra, source=where,
                       cycle_definition=stated, metadata=metadata)
 
 
@@ -512,6 +512,18 @@ def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
                       "charge-positive convention", DataWarning, stacklevel=4)
 
 
+def _within(values: np.ndarray, limit: float, *, whole: bool):
+    """All values finite and within +-limit, and (``whole``) whole numbers: returns False, or
+    the values (as int64 when ``whole``)."""
+    low, high = values.min(), values.max()  # NaN propagates into both
+    if not (-limit <= low and high <= limit):
+        return False
+    if not whole:
+        return values
+    ints = values.astype(np.int64)
+    return ints if (ints == values).all() else False
+
+
 def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
     """Rows with NaN/inf, implausible magnitudes or non-integer step/cycle are dropped and
     named; when every row is unusable the file is refused."""
@@ -522,6 +534,11 @@ def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndar
         if key not in data:
             continue
         values = data[key]
+        checked = _within(values, limit, whole=key in ("step", "cycle")) if values.size \
+            else False
+        if checked is not False:  # the common case: two reductions, no row masks
+            data[key] = checked
+            continue
         with np.errstate(invalid="ignore"):
             # NaN compares False: one pass finds NaN, inf and out-of-range values
             wrong = ~(np.abs(values) <= limit) if key in CyclerData.columns else \

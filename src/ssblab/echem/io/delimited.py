@@ -538,8 +538,12 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
         out = {key: [] for key in patterns}
         for chunk in chunks:
             labels = pc.utf8_trim_whitespace(chunk.dictionary)
-            index = _float64(chunk.indices)
-            index = np.nan_to_num(index, nan=len(labels)).astype(np.int64)
+            indices = chunk.indices
+            if indices.null_count or indices.type != pa.int32():
+                index = np.nan_to_num(_float64(indices), nan=len(labels)).astype(np.int64)
+            else:  # the int32 buffer itself
+                index = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
+                                      offset=indices.offset * 4)
             for key, pattern in patterns.items():
                 hit = pc.match_substring_regex(labels, pattern, ignore_case=True).to_pylist()
                 out[key].append(np.asarray([bool(h) for h in hit] + [False], bool)[index])
