@@ -150,6 +150,8 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         run = np.r_[0, np.cumsum(np.diff(data["step"]) != 0)]
         data["time_s"] = _summed_step_time(data["time_s"], run)
         table.metadata["time_note"] = "test time summed from the step times"
+    metadata_source = dict(table.metadata)
+    table.columns.clear()  # the file's own columns: no longer needed, their memory is freed
     data = _drop_unusable(data, where)
     _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
@@ -165,7 +167,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if "step" not in data:
         data["step"] = np.zeros(data["time_s"].size, dtype=int)
     extra = {k: v for k, v in data.items() if k not in CyclerData.columns}
-    metadata = dict(table.metadata, columns={k: str(v) for k, v in columns.items()},
+    metadata = dict(metadata_source, columns={k: str(v) for k, v in columns.items()},
                     format=format)
     if stated != cycle_definition:
         metadata["cycle_note"] = "the file has no cycle index; cycles counted charge-first"
