@@ -51,7 +51,6 @@ class TextLayout:
     line_quoted: bool = False
     terminated: bool = False
     preamble: list[str] = dataclasses.field(default_factory=list)
-    units: dict[str, str] = dataclasses.field(default_factory=dict)
     numeric: frozenset = frozenset()
     categorical: frozenset = frozenset()
 
@@ -103,7 +102,6 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
         complete = len(raw) < HEAD_BYTES or not handle.read(1)
     if b"\x00" in raw[:4096]:
         raise InputError(f"{where}: expected a text file, found binary data")
-    bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
     if not complete:
         raw = raw[:raw.rfind(b"\n") + 1]
     text, encoding = _decode(raw)
@@ -139,7 +137,6 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
     while first_data < len(lines) and not lines[first_data].strip():
         first_data += 1
     names = [n.strip().strip('"').strip() for n in _split(lines[header_line], delimiter)]
-    units: dict[str, str] = {}
     if unit_line is not None:
         unit_fields = [u.strip().strip('"') for u in _split(lines[unit_line], delimiter)]
         names = [f"{n} [{u.strip('[]()')}]" if u and i < len(unit_fields) else n
@@ -148,17 +145,15 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
         raise InputError(f"{where}: no data rows after the header (line {header_line + 1})")
     names, terminated = _fit_names(names, width, lines, first_data, delimiter, where)
     decimal = _sniff_decimal(lines[first_data:first_data + 200], delimiter)
-    offset = bom + sum(len(line.encode(encoding, errors="replace")) + 1
-                       for line in lines[:first_data]) if not line_quoted else 0
-    if encoding != "utf-8" and not line_quoted:
-        offset = bom + len("\n".join(lines[:first_data]).encode("cp1252", errors="replace")) + 1
+    offset = 0  # the byte where the data start: after the first_data-th line break
+    for _ in range(first_data):
+        offset = raw.index(b"\n", offset) + 1
     sample = lines[first_data:first_data + 200]
     numeric = _numeric_columns(names, sample, delimiter)
     categorical = _categorical_columns(names, sample, delimiter) - numeric
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
                       line_quoted, terminated,
-                      [line.rstrip("\r") for line in lines[:header_line]], units, numeric,
-                      categorical)
+                      [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical)
 
 
 def _categorical_columns(names, lines, delimiter) -> frozenset:
