@@ -371,6 +371,7 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
                 "sec" not in name.lower() and raw.dtype.kind == "f":
             factor = _maccor_time_factor(table, values, where)
         if factor != 1 and isinstance(table, TextTable) and values is raw and \
+                values.flags.writeable and \
                 list(columns.values()).count(name) == 1:
             values *= factor  # the reader's own buffer: scaled in place, no second copy
             data[target] = values
