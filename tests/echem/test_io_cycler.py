@@ -369,8 +369,10 @@ def test_special_files_are_refused(tmp_path):
         read_cycler(tmp_path)
     fifo = tmp_path / "pipe.csv"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="FIFO"):
         read_cycler(fifo)
+    with pytest.raises(InputError, match="character device"):
+        read_cycler("/dev/urandom")
 
 
 @pytest.mark.slow

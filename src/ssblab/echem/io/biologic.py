@@ -130,26 +130,59 @@ def _modules(data: bytes, where: str) -> dict[str, tuple[bytes, int, str]]:
     return modules
 
 
+# Data-module layouts: (bytes of the column count, ID type, first ID byte, first record byte).
+# galvani and yadg read 0 (u1 IDs, records at 100), 2 and 3 (u1 count, u2 IDs from byte 5,
+# records at 0x195 / 0x196) and 10+ (EC-Lab >= 11.50: u2 count, IDs from byte 6, at 0x3EF);
+# some EC-Lab releases write version 3 in the newer layout. Seen in the corpus: all but 0.
+_LAYOUTS = {"new": (2, "H", 6, 0x3EF), "v3": (1, "H", 5, 0x196), "v2": (1, "H", 5, 0x195),
+            "v0": (1, "B", 5, 100)}
+
+
+def _column_table(body, version: int, n_points: int) -> tuple[tuple, int] | None:
+    """Column IDs and first record byte: the layout whose record size, from the IDs we know,
+    fills the module exactly wins (tried in the order the version suggests); with unknown IDs
+    the first layout whose table fits is taken."""
+    order = ["new", "v3", "v2", "v0"] if version >= 3 else ["v2", "v0", "new", "v3"]
+    first = None
+    for name in order:
+        count_bytes, id_type, id_at, offset = _LAYOUTS[name]
+        if len(body) < id_at:
+            continue
+        n_cols = struct.unpack_from("<H", body, 4)[0] if count_bytes == 2 else body[4]
+        if id_at + n_cols * struct.calcsize(id_type) > min(len(body), offset):
+            continue
+        ids = struct.unpack_from(f"<{n_cols}{id_type}", body, id_at)
+        first = first or (ids, offset)
+        size = _record_size(ids)
+        if size and n_points and len(body) - offset == size * n_points:
+            return ids, offset
+    return first
+
+
+def _record_size(ids) -> int | None:
+    """Bytes per record for these column IDs; None when one is unknown."""
+    size, flags = 0, False
+    for cid in ids:
+        if cid in _FLAGS:
+            size += 0 if flags else 1
+            flags = True
+        elif cid in _COLUMNS:
+            size += np.dtype(_COLUMNS[cid][1]).itemsize
+        else:
+            return None
+    return size
+
+
 def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarray]:
     if len(body) < 6:
         raise InputError(f"{where}: the data module is truncated ({len(body)} bytes)")
     n_points = struct.unpack_from("<I", body, 0)[0]
-    # Layouts by data-module version (galvani's and yadg's readers, checked on yadg's test
-    # files): 0: u1 count, u1 IDs, records at 100; 2/3: u1 count, u2 IDs from byte 5, records
-    # at 0x195/0x196; 10 and later (EC-Lab >= 11.50): u2 count, u2 IDs from byte 6, at 0x3EF.
-    if version >= 10:
-        n_cols, id_type, id_at, offset = struct.unpack_from("<H", body, 4)[0], "H", 6, 0x3EF
-    elif version in (2, 3):
-        n_cols, id_type, id_at, offset = body[4], "H", 5, 0x195 + (version == 3)
-    elif version == 0:
-        n_cols, id_type, id_at, offset = body[4], "B", 5, 100
-    else:
-        raise InputError(f"{where}: unknown Bio-Logic data module version {version} (known: 0, "
-                         "2, 3, 10, 11); export the file as text (.mpt) from EC-Lab and read that")
-    if id_at + n_cols * struct.calcsize(id_type) > min(len(body), offset):
-        raise InputError(f"{where}: the data module is truncated or damaged (its column table "
-                         f"of {n_cols} IDs does not fit)")
-    ids = struct.unpack_from(f"<{n_cols}{id_type}", body, id_at)
+    table = _column_table(body, version, n_points)
+    if table is None:
+        raise InputError(f"{where}: the data module (version {version}) is truncated or of an "
+                         "unknown layout (its column table does not fit); export the file as "
+                         "text (.mpt) from EC-Lab and read that")
+    ids, offset = table
     if n_points == 0:
         raise InputError(f"{where}: the data module holds no points (a technique that records "
                          "nothing, e.g. a wait step)")

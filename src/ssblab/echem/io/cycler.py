@@ -36,16 +36,13 @@ import numpy as np
 
 from ssblab.echem.cycler_data import CycleDefinition, CyclerData
 from ssblab.echem.io._common import DataWarning, RawTable, normalise_name
-from ssblab.echem.io.cycler_formats import (COLUMN_MAPS, CYCLER_FORMATS, READERS,
+from ssblab.echem.io.cycler_formats import (COLUMN_MAPS, CYCLER_FORMATS, READERS, CyclerFormat,
                                             biologic_current, biologic_cycles,
                                             detect_cycler_format)
 from ssblab.echem.io.delimited import (TextTable, _check_regular, as_strings, first_value,
                                        is_text, text_classes, to_float)
 from ssblab.errors import InputError, check_choice
 
-CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
-                       "arbin-res", "arbin-csv", "maccor", "basytec", "novonix", "pec", "excel",
-                       "parquet", "beep-structured", "csv"]
 CYCLE_DEFINITIONS = ("file", "charge-first", "discharge-first")
 __all__ = ["CYCLER_FORMATS", "CYCLE_DEFINITIONS", "cycles_from_current", "detect_cycler_format",
            "read_cycler"]

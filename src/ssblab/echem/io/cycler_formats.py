@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -26,9 +27,10 @@ from ssblab.echem.io.biologic import MPR_SIGNATURE, read_mpr, read_mpt
 from ssblab.echem.io.delimited import TextTable, sniff
 from ssblab.errors import InputError, require_package
 
-CYCLER_FORMATS = ("biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
-                  "arbin-res", "arbin-csv", "maccor", "basytec", "novonix", "pec", "excel",
-                  "parquet", "beep-structured", "csv")
+CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
+                       "arbin-res", "arbin-csv", "maccor", "basytec", "novonix", "pec", "excel",
+                       "parquet", "beep-structured", "csv"]
+CYCLER_FORMATS = get_args(CyclerFormat)
 
 # Per column map: canonical key -> the file's column names to try (case-insensitive), in order.
 COLUMN_MAPS = {

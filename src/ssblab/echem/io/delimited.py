@@ -177,13 +177,22 @@ def _numeric_columns(names, lines, delimiter) -> frozenset:
 
 
 def _check_regular(path: Path) -> None:
+    """A regular file, else an error naming what it is (a FIFO would block, a device never
+    end)."""
+    import stat
+
     try:
-        if not path.is_file():
-            kind = "a directory" if path.is_dir() else "not a regular file"
-            raise InputError(f"{path}: expected a file, found {kind}" if path.exists()
-                             else f"{path}: file not found")
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot open: {exc}") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
+                if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+                else "a block device" if stat.S_ISBLK(mode) else "a socket"
+                if stat.S_ISSOCK(mode) else "not a regular file")
+        raise InputError(f"{path}: expected a file, found {kind}")
 
 
 def _show(delimiter: str) -> str:
