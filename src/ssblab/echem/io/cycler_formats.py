@@ -24,7 +24,7 @@ import numpy as np
 
 from ssblab.echem.io._common import RawTable, read_head
 from ssblab.echem.io.biologic import MPR_SIGNATURE, read_mpr, read_mpt
-from ssblab.echem.io.delimited import TextTable, sniff
+from ssblab.echem.io.delimited import TextTable, is_text, sniff, to_float
 from ssblab.errors import InputError, require_package
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
@@ -157,8 +157,8 @@ def biologic_cycles(table: RawTable) -> None:
         return
     if isinstance(table, TextTable):
         table.load(["half cycle"])
-    table.columns["cycle number"] = np.floor_divide(
-        np.asarray(table.columns["half cycle"], dtype=float), 2)
+    half = to_float(table.columns["half cycle"], where=table.source, name="half cycle")
+    table.columns["cycle number"] = np.floor_divide(half, 2)
     table.metadata["cycle_source"] = "half cycle // 2, as EC-Lab numbers cycles"
 
 
@@ -174,8 +174,11 @@ def biologic_current(table: RawTable) -> None:
         return
     if isinstance(table, TextTable):
         table.load([charge, "time/s"])
-    dq = np.asarray(columns[charge], dtype=float)
-    dt = np.diff(np.asarray(columns["time/s"], dtype=float))
+    dq = to_float(columns[charge], where=table.source, name=charge)
+    time = columns["time/s"]
+    if is_text(time):
+        return  # time stamps: the current follows once they are converted; not derived here
+    dt = np.diff(np.asarray(time, dtype=float))
     with np.errstate(divide="ignore", invalid="ignore"):
         current = np.r_[0.0, np.where(dt > 0, dq[1:] * 3600 / np.where(dt > 0, dt, 1), np.nan)]
     columns["I/mA"] = current
