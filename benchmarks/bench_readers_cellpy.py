@@ -3,13 +3,23 @@ process. cellpy pins pandas < 3: run it from a virtual environment with ``pip in
 pyarrow access-parser NewareNDA`` and mdbtools installed (``apt-get install mdbtools``), from
 the repository root: ``python benchmarks/bench_readers_cellpy.py``. Prints both medians and the
 ratio cellpy / ssblab (> 1: ssblab faster)."""
-import contextlib, io, logging, sys, tempfile, time, warnings
+import contextlib
+import io
+import logging
+import sys
+import tempfile
+import time
+import warnings
+
 import numpy as np
+
 sys.path.insert(0, "src")
 warnings.simplefilter("ignore")
 logging.disable(logging.CRITICAL)
 import cellpy
+
 from ssblab.echem.io import read_cycler
+
 
 def med(fn, *a, repeats=3, **k):
     ts, out = [], None
@@ -38,4 +48,6 @@ for path, instrument, kw in cases:
     except Exception as exc:
         theirs, note = None, f"cellpy failed: {type(exc).__name__}: {str(exc)[:80]}"
     ratio = f"{theirs / ours:.1f}x" if theirs else "-"
-    print(f"{path.split('/')[-1]:28s} ssblab {ours*1e3:8.1f} ms  cellpy {theirs*1e3 if theirs else float('nan'):8.1f} ms  {ratio:>7s}  {note}")
+    shown = f"{theirs * 1e3:8.1f}" if theirs else "       -"
+    print(f"{path.split('/')[-1]:28s} ssblab {ours * 1e3:8.1f} ms  cellpy {shown} ms  "
+          f"{ratio:>7s}  {note}")

@@ -26,7 +26,6 @@ changed.
 
 from __future__ import annotations
 
-import datetime
 import re
 import warnings
 from pathlib import Path
@@ -36,11 +35,24 @@ import numpy as np
 
 from ssblab.echem.cycler_data import CycleDefinition, CyclerData
 from ssblab.echem.io._common import DataWarning, RawTable, normalise_name
-from ssblab.echem.io.cycler_formats import (COLUMN_MAPS, CYCLER_FORMATS, READERS, CyclerFormat,
-                                            biologic_current, biologic_cycles,
-                                            detect_cycler_format)
-from ssblab.echem.io.delimited import (TextTable, _check_regular, as_strings, first_value,
-                                       is_text, text_classes, to_float)
+from ssblab.echem.io.cycler_formats import (
+    COLUMN_MAPS,
+    CYCLER_FORMATS,
+    READERS,
+    CyclerFormat,
+    biologic_current,
+    biologic_cycles,
+    detect_cycler_format,
+)
+from ssblab.echem.io.delimited import (
+    TextTable,
+    _check_regular,
+    as_strings,
+    first_value,
+    is_text,
+    text_classes,
+    to_float,
+)
 from ssblab.errors import InputError, check_choice
 
 CYCLE_DEFINITIONS = ("file", "charge-first", "discharge-first")

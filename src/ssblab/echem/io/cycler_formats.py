@@ -23,7 +23,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from ssblab.echem.io._common import RawTable, read_head
-from ssblab.echem.io.biologic import MPR_SIGNATURE, read_mpr, read_mpt
+from ssblab.echem.io.biologic import MPR_SIGNATURE, read_mpr
 from ssblab.echem.io.delimited import TextTable, is_text, sniff, to_float
 from ssblab.errors import InputError, require_package
 

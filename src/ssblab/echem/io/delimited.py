@@ -17,7 +17,6 @@ line. Text columns (dates, step types) are kept as strings and converted only wh
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import re
 import warnings
