@@ -6,7 +6,10 @@
   builds its step table; Neware ``.ndax``: NewareNDA (BSD-3, what ssblab falls back to for
   older .ndc versions);
 - scale: a Bio-Logic ``.mpr`` and an ``.mpt`` with millions of rows, built by repeating the
-  records of the real chronopotentiometry file (written to a temporary folder).
+  records of the real chronopotentiometry file (written to a temporary folder), and a generic
+  CSV with text columns (5 million rows) against ``pandas.read_csv``, time and peak memory
+  each in a fresh process;
+- Arbin ``.res``: through mdbtools' ``mdb-export`` (when installed) and access-parser.
 
 Prints, for each file, the median wall time of both tools, the ratio (other / ssblab) and
 whether they return the same numbers. Run: ``python benchmarks/bench_readers.py [--quick]``.
@@ -188,6 +191,110 @@ def bench_cycler(repeats: int, quick: bool) -> None:
         print(f"{'  of which read_mpt (text parsing)':46s} {seconds:10.2f} s")
 
 
+def _write_big_csv(path: Path, n_rows: int) -> None:
+    """A cycler export of ``n_rows`` rows with two text columns (a date stamp and a step type),
+    written in chunks: 1 s sampling, 1 h half cycles at +-1.5 A."""
+    header = "Date,Step Type,Test Time (s),Voltage (V),Current (A),Capacity (Ah),Step,Cycle\n"
+    start = np.datetime64("2024-01-01T00:00:00")
+    with path.open("w") as handle:
+        handle.write(header)
+        for first in range(0, n_rows, 500_000):
+            t = np.arange(first, min(first + 500_000, n_rows), dtype=float)
+            half = (t // 3600).astype(int)
+            current = np.where(half % 2 == 0, 1.5, -1.5)
+            voltage = 3.7 + 0.4 * np.where(half % 2 == 0, 1, -1) * (t % 3600) / 3600
+            stamps = (start + t.astype("timedelta64[s]")).astype(str)
+            kinds = np.where(half % 2 == 0, "CC_Chg", "CC_DChg")
+            table = np.column_stack([np.char.replace(stamps, "T", " "), kinds,
+                                     np.char.mod("%.1f", t), np.char.mod("%.5f", voltage),
+                                     np.char.mod("%.4f", current),
+                                     np.char.mod("%.6f", 1.5 * (t % 3600) / 3600),
+                                     (half + 1).astype(str), (half // 2 + 1).astype(str)])
+            handle.write("\n".join(",".join(r) for r in table.tolist()) + "\n")
+
+
+_MEASURE = """
+import os, sys, time, warnings
+warnings.simplefilter("ignore")
+tool, path = sys.argv[1], sys.argv[2]
+if tool == "ssblab":
+    from ssblab.echem.io import read_cycler
+    import pyarrow.csv, pyarrow.compute
+else:
+    import pandas
+before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+start, cpu = time.perf_counter(), time.process_time()
+if tool == "ssblab":
+    data = read_cycler(path)
+    n = data.n_rows
+    decoded = sum(getattr(data, c).nbytes for c in data.columns) + \\
+        sum(v.nbytes for v in data.extra.values())
+elif tool == "pandas":
+    frame = pandas.read_csv(path)
+    n, decoded = len(frame), 0
+else:  # pandas reading only the columns ssblab keeps
+    frame = pandas.read_csv(path, usecols=["Step Type", "Test Time (s)", "Voltage (V)",
+                                           "Current (A)", "Step", "Cycle", "Capacity (Ah)"])
+    n, decoded = len(frame), 0
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+# VmHWM: this process's own high-water mark (ru_maxrss keeps the parent's across exec)
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(seconds, cpu, n, hwm * 1024 - before, decoded)
+"""
+
+
+def bench_text_scale(quick: bool, repeats: int = 3) -> None:
+    """The generic text path on a multi-million-row CSV vs pandas.read_csv, each run in a
+    fresh process, the tools interleaved (median wall and CPU time; peak RSS growth during
+    the read against the size of ssblab's decoded arrays)."""
+    import subprocess
+
+    n_rows = 500_000 if quick else 5_000_000
+    print(f"\n## scale: generic CSV with text columns, {n_rows:,} rows")
+    tools = ("ssblab", "pandas", "pandas-usecols")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.csv"
+        _write_big_csv(path, n_rows)
+        print(f"file: {path.stat().st_size / 1e6:.0f} MB; median of {repeats} interleaved runs")
+        runs: dict = {tool: [] for tool in tools}
+        for _ in range(repeats):
+            for tool in tools:
+                out = subprocess.run([sys.executable, "-c", _MEASURE, tool, str(path)],
+                                     capture_output=True, text=True, check=True).stdout.split()
+                runs[tool].append([float(v) for v in out])
+        wall = {}
+        for tool in tools:
+            seconds, cpu, n, peak, decoded = np.median(np.array(runs[tool]), axis=0)
+            wall[tool] = seconds
+            extra = f", decoded arrays {decoded / 1e6:.0f} MB, peak/decoded " \
+                    f"{peak / decoded:.2f}" if decoded else ""
+            print(f"{tool:16s} wall {seconds:6.2f} s  cpu {cpu:6.2f} s  {int(n):,} rows  "
+                  f"peak +{peak / 1e6:.0f} MB{extra}")
+        print(f"ratio pandas.read_csv / ssblab (wall): {wall['pandas'] / wall['ssblab']:.2f}x; "
+              f"usecols: {wall['pandas-usecols'] / wall['ssblab']:.2f}x")
+
+
+def bench_arbin_res(repeats: int) -> None:
+    """Arbin .res through mdbtools' mdb-export (when installed) and through access-parser."""
+    import shutil
+
+    from ssblab.echem.io import cycler_formats
+
+    path = DATA / "cycling" / "arbin_18cycles.res"
+    print("\n## Arbin .res: mdb-export vs access-parser inside ssblab, and cellpy (ms)")
+    if shutil.which("mdb-export") is None:
+        print("mdbtools not installed (apt-get install mdbtools)")
+        return
+    fast, _ = median_time(read_cycler, path, repeats=repeats)
+    which = shutil.which
+    cycler_formats.shutil.which = lambda name: None
+    try:
+        slow, _ = median_time(read_cycler, path, repeats=repeats)
+    finally:
+        cycler_formats.shutil.which = which
+    row("arbin_18cycles.res access-parser / mdbtools", fast, slow)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller files")
@@ -199,6 +306,8 @@ def main(argv=None) -> int:
     bench_spectra(repeats)
     bench_mpr(repeats, args.quick)
     bench_cycler(max(1, repeats // 2), args.quick)
+    bench_arbin_res(max(1, repeats // 2))
+    bench_text_scale(args.quick)
     return 0
 
 

@@ -155,7 +155,7 @@ def test_cli_column_map_and_clear_error(real_data):
     path = str(real_data / "bad" / "custom_good_small.csv")
     runner = CliRunner()
     bare = runner.invoke(main, ["cycling", "summary", path])
-    assert bare.exit_code == 2 and "name them with column_map" in bare.output
+    assert bare.exit_code == 2 and "--map current_A=current" in bare.output
     mapped = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s=test_time",
                                   "--map", "voltage_V=voltage", "--map", "current_A=current"])
     # read through the map; its current column is all zeros, which the summary flags (exit 3)

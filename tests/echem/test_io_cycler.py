@@ -1,5 +1,6 @@
 """Cycler readers on the real files in tests/data/cycling and tests/data/bad."""
 
+import os
 import sys
 
 import numpy as np
@@ -44,10 +45,11 @@ def test_biologic_mpr_equals_its_mpt_export(real_data):
     np.testing.assert_allclose(binary.voltage_V, text.voltage_V, rtol=2e-7)
     np.testing.assert_allclose(binary.current_mA, text.current_mA, rtol=2e-7, atol=1e-12)
     np.testing.assert_array_equal(binary.step, text.step)
-    # no cycle column in a CP file: the fallback is stated, not hidden
-    assert binary.cycle_definition == "charge-first" and "no cycle index" in \
-        binary.metadata["cycle_note"]
-    np.testing.assert_array_equal(binary.cycle, text.cycle)
+    # The .mpr keeps EC-Lab's half-cycle counter (cycle = half cycle // 2, as EC-Lab exports
+    # it); this .mpt was exported without it, so it falls back to charge-first and says so.
+    assert binary.cycle_definition == "file" and binary.cycle.min() == 0
+    assert text.cycle_definition == "charge-first" and "no cycle index" in \
+        text.metadata["cycle_note"]
 
 
 def test_biologic_modulo_bat_mpr(real_data):
@@ -58,8 +60,9 @@ def test_biologic_modulo_bat_mpr(real_data):
     # The impedance steps of this Modulo Bat file carry an averaged AC current that EC-Lab does
     # not count as charge: only the counted steps are compared.
     _step_charge_check(data, rtol=0.01, counted_only=True)
-    # four charges with impedance steps and rests between them, no discharge: one cycle
-    assert data.current_mA.min() > -0.2 and np.unique(data.cycle).tolist() == [1]
+    # four charges with impedance steps and rests between them, no discharge: one cycle,
+    # numbered 0 as EC-Lab numbers it (half cycle // 2)
+    assert data.current_mA.min() > -0.2 and np.unique(data.cycle).tolist() == [0]
 
 
 def test_neware_csv_export(real_data):
@@ -117,8 +120,11 @@ def test_optional_readers_say_what_to_install(real_data, monkeypatch, tmp_path):
 
     monkeypatch.setitem(sys.modules, "access_parser", None)
     monkeypatch.setitem(sys.modules, "NewareNDA", None)
-    with pytest.raises(ResourceError, match=r"pip install 'ssblab\[echem\]'"):
+    monkeypatch.setattr("ssblab.echem.io.cycler_formats.shutil.which", lambda name: None)
+    with pytest.raises(ResourceError, match=r"without mdbtools.*pip install 'ssblab\[echem\]'"):
         read_cycler(real_data / "cycling" / "arbin_18cycles.res")
+    with pytest.raises(ResourceError, match=r"\.nda.*pip install 'ssblab\[echem\]'"):
+        read_cycler(real_data / "cycling_corpus" / "newarenda" / "new_nda_file.nda")
     # an older .ndc version (here 5) is left to NewareNDA
     with zipfile.ZipFile(tmp_path / "old.ndax", "w") as archive:
         archive.writestr("data.ndc", bytes([1, 0, 5, 0]) + bytes(4092))
@@ -140,7 +146,8 @@ def test_generic_csv_good_twin(real_data):
 
 
 def test_missing_column_is_an_error(real_data):
-    with pytest.raises(InputError, match=r"custom_missing_column\.csv: no column 'voltage'"):
+    with pytest.raises(InputError, match=r"custom_missing_column\.csv: --map voltage_V=voltage: "
+                                         r"no such column"):
         read_cycler(real_data / "bad" / "custom_missing_column.csv", column_map=BAD_MAP)
 
 
@@ -152,9 +159,8 @@ def test_missing_cycle_is_kept_and_named(real_data):
 
 
 def test_nan_and_inf_rows_are_dropped_and_named(real_data):
-    with pytest.warns(DataWarning, match=r"nan_inf\.csv: dropped 3 row\(s\) with NaN or infinite "
-                                         r"time, voltage, current, step or cycle: data rows "
-                                         r"\[3, 7, 11\]"):
+    with pytest.warns(DataWarning, match=r"nan_inf\.csv: dropped 3 row\(s\) with NaN, infinite or "
+                                         r"implausible values .*data rows \[3, 7, 11\]"):
         data = read_cycler(real_data / "bad" / "custom_nan_inf.csv", column_map=BAD_MAP)
     good = read_cycler(real_data / "bad" / "custom_good_small.csv", column_map=BAD_MAP)
     keep = np.setdiff1d(np.arange(good.n_rows), [3, 7, 11])
@@ -174,14 +180,15 @@ def test_units_from_column_names_and_map(tmp_path):
     np.testing.assert_allclose(data.time_s, [0, 3600, 7200])
     np.testing.assert_allclose(data.current_mA, [1, 1, -2])
     (tmp_path / "b.csv").write_text("a,b,c\n0,3000,5\n1,3100,5\n2,3200,-5\n")
-    with pytest.raises(InputError, match=r"b\.csv: no time / voltage / current column found"):
+    with pytest.raises(InputError, match=r"b\.csv: no time / voltage / current column found.*"
+                                         r"--map time_s=Test_Time --map voltage_V=Voltage"):
         read_cycler(tmp_path / "b.csv")
     data = read_cycler(tmp_path / "b.csv", column_map={"time_min": "a", "voltage_mV": 1,
                                                         "current_uA": "c"})
     np.testing.assert_allclose(data.voltage_V, [3.0, 3.1, 3.2])
     np.testing.assert_allclose(data.time_s, [0, 60, 120])
     np.testing.assert_allclose(data.current_mA, [0.005, 0.005, -0.005])
-    with pytest.raises(InputError, match="column_map key: unknown value 'current'"):
+    with pytest.raises(InputError, match="--map key: unknown value 'current'"):
         read_cycler(tmp_path / "b.csv", column_map={"current": "c"})
 
 
@@ -247,7 +254,7 @@ def test_cli_read_cycler(real_data, tmp_path):
     bad = runner.invoke(main, ["read", "cycler", str(real_data / "bad" /
                                                      "custom_missing_column.csv"),
                                "--map", "voltage_V=voltage"])
-    assert bad.exit_code == 2 and "no column 'voltage'" in bad.stderr
+    assert bad.exit_code == 2 and "--map voltage_V=voltage: no such column" in bad.stderr
 
 
 CyclerDataColumns = ("time_s", "voltage_V", "current_mA", "step", "cycle")
@@ -263,3 +270,126 @@ def test_empty_cycle_field_and_time_going_back(tmp_path):
     assert any("time goes back at 1 place(s), first at data row 2 (2 s -> 1.5 s)" in m
                for m in messages)
     assert data.time_s.tolist() == [0, 2, 1.5]  # kept as in the file
+
+
+# -- issue 14/17: text layouts, strictness and plausibility -------------------------------------
+
+
+def test_text_columns_units_row_decimal_comma_and_bom(tmp_path):
+    # a date stamp and a step type between the numbers, a units row under the header, decimal
+    # commas with semicolons, and Excel's UTF-8 byte-order mark
+    path = tmp_path / "lab.csv"
+    path.write_bytes("\ufeffDate;Step Type;Time;Voltage;Current\n;;h;mV;uA\n"
+                     "2024-01-01 10:00:00;CC_Chg;0,0;3000,0;500\n"
+                     "2024-01-01 10:30:00;CC_Chg;0,5;3100,0;500\n"
+                     "2024-01-01 11:00:00;CC_DChg;1,0;3050,0;-500\n".encode("utf-8"))
+    data = read_cycler(path)
+    np.testing.assert_allclose(data.time_s, [0, 1800, 3600])
+    np.testing.assert_allclose(data.voltage_V, [3.0, 3.1, 3.05])
+    np.testing.assert_allclose(data.current_mA, [0.5, 0.5, -0.5])
+
+
+def test_bare_time_and_voltage_names_and_the_current_unit(tmp_path):
+    path = tmp_path / "bare.csv"
+    path.write_text("time,voltage,current\n0,3.0,1\n10,3.1,1\n20,3.0,-1\n")
+    with pytest.raises(InputError, match=r"current column 'current' has no unit; give it with "
+                                         r"--map current_A=current or --map current_mA=current"):
+        read_cycler(path)
+    data = read_cycler(path, column_map={"current_mA": "current"})
+    np.testing.assert_allclose(data.time_s, [0, 10, 20])
+    assert data.metadata["units_assumed"] == "'time' in s, 'voltage' in V"
+
+
+def test_row_with_too_many_fields_is_an_error(tmp_path):
+    # two rows joined by a lost line break: never silently one row
+    path = tmp_path / "joined.csv"
+    path.write_text("time/s,Ewe/V,I/mA\n0,3.0,1\n1,3.1,12,3.2,1\n3,3.0,-1\n4,3.1,-1\n")
+    with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 3 fields.*"
+                                         r"'1,3.1,12,3.2,1'"):
+        read_cycler(path)
+
+
+def test_last_number_cut_short_is_dropped_and_named(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text("time/s,Ewe/V,I/mA\n0,3.000,1.000\n1,3.100,1.000\n2,3.200,1.0")
+    with pytest.warns(DataWarning, match=r"dropped the last line 4: .* cut inside a number"):
+        data = read_cycler(path)
+    assert data.n_rows == 2
+
+
+@pytest.mark.parametrize("row, what", [("2,3.2,1e37,1", "current_mA"),
+                                       ("2,3.2,1,1.5", "cycle"), ("2,3.2,1,1e30", "cycle")])
+def test_implausible_values_are_dropped_and_named(tmp_path, row, what):
+    path = tmp_path / "odd.csv"
+    path.write_text("time/s,Ewe/V,I/mA,cycle\n0,3.0,1,1\n1,3.1,1,1\n" + row + "\n3,3.0,-1,1\n")
+    with pytest.warns(DataWarning, match=rf"dropped 1 row\(s\) .*in {what} \(1\): data rows \[2\]"):
+        data = read_cycler(path)
+    assert data.n_rows == 3 and data.cycle.tolist() == [1, 1, 1]
+
+
+def test_maccor_layouts(tmp_path):
+    head = "Today's Date 03/07/2018  Date of Test:\t11/02/2016\t Filename:\tx.041\n"
+    # 'Test (Sec)', European date stamps in DPt Time
+    (tmp_path / "a.txt").write_text(
+        head + "Rec#\tCyc#\tStep\tTest (Sec)\tAmps\tVolts\tState\tDPt Time\t\n"
+        "1\t0\t1\t0.0\t0.5\t3.9\tC\t21.10.2019 10:59:59\t\n"
+        "2\t0\t1\t10.0\t0.5\t3.95\tC\t21.10.2019 11:00:09\t\n"
+        "3\t0\t2\t20.0\t0.5\t3.9\tD\t21.10.2019 11:00:19\t\n")
+    data = read_cycler(tmp_path / "a.txt")
+    np.testing.assert_allclose(data.time_s, [0, 10, 20])
+    np.testing.assert_allclose(data.current_mA, [500, 500, -500])
+    # day-hh:mm:ss test time
+    (tmp_path / "b.txt").write_text(
+        head + "Rec#\tCyc#\tStep\tTestTime\tAmps\tVolts\tState\tDPt Time\n"
+        "1\t0\t1\t  0d 00:00:00.0000\t0.5\t3.9\tC\t11/02/2016 15:57:53\n"
+        "2\t0\t1\t  0d 00:01:00.0000\t0.5\t3.9\tC\t11/02/2016 15:58:53\n"
+        "3\t1\t1\t  1d 00:00:00.5000\t0.5\t3.9\tD\t11/03/2016 15:57:53\n")
+    data = read_cycler(tmp_path / "b.txt")
+    np.testing.assert_allclose(data.time_s, [0, 60, 86400.5])
+    # a bare TestTime whose unit the wall clock cannot tell: seconds, loudly
+    (tmp_path / "c.txt").write_text(
+        head + "Rec#\tCyc#\tStep\tTestTime\tAmps\tVolts\tState\tDPt Time\n"
+        "1\t0\t1\t0\t0.5\t3.9\tC\tnot a date\n2\t0\t1\t1\t0.5\t3.9\tC\tnot a date\n"
+        "3\t0\t1\t2\t0.5\t3.9\tC\tnot a date\n")
+    with pytest.warns(DataWarning, match=r"--map time_min=TestTime"):
+        read_cycler(tmp_path / "c.txt")
+    data = read_cycler(tmp_path / "c.txt", column_map={"time_min": "TestTime"})
+    np.testing.assert_allclose(data.time_s, [0, 60, 120])
+
+
+def test_map_applies_before_any_probing(tmp_path):
+    # a file whose own names say nothing: the map alone makes it readable
+    path = tmp_path / "x.csv"
+    path.write_text("A;B;C;D\n0;1,5;3,0;x\n1;1,5;3,1;y\n2;-1,5;3,2;z\n")
+    data = read_cycler(path, column_map={"time_h": "A", "current_A": "B", "voltage_V": "C"})
+    np.testing.assert_allclose(data.current_mA, [1500, 1500, -1500])
+    np.testing.assert_allclose(data.time_s, [0, 3600, 7200])
+
+
+def test_special_files_are_refused(tmp_path):
+    with pytest.raises(InputError, match="found a directory"):
+        read_cycler(tmp_path)
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="FIFO"):
+        read_cycler(fifo)
+    with pytest.raises(InputError, match="character device"):
+        read_cycler("/dev/urandom")
+
+
+@pytest.mark.slow
+def test_arbin_res_mdbtools_and_access_parser_agree(real_data, monkeypatch):
+    import shutil
+
+    if shutil.which("mdb-export") is None:
+        pytest.skip("mdbtools not installed")
+    path = real_data / "cycling" / "arbin_18cycles.res"
+    fast = read_cycler(path)
+    monkeypatch.setattr("ssblab.echem.io.cycler_formats.shutil.which", lambda name: None)
+    slow = read_cycler(path)
+    assert fast.metadata["decoder"] == "mdbtools" and slow.metadata["decoder"] == "access-parser"
+    # mdb-export prints single-precision columns with 8 significant digits: the same float32
+    for name in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-7)
+    np.testing.assert_allclose(fast.extra["capacity_mAh"], slow.extra["capacity_mAh"],
+                               rtol=1e-7, atol=1e-9)

@@ -79,14 +79,18 @@ def spectrum(file, fmt, index, frequency, real, imag, modulus, phase, imag_conve
 @click.option("--cycle-definition", type=click.Choice(CYCLE_DEFINITIONS), default="file",
               show_default=True, help="How cycles are counted.")
 @click.option("--map", "mapping", multiple=True, metavar="KEY=COLUMN",
-              help="Column map entry, e.g. --map time_s=test_time --map current_A=I (repeat).")
+              help="Column map entry, e.g. --map time_s=test_time --map current_A=I (repeat); "
+                   "the unit goes in the key.")
+@click.option("--delimiter", default=None, metavar="D",
+              help="Column delimiter of a text file (default: sniffed; 'tab' for tabs).")
 @with_output_options
-def cycler(file, fmt, cycle_definition, mapping, out, as_json):
+def cycler(file, fmt, cycle_definition, mapping, delimiter, out, as_json):
     """Read the cycler file FILE into the tidy table; with --out write data.csv (time_s,
     voltage_V, current_mA, step, cycle and extra columns) and result.json."""
     with data_warnings_to_stderr():
         data = read_cycler(file, format=fmt, column_map=parse_column_map(mapping),
-                           cycle_definition=cycle_definition)
+                           cycle_definition=cycle_definition,
+                           delimiter={"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter))
     emit([data], out=out, as_json=as_json, title=f"Cycler data in {file.name}")
     if out is not None:
         columns = {name: getattr(data, name) for name in data.columns}

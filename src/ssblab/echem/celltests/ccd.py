@@ -26,8 +26,8 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     healthy half cycles before it (those whose polarisation is resolved: above ``n_sigma`` times
     the noise of that median, ``1.25 sigma / sqrt(records)``; each taken two noise widths low),
     by more than the same, with at least ``min_records`` records that low (two glitch records
-    in a short half cycle are not a collapse): the cell conducts electronically. A file in which no half cycle is resolved gives ``ok=False``: a
-    short could not have been seen.
+    in a short half cycle are not a collapse): the cell conducts electronically. A file in which
+    no half cycle is resolved gives ``ok=False``: a short could not have been seen.
     The same collapse is also called when two half cycles in a row end nearer 0 V than the
     typical healthy polarisation (median ASR of the last four half cycles times ``j``), with
     the midpoint three noise widths clear of both: a short at a level whose polarisation is

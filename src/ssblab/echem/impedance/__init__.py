@@ -22,5 +22,5 @@ from ssblab.echem.impedance.kk import KKResult, lin_kk
 from ssblab.echem.impedance.simulate import simulate_spectrum
 
 __all__ = ["ArrheniusFit", "BatchFit", "Circuit", "CircuitFit", "KKResult", "PelletConductivity",
-           "as_circuit", "fit_arrhenius", "fit_auto", "fit_batch", "fit_circuit", "lin_kk", "pellet_conductivity",
-           "simulate_spectrum"]
+           "as_circuit", "fit_arrhenius", "fit_auto", "fit_batch", "fit_circuit", "lin_kk",
+           "pellet_conductivity", "simulate_spectrum"]

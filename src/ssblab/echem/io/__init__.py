@@ -7,10 +7,12 @@
   Parstat, PowerSuite, CSV/TSV); binary formats it does not decode are refused with the export
   to use (``UNSUPPORTED``).
 - :func:`read_cycler` -> :class:`~ssblab.echem.cycler_data.CyclerData` from Bio-Logic
-  ``.mpr``/``.mpt`` (GCPL, CP, MB), Neware ``.ndax`` and CSV export, Arbin ``.res``, Maccor text
-  and generic CSV with a column map.
+  ``.mpr``/``.mpt`` (GCPL, CP, CA, MB, OCV), Neware ``.ndax``/``.nda``/CSV/Excel, Arbin
+  ``.res``/CSV, Maccor text, BaSyTec, Novonix, PEC, Excel, Parquet and any delimited text with
+  named columns (``column_map``/``--map`` for the rest).
 
-All readers are vectorised (one ``numpy.frombuffer`` or ``numpy.loadtxt`` call per table). A file
+All readers are vectorised (one ``numpy.frombuffer`` call per binary table; text through
+pyarrow's CSV reader, only the columns that are used). A file
 that cannot be used raises :class:`~ssblab.errors.InputError` naming the file and the problem;
 a file that is usable after dropping rows warns with :class:`DataWarning` naming the rows.
 """

@@ -42,7 +42,7 @@ _FLAGS = {1: ("mode", 0x03), 2: ("ox/red", 0x04), 3: ("error", 0x08),
 # Column ID -> (name as EC-Lab exports it in .mpt, dtype).
 _COLUMNS = {
     4: ("time/s", "<f8"), 5: ("control/V/mA", "<f4"), 6: ("Ewe/V", "<f4"),
-    7: ("dQ/mA.h", "<f8"), 8: ("I/mA", "<f4"), 9: ("Ece/V", "<f4"), 11: ("<I>/mA", "<f8"),
+    7: ("dq/mA.h", "<f8"), 8: ("I/mA", "<f4"), 9: ("Ece/V", "<f4"), 11: ("<I>/mA", "<f8"),
     13: ("(Q-Qo)/mA.h", "<f8"), 16: ("Analog IN 1/V", "<f4"), 19: ("control/V", "<f4"),
     20: ("control/mA", "<f4"), 23: ("dQ/mA.h", "<f8"), 24: ("cycle number", "<f8"),
     26: ("Rapp/Ohm", "<f4"), 27: ("Ewe-Ece/V", "<f4"), 32: ("freq/Hz", "<f4"),
@@ -68,7 +68,17 @@ _COLUMNS = {
     469: ("z cycle", "<u4"), 471: ("<Ece>/V", "<f4"), 473: ("THD Ewe/%", "<f4"),
     474: ("THD I/%", "<f4"), 476: ("NSD Ewe/%", "<f4"), 477: ("NSD I/%", "<f4"),
     479: ("NSR Ewe/%", "<f4"), 480: ("NSR I/%", "<f4"), 486: ("|Ewe h2|/V", "<f4"),
-    487: ("|Ewe h3|/V", "<f4"), 498: ("|I h2|/A", "<f4"), 499: ("|I h3|/A", "<f4"),
+    487: ("|Ewe h3|/V", "<f4"), 488: ("|Ewe h4|/V", "<f4"), 489: ("|Ewe h5|/V", "<f4"),
+    490: ("|Ewe h6|/V", "<f4"), 491: ("|Ewe h7|/V", "<f4"), 492: ("|I h2|/A", "<f4"),
+    493: ("|I h3|/A", "<f4"), 494: ("|I h4|/A", "<f4"), 495: ("|I h5|/A", "<f4"),
+    496: ("|I h6|/A", "<f4"), 497: ("|I h7|/A", "<f4"),
+    # From yadg's table (GPL-3, facts only; yadg keys these by the low byte: ID - 256),
+    # not yet seen in a file with a text twin:
+    17: ("Analog IN 2/V", "<f4"), 438: ("step time/s", "<f8"), 475: ("THD Ece/%", "<f4"),
+    478: ("NSD Ece/%", "<f4"), 481: ("NSR Ece/%", "<f4"), 498: ("|Ece h2|/V", "<f4"),
+    499: ("|Ece h3|/V", "<f4"), 500: ("|Ece h4|/V", "<f4"), 501: ("|Ece h5|/V", "<f4"),
+    502: ("|Ece h6|/V", "<f4"), 503: ("|Ece h7|/V", "<f4"), 504: ("Rac/Ohm", "<f4"),
+    505: ("Rdc/Ohm", "<f4"),
 }
 
 # First byte of the settings module: the technique (only the ones seen in real files).
@@ -136,36 +146,37 @@ def _modules(data: bytes, where: str) -> dict[str, tuple[bytes, int, str]]:
     return modules
 
 
-def _column_table(body, version: int, n_points: int) -> tuple[int, tuple, int]:
-    """Column count, column IDs and record offset of the data module.
+# Data-module layouts: (bytes of the column count, ID type, first ID byte, first record byte).
+# galvani and yadg read 0 (u1 IDs, records at 100), 2 and 3 (u1 count, u2 IDs from byte 5,
+# records at 0x195 / 0x196) and 10+ (EC-Lab >= 11.50: u2 count, IDs from byte 6, at 0x3EF);
+# some EC-Lab releases write version 3 in the newer layout. Seen in the corpus: all but 0.
+_LAYOUTS = {"new": (2, "H", 6, 0x3EF), "v3": (1, "H", 5, 0x196), "v2": (1, "H", 5, 0x195),
+            "v0": (1, "B", 5, 100)}
 
-    Three layouts are known: a ``u2`` count with records at 0x3EF (EC-Lab >= 11.50, module
-    version >= 10, also the version-3 files we have from other EC-Lab releases), and a ``u1``
-    count with records at 0x195 (version < 3) or 0x196 (version-3 files of EC-Lab 11.3x). The
-    one whose record size, from the IDs we know, fills the module exactly wins; with unknown IDs
-    the version decides.
-    """
-    layouts = [(2, 0x3EF), (1, 0x196), (1, 0x195)] if version >= 3 else \
-        [(1, 0x195), (2, 0x3EF), (1, 0x196)]
+
+def _column_table(body, version: int, n_points: int) -> tuple[tuple, int] | None:
+    """Column IDs and first record byte: the layout whose record size, from the IDs we know,
+    fills the module exactly wins (tried in the order the version suggests); with unknown IDs
+    the first layout whose table fits is taken."""
+    order = ["new", "v3", "v2", "v0"] if version >= 3 else ["v2", "v0", "new", "v3"]
     first = None
-    for width, offset in layouts:
-        if len(body) < 5 + width:
+    for name in order:
+        count_bytes, id_type, id_at, offset = _LAYOUTS[name]
+        if len(body) < id_at:
             continue
-        n_cols = struct.unpack_from("<H", body, 4)[0] if width == 2 else body[4]
-        if 4 + width + 2 * n_cols > min(len(body), offset):
+        n_cols = struct.unpack_from("<H", body, 4)[0] if count_bytes == 2 else body[4]
+        if id_at + n_cols * struct.calcsize(id_type) > min(len(body), offset):
             continue
-        ids = struct.unpack_from(f"<{n_cols}H", body, 4 + width)
-        first = first or (n_cols, ids, offset)
+        ids = struct.unpack_from(f"<{n_cols}{id_type}", body, id_at)
+        first = first or (ids, offset)
         size = _record_size(ids)
         if size and n_points and len(body) - offset == size * n_points:
-            return n_cols, ids, offset
-    if first is None:
-        raise struct.error("column table runs past the data module")
+            return ids, offset
     return first
 
 
 def _record_size(ids) -> int | None:
-    """Bytes per record for these column IDs, None when one is unknown."""
+    """Bytes per record for these column IDs; None when one is unknown."""
     size, flags = 0, False
     for cid in ids:
         if cid in _FLAGS:
@@ -179,10 +190,18 @@ def _record_size(ids) -> int | None:
 
 
 def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarray]:
+    if len(body) < 6:
+        raise InputError(f"{where}: the data module is truncated ({len(body)} bytes)")
     n_points = struct.unpack_from("<I", body, 0)[0]
-    _, ids, offset = _column_table(body, version, n_points)
+    table = _column_table(body, version, n_points)
+    if table is None:
+        raise InputError(f"{where}: the data module (version {version}) is truncated or of an "
+                         "unknown layout (its column table does not fit); export the file as "
+                         "text (.mpt) from EC-Lab and read that")
+    ids, offset = table
     if n_points == 0:
-        raise InputError(f"{where}: the data module holds no points")
+        raise InputError(f"{where}: the data module holds no points (a technique that records "
+                         "nothing, e.g. a wait step)")
     record_bytes, remainder = divmod(len(body) - offset, n_points)
     fields, unknown, flags_at = [], [], None
     for cid in ids:
@@ -198,7 +217,7 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
             fields.append((f"column {cid}", None))
     known = sum(np.dtype(dt).itemsize for _, dt in fields if dt is not None)
     missing = record_bytes - known
-    if len(unknown) == 1 and missing in (1, 2, 4, 8):
+    if len(unknown) == 1 and missing in (1, 2, 4, 8) and not remainder:
         # One column we have no name for: its width follows from the record size.
         name = fields[unknown[0]][0]
         fields[unknown[0]] = (name, {1: "u1", 2: "<u2", 4: "<f4", 8: "<f8"}[missing])
@@ -209,13 +228,15 @@ def _decode_records(body: bytes, version: int, where: str) -> dict[str, np.ndarr
         for i in unknown:
             fields[i] = (fields[i][0], "<f4")
     elif unknown or missing != 0 or remainder:
-        ids_text = ", ".join(str(ids[i]) for i in range(len(ids)))
-        raise InputError(f"{where}: cannot decode the data records: column IDs {ids_text} give "
-                         f"{known}-byte records but the module holds {n_points} points of "
-                         f"{(len(body) - offset) / n_points:g} bytes"
-                         + (f"; unknown column IDs {[f[0] for f in fields if f[1] is None]}"
-                            if unknown else "") + " (the file may be truncated or of a newer "
-                         "EC-Lab version; export it as .mpt from EC-Lab and read that)")
+        unknown_ids = sorted({int(fields[i][0].split()[1]) for i in unknown})
+        raise InputError(f"{where}: cannot decode the data records (module version {version}): "
+                         + (f"column ID(s) {', '.join(map(str, unknown_ids))} unknown to ssblab, "
+                            f"{missing} bytes per record unaccounted for"
+                            if unknown else
+                            f"the {len(ids)} known columns give {known}-byte records but the "
+                            f"module holds {n_points} points of "
+                            f"{(len(body) - offset) / n_points:g} bytes (truncated?)")
+                         + "; export the file as text (.mpt) from EC-Lab and read that")
     names, formats = _unique([f[0] for f in fields]), [f[1] for f in fields]
     records = np.frombuffer(body, dtype=np.dtype({"names": names, "formats": formats}),
                             count=n_points, offset=offset)

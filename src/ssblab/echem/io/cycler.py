@@ -26,31 +26,37 @@ changed.
 
 from __future__ import annotations
 
-import datetime
 import re
 import warnings
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 import numpy as np
 
 from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
-from ssblab.echem.io._common import (
-    DataWarning,
-    RawTable,
-    find_column,
-    normalise_name,
-    parse_mixed_block,
-    read_head,
-    read_text,
+from ssblab.echem.io._common import DataWarning, RawTable, normalise_name
+from ssblab.echem.io.cycler_formats import (
+    COLUMN_MAPS,
+    CYCLER_FORMATS,
+    READERS,
+    CyclerFormat,
+    biologic_current,
+    biologic_cycles,
+    detect_cycler_format,
 )
-from ssblab.echem.io.biologic import MPR_SIGNATURE, MPT_SIGNATURE, read_mpr, read_mpt
-from ssblab.errors import InputError, check_choice, require_package
+from ssblab.echem.io.delimited import (
+    TextTable,
+    as_strings,
+    first_value,
+    is_text,
+    text_classes,
+    to_float,
+)
+from ssblab.errors import InputError, check_choice
 from ssblab.files import check_input_file
 
-CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-csv",
-                       "arbin-res", "maccor", "csv"]
-CYCLER_FORMATS = get_args(CyclerFormat)
+__all__ = ["CYCLER_FORMATS", "CYCLE_DEFINITIONS", "cycles_from_current", "detect_cycler_format",
+           "read_cycler"]
 
 # Canonical key -> (unit factor to the CyclerData unit, target column).
 _UNITS = {
@@ -60,54 +66,19 @@ _UNITS = {
     "current_uA": (1e-3, "current_mA"), "step": (1, "step"), "cycle": (1, "cycle"),
     "capacity_mAh": (1.0, "capacity_mAh"), "capacity_Ah": (1e3, "capacity_mAh"),
     "capacity_C": (1 / 3.6, "capacity_mAh"),
+    "charge_capacity_mAh": (1.0, "charge_capacity_mAh"),
+    "charge_capacity_Ah": (1e3, "charge_capacity_mAh"),
+    "discharge_capacity_mAh": (1.0, "discharge_capacity_mAh"),
+    "discharge_capacity_Ah": (1e3, "discharge_capacity_mAh"),
     "temperature_C": (1.0, "temperature_C"),
 }
-
-# Per format: canonical key -> the file's column names to try, in order.
-_COLUMN_MAPS = {
-    "biologic": {"time_s": ("time/s",), "voltage_V": ("Ewe/V", "<Ewe>/V", "Ecell/V"),
-                 "current_mA": ("I/mA", "<I>/mA", "control/mA"), "step": ("Ns",),
-                 "cycle": ("cycle number",), "capacity_mAh": ("(Q-Qo)/mA.h",),
-                 "capacity_C": ("(Q-Qo)/C",), "temperature_C": ("Temperature/°C",)},
-    "neware-csv": {"time_s": ("Cumulative Time", "Total Time"), "voltage_V": ("Voltage(V)",),
-                   "current_A": ("Current(A)",), "step": ("Step Index",),
-                   "cycle": ("Cycle Index",), "capacity_Ah": ("Capacity(Ah)",),
-                   "current_mA": ("Current(mA)",), "capacity_mAh": ("Capacity(mAh)",)},
-    "arbin": {"time_s": ("Test_Time",), "voltage_V": ("Voltage",), "current_A": ("Current",),
-              "step": ("Step_Index",), "cycle": ("Cycle_Index",),
-              "capacity_mAh": ("capacity_mAh",)},
-    "maccor": {"time_s": ("TestTime", "Test Time"), "voltage_V": ("Voltage [V]", "Voltage"),
-               "current_A": ("Current [A]", "Current"), "step": ("Step",),
-               "cycle": ("Cycle C", "Cycle", "Cyc#"), "capacity_Ah": ("Cap. [Ah]", "Capacity")},
-    "csv": {"step": ("step", "ns", "step index", "step_index"),
-            "cycle": ("cycle", "cycle number", "cycle index", "cycle_index")},
-    "neware-ndax": {"time_s": ("time_s",), "voltage_V": ("voltage_V",),
-                    "current_mA": ("current_mA",), "step": ("step",), "cycle": ("cycle",),
-                    "capacity_mAh": ("capacity_mAh",)},
-}
 _REQUIRED = ("time", "voltage", "current")
-
-
-def detect_cycler_format(path: str | Path) -> str:
-    """The cycler file format from its signature, else its extension (``.csv`` -> Neware CSV
-    if the header says so, else generic CSV)."""
-    path = Path(path)
-    head = read_head(path, 4096)
-    if head.startswith(MPR_SIGNATURE):
-        return "biologic-mpr"
-    if head.startswith(MPT_SIGNATURE.encode()):
-        return "biologic-mpt"
-    if head.startswith(b"PK\x03\x04") and path.suffix.lower() == ".ndax":
-        return "neware-ndax"
-    if head.startswith(b"\x00\x01\x00\x00Standard Jet DB") or path.suffix.lower() == ".res":
-        return "arbin-res"
-    text = head.decode("latin-1")
-    if "Cycle Index" in text and "Step Index" in text:
-        return "neware-csv"
-    if re.search(r"^Rec\t", text, re.MULTILINE) or text.startswith("Today's Date"):
-        return "maccor"
-    return {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".ndax": "neware-ndax"}.get(
-        path.suffix.lower(), "csv")
+# Beyond these the value is not a measurement (binary corruption, a wrong column): such rows
+# are dropped and named. 1e7 mA = 10 kA; 1e4 V; 1e10 s = 300 years; 2**31 cycles or steps.
+_PLAUSIBLE = {"time_s": 1e10, "voltage_V": 1e4, "current_mA": 1e7, "step": 2 ** 31,
+              "cycle": 2 ** 31, "capacity_mAh": 1e9, "temperature_C": 1e4}
+# Cycler-file columns that some formats need beside the mapped ones.
+_FAMILY_EXTRA = {"maccor": ("State", "Md", "DPt Time", "DPT Time")}
 
 
 def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
@@ -127,13 +98,15 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         The file's column (name or 0-based index) for each quantity, keyed by a unit-suffixed
         name: ``time_s``/``time_min``/``time_h``, ``voltage_V``/``voltage_mV``,
         ``current_mA``/``current_A``/``current_uA``, ``step``, ``cycle``,
-        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C``. It overrides the
-        format's own map; for generic CSV it is how columns and units are told (a column
-        whose name carries its unit, like ``I/mA`` or ``Current(A)``, is found without it).
+        ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C`` (the CLI's
+        ``--map KEY=COLUMN``). It is applied before anything else is looked up and overrides
+        the format's own map. Columns named with their unit (``I/mA``, ``Current(A)``,
+        ``Voltage [V]``, a unit row under the header) are found without it; bare ``time``,
+        ``voltage`` and ``current`` are read in s, V and A with a warning saying so.
     cycle_definition
         ``"file"``, ``"charge-first"`` or ``"discharge-first"`` (see the module docstring).
     delimiter
-        For CSV: the delimiter; None sniffs it.
+        For text files: the delimiter; None sniffs it.
 
     Examples
     --------
@@ -145,18 +118,50 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
-    check_input_file(path)
+    check_input_file(path)  # a FIFO or device would block or never end; size limit
     if format is None:
         format = detect_cycler_format(path)
     check_choice(format, CYCLER_FORMATS, name="format")
     check_choice(cycle_definition, CYCLE_DEFINITIONS, name="cycle_definition")
-    table, family = _READERS[format](path, delimiter)
+    for key in column_map or {}:
+        check_choice(key, tuple(_UNITS), name="--map key")
+    table, family = READERS[format](path, delimiter)
     _refuse_impedance_only(table, where)
-    columns = _resolve(table, _COLUMN_MAPS.get(family, {}), column_map or {})
-    data = _assemble(table, columns, where)
+    if family == "biologic":
+        biologic_cycles(table)
+        biologic_current(table)
+    open_circuit = family == "biologic" and _is_open_circuit(table)
+    columns = _resolve(table, COLUMN_MAPS.get(family, {}), column_map or {}, format,
+                       current_optional=open_circuit)
+    if isinstance(table, TextTable):
+        extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns] + \
+            [n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES]
+        table.load(list(dict.fromkeys(list(columns.values()) + extra)))
+    data = _assemble(table, columns, where, family)
+    if "capacity_mAh" not in data and "charge_capacity_mAh" in data and \
+            "discharge_capacity_mAh" in data:
+        data["capacity_mAh"] = data.pop("charge_capacity_mAh") - \
+            data.pop("discharge_capacity_mAh")
+    for key in ("step", "cycle", "capacity_mAh", "temperature_C"):
+        if key in data and not np.isfinite(data[key]).any():
+            del data[key]  # an empty optional column (some Arbin CSV exports): as if absent
+            columns = {k: v for k, v in columns.items() if _UNITS[k][1] != key}
+    if "current_mA" not in data:
+        data["current_mA"] = np.zeros(data["time_s"].size)
+        table.metadata["current_note"] = "open-circuit record without a current column: 0 mA"
     if family == "maccor":
-        data["current_mA"] = np.where(_maccor_discharge(table), -1, 1) * data["current_mA"]
-    data = _drop_nonfinite(data, where)
+        data["current_mA"] = _maccor_signed(table, data["current_mA"], where)
+    if family not in ("maccor", "biologic"):
+        _sign_from_step_type(table, data, where)
+    if family == "neware-xls" and "step" in data:
+        from ssblab.echem.io.neware import _summed_step_time
+
+        run = np.r_[0, np.cumsum(np.diff(data["step"]) != 0)]
+        data["time_s"] = _summed_step_time(data["time_s"], run)
+        table.metadata["time_note"] = "test time summed from the step times"
+    metadata_source = dict(table.metadata)
+    table.columns.clear()  # the file's own columns: no longer needed, their memory is freed
+    data = _drop_unusable(data, where)
     _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
     if "cycle" not in data or cycle_definition != "file":
@@ -171,13 +176,13 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if "step" not in data:
         data["step"] = np.zeros(data["time_s"].size, dtype=int)
     extra = {k: v for k, v in data.items() if k not in CyclerData.columns}
-    metadata = dict(table.metadata, columns={k: str(v) for k, v in columns.items()},
+    metadata = dict(metadata_source, columns={k: str(v) for k, v in columns.items()},
                     format=format)
     if stated != cycle_definition:
         metadata["cycle_note"] = "the file has no cycle index; cycles counted charge-first"
     return CyclerData(time_s=data["time_s"], voltage_V=data["voltage_V"],
-                      current_mA=data["current_mA"], step=data["step"].astype(int),
-                      cycle=data["cycle"].astype(int), extra=extra, source=where,
+                      current_mA=data["current_mA"], step=data["step"].astype(int, copy=False),
+                      cycle=data["cycle"].astype(int, copy=False), extra=extra, source=where,
                       cycle_definition=stated, metadata=metadata)
 
 
@@ -239,11 +244,16 @@ def cycles_from_current(current_mA: np.ndarray, *, first: Literal["charge", "dis
     return 1 + np.cumsum(new_cycle)
 
 
-def _resolve(table: RawTable, defaults: dict, overrides: dict) -> dict[str, str]:
+def _is_open_circuit(table: RawTable) -> bool:
+    technique = str(table.metadata.get("technique", "")).lower()
+    return technique.startswith(("ocv", "open circuit"))
+
+
+def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
+             current_optional: bool = False) -> dict[str, str]:
     columns = {}
     for key, value in overrides.items():
-        check_choice(key, tuple(_UNITS), name="column_map key")
-        columns[key] = find_column(table, (), requested=value, what=key)
+        columns[key] = _requested(table, value, key)
     for key, aliases in defaults.items():
         target = _UNITS[key][1]
         if any(_UNITS[k][1] == target for k in columns):
@@ -253,19 +263,65 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict) -> dict[str, str]
             columns[key] = name
     for quantity in _REQUIRED:
         if not any(k.startswith(quantity) for k in columns):
-            found = _by_unit(table, quantity)
+            found = _by_unit(table, quantity) or _by_bare_name(table, quantity)
             if found is not None:
                 columns[found[0]] = found[1]
-    missing = [q for q in _REQUIRED if not any(k.startswith(q) for k in columns)]
+    for quantity in ("step", "cycle"):
+        if quantity not in columns:
+            name = _first_normalised(table, COLUMN_MAPS["csv"][quantity])
+            if name is not None:
+                columns[quantity] = name
+    missing = [q for q in _REQUIRED if not any(k.startswith(q) for k in columns)
+               and not (q == "current" and current_optional)]
     if missing:
-        raise InputError(f"{table.source}: no {' / '.join(missing)} column found; columns are: "
-                         f"{', '.join(table.columns)}; name them with column_map, e.g. "
-                         "{'time_s': 'test_time', 'voltage_V': 'voltage', 'current_mA': 'current'}")
+        shown = ", ".join(str(c) for c in list(table.columns)[:40])
+        example = {"time": "--map time_s=Test_Time", "voltage": "--map voltage_V=Voltage",
+                   "current": "--map current_A=Current"}
+        raise InputError(f"{table.source}: no {' / '.join(missing)} column found in this "
+                         f"{fmt} file; columns are: {shown}"
+                         f"{' ...' if len(table.columns) > 40 else ''}; name them with "
+                         f"{' '.join(example[q] for q in missing)} (the unit goes in the key: "
+                         "time_s|time_min|time_h, voltage_V|voltage_mV, "
+                         "current_A|current_mA|current_uA)")
+    bare_current = [name for key, name in columns.items() if key == "current_A"
+                    and key not in overrides and defaults is COLUMN_MAPS["csv"]
+                    and not _UNIT_IN_NAME.search(str(name))]
+    if bare_current:
+        # A bare 'current' is A in some labs' exports and mA in others; a factor of 1000 is
+        # not guessed.
+        raise InputError(f"{table.source}: the current column {bare_current[0]!r} has no unit; "
+                         f"give it with --map current_A={bare_current[0]} or --map "
+                         f"current_mA={bare_current[0]} (time and voltage columns without a unit "
+                         "are read in s and V)")
+    bare = [f"{name!r} in {key.split('_')[1]}" for key, name in columns.items()
+            if key not in overrides and key in ("time_s", "voltage_V")
+            and defaults is COLUMN_MAPS["csv"] and not _UNIT_IN_NAME.search(str(name))]
+    if bare:
+        table.metadata["units_assumed"] = ", ".join(bare)
     return columns
 
 
+
+def _requested(table: RawTable, value, key: str) -> str:
+    names = list(table.columns)
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not -len(names) <= value < len(names):
+            raise InputError(f"{table.source}: --map {key}={value}: column index out of range; "
+                             f"the file has {len(names)} columns")
+        return names[value]
+    for name in names:
+        if name == str(value):
+            return name
+    for name in names:
+        if name.lower() == str(value).lower() or \
+                normalise_name(name) == normalise_name(str(value)):
+            return name
+    raise InputError(f"{table.source}: --map {key}={value}: no such column; columns are: "
+                     f"{', '.join(names[:40])}")
+
+
 def _first_present(table: RawTable, aliases) -> str | None:
-    lowered = {n.lower(): n for n in table.columns}
+    lowered = {n.lower(): n for n in reversed(list(table.columns))}
     for alias in aliases:
         if alias in table.columns:
             return alias
@@ -274,69 +330,261 @@ def _first_present(table: RawTable, aliases) -> str | None:
     return None
 
 
-_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_)\s*(s|min|h|v|mv|a|ma|ua|µa)\s*[)\]]?$", re.IGNORECASE)
-_UNIT_KEYS = {"time": {"s": "time_s", "min": "time_min", "h": "time_h"},
+def _first_normalised(table: RawTable, aliases) -> str | None:
+    normalised = {normalise_name(n): n for n in reversed(list(table.columns))}
+    for alias in aliases:
+        key = re.sub(r"\s+", "", alias.lower())
+        if key in normalised:
+            return normalised[key]
+    return None
+
+
+_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|min|h|hr|v|mv|a|ma|ua|µa)\s*[)\]]?$",
+                           re.IGNORECASE)
+_UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "min": "time_min", "h": "time_h",
+                       "hr": "time_h"},
               "voltage": {"v": "voltage_V", "mv": "voltage_mV"},
               "current": {"a": "current_A", "ma": "current_mA", "ua": "current_uA",
                           "µa": "current_uA"}}
-_QUANTITY_WORDS = {"time": ("time", "test_time", "testtime", "total time", "t"),
-                   "voltage": ("voltage", "ewe", "ecell", "potential", "u", "e"),
-                   "current": ("current", "i")}
+_QUANTITY_WORDS = {"time": ("time", "test_time", "testtime", "totaltime", "t", "runtime",
+                            "test time", "total time", "run time", "elapsedtime", "elapsed time",
+                            "time_s"),
+                   "voltage": ("voltage", "ewe", "ecell", "potential", "u", "e", "volts", "v",
+                               "cellvoltage", "cell voltage"),
+                   "current": ("current", "i", "amps", "amp", "cellcurrent")}
 
 
 def _by_unit(table: RawTable, quantity: str) -> tuple[str, str] | None:
     """A column whose name says both the quantity and its unit, e.g. 'I/mA', 'Voltage (V)'."""
     for name in table.columns:
+        name = str(name)
         match = _UNIT_IN_NAME.search(name.strip())
         if not match:
             continue
-        stem = normalise_name(name[:match.start()])
+        stem = re.sub(r"[\s_]+", "", name[:match.start()].strip().lower())
         unit = match.group(1).lower()
-        if stem in _QUANTITY_WORDS[quantity] and unit in _UNIT_KEYS[quantity]:
+        words = {re.sub(r"[\s_]+", "", w) for w in _QUANTITY_WORDS[quantity]}
+        if stem in words and unit in _UNIT_KEYS[quantity]:
             return _UNIT_KEYS[quantity][unit], name
     return None
 
 
-def _assemble(table: RawTable, columns: dict[str, str], where: str) -> dict[str, np.ndarray]:
+def _by_bare_name(table: RawTable, quantity: str) -> tuple[str, str] | None:
+    """A column named only by its quantity ('time', 'Voltage', 'current'): s, V and A."""
+    words = {re.sub(r"[\s_]+", "", w) for w in _QUANTITY_WORDS[quantity]} - {"t", "e", "u", "i",
+                                                                              "v"}
+    for name in table.columns:
+        if re.sub(r"[\s_]+", "", str(name).strip().lower()) in words:
+            key = {"time": "time_s", "voltage": "voltage_V", "current": "current_A"}[quantity]
+            return key, name
+    return None
+
+
+def _assemble(table: RawTable, columns: dict[str, str], where: str,
+              family: str) -> dict[str, np.ndarray]:
     data = {}
+    first_line = table.metadata.get("header_line", 0) + 2
     for key, name in columns.items():
         factor, target = _UNITS[key]
         raw = table.columns[name]
-        if raw.dtype.kind in "US":
+        if is_text(raw):
             if key.startswith("time"):
-                raw = _clock_to_s(raw, where, name)
+                raw, factor = _text_time_s(raw, where, name), 1.0
             else:
-                raise InputError(f"{where}: column {name!r} ({key}) is not numeric "
-                                 f"(first value {raw[0]!r})")
+                raw = to_float(raw, where=where, name=name, first_line=first_line)
         values = np.asarray(raw, dtype=float)
-        data[target] = values * factor if factor != 1 else values
+        if key.startswith("time") and family == "maccor" and factor == 1.0 and \
+                "sec" not in name.lower() and raw.dtype.kind == "f":
+            factor = _maccor_time_factor(table, values, where)
+        if factor != 1 and isinstance(table, TextTable) and values is raw and \
+                values.flags.writeable and \
+                list(columns.values()).count(name) == 1:
+            values *= factor  # the reader's own buffer: scaled in place, no second copy
+            data[target] = values
+        else:
+            data[target] = values * factor if factor != 1 else values
     return data
 
 
-def _clock_to_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
-    """'H:MM:SS(.fff)' strings (hours may exceed 24) to seconds, vectorised."""
-    import io
-
-    try:
-        hms = np.loadtxt(io.StringIO("\n".join(values.tolist())), delimiter=":", ndmin=2)
-    except ValueError:
-        raise InputError(f"{where}: column {name!r}: expected times as H:MM:SS, found "
-                         f"{values[0]!r}") from None
-    weights = np.array([3600.0, 60.0, 1.0])[-hms.shape[1]:]
-    return hms @ weights
+_CLOCK = r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d+)(?::(\d+(?:[.,]\d*)?))?\s*$"
 
 
-def _drop_nonfinite(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
-    bad = np.zeros(data["time_s"].size, dtype=bool)
-    for key in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
-        if key in data:
-            bad |= ~np.isfinite(data[key])
+def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
+    """Times written as text: 'H:MM:SS(.fff)' (hours may pass 24), Maccor's '1d 02:03:04.5',
+    or date stamps (seconds from the first row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = as_strings(values)
+    parts = pc.extract_regex(strings, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
+                                      r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
+    if parts.null_count < len(parts) * 0.5:
+        total = np.zeros(len(strings))
+        for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+            column = pc.struct_field(parts, field)
+            column = pc.if_else(pc.equal(column, ""), "0", column)
+            column = pc.replace_substring(column, ",", ".")
+            total += weight * pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        return total
+    stamps = _parse_dates(values, where, name)
+    return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
+
+
+_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M:%S",
+                 "%d/%m/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p",
+                 "%d/%m/%Y %I:%M:%S %p", "%d-%b-%y %I:%M:%S %p", "%Y-%m-%d %I:%M:%S %p",
+                 "%m/%d/%Y %H:%M", "%d.%m.%Y %H:%M", "%Y/%m/%d %H:%M:%S")
+
+
+def _parse_dates(values: np.ndarray, where: str, name: str) -> np.ndarray:
+    """Date stamps to Unix seconds (NaN where a row does not parse), trying the usual formats
+    and keeping the one that parses the most rows in time order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = as_strings(values)
+    parts = pc.extract_regex(strings, r"^(?P<w>.*?\d:\d\d:\d\d)(?P<f>[.,]\d+)?(?P<ampm>\s*[AaPp][Mm])?$")
+    fraction = pc.struct_field(parts, "f")
+    fraction = pc.if_else(pc.equal(pc.fill_null(fraction, ""), ""), "0", fraction)
+    seconds_frac = pc.cast(pc.replace_substring(fraction, ",", "."),
+                           pa.float64()).to_numpy(zero_copy_only=False)
+    whole = pc.if_else(pc.is_null(parts), strings,
+                       pc.binary_join_element_wise(pc.struct_field(parts, "w"),
+                                                   pc.fill_null(pc.struct_field(parts, "ampm"),
+                                                                ""), ""))
+    best, best_score = None, (-1, 0)
+    for fmt in _DATE_FORMATS:
+        parsed = pc.strptime(whole, format=fmt, unit="ms", error_is_null=True)
+        n_ok = len(parsed) - parsed.null_count
+        if n_ok == 0:
+            continue
+        seconds = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False).astype(float) / 1e3
+        ordered = int(np.sum(np.diff(seconds[np.isfinite(seconds)]) >= 0))
+        if (n_ok, ordered) > best_score:
+            best, best_score = seconds, (n_ok, ordered)
+    if best is None:
+        raise InputError(f"{where}: column {name!r}: expected times (H:MM:SS, '1d 02:03:04' or "
+                         f"a date stamp), found {first_value(values)!r}; map a numeric time "
+                         "column with "
+                         "--map time_s=COLUMN")
+    return best + np.nan_to_num(seconds_frac)
+
+
+def _maccor_time_factor(table: RawTable, test_time: np.ndarray, where: str) -> float:
+    """Maccor writes a bare TestTime in s, min or h depending on the export settings; the unit
+    is read off the wall-clock column (DPT Time) over the whole file."""
+    clock = _first_present(table, ("DPt Time", "DPT Time"))
+    finite = test_time[np.isfinite(test_time)]
+    span = float(finite[-1] - finite[0]) if finite.size else 0.0
+    stamps = None
+    if clock is not None and table.columns.get(clock) is not None and span > 0:
+        values = table.columns[clock]
+        try:
+            ends = as_strings(values).take([0, len(values) - 1]) if is_text(values) else None
+            stamps = _parse_dates(ends, where, clock) if ends is not None else None
+        except InputError:
+            stamps = None
+    if stamps is None or not np.isfinite(stamps).all() or stamps[1] <= stamps[0]:
+        table.metadata["time_unit"] = "s (assumed: no readable DPT Time column)"
+        warnings.warn(f"{where}: the Maccor test time has no unit and the wall clock (DPT Time) "
+                      "cannot tell it; read in seconds. If wrong, give --map time_min=TestTime "
+                      "or --map time_h=TestTime", DataWarning, stacklevel=4)
+        return 1.0
+    ratio = (stamps[1] - stamps[0]) / span
+    factor = min((1.0, 60.0, 3600.0), key=lambda f: abs(np.log(max(ratio, 1e-9) / f)))
+    table.metadata["time_unit"] = {1.0: "s", 60.0: "min", 3600.0: "h"}[factor]
+    return factor
+
+
+def _maccor_signed(table: RawTable, current_mA: np.ndarray, where: str) -> np.ndarray:
+    """Maccor stores unsigned currents with a mode column (State or Md: C, D, R ...): discharge
+    rows are negated. Exports that already sign the current (negative values) are kept."""
+    mode = _first_present(table, ("State", "Md"))
+    if (current_mA < 0).any():
+        return current_mA
+    if mode is None:
+        warnings.warn(f"{where}: Maccor currents are unsigned and the file has no State/Md "
+                      "column to tell discharge from charge: all currents read as charge",
+                      DataWarning, stacklevel=4)
+        return current_mA
+    discharge = text_classes(table.columns[mode], {"D": "^D$"})["D"]
+    return np.where(discharge, -current_mA, current_mA)
+
+
+_STEP_TYPE_NAMES = ("steptype", "status", "step_type", "mode")
+
+
+def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
+    """Where a file labels its steps (Step Type / Status: charge, CC_DChg, ...), the labels
+    decide the current's sign convention: a file whose discharge rows carry positive current
+    (and charge rows none or negative) is discharge-positive, and is negated with a warning."""
+    name = next((n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES), None)
+    if name is None:
+        return
+    if isinstance(table, TextTable):
+        table.load([name])
+    labels = table.columns[name]
+    if not is_text(labels) or len(labels) != data["current_mA"].size:
+        return
+    kinds = text_classes(labels, {"discharge": "dis|dchg", "charge": "chg|charge"})
+    discharge = kinds["discharge"]
+    charge = kinds["charge"] & ~discharge
+    current = data["current_mA"]
+    dis_sign = np.sign(np.sum(current[discharge])) if discharge.any() else 0
+    chg_sign = np.sign(np.sum(current[charge])) if charge.any() else 0
+    if dis_sign > 0 and chg_sign <= 0:
+        data["current_mA"] = -current
+        table.metadata["sign_note"] = f"negated: the file's {name!r} labels show discharge " \
+                                      "rows with positive current"
+        warnings.warn(f"{where}: rows labelled discharge in {name!r} carry positive current: "
+                      "the file is discharge-positive; currents negated to ssblab's "
+                      "charge-positive convention", DataWarning, stacklevel=4)
+
+
+def _within(values: np.ndarray, limit: float, *, whole: bool):
+    """All values finite and within +-limit, and (``whole``) whole numbers: returns False, or
+    the values (as int64 when ``whole``)."""
+    low, high = values.min(), values.max()  # NaN propagates into both
+    if not (-limit <= low and high <= limit):
+        return False
+    if not whole:
+        return values
+    ints = values.astype(np.int64)
+    return ints if (ints == values).all() else False
+
+
+def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndarray]:
+    """Rows with NaN/inf, implausible magnitudes or non-integer step/cycle are dropped and
+    named; when every row is unusable the file is refused."""
+    n = data["time_s"].size
+    bad = np.zeros(n, dtype=bool)
+    reasons = []
+    for key, limit in _PLAUSIBLE.items():
+        if key not in data:
+            continue
+        values = data[key]
+        checked = _within(values, limit, whole=key in ("step", "cycle")) if values.size \
+            else False
+        if checked is not False:  # the common case: two reductions, no row masks
+            data[key] = checked
+            continue
+        with np.errstate(invalid="ignore"):
+            # NaN compares False: one pass finds NaN, inf and out-of-range values
+            wrong = ~(np.abs(values) <= limit) if key in CyclerData.columns else \
+                np.abs(values) > limit
+            if key in ("step", "cycle"):
+                wrong |= values != np.floor(values)
+        if wrong.any():
+            reasons.append(f"{key} ({int(wrong.sum())})")
+            bad |= wrong
     if bad.any():
         rows = np.flatnonzero(bad)
         if bad.all():
-            raise InputError(f"{where}: every row has NaN or infinite time, voltage or current")
-        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN or infinite time, voltage, "
-                      f"current, step or cycle: data rows {rows[:20].tolist()}"
+            raise InputError(f"{where}: no usable row: every row has NaN, infinite or "
+                             f"implausible values in {', '.join(reasons)}")
+        warnings.warn(f"{where}: dropped {rows.size} row(s) with NaN, infinite or implausible "
+                      f"values (|current| > 1e7 mA, |voltage| > 1e4 V, step or cycle not a whole "
+                      f"number) in {', '.join(reasons)}: data rows {rows[:20].tolist()}"
                       + (" ..." if rows.size > 20 else ""), DataWarning, stacklevel=3)
         data = {k: v[~bad] for k, v in data.items()}
     return data
@@ -358,136 +606,3 @@ def _warn_missing_cycles(cycle: np.ndarray, where: str) -> None:
                       "from the file; kept as numbered", DataWarning, stacklevel=3)
 
 
-def _maccor_discharge(table: RawTable) -> np.ndarray:
-    mode = find_column(table, ("md", "state"), what="Maccor mode (C/D/R)")
-    return np.char.strip(np.asarray(table.columns[mode], dtype=str)) == "D"
-
-
-# -- format readers: path -> (RawTable, column-map family) ------------------------------------
-
-
-def _biologic_mpr(path, delimiter):
-    return read_mpr(path), "biologic"
-
-
-def _biologic_mpt(path, delimiter):
-    return read_mpt(path), "biologic"
-
-
-def _text_table(path, *, delimiter: str | None, header_pattern: str | None, fmt: str,
-                text_columns: set[str] | None = None) -> RawTable:
-    where = str(path)
-    lines = read_text(Path(path)).splitlines()
-    if header_pattern is not None:
-        head = next((i for i, line in enumerate(lines) if re.match(header_pattern, line)), None)
-    else:
-        head = _find_header(lines, delimiter)
-    if head is None:
-        raise InputError(f"{where}: no header line of column names found"
-                         + (f" (expected a line matching {header_pattern!r})"
-                            if header_pattern else " before the numeric rows"))
-    if delimiter is None:
-        delimiter = next((d for d in ("\t", ";", ",") if d in lines[head]), None)
-    body = head + 1
-    while body < len(lines) and not lines[body].strip():
-        body += 1
-    names = [n.strip().strip('"') for n in
-             lines[head].rstrip("\r\n").rstrip(delimiter or " ").split(delimiter)]
-    names = [n or f"column_{i}" for i, n in enumerate(names)]
-    columns = parse_mixed_block(lines[body:], names, delimiter=delimiter, where=where,
-                                first_line=body + 1, text_columns=text_columns)
-    return RawTable(columns, where, {"format": fmt, "header_line": head + 1})
-
-
-def _find_header(lines: list[str], delimiter: str | None) -> int | None:
-    """The last line before the first run of three fully numeric lines with its field count."""
-    def numeric(line):
-        fields = [f for f in re.split(delimiter or r"[\t;,]", line.strip()) if f.strip()]
-        return bool(fields) and all(_number_like(f) for f in fields)
-
-    for i in range(len(lines) - 1):
-        if numeric(lines[i]) or not lines[i].strip():
-            continue
-        following = [line for line in lines[i + 1:i + 4] if line.strip()]
-        if following and all(numeric(line) for line in following):
-            return i
-    return None
-
-
-def _number_like(field: str) -> bool:
-    field = field.strip().lower()
-    if field in ("nan", "inf", "-inf", "+inf"):
-        return True
-    try:
-        float(field.replace(",", "."))
-    except ValueError:
-        return bool(re.fullmatch(r"\d+:\d\d(:\d\d(\.\d*)?)?", field))
-    return True
-
-
-def _neware_csv(path, delimiter):
-    return _text_table(path, delimiter=delimiter or ",", header_pattern=r".*Cycle Index",
-                       fmt="neware-csv", text_columns={"Cumulative Time", "Total Time",
-                                                       "Step Type", "Date"}), "neware-csv"
-
-
-def _maccor(path, delimiter):
-    table = _text_table(path, delimiter=delimiter or "\t", header_pattern=r"Rec\b",
-                        fmt="maccor", text_columns={"Md", "State", "DPT Time"})
-    _maccor_time_unit(table)
-    return table, "maccor"
-
-
-def _maccor_time_unit(table: RawTable) -> None:
-    """Maccor exports TestTime in s, min or h depending on the export settings; the unit is
-    read off the wall-clock column (DPT Time) over the whole file and converted to seconds."""
-    test_time = find_column(table, ("testtime",), what="TestTime")
-    clock = find_column(table, ("dpttime",), what="DPT Time", required=False)
-    span = float(table.columns[test_time][-1] - table.columns[test_time][0])
-    if clock is None or span <= 0:
-        table.metadata["time_unit"] = "s (assumed: no DPT Time column)"
-        return
-    stamps = [datetime.datetime.strptime(str(table.columns[clock][i]).strip(),
-                                         "%m/%d/%Y %I:%M:%S %p") for i in (0, -1)]
-    ratio = (stamps[1] - stamps[0]).total_seconds() / span
-    factor = min((1.0, 60.0, 3600.0), key=lambda f: abs(np.log(max(ratio, 1e-9) / f)))
-    table.metadata["time_unit"] = {1.0: "s", 60.0: "min", 3600.0: "h"}[factor]
-    table.columns[test_time] = table.columns[test_time] * factor
-
-
-def _generic_csv(path, delimiter):
-    return _text_table(path, delimiter=delimiter, header_pattern=None, fmt="csv"), "csv"
-
-
-def _arbin_res(path, delimiter):
-    access_parser = require_package("access_parser", extra="echem",
-                                    purpose="Reading Arbin .res files (MS Access databases)")
-    where = str(path)
-    try:
-        db = access_parser.AccessParser(str(path))
-        raw = db.parse_table("Channel_Normal_Table")
-    except Exception as exc:  # the parser raises many kinds on a damaged database
-        raise InputError(f"{where}: cannot read the Arbin database: {exc}") from None
-    if not raw or not any(len(v) for v in raw.values()):
-        raise InputError(f"{where}: the Arbin Channel_Normal_Table is empty")
-    columns = {name: np.asarray(values, dtype=float) for name, values in raw.items()
-               if name in ("Test_Time", "Voltage", "Current", "Step_Index", "Cycle_Index",
-                           "Charge_Capacity", "Discharge_Capacity", "Data_Point")}
-    order = np.argsort(columns["Data_Point"], kind="stable") if "Data_Point" in columns else None
-    if order is not None and (np.diff(order) != 1).any():
-        columns = {k: v[order] for k, v in columns.items()}  # rows are stored unordered
-    table = RawTable(columns, where, {"format": "arbin-res"})
-    if "Charge_Capacity" in columns and "Discharge_Capacity" in columns:
-        columns["capacity_mAh"] = 1e3 * (columns["Charge_Capacity"] - columns["Discharge_Capacity"])
-    return table, "arbin"
-
-
-def _neware_ndax(path, delimiter):
-    from ssblab.echem.io.neware import read_ndax
-
-    return read_ndax(path), "neware-ndax"
-
-
-_READERS = {"biologic-mpr": _biologic_mpr, "biologic-mpt": _biologic_mpt,
-            "neware-csv": _neware_csv, "maccor": _maccor, "csv": _generic_csv,
-            "arbin-res": _arbin_res, "neware-ndax": _neware_ndax}

@@ -21,6 +21,9 @@ Other ``.ndc`` versions go through the optional NewareNDA package (``ssblab[eche
 
 from __future__ import annotations
 
+import contextlib
+import io
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -71,7 +74,8 @@ def read_ndax(path: str | Path) -> RawTable:
             parts = {n: archive.read(n) for n in wanted}
     except FileNotFoundError:
         raise InputError(f"{where}: cannot open: file not found") from None
-    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError,
+            UnicodeDecodeError) as exc:
         raise InputError(f"{where}: not a readable Neware .ndax file (not a zip archive, or "
                          f"truncated: {exc})") from None
     version = parts["data.ndc"][2] if len(parts["data.ndc"]) > 2 else None
@@ -141,11 +145,15 @@ def _decode_bts8(parts: dict[str, bytes], where: str) -> dict[str, np.ndarray]:
             "record": index.astype(float)}
 
 
-def _decode_with_newarenda(path, where: str) -> dict[str, np.ndarray]:
-    newarenda = require_package("NewareNDA", extra="echem",
-                                purpose="Reading Neware .ndax files of this .ndc version")
+def _decode_with_newarenda(path, where: str, *,
+                           purpose: str = "Reading Neware .ndax files of this .ndc version"
+                           ) -> dict[str, np.ndarray]:
+    newarenda = require_package("NewareNDA", extra="echem", purpose=purpose)
     try:
-        frame = newarenda.read(str(path))
+        # NewareNDA prints tracebacks it catches and warns about pandas; neither is the user's
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            frame = newarenda.read(str(path))
     except Exception as exc:  # the decoder raises many kinds on damaged pages
         raise InputError(f"{where}: cannot decode the Neware data: {exc}") from None
     if len(frame) == 0:

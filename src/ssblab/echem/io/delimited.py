@@ -1,0 +1,623 @@
+"""Delimited text tables (CSV, TSV, semicolon) as lazily read columns.
+
+The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
+comma) is sniffed from its first 256 kB (:func:`sniff`); the data are then read by
+``pyarrow.csv`` from the first data byte, only the columns that are asked for
+(:class:`TextTable`). pyarrow's reader is multi-threaded and keeps each column as one typed
+array, so a 5-million-row file reads faster than ``pandas.read_csv`` and peaks near the size of
+the decoded columns (benchmarks/bench_readers.py).
+
+Strictness: a row with more or fewer fields than the header is an error naming it, except a
+last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A file that
+does not end with a line break may have been cut inside its last number: that line is dropped
+with a warning too. A numeric column with a field that is not a number is an error naming the
+line. Text columns (dates, step types) are kept as strings and converted only when used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ssblab.echem.io._common import DataWarning, RawTable
+from ssblab.errors import InputError, require_package
+
+HEAD_BYTES = 262_144
+_NUMBER = re.compile(r"^[ \t]*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?[ \t]*$")
+_CLOCKLIKE = re.compile(r"^[ \t]*(\d+d[ \t]*)?\d+:\d\d(:\d\d([.,]\d*)?)?[ \t]*$")
+_DATELIKE = re.compile(r"^[ \t]*(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}-[A-Za-z]{3}-\d{2,4})"
+                       r"([ T]+\d{1,2}:\d\d(:\d\d([.,]\d*)?)?( ?[AaPp][Mm])?)?[ \t]*$")
+_EMPTY = {"", "nan", "NaN", "NAN", "N/A", "n/a", "NA", "inf", "-inf", "+inf", "Inf", "-Inf"}
+NULL_VALUES = ["", "nan", "NaN", "NAN", "N/A", "n/a", "NA", "null", "NULL", "-"]
+
+
+@dataclasses.dataclass
+class TextLayout:
+    """Where the table of a text file is and how it is written."""
+
+    path: Path
+    names: list[str]
+    data_offset: int
+    first_line: int
+    delimiter: str
+    decimal: str
+    encoding: str
+    line_quoted: bool = False
+    terminated: bool = False
+    preamble: list[str] = dataclasses.field(default_factory=list)
+    numeric: frozenset = frozenset()
+    categorical: frozenset = frozenset()
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return line.rstrip("\r").split(delimiter)
+
+
+def _kind(field: str) -> str:
+    field = field.strip().strip('"')
+    if field in _EMPTY:
+        return "empty"
+    if _NUMBER.match(field) or _CLOCKLIKE.match(field) or _DATELIKE.match(field):
+        return "number"
+    return "text"
+
+
+def _is_data(fields: list[str]) -> bool:
+    kinds = [_kind(f) for f in fields]
+    numbers = kinds.count("number")
+    return numbers > kinds.count("text") and (numbers >= 2 or len(fields) <= 2)
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(raw) - 4:  # the sample ends inside a multi-byte character
+            return raw[:exc.start].decode("utf-8"), "utf-8"
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | None = None,
+          start_marker: str | None = None) -> TextLayout:
+    """The layout of a delimited text file from its first 256 kB.
+
+    ``header_line`` (0-based) fixes the header; ``start_marker`` is a line (like ``[Data]``)
+    after which the header follows. Otherwise the header is the last non-numeric line with the
+    data rows' field count above the first run of data rows; a short non-numeric row between
+    it and the data is taken as a row of units.
+    """
+    path = Path(path)
+    where = str(path)
+    _check_regular(path)
+    with path.open("rb") as handle:
+        raw = handle.read(HEAD_BYTES)
+        complete = len(raw) < HEAD_BYTES or not handle.read(1)
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{where}: expected a text file, found binary data")
+    if not complete:
+        raw = raw[:raw.rfind(b"\n") + 1]
+    text, encoding = _decode(raw)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines:
+        raise InputError(f"{where}: the file is empty")
+    line_quoted = _lines_quoted(lines)
+    if line_quoted:
+        lines = [line.rstrip("\r").strip('"') for line in lines]
+    start = 0
+    if start_marker is not None:
+        found = next((i for i, line in enumerate(lines) if line.strip() == start_marker), None)
+        if found is None:
+            raise InputError(f"{where}: no {start_marker!r} line found")
+        start = found + 1
+    if delimiter is None:
+        delimiter = _sniff_delimiter(lines[start:], where)
+    width = _data_width(lines[start if header_line is None else header_line + 1:], delimiter)
+    if header_line is None:
+        first_data = _first_data_line(lines, start, delimiter, width, where)
+        header_line, unit_line = _header_above(lines, start, first_data, delimiter, width)
+        if header_line is None:
+            raise InputError(f"{where}: no header line of column names found above the data "
+                             f"(line {first_data + 1}); the data rows hold {width} fields "
+                             f"separated by {_show(delimiter)}")
+    else:
+        if header_line >= len(lines):
+            raise InputError(f"{where}: the file ends before its header line {header_line + 1}")
+        first_data = header_line + 1
+        unit_line = None
+    while first_data < len(lines) and not lines[first_data].strip():
+        first_data += 1
+    names = [n.strip().strip('"').strip() for n in _split(lines[header_line], delimiter)]
+    if unit_line is not None:
+        unit_fields = [u.strip().strip('"') for u in _split(lines[unit_line], delimiter)]
+        names = [f"{n} [{u.strip('[]()')}]" if u and i < len(unit_fields) else n
+                 for i, (n, u) in enumerate(zip(names, unit_fields + [""] * len(names)))]
+    if first_data >= len(lines) or width == 0:
+        raise InputError(f"{where}: no data rows after the header (line {header_line + 1})")
+    names, terminated = _fit_names(names, width, lines, first_data, delimiter, where)
+    decimal = _sniff_decimal(lines[first_data:first_data + 200], delimiter)
+    offset = 0  # the byte where the data start: after the first_data-th line break
+    for _ in range(first_data):
+        offset = raw.index(b"\n", offset) + 1
+    sample = lines[first_data:first_data + 200]
+    numeric = _numeric_columns(names, sample, delimiter)
+    categorical = _categorical_columns(names, sample, delimiter) - numeric
+    return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
+                      line_quoted, terminated,
+                      [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical)
+
+
+def _categorical_columns(names, lines, delimiter) -> frozenset:
+    """Text columns that repeat a few labels (step types, modes): read dictionary-encoded."""
+    rows = [_split(line, delimiter) for line in lines if line.strip()]
+    return frozenset(name for i, name in enumerate(names)
+                     if len(rows) >= 20 and len({r[i] for r in rows if i < len(r)}) <= 20)
+
+
+def _numeric_columns(names, lines, delimiter) -> frozenset:
+    """The columns whose sampled fields are all plain numbers (or empty): read as float64
+    directly, so that a stray word further down is an error naming it, not a text column."""
+    rows = [_split(line, delimiter) for line in lines if line.strip()]
+    numeric = set()
+    for i, name in enumerate(names):
+        fields = [r[i].strip().strip('"') for r in rows if i < len(r)]
+        if fields and all(f in _EMPTY or _NUMBER.match(f) for f in fields) and \
+                any(f not in _EMPTY for f in fields):
+            numeric.add(name)
+    return frozenset(numeric)
+
+
+def _check_regular(path: Path) -> None:
+    """A regular file, else an error naming what it is (a FIFO would block, a device never
+    end)."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc}") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)"
+                if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+                else "a block device" if stat.S_ISBLK(mode) else "a socket"
+                if stat.S_ISSOCK(mode) else "not a regular file")
+        raise InputError(f"{path}: expected a file, found {kind}")
+
+
+def _show(delimiter: str) -> str:
+    return {"\t": "tabs", ",": "commas", ";": "semicolons"}.get(delimiter, repr(delimiter))
+
+
+def _lines_quoted(lines: list[str]) -> bool:
+    """Every data line wrapped in one pair of quotes (some Novonix exports)."""
+    tail = [line.rstrip("\r") for line in lines[-20:] if line.strip()]
+    return bool(tail) and all(line.startswith('"') and line.endswith('"') and
+                              line.count('"') == 2 for line in tail)
+
+
+def _sniff_delimiter(lines: list[str], where: str) -> str:
+    """The delimiter that splits the last 20 lines into the most fields, steadily; a comma
+    loses to tabs or semicolons that split fields written with decimal commas."""
+    tail = [line for line in lines if line.strip()][-20:]
+    steady = {}
+    for delimiter in ("\t", ";", ","):
+        counts = [len(_split(line, delimiter)) for line in tail]
+        mode = max(set(counts), key=counts.count) if counts else 1
+        if mode >= 2 and counts.count(mode) >= 0.75 * len(counts):
+            steady[delimiter] = mode
+    if not steady:
+        raise InputError(f"{where}: cannot tell how the columns are separated (tried tabs, "
+                         "semicolons and commas); pass the delimiter (--delimiter)")
+    best = max(steady, key=steady.get)
+    if best == "," and len(steady) > 1:
+        other = next(d for d in steady if d != ",")
+        fields = [f.strip() for line in tail for f in _split(line, other)]
+        if sum(bool(re.fullmatch(r"[-+]?\d+,\d+([eE][-+]?\d+)?", f)) for f in fields) > \
+                0.3 * len(fields):
+            return other
+    return best
+
+
+def _data_width(lines: list[str], delimiter: str) -> int:
+    tail = [len(_split(line, delimiter)) for line in lines if line.strip()][-20:]
+    if not tail:
+        return 0
+    return max(set(tail), key=tail.count)
+
+
+def _first_data_line(lines, start, delimiter, width, where) -> int:
+    for i in range(start, len(lines)):
+        fields = _split(lines[i], delimiter)
+        if abs(len(fields) - width) <= 1 and _is_data(fields):
+            following = [line for line in lines[i + 1:i + 4] if line.strip()]
+            fitting = sum(abs(len(_split(line, delimiter)) - width) <= 1 and
+                          _is_data(_split(line, delimiter)) for line in following)
+            if fitting >= len(following) - (len(following) == 3):  # one odd row is reported
+                return i
+    raise InputError(f"{where}: no rows of numbers found (looked for rows of {width} fields "
+                     f"separated by {_show(delimiter)})")
+
+
+def _header_above(lines, start, first_data, delimiter, width):
+    candidates = []
+    for i in range(first_data - 1, max(start, first_data - 4) - 1, -1):
+        if not lines[i].strip():
+            continue
+        fields = _split(lines[i], delimiter)
+        if abs(len(fields) - width) > 1 or _is_data(fields):
+            break
+        candidates.append(i)
+        if len(candidates) == 2:
+            break
+    if not candidates:
+        return None, None
+    if len(candidates) == 2:
+        lower = [f.strip() for f in _split(lines[candidates[0]], delimiter)]
+        upper = [f.strip() for f in _split(lines[candidates[1]], delimiter)]
+        short = all(len(f) <= 8 for f in lower)
+        if short and sum(len(f) for f in upper) > sum(len(f) for f in lower):
+            return candidates[1], candidates[0]
+    return candidates[0], None
+
+
+def _fit_names(names, width, lines, first_data, delimiter, where) -> tuple[list[str], bool]:
+    names = [n.lstrip("~").strip() if i == 0 else n for i, n in enumerate(names)]
+    if len(names) == width + 1 and names[-1] == "":
+        names = names[:-1]  # a delimiter ending the header line
+    row = _split(lines[first_data], delimiter) if first_data < len(lines) else []
+    terminated = bool(row) and row[-1].strip() == "" and len(names) in (width - 1, width) \
+        and names[-1] == ""
+    if len(names) == width - 1 and row and row[-1].strip() == "":
+        names = names + [""]  # a delimiter ending every data line (Maccor)
+        terminated = True
+    if len(names) != width:
+        raise InputError(f"{where}: the header names {len(names)} columns but the data rows hold "
+                         f"{width} fields (header: {', '.join(names)})")
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names):
+        name = name or f"column_{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        unique.append(name)
+    return unique, terminated
+
+
+def _sniff_decimal(lines: list[str], delimiter: str) -> str:
+    if delimiter == ",":
+        return "."
+    comma = point = 0
+    for line in lines:
+        for field in _split(line, delimiter):
+            field = field.strip()
+            if re.fullmatch(r"[-+]?\d*,\d+([eE][-+]?\d+)?", field):
+                comma += 1
+            elif re.fullmatch(r"[-+]?\d*\.\d+([eE][-+]?\d+)?", field):
+                point += 1
+    return "," if comma > point else "."
+
+
+class TextTable(RawTable):
+    """A :class:`RawTable` whose columns are read from the file when first asked for
+    (:meth:`load`); until then ``columns`` maps each name to None."""
+
+    def __init__(self, layout: TextLayout, metadata: dict | None = None):
+        super().__init__({name: None for name in layout.names}, str(layout.path),
+                         dict(metadata or {}))
+        self.layout = layout
+        self._n_rows: int | None = None
+
+    @property
+    def n_rows(self) -> int:
+        if self._n_rows is None:
+            self.load([self.layout.names[0]])
+        return self._n_rows
+
+    def load(self, names) -> None:
+        """Read the named columns (all when ``names`` is None) into ``columns``."""
+        names = list(self.layout.names if names is None else names)
+        missing = [n for n in names if self.columns.get(n) is None]
+        if missing:
+            columns, n_rows = read_columns(self.layout, missing)
+            self.columns.update(columns)
+            self._n_rows = n_rows
+
+    def take(self, keep: np.ndarray) -> RawTable:
+        self.load(None)
+        return RawTable({k: v[keep] for k, v in self.columns.items()}, self.source,
+                        self.metadata)
+
+
+def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
+    """The named columns of a sniffed file: numbers as float64 NumPy arrays, text as pyarrow
+    string arrays.
+
+    The file is streamed in 1 MB batches; each numeric batch is copied into a NumPy array
+    allocated for the most rows the file can hold (pages never written are never resident),
+    so the peak memory is the decoded columns plus a few batches."""
+    csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
+    import pyarrow as pa
+
+    where = str(layout.path)
+    bad_rows: list = []
+
+    def on_invalid(row):
+        bad_rows.append(row)
+        return "skip"
+
+    source, last_cut, n_bytes = _source(layout)
+    numeric = [n for n in names if n in layout.numeric]
+    capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter per field
+    out: dict = {n: np.empty(capacity) for n in numeric}
+    text: dict = {n: [] for n in names if n not in layout.numeric}
+    n_rows = 0
+    try:
+        with source:
+            reader = csv.open_csv(
+                source,
+                read_options=csv.ReadOptions(column_names=layout.names,
+                                             encoding=layout.encoding, block_size=1 << 20,
+                                             use_threads=_threads(n_bytes)),
+                parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
+                                               invalid_row_handler=on_invalid,
+                                               ignore_empty_lines=True),
+                convert_options=csv.ConvertOptions(
+                    include_columns=names,
+                    column_types={n: pa.float64() if n in layout.numeric else
+                                  pa.dictionary(pa.int32(), pa.string())
+                                  if n in layout.categorical else pa.string() for n in names},
+                    null_values=NULL_VALUES, strings_can_be_null=True,
+                    decimal_point=layout.decimal, timestamp_parsers=[]))
+            for batch in reader:
+                k = batch.num_rows
+                for name in numeric:
+                    out[name][n_rows:n_rows + k] = _float64(batch.column(name))
+                for name in text:
+                    text[name].append(batch.column(name))
+                n_rows += k
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise InputError(f"{where}: malformed data: {exc}") from None
+    except StopIteration:  # no data after the header
+        pass
+    _report_bad_rows(bad_rows, layout, n_rows, where)
+    if last_cut and n_rows:
+        warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
+                      "does not end with a line break and its last field is shorter than the "
+                      "one above it, so it looks cut inside a number", DataWarning, stacklevel=4)
+        n_rows -= 1
+    if n_rows == 0:
+        raise InputError(f"{where}: the data table is empty")
+    columns = {name: out[name][:n_rows] for name in numeric}
+    for name, chunks in text.items():
+        kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
+            pa.string()
+        columns[name] = _to_numpy(pa.chunked_array(chunks, type=kind)[:n_rows], name,
+                                  layout, where)
+    return {n: columns[n] for n in names}, n_rows
+
+
+def _threads(n_bytes: int) -> bool:
+    """pyarrow's read-ahead thread pays off for big files on a machine with cores to spare;
+    on two cores shared with other work it costs more CPU than it saves (measured)."""
+    return n_bytes > 64 << 20 and (os.cpu_count() or 1) >= 4
+
+
+def _source(layout: TextLayout):
+    """The data part of the file as a pyarrow stream, whether its last line looks cut, and its
+    size in bytes."""
+    import pyarrow as pa
+
+    path = layout.path
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(size - 65536, layout.data_offset, 0))
+        tail = handle.read()
+    last_cut = bool(tail) and tail[-1:] not in (b"\n", b"\r") and _cut_number(tail, layout)
+    if layout.line_quoted:
+        raw = path.read_bytes()
+        lines = raw.split(b"\n")[layout.first_line - 1:]
+        body = b"\n".join(line.rstrip(b"\r").strip(b'"') for line in lines)
+        return pa.BufferReader(body), last_cut, len(body)
+    if layout.terminated and tail.rstrip(b"\r\n") and \
+            not tail.rstrip(b"\r\n").endswith(layout.delimiter.encode()):
+        # every line ends with the delimiter but the last: complete it rather than call it cut
+        with path.open("rb") as handle:
+            handle.seek(layout.data_offset)
+            body = handle.read().rstrip(b"\r\n") + layout.delimiter.encode() + b"\n"
+        return pa.BufferReader(body), False, len(body)
+    stream = pa.OSFile(str(path))  # native reads; a Python file object holds the GIL
+    stream.seek(layout.data_offset)
+    return stream, last_cut, size - layout.data_offset
+
+
+def _cut_number(tail: bytes, layout: TextLayout) -> bool:
+    """Whether the last line (which has no line break after it) ends in a number with fewer
+    characters than the same field of the line above: a file cut while being written."""
+    lines = tail.split(b"\n")
+    if len(lines) < 2:
+        return False
+    delimiter = layout.delimiter.encode()
+    last = lines[-1].rstrip(b"\r").strip(b'"').split(delimiter)
+    above = lines[-2].rstrip(b"\r").strip(b'"').split(delimiter)
+    if len(last) != len(above) or len(last) != len(layout.names):
+        return False  # a short line is reported as truncated by the field count
+    a, b = last[-1].strip(), above[-1].strip()
+    number = re.compile(rb"^[-+]?\d*[.,]?\d+([eE][-+]?\d+)?$")
+    return bool(number.match(a) and number.match(b)) and len(a) < len(b)
+
+
+def _report_bad_rows(bad_rows, layout, n_rows, where) -> None:
+    if not bad_rows:
+        return
+    width = len(layout.names)
+    last = bad_rows[-1]
+    if len(bad_rows) == 1 and last.actual_columns < width and _is_last_line(layout, last.text):
+        warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows} "
+                      f"({last.actual_columns} of {width} fields): the file looks truncated",
+                      DataWarning, stacklevel=5)
+        return
+    shown = "; ".join(f"{_line_of(layout, r)}{r.actual_columns} fields: {r.text[:80]!r}"
+                      for r in bad_rows[:3])
+    raise InputError(f"{where}: {len(bad_rows)} row(s) do not have the header's {width} fields "
+                     f"({shown}{' ...' if len(bad_rows) > 3 else ''}); a lost or extra line "
+                     "break or delimiter")
+
+
+def _line_of(layout, row) -> str:
+    if row.number is not None:
+        return f"line {layout.first_line + row.number - 1}: "
+    return ""
+
+
+def _is_last_line(layout: TextLayout, text: str) -> bool:
+    with layout.path.open("rb") as handle:
+        size = layout.path.stat().st_size
+        handle.seek(max(size - 4096, 0))
+        tail = handle.read().rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
+    return tail.decode(layout.encoding, errors="replace").rstrip("\r").strip('"') == \
+        text.rstrip("\r").strip('"')
+
+
+def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_null(kind):
+        return np.full(len(column), np.nan)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return _float64(column)
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        raise InputError(f"{where}: column {name!r} holds bytes that are not text in the file's "
+                         f"encoding ({layout.encoding}); the file looks damaged")
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        return column.cast(pa.string())
+    return column  # text stays a pyarrow string array: converted only where it is used
+
+
+def _float64(column) -> np.ndarray:
+    """A numeric pyarrow column as float64, nulls as NaN, from the Arrow buffers (pyarrow's
+    own conversions of chunked or nullable arrays, and its scalars, import pandas)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = []
+    for chunk in getattr(column, "chunks", [column]):
+        if chunk.type != pa.float64():
+            chunk = pc.cast(chunk, pa.float64())
+        values = np.frombuffer(chunk.buffers()[1], dtype=np.float64, count=len(chunk),
+                               offset=chunk.offset * 8)
+        if chunk.null_count:
+            bits = np.frombuffer(chunk.buffers()[0], dtype=np.uint8)
+            valid = np.unpackbits(bits, bitorder="little")[chunk.offset:chunk.offset +
+                                                           len(chunk)].astype(bool)
+            values = np.where(valid, values, np.nan)
+        parts.append(values)
+    if not parts:
+        return np.empty(0)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
+    """Boolean row masks of a text column for each regular expression (case-insensitive),
+    matched once per distinct value (step types repeat a handful of labels)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = _dictionary_chunks(values)
+    if chunks is not None:  # classify each batch's few labels, then look them up
+        out = {key: [] for key in patterns}
+        for chunk in chunks:
+            labels = pc.utf8_trim_whitespace(chunk.dictionary)
+            indices = chunk.indices
+            if indices.null_count or indices.type != pa.int32():
+                index = np.nan_to_num(_float64(indices), nan=len(labels)).astype(np.int64)
+            else:  # the int32 buffer itself
+                index = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
+                                      offset=indices.offset * 4)
+            for key, pattern in patterns.items():
+                hit = pc.match_substring_regex(labels, pattern, ignore_case=True).to_pylist()
+                out[key].append(np.asarray([bool(h) for h in hit] + [False], bool)[index])
+        return {key: np.concatenate(parts) if parts else np.zeros(0, bool)
+                for key, parts in out.items()}
+    strings = as_strings(values)
+    if isinstance(strings, pa.Array):
+        strings = pa.chunked_array([strings])
+    distinct = pc.unique(strings)
+    index = _float64(pc.index_in(strings, value_set=distinct))
+    index = np.nan_to_num(index, nan=len(distinct)).astype(np.int64)  # null rows: no class
+    out = {}
+    for key, pattern in patterns.items():
+        hit = pc.match_substring_regex(distinct, pattern, ignore_case=True).to_pylist()
+        out[key] = np.asarray([bool(h) for h in hit] + [False], dtype=bool)[index]
+    return out
+
+
+def is_text(values) -> bool:
+    """Whether a column holds text (a NumPy str/object array or a pyarrow string array)."""
+    if isinstance(values, np.ndarray):
+        return values.dtype.kind in "USO"
+    return not isinstance(values, (list, tuple))
+
+
+def as_strings(values):
+    """A text column as a pyarrow string array, whitespace trimmed."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, np.ndarray):
+        values = pa.array(values.astype(str) if values.dtype.kind != "O" else values,
+                          type=pa.string(), from_pandas=True)
+    elif not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    return pc.utf8_trim_whitespace(values)
+
+
+def _dictionary_chunks(values):
+    import pyarrow as pa
+
+    chunks = getattr(values, "chunks", None)
+    if chunks is not None and all(pa.types.is_dictionary(c.type) for c in chunks):
+        return chunks
+    return None
+
+
+def first_value(values) -> str:
+    return str(values[0].as_py() if hasattr(values[0], "as_py") else values[0])
+
+
+def to_float(values: np.ndarray, *, where: str, name: str, first_line: int = 0) -> np.ndarray:
+    """A column as float64; text that is not a number is an error naming the line."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iub":
+        return values.astype(float)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    stripped = as_strings(values)
+    if stripped.null_count < len(stripped):
+        comma = pc.any(pc.match_substring(stripped, ",")).as_py()
+        if comma and not pc.any(pc.match_substring(stripped, ".")).as_py():
+            stripped = pc.replace_substring(stripped, ",", ".")
+    try:
+        return pc.cast(stripped, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        ok = pc.match_substring_regex(stripped, r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|"
+                                                r"^(nan|NaN|inf|-inf)$")
+        bad = np.flatnonzero(~pc.fill_null(ok, True).to_numpy(zero_copy_only=False))
+        raise InputError(f"{where}: column {name!r} is not numeric: line "
+                         f"{first_line + bad[0]} holds {stripped[int(bad[0])].as_py()!r}"
+                         + (f" ({bad.size} such rows)" if bad.size > 1 else "")) from None
