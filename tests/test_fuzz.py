@@ -484,7 +484,7 @@ def _cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
         cases.append(([*args, option, value], option))
     for value in ["1e300 h", "-1 h", "nan", "5 V"]:
         cases.append((["cell", "symmetric", "--duration", value], "--duration"))
-    micro = ["micro", "generate", "--output", str(tmp / "v.npy")]
+    micro = ["micro", "generate", "--out", str(tmp / "volume")]
     for value in ["0,0,0", "100000,100000,100000", "a", "1,1", "-4,4,4"]:
         cases.append(([*micro, "--shape", value], "--shape"))
     for value in ["1e300 m", "nan"]:
@@ -498,11 +498,11 @@ def _cli_cases(tmp: Path) -> list[tuple[list[str], str]]:
     for option, value in [("--cycles", "-5"), ("--cycles", "0"), ("--c-rate", "-1"),
                           ("--c-rate", "nan")]:
         cases.append((["cell", "life", option, value], option))
-    for value in ["", str(tmp / "afile" / "v.npy"), str(tmp), str(tmp / "v.csv")]:
-        cases.append((["micro", "generate", "--output", value], "--output"))
-    for value in ["", str(tmp / "afile" / "gb.cif"), str(tmp)]:
+    for value in ["", str(tmp / "afile" / "volume"), str(tmp / "afile")]:
+        cases.append((["micro", "generate", "--out", value], "--out"))
+    for value in ["", str(tmp / "afile" / "gb"), str(tmp / "afile")]:
         cases.append((["structure", "density", "LiCl", "--relative-density", "0.9",
-                       "--output-file", value], "--output-file"))
+                       "--out", value], "--out"))
     show = ["structure", "show", "LiCl"]
     for value in ["-1", "0", "nan", "1e300", "abc"]:
         cases.append(([*show, "--symprec", value], "--symprec"))

@@ -196,7 +196,7 @@ def test_eis_arrhenius_on_a_folder_with_a_metadata_table(tmp_path):
                                        "--json"])
     assert result.exit_code == 0, result.output
     (study,) = json.loads(result.output)
-    assert study["arrhenius"]["activation_energy_eV"]["__measured__"][0] == \
+    assert study["arrhenius"]["activation_energy_eV"]["value"] == \
         pytest.approx(0.4, abs=1e-4)
     # column options reach the reader: naming the columns by index gives the same result
     kk = CliRunner().invoke(main, ["eis", "kk", str(folder / "run0.txt"), "--frequency", "0",
