@@ -356,9 +356,9 @@ READERS = {
                             True),
 }
 
-# Strict field counts inside the cycler text readers are other work (issue #17): until it lands,
-# a joined line may still come back one row short there (the impedance text readers pass).
-ROW_LOSS_PENDING = {"cycler-text"}
+# A reader listed here may still lose a joined line silently (xfail until fixed); none is now.
+
+ROW_LOSS_PENDING: set[str] = set()  # every text reader now counts fields strictly
 
 
 def _run(name, n, tmp_path):
