@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # import name -> distribution name where they differ
-DISTRIBUTION = {"skimage": "scikit-image", "access_parser": "access-parser"}
+DISTRIBUTION = {"skimage": "scikit-image", "access_parser": "access-parser", "yaml": "pyyaml",
+                "distributed": "dask"}  # dask[distributed] installs distributed
 
 
 def _extras() -> dict[str, set[str]]:

@@ -220,8 +220,6 @@ class Result:
         figure = ""
         if self.ok:
             try:
-                from ssblab.report import figure_to_svg
-
                 figure = figure_to_svg(self.plot().figure)
             except Exception as exc:  # a figure must never hide the numbers
                 figure = f"<p><i>no figure: {_html.escape(str(exc))}</i></p>"
@@ -435,3 +433,16 @@ def _decode(obj: Any) -> Any:
     if "__tuple__" in obj:
         return tuple(_decode(v) for v in obj["__tuple__"])
     return {k: _decode(v) for k, v in obj.items()}
+
+
+def figure_to_svg(fig) -> str:
+    """Render a matplotlib figure to an SVG string and close it."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.find("<svg"):]

@@ -76,13 +76,13 @@ def test_cli_runs_list_show_export(tmp_path):
     shown = runner.invoke(main, ["runs", "show", key, "--store", str(tmp_path)])
     assert shown.exit_code == 0 and json.loads(shown.output)["status"] == "done"
     for fmt, read in (("csv", pd.read_csv), ("parquet", pd.read_parquet)):
-        out = tmp_path / f"runs.{fmt}"
-        done = runner.invoke(main, ["runs", "export", str(out), "--store", str(tmp_path),
-                                    "--sweep", "arr"])
+        folder = tmp_path / f"export-{fmt}"
+        done = runner.invoke(main, ["runs", "export", "--out", str(folder), "--format", fmt,
+                                    "--store", str(tmp_path), "--sweep", "arr"])
         assert done.exit_code == 0, done.output
-        assert read(out)["temperature_K"].tolist() == [300, 400, 500]
+        assert read(folder / f"runs.{fmt}")["temperature_K"].tolist() == [300, 400, 500]
     bad = runner.invoke(main, ["runs", "list", "--store", str(tmp_path / "none")])
-    assert bad.exit_code == 2 and "not a run store" in bad.output
+    assert bad.exit_code == 2 and "no index.sqlite there" in bad.output
     typo = runner.invoke(main, ["runs", "list", "--store", str(tmp_path), "--sweep", "ar"])
     assert typo.exit_code == 2 and "did you mean 'arr'" in typo.output
 

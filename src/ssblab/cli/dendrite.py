@@ -72,9 +72,9 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @click.option("--fraction", type=float, default=0.2, show_default=True, help="area fraction of phase A")
 @quantity_option("--radius", "radius_um", unit="um", default=6.0, show_default=True, help="particle radius")
 @quantity_option("--sigma-a", "sigma_a_S_cm", unit="S/cm", default=ref.LGPS_SIGMA_S_cm.value,
-                 show_default=True, help="conductivity of phase A (e.g. '5.26 mS/cm'; default LGPS)")
+                 show_default=True, help="conductivity of phase A (e.g. '5 mS/cm'; default LGPS)")
 @quantity_option("--sigma-b", "sigma_b_S_cm", unit="S/cm", default=ref.LPSC_SIGMA_S_cm.value,
-                 show_default=True, help="conductivity of the host B (e.g. '3.57 mS/cm'; default LPSC1.0)")
+                 show_default=True, help="conductivity of the host B (e.g. '3 mS/cm'; default LPSC1.0)")
 @click.option("--voids", type=float, default=0.0, show_default=True, help="area fraction of insulating voids")
 @quantity_option("--grain-size", "grain_size_um", unit="um", default=0.0, show_default=True,
                  help="add a resistive grain-boundary network with this grain size (0: none)")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ssblab.cli._common import with_output_options
 from ssblab.errors import InputError
 from ssblab.files import atomic_write
 
@@ -30,7 +31,7 @@ def _open(store):
     from ssblab.sweep.store import RunStore
 
     if not (Path(store) / "index.sqlite").exists():
-        raise InputError(f"--store {store}: no index.sqlite there (not a run store)")
+        raise InputError(f"--store {store}: no index.sqlite there, so no sweep has run into it")
     return RunStore(store)
 
 
@@ -49,11 +50,16 @@ def cli():
 @cli.command("list")
 @_store_option
 @_with_filters
-def list_(store, sweep, study, status):
-    """Sweeps in the store, or with a filter, their runs."""
+@with_output_options
+def list_(store, sweep, study, status, out, as_json):
+    """Sweeps in the store, or with a filter, their runs (--out DIR: DIR/table.csv)."""
     if sweep is None and study is None and status is None:
         with _open(store) as runs:
             rows = runs.sweeps()
+        _write_rows(rows, out)
+        if as_json:
+            click.echo(json.dumps(rows, indent=1, default=str))
+            return
         if not rows:
             click.echo(f"{store}: no sweeps")
         for r in rows:
@@ -61,6 +67,11 @@ def list_(store, sweep, study, status):
                        f"failed {r['failed'] or 0}  updated {r['updated_utc']}")
         return
     frame = _table(store, sweep, study, status)
+    if out is not None:
+        atomic_write(Path(out) / "table.csv", frame.to_csv(index=False))
+    if as_json:
+        click.echo(frame.to_json(orient="records", indent=1))
+        return
     if frame.empty:
         click.echo("no runs match")
         return
@@ -68,31 +79,42 @@ def list_(store, sweep, study, status):
     click.echo(frame[keep].to_string(index=False, max_colwidth=50))
 
 
+def _write_rows(rows: list[dict], out) -> None:
+    if out is not None:
+        from ssblab.files import write_csv
+
+        write_csv(Path(out) / "table.csv", [dict(r) for r in rows])
+
+
 @cli.command()
 @click.argument("key")
 @_store_option
-def show(key, store):
-    """One run by its key (or a unique prefix): inputs, outputs, versions, error, folder."""
+@with_output_options
+def show(key, store, out, as_json):
+    """One run by its key (or a unique prefix): inputs, outputs, versions, error, folder
+    (--out DIR: DIR/run.json)."""
     with _open(store) as runs:
         record = runs.get(key)
+    if out is not None:
+        atomic_write(Path(out) / "run.json", json.dumps(record, indent=1, default=str))
     error = record.pop("error", None)
-    click.echo(json.dumps(record, indent=1))
-    if error:
+    click.echo(json.dumps(record, indent=1, default=str))
+    if error and not as_json:
         click.echo(error, err=True)
 
 
 @cli.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @_store_option
 @_with_filters
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default=None,
-              help="Default: from OUT's suffix.")
-def export(out, store, sweep, study, status, fmt):
-    """Write the runs (parameters, outputs, errors, versions) to OUT as CSV or Parquet."""
-    fmt = fmt or {".csv": "csv", ".parquet": "parquet"}.get(out.suffix.lower())
-    if fmt is None:
-        raise InputError(f"--format: give csv or parquet (OUT {out} has no known suffix)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv",
+              show_default=True, help="Table format written into --out DIR (runs.csv or runs.parquet).")
+@with_output_options
+def export(store, sweep, study, status, fmt, out, as_json):
+    """Write the runs (parameters, outputs, errors, versions) into --out DIR as CSV or Parquet."""
+    if out is None:
+        raise InputError("--out: give the folder to write runs.csv or runs.parquet into")
     frame = _table(store, sweep, study, status)
+    out = Path(out) / f"runs.{fmt}"
     if fmt == "csv":
         atomic_write(out, frame.to_csv(index=False))
     else:

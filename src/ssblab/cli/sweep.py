@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import click
 
+from ssblab.cli._common import OutputFolderType
 from ssblab.errors import InputError
 
 
@@ -26,7 +26,7 @@ from ssblab.errors import InputError
 @click.option("--recompute", is_flag=True, help="Run every point even if the store has it.")
 @click.option("--studies", "list_studies", is_flag=True, help="List the studies a spec may name.")
 @click.option("--specs", "list_specs", is_flag=True, help="List the specs shipped with ssblab.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--out", type=OutputFolderType(), default=None,
               help="Also write table.csv, result.json and report.html here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
 def cli(spec, store, executor, cluster, scheduler, workers, threads_per_task, retries, recompute,

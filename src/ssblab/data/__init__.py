@@ -5,7 +5,7 @@ its sources (see ``README.md`` beside this module). ``ssblab data list`` prints 
 ``ssblab data path NAME`` the absolute paths of a data set's files, one a line, so that shell
 commands can use them::
 
-    ssblab eis arrhenius $(ssblab data path pellet-series) --thickness "2 mm" --diameter "13 mm"
+    ssblab eis arrhenius $(ssblab data path pellet-series) --thickness "0.21 cm" --diameter "0.8 cm"
 
 Examples
 --------
@@ -22,6 +22,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from ssblab.errors import check_choice
+
+__all__ = ["DATASETS", "Dataset", "names", "path"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ _SERIES = tuple(f"eis_series/s04147_{t}C.txt" for t in range(140, 201, 10))
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("pellet-series", _SERIES,
-            "solid ion-conductor pellet (sample s04147; 13 mm diameter, 2 mm thick), impedance "
+            "solid ion-conductor pellet (sample s04147; 0.8 cm diameter, 0.21 cm thick), impedance "
             "at 140-200 C in 10 C steps, 1 MHz down to 0.03-0.07 Hz; bulk and grain-boundary arcs",
             "Sheyigold/EISFitpython EIS_Data/Example-3-4 (Adediwura et al., J. Mater. Chem. A "
             "12 (2024) 15847)", "MIT (eis_series/LICENSE-EISFitpython.txt)", "spectra"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssblab.files import atomic_write
-from ssblab.results import Result
+from ssblab.results import Result, figure_to_svg
+
+__all__ = ["Report", "figure_to_svg"]
 
 _TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
@@ -62,17 +63,6 @@ details.section > summary { cursor: pointer; padding: 0.2em 0; }
 {% endfor %}
 </body></html>
 """
-
-
-def figure_to_svg(fig) -> str:
-    """Render a matplotlib figure to an SVG string and close it."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.find("<svg"):]
 
 
 @dataclass
