@@ -1,17 +1,18 @@
 """Delimited text tables (CSV, TSV, semicolon) as lazily read columns.
 
 The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
-comma) is sniffed from its first 256 kB (:func:`sniff`); the data are then read by
-``pyarrow.csv`` from the first data byte, only the columns that are asked for
-(:class:`TextTable`). pyarrow's reader is multi-threaded and keeps each column as one typed
-array, so a 5-million-row file reads faster than ``pandas.read_csv`` and peaks near the size of
-the decoded columns (benchmarks/bench_readers.py).
+comma, which columns are numbers and which repeat a few labels) is sniffed from its first
+256 kB (:func:`sniff`). The data are then streamed by ``pyarrow.csv`` from the first data byte
+in 1 MB batches, only the columns that are asked for (:class:`TextTable`): numbers go straight
+into float64 arrays, repeated labels stay dictionary-encoded, other text stays a pyarrow string
+array until it is used. On 5 million rows this matched ``pandas.read_csv`` in time on a loaded
+2-core machine and peaked at 1.7x the decoded arrays (pandas: 5.2x; docs/benchmarks.md).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
-last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A file that
-does not end with a line break may have been cut inside its last number: that line is dropped
-with a warning too. A numeric column with a field that is not a number is an error naming the
-line. Text columns (dates, step types) are kept as strings and converted only when used.
+last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
+without a line break whose last number is shorter than the one above was cut inside that
+number: dropped with a warning too. A numeric column with a word further down is an error
+naming the column and the value.
 """
 
 from __future__ import annotations
