@@ -46,8 +46,9 @@ from ssblab.echem.io.cycler_formats import (
 )
 from ssblab.echem.io.delimited import (
     TextTable,
-    _check_regular,
+    as_float64,
     as_strings,
+    check_regular,
     first_value,
     is_text,
     text_classes,
@@ -119,7 +120,7 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     ([1.0, 1.0, -1.0], [1, 1, 1], 'charge-first')
     """
     where = str(path)
-    _check_regular(Path(path))  # a FIFO or device would block or never end
+    check_regular(Path(path))  # a FIFO or device would block or never end
     if format is None:
         format = detect_cycler_format(path)
     check_choice(format, CYCLER_FORMATS, name="format")
@@ -399,16 +400,20 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
     import pyarrow.compute as pc
 
     strings = as_strings(values)
-    parts = pc.extract_regex(strings, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
-                                      r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
-    if parts.null_count < len(parts) * 0.5:
-        total = np.zeros(len(strings))
+    pieces = []
+    for chunk in getattr(strings, "chunks", [strings]):  # batch by batch: small temporaries
+        parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
+                                        r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
+        if not pieces and parts.null_count >= len(parts) * 0.5:
+            break  # not clock times: date stamps
+        total = np.zeros(len(chunk))
         for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-            column = pc.struct_field(parts, field)
-            column = pc.if_else(pc.equal(column, ""), "0", column)
+            column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
             column = pc.replace_substring(column, ",", ".")
-            total += weight * pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        return total
+            total += weight * as_float64(pc.cast(column, pa.float64()))
+        pieces.append(total)
+    if pieces:
+        return np.concatenate(pieces)
     stamps = _parse_dates(values, where, name)
     return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
 

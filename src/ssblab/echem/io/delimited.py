@@ -96,7 +96,7 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
     """
     path = Path(path)
     where = str(path)
-    _check_regular(path)
+    check_regular(path)
     with path.open("rb") as handle:
         raw = handle.read(HEAD_BYTES)
         complete = len(raw) < HEAD_BYTES or not handle.read(1)
@@ -176,7 +176,7 @@ def _numeric_columns(names, lines, delimiter) -> frozenset:
     return frozenset(numeric)
 
 
-def _check_regular(path: Path) -> None:
+def check_regular(path: Path) -> None:
     """A regular file, else an error naming what it is (a FIFO would block, a device never
     end)."""
     import stat
@@ -385,7 +385,7 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
             for batch in reader:
                 k = batch.num_rows
                 for name in numeric:
-                    out[name][n_rows:n_rows + k] = _float64(batch.column(name))
+                    out[name][n_rows:n_rows + k] = as_float64(batch.column(name))
                 for name in text:
                     text[name].append(batch.column(name))
                 n_rows += k
@@ -499,7 +499,7 @@ def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
     if pa.types.is_null(kind):
         return np.full(len(column), np.nan)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        return _float64(column)
+        return as_float64(column)
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         raise InputError(f"{where}: column {name!r} holds bytes that are not text in the file's "
                          f"encoding ({layout.encoding}); the file looks damaged")
@@ -508,7 +508,7 @@ def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
     return column  # text stays a pyarrow string array: converted only where it is used
 
 
-def _float64(column) -> np.ndarray:
+def as_float64(column) -> np.ndarray:
     """A numeric pyarrow column as float64, nulls as NaN, from the Arrow buffers (pyarrow's
     own conversions of chunked or nullable arrays, and its scalars, import pandas)."""
     import pyarrow as pa
@@ -544,7 +544,7 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
             labels = pc.utf8_trim_whitespace(chunk.dictionary)
             indices = chunk.indices
             if indices.null_count or indices.type != pa.int32():
-                index = np.nan_to_num(_float64(indices), nan=len(labels)).astype(np.int64)
+                index = np.nan_to_num(as_float64(indices), nan=len(labels)).astype(np.int64)
             else:  # the int32 buffer itself
                 index = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
                                       offset=indices.offset * 4)
@@ -557,7 +557,7 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
     if isinstance(strings, pa.Array):
         strings = pa.chunked_array([strings])
     distinct = pc.unique(strings)
-    index = _float64(pc.index_in(strings, value_set=distinct))
+    index = as_float64(pc.index_in(strings, value_set=distinct))
     index = np.nan_to_num(index, nan=len(distinct)).astype(np.int64)  # null rows: no class
     out = {}
     for key, pattern in patterns.items():
