@@ -367,7 +367,7 @@ def _by_bare_name(table: RawTable, quantity: str) -> tuple[str, str] | None:
 def _assemble(table: RawTable, columns: dict[str, str], where: str,
               family: str) -> dict[str, np.ndarray]:
     data = {}
-    first_line = table.metadata.get("header_line", 0) + 2
+    first_line = table.metadata.get("data_line", 1)
     for key, name in columns.items():
         factor, target = _UNITS[key]
         raw = table.columns[name]

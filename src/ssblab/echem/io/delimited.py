@@ -317,7 +317,7 @@ class TextTable(RawTable):
 
     def __init__(self, layout: TextLayout, metadata: dict | None = None):
         super().__init__({name: None for name in layout.names}, str(layout.path),
-                         dict(metadata or {}))
+                         dict(metadata or {}, data_line=layout.first_line))
         self.layout = layout
         self._n_rows: int | None = None
 
