@@ -5,6 +5,7 @@ text export, cellpy, NewareNDA, BEEP), and the charge counted from the current a
 instrument's own capacity counter step by step."""
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -39,9 +40,24 @@ COUNTER_UNCHECKED = {
 
 
 def _read(path, column_map=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataWarning)
-        return read_cycler(path, column_map=column_map)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        data = read_cycler(path, column_map=column_map)
+    _rows_accounted_for(path, data, [str(w.message) for w in caught])
+    return data
+
+
+def _rows_accounted_for(path, data, messages):
+    """Every line of a text file's table is a row of the result or named in a warning: the
+    non-empty lines from the first data line, counted without parsing them."""
+    start = data.metadata.get("data_line")
+    if start is None or data.metadata.get("layout") or data.metadata.get("format") == "excel":
+        return
+    lines = [line for line in path.read_bytes().split(b"\n")[start - 1:] if line.strip()]
+    dropped = sum(int(m.group(1)) for text in messages
+                  for m in [re.search(r"dropped (\d+) row", text)] if m) + \
+        sum("dropped the last line" in text for text in messages)
+    assert data.n_rows + dropped == len(lines), (path.name, data.n_rows, dropped, len(lines))
 
 
 def _step_charge_agrees(data, *, rtol=0.02, min_rows=10):

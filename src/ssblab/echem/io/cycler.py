@@ -1,27 +1,32 @@
 """Cycler files as one tidy :class:`~ssblab.echem.cycler_data.CyclerData` table:
-:func:`read_cycler`.
+:func:`read_cycler`. Detection and the per-format readers and column maps live in
+:mod:`~ssblab.echem.io.cycler_formats`, the text path in :mod:`~ssblab.echem.io.delimited`;
+this module maps columns and units, signs currents and numbers cycles.
 
 Columns and units: ``time_s`` from the start of the file, ``voltage_V``, ``current_mA`` positive
 while charging (Maccor stores unsigned currents with a C/D mode column: discharge rows are
-negated), ``step`` and ``cycle`` as ints, and in ``extra`` the instrument's capacity counter as
+negated; a file whose step labels show positive discharge current is negated with a warning),
+``step`` and ``cycle`` as ints, and in ``extra`` the instrument's capacity counter as
 ``capacity_mAh`` (Bio-Logic ``(Q-Qo)``, the charge passed since the start; Neware, Maccor and
-Arbin step capacities, Arbin as charge minus discharge capacity) and any temperature.
+Arbin step capacities; charge minus discharge capacity where a file has both) and any
+temperature. The caller's ``column_map`` (``--map``) is applied before anything is probed.
 
 Cycles (``cycle_definition``):
 
-- ``"file"``: the instrument's own cycle index (Bio-Logic ``cycle number``, Neware
-  ``Cycle Index``, Arbin ``Cycle_Index``, Maccor ``Cycle C``). A file without one falls back to
-  ``"charge-first"``, and the result says so in ``cycle_definition``.
+- ``"file"``: the instrument's own cycle index (Bio-Logic ``cycle number`` or, as EC-Lab
+  numbers it, ``half cycle // 2``; Neware ``Cycle Index``, Arbin ``Cycle_Index``, Maccor
+  ``Cyc#``). A file without one falls back to ``"charge-first"``, and the result says so in
+  ``cycle_definition``.
 - ``"charge-first"``: a cycle is a charge and the discharge after it; a new cycle starts at
   each charge that follows a discharge (rest rows belong to the half cycle before them). When
   the file has steps, charge/discharge/rest is decided per step from its mean current (see
   :func:`cycles_from_current`).
 - ``"discharge-first"``: the same with the roles swapped (cells assembled charged).
 
-Rows with NaN or infinite time, voltage, current, step or cycle are dropped with a
-:class:`~ssblab.echem.io.DataWarning` naming them; a jump in the file's cycle index (a missing
-cycle) and time going backwards are kept as they are and warned about. Nothing else is
-changed.
+Rows with NaN, infinite or implausible time, voltage, current, step or cycle (|I| > 1e7 mA,
+a cycle index of 1.5 or 1e30) are dropped with a :class:`~ssblab.echem.io.DataWarning` naming
+them; a jump in the file's cycle index (a missing cycle) and time going backwards are kept as
+they are and warned about. Nothing else is changed.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from ssblab.echem.io.cycler_formats import (
 )
 from ssblab.echem.io.delimited import (
     TextTable,
+    as_float64,
     as_strings,
     first_value,
     is_text,
@@ -383,7 +389,7 @@ def _by_bare_name(table: RawTable, quantity: str) -> tuple[str, str] | None:
 def _assemble(table: RawTable, columns: dict[str, str], where: str,
               family: str) -> dict[str, np.ndarray]:
     data = {}
-    first_line = table.metadata.get("header_line", 0) + 2
+    first_line = table.metadata.get("data_line", 1)
     for key, name in columns.items():
         factor, target = _UNITS[key]
         raw = table.columns[name]
@@ -416,16 +422,20 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
     import pyarrow.compute as pc
 
     strings = as_strings(values)
-    parts = pc.extract_regex(strings, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
-                                      r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
-    if parts.null_count < len(parts) * 0.5:
-        total = np.zeros(len(strings))
+    pieces = []
+    for chunk in getattr(strings, "chunks", [strings]):  # batch by batch: small temporaries
+        parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
+                                        r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
+        if not pieces and parts.null_count >= len(parts) * 0.5:
+            break  # not clock times: date stamps
+        total = np.zeros(len(chunk))
         for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-            column = pc.struct_field(parts, field)
-            column = pc.if_else(pc.equal(column, ""), "0", column)
+            column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
             column = pc.replace_substring(column, ",", ".")
-            total += weight * pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        return total
+            total += weight * as_float64(pc.cast(column, pa.float64()))
+        pieces.append(total)
+    if pieces:
+        return np.concatenate(pieces)
     stamps = _parse_dates(values, where, name)
     return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
 

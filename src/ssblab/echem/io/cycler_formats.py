@@ -206,15 +206,13 @@ def _biologic_mpt(path, delimiter):
     except InputError as exc:
         raise InputError(f"{exc} (a Bio-Logic text file whose header declares "
                          f"{header_line + 1} lines)") from None
-    return TextTable(layout, {"format": "biologic-mpt", "technique": technique,
-                              "header_line": header_line}), "biologic"
+    return TextTable(layout, {"format": "biologic-mpt", "technique": technique}), "biologic"
 
 
 def _text(fmt: str, family: str, **options):
     def reader(path, delimiter):
         layout = sniff(path, delimiter=delimiter, **options)
-        return TextTable(layout, {"format": fmt, "header_line": layout.first_line - 1,
-                                  "preamble": layout.preamble[:40]}), family
+        return TextTable(layout, {"format": fmt, "preamble": layout.preamble[:40]}), family
     return reader
 
 

@@ -1,17 +1,18 @@
 """Delimited text tables (CSV, TSV, semicolon) as lazily read columns.
 
 The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
-comma) is sniffed from its first 256 kB (:func:`sniff`); the data are then read by
-``pyarrow.csv`` from the first data byte, only the columns that are asked for
-(:class:`TextTable`). pyarrow's reader is multi-threaded and keeps each column as one typed
-array, so a 5-million-row file reads faster than ``pandas.read_csv`` and peaks near the size of
-the decoded columns (benchmarks/bench_readers.py).
+comma, which columns are numbers and which repeat a few labels) is sniffed from its first
+256 kB (:func:`sniff`). The data are then streamed by ``pyarrow.csv`` from the first data byte
+in 1 MB batches, only the columns that are asked for (:class:`TextTable`): numbers go straight
+into float64 arrays, repeated labels stay dictionary-encoded, other text stays a pyarrow string
+array until it is used. On 5 million rows this matched ``pandas.read_csv`` in time on a loaded
+2-core machine and peaked at 1.7x the decoded arrays (pandas: 5.2x; docs/benchmarks.md).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
-last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A file that
-does not end with a line break may have been cut inside its last number: that line is dropped
-with a warning too. A numeric column with a field that is not a number is an error naming the
-line. Text columns (dates, step types) are kept as strings and converted only when used.
+last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
+without a line break whose last number is shorter than the one above was cut inside that
+number: dropped with a warning too. A numeric column with a word further down is an error
+naming the column and the value.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
     """
     path = Path(path)
     where = str(path)
-    _check_regular(path)
+    check_regular(path)
     with path.open("rb") as handle:
         raw = handle.read(HEAD_BYTES)
         complete = len(raw) < HEAD_BYTES or not handle.read(1)
@@ -175,7 +176,7 @@ def _numeric_columns(names, lines, delimiter) -> frozenset:
     return frozenset(numeric)
 
 
-def _check_regular(path: Path) -> None:
+def check_regular(path: Path) -> None:
     """A regular file, else an error naming what it is (a FIFO would block, a device never
     end)."""
     import stat
@@ -316,7 +317,7 @@ class TextTable(RawTable):
 
     def __init__(self, layout: TextLayout, metadata: dict | None = None):
         super().__init__({name: None for name in layout.names}, str(layout.path),
-                         dict(metadata or {}))
+                         dict(metadata or {}, data_line=layout.first_line))
         self.layout = layout
         self._n_rows: int | None = None
 
@@ -384,7 +385,7 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
             for batch in reader:
                 k = batch.num_rows
                 for name in numeric:
-                    out[name][n_rows:n_rows + k] = _float64(batch.column(name))
+                    out[name][n_rows:n_rows + k] = as_float64(batch.column(name))
                 for name in text:
                     text[name].append(batch.column(name))
                 n_rows += k
@@ -498,7 +499,7 @@ def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
     if pa.types.is_null(kind):
         return np.full(len(column), np.nan)
     if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        return _float64(column)
+        return as_float64(column)
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         raise InputError(f"{where}: column {name!r} holds bytes that are not text in the file's "
                          f"encoding ({layout.encoding}); the file looks damaged")
@@ -507,7 +508,7 @@ def _to_numpy(column, name: str, layout: TextLayout, where: str) -> np.ndarray:
     return column  # text stays a pyarrow string array: converted only where it is used
 
 
-def _float64(column) -> np.ndarray:
+def as_float64(column) -> np.ndarray:
     """A numeric pyarrow column as float64, nulls as NaN, from the Arrow buffers (pyarrow's
     own conversions of chunked or nullable arrays, and its scalars, import pandas)."""
     import pyarrow as pa
@@ -543,7 +544,7 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
             labels = pc.utf8_trim_whitespace(chunk.dictionary)
             indices = chunk.indices
             if indices.null_count or indices.type != pa.int32():
-                index = np.nan_to_num(_float64(indices), nan=len(labels)).astype(np.int64)
+                index = np.nan_to_num(as_float64(indices), nan=len(labels)).astype(np.int64)
             else:  # the int32 buffer itself
                 index = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
                                       offset=indices.offset * 4)
@@ -556,7 +557,7 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
     if isinstance(strings, pa.Array):
         strings = pa.chunked_array([strings])
     distinct = pc.unique(strings)
-    index = _float64(pc.index_in(strings, value_set=distinct))
+    index = as_float64(pc.index_in(strings, value_set=distinct))
     index = np.nan_to_num(index, nan=len(distinct)).astype(np.int64)  # null rows: no class
     out = {}
     for key, pattern in patterns.items():
