@@ -81,6 +81,8 @@ class ConductionResult(Result):
     iterations: int = 0
     relative_residual: float = math.nan
     method: str = "sa"
+    #: working precision; "float32+float64 refinement" when float32 rounding stalled the solve
+    precision: str = "float64"
     potential_slice_V: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     current_slice_A_cm2: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     potential_V: np.ndarray | None = dataclasses.field(default=None, compare=False)
@@ -104,6 +106,7 @@ class ConductionResult(Result):
             ("peak / mean |j| (-)", self.hot_spot_peak_to_mean),
             ("cross-section current spread (-)", self.flux_spread),
             ("CG iterations", self.iterations),
+            ("precision", self.precision),
         ]
         return rows
 
@@ -171,7 +174,9 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         pyamg methods: initial relative residual tolerance, tightened tenfold until
         ``flux_tol`` holds (``"gmg"`` stops on the flux criterion directly).
     dtype : {"auto", "float32", "float64"}
-        Working precision of ``"gmg"``; ``"auto"`` is float32 for ``flux_tol >= 1e-5``.
+        Working precision of ``"gmg"``; ``"auto"`` is float32 for ``flux_tol >= 1e-5``. When
+        float32 rounding stops the spread falling short of ``flux_tol`` (large volumes), the
+        solution is refined in float64 with the float32 multigrid (``result.precision`` says so).
     keep_fields : bool
         Keep the full 3D potential and current-density fields on the result.
     raise_on_failure : bool
@@ -225,15 +230,17 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
                        f"{direction}", dict(common, connected_fraction=connected), raise_on_failure)
 
     field = np.full(sigma.shape, np.nan)
+    precision = "float64"
     if method == "gmg":
         from ssblab.microstructure.multigrid import lattice, solve_potential
 
         # The potential does not depend on the conductivity scale; solving with the largest
         # conductivity at 1 keeps float32 sums well inside their precision.
         level = lattice(np.where(active, sigma / sigma.max(), 0.0), dtype=np.dtype(dtype))
-        potential, iterations, residual, _, _ = solve_potential(
+        potential, iterations, residual, _, _, refinements = solve_potential(
             level, flux_tol=flux_tol, max_iterations=max_iterations)
         field[active] = potential[active]
+        precision = dtype + (f"+float64 refinement ({refinements} rounds)" if refinements else "")
         del level, potential
     else:
         matrix, rhs, index, faces = _assemble(sigma, active, periodic=boundary == "periodic")
@@ -275,7 +282,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         hot_spot_top1_share=top1, hot_spot_peak_to_mean=peak, flux_spread=spread,
         inlet_outlet_mismatch=mismatch,
         plane_current_A=planes * voltage_V * voxel_size_cm,
-        iterations=iterations, relative_residual=residual,
+        iterations=iterations, relative_residual=residual, precision=precision,
         potential_slice_V=np.take(potential_V, mid, axis=take),
         current_slice_A_cm2=np.take(current, mid, axis=take),
         potential_V=potential_V if keep_fields else None,
