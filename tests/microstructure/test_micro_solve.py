@@ -269,9 +269,9 @@ def test_float32_refines_in_float64_when_rounding_stalls(shape):
     volume = rng.choice(3, size=shape, p=[0.2, 0.5, 0.3]).astype(np.uint8)
     conductivities = [0.0, 1.0, 100.0]
     exact = solve(volume, conductivities, method="direct", direction="x")
-    r = solve(volume, conductivities, method="gmg", direction="x", flux_tol=5e-8, dtype="float32",
+    r = solve(volume, conductivities, method="gmg", direction="x", flux_tol=1e-7, dtype="float32",
               max_iterations=300)
     assert r.ok and r.precision.startswith("float32+float64 refinement")
-    assert r.flux_spread <= 5e-8 and r.iterations < 300
+    assert r.flux_spread <= 1e-7 and r.iterations < 300
     assert r.sigma_eff_S_cm == pytest.approx(exact.sigma_eff_S_cm, rel=1e-7)
     np.testing.assert_allclose(np.nan_to_num(r.potential_V), np.nan_to_num(exact.potential_V), atol=1e-5)
