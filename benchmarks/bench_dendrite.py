@@ -122,11 +122,12 @@ def main() -> None:
     for label, amg in (("FiPy (default solver)", False), ("FiPy (PCG + smoothed aggregation AMG)", True)):
         reference = make_sim(args.size)
         start = time.perf_counter()
-        xi_fipy, simulated_s = fipy_run(reference, args.hours, reference.coefficients.dt_relaxation_s, amg=amg)
+        dt_s = reference.coefficients.dt_relaxation_s
+        xi_fipy, simulated_s = fipy_run(reference, args.hours, dt_s, amg=amg)
         t_fipy = time.perf_counter() - start
         per_h_fipy = t_fipy / (simulated_s / 3600)
         print(f"{label}: {t_fipy:8.2f} s wall, "
-              f"{int(round(simulated_s / reference.coefficients.dt_relaxation_s))} steps, "
+              f"{int(round(simulated_s / dt_s))} steps, "
               f"{per_h_fipy:8.2f} s per simulated h; ratio to ssblab (per simulated time) "
               f"{per_h_fipy / per_h_ssblab:.1f}x")
         print(f"  mean front: ssblab {mean_front_um(sim.xi, 1.0):.3f} um, FiPy "
