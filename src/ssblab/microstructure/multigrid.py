@@ -27,7 +27,9 @@ import numpy as np
 _OMEGA = 2.0 / 3.0   # damped Jacobi on D^-1 A whose spectrum lies in (0, 2]
 _SWEEPS = 2          # Jacobi sweeps before and after each coarse correction
 _COARSEST = 1000     # unknowns below which the coarse problem is factorised
-_STALL = 12          # iterations without halving the best cross-section spread: a stall
+_STALL = {np.dtype(np.float32): 5, np.dtype(np.float64): 12}  # iterations without halving the
+# best cross-section spread that count as a stall: float32 only restarts (refinement), so it
+# can afford to give up early; in float64 a stall ends the solve
 _SLAB = 16           # layers per slab in the float64 residual and plane sums
 _CHUNK = 1 << 17     # voxels per chunk of the operator product (a few hundred kB per array)
 
@@ -326,7 +328,7 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
             break
         previous = mean
         spreads.append(spread)
-        if _stalled(spreads):
+        if _stalled(spreads, _STALL[x.dtype]):
             break  # rounding, not the preconditioner, limits the iteration now
         # Flexible (Polak-Ribiere) CG, as the K-cycle is not a fixed linear operator:
         # beta = z_new . (r_new - r_old) / (z_old . r_old), with r_new - r_old = -alpha q.
@@ -338,13 +340,13 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
     return x, iterations, r, planes, converged
 
 
-def _stalled(spreads: list[float]) -> bool:
+def _stalled(spreads: list[float], patience: int) -> bool:
     """The potential froze (the spread repeats to 0.1 % twice: updates below rounding), or
-    the best spread did not halve in ``_STALL`` iterations. Hard media (high contrast) make
-    the spread rise and fall for a few iterations, hence the patient second rule."""
+    the best spread did not halve in ``patience`` iterations. Hard media (high contrast) make
+    the spread rise and fall for a few iterations, hence the second, patient rule."""
     if len(spreads) >= 3 and all(abs(spreads[-1] - v) <= 1e-3 * spreads[-1] for v in spreads[-3:-1]):
         return True
-    return len(spreads) > _STALL and not min(spreads[-_STALL:]) < 0.5 * min(spreads[:-_STALL])
+    return len(spreads) > patience and not min(spreads[-patience:]) < 0.5 * min(spreads[:-patience])
 
 
 def _axpy(a, x, y):
