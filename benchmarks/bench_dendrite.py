@@ -48,16 +48,16 @@ def fipy_run(sim: ElectrodepositionSimulation, hours: float, dt_s: float,
     """
     import fipy as fp
 
-    p = sim.parameters
+    p, c = sim.parameters, sim.coefficients
     ny, nx = sim.xi.shape
-    h = sim.h_m
+    h = c.h_m
     mesh = fp.PeriodicGrid2DLeftRight(dx=h, dy=h, nx=nx, ny=ny)
     # FiPy orders cells x fastest, row 0 at the bottom: the same as a C-ordered (ny, nx) array
     xi = fp.CellVariable(mesh=mesh, value=sim.xi_initial.ravel(), hasOld=True)
     psi = fp.CellVariable(mesh=mesh, value=0.0)
-    sigma_e = sim.sigma_e.ravel()
-    f, cs, a = sim.f, sim.c_s, p.transfer_coefficient
-    W, kappa, L_sigma, L_eta = sim.W, p.gradient_coefficient_J_m, sim.L_sigma, sim.L_eta
+    sigma_e = c.sigma_e.ravel()
+    f, cs, a = c.f, c.c_s, p.transfer_coefficient
+    W, kappa, L_sigma, L_eta = c.W, p.gradient_coefficient_J_m, c.L_sigma, c.L_eta
     i_A_m2 = sim.current_density_mA_cm2 * 10.0
     sigma = fp.CellVariable(mesh=mesh, value=sigma_e)
     shift = fp.CellVariable(mesh=mesh, value=0.0)
@@ -76,7 +76,7 @@ def fipy_run(sim: ElectrodepositionSimulation, hours: float, dt_s: float,
         x = np.clip(xi.value, 0.0, 1.0)
         hp = interpolation_derivative(x)
         hx = interpolation(x)
-        sigma.value = sigma_e * (1 - hx) + sim.sigma_m * hx
+        sigma.value = sigma_e * (1 - hx) + c.sigma_m * hx
         ac = -L_sigma * W * 2 * x * (1 - x) * (1 - 2 * x)
         background = ac + kappa * L_sigma * np.asarray(xi.faceGrad.divergence)
         flux = np.zeros((2, mesh.numberOfFaces))
@@ -122,11 +122,12 @@ def main() -> None:
     for label, amg in (("FiPy (default solver)", False), ("FiPy (PCG + smoothed aggregation AMG)", True)):
         reference = make_sim(args.size)
         start = time.perf_counter()
-        xi_fipy, simulated_s = fipy_run(reference, args.hours, reference.dt_relaxation_s, amg=amg)
+        dt_s = reference.coefficients.dt_relaxation_s
+        xi_fipy, simulated_s = fipy_run(reference, args.hours, dt_s, amg=amg)
         t_fipy = time.perf_counter() - start
         per_h_fipy = t_fipy / (simulated_s / 3600)
         print(f"{label}: {t_fipy:8.2f} s wall, "
-              f"{int(round(simulated_s / reference.dt_relaxation_s))} steps, "
+              f"{int(round(simulated_s / dt_s))} steps, "
               f"{per_h_fipy:8.2f} s per simulated h; ratio to ssblab (per simulated time) "
               f"{per_h_fipy / per_h_ssblab:.1f}x")
         print(f"  mean front: ssblab {mean_front_um(sim.xi, 1.0):.3f} um, FiPy "

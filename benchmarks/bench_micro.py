@@ -11,7 +11,8 @@ time ratio.
 
 Run: python benchmarks/bench_micro.py [--sizes 128 256] [--repeat 3] [--density 0.7]
 Needs: pip install 'ssblab[micro,bench-micro]' (TauFactor needs torch: install
-``pip install torch==2.13.0`` first, the CPU wheel).
+``pip install torch==2.13.0`` first, the CPU wheel, then ``pip install taufactor``). The load
+average is printed with each line: the ratio is only meaningful next to it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import statistics
 import time
 
@@ -45,7 +47,7 @@ def run(size: int, *, density: float, repeat: int, method: str, flux_tol: float)
                                        flux_tol=flux_tol, keep_fields=False), repeat)
     row = {"size": size, "density": float(labels.mean()), "reference_sigma": reference,
            "ssblab_s": t_ours, "ssblab_err": abs(ours.sigma_eff_S_cm / reference - 1),
-           "ssblab_iterations": ours.iterations}
+           "ssblab_iterations": ours.iterations, "ssblab_precision": ours.precision}
     try:
         import taufactor
     except ImportError:
@@ -76,11 +78,11 @@ def main():
         row = run(size, density=args.density, repeat=args.repeat if size <= 128 else 1, method=args.method,
                   flux_tol=args.flux_tol)
         line = (f"{size}^3 rho={row['density']:.3f}: ssblab {row['ssblab_s']:.2f} s "
-                f"(err {row['ssblab_err']:.1e}, {row['ssblab_iterations']} its)")
+                f"(err {row['ssblab_err']:.1e}, {row['ssblab_iterations']} its, {row['ssblab_precision']})")
         if "taufactor_s" in row:
             line += (f" | TauFactor {row['taufactor_s']:.2f} s (err {row['taufactor_err']:.1e}, "
                      f"{row['taufactor_iterations']} its) | ratio TauFactor/ssblab = {row['ratio']:.2f}")
-        print(line, flush=True)
+        print(line + f" | load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

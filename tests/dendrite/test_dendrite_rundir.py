@@ -34,6 +34,33 @@ def test_resume_gives_the_identical_trajectory(tmp_path):
     assert sim.nsteps == 60 and len(sim.snapshots) == 6
 
 
+def test_checkpoint_keys_come_from_the_state_and_histories_from_observers():
+    import dataclasses
+
+    from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldState
+
+    sim = ElectrodepositionSimulation(_map(), **OPTIONS)
+    seen = []
+    sim.attach(lambda: seen.append(len(sim.time_history_s)))  # runs after the history observer
+    sim.run(20)
+    fields = {f.name for f in dataclasses.fields(PhaseFieldState)}
+    assert set(sim.state()) == fields | {"nsteps", "rng_state", "stop_reason"}
+    assert seen == list(range(21)) and len(sim.snapshots) == 2
+    copy = ElectrodepositionSimulation(_map(), **OPTIONS)
+    copy.restore(dict(np.load(_save(sim.state()))))
+    for name in fields:
+        np.testing.assert_array_equal(np.asarray(getattr(copy, name)), np.asarray(getattr(sim, name)))
+
+
+def _save(state):
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, **state)
+    buffer.seek(0)
+    return buffer
+
+
 def test_run_directory_files_and_result_round_trip(tmp_path):
     result = start_run(tmp_path / "r", _map(), steps=20, checkpoint_interval=10, **OPTIONS)
     for name in ("inputs.json", "electrolyte.npz", "checkpoint/state.npz", "log.txt",

@@ -69,7 +69,7 @@ def _potentiostatic_speed(spacing_um, relaxation_factor):
     rows = int(round(36 / spacing_um))
     sim = _flat("potentiostatic", voltage_V=0.02, rows=rows, spacing_um=spacing_um,
                 sigma_S_m=100.0)
-    sim.dt_relaxation_s *= relaxation_factor
+    sim.coefficients.dt_relaxation_s *= relaxation_factor
     _run_until(sim, 900.0)
     h0, t0 = front_heights_um(sim.xi, spacing_um).mean(), sim.time_s
     _run_until(sim, 2400.0)

@@ -344,6 +344,13 @@ def test_cli_single_and_series(tmp_path):
     (saved,) = [DRTResult.from_dict(d) for d in json.loads((out / "result.json").read_text())]
     assert saved.frequency_Hz.max() <= 1e5
     assert saved.peaks[0].resistance_ohm.value == pytest.approx(50, rel=0.02)
+    assert saved.n_bootstrap == 5 and saved.gamma_low_ohm.size == saved.tau_s.size
+
+    # the default path is the fast one: bootstrap only on request
+    run = CliRunner().invoke(drt_command, [str(files[0]), "--json"])
+    assert run.exit_code == 0, run.output
+    (plain,) = [DRTResult.from_dict(d) for d in json.loads(run.output)]
+    assert plain.n_bootstrap == 0 and plain.gamma_low_ohm.size == 0
 
     run = CliRunner().invoke(drt_command, [*map(str, files), "--series", "--json"])
     assert run.exit_code == 0, run.output

@@ -259,3 +259,19 @@ def test_matrix_free_multigrid_matches_the_direct_solution(shape):
 def test_periodic_needs_an_algebraic_method():
     with pytest.raises(InputError, match="no-flux sides only"):
         solve(np.ones((4, 4, 4), int), [0, 1], method="gmg", boundary="periodic")
+
+
+@pytest.mark.parametrize("shape", [(32, 32, 32), (31, 24, 17)])
+def test_float32_refines_in_float64_when_rounding_stalls(shape):
+    """Below float32's floor the solve does not run to its cap: it refines in float64 and
+    reaches the direct solution to the asked tolerance (even and odd sizes: both prolongations)."""
+    rng = np.random.default_rng(7)
+    volume = rng.choice(3, size=shape, p=[0.2, 0.5, 0.3]).astype(np.uint8)
+    conductivities = [0.0, 1.0, 100.0]
+    exact = solve(volume, conductivities, method="direct", direction="x")
+    r = solve(volume, conductivities, method="gmg", direction="x", flux_tol=1e-7, dtype="float32",
+              max_iterations=300)
+    assert r.ok and r.precision.startswith("float32+float64 refinement")
+    assert r.flux_spread <= 1e-7 and r.iterations < 300
+    assert r.sigma_eff_S_cm == pytest.approx(exact.sigma_eff_S_cm, rel=1e-7)
+    np.testing.assert_allclose(np.nan_to_num(r.potential_V), np.nan_to_num(exact.potential_V), atol=1e-5)

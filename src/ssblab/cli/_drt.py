@@ -1,6 +1,6 @@
 """``drt``: distribution of relaxation times of impedance files (attached as ``ssblab eis drt``).
 
-One DRT per spectrum with peaks and bootstrap uncertainties, or with ``--series`` one
+One DRT per spectrum with peaks (bootstrap uncertainties with ``--bootstrap N``), or with ``--series`` one
 tau-time map of all spectra in the order given (in-situ EIS), with peaks tracked.
 """
 
@@ -58,8 +58,9 @@ def _read_spectra(path: Path) -> list:
               help="Fit a series capacitance (blocking electrodes).")
 @click.option("--weighting", type=click.Choice(choices_of(Weighting)), default="modulus",
               show_default=True, help="Weight points by 1/|Z| or equally.")
-@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=50, show_default=True,
-              help="Bootstrap replicates for peak uncertainties (single spectra only).")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Bootstrap replicates for peak uncertainties and peak merging, on request "
+                   "(e.g. 50; single spectra only; each costs about one DRT).")
 @click.option("--merge-peaks/--no-merge-peaks", default=True, show_default=True,
               help="With bootstrap, merge peaks not separated by a significant valley.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")

@@ -263,9 +263,9 @@ def growth_result(sim) -> GrowthResult:
         short = sim.time_s / 3600.0
     front = mean[-1] if mean.size else sim.setup["film_thickness_um"]
     above = front + 2.0 * sim.parameters.interface_width_um
-    potential = sim.psi / sim.f
+    potential = sim.psi / sim.coefficients.f
     sigma = sim.conductivity(sim.xi)
-    grads = np.gradient(potential, sim.h_m)
+    grads = np.gradient(potential, sim.coefficients.h_m)
     grads = grads if isinstance(grads, (list, tuple)) else [grads]
     current = sigma * np.sqrt(sum(g**2 for g in grads)) / 10.0
     return GrowthResult(

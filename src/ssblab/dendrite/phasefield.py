@@ -196,6 +196,109 @@ def initial_order_parameter(shape: tuple[int, ...], *, spacing_um: float, film_t
     return 1.0 / (1.0 + np.exp(np.clip((y - height) / interface_width_um, -60, 60)))
 
 
+@dataclasses.dataclass
+class Coefficients:
+    """Derived coefficients, computed once from the map and the parameters. Lengths in grid
+    spacings unless a name says otherwise, time in s, potential in RT/F."""
+
+    h_m: float                  #: grid spacing
+    sigma_e: np.ndarray         #: electrolyte conductivity map (S/m), floored for voids
+    sigma_ref: float            #: the largest electrolyte conductivity (S/m)
+    sigma_m: float              #: metal-phase conductivity (S/m)
+    f: float                    #: F / RT (1/V)
+    c_s: float                  #: Li site density (mol/m3)
+    W: float                    #: double-well barrier height (J/m3)
+    kappa: float                #: gradient coefficient per grid spacing^2 (J/m)
+    L_sigma: float              #: interface mobility (m3/(J s))
+    L_eta: float                #: Butler-Volmer rate constant (1/s)
+    G: float                    #: charge-balance sink factor in grid units / sigma_ref
+    minus_lap: np.ndarray       #: -Laplacian eigenvalues (DCT growth axis, FFT lateral)
+    dt_relaxation_s: float      #: time-step cap: 0.05 of the profile relaxation time
+
+    @classmethod
+    def derive(cls, electrolyte: ElectrolyteMap, p: PhaseFieldParameters) -> Coefficients:
+        h = electrolyte.spacing_um * 1e-6
+        sigma_e = electrolyte.conductivity()
+        sigma_ref = float(sigma_e.max())
+        f = 1.0 / p.thermal_voltage_V
+        c_s = p.site_density_mol_m3
+        W = p.barrier_height_J_m3
+        return cls(
+            h_m=h,
+            # a floor keeps insulating voids in the linear system without carrying current
+            sigma_e=np.maximum(sigma_e, 1e-6 * sigma_ref), sigma_ref=sigma_ref,
+            sigma_m=p.metal_conductivity_ratio * sigma_ref, f=f, c_s=c_s, W=W,
+            kappa=p.gradient_coefficient_J_m / h**2, L_sigma=p.interface_mobility_m3_Js,
+            L_eta=p.reaction_constant_1_s,
+            # charge balance in grid units, divided by sigma_ref: G * rate is the scaled sink
+            G=FARADAY_C_mol * c_s * h**2 * f / sigma_ref,
+            minus_lap=laplacian_eigenvalues(electrolyte.shape, dirichlet_top=False),
+            # the time step cap keeps the explicit double well stable and, more strictly, the
+            # moving profile is only right while a step is short against its relaxation time
+            dt_relaxation_s=0.05 / (p.interface_mobility_m3_Js * W))
+
+
+def _history():
+    return dataclasses.field(default_factory=list, metadata={"history": True})
+
+
+@dataclasses.dataclass
+class PhaseFieldState:
+    """Everything that evolves. The checkpoint is exactly these fields (plus the step count,
+    the random generator and the stop reason), so a new field needs one line here."""
+
+    xi: np.ndarray
+    xi_initial: np.ndarray
+    psi: np.ndarray
+    time_s: float = 0.0
+    dt_s: float = 1.0
+    passed_charge_C_m2: float = 0.0
+    #: mean deposition current of the last step (what the current history records)
+    step_current_A_m2: float = 0.0
+    time_history_s: list = _history()
+    current_history_mA_cm2: list = _history()
+    voltage_history_V: list = _history()
+    mean_front_history_um: list = _history()
+    max_front_history_um: list = _history()
+    snapshots: list = dataclasses.field(default_factory=list, metadata={"history": True, "frames": True})
+    snapshot_times_s: list = _history()
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.metadata.get("frames"):
+                shape = (len(value),) + (self.xi.shape[0], self.xi.shape[-1])
+                value = np.array(value, dtype=np.uint8).reshape(shape)
+            out[field.name] = np.array(value)
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays) -> PhaseFieldState:
+        values = {}
+        for field in dataclasses.fields(cls):
+            data = arrays[field.name]
+            if field.metadata.get("frames"):
+                values[field.name] = list(np.asarray(data, dtype=np.uint8))
+            elif field.metadata.get("history"):
+                values[field.name] = [float(v) for v in data]
+            elif field.type == "float":
+                values[field.name] = float(data)
+            else:
+                values[field.name] = np.array(data, dtype=float)
+        return cls(**values)
+
+
+def _state_attribute(name: str):
+    def get(self):
+        return getattr(self.state_, name)
+
+    def set_(self, value):
+        setattr(self.state_, name, value)
+
+    return property(get, set_, doc=f"``state_.{name}``")
+
+
 class ElectrodepositionSimulation(Dynamics):
     """Time-stepper for the phase-field model (``step()``; ``run``/``irun``/``attach`` from
     :class:`~ssblab.dynamics.Dynamics`).
@@ -207,6 +310,12 @@ class ElectrodepositionSimulation(Dynamics):
     laterally); (3) the next time step from the largest change of xi, capped at 0.05 of the
     profile relaxation time 1/(L_sigma W). Lengths inside are in grid spacings, time in s,
     potential in RT/F.
+
+    The pieces: ``parameters`` (:class:`PhaseFieldParameters`, the material), ``coefficients``
+    (:class:`Coefficients`, derived once), ``state_`` (:class:`PhaseFieldState`, everything
+    that evolves and all that a checkpoint holds; its fields also read as attributes, e.g.
+    ``sim.xi``) and observers: the histories and snapshots are recorded by observers attached
+    through :meth:`attach` before any of the caller's.
 
     Parameters
     ----------
@@ -268,7 +377,6 @@ class ElectrodepositionSimulation(Dynamics):
                              f"least 0.7 grid spacings ({h_um} um) to be resolved")
         if self.parameters.anisotropy_strength > 0 and len(shape) != 2:
             raise InputError("anisotropy is implemented in 2D only")
-        self.dt_s = float(dt_s)
         self.dt_max_s = float(dt_max_s)
         self.max_change_per_step = float(max_change_per_step)
         self.stop_penetration_um = stop_penetration_um
@@ -280,58 +388,30 @@ class ElectrodepositionSimulation(Dynamics):
         self.solver = PotentialSolver(solver)
         self.setup = dict(film_thickness_um=film_thickness_um, roughness_um=roughness_um,
                           nuclei=nuclei, nucleus_radius_um=nucleus_radius_um)
-        self.xi = initial_order_parameter(shape, spacing_um=h_um, film_thickness_um=film_thickness_um,
-                                          interface_width_um=self.parameters.interface_width_um,
-                                          roughness_um=roughness_um, nuclei=nuclei,
-                                          nucleus_radius_um=nucleus_radius_um, rng=self.rng)
-        self.xi_initial = self.xi.copy()
-        self.psi = np.zeros(shape)
-        self.time_s = 0.0
-        self.passed_charge_C_m2 = 0.0
-        self.time_history_s: list[float] = []
-        self.current_history_mA_cm2: list[float] = []
-        self.voltage_history_V: list[float] = []
-        self.mean_front_history_um: list[float] = []
-        self.max_front_history_um: list[float] = []
-        self.snapshots: list[np.ndarray] = []
-        self.snapshot_times_s: list[float] = []
-        self._coefficients()
-
-    # -- set-up -------------------------------------------------------------------------
-    def _coefficients(self) -> None:
-        p = self.parameters
-        h = self.electrolyte.spacing_um * 1e-6
-        self.h_m = h
-        shape = self.electrolyte.shape
-        self.sigma_e = self.electrolyte.conductivity()
-        self.sigma_ref = float(self.sigma_e.max())
-        # a floor keeps insulating voids in the linear system without carrying current
-        self.sigma_e = np.maximum(self.sigma_e, 1e-6 * self.sigma_ref)
-        self.sigma_m = p.metal_conductivity_ratio * self.sigma_ref
-        self.f = 1.0 / p.thermal_voltage_V
-        self.c_s = p.site_density_mol_m3
-        self.W = p.barrier_height_J_m3
-        self.kappa = p.gradient_coefficient_J_m / h**2          # per grid spacing^2
-        self.L_sigma = p.interface_mobility_m3_Js
-        self.L_eta = p.reaction_constant_1_s
-        # charge balance in grid units, divided by sigma_ref: G * rate is the scaled sink
-        self.G = FARADAY_C_mol * self.c_s * h**2 * self.f / self.sigma_ref
-        self.minus_lap = laplacian_eigenvalues(shape, dirichlet_top=False)
-        # the time step cap keeps the explicit double well stable and, more strictly, the moving
-        # profile is only right while a step is short against its relaxation time
-        self.dt_relaxation_s = 0.05 / (self.L_sigma * self.W)
+        xi = initial_order_parameter(shape, spacing_um=h_um, film_thickness_um=film_thickness_um,
+                                     interface_width_um=self.parameters.interface_width_um,
+                                     roughness_um=roughness_um, nuclei=nuclei,
+                                     nucleus_radius_um=nucleus_radius_um, rng=self.rng)
+        self.state_ = PhaseFieldState(xi=xi, xi_initial=xi.copy(), psi=np.zeros(shape), dt_s=float(dt_s))
+        self.coefficients = Coefficients.derive(electrolyte, self.parameters)
+        # the histories are observers, attached first so that later observers see them updated
+        self.attach(self._record)
+        if self.snapshot_interval:
+            self.attach(self._snapshot_observer, self.snapshot_interval)
 
     # -- model pieces -------------------------------------------------------------------
     def conductivity(self, xi: np.ndarray) -> np.ndarray:
+        c = self.coefficients
         h = interpolation(np.clip(xi, 0.0, 1.0))
-        return self.sigma_e * (1.0 - h) + self.sigma_m * h
+        return c.sigma_e * (1.0 - h) + c.sigma_m * h
 
     def _reaction(self, psi, hp):
         """Butler-Volmer rate (1/s) and its derivative in psi, with eta = -phi."""
         a = self.parameters.transfer_coefficient
         psi = np.clip(psi, -40.0, 40.0)
         up, down = np.exp(a * psi), np.exp(-(1.0 - a) * psi)
-        return self.L_eta * hp * (up - down), self.L_eta * hp * (a * up + (1.0 - a) * down)
+        rate_constant = self.coefficients.L_eta * hp
+        return rate_constant * (up - down), rate_constant * (a * up + (1.0 - a) * down)
 
     def _laplacian(self, xi):
         padded = np.concatenate([xi[:1], xi, xi[-1:]], axis=0)  # Neumann in the growth direction
@@ -353,13 +433,14 @@ class ElectrodepositionSimulation(Dynamics):
         fy = (eps**2 - 1.0) * gy + eps * deps * gx
         fy_pad = np.concatenate([-fy[:1], fy, -fy[-1:]], axis=0)
         div = 0.5 * (np.roll(fx, -1, 1) - np.roll(fx, 1, 1)) + 0.5 * (fy_pad[2:] - fy_pad[:-2])
-        return self.kappa * div
+        return self.coefficients.kappa * div
 
     def _allen_cahn_rate(self, xi):
         """Explicit part of -L_sigma dF/dxi (double well, anisotropy) in 1/s."""
-        rate = -self.L_sigma * self.W * 2.0 * xi * (1.0 - xi) * (1.0 - 2.0 * xi)
+        c = self.coefficients
+        rate = -c.L_sigma * c.W * 2.0 * xi * (1.0 - xi) * (1.0 - 2.0 * xi)
         if self.parameters.anisotropy_strength > 0:
-            rate += self.L_sigma * self._anisotropic_extra(xi)
+            rate += c.L_sigma * self._anisotropic_extra(xi)
         return rate
 
     # -- the step -----------------------------------------------------------------------
@@ -370,7 +451,8 @@ class ElectrodepositionSimulation(Dynamics):
         hp = interpolation_derivative(np.clip(xi, 0.0, 1.0))
         ac = self._allen_cahn_rate(xi)
         # local rate used as the charge sink: everything but the reaction, lagged
-        background = ac + self.L_sigma * self.kappa * self._laplacian(xi)
+        c = self.coefficients
+        background = ac + c.L_sigma * c.kappa * self._laplacian(xi)
         if self.nsteps % self.potential_interval == 0:
             self.psi = self._solve_potential(xi, hp, background)
         if self.control == "galvanostatic":
@@ -387,17 +469,18 @@ class ElectrodepositionSimulation(Dynamics):
         the total current exactly, and the warm start carries the rest of the Newton
         convergence over to the next solve.
         """
-        sigma = self.conductivity(xi) / self.sigma_ref
+        c = self.coefficients
+        sigma = self.conductivity(xi) / c.sigma_ref
         psi = self.psi
         dirichlet = self.control == "potentiostatic"
         for _ in range(8 if dirichlet else 1):
             rate, drate = self._reaction(psi, hp)
-            op = PotentialOperator(sigma, dirichlet_top=dirichlet, shift=self.G * drate)
-            rhs = self.G * (drate * psi - rate - background)
+            op = PotentialOperator(sigma, dirichlet_top=dirichlet, shift=c.G * drate)
+            rhs = c.G * (drate * psi - rate - background)
             if dirichlet:
-                rhs[-1] += op.top * self.voltage_V * self.f
+                rhs[-1] += op.top * self.voltage_V * c.f
             else:
-                flux = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 * self.h_m * self.f / self.sigma_ref
+                flux = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 * c.h_m * c.f / c.sigma_ref
                 rhs[-1] += flux
             new = self.solver.solve(op, rhs, psi)
             change = float(np.max(np.abs(new - psi)))
@@ -409,7 +492,8 @@ class ElectrodepositionSimulation(Dynamics):
     def _shift_potential(self, hp, background) -> np.ndarray:
         """Between full solves: move the whole potential so the total reaction still equals
         the applied current (scalar Newton), keeping Faraday's law exact."""
-        target = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 / (FARADAY_C_mol * self.c_s * self.h_m)
+        c = self.coefficients
+        target = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 / (FARADAY_C_mol * c.c_s * c.h_m)
         target = target * np.prod(self.xi.shape[1:]) - float(background.sum())
         offset = 0.0
         for _ in range(20):
@@ -421,6 +505,7 @@ class ElectrodepositionSimulation(Dynamics):
         return self.psi + offset
 
     def _advance(self, xi, hp, ac, rate, dt) -> None:
+        c = self.coefficients
         noise = 0.0
         if self.parameters.noise_amplitude_1_sqrt_s > 0:
             draw = self.rng.standard_normal(xi.shape) * hp
@@ -428,25 +513,47 @@ class ElectrodepositionSimulation(Dynamics):
         explicit = ac + rate + noise
         numerator = scipy.fft.rfftn(scipy.fft.dct(xi + dt * explicit, type=2, axis=0, norm="ortho"),
                                     axes=range(1, xi.ndim))
-        new_hat = numerator / (1.0 + dt * self.L_sigma * self.kappa * self.minus_lap)
+        new_hat = numerator / (1.0 + dt * c.L_sigma * c.kappa * c.minus_lap)
         new = scipy.fft.idct(scipy.fft.irfftn(new_hat, s=xi.shape[1:], axes=range(1, xi.ndim)),
                              type=2, axis=0, norm="ortho")
         dxi = new - xi
-        self.xi = new
-        self.time_s += dt
+        state = self.state_
+        state.xi = new
+        state.time_s += dt
         area_rate = float(dxi.sum()) / dt / np.prod(xi.shape[1:])  # grid spacings / s
-        current_A_m2 = FARADAY_C_mol * self.c_s * area_rate * self.h_m
-        self.passed_charge_C_m2 += (self.current_density_mA_cm2 * A_m2_PER_mA_cm2 if self.control ==
-                                    "galvanostatic" else current_A_m2) * dt
-        self.time_history_s.append(self.time_s)
-        self.current_history_mA_cm2.append(float(current_A_m2) / A_m2_PER_mA_cm2)
-        self.voltage_history_V.append(float(np.mean(self.psi[-1])) / self.f)
+        state.step_current_A_m2 = FARADAY_C_mol * c.c_s * area_rate * c.h_m
+        state.passed_charge_C_m2 += (self.current_density_mA_cm2 * A_m2_PER_mA_cm2 if self.control ==
+                                     "galvanostatic" else state.step_current_A_m2) * dt
         largest = float(np.max(np.abs(dxi)))
         factor = self.max_change_per_step / max(largest, 1e-300)
-        self.dt_s = min(self.dt_max_s, self.dt_relaxation_s, dt * min(1.5, max(0.3, factor)))
-        if self.snapshot_interval and (self.nsteps + 1) % self.snapshot_interval == 0:
+        state.dt_s = min(self.dt_max_s, c.dt_relaxation_s, dt * min(1.5, max(0.3, factor)))
+
+    # -- observers (attached in __init__; not called before the first step) ----------------
+    def _record(self) -> None:
+        """Histories of the step just taken, and the stop conditions on the front."""
+        from ssblab.dendrite.metrics import front_heights_um, mean_front_um
+
+        if self.nsteps == 0:
+            return
+        state = self.state_
+        state.time_history_s.append(state.time_s)
+        state.current_history_mA_cm2.append(float(state.step_current_A_m2) / A_m2_PER_mA_cm2)
+        state.voltage_history_V.append(float(np.mean(state.psi[-1])) / self.coefficients.f)
+        spacing = self.electrolyte.spacing_um
+        tip = float(front_heights_um(state.xi, spacing).max())
+        mean = mean_front_um(state.xi, spacing)
+        state.mean_front_history_um.append(mean)
+        state.max_front_history_um.append(tip)
+        top = state.xi.shape[0] * spacing
+        if tip >= top - spacing:
+            self.stop_reason = "short circuit: the deposit reached the counter electrode"
+        elif self.stop_penetration_um is not None and tip - mean >= self.stop_penetration_um:
+            self.stop_reason = (f"the leading tip ran {self.stop_penetration_um:.3g} um ahead of "
+                                "the mean front")
+
+    def _snapshot_observer(self) -> None:
+        if self.nsteps:
             self.take_snapshot()
-        self._record_front_and_check_stop()
 
     def take_snapshot(self) -> None:
         """Keep a movie frame (8-bit; the middle slice in 3D)."""
@@ -454,27 +561,12 @@ class ElectrodepositionSimulation(Dynamics):
         self.snapshots.append(np.round(np.clip(frame, 0, 1) * 255).astype(np.uint8))
         self.snapshot_times_s.append(self.time_s)
 
-    def _record_front_and_check_stop(self) -> None:
-        from ssblab.dendrite.metrics import front_heights_um, mean_front_um
-
-        spacing = self.electrolyte.spacing_um
-        tip = float(front_heights_um(self.xi, spacing).max())
-        mean = mean_front_um(self.xi, spacing)
-        self.mean_front_history_um.append(mean)
-        self.max_front_history_um.append(tip)
-        top = self.xi.shape[0] * spacing
-        if tip >= top - spacing:
-            self.stop_reason = "short circuit: the deposit reached the counter electrode"
-        elif self.stop_penetration_um is not None and tip - mean >= self.stop_penetration_um:
-            self.stop_reason = (f"the leading tip ran {self.stop_penetration_um:.3g} um ahead of "
-                                "the mean front")
-
     # -- derived numbers ----------------------------------------------------------------
     @property
     def deposited_charge_mAh_cm2(self) -> float:
         """Charge stored in the deposit since the start, from the order parameter."""
-        grown = float((self.xi - self.xi_initial).sum()) / np.prod(self.xi.shape[1:]) * self.h_m
-        return float(FARADAY_C_mol * self.c_s * grown / C_m2_PER_mAh_cm2)
+        grown = float((self.xi - self.xi_initial).sum()) / np.prod(self.xi.shape[1:]) * self.coefficients.h_m
+        return float(FARADAY_C_mol * self.coefficients.c_s * grown / C_m2_PER_mAh_cm2)
 
     @property
     def passed_charge_mAh_cm2(self) -> float:
@@ -482,34 +574,20 @@ class ElectrodepositionSimulation(Dynamics):
 
     # -- checkpoint state ---------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
-        """Everything a resumed run needs to continue bit for bit."""
-        return {
-            "xi": self.xi, "xi_initial": self.xi_initial, "psi": self.psi,
-            "scalars": np.array([self.time_s, self.dt_s, self.passed_charge_C_m2, self.nsteps]),
-            "time_history_s": np.array(self.time_history_s),
-            "current_history_mA_cm2": np.array(self.current_history_mA_cm2),
-            "voltage_history_V": np.array(self.voltage_history_V),
-            "mean_front_history_um": np.array(self.mean_front_history_um),
-            "max_front_history_um": np.array(self.max_front_history_um),
-            "snapshots": np.array(self.snapshots, dtype=np.uint8).reshape(
-                (len(self.snapshots), self.xi.shape[0], self.xi.shape[-1])),
-            "snapshot_times_s": np.array(self.snapshot_times_s),
-            "rng_state": np.array(json.dumps(self.rng.bit_generator.state)),
-            "stop_reason": np.array(self.stop_reason),
-        }
+        """Everything a resumed run needs to continue bit for bit: the fields of
+        :class:`PhaseFieldState`, the step count, the random generator and the stop reason."""
+        return {**self.state_.to_arrays(), "nsteps": np.array(self.nsteps),
+                "rng_state": np.array(json.dumps(self.rng.bit_generator.state)),
+                "stop_reason": np.array(self.stop_reason)}
 
     def restore(self, state) -> None:
-        self.xi = np.array(state["xi"], dtype=float)
-        self.xi_initial = np.array(state["xi_initial"], dtype=float)
-        self.psi = np.array(state["psi"], dtype=float)
-        time_s, dt_s, charge, nsteps = (float(v) for v in state["scalars"])
-        self.time_s, self.dt_s, self.passed_charge_C_m2, self.nsteps = time_s, dt_s, charge, int(nsteps)
-        self.time_history_s = [float(v) for v in state["time_history_s"]]
-        self.current_history_mA_cm2 = [float(v) for v in state["current_history_mA_cm2"]]
-        self.voltage_history_V = [float(v) for v in state["voltage_history_V"]]
-        self.mean_front_history_um = [float(v) for v in state["mean_front_history_um"]]
-        self.max_front_history_um = [float(v) for v in state["max_front_history_um"]]
-        self.snapshots = list(np.asarray(state["snapshots"], dtype=np.uint8))
-        self.snapshot_times_s = [float(v) for v in state["snapshot_times_s"]]
+        self.state_ = PhaseFieldState.from_arrays(state)
+        self.nsteps = int(state["nsteps"])
         self.rng.bit_generator.state = json.loads(str(state["rng_state"]))
         self.stop_reason = str(state["stop_reason"])
+
+
+# state fields read and written as attributes (sim.xi, sim.time_s, sim.current_history_mA_cm2)
+for _field in dataclasses.fields(PhaseFieldState):
+    setattr(ElectrodepositionSimulation, _field.name, _state_attribute(_field.name))
+del _field

@@ -81,6 +81,8 @@ class ConductionResult(Result):
     iterations: int = 0
     relative_residual: float = math.nan
     method: str = "sa"
+    #: working precision; "float32+float64 refinement" when float32 rounding stalled the solve
+    precision: str = "float64"
     potential_slice_V: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     current_slice_A_cm2: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     potential_V: np.ndarray | None = dataclasses.field(default=None, compare=False)
@@ -104,6 +106,7 @@ class ConductionResult(Result):
             ("peak / mean |j| (-)", self.hot_spot_peak_to_mean),
             ("cross-section current spread (-)", self.flux_spread),
             ("CG iterations", self.iterations),
+            ("precision", self.precision),
         ]
         return rows
 
@@ -177,7 +180,9 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         pyamg methods: initial relative residual tolerance, tightened tenfold until
         ``flux_tol`` holds (``"gmg"`` stops on the flux criterion directly).
     dtype : {"auto", "float32", "float64"}
-        Working precision of ``"gmg"``; ``"auto"`` is float32 for ``flux_tol >= 1e-5``.
+        Working precision of ``"gmg"``; ``"auto"`` is float32 for ``flux_tol >= 1e-5``. When
+        float32 rounding stops the spread falling short of ``flux_tol`` (large volumes), the
+        solution is refined in float64 with the float32 multigrid (``result.precision`` says so).
     keep_fields : bool
         Keep the full 3D potential and current-density fields on the result.
     raise_on_failure : bool
@@ -211,13 +216,15 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     axis = _AXES[direction]
     inputs = dict(shape=labels.shape, conductivities_S_cm=lut.tolist(), direction=direction,
                   voxel_size_cm=voxel_size_cm, boundary=boundary, method=method, flux_tol=flux_tol)
-    # Work with the transport axis first; every array below is in that frame.
+    # Work with the transport axis first; every array below is in that frame. Memory matters
+    # at 512^3 (134 M voxels): full-size arrays are labels, masks and float32 fields; float64
+    # work is done a slab of layers at a time.
     lab = np.moveaxis(labels, axis, 0)
-    sigma = lut[lab]
-    conducting = sigma > 0
-    present = np.unique(lab)
-    phase_fractions = {int(p): float(np.mean(lab == p)) for p in present}
-    eps = float(conducting.mean())
+    counts = np.bincount(lab.ravel(), minlength=lut.size)
+    present = np.flatnonzero(counts)
+    phase_fractions = {int(p): float(counts[p] / lab.size) for p in present}
+    conducting = (lut > 0)[lab]
+    eps = float(counts[lut > 0].sum() / lab.size)
     common = dict(direction=direction, shape=tuple(labels.shape), voxel_size_cm=voxel_size_cm,
                   voltage_V=voltage_V, conducting_fraction=eps, phase_fractions=phase_fractions,
                   method=method, provenance=provenance(**inputs))
@@ -226,54 +233,65 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
                        raise_on_failure)
     active = percolating_mask(conducting, axis=0, periodic=boundary == "periodic")
     connected = float(active.sum() / conducting.sum())
+    del conducting
     if not active.any():
         return _failed(f"nothing percolates: no conducting path joins the two faces normal to "
                        f"{direction}", dict(common, connected_fraction=connected), raise_on_failure)
 
-    field = np.full(sigma.shape, np.nan)
+    precision = "float64"
     if method == "gmg":
         from ssblab.microstructure.multigrid import lattice, solve_potential
 
         # The potential does not depend on the conductivity scale; solving with the largest
         # conductivity at 1 keeps float32 sums well inside their precision.
-        level = lattice(np.where(active, sigma / sigma.max(), 0.0), dtype=np.dtype(dtype))
-        potential, iterations, residual, _, _ = solve_potential(
+        scaled = (lut / lut.max()).astype(dtype)[lab]
+        scaled[~active] = 0
+        level = lattice(scaled, dtype=np.dtype(dtype))
+        del scaled
+        potential, iterations, residual, _, _, refinements = solve_potential(
             level, flux_tol=flux_tol, max_iterations=max_iterations)
-        field[active] = potential[active]
-        del level, potential
+        precision = dtype + (f"+float64 refinement ({refinements} rounds)" if refinements else "")
+        del level
     else:
+        sigma = np.where(active, lut[lab], 0.0)
         matrix, rhs, index, faces = _assemble(sigma, active, periodic=boundary == "periodic")
-        field[active], iterations, residual, _ = _solve_system(
+        potential = np.zeros(sigma.shape)
+        potential[active], iterations, residual, _ = _solve_system(
             matrix, rhs, index, faces, method=method, flux_tol=flux_tol, rtol=rtol,
             max_iterations=max_iterations)
-        del matrix
-    s = np.where(active, sigma, 0.0)
-    face = _axial_faces(field, s, active)  # lattice units, float64, n+1 cross-sections
-    planes = face.sum(axis=(1, 2))
+        del matrix, sigma
+    planes, j_axial, j_mag = _currents(potential, active, lab, lut, periodic=boundary == "periodic")
     spread = float(np.max(np.abs(planes - planes.mean())) / planes.mean())
     mismatch = float(abs(planes[0] - planes[-1]) / planes.mean())
     converged = spread <= flux_tol
-    n_axis, n1, n2 = sigma.shape
+    n_axis, n1, n2 = lab.shape
     # Lattice currents: unit voxel and unit voltage; rescale to physical units at the end.
     sigma_eff = float(planes.mean() * n_axis / (n1 * n2))
-    sigma_mean = float(sigma[conducting].mean())
+    sigma_mean = float((counts * lut)[lut > 0].sum() / counts[lut > 0].sum())
     tau = eps * sigma_mean / sigma_eff
 
-    j_axial = 0.5 * (face[:-1] + face[1:])  # per voxel: mean of its two axial faces
-    j_mag = _current_magnitude(field, s, j_axial, periodic=boundary == "periodic")
-    total = j_axial[active].sum()
-    phase_share = {int(p): float(j_axial[active & (lab == p)].sum() / total)
+    total = float(j_axial.sum(dtype=np.float64))  # zero outside the active voxels
+    phase_share = {int(p): float(j_axial[lab == p].sum(dtype=np.float64) / total)
                    for p in present if lut[p] > 0}
-    inlet = face[0]
+    inlet = _inlet_faces(potential[0], active[0], lut[lab[0]])
     inlet_current = {int(p): float(inlet[lab[0] == p].sum() / inlet.sum()) for p in present}
     inlet_area = {int(p): float(np.mean(lab[0] == p)) for p in present}
-    top1, peak = _hot_spots(j_mag[active], j_axial[active])
+    top1, peak = _hot_spots(j_mag, j_axial, active)
+    del j_mag
 
     scale_j = voltage_V / voxel_size_cm  # lattice current density -> A/cm^2
-    potential_V = np.moveaxis(field * voltage_V, 0, axis)
-    current = np.moveaxis(j_axial * scale_j, 0, axis)
     mid = labels.shape[1 if axis != 1 else 0] // 2
     take = 1 if axis != 1 else 0
+    # the slices (and full fields on request) in the caller's frame; NaN outside the cluster
+    potential_V = np.moveaxis(potential, 0, axis)
+    current = np.moveaxis(j_axial, 0, axis)
+    active_xyz = np.moveaxis(active, 0, axis)
+    kept = {}
+    if keep_fields:
+        kept = dict(potential_V=np.where(active_xyz, potential_V.astype(float) * voltage_V, np.nan),
+                    current_density_A_cm2=current.astype(float) * scale_j)
+    potential_slice = np.where(np.take(active_xyz, mid, axis=take),
+                               np.take(potential_V, mid, axis=take).astype(float) * voltage_V, np.nan)
     result = ConductionResult(
         **common, sigma_eff_S_cm=sigma_eff, tortuosity_factor=float(tau),
         connected_fraction=connected, percolates=True, phase_current_share=phase_share,
@@ -281,11 +299,10 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         hot_spot_top1_share=top1, hot_spot_peak_to_mean=peak, flux_spread=spread,
         inlet_outlet_mismatch=mismatch,
         plane_current_A=planes * voltage_V * voxel_size_cm,
-        iterations=iterations, relative_residual=residual,
-        potential_slice_V=np.take(potential_V, mid, axis=take),
-        current_slice_A_cm2=np.take(current, mid, axis=take),
-        potential_V=potential_V if keep_fields else None,
-        current_density_A_cm2=current if keep_fields else None,
+        iterations=iterations, relative_residual=residual, precision=precision,
+        potential_slice_V=potential_slice,
+        current_slice_A_cm2=np.take(current, mid, axis=take).astype(float) * scale_j,
+        **kept,
         ok=converged,
         reason="" if converged else (f"flux criterion not met after {iterations} iterations: "
                                      f"cross-section currents spread {spread:.2e} > {flux_tol:.0e}"))
@@ -459,36 +476,60 @@ def _plane_currents(x, index, faces):
     return np.concatenate([[first], inner, [last]])
 
 
-def _axial_faces(field, s, active):
-    """Current through every voxel face normal to axis 0, electrodes included (lattice units)."""
-    v = np.nan_to_num(field)
-    face = np.zeros((s.shape[0] + 1,) + s.shape[1:])
-    face[1:-1] = _harmonic(s[:-1], s[1:]) * (v[:-1] - v[1:])
-    face[0] = 2 * s[0] * (1.0 - v[0]) * active[0]
-    face[-1] = 2 * s[-1] * v[-1] * active[-1]
-    return face
+def _inlet_faces(v0, active0, s0):
+    """Current through each inlet face (electrode at 1, half-voxel conductance 2 sigma)."""
+    return np.where(active0, 2 * s0 * (1.0 - v0), 0.0)
 
 
-def _current_magnitude(field, s, j_axial, *, periodic):
-    """|j| per voxel from the face-averaged components along all three axes."""
-    v = np.nan_to_num(field)
-    total = j_axial**2
-    for ax in (1, 2):
-        hi_v, hi_s = np.roll(v, -1, axis=ax), np.roll(s, -1, axis=ax)
-        flux = _harmonic(s, hi_s) * (v - hi_v)
-        if not periodic:
-            cut = [slice(None)] * 3
-            cut[ax] = -1
-            flux[tuple(cut)] = 0.0
-        component = 0.5 * (flux + np.roll(flux, 1, axis=ax))
-        total += component**2
-    return np.sqrt(total)
+def _currents(potential, active, lab, lut, *, periodic, slab=16):
+    """Currents from the potential (lattice units: unit voxel, electrode at 1 on layer 0).
+
+    Returns the current through each of the n+1 cross-sections (float64 sums), the axial
+    current per voxel (mean of its two axial faces) and ``|j|`` per voxel from the
+    face-averaged components along all three axes (both float32, 0 outside the cluster).
+    Evaluated a slab of layers at a time in float64.
+    """
+    n0 = potential.shape[0]
+    planes = np.empty(n0 + 1)
+    j_axial = np.zeros(potential.shape, np.float32)
+    j_mag = np.zeros(potential.shape, np.float32)
+
+    def layers(a, b):
+        on = active[a:b]
+        return np.where(on, potential[a:b], 0.0), np.where(on, lut[lab[a:b]], 0.0)
+
+    for i0 in range(0, n0, slab):
+        i1 = min(n0, i0 + slab)
+        lo, hi = max(i0 - 1, 0), min(i1, n0 - 1)
+        v, s = layers(lo, hi + 1)
+        inner = _harmonic(s[:-1], s[1:]) * (v[:-1] - v[1:])  # faces lo+1 .. hi
+        parts = [inner[max(i0, 1) - (lo + 1): hi - lo]]
+        if i0 == 0:
+            parts.insert(0, (2 * s[0] * (1.0 - v[0]))[None])
+        if i1 == n0:
+            parts.append((2 * s[-1] * v[-1])[None])
+        face = np.concatenate(parts)  # faces i0 .. i1
+        planes[i0:i1 + 1] = face.sum(axis=(1, 2))
+        axial = 0.5 * (face[:-1] + face[1:])
+        j_axial[i0:i1] = axial
+        vs, ss = v[i0 - lo:i1 - lo], s[i0 - lo:i1 - lo]
+        total = axial**2
+        for ax in (1, 2):
+            flux = _harmonic(ss, np.roll(ss, -1, axis=ax)) * (vs - np.roll(vs, -1, axis=ax))
+            if not periodic:
+                cut = [slice(None)] * 3
+                cut[ax] = -1
+                flux[tuple(cut)] = 0.0
+            total += (0.5 * (flux + np.roll(flux, 1, axis=ax)))**2
+        j_mag[i0:i1] = np.sqrt(total)
+    return planes, j_axial, j_mag
 
 
-def _hot_spots(magnitude, axial):
+def _hot_spots(magnitude, axial, active):
     """Share of the axial current carried by the top 1 % of voxels by |j|; peak/mean |j|."""
-    count = max(1, int(math.ceil(0.01 * magnitude.size)))
-    top = np.argpartition(magnitude, -count)[-count:]
-    share = float(axial[top].sum() / axial.sum())
-    peak = float(magnitude.max() / magnitude.mean())
+    values, along = magnitude[active], axial[active]
+    count = max(1, int(math.ceil(0.01 * values.size)))
+    top = np.argpartition(values, -count)[-count:]
+    share = float(along[top].sum(dtype=np.float64) / along.sum(dtype=np.float64))
+    peak = float(values.max() / values.mean(dtype=np.float64))
     return share, peak
