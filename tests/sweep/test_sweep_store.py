@@ -82,7 +82,7 @@ def test_cli_runs_list_show_export(tmp_path):
         assert done.exit_code == 0, done.output
         assert read(folder / f"runs.{fmt}")["temperature_K"].tolist() == [300, 400, 500]
     bad = runner.invoke(main, ["runs", "list", "--store", str(tmp_path / "none")])
-    assert bad.exit_code == 2 and "no index.sqlite there" in bad.output
+    assert bad.exit_code == 2 and "no index.sqlite in that folder" in bad.output
     typo = runner.invoke(main, ["runs", "list", "--store", str(tmp_path), "--sweep", "ar"])
     assert typo.exit_code == 2 and "did you mean 'arr'" in typo.output
 

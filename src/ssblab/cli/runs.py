@@ -31,7 +31,7 @@ def _open(store):
     from ssblab.sweep.store import RunStore
 
     if not (Path(store) / "index.sqlite").exists():
-        raise InputError(f"--store {store}: no index.sqlite there, so no sweep has run into it")
+        raise InputError(f"--store {store}: no index.sqlite in that folder")
     return RunStore(store)
 
 
