@@ -52,6 +52,22 @@ def test_checkpoint_keys_come_from_the_state_and_histories_from_observers():
         np.testing.assert_array_equal(np.asarray(getattr(copy, name)), np.asarray(getattr(sim, name)))
 
 
+def test_checkpoints_of_the_previous_layout_resume():
+    from ssblab.dendrite.phasefield import ElectrodepositionSimulation
+
+    sim = ElectrodepositionSimulation(_map(), **OPTIONS).run(12)
+    old = dict(sim.state())
+    old["scalars"] = np.array([old.pop("time_s"), old.pop("dt_s"), old.pop("passed_charge_C_m2"),
+                               old.pop("nsteps")])
+    del old["step_current_A_m2"]
+    copy = ElectrodepositionSimulation(_map(), **OPTIONS)
+    copy.restore(old)
+    sim.run(8)
+    copy.run(8)
+    np.testing.assert_array_equal(copy.xi, sim.xi)
+    assert copy.nsteps == 20 and copy.current_history_mA_cm2 == sim.current_history_mA_cm2
+
+
 def _save(state):
     import io
 

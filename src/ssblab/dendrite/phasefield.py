@@ -581,6 +581,11 @@ class ElectrodepositionSimulation(Dynamics):
                 "stop_reason": np.array(self.stop_reason)}
 
     def restore(self, state) -> None:
+        if "scalars" in state:  # a checkpoint written before the state split: same numbers
+            state = dict(state)
+            time_s, dt_s, charge, nsteps = (float(v) for v in state.pop("scalars"))
+            state.update(time_s=time_s, dt_s=dt_s, passed_charge_C_m2=charge, nsteps=nsteps,
+                         step_current_A_m2=0.0)
         self.state_ = PhaseFieldState.from_arrays(state)
         self.nsteps = int(state["nsteps"])
         self.rng.bit_generator.state = json.loads(str(state["rng_state"]))
