@@ -297,3 +297,23 @@ def cycles_to_short(separator_thickness_cm: float, law: PowerLawGrowth = SEED001
     if not separator_thickness_cm > 0:
         raise InputError(f"separator_thickness_cm: expected > 0, found {separator_thickness_cm}")
     return law.cycles_to_length(separator_thickness_cm)
+
+
+def seed001_comparisons(separator_thickness_cm: float | None = None):
+    """Seed 001's cell death (cycle 897) beside the dendrite law's crossing cycles.
+
+    The law passes through 500 um at cycle 897 by construction (fitted); at seed 001's own
+    pellet (621 um if fully dense) the crossing cycle is a prediction, and so is any other
+    separator's (``separator_thickness_cm``, listed without a seed value of its own).
+    """
+    from ssblab.comparisons import PREDICTED, SEED001_DEATH_CYCLE, SeedComparison, SeedComparisons
+
+    items = [SeedComparison(seed="seed 001", quantity="cycle the median dendrite crosses 500 um",
+                            model=cycles_to_short(500e-4), measured=SEED001_DEATH_CYCLE,
+                            status="fitted to seed 001 (20 um at cycle 100, 500 um at cycle 897)"),
+             SeedComparison(seed="seed 001", model=cycles_to_short(SEED001_SEPARATOR_CM),
+                            quantity=f"cycle the median dendrite crosses seed 001's pellet "
+                                     f"({1e4 * SEED001_SEPARATOR_CM:.0f} um)",
+                            measured=SEED001_DEATH_CYCLE, status=PREDICTED,
+                            note="the cell dies when the deepest filaments cross; the spread is not in seed 001")]
+    return SeedComparisons(items=tuple(items), heading="seed 001: Li-In dendrite growth law vs cell death")

@@ -1,0 +1,110 @@
+"""Model numbers set beside the seed papers' numbers, each labelled fitted or predicted.
+
+A number that was calibrated on a seed's measurement reproduces it by construction; a number
+that was not is a prediction. Readers must see which is which wherever a model number meets a
+seed number: in the result object, the CLI summary and the HTML report. Every such pair is a
+:class:`SeedComparison`, whose ``status`` is either ``"predicted"`` or ``"fitted to <what>"``
+(anything else is refused), and whose summary row carries the status and the seed's value.
+
+The seed values the models are compared with (and not already held by the module that owns
+the seed study) live here, in one place.
+
+Examples
+--------
+>>> c = SeedComparison(seed="seed 003", quantity="CCD, LPSC1.0", unit="mA/cm2", model=0.6,
+...                    measured=0.5, status="predicted")
+>>> c.summary()[0][0]
+'CCD, LPSC1.0 (mA/cm2) [predicted; seed 003: 0.5]'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import ClassVar
+
+from ssblab.errors import InputError
+from ssblab.results import Result
+
+# --- seed values used by model comparisons (units in the names) -------------------------
+# seed 001 (Li-In dendrites in Li6PS5Cl): the full cell died at cycle 897; its separator was
+# 80 mg of Li6PS5Cl pressed in a 10 mm die (621 um if fully dense at 1.64 g/cm3).
+SEED001_DEATH_CYCLE = 897
+# seed 003 (LPSC + LGPS): conductivities and critical current densities (0.1 mA/cm2 start,
+# +0.2 mA/cm2 steps). Keys: matrix argyrodite, LGPS mass fraction.
+SEED003_CONDUCTIVITY_mS_cm = {"LPSC1.0": 3.57, "LPSC1.25": 4.87, "LPSC1.5": 6.75, "LGPS": 5.26}
+SEED003_CCD_mA_cm2 = {("LPSC1.0", 0.0): 0.5, ("LPSC1.0", 0.1): 0.7, ("LPSC1.0", 0.2): 2.1,
+                      ("LPSC1.25", 0.2): 1.5, ("LPSC1.5", 0.2): 1.1}
+# seed 004 (Li|LYC|Li and Li-In|LYC|Li-In at 0.2 mA/cm2): read off its voltage curves.
+SEED004_SYMMETRIC = {"Li peak overpotential (mV)": 170.0, "Li peak time (h)": 24.0,
+                     "Li overpotential after the short (mV)": 2.0,
+                     "Li-In initial overpotential (mV)": 150.0, "Li-In settled overpotential (mV)": 60.0}
+
+PREDICTED = "predicted"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SeedComparison(Result):
+    """One model number beside one seed number, with how the model got it."""
+
+    seed: str
+    quantity: str
+    unit: str = ""
+    model: float
+    measured: float
+    status: str
+    note: str = ""
+
+    title: ClassVar[str] = "Model vs seed"
+
+    def __post_init__(self):
+        if not (self.status == PREDICTED or self.status.startswith("fitted to ")):
+            raise InputError(f"SeedComparison.status: expected 'predicted' or 'fitted to <what>', "
+                             f"found {self.status!r}")
+
+    @property
+    def fitted(self) -> bool:
+        return self.status != PREDICTED
+
+    @property
+    def relative_error(self) -> float:
+        if not (math.isfinite(self.measured) and self.measured):
+            return math.nan
+        return (self.model - self.measured) / self.measured
+
+    @property
+    def label(self) -> str:
+        unit = f" ({self.unit})" if self.unit else ""
+        return f"{self.quantity}{unit} [{self.status}; {self.seed}: {self.measured:.4g}]"
+
+    def summary(self):
+        return [(self.label, self.model)]
+
+    def row(self) -> dict:
+        return {"seed": self.seed, "quantity": self.quantity, "unit": self.unit, "model": self.model,
+                "measured": self.measured, "status": self.status, "note": self.note}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SeedComparisons(Result):
+    """A set of :class:`SeedComparison` (e.g. the seed-004 presets of ``ssblab cell symmetric``)."""
+
+    items: tuple = ()
+    heading: str = ""
+
+    title: ClassVar[str] = "Model vs seed papers (fitted or predicted)"
+
+    def seed_comparisons(self) -> list[SeedComparison]:
+        return list(self.items)
+
+    def summary(self):
+        rows = [("comparison", self.heading)] if self.heading else []
+        return rows + comparison_rows(self.items)
+
+    def table(self):
+        return [c.row() for c in self.items]
+
+
+def comparison_rows(comparisons) -> list[tuple[str, float]]:
+    """Summary rows of comparisons: label with status and seed value, then the model value."""
+    return [row for c in comparisons for row in c.summary()]
