@@ -80,6 +80,9 @@ class SeedComparison(Result):
     def summary(self):
         return [(self.label, self.model)]
 
+    def _draw(self, ax, **kwargs):
+        _draw_ratios(ax, [self])
+
     def row(self) -> dict:
         return {"seed": self.seed, "quantity": self.quantity, "unit": self.unit, "model": self.model,
                 "measured": self.measured, "status": self.status, "note": self.note}
@@ -103,6 +106,19 @@ class SeedComparisons(Result):
 
     def table(self):
         return [c.row() for c in self.items]
+
+    def _draw(self, ax, **kwargs):
+        _draw_ratios(ax, self.items)
+
+
+def _draw_ratios(ax, items):
+    """Model / seed ratio per comparison: filled = predicted, open = fitted."""
+    for k, c in enumerate(items):
+        ratio = c.model / c.measured if c.measured else float("nan")
+        ax.plot([ratio], [k], "o", color="C0", mfc="C0" if not c.fitted else "none")
+    ax.axvline(1.0, color="0.5", lw=0.8, ls=":")
+    ax.set_yticks(range(len(items)), [c.quantity[:40] for c in items], fontsize=7)
+    ax.set_xlabel("model / seed (filled: predicted, open: fitted)")
 
 
 def comparison_rows(comparisons) -> list[tuple[str, float]]:

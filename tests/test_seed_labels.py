@@ -1,0 +1,79 @@
+"""Every model number set beside a seed number says whether it was fitted or predicted.
+
+Walks the seed comparisons that the result objects, the CLI summaries and the HTML reports
+show, and checks each carries its status and the seed's value.
+"""
+
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ssblab.cli import main
+from ssblab.comparisons import SeedComparison
+from ssblab.errors import InputError
+
+SEED_VALUE = re.compile(r"seed \d{3}: [-\d.]")
+LABEL = re.compile(r"\[(predicted|fitted to [^;]+); seed \d{3}: [-\d.eE+]+\]")
+
+
+def _check(result):
+    """Each comparison of ``result`` is labelled in the object, its summary and its text."""
+    comparisons = result.seed_comparisons()
+    assert comparisons
+    text = str(result)
+    for c in comparisons:
+        assert c.status == "predicted" or c.status.startswith("fitted to ")
+        assert np.isfinite(c.model) and np.isfinite(c.measured)
+        assert c.label in text
+    lines = [line for line in text.splitlines() if SEED_VALUE.search(line)]
+    assert lines and all(LABEL.search(line) for line in lines), lines
+    return comparisons
+
+
+def test_status_must_say_fitted_or_predicted():
+    with pytest.raises(InputError, match="fitted to"):
+        SeedComparison(seed="seed 003", quantity="CCD", model=1.0, measured=2.1, status="calibrated")
+    with pytest.raises(InputError):
+        SeedComparison(seed="seed 003", quantity="CCD", model=1.0, measured=2.1, status="fitted")
+
+
+def test_seed004_symmetric_fitted_li_predicted_li_in():
+    from ssblab.cell import symmetric_model as sym
+    from ssblab.cell.studies import seed004_symmetric_comparisons
+
+    runs = [sym.galvanostatic_cycling(make(), current_mA_cm2=0.2, duration_h=80)
+            for make in (sym.seed004_li_cell, sym.seed004_li_in_cell)]
+    items = _check(seed004_symmetric_comparisons(*runs))
+    assert {c.quantity.split()[0]: c.fitted for c in items} == {"Li": True, "Li-In": False}
+
+
+def test_seed001_at_its_own_pellet_is_a_prediction():
+    from ssblab.cell.life import SEED001_SEPARATOR_CM, seed001_comparisons
+
+    fitted, predicted = _check(seed001_comparisons())
+    assert fitted.fitted and fitted.model == pytest.approx(fitted.measured, rel=1e-9)  # by construction
+    assert not predicted.fitted and f"{1e4 * SEED001_SEPARATOR_CM:.0f} um" in predicted.quantity
+    assert predicted.model > predicted.measured          # the 621 um pellet is crossed later
+
+
+def test_cli_summaries_and_reports_carry_the_labels(tmp_path):
+    runner = CliRunner()
+    cases = {"symmetric": ["cell", "symmetric", "--duration", "80 h"],
+             "life": ["cell", "life", "--dendrite", "seed001", "--cycles", "20"]}
+    for name, args in cases.items():
+        res = runner.invoke(main, [*args, "--out", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        lines = [line for line in res.output.splitlines() if SEED_VALUE.search(line)]
+        assert len(lines) >= 2 and all(LABEL.search(line) for line in lines), lines
+        html = (tmp_path / name / "report.html").read_text()
+        assert html.count("[predicted; seed 00") >= 1 and html.count("[fitted to ") >= 1
+    # the life run defaults to seed 001's own separator when its dendrite law is used
+    assert "621" in res.output
+
+
+def test_symmetric_ccd_from_a_fitted_speed_says_so():
+    res = CliRunner().invoke(main, ["cell", "symmetric", "--electrode", "li", "--duration", "2 h", "--ccd"])
+    assert res.exit_code == 0, res.output
+    assert "not a prediction of any measured CCD" in res.output
