@@ -127,12 +127,21 @@ class FullCell:
         volume = self.loading_mg_cm2 * 1e-3 / self.cathode.density_g_cm3
         return 3.0 * volume / self.cathode.particle_radius_cm
 
-    def with_conductivity(self, conductivity_S_cm) -> FullCell:
-        """The same cell with every solid electrolyte (layers and catholyte) at a new conductivity."""
+    def with_conductivity(self, conductivity_S_cm, *, layers=None) -> FullCell:
+        """The same cell with its solid electrolyte at a new conductivity.
+
+        ``layers``: names of the separator layers made of that electrolyte (default: every
+        layer); the catholyte always changes. Name them when the stack holds another
+        electrolyte (e.g. seed 000's Li6PS5Cl interlayer keeps its own conductivity).
+        """
         sigma = conductivity_of(conductivity_S_cm)
+        names = {layer.name for layer in self.separator}
+        if layers is not None and not set(layers) <= names:
+            raise InputError(f"layers: expected names among {sorted(names)}, found {sorted(set(layers) - names)}")
         return dataclasses.replace(
             self, catholyte_conductivity_S_cm=sigma, catholyte_effective_conductivity_S_cm=None,
             separator=tuple(dataclasses.replace(layer, conductivity_S_cm=sigma)
+                            if layers is None or layer.name in layers else layer
                             for layer in self.separator))
 
 

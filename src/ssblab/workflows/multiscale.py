@@ -114,7 +114,8 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
                         n_cycles: int = 500, degradation=None, dendrite=None,
                         local_critical_current_mA_cm2: float | None = None,
                         exchange_current_mA_cm2: float = 1.0,
-                        separator_thickness_cm: float | None = None, label: str = "",
+                        separator_thickness_cm: float | None = None, layers: Sequence[str] | None = None,
+                        label: str = "",
                         rng: np.random.Generator | int | None = 0) -> PipelineResult:
     """Run bulk conductivity -> microstructure -> separator and CCD -> rate and life.
 
@@ -130,6 +131,9 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     cell : FullCell, optional
         The full cell; default seed 000's NCM83 | Li3InCl6 | Li6PS5Cl | Li
         (:func:`ssblab.cell.studies.seed000_cell`). Its solid electrolyte gets sigma_eff.
+    layers : sequence of str, optional
+        Names of the cell's separator layers made of this electrolyte (default: all; for the
+        default cell only "Li3InCl6", the Li6PS5Cl interlayer keeping its 2.95 mS/cm).
     degradation : Degradation, optional
         Fade mechanisms of the life simulation (:class:`ssblab.cell.life.Degradation`);
         default none, so capacity changes only through what the pipeline computed.
@@ -160,7 +164,9 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     focusing = anode_face_focusing(conduction.current_density_A_cm2, axis=2)
     # The 3D fields served the focusing; the recorded result keeps the slices only.
     conduction = dataclasses.replace(conduction, potential_V=None, current_density_A_cm2=None)
-    cell = (cell if cell is not None else seed000_cell(bulk)).with_conductivity(conduction)
+    if cell is None:   # seed 000's stack: the Li6PS5Cl interlayer keeps its own conductivity
+        cell, layers = seed000_cell(bulk), ("Li3InCl6",)
+    cell = cell.with_conductivity(conduction, layers=layers)
     rate = rate_capability(cell, tuple(c_rates), label=label)
     life = simulate_life(cell, n_cycles=n_cycles, degradation=degradation or Degradation())
     ccd = _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2,
