@@ -239,3 +239,192 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     return [dataclasses.replace(run, ccd_focusing_mA_cm2=local / run.anode_focusing,
                                 reason=note if run is calibration else note + "; this one is predicted")
             for run in runs]
+
+
+# --- Seed 000's rate tables predicted from the microstructure (nothing fitted) ------------
+# Each route: relative density of the pressed Li3InCl6 and its measured 25 C conductivity.
+SEED000_ROUTES = {"cold pressed (0.5 GPa)": (0.8029, 1.1e-3), "hot pressed (0.5 GPa, 250 C)": (0.9367, 4.4e-3)}
+# Composite cathode, assumed (seed 000 gives none of it): NCM83:Li3InCl6 70:30 by mass, NCM
+# particles of Chen 2020's 5.22 um radius, Li3InCl6 particles of 2 um, the composite pressed to
+# the same relative density as the route's pellet; X-ray densities 4.78 / 2.716 g/cm3.
+SEED000_COMPOSITE = dict(catholyte_mass_fraction=0.30, densities_g_cm3=(4.78, 2.716),
+                         radii_um=(5.22, 2.0), loading_mg_cm2=10.0)
+
+
+def composite_catholyte(relative_density: float, *, catholyte_mass_fraction: float = 0.30,
+                        densities_g_cm3: tuple[float, float] = (4.78, 2.716),
+                        radii_um: tuple[float, float] = (5.22, 2.0), voxel_um: float = 1.0,
+                        shape: tuple[int, int, int] = (48, 48, 48), volume: np.ndarray | None = None,
+                        rng: np.random.Generator | int | None = 0):
+    """Ionic transport of the catholyte in a composite cathode: ``sigma_eff / sigma`` and tortuosity.
+
+    A generated active material (label 1) + catholyte (label 2) mixture with voids (label 0)
+    at ``relative_density`` (:func:`ssblab.microstructure.generate.mixture`), or a user's
+    labelled ``volume`` with the same labels, solved with only the catholyte conducting (the
+    active particles' Li+ transport is the cell model's particle diffusion). Returns the
+    microstructure :class:`~ssblab.microstructure.solve.ConductionResult` at unit catholyte
+    conductivity, so ``sigma_eff_S_cm`` is the geometric factor.
+    """
+    from ssblab.microstructure.generate import mixture
+    from ssblab.microstructure.solve import solve
+
+    if volume is None:
+        volume = mixture(shape, fraction=catholyte_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
+                         radii_voxels=tuple(r / voxel_um for r in radii_um), relative_density=relative_density,
+                         rng=rng)
+    result = solve(volume, [0.0, 0.0, 1.0], direction="z", voxel_size_cm=voxel_um * 1e-4, keep_fields=False)
+    if not result.ok:
+        raise InputError(f"the composite's catholyte does not percolate: {result.reason}")
+    return result
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RatePrediction(Result):
+    """Seed 000's cold and hot rate tables predicted over several generated microstructures.
+
+    ``capacity_mAh_g[route][k, j]``: generator seed ``k``, C-rate ``j``. Nothing is fitted to
+    the rate tables: the inputs are the measured pellet conductivities and densities, the
+    assumed cell (:func:`ssblab.cell.studies.seed000_cell`) and generated microstructures.
+    """
+
+    routes: tuple
+    c_rates: np.ndarray
+    generator_seeds: tuple
+    capacity_mAh_g: dict
+    measured_rates_C: np.ndarray
+    measured_mAh_g: dict
+    pellet_factor: dict
+    catholyte_factor: dict
+    catholyte_tortuosity: dict
+    catholyte_sigma_eff_S_cm: dict
+    composite_model: str = "porous"
+
+    title: ClassVar[str] = "Seed 000: rate tables predicted from microstructure (porous composite)"
+
+    def mean(self, route: str) -> np.ndarray:
+        return np.mean(self.capacity_mAh_g[route], axis=0)
+
+    def spread(self, route: str) -> np.ndarray:
+        """Standard deviation over the generator seeds (0 for a single seed)."""
+        values = np.asarray(self.capacity_mAh_g[route])
+        return values.std(axis=0, ddof=1) if values.shape[0] > 1 else np.zeros(values.shape[1])
+
+    def gap_share(self, c_rate: float) -> tuple[float, float]:
+        """Share of the measured hot - cold gap at ``c_rate`` the model gives: mean and spread."""
+        cold, hot = self.routes
+        j = int(np.argmin(np.abs(self.c_rates - c_rate)))
+        m = int(np.argmin(np.abs(self.measured_rates_C - c_rate)))
+        gap = self.measured_mAh_g[hot][m] - self.measured_mAh_g[cold][m]
+        shares = (np.asarray(self.capacity_mAh_g[hot])[:, j] - np.asarray(self.capacity_mAh_g[cold])[:, j]) / gap
+        return float(shares.mean()), float(shares.std(ddof=1)) if shares.size > 1 else 0.0
+
+    def seed_comparisons(self):
+        from ssblab.comparisons import PREDICTED, SeedComparison
+
+        out = []
+        for route in self.routes:
+            mean, spread = self.mean(route), self.spread(route)
+            for c, measured in zip(self.measured_rates_C, self.measured_mAh_g[route]):
+                if not np.isfinite(measured):
+                    continue
+                j = int(np.argmin(np.abs(self.c_rates - c)))
+                out.append(SeedComparison(seed="seed 000", quantity=f"{route.split()[0]} {c:g} C", unit="mAh/g",
+                                          model=float(mean[j]), measured=float(measured), status=PREDICTED,
+                                          note=f"+- {spread[j]:.1f} over generator seeds {list(self.generator_seeds)}"))
+        return out
+
+    def summary(self):
+        from ssblab.comparisons import comparison_rows
+
+        rows = [("generator seeds", ", ".join(map(str, self.generator_seeds))), ("composite model", self.composite_model)]
+        for route in self.routes:
+            name = route.split()[0]
+            rows += [(f"{name}: catholyte sigma_eff (S/cm), mean", float(np.mean(self.catholyte_sigma_eff_S_cm[route]))),
+                     (f"{name}: catholyte tortuosity factor, mean", float(np.mean(self.catholyte_tortuosity[route]))),
+                     (f"{name}: capacities (mAh/g) at " + ", ".join(f"{c:g}" for c in self.c_rates) + " C",
+                      " ".join(f"{m:.0f}+-{s:.0f}" for m, s in zip(self.mean(route), self.spread(route))))]
+        for c in (0.5, 1.0):
+            share, spread = self.gap_share(c)
+            rows.append((f"share of the measured hot-cold gap at {c:g} C [predicted]", f"{share:.2f} +- {spread:.2f}"))
+        return rows + comparison_rows(self.seed_comparisons())
+
+    def table(self):
+        rows = []
+        for route in self.routes:
+            values = np.asarray(self.capacity_mAh_g[route])
+            for k, seed in enumerate(self.generator_seeds):
+                rows.append({"route": route, "generator seed": seed,
+                             **{f"{c:g} C (mAh/g)": float(v) for c, v in zip(self.c_rates, values[k])}})
+        return rows
+
+    def _draw(self, ax, **kwargs):
+        for route, color in zip(self.routes, ("C0", "C3")):
+            ax.errorbar(self.c_rates, self.mean(route), yerr=self.spread(route), color=color, capsize=2,
+                        label=f"{route.split()[0]}, predicted")
+            ax.plot(self.measured_rates_C, self.measured_mAh_g[route], "o", color=color,
+                    label=f"{route.split()[0]}, seed 000")
+        ax.set_xlabel("C-rate (1/h)")
+        ax.set_ylabel("discharge capacity (mAh/g)")
+        ax.legend(fontsize=7)
+
+
+def seed000_rate_prediction(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(48, 48, 48),
+                            c_rates: Sequence[float] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0),
+                            composite_model: str = "porous", grain_radius_voxels: float = 4.0,
+                            steps_per_half_cycle: int = 150) -> RatePrediction:
+    """Predict seed 000's cold- and hot-pressed rate tables (Li3InCl6 catholyte and separator).
+
+    For each route and generator seed:
+
+    1. the route's measured pellet conductivity is divided by the geometric factor of a
+       generated pellet at its relative density: the void-free Li3InCl6 conductivity of that
+       route (its grain boundaries included, its voids not);
+    2. a generated NCM83 + Li3InCl6 composite at the same relative density
+       (:func:`composite_catholyte`) gives the catholyte's effective conductivity and
+       tortuosity;
+    3. the full cell (:func:`ssblab.cell.studies.seed000_cell`: the Li3InCl6 layer at the
+       measured pellet conductivity, the Li6PS5Cl interlayer at its own 2.95 mS/cm, composite
+       thickness from the loading and the relative density) runs the rate table with the
+       composite resolved through its thickness.
+
+    Nothing is fitted to the rate tables.
+    """
+    from ssblab.cell.full import rate_capability
+    from ssblab.cell.studies import SEED000_MEASURED_MAH_G, SEED000_RATES_C, seed000_cell
+    from ssblab.microstructure.generate import pellet, volume_fraction
+    from ssblab.microstructure.solve import solve
+
+    comp = SEED000_COMPOSITE
+    rho_am, rho_se = comp["densities_g_cm3"]
+    w = comp["catholyte_mass_fraction"]
+    solid_cm3_cm2 = comp["loading_mg_cm2"] * 1e-3 * (1 / rho_am + w / (1 - w) / rho_se)
+    caps, pf, cf, ct, cs = {}, {}, {}, {}, {}
+    for route, (density, measured) in SEED000_ROUTES.items():
+        caps[route], pf[route], cf[route], ct[route], cs[route] = [], [], [], [], []
+        for seed in generator_seeds:
+            labels = pellet(shape, relative_density=density, grain_radius_voxels=grain_radius_voxels, rng=seed).labels
+            factor = solve(labels, {0: 0.0, 1: 1.0}, keep_fields=False).sigma_eff_S_cm
+            catholyte = composite_catholyte(density, catholyte_mass_fraction=w, densities_g_cm3=(rho_am, rho_se),
+                                            radii_um=comp["radii_um"], shape=shape, rng=seed)
+            intrinsic = measured / factor
+            sigma_cat = intrinsic * catholyte.sigma_eff_S_cm
+            cell = seed000_cell(measured, catholyte_conductivity_S_cm=intrinsic,
+                                catholyte_effective_conductivity_S_cm=sigma_cat,
+                                catholyte_volume_fraction=density * volume_fraction(w, (rho_am, rho_se)),
+                                cathode_thickness_cm=solid_cm3_cm2 / density, composite_model=composite_model)
+            rate = rate_capability(cell, tuple(c_rates), steps_per_half_cycle=steps_per_half_cycle, label=route)
+            caps[route].append(rate.discharge_capacity_mAh_g)
+            pf[route].append(factor), cf[route].append(catholyte.sigma_eff_S_cm)
+            ct[route].append(catholyte.tortuosity_factor), cs[route].append(sigma_cat)
+    measured = {route: np.array(SEED000_MEASURED_MAH_G["cold" if route.startswith("cold") else "hot"])
+                for route in SEED000_ROUTES}
+    return RatePrediction(
+        routes=tuple(SEED000_ROUTES), c_rates=np.asarray(c_rates, float), generator_seeds=tuple(generator_seeds),
+        capacity_mAh_g={r: np.array(v) for r, v in caps.items()},
+        measured_rates_C=np.array(SEED000_RATES_C), measured_mAh_g=measured,
+        pellet_factor={r: np.array(v) for r, v in pf.items()}, catholyte_factor={r: np.array(v) for r, v in cf.items()},
+        catholyte_tortuosity={r: np.array(v) for r, v in ct.items()},
+        catholyte_sigma_eff_S_cm={r: np.array(v) for r, v in cs.items()}, composite_model=composite_model,
+        provenance=provenance(generator_seeds=list(generator_seeds), shape=shape, grain_radius_voxels=grain_radius_voxels,
+                              routes=SEED000_ROUTES, composite=comp, c_rates=list(c_rates),
+                              composite_model=composite_model, voxel_um=1.0))
