@@ -70,8 +70,20 @@ class PipelineResult(Result):
     ccd_focusing_mA_cm2: float | None = None
     ccd: Result | None = None
     short: Result | None = None
+    # over several generator seeds (the run above is the first): name -> one value per seed
+    generator_seeds: tuple = ()
+    seed_values: dict = dataclasses.field(default_factory=dict)
+    comparisons: tuple = ()
 
     title: ClassVar[str] = "Multiscale pipeline"
+
+    def seed_comparisons(self):
+        return list(self.comparisons)
+
+    def spread(self, name: str) -> tuple[float, float]:
+        """Mean and standard deviation over the generator seeds of a recorded number."""
+        values = np.asarray(self.seed_values[name], float)
+        return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
 
     def summary(self):
         rows = [("label", self.label or "-"), ("bulk conductivity / (S/cm)", self.bulk_S_cm),
@@ -90,7 +102,13 @@ class PipelineResult(Result):
         rows += [(f"life: {label}", value) for label, value in self.life.summary()[:4]]
         if self.short is not None:
             rows.append(("short detected in the simulated cycler table", self.short.detected))
-        return rows
+        if self.generator_seeds:
+            rows.append(("generator seeds (mean +- sd below)", ", ".join(map(str, self.generator_seeds))))
+            rows += [(f"{name}, mean +- sd", "{:.4g} +- {:.2g}".format(*self.spread(name)))
+                     for name in self.seed_values]
+        from ssblab.comparisons import comparison_rows
+
+        return rows + comparison_rows(self.comparisons)
 
     def table(self):
         return [{"label": self.label, "relative_density": self.relative_density,
@@ -116,7 +134,7 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
                         exchange_current_mA_cm2: float = 1.0,
                         separator_thickness_cm: float | None = None, layers: Sequence[str] | None = None,
                         label: str = "",
-                        rng: np.random.Generator | int | None = 0) -> PipelineResult:
+                        rng: int | None = 0) -> PipelineResult:
     """Run bulk conductivity -> microstructure -> separator and CCD -> rate and life.
 
     Parameters
@@ -155,8 +173,16 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     if (relative_density is None) == (volume is None):
         raise InputError("give exactly one of relative_density (a generated pellet) or volume")
     if volume is None:
+        if rng is not None and not isinstance(rng, (int, np.integer)):
+            raise InputError("rng: expected an integer generator seed (it is recorded in the provenance)")
         volume = pellet(shape, relative_density=relative_density,
                         grain_radius_voxels=grain_radius_voxels, rng=rng).labels
+        volume_record = {"generated": "ssblab.microstructure.generate.pellet", "generator_seed": rng,
+                         "grain_radius_voxels": grain_radius_voxels, "relative_density": relative_density}
+    else:
+        volume = np.asarray(volume)
+        volume_record = {"given": True}
+    volume_record.update(shape=list(np.shape(volume)), sha256=_volume_hash(volume))
     conductivities = conductivities_S_cm if conductivities_S_cm is not None else {0: 0.0, 1: bulk}
     conduction = solve(volume, conductivities, direction="z", keep_fields=True)
     if not conduction.ok:
@@ -182,8 +208,23 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
         ccd=ccd, short=short,
         reason="" if dendrite is not None or local_critical_current_mA_cm2 is not None else
         "neither a dendrite growth law nor a local critical current given: CCD not estimated",
-        provenance=provenance(bulk_S_cm=bulk, relative_density=relative_density, shape=shape,
-                              c_rates=list(c_rates), n_cycles=n_cycles, label=label))
+        provenance=provenance(bulk_S_cm=bulk, relative_density=relative_density, c_rates=list(c_rates),
+                              n_cycles=n_cycles, label=label, volume=volume_record,
+                              conductivities_S_cm={str(k): float(v) for k, v in conductivities.items()},
+                              cell=dataclasses.asdict(cell), degradation=dataclasses.asdict(degradation)
+                              if degradation is not None else None,
+                              exchange_current_mA_cm2=exchange_current_mA_cm2,
+                              local_critical_current_mA_cm2=local_critical_current_mA_cm2))
+
+
+def _volume_hash(volume) -> str:
+    """SHA-256 of a labelled volume's shape, dtype and bytes (C order)."""
+    import hashlib
+
+    arr = np.ascontiguousarray(volume)
+    digest = hashlib.sha256(f"{arr.shape}{arr.dtype.str}".encode())
+    digest.update(arr.tobytes())
+    return digest.hexdigest()
 
 
 def _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2, separator_thickness_cm):
@@ -212,7 +253,8 @@ SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": 1.2, "hot pressed (0.5 GPa, 250 
 
 
 def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: int = 2000,
-                     dendrite=None, rng: int = 0) -> list[PipelineResult]:
+                     dendrite=None, rng: int = 0, generator_seeds: Sequence[int] | None = None
+                     ) -> list[PipelineResult]:
     """Cold vs hot pressing: one bulk conductivity, two densities, two cells.
 
     The bulk value defaults to the microstructure layer's Li3InCl6 bulk estimate; the only
@@ -221,24 +263,67 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD
     estimate's local critical current is fitted on the cold-pressed CCD (1.2 mA/cm2) and
     carried to the hot-pressed microstructure, whose CCD it then predicts (seed: 4.0 mA/cm2).
+
+    Every microstructure-dependent number is run for each of ``generator_seeds`` (default
+    ``(rng, rng + 1, rng + 2)``); the returned results hold the first seed's intermediates and
+    the per-seed values (``seed_values``), whose mean and spread the summary reports and the
+    seed comparisons use.
     """
     from ssblab.cell.life import Degradation
-    from ssblab.cell.studies import seed000_life_study
+    from ssblab.cell.studies import SEED000_MEASURED_MAH_G, SEED000_RATES_C, seed000_life_study
+    from ssblab.comparisons import PREDICTED, SeedComparison
     from ssblab.microstructure.studies import LI3INCL6_BULK_S_cm
 
+    seeds = tuple(generator_seeds) if generator_seeds is not None else (rng, rng + 1, rng + 2)
+    if not seeds:
+        raise InputError("generator_seeds: expected at least one seed")
     bulk = LI3INCL6_BULK_S_cm if bulk_conductivity is None else bulk_conductivity
-    fitted = seed000_life_study().fitted_growth_ohm_cm2_sqrt_h
-    degradation = Degradation(interphase_growth_ohm_cm2_sqrt_h=fitted)
-    runs = [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
-                                degradation=degradation, dendrite=dendrite, label=label, rng=rng)
-            for label, density in SEED000_PELLETS.items()]
-    calibration = runs[0]
-    local = SEED000_CCD_mA_cm2[calibration.label] * calibration.anode_focusing
-    note = (f"CCD: local critical current {local:.2f} mA/cm2 fitted on the {calibration.label} "
-            f"pellet's measured {SEED000_CCD_mA_cm2[calibration.label]} mA/cm2")
-    return [dataclasses.replace(run, ccd_focusing_mA_cm2=local / run.anode_focusing,
-                                reason=note if run is calibration else note + "; this one is predicted")
-            for run in runs]
+    study = seed000_life_study()
+    degradation = Degradation(interphase_growth_ohm_cm2_sqrt_h=study.fitted_growth_ohm_cm2_sqrt_h)
+    runs = {label: [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
+                                        degradation=degradation, dendrite=dendrite, label=label, rng=seed)
+                    for seed in seeds]
+            for label, density in SEED000_PELLETS.items()}
+    cold_label, hot_label = SEED000_PELLETS
+    # the local critical current is fitted per microstructure draw on the cold pellet's CCD
+    local = [SEED000_CCD_mA_cm2[cold_label] * run.anode_focusing for run in runs[cold_label]]
+    note = (f"CCD: local critical current {np.mean(local):.2f} mA/cm2 (mean over generator seeds "
+            f"{list(seeds)}) fitted on the {cold_label} pellet's measured {SEED000_CCD_mA_cm2[cold_label]} mA/cm2")
+    out = []
+    for label, per_seed in runs.items():
+        ccd = [i_loc / run.anode_focusing for i_loc, run in zip(local, per_seed)]
+        values = {"effective conductivity (S/cm)": [r.conduction.sigma_eff_S_cm for r in per_seed],
+                  "tortuosity factor": [r.conduction.tortuosity_factor for r in per_seed],
+                  "anode-face current focusing": [r.anode_focusing for r in per_seed],
+                  "CCD estimate, current focusing (mA/cm2)": ccd}
+        for c in per_seed[0].rate.c_rates:
+            values[f"discharge capacity at {c:g} C (mAh/g)"] = [r.rate.capacity_at(c) for r in per_seed]
+        route = "cold" if label == cold_label else "hot"
+        comparisons = []
+        for c, measured in zip(SEED000_RATES_C, SEED000_MEASURED_MAH_G[route]):
+            key = f"discharge capacity at {c:g} C (mAh/g)"
+            if np.isfinite(measured) and key in values:
+                comparisons.append(SeedComparison(
+                    seed="seed 000", quantity=f"{route} {c:g} C (one bulk value, density only)", unit="mAh/g",
+                    model=float(np.mean(values[key])), measured=float(measured), status=PREDICTED,
+                    note=f"sd {np.std(values[key], ddof=1) if len(seeds) > 1 else 0:.1f} over generator seeds"))
+        comparisons.append(SeedComparison(
+            seed="seed 000", quantity=f"{route} CCD (current focusing)", unit="mA/cm2", model=float(np.mean(ccd)),
+            measured=SEED000_CCD_mA_cm2[label],
+            status=("fitted to seed 000's cold-pressed CCD (local critical current)" if route == "cold"
+                    else PREDICTED),
+            note=f"sd {np.std(ccd, ddof=1) if len(seeds) > 1 else 0:.2f} over generator seeds {list(seeds)}"))
+        if route == "hot":
+            comparisons.append(SeedComparison(
+                seed="seed 000", quantity="hot retention after 2000 cycles at 0.5 C (seed000_cell)", unit="-",
+                model=study.life_fit.retention_at(2000), measured=study.fit_retention,
+                status="fitted to seed 000's 0.5 C retention (interphase growth k)"))
+        first = per_seed[0]
+        out.append(dataclasses.replace(
+            first, ccd_focusing_mA_cm2=ccd[0], generator_seeds=seeds, seed_values=values,
+            comparisons=tuple(comparisons),
+            reason=note if label == cold_label else note + "; this one is predicted"))
+    return out
 
 
 # --- Seed 000's rate tables predicted from the microstructure (nothing fitted) ------------
