@@ -77,3 +77,25 @@ def test_symmetric_ccd_from_a_fitted_speed_says_so():
     res = CliRunner().invoke(main, ["cell", "symmetric", "--electrode", "li", "--duration", "2 h", "--ccd"])
     assert res.exit_code == 0, res.output
     assert "not a prediction of any measured CCD" in res.output
+
+
+def test_seed000_rate_study_labels_fit_and_prediction():
+    from ssblab.cell.studies import seed000_rate_study
+
+    items = _check(seed000_rate_study(diffusivities_cm2_s=(4e-11,)))
+    fitted = [c for c in items if c.fitted]
+    assert fitted and all(c.quantity.startswith("hot") for c in fitted)      # only the hot table is fitted
+    assert any(c.quantity.startswith("cold") and not c.fitted for c in items)
+
+
+@pytest.mark.slow
+def test_seed000_pipeline_labels_and_spreads():
+    from ssblab.workflows.multiscale import seed000_pipeline
+
+    cold, hot = seed000_pipeline(n_cycles=10, shape=(24, 24, 24), generator_seeds=(0, 1))
+    for run in (cold, hot):
+        _check(run)
+        assert run.generator_seeds == (0, 1)
+        assert all(len(v) == 2 for v in run.seed_values.values())
+    ccd = {c.quantity.split()[0]: c for c in cold.seed_comparisons() + hot.seed_comparisons() if "CCD" in c.quantity}
+    assert ccd["cold"].fitted and not ccd["hot"].fitted
