@@ -5,10 +5,12 @@ Entry points: :class:`~ssblab.dendrite.phasefield.ElectrodepositionSimulation` (
 :mod:`ssblab.dendrite.electrolyte`, run directories (:func:`~ssblab.dendrite.rundir.start_run`,
 :func:`~ssblab.dendrite.rundir.resume_run`), seed 003's study
 (:func:`~ssblab.dendrite.studies.conductivity_ratio_study`) and the CCD estimate
-(:func:`~ssblab.dendrite.ccd.phasefield_ccd`, :func:`~ssblab.dendrite.ccd.ccd_study`).
+(:func:`~ssblab.dendrite.ccd.phasefield_ccd`, :func:`~ssblab.dendrite.ccd.ccd_study`) and the
+CCD with dendrite capture by a reactive phase (:func:`~ssblab.dendrite.capture.capture_ccd_study`).
 Equations and units: docs/dendrite.md.
 """
 
+from ssblab.dendrite.capture import capture_ccd_study
 from ssblab.dendrite.ccd import phasefield_ccd, ccd_study
 from ssblab.dendrite.electrolyte import (ElectrolyteMap, add_grain_boundaries, add_voids, image_map,
                                          particle_map, uniform_map)
@@ -20,4 +22,4 @@ from ssblab.dendrite.studies import conductivity_ratio_study
 __all__ = ["ElectrodepositionSimulation", "PhaseFieldParameters", "ElectrolyteMap", "uniform_map",
            "particle_map", "add_voids", "add_grain_boundaries", "image_map", "GrowthResult",
            "growth_result", "start_run", "resume_run", "conductivity_ratio_study", "phasefield_ccd",
-           "ccd_study"]
+           "ccd_study", "capture_ccd_study"]
