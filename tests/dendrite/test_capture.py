@@ -57,3 +57,33 @@ def test_cli_ccd_study(tmp_path):
     assert (tmp_path / "report.html").exists()
     bad = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seeds", "a,b"])
     assert bad.exit_code == 2 and "--generator-seeds" in bad.output
+
+
+def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
+    import numpy as np
+
+    from ssblab.dendrite.capture import ReactivePhase
+    from ssblab.dendrite.electrolyte import particle_map
+    from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
+
+    emap = particle_map((32, 16), fraction=0.25, radius_um=3.0, rng=0)
+    sim = ElectrodepositionSimulation(emap, current_density_mA_cm2=2.0, film_thickness_um=8.0, solver="fft",
+                                      parameters=PhaseFieldParameters(exchange_current_density_mA_cm2=100), rng=0)
+    sim.chemistry = ReactivePhase(sim, phase="A", rate_1_s=1e-2, capacity_mAh_cm3=200.0)
+    sigma_a = sim.sigma_e[np.asarray(emap.labels) == 1].max()
+    while sim.time_s < 1800:
+        sim.run(1)
+    captured = sim.chemistry.captured_charge_mAh_cm2(sim)
+    # Li conservation: what the metal holds plus what the reaction consumed is what was passed
+    assert sim.deposited_charge_mAh_cm2 + captured == pytest.approx(sim.passed_charge_mAh_cm2, rel=1e-8)
+    assert captured > 0
+    p = sim.chemistry.reacted_fraction
+    assert p.max() == pytest.approx(1.0) and p.min() >= 0
+    # a cell that has reacted fully stops capturing and conducts like the product
+    full = p >= 1 - 1e-12
+    assert np.all(sim.chemistry.remaining[full] <= 1e-12)
+    assert np.all(sim.sigma_e[full] < 1e-3 * sigma_a)
+    # the capacity bound: no cell gave more than its capacity
+    assert np.all(sim.chemistry.remaining >= -1e-12)
+    with pytest.raises(Exception, match="phase"):
+        ReactivePhase(sim, phase="LGPS")

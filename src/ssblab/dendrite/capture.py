@@ -288,3 +288,58 @@ def capture_ccd_study(*, generator_seeds=(0, 1, 2), shape=(48, 48, 48), paramete
         provenance=provenance(generator_seeds=list(seeds), shape=list(shape), relative_density=relative_density,
                               parameters=dataclasses.asdict(fitted), calibration=calibration,
                               electrolytes={n: dataclasses.asdict(e) for n, e in SEED003_ELECTROLYTES.items()}))
+
+
+class ReactivePhase:
+    """A reactive electrolyte phase in the phase-field map: Li that reaches it is consumed.
+
+    Attach to an :class:`~ssblab.dendrite.phasefield.ElectrodepositionSimulation` with
+    ``sim.chemistry = ReactivePhase(sim, phase="A")``; after every step the stepper calls
+    :meth:`apply`. In each cell of ``phase`` that holds metal (``xi``) and unreacted capacity,
+    metal is converted to product at ``rate_1_s`` (first order in the local metal content,
+    ``dxi = -k xi dt``), each cell holding ``capacity`` of Li per cell volume (from the
+    stoichiometry: ``lgps_capacity_mAh_cm3``). The reacted fraction ``p`` moves the cell's
+    conductivity from the phase's towards ``product_conductivity_S_m``; a fully reacted cell
+    stops capturing. The product is taken as electronically isolated (docs/dendrite.md), so the
+    consumed Li leaves the metal: deposited (in ``xi``) + captured = passed.
+
+    ``rate_1_s`` is not given by any source (an assumption or a fit). Checkpoints do not hold
+    the reacted fraction: resume a run with a reactive phase from its start.
+    """
+
+    def __init__(self, sim, *, phase: str = "A", rate_1_s: float = 1e-3,
+                 capacity_mAh_cm3: float | None = None, product_conductivity_S_m: float = 1e-6,
+                 density_g_cm3: float = 2.04):
+        names = sim.electrolyte.names
+        if phase not in names:
+            raise InputError(f"phase: expected one of the map's phases {list(names)}, found {phase!r}")
+        if not (rate_1_s >= 0 and math.isfinite(rate_1_s)) or product_conductivity_S_m < 0:
+            raise InputError("rate_1_s and product_conductivity_S_m: expected finite values >= 0")
+        self.mask = np.asarray(sim.electrolyte.labels) == names.index(phase)
+        capacity = lgps_capacity_mAh_cm3(density_g_cm3) if capacity_mAh_cm3 is None else capacity_mAh_cm3
+        # in units of the order parameter: the Li metal volume one cell can consume
+        li_metal_mAh_cm3 = sim.c_s * 1e-6 * FARADAY_C_mol / 3.6
+        self.capacity_xi = capacity / li_metal_mAh_cm3
+        self.remaining = np.where(self.mask, self.capacity_xi, 0.0)
+        self.rate_1_s = float(rate_1_s)
+        self.sigma_phase = sim.sigma_e.copy()
+        self.sigma_product = max(float(product_conductivity_S_m), 1e-6 * sim.sigma_ref)
+        self.captured_xi = 0.0
+
+    @property
+    def reacted_fraction(self) -> np.ndarray:
+        return np.where(self.mask, 1.0 - self.remaining / self.capacity_xi, 0.0)
+
+    def captured_charge_mAh_cm2(self, sim) -> float:
+        """Li consumed by the reaction since the start, as charge per electrode area."""
+        return float(FARADAY_C_mol * sim.c_s * self.captured_xi / np.prod(sim.xi.shape[1:]) * sim.h_m / 36000.0)
+
+    def apply(self, sim, dt: float) -> None:
+        metal = np.clip(sim.xi, 0.0, 1.0)
+        take = np.minimum(metal * (1.0 - math.exp(-self.rate_1_s * dt)), self.remaining)
+        take[~self.mask] = 0.0
+        sim.xi = sim.xi - take
+        self.remaining -= take
+        self.captured_xi += float(take.sum())
+        p = self.reacted_fraction
+        sim.sigma_e = np.where(self.mask, self.sigma_phase * (1 - p) + self.sigma_product * p, sim.sigma_e)

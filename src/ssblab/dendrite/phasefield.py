@@ -293,6 +293,7 @@ class ElectrodepositionSimulation(Dynamics):
         self.max_front_history_um: list[float] = []
         self.snapshots: list[np.ndarray] = []
         self.snapshot_times_s: list[float] = []
+        self.chemistry = None
         self._coefficients()
 
     # -- set-up -------------------------------------------------------------------------
@@ -375,6 +376,8 @@ class ElectrodepositionSimulation(Dynamics):
         psi = self.psi
         rate, _ = self._reaction(psi, hp)
         self._advance(xi, hp, ac, rate, dt)
+        if self.chemistry is not None:   # e.g. dendrite.capture.ReactivePhase: Li consumed by the map
+            self.chemistry.apply(self, dt)
 
     def _solve_potential(self, xi, hp, background) -> np.ndarray:
         """Newton iterations on the charge balance with the nonlinear Butler-Volmer sink.
