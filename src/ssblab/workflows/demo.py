@@ -232,10 +232,14 @@ def pipeline_stage(report: Report) -> dict:
                 "hot pressed (0.5 GPa, 250 C)": {0.5: 156, 1.0: 123, 1.5: 104}}
     lines = []
     for run in runs:
-        model = ", ".join(f"{c:g} C: {run.rate.capacity_at(c):.0f}" for c in measured[run.label])
+        model = ", ".join("{:g} C: {:.0f} +- {:.1f}".format(c, *run.spread(f"discharge capacity at {c:g} C (mAh/g)"))
+                          for c in measured[run.label])
         seed = ", ".join(f"{c:g} C: {q}" for c, q in measured[run.label].items())
-        lines.append(f"{run.label}: model {model} mAh/g; seed 000 measured {seed} mAh/g; "
-                     f"CCD {run.ccd_focusing_mA_cm2:.2f} mA/cm2 (seed {SEED000_CCD[run.label]} mA/cm2)")
+        ccd, ccd_sd = run.spread("CCD estimate, current focusing (mA/cm2)")
+        status = "fitted" if run.label.startswith("cold") else "predicted"
+        lines.append(f"{run.label}: predicted {model} mAh/g (mean +- sd over generator seeds "
+                     f"{list(run.generator_seeds)}); seed 000 measured {seed} mAh/g; "
+                     f"CCD {ccd:.2f} +- {ccd_sd:.2f} mA/cm2 [{status}] (seed {SEED000_CCD[run.label]} mA/cm2)")
     report.add(None, heading="Multiscale pipeline: seed 000 cold vs hot pressing",
                text=("Same bulk Li3InCl6 conductivity, two relative densities (80.3 % and 93.7 %). "
                      "Only the density differs, so whatever gap the model leaves is what the "
