@@ -87,3 +87,14 @@ def test_open_circuit_matches_the_particle_model():
     cell = make()
     assert PorousElectrodeModel(cell, state=0.4).voltage(0.0) == pytest.approx(
         ParticleModel(cell, state=0.4).voltage(0.0), abs=1e-12)
+
+
+def test_cli_rate_with_the_porous_composite():
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    res = CliRunner().invoke(main, ["cell", "rate", "--composite", "porous", "--rates", "0.5,2",
+                                    "--conductivity", "0.3 mS/cm"])
+    assert res.exit_code == 0, res.output
+    assert "discharge capacity at 2 C" in res.output

@@ -101,10 +101,13 @@ def _seed004_protocol(overrides, current, half_cycle, duration) -> bool:
 @click.option("--rates", default="0.1,0.5,1,1.5", show_default=True, help="Comma-separated C-rates.")
 @quantity_option("--voltage-max", unit="V", default="4.3 V", show_default=True, help="Upper cut-off")
 @quantity_option("--voltage-min", unit="V", default="2.7 V", show_default=True, help="Lower cut-off")
+@click.option("--composite", type=click.Choice(["uniform", "porous"]), default="uniform", show_default=True,
+              help="uniform: composite ionic drop L/(3 sigma_eff); porous: resolved through its thickness "
+                   "(ionic starvation at high rate).")
 @click.option("--seed000", is_flag=True, help="Run the seed-000 cold- vs hot-pressed comparison instead.")
 @with_output_options
 def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode_thickness, rates,
-             voltage_max, voltage_min, seed000, out, as_json):
+             voltage_max, voltage_min, composite, seed000, out, as_json):
     """Rate capability of a full cell from the separator's and composite's ionic resistance."""
     from ssblab.cell.full import FullCell, Layer, rate_capability
     from ssblab.errors import InputError
@@ -119,7 +122,7 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
     except ValueError:
         raise InputError(f"--rates: expected comma-separated numbers such as 0.1,0.5,1, found {rates!r}") from None
     cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=cathode_thickness,
-                    catholyte_conductivity_S_cm=conductivity,
+                    catholyte_conductivity_S_cm=conductivity, composite_model=composite,
                     separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
     result = rate_capability(cell, c_rates, voltage_max_V=voltage_max, voltage_min_V=voltage_min,
                              label=f"{conductivity * 1e3:g} mS/cm")
