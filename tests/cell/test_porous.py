@@ -6,7 +6,15 @@ import math
 import numpy as np
 import pytest
 
-from ssblab.cell.full import FullCell, Layer, ParticleModel, PorousElectrodeModel, Protocol, cycle, discharge
+from ssblab.cell.full import (
+    FullCell,
+    Layer,
+    ParticleModel,
+    PorousElectrodeModel,
+    Protocol,
+    cycle,
+    discharge,
+)
 from ssblab.cell.kinetics import thermal_voltage_V
 from ssblab.cell.parameters import CATHODES
 from ssblab.errors import InputError

@@ -6,8 +6,14 @@ import pytest
 from click.testing import CliRunner
 
 from ssblab.cli import main
-from ssblab.dendrite.capture import (SEED003_ELECTROLYTES, CaptureParameters, Electrolyte, capture_ccd_study,
-                                     lgps_capacity_mAh_cm3, staircase_ccd)
+from ssblab.dendrite.capture import (
+    SEED003_ELECTROLYTES,
+    CaptureParameters,
+    Electrolyte,
+    capture_ccd_study,
+    lgps_capacity_mAh_cm3,
+    staircase_ccd,
+)
 
 
 def test_lgps_capacity_from_the_reduction_stoichiometry():
@@ -64,7 +70,10 @@ def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
 
     from ssblab.dendrite.capture import ReactivePhase
     from ssblab.dendrite.electrolyte import particle_map
-    from ssblab.dendrite.phasefield import ElectrodepositionSimulation, PhaseFieldParameters
+    from ssblab.dendrite.phasefield import (
+        ElectrodepositionSimulation,
+        PhaseFieldParameters,
+    )
 
     emap = particle_map((32, 16), fraction=0.25, radius_um=3.0, rng=0)
     sim = ElectrodepositionSimulation(emap, current_density_mA_cm2=2.0, film_thickness_um=8.0, solver="fft",

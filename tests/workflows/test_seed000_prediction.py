@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from ssblab.errors import InputError
-from ssblab.workflows.multiscale import composite_catholyte, multiscale_pipeline, seed000_rate_prediction
+from ssblab.workflows.multiscale import (
+    composite_catholyte,
+    multiscale_pipeline,
+    seed000_rate_prediction,
+)
 
 
 def test_composite_catholyte_limits():

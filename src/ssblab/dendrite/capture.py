@@ -61,7 +61,7 @@ def lgps_capacity_mAh_cm3(density_g_cm3: float) -> float:
     Examples
     --------
     >>> round(lgps_capacity_mAh_cm3(2.04))   # X-ray density of LGPS
-    2205
+    2206
     """
     return density_g_cm3 / LGPS_MOLAR_MASS_g_mol * LI_PER_LGPS * FARADAY_C_mol / 3.6
 
