@@ -100,3 +100,18 @@ def test_seed000_pipeline_labels_and_spreads():
         assert all(len(v) == 2 for v in run.seed_values.values())
     ccd = {c.quantity.split()[0]: c for c in cold.seed_comparisons() + hot.seed_comparisons() if "CCD" in c.quantity}
     assert ccd["cold"].fitted and not ccd["hot"].fitted
+
+
+def test_phasefield_ccd_study_rows_are_labelled():
+    from ssblab.dendrite.ccd import SEED003_CCD_mA_cm2, CCDStudyResult, PhaseFieldCCD
+
+    steps = np.array([0.1, 0.3, 0.5])
+    runs = tuple(PhaseFieldCCD(label=label, current_steps_mA_cm2=steps, penetration_um=np.zeros(3),
+                               failure_penetration_um=10.0, ccd_mA_cm2=ccd, failed=failed)
+                 for label, ccd, failed in (("LPSC (homogeneous)", 0.5, True), ("10 % LGPS", np.nan, False),
+                                            ("20 % LGPS", np.nan, False)))
+    study = CCDStudyResult(labels=tuple(r.label for r in runs), ccd_mA_cm2=np.array([0.5, np.nan, np.nan]),
+                           failed=np.array([True, False, False]), runs=runs, measured_mA_cm2=dict(SEED003_CCD_mA_cm2))
+    items = _check(study)
+    assert len(items) == 3 and not any(c.fitted for c in items)
+    assert "no failure" in items[1].quantity
