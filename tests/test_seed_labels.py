@@ -115,3 +115,13 @@ def test_phasefield_ccd_study_rows_are_labelled():
     items = _check(study)
     assert len(items) == 3 and not any(c.fitted for c in items)
     assert "no failure" in items[1].quantity
+
+
+def test_density_study_rows_are_labelled():
+    from ssblab.microstructure.studies import DensityStudy
+
+    study = DensityStudy(relative_density=np.array([0.6, 0.8, 0.95]), sigma_eff_S_cm=np.array([1e-3, 2e-3, 4e-3]),
+                         tortuosity_factor=np.ones(3), connected_fraction=np.ones(3),
+                         model_at_measured_S_cm=np.array([1.5e-3, 2.6e-3, 3.8e-3]))
+    items = _check(study)
+    assert len(items) == 3 and not any(c.fitted for c in items)
