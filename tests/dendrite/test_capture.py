@@ -10,7 +10,6 @@ from ssblab.dendrite.capture import (
     SEED003_ELECTROLYTES,
     CaptureParameters,
     Electrolyte,
-    capture_ccd_study,
     lgps_capacity_mAh_cm3,
     staircase_ccd,
 )
@@ -45,7 +44,9 @@ def test_capture_rate_and_capacity_limits():
 
 
 def test_one_fitted_four_predicted_and_labelled():
-    r = capture_ccd_study(generator_seeds=(0, 1), shape=(24, 24, 24))
+    from ssblab.workflows.multiscale import seed003_capture_study
+
+    r = seed003_capture_study(generator_seeds=(0, 1), shape=(24, 24, 24))
     comparisons = {c.quantity: c for c in r.seed_comparisons()}
     assert comparisons["CCD LPSC1.0-82"].fitted
     assert sum(c.fitted for c in comparisons.values()) == 1

@@ -28,9 +28,9 @@ def _numbers(cell: str) -> list[float]:
 
 @pytest.mark.slow
 def test_seed003_capture_table():
-    from ssblab.dendrite.capture import capture_ccd_study
+    from ssblab.workflows.multiscale import seed003_capture_study
 
-    r = capture_ccd_study()
+    r = seed003_capture_study()
     model = dict(zip(r.names, r.predicted_mA_cm2))
     spread = dict(zip(r.names, r.predicted_spread_mA_cm2))
     shares = dict(zip(r.names, zip(r.area_share, r.current_share)))

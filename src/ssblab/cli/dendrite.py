@@ -230,9 +230,10 @@ def ccd_command(width, step_duration_h, max_current_mA_cm2, failure_fraction, se
 @with_output_options
 def ccd_study_command(generator_seeds, size, reach_um, calibration, out, as_json):
     """Seed 003: CCDs with dendrite capture by LGPS, one fitted and four predicted."""
-    from ssblab.dendrite.capture import CaptureParameters, capture_ccd_study
+    from ssblab.dendrite.capture import CaptureParameters
     from ssblab.errors import InputError
     from ssblab.report import Report
+    from ssblab.workflows.multiscale import seed003_capture_study
 
     try:
         seeds = tuple(int(v) for v in generator_seeds.split(","))
@@ -240,8 +241,8 @@ def ccd_study_command(generator_seeds, size, reach_um, calibration, out, as_json
         raise InputError(f"--generator-seeds: expected comma-separated integers, found {generator_seeds!r}") from None
     if size < 16:
         raise InputError(f"--size: expected at least 16 cells per side, found {size}")
-    result = capture_ccd_study(generator_seeds=seeds, shape=(size, size, size),
-                               parameters=CaptureParameters(reach_um=reach_um), calibration=calibration)
+    result = seed003_capture_study(generator_seeds=seeds, shape=(size, size, size),
+                                   parameters=CaptureParameters(reach_um=reach_um), calibration=calibration)
     report = Report("Seed 003: critical current density with dendrite capture by LGPS",
                     intro="One parameter (the capture rate) is fitted on one measured CCD; the other four are "
                           "predicted. Host tolerance from seed 003's LPSC1.25 and LPSC1.5 single-phase CCDs; "

@@ -11,11 +11,10 @@ failure criterion here is set at the scale of the anode face.
 
 Model (docs/dendrite.md, "Dendrite capture"):
 
-* **Attraction.** A generated LPSC + LGPS mixture at the seed's mass fraction and the phases'
-  X-ray densities (:func:`ssblab.microstructure.generate.mixture`, 3D) is solved for its
-  current (:func:`ssblab.microstructure.solve.solve`); at the anode face LGPS holds an area
-  share ``a`` and carries a current share ``s`` (``s > a`` when LGPS conducts better than the
-  host: the "magnet").
+* **Attraction.** At the anode face LGPS holds an area share ``a`` and carries a current share
+  ``s`` (``s > a`` when LGPS conducts better than the host: the "magnet"). They are inputs;
+  :func:`ssblab.workflows.multiscale.seed003_capture_study` gets them from generated 3D
+  LPSC + LGPS mixtures at the seed's mass fractions solved by the microstructure layer.
 * **Host tolerance.** The host fails where its local current density exceeds its own CCD,
   ``i (1 - s) / (1 - a) > b sigma_host``, with ``CCD_host = b sigma_host`` (assumption:
   ohmic-limited nucleation; ``b`` from seed 003's single-phase CCDs of LPSC1.25 and LPSC1.5,
@@ -102,27 +101,6 @@ class Electrolyte:
     lgps_S_cm: float = 5.26e-3
     host_density_g_cm3: float = 1.87
     lgps_density_g_cm3: float = 2.04
-
-
-def face_shares(electrolyte: Electrolyte, *, shape=(48, 48, 48), radii_um=(5.0, 3.0), relative_density: float = 1.0,
-                lgps_S_cm: float | None = None, rng: int = 0) -> tuple[float, float]:
-    """LGPS area share ``a`` and current share ``s`` at the anode face of a generated 3D mixture.
-
-    Voxels are 1 um; LPSC particles larger than LGPS ones, as seed 003 reports (radii 5 and
-    3 um, assumption on the values). ``lgps_S_cm`` overrides LGPS's conductivity (e.g. the
-    product's, for a fully reacted face).
-    """
-    from ssblab.microstructure.generate import mixture
-    from ssblab.microstructure.solve import solve
-
-    if electrolyte.lgps_mass_fraction == 0:
-        return 0.0, 0.0
-    labels = mixture(shape, fraction=electrolyte.lgps_mass_fraction, basis="mass",
-                     densities_g_cm3=(electrolyte.host_density_g_cm3, electrolyte.lgps_density_g_cm3),
-                     radii_voxels=tuple(radii_um), relative_density=relative_density, rng=rng)
-    sigma = electrolyte.lgps_S_cm if lgps_S_cm is None else lgps_S_cm
-    r = solve(labels, [0.0, electrolyte.host_S_cm, sigma], direction="z", keep_fields=False)
-    return float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0))
 
 
 def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float], parameters: CaptureParameters, *,
@@ -228,23 +206,36 @@ class CaptureCCDStudy(Result):
         ax.legend(fontsize=7)
 
 
-def capture_ccd_study(*, generator_seeds=(0, 1, 2), shape=(48, 48, 48), parameters: CaptureParameters | None = None,
-                      calibration: str = CALIBRATION, relative_density: float = 1.0) -> CaptureCCDStudy:
+def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = None,
+                      calibration: str = CALIBRATION, generator_seeds=None, provenance_inputs=None
+                      ) -> CaptureCCDStudy:
     """Fit the capture rate on one seed-003 CCD and predict the other four.
 
-    For each generator seed the anode-face shares come from a generated 3D mixture; the
-    capture rate is fitted (bisection on the staircase, middle of the interval that gives the
-    calibration CCD) on the mean shares of the calibration electrolyte, then every electrolyte
-    runs the staircase with each seed's shares.
+    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of ``(a, s)``, the LGPS
+    area and current shares at the anode face, one per microstructure draw (a plain-value
+    input: :func:`ssblab.workflows.multiscale.seed003_capture_study` computes them on
+    generated 3D mixtures). The capture rate is fitted (bisection on the staircase, middle of
+    the interval that gives the calibration CCD) on the mean shares of the calibration
+    electrolyte; every electrolyte then runs the staircase with each draw's shares.
+
+    Examples
+    --------
+    >>> shares = {"LPSC1.0": [(0.0, 0.0)], "LPSC1.0-91": [(0.07, 0.09)], "LPSC1.0-82": [(0.15, 0.20)],
+    ...           "LPSC1.25-82": [(0.15, 0.16)], "LPSC1.5-82": [(0.15, 0.13)]}
+    >>> study = capture_ccd_study(shares)
+    >>> [round(float(c), 1) for c in study.predicted_mA_cm2]
+    [0.5, 1.3, 2.1, 2.1, 2.1]
     """
     base = parameters or CaptureParameters()
     if calibration not in SEED003_ELECTROLYTES:
         raise InputError(f"calibration: expected one of {sorted(SEED003_ELECTROLYTES)}, found {calibration!r}")
-    seeds = tuple(generator_seeds)
-    if not seeds:
-        raise InputError("generator_seeds: expected at least one seed")
-    shares = {name: [face_shares(e, shape=shape, relative_density=relative_density, rng=seed) for seed in seeds]
-              for name, e in SEED003_ELECTROLYTES.items()}
+    missing = sorted(set(SEED003_ELECTROLYTES) - set(shares))
+    if missing:
+        raise InputError(f"shares: expected an entry for every seed-003 electrolyte, missing {missing}")
+    counts = {len(v) for v in shares.values()}
+    if len(counts) != 1 or 0 in counts:
+        raise InputError("shares: expected the same number (>= 1) of microstructure draws per electrolyte")
+    seeds = tuple(generator_seeds) if generator_seeds is not None else tuple(range(counts.pop()))
     target = SEED003_MEASURED_mA_cm2[calibration]
     cal_shares = tuple(np.mean(shares[calibration], axis=0))
 
@@ -285,9 +276,10 @@ def capture_ccd_study(*, generator_seeds=(0, 1, 2), shape=(48, 48, 48), paramete
         current_share=np.array([np.mean([s for _, s in shares[n]]) for n in names]), failure_modes=tuple(modes),
         calibration=calibration, capture_rate_mA_cm2=kappa, generator_seeds=seeds,
         parameters=dataclasses.asdict(fitted),
-        provenance=provenance(generator_seeds=list(seeds), shape=list(shape), relative_density=relative_density,
+        provenance=provenance(generator_seeds=list(seeds), shares={n: [list(x) for x in v] for n, v in shares.items()},
                               parameters=dataclasses.asdict(fitted), calibration=calibration,
-                              electrolytes={n: dataclasses.asdict(e) for n, e in SEED003_ELECTROLYTES.items()}))
+                              electrolytes={n: dataclasses.asdict(e) for n, e in SEED003_ELECTROLYTES.items()},
+                              **(provenance_inputs or {})))
 
 
 class ReactivePhase:

@@ -513,3 +513,52 @@ def seed000_rate_prediction(*, generator_seeds: Sequence[int] = (0, 1, 2), shape
         provenance=provenance(generator_seeds=list(generator_seeds), shape=shape, grain_radius_voxels=grain_radius_voxels,
                               routes=SEED000_ROUTES, composite=comp, c_rates=list(c_rates),
                               composite_model=composite_model, voxel_um=1.0))
+
+
+# --- Seed 003: dendrite capture by LGPS on generated 3D mixtures ---------------------------
+def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: float = 5.26e-3,
+                     densities_g_cm3: tuple[float, float] = (1.87, 2.04), radii_um: tuple[float, float] = (5.0, 3.0),
+                     relative_density: float = 1.0, shape=(48, 48, 48), rng: int = 0) -> tuple[float, float]:
+    """LGPS area share ``a`` and current share ``s`` at the anode face of a generated 3D mixture.
+
+    1-um voxels; LPSC particles larger than LGPS ones, as seed 003 reports (radii 5 and 3 um:
+    assumption on the values); the phases' X-ray densities (``microstructure.studies``).
+
+    Examples
+    --------
+    >>> lgps_face_shares(3.57e-3, 0.0)
+    (0.0, 0.0)
+    """
+    from ssblab.microstructure.generate import mixture
+    from ssblab.microstructure.solve import solve
+
+    if lgps_mass_fraction == 0:
+        return 0.0, 0.0
+    labels = mixture(shape, fraction=lgps_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
+                     radii_voxels=tuple(radii_um), relative_density=relative_density, rng=rng)
+    r = solve(labels, [0.0, host_S_cm, lgps_S_cm], direction="z", keep_fields=False)
+    return float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0))
+
+
+def seed003_capture_study(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(48, 48, 48),
+                          relative_density: float = 1.0, parameters=None, calibration: str = "LPSC1.0-82"):
+    """Seed 003's five CCDs with dendrite capture: shares from generated 3D mixtures, one fit.
+
+    For each electrolyte of :data:`ssblab.dendrite.capture.SEED003_ELECTROLYTES` and each
+    generator seed, :func:`lgps_face_shares` on a mixture at the seed's LGPS mass fraction and
+    measured conductivities; then :func:`ssblab.dendrite.capture.capture_ccd_study` fits the
+    capture rate on ``calibration`` and predicts the others.
+    """
+    from ssblab.dendrite.capture import SEED003_ELECTROLYTES, capture_ccd_study
+
+    seeds = tuple(generator_seeds)
+    if not seeds:
+        raise InputError("generator_seeds: expected at least one seed")
+    shares = {name: [lgps_face_shares(e.host_S_cm, e.lgps_mass_fraction, lgps_S_cm=e.lgps_S_cm,
+                                      densities_g_cm3=(e.host_density_g_cm3, e.lgps_density_g_cm3),
+                                      relative_density=relative_density, shape=shape, rng=seed)
+                     for seed in seeds]
+              for name, e in SEED003_ELECTROLYTES.items()}
+    return capture_ccd_study(shares, parameters=parameters, calibration=calibration, generator_seeds=seeds,
+                             provenance_inputs=dict(shape=list(shape), relative_density=relative_density,
+                                                    radii_um=[5.0, 3.0], voxel_um=1.0))
