@@ -6,8 +6,7 @@ seed number: in the result object, the CLI summary and the HTML report. Every su
 :class:`SeedComparison`, whose ``status`` is either ``"predicted"`` or ``"fitted to <what>"``
 (anything else is refused), and whose summary row carries the status and the seed's value.
 
-The seed values the models are compared with (and not already held by the module that owns
-the seed study) live here, in one place.
+The seed values themselves live in :mod:`ssblab.reference`.
 
 Examples
 --------
@@ -25,20 +24,6 @@ from typing import ClassVar
 
 from ssblab.errors import InputError
 from ssblab.results import Result
-
-# --- seed values used by model comparisons (units in the names) -------------------------
-# seed 001 (Li-In dendrites in Li6PS5Cl): the full cell died at cycle 897; its separator was
-# 80 mg of Li6PS5Cl pressed in a 10 mm die (621 um if fully dense at 1.64 g/cm3).
-SEED001_DEATH_CYCLE = 897
-# seed 003 (LPSC + LGPS): conductivities and critical current densities (0.1 mA/cm2 start,
-# +0.2 mA/cm2 steps). Keys: matrix argyrodite, LGPS mass fraction.
-SEED003_CONDUCTIVITY_mS_cm = {"LPSC1.0": 3.57, "LPSC1.25": 4.87, "LPSC1.5": 6.75, "LGPS": 5.26}
-SEED003_CCD_mA_cm2 = {("LPSC1.0", 0.0): 0.5, ("LPSC1.0", 0.1): 0.7, ("LPSC1.0", 0.2): 2.1,
-                      ("LPSC1.25", 0.2): 1.5, ("LPSC1.5", 0.2): 1.1}
-# seed 004 (Li|LYC|Li and Li-In|LYC|Li-In at 0.2 mA/cm2): read off its voltage curves.
-SEED004_SYMMETRIC = {"Li peak overpotential (mV)": 170.0, "Li peak time (h)": 24.0,
-                     "Li overpotential after the short (mV)": 2.0,
-                     "Li-In initial overpotential (mV)": 150.0, "Li-In settled overpotential (mV)": 60.0}
 
 PREDICTED = "predicted"
 

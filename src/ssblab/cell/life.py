@@ -300,20 +300,26 @@ def cycles_to_short(separator_thickness_cm: float, law: PowerLawGrowth = SEED001
 
 
 def seed001_comparisons(separator_thickness_cm: float | None = None):
-    """Seed 001's cell death (cycle 897) beside the dendrite law's crossing cycles.
+    """Seed 001's cell death beside the dendrite law's crossing cycles.
 
-    The law passes through 500 um at cycle 897 by construction (fitted); at seed 001's own
-    pellet (621 um if fully dense) the crossing cycle is a prediction, and so is any other
-    separator's (``separator_thickness_cm``, listed without a seed value of its own).
+    The law passes through the imaged length at the death cycle by construction (fitted); at
+    seed 001's own pellet (621 um if fully dense) the crossing cycle is a prediction.
+    ``separator_thickness_cm`` is accepted for symmetry with the CLI and not compared (no seed
+    value of its own).
     """
-    from ssblab.comparisons import PREDICTED, SEED001_DEATH_CYCLE, SeedComparison, SeedComparisons
+    from ssblab import reference as ref
+    from ssblab.comparisons import PREDICTED, SeedComparison, SeedComparisons
 
-    items = [SeedComparison(seed="seed 001", quantity="cycle the median dendrite crosses 500 um",
-                            model=cycles_to_short(500e-4), measured=SEED001_DEATH_CYCLE,
-                            status="fitted to seed 001 (20 um at cycle 100, 500 um at cycle 897)"),
+    death = ref.LIIN_DENDRITE_CYCLES.value[1]
+    (first, last), (short, long) = ref.LIIN_DENDRITE_CYCLES.value, ref.LIIN_DENDRITE_LENGTH_cm.value
+
+    items = [SeedComparison(seed="seed 001", quantity=f"cycle the median dendrite crosses {1e4 * long:.0f} um",
+                            model=cycles_to_short(long), measured=death,
+                            status=f"fitted to seed 001 ({1e4 * short:.0f} um at cycle {first:.0f}, "
+                                   f"{1e4 * long:.0f} um at cycle {last:.0f})"),
              SeedComparison(seed="seed 001", model=cycles_to_short(SEED001_SEPARATOR_CM),
                             quantity=f"cycle the median dendrite crosses seed 001's pellet "
                                      f"({1e4 * SEED001_SEPARATOR_CM:.0f} um)",
-                            measured=SEED001_DEATH_CYCLE, status=PREDICTED,
+                            measured=death, status=PREDICTED,
                             note="the cell dies when the deepest filaments cross; the spread is not in seed 001")]
     return SeedComparisons(items=tuple(items), heading="seed 001: Li-In dendrite growth law vs cell death")

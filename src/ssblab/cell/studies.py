@@ -22,7 +22,7 @@ import numpy as np
 
 from ssblab.cell.full import FullCell, Layer, rate_capability
 from ssblab.cell.parameters import CATHODES
-from ssblab.comparisons import PREDICTED, SEED004_SYMMETRIC, SeedComparison, SeedComparisons, comparison_rows
+from ssblab.comparisons import PREDICTED, SeedComparison, SeedComparisons, comparison_rows
 from ssblab.results import Result, provenance
 
 # seed 000 (Li et al.), Figure 6A/B: discharge capacity (mAh/g) of NCM83|LIC-LPSCl|Li, 2.7-4.3 V
@@ -278,27 +278,28 @@ def seed004_symmetric_comparisons(li=None, li_in=None) -> SeedComparisons:
     (three parameters on its three features); the Li-In overpotentials are predicted from the
     measured Rct values (only their settling time is fitted).
     """
+    from ssblab import reference as ref
+
     items = []
-    s = SEED004_SYMMETRIC
     fit = "fitted to seed 004's Li curve (3 parameters on 3 features)"
     if li is not None:
         v = li.overpotential_mV
         k = int(np.argmax(v))
         after = int(np.argmin(np.abs(li.time_h - 70.0)))
         items += [SeedComparison(seed="seed 004", quantity="Li peak overpotential", unit="mV", model=float(v[k]),
-                                 measured=s["Li peak overpotential (mV)"], status=fit),
+                                 measured=1e3 * ref.LYC_LI_PEAK_V.value, status=fit),
                   SeedComparison(seed="seed 004", quantity="Li peak time", unit="h", model=float(li.time_h[k]),
-                                 measured=s["Li peak time (h)"], status=fit),
+                                 measured=ref.LYC_LI_PEAK_H.value, status=fit),
                   SeedComparison(seed="seed 004", quantity="Li overpotential at 70 h (after the short)", unit="mV",
-                                 model=float(v[after]), measured=s["Li overpotential after the short (mV)"],
+                                 model=float(v[after]), measured=1e3 * ref.LYC_LI_SHORTED_V.value,
                                  status=fit)]
     if li_in is not None:
         v = li_in.overpotential_mV
         items += [SeedComparison(seed="seed 004", quantity="Li-In initial overpotential", unit="mV",
-                                 model=float(v[1]), measured=s["Li-In initial overpotential (mV)"],
-                                 status=PREDICTED, note="from the as-made Rct = 1260 ohm; LYC thickness assumed"),
+                                 model=float(v[1]), measured=1e3 * ref.LYC_LIIN_INITIAL_V.value,
+                                 status=PREDICTED, note="from the as-made Rct; LYC thickness assumed"),
                   SeedComparison(seed="seed 004", quantity="Li-In settled overpotential", unit="mV",
-                                 model=float(v[-1]), measured=s["Li-In settled overpotential (mV)"],
+                                 model=float(v[-1]), measured=1e3 * ref.LYC_LIIN_STEADY_V.value,
                                  status=PREDICTED,
-                                 note="from the cycled Rct = 235 ohm; its settling time (33 h) is fitted")]
+                                 note="from the cycled Rct; its settling time is fitted")]
     return SeedComparisons(items=tuple(items), heading="seed 004 symmetric cells, 0.2 mA/cm2, 1 h steps")

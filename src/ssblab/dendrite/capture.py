@@ -44,6 +44,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as ref
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 from ssblab.units import FARADAY_C_mol
@@ -72,8 +73,9 @@ class CaptureParameters:
     #: Capture rate per unit LGPS current share (mA/cm2): **fitted** on one seed-003 CCD.
     capture_rate_mA_cm2: float = 6.0
     #: Host CCD per host conductivity, (mA/cm2) / (mS/cm): from seed 003's LPSC1.25 and LPSC1.5
-    #: single-phase CCDs (0.7 / 4.87, 0.9 / 6.75; mean of the two ratios).
-    host_ccd_per_conductivity: float = 0.5 * (0.7 / 4.87 + 0.9 / 6.75)
+    #: single-phase CCDs (mean of the two ratios; 0.1385).
+    host_ccd_per_conductivity: float = 0.5e-3 * (ref.LPSC125_CCD_mA_cm2.value / ref.LPSC125_SIGMA_S_cm.value
+                                                 + ref.LPSC15_CCD_mA_cm2.value / ref.LPSC15_SIGMA_S_cm.value)
     #: Depth from the anode within which filaments meet LGPS (um). Assumption: 500 um, the
     #: order of a pressed pellet's thickness (seed 003 gives neither). Within 100 um the
     #: reachable LGPS is used up during the staircase (capacity-limited CCD); within 6 um (one
@@ -98,8 +100,8 @@ class Electrolyte:
     name: str
     host_S_cm: float
     lgps_mass_fraction: float = 0.0
-    lgps_S_cm: float = 5.26e-3
-    host_density_g_cm3: float = 1.87
+    lgps_S_cm: float = ref.LGPS_SIGMA_S_cm.value
+    host_density_g_cm3: float = 1.87     # X-ray densities (microstructure.studies)
     lgps_density_g_cm3: float = 2.04
 
 
@@ -126,16 +128,19 @@ def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float], paramet
     return math.nan, "no failure", reacted
 
 
-#: Seed 003's electrolytes (conductivities in S/cm) and measured CCDs (mA/cm2).
+#: Seed 003's electrolytes (conductivities in S/cm, ``ssblab.reference``); LGPS by mass
 SEED003_ELECTROLYTES = {
-    "LPSC1.0": Electrolyte(name="LPSC1.0", host_S_cm=3.57e-3),
-    "LPSC1.0-91": Electrolyte(name="LPSC1.0-91", host_S_cm=3.57e-3, lgps_mass_fraction=0.1),
-    "LPSC1.0-82": Electrolyte(name="LPSC1.0-82", host_S_cm=3.57e-3, lgps_mass_fraction=0.2),
-    "LPSC1.25-82": Electrolyte(name="LPSC1.25-82", host_S_cm=4.87e-3, lgps_mass_fraction=0.2),
-    "LPSC1.5-82": Electrolyte(name="LPSC1.5-82", host_S_cm=6.75e-3, lgps_mass_fraction=0.2),
+    "LPSC1.0": Electrolyte(name="LPSC1.0", host_S_cm=ref.LPSC_SIGMA_S_cm.value),
+    "LPSC1.0-91": Electrolyte(name="LPSC1.0-91", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.1),
+    "LPSC1.0-82": Electrolyte(name="LPSC1.0-82", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
+    "LPSC1.25-82": Electrolyte(name="LPSC1.25-82", host_S_cm=ref.LPSC125_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
+    "LPSC1.5-82": Electrolyte(name="LPSC1.5-82", host_S_cm=ref.LPSC15_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
 }
-SEED003_MEASURED_mA_cm2 = {"LPSC1.0": 0.5, "LPSC1.0-91": 0.7, "LPSC1.0-82": 2.1, "LPSC1.25-82": 1.5,
-                           "LPSC1.5-82": 1.1}
+#: and their measured CCDs (mA/cm2)
+SEED003_MEASURED_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value, "LPSC1.0-91": ref.LPSC_LGPS91_CCD_mA_cm2.value,
+                           "LPSC1.0-82": ref.LPSC_LGPS82_CCD_mA_cm2.value,
+                           "LPSC1.25-82": ref.LPSC125_LGPS82_CCD_mA_cm2.value,
+                           "LPSC1.5-82": ref.LPSC15_LGPS82_CCD_mA_cm2.value}
 CALIBRATION = "LPSC1.0-82"
 
 

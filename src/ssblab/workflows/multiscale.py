@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from ssblab import reference as _ref
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
 
@@ -328,7 +329,8 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
 
 # --- Seed 000's rate tables predicted from the microstructure (nothing fitted) ------------
 # Each route: relative density of the pressed Li3InCl6 and its measured 25 C conductivity.
-SEED000_ROUTES = {"cold pressed (0.5 GPa)": (0.8029, 1.1e-3), "hot pressed (0.5 GPa, 250 C)": (0.9367, 4.4e-3)}
+SEED000_ROUTES = {"cold pressed (0.5 GPa)": (_ref.LIC_COLD_05GPA_DENSITY.value, _ref.LIC_COLD_05GPA_SIGMA_S_cm.value),
+                  "hot pressed (0.5 GPa, 250 C)": (_ref.LIC_HOT_DENSITY.value, _ref.LIC_HOT_SIGMA_S_cm.value)}
 # Composite cathode, assumed (seed 000 gives none of it): NCM83:Li3InCl6 70:30 by mass, NCM
 # particles of Chen 2020's 5.22 um radius, Li3InCl6 particles of 2 um, the composite pressed to
 # the same relative density as the route's pellet; X-ray densities 4.78 / 2.716 g/cm3.
@@ -516,7 +518,7 @@ def seed000_rate_prediction(*, generator_seeds: Sequence[int] = (0, 1, 2), shape
 
 
 # --- Seed 003: dendrite capture by LGPS on generated 3D mixtures ---------------------------
-def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: float = 5.26e-3,
+def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: float = _ref.LGPS_SIGMA_S_cm.value,
                      densities_g_cm3: tuple[float, float] = (1.87, 2.04), radii_um: tuple[float, float] = (5.0, 3.0),
                      relative_density: float = 1.0, shape=(48, 48, 48), rng: int = 0) -> tuple[float, float]:
     """LGPS area share ``a`` and current share ``s`` at the anode face of a generated 3D mixture.
@@ -526,7 +528,7 @@ def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: 
 
     Examples
     --------
-    >>> lgps_face_shares(3.57e-3, 0.0)
+    >>> lgps_face_shares(1e-3, 0.0)
     (0.0, 0.0)
     """
     from ssblab.microstructure.generate import mixture
