@@ -215,6 +215,28 @@ LYC_AEI_TIME_CONSTANT_H = _v(2800.0, "h", "004", "SEM (fit)",
 LYC_LIIN_MATURATION_H = _v(100.0 / 3.0, "h", "004", "Fig. 2 (fit)",
                            "interface maturation time (95 % settled at ~100 h)", "calibrated")
 
+# --- added with issue #18 (fitted vs predicted seed comparisons) ---------------------------
+LPSC125_SIGMA_S_cm = _v(4.87e-3, "S/cm", "003", "text", "Li5.75PS4.75Cl1.25 (LPSC1.25), cold-pressed conductivity",
+                        target=_Y3 + "conductivity_mS_cm/LPSC1.25")
+LPSC15_SIGMA_S_cm = _v(6.75e-3, "S/cm", "003", "text", "Li5.5PS4.5Cl1.5 (LPSC1.5), cold-pressed conductivity",
+                       target=_Y3 + "conductivity_mS_cm/LPSC1.5")
+LPSC125_CCD_mA_cm2 = _v(0.7, "mA/cm2", "003", "Fig. 3a", "CCD of LPSC1.25",
+                        target=_Y3 + "critical_current_density_mA_cm2/LPSC1.25")
+LPSC15_CCD_mA_cm2 = _v(0.9, "mA/cm2", "003", "Fig. 3b", "CCD of LPSC1.5",
+                       target=_Y3 + "critical_current_density_mA_cm2/LPSC1.5")
+LPSC125_LGPS82_CCD_mA_cm2 = _v(1.5, "mA/cm2", "003", "Fig. 3c", "CCD of LPSC1.25 + 20 % LGPS",
+                               target=_Y3 + "critical_current_density_mA_cm2/LPSC1.25-82")
+LPSC15_LGPS82_CCD_mA_cm2 = _v(1.1, "mA/cm2", "003", "Fig. 3d", "CCD of LPSC1.5 + 20 % LGPS",
+                              target=_Y3 + "critical_current_density_mA_cm2/LPSC1.5-82")
+LYC_LI_PEAK_V = _v(0.170, "V", "004", "Fig. 2", "Li|LYC|Li peak overpotential at 0.2 mA/cm2",
+                   target=_Y4 + "symmetric_0.2mA_cm2/li/peak_overpotential_mV")
+LYC_LI_PEAK_H = _v(24.0, "h", "004", "Fig. 2", "time of the Li|LYC|Li peak",
+                   target=_Y4 + "symmetric_0.2mA_cm2/li/peak_hours")
+LYC_LIIN_INITIAL_V = _v(0.150, "V", "004", "Fig. 2", "Li-In|LYC|Li-In initial overpotential at 0.2 mA/cm2",
+                        target=_Y4 + "symmetric_0.2mA_cm2/li_in/initial_overpotential_mV")
+LYC_LIIN_STEADY_V = _v(0.060, "V", "004", "Fig. 2", "Li-In|LYC|Li-In settled overpotential at 0.2 mA/cm2",
+                       target=_Y4 + "symmetric_0.2mA_cm2/li_in/steady_overpotential_mV")
+
 #: every value above by name
 SEED_VALUES: dict[str, SeedValue] = {name: value for name, value in globals().items()
                                      if isinstance(value, SeedValue)}

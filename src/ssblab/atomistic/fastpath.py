@@ -291,9 +291,28 @@ class FastPathStudy(Result):
             value = (f"{run.activation_energy_eV} | {run.network_barrier_eV:.3f} | "
                      f"{run.bvlain_barrier_eV:.3f} | {fit.extrapolated}")
             rows.append((label, value))
+        from ssblab.comparisons import comparison_rows
+
+        compared = self.seed_comparisons()
         for a, e in zip(self.reference_lattice_A, self.reference_barrier_eV):
-            rows.append((f"{self.reference_label} at a = {a:g} A (eV)", e))
-        return rows
+            if not any(f"a = {a:g} A" in c.quantity for c in compared):
+                rows.append((f"{self.reference_label} at a = {a:g} A (eV), no model run at this lattice", e))
+        return rows + comparison_rows(compared)
+
+    def seed_comparisons(self):
+        """KMC activation energy at each reference lattice that was run (predicted, nothing fitted)."""
+        from ssblab.comparisons import PREDICTED, SeedComparison
+
+        seed = self.reference_label.split(" NEB")[0] if self.reference_label.startswith("seed") else ""
+        out = []
+        for a, e in zip(self.reference_lattice_A, self.reference_barrier_eV):
+            runs = [r for r in self.runs if abs(r.lattice_A - a) < 1e-3]
+            if seed and runs:
+                out.append(SeedComparison(
+                    seed=seed, quantity=f"KMC Ea (BVSE landscape) at a = {a:g} A vs {self.reference_label}",
+                    unit="eV", model=float(runs[0].activation_energy_eV.value), measured=float(e),
+                    status=PREDICTED, note="BVSE energies are not NEB barriers"))
+        return out
 
     def _draw(self, ax, **kwargs):
         if self.labels:

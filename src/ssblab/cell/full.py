@@ -11,6 +11,10 @@ The model (equations and why PyBaMM is only a cross-check: docs/cell.md):
   ohmic resistance ``L / sigma``; the composite's catholyte adds ``L_cat / (3 sigma_eff)``, the
   mean ionic drop of a uniformly reacting electrode, with ``sigma_eff = sigma eps^b``
   (Bruggeman) unless an effective conductivity is given (e.g. from the microstructure layer);
+- or, with ``composite_model="porous"``, the composite resolved through its thickness
+  (:class:`PorousElectrodeModel`): one particle per slab, the ionic current in the catholyte
+  set by the local reactions, so a poorly conducting catholyte starves the slabs far from the
+  separator and limits utilisation at high rate (the DFN with t+ = 1, ideal electronic phase);
 - CC(-CV) cycling with voltage cut-offs; the current is positive on charge.
 """
 
@@ -25,9 +29,11 @@ from scipy.linalg import lu_factor, lu_solve
 from scipy.optimize import brentq
 
 from ssblab.cell.kinetics import thermal_voltage_V
-from ssblab.cell.parameters import Anode, Cathode, anode, cathode, open_circuit_voltage
-from ssblab.errors import InputError
+from ssblab.cell.parameters import OCV_CURVES, Anode, Cathode, anode, cathode, open_circuit_voltage
+from ssblab.errors import InputError, check_choice
 from ssblab.results import Result, conductivity_of, provenance
+
+COMPOSITE_MODELS = ("uniform", "porous")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -64,8 +70,13 @@ class FullCell:
     extra_resistance_ohm_cm2: float = 0.0
     area_cm2: float = 1.0
     temperature_K: float = 298.15
+    composite_model: str = "uniform"
+    composite_nodes: int = 16
 
     def __post_init__(self):
+        check_choice(self.composite_model, COMPOSITE_MODELS, name="FullCell.composite_model")
+        if not (isinstance(self.composite_nodes, (int, np.integer)) and 2 <= self.composite_nodes <= 400):
+            raise InputError(f"FullCell.composite_nodes: expected an integer 2-400, found {self.composite_nodes!r}")
         object.__setattr__(self, "cathode", cathode(self.cathode))
         object.__setattr__(self, "anode", anode(self.anode))
         object.__setattr__(self, "separator", tuple(self.separator))
@@ -93,6 +104,10 @@ class FullCell:
 
     @property
     def composite_resistance_ohm_cm2(self) -> float:
+        """Mean ionic drop per current of a uniformly reacting composite, ``L / (3 sigma_eff)``.
+
+        The porous model does not add it as a resistance: it resolves the drop itself.
+        """
         return self.cathode_thickness_cm / (3.0 * self.catholyte_sigma_eff_S_cm)
 
     @property
@@ -101,8 +116,9 @@ class FullCell:
 
     @property
     def ohmic_resistance_ohm_cm2(self) -> float:
-        return (self.separator_resistance_ohm_cm2 + self.composite_resistance_ohm_cm2
-                + self.extra_resistance_ohm_cm2)
+        """Series ohmic resistance; the composite's share only for the uniform-reaction model."""
+        composite = self.composite_resistance_ohm_cm2 if self.composite_model == "uniform" else 0.0
+        return self.separator_resistance_ohm_cm2 + composite + self.extra_resistance_ohm_cm2
 
     @property
     def surface_area_cm2_per_cm2(self) -> float:
@@ -110,12 +126,21 @@ class FullCell:
         volume = self.loading_mg_cm2 * 1e-3 / self.cathode.density_g_cm3
         return 3.0 * volume / self.cathode.particle_radius_cm
 
-    def with_conductivity(self, conductivity_S_cm) -> FullCell:
-        """The same cell with every solid electrolyte (layers and catholyte) at a new conductivity."""
+    def with_conductivity(self, conductivity_S_cm, *, layers=None) -> FullCell:
+        """The same cell with its solid electrolyte at a new conductivity.
+
+        ``layers``: names of the separator layers made of that electrolyte (default: every
+        layer); the catholyte always changes. Name them when the stack holds another
+        electrolyte (e.g. seed 000's Li6PS5Cl interlayer keeps its own conductivity).
+        """
         sigma = conductivity_of(conductivity_S_cm)
+        names = {layer.name for layer in self.separator}
+        if layers is not None and not set(layers) <= names:
+            raise InputError(f"layers: expected names among {sorted(names)}, found {sorted(set(layers) - names)}")
         return dataclasses.replace(
             self, catholyte_conductivity_S_cm=sigma, catholyte_effective_conductivity_S_cm=None,
             separator=tuple(dataclasses.replace(layer, conductivity_S_cm=sigma)
+                            if layers is None or layer.name in layers else layer
                             for layer in self.separator))
 
 
@@ -231,6 +256,203 @@ class ParticleModel:
         return float(self.volume @ self.u / self.volume.sum())
 
 
+class PorousElectrodeModel:
+    """The composite cathode resolved through its thickness: a reduced DFN for t+ = 1.
+
+    The composite (thickness ``L``) is cut into ``n`` slabs, each holding one representative
+    particle (``ParticleModel``'s radial finite volumes) with ``1/n`` of the capacity and of the
+    active surface. The electronic phase is taken as ideal (one potential ``phi_s``); the
+    catholyte is a single-ion conductor (uniform concentration), so its potential obeys Ohm's
+    law with ``sigma_eff``: ``-sigma_eff dphi_e/dx = i_e(x)``, ``i_e = 0`` at the current
+    collector and ``I`` at the separator. Within a slab the reaction is taken uniform, so
+    ``psi_k = phi_e(x_k) - phi_e(L)`` is a fixed linear map ``G`` of the slab currents
+    ``I_k``. Each implicit step solves, by Newton's method, the ``n + 1`` equations
+
+        U(u_s,k(I_k)) + eta_BV,k(I_k) + (G I)_k = E      (k = 1..n),      sum_k I_k = I
+
+    for the slab currents and ``E = phi_s - phi_e(L)``; the cell voltage is
+    ``E - U_anode + eta_a + I R_series``. Slabs whose particles are full (or empty) stop
+    reacting, the current moves towards the separator, and when no distribution can carry
+    ``I`` the voltage runs away: that ends the half cycle (ionic starvation).
+
+    Examples
+    --------
+    >>> cell = FullCell(cathode="NCM811", loading_mg_cm2=10, cathode_thickness_cm=50e-4,
+    ...                 catholyte_conductivity_S_cm=1e-3, composite_model="porous", composite_nodes=8)
+    >>> model = PorousElectrodeModel(cell)
+    >>> round(model.voltage(0.0), 3)
+    3.561
+    """
+
+    def __init__(self, cell: FullCell, *, shells: int = 16, state: float | np.ndarray = 1.0 - 1e-4,
+                 nodes: int | None = None):
+        self.cell = cell
+        n = int(nodes or cell.composite_nodes)
+        self.n = n
+        self.particle = ParticleModel(cell, shells=shells)
+        p = self.particle
+        self.u = (np.full((n, shells), state, dtype=float) if np.ndim(state) == 0
+                  else np.array(np.broadcast_to(state, (n, shells)), float))
+        self.vt = p.vt
+        self.r_series = cell.separator_resistance_ohm_cm2 + cell.extra_resistance_ohm_cm2
+        self.a_node = p.a_surf / n
+        self.flux_per_mA = p.flux_per_mA * n          # a slab holds 1/n of the capacity
+        self.surface_gain = 0.5 * p.dr / cell.cathode.diffusivity_cm2_s
+        dx = cell.cathode_thickness_cm / n
+        # psi_k = sum_j G_kj I_j (V per mA/cm2): the exact integral of the piecewise-linear
+        # ionic current from slab k's centre to the separator (uniform reaction in a slab).
+        j = np.arange(n)
+        g = np.zeros((n, n))
+        for k in range(n):
+            g[k] = 0.5 * (j < k) + 0.375 * (j == k)
+            for m in range(k + 1, n):
+                g[k] += (j < m) + 0.5 * (j == m)
+        self.g = 1e-3 * dx / cell.catholyte_sigma_eff_S_cm * g
+        self.currents = np.full(n, math.nan)
+        self._inverses: dict[float, tuple] = {}
+        fn, x0, x1, _ = OCV_CURVES[cell.cathode.ocv_curve]
+        self._ocv = lambda u: fn(x0 + u * (x1 - x0))
+
+    # -- the local relation E_k = U + eta + psi at the end of a step ------------------------
+    def _local(self, b, c, currents):
+        us = b + c * currents
+        if np.any(us <= 0.0) or np.any(us >= 1.0):
+            return None
+        i0 = self.cell.cathode.exchange_current_mA_cm2 * 2.0 * np.sqrt(us * (1.0 - us))
+        x = currents / (2.0 * self.a_node * i0)
+        h = 1e-7
+        ocv = self._ocv(us)
+        docv = (self._ocv(us + h) - self._ocv(us - h)) / (2 * h)
+        di0 = self.cell.cathode.exchange_current_mA_cm2 * (1.0 - 2.0 * us) / np.sqrt(us * (1.0 - us))
+        dx = 1.0 / (2.0 * self.a_node * i0) - x * di0 * c / i0
+        value = ocv + 2.0 * self.vt * np.arcsinh(x)
+        slope = docv * c + 2.0 * self.vt * dx / np.sqrt(1.0 + x * x)
+        return value, slope
+
+    def _distribute(self, base_surface, c, current):
+        """Slab currents and E for a total ``current``; None when no distribution carries it."""
+        n = self.n
+        last = self.currents.sum()
+        # the last solution's shape, scaled to the new total (same sign), is a good start
+        y = self.currents * (current / last) if last * current > 0 else np.full(n, current / n)
+        local = self._local(base_surface, c, y)
+        if local is None:
+            # share the current by each slab's headroom towards the bound it is moving to
+            room = 1.0 - base_surface if c * current > 0 else base_surface
+            room = np.clip(room, 0.0, None)
+            if room.sum() <= 0:
+                return None
+            y = current * room / room.sum()
+            local = self._local(base_surface, c, y)
+            if local is None:
+                return None
+        tol = 1e-10
+        for _ in range(60):
+            value, slope = local
+            e_k = value + self.g @ y
+            e = float(np.mean(e_k))
+            res = np.append(e_k - e, y.sum() - current)
+            if np.max(np.abs(res[:-1])) < tol and abs(res[-1]) < 1e-12 * max(1.0, abs(current)):
+                return y, e
+            jac = np.zeros((n + 1, n + 1))
+            jac[:n, :n] = self.g + np.diag(slope)
+            jac[:n, n] = -1.0
+            jac[n, :n] = 1.0
+            rhs = -np.append(value + self.g @ y - e, y.sum() - current)
+            try:
+                step = np.linalg.solve(jac, rhs)
+            except np.linalg.LinAlgError:
+                return None
+            norm = np.max(np.abs(res))
+            lam = 1.0
+            for _ in range(40):
+                trial = y + lam * step[:n]
+                local_t = self._local(base_surface, c, trial)
+                if local_t is not None:
+                    e_t = local_t[0] + self.g @ trial
+                    res_t = max(np.max(np.abs(e_t - np.mean(e_t))), abs(trial.sum() - current))
+                    if res_t < norm or res_t < tol:
+                        break
+                lam *= 0.5
+            else:
+                return None
+            y, local = trial, local_t
+        return None
+
+    def _inverse(self, dt_s: float):
+        if dt_s not in self._inverses:
+            lu, response = self.particle._factor(dt_s)
+            self._inverses[dt_s] = (lu_solve(lu, np.diag(self.particle.volume / dt_s)), response)
+        return self._inverses[dt_s]
+
+    def _solve(self, current_mA_cm2: float, dt_s: float | None):
+        p = self.particle
+        if dt_s is None:      # the present state, no time passes (surface from the flux only)
+            base = self.u.T
+            response_last = 0.0
+        else:
+            inverse, response = self._inverse(dt_s)
+            base = inverse @ self.u.T      # small dense product: no LAPACK call per step
+            response_last = response[-1]
+        c = self.flux_per_mA * (response_last + self.surface_gain)
+        found = self._distribute(base[-1], c, current_mA_cm2)
+        if found is None:
+            return None, math.copysign(math.inf, current_mA_cm2 if current_mA_cm2 else 1.0), None
+        currents, e = found
+        self.currents = currents
+        cell = self.cell
+        eta_a = 2.0 * self.vt * math.asinh(current_mA_cm2 / (2.0 * cell.anode.exchange_current_mA_cm2))
+        volts = e - cell.anode.potential_V + eta_a + 1e-3 * current_mA_cm2 * self.r_series
+        u_new = None
+        if dt_s is not None:
+            u_new = (base + np.outer(response, self.flux_per_mA * currents)).T
+        return u_new, volts, currents
+
+    def voltage(self, current_mA_cm2: float) -> float:
+        """Cell voltage at the present state and a current (no time passes)."""
+        return self._solve(current_mA_cm2, None)[1]
+
+    def trial(self, current_mA_cm2: float, dt_s: float) -> tuple[np.ndarray, float]:
+        """State and voltage after ``dt_s`` at a constant current, without committing."""
+        u_new, volts, _ = self._solve(current_mA_cm2, dt_s)
+        return (self.u.copy() if u_new is None else u_new), volts
+
+    def step(self, current_mA_cm2: float, dt_s: float) -> float:
+        """Advance by ``dt_s`` at a constant current; return the voltage at the end."""
+        u_new, volts = self.trial(current_mA_cm2, dt_s)
+        if math.isfinite(volts):
+            self.u = u_new
+        return volts
+
+    def hold_current(self, voltage_V: float, dt_s: float, current_max_mA_cm2: float) -> float:
+        """Current (between 0 and ``current_max``) that holds ``voltage_V`` over the next step."""
+        def excess(current):
+            return self.trial(current, dt_s)[1] - voltage_V
+
+        if excess(current_max_mA_cm2) <= 0:
+            return current_max_mA_cm2
+        if excess(0.0) >= 0:
+            return 0.0
+        return brentq(excess, 0.0, current_max_mA_cm2, xtol=1e-9 * abs(current_max_mA_cm2))
+
+    @property
+    def utilisation(self) -> np.ndarray:
+        """Mean state of each slab, current collector first (0 charged, 1 discharged)."""
+        p = self.particle
+        return self.u @ p.volume / p.volume.sum()
+
+    @property
+    def mean_state(self) -> float:
+        return float(np.mean(self.utilisation))
+
+
+def electrode_model(cell: FullCell, *, shells: int = 16, state: float = 1.0 - 1e-4):
+    """The time-stepper the cell asks for: :class:`ParticleModel` or :class:`PorousElectrodeModel`."""
+    if cell.composite_model == "porous":
+        return PorousElectrodeModel(cell, shells=shells, state=state)
+    return ParticleModel(cell, shells=shells, state=state)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CyclingResult(Result):
     """Voltage, current and capacity of a simulated full cell, cycle by cycle."""
@@ -289,7 +511,7 @@ def cycle(cell: FullCell, protocol: Protocol = Protocol(), *, n_cycles: int = 1,
     """
     if n_cycles < 1 or steps_per_half_cycle < 10:
         raise InputError("cycle: expected n_cycles >= 1 and steps_per_half_cycle >= 10")
-    model = model or ParticleModel(cell)
+    model = model or electrode_model(cell)
     one_c = (protocol.one_C_mAh_g or cell.cathode.capacity_mAh_g) * cell.loading_mg_cm2 * 1e-3
     grams = cell.loading_mg_cm2 * 1e-3
     rec_t, rec_v, rec_i, rec_c, rec_s = [0.0], [model.voltage(0.0)], [0.0], [1], [0]
@@ -373,7 +595,7 @@ def discharge(cell: FullCell, c_rate: float, *, voltage_min_V: float = 2.7, one_
     """
     if not c_rate > 0:
         raise InputError(f"c_rate: expected > 0, found {c_rate}")
-    model = ParticleModel(cell, shells=shells, state=initial_state)
+    model = electrode_model(cell, shells=shells, state=initial_state)
     one_c = (one_C_mAh_g or cell.cathode.capacity_mAh_g) * cell.loading_mg_cm2 * 1e-3
     rec_t, rec_v, rec_i = [0.0], [model.voltage(0.0)], [0.0]
 
@@ -448,7 +670,7 @@ def rate_capability(cell: FullCell, c_rates=(0.1, 0.5, 1.0, 1.5), *, voltage_max
     rates = np.asarray(c_rates, dtype=float)
     if rates.ndim != 1 or rates.size == 0 or np.any(rates <= 0):
         raise InputError(f"c_rates: expected positive C-rates, found {c_rates!r}")
-    model = ParticleModel(cell)
+    model = electrode_model(cell)
     dis, cha, curves_q, curves_v = [], [], [], []
     grams = cell.loading_mg_cm2 * 1e-3
     for rate in rates:

@@ -302,3 +302,29 @@ def cycles_to_short(separator_thickness_cm: float, law: PowerLawGrowth = SEED001
     if not separator_thickness_cm > 0:
         raise InputError(f"separator_thickness_cm: expected > 0, found {separator_thickness_cm}")
     return law.cycles_to_length(separator_thickness_cm)
+
+
+def seed001_comparisons(separator_thickness_cm: float | None = None):
+    """Seed 001's cell death beside the dendrite law's crossing cycles.
+
+    The law passes through the imaged length at the death cycle by construction (fitted); at
+    seed 001's own pellet (621 um if fully dense) the crossing cycle is a prediction.
+    ``separator_thickness_cm`` is accepted for symmetry with the CLI and not compared (no seed
+    value of its own).
+    """
+    from ssblab import reference as ref
+    from ssblab.comparisons import PREDICTED, SeedComparison, SeedComparisons
+
+    death = ref.LIIN_DENDRITE_CYCLES.value[1]
+    (first, last), (short, long) = ref.LIIN_DENDRITE_CYCLES.value, ref.LIIN_DENDRITE_LENGTH_cm.value
+
+    items = [SeedComparison(seed="seed 001", quantity=f"cycle the median dendrite crosses {1e4 * long:.0f} um",
+                            model=cycles_to_short(long), measured=death,
+                            status=f"fitted to seed 001 ({1e4 * short:.0f} um at cycle {first:.0f}, "
+                                   f"{1e4 * long:.0f} um at cycle {last:.0f})"),
+             SeedComparison(seed="seed 001", model=cycles_to_short(SEED001_SEPARATOR_CM),
+                            quantity=f"cycle the median dendrite crosses seed 001's pellet "
+                                     f"({1e4 * SEED001_SEPARATOR_CM:.0f} um)",
+                            measured=death, status=PREDICTED,
+                            note="the cell dies when the deepest filaments cross; the spread is not in seed 001")]
+    return SeedComparisons(items=tuple(items), heading="seed 001: Li-In dendrite growth law vs cell death")

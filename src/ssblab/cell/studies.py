@@ -16,6 +16,7 @@ docs/cell.md. Two readings are reported:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -23,6 +24,7 @@ import numpy as np
 from ssblab import reference as ref
 from ssblab.cell.full import FullCell, Layer, rate_capability
 from ssblab.cell.parameters import CATHODES
+from ssblab.comparisons import PREDICTED, SeedComparison, SeedComparisons, comparison_rows
 from ssblab.errors import check_choice
 from ssblab.results import Result, provenance
 
@@ -104,6 +106,23 @@ class RateStudy(Result):
         model = hot[k] - cold[k]
         return float(model / (self.measured_hot_mAh_g[k] - self.measured_cold_mAh_g[k]))
 
+    def seed_comparisons(self) -> list[SeedComparison]:
+        """Nominal (predicted), best profile fit (hot: fitted to the hot table; cold: predicted)."""
+        out = []
+        fit = "fitted to seed 000's hot-pressed rate table (Li3InCl6-limited resistance)"
+        for k, c in enumerate(self.c_rates):
+            for route, measured in (("cold", self.measured_cold_mAh_g), ("hot", self.measured_hot_mAh_g)):
+                if not np.isfinite(measured[k]):
+                    continue
+                out.append(SeedComparison(seed="seed 000", quantity=f"{route} {c:g} C, nominal", unit="mAh/g",
+                                          model=float(getattr(self, f"nominal_{route}_mAh_g")[k]),
+                                          measured=float(measured[k]), status=PREDICTED))
+                out.append(SeedComparison(seed="seed 000", quantity=f"{route} {c:g} C, best profile fit",
+                                          unit="mAh/g", model=float(getattr(self, f"fitted_{route}_mAh_g")[k]),
+                                          measured=float(measured[k]),
+                                          status=fit if route == "hot" else PREDICTED))
+        return out
+
     def summary(self):
         b = self.best
         return [("fitted on", "hot-pressed table only; cold predicted"),
@@ -118,7 +137,8 @@ class RateStudy(Result):
                 ("predicted cold 0.5 C over the profile (mAh/g)",
                  f"{self.profile_cold_mAh_g[:, 0].min():.0f}-{self.profile_cold_mAh_g[:, 0].max():.0f}"),
                 ("predicted cold 1 C over the profile (mAh/g)",
-                 f"{self.profile_cold_mAh_g[:, 1].min():.0f}-{self.profile_cold_mAh_g[:, 1].max():.0f}")]
+                 f"{self.profile_cold_mAh_g[:, 1].min():.0f}-{self.profile_cold_mAh_g[:, 1].max():.0f}"),
+                *comparison_rows(self.seed_comparisons())]
 
     def table(self):
         rows = [{"model": "measured (seed 000)", **{f"cold {c:g} C": float(v) for c, v in
@@ -210,14 +230,18 @@ class LifeStudy(Result):
 
     title: ClassVar[str] = "Seed 000: capacity retention from interphase growth"
 
+    def seed_comparisons(self) -> list[SeedComparison]:
+        fit_model = self.life_fit.retention_at(self.fit_cycles) if self.life_fit is not None else math.nan
+        return [SeedComparison(seed="seed 000", unit="-", model=float(fit_model), measured=self.fit_retention,
+                               quantity=f"retention after {self.fit_cycles} cycles at {self.fit_c_rate:g} C",
+                               status="fitted to seed 000's retention at this rate (interphase growth k)"),
+                SeedComparison(seed="seed 000", unit="-", model=self.test_retention_model,
+                               measured=self.test_retention_measured, status=PREDICTED,
+                               quantity=f"retention after {self.test_cycles} cycles at {self.test_c_rate:g} C")]
+
     def summary(self):
-        return [("fitted on",
-                 f"{self.fit_retention:.1%} after {self.fit_cycles} cycles at {self.fit_c_rate:g} C"),
-                ("fitted growth k in R = k sqrt(t) (ohm cm2 / sqrt(h))", self.fitted_growth_ohm_cm2_sqrt_h),
-                (f"model retention after {self.test_cycles} cycles at {self.test_c_rate:g} C (-)",
-                 self.test_retention_model),
-                (f"measured retention after {self.test_cycles} cycles at {self.test_c_rate:g} C (-)",
-                 self.test_retention_measured)]
+        return [("fitted growth k in R = k sqrt(t) (ohm cm2 / sqrt(h))", self.fitted_growth_ohm_cm2_sqrt_h),
+                *comparison_rows(self.seed_comparisons())]
 
     def _draw(self, ax, **kwargs):
         if self.life_fit is not None:
@@ -267,3 +291,39 @@ def seed004_full_cell(*, separator_thickness_cm: float = 0.05, **overrides) -> F
                                    conductivity_S_cm=ref.LYC_SIGMA_S_cm.value),))
     params.update(overrides)
     return FullCell(**params)
+
+
+def seed004_symmetric_comparisons(li=None, li_in=None) -> SeedComparisons:
+    """Seed 004's symmetric-cell features beside the model runs of the two presets.
+
+    ``li`` and ``li_in`` are :class:`~ssblab.cell.symmetric_model.SymmetricSimulation` runs of
+    :func:`~ssblab.cell.symmetric_model.seed004_li_cell` and ``seed004_li_in_cell`` at seed 004's
+    protocol (0.2 mA/cm2, 1 h steps, long enough to pass 70 h). The Li curve is a calibration
+    (three parameters on its three features); the Li-In overpotentials are predicted from the
+    measured Rct values (only their settling time is fitted).
+    """
+    from ssblab import reference as ref
+
+    items = []
+    fit = "fitted to seed 004's Li curve (3 parameters on 3 features)"
+    if li is not None:
+        v = li.overpotential_mV
+        k = int(np.argmax(v))
+        after = int(np.argmin(np.abs(li.time_h - 70.0)))
+        items += [SeedComparison(seed="seed 004", quantity="Li peak overpotential", unit="mV", model=float(v[k]),
+                                 measured=1e3 * ref.LYC_LI_PEAK_V.value, status=fit),
+                  SeedComparison(seed="seed 004", quantity="Li peak time", unit="h", model=float(li.time_h[k]),
+                                 measured=ref.LYC_LI_PEAK_H.value, status=fit),
+                  SeedComparison(seed="seed 004", quantity="Li overpotential at 70 h (after the short)", unit="mV",
+                                 model=float(v[after]), measured=1e3 * ref.LYC_LI_SHORTED_V.value,
+                                 status=fit)]
+    if li_in is not None:
+        v = li_in.overpotential_mV
+        items += [SeedComparison(seed="seed 004", quantity="Li-In initial overpotential", unit="mV",
+                                 model=float(v[1]), measured=1e3 * ref.LYC_LIIN_INITIAL_V.value,
+                                 status=PREDICTED, note="from the as-made Rct; LYC thickness assumed"),
+                  SeedComparison(seed="seed 004", quantity="Li-In settled overpotential", unit="mV",
+                                 model=float(v[-1]), measured=1e3 * ref.LYC_LIIN_STEADY_V.value,
+                                 status=PREDICTED,
+                                 note="from the cycled Rct; its settling time is fitted")]
+    return SeedComparisons(items=tuple(items), heading="seed 004 symmetric cells, 0.2 mA/cm2, 1 h steps")

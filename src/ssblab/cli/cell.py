@@ -48,6 +48,11 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
         report.add(results[0], heading="Li|LYC|Li and Li-In|LYC|Li-In", figures=[("voltage vs time", fig)],
                    table=False)
         report.add(results[1], heading="Li-In|LYC|Li-In", figures=[], table=False)
+        if _seed004_protocol(overrides, current, half_cycle, duration):
+            from ssblab.cell.studies import seed004_symmetric_comparisons
+
+            results.append(seed004_symmetric_comparisons(*results))
+            report.add(results[-1], figures=[], table=True)
         emit(results, out=out, as_json=as_json, title="ssblab cell symmetric", report=report)
         return
     if electrode == "li":
@@ -63,9 +68,27 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
         cell = sym.SymmetricCell(electrode="custom", **overrides)
     results = [sym.galvanostatic_cycling(cell, current_mA_cm2=current, half_cycle_h=half_cycle,
                                          duration_h=duration)]
+    if electrode != "custom" and _seed004_protocol(overrides, current, half_cycle, duration):
+        from ssblab.cell.studies import seed004_symmetric_comparisons
+
+        results.append(seed004_symmetric_comparisons(**{"li" if electrode == "li" else "li_in": results[0]}))
     if ccd:
-        results.append(sym.model_ccd(cell))
+        import dataclasses
+
+        run = sym.model_ccd(cell)
+        if electrode == "li":
+            # The Li preset's dendrite speed is fitted to seed 004's curve and has no healing
+            # threshold: the staircase shorts at whatever current its growth reaches the far side.
+            run = dataclasses.replace(run, reason="not a prediction of any measured CCD: the dendrite speed is "
+                                      "fitted to seed 004's Li curve (no threshold); seed 003's CCDs are "
+                                      "other cells (ssblab dendrite ccd-study)")
+        results.append(run)
     emit(results, out=out, as_json=as_json, title="ssblab cell symmetric")
+
+
+def _seed004_protocol(overrides, current, half_cycle, duration) -> bool:
+    """True when a seed-004 preset runs at seed 004's own protocol, so its features compare."""
+    return not overrides and abs(current - 0.2) < 1e-9 and abs(half_cycle - 1.0) < 1e-9 and duration >= 80
 
 
 @cli.command("rate")
@@ -80,10 +103,13 @@ def symmetric_cmd(electrode, thickness, conductivity, exchange_current, current,
               show_default=True, help="C-rate (repeat the option).")
 @quantity_option("--voltage-max", unit="V", default="4.3 V", show_default=True, help="Upper cut-off")
 @quantity_option("--voltage-min", unit="V", default="2.7 V", show_default=True, help="Lower cut-off")
+@click.option("--composite", type=click.Choice(["uniform", "porous"]), default="uniform", show_default=True,
+              help="uniform: composite ionic drop L/(3 sigma_eff); porous: resolved through its thickness "
+                   "(ionic starvation at high rate).")
 @click.option("--seed000", is_flag=True, help="Run the seed-000 cold- vs hot-pressed comparison instead.")
 @with_output_options
 def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode_thickness, rates,
-             voltage_max, voltage_min, seed000, out, as_json):
+             voltage_max, voltage_min, composite, seed000, out, as_json):
     """Rate capability of a full cell from the separator's and composite's ionic resistance."""
     from ssblab.cell.full import FullCell, Layer, rate_capability
 
@@ -94,7 +120,7 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
         return
     c_rates = tuple(rates)
     cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=cathode_thickness,
-                    catholyte_conductivity_S_cm=conductivity,
+                    catholyte_conductivity_S_cm=conductivity, composite_model=composite,
                     separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
     result = rate_capability(cell, c_rates, voltage_max_V=voltage_max, voltage_min_V=voltage_min,
                              label=f"{conductivity * 1e3:g} mS/cm")
@@ -105,7 +131,8 @@ def rate_cmd(cathode, anode, conductivity, separator_thickness, loading, cathode
 @click.option("--cathode", default="NCM83", show_default=True, help="Cathode parameter set.")
 @click.option("--anode", default="Li", show_default=True, help="Li or Li-In.")
 @quantity_option("--conductivity", unit="S/cm", default=f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm", show_default=True, help="SE conductivity")
-@quantity_option("--separator-thickness", unit="cm", default="400 um", show_default=True, help="Separator thickness")
+@quantity_option("--separator-thickness", unit="cm", default=None,
+                 help="Separator thickness [default: 400 um; with --dendrite seed001 seed 001's own 621 um pellet]")
 @quantity_option("--loading", unit="mg/cm^2", default="10 mg/cm^2", show_default=True, help="Active-material loading")
 @click.option("--c-rate", type=click.FloatRange(0, min_open=True), default=0.5, show_default=True, help="Charge and discharge C-rate.")
 @click.option("--cycles", type=int, default=2000, show_default=True, help="Number of cycles.")
@@ -123,8 +150,10 @@ def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate,
     import math
 
     from ssblab.cell.full import FullCell, Layer, Protocol
-    from ssblab.cell.life import SEED001_DENDRITE, Degradation, simulate_life
+    from ssblab.cell.life import SEED001_DENDRITE, SEED001_SEPARATOR_CM, Degradation, simulate_life
 
+    if separator_thickness is None:
+        separator_thickness = SEED001_SEPARATOR_CM if dendrite == "seed001" else 0.04
     cell = FullCell(cathode=cathode, anode=anode, loading_mg_cm2=loading, cathode_thickness_cm=45e-4,
                     catholyte_conductivity_S_cm=conductivity,
                     separator=[Layer(thickness_cm=separator_thickness, conductivity_S_cm=conductivity)])
@@ -135,6 +164,11 @@ def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate,
                       li_excess_mAh_cm2=math.inf if li_excess is None else li_excess,
                       dendrite=SEED001_DENDRITE if dendrite == "seed001" else None)
     result = simulate_life(cell, protocol, n_cycles=cycles, degradation=deg)
+    results = [result]
+    if dendrite == "seed001":
+        from ssblab.cell.life import seed001_comparisons
+
+        results.append(seed001_comparisons(separator_thickness))
     if out is not None and cycler_csv:
         from ssblab.files import write_csv
 
@@ -142,7 +176,7 @@ def life_cmd(cathode, anode, conductivity, separator_thickness, loading, c_rate,
         write_csv(out / "cycler.csv", [{"time_s": t, "voltage_V": v, "current_mA": i, "step": s, "cycle": c}
                                        for t, v, i, s, c in zip(data.time_s, data.voltage_V, data.current_mA,
                                                                 data.step, data.cycle)])
-    emit([result], out=out, as_json=as_json, title="ssblab cell life")
+    emit(results, out=out, as_json=as_json, title="ssblab cell life")
 
 
 @cli.command("materials")

@@ -29,12 +29,27 @@ def cli(bulk_conductivity, densities, volume, cycles, seed, out, as_json):
     if volume is not None:
         from ssblab.microstructure.io import load_volume
 
-        results = [multiscale_pipeline(bulk_conductivity, volume=load_volume(volume), n_cycles=cycles,
-                                       label=volume.name, rng=seed)]
+        run = multiscale_pipeline(bulk_conductivity, volume=load_volume(volume), n_cycles=cycles,
+                                  label=volume.name, rng=seed)
+        run.provenance["inputs"]["volume"].update(file=str(volume), file_sha256=_file_hash(volume))
+        results = [run]
     elif densities:
         results = [multiscale_pipeline(bulk_conductivity, relative_density=d, n_cycles=cycles,
                                        label=f"relative density {d:g}", rng=seed) for d in densities]
     else:
+        from ssblab.workflows.multiscale import seed000_rate_prediction
+
         results = seed000_pipeline(bulk_conductivity=bulk_conductivity, n_cycles=cycles, rng=seed)
+        results.append(seed000_rate_prediction(generator_seeds=results[0].generator_seeds))
     emit(results, out=out, as_json=as_json, title="Multiscale pipeline",
          report=pipeline_report(results) if out else None)
+
+
+def _file_hash(path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -394,6 +394,8 @@ class ElectrodepositionSimulation(Dynamics):
                                      nucleus_radius_um=nucleus_radius_um, rng=self.rng)
         self.state_ = PhaseFieldState(xi=xi, xi_initial=xi.copy(), psi=np.zeros(shape), dt_s=float(dt_s))
         self.coefficients = Coefficients.derive(electrolyte, self.parameters)
+        #: an optional reaction of the map with the metal (e.g. dendrite.capture.ReactivePhase)
+        self.chemistry = None
         # the histories are observers, attached first so that later observers see them updated
         self.attach(self._record)
         if self.snapshot_interval:
@@ -460,6 +462,8 @@ class ElectrodepositionSimulation(Dynamics):
         psi = self.psi
         rate, _ = self._reaction(psi, hp)
         self._advance(xi, hp, ac, rate, dt)
+        if self.chemistry is not None:   # e.g. dendrite.capture.ReactivePhase: Li consumed by the map
+            self.chemistry.apply(self, dt)
         check_state("phase field", self.nsteps + 1, xi=(self.xi, *XI_BOUNDS), psi=self.psi)
 
     def _solve_potential(self, xi, hp, background) -> np.ndarray:

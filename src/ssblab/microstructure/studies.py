@@ -106,11 +106,18 @@ class DensityStudy(Result):
                 ("packing", self.packing),
                 ("Bruggeman exponent, generated pellets (-)", str(self.bruggeman_model)),
                 ("Bruggeman exponent, seed 000 measurements (-)", str(self.bruggeman_measured))]
-        for rho, meas, model in zip(self.measured_density, self.measured_S_cm,
-                                    self.model_at_measured_S_cm):
-            rows.append((f"at {100 * rho:.2f} % density: measured / model (mS/cm)",
-                         f"{1e3 * meas:.3g} / {1e3 * model:.3g}"))
-        return rows
+        from ssblab.comparisons import comparison_rows
+
+        return rows + comparison_rows(self.seed_comparisons())
+
+    def seed_comparisons(self):
+        """Model conductivity at each measured density (predicted from the bulk value)."""
+        from ssblab.comparisons import PREDICTED, SeedComparison
+
+        return [SeedComparison(seed="seed 000", quantity=f"sigma at {100 * rho:.2f} % density", unit="mS/cm",
+                               model=1e3 * float(model), measured=1e3 * float(meas), status=PREDICTED,
+                               note=f"generated pellets at bulk {1e3 * self.bulk_S_cm:g} mS/cm")
+                for rho, meas, model in zip(self.measured_density, self.measured_S_cm, self.model_at_measured_S_cm)]
 
     def table(self):
         return [{"relative density (%)": round(100 * float(r), 2), "sigma_eff (S/cm)": float(s),

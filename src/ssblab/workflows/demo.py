@@ -374,18 +374,20 @@ def pipeline_stage(report: Report) -> dict:
         # pellet's follows from its voids alone (predicted)
         rows.append({"pellet": run.label, "quantity": "sigma_eff(25 C) / (S/cm)",
                      "seed 000 (measured)": measured_sigma.get(run.label, ""),
-                     "model": f"{sigma_eff:.3g}",
+                     "model": "{:.3g} +- {:.2g}".format(*run.spread("effective conductivity (S/cm)")),
                      "kind": "fitted" if run.label.startswith("hot") else "predicted"})
         for c, q in measured[run.label].items():
             rows.append({"pellet": run.label, "quantity": f"capacity at {c:g} C / (mAh/g)",
-                         "seed 000 (measured)": q, "model": f"{run.rate.capacity_at(c):.0f}",
+                         "seed 000 (measured)": q,
+                         "model": "{:.0f} +- {:.1f}".format(
+                             *run.spread(f"discharge capacity at {c:g} C (mAh/g)")),
                          "kind": "predicted"})
-        if run.ccd_focusing_mA_cm2 is not None:
-            rows.append({"pellet": run.label, "quantity": "CCD / (mA/cm2)",
-                         "seed 000 (measured)": SEED000_CCD[run.label],
-                         "model": f"{run.ccd_focusing_mA_cm2:.2f}",
-                         # the local critical current is calibrated on the cold pellet
-                         "kind": "fitted" if run.label.startswith("cold") else "predicted"})
+        ccd, ccd_sd = run.spread("CCD estimate, current focusing (mA/cm2)")
+        rows.append({"pellet": run.label, "quantity": "CCD / (mA/cm2)",
+                     "seed 000 (measured)": SEED000_CCD[run.label],
+                     "model": f"{ccd:.2f} +- {ccd_sd:.2f}",
+                     # the local critical current is calibrated on the cold pellet
+                     "kind": "fitted" if run.label.startswith("cold") else "predicted"})
     report.add(None, heading="Measured vs model", table=rows,
                text=("Same bulk Li3InCl6 conductivity (the hot-pressed pellet's measured "
                      f"{ref.LIC_HOT_SIGMA_S_cm.value * 1e3:g} mS/cm), two relative densities "
@@ -393,8 +395,10 @@ def pipeline_stage(report: Report) -> dict:
                      "Only the density differs, so "
                      "whatever gap the model leaves is what the voids alone do not explain. The "
                      "CCD estimate divides a local critical current, fitted on the cold pellet, by "
-                     "each microstructure's anode-face current focusing. 'fitted': calibrated on "
-                     "that measurement; 'predicted': not."))
+                     "each microstructure's anode-face current focusing. Model numbers are the mean "
+                     "+- sd over the generator seeds "
+                     f"{list(runs[0].generator_seeds)}. 'fitted': calibrated on that measurement; "
+                     "'predicted': not."))
     pipeline_report(runs, report)
     return {f"pipeline {run.label}": run for run in runs}
 

@@ -60,8 +60,20 @@ class PipelineResult(Result):
     ccd_focusing_mA_cm2: float | None = None
     ccd: Result | None = None
     short: Result | None = None
+    # over several generator seeds (the run above is the first): name -> one value per seed
+    generator_seeds: tuple = ()
+    seed_values: dict = dataclasses.field(default_factory=dict)
+    comparisons: tuple = ()
 
     title: ClassVar[str] = "Multiscale pipeline"
+
+    def seed_comparisons(self):
+        return list(self.comparisons)
+
+    def spread(self, name: str) -> tuple[float, float]:
+        """Mean and standard deviation over the generator seeds of a recorded number."""
+        values = np.asarray(self.seed_values[name], float)
+        return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
 
     def summary(self):
         rows = [("label", self.label or "-"), ("bulk conductivity / (S/cm)", self.bulk_S_cm),
@@ -80,7 +92,13 @@ class PipelineResult(Result):
         rows += [(f"life: {label}", value) for label, value in self.life.summary()[:4]]
         if self.short is not None:
             rows.append(("short detected in the simulated cycler table", self.short.detected))
-        return rows
+        if self.generator_seeds:
+            rows.append(("generator seeds (mean +- sd below)", ", ".join(map(str, self.generator_seeds))))
+            rows += [(f"{name}, mean +- sd", "{:.4g} +- {:.2g}".format(*self.spread(name)))
+                     for name in self.seed_values]
+        from ssblab.comparisons import comparison_rows
+
+        return rows + comparison_rows(self.comparisons)
 
     def table(self):
         return [{"label": self.label, "relative_density": self.relative_density,
@@ -105,8 +123,9 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
                         n_cycles: int = 500, degradation=None, dendrite=None,
                         local_critical_current_mA_cm2: float | None = None,
                         exchange_current_mA_cm2: float = 1.0,
-                        separator_thickness_cm: float | None = None, label: str = "",
-                        rng: np.random.Generator | int | None = 0) -> PipelineResult:
+                        separator_thickness_cm: float | None = None, layers: Sequence[str] | None = None,
+                        label: str = "",
+                        rng: int | None = 0) -> PipelineResult:
     """Run bulk conductivity -> microstructure -> separator and CCD -> rate and life.
 
     Parameters
@@ -121,6 +140,9 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     cell : FullCell, optional
         The full cell; default seed 000's NCM83 | Li3InCl6 | Li6PS5Cl | Li
         (:func:`ssblab.cell.studies.seed000_cell`). Its solid electrolyte gets sigma_eff.
+    layers : sequence of str, optional
+        Names of the cell's separator layers made of this electrolyte (default: all; for the
+        default cell only "Li3InCl6", the Li6PS5Cl interlayer keeping its 2.95 mS/cm).
     degradation : Degradation, optional
         Fade mechanisms of the life simulation (:class:`ssblab.cell.life.Degradation`);
         default none, so capacity changes only through what the pipeline computed.
@@ -142,8 +164,16 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     if (relative_density is None) == (volume is None):
         raise InputError("give exactly one of relative_density (a generated pellet) or volume")
     if volume is None:
+        if rng is not None and not isinstance(rng, (int, np.integer)):
+            raise InputError("rng: expected an integer generator seed (it is recorded in the provenance)")
         volume = pellet(shape, relative_density=relative_density,
                         grain_radius_voxels=grain_radius_voxels, rng=rng).labels
+        volume_record = {"generated": "ssblab.microstructure.generate.pellet", "generator_seed": rng,
+                         "grain_radius_voxels": grain_radius_voxels, "relative_density": relative_density}
+    else:
+        volume = np.asarray(volume)
+        volume_record = {"given": True}
+    volume_record.update(shape=list(np.shape(volume)), sha256=_volume_hash(volume))
     conductivities = conductivities_S_cm if conductivities_S_cm is not None else {0: 0.0, 1: bulk}
     conduction = solve(volume, conductivities, direction="z", keep_fields=True)
     if not conduction.ok:
@@ -151,7 +181,9 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
     focusing = anode_face_focusing(conduction.current_density_A_cm2, axis=2)
     # The 3D fields served the focusing; the recorded result keeps the slices only.
     conduction = dataclasses.replace(conduction, potential_V=None, current_density_A_cm2=None)
-    cell = (cell if cell is not None else seed000_cell(bulk)).with_conductivity(conduction)
+    if cell is None:   # seed 000's stack: the Li6PS5Cl interlayer keeps its own conductivity
+        cell, layers = seed000_cell(bulk), ("Li3InCl6",)
+    cell = cell.with_conductivity(conduction, layers=layers)
     rate = rate_capability(cell, tuple(c_rates), label=label)
     life = simulate_life(cell, n_cycles=n_cycles, degradation=degradation or Degradation())
     ccd = _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2,
@@ -167,8 +199,23 @@ def multiscale_pipeline(bulk_conductivity, *, relative_density: float | None = N
         ccd=ccd, short=short,
         reason="" if dendrite is not None or local_critical_current_mA_cm2 is not None else
         "neither a dendrite growth law nor a local critical current given: CCD not estimated",
-        provenance=provenance(bulk_S_cm=bulk, relative_density=relative_density, shape=shape,
-                              c_rates=list(c_rates), n_cycles=n_cycles, label=label))
+        provenance=provenance(bulk_S_cm=bulk, relative_density=relative_density, c_rates=list(c_rates),
+                              n_cycles=n_cycles, label=label, volume=volume_record,
+                              conductivities_S_cm={str(k): float(v) for k, v in conductivities.items()},
+                              cell=dataclasses.asdict(cell), degradation=dataclasses.asdict(degradation)
+                              if degradation is not None else None,
+                              exchange_current_mA_cm2=exchange_current_mA_cm2,
+                              local_critical_current_mA_cm2=local_critical_current_mA_cm2))
+
+
+def _volume_hash(volume) -> str:
+    """SHA-256 of a labelled volume's shape, dtype and bytes (C order)."""
+    import hashlib
+
+    arr = np.ascontiguousarray(volume)
+    digest = hashlib.sha256(f"{arr.shape}{arr.dtype.str}".encode())
+    digest.update(arr.tobytes())
+    return digest.hexdigest()
 
 
 def _ccd_estimate(cell, conduction, dendrite, exchange_current_mA_cm2, separator_thickness_cm):
@@ -199,33 +246,316 @@ SEED000_CCD_mA_cm2 = {"cold pressed (0.5 GPa)": ref.LIC_COLD_CCD_mA_cm2.value,
 
 
 def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: int = 2000,
-                     dendrite=None, rng: int = 0) -> list[PipelineResult]:
+                     dendrite=None, rng: int = 0, generator_seeds: Sequence[int] | None = None
+                     ) -> list[PipelineResult]:
     """Cold vs hot pressing: one bulk conductivity, two densities, two cells.
 
     The bulk value defaults to the microstructure layer's Li3InCl6 bulk estimate; the only
     difference between the two runs is the pellet's relative density. Capacity fade comes from
-    interphase growth whose rate is fitted to the hot-pressed cell's retention at 0.5 C
-    (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD estimate's
-    local critical current is fitted on the cold-pressed CCD and carried to the hot-pressed
-    microstructure, whose CCD it then predicts (both CCDs: ``ssblab.reference``).
+    interphase growth whose rate is fitted to the hot-pressed cell's 93.7 % retention after
+    2000 cycles (:func:`ssblab.cell.studies.seed000_life_study`) and applied to both. The CCD
+    estimate's local critical current is fitted on the cold-pressed CCD (1.2 mA/cm2) and
+    carried to the hot-pressed microstructure, whose CCD it then predicts (seed: 4.0 mA/cm2).
+
+    Every microstructure-dependent number is run for each of ``generator_seeds`` (default
+    ``(rng, rng + 1, rng + 2)``); the returned results hold the first seed's intermediates and
+    the per-seed values (``seed_values``), whose mean and spread the summary reports and the
+    seed comparisons use.
     """
     from ssblab.cell.life import Degradation
-    from ssblab.cell.studies import seed000_life_study
+    from ssblab.cell.studies import SEED000_MEASURED_MAH_G, SEED000_RATES_C, seed000_life_study
+    from ssblab.comparisons import PREDICTED, SeedComparison
     from ssblab.microstructure.studies import LI3INCL6_BULK_S_cm
 
+    seeds = tuple(generator_seeds) if generator_seeds is not None else (rng, rng + 1, rng + 2)
+    if not seeds:
+        raise InputError("generator_seeds: expected at least one seed")
     bulk = LI3INCL6_BULK_S_cm if bulk_conductivity is None else bulk_conductivity
-    fitted = seed000_life_study().fitted_growth_ohm_cm2_sqrt_h
-    degradation = Degradation(interphase_growth_ohm_cm2_sqrt_h=fitted)
-    runs = [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
-                                degradation=degradation, dendrite=dendrite, label=label, rng=rng)
-            for label, density in SEED000_PELLETS.items()]
-    calibration = runs[0]
-    local = SEED000_CCD_mA_cm2[calibration.label] * calibration.anode_focusing
-    note = (f"CCD: local critical current {local:.2f} mA/cm2 fitted on the {calibration.label} "
-            f"pellet's measured {SEED000_CCD_mA_cm2[calibration.label]} mA/cm2")
-    return [dataclasses.replace(run, ccd_focusing_mA_cm2=local / run.anode_focusing,
-                                reason=note if run is calibration else note + "; this one is predicted")
-            for run in runs]
+    study = seed000_life_study()
+    degradation = Degradation(interphase_growth_ohm_cm2_sqrt_h=study.fitted_growth_ohm_cm2_sqrt_h)
+    runs = {label: [multiscale_pipeline(bulk, relative_density=density, shape=shape, n_cycles=n_cycles,
+                                        degradation=degradation, dendrite=dendrite, label=label, rng=seed)
+                    for seed in seeds]
+            for label, density in SEED000_PELLETS.items()}
+    cold_label, hot_label = SEED000_PELLETS
+    # the local critical current is fitted per microstructure draw on the cold pellet's CCD
+    local = [SEED000_CCD_mA_cm2[cold_label] * run.anode_focusing for run in runs[cold_label]]
+    note = (f"CCD: local critical current {np.mean(local):.2f} mA/cm2 (mean over generator seeds "
+            f"{list(seeds)}) fitted on the {cold_label} pellet's measured {SEED000_CCD_mA_cm2[cold_label]} mA/cm2")
+    out = []
+    for label, per_seed in runs.items():
+        ccd = [i_loc / run.anode_focusing for i_loc, run in zip(local, per_seed)]
+        values = {"effective conductivity (S/cm)": [r.conduction.sigma_eff_S_cm for r in per_seed],
+                  "tortuosity factor": [r.conduction.tortuosity_factor for r in per_seed],
+                  "anode-face current focusing": [r.anode_focusing for r in per_seed],
+                  "CCD estimate, current focusing (mA/cm2)": ccd}
+        for c in per_seed[0].rate.c_rates:
+            values[f"discharge capacity at {c:g} C (mAh/g)"] = [r.rate.capacity_at(c) for r in per_seed]
+        route = "cold" if label == cold_label else "hot"
+        comparisons = []
+        for c, measured in zip(SEED000_RATES_C, SEED000_MEASURED_MAH_G[route]):
+            key = f"discharge capacity at {c:g} C (mAh/g)"
+            if np.isfinite(measured) and key in values:
+                comparisons.append(SeedComparison(
+                    seed="seed 000", quantity=f"{route} {c:g} C (one bulk value, density only)", unit="mAh/g",
+                    model=float(np.mean(values[key])), measured=float(measured), status=PREDICTED,
+                    note=f"sd {np.std(values[key], ddof=1) if len(seeds) > 1 else 0:.1f} over generator seeds"))
+        comparisons.append(SeedComparison(
+            seed="seed 000", quantity=f"{route} CCD (current focusing)", unit="mA/cm2", model=float(np.mean(ccd)),
+            measured=SEED000_CCD_mA_cm2[label],
+            status=("fitted to seed 000's cold-pressed CCD (local critical current)" if route == "cold"
+                    else PREDICTED),
+            note=f"sd {np.std(ccd, ddof=1) if len(seeds) > 1 else 0:.2f} over generator seeds {list(seeds)}"))
+        if route == "hot":
+            comparisons.append(SeedComparison(
+                seed="seed 000", quantity="hot retention after 2000 cycles at 0.5 C (seed000_cell)", unit="-",
+                model=study.life_fit.retention_at(2000), measured=study.fit_retention,
+                status="fitted to seed 000's 0.5 C retention (interphase growth k)"))
+        first = per_seed[0]
+        out.append(dataclasses.replace(
+            first, ccd_focusing_mA_cm2=ccd[0], generator_seeds=seeds, seed_values=values,
+            comparisons=tuple(comparisons),
+            reason=note if label == cold_label else note + "; this one is predicted"))
+    return out
+
+
+# --- Seed 000's rate tables predicted from the microstructure (nothing fitted) ------------
+# Each route: relative density of the pressed Li3InCl6 and its measured 25 C conductivity.
+SEED000_ROUTES = {"cold pressed (0.5 GPa)": (ref.LIC_COLD_05GPA_DENSITY.value, ref.LIC_COLD_05GPA_SIGMA_S_cm.value),
+                  "hot pressed (0.5 GPa, 250 C)": (ref.LIC_HOT_DENSITY.value, ref.LIC_HOT_SIGMA_S_cm.value)}
+# Composite cathode, assumed (seed 000 gives none of it): NCM83:Li3InCl6 70:30 by mass, NCM
+# particles of Chen 2020's 5.22 um radius, Li3InCl6 particles of 2 um, the composite pressed to
+# the same relative density as the route's pellet; X-ray densities 4.78 / 2.716 g/cm3.
+SEED000_COMPOSITE = dict(catholyte_mass_fraction=0.30, densities_g_cm3=(4.78, 2.716),
+                         radii_um=(5.22, 2.0), loading_mg_cm2=10.0)
+
+
+def composite_catholyte(relative_density: float, *, catholyte_mass_fraction: float = 0.30,
+                        densities_g_cm3: tuple[float, float] = (4.78, 2.716),
+                        radii_um: tuple[float, float] = (5.22, 2.0), voxel_um: float = 1.0,
+                        shape: tuple[int, int, int] = (48, 48, 48), volume: np.ndarray | None = None,
+                        rng: np.random.Generator | int | None = 0):
+    """Ionic transport of the catholyte in a composite cathode: ``sigma_eff / sigma`` and tortuosity.
+
+    A generated active material (label 1) + catholyte (label 2) mixture with voids (label 0)
+    at ``relative_density`` (:func:`ssblab.microstructure.generate.mixture`), or a user's
+    labelled ``volume`` with the same labels, solved with only the catholyte conducting (the
+    active particles' Li+ transport is the cell model's particle diffusion). Returns the
+    microstructure :class:`~ssblab.microstructure.solve.ConductionResult` at unit catholyte
+    conductivity, so ``sigma_eff_S_cm`` is the geometric factor.
+    """
+    from ssblab.microstructure.generate import mixture
+    from ssblab.microstructure.solve import solve
+
+    if volume is None:
+        volume = mixture(shape, fraction=catholyte_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
+                         radii_voxels=tuple(r / voxel_um for r in radii_um), relative_density=relative_density,
+                         rng=rng)
+    result = solve(volume, [0.0, 0.0, 1.0], direction="z", voxel_size_cm=voxel_um * 1e-4, keep_fields=False)
+    if not result.ok:
+        raise InputError(f"the composite's catholyte does not percolate: {result.reason}")
+    return result
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RatePrediction(Result):
+    """Seed 000's cold and hot rate tables predicted over several generated microstructures.
+
+    ``capacity_mAh_g[route][k, j]``: generator seed ``k``, C-rate ``j``. Nothing is fitted to
+    the rate tables: the inputs are the measured pellet conductivities and densities, the
+    assumed cell (:func:`ssblab.cell.studies.seed000_cell`) and generated microstructures.
+    """
+
+    routes: tuple
+    c_rates: np.ndarray
+    generator_seeds: tuple
+    capacity_mAh_g: dict
+    measured_rates_C: np.ndarray
+    measured_mAh_g: dict
+    pellet_factor: dict
+    catholyte_factor: dict
+    catholyte_tortuosity: dict
+    catholyte_sigma_eff_S_cm: dict
+    composite_model: str = "porous"
+
+    title: ClassVar[str] = "Seed 000: rate tables predicted from microstructure (porous composite)"
+
+    def mean(self, route: str) -> np.ndarray:
+        return np.mean(self.capacity_mAh_g[route], axis=0)
+
+    def spread(self, route: str) -> np.ndarray:
+        """Standard deviation over the generator seeds (0 for a single seed)."""
+        values = np.asarray(self.capacity_mAh_g[route])
+        return values.std(axis=0, ddof=1) if values.shape[0] > 1 else np.zeros(values.shape[1])
+
+    def gap_share(self, c_rate: float) -> tuple[float, float]:
+        """Share of the measured hot - cold gap at ``c_rate`` the model gives: mean and spread."""
+        cold, hot = self.routes
+        j = int(np.argmin(np.abs(self.c_rates - c_rate)))
+        m = int(np.argmin(np.abs(self.measured_rates_C - c_rate)))
+        gap = self.measured_mAh_g[hot][m] - self.measured_mAh_g[cold][m]
+        shares = (np.asarray(self.capacity_mAh_g[hot])[:, j] - np.asarray(self.capacity_mAh_g[cold])[:, j]) / gap
+        return float(shares.mean()), float(shares.std(ddof=1)) if shares.size > 1 else 0.0
+
+    def seed_comparisons(self):
+        from ssblab.comparisons import PREDICTED, SeedComparison
+
+        out = []
+        for route in self.routes:
+            mean, spread = self.mean(route), self.spread(route)
+            for c, measured in zip(self.measured_rates_C, self.measured_mAh_g[route]):
+                if not np.isfinite(measured):
+                    continue
+                j = int(np.argmin(np.abs(self.c_rates - c)))
+                out.append(SeedComparison(seed="seed 000", quantity=f"{route.split()[0]} {c:g} C", unit="mAh/g",
+                                          model=float(mean[j]), measured=float(measured), status=PREDICTED,
+                                          note=f"+- {spread[j]:.1f} over generator seeds {list(self.generator_seeds)}"))
+        return out
+
+    def summary(self):
+        from ssblab.comparisons import comparison_rows
+
+        rows = [("generator seeds", ", ".join(map(str, self.generator_seeds))), ("composite model", self.composite_model)]
+        for route in self.routes:
+            name = route.split()[0]
+            rows += [(f"{name}: catholyte sigma_eff (S/cm), mean", float(np.mean(self.catholyte_sigma_eff_S_cm[route]))),
+                     (f"{name}: catholyte tortuosity factor, mean", float(np.mean(self.catholyte_tortuosity[route]))),
+                     (f"{name}: capacities (mAh/g) at " + ", ".join(f"{c:g}" for c in self.c_rates) + " C",
+                      " ".join(f"{m:.0f}+-{s:.0f}" for m, s in zip(self.mean(route), self.spread(route))))]
+        for c in (0.5, 1.0):
+            share, spread = self.gap_share(c)
+            rows.append((f"share of the measured hot-cold gap at {c:g} C [predicted]", f"{share:.2f} +- {spread:.2f}"))
+        return rows + comparison_rows(self.seed_comparisons())
+
+    def table(self):
+        rows = []
+        for route in self.routes:
+            values = np.asarray(self.capacity_mAh_g[route])
+            for k, seed in enumerate(self.generator_seeds):
+                rows.append({"route": route, "generator seed": seed,
+                             **{f"{c:g} C (mAh/g)": float(v) for c, v in zip(self.c_rates, values[k])}})
+        return rows
+
+    def _draw(self, ax, **kwargs):
+        for route, color in zip(self.routes, ("C0", "C3")):
+            ax.errorbar(self.c_rates, self.mean(route), yerr=self.spread(route), color=color, capsize=2,
+                        label=f"{route.split()[0]}, predicted")
+            ax.plot(self.measured_rates_C, self.measured_mAh_g[route], "o", color=color,
+                    label=f"{route.split()[0]}, seed 000")
+        ax.set_xlabel("C-rate (1/h)")
+        ax.set_ylabel("discharge capacity (mAh/g)")
+        ax.legend(fontsize=7)
+
+
+def seed000_rate_prediction(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(48, 48, 48),
+                            c_rates: Sequence[float] = (0.1, 0.2, 0.5, 1.0, 1.5, 2.0),
+                            composite_model: str = "porous", grain_radius_voxels: float = 4.0,
+                            steps_per_half_cycle: int = 150) -> RatePrediction:
+    """Predict seed 000's cold- and hot-pressed rate tables (Li3InCl6 catholyte and separator).
+
+    For each route and generator seed:
+
+    1. the route's measured pellet conductivity is divided by the geometric factor of a
+       generated pellet at its relative density: the void-free Li3InCl6 conductivity of that
+       route (its grain boundaries included, its voids not);
+    2. a generated NCM83 + Li3InCl6 composite at the same relative density
+       (:func:`composite_catholyte`) gives the catholyte's effective conductivity and
+       tortuosity;
+    3. the full cell (:func:`ssblab.cell.studies.seed000_cell`: the Li3InCl6 layer at the
+       measured pellet conductivity, the Li6PS5Cl interlayer at its own 2.95 mS/cm, composite
+       thickness from the loading and the relative density) runs the rate table with the
+       composite resolved through its thickness.
+
+    Nothing is fitted to the rate tables.
+    """
+    from ssblab.cell.full import rate_capability
+    from ssblab.cell.studies import SEED000_MEASURED_MAH_G, SEED000_RATES_C, seed000_cell
+    from ssblab.microstructure.generate import pellet, volume_fraction
+    from ssblab.microstructure.solve import solve
+
+    comp = SEED000_COMPOSITE
+    rho_am, rho_se = comp["densities_g_cm3"]
+    w = comp["catholyte_mass_fraction"]
+    solid_cm3_cm2 = comp["loading_mg_cm2"] * 1e-3 * (1 / rho_am + w / (1 - w) / rho_se)
+    caps, pf, cf, ct, cs = {}, {}, {}, {}, {}
+    for route, (density, measured) in SEED000_ROUTES.items():
+        caps[route], pf[route], cf[route], ct[route], cs[route] = [], [], [], [], []
+        for seed in generator_seeds:
+            labels = pellet(shape, relative_density=density, grain_radius_voxels=grain_radius_voxels, rng=seed).labels
+            factor = solve(labels, {0: 0.0, 1: 1.0}, keep_fields=False).sigma_eff_S_cm
+            catholyte = composite_catholyte(density, catholyte_mass_fraction=w, densities_g_cm3=(rho_am, rho_se),
+                                            radii_um=comp["radii_um"], shape=shape, rng=seed)
+            intrinsic = measured / factor
+            sigma_cat = intrinsic * catholyte.sigma_eff_S_cm
+            cell = seed000_cell(measured, catholyte_conductivity_S_cm=intrinsic,
+                                catholyte_effective_conductivity_S_cm=sigma_cat,
+                                catholyte_volume_fraction=density * volume_fraction(w, (rho_am, rho_se)),
+                                cathode_thickness_cm=solid_cm3_cm2 / density, composite_model=composite_model)
+            rate = rate_capability(cell, tuple(c_rates), steps_per_half_cycle=steps_per_half_cycle, label=route)
+            caps[route].append(rate.discharge_capacity_mAh_g)
+            pf[route].append(factor), cf[route].append(catholyte.sigma_eff_S_cm)
+            ct[route].append(catholyte.tortuosity_factor), cs[route].append(sigma_cat)
+    measured = {route: np.array(SEED000_MEASURED_MAH_G["cold" if route.startswith("cold") else "hot"])
+                for route in SEED000_ROUTES}
+    return RatePrediction(
+        routes=tuple(SEED000_ROUTES), c_rates=np.asarray(c_rates, float), generator_seeds=tuple(generator_seeds),
+        capacity_mAh_g={r: np.array(v) for r, v in caps.items()},
+        measured_rates_C=np.array(SEED000_RATES_C), measured_mAh_g=measured,
+        pellet_factor={r: np.array(v) for r, v in pf.items()}, catholyte_factor={r: np.array(v) for r, v in cf.items()},
+        catholyte_tortuosity={r: np.array(v) for r, v in ct.items()},
+        catholyte_sigma_eff_S_cm={r: np.array(v) for r, v in cs.items()}, composite_model=composite_model,
+        provenance=provenance(generator_seeds=list(generator_seeds), shape=shape, grain_radius_voxels=grain_radius_voxels,
+                              routes=SEED000_ROUTES, composite=comp, c_rates=list(c_rates),
+                              composite_model=composite_model, voxel_um=1.0))
+
+
+# --- Seed 003: dendrite capture by LGPS on generated 3D mixtures ---------------------------
+def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: float = ref.LGPS_SIGMA_S_cm.value,
+                     densities_g_cm3: tuple[float, float] = (1.87, 2.04), radii_um: tuple[float, float] = (5.0, 3.0),
+                     relative_density: float = 1.0, shape=(48, 48, 48), rng: int = 0) -> tuple[float, float]:
+    """LGPS area share ``a`` and current share ``s`` at the anode face of a generated 3D mixture.
+
+    1-um voxels; LPSC particles larger than LGPS ones, as seed 003 reports (radii 5 and 3 um:
+    assumption on the values); the phases' X-ray densities (``microstructure.studies``).
+
+    Examples
+    --------
+    >>> lgps_face_shares(1e-3, 0.0)
+    (0.0, 0.0)
+    """
+    from ssblab.microstructure.generate import mixture
+    from ssblab.microstructure.solve import solve
+
+    if lgps_mass_fraction == 0:
+        return 0.0, 0.0
+    labels = mixture(shape, fraction=lgps_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
+                     radii_voxels=tuple(radii_um), relative_density=relative_density, rng=rng)
+    r = solve(labels, [0.0, host_S_cm, lgps_S_cm], direction="z", keep_fields=False)
+    return float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0))
+
+
+def seed003_capture_study(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(48, 48, 48),
+                          relative_density: float = 1.0, parameters=None, calibration: str = "LPSC1.0-82"):
+    """Seed 003's five CCDs with dendrite capture: shares from generated 3D mixtures, one fit.
+
+    For each electrolyte of :data:`ssblab.dendrite.capture.SEED003_ELECTROLYTES` and each
+    generator seed, :func:`lgps_face_shares` on a mixture at the seed's LGPS mass fraction and
+    measured conductivities; then :func:`ssblab.dendrite.capture.capture_ccd_study` fits the
+    capture rate on ``calibration`` and predicts the others.
+    """
+    from ssblab.dendrite.capture import SEED003_ELECTROLYTES, capture_ccd_study
+
+    seeds = tuple(generator_seeds)
+    if not seeds:
+        raise InputError("generator_seeds: expected at least one seed")
+    shares = {name: [lgps_face_shares(e.host_S_cm, e.lgps_mass_fraction, lgps_S_cm=e.lgps_S_cm,
+                                      densities_g_cm3=(e.host_density_g_cm3, e.lgps_density_g_cm3),
+                                      relative_density=relative_density, shape=shape, rng=seed)
+                     for seed in seeds]
+              for name, e in SEED003_ELECTROLYTES.items()}
+    return capture_ccd_study(shares, parameters=parameters, calibration=calibration, generator_seeds=seeds,
+                             provenance_inputs=dict(shape=list(shape), relative_density=relative_density,
+                                                    radii_um=[5.0, 3.0], voxel_um=1.0))
 
 
 def pipeline_report(results, report=None):
@@ -234,6 +564,9 @@ def pipeline_report(results, report=None):
 
     report = report or Report("Multiscale pipeline")
     for result in results:
+        if not hasattr(result, "conduction"):      # the rate-table prediction
+            report.add(result, table=True)
+            continue
         report.add(result, heading=f"{result.label}: summary", table=True, figures=[])
         conduction = result.conduction
         report.add(conduction, heading=f"{result.label}: microstructure",

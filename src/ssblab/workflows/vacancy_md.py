@@ -78,7 +78,27 @@ class VacancyMDStudy(Result):
                 rows.append((f"tracer D ratio at {t:g} K (no extrapolation)", ratio))
             rows += [(f"Ea({self.labels[1]}) - Ea({self.labels[0]}) (eV)", self.delta_ea_eV),
                      ("sigma ratio at 300 K", self.sigma_ratio_300K), ("verdict", self.verdict)]
-        return rows
+        from ssblab.comparisons import comparison_rows
+
+        return rows + comparison_rows(self.seed_comparisons())
+
+    def seed_comparisons(self):
+        """The fitted Arrhenius numbers beside the published MD ones (predicted: never used)."""
+        from ssblab.comparisons import PREDICTED, SeedComparison
+
+        out = []
+        for label, fit, ref in zip(self.labels, self.fits, self.references):
+            if not (ref and fit.ok):
+                continue
+            if "activation_energy_eV" in ref:
+                out.append(SeedComparison(seed="seed 000", quantity=f"{label}: Ea vs the authors' MD", unit="eV",
+                                          model=float(fit.activation_energy_eV.value),
+                                          measured=float(ref["activation_energy_eV"]), status=PREDICTED))
+            if "conductivity_300K_S_cm" in ref and abs(fit.target_K - 300) < 1:
+                out.append(SeedComparison(seed="seed 000", quantity=f"{label}: sigma(300 K) vs the authors' MD",
+                                          unit="S/cm", model=float(fit.extrapolated.value),
+                                          measured=float(ref["conductivity_300K_S_cm"]), status=PREDICTED))
+        return out
 
     def table(self):
         return [dict(r) for r in self.runs]
