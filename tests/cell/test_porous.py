@@ -102,7 +102,7 @@ def test_cli_rate_with_the_porous_composite():
 
     from ssblab.cli import main
 
-    res = CliRunner().invoke(main, ["cell", "rate", "--composite", "porous", "--rates", "0.5,2",
+    res = CliRunner().invoke(main, ["cell", "rate", "--composite", "porous", "--rate", "0.5", "--rate", "2",
                                     "--conductivity", "0.3 mS/cm"])
     assert res.exit_code == 0, res.output
     assert "discharge capacity at 2 C" in res.output

@@ -57,13 +57,13 @@ def test_one_fitted_four_predicted_and_labelled():
 
 
 def test_cli_ccd_study(tmp_path):
-    res = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seeds", "0", "--size", "20",
+    res = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seed", "0", "--size", "20",
                                     "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "fitted to seed 003's LPSC1.0-82 CCD" in res.output
     assert (tmp_path / "report.html").exists()
-    bad = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seeds", "a,b"])
-    assert bad.exit_code == 2 and "--generator-seeds" in bad.output
+    bad = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seed", "a"])
+    assert bad.exit_code == 2 and "--generator-seed" in bad.output
 
 
 def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
@@ -80,7 +80,7 @@ def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
     sim = ElectrodepositionSimulation(emap, current_density_mA_cm2=2.0, film_thickness_um=8.0, solver="fft",
                                       parameters=PhaseFieldParameters(exchange_current_density_mA_cm2=100), rng=0)
     sim.chemistry = ReactivePhase(sim, phase="A", rate_1_s=1e-2, capacity_mAh_cm3=200.0)
-    sigma_a = sim.sigma_e[np.asarray(emap.labels) == 1].max()
+    sigma_a = sim.coefficients.sigma_e[np.asarray(emap.labels) == 1].max()
     while sim.time_s < 1800:
         sim.run(1)
     captured = sim.chemistry.captured_charge_mAh_cm2(sim)
@@ -92,7 +92,7 @@ def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
     # a cell that has reacted fully stops capturing and conducts like the product
     full = p >= 1 - 1e-12
     assert np.all(sim.chemistry.remaining[full] <= 1e-12)
-    assert np.all(sim.sigma_e[full] < 1e-3 * sigma_a)
+    assert np.all(sim.coefficients.sigma_e[full] < 1e-3 * sigma_a)
     # the capacity bound: no cell gave more than its capacity
     assert np.all(sim.chemistry.remaining >= -1e-12)
     with pytest.raises(Exception, match="phase"):

@@ -223,8 +223,9 @@ def ccd_command(width, step_duration_h, max_current_mA_cm2, failure_fraction, se
 
 
 @cli.command("ccd-study")
-@click.option("--generator-seeds", default="0,1,2", show_default=True,
-              help="Seeds of the 3D microstructure generator, comma separated (mean and spread reported).")
+@click.option("--generator-seed", "generator_seeds", type=int, multiple=True, default=(0, 1, 2),
+              show_default=True,
+              help="Seed of the 3D microstructure generator (repeat the option; mean and spread reported).")
 @click.option("--size", type=int, default=48, show_default=True, help="cells per side of the 3D mixtures (1 um)")
 @quantity_option("--reach", "reach_um", unit="um", default=500.0, show_default=True,
                  help="depth from the anode within which filaments meet LGPS (assumption)")
@@ -239,10 +240,7 @@ def ccd_study_command(generator_seeds, size, reach_um, calibration, out, as_json
     from ssblab.report import Report
     from ssblab.workflows.multiscale import seed003_capture_study
 
-    try:
-        seeds = tuple(int(v) for v in generator_seeds.split(","))
-    except ValueError:
-        raise InputError(f"--generator-seeds: expected comma-separated integers, found {generator_seeds!r}") from None
+    seeds = tuple(generator_seeds)
     if size < 16:
         raise InputError(f"--size: expected at least 16 cells per side, found {size}")
     result = seed003_capture_study(generator_seeds=seeds, shape=(size, size, size),
