@@ -22,6 +22,7 @@ def _documented_kra(direction: str) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::UserWarning")   # torch's tensor-conversion note inside CHGNet
 def test_lyc_indium_kra_of_ordering_0_matches_the_docs():
     pytest.importorskip("chgnet")
     from click.testing import CliRunner
