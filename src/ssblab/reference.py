@@ -216,9 +216,11 @@ LYC_LIIN_MATURATION_H = _v(100.0 / 3.0, "h", "004", "Fig. 2 (fit)",
                            "interface maturation time (95 % settled at ~100 h)", "calibrated")
 
 # --- added with issue #18 (fitted vs predicted seed comparisons) ---------------------------
-LPSC125_SIGMA_S_cm = _v(4.87e-3, "S/cm", "003", "text", "Li5.75PS4.75Cl1.25 (LPSC1.25), cold-pressed conductivity",
+LPSC125_SIGMA_S_cm = _v(4.87e-3, "S/cm", "003", "text",
+                        "Li5.75PS4.75Cl1.25 (LPSC1.25), cold-pressed conductivity",
                         target=_Y3 + "conductivity_mS_cm/LPSC1.25")
-LPSC15_SIGMA_S_cm = _v(6.75e-3, "S/cm", "003", "text", "Li5.5PS4.5Cl1.5 (LPSC1.5), cold-pressed conductivity",
+LPSC15_SIGMA_S_cm = _v(6.75e-3, "S/cm", "003", "text",
+                       "Li5.5PS4.5Cl1.5 (LPSC1.5), cold-pressed conductivity",
                        target=_Y3 + "conductivity_mS_cm/LPSC1.5")
 LPSC125_CCD_mA_cm2 = _v(0.7, "mA/cm2", "003", "Fig. 3a", "CCD of LPSC1.25",
                         target=_Y3 + "critical_current_density_mA_cm2/LPSC1.25")

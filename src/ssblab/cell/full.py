@@ -386,7 +386,6 @@ class PorousElectrodeModel:
         return self._inverses[dt_s]
 
     def _solve(self, current_mA_cm2: float, dt_s: float | None):
-        p = self.particle
         if dt_s is None:      # the present state, no time passes (surface from the flux only)
             base = self.u.T
             response_last = 0.0

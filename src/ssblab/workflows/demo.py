@@ -368,7 +368,6 @@ def pipeline_stage(report: Report) -> dict:
                       "hot pressed (0.5 GPa, 250 C)": ref.LIC_HOT_SIGMA_S_cm.value}
     rows = []
     for run in runs:
-        sigma_eff = getattr(run.conduction, "sigma_eff_S_cm", float("nan"))
         # the bulk conductivity is the hot-pressed pellet's measured value, an input: the hot
         # pellet's sigma_eff is therefore close to it by construction (fitted), the cold
         # pellet's follows from its voids alone (predicted)
