@@ -194,17 +194,7 @@ def header_names(line: str, *, delimiter: str | None, n_data: int, where: str) -
         raise InputError(f"{where}: the header names {len(names)} columns but the data rows hold "
                          f"{n_data} values: a column name is missing or extra "
                          f"(header: {', '.join(names)})")
-    seen: dict[str, int] = {}
-    unique = []
-    for i, name in enumerate(names):
-        name = name or f"column_{i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 0
-        unique.append(name)
-    return unique
+    return unique_names(names)
 
 
 _UNIT_SUFFIX = re.compile(r"\s*(/\s*[^/()]+|\(\s*(k?hz|[mkµu]?ohms?|[mkµu]?ω|deg|°|degrees?|s|v|a|ma)\s*\)|"
@@ -282,3 +272,24 @@ def find_column(table: RawTable, aliases: tuple[str, ...], *, requested: str | i
                          f"{', '.join(repr(a) for a in aliases[:6])}...); columns are: "
                          f"{', '.join(names)}; name it with the {what} column option")
     return None
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique: an empty name becomes ``column_<i>``, a repeat gets ``_1``, ``_2``.
+
+    Examples
+    --------
+    >>> unique_names(["t", "", "V", "V"])
+    ['t', 'column_1', 'V', 'V_1']
+    """
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(names):
+        name = name or f"column_{i}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        unique.append(name)
+    return unique

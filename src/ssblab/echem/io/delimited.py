@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssblab.echem.io._common import DataWarning, RawTable
+from ssblab.echem.io._common import DataWarning, RawTable, unique_names
 from ssblab.errors import InputError, require_package
 
 HEAD_BYTES = 262_144
@@ -284,17 +284,7 @@ def _fit_names(names, width, lines, first_data, delimiter, where) -> tuple[list[
     if len(names) != width:
         raise InputError(f"{where}: the header names {len(names)} columns but the data rows hold "
                          f"{width} fields (header: {', '.join(names)})")
-    seen: dict[str, int] = {}
-    unique = []
-    for i, name in enumerate(names):
-        name = name or f"column_{i}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 0
-        unique.append(name)
-    return unique, terminated
+    return unique_names(names), terminated
 
 
 def _sniff_decimal(lines: list[str], delimiter: str) -> str:
