@@ -31,8 +31,7 @@ def test_lyc_indium_kra_of_ordering_0_matches_the_docs():
 
     res = CliRunner().invoke(main, ["neb", "lyc-indium", "--seed", "0", "--json"])
     assert res.exit_code == 0, res.output[-2000:]
-    start = res.output.index("[")
-    runs = json.loads(res.output[start:])
+    runs = json.loads(res.stdout)  # progress bars go to stderr
     for run in runs:
         direction = "in-plane" if "in-plane" in run["label"] else "out-of-plane"
         forward, reverse = run["barrier_eV"], run["reverse_barrier_eV"]

@@ -7,7 +7,8 @@ import pytest
 @pytest.mark.slow
 def test_single_carrier_fcc_block_errors_cover_the_exact_diffusivity():
     from ssblab.atomistic.kmc import kmc
-    from ssblab.atomistic.transport import BOLTZMANN_EV_K, diffusion
+    from ssblab.atomistic.transport import diffusion
+    from ssblab.units import BOLTZMANN_eV_K as BOLTZMANN_EV_K
 
     a, n, barrier, temperature = 3.0, 4, 0.2, 600.0
     basis = np.array([[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]])

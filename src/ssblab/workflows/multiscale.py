@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab import reference as ref
-from ssblab.errors import InputError
+from ssblab.errors import ConvergenceError, InputError
 from ssblab.results import Result, conductivity_of, provenance
 
 
@@ -531,6 +531,8 @@ def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: 
     labels = mixture(shape, fraction=lgps_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
                      radii_voxels=tuple(radii_um), relative_density=relative_density, rng=rng)
     r = solve(labels, [0.0, host_S_cm, lgps_S_cm], direction="z", keep_fields=False)
+    if not r.ok:  # a current share from an unconverged solve is not a number to average
+        raise ConvergenceError(f"LGPS mixture (generator seed {rng}): {r.reason}")
     return float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0))
 
 
