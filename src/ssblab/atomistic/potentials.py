@@ -17,9 +17,11 @@ lj          ``ase``                                      Lennard-Jones; tests an
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import importlib.util
+import sys
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -111,11 +113,14 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
                         purpose="the CHGNet potential (pip install torch==2.13.0 chgnet)")
         from chgnet.model.dynamics import CHGNetCalculator
 
-        return CHGNetCalculator(use_device=dev, **options)
+        # CHGNet announces itself on stdout, which must stay clean for --json output
+        with contextlib.redirect_stdout(sys.stderr):
+            return CHGNetCalculator(use_device=dev, **options)
     require_package("sevenn", extra="sevenn", purpose="the SevenNet-0 potential")
     from sevenn.calculator import SevenNetCalculator
 
-    return SevenNetCalculator(options.pop("model", "7net-0"), device=dev, **options)
+    with contextlib.redirect_stdout(sys.stderr):
+        return SevenNetCalculator(options.pop("model", "7net-0"), device=dev, **options)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
