@@ -245,11 +245,7 @@ class ParticleModel:
             u_last = base[-1] + response[-1] * self.flux_per_mA * current
             return self.voltage(current, self.surface(u_last, current)) - voltage_V
 
-        if excess(current_max_mA_cm2) <= 0:
-            return current_max_mA_cm2
-        if excess(0.0) >= 0:
-            return 0.0
-        return brentq(excess, 0.0, current_max_mA_cm2, xtol=1e-9 * abs(current_max_mA_cm2))
+        return _current_holding(excess, current_max_mA_cm2)
 
     @property
     def mean_state(self) -> float:
@@ -428,11 +424,7 @@ class PorousElectrodeModel:
         def excess(current):
             return self.trial(current, dt_s)[1] - voltage_V
 
-        if excess(current_max_mA_cm2) <= 0:
-            return current_max_mA_cm2
-        if excess(0.0) >= 0:
-            return 0.0
-        return brentq(excess, 0.0, current_max_mA_cm2, xtol=1e-9 * abs(current_max_mA_cm2))
+        return _current_holding(excess, current_max_mA_cm2)
 
     @property
     def utilisation(self) -> np.ndarray:
@@ -690,3 +682,13 @@ def rate_capability(cell: FullCell, c_rates=(0.1, 0.5, 1.0, 1.5), *, voltage_max
                       composite_resistance_ohm_cm2=cell.composite_resistance_ohm_cm2,
                       curves_capacity_mAh_g=curves_q, curves_voltage_V=curves_v, label=label,
                       provenance=provenance(cell=dataclasses.asdict(cell), c_rates=rates))
+
+
+def _current_holding(excess, current_max_mA_cm2: float) -> float:
+    """The current in [0, current_max] at which ``excess(current)`` (voltage above the hold
+    voltage, falling with current) is zero, clipped to the bounds."""
+    if excess(current_max_mA_cm2) <= 0:
+        return current_max_mA_cm2
+    if excess(0.0) >= 0:
+        return 0.0
+    return brentq(excess, 0.0, current_max_mA_cm2, xtol=1e-9 * abs(current_max_mA_cm2))

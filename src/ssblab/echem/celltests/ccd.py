@@ -59,8 +59,8 @@ from typing import ClassVar
 import numpy as np
 
 from ssblab.echem.celltests.cycling import step_table
-from ssblab.echem.celltests.evidence import confidence, noise_floor_V, runs, step_down
-from ssblab.echem.celltests.symmetric import half_cycles
+from ssblab.echem.celltests.evidence import confidence, runs, step_down
+from ssblab.echem.celltests.symmetric import current_rows, half_cycles
 from ssblab.echem.cycler_data import CyclerData
 from ssblab.errors import InputError
 from ssblab.results import Result, provenance
@@ -176,13 +176,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     j = passed * 3600 / np.where(duration > 0, duration, np.inf) / area_cm2
     new_level = np.r_[True, np.abs(j[1:] - j[:-1]) > level_tolerance * np.maximum(j[:-1], 1e-300)]
     level = np.cumsum(new_level) - 1
-    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
-    sigma_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
-    kind_of_row = seg.kind[segment_of_row]
-    # rows of each half cycle that carry its current (rests inside it excluded)
-    rows = [np.arange(seg.start_row[half.first[h]], seg.stop_row[half.last[h]])
-            for h in range(half.first.size)]
-    rows = [r[kind_of_row[r] == half.sign[h]] for h, r in enumerate(rows)]
+    sigma_mV, rows = current_rows(data, seg, half)
     polar = [1e3 * data.voltage_V[r] * half.sign[h] for h, r in enumerate(rows)]  # mV, signed
     failure, glitches = None, []
     healthy_asr, quiet, asr_recent = math.inf, [], []

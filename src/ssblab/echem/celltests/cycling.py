@@ -591,7 +591,9 @@ def plot_voltage_profiles(data: CyclerData, *, cycles=None, ax=None):
     present = np.unique(data.cycle)
     if cycles is None:
         cycles = present[np.unique(np.linspace(0, present.size - 1, min(5, present.size)).astype(int))]
-    colours = __import__("matplotlib").colormaps["viridis"](np.linspace(0, 0.9, len(cycles)))
+    import matplotlib
+
+    colours = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(cycles)))
     for colour, c in zip(colours, cycles):
         rows = np.flatnonzero(data.cycle == c)
         if rows.size < 2:

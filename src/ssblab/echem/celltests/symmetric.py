@@ -82,6 +82,17 @@ def half_cycles(seg: StepTable, *, split_at_rest: bool = False) -> HalfCycles:
     return HalfCycles(first=first, last=last, sign=sign[new])
 
 
+def current_rows(data: CyclerData, seg: StepTable, half: HalfCycles) -> tuple[float, list[np.ndarray]]:
+    """The voltage noise floor (mV) and, per half cycle, the rows that carry its current (rests
+    inside it excluded): what the CCD and symmetric-cell calls judge."""
+    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
+    sigma_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
+    kind_of_row = seg.kind[segment_of_row]
+    rows = [np.arange(seg.start_row[half.first[h]], seg.stop_row[half.last[h]])
+            for h in range(half.first.size)]
+    return sigma_mV, [r[kind_of_row[r] == half.sign[h]] for h, r in enumerate(rows)]
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SymmetricResult(Result):
     """Overpotential per half cycle of a symmetric cell, its evolution and any short."""
@@ -192,12 +203,7 @@ def analyse_symmetric(data: CyclerData, *, area_cm2: float = 1.0, short_fraction
     end_h = (seg.start_s[half.last] + seg.duration_s[half.last]) / 3600
     passed = np.add.reduceat((seg.charge_mAh + seg.discharge_mAh) * active, half.first)
     j = np.where(duration > 0, passed * 3600 / np.where(duration > 0, duration, 1), 0) / area_cm2
-    segment_of_row = np.repeat(np.arange(seg.n_segments, dtype=np.int32), seg.stop_row - seg.start_row)
-    sigma_mV = 1e3 * noise_floor_V(data.voltage_V, segment_of_row)
-    kind_of_row = seg.kind[segment_of_row]
-    rows = [np.arange(seg.start_row[half.first[h]], seg.stop_row[half.last[h]])
-            for h in range(half.first.size)]
-    rows = [r[kind_of_row[r] == half.sign[h]] for h, r in enumerate(rows)]
+    sigma_mV, rows = current_rows(data, seg, half)
     # end of each half cycle: the median of its last records, so one glitch decides nothing
     end = np.array([1e3 * abs(float(np.median(data.voltage_V[r[-min(3, r.size):]])))
                     for r in rows])
