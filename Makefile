@@ -13,7 +13,7 @@ DEMO_EXTRAS ?= demo
 $(VENV)/.installed-%: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	case ",$*," in *,test,*|*,all,*|*,mlip,*|*,sevenn,*) \
+	case ",$*," in *,test,*|*,all,*|*,mlip,*|*,sevenn,*|*,torch,*) \
 	  $(PY) -m pip install -q torch==2.13.0 ;; esac
 	$(PY) -m pip install -q -e '.[$*]'
 	touch $@

@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[1] / "src/ssblab"
 
 #: rank of each top-level module or package of ssblab (lower ranks are imported by higher ones)
 CORE = ("", "_version", "errors", "units", "results", "files", "progress", "dynamics", "arrhenius_line",
-        "reference", "report", "data", "comparisons")
+        "reference", "report", "data", "comparisons", "backend")
 LAYERS = ("echem", "microstructure", "atomistic", "materials", "dendrite", "cell")
 RANK = {**dict.fromkeys(CORE, 0), **dict.fromkeys(LAYERS, 1), "workflows": 2, "sweep": 3, "runs": 4,
         "cli": 5}
@@ -28,7 +28,7 @@ SIDEWAYS = {
 #: order inside the core: the package root re-exports, report (HTML) is the top
 CORE_ORDER = {"": 5, "_version": 0, "errors": 0, "units": 1, "results": 2, "files": 1, "progress": 1,
               "dynamics": 3, "arrhenius_line": 3, "reference": 0, "report": 4, "data": 0,
-              "comparisons": 3}
+              "comparisons": 3, "backend": 1}
 
 
 def _module_name(path: Path, root: Path) -> list[str]:
