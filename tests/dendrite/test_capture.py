@@ -13,6 +13,7 @@ from ssblab.dendrite.capture import (
     lgps_capacity_mAh_cm3,
     staircase_ccd,
 )
+from ssblab.errors import InputError
 
 
 def test_lgps_capacity_from_the_reduction_stoichiometry():
@@ -27,7 +28,7 @@ def test_lgps_capacity_from_the_reduction_stoichiometry():
 def test_host_alone_fails_at_its_own_tolerance():
     p = CaptureParameters(host_ccd_per_conductivity=0.14)
     host = Electrolyte(name="host", host_S_cm=3.57e-3)          # 0.14 * 3.57 = 0.4998 mA/cm2
-    ccd, mode, _ = staircase_ccd(host, (0.0, 0.0), p)
+    ccd, mode, _ = staircase_ccd(host, (0.0, 0.0, 0.0), p)
     assert ccd == pytest.approx(0.5) and mode == "host tolerance"
 
 
@@ -35,12 +36,31 @@ def test_capture_rate_and_capacity_limits():
     host = Electrolyte(name="mix", host_S_cm=3.57e-3, lgps_mass_fraction=0.2)
     p = CaptureParameters(host_ccd_per_conductivity=0.1, capture_rate_mA_cm2=10.0, reach_um=1e5)
     # no attraction (s = a): host tolerance unchanged at 0.357; capture up to 10 * 0.2 = 2 mA/cm2 more
-    ccd, mode, _ = staircase_ccd(host, (0.2, 0.2), p)
+    ccd, mode, _ = staircase_ccd(host, (0.2, 0.2, 0.2), p)
     assert ccd == pytest.approx(2.5) and mode == "filaments outrun capture"     # first step above 2.357
     # a thin reachable layer runs out of LGPS first: a particle that has reacted stops capturing
-    ccd_thin, mode_thin, reacted = staircase_ccd(host, (0.2, 0.2), CaptureParameters(
+    ccd_thin, mode_thin, reacted = staircase_ccd(host, (0.2, 0.2, 0.2), CaptureParameters(
         host_ccd_per_conductivity=0.1, capture_rate_mA_cm2=10.0, reach_um=2.0))
     assert ccd_thin < ccd and mode_thin == "reachable LGPS used up" and reacted == 1.0
+
+
+def test_shares_must_name_the_captured_path_share():
+    host = Electrolyte(name="mix", host_S_cm=3.57e-3, lgps_mass_fraction=0.2)
+    with pytest.raises(InputError, match="captured path share"):
+        staircase_ccd(host, (0.2, 0.2), CaptureParameters())
+
+
+def test_filament_paths_enter_lgps_only_when_it_conducts_better():
+    from ssblab.workflows.multiscale import lgps_face_shares
+
+    # same 24^3 mixture (20 % LGPS by mass), the host below, at and above LGPS's 5.26 mS/cm; at equal
+    # conductivities the field is uniform and the paths run straight (the geometric share)
+    attracted, straight, repelled = (lgps_face_shares(host, 0.2, lgps_S_cm=5.26e-3, shape=(24, 24, 24), rng=0)
+                                     for host in (3.57e-3, 5.26e-3, 6.75e-3))
+    assert attracted[0] == straight[0] == repelled[0]                        # same face
+    assert straight[1] == pytest.approx(straight[0], abs=1e-6)              # ohmic share: the area's
+    assert attracted[1] > straight[1] > repelled[1]
+    assert attracted[2] > straight[2] > repelled[2]                          # paths: drawn in / turned away
 
 
 def test_one_fitted_four_predicted_and_labelled():

@@ -248,7 +248,8 @@ def ccd_study_command(generator_seeds, size, reach_um, calibration, out, as_json
     report = Report("Seed 003: critical current density with dendrite capture by LGPS",
                     intro="One parameter (the capture rate) is fitted on one measured CCD; the other four are "
                           "predicted. Host tolerance from seed 003's LPSC1.25 and LPSC1.5 single-phase CCDs; "
-                          "attraction from the LGPS current share at the anode face of generated 3D mixtures "
-                          "(docs/dendrite.md, 'Dendrite capture'). Trends marked WRONG are where the model fails.")
+                          "attraction from the share of field-guided filament paths that enter LGPS in generated "
+                          "3D mixtures (docs/dendrite.md, 'Dendrite capture'). Trends marked WRONG are where the "
+                          "model fails.")
     report.add(result, table=True)
     emit([result], out=out, as_json=as_json, title="Seed 003 CCD study", report=report)

@@ -12,7 +12,11 @@ failure criterion here is set at the scale of the anode face.
 Model (docs/dendrite.md, "Dendrite capture"):
 
 * **Attraction.** At the anode face LGPS holds an area share ``a`` and carries a current share
-  ``s`` (``s > a`` when LGPS conducts better than the host: the "magnet"). They are inputs;
+  ``s``. A filament that grows from the host follows the field: its tip moves towards the
+  largest current feeding it (:mod:`ssblab.microstructure.paths`), so it is drawn into LGPS
+  where LGPS conducts better than the host and turned away where it conducts worse. ``q`` is
+  the current-weighted share of such paths from the host at the anode face that enter LGPS
+  (the "magnet"). ``a``, ``s`` and ``q`` are inputs;
   :func:`ssblab.workflows.multiscale.seed003_capture_study` gets them from generated 3D
   LPSC + LGPS mixtures at the seed's mass fractions solved by the microstructure layer.
 * **Host tolerance.** The host fails where its local current density exceeds its own CCD,
@@ -22,9 +26,9 @@ Model (docs/dendrite.md, "Dendrite capture"):
 * **Capture.** Li plated above the host's tolerance grows filaments,
   ``f = (i - i_host)+``; filaments that meet LGPS are consumed by the reduction
   ``Li10GeP2S12 + 23.75 Li -> 12 Li2S + 2 Li3P + 0.25 Li15Ge4`` (Li15Ge4: the most lithiated
-  Li-Ge phase at room temperature; assumption) at up to ``kappa s (1 - p)`` mA/cm2, with
-  ``kappa`` the capture rate per unit current share (**fitted**, the one parameter no source
-  gives) and ``p`` the reacted fraction of the LGPS within ``reach_um`` of the anode (finite
+  Li-Ge phase at room temperature; assumption) at up to ``kappa q (1 - p)`` mA/cm2, with
+  ``kappa`` the capture rate per unit captured path share (**fitted**, the one parameter no
+  source gives) and ``p`` the reacted fraction of the LGPS within ``reach_um`` of the anode (finite
   capacity per particle: a reacted particle stops capturing). The cell fails in the first
   step where ``f`` exceeds the capture rate or the reachable LGPS is used up.
 * **Product.** Li2S and Li3P are poor ionic conductors and the Li-Ge alloy conducts
@@ -70,7 +74,7 @@ def lgps_capacity_mAh_cm3(density_g_cm3: float) -> float:
 class CaptureParameters:
     """Parameters of the capture model; each default says where it comes from."""
 
-    #: Capture rate per unit LGPS current share (mA/cm2): **fitted** on one seed-003 CCD.
+    #: Capture rate per unit captured path share (mA/cm2): **fitted** on one seed-003 CCD.
     capture_rate_mA_cm2: float = 6.0
     #: Host CCD per host conductivity, (mA/cm2) / (mS/cm): from seed 003's LPSC1.25 and LPSC1.5
     #: single-phase CCDs (mean of the two ratios; 0.1385).
@@ -105,11 +109,16 @@ class Electrolyte:
     lgps_density_g_cm3: float = 2.04
 
 
-def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float], parameters: CaptureParameters, *,
-                  start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, max_mA_cm2: float = 10.0
+def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float, float], parameters: CaptureParameters,
+                  *, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, max_mA_cm2: float = 10.0
                   ) -> tuple[float, str, float]:
-    """Seed 003's staircase on the capture model: (CCD, failure mode, reacted fraction at failure)."""
-    a, s = shares
+    """Seed 003's staircase on the capture model: (CCD, failure mode, reacted fraction at failure).
+
+    ``shares`` is ``(a, s, q)``: LGPS area and current share at the anode face, captured path share.
+    """
+    if len(shares) != 3:
+        raise InputError(f"shares: expected (area share, current share, captured path share), found {shares!r}")
+    a, s, q = shares
     p = parameters
     host_ccd = p.host_ccd_per_conductivity * electrolyte.host_S_cm * 1e3
     i_host = host_ccd * (1 - a) / (1 - s) if s < 1 else math.inf
@@ -119,8 +128,8 @@ def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float], paramet
     while current <= max_mA_cm2 + 1e-9:
         flux = max(current - i_host, 0.0)
         if flux > 0:
-            if flux > p.capture_rate_mA_cm2 * s * (1 - reacted):
-                return current, "filaments outrun capture" if s > 0 else "host tolerance", reacted
+            if flux > p.capture_rate_mA_cm2 * q * (1 - reacted):
+                return current, "filaments outrun capture" if q > 0 else "host tolerance", reacted
             reacted += flux * p.plating_h / capacity
             if reacted >= 1:
                 return current, "reachable LGPS used up", 1.0
@@ -155,6 +164,7 @@ class CaptureCCDStudy(Result):
     per_seed_mA_cm2: np.ndarray           # (electrolyte, seed)
     area_share: np.ndarray                # mean over seeds
     current_share: np.ndarray
+    path_share: np.ndarray
     failure_modes: tuple
     calibration: str
     capture_rate_mA_cm2: float
@@ -187,18 +197,20 @@ class CaptureCCDStudy(Result):
 
         rows = [("fitted parameter: capture rate kappa (mA/cm2)", self.capture_rate_mA_cm2),
                 ("generator seeds", ", ".join(map(str, self.generator_seeds)))]
-        rows += [(f"{name}: LGPS area / current share at the anode face", f"{a:.3f} / {s:.3f}")
-                 for name, a, s in zip(self.names, self.area_share, self.current_share) if a > 0]
+        rows += [(f"{name}: LGPS area / current share at the anode face, captured path share",
+                  f"{a:.3f} / {s:.3f}, {q:.3f}")
+                 for name, a, s, q in zip(self.names, self.area_share, self.current_share, self.path_share) if a > 0]
         rows += [(f"trend: {k}", "right" if v else "WRONG") for k, v in self.trends().items()]
         return rows + comparison_rows(self.seed_comparisons())
 
     def table(self):
         return [{"electrolyte": n, "measured CCD (mA/cm2)": float(x), "model CCD (mA/cm2)": float(m),
                  "sd over seeds": float(sd), "status": "fitted" if n == self.calibration else "predicted",
-                 "failure": mode, "LGPS area share": float(a), "LGPS current share": float(s)}
-                for n, x, m, sd, mode, a, s in zip(self.names, self.measured_mA_cm2, self.predicted_mA_cm2,
-                                                   self.predicted_spread_mA_cm2, self.failure_modes,
-                                                   self.area_share, self.current_share)]
+                 "failure": mode, "LGPS area share": float(a), "LGPS current share": float(s),
+                 "captured path share": float(q)}
+                for n, x, m, sd, mode, a, s, q in zip(self.names, self.measured_mA_cm2, self.predicted_mA_cm2,
+                                                      self.predicted_spread_mA_cm2, self.failure_modes,
+                                                      self.area_share, self.current_share, self.path_share)]
 
     def _draw(self, ax, **kwargs):
         x = np.arange(len(self.names))
@@ -216,8 +228,9 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
                       ) -> CaptureCCDStudy:
     """Fit the capture rate on one seed-003 CCD and predict the other four.
 
-    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of ``(a, s)``, the LGPS
-    area and current shares at the anode face, one per microstructure draw (a plain-value
+    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of ``(a, s, q)``, the
+    LGPS area and current shares at the anode face and the captured path share, one per
+    microstructure draw (a plain-value
     input: :func:`ssblab.workflows.multiscale.seed003_capture_study` computes them on
     generated 3D mixtures). The capture rate is fitted (bisection on the staircase, middle of
     the interval that gives the calibration CCD) on the mean shares of the calibration
@@ -225,11 +238,12 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
 
     Examples
     --------
-    >>> shares = {"LPSC1.0": [(0.0, 0.0)], "LPSC1.0-91": [(0.07, 0.09)], "LPSC1.0-82": [(0.15, 0.20)],
-    ...           "LPSC1.25-82": [(0.15, 0.16)], "LPSC1.5-82": [(0.15, 0.13)]}
+    >>> shares = {"LPSC1.0": [(0.0, 0.0, 0.0)], "LPSC1.0-91": [(0.07, 0.09, 1.0)],
+    ...           "LPSC1.0-82": [(0.15, 0.19, 1.0)], "LPSC1.25-82": [(0.15, 0.16, 1.0)],
+    ...           "LPSC1.5-82": [(0.15, 0.13, 0.03)]}
     >>> study = capture_ccd_study(shares)
     >>> [round(float(c), 1) for c in study.predicted_mA_cm2]
-    [0.5, 1.3, 2.1, 2.1, 2.1]
+    [0.5, 1.9, 2.1, 2.3, 1.1]
     """
     base = parameters or CaptureParameters()
     if calibration not in SEED003_ELECTROLYTES:
@@ -237,6 +251,10 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
     missing = sorted(set(SEED003_ELECTROLYTES) - set(shares))
     if missing:
         raise InputError(f"shares: expected an entry for every seed-003 electrolyte, missing {missing}")
+    bad = sorted(n for n, v in shares.items() if any(len(x) != 3 for x in v))
+    if bad:
+        raise InputError(f"shares: expected (area share, current share, captured path share) per draw, "
+                         f"found another length for {bad}")
     counts = {len(v) for v in shares.values()}
     if len(counts) != 1 or 0 in counts:
         raise InputError("shares: expected the same number (>= 1) of microstructure draws per electrolyte")
@@ -277,8 +295,9 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
         names=names, measured_mA_cm2=np.array([SEED003_MEASURED_mA_cm2[n] for n in names]),
         predicted_mA_cm2=per_seed.mean(axis=1),
         predicted_spread_mA_cm2=per_seed.std(axis=1, ddof=1) if len(seeds) > 1 else np.zeros(len(names)),
-        per_seed_mA_cm2=per_seed, area_share=np.array([np.mean([a for a, _ in shares[n]]) for n in names]),
-        current_share=np.array([np.mean([s for _, s in shares[n]]) for n in names]), failure_modes=tuple(modes),
+        per_seed_mA_cm2=per_seed, area_share=np.array([np.mean([a for a, _, _ in shares[n]]) for n in names]),
+        current_share=np.array([np.mean([s for _, s, _ in shares[n]]) for n in names]),
+        path_share=np.array([np.mean([q for _, _, q in shares[n]]) for n in names]), failure_modes=tuple(modes),
         calibration=calibration, capture_rate_mA_cm2=kappa, generator_seeds=seeds,
         parameters=dataclasses.asdict(fitted),
         provenance=provenance(generator_seeds=list(seeds), shares={n: [list(x) for x in v] for n, v in shares.items()},

@@ -512,28 +512,37 @@ def seed000_rate_prediction(*, generator_seeds: Sequence[int] = (0, 1, 2), shape
 # --- Seed 003: dendrite capture by LGPS on generated 3D mixtures ---------------------------
 def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: float = ref.LGPS_SIGMA_S_cm.value,
                      densities_g_cm3: tuple[float, float] = (1.87, 2.04), radii_um: tuple[float, float] = (5.0, 3.0),
-                     relative_density: float = 1.0, shape=(48, 48, 48), rng: int = 0) -> tuple[float, float]:
-    """LGPS area share ``a`` and current share ``s`` at the anode face of a generated 3D mixture.
+                     relative_density: float = 1.0, shape=(48, 48, 48), rng: int = 0
+                     ) -> tuple[float, float, float]:
+    """LGPS area share ``a``, current share ``s`` and captured path share ``q`` of a generated 3D mixture.
 
-    1-um voxels; LPSC particles larger than LGPS ones, as seed 003 reports (radii 5 and 3 um:
-    assumption on the values); the phases' X-ray densities (``microstructure.studies``).
+    ``a`` and ``s`` are taken at the anode face (index 0 along z); ``q`` is the current-weighted
+    share of the field-guided paths that start in the host at the anode face and enter LGPS
+    within the volume's depth (:func:`ssblab.microstructure.paths.field_paths`): where a
+    filament that grows from the host goes. 1-um voxels; LPSC particles larger than LGPS ones,
+    as seed 003 reports (radii 5 and 3 um: assumption on the values); the phases' X-ray
+    densities (``microstructure.studies``).
 
     Examples
     --------
     >>> lgps_face_shares(1e-3, 0.0)
-    (0.0, 0.0)
+    (0.0, 0.0, 0.0)
     """
     from ssblab.microstructure.generate import mixture
+    from ssblab.microstructure.paths import field_paths
     from ssblab.microstructure.solve import solve
 
     if lgps_mass_fraction == 0:
-        return 0.0, 0.0
+        return 0.0, 0.0, 0.0
     labels = mixture(shape, fraction=lgps_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
                      radii_voxels=tuple(radii_um), relative_density=relative_density, rng=rng)
-    r = solve(labels, [0.0, host_S_cm, lgps_S_cm], direction="z", keep_fields=False)
+    conductivities = [0.0, host_S_cm, lgps_S_cm]
+    r = solve(labels, conductivities, direction="z", keep_fields=True)
     if not r.ok:  # a current share from an unconverged solve is not a number to average
         raise ConvergenceError(f"LGPS mixture (generator seed {rng}): {r.reason}")
-    return float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0))
+    paths = field_paths(r, labels, start_labels=[1], target_labels=[2])
+    return (float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0)),
+            paths.captured_share())
 
 
 def seed003_capture_study(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(48, 48, 48),
