@@ -125,3 +125,30 @@ def test_density_study_rows_are_labelled():
                          model_at_measured_S_cm=np.array([1.5e-3, 2.6e-3, 3.8e-3]))
     items = _check(study)
     assert len(items) == 3 and not any(c.fitted for c in items)
+
+
+def test_mixture_study_rows_are_labelled_predicted_beside_the_host():
+    from ssblab.microstructure.studies import LGPS_S_cm, LPSC_S_cm, MixtureStudy
+
+    fields = dict(mass_fraction_lgps=np.array([0.1, 0.2]), volume_fraction_lgps=np.array([0.09, 0.19]),
+                  sigma_eff_S_cm=np.array([3.7e-3, 3.85e-3]), current_share_lgps=np.array([0.11, 0.22]),
+                  anode_area_share_lgps=np.array([0.07, 0.15]), anode_current_share_lgps=np.array([0.09, 0.19]),
+                  hot_spot_top1_share=np.array([0.02, 0.02]), parallel_share_lgps=np.array([0.13, 0.25]),
+                  densities_g_cm3=(1.87, 2.04))
+    items = _check(MixtureStudy(**fields, conductivities_S_cm=(LPSC_S_cm, LGPS_S_cm)))
+    assert len(items) == 2 and not any(c.fitted for c in items)
+    assert [c.model for c in items] == pytest.approx([3.7, 3.85]) and {c.measured for c in items} == {3.57}
+    # other phases than seed 003's: nothing to set beside a seed number
+    other = MixtureStudy(**fields, conductivities_S_cm=(1e-3, 1e-2))
+    assert other.seed_comparisons() == [] and "seed 003:" not in str(other)
+
+
+def test_demo_arrhenius_pair_is_fitted_to_synthetic_spectra():
+    from ssblab.report import Report
+    from ssblab.workflows.demo import arrhenius_stage
+
+    results = arrhenius_stage(Report("t"))
+    items = _check(results["li3incl6 seed 000 comparison"])
+    assert len(items) == 4 and all(c.fitted and "synthetic spectra" in c.status for c in items)
+    # the round trip returns the seed's numbers (0.5 % noise on the spectra)
+    assert all(c.relative_error == pytest.approx(0.0, abs=0.05) for c in items)
