@@ -228,7 +228,7 @@ def ccd_command(width, step_duration_h, max_current_mA_cm2, failure_fraction, se
               help="Seed of the 3D microstructure generator (repeat the option; mean and spread reported).")
 @click.option("--size", type=int, default=48, show_default=True, help="cells per side of the 3D mixtures (1 um)")
 @quantity_option("--reach", "reach_um", unit="um", default=500.0, show_default=True,
-                 help="depth from the anode within which filaments meet LGPS (assumption)")
+                 help="depth from the anode whose LGPS the filaments can consume (capacity; assumption)")
 @click.option("--calibration", type=click.Choice(["LPSC1.0", "LPSC1.0-91", "LPSC1.0-82", "LPSC1.25-82",
                                                   "LPSC1.5-82"]),
               default="LPSC1.0-82", show_default=True, help="the one seed-003 CCD the capture rate is fitted on")

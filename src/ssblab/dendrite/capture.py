@@ -80,10 +80,10 @@ class CaptureParameters:
     #: single-phase CCDs (mean of the two ratios; 0.1385).
     host_ccd_per_conductivity: float = 0.5e-3 * (ref.LPSC125_CCD_mA_cm2.value / ref.LPSC125_SIGMA_S_cm.value
                                                  + ref.LPSC15_CCD_mA_cm2.value / ref.LPSC15_SIGMA_S_cm.value)
-    #: Depth from the anode within which filaments meet LGPS (um). Assumption: 500 um, the
-    #: order of a pressed pellet's thickness (seed 003 gives neither). Within 100 um the
-    #: reachable LGPS is used up during the staircase (capacity-limited CCD); within 6 um (one
-    #: particle) before 1 mA/cm2. docs/validation.md reports the sensitivity.
+    #: Depth from the anode whose LGPS the filaments can consume (um), for the capacity.
+    #: Assumption: 500 um, the order of a pressed pellet's thickness (seed 003 gives neither);
+    #: within 6 um (one particle) the LGPS is used up before the calibration CCD.
+    #: docs/validation.md reports the sensitivity.
     reach_um: float = 500.0
     #: Ionic conductivity of the reaction product (Li2S-dominated; assumption, S/cm).
     product_conductivity_S_cm: float = 1e-8
