@@ -98,7 +98,8 @@ def test_seed000_pipeline_labels_and_spreads():
         _check(run)
         assert run.generator_seeds == (0, 1)
         assert all(len(v) == 2 for v in run.seed_values.values())
-    ccd = {c.quantity.split()[0]: c for c in cold.seed_comparisons() + hot.seed_comparisons() if "CCD" in c.quantity}
+    ccd = {c.quantity.split()[0]: c for c in cold.seed_comparisons() + hot.seed_comparisons()
+           if "CCD" in c.quantity}
     assert ccd["cold"].fitted and not ccd["hot"].fitted
 
 
@@ -111,7 +112,8 @@ def test_phasefield_ccd_study_rows_are_labelled():
                  for label, ccd, failed in (("LPSC (homogeneous)", 0.5, True), ("10 % LGPS", np.nan, False),
                                             ("20 % LGPS", np.nan, False)))
     study = CCDStudyResult(labels=tuple(r.label for r in runs), ccd_mA_cm2=np.array([0.5, np.nan, np.nan]),
-                           failed=np.array([True, False, False]), runs=runs, measured_mA_cm2=dict(SEED003_CCD_mA_cm2))
+                           failed=np.array([True, False, False]), runs=runs,
+                           measured_mA_cm2=dict(SEED003_CCD_mA_cm2))
     items = _check(study)
     assert len(items) == 3 and not any(c.fitted for c in items)
     assert "no failure" in items[1].quantity
@@ -120,7 +122,8 @@ def test_phasefield_ccd_study_rows_are_labelled():
 def test_density_study_rows_are_labelled():
     from ssblab.microstructure.studies import DensityStudy
 
-    study = DensityStudy(relative_density=np.array([0.6, 0.8, 0.95]), sigma_eff_S_cm=np.array([1e-3, 2e-3, 4e-3]),
+    study = DensityStudy(relative_density=np.array([0.6, 0.8, 0.95]),
+                         sigma_eff_S_cm=np.array([1e-3, 2e-3, 4e-3]),
                          tortuosity_factor=np.ones(3), connected_fraction=np.ones(3),
                          model_at_measured_S_cm=np.array([1.5e-3, 2.6e-3, 3.8e-3]))
     items = _check(study)
@@ -132,7 +135,8 @@ def test_mixture_study_rows_are_labelled_predicted_beside_the_host():
 
     fields = dict(mass_fraction_lgps=np.array([0.1, 0.2]), volume_fraction_lgps=np.array([0.09, 0.19]),
                   sigma_eff_S_cm=np.array([3.7e-3, 3.85e-3]), current_share_lgps=np.array([0.11, 0.22]),
-                  anode_area_share_lgps=np.array([0.07, 0.15]), anode_current_share_lgps=np.array([0.09, 0.19]),
+                  anode_area_share_lgps=np.array([0.07, 0.15]),
+                  anode_current_share_lgps=np.array([0.09, 0.19]),
                   hot_spot_top1_share=np.array([0.02, 0.02]), parallel_share_lgps=np.array([0.13, 0.25]),
                   densities_g_cm3=(1.87, 2.04))
     items = _check(MixtureStudy(**fields, conductivities_S_cm=(LPSC_S_cm, LGPS_S_cm)))

@@ -24,8 +24,9 @@ def make(model="porous", sigma_eff=None, nodes=16, diffusivity=None, **kw):
     cathode = CATHODES["NCM811"]
     if diffusivity is not None:
         cathode = dataclasses.replace(cathode, diffusivity_cm2_s=diffusivity)
-    params = dict(cathode=cathode, loading_mg_cm2=10, cathode_thickness_cm=45e-4, catholyte_conductivity_S_cm=1e-3,
-                  catholyte_effective_conductivity_S_cm=sigma_eff, composite_model=model, composite_nodes=nodes,
+    params = dict(cathode=cathode, loading_mg_cm2=10, cathode_thickness_cm=45e-4,
+                  catholyte_conductivity_S_cm=1e-3, catholyte_effective_conductivity_S_cm=sigma_eff,
+                  composite_model=model, composite_nodes=nodes,
                   separator=[Layer(thickness_cm=0.04, conductivity_S_cm=1e-3)])
     params.update(kw)
     return FullCell(**params)

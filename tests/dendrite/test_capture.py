@@ -98,7 +98,8 @@ def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
 
     emap = particle_map((32, 16), fraction=0.25, radius_um=3.0, rng=0)
     sim = ElectrodepositionSimulation(emap, current_density_mA_cm2=2.0, film_thickness_um=8.0, solver="fft",
-                                      parameters=PhaseFieldParameters(exchange_current_density_mA_cm2=100), rng=0)
+                                      parameters=PhaseFieldParameters(exchange_current_density_mA_cm2=100),
+                                      rng=0)
     sim.chemistry = ReactivePhase(sim, phase="A", rate_1_s=1e-2, capacity_mAh_cm3=200.0)
     sigma_a = sim.coefficients.sigma_e[np.asarray(emap.labels) == 1].max()
     while sim.time_s < 1800:

@@ -76,7 +76,8 @@ class FullCell:
     def __post_init__(self):
         check_choice(self.composite_model, COMPOSITE_MODELS, name="FullCell.composite_model")
         if not (isinstance(self.composite_nodes, (int, np.integer)) and 2 <= self.composite_nodes <= 400):
-            raise InputError(f"FullCell.composite_nodes: expected an integer 2-400, found {self.composite_nodes!r}")
+            raise InputError(f"FullCell.composite_nodes: expected an integer 2-400, "
+                             f"found {self.composite_nodes!r}")
         object.__setattr__(self, "cathode", cathode(self.cathode))
         object.__setattr__(self, "anode", anode(self.anode))
         object.__setattr__(self, "separator", tuple(self.separator))
@@ -136,7 +137,8 @@ class FullCell:
         sigma = conductivity_of(conductivity_S_cm)
         names = {layer.name for layer in self.separator}
         if layers is not None and not set(layers) <= names:
-            raise InputError(f"layers: expected names among {sorted(names)}, found {sorted(set(layers) - names)}")
+            raise InputError(f"layers: expected names among {sorted(names)}, "
+                             f"found {sorted(set(layers) - names)}")
         return dataclasses.replace(
             self, catholyte_conductivity_S_cm=sigma, catholyte_effective_conductivity_S_cm=None,
             separator=tuple(dataclasses.replace(layer, conductivity_S_cm=sigma)

@@ -318,7 +318,8 @@ def seed001_comparisons(separator_thickness_cm: float | None = None):
     death = ref.LIIN_DENDRITE_CYCLES.value[1]
     (first, last), (short, long) = ref.LIIN_DENDRITE_CYCLES.value, ref.LIIN_DENDRITE_LENGTH_cm.value
 
-    items = [SeedComparison(seed="seed 001", quantity=f"cycle the median dendrite crosses {1e4 * long:.0f} um",
+    items = [SeedComparison(seed="seed 001",
+                            quantity=f"cycle the median dendrite crosses {1e4 * long:.0f} um",
                             model=cycles_to_short(long), measured=death,
                             status=f"fitted to seed 001 ({1e4 * short:.0f} um at cycle {first:.0f}, "
                                    f"{1e4 * long:.0f} um at cycle {last:.0f})"),
@@ -326,5 +327,6 @@ def seed001_comparisons(separator_thickness_cm: float | None = None):
                             quantity=f"cycle the median dendrite crosses seed 001's pellet "
                                      f"({1e4 * SEED001_SEPARATOR_CM:.0f} um)",
                             measured=death, status=PREDICTED,
-                            note="the cell dies when the deepest filaments cross; the spread is not in seed 001")]
+                            note="the cell dies when the deepest filaments cross; "
+                                 "the spread is not in seed 001")]
     return SeedComparisons(items=tuple(items), heading="seed 001: Li-In dendrite growth law vs cell death")

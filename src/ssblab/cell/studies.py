@@ -118,7 +118,8 @@ class RateStudy(Result):
                                           model=float(getattr(self, f"nominal_{route}_mAh_g")[k]),
                                           measured=float(measured[k]), status=PREDICTED))
                 out.append(SeedComparison(seed="seed 000", quantity=f"{route} {c:g} C, best profile fit",
-                                          unit="mAh/g", model=float(getattr(self, f"fitted_{route}_mAh_g")[k]),
+                                          unit="mAh/g",
+                                          model=float(getattr(self, f"fitted_{route}_mAh_g")[k]),
                                           measured=float(measured[k]),
                                           status=fit if route == "hot" else PREDICTED))
         return out
@@ -237,7 +238,8 @@ class LifeStudy(Result):
                                status="fitted to seed 000's retention at this rate (interphase growth k)"),
                 SeedComparison(seed="seed 000", unit="-", model=self.test_retention_model,
                                measured=self.test_retention_measured, status=PREDICTED,
-                               quantity=f"retention after {self.test_cycles} cycles at {self.test_c_rate:g} C")]
+                               quantity=f"retention after {self.test_cycles} cycles "
+                                        f"at {self.test_c_rate:g} C")]
 
     def summary(self):
         return [("fitted growth k in R = k sqrt(t) (ohm cm2 / sqrt(h))", self.fitted_growth_ohm_cm2_sqrt_h),
@@ -310,11 +312,14 @@ def seed004_symmetric_comparisons(li=None, li_in=None) -> SeedComparisons:
         v = li.overpotential_mV
         k = int(np.argmax(v))
         after = int(np.argmin(np.abs(li.time_h - 70.0)))
-        items += [SeedComparison(seed="seed 004", quantity="Li peak overpotential", unit="mV", model=float(v[k]),
+        items += [SeedComparison(seed="seed 004", quantity="Li peak overpotential", unit="mV",
+                                 model=float(v[k]),
                                  measured=1e3 * ref.LYC_LI_PEAK_V.value, status=fit),
-                  SeedComparison(seed="seed 004", quantity="Li peak time", unit="h", model=float(li.time_h[k]),
+                  SeedComparison(seed="seed 004", quantity="Li peak time", unit="h",
+                                 model=float(li.time_h[k]),
                                  measured=ref.LYC_LI_PEAK_H.value, status=fit),
-                  SeedComparison(seed="seed 004", quantity="Li overpotential at 70 h (after the short)", unit="mV",
+                  SeedComparison(seed="seed 004", quantity="Li overpotential at 70 h (after the short)",
+                                 unit="mV",
                                  model=float(v[after]), measured=1e3 * ref.LYC_LI_SHORTED_V.value,
                                  status=fit)]
     if li_in is not None:

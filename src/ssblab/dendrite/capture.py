@@ -56,7 +56,8 @@ from ssblab.units import FARADAY_C_mol
 # Li10GeP2S12 + 23.75 Li -> 12 Li2S + 2 Li3P + 0.25 Li15Ge4 (Li balance 10 + 23.75 = 24 + 6 + 3.75).
 LI_PER_LGPS = 23.75
 _ATOMIC_MASS = {"Li": 6.94, "Ge": 72.630, "P": 30.974, "S": 32.06}       # IUPAC standard weights
-LGPS_MOLAR_MASS_g_mol = 10 * _ATOMIC_MASS["Li"] + _ATOMIC_MASS["Ge"] + 2 * _ATOMIC_MASS["P"] + 12 * _ATOMIC_MASS["S"]
+LGPS_MOLAR_MASS_g_mol = (10 * _ATOMIC_MASS["Li"] + _ATOMIC_MASS["Ge"] + 2 * _ATOMIC_MASS["P"]
+                         + 12 * _ATOMIC_MASS["S"])
 
 
 def lgps_capacity_mAh_cm3(density_g_cm3: float) -> float:
@@ -117,7 +118,8 @@ def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float, float], 
     ``shares`` is ``(a, s, q)``: LGPS area and current share at the anode face, captured path share.
     """
     if len(shares) != 3:
-        raise InputError(f"shares: expected (area share, current share, captured path share), found {shares!r}")
+        raise InputError(f"shares: expected (area share, current share, captured path share), "
+                         f"found {shares!r}")
     a, s, q = shares
     p = parameters
     host_ccd = p.host_ccd_per_conductivity * electrolyte.host_S_cm * 1e3
@@ -142,11 +144,14 @@ SEED003_ELECTROLYTES = {
     "LPSC1.0": Electrolyte(name="LPSC1.0", host_S_cm=ref.LPSC_SIGMA_S_cm.value),
     "LPSC1.0-91": Electrolyte(name="LPSC1.0-91", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.1),
     "LPSC1.0-82": Electrolyte(name="LPSC1.0-82", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
-    "LPSC1.25-82": Electrolyte(name="LPSC1.25-82", host_S_cm=ref.LPSC125_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
-    "LPSC1.5-82": Electrolyte(name="LPSC1.5-82", host_S_cm=ref.LPSC15_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
+    "LPSC1.25-82": Electrolyte(name="LPSC1.25-82", host_S_cm=ref.LPSC125_SIGMA_S_cm.value,
+                               lgps_mass_fraction=0.2),
+    "LPSC1.5-82": Electrolyte(name="LPSC1.5-82", host_S_cm=ref.LPSC15_SIGMA_S_cm.value,
+                              lgps_mass_fraction=0.2),
 }
 #: and their measured CCDs (mA/cm2)
-SEED003_MEASURED_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value, "LPSC1.0-91": ref.LPSC_LGPS91_CCD_mA_cm2.value,
+SEED003_MEASURED_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value,
+                           "LPSC1.0-91": ref.LPSC_LGPS91_CCD_mA_cm2.value,
                            "LPSC1.0-82": ref.LPSC_LGPS82_CCD_mA_cm2.value,
                            "LPSC1.25-82": ref.LPSC125_LGPS82_CCD_mA_cm2.value,
                            "LPSC1.5-82": ref.LPSC15_LGPS82_CCD_mA_cm2.value}
@@ -178,8 +183,8 @@ class CaptureCCDStudy(Result):
 
         return [SeedComparison(seed="seed 003", quantity=f"CCD {name}", unit="mA/cm2", model=float(m),
                                measured=float(x),
-                               status=(f"fitted to seed 003's {name} CCD (capture rate)" if name == self.calibration
-                                       else PREDICTED),
+                               status=(f"fitted to seed 003's {name} CCD (capture rate)"
+                                       if name == self.calibration else PREDICTED),
                                note=f"sd {sd:.2f} over generator seeds {list(self.generator_seeds)}; {mode}")
                 for name, m, x, sd, mode in zip(self.names, self.predicted_mA_cm2, self.measured_mA_cm2,
                                                 self.predicted_spread_mA_cm2, self.failure_modes)]
@@ -199,7 +204,8 @@ class CaptureCCDStudy(Result):
                 ("generator seeds", ", ".join(map(str, self.generator_seeds)))]
         rows += [(f"{name}: LGPS area / current share at the anode face, captured path share",
                   f"{a:.3f} / {s:.3f}, {q:.3f}")
-                 for name, a, s, q in zip(self.names, self.area_share, self.current_share, self.path_share) if a > 0]
+                 for name, a, s, q in zip(self.names, self.area_share, self.current_share, self.path_share)
+                 if a > 0]
         rows += [(f"trend: {k}", "right" if v else "WRONG") for k, v in self.trends().items()]
         return rows + comparison_rows(self.seed_comparisons())
 
@@ -247,7 +253,8 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
     """
     base = parameters or CaptureParameters()
     if calibration not in SEED003_ELECTROLYTES:
-        raise InputError(f"calibration: expected one of {sorted(SEED003_ELECTROLYTES)}, found {calibration!r}")
+        raise InputError(f"calibration: expected one of {sorted(SEED003_ELECTROLYTES)}, "
+                         f"found {calibration!r}")
     missing = sorted(set(SEED003_ELECTROLYTES) - set(shares))
     if missing:
         raise InputError(f"shares: expected an entry for every seed-003 electrolyte, missing {missing}")
@@ -297,12 +304,15 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
         predicted_spread_mA_cm2=per_seed.std(axis=1, ddof=1) if len(seeds) > 1 else np.zeros(len(names)),
         per_seed_mA_cm2=per_seed, area_share=np.array([np.mean([a for a, _, _ in shares[n]]) for n in names]),
         current_share=np.array([np.mean([s for _, s, _ in shares[n]]) for n in names]),
-        path_share=np.array([np.mean([q for _, _, q in shares[n]]) for n in names]), failure_modes=tuple(modes),
+        path_share=np.array([np.mean([q for _, _, q in shares[n]]) for n in names]),
+        failure_modes=tuple(modes),
         calibration=calibration, capture_rate_mA_cm2=kappa, generator_seeds=seeds,
         parameters=dataclasses.asdict(fitted),
-        provenance=provenance(generator_seeds=list(seeds), shares={n: [list(x) for x in v] for n, v in shares.items()},
+        provenance=provenance(generator_seeds=list(seeds),
+                              shares={n: [list(x) for x in v] for n, v in shares.items()},
                               parameters=dataclasses.asdict(fitted), calibration=calibration,
-                              electrolytes={n: dataclasses.asdict(e) for n, e in SEED003_ELECTROLYTES.items()},
+                              electrolytes={n: dataclasses.asdict(e)
+                                            for n, e in SEED003_ELECTROLYTES.items()},
                               **(provenance_inputs or {})))
 
 
@@ -348,7 +358,8 @@ class ReactivePhase:
 
     def captured_charge_mAh_cm2(self, sim) -> float:
         """Li consumed by the reaction since the start, as charge per electrode area."""
-        return float(FARADAY_C_mol * sim.coefficients.c_s * self.captured_xi / np.prod(sim.xi.shape[1:]) * sim.coefficients.h_m / 36000.0)
+        return float(FARADAY_C_mol * sim.coefficients.c_s * self.captured_xi / np.prod(sim.xi.shape[1:])
+                     * sim.coefficients.h_m / 36000.0)
 
     def apply(self, sim, dt: float) -> None:
         metal = np.clip(sim.xi, 0.0, 1.0)
@@ -358,4 +369,5 @@ class ReactivePhase:
         self.remaining -= take
         self.captured_xi += float(take.sum())
         p = self.reacted_fraction
-        sim.coefficients.sigma_e = np.where(self.mask, self.sigma_phase * (1 - p) + self.sigma_product * p, sim.coefficients.sigma_e)
+        sim.coefficients.sigma_e = np.where(self.mask, self.sigma_phase * (1 - p) + self.sigma_product * p,
+                                            sim.coefficients.sigma_e)

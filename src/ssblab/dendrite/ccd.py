@@ -163,8 +163,10 @@ class CCDStudyResult(Result):
             k = self.labels.index(label)
             failed = bool(self.failed[k])
             model = float(self.ccd_mA_cm2[k]) if failed else float(self.runs[k].current_steps_mA_cm2[-1])
-            out.append(SeedComparison(seed="seed 003", unit="mA/cm2", model=model, measured=self.measured_mA_cm2[key],
-                                      quantity=f"phase-field CCD, {label}" + ("" if failed else " (no failure: > this)"),
+            out.append(SeedComparison(seed="seed 003", unit="mA/cm2", model=model,
+                                      measured=self.measured_mA_cm2[key],
+                                      quantity=(f"phase-field CCD, {label}"
+                                                + ("" if failed else " (no failure: > this)")),
                                       status=PREDICTED, note="a relative index (docs/dendrite.md)"))
         return out
 

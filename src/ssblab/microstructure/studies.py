@@ -117,7 +117,8 @@ class DensityStudy(Result):
         return [SeedComparison(seed="seed 000", quantity=f"sigma at {100 * rho:.2f} % density", unit="mS/cm",
                                model=1e3 * float(model), measured=1e3 * float(meas), status=PREDICTED,
                                note=f"generated pellets at bulk {1e3 * self.bulk_S_cm:g} mS/cm")
-                for rho, meas, model in zip(self.measured_density, self.measured_S_cm, self.model_at_measured_S_cm)]
+                for rho, meas, model in zip(self.measured_density, self.measured_S_cm,
+                                            self.model_at_measured_S_cm)]
 
     def table(self):
         return [{"relative density (%)": round(100 * float(r), 2), "sigma_eff (S/cm)": float(s),

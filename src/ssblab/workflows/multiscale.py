@@ -281,7 +281,8 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
     # the local critical current is fitted per microstructure draw on the cold pellet's CCD
     local = [SEED000_CCD_mA_cm2[cold_label] * run.anode_focusing for run in runs[cold_label]]
     note = (f"CCD: local critical current {np.mean(local):.2f} mA/cm2 (mean over generator seeds "
-            f"{list(seeds)}) fitted on the {cold_label} pellet's measured {SEED000_CCD_mA_cm2[cold_label]} mA/cm2")
+            f"{list(seeds)}) fitted on the {cold_label} pellet's measured "
+            f"{SEED000_CCD_mA_cm2[cold_label]} mA/cm2")
     out = []
     for label, per_seed in runs.items():
         ccd = [i_loc / run.anode_focusing for i_loc, run in zip(local, per_seed)]
@@ -299,9 +300,11 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
                 comparisons.append(SeedComparison(
                     seed="seed 000", quantity=f"{route} {c:g} C (one bulk value, density only)", unit="mAh/g",
                     model=float(np.mean(values[key])), measured=float(measured), status=PREDICTED,
-                    note=f"sd {np.std(values[key], ddof=1) if len(seeds) > 1 else 0:.1f} over generator seeds"))
+                    note=f"sd {np.std(values[key], ddof=1) if len(seeds) > 1 else 0:.1f} "
+                         "over generator seeds"))
         comparisons.append(SeedComparison(
-            seed="seed 000", quantity=f"{route} CCD (current focusing)", unit="mA/cm2", model=float(np.mean(ccd)),
+            seed="seed 000", quantity=f"{route} CCD (current focusing)", unit="mA/cm2",
+            model=float(np.mean(ccd)),
             measured=SEED000_CCD_mA_cm2[label],
             status=("fitted to seed 000's cold-pressed CCD (local critical current)" if route == "cold"
                     else PREDICTED),
@@ -321,7 +324,8 @@ def seed000_pipeline(*, bulk_conductivity=None, shape=(48, 48, 48), n_cycles: in
 
 # --- Seed 000's rate tables predicted from the microstructure (nothing fitted) ------------
 # Each route: relative density of the pressed Li3InCl6 and its measured 25 C conductivity.
-SEED000_ROUTES = {"cold pressed (0.5 GPa)": (ref.LIC_COLD_05GPA_DENSITY.value, ref.LIC_COLD_05GPA_SIGMA_S_cm.value),
+SEED000_ROUTES = {"cold pressed (0.5 GPa)": (ref.LIC_COLD_05GPA_DENSITY.value,
+                                             ref.LIC_COLD_05GPA_SIGMA_S_cm.value),
                   "hot pressed (0.5 GPa, 250 C)": (ref.LIC_HOT_DENSITY.value, ref.LIC_HOT_SIGMA_S_cm.value)}
 # Composite cathode, assumed (seed 000 gives none of it): NCM83:Li3InCl6 70:30 by mass, NCM
 # particles of Chen 2020's 5.22 um radius, Li3InCl6 particles of 2 um, the composite pressed to
@@ -348,9 +352,9 @@ def composite_catholyte(relative_density: float, *, catholyte_mass_fraction: flo
     from ssblab.microstructure.solve import solve
 
     if volume is None:
-        volume = mixture(shape, fraction=catholyte_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
-                         radii_voxels=tuple(r / voxel_um for r in radii_um), relative_density=relative_density,
-                         rng=rng)
+        volume = mixture(shape, fraction=catholyte_mass_fraction, basis="mass",
+                         densities_g_cm3=densities_g_cm3, radii_voxels=tuple(r / voxel_um for r in radii_um),
+                         relative_density=relative_density, rng=rng)
     result = solve(volume, [0.0, 0.0, 1.0], direction="z", voxel_size_cm=voxel_um * 1e-4, keep_fields=False)
     if not result.ok:
         raise InputError(f"the composite's catholyte does not percolate: {result.reason}")
@@ -394,7 +398,8 @@ class RatePrediction(Result):
         j = int(np.argmin(np.abs(self.c_rates - c_rate)))
         m = int(np.argmin(np.abs(self.measured_rates_C - c_rate)))
         gap = self.measured_mAh_g[hot][m] - self.measured_mAh_g[cold][m]
-        shares = (np.asarray(self.capacity_mAh_g[hot])[:, j] - np.asarray(self.capacity_mAh_g[cold])[:, j]) / gap
+        shares = (np.asarray(self.capacity_mAh_g[hot])[:, j]
+                  - np.asarray(self.capacity_mAh_g[cold])[:, j]) / gap
         return float(shares.mean()), float(shares.std(ddof=1)) if shares.size > 1 else 0.0
 
     def seed_comparisons(self):
@@ -407,24 +412,30 @@ class RatePrediction(Result):
                 if not np.isfinite(measured):
                     continue
                 j = int(np.argmin(np.abs(self.c_rates - c)))
-                out.append(SeedComparison(seed="seed 000", quantity=f"{route.split()[0]} {c:g} C", unit="mAh/g",
+                out.append(SeedComparison(seed="seed 000", quantity=f"{route.split()[0]} {c:g} C",
+                                          unit="mAh/g",
                                           model=float(mean[j]), measured=float(measured), status=PREDICTED,
-                                          note=f"+- {spread[j]:.1f} over generator seeds {list(self.generator_seeds)}"))
+                                          note=f"+- {spread[j]:.1f} over generator seeds "
+                                               f"{list(self.generator_seeds)}"))
         return out
 
     def summary(self):
         from ssblab.comparisons import comparison_rows
 
-        rows = [("generator seeds", ", ".join(map(str, self.generator_seeds))), ("composite model", self.composite_model)]
+        rows = [("generator seeds", ", ".join(map(str, self.generator_seeds))),
+                ("composite model", self.composite_model)]
         for route in self.routes:
             name = route.split()[0]
-            rows += [(f"{name}: catholyte sigma_eff (S/cm), mean", float(np.mean(self.catholyte_sigma_eff_S_cm[route]))),
-                     (f"{name}: catholyte tortuosity factor, mean", float(np.mean(self.catholyte_tortuosity[route]))),
+            rows += [(f"{name}: catholyte sigma_eff (S/cm), mean",
+                      float(np.mean(self.catholyte_sigma_eff_S_cm[route]))),
+                     (f"{name}: catholyte tortuosity factor, mean",
+                      float(np.mean(self.catholyte_tortuosity[route]))),
                      (f"{name}: capacities (mAh/g) at " + ", ".join(f"{c:g}" for c in self.c_rates) + " C",
                       " ".join(f"{m:.0f}+-{s:.0f}" for m, s in zip(self.mean(route), self.spread(route))))]
         for c in (0.5, 1.0):
             share, spread = self.gap_share(c)
-            rows.append((f"share of the measured hot-cold gap at {c:g} C [predicted]", f"{share:.2f} +- {spread:.2f}"))
+            rows.append((f"share of the measured hot-cold gap at {c:g} C [predicted]",
+                         f"{share:.2f} +- {spread:.2f}"))
         return rows + comparison_rows(self.seed_comparisons())
 
     def table(self):
@@ -481,37 +492,45 @@ def seed000_rate_prediction(*, generator_seeds: Sequence[int] = (0, 1, 2), shape
     for route, (density, measured) in SEED000_ROUTES.items():
         caps[route], pf[route], cf[route], ct[route], cs[route] = [], [], [], [], []
         for seed in generator_seeds:
-            labels = pellet(shape, relative_density=density, grain_radius_voxels=grain_radius_voxels, rng=seed).labels
+            labels = pellet(shape, relative_density=density, grain_radius_voxels=grain_radius_voxels,
+                            rng=seed).labels
             factor = solve(labels, {0: 0.0, 1: 1.0}, keep_fields=False).sigma_eff_S_cm
-            catholyte = composite_catholyte(density, catholyte_mass_fraction=w, densities_g_cm3=(rho_am, rho_se),
-                                            radii_um=comp["radii_um"], shape=shape, rng=seed)
+            catholyte = composite_catholyte(density, catholyte_mass_fraction=w,
+                                            densities_g_cm3=(rho_am, rho_se), radii_um=comp["radii_um"],
+                                            shape=shape, rng=seed)
             intrinsic = measured / factor
             sigma_cat = intrinsic * catholyte.sigma_eff_S_cm
             cell = seed000_cell(measured, catholyte_conductivity_S_cm=intrinsic,
                                 catholyte_effective_conductivity_S_cm=sigma_cat,
                                 catholyte_volume_fraction=density * volume_fraction(w, (rho_am, rho_se)),
                                 cathode_thickness_cm=solid_cm3_cm2 / density, composite_model=composite_model)
-            rate = rate_capability(cell, tuple(c_rates), steps_per_half_cycle=steps_per_half_cycle, label=route)
+            rate = rate_capability(cell, tuple(c_rates), steps_per_half_cycle=steps_per_half_cycle,
+                                   label=route)
             caps[route].append(rate.discharge_capacity_mAh_g)
             pf[route].append(factor), cf[route].append(catholyte.sigma_eff_S_cm)
             ct[route].append(catholyte.tortuosity_factor), cs[route].append(sigma_cat)
     measured = {route: np.array(SEED000_MEASURED_MAH_G["cold" if route.startswith("cold") else "hot"])
                 for route in SEED000_ROUTES}
     return RatePrediction(
-        routes=tuple(SEED000_ROUTES), c_rates=np.asarray(c_rates, float), generator_seeds=tuple(generator_seeds),
+        routes=tuple(SEED000_ROUTES), c_rates=np.asarray(c_rates, float),
+        generator_seeds=tuple(generator_seeds),
         capacity_mAh_g={r: np.array(v) for r, v in caps.items()},
         measured_rates_C=np.array(SEED000_RATES_C), measured_mAh_g=measured,
-        pellet_factor={r: np.array(v) for r, v in pf.items()}, catholyte_factor={r: np.array(v) for r, v in cf.items()},
+        pellet_factor={r: np.array(v) for r, v in pf.items()},
+        catholyte_factor={r: np.array(v) for r, v in cf.items()},
         catholyte_tortuosity={r: np.array(v) for r, v in ct.items()},
         catholyte_sigma_eff_S_cm={r: np.array(v) for r, v in cs.items()}, composite_model=composite_model,
-        provenance=provenance(generator_seeds=list(generator_seeds), shape=shape, grain_radius_voxels=grain_radius_voxels,
+        provenance=provenance(generator_seeds=list(generator_seeds), shape=shape,
+                              grain_radius_voxels=grain_radius_voxels,
                               routes=SEED000_ROUTES, composite=comp, c_rates=list(c_rates),
                               composite_model=composite_model, voxel_um=1.0))
 
 
 # --- Seed 003: dendrite capture by LGPS on generated 3D mixtures ---------------------------
-def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *, lgps_S_cm: float = ref.LGPS_SIGMA_S_cm.value,
-                     densities_g_cm3: tuple[float, float] = (1.87, 2.04), radii_um: tuple[float, float] = (5.0, 3.0),
+def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *,
+                     lgps_S_cm: float = ref.LGPS_SIGMA_S_cm.value,
+                     densities_g_cm3: tuple[float, float] = (1.87, 2.04),
+                     radii_um: tuple[float, float] = (5.0, 3.0),
                      relative_density: float = 1.0, shape=(48, 48, 48), rng: int = 0
                      ) -> tuple[float, float, float]:
     """LGPS area share ``a``, current share ``s`` and captured path share ``q`` of a generated 3D mixture.

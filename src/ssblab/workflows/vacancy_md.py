@@ -91,11 +91,13 @@ class VacancyMDStudy(Result):
             if not (ref and fit.ok):
                 continue
             if "activation_energy_eV" in ref:
-                out.append(SeedComparison(seed="seed 000", quantity=f"{label}: Ea vs the authors' MD", unit="eV",
+                out.append(SeedComparison(seed="seed 000", quantity=f"{label}: Ea vs the authors' MD",
+                                          unit="eV",
                                           model=float(fit.activation_energy_eV.value),
                                           measured=float(ref["activation_energy_eV"]), status=PREDICTED))
             if "conductivity_300K_S_cm" in ref and abs(fit.target_K - 300) < 1:
-                out.append(SeedComparison(seed="seed 000", quantity=f"{label}: sigma(300 K) vs the authors' MD",
+                out.append(SeedComparison(seed="seed 000",
+                                          quantity=f"{label}: sigma(300 K) vs the authors' MD",
                                           unit="S/cm", model=float(fit.extrapolated.value),
                                           measured=float(ref["conductivity_300K_S_cm"]), status=PREDICTED))
         return out
