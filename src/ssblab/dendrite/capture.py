@@ -190,12 +190,13 @@ class CaptureCCDStudy(Result):
                                                 self.predicted_spread_mA_cm2, self.failure_modes)]
 
     def trends(self) -> dict:
-        """Whether the two trends of seed 003 come out right (CCD up with LGPS, down with host sigma)."""
+        """Whether seed 003's trends come out right: the CCD rises with LGPS fraction and falls
+        with the host's conductivity, each step on its own."""
         ccd = dict(zip(self.names, self.predicted_mA_cm2))
-        return {"rises with LGPS fraction (LPSC1.0 < -91 < -82)": bool(ccd["LPSC1.0"] < ccd["LPSC1.0-91"]
-                                                                       < ccd["LPSC1.0-82"]),
-                "falls with host conductivity (1.0-82 > 1.25-82 > 1.5-82)": bool(
-                    ccd["LPSC1.0-82"] > ccd["LPSC1.25-82"] > ccd["LPSC1.5-82"])}
+        steps = {"rises with LGPS fraction": ("LPSC1.0", "LPSC1.0-91", "LPSC1.0-82"),
+                 "falls with host conductivity": ("LPSC1.5-82", "LPSC1.25-82", "LPSC1.0-82")}
+        return {f"{trend} ({low} < {high})": bool(ccd[low] < ccd[high])
+                for trend, names in steps.items() for low, high in zip(names, names[1:])}
 
     def summary(self):
         from ssblab.comparisons import comparison_rows
