@@ -11,6 +11,9 @@ from ssblab.microstructure.solve import solve
 def test_uniform_block_paths_run_straight_to_the_far_electrode():
     block = np.ones((6, 5, 9), dtype=np.uint8)
     paths = field_paths(solve(block, [0.0, 2.0], method="direct"), block)
+    assert np.all(paths.end_position[:, 2] == 8)
+    across = field_paths(solve(block, [0.0, 2.0], direction="x", method="direct"), block)   # paths along x
+    assert across.weight.size == 45 and np.all(across.end_position[:, 0] == 5)
     assert paths.weight.size == 30 and np.allclose(paths.weight, paths.weight[0])     # uniform inlet current
     assert set(paths.end) == {"far electrode"} and np.all(paths.steps == 8)            # no sideways step
     assert paths.captured_share() == 0.0
@@ -22,6 +25,7 @@ def test_a_target_layer_captures_every_path_at_its_depth():
     conductivities = [0.0, 1.0, 3.0]
     paths = field_paths(solve(layered, conductivities, method="direct"), layered, target_labels=[2])
     assert set(paths.end) == {"captured"} and np.all(paths.captured_layer == 4)
+    assert np.all(paths.end_position[:, 2] == 4) and np.all(paths.end_position[:, :2] == paths.start)
     assert paths.captured_share(4.0) == 0.0 and paths.captured_share(5.0) == pytest.approx(1.0)
 
 

@@ -47,7 +47,8 @@ class FieldPaths(Result):
 
     ``captured_layer`` is the layer index (along the transport direction, 0 at the start
     face) of the first target voxel a path entered, -1 where it entered none; ``end`` says
-    how each path ended ("captured", "far electrode", "dead end"). ``weight`` is each start
+    how each path ended ("captured", "far electrode", "dead end") and ``end_position`` where
+    (voxel indices in the volume's frame). ``weight`` is each start
     voxel's current density: paths start where current enters, in proportion to it.
     """
 
@@ -56,6 +57,7 @@ class FieldPaths(Result):
     start: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 2), int))
     weight: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0))
     captured_layer: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
+    end_position: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 3), int))
     steps: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, int))
     end: tuple = ()
     layers: int = 0
@@ -167,7 +169,11 @@ def field_paths(conduction, volume: np.ndarray, *, start_labels: Sequence[int] |
         alive &= ~hit
         if not alive.any():
             break
-    return FieldPaths(start=start, weight=weight, captured_layer=captured, steps=steps,
+    # where each path ended (a step is one layer), in the caller's frame
+    ends = np.empty((x.size, 3), int)
+    ends[:, [k for k in range(3) if k != axis]] = np.stack([x, y], axis=1)
+    ends[:, axis] = steps
+    return FieldPaths(start=start, weight=weight, captured_layer=captured, steps=steps, end_position=ends,
                       end=tuple(end), layers=int(nz), voxel_size_cm=conduction.voxel_size_cm,
                       provenance=provenance(
                           shape=list(labels.shape), direction=conduction.direction,
