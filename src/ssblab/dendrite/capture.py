@@ -170,6 +170,7 @@ class CaptureCCDStudy(Result):
     area_share: np.ndarray                # mean over seeds
     current_share: np.ndarray
     path_share: np.ndarray
+    path_share_error: np.ndarray          # standard error of the mean path share from the path sampling
     failure_modes: tuple
     calibration: str
     capture_rate_mA_cm2: float
@@ -203,9 +204,10 @@ class CaptureCCDStudy(Result):
 
         rows = [("fitted parameter: capture rate kappa (mA/cm2)", self.capture_rate_mA_cm2),
                 ("generator seeds", ", ".join(map(str, self.generator_seeds)))]
-        rows += [(f"{name}: LGPS area / current share at the anode face, captured path share",
-                  f"{a:.3f} / {s:.3f}, {q:.3f}")
-                 for name, a, s, q in zip(self.names, self.area_share, self.current_share, self.path_share)
+        rows += [(f"{name}: LGPS area / current share at the anode face, captured path share (se)",
+                  f"{a:.3f} / {s:.3f}, {q:.3f} ({e:.3f})")
+                 for name, a, s, q, e in zip(self.names, self.area_share, self.current_share, self.path_share,
+                                             self.path_share_error)
                  if a > 0]
         rows += [(f"trend: {k}", "right" if v else "WRONG") for k, v in self.trends().items()]
         return rows + comparison_rows(self.seed_comparisons())
@@ -214,10 +216,11 @@ class CaptureCCDStudy(Result):
         return [{"electrolyte": n, "measured CCD (mA/cm2)": float(x), "model CCD (mA/cm2)": float(m),
                  "sd over seeds": float(sd), "status": "fitted" if n == self.calibration else "predicted",
                  "failure": mode, "LGPS area share": float(a), "LGPS current share": float(s),
-                 "captured path share": float(q)}
-                for n, x, m, sd, mode, a, s, q in zip(self.names, self.measured_mA_cm2, self.predicted_mA_cm2,
-                                                      self.predicted_spread_mA_cm2, self.failure_modes,
-                                                      self.area_share, self.current_share, self.path_share)]
+                 "captured path share": float(q), "its standard error": float(e)}
+                for n, x, m, sd, mode, a, s, q, e in zip(
+                    self.names, self.measured_mA_cm2, self.predicted_mA_cm2, self.predicted_spread_mA_cm2,
+                    self.failure_modes, self.area_share, self.current_share, self.path_share,
+                    self.path_share_error)]
 
     def _draw(self, ax, **kwargs):
         x = np.arange(len(self.names))
@@ -235,9 +238,9 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
                       ) -> CaptureCCDStudy:
     """Fit the capture rate on one seed-003 CCD and predict the other four.
 
-    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of ``(a, s, q)``, the
-    LGPS area and current shares at the anode face and the captured path share, one per
-    microstructure draw (a plain-value
+    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of ``(a, s, q)`` or
+    ``(a, s, q, q_se)``, the LGPS area and current shares at the anode face, the captured path
+    share and its standard error from the sampled paths, one per microstructure draw (a plain-value
     input: :func:`ssblab.workflows.multiscale.seed003_capture_study` computes them on
     generated 3D mixtures). The capture rate is fitted (bisection on the staircase, middle of
     the interval that gives the calibration CCD) on the mean shares of the calibration
@@ -259,10 +262,12 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
     missing = sorted(set(SEED003_ELECTROLYTES) - set(shares))
     if missing:
         raise InputError(f"shares: expected an entry for every seed-003 electrolyte, missing {missing}")
-    bad = sorted(n for n, v in shares.items() if any(len(x) != 3 for x in v))
+    bad = sorted(n for n, v in shares.items() if any(len(x) not in (3, 4) for x in v))
     if bad:
-        raise InputError(f"shares: expected (area share, current share, captured path share) per draw, "
-                         f"found another length for {bad}")
+        raise InputError(f"shares: expected (area share, current share, captured path share[, its standard "
+                         f"error]) per draw, found another length for {bad}")
+    errors = {n: [x[3] if len(x) == 4 else 0.0 for x in v] for n, v in shares.items()}
+    shares = {n: [tuple(x[:3]) for x in v] for n, v in shares.items()}
     counts = {len(v) for v in shares.values()}
     if len(counts) != 1 or 0 in counts:
         raise InputError("shares: expected the same number (>= 1) of microstructure draws per electrolyte")
@@ -306,11 +311,13 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
         per_seed_mA_cm2=per_seed, area_share=np.array([np.mean([a for a, _, _ in shares[n]]) for n in names]),
         current_share=np.array([np.mean([s for _, s, _ in shares[n]]) for n in names]),
         path_share=np.array([np.mean([q for _, _, q in shares[n]]) for n in names]),
+        path_share_error=np.array([np.sqrt(np.sum(np.square(errors[n]))) / len(errors[n]) for n in names]),
         failure_modes=tuple(modes),
         calibration=calibration, capture_rate_mA_cm2=kappa, generator_seeds=seeds,
         parameters=dataclasses.asdict(fitted),
         provenance=provenance(generator_seeds=list(seeds),
                               shares={n: [list(x) for x in v] for n, v in shares.items()},
+                              path_share_errors=errors,
                               parameters=dataclasses.asdict(fitted), calibration=calibration,
                               electrolytes={n: dataclasses.asdict(e)
                                             for n, e in SEED003_ELECTROLYTES.items()},
