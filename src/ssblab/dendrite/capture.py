@@ -12,11 +12,11 @@ failure criterion here is set at the scale of the anode face.
 Model (docs/dendrite.md, "Dendrite capture"):
 
 * **Attraction.** At the anode face LGPS holds an area share ``a`` and carries a current share
-  ``s``. A filament that grows from the host follows the field: its tip moves towards the
-  largest current feeding it (:mod:`ssblab.microstructure.paths`), so it is drawn into LGPS
-  where LGPS conducts better than the host and turned away where it conducts worse. ``q`` is
-  the current-weighted share of such paths from the host at the anode face that enter LGPS
-  (the "magnet"). ``a``, ``s`` and ``q`` are inputs;
+  ``s``. A filament that grows from the host follows the field: its tip advances to a voxel
+  ahead with probability proportional to the current density there (dielectric breakdown
+  model, :mod:`ssblab.microstructure.paths`), so it enters LGPS more often where LGPS conducts
+  better than the host and less often where it conducts worse. ``q`` is the current-weighted
+  share of such paths from the host at the anode face that enter LGPS (the "magnet"). ``a``, ``s`` and ``q`` are inputs;
   :func:`ssblab.workflows.multiscale.seed003_capture_study` gets them from generated 3D
   LPSC + LGPS mixtures at the seed's mass fractions solved by the microstructure layer.
 * **Host tolerance.** The host fails where its local current density exceeds its own CCD,
