@@ -85,6 +85,8 @@ def test_cli_ccd_study(tmp_path):
     assert (tmp_path / "report.html").exists()
     bad = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seed", "a"])
     assert bad.exit_code == 2 and "--generator-seed" in bad.output
+    bad_eta = CliRunner().invoke(main, ["dendrite", "ccd-study", "--eta", "0", "--size", "16"])
+    assert bad_eta.exit_code == 2 and "--eta" in bad_eta.output
 
 
 def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.dendrite.phasefield import Control
 from ssblab.dendrite.solver import SolverMethod
 from ssblab.errors import choices_of
+from ssblab.microstructure.paths import Rule as PathRule
 
 MAX_CELLS_PER_SIDE = 8192  # 8192 x 8192 cells already take gigabytes per field
 
@@ -232,8 +234,12 @@ def ccd_command(width, step_duration_h, max_current_mA_cm2, failure_fraction, se
 @click.option("--calibration", type=click.Choice(["LPSC1.0", "LPSC1.0-91", "LPSC1.0-82", "LPSC1.25-82",
                                                   "LPSC1.5-82"]),
               default="LPSC1.0-82", show_default=True, help="the one seed-003 CCD the capture rate is fitted on")
+@click.option("--path-rule", type=click.Choice(choices_of(PathRule)), default="dbm", show_default=True,
+              help="filament paths: dielectric breakdown (step probability ~ current density^eta) or steepest")
+@click.option("--eta", type=float, default=1.0, show_default=True,
+              help="exponent of the dielectric breakdown rule (1: the standard value)")
 @with_output_options
-def ccd_study_command(generator_seeds, size, reach_um, calibration, out, as_json):
+def ccd_study_command(generator_seeds, size, reach_um, calibration, path_rule, eta, out, as_json):
     """Seed 003: CCDs with dendrite capture by LGPS, one fitted and four predicted."""
     from ssblab.dendrite.capture import CaptureParameters
     from ssblab.errors import InputError
@@ -243,8 +249,11 @@ def ccd_study_command(generator_seeds, size, reach_um, calibration, out, as_json
     seeds = tuple(generator_seeds)
     if size < 16:
         raise InputError(f"--size: expected at least 16 cells per side, found {size}")
+    if not (math.isfinite(eta) and eta > 0):
+        raise InputError(f"--eta: expected a finite exponent > 0, found {eta}")
     result = seed003_capture_study(generator_seeds=seeds, shape=(size, size, size),
-                                   parameters=CaptureParameters(reach_um=reach_um), calibration=calibration)
+                                   parameters=CaptureParameters(reach_um=reach_um), calibration=calibration,
+                                   rule=path_rule, eta=eta)
     report = Report("Seed 003: critical current density with dendrite capture by LGPS",
                     intro="One parameter (the capture rate) is fitted on one measured CCD; the other four are "
                           "predicted. Host tolerance from seed 003's LPSC1.25 and LPSC1.5 single-phase CCDs; "

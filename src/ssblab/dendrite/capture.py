@@ -16,9 +16,10 @@ Model (docs/dendrite.md, "Dendrite capture"):
   ahead with probability proportional to the current density there (dielectric breakdown
   model, :mod:`ssblab.microstructure.paths`), so it enters LGPS more often where LGPS conducts
   better than the host and less often where it conducts worse. ``q`` is the current-weighted
-  share of such paths from the host at the anode face that enter LGPS (the "magnet"). ``a``, ``s`` and ``q`` are inputs;
-  :func:`ssblab.workflows.multiscale.seed003_capture_study` gets them from generated 3D
-  LPSC + LGPS mixtures at the seed's mass fractions solved by the microstructure layer.
+  share of such paths from the host at the anode face that enter LGPS (the "magnet"). ``a``,
+  ``s`` and ``q`` are inputs; :func:`ssblab.workflows.multiscale.seed003_capture_study` gets
+  them from generated 3D LPSC + LGPS mixtures at the seed's mass fractions solved by the
+  microstructure layer.
 * **Host tolerance.** The host fails where its local current density exceeds its own CCD,
   ``i (1 - s) / (1 - a) > b sigma_host``, with ``CCD_host = b sigma_host`` (assumption:
   ohmic-limited nucleation; ``b`` from seed 003's single-phase CCDs of LPSC1.25 and LPSC1.5,
