@@ -243,11 +243,11 @@ def field_paths(conduction, volume: np.ndarray, *, start_labels: Sequence[int] |
     near = maximum_filter(target, size=(3, 3, 1), mode="reflect")
     offset = _AHEAD[:, 0] * (ny + 2) + _AHEAD[:, 1]
     alive = np.arange(n)                        # the paths still growing, and their tips
-    ax_, ay_ = x.copy(), y.copy()
+    tx, ty = x.copy(), y.copy()
     for layer in range(1, nz):
-        ahead = ((ax_ + 1) * (ny + 2) + ay_ + 1)[:, None] + offset
+        ahead = ((tx + 1) * (ny + 2) + ty + 1)[:, None] + offset
         value = np.take(field[layer], ahead)
-        meeting = near[ax_, ay_, layer]
+        meeting = near[tx, ty, layer]
         first = meeting & (met[alive] < 0)
         met[alive[first]] = layer
         if rule == "steepest":
@@ -263,18 +263,18 @@ def field_paths(conduction, volume: np.ndarray, *, start_labels: Sequence[int] |
             odds = np.cumsum(value, axis=1)
             stuck = odds[:, -1] <= 0
             draw = generator.random(alive.size) * odds[:, -1]
-            pick = np.minimum((odds < draw[:, None]).sum(axis=1), offset.size - 1)
-        ax_ = _mirror(ax_ + _AHEAD[pick, 0], nx)
-        ay_ = _mirror(ay_ + _AHEAD[pick, 1], ny)
-        hit = ~stuck & meeting & target[ax_, ay_, layer]
+            pick = np.minimum((odds <= draw[:, None]).sum(axis=1), offset.size - 1)   # zero odds: never
+        tx = _mirror(tx + _AHEAD[pick, 0], nx)
+        ty = _mirror(ty + _AHEAD[pick, 1], ny)
+        hit = ~stuck & meeting & target[tx, ty, layer]
         grow = ~stuck
         steps[alive[grow]] += 1
-        x[alive[grow]], y[alive[grow]] = ax_[grow], ay_[grow]
+        x[alive[grow]], y[alive[grow]] = tx[grow], ty[grow]
         end[alive[stuck]] = "dead end"
         captured[alive[hit]] = layer
         end[alive[hit]] = "captured"
         keep = grow & ~hit
-        alive, ax_, ay_ = alive[keep], ax_[keep], ay_[keep]
+        alive, tx, ty = alive[keep], tx[keep], ty[keep]
         if not alive.size:
             break
     # where each path ended (a step is one layer), in the caller's frame
