@@ -205,6 +205,12 @@ class CaptureCCDStudy(Result):
 
         rows = [("fitted parameter: capture rate kappa (mA/cm2)", self.capture_rate_mA_cm2),
                 ("generator seeds", ", ".join(map(str, self.generator_seeds)))]
+        inputs = (self.provenance or {}).get("inputs", {})
+        if "path_rule" in inputs:
+            rule = ("steepest ascent" if inputs["path_rule"] == "steepest" else
+                    f"dielectric breakdown, eta = {inputs['eta']:g}, "
+                    f"{inputs['paths_per_start']} per start voxel")
+            rows.append(("filament paths", rule))
         rows += [(f"{name}: LGPS area / current share at the anode face, captured path share (se)",
                   f"{a:.3f} / {s:.3f}, {q:.3f} ({e:.3f})")
                  for name, a, s, q, e in zip(self.names, self.area_share, self.current_share, self.path_share,
