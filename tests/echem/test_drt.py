@@ -362,6 +362,28 @@ def test_cli_single_and_series(tmp_path):
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
 
 
+def test_cli_column_and_format_options(tmp_path):
+    # columns whose names no reader knows, -Z'' stored: only the column options can read it
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    z = 4 + zarc(F, 50, 1e-3, 0.9)
+    path = tmp_path / "logger.txt"
+    np.savetxt(path, np.column_stack([np.arange(F.size), F, z.real, -z.imag]), delimiter=",",
+               header="point,f,a,b", comments="")
+    run = CliRunner().invoke(main, ["eis", "drt", str(path)])
+    assert run.exit_code == 2 and "column options" in run.output
+    run = CliRunner().invoke(main, ["eis", "drt", str(path), "--format", "csv", "--frequency", "f",
+                                    "--real", "2", "--imag", "b", "--imag-convention", "-Z''",
+                                    "--json"])
+    assert run.exit_code == 0, run.output
+    (result,) = [DRTResult.from_dict(d) for d in json.loads(run.output)]
+    (peak,) = in_range(result)
+    assert peak.resistance_ohm.value == pytest.approx(50, rel=0.02)
+    assert decades(peak.tau_s.value, 1e-3) < 0.1
+
+
 def test_cli_on_instrument_files(real_data, tmp_path):
     from click.testing import CliRunner
 
