@@ -378,10 +378,10 @@ def test_cli_column_and_format_options(tmp_path):
                                     "--real", "2", "--imag", "b", "--imag-convention", "-Z''",
                                     "--json"])
     assert run.exit_code == 0, run.output
-    (result,) = [DRTResult.from_dict(d) for d in json.loads(run.output)]
-    (peak,) = in_range(result)
-    assert peak.resistance_ohm.value == pytest.approx(50, rel=0.02)
-    assert decades(peak.tau_s.value, 1e-3) < 0.1
+    (result,) = json.loads(run.output)  # the public schema (docs/json.md)
+    (peak,) = result["peaks"]
+    assert peak["resistance_ohm"]["value"] == pytest.approx(50, rel=0.02)
+    assert decades(peak["tau_s"]["value"], 1e-3) < 0.1
 
 
 def test_cli_on_instrument_files(real_data, tmp_path):
