@@ -219,9 +219,8 @@ def lin_kk(spectrum: Spectrum, *, n_rc: int | None = None, mu_criterion: float =
     if noise_relative is not None:
         # the most favourable M: a fixed tau grid leaves up to 0.2 % of |Z| on an ideal RC arc
         # whose tau falls between grid points, a KK-consistent shape, not a violation
-        p_value = max(float(stats.chi2.sf(flat.size * f[3]**2 / noise_relative**2,
-                                          max(flat.size - len(f[0]) - n_extra, 1)))
-                      for f in fits)
+        dofs = np.maximum(flat.size - np.array([len(f[0]) for f in fits]) - n_extra, 1)
+        p_value = float(np.max(stats.chi2.sf(flat.size * rms_all**2 / noise_relative**2, dofs)))
         if p_value < _CHI2_P:
             reasons.append(f"rms residual {100 * estimate:.2g} % (dof-corrected) is above the "
                            f"given noise {100 * noise_relative:.2g} % (chi-square p = {p_value:.1e})")
