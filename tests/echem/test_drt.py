@@ -357,6 +357,10 @@ def test_cli_single_and_series(tmp_path):
     series = json.loads(run.output)[0]  # the public schema (docs/json.md)
     assert series["type"] == "DRTSeries"
     np.testing.assert_allclose(series["track_resistance_ohm"][0], [50, 60, 70], rtol=0.02)
+    run = CliRunner().invoke(drt_command, [str(tmp_path), "--series", "--json"])  # a folder
+    assert run.exit_code == 0, run.output
+    np.testing.assert_allclose(json.loads(run.output)[0]["track_resistance_ohm"][0],
+                               series["track_resistance_ohm"][0])
 
     run = CliRunner().invoke(drt_command, [str(files[0]), "--lambda", "gvc"])
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)

@@ -121,7 +121,8 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
 @with_output_options
 def kk(files, file_format, noise, out, as_json, **columns):
     """Kramers-Kronig validity check (lin-KK, Schönleber et al. 2014) of every spectrum: a
-    smooth trend in the residuals, or (with --noise) residuals above the noise, fails."""
+    drift during the sweep (a rotated, non-KK component of Z beyond the noise), a smooth trend
+    in the residuals, or (with --noise) residuals above the noise, fails."""
     from ssblab.echem.impedance.kk import lin_kk
 
     spectra, _ = read_spectrum_files(files, file_format, columns=pop_column_options(columns))
