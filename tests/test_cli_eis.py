@@ -74,6 +74,46 @@ def test_arrhenius_from_cli_with_temperature_flags(tmp_path):
     assert ea == pytest.approx(0.4, abs=1e-4)
 
 
+def test_arrhenius_takes_each_files_geometry_from_the_table(tmp_path):
+    """Three pellets of one material, of different thickness and diameter: the table's
+    geometry for two files, the options for the third; each conductivity from its own."""
+    import numpy as np
+
+    kelvin_per_eV = 11604.518  # e / k_B
+    f = np.logspace(6, -1, 50)
+    geometry = {0: (0.1, 1.0), 25: (0.2, np.pi * 0.8**2 / 4), 50: (0.15, np.pi * 1.0**2 / 4)}
+    truth = {}
+    for t_C, (t_cm, a_cm2) in geometry.items():
+        t = t_C + 273.15  # sigma T = A exp(-Ea / kT), Ea = 0.4 eV, sigma(25 C) = 1e-4 S/cm
+        truth[t_C] = 1e-4 * 298.15 / t * np.exp(-0.4 * kelvin_per_eV * (1 / t - 1 / 298.15))
+        z = t_cm / (truth[t_C] * a_cm2) + 1 / (1e-6 * (2j * np.pi * f) ** 0.9)  # R0-CPE1
+        np.savetxt(tmp_path / f"pellet_{t_C}C.csv", np.column_stack([f, z.real, z.imag]),
+                   delimiter=",", header="freq,Z',Z''", comments="")
+    (tmp_path / "metadata.csv").write_text("file,thickness_mm,diameter_mm,area_cm2\n"
+                                           "pellet_0C.csv,1,,1\npellet_25C.csv,2,8,\n")
+    args = ["eis", "arrhenius", str(tmp_path), "--circuit", "R0-CPE1", "--thickness", "1.5 mm",
+            "--diameter", "10 mm", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (study,) = json.loads(result.output)
+    for pellet in study["conductivities"]:
+        t_C = round(pellet["temperature_K"] - 273.15)
+        assert (pellet["thickness_cm"], pellet["area_cm2"]) == pytest.approx(geometry[t_C])
+        assert pellet["total_S_cm"]["value"] == pytest.approx(truth[t_C], rel=1e-4)
+    assert study["arrhenius"]["activation_energy_eV"]["value"] == pytest.approx(0.4, abs=1e-3)
+    # one row that gives an area and a diameter which disagree: a clear error naming both
+    (tmp_path / "metadata.csv").write_text("file,thickness_mm,diameter_mm,area_cm2\n"
+                                           "pellet_0C.csv,1,10,1\n")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "row 2" in result.output and "area" in result.output and "diameter" in result.output
+    # a file listed twice with different thicknesses
+    (tmp_path / "metadata.csv").write_text("file,thickness_mm\npellet_0C.csv,1\n"
+                                           "pellet_0C.csv,2\n")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "pellet_0C.csv is listed twice" in result.output
+
+
 def test_arc_zoom_frames_the_resistors(lpscl):
     from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.echem.io import read_spectrum

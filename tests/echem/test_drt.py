@@ -357,9 +357,35 @@ def test_cli_single_and_series(tmp_path):
     series = json.loads(run.output)[0]  # the public schema (docs/json.md)
     assert series["type"] == "DRTSeries"
     np.testing.assert_allclose(series["track_resistance_ohm"][0], [50, 60, 70], rtol=0.02)
+    run = CliRunner().invoke(drt_command, [str(tmp_path), "--series", "--json"])  # a folder
+    assert run.exit_code == 0, run.output
+    np.testing.assert_allclose(json.loads(run.output)[0]["track_resistance_ohm"][0],
+                               series["track_resistance_ohm"][0])
 
     run = CliRunner().invoke(drt_command, [str(files[0]), "--lambda", "gvc"])
     assert isinstance(run.exception, InputError) and "did you mean 'gcv'" in str(run.exception)
+
+
+def test_cli_column_and_format_options(tmp_path):
+    # columns whose names no reader knows, -Z'' stored: only the column options can read it
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    z = 4 + zarc(F, 50, 1e-3, 0.9)
+    path = tmp_path / "logger.txt"
+    np.savetxt(path, np.column_stack([np.arange(F.size), F, z.real, -z.imag]), delimiter=",",
+               header="point,f,a,b", comments="")
+    run = CliRunner().invoke(main, ["eis", "drt", str(path)])
+    assert run.exit_code == 2 and "column options" in run.output
+    run = CliRunner().invoke(main, ["eis", "drt", str(path), "--format", "csv", "--frequency", "f",
+                                    "--real", "2", "--imag", "b", "--imag-convention", "-Z''",
+                                    "--json"])
+    assert run.exit_code == 0, run.output
+    (result,) = json.loads(run.output)  # the public schema (docs/json.md)
+    (peak,) = result["peaks"]
+    assert peak["resistance_ohm"]["value"] == pytest.approx(50, rel=0.02)
+    assert decades(peak["tau_s"]["value"], 1e-3) < 0.1
 
 
 def test_cli_on_instrument_files(real_data, tmp_path):

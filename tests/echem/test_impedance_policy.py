@@ -301,12 +301,15 @@ def test_lin_kk_no_false_alarm_at_one_percent_noise():
 
 
 def test_lin_kk_catches_drift():
-    # a 30 % drift at 0.5 % noise is caught from the trend alone; a 5 % drift needs the noise:
-    # lin-KK's RC model absorbs most of it, so only a part of the realisations are caught
+    # a 5 % drift of |Z| over the sweep at 0.5 % noise, with the noise given or estimated: the
+    # drift test (its rotated, non-KK component) catches it (99/100 over 100 seeds, docs/eis.md)
     assert not lin_kk(kk_spectrum(0.005, 0.30, 0))
-    caught = sum(not lin_kk(kk_spectrum(0.005, 0.05, s), noise_relative=0.005) for s in range(20))
-    false = sum(not lin_kk(kk_spectrum(0.005, 0.0, s), noise_relative=0.005) for s in range(20))
-    assert caught >= 5 and false <= 1
+    for given in (0.005, None):
+        caught = sum(not lin_kk(kk_spectrum(0.005, 0.05, s), noise_relative=given)
+                     for s in range(20))
+        false = sum(not lin_kk(kk_spectrum(0.005, 0.0, s), noise_relative=given)
+                    for s in range(20))
+        assert caught >= 19 and false <= 1, (given, caught, false)
 
 
 # --- a real pellet series with published activation energies -----------------------------------

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import emit, quantity_option, with_output_options
+from ssblab.cli._common import data_warnings_to_stderr, emit, quantity_option, with_output_options
+from ssblab.cli._eis_options import (
+    column_options,
+    expand_folders,
+    file_format_option,
+    pop_column_options,
+)
 from ssblab.echem.drt.inversion import LambdaMethod, Part, Weighting
 from ssblab.errors import InputError, check_choice, choices_of
 
@@ -25,21 +31,25 @@ def _regularization(value: str) -> float | str:
     return number
 
 
-def _read_spectra(path: Path) -> list:
+def _read_spectra(path: Path, file_format: str | None, columns: dict) -> list:
     """Every spectrum in ``path`` (a file may hold several sweeps)."""
     import dataclasses
 
     from ssblab.echem.io import read_spectra
 
-    spectra = read_spectra(path)
+    with data_warnings_to_stderr():
+        spectra = read_spectra(path, format=file_format, **columns)
+    if len(spectra) > 1 and spectra[0].metadata.get("note"):
+        click.echo(f"ssblab: note: {path}: {spectra[0].metadata['note']}", err=True)
     if len(spectra) == 1:
         return spectra
     return [dataclasses.replace(s, source=f"{s.source or path} [{k}]") for k, s in enumerate(spectra)]
 
 
 @click.command("drt")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@file_format_option
+@column_options
 @click.option("--part", type=click.Choice(choices_of(Part)), default="combined",
               show_default=True, help="Which part of Z to fit.")
 @click.option("--lambda", "regularization", default="mgcv", show_default=True,
@@ -76,14 +86,17 @@ def _read_spectra(path: Path) -> list:
                  help="Pellet thickness, for the peaks' labels from C = tau/R (with --area)")
 @quantity_option("--area", unit="cm^2", default=None, help="Electrode area (with --thickness)")
 @with_output_options
-def drt(files, part, regularization, order, points_per_decade, extend_decades, inductance,
+def drt(files, file_format, part, regularization, order, points_per_decade, extend_decades, inductance,
         series_resistance, series_capacitance, weighting, n_bootstrap, merge_peaks, seed, min_frequency,
-        max_frequency, as_series, blocking, thickness, area, out, as_json):
-    """Distribution of relaxation times (tau = 1/(2 pi f)) of impedance spectra in FILES."""
+        max_frequency, as_series, blocking, thickness, area, out, as_json, **columns):
+    """Distribution of relaxation times (tau = 1/(2 pi f)) of impedance spectra in FILES (files
+    or folders: a folder's files in name order)."""
     from ssblab.echem.drt import drt as compute_drt
     from ssblab.echem.drt import drt_series
 
-    spectra = [s for path in files for s in _read_spectra(path)]
+    columns = pop_column_options(columns)
+    spectra = [s for path in expand_folders(files)[0]
+               for s in _read_spectra(path, file_format, columns)]
     if min_frequency is not None or max_frequency is not None:
         spectra = [s.select(min_frequency_Hz=min_frequency or 0.0,
                             max_frequency_Hz=max_frequency or float("inf")) for s in spectra]

@@ -6,11 +6,17 @@ from pathlib import Path
 
 import click
 
-from ssblab.cli._common import QuantityType, column_ref, emit, quantity_option, with_output_options
+from ssblab.cli._common import QuantityType, emit, quantity_option, with_output_options
 from ssblab.cli._drt import drt
+from ssblab.cli._eis_options import (
+    column_options,
+    expand_folders,
+    file_format_option,
+    pop_column_options,
+    read_spectrum_files,
+)
 from ssblab.echem.impedance.arrhenius import ArrheniusForm
 from ssblab.echem.impedance.fitting import WEIGHTINGS
-from ssblab.echem.io import SPECTRUM_FORMATS
 from ssblab.errors import InputError, choices_of
 
 DEFAULT_CIRCUIT = "auto"
@@ -29,9 +35,6 @@ _noise = click.option("--noise", type=click.FloatRange(min=0, min_open=True), de
                            "part, e.g. 0.005); default: estimated from the lin-KK residuals.")
 _weighting = click.option("--weighting", type=click.Choice(WEIGHTINGS),
                           default="modulus", show_default=True, help="Residual weighting.")
-_format = click.option("--format", "file_format", default=None,
-                       type=click.Choice(SPECTRUM_FORMATS),
-                       help="File format (default: detected from the content and extension).")
 _fmin = quantity_option("--min-frequency", unit="Hz", default=None, help="Drop points below this frequency")
 _fmax = quantity_option("--max-frequency", unit="Hz", default=None, help="Drop points above this frequency")
 _metadata = click.option("--metadata", "sample_table", default=None,
@@ -41,86 +44,11 @@ _metadata = click.option("--metadata", "sample_table", default=None,
                               "given as input).")
 
 
-def _columns(func):
-    """--frequency/--real/--imag/--modulus/--phase/--imag-convention: which columns hold the
-    spectrum (name or 0-based index) and how the imaginary part is signed."""
-    options = [
-        click.option("--frequency", "col_frequency", default=None,
-                     help="Frequency column (name or 0-based index)."),
-        click.option("--real", "col_real", default=None, help="Z' column (name or index)."),
-        click.option("--imag", "col_imag", default=None, help="Z'' or -Z'' column (name or index)."),
-        click.option("--modulus", "col_modulus", default=None,
-                     help="|Z| column, used with --phase when there is no Z'/Z'' pair."),
-        click.option("--phase", "col_phase", default=None, help="Phase column (degrees)."),
-        click.option("--imag-convention", type=click.Choice(["auto", "Z''", "-Z''"]),
-                     default="auto", show_default=True,
-                     help="How the imaginary column is stored (auto: from its name)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def _column_options(kwargs) -> dict:
-    """Pop the column options from a command's keyword arguments into read_spectra's."""
-    found = {name: column_ref(kwargs.pop(f"col_{name}"))
-             for name in ("frequency", "real", "imag", "modulus", "phase")}
-    found["imag_convention"] = kwargs.pop("imag_convention")
-    return found
-
-
-# Files in a folder that are not spectra: tables of facts, notes, licences, pictures.
-_NOT_SPECTRA = {".md", ".rst", ".yaml", ".yml", ".json", ".png", ".jpg", ".svg", ".pdf",
-                ".html", ".py", ".ipynb", ".pkl", ".license"}
-
-
-def _expand(files) -> tuple[list[Path], Path | None]:
-    """FILES with each folder replaced by its files (sorted by name), and a sample table found
-    in a folder (metadata.csv/.yaml)."""
-    from ssblab.echem.io.sample_table import TABLE_NAMES
-
-    paths, table = [], None
-    for path in files:
-        if not path.is_dir():
-            paths.append(path)
-            continue
-        inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-        for p in inside:
-            if p.name.lower() in TABLE_NAMES:
-                table = table or p
-            elif p.suffix.lower() not in _NOT_SPECTRA and not p.name.upper().startswith(
-                    ("LICENSE", "LICENCE", "README", "COPYING")):
-                paths.append(p)
-        if not any(p.parent == path for p in paths):
-            raise InputError(f"{path}: the folder holds no spectrum files")
-    return paths, table
-
-
-def _read(files, file_format, min_frequency=None, max_frequency=None, columns=None):
-    from ssblab.cli._common import data_warnings_to_stderr
-    from ssblab.echem.io import read_spectra
-
-    paths_in, _ = _expand(files)
-    spectra, paths = [], []
-    for path in paths_in:
-        with data_warnings_to_stderr():
-            found = read_spectra(path, format=file_format, **(columns or {}))
-        if len(found) > 1 and found[0].metadata.get("note"):
-            click.echo(f"ssblab: note: {path}: {found[0].metadata['note']}", err=True)
-        for spectrum in found:
-            if min_frequency is not None or max_frequency is not None:
-                spectrum = spectrum.select(min_frequency_Hz=min_frequency or 0.0,
-                                           max_frequency_Hz=max_frequency or float("inf"))
-            spectra.append(spectrum)
-            paths.append(path)
-    return spectra, paths
-
-
 def _sample_info(files, sample_table, paths):
     """The sample table's entry for each spectrum's file (None where it has none)."""
     from ssblab.echem.io.sample_table import read_sample_table
 
-    table_path = sample_table or _expand(files)[1]
+    table_path = sample_table or expand_folders(files)[1]
     if table_path is None:
         return [None] * len(paths), None
     table = read_sample_table(table_path)
@@ -151,8 +79,8 @@ def cli():
 @_files
 @_circuit
 @_weighting
-@_format
-@_columns
+@file_format_option
+@column_options
 @_fmin
 @_fmax
 @click.option("--kk/--no-kk", default=True, show_default=True,
@@ -166,8 +94,8 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
     from ssblab.echem.impedance.kk import lin_kk
     from ssblab.report import Report
 
-    spectra, _ = _read(files, file_format, min_frequency, max_frequency,
-                       columns=_column_options(columns))
+    spectra, _ = read_spectrum_files(files, file_format, min_frequency, max_frequency,
+                                     columns=pop_column_options(columns))
     report = Report("Equivalent-circuit fits") if out else None
     results = []
     for spectrum in spectra:
@@ -187,16 +115,17 @@ def fit(files, circuit, weighting, file_format, min_frequency, max_frequency, kk
 
 @cli.command()
 @_files
-@_format
-@_columns
+@file_format_option
+@column_options
 @_noise
 @with_output_options
 def kk(files, file_format, noise, out, as_json, **columns):
     """Kramers-Kronig validity check (lin-KK, Schönleber et al. 2014) of every spectrum: a
-    smooth trend in the residuals, or (with --noise) residuals above the noise, fails."""
+    drift during the sweep (a rotated, non-KK component of Z beyond the noise), a smooth trend
+    in the residuals, or (with --noise) residuals above the noise, fails."""
     from ssblab.echem.impedance.kk import lin_kk
 
-    spectra, _ = _read(files, file_format, columns=_column_options(columns))
+    spectra, _ = read_spectrum_files(files, file_format, columns=pop_column_options(columns))
     emit([lin_kk(s, noise_relative=noise) for s in spectra], out=out, as_json=as_json,
          title="Kramers-Kronig checks")
 
@@ -205,8 +134,8 @@ def kk(files, file_format, noise, out, as_json, **columns):
 @_files
 @_batch_circuit
 @_weighting
-@_format
-@_columns
+@file_format_option
+@column_options
 @click.option("--shared", multiple=True, help="Parameter fitted as one value for all spectra (repeatable).")
 @click.option("--warm-start/--no-warm-start", default=True, show_default=True,
               help="Start each fit from the previous one.")
@@ -215,7 +144,7 @@ def batch(files, circuit, weighting, file_format, shared, warm_start, out, as_js
     """Fit one circuit to a series of spectra (all spectra of all FILES, in order)."""
     from ssblab.echem.impedance.batch import fit_batch
 
-    spectra, _ = _read(files, file_format, columns=_column_options(columns))
+    spectra, _ = read_spectrum_files(files, file_format, columns=pop_column_options(columns))
     result = fit_batch(spectra, circuit, weighting=weighting, shared=shared, warm_start=warm_start)
     emit([result], out=out, as_json=as_json, title="Batch fit")
 
@@ -234,6 +163,9 @@ def _geometries(files, sample_table, paths, thickness, diameter, area):
             where = f" or a thickness for {path.name} in {table_path}" if table_path else ""
             raise InputError(f"--thickness is required (e.g. --thickness '500 um'){where}")
         if a_cm2 is None:
+            if area is None and diameter is None:
+                where = f" or an area/diameter for {path.name} in {table_path}" if table_path else ""
+                raise InputError(f"--diameter or --area is required (e.g. --diameter '10 mm'){where}")
             a_cm2 = pellet_area_cm2(area_cm2=area, diameter_cm=diameter)
         result.append((float(t_cm), float(a_cm2)))
     return result
@@ -251,8 +183,8 @@ _area = quantity_option("--area", unit="cm^2", default=None, help="Electrode are
 @_area
 @_circuit
 @_weighting
-@_format
-@_columns
+@file_format_option
+@column_options
 @_metadata
 @_noise
 @with_output_options
@@ -264,7 +196,7 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
     from ssblab.echem.impedance.fitting import fit_circuit
     from ssblab.report import Report
 
-    spectra, paths = _read(files, file_format, columns=_column_options(columns))
+    spectra, paths = read_spectrum_files(files, file_format, columns=pop_column_options(columns))
     geometry = _geometries(files, sample_table, paths, thickness, diameter, area)
     report = Report("Pellet conductivity") if out else None
     results = []
@@ -291,8 +223,8 @@ def conductivity(files, thickness, diameter, area, circuit, weighting, file_form
               help="Fit ln(sigma*T) or ln(sigma) against 1/T.")
 @_circuit
 @_weighting
-@_format
-@_columns
+@file_format_option
+@column_options
 @_metadata
 @_noise
 @with_output_options
@@ -300,21 +232,21 @@ def arrhenius(files, thickness, diameter, area, temperatures, form, circuit, wei
               noise, out, as_json, sample_table, **columns):
     """Bulk, grain-boundary and total conductivity at each temperature and their activation
     energies and sigma(25 C) from spectra in FILES (files or folders; a folder's
-    metadata.csv/.yaml gives per-file temperature and geometry; arcs identified by capacitance)."""
+    metadata.csv/.yaml gives per-file temperature and geometry, each file's conductivity from
+    its own geometry, --thickness/--diameter/--area for files it does not cover; arcs
+    identified by capacitance)."""
     from ssblab.echem.io.temperature import resolve_temperatures
     from ssblab.workflows.impedance import conductivity_vs_temperature
 
-    spectra, paths = _read(files, file_format, columns=_column_options(columns))
+    spectra, paths = read_spectrum_files(files, file_format, columns=pop_column_options(columns))
     geometry = _geometries(files, sample_table, paths, thickness, diameter, area)
-    if len(set(geometry)) > 1:
-        raise InputError("the sample table gives different thickness/area for the files of one "
-                         "Arrhenius series; a series is one pellet: give one geometry")
-    thickness, area_cm2 = geometry[0]
     info, _ = _sample_info(files, sample_table, paths)
     table_T = [i.temperature_K if i is not None else None for i in info]
     temperatures_K = resolve_temperatures(spectra, paths, temperatures, from_table=table_T)
-    study = conductivity_vs_temperature(spectra, circuit=circuit, thickness_cm=thickness,
-                                        area_cm2=area_cm2, temperatures_K=temperatures_K,
+    study = conductivity_vs_temperature(spectra, circuit=circuit,
+                                        thickness_cm=[t for t, _ in geometry],
+                                        area_cm2=[a for _, a in geometry],
+                                        temperatures_K=temperatures_K,
                                         form=form, weighting=weighting, noise_relative=noise)
     report = _study_report(study) if out else None
     emit([study], out=out, as_json=as_json, title="Conductivity vs temperature", report=report)

@@ -14,7 +14,12 @@ import numpy as np
 
 from ssblab.echem.impedance.arrhenius import ArrheniusFit, ArrheniusForm, fit_arrhenius
 from ssblab.echem.impedance.batch import fit_batch
-from ssblab.echem.impedance.conductivity import PelletConductivity, assign_arc_kinds, pellet_conductivity
+from ssblab.echem.impedance.conductivity import (
+    PelletConductivity,
+    assign_arc_kinds,
+    pellet_conductivity,
+    per_spectrum,
+)
 from ssblab.echem.impedance.fitting import Weighting, fit_circuit
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError
@@ -116,7 +121,8 @@ class ConductivityStudy(Result):
 
 
 def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "auto",
-                                thickness_cm: float, area_cm2: float,
+                                thickness_cm: float | Sequence[float],
+                                area_cm2: float | Sequence[float],
                                 temperatures_K: Sequence[float] | None = None,
                                 form: ArrheniusForm = "sigma_T",
                                 weighting: Weighting = "modulus",
@@ -132,9 +138,13 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
     choice (the number of resolved arcs can change with temperature). A given circuit is
     fitted to the whole series by
     :func:`~ssblab.echem.impedance.batch.fit_batch`. Temperatures come from ``temperatures_K``
-    or else each spectrum's ``temperature_K``. Spectra whose fit fails are reported and left
-    out of the Arrhenius fits.
+    or else each spectrum's ``temperature_K``. ``thickness_cm`` and ``area_cm2`` are one
+    pellet's, or one per spectrum (e.g. from a sample table): each conductivity then comes
+    from its own spectrum's geometry. Spectra whose fit fails are reported and left out of the
+    Arrhenius fits.
     """
+    thickness_cm = per_spectrum(thickness_cm, len(spectra), name="thickness_cm")
+    area_cm2 = per_spectrum(area_cm2, len(spectra), name="area_cm2")
     if temperatures_K is None:
         temperatures_K = [s.temperature_K for s in spectra]
     if any(t is None for t in temperatures_K) or len(temperatures_K) != len(spectra):
@@ -157,8 +167,8 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
         fits[i] = fitted[k]
     kinds = assign_arc_kinds(fits, thickness_cm=thickness_cm, area_cm2=area_cm2)
     pellets: list[PelletConductivity] = [
-        pellet_conductivity(fit, thickness_cm=thickness_cm, area_cm2=area_cm2, arc_kinds=k)
-        for fit, k in zip(fits, kinds)]
+        pellet_conductivity(fit, thickness_cm=t, area_cm2=a, arc_kinds=k)
+        for fit, k, t, a in zip(fits, kinds, thickness_cm, area_cm2)]
     good = [p for p in pellets if p.ok]
     lines, notes = {}, []
     for name, attr in LINES:
@@ -185,6 +195,12 @@ def conductivity_vs_temperature(spectra: Sequence[Spectrum], *, circuit: str = "
         conductivities=tuple(pellets), arrhenius=total, bulk=lines["bulk"],
         grain_boundary=lines["grain boundary"], circuit=circuit,
         arc_kinds=tuple(tuple(k) for k in kinds),
-        provenance=provenance(circuit=circuit, thickness_cm=thickness_cm, area_cm2=area_cm2,
+        provenance=provenance(circuit=circuit, thickness_cm=_one_or_all(thickness_cm),
+                              area_cm2=_one_or_all(area_cm2),
                               temperatures_K=list(map(float, temperatures_K)), form=form,
                               weighting=weighting, noise_relative=noise_relative))
+
+
+def _one_or_all(values: list[float]) -> float | list[float]:
+    """One number where the series has one geometry (as before), else the list."""
+    return values[0] if len(set(values)) == 1 else values

@@ -112,7 +112,17 @@ def _split_by_spectrum(chain: list[tuple[float, int]]) -> list[list[tuple[float,
     return [g for g in groups if g]
 
 
-def assign_arc_kinds(fits, *, thickness_cm: float, area_cm2: float) -> list[list[str]]:
+def per_spectrum(value: float | Sequence[float], n: int, *, name: str) -> list[float]:
+    """``value`` for each of ``n`` spectra: one number for all, or a sequence of ``n``."""
+    values = [float(value)] * n if np.ndim(value) == 0 else [float(v) for v in value]
+    if len(values) != n:
+        raise InputError(f"{name}: expected one value or one per spectrum ({n}), "
+                         f"found {len(values)}")
+    return values
+
+
+def assign_arc_kinds(fits, *, thickness_cm: float | Sequence[float],
+                     area_cm2: float | Sequence[float]) -> list[list[str]]:
     """Arc kinds for every fit of a series, an arc keeping its identity by its capacitance.
 
     The arcs of all fits are grouped by their normalised capacitance (log scale; a gap of
@@ -122,10 +132,12 @@ def assign_arc_kinds(fits, *, thickness_cm: float, area_cm2: float) -> list[list
     Only one group can be bulk, the lowest: others in the bulk band become grain boundary.
     Failed fits take part too (their arcs get kinds) but do not shape the groups.
 
-    Returns one list of kinds per fit, in the order of its ``arcs``.
+    ``thickness_cm`` and ``area_cm2`` are the pellet's, or one per fit where the series has
+    more than one geometry. Returns one list of kinds per fit, in the order of its ``arcs``.
     """
-    scale = thickness_cm / area_cm2
-    points = [(math.log10(arc.capacitance_F.value * scale), i)
+    scales = [t / a for t, a in zip(per_spectrum(thickness_cm, len(fits), name="thickness_cm"),
+                                    per_spectrum(area_cm2, len(fits), name="area_cm2"))]
+    points = [(math.log10(arc.capacitance_F.value * scales[i]), i)
               for i, fit in enumerate(fits) if fit.ok for arc in fit.arcs
               if arc.capacitance_F.value > 0]
     points.sort()
@@ -142,7 +154,7 @@ def assign_arc_kinds(fits, *, thickness_cm: float, area_cm2: float) -> list[list
     for k in bulk[1:]:
         kinds[k] = "grain boundary"
     out = []
-    for fit in fits:
+    for fit, scale in zip(fits, scales):
         row = []
         for arc in fit.arcs:
             c = arc.capacitance_F.value * scale

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import math
 from pathlib import Path
 
 from ssblab.echem.io._common import read_text
@@ -28,6 +29,7 @@ from ssblab.errors import InputError, require_package
 
 TABLE_NAMES = ("metadata.csv", "metadata.yaml", "metadata.yml", "samples.csv", "samples.yaml")
 _FIELDS = {"temperature": "K", "thickness": "cm", "area": "cm^2", "diameter": "cm"}
+_AGREE = 1e-3  # relative tolerance within which an area and a diameter given together agree
 _UNIT_SUFFIX = {"c": "degC", "degc": "degC", "k": "K", "cm": "cm", "mm": "mm", "um": "um",
                 "m": "m", "cm2": "cm^2", "mm2": "mm^2", "m2": "m^2"}
 
@@ -69,11 +71,25 @@ def read_sample_table(path: str | Path) -> dict[str, SampleInfo]:
                                  "thickness_um, or in the value)")
             values[field] = _quantity(value, unit, field, where=f"{path}: row {number}, {key}")
         area = values.get("area")
-        if area is None and values.get("diameter") is not None:
-            area = 3.141592653589793 * values["diameter"] ** 2 / 4
-        result[Path(str(row["file"]).strip()).name] = SampleInfo(
-            values.get("temperature"), values.get("thickness"), area)
+        if values.get("diameter") is not None:
+            from_diameter = math.pi * values["diameter"] ** 2 / 4
+            if area is not None and not math.isclose(area, from_diameter, rel_tol=_AGREE):
+                raise InputError(f"{path}: row {number} gives area {area:.6g} cm^2 and diameter "
+                                 f"{values['diameter']:.6g} cm (area {from_diameter:.6g} cm^2), "
+                                 "which disagree; give one of them")
+            area = from_diameter if area is None else area
+        name = Path(str(row["file"]).strip()).name
+        info = SampleInfo(values.get("temperature"), values.get("thickness"), area)
+        if name in result and result[name] != info:
+            raise InputError(f"{path}: {name} is listed twice with different values "
+                             f"({_describe(result[name])} and {_describe(info)}); keep one row")
+        result[name] = info
     return result
+
+
+def _describe(info: SampleInfo) -> str:
+    return ", ".join(f"{field.name} {getattr(info, field.name):.6g}"
+                     for field in dataclasses.fields(info) if getattr(info, field.name) is not None)
 
 
 def _quantity(value, unit_suffix: str, field: str, *, where: str) -> float:
