@@ -56,7 +56,7 @@ def test_batch_follows_single_runs_and_calls_observers(tmp_path):
         np.testing.assert_allclose(p_batch, p_single, rtol=0, atol=1e-10)
         log_single = np.loadtxt(tmp_path / f"single{k}" / "log.txt", skiprows=1)[:, :5]
         log_batch = np.loadtxt(dirs[k] / "log.txt", skiprows=1)[:, :5]
-        np.testing.assert_allclose(log_batch, log_single, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(log_batch, log_single, rtol=0, atol=2e-6)  # printed to 1e-6
     # the cells really differ (distinct temperatures and seeds, not one run copied)
     assert not np.allclose(frames(dirs[0])[0], frames(dirs[2])[0], atol=1e-3)
     assert 0.0 <= batch.driver_overhead < 1.0

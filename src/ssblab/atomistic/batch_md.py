@@ -246,7 +246,10 @@ class BatchMD(TimeStepper):
                 f.shape != (len(r.atoms), 3) for f, r in zip(forces, self.runs)):
             raise InputError("batched potential: expected one (n_atoms, 3) force array per cell, "
                              f"found shapes {[np.shape(f) for f in forces]}")
-        self.energies = np.asarray(energies, dtype=float)
+        self.energies = np.asarray(energies, dtype=float).reshape(-1)
+        if len(self.energies) != len(self.runs):
+            raise InputError(f"batched potential: expected {len(self.runs)} energies, found "
+                             f"{len(self.energies)}")
         self.forces = np.concatenate(forces)
         for r, e, f in zip(self.runs, self.energies, forces):
             r.atoms.calc = SinglePointCalculator(r.atoms, energy=float(e), free_energy=float(e),
@@ -256,10 +259,15 @@ class BatchMD(TimeStepper):
         t0 = time.perf_counter()
         if self.forces is None:
             self.evaluate()
-        if self.thermostat == "langevin":
-            self._langevin_step()
-        else:
-            self._verlet_step()
+        try:
+            if self.thermostat == "langevin":
+                self._langevin_step()
+            else:
+                self._verlet_step()
+        except (ValueError, FloatingPointError):
+            for r in self.runs:  # a blown-up cell is what broke the potential: say which
+                r.check_diverged()
+            raise
         for r in self.runs:
             r.step_count += 1
         for r in self.runs:  # every cell is checked before any of them writes
@@ -351,8 +359,7 @@ def _check_shared(runs: Sequence[MDRun]) -> None:
 
 
 def _per_cell(name: str, value, n: int) -> list:
-    values = list(value) if isinstance(value, Sequence) and not isinstance(value, str) \
-        else [value] * n
+    values = [value] * n if np.ndim(value) == 0 else list(value)
     if len(values) != n:
         raise InputError(f"{name}: expected one value or one per cell ({n}), found {len(values)}")
     return values
