@@ -97,8 +97,7 @@ def seed000_cells(n, supercell):
     """``n`` cells: vacancy orderings of the two seed 000 compositions x temperatures."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ssblab.materials.defects import (SEED000_COMPOSITIONS, configuration_structure,
-                                          order_vacancies)
+    from ssblab.materials.defects import SEED000_COMPOSITIONS, configuration_structure, order_vacancies
     from ssblab.materials.prototypes import layered_rocksalt_framework
 
     temps = (600.0, 700.0, 800.0, 900.0)

@@ -362,7 +362,7 @@ def _run_batched(jobs, *, batch_size: int, rng: int, settings: dict) -> None:
             _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=0, **settings)
         elif step < saved["equilibration_steps"] + settings["production_steps"]:
             waiting.setdefault(step, []).append(run_dir)
-    for step, dirs in waiting.items():
+    for dirs in waiting.values():
         for i in range(0, len(dirs), batch_size):
             resume_batch(dirs[i:i + batch_size], potential=settings["potential"],
                          production_steps=settings["production_steps"]).run_to_end()
