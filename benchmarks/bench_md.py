@@ -14,11 +14,12 @@ burst of load during one segment).
 With ``--batch 1,4,8,16`` it measures batched MD instead (``ssblab.atomistic.batch_md``): seed
 000 cells (vacancy orderings of cold- and hot-pressed Li3InCl6 x temperatures) advanced together
 with one CHGNet forward pass per step, against the same cells run one after the other through
-ASE's Langevin and chgnet's own ASE calculator (how ``md.start`` runs each today). It prints
-steps/s, cell-steps/s, the batched/sequential ratio and the driver overhead (wall time outside
-the potential over wall time) for each batch size, and the load average.
+ASE's Langevin and chgnet's own ASE calculator (how ``md.start`` runs each today) and through
+the batch driver with one forward pass per cell, the three alternating step by step. It prints
+s/step, cell-steps/s, the ratios and the driver overhead (wall time outside the potential over
+wall time) for each batch size, and the load average.
 
-    python benchmarks/bench_md.py --batch 1,4,8,16 [--steps 3] [--torch-threads 2]
+    python benchmarks/bench_md.py --batch 1,4,8,16 [--rounds 3] [--torch-threads 2]
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--potential", default="emt")
     ap.add_argument("--steps", type=int, default=20, help="steps per segment")
-    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=10, help="rounds (with --batch: of one step each)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--torch-threads", type=int, default=0, help="0: torch's default")
     ap.add_argument("--batch", default="", help="batch sizes, e.g. 1,4,8,16 (CHGNet)")
@@ -118,7 +119,7 @@ def seed000_cells(n, supercell):
 
 
 def batch_benchmark(args):
-    """Batched CHGNet MD against the same cells run one by one (ASE + chgnet's calculator)."""
+    """Batched CHGNet MD against the same cells run one by one, in alternating rounds."""
     import os
     import warnings
 
@@ -134,49 +135,66 @@ def batch_benchmark(args):
     cells = seed000_cells(max(sizes), tuple(int(s) for s in args.supercell.split(",")))
     atoms_per_cell = [len(a) for _, a, _ in cells]
     print(f"{len(cells)} seed 000 cells of {min(atoms_per_cell)}-{max(atoms_per_cell)} atoms "
-          f"(Li3InCl6 C2/m x {args.supercell}, vacancy orderings x 600-900 K); "
-          f"{args.steps} timed steps after 1 warm-up; device {args.device}; torch threads "
-          f"{args.torch_threads or 'default'}; load average {os.getloadavg()[0]:.1f}")
-    # reference: each cell alone, ASE Langevin + chgnet's ASE calculator (what md.start runs)
+          f"(Li3InCl6 C2/m x {args.supercell}, vacancy orderings x 600-900 K); {args.rounds} "
+          f"rounds of one step each after a warm-up step; trajectory frame every step; device "
+          f"{args.device}; torch threads {args.torch_threads or 'default'}; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    # (a) each cell alone: ASE Langevin + chgnet's own ASE calculator (what md.start runs)
     calc = get_calculator("chgnet", device=args.device)
-    alone = []
+    dyns = []
     for _, atoms0, temp in cells:
         atoms = atoms0.copy()
         atoms.calc = calc
         thermalize_momenta(atoms, temperature_K=temp, rng=np.random.default_rng(0))
-        dyn = Langevin(atoms, 2 * units.fs, temperature_K=temp, friction=0.01 / units.fs,
-                       fixcm=False, rng=np.random.default_rng(0))
-        dyn.run(1)
-        t0 = time.perf_counter()
-        dyn.run(args.steps)
-        alone.append((time.perf_counter() - t0) / args.steps)
-    batched = CHGNetBatch(calc.model, device=args.device)
-    # the same driver with one forward pass per cell: what batching itself buys
+        dyns.append(Langevin(atoms, 2 * units.fs, temperature_K=temp,
+                             friction=0.01 / units.fs, fixcm=False,
+                             rng=np.random.default_rng(0)))
+    # (b) ssblab's batch driver, one CHGNet forward pass per cell; (c) one pass for all cells
     looped = CHGNetBatch(calc.model, device=args.device, batch_size=1)
-    print("cells | atoms | forward passes/step | s/step | steps/s | cell-steps/s | one by one "
-          "s/step | ratio | in graphs | in model | driver overhead | load")
-    for n, engine in [(n, batched) for n in sizes] + [(max(sizes), looped)]:
+    batched = CHGNetBatch(calc.model, device=args.device)
+    print("cells | atoms | (a) ASE one by one s/step | (b) driver, a pass per cell s/step | "
+          "(c) batched s/step | (c) cell-steps/s | (a)/(c) | (b)/(c) | (c) in graphs | "
+          "(c) in model | (c) driver overhead | load")
+    for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
-            batch = start_batch([a for _, a, _ in cells[:n]], [f"{tmp}/{k}" for k in range(n)],
-                                potential=engine, temperatures_K=[t for _, _, t in cells[:n]],
-                                timestep_fs=2.0, production_steps=args.steps + 1,
-                                save_interval=1, checkpoint_interval=args.steps + 1)
-            batch.run(1)  # warm-up, and the first force call
-            engine.seconds = {"graphs": 0.0, "model": 0.0}
-            batch.seconds = {"potential": 0.0, "steps": 0.0}
-            t0 = time.perf_counter()
-            batch.run(args.steps)
-            wall = time.perf_counter() - t0
-            batch.close()
-        per_step = wall / args.steps
-        sequential = sum(alone[:n])
-        overhead = (wall - batch.seconds["potential"]) / wall
-        print(f"{n} | {sum(atoms_per_cell[:n])} | {1 if engine is batched else n} | "
-              f"{per_step:.3f} | {1 / per_step:.3f} | {n / per_step:.2f} | {sequential:.3f} | "
-              f"{sequential / per_step:.2f}x | {100 * engine.seconds['graphs'] / wall:.1f} % | "
-              f"{100 * engine.seconds['model'] / wall:.1f} % | {100 * overhead:.2f} % | "
-              f"{os.getloadavg()[0]:.1f}")
-    print("GPU: not recorded (no GPU lent to this run)" if args.device == "cpu" else "")
+            batches = {}
+            for name, engine in (("looped", looped), ("batched", batched)):
+                batches[name] = start_batch(
+                    [a for _, a, _ in cells[:n]], [f"{tmp}/{name}{k}" for k in range(n)],
+                    potential=engine, temperatures_K=[t for _, _, t in cells[:n]],
+                    timestep_fs=2.0, production_steps=args.rounds + 1, save_interval=1,
+                    checkpoint_interval=args.rounds + 1)
+                batches[name].run(1)  # warm-up, and the first force call
+            for dyn in dyns[:n]:
+                dyn.run(1)
+            batched.seconds = {"graphs": 0.0, "model": 0.0}
+            batches["batched"].seconds = {"potential": 0.0, "steps": 0.0}
+            times = {"ase": [], "looped": [], "batched": []}
+            for _ in range(args.rounds):  # alternate, so that load bursts hit all three
+                t0 = time.perf_counter()
+                for dyn in dyns[:n]:
+                    dyn.run(1)
+                times["ase"].append(time.perf_counter() - t0)
+                for name in ("looped", "batched"):
+                    t0 = time.perf_counter()
+                    batches[name].run(1)
+                    times[name].append(time.perf_counter() - t0)
+            for b in batches.values():
+                b.close()
+        t = {k: np.array(v) for k, v in times.items()}
+        wall = t["batched"].sum()
+        overhead = (wall - batches["batched"].seconds["potential"]) / wall
+        print(f"{n} | {sum(atoms_per_cell[:n])} | {t['ase'].mean():.3f} | "
+              f"{t['looped'].mean():.3f} | {t['batched'].mean():.3f} | "
+              f"{n * args.rounds / wall:.2f} | "
+              f"{t['ase'].sum() / wall:.2f}x (median {np.median(t['ase'] / t['batched']):.2f}x) | "
+              f"{t['looped'].sum() / wall:.2f}x (median "
+              f"{np.median(t['looped'] / t['batched']):.2f}x) | "
+              f"{100 * batched.seconds['graphs'] / wall:.1f} % | "
+              f"{100 * batched.seconds['model'] / wall:.1f} % | {100 * overhead:.2f} % | "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+    if args.device == "cpu":
+        print("GPU: not recorded (no GPU lent to this run)")
 
 
 if __name__ == "__main__":
