@@ -10,6 +10,16 @@ Both runs are built once and then advanced alternately, ``--steps`` at a time fo
 rounds, so that load from other processes on a shared machine hits both alike; the overhead is
 the ratio of the summed times (and the median of the per-round ratios, which is robust to a
 burst of load during one segment).
+
+With ``--batch 1,4,8,16`` it measures batched MD instead (``ssblab.atomistic.batch_md``): seed
+000 cells (vacancy orderings of cold- and hot-pressed Li3InCl6 x temperatures) advanced together
+with one CHGNet forward pass per step, against the same cells run one after the other through
+ASE's Langevin and chgnet's own ASE calculator (how ``md.start`` runs each today) and through
+the batch driver with one forward pass per cell, the three alternating step by step. It prints
+s/step, cell-steps/s, the ratios and the driver overhead (wall time outside the potential over
+wall time) for each batch size, and the load average.
+
+    python benchmarks/bench_md.py --batch 1,4,8,16 [--rounds 3] [--torch-threads 2]
 """
 
 from __future__ import annotations
@@ -40,14 +50,18 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--potential", default="emt")
     ap.add_argument("--steps", type=int, default=20, help="steps per segment")
-    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=10, help="rounds (with --batch: of one step each)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--torch-threads", type=int, default=0, help="0: torch's default")
+    ap.add_argument("--batch", default="", help="batch sizes, e.g. 1,4,8,16 (CHGNet)")
+    ap.add_argument("--supercell", default="2,1,2", help="--batch: of the C2/m Li3InCl6 cell")
     args = ap.parse_args()
     if args.torch_threads:
         import torch
 
         torch.set_num_threads(args.torch_threads)
+    if args.batch:
+        return batch_benchmark(args)
     opts = dict(sigma=2.5, epsilon=0.01, rc=6.0) if args.potential == "lj" else {}
     atoms0 = structure(args.potential)
     atoms = atoms0.copy()
@@ -78,6 +92,109 @@ def main():
           f"ms/step ({total / ours.sum():.2f} steps/s on {args.device}); overhead "
           f"{100 * (ours.sum() / bare.sum() - 1):+.1f} % (summed), "
           f"{100 * (np.median(ours / bare) - 1):+.1f} % (median of rounds)")
+
+
+def seed000_cells(n, supercell):
+    """``n`` cells: vacancy orderings of the two seed 000 compositions x temperatures."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssblab.materials.defects import SEED000_COMPOSITIONS, configuration_structure, order_vacancies
+    from ssblab.materials.prototypes import layered_rocksalt_framework
+
+    temps = (600.0, 700.0, 800.0, 900.0)
+    n_configs = max(1, -(-n // (len(SEED000_COMPOSITIONS) * len(temps))))
+    structures = []
+    for k, spec in enumerate(SEED000_COMPOSITIONS):
+        framework = layered_rocksalt_framework(primitive=False)
+        framework.scale_lattice(spec.cell_volume_A3)
+        configs = order_vacancies(framework, dict(spec.vacancy_fractions),
+                                  oxidation_states={"Li": 1, "In": 3, "Cl": -1},
+                                  supercell=supercell, n_configurations=n_configs, rng=k)
+        structures += [(f"{spec.label[:4]} c{c}", AseAtomsAdaptor.get_atoms(
+            configuration_structure(framework, configs, c))) for c in range(n_configs)]
+    # a Latin square: every prefix mixes compositions, orderings and temperatures
+    s = len(structures)
+    return [(structures[i % s][0], structures[i % s][1], temps[(i + i // s) % len(temps)])
+            for i in range(n)]
+
+
+def batch_benchmark(args):
+    """Batched CHGNet MD against the same cells run one by one, in alternating rounds."""
+    import os
+    import warnings
+
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import thermalize_momenta
+
+    from ssblab.atomistic.batch_md import CHGNetBatch, start_batch
+    from ssblab.atomistic.potentials import get_calculator
+
+    warnings.simplefilter("ignore")  # torch/chgnet UserWarnings
+    sizes = [int(n) for n in args.batch.split(",")]
+    cells = seed000_cells(max(sizes), tuple(int(s) for s in args.supercell.split(",")))
+    atoms_per_cell = [len(a) for _, a, _ in cells]
+    print(f"{len(cells)} seed 000 cells of {min(atoms_per_cell)}-{max(atoms_per_cell)} atoms "
+          f"(Li3InCl6 C2/m x {args.supercell}, vacancy orderings x 600-900 K); {args.rounds} "
+          f"rounds of one step each after a warm-up step; trajectory frame every step; device "
+          f"{args.device}; torch threads {args.torch_threads or 'default'}; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    # (a) each cell alone: ASE Langevin + chgnet's own ASE calculator (what md.start runs)
+    calc = get_calculator("chgnet", device=args.device)
+    dyns = []
+    for _, atoms0, temp in cells:
+        atoms = atoms0.copy()
+        atoms.calc = calc
+        thermalize_momenta(atoms, temperature_K=temp, rng=np.random.default_rng(0))
+        dyns.append(Langevin(atoms, 2 * units.fs, temperature_K=temp,
+                             friction=0.01 / units.fs, fixcm=False,
+                             rng=np.random.default_rng(0)))
+    # (b) ssblab's batch driver, one CHGNet forward pass per cell; (c) one pass for all cells
+    looped = CHGNetBatch(calc.model, device=args.device, batch_size=1)
+    batched = CHGNetBatch(calc.model, device=args.device)
+    print("cells | atoms | (a) ASE one by one s/step | (b) driver, a pass per cell s/step | "
+          "(c) batched s/step | (c) cell-steps/s | (a)/(c) | (b)/(c) | (c) in graphs | "
+          "(c) in model | (c) driver overhead | load")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            batches = {}
+            for name, engine in (("looped", looped), ("batched", batched)):
+                batches[name] = start_batch(
+                    [a for _, a, _ in cells[:n]], [f"{tmp}/{name}{k}" for k in range(n)],
+                    potential=engine, temperatures_K=[t for _, _, t in cells[:n]],
+                    timestep_fs=2.0, production_steps=args.rounds + 1, save_interval=1,
+                    checkpoint_interval=args.rounds + 1)
+                batches[name].run(1)  # warm-up, and the first force call
+            for dyn in dyns[:n]:
+                dyn.run(1)
+            batched.seconds = {"graphs": 0.0, "model": 0.0}
+            batches["batched"].seconds = {"potential": 0.0, "steps": 0.0}
+            times = {"ase": [], "looped": [], "batched": []}
+            for _ in range(args.rounds):  # alternate, so that load bursts hit all three
+                t0 = time.perf_counter()
+                for dyn in dyns[:n]:
+                    dyn.run(1)
+                times["ase"].append(time.perf_counter() - t0)
+                for name in ("looped", "batched"):
+                    t0 = time.perf_counter()
+                    batches[name].run(1)
+                    times[name].append(time.perf_counter() - t0)
+            for b in batches.values():
+                b.close()
+        t = {k: np.array(v) for k, v in times.items()}
+        wall = t["batched"].sum()
+        overhead = (wall - batches["batched"].seconds["potential"]) / wall
+        print(f"{n} | {sum(atoms_per_cell[:n])} | {t['ase'].mean():.3f} | "
+              f"{t['looped'].mean():.3f} | {t['batched'].mean():.3f} | "
+              f"{n * args.rounds / wall:.2f} | "
+              f"{t['ase'].sum() / wall:.2f}x (median {np.median(t['ase'] / t['batched']):.2f}x) | "
+              f"{t['looped'].sum() / wall:.2f}x (median "
+              f"{np.median(t['looped'] / t['batched']):.2f}x) | "
+              f"{100 * batched.seconds['graphs'] / wall:.1f} % | "
+              f"{100 * batched.seconds['model'] / wall:.1f} % | {100 * overhead:.2f} % | "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+    if args.device == "cpu":
+        print("GPU: not recorded (no GPU lent to this run)")
 
 
 if __name__ == "__main__":

@@ -209,3 +209,38 @@ def test_runs_collected_saved_and_reloaded_give_the_same_analysis(tmp_path):
     with pytest.raises(vacancy_md.InputError, match="not an ssblab MD study"):
         np.savez(tmp_path / "other.npz", x=np.zeros(2))
         vacancy_md.load_runs(tmp_path / "other.npz")
+
+
+@pytest.mark.slow
+def test_batched_study_gives_the_numbers_of_the_one_by_one_study(tmp_path):
+    """batch_size only changes how the runs advance: same trajectories, same numbers; a batched
+    study cut short continues (its unfinished runs resumed together) to the same numbers."""
+    from ssblab.atomistic import batch_md
+
+    one_by_one = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "one", **KW)
+    batched = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "all", batch_size=3,
+                               **KW)
+    for a, b in zip(one_by_one.runs, batched.runs):
+        assert b["sigma_S_cm"] == pytest.approx(a["sigma_S_cm"], rel=1e-9)
+    original = batch_md.BatchMD.run_to_end
+
+    def die_halfway(self):
+        self.run(60)
+        self.checkpoint()
+        self.close()
+        raise KeyboardInterrupt
+
+    batch_md.BatchMD.run_to_end = die_halfway
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", batch_size=3,
+                             **KW)
+    finally:
+        batch_md.BatchMD.run_to_end = original
+    again = vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "cut", batch_size=3,
+                             **KW)
+    for a, b in zip(one_by_one.runs, again.runs):
+        assert b["sigma_S_cm"] == pytest.approx(a["sigma_S_cm"], rel=1e-9)
+    with pytest.raises(vacancy_md.InputError, match="batch_size: batched runs use thermostat"):
+        vacancy_md_study(framework(), SPECS[:1], run_root=tmp_path / "nh", batch_size=2,
+                         **dict(KW, thermostat="nose-hoover"))

@@ -13,6 +13,7 @@ Thermostats (NVT): ``langevin`` (ASE Langevin, friction in 1/fs; the default: ro
 resumable because the RNG state is checkpointed), ``nose-hoover`` (ASE Nose-Hoover chain,
 damping time ``tdamp_fs``; its chain variables are checkpointed too), ``berendsen`` (ASE
 NVTBerendsen, relaxation time ``tdamp_fs``; fast equilibration, not a canonical ensemble).
+``nve`` is ASE velocity Verlet (no thermostat; ``temperature_K`` sets only the starting velocities).
 With ``pressure_GPa`` the run is NPT with ASE's Berendsen barostat. The first
 ``equilibration_steps`` are not written to the trajectory.
 
@@ -46,7 +47,7 @@ from ssblab.errors import InputError, check_choice, require_package
 from ssblab.files import atomic_write
 from ssblab.results import Result, provenance
 
-Thermostat = Literal["langevin", "nose-hoover", "berendsen"]
+Thermostat = Literal["langevin", "nose-hoover", "berendsen", "nve"]
 THERMOSTATS = get_args(Thermostat)
 MAX_TIMESTEP_FS = 50.0  # no integrator here is stable beyond a few fs; 50 catches unit slips
 MAX_TEMPERATURE_FACTOR = 10.0  # an NVT run hotter than 10x its target has blown up
@@ -96,6 +97,10 @@ def _make_dynamics(atoms, settings: dict, rng: np.random.Generator):
         from ase.md.nvtberendsen import NVTBerendsen
 
         return NVTBerendsen(atoms, dt, temperature_K=temp, taut=settings["tdamp_fs"] * units.fs)
+    if thermostat == "nve":
+        from ase.md.verlet import VelocityVerlet
+
+        return VelocityVerlet(atoms, dt)
     from ase.md.nose_hoover_chain import NoseHooverChainNVT
 
     return NoseHooverChainNVT(atoms, dt, temperature_K=temp, tdamp=settings["tdamp_fs"] * units.fs)
@@ -124,6 +129,10 @@ class MDRun(TimeStepper):
         self._forces = out if isinstance(out, np.ndarray) else None
         self.step_count += 1
         self.check_diverged()
+        self.write_due()
+
+    def write_due(self) -> None:
+        """Write what falls due at ``step_count``: a frame, a log line, a checkpoint."""
         s = self.settings
         if self.step_count > s["equilibration_steps"] and self.step_count % s["save_interval"] == 0:
             self._writer().write(self.atoms)
@@ -237,11 +246,13 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
           friction_per_fs: float = 0.01, tdamp_fs: float = 100.0,
           pressure_GPa: float | None = None, pdamp_fs: float = 1000.0,
           compressibility_per_GPa: float = 0.04, rng: int | np.random.Generator = 0,
-          calculator_options: dict | None = None) -> MDRun:
+          calculator_options: dict | None = None, calculator: Any = None) -> MDRun:
     """Set up a new run directory and return the :class:`MDRun` (call ``run_to_end()``).
 
     ``potential`` is a registry name (see :mod:`.potentials`), a ``"module:factory"`` string
     or an ASE calculator object (then ``resume`` needs the same calculator passed again).
+    ``calculator``, when given, is attached instead of building one for ``potential`` (which is
+    still what ``inputs.json`` records); the batch driver passes its own.
     Velocities start from a Maxwell-Boltzmann distribution at ``temperature_K`` (seeded).
     """
     require_package("ase", extra="atomistic", purpose="molecular dynamics")
@@ -282,7 +293,8 @@ def start(atoms, run_dir: str | os.PathLike, *, potential: Any = "chgnet", devic
                     seed=seed, calculator_options=calculator_options or {},
                     frame_timestep_ps=float(timestep_fs) * int(save_interval) / 1000.0)
     atoms = atoms.copy()
-    atoms.calc = get_calculator(potential, device=device, **settings["calculator_options"])
+    atoms.calc = calculator if calculator is not None else get_calculator(
+        potential, device=device, **settings["calculator_options"])
     thermalize_momenta(atoms, temperature_K=temperature_K, rng=generator)
     Stationary(atoms)
     run_dir.mkdir(parents=True, exist_ok=True)

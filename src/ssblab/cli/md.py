@@ -238,11 +238,14 @@ def _parse_composition(text: str):
 @click.option("--steps", type=click.IntRange(1), default=5000, show_default=True, help="Production steps.")
 @click.option("--save-interval", type=click.IntRange(1), default=10, show_default=True)
 @quantity_option("--pressure", unit="GPa", default=None, help="Run NPT at this pressure")
+@click.option("--batch-size", type=click.IntRange(1), default=1, show_default=True,
+              help="Advance up to this many runs together (one CHGNet call per step for all; "
+                   "Langevin at constant volume).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @with_output_options
 def study_cmd(framework, run_root, preset, compositions, oxidation_states, temperature,
               supercell, configurations, potential, device, timestep, equilibration, steps,
-              save_interval, pressure, seed, out, as_json):
+              save_interval, pressure, batch_size, seed, out, as_json):
     """Vacancy-ordered MD of refined compositions on FRAMEWORK (bundled name, CIF in the cell the
     refined volumes refer to, or ideal-Li3InCl6 for the idealised C2/m framework) at several
     temperatures, Arrhenius to 300 K, and the comparison (seed 000: hot- vs cold-pressed)."""
@@ -274,6 +277,7 @@ def study_cmd(framework, run_root, preset, compositions, oxidation_states, tempe
                               supercell=reps, n_configurations=configurations,
                               potential=potential, device=device, timestep_fs=timestep,
                               equilibration_steps=equilibration, production_steps=steps,
-                              save_interval=save_interval, pressure_GPa=pressure, rng=seed)
+                              save_interval=save_interval, pressure_GPa=pressure,
+                              batch_size=batch_size, rng=seed)
     emit([result] + [f for f in result.fits if f.ok], out=out, as_json=as_json,
          title="Vacancy-ordered MD study")

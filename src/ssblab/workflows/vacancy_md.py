@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ssblab.atomistic.batch_md import BATCH_THERMOSTATS
 from ssblab.atomistic.md import Thermostat
 from ssblab.atomistic.potentials import Device
 from ssblab.errors import InputError, check_choice, require_package
@@ -165,17 +166,26 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
                      save_interval: int = 10, thermostat: Thermostat = "langevin",
                      pressure_GPa: float | None = None, mobile: str = "Li",
                      n_blocks: int = 8, target_K: float = 300.0, balance_species: str = "Li",
-                     md_options: Mapping[str, Any] | None = None,
+                     md_options: Mapping[str, Any] | None = None, batch_size: int = 1,
                      rng: int = 0) -> VacancyMDStudy:
     """Run (or continue) the study and analyse it; see the module docstring.
 
     ``framework`` is a pymatgen Structure whose every site is fully occupied by the species
     that may sit there. The first two compositions are compared (second minus first).
     ``md_options`` go to :func:`ssblab.atomistic.md.start` (e.g. ``friction_per_fs``,
-    ``tdamp_fs``, ``calculator_options``).
+    ``tdamp_fs``, ``calculator_options``). ``batch_size`` above 1 advances up to that many
+    runs together (:mod:`ssblab.atomistic.batch_md`: one CHGNet forward pass for all of them;
+    the same trajectories as one by one; Langevin or NVE at constant volume only).
     """
     check_choice(device, Device, name="device")
     check_choice(thermostat, Thermostat, name="thermostat")
+    if int(batch_size) < 1:
+        raise InputError(f"batch_size: expected an integer >= 1, found {batch_size}")
+    if batch_size > 1 and (thermostat not in BATCH_THERMOSTATS or pressure_GPa is not None):
+        raise InputError(f"batch_size: batched runs use thermostat {' or '.join(BATCH_THERMOSTATS)}"
+                         f" at constant volume; found thermostat {thermostat!r}"
+                         + (f" at {pressure_GPa:g} GPa" if pressure_GPa is not None else "")
+                         + " (use batch_size=1)")
     require_package("pymatgen", extra="atomistic", purpose="vacancy ordering")
     from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -220,9 +230,12 @@ def vacancy_md_study(framework, compositions: Sequence[CompositionSpec], *,
                     save_interval=save_interval, thermostat=thermostat, pressure_GPa=pressure_GPa,
                     **dict(md_options or {}))
     records = []
+    if batch_size > 1:
+        _run_batched(jobs, batch_size=int(batch_size), rng=rng, settings=settings)
     for k, (label, formula, c, t, atoms, run_dir) in enumerate(
             progress(jobs, total=len(jobs), desc="MD runs")):
-        _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=rng + 7919 * k, **settings)
+        if batch_size == 1:
+            _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=rng + 7919 * k, **settings)
         records.append(RunRecord(composition=label, formula=formula, configuration=c,
                                  temperature_K=t, trajectory=md.read_run(run_dir),
                                  run_dir=str(run_dir)))
@@ -313,18 +326,59 @@ def _same(stored, asked) -> bool:
     return stored == asked
 
 
+def _check_stored(md, run_dir: Path, *, temperature_K: float, **settings) -> dict:
+    """The stored settings of ``run_dir``, refused when they differ from those asked for."""
+    saved = md.read_settings(run_dir)
+    asked = dict(settings, temperature_K=temperature_K)
+    if not isinstance(asked["potential"], str):
+        asked.pop("potential")  # a calculator object: the caller vouches for it
+    differ = [f"{key} = {saved.get(key)!r} stored, {asked[key]!r} asked"
+              for key in _RESUME_KEYS if key in asked and not _same(saved.get(key), asked[key])]
+    if differ:
+        raise InputError(f"{run_dir}: holds a run made with other settings ("
+                         + "; ".join(differ) + "); use another run_root or the same settings")
+    return saved
+
+
+def _run_batched(jobs, *, batch_size: int, rng: int, settings: dict) -> None:
+    """Runs still to do, ``batch_size`` at a time: new ones started together, unfinished ones
+    resumed together when their checkpoints stand at the same step (one by one otherwise)."""
+    from ssblab.atomistic import md
+    from ssblab.atomistic.batch_md import resume_batch, start_batch
+
+    new, waiting = [], {}
+    for k, (_, _, _, t, atoms, run_dir) in enumerate(jobs):
+        if not (run_dir / "inputs.json").exists():
+            new.append((rng + 7919 * k, t, atoms, run_dir))
+            continue
+        saved = _check_stored(md, run_dir, temperature_K=t, **settings)
+        if settings["production_steps"] < saved["production_steps"]:
+            raise InputError(f"{run_dir}: production_steps {settings['production_steps']} is "
+                             f"shorter than the run's {saved['production_steps']}; a run is only "
+                             "extended")
+        try:
+            step = int(json.loads((run_dir / "checkpoint" / "state.json").read_text())["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            step = -1  # damaged: the single resume below names the problem
+        if step < 0:
+            _run_or_resume(md, atoms, run_dir, temperature_K=t, rng=0, **settings)
+        elif step < saved["equilibration_steps"] + settings["production_steps"]:
+            waiting.setdefault(step, []).append(run_dir)
+    for dirs in waiting.values():
+        for i in range(0, len(dirs), batch_size):
+            resume_batch(dirs[i:i + batch_size], potential=settings["potential"],
+                         production_steps=settings["production_steps"]).run_to_end()
+    for i in range(0, len(new), batch_size):
+        chunk = new[i:i + batch_size]
+        start_batch([atoms for _, _, atoms, _ in chunk], [d for _, _, _, d in chunk],
+                    temperatures_K=[t for _, t, _, _ in chunk], rng=[r for r, _, _, _ in chunk],
+                    **settings).run_to_end()
+
+
 def _run_or_resume(md, atoms, run_dir: Path, *, temperature_K: float, rng: int, **settings):
     """Start a run, resume an unfinished one, extend a shorter one, or leave a finished one."""
     if (run_dir / "inputs.json").exists():
-        saved = md.read_settings(run_dir)
-        asked = dict(settings, temperature_K=temperature_K)
-        if not isinstance(asked["potential"], str):
-            asked.pop("potential")  # a calculator object: the caller vouches for it
-        differ = [f"{key} = {saved.get(key)!r} stored, {asked[key]!r} asked"
-                  for key in _RESUME_KEYS if key in asked and not _same(saved.get(key), asked[key])]
-        if differ:
-            raise InputError(f"{run_dir}: holds a run made with other settings ("
-                             + "; ".join(differ) + "); use another run_root or the same settings")
+        _check_stored(md, run_dir, temperature_K=temperature_K, **settings)
         run = md.resume(run_dir, calculator=None if isinstance(settings["potential"], str)
                         else settings["potential"],
                         potential=settings["potential"] if isinstance(settings["potential"], str)
