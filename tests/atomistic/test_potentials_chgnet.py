@@ -3,6 +3,7 @@
 The truth is chgnet's own ASE calculator (``task="efsm"`` on every call) on the same model.
 """
 
+import pickle
 import warnings
 
 import numpy as np
@@ -68,6 +69,9 @@ def test_energy_forces_without_stress_then_stress_on_demand(calculators):
         np.testing.assert_allclose(a.get_magnetic_moments(), b.get_magnetic_moments(), rtol=0,
                                    atol=1e-10)
         assert ours.task == "efsm"
+        # pickles like chgnet's own (multiprocessing users send calculators to workers)
+        copy = pickle.loads(pickle.dumps(ours))
+        assert type(copy) is type(ours) and copy.task == "efsm"
 
 
 @pytest.mark.parametrize("pressure_GPa", [None, 2.0])
