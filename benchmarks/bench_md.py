@@ -20,6 +20,18 @@ s/step, cell-steps/s, the ratios and the driver overhead (wall time outside the 
 wall time) for each batch size, and the load average.
 
     python benchmarks/bench_md.py --batch 1,4,8,16 [--rounds 3] [--torch-threads 2]
+
+(Since the single-run calculator asks CHGNet for energies and forces only, (a) there is no
+longer chgnet's own calculator; ``--on-demand`` measures that change.)
+
+With ``--on-demand`` it measures what asking CHGNet only for what the run needs buys one run:
+one seed 000 cell through ``md.start`` (Langevin NVT, or NPT with ``--pressure-GPa``) with
+chgnet's own calculator (stress and magnetic moments every call) and with
+``get_calculator("chgnet")`` (energies and forces; the stress once a barostat asks), alternating
+step by step; it prints s/step for each, the ratio, the largest position difference at the
+end and the load average.
+
+    python benchmarks/bench_md.py --on-demand [--rounds 20] [--torch-threads 1] [--pressure-GPa 0]
 """
 
 from __future__ import annotations
@@ -55,6 +67,9 @@ def main():
     ap.add_argument("--torch-threads", type=int, default=0, help="0: torch's default")
     ap.add_argument("--batch", default="", help="batch sizes, e.g. 1,4,8,16 (CHGNet)")
     ap.add_argument("--supercell", default="2,1,2", help="--batch: of the C2/m Li3InCl6 cell")
+    ap.add_argument("--on-demand", action="store_true",
+                    help="one CHGNet run: chgnet's own calculator vs get_calculator('chgnet')")
+    ap.add_argument("--pressure-GPa", type=float, default=None, help="--on-demand: NPT")
     args = ap.parse_args()
     if args.torch_threads:
         import torch
@@ -62,6 +77,8 @@ def main():
         torch.set_num_threads(args.torch_threads)
     if args.batch:
         return batch_benchmark(args)
+    if args.on_demand:
+        return on_demand_benchmark(args)
     opts = dict(sigma=2.5, epsilon=0.01, rc=6.0) if args.potential == "lj" else {}
     atoms0 = structure(args.potential)
     atoms = atoms0.copy()
@@ -195,6 +212,51 @@ def batch_benchmark(args):
               f"{os.getloadavg()[0]:.1f}", flush=True)
     if args.device == "cpu":
         print("GPU: not recorded (no GPU lent to this run)")
+
+
+def on_demand_benchmark(args):
+    """One run through md.start: chgnet's own calculator vs get_calculator("chgnet")."""
+    import os
+    import warnings
+
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    from ssblab.atomistic import md
+    from ssblab.atomistic.potentials import get_calculator
+
+    warnings.simplefilter("ignore")  # torch/chgnet UserWarnings
+    name, atoms, temp = seed000_cells(1, tuple(int(s) for s in args.supercell.split(",")))[0]
+    ours = get_calculator("chgnet", device=args.device)
+    calcs = {"chgnet's own (efsm)": CHGNetCalculator(model=ours.model, use_device=args.device),
+             "get_calculator (on demand)": ours}
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = {key: md.start(atoms, f"{tmp}/{k}", potential="chgnet", calculator=calc,
+                              temperature_K=temp, timestep_fs=2.0,
+                              production_steps=args.rounds + 2, save_interval=10,
+                              checkpoint_interval=100, pressure_GPa=args.pressure_GPa, rng=0)
+                for k, (key, calc) in enumerate(calcs.items())}
+        for run in runs.values():
+            run.run(2)  # warm-up, and (NPT) the first stress call
+        times = {key: [] for key in runs}
+        for _ in range(args.rounds):  # alternate, so that load bursts hit both
+            for key, run in runs.items():
+                t0 = time.perf_counter()
+                run.run(1)
+                times[key].append(time.perf_counter() - t0)
+        for run in runs.values():
+            run.close()
+    (a, ta), (b, tb) = ((k, np.array(v)) for k, v in times.items())
+    pos = [r.atoms.positions for r in runs.values()]
+    print(f"{name}: {len(atoms)} atoms, {temp:g} K, "
+          f"{'NVT Langevin' if args.pressure_GPa is None else f'NPT {args.pressure_GPa} GPa'}, "
+          f"{args.rounds} steps after 2 warm-up, torch threads {args.torch_threads or 'default'}, "
+          f"{args.device}; model task of the on-demand calculator: {ours.task}")
+    print(f"{a}: {ta.mean():.3f} s/step (median {np.median(ta):.3f}); {b}: {tb.mean():.3f} "
+          f"s/step (median {np.median(tb):.3f}); ratio {ta.sum() / tb.sum():.2f}x (median of "
+          f"steps {np.median(ta / tb):.2f}x); max |position difference| at the end "
+          f"{np.abs(pos[0] - pos[1]).max():.1e} A; load average {load0:.1f} -> "
+          f"{os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

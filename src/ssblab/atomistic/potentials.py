@@ -13,6 +13,10 @@ sevennet    ``sevenn`` (SevenNet-0 weights in the wheel) universal MLIP; used wh
 emt         ``ase``                                      effective-medium theory; metals only
 lj          ``ase``                                      Lennard-Jones; tests and benchmarks
 ==========  ==========================================  =========================================
+
+``chgnet`` asks the model for energies and forces only, adding the stress and the magnetic
+moments from the first call that asks for them (NPT, cell relaxations): NVT and NVE steps skip
+the stress's second backward pass (:mod:`ssblab.atomistic._chgnet`).
 """
 
 from __future__ import annotations
@@ -111,11 +115,11 @@ def get_calculator(potential: Any, *, device: str = "cpu", **options):
     if name == "chgnet":
         require_package("chgnet", extra="mlip",
                         purpose="the CHGNet potential (pip install torch==2.13.0 chgnet)")
-        from chgnet.model.dynamics import CHGNetCalculator
+        from ssblab.atomistic._chgnet import CHGNetOnDemand
 
         # CHGNet announces itself on stdout, which must stay clean for --json output
         with contextlib.redirect_stdout(sys.stderr):
-            return CHGNetCalculator(use_device=dev, **options)
+            return CHGNetOnDemand(use_device=dev, **options)
     require_package("sevenn", extra="sevenn", purpose="the SevenNet-0 potential")
     from sevenn.calculator import SevenNetCalculator
 
