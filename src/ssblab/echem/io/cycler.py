@@ -107,8 +107,11 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C`` (the CLI's
         ``--map KEY=COLUMN``). It is applied before anything else is looked up and overrides
         the format's own map. Columns named with their unit (``I/mA``, ``Current(A)``,
-        ``Voltage [V]``, a unit row under the header) are found without it; bare ``time``,
-        ``voltage`` and ``current`` are read in s, V and A with a warning saying so.
+        ``Voltage [V]``, ``Capacity (Ah)``, a unit row under the header) are found without it;
+        bare ``time`` and ``voltage`` are read in s and V (``metadata["units_assumed"]`` says
+        so; a bare voltage above 100 is refused as mV), bare ``step`` and ``cycle`` as they
+        are. A bare ``current`` is refused and a bare ``capacity`` left out
+        (``metadata["capacity_note"]``), each with the ``--map`` entry that gives the unit.
     cycle_definition
         ``"file"``, ``"charge-first"`` or ``"discharge-first"`` (see the module docstring).
     delimiter
@@ -165,9 +168,12 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         run = np.r_[0, np.cumsum(np.diff(data["step"]) != 0)]
         data["time_s"] = _summed_step_time(data["time_s"], run)
         table.metadata["time_note"] = "test time summed from the step times"
+    assumed_volts = table.metadata.pop("_voltage_assumed", None)
     metadata_source = dict(table.metadata)
     table.columns.clear()  # the file's own columns: no longer needed, their memory is freed
     data = _drop_unusable(data, where)
+    if assumed_volts is not None:
+        _check_assumed_volts(data["voltage_V"], assumed_volts, where)
     _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
     if "cycle" not in data or cycle_definition != "file":
@@ -277,6 +283,16 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
             name = _first_normalised(table, COLUMN_MAPS["csv"][quantity])
             if name is not None:
                 columns[quantity] = name
+    if defaults is COLUMN_MAPS["csv"] and \
+            not any(_UNITS[k][1].endswith("capacity_mAh") for k in columns):
+        found = _by_unit(table, "capacity")
+        if found is not None:
+            columns[found[0]] = found[1]
+        elif (bare := _by_bare_name(table, "capacity")) is not None:
+            # mAh or Ah: a factor of 1000 is not guessed, and the column is optional
+            table.metadata["capacity_note"] = (
+                f"the capacity column {bare[1]!r} has no unit and was not read; give it with "
+                f"--map capacity_mAh={bare[1]} or --map capacity_Ah={bare[1]}")
     missing = [q for q in _REQUIRED if not any(k.startswith(q) for k in columns)
                and not (q == "current" and current_optional)]
     if missing:
@@ -304,7 +320,22 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
             and defaults is COLUMN_MAPS["csv"] and not _UNIT_IN_NAME.search(str(name))]
     if bare:
         table.metadata["units_assumed"] = ", ".join(bare)
+        if any(text.endswith(" in V") for text in bare):
+            table.metadata["_voltage_assumed"] = columns["voltage_V"]
     return columns
+
+
+def _check_assumed_volts(voltage_V: np.ndarray, name: str, where: str) -> None:
+    """A voltage column without a unit is read in V; values that no cell reaches in V (a bare
+    column in mV) are refused rather than reported as kilovolts."""
+    largest = float(np.max(np.abs(voltage_V), initial=0.0))
+    if largest > _ASSUMED_VOLTS_MAX:
+        raise InputError(f"{where}: the voltage column {name!r} has no unit and reaches "
+                         f"{largest:g}, which is no cell voltage in V; give its unit with "
+                         f"--map voltage_mV={name} (or --map voltage_V={name} if it is in V)")
+
+
+_ASSUMED_VOLTS_MAX = 100.0  # V: above any lab cell or small stack; a bare mV column is 1e3-5e3
 
 
 
@@ -345,19 +376,23 @@ def _first_normalised(table: RawTable, aliases) -> str | None:
     return None
 
 
-_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|min|h|hr|v|mv|a|ma|ua|µa)\s*[)\]]?$",
-                           re.IGNORECASE)
+_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|min|h|hr|v|mv|a|ma|ua|µa|mah|ah|ma\.h|a\.h)"
+                           r"\s*[)\]]?$", re.IGNORECASE)
 _UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "min": "time_min", "h": "time_h",
                        "hr": "time_h"},
               "voltage": {"v": "voltage_V", "mv": "voltage_mV"},
               "current": {"a": "current_A", "ma": "current_mA", "ua": "current_uA",
-                          "µa": "current_uA"}}
+                          "µa": "current_uA"},
+              "capacity": {"mah": "capacity_mAh", "ma.h": "capacity_mAh", "ah": "capacity_Ah",
+                           "a.h": "capacity_Ah"}}
 _QUANTITY_WORDS = {"time": ("time", "test_time", "testtime", "totaltime", "t", "runtime",
                             "test time", "total time", "run time", "elapsedtime", "elapsed time",
                             "time_s"),
                    "voltage": ("voltage", "ewe", "ecell", "potential", "u", "e", "volts", "v",
                                "cellvoltage", "cell voltage"),
-                   "current": ("current", "i", "amps", "amp", "cellcurrent")}
+                   "current": ("current", "i", "amps", "amp", "cellcurrent"),
+                   "capacity": ("capacity", "cap", "cap.", "q", "q-qo", "(q-qo)", "netcapacity",
+                                "net capacity")}
 
 
 def _by_unit(table: RawTable, quantity: str) -> tuple[str, str] | None:
@@ -378,10 +413,11 @@ def _by_unit(table: RawTable, quantity: str) -> tuple[str, str] | None:
 def _by_bare_name(table: RawTable, quantity: str) -> tuple[str, str] | None:
     """A column named only by its quantity ('time', 'Voltage', 'current'): s, V and A."""
     words = {re.sub(r"[\s_]+", "", w) for w in _QUANTITY_WORDS[quantity]} - {"t", "e", "u", "i",
-                                                                              "v"}
+                                                                              "v", "q"}
     for name in table.columns:
         if re.sub(r"[\s_]+", "", str(name).strip().lower()) in words:
-            key = {"time": "time_s", "voltage": "voltage_V", "current": "current_A"}[quantity]
+            key = {"time": "time_s", "voltage": "voltage_V", "current": "current_A",
+                   "capacity": "capacity_mAh"}[quantity]
             return key, name
     return None
 

@@ -29,6 +29,7 @@ from ssblab.echem.io._common import DataWarning, RawTable, unique_names
 from ssblab.errors import InputError, require_package
 
 HEAD_BYTES = 262_144
+PARALLEL_BLOCK = 4 << 20  # bytes per block of the threaded reader: one task per block
 _NUMBER = re.compile(r"^[ \t]*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?[ \t]*$")
 _CLOCKLIKE = re.compile(r"^[ \t]*(\d+d[ \t]*)?\d+:\d\d(:\d\d([.,]\d*)?)?[ \t]*$")
 _DATELIKE = re.compile(r"^[ \t]*(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}-[A-Za-z]{3}-\d{2,4})"
@@ -332,13 +333,17 @@ class TextTable(RawTable):
                         self.metadata)
 
 
-def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
+def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None = None
+                 ) -> tuple[dict[str, np.ndarray], int]:
     """The named columns of a sniffed file: numbers as float64 NumPy arrays, text as pyarrow
     string arrays.
 
-    The file is streamed in 1 MB batches; each numeric batch is copied into a NumPy array
-    allocated for the most rows the file can hold (pages never written are never resident),
-    so the peak memory is the decoded columns plus a few batches."""
+    A big file (over 8 MB, on a machine with two or more cores) is parsed by pyarrow's
+    multi-threaded table reader in 4 MB blocks; the numeric columns are then copied out one at
+    a time, each column's Arrow buffers released before the next, so the peak memory is the
+    decoded columns plus one column and the blocks in flight. A small file is streamed in 1 MB
+    batches into NumPy arrays allocated for the most rows the file can hold (pages never
+    written are never resident). ``parallel`` forces either path."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
@@ -350,39 +355,35 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
         return "skip"
 
     source, last_cut, n_bytes = _source(layout)
+    if parallel is None:
+        parallel = _threads(n_bytes)
     numeric = [n for n in names if n in layout.numeric]
-    capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter per field
-    out: dict = {n: np.empty(capacity) for n in numeric}
-    text: dict = {n: [] for n in names if n not in layout.numeric}
-    n_rows = 0
+    options = dict(
+        read_options=csv.ReadOptions(column_names=layout.names, encoding=layout.encoding,
+                                     block_size=PARALLEL_BLOCK if parallel else 1 << 20,
+                                     use_threads=parallel),
+        parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
+                                       invalid_row_handler=on_invalid, ignore_empty_lines=True),
+        convert_options=csv.ConvertOptions(
+            include_columns=names,
+            column_types={n: pa.float64() if n in layout.numeric else
+                          pa.dictionary(pa.int32(), pa.string())
+                          if n in layout.categorical else pa.string() for n in names},
+            null_values=NULL_VALUES, strings_can_be_null=True,
+            decimal_point=layout.decimal, timestamp_parsers=[]))
     try:
         with source:
-            reader = csv.open_csv(
-                source,
-                read_options=csv.ReadOptions(column_names=layout.names,
-                                             encoding=layout.encoding, block_size=1 << 20,
-                                             use_threads=_threads(n_bytes)),
-                parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
-                                               invalid_row_handler=on_invalid,
-                                               ignore_empty_lines=True),
-                convert_options=csv.ConvertOptions(
-                    include_columns=names,
-                    column_types={n: pa.float64() if n in layout.numeric else
-                                  pa.dictionary(pa.int32(), pa.string())
-                                  if n in layout.categorical else pa.string() for n in names},
-                    null_values=NULL_VALUES, strings_can_be_null=True,
-                    decimal_point=layout.decimal, timestamp_parsers=[]))
-            for batch in reader:
-                k = batch.num_rows
-                for name in numeric:
-                    out[name][n_rows:n_rows + k] = as_float64(batch.column(name))
-                for name in text:
-                    text[name].append(batch.column(name))
-                n_rows += k
+            if parallel:
+                out, text, n_rows = _read_table(csv, source, options, numeric)
+            else:
+                out, text, n_rows = _read_batches(csv, source, options, numeric,
+                                                  n_bytes // max(len(layout.names), 1) + 2)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: malformed data: {exc}") from None
-    except StopIteration:  # no data after the header
-        pass
+    if parallel and bad_rows and any(r.number is None for r in bad_rows) and \
+            not _only_last_line_short(bad_rows, layout):
+        # a parallel parse does not number the rows it skips: a serial pass names them
+        return read_columns(layout, names, parallel=False)
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -400,10 +401,58 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
     return {n: columns[n] for n in names}, n_rows
 
 
+def _read_batches(csv, source, options, numeric, capacity):
+    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks."""
+    out = {n: np.empty(capacity) for n in numeric}
+    text: dict = {n: [] for n in options["convert_options"].include_columns
+                  if n not in out}
+    n_rows = 0
+    try:
+        for batch in csv.open_csv(source, **options):
+            k = batch.num_rows
+            for name in numeric:
+                out[name][n_rows:n_rows + k] = as_float64(batch.column(name))
+            for name in text:
+                text[name].append(batch.column(name))
+            n_rows += k
+    except StopIteration:  # no data after the header
+        pass
+    return out, text, n_rows
+
+
+def _read_table(csv, source, options, numeric):
+    """Parse with pyarrow's threaded table reader, then move the numeric columns into NumPy
+    one by one, dropping each column's Arrow chunks before the next is copied."""
+    table = csv.read_csv(source, **options)
+    n_rows = table.num_rows
+    chunked = {name: table.column(name) for name in table.column_names}
+    del table
+    out = {name: _copied(chunked.pop(name), n_rows) for name in numeric}
+    return out, {name: values.chunks for name, values in chunked.items()}, n_rows
+
+
+def _copied(column, n_rows: int) -> np.ndarray:
+    """A chunked float64 column as one writeable NumPy array (its Arrow buffers are freed when
+    the caller drops the column)."""
+    values = np.empty(n_rows)
+    start = 0
+    for chunk in column.chunks:
+        values[start:start + len(chunk)] = as_float64(chunk)
+        start += len(chunk)
+    return values
+
+
+def _only_last_line_short(bad_rows, layout) -> bool:
+    last = bad_rows[-1]
+    return len(bad_rows) == 1 and last.actual_columns < len(layout.names) and \
+        _is_last_line(layout, last.text)
+
+
 def _threads(n_bytes: int) -> bool:
-    """pyarrow's read-ahead thread pays off for big files on a machine with cores to spare;
-    on two cores shared with other work it costs more CPU than it saves (measured)."""
-    return n_bytes > 64 << 20 and (os.cpu_count() or 1) >= 4
+    """pyarrow's threaded table reader for files big enough to pay for its start (8 MB), on a
+    machine with a second core: it parses blocks in parallel, which its streaming reader does
+    not."""
+    return n_bytes > 8 << 20 and (os.cpu_count() or 1) >= 2
 
 
 def _source(layout: TextLayout):
@@ -455,7 +504,7 @@ def _report_bad_rows(bad_rows, layout, n_rows, where) -> None:
         return
     width = len(layout.names)
     last = bad_rows[-1]
-    if len(bad_rows) == 1 and last.actual_columns < width and _is_last_line(layout, last.text):
+    if _only_last_line_short(bad_rows, layout):
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows} "
                       f"({last.actual_columns} of {width} fields): the file looks truncated",
                       DataWarning, stacklevel=5)
