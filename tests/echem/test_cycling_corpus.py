@@ -263,7 +263,6 @@ def test_beep_structured_file_with_raw_data_reads_its_records(tmp_path):
     maccor = _read(CORPUS / "beep" / "PredictionDiagnostics_000151_paused.052")
     np.testing.assert_array_equal(data.cycle, maccor.cycle)
     np.testing.assert_allclose(data.current_mA, maccor.current_mA, rtol=1e-7)
-    assert _step_charge_agrees(data) >= 2
 
 
 def test_parquet_and_excel_copies_read_alike(tmp_path):

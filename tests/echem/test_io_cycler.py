@@ -411,7 +411,7 @@ def _lab_csv(path, n_rows=3000, *, bad_row=None, cut=False):
         lines[bad_row] += ",extra"
     text = "\n".join(lines) + ("\n" if not cut else "")
     if cut:
-        text = text[:text.rfind(",") + 1]  # the last line loses its last field
+        text = text[:text.rfind(",")]  # the last line loses its last field
     path.write_text(text)
     return path
 

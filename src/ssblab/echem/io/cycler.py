@@ -53,6 +53,7 @@ from ssblab.echem.io.delimited import (
     TextTable,
     as_float64,
     as_strings,
+    class_sums,
     first_value,
     is_text,
     text_classes,
@@ -434,9 +435,12 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
                 raw, factor = _text_time_s(raw, where, name), 1.0
             else:
                 raw = to_float(raw, where=where, name=name, first_line=first_line)
+        if key in ("step", "cycle") and isinstance(raw, np.ndarray) and raw.dtype.kind in "iu":
+            data[target] = raw.astype(np.int64, copy=False)  # whole numbers: no float trip
+            continue
         values = np.asarray(raw, dtype=float)
         if key.startswith("time") and family == "maccor" and factor == 1.0 and \
-                "sec" not in name.lower() and raw.dtype.kind == "f":
+                "sec" not in name.lower() and raw.dtype.kind in "fiu":
             factor = _maccor_time_factor(table, values, where)
         if factor != 1 and isinstance(table, TextTable) and values is raw and \
                 values.flags.writeable and \
@@ -572,12 +576,10 @@ def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
     labels = table.columns[name]
     if not is_text(labels) or len(labels) != data["current_mA"].size:
         return
-    kinds = text_classes(labels, {"discharge": "dis|dchg", "charge": "chg|charge"})
-    discharge = kinds["discharge"]
-    charge = kinds["charge"] & ~discharge
     current = data["current_mA"]
-    dis_sign = np.sign(np.sum(current[discharge])) if discharge.any() else 0
-    chg_sign = np.sign(np.sum(current[charge])) if charge.any() else 0
+    sums = class_sums(labels, current, {"discharge": "dis|dchg", "charge": "chg|charge"})
+    dis_sign = np.sign(sums["discharge"])
+    chg_sign = np.sign(sums["charge"])
     if dis_sign > 0 and chg_sign <= 0:
         data["current_mA"] = -current
         table.metadata["sign_note"] = f"negated: the file's {name!r} labels show discharge " \
@@ -593,7 +595,7 @@ def _within(values: np.ndarray, limit: float, *, whole: bool):
     low, high = values.min(), values.max()  # NaN propagates into both
     if not (-limit <= low and high <= limit):
         return False
-    if not whole:
+    if not whole or values.dtype.kind in "iu":
         return values
     ints = values.astype(np.int64)
     return ints if (ints == values).all() else False

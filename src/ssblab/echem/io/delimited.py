@@ -30,6 +30,7 @@ from ssblab.errors import InputError, require_package
 
 HEAD_BYTES = 262_144
 PARALLEL_BLOCK = 4 << 20  # bytes per block of the threaded reader: one task per block
+_INTEGER = re.compile(r"^[ \t]*[-+]?\d{1,15}[ \t]*$")
 _NUMBER = re.compile(r"^[ \t]*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?[ \t]*$")
 _CLOCKLIKE = re.compile(r"^[ \t]*(\d+d[ \t]*)?\d+:\d\d(:\d\d([.,]\d*)?)?[ \t]*$")
 _DATELIKE = re.compile(r"^[ \t]*(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}-[A-Za-z]{3}-\d{2,4})"
@@ -54,6 +55,7 @@ class TextLayout:
     preamble: list[str] = dataclasses.field(default_factory=list)
     numeric: frozenset = frozenset()
     categorical: frozenset = frozenset()
+    integer: frozenset = frozenset()  # numeric columns sampled as whole numbers (step, cycle)
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -152,9 +154,11 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
     sample = lines[first_data:first_data + 200]
     numeric = _numeric_columns(names, sample, delimiter)
     categorical = _categorical_columns(names, sample, delimiter) - numeric
+    integer = _numeric_columns(names, sample, delimiter, pattern=_INTEGER)
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
                       line_quoted, terminated,
-                      [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical)
+                      [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical,
+                      integer)
 
 
 def _categorical_columns(names, lines, delimiter) -> frozenset:
@@ -164,14 +168,16 @@ def _categorical_columns(names, lines, delimiter) -> frozenset:
                      if len(rows) >= 20 and len({r[i] for r in rows if i < len(r)}) <= 20)
 
 
-def _numeric_columns(names, lines, delimiter) -> frozenset:
+def _numeric_columns(names, lines, delimiter, pattern=None) -> frozenset:
     """The columns whose sampled fields are all plain numbers (or empty): read as float64
-    directly, so that a stray word further down is an error naming it, not a text column."""
+    directly, so that a stray word further down is an error naming it, not a text column.
+    With ``pattern`` (whole numbers), the columns whose fields all match it."""
     rows = [_split(line, delimiter) for line in lines if line.strip()]
+    pattern = pattern or _NUMBER
     numeric = set()
     for i, name in enumerate(names):
         fields = [r[i].strip().strip('"') for r in rows if i < len(r)]
-        if fields and all(f in _EMPTY or _NUMBER.match(f) for f in fields) and \
+        if fields and all(f in _EMPTY or pattern.match(f) for f in fields) and \
                 any(f not in _EMPTY for f in fields):
             numeric.add(name)
     return frozenset(numeric)
@@ -366,8 +372,8 @@ def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None 
                                        invalid_row_handler=on_invalid, ignore_empty_lines=True),
         convert_options=csv.ConvertOptions(
             include_columns=names,
-            column_types={n: pa.float64() if n in layout.numeric else
-                          pa.dictionary(pa.int32(), pa.string())
+            column_types={n: pa.int64() if n in layout.integer else pa.float64()
+                          if n in layout.numeric else pa.dictionary(pa.int32(), pa.string())
                           if n in layout.categorical else pa.string() for n in names},
             null_values=NULL_VALUES, strings_can_be_null=True,
             decimal_point=layout.decimal, timestamp_parsers=[]))
@@ -379,6 +385,11 @@ def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None 
                 out, text, n_rows = _read_batches(csv, source, options, numeric,
                                                   n_bytes // max(len(layout.names), 1) + 2)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "to int64" in str(exc) and layout.integer.intersection(names):
+            # a column sampled as whole numbers holds a fraction (or a huge number) further
+            # down: read it as float64, whose checks name such rows
+            return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
+                                parallel=parallel)
         raise InputError(f"{where}: malformed data: {exc}") from None
     if parallel and bad_rows and any(r.number is None for r in bad_rows) and \
             not _only_last_line_short(bad_rows, layout):
@@ -392,7 +403,7 @@ def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None 
         n_rows -= 1
     if n_rows == 0:
         raise InputError(f"{where}: the data table is empty")
-    columns = {name: out[name][:n_rows] for name in numeric}
+    columns = {name: out.get(name, np.empty(0))[:n_rows] for name in numeric}
     for name, chunks in text.items():
         kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
             pa.string()
@@ -403,18 +414,17 @@ def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None 
 
 def _read_batches(csv, source, options, numeric, capacity):
     """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks."""
-    out = {n: np.empty(capacity) for n in numeric}
+    out: dict = {}
     text: dict = {n: [] for n in options["convert_options"].include_columns
-                  if n not in out}
+                  if n not in numeric}
     n_rows = 0
     try:
         for batch in csv.open_csv(source, **options):
-            k = batch.num_rows
             for name in numeric:
-                out[name][n_rows:n_rows + k] = as_float64(batch.column(name))
+                _put(out, name, n_rows, batch.column(name), capacity)
             for name in text:
                 text[name].append(batch.column(name))
-            n_rows += k
+            n_rows += batch.num_rows
     except StopIteration:  # no data after the header
         pass
     return out, text, n_rows
@@ -427,19 +437,37 @@ def _read_table(csv, source, options, numeric):
     n_rows = table.num_rows
     chunked = {name: table.column(name) for name in table.column_names}
     del table
-    out = {name: _copied(chunked.pop(name), n_rows) for name in numeric}
+    out: dict = {}
+    for name in numeric:
+        start = 0
+        for chunk in chunked.pop(name).chunks:  # the column's buffers go with the loop
+            _put(out, name, start, chunk, n_rows)
+            start += len(chunk)
     return out, {name: values.chunks for name, values in chunked.items()}, n_rows
 
 
-def _copied(column, n_rows: int) -> np.ndarray:
-    """A chunked float64 column as one writeable NumPy array (its Arrow buffers are freed when
-    the caller drops the column)."""
-    values = np.empty(n_rows)
-    start = 0
-    for chunk in column.chunks:
-        values[start:start + len(chunk)] = as_float64(chunk)
-        start += len(chunk)
-    return values
+def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
+    """Copy one Arrow chunk of a numeric column into ``out[name]`` from row ``start``: int64
+    while the column has only whole numbers without gaps, float64 (gaps as NaN) from the
+    first chunk that breaks that."""
+    import pyarrow as pa
+
+    target = out.get(name)
+    k = len(chunk)
+    whole = chunk.type == pa.int64() and chunk.null_count == 0
+    if target is None:
+        target = out[name] = np.empty(capacity, dtype=np.int64 if whole else np.float64)
+    elif target.dtype.kind == "i" and not whole:
+        widened = np.empty(capacity)
+        widened[:start] = target[:start]
+        target = out[name] = widened
+    if k == 0:
+        return
+    if target.dtype.kind == "i":
+        target[start:start + k] = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=k,
+                                                offset=chunk.offset * 8)
+    else:
+        target[start:start + k] = as_float64(chunk)
 
 
 def _only_last_line_short(bad_rows, layout) -> bool:
@@ -581,12 +609,7 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
         out = {key: [] for key in patterns}
         for chunk in chunks:
             labels = pc.utf8_trim_whitespace(chunk.dictionary)
-            indices = chunk.indices
-            if indices.null_count or indices.type != pa.int32():
-                index = np.nan_to_num(as_float64(indices), nan=len(labels)).astype(np.int64)
-            else:  # the int32 buffer itself
-                index = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
-                                      offset=indices.offset * 4)
+            index = _indices(chunk.indices, len(labels))
             for key, pattern in patterns.items():
                 hit = pc.match_substring_regex(labels, pattern, ignore_case=True).to_pylist()
                 out[key].append(np.asarray([bool(h) for h in hit] + [False], bool)[index])
@@ -603,6 +626,52 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
         hit = pc.match_substring_regex(distinct, pattern, ignore_case=True).to_pylist()
         out[key] = np.asarray([bool(h) for h in hit] + [False], dtype=bool)[index]
     return out
+
+
+def class_sums(labels, weights: np.ndarray, patterns: dict[str, str]) -> dict[str, float]:
+    """The sum of ``weights`` over the rows of each class of a text column; a row belongs to
+    the first pattern (regular expression, case-insensitive) its label matches. Dictionary
+    chunks are summed per label (one ``bincount`` a chunk, no row masks); NaN weights count
+    as 0."""
+    import pyarrow.compute as pc
+
+    totals = dict.fromkeys(patterns, 0.0)
+    chunks = _dictionary_chunks(labels)
+    if chunks is None:
+        taken = np.zeros(len(weights), dtype=bool)
+        for key, mask in text_classes(labels, patterns).items():
+            mask &= ~taken
+            totals[key] = float(np.nansum(weights[mask]))
+            taken |= mask
+        return totals
+    start = 0
+    for chunk in chunks:
+        n_labels = len(chunk.dictionary)
+        index = _indices(chunk.indices, n_labels)
+        part = np.nan_to_num(weights[start:start + len(chunk)])
+        per_label = np.bincount(index, weights=part, minlength=n_labels + 1)
+        owner = np.full(n_labels + 1, "", dtype=object)
+        trimmed = pc.utf8_trim_whitespace(chunk.dictionary)
+        for key, pattern in patterns.items():
+            hit = pc.match_substring_regex(trimmed, pattern, ignore_case=True).to_pylist()
+            for j, matched in enumerate(hit):
+                if matched and not owner[j]:
+                    owner[j] = key
+        for j, key in enumerate(owner):
+            if key:
+                totals[key] += float(per_label[j])
+        start += len(chunk)
+    return totals
+
+
+def _indices(indices, n_labels: int) -> np.ndarray:
+    """Dictionary indices as a NumPy array, null rows pointing one past the labels."""
+    import pyarrow as pa
+
+    if indices.null_count or indices.type != pa.int32():
+        return np.nan_to_num(as_float64(indices), nan=n_labels).astype(np.int64)
+    return np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
+                         offset=indices.offset * 4)
 
 
 def is_text(values) -> bool:
