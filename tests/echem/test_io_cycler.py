@@ -416,45 +416,57 @@ def _lab_csv(path, n_rows=3000, *, bad_row=None, cut=False):
     return path
 
 
-@pytest.mark.parametrize("block", [1 << 10, 1 << 22])
-def test_threaded_reader_equals_the_streamed_one(tmp_path, monkeypatch, block):
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_split_read_equals_the_streamed_one(tmp_path, parts):
     from ssblab.echem.io import delimited
 
     path = _lab_csv(tmp_path / "lab.csv")
-    monkeypatch.setattr(delimited, "PARALLEL_BLOCK", block)  # 1 kB: ~170 blocks
     layout = delimited.sniff(path)
     names = ["Step Type", "Test Time (s)", "Current (A)", "Cycle"]
-    threaded, n_threaded = delimited.read_columns(layout, names, parallel=True)
-    streamed, n_streamed = delimited.read_columns(layout, names, parallel=False)
-    assert n_threaded == n_streamed == 3000
+    split, n_split = delimited.read_columns(layout, names, parts=parts)
+    streamed, n_streamed = delimited.read_columns(layout, names, parts=1)
+    assert n_split == n_streamed == 3000
     for name in ("Test Time (s)", "Current (A)", "Cycle"):
-        np.testing.assert_array_equal(threaded[name], streamed[name])
+        np.testing.assert_array_equal(split[name], streamed[name])
     # independent truth: the values written, NaN for the empty current fields
-    np.testing.assert_array_equal(threaded["Test Time (s)"], np.arange(3000.0))
-    assert np.isnan(threaded["Current (A)"]).sum() == len(range(5, 3000, 97))
-    labels = delimited.text_classes(threaded["Step Type"], {"d": "DChg"})["d"]
+    np.testing.assert_array_equal(split["Test Time (s)"], np.arange(3000.0))
+    assert np.isnan(split["Current (A)"]).sum() == len(range(5, 3000, 97))
+    assert split["Cycle"].dtype == np.int64
+    np.testing.assert_array_equal(split["Cycle"], (np.arange(3000) // 100) // 2 + 1)
+    labels = delimited.text_classes(split["Step Type"], {"d": "DChg"})["d"]
     np.testing.assert_array_equal(labels, (np.arange(3000) // 100) % 2 == 1)
 
 
-def test_threaded_reader_names_the_line_of_a_bad_row(tmp_path, monkeypatch):
+def test_whole_number_column_with_a_fraction_further_down(tmp_path):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "PARALLEL_BLOCK", 1 << 10)
-    path = _lab_csv(tmp_path / "joined.csv", bad_row=1500)
+    path = _lab_csv(tmp_path / "lab.csv")
+    text = path.read_text().replace(",30,15\n", ",30.5,15\n", 1)  # row 2900: step 30.5
+    path.write_text(text)
+    layout = delimited.sniff(path)
+    assert "Step" in layout.integer  # the first 200 rows are whole numbers
+    for parts in (1, 3):
+        columns, _ = delimited.read_columns(layout, ["Step"], parts=parts)
+        assert columns["Step"].dtype == np.float64 and columns["Step"][2900] == 30.5
+
+
+def test_split_read_names_the_line_of_a_bad_row(tmp_path):
+    from ssblab.echem.io import delimited
+
+    path = _lab_csv(tmp_path / "joined.csv", bad_row=2500)
     layout = delimited.sniff(path)
     with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 7 fields "
-                                         r"\(line 1501: 8 fields"):
-        delimited.read_columns(layout, ["Test Time (s)"], parallel=True)
+                                         r"\(line 2501: 8 fields"):
+        delimited.read_columns(layout, ["Test Time (s)"], parts=3)
 
 
-def test_threaded_reader_drops_a_cut_last_line_with_a_warning(tmp_path, monkeypatch):
+def test_split_read_drops_a_cut_last_line_with_a_warning(tmp_path):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "PARALLEL_BLOCK", 1 << 10)
     path = _lab_csv(tmp_path / "cut.csv", cut=True)
     layout = delimited.sniff(path)
     with pytest.warns(DataWarning, match=r"cut\.csv: dropped the last line 3001 \(6 of 7"):
-        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parallel=True)
+        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parts=3)
     assert n_rows == 2999 and columns["Test Time (s)"][-1] == 2998
 
 

@@ -18,6 +18,7 @@ naming the column and the value.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 import warnings
@@ -29,7 +30,6 @@ from ssblab.echem.io._common import DataWarning, RawTable, unique_names
 from ssblab.errors import InputError, require_package
 
 HEAD_BYTES = 262_144
-PARALLEL_BLOCK = 4 << 20  # bytes per block of the threaded reader: one task per block
 _INTEGER = re.compile(r"^[ \t]*[-+]?\d{1,15}[ \t]*$")
 _NUMBER = re.compile(r"^[ \t]*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?[ \t]*$")
 _CLOCKLIKE = re.compile(r"^[ \t]*(\d+d[ \t]*)?\d+:\d\d(:\d\d([.,]\d*)?)?[ \t]*$")
@@ -339,62 +339,49 @@ class TextTable(RawTable):
                         self.metadata)
 
 
-def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None = None
+def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = None
                  ) -> tuple[dict[str, np.ndarray], int]:
-    """The named columns of a sniffed file: numbers as float64 NumPy arrays, text as pyarrow
-    string arrays.
+    """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
+    every field is a whole number), text as pyarrow string arrays.
 
-    A big file (over 8 MB, on a machine with two or more cores) is parsed by pyarrow's
-    multi-threaded table reader in 4 MB blocks; the numeric columns are then copied out one at
-    a time, each column's Arrow buffers released before the next, so the peak memory is the
-    decoded columns plus one column and the blocks in flight. A small file is streamed in 1 MB
-    batches into NumPy arrays allocated for the most rows the file can hold (pages never
-    written are never resident). ``parallel`` forces either path."""
+    The file is streamed in 1 MB batches, each numeric batch copied into arrays allocated for
+    the most rows the file can hold (pages never written are never resident), so the peak
+    memory is the decoded columns plus a few batches. A file over 8 MB on a machine with idle
+    cores is cut at line breaks into ``parts`` byte ranges (default: one per idle core, at
+    most 4), streamed side by side in threads (pyarrow parses without the GIL) and joined."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
     where = str(layout.path)
-    bad_rows: list = []
-
-    def on_invalid(row):
-        bad_rows.append(row)
-        return "skip"
-
     source, last_cut, n_bytes = _source(layout)
-    if parallel is None:
-        parallel = _threads(n_bytes)
+    if parts is None:
+        parts = _parts(n_bytes)
+    if parts > 1 and not isinstance(source, pa.OSFile):
+        parts = 1  # an in-memory rewrite (quoted lines): streamed as one
     numeric = [n for n in names if n in layout.numeric]
-    options = dict(
-        read_options=csv.ReadOptions(column_names=layout.names, encoding=layout.encoding,
-                                     block_size=PARALLEL_BLOCK if parallel else 1 << 20,
-                                     use_threads=parallel),
-        parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
-                                       invalid_row_handler=on_invalid, ignore_empty_lines=True),
-        convert_options=csv.ConvertOptions(
-            include_columns=names,
-            column_types={n: pa.int64() if n in layout.integer else pa.float64()
-                          if n in layout.numeric else pa.dictionary(pa.int32(), pa.string())
-                          if n in layout.categorical else pa.string() for n in names},
-            null_values=NULL_VALUES, strings_can_be_null=True,
-            decimal_point=layout.decimal, timestamp_parsers=[]))
+    capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     try:
         with source:
-            if parallel:
-                out, text, n_rows = _read_table(csv, source, options, numeric)
+            if parts > 1:
+                source.close()
+                reads = _read_parts(csv, layout, names, numeric, parts, capacity)
             else:
-                out, text, n_rows = _read_batches(csv, source, options, numeric,
-                                                  n_bytes // max(len(layout.names), 1) + 2)
+                reads = [_read_batches(csv, source, _options(csv, layout, names), numeric,
+                                       capacity)]
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
             # down: read it as float64, whose checks name such rows
             return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
-                                parallel=parallel)
+                                parts=parts)
+        if parts > 1:  # named from the start of its range: a serial pass names the line
+            return read_columns(layout, names, parts=1)
         raise InputError(f"{where}: malformed data: {exc}") from None
-    if parallel and bad_rows and any(r.number is None for r in bad_rows) and \
-            not _only_last_line_short(bad_rows, layout):
-        # a parallel parse does not number the rows it skips: a serial pass names them
-        return read_columns(layout, names, parallel=False)
+    bad_rows = [row for _, _, _, bad in reads for row in bad]
+    if parts > 1 and bad_rows and not (_only_last_line_short(bad_rows, layout) and
+                                       not any(bad for _, _, _, bad in reads[:-1])):
+        return read_columns(layout, names, parts=1)  # row numbers start at each range
+    out, text, n_rows = _join(reads, numeric, capacity)
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -412,8 +399,36 @@ def read_columns(layout: TextLayout, names: list[str], *, parallel: bool | None 
     return {n: columns[n] for n in names}, n_rows
 
 
+def _options(csv, layout: TextLayout, names: list[str]) -> dict:
+    """pyarrow's CSV options for the named columns of a layout, with a fresh list collecting
+    the rows whose field count is wrong (``options["bad_rows"]``)."""
+    import pyarrow as pa
+
+    bad_rows: list = []
+
+    def on_invalid(row):
+        bad_rows.append(row)
+        return "skip"
+
+    return dict(
+        read_options=csv.ReadOptions(column_names=layout.names, encoding=layout.encoding,
+                                     block_size=1 << 20, use_threads=False),
+        parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
+                                       invalid_row_handler=on_invalid, ignore_empty_lines=True),
+        convert_options=csv.ConvertOptions(
+            include_columns=names,
+            column_types={n: pa.int64() if n in layout.integer else pa.float64()
+                          if n in layout.numeric else pa.dictionary(pa.int32(), pa.string())
+                          if n in layout.categorical else pa.string() for n in names},
+            null_values=NULL_VALUES, strings_can_be_null=True,
+            decimal_point=layout.decimal, timestamp_parsers=[]),
+        bad_rows=bad_rows)
+
+
 def _read_batches(csv, source, options, numeric, capacity):
-    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks."""
+    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks.
+    Returns (numbers, text chunks, rows, rows with a wrong field count)."""
+    bad_rows = options.pop("bad_rows")
     out: dict = {}
     text: dict = {n: [] for n in options["convert_options"].include_columns
                   if n not in numeric}
@@ -427,23 +442,92 @@ def _read_batches(csv, source, options, numeric, capacity):
             n_rows += batch.num_rows
     except StopIteration:  # no data after the header
         pass
+    return out, text, n_rows, bad_rows
+
+
+def _read_parts(csv, layout, names, numeric, parts, capacity) -> list:
+    """The data cut at line breaks into ``parts`` byte ranges, each streamed by its own reader
+    in a thread of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+
+    size = layout.path.stat().st_size
+    cuts = [layout.data_offset]
+    with layout.path.open("rb") as handle:
+        for k in range(1, parts):
+            handle.seek(max(layout.data_offset + (size - layout.data_offset) * k // parts,
+                            cuts[-1]))
+            handle.readline()  # to the next line break
+            cuts.append(max(handle.tell(), cuts[-1]))
+    cuts.append(size)
+
+    def read(k):
+        stream = pa.PythonFile(_Range(layout.path, cuts[k], cuts[k + 1]), mode="r")
+        with stream:
+            return _read_batches(csv, stream, _options(csv, layout, names), numeric,
+                                 capacity if k == 0 else
+                                 (cuts[k + 1] - cuts[k]) // max(len(layout.names), 1) + 2)
+
+    with ThreadPoolExecutor(parts - 1) as pool:
+        later = [pool.submit(read, k) for k in range(1, parts)]
+        first = read(0)  # in this thread, beside the others
+        return [first] + [future.result() for future in later]
+
+
+class _Range(io.RawIOBase):
+    """Bytes ``start`` to ``stop`` of a file as a stream (one range of a split read)."""
+
+    def __init__(self, path: Path, start: int, stop: int):
+        self._handle = path.open("rb", buffering=0)
+        self._handle.seek(start)
+        self._left = stop - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer)[:self._left]
+        n = self._handle.readinto(view) if len(view) else 0
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+def _join(reads: list, numeric: list[str], capacity: int):
+    """The ranges of a split read end to end, in the first range's arrays (allocated for the
+    whole file); each later range's arrays are released once copied."""
+    out, text, n_rows, _ = reads[0]
+    for name in numeric:
+        if name not in out:  # the first range held no rows
+            out[name] = untouched(capacity, np.int64)
+    for later_out, later_text, k, _ in reads[1:]:
+        for name in numeric:
+            values = later_out.pop(name, None)
+            if values is None or k == 0:
+                continue
+            if out[name].dtype != values.dtype and out[name].dtype.kind == "i":
+                widened = untouched(capacity, np.float64)
+                widened[:n_rows] = out[name][:n_rows]
+                out[name] = widened
+            out[name][n_rows:n_rows + k] = values[:k]
+        for name in text:
+            text[name].extend(later_text[name])
+        n_rows += k
     return out, text, n_rows
 
 
-def _read_table(csv, source, options, numeric):
-    """Parse with pyarrow's threaded table reader, then move the numeric columns into NumPy
-    one by one, dropping each column's Arrow chunks before the next is copied."""
-    table = csv.read_csv(source, **options)
-    n_rows = table.num_rows
-    chunked = {name: table.column(name) for name in table.column_names}
-    del table
-    out: dict = {}
-    for name in numeric:
-        start = 0
-        for chunk in chunked.pop(name).chunks:  # the column's buffers go with the loop
-            _put(out, name, start, chunk, n_rows)
-            start += len(chunk)
-    return out, {name: values.chunks for name, values in chunked.items()}, n_rows
+def _parts(n_bytes: int) -> int:
+    """Byte ranges to read side by side: one per idle core (by the 1-minute load average), at
+    most 4, for files over 8 MB. On 2 cores busy with other work a second reader only adds
+    its own start-up and joining (measured), so a loaded machine reads in one range."""
+    if n_bytes <= 8 << 20:
+        return 1
+    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
+    return max(1, min(4, round(idle)))
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
@@ -456,9 +540,9 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
     k = len(chunk)
     whole = chunk.type == pa.int64() and chunk.null_count == 0
     if target is None:
-        target = out[name] = np.empty(capacity, dtype=np.int64 if whole else np.float64)
+        target = out[name] = untouched(capacity, np.int64 if whole else np.float64)
     elif target.dtype.kind == "i" and not whole:
-        widened = np.empty(capacity)
+        widened = untouched(capacity, np.float64)
         widened[:start] = target[:start]
         target = out[name] = widened
     if k == 0:
@@ -470,17 +554,22 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
         target[start:start + k] = as_float64(chunk)
 
 
+def untouched(n: int, dtype) -> np.ndarray:
+    """An uninitialised, writeable array in anonymous memory of its own (pages never written
+    are never resident). NumPy advises the kernel to back big arrays with huge pages; where
+    transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
+    machines this was measured on), the first write then stalls on memory compaction: filling
+    6 x 40 MB took 0.13 s CPU in 4 kB pages and 0.18-0.88 s (0.5-3.1 s wall) in huge pages."""
+    import mmap
+
+    dtype = np.dtype(dtype)
+    return np.frombuffer(mmap.mmap(-1, max(n * dtype.itemsize, 1)), dtype=dtype, count=n)
+
+
 def _only_last_line_short(bad_rows, layout) -> bool:
     last = bad_rows[-1]
     return len(bad_rows) == 1 and last.actual_columns < len(layout.names) and \
         _is_last_line(layout, last.text)
-
-
-def _threads(n_bytes: int) -> bool:
-    """pyarrow's threaded table reader for files big enough to pay for its start (8 MB), on a
-    machine with a second core: it parses blocks in parallel, which its streaming reader does
-    not."""
-    return n_bytes > 8 << 20 and (os.cpu_count() or 1) >= 2
 
 
 def _source(layout: TextLayout):
