@@ -296,9 +296,9 @@ def _beep_structured(path, delimiter):
         raise InputError(f"{where}: a BEEP structured file ({document.get('@class', '?')}) "
                          f"without raw_data: it holds {held} and cycles interpolated on a "
                          "voltage grid, not the instrument's records. Read the raw cycler "
-                         f"file it was made from{named} (Arbin CSV, Maccor text and the other "
-                         "instrument files read directly), or write the structured file with "
-                         "BEEP's BEEPDatapath.to_json_file, which keeps raw_data")
+                         f"file it was made from{named}: ssblab reads Arbin, Maccor, Neware and "
+                         "the other instrument files directly; or write the structured file "
+                         "with BEEP's BEEPDatapath.to_json_file, which keeps raw_data")
     columns: dict = {}
     for name, values in raw.items():
         if name not in _BEEP_RAW or not isinstance(values, list):
