@@ -217,16 +217,18 @@ _MEASURE = """
 import os, sys, time, warnings
 warnings.simplefilter("ignore")
 tool, path = sys.argv[1], sys.argv[2]
-if tool == "ssblab":
-    from ssblab.echem.io import read_cycler
+if tool.startswith("ssblab"):
+    from ssblab.echem.io import read_cycler, delimited
     import pyarrow.csv, pyarrow.compute
+    if tool != "ssblab":  # ssblab-N: N byte ranges side by side, whatever the load
+        delimited._parts = lambda n_bytes: int(tool.split("-")[1])
 else:
     import pandas
     if tool == "pandas-pyarrow":
         import pyarrow.csv
 before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 start, cpu = time.perf_counter(), time.process_time()
-if tool == "ssblab":
+if tool.startswith("ssblab"):
     data = read_cycler(path)
     n = data.n_rows
     decoded = sum(getattr(data, c).nbytes for c in data.columns) + \\
@@ -246,14 +248,16 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(seconds, cpu, n, hwm * 1024 - before, decoded)
 """
-TEXT_TOOLS = ("ssblab", "pandas", "pandas-pyarrow", "pandas-usecols")
+TEXT_TOOLS = ("ssblab", "ssblab-1", "ssblab-2", "pandas", "pandas-pyarrow", "pandas-usecols")
 
 
 def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) -> None:
     """The generic text path on a multi-million-row CSV vs pandas.read_csv (C engine, pyarrow
     engine, and C engine told the columns ssblab keeps), each run in a fresh process, the tools
     interleaved: min and median wall time, median CPU time, peak RSS growth during the read
-    against the size of ssblab's decoded arrays, and the load average before and after."""
+    against the size of ssblab's decoded arrays, and the load average before and after.
+    ``ssblab`` chooses its byte ranges by the idle cores; ``ssblab-1``/``ssblab-2`` force one
+    or two ranges read side by side."""
     import os
     import subprocess
 
@@ -282,9 +286,10 @@ def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) ->
                     f"{np.max(table[:, 3]) / decoded:.2f} (max)" if decoded else ""
             print(f"{tool:16s} wall min {best[tool]:6.2f} s median {seconds:6.2f} s  cpu "
                   f"{cpu:6.2f} s  {int(n):,} rows  peak +{peak / 1e6:.0f} MB{extra}")
-        for tool in TEXT_TOOLS[1:]:
-            print(f"ratio {tool} / ssblab (wall): min {best[tool] / best['ssblab']:.2f}x, "
-                  f"median {middle[tool] / middle['ssblab']:.2f}x")
+        for ours in TEXT_TOOLS[:3]:
+            for tool in TEXT_TOOLS[3:]:
+                print(f"ratio {tool} / {ours} (wall): min {best[tool] / best[ours]:.2f}x, "
+                      f"median {middle[tool] / middle[ours]:.2f}x")
 
 
 def bench_arbin_res(repeats: int) -> None:
