@@ -3,10 +3,11 @@
 The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
 comma, which columns are numbers and which repeat a few labels) is sniffed from its first
 256 kB (:func:`sniff`). The data are then streamed by ``pyarrow.csv`` from the first data byte
-in 1 MB batches, only the columns that are asked for (:class:`TextTable`): numbers go straight
-into float64 arrays, repeated labels stay dictionary-encoded, other text stays a pyarrow string
-array until it is used. On 5 million rows this matched ``pandas.read_csv`` in time on a loaded
-2-core machine and peaked at 1.7x the decoded arrays (pandas: 5.2x; docs/benchmarks.md).
+in 1 MB batches, only the columns that are asked for (:func:`read_columns`): numbers go
+straight into NumPy arrays (int64 where the sample holds only whole numbers, else float64),
+repeated labels stay dictionary-encoded, other text stays a pyarrow string array until it is
+used. With idle cores a big file is cut at line breaks into byte ranges streamed side by side.
+Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
 last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
