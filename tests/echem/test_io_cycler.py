@@ -522,3 +522,17 @@ def test_cli_states_the_units_it_assumed(tmp_path):
     assert result.exit_code == 0, result.output
     assert "note: " in result.stderr and "'time' in s, 'voltage' in V" in result.stderr
     assert "--map capacity_mAh=capacity" in result.stderr
+
+
+@pytest.mark.parametrize("n_charge", [50, 9000])  # both labels in the first 256 kB, or only one
+def test_discharge_positive_labels_are_found_in_the_head_or_the_whole_column(tmp_path, n_charge):
+    rows = ["Step Type,Test Time (s),Voltage (V),Current (A),Step"]
+    rows += [f"CC_Chg,{i},{3.5 + i * 1e-5:.6f},-0.001000,1" for i in range(n_charge)]
+    rows += [f"CC_DChg,{n_charge + i},{3.9 - i * 1e-5:.6f},0.001000,2" for i in range(400)]
+    path = tmp_path / "positive_discharge.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert (b"DChg" in path.read_bytes()[:262_144]) == (n_charge == 50)
+    with pytest.warns(DataWarning, match="discharge-positive; currents negated"):
+        data = read_cycler(path)
+    np.testing.assert_allclose(data.current_mA[[0, -1]], [1.0, -1.0])
+    assert "negated" in data.metadata["sign_note"]

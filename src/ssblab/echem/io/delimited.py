@@ -57,6 +57,7 @@ class TextLayout:
     numeric: frozenset = frozenset()
     categorical: frozenset = frozenset()
     integer: frozenset = frozenset()  # numeric columns sampled as whole numbers (step, cycle)
+    head: list = dataclasses.field(default_factory=list)  # the data lines of the first 256 kB
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -159,7 +160,7 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
                       line_quoted, terminated,
                       [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical,
-                      integer)
+                      integer, lines[first_data:])
 
 
 def _categorical_columns(names, lines, delimiter) -> frozenset:
