@@ -678,7 +678,7 @@ def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndar
 
 
 def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
-    back = np.flatnonzero(np.diff(time_s) < 0)
+    back = np.flatnonzero(time_s[1:] < time_s[:-1])  # a mask, not a float array of steps
     if back.size:
         warnings.warn(f"{where}: time goes back at {back.size} place(s), first at data row "
                       f"{back[0] + 1} ({time_s[back[0]]:g} s -> {time_s[back[0] + 1]:g} s); kept "
@@ -686,7 +686,8 @@ def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
 
 
 def _warn_missing_cycles(cycle: np.ndarray, where: str) -> None:
-    jumps = np.flatnonzero(np.diff(cycle) > 1)
+    changes = np.flatnonzero(cycle[1:] != cycle[:-1])  # few: the jumps are looked for there
+    jumps = changes[cycle[changes + 1] - cycle[changes] > 1]
     if jumps.size:
         gaps = [f"{int(cycle[i])} -> {int(cycle[i + 1])} at data row {i + 1}" for i in jumps[:5]]
         warnings.warn(f"{where}: the cycle index jumps ({'; '.join(gaps)}): cycle(s) missing "
