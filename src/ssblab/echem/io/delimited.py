@@ -505,14 +505,14 @@ def _join(reads: list, numeric: list[str], capacity: int):
     out, text, n_rows, _ = reads[0]
     for name in numeric:
         if name not in out:  # the first range held no rows
-            out[name] = untouched(capacity, np.int64)
+            out[name] = _untouched(capacity, np.int64)
     for later_out, later_text, k, _ in reads[1:]:
         for name in numeric:
             values = later_out.pop(name, None)
             if values is None or k == 0:
                 continue
             if out[name].dtype != values.dtype and out[name].dtype.kind == "i":
-                widened = untouched(capacity, np.float64)
+                widened = _untouched(capacity, np.float64)
                 widened[:n_rows] = out[name][:n_rows]
                 out[name] = widened
             out[name][n_rows:n_rows + k] = values[:k]
@@ -528,8 +528,11 @@ def _parts(n_bytes: int) -> int:
     its own start-up and joining (measured), so a loaded machine reads in one range."""
     if n_bytes <= 8 << 20:
         return 1
-    idle = (os.cpu_count() or 1) - os.getloadavg()[0]
-    return max(1, min(4, round(idle)))
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows): the cores count as idle
+        load = 0.0
+    return max(1, min(4, round((os.cpu_count() or 1) - load)))
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
@@ -542,9 +545,9 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
     k = len(chunk)
     whole = chunk.type == pa.int64() and chunk.null_count == 0
     if target is None:
-        target = out[name] = untouched(capacity, np.int64 if whole else np.float64)
+        target = out[name] = _untouched(capacity, np.int64 if whole else np.float64)
     elif target.dtype.kind == "i" and not whole:
-        widened = untouched(capacity, np.float64)
+        widened = _untouched(capacity, np.float64)
         widened[:start] = target[:start]
         target = out[name] = widened
     if k == 0:
@@ -556,7 +559,7 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
         target[start:start + k] = as_float64(chunk)
 
 
-def untouched(n: int, dtype) -> np.ndarray:
+def _untouched(n: int, dtype) -> np.ndarray:
     """An uninitialised, writeable array in anonymous memory of its own (pages never written
     are never resident). NumPy advises the kernel to back big arrays with huge pages; where
     transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
