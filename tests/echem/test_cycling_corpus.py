@@ -284,3 +284,35 @@ def test_parquet_and_excel_copies_read_alike(tmp_path):
         data = _read(tmp_path / copy)
         for name in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
             np.testing.assert_allclose(getattr(data, name), getattr(original, name), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_split_read_equals_one_range_on_the_corpus(monkeypatch):
+    """Every text file read in 3 byte ranges side by side gives the rows, values and warnings
+    of the one-range read (the split is forced; by default only big files on idle cores)."""
+    from ssblab.echem.io import delimited
+
+    def read(path, parts):
+        monkeypatch.setattr(delimited, "_parts", lambda n_bytes: parts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                data = read_cycler(path)
+            except SSBLabError as exc:
+                return str(exc), []
+        return data, sorted(str(w.message) for w in caught)
+
+    compared = 0
+    for path in FILES:
+        if path.suffix in SLOW or "goldens" in path.parts or "reference" in path.parts or \
+                path.name in NOT_CYCLER or path.name in NEEDS_UNIT:
+            continue
+        one, warned_one = read(path, 1)
+        if isinstance(one, str) or one.metadata.get("data_line") is None:
+            continue  # binary formats: not read by the text path
+        three, warned_three = read(path, 3)
+        for column in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+            np.testing.assert_array_equal(getattr(one, column), getattr(three, column))
+        assert warned_one == warned_three, path.name
+        compared += 1
+    assert compared >= 30
