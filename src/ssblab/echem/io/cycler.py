@@ -345,7 +345,6 @@ def _check_assumed_volts(voltage_V: np.ndarray, name: str, where: str) -> None:
 _ASSUMED_VOLTS_MAX = 100.0  # V: above any lab cell or small stack; a bare mV column is 1e3-5e3
 
 
-
 def _requested(table: RawTable, value, key: str) -> str:
     names = list(table.columns)
     if isinstance(value, int) and not isinstance(value, bool):
