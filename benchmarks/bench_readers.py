@@ -217,20 +217,27 @@ _MEASURE = """
 import os, sys, time, warnings
 warnings.simplefilter("ignore")
 tool, path = sys.argv[1], sys.argv[2]
-if tool == "ssblab":
-    from ssblab.echem.io import read_cycler
+if tool.startswith("ssblab"):
+    from ssblab.echem.io import read_cycler, delimited
     import pyarrow.csv, pyarrow.compute
+    if tool != "ssblab":  # ssblab-N: N byte ranges side by side, whatever the load
+        delimited._parts = lambda n_bytes: int(tool.split("-")[1])
 else:
     import pandas
+    if tool == "pandas-pyarrow":
+        import pyarrow.csv
 before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 start, cpu = time.perf_counter(), time.process_time()
-if tool == "ssblab":
+if tool.startswith("ssblab"):
     data = read_cycler(path)
     n = data.n_rows
     decoded = sum(getattr(data, c).nbytes for c in data.columns) + \\
         sum(v.nbytes for v in data.extra.values())
 elif tool == "pandas":
     frame = pandas.read_csv(path)
+    n, decoded = len(frame), 0
+elif tool == "pandas-pyarrow":
+    frame = pandas.read_csv(path, engine="pyarrow")
     n, decoded = len(frame), 0
 else:  # pandas reading only the columns ssblab keeps
     frame = pandas.read_csv(path, usecols=["Step Type", "Test Time (s)", "Voltage (V)",
@@ -241,37 +248,48 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(seconds, cpu, n, hwm * 1024 - before, decoded)
 """
+TEXT_TOOLS = ("ssblab", "ssblab-1", "ssblab-2", "pandas", "pandas-pyarrow", "pandas-usecols")
 
 
-def bench_text_scale(quick: bool, repeats: int = 3) -> None:
-    """The generic text path on a multi-million-row CSV vs pandas.read_csv, each run in a
-    fresh process, the tools interleaved (median wall and CPU time; peak RSS growth during
-    the read against the size of ssblab's decoded arrays)."""
+def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) -> None:
+    """The generic text path on a multi-million-row CSV vs pandas.read_csv (C engine, pyarrow
+    engine, and C engine told the columns ssblab keeps), each run in a fresh process, the tools
+    interleaved: min and median wall time, median CPU time, peak RSS growth during the read
+    against the size of ssblab's decoded arrays, and the load average before and after.
+    ``ssblab`` chooses its byte ranges by the idle cores; ``ssblab-1``/``ssblab-2`` force one
+    or two ranges read side by side."""
+    import os
     import subprocess
 
     n_rows = 500_000 if quick else 5_000_000
-    print(f"\n## scale: generic CSV with text columns, {n_rows:,} rows")
-    tools = ("ssblab", "pandas", "pandas-usecols")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "big.csv"
-        _write_big_csv(path, n_rows)
-        print(f"file: {path.stat().st_size / 1e6:.0f} MB; median of {repeats} interleaved runs")
-        runs: dict = {tool: [] for tool in tools}
+        if path is None:
+            path = Path(tmp) / "big.csv"
+            _write_big_csv(path, n_rows)
+        print(f"\n## scale: generic CSV with text columns, {path.stat().st_size / 1e6:.0f} MB "
+              f"({path.name})")
+        print(f"{os.cpu_count()} cores; load average before: "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {repeats} interleaved runs")
+        runs: dict = {tool: [] for tool in TEXT_TOOLS}
         for _ in range(repeats):
-            for tool in tools:
+            for tool in TEXT_TOOLS:
                 out = subprocess.run([sys.executable, "-c", _MEASURE, tool, str(path)],
                                      capture_output=True, text=True, check=True).stdout.split()
                 runs[tool].append([float(v) for v in out])
-        wall = {}
-        for tool in tools:
-            seconds, cpu, n, peak, decoded = np.median(np.array(runs[tool]), axis=0)
-            wall[tool] = seconds
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        best, middle = {}, {}
+        for tool in TEXT_TOOLS:
+            table = np.array(runs[tool])
+            seconds, cpu, n, peak, decoded = np.median(table, axis=0)
+            best[tool], middle[tool] = table[:, 0].min(), seconds
             extra = f", decoded arrays {decoded / 1e6:.0f} MB, peak/decoded " \
-                    f"{peak / decoded:.2f}" if decoded else ""
-            print(f"{tool:16s} wall {seconds:6.2f} s  cpu {cpu:6.2f} s  {int(n):,} rows  "
-                  f"peak +{peak / 1e6:.0f} MB{extra}")
-        print(f"ratio pandas.read_csv / ssblab (wall): {wall['pandas'] / wall['ssblab']:.2f}x; "
-              f"usecols: {wall['pandas-usecols'] / wall['ssblab']:.2f}x")
+                    f"{np.max(table[:, 3]) / decoded:.2f} (max)" if decoded else ""
+            print(f"{tool:16s} wall min {best[tool]:6.2f} s median {seconds:6.2f} s  cpu "
+                  f"{cpu:6.2f} s  {int(n):,} rows  peak +{peak / 1e6:.0f} MB{extra}")
+        for ours in TEXT_TOOLS[:3]:
+            for tool in TEXT_TOOLS[3:]:
+                print(f"ratio {tool} / {ours} (wall): min {best[tool] / best[ours]:.2f}x, "
+                      f"median {middle[tool] / middle[ours]:.2f}x")
 
 
 def bench_arbin_res(repeats: int) -> None:
@@ -298,7 +316,12 @@ def bench_arbin_res(repeats: int) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller files")
+    parser.add_argument("--text-scale", type=Path, metavar="CSV", default=None,
+                        help="only the scale test, on this file (made by _write_big_csv)")
     args = parser.parse_args(argv)
+    if args.text_scale is not None:
+        bench_text_scale(args.quick, path=args.text_scale)
+        return 0
     if DATA is None:
         print("../shared/data not found beside the checkout", file=sys.stderr)
         return 1

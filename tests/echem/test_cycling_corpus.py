@@ -21,8 +21,11 @@ CORPUS = DATA / "cycling_corpus"
 FILES = sorted(p for p in CORPUS.glob("*/*") if p.is_file() and not p.name.startswith("LICENSE")
                and p.suffix not in (".md",))
 # Files that are not cycler records, and the words their refusal must contain (format + fix).
-NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json": ("BEEP", "raw"),
-              "PreDiag_000233_00021F_truncated_structure.json": ("BEEP", "raw"),
+NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json":
+              ("BEEP structured file", "without raw_data", "summary of 56 cycles",
+               "PredictionDiagnostics_000107_0001B9.008, its paths.raw"),
+              "PreDiag_000233_00021F_truncated_structure.json":
+              ("BEEP structured file (ProcessedCyclerRun) without raw_data", "raw cycler file"),
               "maccor_test_file_4267-66-6519.EDA0001.041": ("Maccor impedance", "spectrum"),
               "wait.mpr": ("no points", "wait"), "wait.mpt": ("no data rows", "Bio-Logic")}
 # Files whose current column has no unit: refused with the one option that fixes it.
@@ -234,6 +237,34 @@ def test_maccor_agrees_with_beep():
     np.testing.assert_array_equal(data.cycle, beep.column("cycle_index").to_numpy())
 
 
+def test_beep_structured_file_with_raw_data_reads_its_records(tmp_path):
+    """A BEEPDatapath JSON keeps BEEP's parse of the instrument file under raw_data (the layout
+    of beep/structure/base.py as_dict, columns as DataFrame.to_dict("list")): built here from
+    BEEP's own parse of a Maccor file, it reads as BEEP's numbers and as the Maccor file."""
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    beep = pa_csv.read_csv(CORPUS / "beep" / "BEEPDatapath_maccor_paused_memloaded.csv")
+    raw = {name: beep.column(name).to_pylist() for name in beep.column_names if name}
+    path = tmp_path / "PredictionDiagnostics_000151_paused_structure.json"
+    path.write_text(json.dumps({"@module": "beep.structure.maccor", "@class": "MaccorDatapath",
+                                "raw_data": raw, "metadata": {"barcode": "000151"},
+                                "paths": {"raw": "/data/PredictionDiagnostics_000151_paused.052"},
+                                "summary": None, "cycles_interpolated": None}, default=str))
+    data = _read(path)
+    assert data.metadata["format"] == "beep-structured" and data.n_rows == beep.num_rows
+    np.testing.assert_array_equal(data.time_s, beep.column("test_time").to_numpy())
+    np.testing.assert_array_equal(data.voltage_V, beep.column("voltage").to_numpy())
+    np.testing.assert_allclose(data.current_mA, 1e3 * beep.column("current").to_numpy(),
+                               rtol=1e-15)
+    np.testing.assert_array_equal(data.cycle, beep.column("cycle_index").to_numpy())
+    np.testing.assert_array_equal(data.step, beep.column("step_index").to_numpy())
+    counter = beep.column("charge_capacity").to_numpy() - \
+        beep.column("discharge_capacity").to_numpy()
+    np.testing.assert_allclose(data.extra["capacity_mAh"], 1e3 * counter, rtol=1e-12)
+    maccor = _read(CORPUS / "beep" / "PredictionDiagnostics_000151_paused.052")
+    np.testing.assert_array_equal(data.cycle, maccor.cycle)
+    np.testing.assert_allclose(data.current_mA, maccor.current_mA, rtol=1e-7)
+
+
 def test_parquet_and_excel_copies_read_alike(tmp_path):
     """The same table as CSV, Parquet and .xlsx gives the same data."""
     pa_csv = pytest.importorskip("pyarrow.csv")
@@ -253,3 +284,35 @@ def test_parquet_and_excel_copies_read_alike(tmp_path):
         data = _read(tmp_path / copy)
         for name in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
             np.testing.assert_allclose(getattr(data, name), getattr(original, name), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_split_read_equals_one_range_on_the_corpus(monkeypatch):
+    """Every text file read in 3 byte ranges side by side gives the rows, values and warnings
+    of the one-range read (the split is forced; by default only big files on idle cores)."""
+    from ssblab.echem.io import delimited
+
+    def read(path, parts):
+        monkeypatch.setattr(delimited, "_parts", lambda n_bytes: parts)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                data = read_cycler(path)
+            except SSBLabError as exc:
+                return str(exc), []
+        return data, sorted(str(w.message) for w in caught)
+
+    compared = 0
+    for path in FILES:
+        if path.suffix in SLOW or "goldens" in path.parts or "reference" in path.parts or \
+                path.name in NOT_CYCLER or path.name in NEEDS_UNIT:
+            continue
+        one, warned_one = read(path, 1)
+        if isinstance(one, str) or one.metadata.get("data_line") is None:
+            continue  # binary formats: not read by the text path
+        three, warned_three = read(path, 3)
+        for column in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+            np.testing.assert_array_equal(getattr(one, column), getattr(three, column))
+        assert warned_one == warned_three, path.name
+        compared += 1
+    assert compared >= 30

@@ -393,3 +393,146 @@ def test_arbin_res_mdbtools_and_access_parser_agree(real_data, monkeypatch):
         np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-7)
     np.testing.assert_allclose(fast.extra["capacity_mAh"], slow.extra["capacity_mAh"],
                                rtol=1e-7, atol=1e-9)
+
+
+# -- the threaded text path, bare names without units, BEEP structured files (issue 14) -----
+
+
+def _lab_csv(path, n_rows=3000, *, bad_row=None, cut=False):
+    """A cycler CSV with a date stamp, a step label, empty fields and decimal points."""
+    lines = ["Date,Step Type,Test Time (s),Voltage (V),Current (A),Step,Cycle"]
+    for i in range(n_rows):
+        half = i // 100
+        current = "" if i % 97 == 5 else f"{(1.5 if half % 2 == 0 else -1.5):.4f}"
+        lines.append(f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d},"
+                     f"{'CC_Chg' if half % 2 == 0 else 'CC_DChg'},{i:.1f},"
+                     f"{3.7 + 0.001 * (i % 100):.5f},{current},{half + 1},{half // 2 + 1}")
+    if bad_row is not None:
+        lines[bad_row] += ",extra"
+    text = "\n".join(lines) + ("\n" if not cut else "")
+    if cut:
+        text = text[:text.rfind(",")]  # the last line loses its last field
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7])
+def test_split_read_equals_the_streamed_one(tmp_path, parts):
+    from ssblab.echem.io import delimited
+
+    path = _lab_csv(tmp_path / "lab.csv")
+    layout = delimited.sniff(path)
+    names = ["Step Type", "Test Time (s)", "Current (A)", "Cycle"]
+    split, n_split = delimited.read_columns(layout, names, parts=parts)
+    streamed, n_streamed = delimited.read_columns(layout, names, parts=1)
+    assert n_split == n_streamed == 3000
+    for name in ("Test Time (s)", "Current (A)", "Cycle"):
+        np.testing.assert_array_equal(split[name], streamed[name])
+    # independent truth: the values written, NaN for the empty current fields
+    np.testing.assert_array_equal(split["Test Time (s)"], np.arange(3000.0))
+    assert np.isnan(split["Current (A)"]).sum() == len(range(5, 3000, 97))
+    assert split["Cycle"].dtype == np.int64
+    np.testing.assert_array_equal(split["Cycle"], (np.arange(3000) // 100) // 2 + 1)
+    labels = delimited.text_classes(split["Step Type"], {"d": "DChg"})["d"]
+    np.testing.assert_array_equal(labels, (np.arange(3000) // 100) % 2 == 1)
+
+
+def test_whole_number_column_with_a_fraction_further_down(tmp_path):
+    from ssblab.echem.io import delimited
+
+    path = _lab_csv(tmp_path / "lab.csv")
+    text = path.read_text().replace(",30,15\n", ",30.5,15\n", 1)  # row 2900: step 30.5
+    path.write_text(text)
+    layout = delimited.sniff(path)
+    assert "Step" in layout.integer  # the first 200 rows are whole numbers
+    for parts in (1, 3):
+        columns, _ = delimited.read_columns(layout, ["Step"], parts=parts)
+        assert columns["Step"].dtype == np.float64 and columns["Step"][2900] == 30.5
+
+
+def test_split_read_names_the_line_of_a_bad_row(tmp_path):
+    from ssblab.echem.io import delimited
+
+    path = _lab_csv(tmp_path / "joined.csv", bad_row=2500)
+    layout = delimited.sniff(path)
+    with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 7 fields "
+                                         r"\(line 2501: 8 fields"):
+        delimited.read_columns(layout, ["Test Time (s)"], parts=3)
+
+
+def test_split_read_drops_a_cut_last_line_with_a_warning(tmp_path):
+    from ssblab.echem.io import delimited
+
+    path = _lab_csv(tmp_path / "cut.csv", cut=True)
+    layout = delimited.sniff(path)
+    with pytest.warns(DataWarning, match=r"cut\.csv: dropped the last line 3001 \(6 of 7"):
+        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parts=3)
+    assert n_rows == 2999 and columns["Test Time (s)"][-1] == 2998
+
+
+def test_bare_step_cycle_and_capacity_names(tmp_path):
+    path = tmp_path / "bare.csv"
+    path.write_text("time,voltage,current,capacity,step,cycle\n0,3.0,1,0.0,1,1\n"
+                    "10,3.1,1,0.5,1,1\n20,3.0,-1,0.25,2,1\n30,3.0,1,0.1,3,2\n")
+    data = read_cycler(path, column_map={"current_mA": "current"})
+    assert data.step.tolist() == [1, 1, 2, 3] and data.cycle.tolist() == [1, 1, 1, 2]
+    assert data.cycle_definition == "file"
+    # mAh or Ah cannot be told: the capacity is left out, and the note gives both entries
+    assert "capacity_mAh" not in data.extra
+    assert data.metadata["capacity_note"].endswith(
+        "--map capacity_mAh=capacity or --map capacity_Ah=capacity")
+    given = read_cycler(path, column_map={"current_mA": "current", "capacity_Ah": "capacity"})
+    np.testing.assert_allclose(given.extra["capacity_mAh"], [0, 500, 250, 100])
+    assert "capacity_note" not in given.metadata
+
+
+def test_capacity_named_with_its_unit_is_read(tmp_path):
+    path = tmp_path / "units.csv"
+    path.write_text("Time (s),Voltage (V),Current (mA),Capacity (Ah),Cycle\n"
+                    "0,3.0,1,0.001,1\n3600,3.1,1,0.002,1\n7200,3.0,-1,0.001,1\n")
+    data = read_cycler(path)
+    np.testing.assert_allclose(data.extra["capacity_mAh"], [1, 2, 1])
+    assert "units_assumed" not in data.metadata and "capacity_note" not in data.metadata
+    path.write_text("t/h;U/V;I/uA;Q/mA.h\n0;3,0;100;0,0\n1;3,1;100;0,1\n")
+    data = read_cycler(path)
+    np.testing.assert_allclose(data.time_s, [0, 3600])
+    np.testing.assert_allclose(data.current_mA, [0.1, 0.1])
+    np.testing.assert_allclose(data.extra["capacity_mAh"], [0, 0.1])
+
+
+def test_bare_voltage_in_millivolts_is_refused(tmp_path):
+    path = tmp_path / "mv.csv"
+    path.write_text("time,voltage,current\n0,3700,1\n10,3710,1\n20,3690,-1\n")
+    with pytest.raises(InputError, match=r"voltage column 'voltage' has no unit and reaches "
+                                         r"3710.*--map voltage_mV=voltage"):
+        read_cycler(path, column_map={"current_mA": "current"})
+    data = read_cycler(path, column_map={"current_mA": "current", "voltage_mV": "voltage"})
+    np.testing.assert_allclose(data.voltage_V, [3.7, 3.71, 3.69])
+
+
+def test_cli_states_the_units_it_assumed(tmp_path):
+    from click.testing import CliRunner
+
+    from ssblab.cli import main
+
+    path = tmp_path / "bare.csv"
+    path.write_text("time,voltage,current,capacity\n0,3.0,1,0\n10,3.1,1,1\n20,3.0,-1,0\n")
+    result = CliRunner().invoke(main, ["read", "cycler", str(path), "--map",
+                                       "current_mA=current"])
+    assert result.exit_code == 0, result.output
+    assert "note: " in result.stderr and "'time' in s, 'voltage' in V" in result.stderr
+    assert "--map capacity_mAh=capacity" in result.stderr
+
+
+@pytest.mark.parametrize("n_charge", [50, 9000])  # both labels in the first 256 kB, or only one
+def test_discharge_positive_labels_are_found_in_the_head_or_the_whole_column(tmp_path, n_charge):
+    rows = ["Step Type,Test Time (s),Voltage (V),Current (A),Step"]
+    rows += [f"CC_Chg,{i},{3.5 + i * 1e-5:.6f},-0.001000,1" for i in range(n_charge)]
+    rows += [f"CC_DChg,{n_charge + i},{3.9 - i * 1e-5:.6f},0.001000,2" for i in range(400)]
+    path = tmp_path / "positive_discharge.csv"
+    path.write_text("\n".join(rows) + "\n")
+    assert (b"DChg" in path.read_bytes()[:262_144]) == (n_charge == 50)
+    with pytest.warns(DataWarning, match="discharge-positive; currents negated"):
+        data = read_cycler(path)
+    np.testing.assert_allclose(data.current_mA[[0, -1]], [1.0, -1.0])
+    assert "negated" in data.metadata["sign_note"]

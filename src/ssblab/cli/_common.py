@@ -259,6 +259,16 @@ def data_warnings_to_stderr():
                                    warning.lineno)
 
 
+def show_notes(file, data) -> None:
+    """What the reader assumed (units of columns named without one) or left out (a capacity
+    without a unit), one line each on stderr."""
+    if data.metadata.get("units_assumed"):
+        click.echo(f"ssblab: note: {file}: columns without a unit read as "
+                   f"{data.metadata['units_assumed']}", err=True)
+    if data.metadata.get("capacity_note"):
+        click.echo(f"ssblab: note: {file}: {data.metadata['capacity_note']}", err=True)
+
+
 def column_ref(value: str | None) -> str | int | None:
     """A column option: a 0-based index when the text is an integer, else a name."""
     return int(value) if value is not None and value.lstrip("-").isdigit() else value

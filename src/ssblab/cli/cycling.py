@@ -11,6 +11,7 @@ from ssblab.cli._common import (
     emit,
     parse_column_map,
     quantity_option,
+    show_notes,
     with_output_options,
 )
 from ssblab.echem.celltests.cycling import CYCLE_DEFINITIONS, plot_voltage_profiles, summarise
@@ -31,7 +32,9 @@ def reader_options(func):
 def load(file: Path, fmt: str | None, mapping: tuple[str, ...] = ()):
     """Read a cycler file (``mapping``: KEY=COLUMN entries), data warnings printed to stderr."""
     with data_warnings_to_stderr():
-        return read_cycler(file, format=fmt, column_map=parse_column_map(mapping))
+        data = read_cycler(file, format=fmt, column_map=parse_column_map(mapping))
+    show_notes(file, data)
+    return data
 
 
 @click.group(name="cycling")

@@ -13,6 +13,7 @@ from ssblab.cli._common import (
     data_warnings_to_stderr,
     emit,
     parse_column_map,
+    show_notes,
     with_output_options,
 )
 from ssblab.echem.io import CYCLE_DEFINITIONS, CYCLER_FORMATS, SPECTRUM_FORMATS, read_cycler, read_spectra
@@ -91,6 +92,7 @@ def cycler(file, fmt, cycle_definition, mapping, delimiter, out, as_json):
         data = read_cycler(file, format=fmt, column_map=parse_column_map(mapping),
                            cycle_definition=cycle_definition,
                            delimiter={"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter))
+    show_notes(file, data)
     emit([data], out=out, as_json=as_json, title=f"Cycler data in {file.name}")
     if out is not None:
         columns = {name: getattr(data, name) for name in data.columns}

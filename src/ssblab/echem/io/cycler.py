@@ -31,6 +31,7 @@ they are and warned about. Nothing else is changed.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from pathlib import Path
@@ -53,6 +54,7 @@ from ssblab.echem.io.delimited import (
     TextTable,
     as_float64,
     as_strings,
+    class_sums,
     first_value,
     is_text,
     text_classes,
@@ -107,8 +109,11 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         ``capacity_mAh``/``capacity_Ah``/``capacity_C``, ``temperature_C`` (the CLI's
         ``--map KEY=COLUMN``). It is applied before anything else is looked up and overrides
         the format's own map. Columns named with their unit (``I/mA``, ``Current(A)``,
-        ``Voltage [V]``, a unit row under the header) are found without it; bare ``time``,
-        ``voltage`` and ``current`` are read in s, V and A with a warning saying so.
+        ``Voltage [V]``, ``Capacity (Ah)``, a unit row under the header) are found without it;
+        bare ``time`` and ``voltage`` are read in s and V (``metadata["units_assumed"]`` says
+        so; a bare voltage above 100 is refused as mV), bare ``step`` and ``cycle`` as they
+        are. A bare ``current`` is refused and a bare ``capacity`` left out
+        (``metadata["capacity_note"]``), each with the ``--map`` entry that gives the unit.
     cycle_definition
         ``"file"``, ``"charge-first"`` or ``"discharge-first"`` (see the module docstring).
     delimiter
@@ -139,9 +144,14 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     open_circuit = family == "biologic" and _is_open_circuit(table)
     columns = _resolve(table, COLUMN_MAPS.get(family, {}), column_map or {}, format,
                        current_optional=open_circuit)
+    label = None if family in ("maccor", "biologic") else \
+        next((n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES), None)
+    label_sums = None
     if isinstance(table, TextTable):
+        current = next((v for k, v in columns.items() if k.startswith("current")), None)
+        label_sums = _head_label_sums(table, label, current) if label is not None else None
         extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns] + \
-            [n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES]
+            ([label] if label is not None and label_sums is None else [])
         table.load(list(dict.fromkeys(list(columns.values()) + extra)))
     data = _assemble(table, columns, where, family)
     if "capacity_mAh" not in data and "charge_capacity_mAh" in data and \
@@ -157,17 +167,20 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         table.metadata["current_note"] = "open-circuit record without a current column: 0 mA"
     if family == "maccor":
         data["current_mA"] = _maccor_signed(table, data["current_mA"], where)
-    if family not in ("maccor", "biologic"):
-        _sign_from_step_type(table, data, where)
+    if label is not None:
+        _sign_from_step_type(table, data, where, label, label_sums)
     if family == "neware-xls" and "step" in data:
         from ssblab.echem.io.neware import _summed_step_time
 
         run = np.r_[0, np.cumsum(np.diff(data["step"]) != 0)]
         data["time_s"] = _summed_step_time(data["time_s"], run)
         table.metadata["time_note"] = "test time summed from the step times"
+    assumed_volts = table.metadata.pop("_voltage_assumed", None)
     metadata_source = dict(table.metadata)
     table.columns.clear()  # the file's own columns: no longer needed, their memory is freed
     data = _drop_unusable(data, where)
+    if assumed_volts is not None:
+        _check_assumed_volts(data["voltage_V"], assumed_volts, where)
     _warn_time_going_back(data["time_s"], where)
     stated: str = cycle_definition
     if "cycle" not in data or cycle_definition != "file":
@@ -277,6 +290,16 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
             name = _first_normalised(table, COLUMN_MAPS["csv"][quantity])
             if name is not None:
                 columns[quantity] = name
+    if defaults is COLUMN_MAPS["csv"] and \
+            not any(_UNITS[k][1].endswith("capacity_mAh") for k in columns):
+        found = _by_unit(table, "capacity")
+        if found is not None:
+            columns[found[0]] = found[1]
+        elif (bare := _by_bare_name(table, "capacity")) is not None:
+            # mAh or Ah: a factor of 1000 is not guessed, and the column is optional
+            table.metadata["capacity_note"] = (
+                f"the capacity column {bare[1]!r} has no unit and was not read; give it with "
+                f"--map capacity_mAh={bare[1]} or --map capacity_Ah={bare[1]}")
     missing = [q for q in _REQUIRED if not any(k.startswith(q) for k in columns)
                and not (q == "current" and current_optional)]
     if missing:
@@ -304,8 +327,22 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
             and defaults is COLUMN_MAPS["csv"] and not _UNIT_IN_NAME.search(str(name))]
     if bare:
         table.metadata["units_assumed"] = ", ".join(bare)
+        if any(text.endswith(" in V") for text in bare):
+            table.metadata["_voltage_assumed"] = columns["voltage_V"]
     return columns
 
+
+def _check_assumed_volts(voltage_V: np.ndarray, name: str, where: str) -> None:
+    """A voltage column without a unit is read in V; values that no cell reaches in V (a bare
+    column in mV) are refused rather than reported as kilovolts."""
+    largest = float(np.max(np.abs(voltage_V), initial=0.0))
+    if largest > _ASSUMED_VOLTS_MAX:
+        raise InputError(f"{where}: the voltage column {name!r} has no unit and reaches "
+                         f"{largest:g}, which is no cell voltage in V; give its unit with "
+                         f"--map voltage_mV={name} (or --map voltage_V={name} if it is in V)")
+
+
+_ASSUMED_VOLTS_MAX = 100.0  # V: above any lab cell or small stack; a bare mV column is 1e3-5e3
 
 
 def _requested(table: RawTable, value, key: str) -> str:
@@ -345,19 +382,23 @@ def _first_normalised(table: RawTable, aliases) -> str | None:
     return None
 
 
-_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|min|h|hr|v|mv|a|ma|ua|µa)\s*[)\]]?$",
-                           re.IGNORECASE)
+_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|min|h|hr|v|mv|a|ma|ua|µa|mah|ah|ma\.h|a\.h)"
+                           r"\s*[)\]]?$", re.IGNORECASE)
 _UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "min": "time_min", "h": "time_h",
                        "hr": "time_h"},
               "voltage": {"v": "voltage_V", "mv": "voltage_mV"},
               "current": {"a": "current_A", "ma": "current_mA", "ua": "current_uA",
-                          "µa": "current_uA"}}
+                          "µa": "current_uA"},
+              "capacity": {"mah": "capacity_mAh", "ma.h": "capacity_mAh", "ah": "capacity_Ah",
+                           "a.h": "capacity_Ah"}}
 _QUANTITY_WORDS = {"time": ("time", "test_time", "testtime", "totaltime", "t", "runtime",
                             "test time", "total time", "run time", "elapsedtime", "elapsed time",
                             "time_s"),
                    "voltage": ("voltage", "ewe", "ecell", "potential", "u", "e", "volts", "v",
                                "cellvoltage", "cell voltage"),
-                   "current": ("current", "i", "amps", "amp", "cellcurrent")}
+                   "current": ("current", "i", "amps", "amp", "cellcurrent"),
+                   "capacity": ("capacity", "cap", "cap.", "q", "q-qo", "(q-qo)", "netcapacity",
+                                "net capacity")}
 
 
 def _by_unit(table: RawTable, quantity: str) -> tuple[str, str] | None:
@@ -378,10 +419,11 @@ def _by_unit(table: RawTable, quantity: str) -> tuple[str, str] | None:
 def _by_bare_name(table: RawTable, quantity: str) -> tuple[str, str] | None:
     """A column named only by its quantity ('time', 'Voltage', 'current'): s, V and A."""
     words = {re.sub(r"[\s_]+", "", w) for w in _QUANTITY_WORDS[quantity]} - {"t", "e", "u", "i",
-                                                                              "v"}
+                                                                              "v", "q"}
     for name in table.columns:
         if re.sub(r"[\s_]+", "", str(name).strip().lower()) in words:
-            key = {"time": "time_s", "voltage": "voltage_V", "current": "current_A"}[quantity]
+            key = {"time": "time_s", "voltage": "voltage_V", "current": "current_A",
+                   "capacity": "capacity_mAh"}[quantity]
             return key, name
     return None
 
@@ -398,9 +440,12 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
                 raw, factor = _text_time_s(raw, where, name), 1.0
             else:
                 raw = to_float(raw, where=where, name=name, first_line=first_line)
+        if key in ("step", "cycle") and isinstance(raw, np.ndarray) and raw.dtype.kind in "iu":
+            data[target] = raw.astype(np.int64, copy=False)  # whole numbers: no float trip
+            continue
         values = np.asarray(raw, dtype=float)
         if key.startswith("time") and family == "maccor" and factor == 1.0 and \
-                "sec" not in name.lower() and raw.dtype.kind == "f":
+                "sec" not in name.lower() and raw.dtype.kind in "fiu":
             factor = _maccor_time_factor(table, values, where)
         if factor != 1 and isinstance(table, TextTable) and values is raw and \
                 values.flags.writeable and \
@@ -522,26 +567,26 @@ def _maccor_signed(table: RawTable, current_mA: np.ndarray, where: str) -> np.nd
 
 
 _STEP_TYPE_NAMES = ("steptype", "status", "step_type", "mode")
+_LABEL_CLASSES = {"discharge": "dis|dchg", "charge": "chg|charge"}  # first match wins
 
 
-def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
+def _sign_from_step_type(table: RawTable, data: dict, where: str, name: str,
+                         sums: dict | None = None) -> None:
     """Where a file labels its steps (Step Type / Status: charge, CC_DChg, ...), the labels
     decide the current's sign convention: a file whose discharge rows carry positive current
-    (and charge rows none or negative) is discharge-positive, and is negated with a warning."""
-    name = next((n for n in table.columns if normalise_name(str(n)) in _STEP_TYPE_NAMES), None)
-    if name is None:
-        return
-    if isinstance(table, TextTable):
-        table.load([name])
-    labels = table.columns[name]
-    if not is_text(labels) or len(labels) != data["current_mA"].size:
-        return
-    kinds = text_classes(labels, {"discharge": "dis|dchg", "charge": "chg|charge"})
-    discharge = kinds["discharge"]
-    charge = kinds["charge"] & ~discharge
+    (and charge rows none or negative) is discharge-positive, and is negated with a warning.
+    ``sums`` (current summed per label class) may come from the head of the file
+    (:func:`_head_label_sums`); else the whole label column is read."""
     current = data["current_mA"]
-    dis_sign = np.sign(np.sum(current[discharge])) if discharge.any() else 0
-    chg_sign = np.sign(np.sum(current[charge])) if charge.any() else 0
+    if sums is None:
+        if isinstance(table, TextTable):
+            table.load([name])
+        labels = table.columns[name]
+        if not is_text(labels) or len(labels) != current.size:
+            return
+        sums = class_sums(labels, current, _LABEL_CLASSES)
+    dis_sign = np.sign(sums["discharge"])
+    chg_sign = np.sign(sums["charge"])
     if dis_sign > 0 and chg_sign <= 0:
         data["current_mA"] = -current
         table.metadata["sign_note"] = f"negated: the file's {name!r} labels show discharge " \
@@ -551,13 +596,44 @@ def _sign_from_step_type(table: RawTable, data: dict, where: str) -> None:
                       "charge-positive convention", DataWarning, stacklevel=4)
 
 
+def _head_label_sums(table: TextTable, label: str, current: str | None) -> dict | None:
+    """The current summed per label class over the data lines of the file's first 256 kB,
+    when they hold charge and discharge rows that both pass current; None (read the whole
+    label column) otherwise. A file's sign convention does not change along it, and skipping
+    the label column saves a fifth of the read of a big file (docs/benchmarks.md)."""
+    layout = table.layout
+    if current is None or current not in layout.numeric:
+        return None
+    i, j = layout.names.index(label), layout.names.index(current)
+    width = len(layout.names)
+    kinds: dict = {}
+    sums = dict.fromkeys(_LABEL_CLASSES, 0.0)
+    for line in layout.head:
+        fields = line.rstrip("\r").split(layout.delimiter)
+        if len(fields) != width:
+            continue
+        text = fields[i].strip().strip('"')
+        kind = kinds.get(text)
+        if kind is None:
+            kind = kinds[text] = next((k for k, pattern in _LABEL_CLASSES.items()
+                                       if re.search(pattern, text, re.IGNORECASE)), "")
+        if kind:
+            try:
+                value = float(fields[j].strip().strip('"').replace(layout.decimal, "."))
+            except ValueError:
+                continue
+            if math.isfinite(value):
+                sums[kind] += value
+    return sums if sums["discharge"] and sums["charge"] else None
+
+
 def _within(values: np.ndarray, limit: float, *, whole: bool):
     """All values finite and within +-limit, and (``whole``) whole numbers: returns False, or
     the values (as int64 when ``whole``)."""
     low, high = values.min(), values.max()  # NaN propagates into both
     if not (-limit <= low and high <= limit):
         return False
-    if not whole:
+    if not whole or values.dtype.kind in "iu":
         return values
     ints = values.astype(np.int64)
     return ints if (ints == values).all() else False
@@ -601,7 +677,7 @@ def _drop_unusable(data: dict[str, np.ndarray], where: str) -> dict[str, np.ndar
 
 
 def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
-    back = np.flatnonzero(np.diff(time_s) < 0)
+    back = np.flatnonzero(time_s[1:] < time_s[:-1])  # a mask, not a float array of steps
     if back.size:
         warnings.warn(f"{where}: time goes back at {back.size} place(s), first at data row "
                       f"{back[0] + 1} ({time_s[back[0]]:g} s -> {time_s[back[0] + 1]:g} s); kept "
@@ -609,7 +685,8 @@ def _warn_time_going_back(time_s: np.ndarray, where: str) -> None:
 
 
 def _warn_missing_cycles(cycle: np.ndarray, where: str) -> None:
-    jumps = np.flatnonzero(np.diff(cycle) > 1)
+    changes = np.flatnonzero(cycle[1:] != cycle[:-1])  # few: the jumps are looked for there
+    jumps = changes[cycle[changes + 1] - cycle[changes] > 1]
     if jumps.size:
         gaps = [f"{int(cycle[i])} -> {int(cycle[i + 1])} at data row {i + 1}" for i in jumps[:5]]
         warnings.warn(f"{where}: the cycle index jumps ({'; '.join(gaps)}): cycle(s) missing "

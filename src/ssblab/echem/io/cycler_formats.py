@@ -68,7 +68,9 @@ COLUMN_MAPS = {
             "cycle": ("Cycle",), "charge_capacity_mAh": ("Charge Capacity (mAh)",),
             "discharge_capacity_mAh": ("Discharge Capacity (mAh)",)},
     "beep": {"time_s": ("test_time",), "voltage_V": ("voltage",), "current_A": ("current",),
-             "step": ("step_index",), "cycle": ("cycle_index",)},
+             "step": ("step_index",), "cycle": ("cycle_index",),
+             "charge_capacity_Ah": ("charge_capacity",),
+             "discharge_capacity_Ah": ("discharge_capacity",), "temperature_C": ("temperature",)},
     "csv": {"step": ("step", "ns", "step index", "step_index", "step number", "stepindex",
                      "step-index"),
             "cycle": ("cycle", "cycle number", "cycle index", "cycle_index", "cycle count",
@@ -264,10 +266,65 @@ def _neware_nested(path) -> RawTable:
 
 
 def _beep_structured(path, delimiter):
-    raise InputError(f"{path}: a BEEP structured file holds cycles interpolated on a voltage grid "
-                     "and a per-cycle summary, not the instrument's records; read the raw file "
-                     "named under paths.raw in it (Arbin CSV, Maccor text), which ssblab reads "
-                     "directly")
+    """BEEP's structured JSON (``beep structure``). Its ``BEEPDatapath`` form keeps the
+    instrument's records under ``raw_data`` (BEEP's own columns: ``test_time`` in s,
+    ``voltage`` in V, ``current`` in A, signed, ``charge_capacity``/``discharge_capacity`` in Ah,
+    ``step_index``, ``cycle_index``): those are read as the records. The legacy
+    ``ProcessedCyclerRun`` form, and files written without ``raw_data``, hold only cycles
+    interpolated on a voltage grid and BEEP's per-cycle summary: refused, naming the raw file."""
+    import json
+
+    where = str(path)
+    try:
+        document = json.loads(Path(path).read_bytes())
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"{where}: starts like a BEEP structured JSON file but is not valid "
+                         f"JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise InputError(f"{where}: expected a BEEP structured JSON object, found "
+                         f"{type(document).__name__}")
+    raw = document.get("raw_data")
+    paths = document.get("paths")
+    source = str(paths.get("raw") or "") if isinstance(paths, dict) else ""
+    if not isinstance(raw, dict) or not raw:
+        summary = document.get("summary")
+        cycles = summary.get("cycle_index") if isinstance(summary, dict) else None
+        held = f"BEEP's summary of {len(cycles)} cycles" if isinstance(cycles, list) else \
+            "BEEP's per-cycle summary"
+        windows_free = source.replace("\\", "/")  # paths written on Windows
+        named = f" ({Path(windows_free).name}, its paths.raw)" if source else ""
+        raise InputError(f"{where}: a BEEP structured file ({document.get('@class', '?')}) "
+                         f"without raw_data: it holds {held} and cycles interpolated on a "
+                         "voltage grid, not the instrument's records. Read the raw cycler "
+                         f"file it was made from{named}: ssblab reads Arbin, Maccor, Neware and "
+                         "the other instrument files directly; or write the structured file "
+                         "with BEEP's BEEPDatapath.to_json_file, which keeps raw_data")
+    columns: dict = {}
+    for name, values in raw.items():
+        if name not in _BEEP_RAW or not isinstance(values, list):
+            continue  # text columns (date_time, _state): not needed
+        try:
+            column = np.array(values, dtype=float)  # JSON null -> NaN
+        except (TypeError, ValueError):
+            column = None
+        if column is None or column.ndim != 1:
+            raise InputError(f"{where}: raw_data column {name!r}: expected a list of numbers, "
+                             f"found {str(values)[:60]}")
+        columns[name] = column
+    lengths = {name: v.size for name, v in columns.items()}
+    if len(set(lengths.values())) > 1:
+        raise InputError(f"{where}: raw_data columns differ in length: "
+                         + ", ".join(f"{k} {n}" for k, n in lengths.items()))
+    if not columns or not next(iter(columns.values())).size:
+        raise InputError(f"{where}: the BEEP raw_data holds no records")
+    return RawTable(columns, where, {"format": "beep-structured",
+                                     "beep_class": str(document.get("@class", "")),
+                                     "raw_source": source}), "beep"
+
+
+# BEEP's standard raw columns (beep.conversion_schemas, the same for every instrument).
+_BEEP_RAW = ("test_time", "voltage", "current", "step_index", "cycle_index", "charge_capacity",
+             "discharge_capacity", "temperature", "data_point")
 
 
 def _arbin_res(path, delimiter):

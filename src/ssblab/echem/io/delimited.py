@@ -3,10 +3,11 @@
 The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
 comma, which columns are numbers and which repeat a few labels) is sniffed from its first
 256 kB (:func:`sniff`). The data are then streamed by ``pyarrow.csv`` from the first data byte
-in 1 MB batches, only the columns that are asked for (:class:`TextTable`): numbers go straight
-into float64 arrays, repeated labels stay dictionary-encoded, other text stays a pyarrow string
-array until it is used. On 5 million rows this matched ``pandas.read_csv`` in time on a loaded
-2-core machine and peaked at 1.7x the decoded arrays (pandas: 5.2x; docs/benchmarks.md).
+in 1 MB batches, only the columns that are asked for (:func:`read_columns`): numbers go
+straight into NumPy arrays (int64 where the sample holds only whole numbers, else float64),
+repeated labels stay dictionary-encoded, other text stays a pyarrow string array until it is
+used. With idle cores a big file is cut at line breaks into byte ranges streamed side by side.
+Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
 last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
@@ -18,6 +19,7 @@ naming the column and the value.
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import re
 import warnings
@@ -29,6 +31,7 @@ from ssblab.echem.io._common import DataWarning, RawTable, unique_names
 from ssblab.errors import InputError, require_package
 
 HEAD_BYTES = 262_144
+_INTEGER = re.compile(r"^[ \t]*[-+]?\d{1,15}[ \t]*$")
 _NUMBER = re.compile(r"^[ \t]*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?[ \t]*$")
 _CLOCKLIKE = re.compile(r"^[ \t]*(\d+d[ \t]*)?\d+:\d\d(:\d\d([.,]\d*)?)?[ \t]*$")
 _DATELIKE = re.compile(r"^[ \t]*(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2}-[A-Za-z]{3}-\d{2,4})"
@@ -53,6 +56,8 @@ class TextLayout:
     preamble: list[str] = dataclasses.field(default_factory=list)
     numeric: frozenset = frozenset()
     categorical: frozenset = frozenset()
+    integer: frozenset = frozenset()  # numeric columns sampled as whole numbers (step, cycle)
+    head: list = dataclasses.field(default_factory=list)  # the data lines of the first 256 kB
 
 
 def _split(line: str, delimiter: str) -> list[str]:
@@ -151,9 +156,11 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
     sample = lines[first_data:first_data + 200]
     numeric = _numeric_columns(names, sample, delimiter)
     categorical = _categorical_columns(names, sample, delimiter) - numeric
+    integer = _numeric_columns(names, sample, delimiter, pattern=_INTEGER)
     return TextLayout(path, names, offset, first_data + 1, delimiter, decimal, encoding,
                       line_quoted, terminated,
-                      [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical)
+                      [line.rstrip("\r") for line in lines[:header_line]], numeric, categorical,
+                      integer, lines[first_data:])
 
 
 def _categorical_columns(names, lines, delimiter) -> frozenset:
@@ -163,14 +170,16 @@ def _categorical_columns(names, lines, delimiter) -> frozenset:
                      if len(rows) >= 20 and len({r[i] for r in rows if i < len(r)}) <= 20)
 
 
-def _numeric_columns(names, lines, delimiter) -> frozenset:
+def _numeric_columns(names, lines, delimiter, pattern=None) -> frozenset:
     """The columns whose sampled fields are all plain numbers (or empty): read as float64
-    directly, so that a stray word further down is an error naming it, not a text column."""
+    directly, so that a stray word further down is an error naming it, not a text column.
+    With ``pattern`` (whole numbers), the columns whose fields all match it."""
     rows = [_split(line, delimiter) for line in lines if line.strip()]
+    pattern = pattern or _NUMBER
     numeric = set()
     for i, name in enumerate(names):
         fields = [r[i].strip().strip('"') for r in rows if i < len(r)]
-        if fields and all(f in _EMPTY or _NUMBER.match(f) for f in fields) and \
+        if fields and all(f in _EMPTY or pattern.match(f) for f in fields) and \
                 any(f not in _EMPTY for f in fields):
             numeric.add(name)
     return frozenset(numeric)
@@ -332,57 +341,49 @@ class TextTable(RawTable):
                         self.metadata)
 
 
-def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.ndarray], int]:
-    """The named columns of a sniffed file: numbers as float64 NumPy arrays, text as pyarrow
-    string arrays.
+def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = None
+                 ) -> tuple[dict[str, np.ndarray], int]:
+    """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
+    every field is a whole number), text as pyarrow string arrays.
 
-    The file is streamed in 1 MB batches; each numeric batch is copied into a NumPy array
-    allocated for the most rows the file can hold (pages never written are never resident),
-    so the peak memory is the decoded columns plus a few batches."""
+    The file is streamed in 1 MB batches, each numeric batch copied into arrays allocated for
+    the most rows the file can hold (pages never written are never resident), so the peak
+    memory is the decoded columns plus a few batches. A file over 8 MB on a machine with idle
+    cores is cut at line breaks into ``parts`` byte ranges (default: one per idle core, at
+    most 4), streamed side by side in threads (pyarrow parses without the GIL) and joined."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
     where = str(layout.path)
-    bad_rows: list = []
-
-    def on_invalid(row):
-        bad_rows.append(row)
-        return "skip"
-
     source, last_cut, n_bytes = _source(layout)
+    if parts is None:
+        parts = _parts(n_bytes)
+    if parts > 1 and not isinstance(source, pa.OSFile):
+        parts = 1  # an in-memory rewrite (quoted lines): streamed as one
     numeric = [n for n in names if n in layout.numeric]
-    capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter per field
-    out: dict = {n: np.empty(capacity) for n in numeric}
-    text: dict = {n: [] for n in names if n not in layout.numeric}
-    n_rows = 0
+    capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     try:
         with source:
-            reader = csv.open_csv(
-                source,
-                read_options=csv.ReadOptions(column_names=layout.names,
-                                             encoding=layout.encoding, block_size=1 << 20,
-                                             use_threads=_threads(n_bytes)),
-                parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
-                                               invalid_row_handler=on_invalid,
-                                               ignore_empty_lines=True),
-                convert_options=csv.ConvertOptions(
-                    include_columns=names,
-                    column_types={n: pa.float64() if n in layout.numeric else
-                                  pa.dictionary(pa.int32(), pa.string())
-                                  if n in layout.categorical else pa.string() for n in names},
-                    null_values=NULL_VALUES, strings_can_be_null=True,
-                    decimal_point=layout.decimal, timestamp_parsers=[]))
-            for batch in reader:
-                k = batch.num_rows
-                for name in numeric:
-                    out[name][n_rows:n_rows + k] = as_float64(batch.column(name))
-                for name in text:
-                    text[name].append(batch.column(name))
-                n_rows += k
+            if parts > 1:
+                source.close()
+                reads = _read_parts(csv, layout, names, numeric, parts, capacity)
+            else:
+                reads = [_read_batches(csv, source, _options(csv, layout, names), numeric,
+                                       capacity)]
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        if "to int64" in str(exc) and layout.integer.intersection(names):
+            # a column sampled as whole numbers holds a fraction (or a huge number) further
+            # down: read it as float64, whose checks name such rows
+            return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
+                                parts=parts)
+        if parts > 1:  # named from the start of its range: a serial pass names the line
+            return read_columns(layout, names, parts=1)
         raise InputError(f"{where}: malformed data: {exc}") from None
-    except StopIteration:  # no data after the header
-        pass
+    bad_rows = [row for _, _, _, bad in reads for row in bad]
+    if parts > 1 and bad_rows and not (_only_last_line_short(bad_rows, layout) and
+                                       not any(bad for _, _, _, bad in reads[:-1])):
+        return read_columns(layout, names, parts=1)  # row numbers start at each range
+    out, text, n_rows = _join(reads, numeric, capacity)
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -391,7 +392,7 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
         n_rows -= 1
     if n_rows == 0:
         raise InputError(f"{where}: the data table is empty")
-    columns = {name: out[name][:n_rows] for name in numeric}
+    columns = {name: out.get(name, np.empty(0))[:n_rows] for name in numeric}
     for name, chunks in text.items():
         kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
             pa.string()
@@ -400,10 +401,180 @@ def read_columns(layout: TextLayout, names: list[str]) -> tuple[dict[str, np.nda
     return {n: columns[n] for n in names}, n_rows
 
 
-def _threads(n_bytes: int) -> bool:
-    """pyarrow's read-ahead thread pays off for big files on a machine with cores to spare;
-    on two cores shared with other work it costs more CPU than it saves (measured)."""
-    return n_bytes > 64 << 20 and (os.cpu_count() or 1) >= 4
+def _options(csv, layout: TextLayout, names: list[str]) -> dict:
+    """pyarrow's CSV options for the named columns of a layout, with a fresh list collecting
+    the rows whose field count is wrong (``options["bad_rows"]``)."""
+    import pyarrow as pa
+
+    bad_rows: list = []
+
+    def on_invalid(row):
+        bad_rows.append(row)
+        return "skip"
+
+    return dict(
+        read_options=csv.ReadOptions(column_names=layout.names, encoding=layout.encoding,
+                                     block_size=1 << 20, use_threads=False),
+        parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
+                                       invalid_row_handler=on_invalid, ignore_empty_lines=True),
+        convert_options=csv.ConvertOptions(
+            include_columns=names,
+            column_types={n: pa.int64() if n in layout.integer else pa.float64()
+                          if n in layout.numeric else pa.dictionary(pa.int32(), pa.string())
+                          if n in layout.categorical else pa.string() for n in names},
+            null_values=NULL_VALUES, strings_can_be_null=True,
+            decimal_point=layout.decimal, timestamp_parsers=[]),
+        bad_rows=bad_rows)
+
+
+def _read_batches(csv, source, options, numeric, capacity):
+    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks.
+    Returns (numbers, text chunks, rows, rows with a wrong field count)."""
+    bad_rows = options.pop("bad_rows")
+    out: dict = {}
+    text: dict = {n: [] for n in options["convert_options"].include_columns
+                  if n not in numeric}
+    n_rows = 0
+    try:
+        for batch in csv.open_csv(source, **options):
+            for name in numeric:
+                _put(out, name, n_rows, batch.column(name), capacity)
+            for name in text:
+                text[name].append(batch.column(name))
+            n_rows += batch.num_rows
+    except StopIteration:  # no data after the header
+        pass
+    return out, text, n_rows, bad_rows
+
+
+def _read_parts(csv, layout, names, numeric, parts, capacity) -> list:
+    """The data cut at line breaks into ``parts`` byte ranges, each streamed by its own reader
+    in a thread of its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pyarrow as pa
+
+    size = layout.path.stat().st_size
+    cuts = [layout.data_offset]
+    with layout.path.open("rb") as handle:
+        for k in range(1, parts):
+            handle.seek(max(layout.data_offset + (size - layout.data_offset) * k // parts,
+                            cuts[-1]))
+            handle.readline()  # to the next line break
+            cuts.append(max(handle.tell(), cuts[-1]))
+    cuts.append(size)
+
+    def read(k):
+        stream = pa.PythonFile(_Range(layout.path, cuts[k], cuts[k + 1]), mode="r")
+        with stream:
+            return _read_batches(csv, stream, _options(csv, layout, names), numeric,
+                                 capacity if k == 0 else
+                                 (cuts[k + 1] - cuts[k]) // max(len(layout.names), 1) + 2)
+
+    with ThreadPoolExecutor(parts - 1) as pool:
+        later = [pool.submit(read, k) for k in range(1, parts)]
+        first = read(0)  # in this thread, beside the others
+        return [first] + [future.result() for future in later]
+
+
+class _Range(io.RawIOBase):
+    """Bytes ``start`` to ``stop`` of a file as a stream (one range of a split read)."""
+
+    def __init__(self, path: Path, start: int, stop: int):
+        self._handle = path.open("rb", buffering=0)
+        self._handle.seek(start)
+        self._left = stop - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer)[:self._left]
+        n = self._handle.readinto(view) if len(view) else 0
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+def _join(reads: list, numeric: list[str], capacity: int):
+    """The ranges of a split read end to end, in the first range's arrays (allocated for the
+    whole file); each later range's arrays are released once copied."""
+    out, text, n_rows, _ = reads[0]
+    for name in numeric:
+        if name not in out:  # the first range held no rows
+            out[name] = _untouched(capacity, np.int64)
+    for later_out, later_text, k, _ in reads[1:]:
+        for name in numeric:
+            values = later_out.pop(name, None)
+            if values is None or k == 0:
+                continue
+            if out[name].dtype != values.dtype and out[name].dtype.kind == "i":
+                widened = _untouched(capacity, np.float64)
+                widened[:n_rows] = out[name][:n_rows]
+                out[name] = widened
+            out[name][n_rows:n_rows + k] = values[:k]
+        for name in text:
+            text[name].extend(later_text[name])
+        n_rows += k
+    return out, text, n_rows
+
+
+def _parts(n_bytes: int) -> int:
+    """Byte ranges to read side by side: one per idle core (by the 1-minute load average), at
+    most 4, for files over 8 MB. On 2 cores busy with other work a second reader only adds
+    its own start-up and joining (measured), so a loaded machine reads in one range."""
+    if n_bytes <= 8 << 20:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows): the cores count as idle
+        load = 0.0
+    return max(1, min(4, round((os.cpu_count() or 1) - load)))
+
+
+def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
+    """Copy one Arrow chunk of a numeric column into ``out[name]`` from row ``start``: int64
+    while the column has only whole numbers without gaps, float64 (gaps as NaN) from the
+    first chunk that breaks that."""
+    import pyarrow as pa
+
+    target = out.get(name)
+    k = len(chunk)
+    whole = chunk.type == pa.int64() and chunk.null_count == 0
+    if target is None:
+        target = out[name] = _untouched(capacity, np.int64 if whole else np.float64)
+    elif target.dtype.kind == "i" and not whole:
+        widened = _untouched(capacity, np.float64)
+        widened[:start] = target[:start]
+        target = out[name] = widened
+    if k == 0:
+        return
+    if target.dtype.kind == "i":
+        target[start:start + k] = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=k,
+                                                offset=chunk.offset * 8)
+    else:
+        target[start:start + k] = as_float64(chunk)
+
+
+def _untouched(n: int, dtype) -> np.ndarray:
+    """An uninitialised, writeable array in anonymous memory of its own (pages never written
+    are never resident). NumPy advises the kernel to back big arrays with huge pages; where
+    transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
+    machines this was measured on), the first write then stalls on memory compaction: filling
+    6 x 40 MB took 0.13 s CPU in 4 kB pages and 0.18-0.88 s (0.5-3.1 s wall) in huge pages."""
+    import mmap
+
+    dtype = np.dtype(dtype)
+    return np.frombuffer(mmap.mmap(-1, max(n * dtype.itemsize, 1)), dtype=dtype, count=n)
+
+
+def _only_last_line_short(bad_rows, layout) -> bool:
+    last = bad_rows[-1]
+    return len(bad_rows) == 1 and last.actual_columns < len(layout.names) and \
+        _is_last_line(layout, last.text)
 
 
 def _source(layout: TextLayout):
@@ -455,7 +626,7 @@ def _report_bad_rows(bad_rows, layout, n_rows, where) -> None:
         return
     width = len(layout.names)
     last = bad_rows[-1]
-    if len(bad_rows) == 1 and last.actual_columns < width and _is_last_line(layout, last.text):
+    if _only_last_line_short(bad_rows, layout):
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows} "
                       f"({last.actual_columns} of {width} fields): the file looks truncated",
                       DataWarning, stacklevel=5)
@@ -532,12 +703,7 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
         out = {key: [] for key in patterns}
         for chunk in chunks:
             labels = pc.utf8_trim_whitespace(chunk.dictionary)
-            indices = chunk.indices
-            if indices.null_count or indices.type != pa.int32():
-                index = np.nan_to_num(as_float64(indices), nan=len(labels)).astype(np.int64)
-            else:  # the int32 buffer itself
-                index = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
-                                      offset=indices.offset * 4)
+            index = _indices(chunk.indices, len(labels))
             for key, pattern in patterns.items():
                 hit = pc.match_substring_regex(labels, pattern, ignore_case=True).to_pylist()
                 out[key].append(np.asarray([bool(h) for h in hit] + [False], bool)[index])
@@ -554,6 +720,52 @@ def text_classes(values, patterns: dict[str, str]) -> dict[str, np.ndarray]:
         hit = pc.match_substring_regex(distinct, pattern, ignore_case=True).to_pylist()
         out[key] = np.asarray([bool(h) for h in hit] + [False], dtype=bool)[index]
     return out
+
+
+def class_sums(labels, weights: np.ndarray, patterns: dict[str, str]) -> dict[str, float]:
+    """The sum of ``weights`` over the rows of each class of a text column; a row belongs to
+    the first pattern (regular expression, case-insensitive) its label matches. Dictionary
+    chunks are summed per label (one ``bincount`` a chunk, no row masks); NaN weights count
+    as 0."""
+    import pyarrow.compute as pc
+
+    totals = dict.fromkeys(patterns, 0.0)
+    chunks = _dictionary_chunks(labels)
+    if chunks is None:
+        taken = np.zeros(len(weights), dtype=bool)
+        for key, mask in text_classes(labels, patterns).items():
+            mask &= ~taken
+            totals[key] = float(np.nansum(weights[mask]))
+            taken |= mask
+        return totals
+    start = 0
+    for chunk in chunks:
+        n_labels = len(chunk.dictionary)
+        index = _indices(chunk.indices, n_labels)
+        part = np.nan_to_num(weights[start:start + len(chunk)])
+        per_label = np.bincount(index, weights=part, minlength=n_labels + 1)
+        owner = np.full(n_labels + 1, "", dtype=object)
+        trimmed = pc.utf8_trim_whitespace(chunk.dictionary)
+        for key, pattern in patterns.items():
+            hit = pc.match_substring_regex(trimmed, pattern, ignore_case=True).to_pylist()
+            for j, matched in enumerate(hit):
+                if matched and not owner[j]:
+                    owner[j] = key
+        for j, key in enumerate(owner):
+            if key:
+                totals[key] += float(per_label[j])
+        start += len(chunk)
+    return totals
+
+
+def _indices(indices, n_labels: int) -> np.ndarray:
+    """Dictionary indices as a NumPy array, null rows pointing one past the labels."""
+    import pyarrow as pa
+
+    if indices.null_count or indices.type != pa.int32():
+        return np.nan_to_num(as_float64(indices), nan=n_labels).astype(np.int64)
+    return np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
+                         offset=indices.offset * 4)
 
 
 def is_text(values) -> bool:
