@@ -1,7 +1,9 @@
 """Where points run: in this process, in a local process pool, or on Dask.
 
-Every executor offers the same four calls: ``submit(task, resources)`` returns a handle,
-``wait(handles, timeout)`` returns ``(handle, record or exception)`` for those that ended,
+Every executor offers the same five calls: ``submit(task, resources)`` returns a handle,
+``submit_many(tasks, resources)`` a list of them (Dask: one message to the scheduler),
+``wait(handles, timeout)`` returns ``(handle, record or exception)`` for those that ended
+(from a queue the finished ones join: no scan over all pending handles),
 ``running(handles)`` counts those that are executing now, and ``close()``. The driver
 (:mod:`ssblab.sweep.run`) does the bookkeeping; the worker side is
 :func:`ssblab.sweep.worker.execute_point`.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections import deque
@@ -38,6 +41,9 @@ class InProcess:
         handle = object()
         self.queue.append((handle, task))
         return handle
+
+    def submit_many(self, tasks, resources):
+        return [self.submit(t, r) for t, r in zip(tasks, resources)]
 
     def wait(self, handles, timeout=None):
         handle, task = self.queue.popleft()
@@ -77,6 +83,7 @@ class Pool:
         self.workers = spec.workers or os.cpu_count() or 1
         self.threads = spec.threads_per_task
         self.pool = self._new_pool()
+        self._ended: queue.SimpleQueue = queue.SimpleQueue()
 
     def _new_pool(self):
         return concurrent.futures.ProcessPoolExecutor(
@@ -85,17 +92,20 @@ class Pool:
 
     def submit(self, task, resources=None):
         try:
-            return self.pool.submit(execute_point, task)
+            future = self.pool.submit(execute_point, task)
         except concurrent.futures.process.BrokenProcessPool:
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._new_pool()
-            return self.pool.submit(execute_point, task)
+            future = self.pool.submit(execute_point, task)
+        future.add_done_callback(self._ended.put)
+        return future
+
+    def submit_many(self, tasks, resources):
+        return [self.submit(t, r) for t, r in zip(tasks, resources)]
 
     def wait(self, handles, timeout=None):
-        done, _ = concurrent.futures.wait(handles, timeout=timeout,
-                                          return_when=concurrent.futures.FIRST_COMPLETED)
         out = []
-        for future in done:
+        for future in _drain(self._ended, timeout):
             error = future.exception()
             if isinstance(error, concurrent.futures.process.BrokenProcessPool):
                 error = WorkerLost(f"a pool worker died ({error})")
@@ -148,33 +158,52 @@ class Dask:
                                             host="127.0.0.1", dashboard_address=":0",
                                             resources=dict(spec.worker_resources) or None)
             self.client = Client(self.cluster)
-        from distributed import as_completed
-
         self.dashboard_link = self.client.dashboard_link
-        self._completed = as_completed()
+        self._ended: queue.SimpleQueue = queue.SimpleQueue()
         self._processing_at = 0.0
         self._processing: set = set()
 
     def submit(self, task, resources=None):
-        future = self.client.submit(execute_point, task, pure=False, resources=resources or None,
-                                    key=f"ssblab-point-{task['key'][:16]}-{time.monotonic_ns()}")
-        self._completed.add(future)
-        return future
+        return self.submit_many([task], [resources])[0]
+
+    def submit_many(self, tasks, resources):
+        """One ``client.map`` per distinct resource request: the scheduler gets one graph
+        update for all of them instead of one message per point."""
+        groups: dict = {}
+        for i, r in enumerate(resources):
+            groups.setdefault(tuple(sorted((r or {}).items())), []).append(i)
+        handles = [None] * len(tasks)
+        stamp = time.monotonic_ns()
+        for request, index in groups.items():
+            futures = self.client.map(
+                execute_point, [tasks[i] for i in index], pure=False,
+                resources=dict(request) or None,
+                key=[f"ssblab-point-{tasks[i]['key'][:16]}-{stamp}-{i}" for i in index])
+            for i, future in zip(index, futures):
+                future.add_done_callback(self._ended.put)
+                handles[i] = future
+        return handles
 
     def wait(self, handles, timeout=None):
-        # as_completed keeps the finished futures for us: no scan over all pending ones
-        end = time.monotonic() + (timeout or 0.0)
-        while not self._completed.has_ready() and time.monotonic() < end:
-            time.sleep(0.01)
-        if not self._completed.has_ready():
-            return []
+        ended = _drain(self._ended, timeout)
+        finished = [f for f in ended if f.status == "finished"]
+        try:  # one gather for the whole batch: one round trip, not one per point
+            results = dict(zip(finished, self.client.gather(finished)))
+        except Exception:  # noqa: BLE001  (a result lost meanwhile: ask one by one)
+            results = {}
         out = []
-        for future in self._completed.next_batch(block=False):
-            if future.status == "finished":
-                out.append((future, future.result()))
-            else:
-                error = future.exception()
-                out.append((future, WorkerLost(f"Dask could not run the point: {error!r}")))
+        for future in ended:
+            if future in results:
+                out.append((future, results[future]))
+                continue
+            error = future.exception() if future.status != "finished" else None
+            if error is None:
+                try:
+                    out.append((future, future.result()))
+                    continue
+                except Exception as exc:  # noqa: BLE001  (its worker died meanwhile)
+                    error = exc
+            out.append((future, WorkerLost(f"Dask could not run the point: {error!r}")))
         return out
 
     def running(self, handles) -> int:
@@ -190,6 +219,20 @@ class Dask:
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _drain(ended: queue.SimpleQueue, timeout) -> list:
+    """What joined ``ended``: waits up to ``timeout`` s for the first, takes the rest that
+    are there."""
+    try:
+        batch = [ended.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            batch.append(ended.get_nowait())
+        except queue.Empty:
+            return batch
 
 
 def make_executor(spec: ExecutorSpec, client=None):

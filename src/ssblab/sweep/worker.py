@@ -14,6 +14,8 @@ import functools
 import json
 import os
 import platform
+import secrets
+import shutil
 import socket
 import sys
 import time
@@ -21,7 +23,7 @@ import traceback
 from pathlib import Path
 
 from ssblab.files import atomic_write
-from ssblab.sweep.store import encode_outputs, now_utc, read_result, write_result
+from ssblab.sweep.store import dump_result, encode_outputs, now_utc, read_result
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -40,7 +42,10 @@ def pinned_threads(threads: int):
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch is not None else None
     controller = _controller()
-    with controller.limit(limits=threads) if controller else contextlib.nullcontext():
+    # limiting costs a query and two calls per library: only when a count differs
+    limit = controller is not None and any(lib.num_threads != threads
+                                           for lib in controller.lib_controllers)
+    with controller.limit(limits=threads) if limit else contextlib.nullcontext():
         if torch is not None:
             torch.set_num_threads(threads)
         try:
@@ -85,29 +90,54 @@ def versions(packages=()) -> dict[str, str]:
     return out
 
 
-def _log(run_dir: Path, text: str) -> None:
+_WHO: dict[int, str] = {}
+
+
+def _who() -> str:
+    """host:pid of this worker (per pid: a forked process is another worker)."""
+    pid = os.getpid()
+    if pid not in _WHO:
+        _WHO[pid] = f"{socket.gethostname()}:{pid}"
+    return _WHO[pid]
+
+
+def _line(text: str) -> str:
+    return f"{now_utc()} {_who()} {text}\n"
+
+
+def _append_log(run_dir: Path, lines: str) -> None:
     with open(run_dir / "log.txt", "a", encoding="utf-8") as fh:
-        fh.write(f"{now_utc()} {socket.gethostname()}:{os.getpid()} {text}\n")
+        fh.write(lines)
 
 
 def execute_point(task: dict) -> dict:
-    """Run one point described by ``task`` (see :func:`ssblab.sweep.run.make_task`)."""
+    """Run one point described by ``task`` (see :func:`ssblab.sweep.run.make_task`).
+
+    A point of a study without files of its own is written when it ends, in one pass: its
+    run directory is filled in a hidden staging folder and renamed into place, so a run
+    directory is never half written and a point killed while running leaves nothing. A study
+    that keeps files (``run_dir=True``: checkpoints) and a point run before work in place.
+    """
     from ssblab.sweep.registry import get_study
 
     run_dir = Path(task["run_dir"])
-    try:
-        run_dir.mkdir(parents=True)
-    except FileExistsError:  # run before: finished (a cache hit), failed or interrupted
-        done = None if task.get("recompute") else read_result(run_dir)
+    existed = run_dir.is_dir()
+    if existed and not task.get("recompute"):
+        done = read_result(run_dir)
         if done is not None and done.get("key") == task["key"] and done.get("status") == "done":
             return {**done, "cached": True, "attempts": 0}
     study = get_study(task["study"])
     base = {k: task[k] for k in ("key", "study", "study_version", "params", "seed", "replicate",
                                  "input_hashes", "run_dir")}
     base["versions"] = dict(versions(study.packages))
-    base["worker"] = f"{socket.gethostname()}:{os.getpid()}"
-    atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1), fsync=False)
-    _log(run_dir, "start")
+    base["worker"] = _who()
+    inputs = json.dumps(base, indent=1)
+    in_place = study.run_dir or existed
+    start = _line("start")
+    if in_place:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(run_dir / "inputs.json", inputs, fsync=False)
+        _append_log(run_dir, start)
     started, t0 = now_utc(), time.perf_counter()
     kwargs = dict(task["params"], rng=task["seed"])
     if study.run_dir:
@@ -124,11 +154,40 @@ def execute_point(task: dict) -> dict:
         record = {**base, "status": "failed", "outputs": None, "error": traceback.format_exc()}
     record.update(started_utc=started, finished_utc=now_utc(),
                   duration_s=time.perf_counter() - t0)
-    if record["status"] == "done":
-        write_result(run_dir, record)
-        (run_dir / "error.txt").unlink(missing_ok=True)
-        _log(run_dir, "finished")
-    else:
-        atomic_write(run_dir / "error.txt", record["error"])
-        _log(run_dir, "failed: " + record["error"].strip().splitlines()[-1])
+    ok = record["status"] == "done"
+    end = _line("finished" if ok else "failed: " + record["error"].strip().splitlines()[-1])
+    outcome = {"result.json": dump_result(record)} if ok else {"error.txt": record["error"]}
+    if in_place or not _publish(run_dir, {"inputs.json": inputs, **outcome,
+                                          "log.txt": start + end}):
+        if not in_place:  # another execution of this point made the folder meanwhile
+            atomic_write(run_dir / "inputs.json", inputs, fsync=False)
+            end = start + end
+        for name, text in outcome.items():
+            atomic_write(run_dir / name, text, fsync=False)
+        if ok:
+            (run_dir / "error.txt").unlink(missing_ok=True)
+        _append_log(run_dir, end)
     return {**record, "cached": False, "attempts": 1}
+
+
+def _publish(run_dir: Path, files: dict[str, str]) -> bool:
+    """Write ``files`` into a new ``run_dir`` as one rename of a staging folder; False (and
+    nothing written) when ``run_dir`` exists by then."""
+    while True:  # a fresh name (mkdir, unlike mkdtemp, gives the umask's permissions)
+        stage = run_dir.parent / f".{run_dir.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.mkdir(stage)
+            break
+        except FileExistsError:
+            continue
+    try:
+        for name, text in files.items():
+            with open(stage / name, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        os.rename(stage, run_dir)
+        return True
+    except BaseException as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(exc, OSError) and run_dir.is_dir():
+            return False
+        raise
