@@ -25,8 +25,9 @@ def _register_tests_studies():
     @register("tests.intruder", parameters={"k": Parameter("", int)}, outputs={"k": ""},
               plot=Plot(x="k", y="k"))
     def intruder(*, k, rng):
-        # another execution of the same point makes the run directory while this one runs
+        # another execution of the same point starts in the run directory while this one runs
         INTRUDED[0].mkdir()
+        (INTRUDED[0] / "log.txt").write_text("2026-01-01T00:00:00 elsewhere:1 start\n")
         return {"k": k}
 
 
@@ -50,13 +51,13 @@ def test_a_finished_point_appears_whole_and_leaves_no_staging_folder(tmp_path):
     assert sorted(p.name for p in runs.iterdir()) == sorted(
         ssblab.runs.query(tmp_path)["run_dir"].map(lambda d: Path(d).name))
     for folder in runs.iterdir():
-        assert sorted(p.name for p in folder.iterdir()) == ["inputs.json", "log.txt",
-                                                            "result.json"]
+        assert sorted(p.name for p in folder.iterdir()) == ["log.txt", "result.json"]
         log = (folder / "log.txt").read_text().splitlines()
         assert [line.split()[-1] for line in log] == ["start", "finished"]
-        inputs = json.loads((folder / "inputs.json").read_text())
-        result_json = json.loads((folder / "result.json").read_text())
-        assert inputs["key"] == result_json["key"] == folder.name
+        record = json.loads((folder / "result.json").read_text())
+        assert record["key"] == folder.name and record["status"] == "done"
+        assert record["params"] == {"k": record["outputs"]["twice"] // 2}
+        assert record["worker"] == log[0].split()[1]
 
 
 def test_a_failed_point_keeps_its_error_and_its_retry_writes_in_place(tmp_path):
@@ -71,18 +72,26 @@ def test_a_failed_point_keeps_its_error_and_its_retry_writes_in_place(tmp_path):
     assert ssblab.runs.query(tmp_path)["attempts"].tolist() == [2]
 
 
-def test_a_point_whose_folder_appeared_meanwhile_is_written_in_place(tmp_path):
+def test_a_point_whose_folder_appeared_meanwhile_is_written_in_place(tmp_path, monkeypatch):
+    from ssblab.sweep import worker
     from ssblab.sweep.run import point_key
     from ssblab.sweep.spec import load_spec
 
+    published = []
+    publish = worker._publish
+    monkeypatch.setattr(worker, "_publish", lambda *a: published.append(publish(*a)) or
+                        published[-1])
     s = load_spec(spec(tmp_path, [7], study="tests.intruder"))
     folder = tmp_path / "runs" / point_key(REGISTRY["tests.intruder"], s.expand()[0])
     INTRUDED[:] = [folder]
     result = run_sweep(s, progress=False, write_report=False)
     assert result.ok and result.rows[0]["k"] == 7
-    assert sorted(p.name for p in folder.iterdir()) == ["inputs.json", "log.txt", "result.json"]
-    assert [line.split()[-1] for line in (folder / "log.txt").read_text().splitlines()] == [
-        "start", "finished"]
+    assert published == [False]  # the staged folder could not be renamed into place
+    assert sorted(p.name for p in folder.iterdir()) == ["log.txt", "result.json"]
+    log = (folder / "log.txt").read_text().splitlines()
+    assert [line.split()[1:] for line in log][0] == ["elsewhere:1", "start"]
+    assert [line.split()[-1] for line in log[1:]] == ["start", "finished"]
+    assert json.loads((folder / "result.json").read_text())["outputs"] == {"k": 7}
     assert not [p for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")]
 
 

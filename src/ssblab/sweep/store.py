@@ -3,8 +3,9 @@
 Layout under the store root::
 
     index.sqlite                 the index (only the driver writes it)
-    runs/<key>/inputs.json       study, parameters (in their units), seed, versions, hashes
-    runs/<key>/result.json       outputs and provenance, written atomically when the point ends
+    runs/<key>/result.json       inputs, outputs and provenance, written when the point ends
+    runs/<key>/inputs.json       study, parameters (in their units), seed, versions, hashes:
+                                 a point that failed, or that works in its folder from its start
     runs/<key>/error.txt         the traceback of the last failure
     runs/<key>/log.txt           one line per start, finish and failure (who, when)
     runs/<key>/...               the study's own files (e.g. md/ with its checkpoints)
