@@ -12,6 +12,7 @@ Every executor offers the same five calls: ``submit(task, resources)`` returns a
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import multiprocessing
 import os
 import queue
@@ -21,7 +22,7 @@ from collections import deque
 
 from ssblab.errors import InputError, require_package
 from ssblab.sweep.spec import ExecutorSpec, parse_cluster
-from ssblab.sweep.worker import execute_point, pin_environment
+from ssblab.sweep.worker import execute_point, execute_text, pin_environment
 
 
 class WorkerLost(RuntimeError):
@@ -176,7 +177,7 @@ class Dask:
         stamp = time.monotonic_ns()
         for request, index in groups.items():
             futures = self.client.map(
-                execute_point, [tasks[i] for i in index], pure=False,
+                execute_text, [json.dumps(tasks[i]) for i in index], pure=False,
                 resources=dict(request) or None,
                 key=[f"ssblab-point-{tasks[i]['key'][:16]}-{stamp}-{i}" for i in index])
             for i, future in zip(index, futures):
@@ -188,7 +189,7 @@ class Dask:
         ended = _drain(self._ended, timeout)
         finished = [f for f in ended if f.status == "finished"]
         try:  # one gather for the whole batch: one round trip, not one per point
-            results = dict(zip(finished, self.client.gather(finished)))
+            results = dict(zip(finished, map(json.loads, self.client.gather(finished))))
         except Exception:  # noqa: BLE001  (a result lost meanwhile: ask one by one)
             results = {}
         out = []
@@ -199,7 +200,7 @@ class Dask:
             error = future.exception() if future.status != "finished" else None
             if error is None:
                 try:
-                    out.append((future, future.result()))
+                    out.append((future, json.loads(future.result())))
                     continue
                 except Exception as exc:  # noqa: BLE001  (its worker died meanwhile)
                     error = exc
