@@ -7,9 +7,10 @@
 3. Throughput: CPU-bound points (``synthetic.arrhenius`` burning ``--cpu-seconds`` of CPU
    each, and ``microstructure.density``) on 1 and N workers of a local Dask cluster and of
    the process pool, repeated; prints points per second, the speed-up, and the workers' CPU
-   efficiency (their CPU seconds / wall / workers), which says whether the workers computed
-   all the time or waited: on a machine shared with other work both fall together, so read
-   them beside the load average printed with each run.
+   efficiency (their CPU seconds / wall / workers) and how many points ran at once (the
+   points' summed wall durations / the sweep's wall time: N when the driver keeps N workers
+   busy, whatever else the machine runs). On a machine shared with other work speed-up and
+   efficiency fall together, so read them beside the load average printed with each run.
 
 Run: python benchmarks/bench_sweep.py [--tasks 200] [--workers 2] [--repeats 3]
 """
@@ -97,9 +98,9 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run_once(kind: str, workers: int, spec: dict, n: int) -> tuple[float, float]:
-    """Wall seconds and the workers' CPU seconds of one sweep."""
-    from ssblab.sweep import run_sweep
+def _run_once(kind: str, workers: int, spec: dict, n: int) -> tuple[float, float, float]:
+    """Wall seconds, the workers' CPU seconds and the sum of the points' wall durations."""
+    from ssblab.sweep import RunStore, run_sweep
 
     spec = {**spec, "executor": {"kind": kind, "workers": workers}}
     if kind == "dask":
@@ -120,30 +121,36 @@ def _run_once(kind: str, workers: int, spec: dict, n: int) -> tuple[float, float
         wall = time.perf_counter() - t0
         cpu = _children_cpu() - cpu0  # the pool's workers have exited and been reaped
     assert result.ok and result.counts["computed"] == n
-    return wall, cpu
+    with RunStore(spec["store"]) as store:
+        busy = sum(r["duration_s"] for r in store.rows(sweep=spec["name"]))
+    return wall, cpu, busy
 
 
 def throughput(study: str, grid: dict, fixed: dict, workers: int, repeats: int) -> None:
     n = len(next(iter(grid.values())))
     for kind in ("dask", "pool"):
-        speedups, efficiency = [], {1: [], workers: []}
+        speedups, efficiency, concurrency = [], {1: [], workers: []}, []
         for r in range(repeats):
             rate = {}
             for w in (1, workers):
                 with tempfile.TemporaryDirectory() as store:
                     before = load()
-                    wall, cpu = _run_once(kind, w, {"name": "throughput", "study": study,
-                                                    "store": store, "grid": grid,
-                                                    "fixed": fixed}, n)
+                    wall, cpu, busy = _run_once(kind, w, {"name": "throughput", "study": study,
+                                                          "store": store, "grid": grid,
+                                                          "fixed": fixed}, n)
                 rate[w] = n / wall
                 efficiency[w].append(cpu / wall / w)
+                if w == workers:
+                    concurrency.append(busy / wall)
                 print(f"  {study} {kind} run {r + 1}, {w} worker(s): {rate[w]:.3f} points/s, "
                       f"wall {wall:.1f} s, worker CPU {cpu:.1f} s, CPU efficiency "
-                      f"{efficiency[w][-1]:.0%} ({before}, after {load()})")
+                      f"{efficiency[w][-1]:.0%}, points running at once {busy / wall:.2f} "
+                      f"({before}, after {load()})")
             speedups.append(rate[workers] / rate[1])
         print(f"{study} ({n} points) {kind}, {repeats} runs: speed-up 1 -> {workers} workers "
               f"{spread(speedups)}; CPU efficiency 1 worker {spread(efficiency[1], 100, '.0f')} %, "
-              f"{workers} workers {spread(efficiency[workers], 100, '.0f')} %")
+              f"{workers} workers {spread(efficiency[workers], 100, '.0f')} %; points running "
+              f"at once with {workers} workers {spread(concurrency)}")
 
 
 def main():
