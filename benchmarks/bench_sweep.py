@@ -161,7 +161,8 @@ def main():
     parser.add_argument("--points-per-worker", type=int, default=4)
     parser.add_argument("--cpu-seconds", type=float, default=1.5,
                         help="CPU time of each synthetic throughput point")
-    parser.add_argument("--density-voxels", type=int, default=64)
+    parser.add_argument("--density-voxels", type=int, default=96,
+                        help="edge of the density points (96: 1-1.2 CPU-s each)")
     parser.add_argument("--skip-overhead", action="store_true")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-density", action="store_true")
