@@ -133,12 +133,11 @@ def execute_point(task: dict) -> dict:
                                  "input_hashes", "run_dir")}
     base["versions"] = dict(versions(study.packages))
     base["worker"] = _who()
-    inputs = json.dumps(base, indent=1)
     in_place = study.run_dir or existed
     start = _line("start")
     if in_place:
         run_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(run_dir / "inputs.json", inputs, fsync=False)
+        atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1), fsync=False)
         _append_log(run_dir, start)
     started, t0 = now_utc(), time.perf_counter()
     kwargs = dict(task["params"], rng=task["seed"])
@@ -158,10 +157,10 @@ def execute_point(task: dict) -> dict:
                   duration_s=time.perf_counter() - t0)
     ok = record["status"] == "done"
     end = _line("finished" if ok else "failed: " + record["error"].strip().splitlines()[-1])
-    # a result.json holds all that inputs.json would: each new file costs (1-2 ms on a busy
-    # disk), so a point that finished at its first try has no inputs.json
+    # result.json holds all that inputs.json would, and each new file costs time (1-2 ms on
+    # a busy disk): a point that finished at its first try has no inputs.json
     files = ({"result.json": dump_result(record)} if ok
-             else {"inputs.json": inputs, "error.txt": record["error"]})
+             else {"inputs.json": json.dumps(base, indent=1), "error.txt": record["error"]})
     if not in_place and _publish(run_dir, {**files, "log.txt": start + end}):
         return {**record, "cached": False, "attempts": 1}
     if in_place:
