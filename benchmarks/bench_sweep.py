@@ -70,6 +70,33 @@ def overhead(client, n_tasks: int, repeats: int) -> None:
           f"{statistics.median(ours) / n_tasks * 1e3:.2f} ms/task")
 
 
+def pool_overhead(n_tasks: int, workers: int, repeats: int) -> None:
+    """The process pool against a bare ``ProcessPoolExecutor.map``, each with its start (the
+    ssblab workers import ssblab and NumPy; the bare ones only this script)."""
+    import concurrent.futures
+    import multiprocessing
+
+    from ssblab.sweep import run_sweep
+
+    temps = [300.0 + 0.01 * k for k in range(n_tasks)]
+    bare, ours = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        with concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+            list(ex.map(trivial, temps))
+        bare.append(time.perf_counter() - t0)
+        with tempfile.TemporaryDirectory() as store:
+            t0 = time.perf_counter()
+            run_sweep({"study": "synthetic.arrhenius", "store": store, "grid": {"temperature_K": temps},
+                       "executor": {"kind": "pool", "workers": workers}},
+                      progress=False, write_report=False)
+            ours.append(time.perf_counter() - t0)
+    print(f"process pool ({n_tasks} trivial points, {workers} workers, start included, best of "
+          f"{repeats}, {load()}): bare ProcessPoolExecutor {min(bare):.2f} s, ssblab pool "
+          f"{min(ours):.2f} s ({(min(ours) - min(bare)) / n_tasks * 1e3:.2f} ms/point more)")
+
+
 def bookkeeping(n_tasks: int, repeats: int) -> None:
     """The store's cost alone: an in-process sweep against calling the study in a loop."""
     from ssblab.sweep import get_study, run_sweep
@@ -175,6 +202,7 @@ def main():
                           dashboard_address=":0") as cluster, Client(cluster) as client:
             overhead(client, args.tasks, args.repeats)
         bookkeeping(args.tasks, args.repeats)
+        pool_overhead(args.tasks, args.workers, args.repeats)
     if args.skip_throughput:
         return
     n = args.points_per_worker * args.workers
