@@ -2,7 +2,8 @@
 
 1. Overhead: the same trivial tasks (an Arrhenius value) on the same LocalCluster, once as
    bare ``client.map`` + ``gather``, once as an ssblab sweep (run directory, result.json,
-   log, SQLite index, cache check). Prints the time per task of each and the difference.
+   log, SQLite index, cache check). Prints the time per task of each and the difference,
+   and the sweep once more with ``points_per_task`` 10 (ten points per Dask task).
 2. Bookkeeping: an in-process sweep against calling the study in a loop (the store alone).
 3. Throughput: CPU-bound points (``synthetic.arrhenius`` burning ``--cpu-seconds`` of CPU
    each, and ``microstructure.density``) on 1 and N workers of a local Dask cluster and of
@@ -25,6 +26,8 @@ import statistics
 import tempfile
 import time
 
+CHUNK = 10  # points per Dask task in the overhead run that sends several
+
 
 def trivial(temperature_K: float) -> float:
     return 1e5 / temperature_K * math.exp(-0.3 / (8.617333262e-5 * temperature_K))
@@ -43,7 +46,7 @@ def overhead(client, n_tasks: int, repeats: int) -> None:
     from ssblab.sweep import run_sweep
 
     temps = [300.0 + 0.01 * k for k in range(n_tasks)]
-    bare, ours, cached = [], [], []
+    bare, ours, cached, chunked = [], [], [], []
     for r in range(repeats):
         before = load()
         t0 = time.perf_counter()
@@ -60,14 +63,25 @@ def overhead(client, n_tasks: int, repeats: int) -> None:
             again = run_sweep(spec, client=client, progress=False, write_report=False)
             cached.append(time.perf_counter() - t0)
             assert again.counts["cached"] == n_tasks
+        with tempfile.TemporaryDirectory() as store:
+            spec = {"name": "overhead", "study": "synthetic.arrhenius", "store": store,
+                    "grid": {"temperature_K": temps},
+                    "executor": {"kind": "dask", "points_per_task": CHUNK}}
+            t0 = time.perf_counter()
+            result = run_sweep(spec, client=client, progress=False, write_report=False)
+            chunked.append(time.perf_counter() - t0)
+            assert result.counts["computed"] == n_tasks
         print(f"  trivial tasks run {r + 1}: bare dask {bare[-1] / n_tasks * 1e3:.2f} ms/task, "
-              f"ssblab {ours[-1] / n_tasks * 1e3:.2f} ms/task ({before}, after {load()})")
+              f"ssblab {ours[-1] / n_tasks * 1e3:.2f} ms/task, with points_per_task {CHUNK} "
+              f"{chunked[-1] / n_tasks * 1e3:.2f} ms/point ({before}, after {load()})")
     b, o = min(bare) / n_tasks * 1e3, min(ours) / n_tasks * 1e3
     print(f"trivial tasks ({n_tasks}, best of {repeats}): bare dask {b:.2f} ms/task, "
           f"ssblab sweep {o:.2f} ms/task, overhead {o - b:.2f} ms/task ({o / b:.2f}x); "
           f"all cached on rerun {min(cached) / n_tasks * 1e3:.2f} ms/point; medians: bare "
           f"{statistics.median(bare) / n_tasks * 1e3:.2f}, ssblab "
-          f"{statistics.median(ours) / n_tasks * 1e3:.2f} ms/task")
+          f"{statistics.median(ours) / n_tasks * 1e3:.2f} ms/task; with points_per_task {CHUNK}: "
+          f"best {min(chunked) / n_tasks * 1e3:.2f}, median "
+          f"{statistics.median(chunked) / n_tasks * 1e3:.2f} ms/point")
 
 
 def pool_overhead(n_tasks: int, workers: int, repeats: int) -> None:

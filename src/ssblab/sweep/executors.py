@@ -139,6 +139,7 @@ class Dask:
         from distributed import Client, LocalCluster
 
         self.threads = spec.threads_per_task
+        self.points_per_task = spec.points_per_task
         self._own = client is None
         self.cluster = None
         if client is not None:
@@ -161,6 +162,7 @@ class Dask:
             self.client = Client(self.cluster)
         self.dashboard_link = self.client.dashboard_link
         self._ended: queue.SimpleQueue = queue.SimpleQueue()
+        self._sizes: dict = {}  # points in each pending task
         self._processing_at = 0.0
         self._processing: set = set()
 
@@ -169,42 +171,50 @@ class Dask:
 
     def submit_many(self, tasks, resources):
         """One ``client.map`` per distinct resource request: the scheduler gets one graph
-        update for all of them instead of one message per point."""
+        update for all of them instead of one message per point. Each Dask task carries
+        ``points_per_task`` points; a point's handle is ``(future, its place in the task)``."""
         groups: dict = {}
         for i, r in enumerate(resources):
             groups.setdefault(tuple(sorted((r or {}).items())), []).append(i)
-        handles = [None] * len(tasks)
+        handles: list = [None] * len(tasks)
         stamp = time.monotonic_ns()
         for request, index in groups.items():
+            chunks = [index[k:k + self.points_per_task]
+                      for k in range(0, len(index), self.points_per_task)]
             futures = self.client.map(
-                execute_text, [json.dumps(tasks[i]) for i in index], pure=False,
-                resources=dict(request) or None,
-                key=[f"ssblab-point-{tasks[i]['key'][:16]}-{stamp}-{i}" for i in index])
-            for i, future in zip(index, futures):
+                execute_text, [json.dumps([tasks[i] for i in chunk]) for chunk in chunks],
+                pure=False, resources=dict(request) or None,
+                key=[f"ssblab-points-{tasks[chunk[0]]['key'][:16]}-{stamp}-{chunk[0]}"
+                     for chunk in chunks])
+            for chunk, future in zip(chunks, futures):
+                self._sizes[future] = len(chunk)
                 future.add_done_callback(self._ended.put)
-                handles[i] = future
+                for place, i in enumerate(chunk):
+                    handles[i] = (future, place)
         return handles
 
     def wait(self, handles, timeout=None):
         ended = _drain(self._ended, timeout)
         finished = [f for f in ended if f.status == "finished"]
-        try:  # one gather for the whole batch: one round trip, not one per point
+        try:  # one gather for the whole batch: one round trip, not one per task
             results = dict(zip(finished, map(json.loads, self.client.gather(finished))))
         except Exception:  # noqa: BLE001  (a result lost meanwhile: ask one by one)
             results = {}
         out = []
         for future in ended:
-            if future in results:
-                out.append((future, results[future]))
-                continue
-            error = future.exception() if future.status != "finished" else None
-            if error is None:
-                try:
-                    out.append((future, json.loads(future.result())))
+            size = self._sizes.pop(future)
+            if future not in results:
+                error = future.exception() if future.status != "finished" else None
+                if error is None:
+                    try:
+                        results[future] = json.loads(future.result())
+                    except Exception as exc:  # noqa: BLE001  (its worker died meanwhile)
+                        error = exc
+                if error is not None:
+                    lost = WorkerLost(f"Dask could not run the point: {error!r}")
+                    out.extend(((future, place), lost) for place in range(size))
                     continue
-                except Exception as exc:  # noqa: BLE001  (its worker died meanwhile)
-                    error = exc
-            out.append((future, WorkerLost(f"Dask could not run the point: {error!r}")))
+            out.extend(((future, place), record) for place, record in enumerate(results[future]))
         return out
 
     def running(self, handles) -> int:
@@ -213,7 +223,7 @@ class Dask:
             processing = self.client.processing()
             self._processing = {k for keys in processing.values() for k in keys}
             self._processing_at = time.monotonic()
-        return sum(f.key in self._processing for f in handles)
+        return sum(future.key in self._processing for future, _ in handles)
 
     def close(self, wait=True):
         if self._own:

@@ -175,11 +175,14 @@ def execute_point(task: dict) -> dict:
     return {**record, "cached": False, "attempts": 1}
 
 
-def execute_text(task: str) -> str:
-    """:func:`execute_point` with the task and its record as JSON text (both are plain JSON
-    data): Dask passes one string each way instead of walking nested dicts into its graph
-    and sizing them, which cost several ms per point on a busy machine."""
-    return json.dumps(execute_point(json.loads(task)))
+def execute_text(tasks: str) -> str:
+    """:func:`execute_point` on a JSON list of tasks, returning the JSON list of their records.
+
+    Plain JSON text each way: Dask passes one string instead of walking nested dicts into
+    its graph and sizing them (several ms per point on a busy machine), and one task may
+    carry several cheap points.
+    """
+    return json.dumps([execute_point(task) for task in json.loads(tasks)])
 
 
 def _publish(run_dir: Path, files: dict[str, str]) -> bool:
