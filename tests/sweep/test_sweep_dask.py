@@ -1,5 +1,6 @@
 """A small sweep from every layer on a Dask LocalCluster equals the in-process run."""
 
+import json
 import math
 
 import pytest
@@ -97,3 +98,22 @@ def test_a_gpu_point_goes_only_to_a_worker_with_the_resource(tmp_path):
     placed = {(r["device"], r["worker"]) for r in result.rows}
     assert {w for d, w in placed if d == "cuda"} == {"gpu"}
     assert result.counts["computed"] == 12
+
+
+def test_several_points_per_dask_task_give_the_same_table(client, tmp_path, monkeypatch):
+    spec = {"name": "chunks", "study": "cell.rate", "grid": {"c_rate": [0.5, -1.0, 1.0, 2.0, 3.0]},
+            "fixed": {"steps_per_half_cycle": 50}}
+    here = run_sweep({**spec, "executor": {"kind": "inprocess", "retries": 1}},
+                     store=str(tmp_path / "here"), progress=False, write_report=False)
+    sent = []
+    submit_map = client.map
+    monkeypatch.setattr(client, "map", lambda func, texts, **kw: (
+        sent.append([len(json.loads(t)) for t in texts]), submit_map(func, texts, **kw))[1])
+    there = run_sweep({**spec, "executor": {"kind": "dask", "points_per_task": 2, "retries": 1}},
+                      store=str(tmp_path / "dask"), client=client, progress=False,
+                      write_report=False)
+    assert sent == [[2, 2, 1], [1]]  # three tasks for five points, then the failed one again
+    for a, b in zip(_outputs(here), _outputs(there), strict=True):
+        assert a.keys() == b.keys() and all(_same(a[k], b[k], 0.0) for k in a), (a, b)
+    assert there.counts == here.counts == {"done": 4, "failed": 1, "cached": 0, "computed": 4,
+                                           "retried": 1}

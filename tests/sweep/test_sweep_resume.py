@@ -124,7 +124,9 @@ def test_sigkill_of_a_pool_worker_loses_only_unfinished_points(tmp_path, referen
 
 
 @pytest.mark.slow
-def test_sigkill_of_a_dask_worker_loses_only_unfinished_points(tmp_path, reference):
+@pytest.mark.parametrize("points_per_task", [1, 3])
+def test_sigkill_of_a_dask_worker_loses_only_unfinished_points(tmp_path, reference,
+                                                                points_per_task):
     distributed = pytest.importorskip("distributed")
     store = tmp_path / "store"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -132,7 +134,8 @@ def test_sigkill_of_a_dask_worker_loses_only_unfinished_points(tmp_path, referen
             distributed.Client(cluster) as client:
         pids = list(client.run(os.getpid).values())
         killer = _kill_one_when_results(store, lambda: pids)
-        result = run_sweep(spec(store), client=client, progress=False, write_report=False)
+        result = run_sweep(spec(store, {"kind": "dask", "points_per_task": points_per_task}),
+                           client=client, progress=False, write_report=False)
         killer.join(timeout=5)
         assert set(client.run(os.getpid).values()) != set(pids)  # the nanny restarted one
     assert result.counts["cached"] + result.counts["computed"] == N_POINTS

@@ -1,7 +1,9 @@
 """Where points run: in this process, in a local process pool, or on Dask.
 
-Every executor offers the same four calls: ``submit(task, resources)`` returns a handle,
-``wait(handles, timeout)`` returns ``(handle, record or exception)`` for those that ended,
+Every executor offers the same five calls: ``submit(task, resources)`` returns a handle,
+``submit_many(tasks, resources)`` a list of them (Dask: one message to the scheduler),
+``wait(handles, timeout)`` returns ``(handle, record or exception)`` for those that ended
+(from a queue the finished ones join: no scan over all pending handles),
 ``running(handles)`` counts those that are executing now, and ``close()``. The driver
 (:mod:`ssblab.sweep.run`) does the bookkeeping; the worker side is
 :func:`ssblab.sweep.worker.execute_point`.
@@ -10,15 +12,17 @@ Every executor offers the same four calls: ``submit(task, resources)`` returns a
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections import deque
 
 from ssblab.errors import InputError, require_package
 from ssblab.sweep.spec import ExecutorSpec, parse_cluster
-from ssblab.sweep.worker import execute_point, pin_environment
+from ssblab.sweep.worker import execute_point, execute_text, pin_environment
 
 
 class WorkerLost(RuntimeError):
@@ -38,6 +42,9 @@ class InProcess:
         handle = object()
         self.queue.append((handle, task))
         return handle
+
+    def submit_many(self, tasks, resources):
+        return [self.submit(t, r) for t, r in zip(tasks, resources)]
 
     def wait(self, handles, timeout=None):
         handle, task = self.queue.popleft()
@@ -77,6 +84,7 @@ class Pool:
         self.workers = spec.workers or os.cpu_count() or 1
         self.threads = spec.threads_per_task
         self.pool = self._new_pool()
+        self._ended: queue.SimpleQueue = queue.SimpleQueue()
 
     def _new_pool(self):
         return concurrent.futures.ProcessPoolExecutor(
@@ -85,17 +93,20 @@ class Pool:
 
     def submit(self, task, resources=None):
         try:
-            return self.pool.submit(execute_point, task)
+            future = self.pool.submit(execute_point, task)
         except concurrent.futures.process.BrokenProcessPool:
             self.pool.shutdown(wait=False, cancel_futures=True)
             self.pool = self._new_pool()
-            return self.pool.submit(execute_point, task)
+            future = self.pool.submit(execute_point, task)
+        future.add_done_callback(self._ended.put)
+        return future
+
+    def submit_many(self, tasks, resources):
+        return [self.submit(t, r) for t, r in zip(tasks, resources)]
 
     def wait(self, handles, timeout=None):
-        done, _ = concurrent.futures.wait(handles, timeout=timeout,
-                                          return_when=concurrent.futures.FIRST_COMPLETED)
         out = []
-        for future in done:
+        for future in _drain(self._ended, timeout):
             error = future.exception()
             if isinstance(error, concurrent.futures.process.BrokenProcessPool):
                 error = WorkerLost(f"a pool worker died ({error})")
@@ -128,6 +139,7 @@ class Dask:
         from distributed import Client, LocalCluster
 
         self.threads = spec.threads_per_task
+        self.points_per_task = spec.points_per_task
         self._own = client is None
         self.cluster = None
         if client is not None:
@@ -148,33 +160,61 @@ class Dask:
                                             host="127.0.0.1", dashboard_address=":0",
                                             resources=dict(spec.worker_resources) or None)
             self.client = Client(self.cluster)
-        from distributed import as_completed
-
         self.dashboard_link = self.client.dashboard_link
-        self._completed = as_completed()
+        self._ended: queue.SimpleQueue = queue.SimpleQueue()
+        self._sizes: dict = {}  # points in each pending task
         self._processing_at = 0.0
         self._processing: set = set()
 
     def submit(self, task, resources=None):
-        future = self.client.submit(execute_point, task, pure=False, resources=resources or None,
-                                    key=f"ssblab-point-{task['key'][:16]}-{time.monotonic_ns()}")
-        self._completed.add(future)
-        return future
+        return self.submit_many([task], [resources])[0]
+
+    def submit_many(self, tasks, resources):
+        """One ``client.map`` per distinct resource request: the scheduler gets one graph
+        update for all of them instead of one message per point. Each Dask task carries
+        ``points_per_task`` points; a point's handle is ``(future, its place in the task)``."""
+        groups: dict = {}
+        for i, r in enumerate(resources):
+            groups.setdefault(tuple(sorted((r or {}).items())), []).append(i)
+        handles: list = [None] * len(tasks)
+        stamp = time.monotonic_ns()
+        for request, index in groups.items():
+            chunks = [index[k:k + self.points_per_task]
+                      for k in range(0, len(index), self.points_per_task)]
+            futures = self.client.map(
+                execute_text, [json.dumps([tasks[i] for i in chunk]) for chunk in chunks],
+                pure=False, resources=dict(request) or None,
+                key=[f"ssblab-points-{tasks[chunk[0]]['key'][:16]}-{stamp}-{chunk[0]}"
+                     for chunk in chunks])
+            for chunk, future in zip(chunks, futures):
+                self._sizes[future] = len(chunk)
+                future.add_done_callback(self._ended.put)
+                for place, i in enumerate(chunk):
+                    handles[i] = (future, place)
+        return handles
 
     def wait(self, handles, timeout=None):
-        # as_completed keeps the finished futures for us: no scan over all pending ones
-        end = time.monotonic() + (timeout or 0.0)
-        while not self._completed.has_ready() and time.monotonic() < end:
-            time.sleep(0.01)
-        if not self._completed.has_ready():
-            return []
+        ended = _drain(self._ended, timeout)
+        finished = [f for f in ended if f.status == "finished"]
+        try:  # one gather for the whole batch: one round trip, not one per task
+            results = dict(zip(finished, map(json.loads, self.client.gather(finished))))
+        except Exception:  # noqa: BLE001  (a result lost meanwhile: ask one by one)
+            results = {}
         out = []
-        for future in self._completed.next_batch(block=False):
-            if future.status == "finished":
-                out.append((future, future.result()))
-            else:
-                error = future.exception()
-                out.append((future, WorkerLost(f"Dask could not run the point: {error!r}")))
+        for future in ended:
+            size = self._sizes.pop(future)
+            if future not in results:
+                error = future.exception() if future.status != "finished" else None
+                if error is None:
+                    try:
+                        results[future] = json.loads(future.result())
+                    except Exception as exc:  # noqa: BLE001  (its worker died meanwhile)
+                        error = exc
+                if error is not None:
+                    lost = WorkerLost(f"Dask could not run the point: {error!r}")
+                    out.extend(((future, place), lost) for place in range(size))
+                    continue
+            out.extend(((future, place), record) for place, record in enumerate(results[future]))
         return out
 
     def running(self, handles) -> int:
@@ -183,13 +223,27 @@ class Dask:
             processing = self.client.processing()
             self._processing = {k for keys in processing.values() for k in keys}
             self._processing_at = time.monotonic()
-        return sum(f.key in self._processing for f in handles)
+        return sum(future.key in self._processing for future, _ in handles)
 
     def close(self, wait=True):
         if self._own:
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
+
+
+def _drain(ended: queue.SimpleQueue, timeout) -> list:
+    """What joined ``ended``: waits up to ``timeout`` s for the first, takes the rest that
+    are there."""
+    try:
+        batch = [ended.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            batch.append(ended.get_nowait())
+        except queue.Empty:
+            return batch
 
 
 def make_executor(spec: ExecutorSpec, client=None):

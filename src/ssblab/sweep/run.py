@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from ssblab.sweep.store import RunStore, now_utc
 
 #: a point whose worker process died is sent again this many times (not counted as retries)
 LOST_WORKER_RESUBMITS = 3
+#: the driver writes finished points to the index in one transaction per this many records,
+#: or after this many seconds
+INDEX_BATCH, INDEX_SECONDS = 256, 1.0
 
 
 def point_key(study, point: Point) -> str:
@@ -31,7 +35,7 @@ def make_task(study, point: Point, store: RunStore, *, threads: int, recompute: 
             "input_hashes": {"point_sha256": key,
                              "params_sha256": hashlib.sha256(
                                  canonical_json(point.params).encode()).hexdigest()},
-            "run_dir": str(store.run_dir(key).resolve()), "threads": threads,
+            "run_dir": str(store.run_dir(key)), "threads": threads,
             "recompute": recompute}
 
 
@@ -95,45 +99,62 @@ def run_sweep(spec: SweepSpec | Mapping | str | os.PathLike, *, store: str | Non
 
 
 def _drive(ex, todo, study, retries, runs, records, counts, bar) -> None:
-    """Submit ``todo``, index each record as it comes back, resubmit failures and lost points."""
+    """Submit ``todo``, index each record as it comes back, resubmit failures and lost points.
+
+    Index rows are written in batches (one transaction per :data:`INDEX_BATCH` records or
+    :data:`INDEX_SECONDS`, and at the end whatever happens): a driver killed in between loses
+    only index rows, whose results the run directories hold and the next run adopts.
+    """
     from ssblab.sweep.executors import WorkerLost
 
-    def submit(task):
-        pending[ex.submit(task, study.resources_for(task["params"]))] = task
+    def submit(tasks):
+        handles = ex.submit_many(tasks, [study.resources_for(t["params"]) for t in tasks])
+        pending.update(zip(handles, tasks))
 
     tries = {t["key"]: 0 for t in todo}
     lost = dict.fromkeys(tries, 0)
     pending: dict = {}
-    for task in todo:
-        submit(task)
+    unindexed: list = []
+    indexed_at = time.monotonic()
+    submit(todo)
     bar.update(counts, pending=len(pending), running=0)
-    while pending:
-        for handle, outcome in ex.wait(list(pending), timeout=0.5):
-            task = pending.pop(handle)
-            key = task["key"]
-            if isinstance(outcome, WorkerLost):
-                lost[key] += 1
-                if lost[key] <= LOST_WORKER_RESUBMITS:
-                    submit(task)
+    try:
+        while pending:
+            again = []
+            for handle, outcome in ex.wait(pending, timeout=0.5):
+                task = pending.pop(handle)
+                key = task["key"]
+                if isinstance(outcome, WorkerLost):
+                    lost[key] += 1
+                    if lost[key] <= LOST_WORKER_RESUBMITS:
+                        again.append(task)
+                        continue
+                    outcome = _lost_record(task, outcome)
+                elif isinstance(outcome, BaseException):
+                    raise outcome
+                record = outcome
+                unindexed.append(record)
+                if record.get("cached"):
+                    counts["cached"] += 1
+                elif record["status"] == "done":
+                    counts["computed"] += 1
+                if record["status"] == "failed" and tries[key] < retries:
+                    tries[key] += 1
+                    counts["retried"] += 1
+                    again.append(task)
                     continue
-                outcome = _lost_record(task, outcome)
-            elif isinstance(outcome, BaseException):
-                raise outcome
-            record = outcome
-            runs.record_run(record)
-            if record.get("cached"):
-                counts["cached"] += 1
-            elif record["status"] == "done":
-                counts["computed"] += 1
-            if record["status"] == "failed" and tries[key] < retries:
-                tries[key] += 1
-                counts["retried"] += 1
-                submit(task)
-                continue
-            counts["done" if record["status"] == "done" else "failed"] += 1
-            records[key] = record
-        bar.update(counts, pending=len(pending),
-                   running=ex.running(pending) if bar.enabled else 0)
+                counts["done" if record["status"] == "done" else "failed"] += 1
+                records[key] = record
+            if again:
+                submit(again)
+            if len(unindexed) >= INDEX_BATCH or time.monotonic() - indexed_at > INDEX_SECONDS:
+                runs.record_runs(unindexed)
+                unindexed.clear()
+                indexed_at = time.monotonic()
+            bar.update(counts, pending=len(pending),
+                       running=ex.running(pending) if bar.enabled else 0)
+    finally:
+        runs.record_runs(unindexed)
 
 
 def report_folder(spec: SweepSpec) -> Path:

@@ -40,7 +40,7 @@ EXECUTORS = ("inprocess", "pool", "dask")
 _TOP_KEYS = ("name", "study", "grid", "points", "fixed", "seed", "record", "executor", "store",
              "description")
 _EXECUTOR_KEYS = ("kind", "workers", "threads_per_task", "retries", "address", "cluster",
-                  "worker_resources")
+                  "worker_resources", "points_per_task")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,7 +50,8 @@ class ExecutorSpec:
     Dask connects to ``address`` (``tcp://host:8786``) or starts ``cluster: local:N``.
     ``threads_per_task`` caps BLAS/OpenMP/torch threads inside each point. ``retries`` is how
     many times a failed point is tried again in one run. ``worker_resources`` (e.g. ``{GPU: 1}``)
-    are given to the workers of a local Dask cluster.
+    are given to the workers of a local Dask cluster. ``points_per_task`` sends that many
+    points as one Dask task (for many cheap points; the pool and in-process run one by one).
     """
 
     kind: str = "pool"
@@ -60,6 +61,7 @@ class ExecutorSpec:
     address: str | None = None
     cluster: str | None = None
     worker_resources: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    points_per_task: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -249,7 +251,9 @@ def _executor(value, where) -> ExecutorSpec:
                                               f"{where}.threads_per_task", minimum=1),
                         retries=_int(data.get("retries", 0), f"{where}.retries"),
                         address=data.get("address"), cluster=cluster,
-                        worker_resources={str(k): float(v) for k, v in resources.items()})
+                        worker_resources={str(k): float(v) for k, v in resources.items()},
+                        points_per_task=_int(data.get("points_per_task", 1),
+                                             f"{where}.points_per_task", minimum=1))
 
 
 def parse_cluster(text: str, where: str = "--cluster") -> int:

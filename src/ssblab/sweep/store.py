@@ -3,8 +3,9 @@
 Layout under the store root::
 
     index.sqlite                 the index (only the driver writes it)
-    runs/<key>/inputs.json       study, parameters (in their units), seed, versions, hashes
-    runs/<key>/result.json       outputs and provenance, written atomically when the point ends
+    runs/<key>/result.json       inputs, outputs and provenance, written when the point ends
+    runs/<key>/inputs.json       study, parameters (in their units), seed, versions, hashes:
+                                 a point that failed, or that works in its folder from its start
     runs/<key>/error.txt         the traceback of the last failure
     runs/<key>/log.txt           one line per start, finish and failure (who, when)
     runs/<key>/...               the study's own files (e.g. md/ with its checkpoints)
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from ssblab.errors import InputError, require_package
-from ssblab.files import atomic_write
 from ssblab.results import Measured
 
 SCHEMA_VERSION = 1
@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS invocations (
 CREATE INDEX IF NOT EXISTS runs_study ON runs (study);
 """
 STATUSES = ("done", "failed", "running")
+_RUN_COLUMNS = ("key", "study", "study_version", "params", "seed", "replicate", "status",
+                "outputs", "error", "attempts", "input_hashes", "versions", "worker",
+                "started_utc", "finished_utc", "duration_s", "run_dir")
+_UPSERT_RUN = (
+    f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))}) "
+    "ON CONFLICT(key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _RUN_COLUMNS[1:] if c != "attempts")
+    + ", attempts = runs.attempts + excluded.attempts")
 
 
 def now_utc() -> str:
@@ -79,6 +87,7 @@ class RunStore:
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"store {self.root}: expected a folder, found a file")
         (self.root / "runs").mkdir(parents=True, exist_ok=True)
+        self._runs = (self.root / "runs").resolve()  # once: workers get absolute run dirs
         self._db = sqlite3.connect(self.root / "index.sqlite", timeout=30)
         self._db.row_factory = sqlite3.Row
         # WAL without a sync per commit: a crash may lose the last index rows, never the
@@ -100,7 +109,8 @@ class RunStore:
         self.close()
 
     def run_dir(self, key: str) -> Path:
-        return self.root / "runs" / key
+        """The absolute run directory of ``key`` (workers may run in another folder)."""
+        return self._runs / key
 
     # --- writing (driver only) -----------------------------------------------------------
     def record_sweep(self, name: str, study: str, spec: dict, keys: list[str]) -> None:
@@ -116,20 +126,22 @@ class RunStore:
 
     def record_run(self, record: dict) -> None:
         """Insert or update one run from the record a worker returned (or a run directory)."""
-        columns = ("key", "study", "study_version", "params", "seed", "replicate", "status",
-                   "outputs", "error", "attempts", "input_hashes", "versions", "worker",
-                   "started_utc", "finished_utc", "duration_s", "run_dir")
-        row = dict(record)
-        for name in ("params", "outputs", "input_hashes", "versions"):
-            if row.get(name) is not None and not isinstance(row[name], str):
-                row[name] = json.dumps(row[name])
-        values = [row.get(c) for c in columns]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in columns[1:] if c != "attempts")
+        self.record_runs([record])
+
+    def record_runs(self, records: Iterable[dict]) -> None:
+        """Insert or update runs in one transaction, in order (a failed attempt, then its
+        retry's success, leaves the success with both attempts counted)."""
+        rows = []
+        for record in records:
+            row = dict(record)
+            for name in ("params", "outputs", "input_hashes", "versions"):
+                if row.get(name) is not None and not isinstance(row[name], str):
+                    row[name] = json.dumps(row[name])
+            rows.append([row.get(c) for c in _RUN_COLUMNS])
+        if not rows:
+            return
         with self._db:
-            self._db.execute(
-                f"INSERT INTO runs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                f"ON CONFLICT(key) DO UPDATE SET {updates}, attempts = runs.attempts + "
-                "excluded.attempts", values)
+            self._db.executemany(_UPSERT_RUN, rows)
 
     def record_invocation(self, sweep: str, started: str, executor: str, counts: dict) -> None:
         with self._db:
@@ -151,14 +163,16 @@ class RunStore:
                 f"SELECT * FROM runs WHERE status = 'done' AND key IN ({','.join('?' * len(part))})",
                 part).fetchall()
             found.update({r["key"]: _row_dict(r) for r in rows})
-        existing = {entry.name for entry in os.scandir(self.root / "runs")}
+        existing = {entry.name for entry in os.scandir(self._runs)}
+        adopted = []
         for key in keys:
             if key not in found and key in existing:
                 record = read_result(self.run_dir(key))
-                if record is not None and record.get("key") == key:
+                if record is not None and record.get("key") == key and record.get("status") == "done":
                     record["attempts"] = 0
-                    self.record_run(record)
+                    adopted.append(record)
                     found[key] = record
+        self.record_runs(adopted)
         return found
 
     def rows(self, *, sweep: str | None = None, study: str | None = None,
@@ -227,10 +241,10 @@ def read_result(run_dir: Path) -> dict | None:
         return None
 
 
-def write_result(run_dir: Path, record: dict) -> None:
-    # no fsync: after a power cut an empty or missing result.json reads as "not finished"
-    # (read_result), so the point is run again rather than trusted
-    atomic_write(run_dir / "result.json", json.dumps(record, indent=1), fsync=False)
+def dump_result(record: dict) -> str:
+    """The text of a ``result.json``. Never fsync'ed: after a power cut an empty or missing
+    file reads as "not finished" (:func:`read_result`), so the point runs again."""
+    return json.dumps(record, indent=1)
 
 
 def table(rows: list[dict], *, outputs: Iterable[str] | None = None):

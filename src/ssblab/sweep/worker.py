@@ -14,6 +14,8 @@ import functools
 import json
 import os
 import platform
+import secrets
+import shutil
 import socket
 import sys
 import time
@@ -21,7 +23,7 @@ import traceback
 from pathlib import Path
 
 from ssblab.files import atomic_write
-from ssblab.sweep.store import encode_outputs, now_utc, read_result, write_result
+from ssblab.sweep.store import dump_result, encode_outputs, now_utc, read_result
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -40,7 +42,10 @@ def pinned_threads(threads: int):
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch is not None else None
     controller = _controller()
-    with controller.limit(limits=threads) if controller else contextlib.nullcontext():
+    # limiting costs a query and two calls per library: only when a count differs
+    limit = controller is not None and any(lib.num_threads != threads
+                                           for lib in controller.lib_controllers)
+    with controller.limit(limits=threads) if limit else contextlib.nullcontext():
         if torch is not None:
             torch.set_num_threads(threads)
         try:
@@ -85,29 +90,55 @@ def versions(packages=()) -> dict[str, str]:
     return out
 
 
-def _log(run_dir: Path, text: str) -> None:
+_WHO: dict[int, str] = {}
+
+
+def _who() -> str:
+    """host:pid of this worker (per pid: a forked process is another worker)."""
+    pid = os.getpid()
+    if pid not in _WHO:
+        _WHO[pid] = f"{socket.gethostname()}:{pid}"
+    return _WHO[pid]
+
+
+def _line(text: str) -> str:
+    return f"{now_utc()} {_who()} {text}\n"
+
+
+def _append_log(run_dir: Path, lines: str) -> None:
     with open(run_dir / "log.txt", "a", encoding="utf-8") as fh:
-        fh.write(f"{now_utc()} {socket.gethostname()}:{os.getpid()} {text}\n")
+        fh.write(lines)
 
 
 def execute_point(task: dict) -> dict:
-    """Run one point described by ``task`` (see :func:`ssblab.sweep.run.make_task`)."""
+    """Run one point described by ``task`` (see :func:`ssblab.sweep.run.make_task`).
+
+    A point of a study without files of its own is written when it ends, in one pass: its
+    run directory is filled in a hidden staging folder and renamed into place, so a run
+    directory is never half written and a point killed while running leaves nothing. It holds
+    ``result.json`` and ``log.txt`` (or, after a failure, ``inputs.json``, ``error.txt`` and
+    ``log.txt``). A study that keeps files (``run_dir=True``: checkpoints) and a point tried
+    before work in place, with ``inputs.json`` written when the point starts.
+    """
     from ssblab.sweep.registry import get_study
 
     run_dir = Path(task["run_dir"])
-    try:
-        run_dir.mkdir(parents=True)
-    except FileExistsError:  # run before: finished (a cache hit), failed or interrupted
-        done = None if task.get("recompute") else read_result(run_dir)
+    existed = run_dir.is_dir()
+    if existed and not task.get("recompute"):
+        done = read_result(run_dir)
         if done is not None and done.get("key") == task["key"] and done.get("status") == "done":
             return {**done, "cached": True, "attempts": 0}
     study = get_study(task["study"])
     base = {k: task[k] for k in ("key", "study", "study_version", "params", "seed", "replicate",
                                  "input_hashes", "run_dir")}
     base["versions"] = dict(versions(study.packages))
-    base["worker"] = f"{socket.gethostname()}:{os.getpid()}"
-    atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1), fsync=False)
-    _log(run_dir, "start")
+    base["worker"] = _who()
+    in_place = study.run_dir or existed
+    start = _line("start")
+    if in_place:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(run_dir / "inputs.json", json.dumps(base, indent=1), fsync=False)
+        _append_log(run_dir, start)
     started, t0 = now_utc(), time.perf_counter()
     kwargs = dict(task["params"], rng=task["seed"])
     if study.run_dir:
@@ -124,11 +155,54 @@ def execute_point(task: dict) -> dict:
         record = {**base, "status": "failed", "outputs": None, "error": traceback.format_exc()}
     record.update(started_utc=started, finished_utc=now_utc(),
                   duration_s=time.perf_counter() - t0)
-    if record["status"] == "done":
-        write_result(run_dir, record)
+    ok = record["status"] == "done"
+    end = _line("finished" if ok else "failed: " + record["error"].strip().splitlines()[-1])
+    # result.json holds all that inputs.json would, and each new file costs time (1-2 ms on
+    # a busy disk): a point that finished at its first try has no inputs.json
+    files = ({"result.json": dump_result(record)} if ok
+             else {"inputs.json": json.dumps(base, indent=1), "error.txt": record["error"]})
+    if not in_place and _publish(run_dir, {**files, "log.txt": start + end}):
+        return {**record, "cached": False, "attempts": 1}
+    if in_place:
+        files.pop("inputs.json", None)  # written when the point started
+    else:  # another execution of this point made the folder meanwhile
+        end = start + end
+    for name, text in files.items():
+        atomic_write(run_dir / name, text, fsync=False)
+    if ok:
         (run_dir / "error.txt").unlink(missing_ok=True)
-        _log(run_dir, "finished")
-    else:
-        atomic_write(run_dir / "error.txt", record["error"])
-        _log(run_dir, "failed: " + record["error"].strip().splitlines()[-1])
+    _append_log(run_dir, end)
     return {**record, "cached": False, "attempts": 1}
+
+
+def execute_text(tasks: str) -> str:
+    """:func:`execute_point` on a JSON list of tasks, returning the JSON list of their records.
+
+    Plain JSON text each way: Dask passes one string instead of walking nested dicts into
+    its graph and sizing them (several ms per point on a busy machine), and one task may
+    carry several cheap points.
+    """
+    return json.dumps([execute_point(task) for task in json.loads(tasks)])
+
+
+def _publish(run_dir: Path, files: dict[str, str]) -> bool:
+    """Write ``files`` into a new ``run_dir`` as one rename of a staging folder; False (and
+    nothing written) when ``run_dir`` exists by then."""
+    while True:  # a fresh name (mkdir, unlike mkdtemp, gives the umask's permissions)
+        stage = run_dir.parent / f".{run_dir.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.mkdir(stage)
+            break
+        except FileExistsError:
+            continue
+    try:
+        for name, text in files.items():
+            with open(stage / name, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        os.rename(stage, run_dir)
+        return True
+    except BaseException as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(exc, OSError) and run_dir.is_dir():
+            return False
+        raise
