@@ -112,13 +112,9 @@ class Level:
                 d[_sl(n, axis, slice(1, None))] += f[_sl(n, axis, slice(0, -1))]
                 d[_sl(n, axis, slice(0, 1))] += f[_sl(n, axis, slice(-1, None))]
         self.diagonal = d
-        dtype = _dtype_name(d)
-        parity = np.zeros(self.shape, dtype=np.int64)
-        for axis, m in enumerate(self.shape):
-            parity += np.arange(m).reshape([m if a == axis else 1 for a in range(n)])
-        red = (parity % 2 == 0).astype(float)
-        self.red_over_d = backend.asarray(red, dtype=dtype) / d
-        self.black_over_d = backend.asarray(1.0 - red, dtype=dtype) / d
+        red, black = _colours(backend, self.shape, _dtype_name(d))
+        self.red_over_d = red / d
+        self.black_over_d = black / d
         self._work = xp.empty_like(d)
 
     # -- the operator ---------------------------------------------------------------------
@@ -186,6 +182,23 @@ class Level:
         self._half_sweep(x, b, self.black_over_d)
         self._half_sweep(x, b, self.red_over_d)
         return x
+
+
+_COLOURS: dict = {}
+
+
+def _colours(backend: Backend, shape: tuple[int, ...], dtype: str):
+    """The red and black masks (1 where the sum of the indices is even, resp. odd), kept."""
+    key = (backend, shape, dtype)
+    if key not in _COLOURS:
+        if len(_COLOURS) > 64:
+            _COLOURS.clear()
+        parity = np.zeros(shape, dtype=np.int64)
+        for axis, m in enumerate(shape):
+            parity += np.arange(m).reshape([m if a == axis else 1 for a in range(len(shape))])
+        red = (parity % 2 == 0).astype(float)
+        _COLOURS[key] = (backend.asarray(red, dtype=dtype), backend.asarray(1.0 - red, dtype=dtype))
+    return _COLOURS[key]
 
 
 def _copy(a):

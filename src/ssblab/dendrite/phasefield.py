@@ -430,7 +430,7 @@ class ElectrodepositionSimulation(Dynamics):
             lam = growth.reshape((-1,) + (1,) * (len(shape) - 1)) + lateral
             self._minus_lap = self.backend.asarray(lam, dtype=self.dtype)
         else:
-            self._minus_lap = self.coefficients.minus_lap
+            self._minus_lap = self.coefficients.minus_lap.astype(self.dtype)
         #: an optional reaction of the map with the metal (e.g. dendrite.capture.ReactivePhase)
         self.chemistry = None
         # the histories are observers, attached first so that later observers see them updated
@@ -444,7 +444,8 @@ class ElectrodepositionSimulation(Dynamics):
         c = self.coefficients
         h = interpolation(self.backend.xp.clip(xi, 0.0, 1.0) if not isinstance(xi, np.ndarray)
                           else np.clip(xi, 0.0, 1.0))
-        sigma_e = c.sigma_e if isinstance(xi, np.ndarray) else self._device_sigma_e()
+        host = isinstance(xi, np.ndarray) and self.backend.name != "numpy"
+        sigma_e = c.sigma_e if host else self._device_sigma_e()
         return sigma_e * (1.0 - h) + c.sigma_m * h
 
     def _device_sigma_e(self):
@@ -591,7 +592,7 @@ class ElectrodepositionSimulation(Dynamics):
         s_up, s_down, s_ac = self._scalars(up.sum(), down.sum(), ac.sum())
         # the Laplacian sums to zero (Neumann and periodic), so the background sums to ac's
         target = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 / (FARADAY_C_mol * c.c_s * c.h_m)
-        target = target * np.prod(self.xi_initial.shape[1:]) - s_ac
+        target = target * math.prod(self.xi_initial.shape[1:]) - s_ac
         offset = 0.0
         for _ in range(50):
             g_up, g_down = math.exp(a * offset), math.exp(-(1.0 - a) * offset)
@@ -641,7 +642,7 @@ class ElectrodepositionSimulation(Dynamics):
         state.xi = new
         state.time_s += dt
         total, largest = self._scalars(dxi.sum(), self.backend.xp.abs(dxi).max())
-        area_rate = total / dt / np.prod(xi.shape[1:])  # grid spacings / s
+        area_rate = total / dt / math.prod(xi.shape[1:])  # grid spacings / s
         state.step_current_A_m2 = FARADAY_C_mol * c.c_s * area_rate * c.h_m
         state.passed_charge_C_m2 += (self.current_density_mA_cm2 * A_m2_PER_mA_cm2 if self.control ==
                                      "galvanostatic" else state.step_current_A_m2) * dt
