@@ -111,8 +111,11 @@ def make_sim(size: int | tuple, solver: str = "auto", **options) -> Electrodepos
                                        roughness_um=0.5, rng=0, solver=solver, **options)
 
 
-def load() -> str:
-    return f"load {os.getloadavg()[0]:.1f}"
+def load(cpu_s: float | None = None, wall_s: float | None = None) -> str:
+    """The 1-minute load average, and the process's CPU share of the wall time (below 100 %
+    means it waited for a core: the machine was shared)."""
+    share = "" if cpu_s is None else f", CPU {100 * cpu_s / wall_s:.0f} % of wall"
+    return f"load {os.getloadavg()[0]:.1f}{share}"
 
 
 def variants() -> dict[str, dict]:
@@ -135,18 +138,20 @@ def variants() -> dict[str, dict]:
 def time_steps(size, steps: int, **options) -> tuple[float, str]:
     """Seconds per step over ``steps`` steps from the start (set-ups included), and the load."""
     sim = make_sim(size, **options)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     sim.run(steps)
     sim.backend.synchronize()
-    return (time.perf_counter() - start) / steps, load()
+    wall = time.perf_counter() - start
+    return wall / steps, load(time.process_time() - cpu, wall)
 
 
 def fipy_ms_per_step(size: int, steps: int) -> tuple[float, str]:
     reference = make_sim(size, solver="fft")
     dt_s = reference.coefficients.dt_relaxation_s
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     fipy_run(reference, steps * dt_s / 3600.0 * 0.999, dt_s)
-    return (time.perf_counter() - start) / steps, load()
+    wall = time.perf_counter() - start
+    return wall / steps, load(time.process_time() - cpu, wall)
 
 
 def step_table(sizes, steps_small: int, fipy_steps: int) -> None:
@@ -167,12 +172,13 @@ def big_run(size: int, steps: int) -> None:
     print(f"\n{size} x {size}, {steps} steps measured, extrapolated to 10 000 steps")
     for name, options in variants().items():
         sim = make_sim(size, **options)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sim.run(steps)
         sim.backend.synchronize()
         t = time.perf_counter() - start
         print(f"  {name:20s} {t / steps * 1e3:7.1f} ms/step, {sim.time_s / 3600:.2f} h simulated; "
-              f"10 000 steps: {t / steps * 1e4 / 60:6.1f} min ({load()})")
+              f"10 000 steps: {t / steps * 1e4 / 60:6.1f} min "
+              f"({load(time.process_time() - cpu, t)})")
 
 
 def run_3d(size: int, steps: int) -> None:
@@ -181,12 +187,13 @@ def run_3d(size: int, steps: int) -> None:
         if name.startswith("old"):
             continue   # pyamg's set-up alone takes minutes at 2 million cells
         sim = make_sim((size, size, size), **options)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         sim.run(steps)
         sim.backend.synchronize()
         t = time.perf_counter() - start
         print(f"  {name:20s} {t / steps * 1e3:8.1f} ms/step; 10 000 steps: "
-              f"{t / steps * 1e4 / 3600:5.2f} h ({load()}); charge deposited/passed "
+              f"{t / steps * 1e4 / 3600:5.2f} h ({load(time.process_time() - cpu, t)}); "
+              f"charge deposited/passed "
               f"{sim.deposited_charge_mAh_cm2 / sim.passed_charge_mAh_cm2:.9f}")
 
 
