@@ -20,8 +20,8 @@ def test_multigrid_and_amg_give_the_same_deposit():
     pytest.importorskip("pyamg")
     fields = [run_for(ElectrodepositionSimulation(_map(), solver=s, **OPTIONS), 0.5).xi
               for s in ("mg", "amg")]
-    # both solve to rtol 1e-6; the deposits differ by the solver tolerance only
-    assert np.max(np.abs(fields[0] - fields[1])) < 1e-4
+    # amg solves to rtol 1e-6, mg to 1e-4: the deposits differ by the tolerances only
+    assert np.max(np.abs(fields[0] - fields[1])) < 1e-6
 
 
 def test_default_solver_conserves_charge_and_repeats_bit_for_bit():
@@ -47,7 +47,7 @@ def test_float32_keeps_charge_to_its_precision():
     single = ElectrodepositionSimulation(_map(), dtype="float32", **OPTIONS).run(40)
     assert single.xi.dtype == np.float32
     assert single.deposited_charge_mAh_cm2 == pytest.approx(single.passed_charge_mAh_cm2, rel=1e-4)
-    assert np.max(np.abs(single.xi - double.xi)) < 1e-3
+    assert np.max(np.abs(single.xi - double.xi)) < 1e-4
 
 
 def test_amg_and_fft_refuse_the_torch_backend():
