@@ -89,3 +89,9 @@ def test_torch_gives_the_numpy_solution():
                    torch.as_tensor(rhs), torch.zeros(rhs.shape, dtype=torch.float64), rtol=1e-10,
                    precondition_dtype="float64")
     np.testing.assert_allclose(backend.to_numpy(x_t), x_np, rtol=0, atol=1e-8 * np.abs(x_np).max())
+
+
+def test_zero_right_hand_side_gives_zero():
+    op, _ = _problem((16, 8), dirichlet=False)
+    x, iterations = mg_cg(NUMPY, op.faces, op.shift, None, np.zeros((16, 8)), np.ones((16, 8)))
+    assert iterations == 0 and not x.any()

@@ -327,9 +327,11 @@ def mg_cg(backend: Backend, faces: list, shift, top, rhs, x0, *, rtol: float = 1
         z = preconditioner.vcycle(backend.asarray(r, dtype=precondition_dtype))
         return backend.asarray(z, dtype=dtype)
 
+    target = rtol * math.sqrt(_dot(rhs, rhs))
+    if target == 0.0:       # A is regular: the solution of A x = 0 is 0
+        return xp.zeros_like(rhs), 0
     x = _copy(x0)
     r = operator.residual(x, rhs, xp.empty_like(rhs))
-    target = rtol * math.sqrt(_dot(rhs, rhs))
     if math.sqrt(_dot(r, r)) <= target:
         return x, 0
     z = precondition(r)
