@@ -71,12 +71,14 @@ def test_torch_cpu_follows_the_numpy_trajectory(shape):
                                                                rel=1e-9)
 
 
-def test_torch_run_directory_resumes_bit_for_bit(tmp_path):
-    pytest.importorskip("torch")
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_default_solver_run_directory_resumes_bit_for_bit(tmp_path, backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
     from ssblab.dendrite.rundir import resume_run, start_run
 
     params = PhaseFieldParameters(noise_amplitude_1_sqrt_s=0.01, exchange_current_density_mA_cm2=10.0)
-    options = dict(OPTIONS, backend="torch", device="cpu")
+    options = dict(OPTIONS, backend=backend, device="cpu")
     straight = start_run(tmp_path / "a", _map(), steps=30, checkpoint_interval=10,
                          parameters=params, movie=False, **options)
     start_run(tmp_path / "b", _map(), steps=20, checkpoint_interval=10, parameters=params,
