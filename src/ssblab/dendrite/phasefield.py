@@ -311,7 +311,6 @@ def _field_attribute(name: str):
     return property(get, set_, doc=f"``state_.{name}`` as a NumPy array")
 
 
-
 class ElectrodepositionSimulation(Dynamics):
     """Time-stepper for the phase-field model (``step()``; ``run``/``irun``/``attach`` from
     :class:`~ssblab.dynamics.Dynamics`).
@@ -442,9 +441,8 @@ class ElectrodepositionSimulation(Dynamics):
     def conductivity(self, xi):
         """Ionic conductivity (S/m) of the two-phase mixture for ``xi`` (NumPy or backend)."""
         c = self.coefficients
-        h = interpolation(self.backend.xp.clip(xi, 0.0, 1.0) if not isinstance(xi, np.ndarray)
-                          else np.clip(xi, 0.0, 1.0))
-        host = isinstance(xi, np.ndarray) and self.backend.name != "numpy"
+        host = isinstance(xi, np.ndarray) and self.backend.name != "numpy"  # e.g. from metrics
+        h = interpolation((np if host else self.backend.xp).clip(xi, 0.0, 1.0))
         sigma_e = c.sigma_e if host else self._device_sigma_e()
         return sigma_e * (1.0 - h) + c.sigma_m * h
 
