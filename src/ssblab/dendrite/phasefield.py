@@ -596,7 +596,7 @@ class ElectrodepositionSimulation(Dynamics):
             g_up, g_down = math.exp(a * offset), math.exp(-(1.0 - a) * offset)
             step = (target - (s_up * g_up - s_down * g_down)) / max(
                 a * s_up * g_up + (1.0 - a) * s_down * g_down, 1e-300)
-            offset += step
+            offset = min(max(offset + step, -80.0), 80.0)   # as the clip of psi: no overflow
             if abs(step) < 1e-10:
                 break
         up *= math.exp(a * offset)
