@@ -650,19 +650,19 @@ class ElectrodepositionSimulation(Dynamics):
     # -- observers (attached in __init__; not called before the first step) ----------------
     def _record(self) -> None:
         """Histories of the step just taken, and the stop conditions on the front."""
-        from ssblab.dendrite.metrics import front_heights_um, mean_front_um
+        from ssblab.dendrite.metrics import front_heights_um
 
         if self.nsteps == 0:
             return
         state = self.state_
         state.time_history_s.append(state.time_s)
         state.current_history_mA_cm2.append(float(state.step_current_A_m2) / A_m2_PER_mA_cm2)
-        (top_psi,) = self._scalars(state.psi[-1].mean())
-        state.voltage_history_V.append(top_psi / self.coefficients.f)
         spacing = self.electrolyte.spacing_um
-        xi = self.xi    # one host copy on a GPU: the histories are what a run is watched by
-        tip = float(front_heights_um(xi, spacing).max())
-        mean = mean_front_um(xi, spacing)
+        xi = state.xi   # on the backend: three numbers come back, not the field
+        top_psi, tip, volume = self._scalars(state.psi[-1].mean(), front_heights_um(xi, spacing).max(),
+                                             xi.sum(0).mean())
+        mean = volume * spacing     # metrics.mean_front_um
+        state.voltage_history_V.append(top_psi / self.coefficients.f)
         state.mean_front_history_um.append(mean)
         state.max_front_history_um.append(tip)
         top = xi.shape[0] * spacing
