@@ -67,6 +67,9 @@ def test_torch_cpu_follows_the_numpy_trajectory(shape):
     # the same scheme; the DCT is the FFT of the mirrored field there: round-off apart
     np.testing.assert_allclose(torch_run.xi, numpy_run.xi, rtol=0, atol=1e-9)
     np.testing.assert_allclose(torch_run.time_history_s, numpy_run.time_history_s, rtol=1e-9)
+    # the histories are computed on the torch device there (front heights included)
+    for name in ("max_front_history_um", "mean_front_history_um", "voltage_history_V"):
+        np.testing.assert_allclose(getattr(torch_run, name), getattr(numpy_run, name), atol=1e-8)
     assert torch_run.deposited_charge_mAh_cm2 == pytest.approx(torch_run.passed_charge_mAh_cm2,
                                                                rel=1e-9)
 
