@@ -5,7 +5,8 @@ The operator is that of :mod:`ssblab.dendrite.solver`: a cell-centred conductanc
 and, for a Dirichlet top face, the conductance ``top`` of the top half-cells. Everything here
 is slicing, reshaping and elementwise arithmetic on ``backend.xp`` arrays, so the same code
 runs on NumPy, on PyTorch on the CPU and on a CUDA GPU, and nothing is assembled as a matrix
-except the coarsest level (a few hundred cells).
+except the coarsest level (at most 64 cells when the sizes have enough factors of 2, inverted;
+on NumPy a larger one left by odd sizes is factorised by sparse LU, on torch smoothed).
 
 Coarse levels merge pairs of cells along every axis whose length is even and at least 4.
 A coarse face conductance is *re-discretised*, not the Galerkin product (which with
@@ -16,9 +17,12 @@ coarse problems right for the sharp contrasts of the model (metal 1 %, voids 1e-
 electrolyte). Restriction sums the children (the coarse equation is the sum of its fine
 equations), prolongation copies the coarse value into them, and the smoother is symmetric
 red-black Gauss-Seidel (red then black before the coarse correction, black then red after),
-so one V-cycle is a symmetric positive definite preconditioner. The preconditioner may run
-in float32 while CG works in float64 (``precondition_dtype``); Polak-Ribiere's beta keeps CG
-robust to the rounding of a float32 V-cycle.
+so one V-cycle is a symmetric positive definite preconditioner. The preconditioner runs in
+float32 by default while CG works in the precision of the fields (``precondition_dtype``);
+Polak-Ribiere's beta keeps CG robust to the rounding of a float32 V-cycle. Periodic axes are
+differenced on the flattened arrays (one contiguous pass, the wrapped layer fixed after), and
+restriction sums pairs of strided slices: both are several times faster in NumPy than rolls
+and reshaped sums.
 
 Examples
 --------
