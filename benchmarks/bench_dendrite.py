@@ -135,14 +135,15 @@ def variants() -> dict[str, dict]:
     return out
 
 
-def time_steps(size, steps: int, **options) -> tuple[float, str]:
-    """Seconds per step over ``steps`` steps from the start (set-ups included), and the load."""
+def timed_run(size, steps: int, **options) -> tuple[ElectrodepositionSimulation, float, str]:
+    """The simulation after ``steps`` steps, the seconds per step from the start (set-ups
+    included) and the load."""
     sim = make_sim(size, **options)
     start, cpu = time.perf_counter(), time.process_time()
     sim.run(steps)
     sim.backend.synchronize()
     wall = time.perf_counter() - start
-    return wall / steps, load(time.process_time() - cpu, wall)
+    return sim, wall / steps, load(time.process_time() - cpu, wall)
 
 
 def fipy_ms_per_step(size: int, steps: int) -> tuple[float, str]:
@@ -159,7 +160,7 @@ def step_table(sizes, steps_small: int, fipy_steps: int) -> None:
     for size in sizes:
         steps = steps_small if size < 512 else max(steps_small // 2, 20)
         t_fipy, load_fipy = fipy_ms_per_step(size, fipy_steps)
-        rows = [(name, *time_steps(size, steps, **options)) for name, options in variants().items()]
+        rows = [(name, *timed_run(size, steps, **options)[1:]) for name, options in variants().items()]
         t_old = rows[0][1]
         print(f"{size} x {size}: FiPy (default solver, set up once) {t_fipy * 1e3:9.1f} ms/step "
               f"({fipy_steps} steps, {load_fipy})")
@@ -171,14 +172,9 @@ def step_table(sizes, steps_small: int, fipy_steps: int) -> None:
 def big_run(size: int, steps: int) -> None:
     print(f"\n{size} x {size}, {steps} steps measured, extrapolated to 10 000 steps")
     for name, options in variants().items():
-        sim = make_sim(size, **options)
-        start, cpu = time.perf_counter(), time.process_time()
-        sim.run(steps)
-        sim.backend.synchronize()
-        t = time.perf_counter() - start
-        print(f"  {name:20s} {t / steps * 1e3:7.1f} ms/step, {sim.time_s / 3600:.2f} h simulated; "
-              f"10 000 steps: {t / steps * 1e4 / 60:6.1f} min "
-              f"({load(time.process_time() - cpu, t)})")
+        sim, t, where = timed_run(size, steps, **options)
+        print(f"  {name:20s} {t * 1e3:7.1f} ms/step, {sim.time_s / 3600:.2f} h simulated; "
+              f"10 000 steps: {t * 1e4 / 60:6.1f} min ({where})")
 
 
 def run_3d(size: int, steps: int) -> None:
@@ -186,13 +182,8 @@ def run_3d(size: int, steps: int) -> None:
     for name, options in variants().items():
         if name.startswith("old"):
             continue   # pyamg's set-up alone takes minutes at 2 million cells
-        sim = make_sim((size, size, size), **options)
-        start, cpu = time.perf_counter(), time.process_time()
-        sim.run(steps)
-        sim.backend.synchronize()
-        t = time.perf_counter() - start
-        print(f"  {name:20s} {t / steps * 1e3:8.1f} ms/step; 10 000 steps: "
-              f"{t / steps * 1e4 / 3600:5.2f} h ({load(time.process_time() - cpu, t)}); "
+        sim, t, where = timed_run((size, size, size), steps, **options)
+        print(f"  {name:20s} {t * 1e3:8.1f} ms/step; 10 000 steps: {t * 1e4 / 3600:5.2f} h ({where}); "
               f"charge deposited/passed "
               f"{sim.deposited_charge_mAh_cm2 / sim.passed_charge_mAh_cm2:.9f}")
 
