@@ -44,18 +44,24 @@ def harmonic_faces(sigma) -> list:
     """Face conductances between each cell and its + neighbour along every axis.
 
     Along axis 0 the array has ``n0 - 1`` rows (no face beyond the ends); along periodic axes
-    the last face wraps to the first cell. ``sigma`` must be positive (the model floors it);
-    NumPy or PyTorch arrays.
+    the last face wraps to the first cell; a face between two insulating cells is 0. NumPy or
+    PyTorch arrays.
     """
     from ssblab.dendrite.multigrid import roll_back
 
+    if isinstance(sigma, np.ndarray):
+        xp = np
+    else:
+        import torch as xp
     faces = []
     for axis in range(sigma.ndim):
         if axis == 0:
             low, high = sigma[:-1], sigma[1:]
         else:
             low, high = sigma, roll_back(sigma, axis)
-        faces.append(2.0 * low * high / (low + high))
+        total = low + high
+        with np.errstate(divide="ignore", invalid="ignore"):
+            faces.append(xp.where(total > 0, 2.0 * low * high / total, 0.0))
     return faces
 
 
