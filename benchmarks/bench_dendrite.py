@@ -7,9 +7,15 @@ capped at; ssblab uses its own scheme (AMG-preconditioned CG with the potential 
 5 steps and shifted in between, DCT/FFT for xi, adaptive steps). Prints wall time per
 simulated hour for both, their ratio, and how far apart the fronts end up.
 
-Then times a 512 x 512 run of ``--big-steps`` steps (10 000 for the full measurement).
+Then times ms per step at 128^2, 256^2 and 512^2 (``--step-sizes``) for the old default
+potential solver (``solver="amg"``, pyamg), the new default (``"mg"``, geometric multigrid CG),
+the torch backend on the CPU (and on CUDA when a GPU is visible) and FiPy (set up once, a few
+steps), with the ratios and the 1-minute load average beside each number, and extrapolates a
+512^2 x 10 000-step run from ``--big-steps`` (>= 200) measured steps of each ssblab variant.
+``--size3d`` times a 3D run (128^3 for the full measurement).
 
     python benchmarks/bench_dendrite.py [--size 128] [--hours 0.5] [--big-steps 200]
+                                        [--step-sizes 128 256 512] [--size3d 0]
 
 Needs ``pip install -e '.[dendrite,bench-dendrite]'``.
 """
@@ -96,12 +102,90 @@ def fipy_run(sim: ElectrodepositionSimulation, hours: float, dt_s: float,
     return np.asarray(xi.value).reshape(ny, nx), steps * dt_s
 
 
-def make_sim(size: int, solver: str = "auto") -> ElectrodepositionSimulation:
-    emap = particle_map((size, size), fraction=0.2, radius_um=6.0,
+def make_sim(size: int | tuple, solver: str = "auto", **options) -> ElectrodepositionSimulation:
+    shape = (size, size) if isinstance(size, int) else size
+    emap = particle_map(shape, fraction=0.2, radius_um=6.0,
                         conductivity_S_m=(LPSC_S_m, LGPS_S_m), rng=0)
     return ElectrodepositionSimulation(emap, parameters=PhaseFieldParameters(),
                                        current_density_mA_cm2=1.0, film_thickness_um=10.0,
-                                       roughness_um=0.5, rng=0, solver=solver)
+                                       roughness_um=0.5, rng=0, solver=solver, **options)
+
+
+def load(cpu_s: float | None = None, wall_s: float | None = None) -> str:
+    """The 1-minute load average, and the process's CPU share of the wall time (below 100 %
+    means it waited for a core: the machine was shared)."""
+    share = "" if cpu_s is None else f", CPU {100 * cpu_s / wall_s:.0f} % of wall"
+    return f"load {os.getloadavg()[0]:.1f}{share}"
+
+
+def variants() -> dict[str, dict]:
+    """The ssblab set-ups timed per step: old default, new default, torch (CPU, CUDA)."""
+    from ssblab.backend import cuda_available
+
+    out = {"old default (amg)": dict(solver="amg"), "new default (mg)": dict(solver="auto")}
+    try:
+        import torch
+
+        torch.set_num_threads(1)  # like OPENBLAS_NUM_THREADS=1: two cores, many agents
+        out["torch cpu (mg)"] = dict(backend="torch", device="cpu")
+    except ImportError:
+        print("torch not installed: no torch rows")
+    if cuda_available():
+        out["torch cuda (mg)"] = dict(backend="torch", device="cuda")
+    return out
+
+
+def timed_run(size, steps: int, **options) -> tuple[ElectrodepositionSimulation, float, str]:
+    """The simulation after ``steps`` steps, the seconds per step from the start (set-ups
+    included) and the load."""
+    sim = make_sim(size, **options)
+    start, cpu = time.perf_counter(), time.process_time()
+    sim.run(steps)
+    sim.backend.synchronize()
+    wall = time.perf_counter() - start
+    return sim, wall / steps, load(time.process_time() - cpu, wall)
+
+
+def fipy_ms_per_step(size: int, steps: int) -> tuple[float, str]:
+    reference = make_sim(size, solver="fft")
+    dt_s = reference.coefficients.dt_relaxation_s
+    start, cpu = time.perf_counter(), time.process_time()
+    fipy_run(reference, steps * dt_s / 3600.0 * 0.999, dt_s)
+    wall = time.perf_counter() - start
+    return wall / steps, load(time.process_time() - cpu, wall)
+
+
+def step_table(sizes, steps_small: int, fipy_steps: int) -> None:
+    print("\nms per step (from step 0, set-ups included; ratio = FiPy or old default / row)")
+    for size in sizes:
+        steps = steps_small if size < 512 else max(steps_small // 2, 20)
+        t_fipy, load_fipy = fipy_ms_per_step(size, fipy_steps)
+        rows = [(name, *timed_run(size, steps, **options)[1:]) for name, options in variants().items()]
+        t_old = rows[0][1]
+        print(f"{size} x {size}: FiPy (default solver, set up once) {t_fipy * 1e3:9.1f} ms/step "
+              f"({fipy_steps} steps, {load_fipy})")
+        for name, t, where in rows:
+            print(f"  {name:20s} {t * 1e3:8.1f} ms/step ({steps} steps, {where}); "
+                  f"FiPy / this {t_fipy / t:6.1f}x, old default / this {t_old / t:5.2f}x")
+
+
+def big_run(size: int, steps: int) -> None:
+    print(f"\n{size} x {size}, {steps} steps measured, extrapolated to 10 000 steps")
+    for name, options in variants().items():
+        sim, t, where = timed_run(size, steps, **options)
+        print(f"  {name:20s} {t * 1e3:7.1f} ms/step, {sim.time_s / 3600:.2f} h simulated; "
+              f"10 000 steps: {t * 1e4 / 60:6.1f} min ({where})")
+
+
+def run_3d(size: int, steps: int) -> None:
+    print(f"\n3D {size}^3 (20 % LGPS spheres in LPSC, film 10 um), {steps} steps")
+    for name, options in variants().items():
+        if name.startswith("old"):
+            continue   # pyamg's set-up alone takes minutes at 2 million cells
+        sim, t, where = timed_run((size, size, size), steps, **options)
+        print(f"  {name:20s} {t * 1e3:8.1f} ms/step; 10 000 steps: {t * 1e4 / 3600:5.2f} h ({where}); "
+              f"charge deposited/passed "
+              f"{sim.deposited_charge_mAh_cm2 / sim.passed_charge_mAh_cm2:.9f}")
 
 
 def main() -> None:
@@ -110,7 +194,24 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=0.5)
     parser.add_argument("--big-size", type=int, default=512)
     parser.add_argument("--big-steps", type=int, default=200)
+    parser.add_argument("--step-sizes", type=int, nargs="*", default=[128, 256, 512])
+    parser.add_argument("--step-steps", type=int, default=60)
+    parser.add_argument("--fipy-steps", type=int, default=10)
+    parser.add_argument("--size3d", type=int, default=0)
+    parser.add_argument("--steps3d", type=int, default=20)
+    parser.add_argument("--skip-hours", action="store_true", help="skip the per-simulated-hour part")
     args = parser.parse_args()
+    if not args.skip_hours:
+        per_simulated_hour(args)
+    if args.step_sizes:
+        step_table(args.step_sizes, args.step_steps, args.fipy_steps)
+    if args.big_steps:
+        big_run(args.big_size, args.big_steps)
+    if args.size3d:
+        run_3d(args.size3d, args.steps3d)
+
+
+def per_simulated_hour(args) -> None:
 
     sim = make_sim(args.size)
     start = time.perf_counter()
@@ -135,13 +236,6 @@ def main() -> None:
               f"{mean_front_um(sim.xi_initial, 1.0) + 4.858 * sim.time_s / 3600:.3f} um; "
               f"max |xi difference| {np.max(np.abs(sim.xi - xi_fipy)):.3g}")
 
-    big = make_sim(args.big_size)
-    start = time.perf_counter()
-    big.run(args.big_steps)
-    t_big = time.perf_counter() - start
-    print(f"{args.big_size} x {args.big_size}: {args.big_steps} steps in {t_big:.1f} s "
-          f"({t_big / args.big_steps * 1e3:.1f} ms/step, {big.time_s / 3600:.2f} h simulated); "
-          f"10 000 steps would take {t_big / args.big_steps * 1e4 / 60:.1f} min")
 
 
 if __name__ == "__main__":

@@ -83,3 +83,32 @@ def test_equal_conductivities_show_no_preference_on_average():
         prefs.append(li[1] / base[1])
     prefs = np.array(prefs)
     assert abs(prefs.mean() - 1.0) < 3 * prefs.std(ddof=1) / np.sqrt(len(prefs)) + 0.01
+
+
+@pytest.mark.parametrize("shape, radius_um", [((40, 60), 4.0), ((20, 12, 14), 3.0), ((16, 5), 9.0)])
+def test_particle_map_equals_the_whole_grid_construction(shape, radius_um):
+    """The generator looks only at each disc's bounding box; the same discs drawn over the
+    whole grid (distances to every cell, periodic in x) give the same labels."""
+    from ssblab.dendrite.electrolyte import particle_map
+
+    emap = particle_map(shape, fraction=0.3, radius_um=radius_um, rng=4)
+    rng = np.random.default_rng(4)
+    labels = np.zeros(shape, dtype=np.int8)
+    target = int(round(0.3 * labels.size))
+    grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
+    while np.count_nonzero(labels) < target:
+        centre = [rng.uniform(0, n) for n in shape]
+        d2 = np.zeros(shape)
+        for axis, (g, c) in enumerate(zip(grids, centre)):
+            delta = np.abs(g + 0.5 - c)
+            if axis == len(shape) - 1:
+                delta = np.minimum(delta, shape[-1] - delta)
+            d2 += delta**2
+        disc = (d2 <= radius_um**2) & (labels == 0)
+        missing = target - np.count_nonzero(labels)
+        if np.count_nonzero(disc) > missing:
+            idx = np.flatnonzero(disc)
+            disc = np.zeros(shape, dtype=bool)
+            disc.ravel()[idx[np.argsort(d2.ravel()[idx], kind="stable")[:missing]]] = True
+        labels[disc] = 1
+    np.testing.assert_array_equal(emap.labels, labels)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ssblab import reference as ref
+from ssblab.backend import BackendName, Device
 from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.dendrite.phasefield import Control
 from ssblab.dendrite.solver import SolverMethod
@@ -95,14 +96,19 @@ def _growth_report(result, out: Path | None, title: str, movie: Path | None):
 @click.option("--steps", type=click.IntRange(1), default=2000, show_default=True, help="time steps (adaptive dt)")
 @click.option("--checkpoint-interval", type=click.IntRange(1), default=500, show_default=True)
 @click.option("--snapshot-interval", type=click.IntRange(0), default=50, show_default=True, help="steps between movie frames")
-@click.option("--solver", type=click.Choice(choices_of(SolverMethod)), default="auto", show_default=True)
+@click.option("--solver", type=click.Choice(choices_of(SolverMethod)), default="auto", show_default=True,
+              help="potential solver: auto = mg (geometric multigrid CG); amg (pyamg) and fft on numpy only")
+@click.option("--device", type=click.Choice(choices_of(Device)), default="cpu", show_default=True,
+              help="cuda or auto run on a GPU through PyTorch (the torch extra)")
+@click.option("--backend", "array_backend", type=click.Choice(choices_of(BackendName)), default=None,
+              help="array library (default: numpy on the CPU, torch on cuda)")
 @click.option("--seed", type=int, default=0, show_default=True)
 @_parameter_options
 @with_output_options
 def run_command(run_dir, nx, ny, spacing_um, map_kind, image, fraction, radius_um, sigma_a_S_cm,
                 sigma_b_S_cm, voids, grain_size_um, gb_factor, control, current_mA_cm2, voltage_V,
                 film_um, roughness_um, nuclei, steps, checkpoint_interval, snapshot_interval, solver,
-                seed, exchange_current_mA_cm2, mobility_m3_Js, anisotropy, noise, out, as_json):
+                device, array_backend, seed, exchange_current_mA_cm2, mobility_m3_Js, anisotropy, noise, out, as_json):
     """Start a growth run in RUN_DIR (checkpointed; continue it with `resume`)."""
     from ssblab.dendrite import electrolyte as el
     from ssblab.dendrite.rundir import start_run
@@ -130,7 +136,9 @@ def run_command(run_dir, nx, ny, spacing_um, map_kind, image, fraction, radius_u
                        parameters=_parameters(exchange_current_mA_cm2, mobility_m3_Js, anisotropy, noise),
                        control=control, current_density_mA_cm2=current_mA_cm2, voltage_V=voltage_V,
                        film_thickness_um=film_um, roughness_um=roughness_um, nuclei=nuclei,
-                       solver=solver, snapshot_interval=snapshot_interval, rng=seed)
+                       solver=solver, snapshot_interval=snapshot_interval, rng=seed,
+                       **({} if device == "cpu" and array_backend is None else
+                          {"device": device, "backend": array_backend}))
     report = _growth_report(result, out, "Phase-field Li deposition", run_dir / "movie.gif")
     emit([result], out=out, as_json=as_json, title="Phase-field Li deposition", report=report)
 

@@ -7,6 +7,8 @@ Entry points: :class:`~ssblab.dendrite.phasefield.ElectrodepositionSimulation` (
 (:func:`~ssblab.dendrite.studies.conductivity_ratio_study`) and the CCD estimate
 (:func:`~ssblab.dendrite.ccd.phasefield_ccd`, :func:`~ssblab.dendrite.ccd.ccd_study`) and the
 CCD with dendrite capture by a reactive phase (:func:`~ssblab.dendrite.capture.capture_ccd_study`).
+The potential solvers live in :mod:`ssblab.dendrite.solver` and :mod:`ssblab.dendrite.multigrid`
+(the default: multigrid CG on NumPy or PyTorch, ``device="cpu" | "cuda"``).
 Equations and units: docs/dendrite.md.
 """
 

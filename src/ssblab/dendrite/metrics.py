@@ -25,28 +25,36 @@ import numpy as np
 from ssblab.results import Result
 
 
-def front_heights_um(xi: np.ndarray, spacing_um: float) -> np.ndarray:
-    """Height of the highest ``xi = 0.5`` crossing in every column (linear interpolation)."""
-    metal = xi >= 0.5
+def front_heights_um(xi, spacing_um: float):
+    """Height of the highest ``xi = 0.5`` crossing in every column (linear interpolation).
+
+    ``xi`` may be a NumPy array or a PyTorch tensor (on any device; the phase field's history
+    observer calls it on the GPU so the field stays there); the result is of the same kind.
+    """
+    tensor = not isinstance(xi, np.ndarray)
+    if tensor:
+        import torch as xp
+
+        rows = xp.arange(xi.shape[0], device=xi.device)
+    else:
+        xp, rows = np, np.arange(xi.shape[0])
     n0 = xi.shape[0]
+    metal = xi >= 0.5
     # index of the highest metal cell per column (-1 if none)
-    top = np.where(metal.any(axis=0), n0 - 1 - np.argmax(metal[::-1], axis=0), -1)
-    lateral = np.indices(top.shape)
-    heights = np.zeros(top.shape)
-    has = top >= 0
-    t = np.clip(top, 0, n0 - 1)
-    below = xi[(t, *lateral)]
-    above = xi[(np.clip(t + 1, 0, n0 - 1), *lateral)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(below > above, (below - 0.5) / (below - above), 0.0)
-    frac = np.where(t + 1 < n0, np.clip(frac, 0.0, 1.0), 0.5)
-    heights[has] = (t[has] + 0.5 + frac[has]) * spacing_um
-    return heights
+    top = xp.amax(xp.where(metal, rows.reshape((-1,) + (1,) * (xi.ndim - 1)), -1), 0)
+    t = xp.clip(top, 0, n0 - 1)
+    take = xp.take_along_dim if tensor else np.take_along_axis
+    below = take(xi, t[None], 0)[0]
+    above = take(xi, xp.clip(t + 1, 0, n0 - 1)[None], 0)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):   # 0/0 only where not selected
+        frac = xp.where(below > above, (below - 0.5) / (below - above), 0.0)
+    frac = xp.where(t + 1 < n0, xp.clip(frac, 0.0, 1.0), 0.5)
+    return xp.where(top >= 0, (t + 0.5 + frac) * spacing_um, 0.0)
 
 
-def mean_front_um(xi: np.ndarray, spacing_um: float) -> float:
+def mean_front_um(xi, spacing_um: float) -> float:
     """Mean deposit thickness: the metal volume per unit area (exact, profile independent)."""
-    return float(xi.sum(axis=0).mean() * spacing_um)
+    return float(xi.sum(0).mean() * spacing_um)
 
 
 def penetration_um(xi: np.ndarray, spacing_um: float) -> float:

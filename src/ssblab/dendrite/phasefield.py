@@ -40,6 +40,7 @@ from typing import Literal
 import numpy as np
 import scipy.fft
 
+from ssblab.backend import BackendName, Device, DType, select_backend
 from ssblab.dendrite.electrolyte import ElectrolyteMap
 from ssblab.dendrite.solver import PotentialOperator, PotentialSolver, SolverMethod, laplacian_eigenvalues
 from ssblab.dynamics import Dynamics, check_state
@@ -299,6 +300,17 @@ def _state_attribute(name: str):
     return property(get, set_, doc=f"``state_.{name}``")
 
 
+def _field_attribute(name: str):
+    """``sim.xi`` and ``sim.psi``: NumPy arrays whatever the backend (no copy on NumPy)."""
+    def get(self):
+        return self.backend.to_numpy(getattr(self.state_, name))
+
+    def set_(self, value):
+        setattr(self.state_, name, self.backend.asarray(value, dtype=self.dtype))
+
+    return property(get, set_, doc=f"``state_.{name}`` as a NumPy array")
+
+
 class ElectrodepositionSimulation(Dynamics):
     """Time-stepper for the phase-field model (``step()``; ``run``/``irun``/``attach`` from
     :class:`~ssblab.dynamics.Dynamics`).
@@ -334,7 +346,8 @@ class ElectrodepositionSimulation(Dynamics):
     stop_penetration_um
         Stop when the leading tip runs this far ahead of the mean front.
     solver
-        Potential solver: "auto", "amg" (pyamg) or "fft" (FFT-preconditioned CG).
+        Potential solver: "auto" (= "mg"), "mg" (geometric multigrid CG), "amg" (pyamg, the
+        default before) or "fft" (FFT-preconditioned CG); "amg" and "fft" run on NumPy only.
     potential_interval
         Steps between full potential solves; in between (galvanostatic) the potential is
         shifted as a whole so the total reaction still equals the applied current.
@@ -342,6 +355,13 @@ class ElectrodepositionSimulation(Dynamics):
         Keep a movie frame every this many steps (0: none).
     rng
         Seed for the initial roughness, nuclei and noise.
+    device, backend
+        Where the arrays live (:func:`ssblab.backend.select_backend`): NumPy on the CPU by
+        default; ``backend="torch"`` runs the same scheme on PyTorch, ``device="cuda"`` (or
+        ``"auto"``) on a GPU. ``sim.xi`` and ``sim.psi`` are NumPy arrays whatever ran.
+    dtype
+        ``"float64"`` (default) or ``"float32"`` for the fields; float32 halves the memory
+        traffic but charge is then conserved only to about 1e-5 (float32 sums).
     """
 
     def __init__(self, electrolyte: ElectrolyteMap, *, parameters: PhaseFieldParameters | None = None,
@@ -351,8 +371,11 @@ class ElectrodepositionSimulation(Dynamics):
                  nucleus_radius_um: float = 3.0, dt_s: float = 1.0, dt_max_s: float = 600.0,
                  max_change_per_step: float = 0.02, stop_penetration_um: float | None = None,
                  solver: SolverMethod = "auto", potential_interval: int = 5, snapshot_interval: int = 0,
-                 rng=None):
+                 rng=None, device: Device = "cpu", backend: BackendName | None = None,
+                 dtype: DType = "float64"):
         super().__init__()
+        self.backend = select_backend(device=device, backend=backend)
+        self.dtype = check_choice(dtype, DType, name="dtype")
         self.electrolyte = electrolyte
         self.parameters = parameters or PhaseFieldParameters()
         self.control = check_choice(control, Control, name="control")
@@ -385,15 +408,28 @@ class ElectrodepositionSimulation(Dynamics):
             raise InputError(f"potential_interval: expected an integer >= 1, found {potential_interval}")
         self.potential_interval = int(potential_interval)
         self.rng = np.random.default_rng(rng)
-        self.solver = PotentialSolver(solver)
+        self.solver = PotentialSolver(solver, backend=self.backend)
         self.setup = dict(film_thickness_um=film_thickness_um, roughness_um=roughness_um,
                           nuclei=nuclei, nucleus_radius_um=nucleus_radius_um)
         xi = initial_order_parameter(shape, spacing_um=h_um, film_thickness_um=film_thickness_um,
                                      interface_width_um=self.parameters.interface_width_um,
                                      roughness_um=roughness_um, nuclei=nuclei,
                                      nucleus_radius_um=nucleus_radius_um, rng=self.rng)
-        self.state_ = PhaseFieldState(xi=xi, xi_initial=xi.copy(), psi=np.zeros(shape), dt_s=float(dt_s))
+        xi = self.backend.asarray(xi, dtype=self.dtype)
+        self.state_ = PhaseFieldState(xi=xi, xi_initial=self.backend.to_numpy(xi).astype(float),
+                                      psi=self.backend.asarray(np.zeros(shape), dtype=self.dtype),
+                                      dt_s=float(dt_s))
         self.coefficients = Coefficients.derive(electrolyte, self.parameters)
+        self._sigma_e_source = self._sigma_e_device = None
+        if self.backend.name != "numpy":
+            # DCT-II along the growth axis as the FFT of the mirrored field (torch has no DCT)
+            n0 = shape[0]
+            lateral = self.coefficients.minus_lap[:1]    # row k0 = 0 holds the lateral part
+            growth = 2.0 - 2.0 * np.cos(np.pi * np.arange(2 * n0) / n0)
+            lam = growth.reshape((-1,) + (1,) * (len(shape) - 1)) + lateral
+            self._minus_lap = self.backend.asarray(lam, dtype=self.dtype)
+        else:
+            self._minus_lap = self.coefficients.minus_lap.astype(self.dtype)
         #: an optional reaction of the map with the metal (e.g. dendrite.capture.ReactivePhase)
         self.chemistry = None
         # the histories are observers, attached first so that later observers see them updated
@@ -402,71 +438,112 @@ class ElectrodepositionSimulation(Dynamics):
             self.attach(self._snapshot_observer, self.snapshot_interval)
 
     # -- model pieces -------------------------------------------------------------------
-    def conductivity(self, xi: np.ndarray) -> np.ndarray:
+    def conductivity(self, xi):
+        """Ionic conductivity (S/m) of the two-phase mixture for ``xi`` (NumPy or backend)."""
         c = self.coefficients
-        h = interpolation(np.clip(xi, 0.0, 1.0))
-        return c.sigma_e * (1.0 - h) + c.sigma_m * h
+        host = isinstance(xi, np.ndarray) and self.backend.name != "numpy"  # e.g. from metrics
+        h = interpolation((np if host else self.backend.xp).clip(xi, 0.0, 1.0))
+        sigma_e = c.sigma_e if host else self._device_sigma_e()
+        return sigma_e * (1.0 - h) + c.sigma_m * h
+
+    def _device_sigma_e(self):
+        """The electrolyte map on the backend, uploaded again only when it was replaced (a
+        reaction such as dendrite.capture.ReactivePhase writes a new one)."""
+        c = self.coefficients
+        if self._sigma_e_source is not c.sigma_e:
+            self._sigma_e_source = c.sigma_e
+            self._sigma_e_device = self.backend.asarray(c.sigma_e, dtype=self.dtype)
+        return self._sigma_e_device
 
     def _reaction(self, psi, hp):
         """Butler-Volmer rate (1/s) and its derivative in psi, with eta = -phi."""
+        xp = self.backend.xp
         a = self.parameters.transfer_coefficient
-        psi = np.clip(psi, -40.0, 40.0)
-        up, down = np.exp(a * psi), np.exp(-(1.0 - a) * psi)
+        psi = xp.clip(psi, -40.0, 40.0)
+        up, down = xp.exp(a * psi), xp.exp(-(1.0 - a) * psi)
         rate_constant = self.coefficients.L_eta * hp
         return rate_constant * (up - down), rate_constant * (a * up + (1.0 - a) * down)
 
     def _laplacian(self, xi):
-        padded = np.concatenate([xi[:1], xi, xi[-1:]], axis=0)  # Neumann in the growth direction
-        lap = padded[2:] + padded[:-2] - 2.0 * xi
+        """Five-point (seven in 3D) Laplacian: Neumann in the growth direction, periodic across."""
+        lap = (-2.0 * xi.ndim) * xi
+        lap[1:] += xi[:-1]
+        lap[:-1] += xi[1:]
+        lap[0] += xi[0]
+        lap[-1] += xi[-1]
+        xp = self.backend.xp
         for axis in range(1, xi.ndim):
-            lap += np.roll(xi, 1, axis) + np.roll(xi, -1, axis) - 2.0 * xi
+            lap += xp.roll(xi, 1, axis)
+            lap += xp.roll(xi, -1, axis)
         return lap
 
     def _anisotropic_extra(self, xi):
         """Kobayashi's anisotropic gradient term minus its isotropic part (treated implicitly)."""
         p = self.parameters
-        padded = np.concatenate([xi[:1], xi, xi[-1:]], axis=0)
+        xp = self.backend.xp
+        concat = np.concatenate if xp is np else xp.cat
+        padded = concat([xi[:1], xi, xi[-1:]], 0)
         gy = 0.5 * (padded[2:] - padded[:-2])
-        gx = 0.5 * (np.roll(xi, -1, 1) - np.roll(xi, 1, 1))
-        theta = np.arctan2(gy, gx)
-        eps = 1.0 + p.anisotropy_strength * np.cos(p.anisotropy_mode * theta)
-        deps = -p.anisotropy_strength * p.anisotropy_mode * np.sin(p.anisotropy_mode * theta)
+        gx = 0.5 * (xp.roll(xi, -1, 1) - xp.roll(xi, 1, 1))
+        theta = xp.arctan2(gy, gx)
+        eps = 1.0 + p.anisotropy_strength * xp.cos(p.anisotropy_mode * theta)
+        deps = -p.anisotropy_strength * p.anisotropy_mode * xp.sin(p.anisotropy_mode * theta)
         fx = (eps**2 - 1.0) * gx - eps * deps * gy
         fy = (eps**2 - 1.0) * gy + eps * deps * gx
-        fy_pad = np.concatenate([-fy[:1], fy, -fy[-1:]], axis=0)
-        div = 0.5 * (np.roll(fx, -1, 1) - np.roll(fx, 1, 1)) + 0.5 * (fy_pad[2:] - fy_pad[:-2])
+        fy_pad = concat([-fy[:1], fy, -fy[-1:]], 0)
+        div = 0.5 * (xp.roll(fx, -1, 1) - xp.roll(fx, 1, 1)) + 0.5 * (fy_pad[2:] - fy_pad[:-2])
         return self.coefficients.kappa * div
 
     def _allen_cahn_rate(self, xi):
         """Explicit part of -L_sigma dF/dxi (double well, anisotropy) in 1/s."""
         c = self.coefficients
-        rate = -c.L_sigma * c.W * 2.0 * xi * (1.0 - xi) * (1.0 - 2.0 * xi)
+        rate = 1.0 - xi          # in place from here: a 512^2 field is several ms a pass
+        rate *= xi
+        rate *= 1.0 - 2.0 * xi
+        rate *= -2.0 * c.L_sigma * c.W
         if self.parameters.anisotropy_strength > 0:
             rate += c.L_sigma * self._anisotropic_extra(xi)
         return rate
+
+    def _scalars(self, *values) -> list[float]:
+        """Host floats of 0-d backend values, in one transfer (one GPU sync, not one each)."""
+        if self.backend.name == "numpy":
+            return [float(v) for v in values]
+        return self.backend.xp.stack([v.to(self.backend.xp.float64) for v in values]).tolist()
 
     # -- the step -----------------------------------------------------------------------
     def step(self) -> None:
         if self.nsteps % 100 == 0:
             self.solver.refresh()  # on a fixed schedule, so a resumed run repeats it exactly
-        xi, dt = self.xi, self.dt_s
-        hp = interpolation_derivative(np.clip(xi, 0.0, 1.0))
+        state = self.state_
+        xi, dt = state.xi, state.dt_s
+        clipped = self.backend.xp.clip(xi, 0.0, 1.0)
+        hp = 1.0 - clipped       # interpolation_derivative, in place
+        hp *= clipped
+        hp *= hp
+        hp *= 30.0
         ac = self._allen_cahn_rate(xi)
-        # local rate used as the charge sink: everything but the reaction, lagged
-        c = self.coefficients
-        background = ac + c.L_sigma * c.kappa * self._laplacian(xi)
         if self.nsteps % self.potential_interval == 0:
-            self.psi = self._solve_potential(xi, hp, background)
+            # local rate used as the charge sink: everything but the reaction, lagged
+            c = self.coefficients
+            background = ac + (c.L_sigma * c.kappa) * self._laplacian(xi)
+            state.psi = self._solve_potential(clipped, hp, background)
         if self.control == "galvanostatic":
-            self.psi = self._shift_potential(hp, background)
-        psi = self.psi
-        rate, _ = self._reaction(psi, hp)
+            rate = self._galvanostatic_rate(hp, ac)
+        else:
+            rate, _ = self._reaction(state.psi, hp)
         self._advance(xi, hp, ac, rate, dt)
         if self.chemistry is not None:   # e.g. dendrite.capture.ReactivePhase: Li consumed by the map
             self.chemistry.apply(self, dt)
-        check_state("phase field", self.nsteps + 1, xi=(self.xi, *XI_BOUNDS), psi=self.psi)
+        xi, psi = self.state_.xi, self.state_.psi
+        if self.backend.name == "numpy":
+            check_state("phase field", self.nsteps + 1, xi=(xi, *XI_BOUNDS), psi=psi)
+        else:
+            lo, hi, plo, phi = self._scalars(xi.min(), xi.max(), psi.min(), psi.max())
+            check_state("phase field", self.nsteps + 1, xi=(np.array([lo, hi]), *XI_BOUNDS),
+                        psi=np.array([plo, phi]))
 
-    def _solve_potential(self, xi, hp, background) -> np.ndarray:
+    def _solve_potential(self, clipped, hp, background):
         """Newton iterations on the charge balance with the nonlinear Butler-Volmer sink.
 
         Galvanostatic runs take one linearised solve: the scalar shift that follows restores
@@ -474,81 +551,121 @@ class ElectrodepositionSimulation(Dynamics):
         convergence over to the next solve.
         """
         c = self.coefficients
-        sigma = self.conductivity(xi) / c.sigma_ref
-        psi = self.psi
+        sigma = self.conductivity(clipped) * (1.0 / c.sigma_ref)
+        psi = self.state_.psi
         dirichlet = self.control == "potentiostatic"
         for _ in range(8 if dirichlet else 1):
             rate, drate = self._reaction(psi, hp)
             op = PotentialOperator(sigma, dirichlet_top=dirichlet, shift=c.G * drate)
             rhs = c.G * (drate * psi - rate - background)
             if dirichlet:
-                rhs[-1] += op.top * self.voltage_V * c.f
+                rhs[-1] += op.top * (self.voltage_V * c.f)
             else:
-                flux = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 * c.h_m * c.f / c.sigma_ref
-                rhs[-1] += flux
+                rhs[-1] += self.current_density_mA_cm2 * A_m2_PER_mA_cm2 * c.h_m * c.f / c.sigma_ref
             new = self.solver.solve(op, rhs, psi)
-            change = float(np.max(np.abs(new - psi)))
+            (change,) = self._scalars(self.backend.xp.abs(new - psi).max())
             psi = new
             if change < 1e-6:
                 break
         return psi
 
-    def _shift_potential(self, hp, background) -> np.ndarray:
-        """Between full solves: move the whole potential so the total reaction still equals
-        the applied current (scalar Newton), keeping Faraday's law exact."""
+    def _galvanostatic_rate(self, hp, ac):
+        """The reaction rate after moving the whole potential so the total reaction equals the
+        applied current (keeping Faraday's law exact between and after full solves).
+
+        The shift ``o`` enters the Butler-Volmer rate only through ``exp(a o)`` and
+        ``exp(-(1 - a) o)``, so two sums of the field fix the total rate for any ``o``: the
+        scalar Newton runs on them alone, and the field is touched once.
+        """
         c = self.coefficients
+        xp = self.backend.xp
+        a = self.parameters.transfer_coefficient
+        psi = xp.clip(self.state_.psi, -40.0, 40.0)
+        k = c.L_eta * hp
+        up = xp.exp(a * psi)
+        # symmetric transfer (the default): one exp, the other factor is its reciprocal
+        down = 1.0 / up if a == 0.5 else xp.exp(-(1.0 - a) * psi)
+        up *= k
+        down *= k
+        s_up, s_down, s_ac = self._scalars(up.sum(), down.sum(), ac.sum())
+        # the Laplacian sums to zero (Neumann and periodic), so the background sums to ac's
         target = self.current_density_mA_cm2 * A_m2_PER_mA_cm2 / (FARADAY_C_mol * c.c_s * c.h_m)
-        target = target * np.prod(self.xi.shape[1:]) - float(background.sum())
+        target = target * math.prod(self.xi_initial.shape[1:]) - s_ac
         offset = 0.0
-        for _ in range(20):
-            rate, drate = self._reaction(self.psi + offset, hp)
-            step = (target - float(rate.sum())) / max(float(drate.sum()), 1e-300)
-            offset += step
+        for _ in range(50):
+            g_up, g_down = math.exp(a * offset), math.exp(-(1.0 - a) * offset)
+            step = (target - (s_up * g_up - s_down * g_down)) / max(
+                a * s_up * g_up + (1.0 - a) * s_down * g_down, 1e-300)
+            offset = min(max(offset + step, -80.0), 80.0)   # as the clip of psi: no overflow
             if abs(step) < 1e-10:
                 break
-        return self.psi + offset
+        up *= math.exp(a * offset)
+        down *= math.exp(-(1.0 - a) * offset)
+        up -= down
+        self.state_.psi = self.state_.psi + offset
+        return up
+
+    def _implicit_gradient_step(self, w, dt):
+        """Solve ``(1 - dt L_sigma kappa Laplacian) xi = w``: DCT-II along the growth axis
+        (Neumann), FFT across (periodic); on torch the DCT is the FFT of the mirrored field."""
+        c = self.coefficients
+        scale = dt * c.L_sigma * c.kappa
+        if self.backend.name == "numpy":
+            # the lateral FFT first: the DCT along axis 0 then runs on half as many columns
+            axes = range(1, w.ndim)
+            hat = scipy.fft.dct(scipy.fft.rfftn(w, axes=axes), type=2, axis=0, norm="ortho",
+                                overwrite_x=True)
+            denominator = self._minus_lap * scale
+            denominator += 1.0
+            hat /= denominator
+            return scipy.fft.irfftn(scipy.fft.idct(hat, type=2, axis=0, norm="ortho", overwrite_x=True),
+                                    s=w.shape[1:], axes=axes, overwrite_x=True)
+        torch = self.backend.xp
+        mirrored = torch.cat([w, w.flip(0)], 0)
+        hat = torch.fft.rfftn(mirrored)
+        hat /= 1.0 + scale * self._minus_lap
+        return torch.fft.irfftn(hat, s=mirrored.shape)[: w.shape[0]].contiguous()
 
     def _advance(self, xi, hp, ac, rate, dt) -> None:
         c = self.coefficients
-        noise = 0.0
+        explicit = ac + rate
         if self.parameters.noise_amplitude_1_sqrt_s > 0:
-            draw = self.rng.standard_normal(xi.shape) * hp
-            noise = self.parameters.noise_amplitude_1_sqrt_s * (draw - draw.mean()) / math.sqrt(dt)
-        explicit = ac + rate + noise
-        numerator = scipy.fft.rfftn(scipy.fft.dct(xi + dt * explicit, type=2, axis=0, norm="ortho"),
-                                    axes=range(1, xi.ndim))
-        new_hat = numerator / (1.0 + dt * c.L_sigma * c.kappa * c.minus_lap)
-        new = scipy.fft.idct(scipy.fft.irfftn(new_hat, s=xi.shape[1:], axes=range(1, xi.ndim)),
-                             type=2, axis=0, norm="ortho")
+            draw = self.backend.asarray(self.rng.standard_normal(xi.shape), dtype=self.dtype) * hp
+            explicit += (self.parameters.noise_amplitude_1_sqrt_s / math.sqrt(dt)) * (draw - draw.mean())
+        explicit *= dt
+        explicit += xi
+        new = self._implicit_gradient_step(explicit, dt)
         dxi = new - xi
         state = self.state_
         state.xi = new
         state.time_s += dt
-        area_rate = float(dxi.sum()) / dt / np.prod(xi.shape[1:])  # grid spacings / s
+        total, largest = self._scalars(dxi.sum(), self.backend.xp.abs(dxi).max())
+        area_rate = total / dt / math.prod(xi.shape[1:])  # grid spacings / s
         state.step_current_A_m2 = FARADAY_C_mol * c.c_s * area_rate * c.h_m
         state.passed_charge_C_m2 += (self.current_density_mA_cm2 * A_m2_PER_mA_cm2 if self.control ==
                                      "galvanostatic" else state.step_current_A_m2) * dt
-        largest = float(np.max(np.abs(dxi)))
         factor = self.max_change_per_step / max(largest, 1e-300)
         state.dt_s = min(self.dt_max_s, c.dt_relaxation_s, dt * min(1.5, max(0.3, factor)))
 
     # -- observers (attached in __init__; not called before the first step) ----------------
     def _record(self) -> None:
         """Histories of the step just taken, and the stop conditions on the front."""
-        from ssblab.dendrite.metrics import front_heights_um, mean_front_um
+        from ssblab.dendrite.metrics import front_heights_um
 
         if self.nsteps == 0:
             return
         state = self.state_
         state.time_history_s.append(state.time_s)
         state.current_history_mA_cm2.append(float(state.step_current_A_m2) / A_m2_PER_mA_cm2)
-        state.voltage_history_V.append(float(np.mean(state.psi[-1])) / self.coefficients.f)
         spacing = self.electrolyte.spacing_um
-        tip = float(front_heights_um(state.xi, spacing).max())
-        mean = mean_front_um(state.xi, spacing)
+        xi = state.xi   # on the backend: three numbers come back, not the field
+        top_psi, tip, volume = self._scalars(state.psi[-1].mean(), front_heights_um(xi, spacing).max(),
+                                             xi.sum(0).mean())
+        mean = volume * spacing     # metrics.mean_front_um
+        state.voltage_history_V.append(top_psi / self.coefficients.f)
         state.mean_front_history_um.append(mean)
         state.max_front_history_um.append(tip)
-        top = state.xi.shape[0] * spacing
+        top = xi.shape[0] * spacing
         if tip >= top - spacing:
             self.stop_reason = "short circuit: the deposit reached the counter electrode"
         elif self.stop_penetration_um is not None and tip - mean >= self.stop_penetration_um:
@@ -580,7 +697,8 @@ class ElectrodepositionSimulation(Dynamics):
     def state(self) -> dict[str, np.ndarray]:
         """Everything a resumed run needs to continue bit for bit: the fields of
         :class:`PhaseFieldState`, the step count, the random generator and the stop reason."""
-        return {**self.state_.to_arrays(), "nsteps": np.array(self.nsteps),
+        host = dataclasses.replace(self.state_, xi=self.xi, psi=self.psi)
+        return {**host.to_arrays(), "nsteps": np.array(self.nsteps),
                 "rng_state": np.array(json.dumps(self.rng.bit_generator.state)),
                 "stop_reason": np.array(self.stop_reason)}
 
@@ -590,7 +708,10 @@ class ElectrodepositionSimulation(Dynamics):
             time_s, dt_s, charge, nsteps = (float(v) for v in state.pop("scalars"))
             state.update(time_s=time_s, dt_s=dt_s, passed_charge_C_m2=charge, nsteps=nsteps,
                          step_current_A_m2=0.0)
-        self.state_ = PhaseFieldState.from_arrays(state)
+        restored = PhaseFieldState.from_arrays(state)
+        self.state_ = dataclasses.replace(
+            restored, xi=self.backend.asarray(restored.xi, dtype=self.dtype),
+            psi=self.backend.asarray(restored.psi, dtype=self.dtype))
         self.nsteps = int(state["nsteps"])
         self.rng.bit_generator.state = json.loads(str(state["rng_state"]))
         self.stop_reason = str(state["stop_reason"])
@@ -598,5 +719,6 @@ class ElectrodepositionSimulation(Dynamics):
 
 # state fields read and written as attributes (sim.xi, sim.time_s, sim.current_history_mA_cm2)
 for _field in dataclasses.fields(PhaseFieldState):
-    setattr(ElectrodepositionSimulation, _field.name, _state_attribute(_field.name))
+    setattr(ElectrodepositionSimulation, _field.name,
+            (_field_attribute if _field.name in ("xi", "psi") else _state_attribute)(_field.name))
 del _field

@@ -9,10 +9,12 @@ The operator solved is the symmetric positive definite
 
     A psi = - sum_faces s_f (psi_nb - psi) + c psi       (units: sigma / sigma_ref)
 
-with ``c >= 0`` the linearised reaction sink. Two solvers: conjugate gradients preconditioned
-by pyamg's smoothed-aggregation AMG (``"amg"``, the fastest on large grids, needs the
-``dendrite`` extra), or by the exact inverse of the constant-coefficient operator through
-DCT/FFT (``"fft"``, no extra dependency; diagonal scaling keeps it useful for smooth
+with ``c >= 0`` the linearised reaction sink. Three solvers, all conjugate gradients warm
+started from the previous potential: preconditioned by one geometric multigrid V-cycle
+(``"mg"``, the default: no extra dependency, and the only one that also runs on PyTorch, see
+:mod:`ssblab.dendrite.multigrid`), by pyamg's smoothed-aggregation AMG (``"amg"``, the default
+before, needs the ``dendrite`` extra), or by the exact inverse of the constant-coefficient
+operator through DCT/FFT (``"fft"``; diagonal scaling keeps it useful for smooth
 conductivity fields).
 
 Examples
@@ -33,25 +35,33 @@ import scipy.fft
 import scipy.sparse
 import scipy.sparse.linalg
 
-from ssblab.errors import ConvergenceError, check_choice
+from ssblab.errors import ConvergenceError, InputError, check_choice
 
-SolverMethod = Literal["auto", "amg", "fft"]
+SolverMethod = Literal["auto", "mg", "amg", "fft"]
 
 
-def harmonic_faces(sigma: np.ndarray) -> list[np.ndarray]:
+def harmonic_faces(sigma) -> list:
     """Face conductances between each cell and its + neighbour along every axis.
 
     Along axis 0 the array has ``n0 - 1`` rows (no face beyond the ends); along periodic axes
-    the last face wraps to the first cell.
+    the last face wraps to the first cell; a face between two insulating cells is 0. NumPy or
+    PyTorch arrays.
     """
+    from ssblab.dendrite.multigrid import roll_back
+
+    if isinstance(sigma, np.ndarray):
+        xp = np
+    else:
+        import torch as xp
     faces = []
     for axis in range(sigma.ndim):
-        nb = np.roll(sigma, -1, axis=axis)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.where(sigma + nb > 0, 2.0 * sigma * nb / (sigma + nb), 0.0)
         if axis == 0:
-            f = f[:-1]
-        faces.append(f)
+            low, high = sigma[:-1], sigma[1:]
+        else:
+            low, high = sigma, roll_back(sigma, axis)
+        total = low + high
+        with np.errstate(divide="ignore", invalid="ignore"):
+            faces.append(xp.where(total > 0, 2.0 * low * high / total, 0.0))
     return faces
 
 
@@ -59,15 +69,18 @@ class PotentialOperator:
     """``A psi`` for a conductivity field ``sigma`` (already divided by a reference value).
 
     ``top`` is the conductance of the top boundary half-cell for a Dirichlet top (twice the
-    top row's conductivity); ``shift`` is the diagonal reaction term ``c``.
+    top row's conductivity); ``shift`` is the diagonal reaction term ``c``. The operator is
+    built from NumPy or PyTorch arrays; :meth:`matvec` and :meth:`matrix` (the AMG and FFT
+    solvers) take NumPy arrays.
     """
 
-    def __init__(self, sigma: np.ndarray, *, dirichlet_top: bool, shift: np.ndarray | None = None):
-        self.shape = sigma.shape
+    def __init__(self, sigma, *, dirichlet_top: bool, shift=None):
+        self.shape = tuple(sigma.shape)
         self.sigma = sigma
+        self.dirichlet_top = dirichlet_top
         self.faces = harmonic_faces(sigma)
-        self.top = 2.0 * sigma[-1] if dirichlet_top else np.zeros_like(sigma[-1])
-        self.shift = np.zeros(sigma.shape) if shift is None else shift
+        self.top = 2.0 * sigma[-1] if dirichlet_top else 0.0 * sigma[-1]
+        self.shift = 0.0 * sigma if shift is None else shift
 
     def diagonal(self) -> np.ndarray:
         d = self.shift.copy()
@@ -92,17 +105,9 @@ class PotentialOperator:
         return out
 
     def matrix(self) -> scipy.sparse.csr_matrix:
-        n = int(np.prod(self.shape))
-        index = np.arange(n).reshape(self.shape)
-        rows, cols, vals = [index.ravel()], [index.ravel()], [self.diagonal().ravel()]
-        for axis, f in enumerate(self.faces):
-            a = index[:-1] if axis == 0 else index
-            b = index[1:] if axis == 0 else np.roll(index, -1, axis=axis)
-            rows += [a.ravel(), b.ravel()]
-            cols += [b.ravel(), a.ravel()]
-            vals += [-f.ravel(), -f.ravel()]
-        return scipy.sparse.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
+        from ssblab.dendrite.multigrid import conductance_matrix
+
+        return conductance_matrix(self.faces, self.diagonal())
 
 
 def laplacian_eigenvalues(shape: tuple[int, ...], *, dirichlet_top: bool) -> np.ndarray:
@@ -135,22 +140,32 @@ def spectral_solve(rhs: np.ndarray, denominator: np.ndarray, *, dirichlet_top: b
 
 
 class PotentialSolver:
-    """Preconditioned CG for :class:`PotentialOperator`, reusing its preconditioner.
+    """Preconditioned CG for :class:`PotentialOperator`.
 
-    ``method="auto"`` takes AMG when pyamg is installed, else the FFT preconditioner. The AMG
-    hierarchy is rebuilt only when :meth:`refresh` is called (the caller does so on a fixed
-    step schedule, so a resumed run rebuilds at the same steps as an uninterrupted one).
+    ``method="auto"`` is ``"mg"``. The multigrid hierarchy is built afresh for every solve
+    (a few elementwise passes); the AMG hierarchy is rebuilt only when :meth:`refresh` is
+    called (the caller does so on a fixed step schedule, so a resumed run rebuilds at the same
+    steps as an uninterrupted one). ``backend`` (:func:`ssblab.backend.select_backend`) is
+    where the arrays live; AMG and FFT run on NumPy only. ``precondition_dtype`` is the
+    precision of the multigrid V-cycle (CG itself runs in the dtype of the fields).
     """
 
-    def __init__(self, method: SolverMethod = "auto", *, rtol: float = 1e-6, maxiter: int = 2000):
-        check_choice(method, SolverMethod, name="solver")
-        if method == "auto":
-            import importlib.util
+    def __init__(self, method: SolverMethod = "auto", *, rtol: float | None = None,
+                 maxiter: int = 2000, backend=None, precondition_dtype: str = "float32"):
+        from ssblab.backend import select_backend
 
-            method = "amg" if importlib.util.find_spec("pyamg") is not None else "fft"
-        self.method = method
-        self.rtol = rtol
+        check_choice(method, SolverMethod, name="solver")
+        self.method = "mg" if method == "auto" else method
+        self.backend = backend or select_backend()
+        if self.backend.name != "numpy" and self.method != "mg":
+            raise InputError(f"solver {self.method!r} runs on the NumPy backend only; use solver "
+                             f"'mg' (or 'auto') with backend {self.backend.name!r}")
+        # the multigrid default, 1e-4 of the right-hand side: the solver's share of the deposit
+        # error is then below 1e-3 of the lag of the potential between refreshes
+        # (tests/dendrite/test_dendrite_backend.py); amg and fft keep their earlier 1e-6
+        self.rtol = rtol if rtol is not None else (1e-4 if self.method == "mg" else 1e-6)
         self.maxiter = maxiter
+        self.precondition_dtype = precondition_dtype
         self._amg = None
         self.iterations = 0
 
@@ -175,7 +190,7 @@ class PotentialSolver:
                 finally:
                     np.random.set_state(saved)
             return self._amg.aspreconditioner(cycle="V")
-        dirichlet = bool(np.any(op.top))
+        dirichlet = op.dirichlet_top
         scale = 1.0 / np.sqrt(np.maximum(op.sigma, 1e-12))
         denom = laplacian_eigenvalues(op.shape, dirichlet_top=dirichlet)
         shift = float(np.mean(op.shift / np.maximum(op.sigma, 1e-12)))
@@ -187,7 +202,15 @@ class PotentialSolver:
 
         return scipy.sparse.linalg.LinearOperator((n, n), matvec=apply, dtype=float)
 
-    def solve(self, op: PotentialOperator, rhs: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    def solve(self, op: PotentialOperator, rhs, x0):
+        if self.method == "mg":
+            from ssblab.dendrite.multigrid import mg_cg
+
+            x, self.iterations = mg_cg(self.backend, op.faces, op.shift,
+                                       op.top if op.dirichlet_top else None, rhs, x0,
+                                       rtol=self.rtol, maxiter=self.maxiter,
+                                       precondition_dtype=self.precondition_dtype)
+            return x
         matrix = op.matrix()
         m = self._preconditioner(op, matrix)
         count = [0]
