@@ -1,17 +1,17 @@
-"""Matrix-free conjugate gradients preconditioned by aggregation multigrid on the voxel grid.
-
-The conductance matrix of a voxel image is a weighted graph Laplacian on a regular grid (plus
-the electrode links on the diagonal), stored here as three arrays of face conductances, so it
+"""Matrix-free conjugate gradients preconditioned by aggregation multigrid on the voxel grid. The
+conductance matrix of a voxel image is a weighted graph Laplacian on a regular grid (plus the
+electrode links on the diagonal), stored here as three arrays of face conductances, so it
 never has to be assembled. Coarse levels aggregate 2 x 2 x 2 voxels: with piecewise-constant
 prolongation the Galerkin product ``P^T A P`` is again a 7-point conductance lattice whose
 face conductances are the sums of the fine ones across each block face, so every level is
-built with a few slices and sums. Unsmoothed aggregation needs help on the coarse levels:
-each coarse problem is solved by two Krylov-accelerated cycles (Notay's K-cycle, Numer. Linear
-Algebra Appl. 15, 473 (2008)), with two damped-Jacobi sweeps before and after each coarse
-correction; as the K-cycle is not a fixed linear operator, the outer iteration is flexible
-(Polak-Ribiere) CG. Arrays are float32 unless the caller asks for float64; the cross-section
-currents are accumulated in float64, and when float32 rounding stops the iteration short of
-the flux criterion the solution is refined in float64 (see :func:`solve_potential`).
+built with a few slices and sums. Unsmoothed aggregation needs help on the coarse levels: each
+coarse problem is solved by two Krylov-accelerated cycles (Notay's K-cycle, Numer. Linear
+Algebra Appl. 15, 473 (2008)), with damped-Jacobi sweeps (omega = 0.8; two before, the first
+of them free from a zero start, and one after each coarse correction); as the K-cycle is not a
+fixed linear operator, the outer iteration is flexible (Polak-Ribiere) CG. Arrays are float32
+unless the caller asks for float64; the cross-section currents are accumulated in float64, and
+when float32 rounding stops the iteration short of the flux criterion the solution is refined
+in float64 (see :func:`solve_potential`).
 
 The arrays are NumPy arrays or PyTorch tensors (CPU or CUDA), whichever :func:`lattice` was
 given (see :mod:`ssblab.backend`); the few kernels that differ (the operator product, the
@@ -31,8 +31,10 @@ import os
 
 import numpy as np
 
-_OMEGA = 2.0 / 3.0   # damped Jacobi on D^-1 A whose spectrum lies in (0, 2]
-_SWEEPS = 2          # Jacobi sweeps before and after each coarse correction
+_OMEGA = 0.8         # damped Jacobi on D^-1 A, whose spectrum lies in (0, 2]: converges for
+# omega < 1; 0.8 took the fewest cycles (and the least time) on pellets at 128^3 and 256^3
+_PRE, _POST = 1, 1   # Jacobi sweeps before (besides the free first one) and after each coarse
+# correction; (1, 2) and (2, 2) cost more time than their saved cycles at 128^3 and 256^3
 _COARSEST = 1000     # unknowns below which the coarse problem is factorised
 _DENSE = 1500        # torch: coarsest problems up to this size are solved by a dense inverse
 _STALL = {"float32": 5, "float64": 12}  # iterations without halving the best cross-section
@@ -352,13 +354,13 @@ class Hierarchy:
 
         x = torch.div(r, level.diag, out=out) if out is not None else r / level.diag
         x *= _OMEGA
-        for _ in range(_SWEEPS - 1):
+        for _ in range(_PRE):
             self._jacobi(level, x, r, ax)
         apply(level, x, ax)
         torch.sub(r, ax, out=ax)
         correction = self._coarse_solve(_restrict(ax), depth + 1)
         _prolong_add(level, x, correction)
-        for _ in range(_SWEEPS):
+        for _ in range(_POST):
             self._jacobi(level, x, r, ax)
         return x
 
@@ -367,16 +369,16 @@ class Hierarchy:
         the first one is chosen so that the last sweep lands in ``out``."""
         x = np.empty_like(r) if out is None else out
         buffers = [x, self._tmp[depth]]
-        cur = 1 if (2 * _SWEEPS - 1) % 2 else 0  # the first sweep from zero costs no product
+        cur = 1 if (_PRE + _POST) % 2 else 0  # the first sweep from zero costs no product
         np.divide(r, level.diag, out=buffers[cur])
         buffers[cur] *= _OMEGA
-        for _ in range(_SWEEPS - 1):
+        for _ in range(_PRE):
             _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
             cur = 1 - cur
         residual = _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], smooth=False)
         correction = self._coarse_solve(_restrict(residual), depth + 1)
         _prolong_add(level, buffers[cur], correction)
-        for _ in range(_SWEEPS):
+        for _ in range(_POST):
             _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
             cur = 1 - cur
         return buffers[cur]
@@ -455,13 +457,19 @@ def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None) -> _Level:
             g.append(full)
         return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
     s = np.ascontiguousarray(sigma, dtype=dtype)
+    tiny = np.finfo(s.dtype).tiny  # 0 / tiny = 0 where both voxels are absent (no masked divide)
     g = []
     for ax in range(3):
         lo = s[(slice(None),) * ax + (slice(None, -1),)]
         hi = s[(slice(None),) * ax + (slice(1, None),)]
-        total = lo + hi
-        full = np.zeros_like(s)
-        np.divide(2 * lo * hi, total, out=full[(slice(None),) * ax + (slice(None, -1),)], where=total > 0)
+        full = np.empty_like(s)
+        harmonic = full[(slice(None),) * ax + (slice(None, -1),)]
+        np.add(lo, hi, out=harmonic)
+        np.maximum(harmonic, tiny, out=harmonic)
+        product = np.multiply(lo, hi)
+        product *= 2
+        np.divide(product, harmonic, out=harmonic)
+        full[(slice(None),) * ax + (-1,)] = 0
         g.append(full)
     return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
 
