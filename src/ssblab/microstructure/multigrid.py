@@ -1,6 +1,7 @@
-"""Matrix-free conjugate gradients preconditioned by aggregation multigrid on the voxel grid. The
-conductance matrix of a voxel image is a weighted graph Laplacian on a regular grid (plus the
-electrode links on the diagonal), stored here as three arrays of face conductances, so it
+"""Matrix-free conjugate gradients preconditioned by aggregation multigrid on the voxel grid.
+
+The conductance matrix of a voxel image is a weighted graph Laplacian on a regular grid (plus
+the electrode links on the diagonal), stored here as three arrays of face conductances, so it
 never has to be assembled. Coarse levels aggregate 2 x 2 x 2 voxels: with piecewise-constant
 prolongation the Galerkin product ``P^T A P`` is again a 7-point conductance lattice whose
 face conductances are the sums of the fine ones across each block face, so every level is
