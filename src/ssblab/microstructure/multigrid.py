@@ -168,7 +168,7 @@ def _threads() -> int:
 _POOL: dict = {}
 
 
-def _for_chunks(n: int, dtype, body) -> None:
+def _for_chunks(n: int, dtype, body, *, chunk: int = _CHUNK) -> None:
     """Call ``body(a, b, scratch)`` for the cache-sized chunks ``[a, b)`` of ``range(n)``.
 
     NumPy's ufuncs release the GIL, so on a grid of several chunks the runs of chunks go to a
@@ -177,18 +177,18 @@ def _for_chunks(n: int, dtype, body) -> None:
     independent.
     """
     threads = _threads()
-    chunks = -(-n // _CHUNK)
+    chunks = -(-n // chunk)
     if threads == 1 or chunks < 2:
-        t = np.empty(min(n, _CHUNK), dtype)
-        for a in range(0, n, _CHUNK):
-            body(a, min(n, a + _CHUNK), t)
+        t = np.empty(min(n, chunk), dtype)
+        for a in range(0, n, chunk):
+            body(a, min(n, a + chunk), t)
         return
     per = -(-chunks // threads)
 
     def run(k):
-        t = np.empty(_CHUNK, dtype)
+        t = np.empty(chunk, dtype)
         for c in range(k * per, min(chunks, (k + 1) * per)):
-            body(c * _CHUNK, min(n, (c + 1) * _CHUNK), t)
+            body(c * chunk, min(n, (c + 1) * chunk), t)
 
     key = (os.getpid(), threads)  # a forked child must not reuse its parent's threads
     if key not in _POOL:
@@ -283,8 +283,7 @@ def _prolong_add(level: _Level, x, e, *, slab: int = 8):
         full = spread.expand(n0, 2, n1, 2, n2, 2).reshape(2 * n0, 2 * n1, 2 * n2)
         x.addcmul_(full[:f0, :f1, :f2], level.mask)
         return x
-    for c0 in range(0, n0, slab):
-        c1 = min(n0, c0 + slab)
+    def layers(c0, c1, _):
         rows = min(2 * c1, f0) - 2 * c0
         along = np.repeat(e[c0:c1], 2, axis=2)[:, :, :f2]
         full = np.empty((c1 - c0, 2, n1, 2, f2), x.dtype)
@@ -292,6 +291,8 @@ def _prolong_add(level: _Level, x, e, *, slab: int = 8):
         full = full.reshape(2 * (c1 - c0), 2 * n1, f2)[:rows, :f1]
         full *= level.active[2 * c0:2 * c0 + rows]
         x[2 * c0:2 * c0 + rows] += full
+
+    _for_chunks(n0, x.dtype, layers, chunk=slab)  # slabs of coarse layers
     return x
 
 
@@ -371,8 +372,13 @@ class Hierarchy:
         x = np.empty_like(r) if out is None else out
         buffers = [x, self._tmp[depth]]
         cur = 1 if (_PRE + _POST) % 2 else 0  # the first sweep from zero costs no product
-        np.divide(r, level.diag, out=buffers[cur])
-        buffers[cur] *= _OMEGA
+        rf, df, first = r.reshape(-1), level.diag.reshape(-1), buffers[cur].reshape(-1)
+
+        def scaled(a, b, t):
+            np.divide(rf[a:b], df[a:b], out=first[a:b])
+            first[a:b] *= _OMEGA
+
+        _for_chunks(level.size, r.dtype, scaled)
         for _ in range(_PRE):
             _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
             cur = 1 - cur
@@ -602,8 +608,7 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
         # beta = z_new . (r_new - r_old) / (z_old . r_old), with r_new - r_old = -alpha q.
         z = hierarchy.precondition(r, out=z)
         rz_new = _dot(r, z)
-        p *= -alpha * _ratio(_dot(z, q), rz)
-        p += z
+        _scale_add(p, -alpha * _ratio(_dot(z, q), rz), z)
         rz = rz_new
     if planes is None:
         planes = planes_of(x)
@@ -633,11 +638,26 @@ def _axpy(a, x, y):
         y += a * x
         return
     xf, yf = x.reshape(-1), y.reshape(-1)
-    t = np.empty(min(xf.size, _CHUNK), y.dtype)
-    for i in range(0, xf.size, _CHUNK):
-        j = min(xf.size, i + _CHUNK)
+
+    def body(i, j, t):
         np.multiply(xf[i:j], a, out=t[: j - i])
         yf[i:j] += t[: j - i]
+
+    _for_chunks(xf.size, y.dtype, body)
+
+
+def _scale_add(p, beta, z):
+    """``p = beta p + z`` in place (the new search direction)."""
+    if _is_torch(p):
+        p.mul_(beta).add_(z)
+        return
+    pf, zf = p.reshape(-1), z.reshape(-1)
+
+    def body(i, j, t):
+        pf[i:j] *= beta
+        pf[i:j] += zf[i:j]
+
+    _for_chunks(pf.size, p.dtype, body)
 
 
 def solve_potential(level: _Level, *, flux_tol: float, max_iterations: int, x0=None):

@@ -297,9 +297,14 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     sigma_mean = float((counts * lut)[lut > 0].sum() / counts[lut > 0].sum())
     tau = eps * sigma_mean / sigma_eff
 
-    # current per phase: one weighted count (j_axial is zero outside the active voxels)
-    per_phase = np.bincount(lab.reshape(-1), weights=j_axial.reshape(-1), minlength=lut.size)
-    phase_share = {int(p): float(per_phase[p] / per_phase.sum()) for p in present if lut[p] > 0}
+    # current per phase: one weighted count (j_axial is zero outside the active voxels); with
+    # a single conducting phase it carries everything
+    carriers = [int(p) for p in present if lut[p] > 0]
+    if len(carriers) == 1:
+        phase_share = {carriers[0]: 1.0}
+    else:
+        per_phase = np.bincount(lab.reshape(-1), weights=j_axial.reshape(-1), minlength=lut.size)
+        phase_share = {p: float(per_phase[p] / per_phase.sum()) for p in carriers}
     inlet = electrodes[0] * (1.0 - potential[0].astype(np.float64))  # zero off the cluster
     per_phase = np.bincount(lab[0].reshape(-1), weights=inlet.reshape(-1), minlength=lut.size)
     inlet_current = {int(p): float(per_phase[p] / inlet.sum()) for p in present}
