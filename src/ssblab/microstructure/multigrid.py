@@ -465,19 +465,28 @@ def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None) -> _Level:
         return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
     s = np.ascontiguousarray(sigma, dtype=dtype)
     tiny = np.finfo(s.dtype).tiny  # 0 / tiny = 0 where both voxels are absent (no masked divide)
-    g = []
-    for ax in range(3):
-        lo = s[(slice(None),) * ax + (slice(None, -1),)]
-        hi = s[(slice(None),) * ax + (slice(1, None),)]
-        full = np.empty_like(s)
-        harmonic = full[(slice(None),) * ax + (slice(None, -1),)]
-        np.add(lo, hi, out=harmonic)
-        np.maximum(harmonic, tiny, out=harmonic)
+    n0 = s.shape[0]
+    g = [np.empty_like(s) for _ in range(3)]
+
+    def harmonic(lo, hi, out):
+        np.add(lo, hi, out=out)
+        np.maximum(out, tiny, out=out)
         product = np.multiply(lo, hi)
         product *= 2
-        np.divide(product, harmonic, out=harmonic)
-        full[(slice(None),) * ax + (-1,)] = 0
-        g.append(full)
+        np.divide(product, out, out=out)
+
+    def layers(i0, i1, _):  # links of layers i0 .. i1-1 (to the next layer: below the last)
+        last = min(i1, n0 - 1)
+        if last > i0:
+            harmonic(s[i0:last], s[i0 + 1:last + 1], g[0][i0:last])
+        if i1 == n0:
+            g[0][-1] = 0
+        harmonic(s[i0:i1, :-1], s[i0:i1, 1:], g[1][i0:i1, :-1])
+        g[1][i0:i1, -1] = 0
+        harmonic(s[i0:i1, :, :-1], s[i0:i1, :, 1:], g[2][i0:i1, :, :-1])
+        g[2][i0:i1, :, -1] = 0
+
+    _for_chunks(n0, s.dtype, layers, chunk=_SLAB)
     return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
 
 

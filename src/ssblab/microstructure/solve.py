@@ -42,6 +42,7 @@ import numpy as np
 
 from ssblab.backend import BackendName, Device, select_backend
 from ssblab.errors import ConvergenceError, InputError, check_choice, require_package
+from ssblab.microstructure.multigrid import _for_chunks, lattice, solve_potential
 from ssblab.results import Result, provenance
 
 Direction = Literal["x", "y", "z"]
@@ -250,8 +251,6 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     if not active.any():
         return _failed(f"nothing percolates: no conducting path joins the two faces normal to "
                        f"{direction}", dict(common, connected_fraction=connected), raise_on_failure)
-
-    from ssblab.microstructure.multigrid import lattice, solve_potential
 
     precision = "float64"
     # The potential does not depend on the conductivity scale; solving with the largest
@@ -531,8 +530,8 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
     j_mag = np.empty(potential.shape, np.float32)
     lo = [(slice(None), slice(None, -1)), (slice(None), slice(None), slice(None, -1))]
     hi = [(slice(None), slice(1, None)), (slice(None), slice(None), slice(1, None))]
-    for i0 in range(0, n0, slab):
-        i1 = min(n0, i0 + slab)
+
+    def layers(i0, i1, _):  # slabs are independent (plane i1 is written twice, the same value)
         v = potential[i0:i1]
         face = np.empty((i1 - i0 + 1, *v.shape[1:]), dtype)  # axial faces i0 .. i1
         face[0] = (inlet * (1.0 - v[0]) if i0 == 0
@@ -562,6 +561,8 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
             component *= 0.5
             total += np.square(component, out=component)
         j_mag[i0:i1] = np.sqrt(total, out=total)
+
+    _for_chunks(n0, dtype, layers, chunk=slab)
     return planes, j_axial, j_mag
 
 
