@@ -7,8 +7,8 @@ prolongation the Galerkin product ``P^T A P`` is again a 7-point conductance lat
 face conductances are the sums of the fine ones across each block face, so every level is
 built with a few slices and sums. Unsmoothed aggregation needs help on the coarse levels: each
 coarse problem is solved by two Krylov-accelerated cycles (Notay's K-cycle, Numer. Linear
-Algebra Appl. 15, 473 (2008)), with damped-Jacobi sweeps (omega = 0.8; two before, the first
-of them free from a zero start, and one after each coarse correction); as the K-cycle is not a
+Algebra Appl. 15, 473 (2008)), with damped-Jacobi sweeps around each coarse correction (see
+``_SMOOTHING``; the first sweep from a zero start is free); as the K-cycle is not a
 fixed linear operator, the outer iteration is flexible (Polak-Ribiere) CG. Arrays are float32
 unless the caller asks for float64; the cross-section currents are accumulated in float64, and
 when float32 rounding stops the iteration short of the flux criterion the solution is refined
@@ -32,10 +32,13 @@ import os
 
 import numpy as np
 
-_OMEGA = 0.8         # damped Jacobi on D^-1 A, whose spectrum lies in (0, 2]: converges for
-# omega < 1; 0.8 took the fewest cycles (and the least time) on pellets at 128^3 and 256^3
-_PRE, _POST = 1, 1   # Jacobi sweeps before (besides the free first one) and after each coarse
-# correction; (1, 2) and (2, 2) cost more time than their saved cycles at 128^3 and 256^3
+#: damped-Jacobi smoothing per working precision: (sweeps before the coarse correction besides
+#: the free first one, sweeps after, omega). The spectrum of D^-1 A lies in (0, 2], so any
+#: omega < 1 converges. float32 solves stop at loose tolerances, where the cheaper cycle won
+#: (pellets at 128^3 and 256^3: 7 and 8 cycles either way, 20 % less time); float64 solves aim
+#: at tight ones, where hard media (contrast 1e3) needed 65 cycles with the stronger smoothing
+#: and 96, with stalls, with the cheaper one.
+_SMOOTHING = {"float32": (1, 1, 0.8), "float64": (1, 2, 2.0 / 3.0)}
 _COARSEST = 1000     # unknowns below which the coarse problem is factorised
 _DENSE = 1500        # torch: coarsest problems up to this size are solved by a dense inverse
 _STALL = {"float32": 5, "float64": 12}  # iterations without halving the best cross-section
@@ -212,9 +215,9 @@ def _apply_chunk(level, xf, of, t, a, b):
             of[lo:b] -= t[: b - lo]
 
 
-def _sweep_numpy(level, x, b, out, *, smooth=True):
-    """``out = x + omega D^-1 (b - A x)`` (one damped-Jacobi sweep) or, with
-    ``smooth=False``, ``out = b - A x``: every step of a chunk while it is in cache."""
+def _sweep_numpy(level, x, b, out, *, omega=None):
+    """``out = x + omega D^-1 (b - A x)`` (one damped-Jacobi sweep) or, without ``omega``,
+    ``out = b - A x``: every step of a chunk while it is in cache."""
     xf, bf, of = x.reshape(-1), b.reshape(-1), out.reshape(-1)
     diag = level.diag.reshape(-1)
 
@@ -222,9 +225,9 @@ def _sweep_numpy(level, x, b, out, *, smooth=True):
         o = of[a:e]
         _apply_chunk(level, xf, of, t, a, e)
         np.subtract(bf[a:e], o, out=o)
-        if smooth:
+        if omega is not None:
             np.divide(o, diag[a:e], out=o)
-            o *= _OMEGA
+            o *= omega
             o += xf[a:e]
 
     _for_chunks(level.size, x.dtype, body)
@@ -340,6 +343,7 @@ class Hierarchy:
         while np.prod(self.levels[-1].shape) > _COARSEST and min(self.levels[-1].shape) > 2:
             self.levels.append(_coarsen(self.levels[-1]))
         _factorise(self.levels[-1])
+        self.pre, self.post, self.omega = _SMOOTHING[_dtype_name(finest.diag)]
         self._tmp = [_empty_like(lv.diag) for lv in self.levels]
         #: the finest-level work array, shared with the outer iteration (never used at once)
         self.scratch = self._tmp[0]
@@ -355,14 +359,14 @@ class Hierarchy:
         import torch
 
         x = torch.div(r, level.diag, out=out) if out is not None else r / level.diag
-        x *= _OMEGA
-        for _ in range(_PRE):
+        x *= self.omega
+        for _ in range(self.pre):
             self._jacobi(level, x, r, ax)
         apply(level, x, ax)
         torch.sub(r, ax, out=ax)
         correction = self._coarse_solve(_restrict(ax), depth + 1)
         _prolong_add(level, x, correction)
-        for _ in range(_POST):
+        for _ in range(self.post):
             self._jacobi(level, x, r, ax)
         return x
 
@@ -371,22 +375,22 @@ class Hierarchy:
         the first one is chosen so that the last sweep lands in ``out``."""
         x = np.empty_like(r) if out is None else out
         buffers = [x, self._tmp[depth]]
-        cur = 1 if (_PRE + _POST) % 2 else 0  # the first sweep from zero costs no product
+        cur = 1 if (self.pre + self.post) % 2 else 0  # the first sweep from zero costs no product
         rf, df, first = r.reshape(-1), level.diag.reshape(-1), buffers[cur].reshape(-1)
 
         def scaled(a, b, t):
             np.divide(rf[a:b], df[a:b], out=first[a:b])
-            first[a:b] *= _OMEGA
+            first[a:b] *= self.omega
 
         _for_chunks(level.size, r.dtype, scaled)
-        for _ in range(_PRE):
-            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
+        for _ in range(self.pre):
+            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=self.omega)
             cur = 1 - cur
-        residual = _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], smooth=False)
+        residual = _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
         correction = self._coarse_solve(_restrict(residual), depth + 1)
         _prolong_add(level, buffers[cur], correction)
-        for _ in range(_POST):
-            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
+        for _ in range(self.post):
+            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=self.omega)
             cur = 1 - cur
         return buffers[cur]
 
@@ -410,13 +414,12 @@ class Hierarchy:
         a2 = _ratio(_dot(v2, r2), beta)
         return (a1 - _ratio(gamma * a2, rho1)) * v1 + a2 * v2
 
-    @staticmethod
-    def _jacobi(level, x, b, ax):
+    def _jacobi(self, level, x, b, ax):
         import torch
 
         apply(level, x, ax)
         torch.sub(b, ax, out=ax)
-        x.addcdiv_(ax, level.diag, value=_OMEGA)
+        x.addcdiv_(ax, level.diag, value=self.omega)
 
 
 def _empty_like(a):
