@@ -344,9 +344,7 @@ class Hierarchy:
             self.levels.append(_coarsen(self.levels[-1]))
         _factorise(self.levels[-1])
         self.pre, self.post, self.omega = _SMOOTHING[_dtype_name(finest.diag)]
-        self._tmp = [_empty_like(lv.diag) for lv in self.levels]
-        #: the finest-level work array, shared with the outer iteration (never used at once)
-        self.scratch = self._tmp[0]
+        self._tmp = [_empty_like(lv.diag) for lv in self.levels]  # one work array per level
 
     def precondition(self, r, depth: int = 0, *, out=None):
         level = self.levels[depth]
