@@ -13,7 +13,8 @@ are removed (isolated grains, clusters touching one electrode only): they carry 
 removing them makes the matrix symmetric positive definite. Dead-end branches of a percolating
 cluster stay; they carry no net current. The linear system is solved by conjugate gradients
 preconditioned with multigrid: by default (no-flux sides) the matrix-free aggregation K-cycle of
-:mod:`ssblab.microstructure.multigrid` (``method="gmg"``) with flexible CG; with periodic sides,
+:mod:`ssblab.microstructure.multigrid` (``method="gmg"``) with flexible CG, in NumPy or in
+PyTorch on the CPU or a CUDA GPU (``device``, ``backend``); with periodic sides,
 or on request, an algebraic V-cycle from pyamg (``"sa"`` smoothed aggregation, ``"rs"``
 Ruge-Stuben); ``"direct"`` is sparse LU for small volumes and reference solutions.
 
