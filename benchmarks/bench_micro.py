@@ -4,15 +4,16 @@ Generated Li3InCl6-like pellets (overlapping grains, 4-voxel median radius) at 7
 density, transport along x (TauFactor's direction). Accuracy is judged against a reference
 solved by ssblab to a cross-section current spread of 1e-7 (float64); both tools then run at
 their default convergence criteria (TauFactor: flux spread < 1e-2 and tau change < 2e-3 per
-100 iterations; ssblab: flux spread and change of the mean current < flux_tol = 5e-4, which
-leaves ssblab's error at or below TauFactor's on these volumes). The script prints each tool's
-time (median of --repeat runs; one run above 128^3), its relative error in sigma_eff, and the
-time ratio.
+100 iterations; ssblab: flux spread and change of the mean current < flux_tol, 5e-4 by default,
+which leaves ssblab's error at or below TauFactor's on these volumes). ssblab runs on each of
+its CPU backends (NumPy; PyTorch on the CPU with its default threads, as TauFactor). The script
+prints each run's time (min and median of --repeat runs), its relative error in sigma_eff, the
+load average at the end of the run, and the ratio of the medians.
 
 Run: python benchmarks/bench_micro.py [--sizes 128 256] [--repeat 3] [--density 0.7]
-Needs: pip install 'ssblab[micro,bench-micro]' (TauFactor needs torch: install
-``pip install torch==2.13.0`` first, the CPU wheel, then ``pip install taufactor``). The load
-average is printed with each line: the ratio is only meaningful next to it.
+Needs: pip install 'ssblab[micro,bench-micro]' (TauFactor and the torch backend need torch:
+install ``pip install torch==2.13.0`` first, the CPU wheel, then ``pip install taufactor``).
+The ratio is only meaningful next to the load average.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 
 import numpy as np
 
+from ssblab.errors import ResourceError
 from ssblab.microstructure.generate import pellet
 from ssblab.microstructure.solve import solve
 
@@ -36,23 +38,39 @@ def _time(fn, repeat):
         start = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+    return min(times), statistics.median(times), out
 
 
-def run(size: int, *, density: float, repeat: int, method: str, flux_tol: float) -> dict:
+def _line(name, t_min, t_med, err, its, extra=""):
+    return (f"  {name:<13} min {t_min:7.2f} s  median {t_med:7.2f} s  err {err:.1e}  {its} its"
+            f"{extra}  | load {os.getloadavg()[0]:.1f}")
+
+
+def run(size: int, *, density: float, repeat: int, flux_tol: float, backends) -> dict:
     labels = pellet((size,) * 3, relative_density=density, grain_radius_voxels=4, rng=0).labels
     reference = solve(labels, [0.0, 1.0], direction="x", method="gmg", flux_tol=1e-7,
                       keep_fields=False, dtype="float64").sigma_eff_S_cm
-    t_ours, ours = _time(lambda: solve(labels, [0.0, 1.0], direction="x", method=method,
-                                       flux_tol=flux_tol, keep_fields=False), repeat)
-    row = {"size": size, "density": float(labels.mean()), "reference_sigma": reference,
-           "ssblab_s": t_ours, "ssblab_err": abs(ours.sigma_eff_S_cm / reference - 1),
-           "ssblab_iterations": ours.iterations, "ssblab_precision": ours.precision}
+    print(f"{size}^3 rho={float(labels.mean()):.3f} (reference sigma_eff {reference:.6g}, "
+          f"flux_tol {flux_tol:g})", flush=True)
+    medians = {}
+    for backend in backends:
+        try:
+            def ours(backend=backend):
+                return solve(labels, [0.0, 1.0], direction="x", flux_tol=flux_tol,
+                             keep_fields=False, backend=backend)
+            ours()  # warm-up (imports, torch start-up): not timed
+            t_min, t_med, r = _time(ours, repeat)
+        except ResourceError as error:
+            print(f"  ssblab-{backend}: skipped ({error})")
+            continue
+        medians[backend] = t_med
+        print(_line(f"ssblab-{backend}", t_min, t_med, abs(r.sigma_eff_S_cm / reference - 1),
+                    r.iterations, f" ({r.precision})"), flush=True)
     try:
         import taufactor
     except ImportError:
-        print("taufactor is not installed: pip install torch==2.13.0 taufactor")
-        return row
+        print("  TauFactor: not installed (pip install torch==2.13.0 taufactor)")
+        return medians
 
     def tf():
         with contextlib.redirect_stdout(io.StringIO()):
@@ -60,10 +78,12 @@ def run(size: int, *, density: float, repeat: int, method: str, flux_tol: float)
             s.solve(verbose=False)
         return s
 
-    t_tf, s = _time(tf, repeat)
-    row.update(taufactor_s=t_tf, taufactor_err=abs(float(np.ravel(s.D_eff)[0]) / reference - 1),
-               taufactor_iterations=s.iter, ratio=t_tf / t_ours)
-    return row
+    t_min, t_med, s = _time(tf, repeat)
+    print(_line("TauFactor", t_min, t_med, abs(float(np.ravel(s.D_eff)[0]) / reference - 1), s.iter),
+          flush=True)
+    for backend, t in medians.items():
+        print(f"  ratio TauFactor / ssblab-{backend} (medians) = {t_med / t:.2f}", flush=True)
+    return medians
 
 
 def main():
@@ -71,18 +91,12 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--density", type=float, default=0.7)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--method", default="gmg")
+    parser.add_argument("--backends", nargs="+", default=["numpy", "torch"])
     parser.add_argument("--flux-tol", type=float, default=5e-4)
     args = parser.parse_args()
     for size in args.sizes:
-        row = run(size, density=args.density, repeat=args.repeat if size <= 128 else 1, method=args.method,
-                  flux_tol=args.flux_tol)
-        line = (f"{size}^3 rho={row['density']:.3f}: ssblab {row['ssblab_s']:.2f} s "
-                f"(err {row['ssblab_err']:.1e}, {row['ssblab_iterations']} its, {row['ssblab_precision']})")
-        if "taufactor_s" in row:
-            line += (f" | TauFactor {row['taufactor_s']:.2f} s (err {row['taufactor_err']:.1e}, "
-                     f"{row['taufactor_iterations']} its) | ratio TauFactor/ssblab = {row['ratio']:.2f}")
-        print(line + f" | load {os.getloadavg()[0]:.1f}", flush=True)
+        run(size, density=args.density, repeat=args.repeat, flux_tol=args.flux_tol,
+            backends=args.backends)
 
 
 if __name__ == "__main__":

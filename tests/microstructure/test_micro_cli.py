@@ -72,3 +72,18 @@ def test_labels_left_out_of_conductivity_are_named(tmp_path):
                                   "1 um", "--conductivity", "1=1 mS/cm", "--conductivity",
                                   "2=1 mS/cm", "--json"])
     assert r.exit_code == 0 and "insulating" not in r.output
+
+
+def test_solve_on_the_torch_backend_and_a_missing_gpu(tmp_path):
+    pytest.importorskip("torch")
+    from ssblab.backend import cuda_available
+
+    volume = tmp_path / "block.npy"
+    np.save(volume, np.ones((6, 6, 8), np.uint8))
+    args = ["micro", "solve", str(volume), "--voxel-size", "1 um", "--conductivity", "1=2 mS/cm", "--json"]
+    r = CliRunner().invoke(main, [*args, "--backend", "torch"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)[0]["sigma_eff_S_cm"] == pytest.approx(2e-3, rel=1e-6)
+    if not cuda_available():
+        r = CliRunner().invoke(main, [*args, "--device", "cuda"])
+        assert r.exit_code == 3 and "no CUDA GPU" in r.output  # a missing resource, not bad input

@@ -11,6 +11,7 @@ import click
 import numpy as np
 
 from ssblab import reference as ref
+from ssblab.backend import BackendName, Device
 from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.errors import InputError, choices_of
 from ssblab.files import atomic_write
@@ -114,11 +115,15 @@ def generate(kind, shape, relative_density, grain_radius_voxels, radius_spread, 
               help="auto: matrix-free multigrid (gmg) with no-flux sides, pyamg (sa) with periodic ones.")
 @click.option("--flux-tol", type=float, default=1e-4, show_default=True,
               help="Required agreement of the current through every cross-section.")
+@click.option("--device", type=click.Choice(choices_of(Device)), default="cpu", show_default=True,
+              help="Where the gmg solver runs; cuda needs PyTorch and a GPU, auto takes one if present.")
+@click.option("--backend", type=click.Choice(choices_of(BackendName)), default=None,
+              help="Array library of the gmg solver [default: numpy on the CPU, torch on CUDA].")
 @quantity_option("--voltage", unit="V", default="1 V", show_default=True, help="Applied potential difference")
 @click.option("--save-fields", is_flag=True, help="Write potential and current fields (fields_<dir>.npz) to --out.")
 @with_output_options
 def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, conductivities, direction,
-          boundary, method, flux_tol, voltage, save_fields, out, as_json):
+          boundary, method, flux_tol, device, backend, voltage, save_fields, out, as_json):
     """Solve steady conduction through VOLUME: sigma_eff (S/cm), tortuosity, current fields."""
     from ssblab.microstructure.solve import solve as run_solve
     from ssblab.report import Report
@@ -143,7 +148,8 @@ def solve(volume, shape, dtype, dataset, thresholds, label_map, voxel_size, cond
                    err=True)
         start = time.perf_counter()
         result = run_solve(labels, table, direction=axis, voxel_size_cm=voxel_size, voltage_V=voltage,
-                           boundary=boundary, method=method, flux_tol=flux_tol)
+                           boundary=boundary, method=method, flux_tol=flux_tol, device=device,
+                           backend=backend)
         click.echo(f"[micro solve] {k}/{len(axes)}: along {axis} "
                    f"{'done' if result.ok else 'FAILED'} in {time.perf_counter() - start:.1f} s",
                    err=True)

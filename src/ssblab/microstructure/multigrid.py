@@ -5,14 +5,20 @@ the electrode links on the diagonal), stored here as three arrays of face conduc
 never has to be assembled. Coarse levels aggregate 2 x 2 x 2 voxels: with piecewise-constant
 prolongation the Galerkin product ``P^T A P`` is again a 7-point conductance lattice whose
 face conductances are the sums of the fine ones across each block face, so every level is
-built with a few slices and sums. Unsmoothed aggregation needs help on the coarse levels:
-each coarse problem is solved by two Krylov-accelerated cycles (Notay's K-cycle, Numer. Linear
-Algebra Appl. 15, 473 (2008)), with two damped-Jacobi sweeps before and after each coarse
-correction; as the K-cycle is not a fixed linear operator, the outer iteration is flexible
-(Polak-Ribiere) CG. Arrays are float32 unless the caller asks for float64; dot products and
-the cross-section currents are accumulated in float64, and when float32 rounding stops the
-iteration short of the flux criterion the solution is refined in float64 (see
-:func:`solve_potential`).
+built with a few slices and sums. Unsmoothed aggregation needs help on the coarse levels: each
+coarse problem is solved by two Krylov-accelerated cycles (Notay's K-cycle, Numer. Linear
+Algebra Appl. 15, 473 (2008)), with damped-Jacobi sweeps around each coarse correction (see
+``_SMOOTHING``; the first sweep from a zero start is free); as the K-cycle is not a
+fixed linear operator, the outer iteration is flexible (Polak-Ribiere) CG. Arrays are float32
+unless the caller asks for float64; the cross-section currents are accumulated in float64, and
+when float32 rounding stops the iteration short of the flux criterion the solution is refined
+in float64 (see :func:`solve_potential`).
+
+The arrays are NumPy arrays or PyTorch tensors (CPU or CUDA), whichever :func:`lattice` was
+given (see :mod:`ssblab.backend`); the few kernels that differ (the operator product, the
+smoother, the prolongation, the coarsest solve) have one branch each. On the torch path the
+scalars of the iteration stay on the device: the only host transfer per outer iteration is
+the convergence check (a vector of ``n + 2`` numbers).
 
 This is the default kernel of :func:`ssblab.microstructure.solve.solve` for no-flux sides
 (``method="gmg"``); pyamg's algebraic multigrid remains available (``"sa"``, ``"rs"``).
@@ -20,18 +26,83 @@ This is the default kernel of :func:`ssblab.microstructure.solve.solve` for no-f
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import os
 
 import numpy as np
 
-_OMEGA = 2.0 / 3.0   # damped Jacobi on D^-1 A whose spectrum lies in (0, 2]
-_SWEEPS = 2          # Jacobi sweeps before and after each coarse correction
+#: damped-Jacobi smoothing per working precision: (sweeps before the coarse correction besides
+#: the free first one, sweeps after, omega). The spectrum of D^-1 A lies in (0, 2], so any
+#: omega < 1 converges. float32 solves stop at loose tolerances, where the cheaper cycle won
+#: (pellets at 128^3 and 256^3: 7 and 8 cycles either way, 20 % less time); float64 solves aim
+#: at tight ones, where hard media (contrast 1e3) needed 65 cycles with the stronger smoothing
+#: and 96, with stalls, with the cheaper one.
+_SMOOTHING = {"float32": (1, 1, 0.8), "float64": (1, 2, 2.0 / 3.0)}
 _COARSEST = 1000     # unknowns below which the coarse problem is factorised
-_STALL = {np.dtype(np.float32): 5, np.dtype(np.float64): 12}  # iterations without halving the
-# best cross-section spread that count as a stall: float32 only restarts (refinement), so it
-# can afford to give up early; in float64 a stall ends the solve
+_DENSE = 1500        # torch: coarsest problems up to this size are solved by a dense inverse
+_STALL = {"float32": 5, "float64": 12}  # iterations without halving the best cross-section
+# spread that count as a stall: float32 only restarts (refinement), so it can afford to give
+# up early; in float64 a stall ends the solve
 _SLAB = 16           # layers per slab in the float64 residual and plane sums
 _CHUNK = 1 << 17     # voxels per chunk of the operator product (a few hundred kB per array)
+_MAX_THREADS = 8     # NumPy path: threads that share the chunks of a sweep
+
+
+def _is_torch(a) -> bool:
+    return type(a).__module__.startswith("torch")
+
+
+def _dtype_name(a) -> str:
+    return str(a.dtype).removeprefix("torch.")
+
+
+def _sum64(a, axes):
+    """Sum over ``axes`` accumulated in float64 (either array library)."""
+    if _is_torch(a):
+        import torch
+
+        return a.sum(dim=axes, dtype=torch.float64)
+    return a.sum(axis=axes, dtype=np.float64)
+
+
+def _cat(arrays, axis=0):
+    if _is_torch(arrays[0]):
+        import torch
+
+        return torch.cat(arrays, dim=axis)
+    return np.concatenate(arrays, axis=axis)
+
+
+def _copy(a):
+    return a.clone() if _is_torch(a) else a.copy()
+
+
+def _dot(a, b):
+    """``a . b``: a float for NumPy, a 0-d tensor (no host sync) for torch."""
+    if _is_torch(a):
+        import torch
+
+        return torch.dot(a.reshape(-1), b.reshape(-1))
+    return float(np.vdot(a, b))
+
+
+def _ratio(num, den):
+    """``num / den`` where ``den > 0``, else 0 (a vanished direction adds nothing)."""
+    if _is_torch(den):
+        import torch
+
+        return torch.where(den > 0, num / den, torch.zeros_like(den))
+    return num / den if den > 0 else 0.0
+
+
+def _host(*parts) -> np.ndarray:
+    """Concatenate small float64 vectors and scalars into one host array: one sync on CUDA."""
+    if _is_torch(parts[0]):
+        import torch
+
+        return torch.cat([p.reshape(-1).double() for p in parts]).cpu().numpy()
+    return np.concatenate([np.ravel(p).astype(np.float64) for p in parts])
 
 
 @dataclasses.dataclass
@@ -49,13 +120,14 @@ class _Level:
     index: np.ndarray = None
 
     def __post_init__(self):
-        self.shape = self.g[0].shape
+        self.shape = tuple(self.g[0].shape)
         n0, n1, n2 = self.shape
         self.size = n0 * n1 * n2
         self.strides = (n1 * n2, n2, 1)
-        d = np.zeros(self.size, self.inlet.dtype)
+        self.torch = _is_torch(self.inlet)
+        d = self.g[0].new_zeros(self.size) if self.torch else np.zeros(self.size, self.inlet.dtype)
         for s, g in zip(self.strides, self.g):
-            flat = g.ravel()[: self.size - s]
+            flat = g.reshape(-1)[: self.size - s]
             d[: self.size - s] += flat
             d[s:] += flat
         d = d.reshape(self.shape)
@@ -64,28 +136,101 @@ class _Level:
         self.active = d > 0
         d[~self.active] = 1
         self.diag = d
-        self.links = [g.ravel()[: self.size - s] for s, g in zip(self.strides, self.g)]
+        self.links = [g.reshape(-1)[: self.size - s] for s, g in zip(self.strides, self.g)]
+        # torch prolongs with a fused multiply-add by the mask (NumPy uses ``where=``)
+        self.mask = self.active.to(d.dtype) if self.torch else None
 
 
-def apply(level: _Level, x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """``out = A x`` for the lattice of ``level``, in cache-sized chunks of the flattened grid
-    (the scratch is one chunk, not a grid: 4 bytes a voxel less at 512^3)."""
+def apply(level: _Level, x, out):
+    """``out = A x`` for the lattice of ``level``."""
     n = level.size
     xf, of = x.reshape(-1), out.reshape(-1)
     diag = level.diag.reshape(-1)
-    t = np.empty(min(n, _CHUNK), x.dtype if x.dtype == out.dtype else out.dtype)
-    for a in range(0, n, _CHUNK):
-        b = min(n, a + _CHUNK)
-        np.multiply(diag[a:b], xf[a:b], out=of[a:b])
+    if level.torch:
+        # fused multiply-adds over the whole grid: one pass per link direction and side
+        import torch
+
+        torch.mul(diag, xf, out=of)
         for s, g in zip(level.strides, level.links):
-            hi = min(b, n - s)  # links to i + s
-            if hi > a:
-                np.multiply(g[a:hi], xf[a + s:hi + s], out=t[: hi - a])
-                of[a:hi] -= t[: hi - a]
-            lo = max(a, s)  # links to i - s
-            if b > lo:
-                np.multiply(g[lo - s:b - s], xf[lo - s:b - s], out=t[: b - lo])
-                of[lo:b] -= t[: b - lo]
+            of[: n - s].addcmul_(g, xf[s:], value=-1)
+            of[s:].addcmul_(g, xf[: n - s], value=-1)
+        return out
+    # NumPy: cache-sized chunks of the flattened grid (the scratch is one chunk, not a grid:
+    # 4 bytes a voxel less at 512^3)
+    _for_chunks(n, out.dtype, lambda a, b, t: _apply_chunk(level, xf, of, t, a, b))
+    return out
+
+
+def _threads() -> int:
+    try:
+        return max(1, min(_MAX_THREADS, len(os.sched_getaffinity(0))))
+    except AttributeError:  # no affinity call on this platform
+        return max(1, min(_MAX_THREADS, os.cpu_count() or 1))
+
+
+_POOL: dict = {}
+
+
+def _for_chunks(n: int, dtype, body, *, chunk: int = _CHUNK) -> None:
+    """Call ``body(a, b, scratch)`` for the cache-sized chunks ``[a, b)`` of ``range(n)``.
+
+    NumPy's ufuncs release the GIL, so on a grid of several chunks the runs of chunks go to a
+    small thread pool, one contiguous run per core (NumPy itself uses one core). Every body
+    here writes only its own chunk of the output and reads the input, so the runs are
+    independent.
+    """
+    threads = _threads()
+    chunks = -(-n // chunk)
+    if threads == 1 or chunks < 2:
+        t = np.empty(min(n, chunk), dtype)
+        for a in range(0, n, chunk):
+            body(a, min(n, a + chunk), t)
+        return
+    per = -(-chunks // threads)
+
+    def run(k):
+        t = np.empty(chunk, dtype)
+        for c in range(k * per, min(chunks, (k + 1) * per)):
+            body(c * chunk, min(n, (c + 1) * chunk), t)
+
+    key = (os.getpid(), threads)  # a forked child must not reuse its parent's threads
+    if key not in _POOL:
+        _POOL.clear()
+        _POOL[key] = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="ssblab-gmg")
+    list(_POOL[key].map(run, range(min(threads, chunks))))
+
+
+def _apply_chunk(level, xf, of, t, a, b):
+    """``of[a:b] = (A x)[a:b]`` on flat arrays, ``t`` a scratch of at least ``b - a``."""
+    n = level.size
+    np.multiply(level.diag.reshape(-1)[a:b], xf[a:b], out=of[a:b])
+    for s, g in zip(level.strides, level.links):
+        hi = min(b, n - s)  # links to i + s
+        if hi > a:
+            np.multiply(g[a:hi], xf[a + s:hi + s], out=t[: hi - a])
+            of[a:hi] -= t[: hi - a]
+        lo = max(a, s)  # links to i - s
+        if b > lo:
+            np.multiply(g[lo - s:b - s], xf[lo - s:b - s], out=t[: b - lo])
+            of[lo:b] -= t[: b - lo]
+
+
+def _sweep_numpy(level, x, b, out, *, omega=None):
+    """``out = x + omega D^-1 (b - A x)`` (one damped-Jacobi sweep) or, without ``omega``,
+    ``out = b - A x``: every step of a chunk while it is in cache."""
+    xf, bf, of = x.reshape(-1), b.reshape(-1), out.reshape(-1)
+    diag = level.diag.reshape(-1)
+
+    def body(a, e, t):
+        o = of[a:e]
+        _apply_chunk(level, xf, of, t, a, e)
+        np.subtract(bf[a:e], o, out=o)
+        if omega is not None:
+            np.divide(o, diag[a:e], out=o)
+            o *= omega
+            o += xf[a:e]
+
+    _for_chunks(level.size, x.dtype, body)
     return out
 
 
@@ -95,7 +240,7 @@ def _pair_sum(a, axis):
     odd = a[(slice(None),) * axis + (slice(1, None, 2),)]
     if odd.shape[axis] == even.shape[axis]:
         return even + odd
-    out = even.copy()
+    out = _copy(even)
     out[(slice(None),) * axis + (slice(0, odd.shape[axis]),)] += odd
     return out
 
@@ -113,44 +258,62 @@ def _coarsen(level: _Level) -> _Level:
         across = fine[(slice(None),) * ax + (slice(1, None, 2),)]
         missing = coarse_shape[ax] - across.shape[ax]
         if missing:
-            pad = np.zeros_like(across[(slice(None),) * ax + (slice(0, missing),)])
-            across = np.concatenate([across, pad], axis=ax)
+            pad = across[(slice(None),) * ax + (slice(0, missing),)] * 0
+            across = _cat([across, pad], axis=ax)
         g.append(_block_sum(across, [i for i in range(3) if i != ax]))
     return _Level(g=g, inlet=_block_sum(level.inlet, [0, 1]), outlet=_block_sum(level.outlet, [0, 1]))
 
 
 def _restrict(r):
-    n0, n1, n2 = r.shape
-    if n0 % 2 == 0 and n1 % 2 == 0 and n2 % 2 == 0:  # one pass, no half-size intermediates
-        return r.reshape(n0 // 2, 2, n1 // 2, 2, n2 // 2, 2).sum(axis=(1, 3, 5))
+    """``P^T r``: sums over 2 x 2 x 2 blocks as pairwise sums, axis 0 first (contiguous halves;
+    a strided 6-d reduction was 30x slower in NumPy)."""
     return _block_sum(r, [0, 1, 2])
 
 
-def _prolong_add(x, e, active):
-    """``x += P e`` on the active voxels (piecewise-constant prolongation), in place when the
-    fine shape is even (no full-size temporary)."""
+def _prolong_add(level: _Level, x, e, *, slab: int = 8):
+    """``x += P e`` on the active voxels of ``level`` (piecewise-constant prolongation).
+
+    NumPy: a slab of coarse layers at a time (the block values expanded, masked by
+    multiplication, added: a masked ``where=`` ufunc was 4x slower); torch: one fused
+    multiply-add with the mask when the fine shape is even."""
     n0, n1, n2 = e.shape
-    if x.shape == (2 * n0, 2 * n1, 2 * n2):
-        np.add(x.reshape(n0, 2, n1, 2, n2, 2), e[:, None, :, None, :, None],
-               out=x.reshape(n0, 2, n1, 2, n2, 2), where=active.reshape(n0, 2, n1, 2, n2, 2))
+    f0, f1, f2 = x.shape
+    if level.torch:
+        spread = e[:, None, :, None, :, None]
+        if (f0, f1, f2) == (2 * n0, 2 * n1, 2 * n2):
+            x.view(n0, 2, n1, 2, n2, 2).addcmul_(spread, level.mask.view(n0, 2, n1, 2, n2, 2))
+            return x
+        full = spread.expand(n0, 2, n1, 2, n2, 2).reshape(2 * n0, 2 * n1, 2 * n2)
+        x.addcmul_(full[:f0, :f1, :f2], level.mask)
         return x
-    full = np.broadcast_to(e[:, None, :, None, :, None], (n0, 2, n1, 2, n2, 2))
-    full = full.reshape(2 * n0, 2 * n1, 2 * n2)[: x.shape[0], : x.shape[1], : x.shape[2]]
-    np.add(x, full, out=x, where=active)
+    def layers(c0, c1, _):
+        rows = min(2 * c1, f0) - 2 * c0
+        along = np.repeat(e[c0:c1], 2, axis=2)[:, :, :f2]
+        full = np.empty((c1 - c0, 2, n1, 2, f2), x.dtype)
+        full[...] = along[:, None, :, None, :]
+        full = full.reshape(2 * (c1 - c0), 2 * n1, f2)[:rows, :f1]
+        full *= level.active[2 * c0:2 * c0 + rows]
+        x[2 * c0:2 * c0 + rows] += full
+
+    _for_chunks(n0, x.dtype, layers, chunk=slab)  # slabs of coarse layers
     return x
 
 
 def _factorise(level: _Level):
+    """The coarsest problem: sparse LU on the host; on torch a dense inverse on the device
+    when it is small (no host round trip per cycle)."""
     import scipy.sparse as sp
     from scipy.sparse.linalg import splu
 
-    active = level.active
+    active = _to_numpy(level.active)
+    diag = _to_numpy(level.diag)
+    links = [_to_numpy(g) for g in level.links]
     n = int(active.sum())
     index = np.full(level.shape, -1, dtype=np.int64)
     index[active] = np.arange(n)
-    rows, cols, vals = [np.arange(n)], [np.arange(n)], [level.diag[active].astype(float)]
+    rows, cols, vals = [np.arange(n)], [np.arange(n)], [diag[active].astype(float)]
     flat_index = index.ravel()
-    for s, g in zip(level.strides, level.links):
+    for s, g in zip(level.strides, links):
         link = g > 0
         a, b = flat_index[: level.size - s][link], flat_index[s:][link]
         rows += [a, b]
@@ -159,6 +322,17 @@ def _factorise(level: _Level):
     matrix = sp.csc_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
     level.index = index
     level.direct = splu(matrix) if n else None
+    level.dense = None
+    if level.torch and 0 < n <= _DENSE:
+        import torch
+
+        inverse = np.linalg.inv(matrix.toarray())
+        level.dense = torch.as_tensor(inverse, dtype=level.diag.dtype, device=level.diag.device)
+        level.flat_active = torch.as_tensor(np.flatnonzero(active), device=level.diag.device)
+
+
+def _to_numpy(a) -> np.ndarray:
+    return a.detach().cpu().numpy() if _is_torch(a) else np.asarray(a)
 
 
 class Hierarchy:
@@ -169,95 +343,192 @@ class Hierarchy:
         while np.prod(self.levels[-1].shape) > _COARSEST and min(self.levels[-1].shape) > 2:
             self.levels.append(_coarsen(self.levels[-1]))
         _factorise(self.levels[-1])
-        self._tmp = [np.empty(lv.shape, lv.diag.dtype) for lv in self.levels]
-        #: the finest-level work array, shared with the outer iteration (never used at once)
-        self.scratch = self._tmp[0]
+        self.pre, self.post, self.omega = _SMOOTHING[_dtype_name(finest.diag)]
+        self._tmp = [_empty_like(lv.diag) for lv in self.levels]  # one work array per level
 
-    def precondition(self, r: np.ndarray, depth: int = 0, *, out: np.ndarray | None = None) -> np.ndarray:
+    def precondition(self, r, depth: int = 0, *, out=None):
         level = self.levels[depth]
         if depth == len(self.levels) - 1:
-            x = np.zeros_like(r)
-            if level.direct is not None:
-                x[level.index >= 0] = level.direct.solve(r[level.index >= 0].astype(float))
-            return x
+            return _coarsest_solve(level, r)
         ax = self._tmp[depth]
-        x = np.divide(r, level.diag, out=out)  # the first sweep from zero costs no product
-        x *= _OMEGA
-        for _ in range(_SWEEPS - 1):
+        if not level.torch:
+            return self._cycle_numpy(level, r, depth, out)
+        # the first sweep from zero costs no product
+        import torch
+
+        x = torch.div(r, level.diag, out=out) if out is not None else r / level.diag
+        x *= self.omega
+        for _ in range(self.pre):
             self._jacobi(level, x, r, ax)
         apply(level, x, ax)
-        np.subtract(r, ax, out=ax)
+        torch.sub(r, ax, out=ax)
         correction = self._coarse_solve(_restrict(ax), depth + 1)
-        _prolong_add(x, correction, level.active)
-        for _ in range(_SWEEPS):
+        _prolong_add(level, x, correction)
+        for _ in range(self.post):
             self._jacobi(level, x, r, ax)
         return x
 
+    def _cycle_numpy(self, level, r, depth, out):
+        """The same cycle with fused, chunked sweeps that alternate between two buffers;
+        the first one is chosen so that the last sweep lands in ``out``."""
+        x = np.empty_like(r) if out is None else out
+        buffers = [x, self._tmp[depth]]
+        cur = 1 if (self.pre + self.post) % 2 else 0  # the first sweep from zero costs no product
+        rf, df, first = r.reshape(-1), level.diag.reshape(-1), buffers[cur].reshape(-1)
+
+        def scaled(a, b, t):
+            np.divide(rf[a:b], df[a:b], out=first[a:b])
+            first[a:b] *= self.omega
+
+        _for_chunks(level.size, r.dtype, scaled)
+        for _ in range(self.pre):
+            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=self.omega)
+            cur = 1 - cur
+        residual = _sweep_numpy(level, buffers[cur], r, buffers[1 - cur])
+        correction = self._coarse_solve(_restrict(residual), depth + 1)
+        _prolong_add(level, buffers[cur], correction)
+        for _ in range(self.post):
+            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=self.omega)
+            cur = 1 - cur
+        return buffers[cur]
+
     def _coarse_solve(self, rc, depth):
-        """Two Krylov-accelerated coarse cycles (Notay's K-cycle); one plain one on the coarsest."""
+        """Two Krylov-accelerated coarse cycles (Notay's K-cycle); one plain one on the coarsest.
+
+        Written without branches on the scalars, so a GPU never waits for the host here."""
         if depth == len(self.levels) - 1:
             return self.precondition(rc, depth)
         level = self.levels[depth]
         ax = self._tmp[depth]
         v1 = self.precondition(rc, depth)
-        w1 = apply(level, v1, np.empty_like(v1))
-        rho1 = float(np.vdot(v1, w1))
-        if rho1 <= 0:
-            return v1
-        a1 = float(np.vdot(v1, rc)) / rho1
+        w1 = apply(level, v1, _empty_like(v1))
+        rho1 = _dot(v1, w1)
+        a1 = _ratio(_dot(v1, rc), rho1)
         r2 = rc - a1 * w1
         v2 = self.precondition(r2, depth)
         w2 = apply(level, v2, ax)
-        gamma = float(np.vdot(v2, w1))
-        beta = float(np.vdot(v2, w2)) - gamma * gamma / rho1
-        if beta <= 0:
-            return a1 * v1
-        a2 = float(np.vdot(v2, r2)) / beta
-        return (a1 - gamma * a2 / rho1) * v1 + a2 * v2
+        gamma = _dot(v2, w1)
+        beta = _dot(v2, w2) - _ratio(gamma * gamma, rho1)
+        a2 = _ratio(_dot(v2, r2), beta)
+        return (a1 - _ratio(gamma * a2, rho1)) * v1 + a2 * v2
 
-    @staticmethod
-    def _jacobi(level, x, b, ax):
+    def _jacobi(self, level, x, b, ax):
+        import torch
+
         apply(level, x, ax)
-        np.subtract(b, ax, out=ax)
-        np.divide(ax, level.diag, out=ax)
-        _axpy(_OMEGA, ax, x)
+        torch.sub(b, ax, out=ax)
+        x.addcdiv_(ax, level.diag, value=self.omega)
 
 
-def lattice(sigma: np.ndarray, *, dtype=np.float32) -> _Level:
+def _empty_like(a):
+    return a.new_empty(a.shape) if _is_torch(a) else np.empty_like(a)
+
+
+def _coarsest_solve(level, r):
+    x = r * 0
+    if level.direct is None:
+        return x
+    if level.torch and level.dense is not None:
+        x.view(-1)[level.flat_active] = level.dense @ r.reshape(-1)[level.flat_active]
+        return x
+    on = level.index >= 0
+    solution = level.direct.solve(_to_numpy(r)[on].astype(float))
+    if level.torch:
+        import torch
+
+        host = np.zeros(level.shape, _dtype_name(r))
+        host[on] = solution
+        return torch.as_tensor(host, device=r.device)
+    x[on] = solution
+    return x
+
+
+def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None) -> _Level:
     """The finest level for a conductivity array (axis 0 is the transport direction).
 
     Voxels with conductivity 0 are absent; the electrodes hold the faces of layers 0 and -1.
+    ``backend`` (a :class:`ssblab.backend.Backend`; NumPy when omitted) says where the
+    arrays live.
     """
+    if backend is not None and backend.name == "torch":
+        import torch
+
+        s = backend.asarray(np.ascontiguousarray(sigma), dtype=np.dtype(dtype).name)
+        g = []
+        for ax in range(3):
+            lo = s[(slice(None),) * ax + (slice(None, -1),)]
+            hi = s[(slice(None),) * ax + (slice(1, None),)]
+            total = lo + hi
+            full = torch.zeros_like(s)
+            full[(slice(None),) * ax + (slice(None, -1),)] = torch.where(
+                total > 0, 2 * lo * hi / torch.where(total > 0, total, 1), 0)
+            g.append(full)
+        return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
     s = np.ascontiguousarray(sigma, dtype=dtype)
-    g = []
-    for ax in range(3):
-        lo = s[(slice(None),) * ax + (slice(None, -1),)]
-        hi = s[(slice(None),) * ax + (slice(1, None),)]
-        total = lo + hi
-        full = np.zeros_like(s)
-        np.divide(2 * lo * hi, total, out=full[(slice(None),) * ax + (slice(None, -1),)], where=total > 0)
-        g.append(full)
+    tiny = np.finfo(s.dtype).tiny  # 0 / tiny = 0 where both voxels are absent (no masked divide)
+    n0 = s.shape[0]
+    g = [np.empty_like(s) for _ in range(3)]
+
+    def harmonic(lo, hi, out):
+        np.add(lo, hi, out=out)
+        np.maximum(out, tiny, out=out)
+        product = np.multiply(lo, hi)
+        product *= 2
+        np.divide(product, out, out=out)
+
+    def layers(i0, i1, _):  # links of layers i0 .. i1-1 (to the next layer: below the last)
+        last = min(i1, n0 - 1)
+        if last > i0:
+            harmonic(s[i0:last], s[i0 + 1:last + 1], g[0][i0:last])
+        if i1 == n0:
+            g[0][-1] = 0
+        harmonic(s[i0:i1, :-1], s[i0:i1, 1:], g[1][i0:i1, :-1])
+        g[1][i0:i1, -1] = 0
+        harmonic(s[i0:i1, :, :-1], s[i0:i1, :, 1:], g[2][i0:i1, :, :-1])
+        g[2][i0:i1, :, -1] = 0
+
+    _for_chunks(n0, s.dtype, layers, chunk=_SLAB)
     return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
 
 
-def plane_currents(level: _Level, x: np.ndarray, *, electrode: bool = True) -> np.ndarray:
+def plane_currents(level: _Level, x, *, electrode: bool = True):
     """Current through each of the n0+1 cross-sections for electrode potentials 1 and 0.
 
     ``electrode=False`` gives the currents of a correction ``x`` (both electrodes at 0). Sums
     run in float64, a slab of layers at a time, so a float64 ``x`` costs no full-size temporary.
     """
     n0 = level.shape[0]
-    inner = np.empty(n0 - 1)
     g0 = level.g[0]
+    inner = []
     for i0 in range(0, n0 - 1, _SLAB):
         i1 = min(n0 - 1, i0 + _SLAB)
-        inner[i0:i1] = (g0[i0:i1] * (x[i0:i1] - x[i0 + 1:i1 + 1])).sum(axis=(1, 2), dtype=np.float64)
-    first = (level.inlet * ((1 - x[0]) if electrode else -x[0])).sum(dtype=np.float64)
-    last = (level.outlet * x[-1]).sum(dtype=np.float64)
-    return np.concatenate([[first], inner, [last]])
+        inner.append(_sum64(g0[i0:i1] * (x[i0:i1] - x[i0 + 1:i1 + 1]), (1, 2)))
+    first = _sum64(level.inlet * ((1 - x[0]) if electrode else -x[0]), (0, 1))
+    last = _sum64(level.outlet * x[-1], (0, 1))
+    return _cat([first.reshape(1), *inner, last.reshape(1)])
 
 
-def _residual(level: _Level, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _plane_estimate(level: _Level, x, r, electrode: bool):
+    """The cross-section currents read from the residual, without a pass over the links.
+
+    Lateral links cancel in the sum of ``A x`` over a layer, so the residual summed over
+    layer k is the current entering it minus the current leaving it: ``J[k+1] = J[k] -
+    sum_k r``. With the inlet current ``J[0]`` (one layer) every plane follows. ``r`` is the
+    recursively updated residual; it drifts from ``b - A x`` by rounding, so a converged
+    estimate is confirmed with :func:`plane_currents` before the solve stops.
+    Returns the device vector ``[J0, sum_0 r, ..., sum_{n0-1} r]``.
+    """
+    first = _sum64(level.inlet * ((1 - x[0]) if electrode else -x[0]), (0, 1))
+    return _cat([first.reshape(1), _sum64(r.reshape(r.shape[0], -1), (1,))])
+
+
+def _planes_from_estimate(packed: np.ndarray, base) -> np.ndarray:
+    j0, layer_sums = packed[0], packed[1:]
+    planes = j0 - np.concatenate([[0.0], np.cumsum(layer_sums)])
+    return planes if base is None else planes + base[0]
+
+
+def _residual(level: _Level, x, out):
     """``out = b - A x`` for a float64 ``x`` (electrode at 1 on layer 0), in float64 a slab of
     layers at a time, stored in ``out`` (the working precision).
 
@@ -270,7 +541,7 @@ def _residual(level: _Level, x: np.ndarray, out: np.ndarray) -> np.ndarray:
     for i0 in range(0, n0, _SLAB):
         i1 = min(n0, i0 + _SLAB)
         xs = x[i0:i1]
-        ax = np.zeros(xs.shape)
+        ax = xs * 0
         hi = min(i1, n0 - 1)  # links to the next layer exist below the last layer only
         ax[: hi - i0] += g0[i0:hi] * (x[i0:hi] - x[i0 + 1:hi + 1])
         lo = max(i0, 1)
@@ -285,7 +556,10 @@ def _residual(level: _Level, x: np.ndarray, out: np.ndarray) -> np.ndarray:
             ax[0] -= level.inlet * (1.0 - x[0])
         if i1 == n0:
             ax[-1] += level.outlet * x[-1]
-        np.negative(ax, out=out[i0:i1], casting="same_kind")
+        if level.torch:
+            out[i0:i1] = -ax
+        else:
+            np.negative(ax, out=out[i0:i1], casting="same_kind")
     return out
 
 
@@ -295,48 +569,59 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
     (``base``: the plane currents of an accumulated float64 solution, or None), or when the
     cross-section spread stops falling (the working precision is exhausted).
 
+    The spread is estimated every iteration from the residual's layer sums (one pass, one
+    host transfer) and confirmed from the links once the estimate meets ``flux_tol``.
+
     Returns ``(x, iterations, r, planes, converged)``.
     """
     def planes_of(v):
         if base is None:
-            return plane_currents(level, v)
-        return base + plane_currents(level, v, electrode=False)
+            return _host(plane_currents(level, v))
+        return base + _host(plane_currents(level, v, electrode=False))
 
     z = hierarchy.precondition(r)
-    p = z.copy()
-    q = np.empty_like(p)
-    rz = float(np.vdot(r, z))
+    p = _copy(z)
+    q = _empty_like(p)
+    rz = _dot(r, z)
     previous = np.nan
-    planes = planes_of(x)
+    planes = None
     spreads: list[float] = []
     converged = False
     iterations = 0
+    single = _dtype_name(x) == "float32"
     while iterations < max_iterations:
         apply(level, p, q)
-        curvature = float(np.vdot(p, q))
-        if not curvature > 0:  # the search direction vanished: nothing left to gain in this precision
-            break
-        alpha = rz / curvature
+        curvature = _dot(p, q)
+        alpha = _ratio(rz, curvature)  # 0 when the search direction vanished
         _axpy(alpha, p, x)
         _axpy(-alpha, q, r)
+        packed = _host(_plane_estimate(level, x, r, base is None), curvature)  # the one sync
+        if not packed[-1] > 0:  # nothing left to gain in this precision (x was not moved)
+            break
         iterations += 1
-        planes = planes_of(x)
+        planes = _planes_from_estimate(packed[:-1], base)
         mean = planes.mean()
         spread = np.max(np.abs(planes - mean)) / mean if mean > 0 else np.inf
         if spread <= flux_tol and abs(mean - previous) <= flux_tol * mean:
-            converged = True
-            break
+            planes = planes_of(x)
+            mean = planes.mean()
+            if mean > 0 and np.max(np.abs(planes - mean)) / mean <= flux_tol:
+                converged = True
+                break
+            if single:
+                break  # the recursive residual left the true one: rounding limits float32 now
         previous = mean
         spreads.append(spread)
-        if _stalled(spreads, _STALL[x.dtype]):
+        if _stalled(spreads, _STALL[_dtype_name(x)]):
             break  # rounding, not the preconditioner, limits the iteration now
         # Flexible (Polak-Ribiere) CG, as the K-cycle is not a fixed linear operator:
         # beta = z_new . (r_new - r_old) / (z_old . r_old), with r_new - r_old = -alpha q.
         z = hierarchy.precondition(r, out=z)
-        rz_new = float(np.vdot(r, z))
-        p *= -alpha * float(np.vdot(z, q)) / rz
-        p += z
+        rz_new = _dot(r, z)
+        _scale_add(p, -alpha * _ratio(_dot(z, q), rz), z)
         rz = rz_new
+    if planes is None:
+        planes = planes_of(x)
     return x, iterations, r, planes, converged
 
 
@@ -350,17 +635,39 @@ def _stalled(spreads: list[float], patience: int) -> bool:
 
 
 def _axpy(a, x, y):
-    """``y += a x`` in place, a chunk at a time (no grid-sized temporary; BLAS axpy was
-    slower here, its threads contending with everything else on a shared machine)."""
+    """``y += a x`` in place. NumPy: a chunk at a time (no grid-sized temporary; BLAS axpy was
+    slower here, its threads contending with everything else on a shared machine); torch: one
+    fused multiply-add, ``a`` may be a 0-d tensor on the device."""
+    if _is_torch(y):
+        if _is_torch(a):
+            y.addcmul_(x, a.to(y.dtype))
+        else:
+            y.add_(x, alpha=a)
+        return
     if not (y.flags.c_contiguous and x.flags.c_contiguous):
         y += a * x
         return
     xf, yf = x.reshape(-1), y.reshape(-1)
-    t = np.empty(min(xf.size, _CHUNK), y.dtype)
-    for i in range(0, xf.size, _CHUNK):
-        j = min(xf.size, i + _CHUNK)
+
+    def body(i, j, t):
         np.multiply(xf[i:j], a, out=t[: j - i])
         yf[i:j] += t[: j - i]
+
+    _for_chunks(xf.size, y.dtype, body)
+
+
+def _scale_add(p, beta, z):
+    """``p = beta p + z`` in place (the new search direction)."""
+    if _is_torch(p):
+        p.mul_(beta).add_(z)
+        return
+    pf, zf = p.reshape(-1), z.reshape(-1)
+
+    def body(i, j, t):
+        pf[i:j] *= beta
+        pf[i:j] += zf[i:j]
+
+    _for_chunks(pf.size, p.dtype, body)
 
 
 def solve_potential(level: _Level, *, flux_tol: float, max_iterations: int, x0=None):
@@ -376,30 +683,35 @@ def solve_potential(level: _Level, *, flux_tol: float, max_iterations: int, x0=N
     multigrid, which gains the working precision again per round (iterative refinement).
     Only the solution and the residual evaluation are float64 (8 bytes a voxel more).
 
-    Returns ``(x, iterations, relative_residual, plane_currents, converged, refinements)``.
+    Returns ``(x, iterations, relative_residual, plane_currents, converged, refinements)``;
+    ``x`` is an array of the level's library (NumPy or torch).
     """
     hierarchy = Hierarchy(level)
-    dtype = level.diag.dtype
     n0 = level.shape[0]
     if x0 is None:
-        profile = (1 - (np.arange(n0) + 0.5) / n0).astype(dtype)
+        steps = np.arange(n0, dtype=_dtype_name(level.diag))
+        if level.torch:
+            import torch
+
+            steps = torch.as_tensor(steps, device=level.diag.device)
+        profile = 1 - (steps + 0.5) / n0
         x = profile[:, None, None] * level.active
     else:
-        x = x0.astype(dtype)
-    r = apply(level, x, np.empty_like(x))  # b - A x with b the electrode column of layer 0
-    np.negative(r, out=r)
+        x = x0.astype(level.diag.dtype)
+    r = apply(level, x, _empty_like(x))  # b - A x with b the electrode column of layer 0
+    r *= -1
     r[0] += level.inlet
-    norm_b = float(np.linalg.norm(level.inlet.astype(np.float64)))
+    norm_b = float(_sum64(level.inlet * level.inlet, (0, 1))) ** 0.5
     x, iterations, r, planes, converged = _pcg(level, hierarchy, r, x, flux_tol=flux_tol,
                                                max_iterations=max_iterations)
     refinements = 0
-    if not converged and dtype != np.float64 and iterations < max_iterations:
-        total = x.astype(np.float64)
+    if not converged and _dtype_name(x) != "float64" and iterations < max_iterations:
+        total = x.double() if level.torch else x.astype(np.float64)
         while not converged and iterations < max_iterations:
             refinements += 1
             _residual(level, total, r)
-            base = plane_currents(level, total)
-            x.fill(0)
+            base = _host(plane_currents(level, total))
+            x[...] = 0
             x, its, r, planes, converged = _pcg(level, hierarchy, r, x, flux_tol=flux_tol,
                                                 max_iterations=max_iterations - iterations, base=base)
             iterations += its
@@ -409,6 +721,11 @@ def solve_potential(level: _Level, *, flux_tol: float, max_iterations: int, x0=N
         del x
         r = _residual(level, total, r)
         x = total
-    flat = r.reshape(-1)
-    residual = float(np.sqrt(np.einsum("i,i->", flat, flat, dtype=np.float64)) / norm_b)
+    if level.torch:
+        import torch
+
+        residual = float(torch.linalg.vector_norm(r, dtype=torch.float64)) / norm_b
+    else:
+        flat = r.reshape(-1)
+        residual = float(np.sqrt(np.einsum("i,i->", flat, flat, dtype=np.float64)) / norm_b)
     return x, iterations, residual, planes, converged, refinements

@@ -13,7 +13,8 @@ are removed (isolated grains, clusters touching one electrode only): they carry 
 removing them makes the matrix symmetric positive definite. Dead-end branches of a percolating
 cluster stay; they carry no net current. The linear system is solved by conjugate gradients
 preconditioned with multigrid: by default (no-flux sides) the matrix-free aggregation K-cycle of
-:mod:`ssblab.microstructure.multigrid` (``method="gmg"``) with flexible CG; with periodic sides,
+:mod:`ssblab.microstructure.multigrid` (``method="gmg"``) with flexible CG, in NumPy or in
+PyTorch on the CPU or a CUDA GPU (``device``, ``backend``); with periodic sides,
 or on request, an algebraic V-cycle from pyamg (``"sa"`` smoothed aggregation, ``"rs"``
 Ruge-Stuben); ``"direct"`` is sparse LU for small volumes and reference solutions.
 
@@ -40,7 +41,9 @@ from typing import Literal
 
 import numpy as np
 
+from ssblab.backend import BackendName, Device, select_backend
 from ssblab.errors import ConvergenceError, InputError, check_choice, require_package
+from ssblab.microstructure.multigrid import _for_chunks, lattice, solve_potential
 from ssblab.results import Result, provenance
 
 Direction = Literal["x", "y", "z"]
@@ -150,6 +153,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
           boundary: Boundary = "no-flux",
           method: SolveMethod = "auto", flux_tol: float = 1e-4,
           rtol: float = 1e-6, max_iterations: int = 500, dtype: SolveDtype = "auto",
+          device: Device = "cpu", backend: BackendName | None = None,
           keep_fields: bool = True, raise_on_failure: bool = False) -> ConductionResult:
     """Solve steady conduction through a labelled voxel volume.
 
@@ -183,6 +187,12 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         Working precision of ``"gmg"``; ``"auto"`` is float32 for ``flux_tol >= 1e-5``. When
         float32 rounding stops the spread falling short of ``flux_tol`` (large volumes), the
         solution is refined in float64 with the float32 multigrid (``result.precision`` says so).
+    device : {"cpu", "cuda", "auto"}
+        Where ``"gmg"`` runs (:func:`ssblab.backend.select_backend`); ``"cuda"`` needs PyTorch
+        and a GPU, ``"auto"`` takes the GPU when there is one. The other methods run on the CPU.
+    backend : {"numpy", "torch"}, optional
+        Array library of ``"gmg"``: NumPy by default on the CPU, PyTorch on CUDA; PyTorch on
+        the CPU uses all its threads. Every output is a NumPy array whatever ran.
     keep_fields : bool
         Keep the full 3D potential and current-density fields on the result.
     raise_on_failure : bool
@@ -207,6 +217,10 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     if method == "gmg" and boundary == "periodic":
         raise InputError("method: 'gmg' supports no-flux sides only; use 'sa' or 'rs' with "
                          "boundary='periodic'")
+    array_backend = select_backend(device=device, backend=backend)
+    if method != "gmg" and array_backend.name != "numpy":
+        raise InputError(f"method: {method!r} runs with NumPy on the CPU only; use method 'gmg' "
+                         f"for backend {array_backend.name!r} on device {array_backend.device!r}")
     if dtype == "auto":
         dtype = "float32" if flux_tol >= 1e-5 else "float64"
     for name, value in (("voxel_size_cm", voxel_size_cm), ("voltage_V", voltage_V),
@@ -215,12 +229,13 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
             raise InputError(f"{name}: expected a positive finite number, found {value!r}")
     axis = _AXES[direction]
     inputs = dict(shape=labels.shape, conductivities_S_cm=lut.tolist(), direction=direction,
-                  voxel_size_cm=voxel_size_cm, boundary=boundary, method=method, flux_tol=flux_tol)
+                  voxel_size_cm=voxel_size_cm, boundary=boundary, method=method, flux_tol=flux_tol,
+                  backend=f"{array_backend.name} on {array_backend.device}")
     # Work with the transport axis first; every array below is in that frame. Memory matters
     # at 512^3 (134 M voxels): full-size arrays are labels, masks and float32 fields; float64
     # work is done a slab of layers at a time.
     lab = np.moveaxis(labels, axis, 0)
-    counts = np.bincount(lab.ravel(), minlength=lut.size)
+    counts = np.bincount(labels.reshape(-1), minlength=lut.size)
     present = np.flatnonzero(counts)
     phase_fractions = {int(p): float(counts[p] / lab.size) for p in present}
     conducting = (lut > 0)[lab]
@@ -239,19 +254,19 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
                        f"{direction}", dict(common, connected_fraction=connected), raise_on_failure)
 
     precision = "float64"
+    # The potential does not depend on the conductivity scale; solving with the largest
+    # conductivity at 1 keeps float32 sums well inside their precision. Currents are computed
+    # with the solver's link conductances, in lattice units times ``scale``.
+    scale = float(lut.max())
+    wrap = None
     if method == "gmg":
-        from ssblab.microstructure.multigrid import lattice, solve_potential
-
-        # The potential does not depend on the conductivity scale; solving with the largest
-        # conductivity at 1 keeps float32 sums well inside their precision.
-        scaled = (lut / lut.max()).astype(dtype)[lab]
+        scaled = (lut / scale).astype(dtype)[lab]
         scaled[~active] = 0
-        level = lattice(scaled, dtype=np.dtype(dtype))
+        level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend)
         del scaled
         potential, iterations, residual, _, _, refinements = solve_potential(
             level, flux_tol=flux_tol, max_iterations=max_iterations)
         precision = dtype + (f"+float64 refinement ({refinements} rounds)" if refinements else "")
-        del level
     else:
         sigma = np.where(active, lut[lab], 0.0)
         matrix, rhs, index, faces = _assemble(sigma, active, periodic=boundary == "periodic")
@@ -259,8 +274,20 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         potential[active], iterations, residual, _ = _solve_system(
             matrix, rhs, index, faces, method=method, flux_tol=flux_tol, rtol=rtol,
             max_iterations=max_iterations)
-        del matrix, sigma
-    planes, j_axial, j_mag = _currents(potential, active, lab, lut, periodic=boundary == "periodic")
+        del matrix
+        sigma /= scale
+        level = lattice(sigma, dtype=np.float64)
+        if boundary == "periodic":
+            wrap = (_harmonic(sigma[:, -1, :], sigma[:, 0, :]), _harmonic(sigma[:, :, -1], sigma[:, :, 0]))
+        del sigma
+    to_numpy = array_backend.to_numpy
+    conductances = [to_numpy(g) for g in level.g]
+    electrodes = to_numpy(level.inlet), to_numpy(level.outlet)
+    del level
+    potential = to_numpy(potential)
+    planes, j_axial, j_mag = _currents(potential, conductances, *electrodes, wrap=wrap)
+    del conductances
+    planes *= scale
     spread = float(np.max(np.abs(planes - planes.mean())) / planes.mean())
     mismatch = float(abs(planes[0] - planes[-1]) / planes.mean())
     converged = spread <= flux_tol
@@ -270,16 +297,23 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     sigma_mean = float((counts * lut)[lut > 0].sum() / counts[lut > 0].sum())
     tau = eps * sigma_mean / sigma_eff
 
-    total = float(j_axial.sum(dtype=np.float64))  # zero outside the active voxels
-    phase_share = {int(p): float(j_axial[lab == p].sum(dtype=np.float64) / total)
-                   for p in present if lut[p] > 0}
-    inlet = _inlet_faces(potential[0], active[0], lut[lab[0]])
-    inlet_current = {int(p): float(inlet[lab[0] == p].sum() / inlet.sum()) for p in present}
-    inlet_area = {int(p): float(np.mean(lab[0] == p)) for p in present}
-    top1, peak = _hot_spots(j_mag, j_axial, active)
+    # current per phase: one weighted count (j_axial is zero outside the active voxels); with
+    # a single conducting phase it carries everything
+    carriers = [int(p) for p in present if lut[p] > 0]
+    if len(carriers) == 1:
+        phase_share = {carriers[0]: 1.0}
+    else:
+        per_phase = np.bincount(lab.reshape(-1), weights=j_axial.reshape(-1), minlength=lut.size)
+        phase_share = {p: float(per_phase[p] / per_phase.sum()) for p in carriers}
+    inlet = electrodes[0] * (1.0 - potential[0].astype(np.float64))  # zero off the cluster
+    per_phase = np.bincount(lab[0].reshape(-1), weights=inlet.reshape(-1), minlength=lut.size)
+    inlet_current = {int(p): float(per_phase[p] / inlet.sum()) for p in present}
+    area = np.bincount(lab[0].reshape(-1), minlength=lut.size) / lab[0].size
+    inlet_area = {int(p): float(area[p]) for p in present}
+    top1, peak = _hot_spots(j_mag, j_axial, int(active.sum()))
     del j_mag
 
-    scale_j = voltage_V / voxel_size_cm  # lattice current density -> A/cm^2
+    scale_j = scale * voltage_V / voxel_size_cm  # lattice current density -> A/cm^2
     mid = labels.shape[1 if axis != 1 else 0] // 2
     take = 1 if axis != 1 else 0
     # the slices (and full fields on request) in the caller's frame; NaN outside the cluster
@@ -373,7 +407,9 @@ def _check_inputs(volume, conductivities):
             lut[int(key)] = float(value)
     else:
         lut = np.asarray(conductivities, dtype=float).ravel()
-    present = np.unique(volume)
+    top = int(volume.max())
+    # a count per label is one pass; sorting (np.unique) is the fallback for sparse huge labels
+    present = np.flatnonzero(np.bincount(volume.reshape(-1))) if top < 1 << 20 else np.unique(volume)
     missing = [int(p) for p in present if p >= lut.size or not np.isfinite(lut[p])]
     if missing:
         raise InputError(f"conductivities_S_cm: no finite conductivity for label(s) {missing} "
@@ -476,60 +512,85 @@ def _plane_currents(x, index, faces):
     return np.concatenate([[first], inner, [last]])
 
 
-def _inlet_faces(v0, active0, s0):
-    """Current through each inlet face (electrode at 1, half-voxel conductance 2 sigma)."""
-    return np.where(active0, 2 * s0 * (1.0 - v0), 0.0)
-
-
-def _currents(potential, active, lab, lut, *, periodic, slab=16):
+def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
     """Currents from the potential (lattice units: unit voxel, electrode at 1 on layer 0).
 
-    Returns the current through each of the n+1 cross-sections (float64 sums), the axial
-    current per voxel (mean of its two axial faces) and ``|j|`` per voxel from the
-    face-averaged components along all three axes (both float32, 0 outside the cluster).
-    Evaluated a slab of layers at a time in float64.
+    ``g`` are the three link-conductance arrays of :func:`~ssblab.microstructure.multigrid.lattice`
+    (0 off the cluster and on each axis's last layer), ``inlet``/``outlet`` the electrode
+    conductances of layers 0 and -1, ``wrap`` the conductances of the links that close the
+    periodic sides (axes 1 and 2) or None. Returns the current through each of the n+1
+    cross-sections (float64 sums), the axial current per voxel (mean of its two axial faces;
+    in the working precision) and ``|j|`` per voxel from the face-averaged components along
+    all three axes (float32); both 0 outside the cluster. Products run in the potential's
+    precision (neighbouring float32 potentials subtract exactly), a slab of layers at a time.
     """
     n0 = potential.shape[0]
+    dtype = np.result_type(potential, g[0])
     planes = np.empty(n0 + 1)
-    j_axial = np.zeros(potential.shape, np.float32)
-    j_mag = np.zeros(potential.shape, np.float32)
+    j_axial = np.empty(potential.shape, dtype)  # float64 only for float64 solves
+    j_mag = np.empty(potential.shape, np.float32)
+    lo = [(slice(None), slice(None, -1)), (slice(None), slice(None), slice(None, -1))]
+    hi = [(slice(None), slice(1, None)), (slice(None), slice(None), slice(1, None))]
 
-    def layers(a, b):
-        on = active[a:b]
-        return np.where(on, potential[a:b], 0.0), np.where(on, lut[lab[a:b]], 0.0)
-
-    for i0 in range(0, n0, slab):
-        i1 = min(n0, i0 + slab)
-        lo, hi = max(i0 - 1, 0), min(i1, n0 - 1)
-        v, s = layers(lo, hi + 1)
-        inner = _harmonic(s[:-1], s[1:]) * (v[:-1] - v[1:])  # faces lo+1 .. hi
-        parts = [inner[max(i0, 1) - (lo + 1): hi - lo]]
-        if i0 == 0:
-            parts.insert(0, (2 * s[0] * (1.0 - v[0]))[None])
+    def layers(i0, i1, _):  # slabs are independent (plane i1 is written twice, the same value)
+        v = potential[i0:i1]
+        face = np.empty((i1 - i0 + 1, *v.shape[1:]), dtype)  # axial faces i0 .. i1
+        face[0] = (inlet * (1.0 - v[0]) if i0 == 0
+                   else g[0][i0 - 1] * (potential[i0 - 1] - v[0]))
+        last = min(i1, n0 - 1)
+        np.subtract(potential[i0:last], potential[i0 + 1:last + 1], out=face[1:last - i0 + 1])
+        face[1:last - i0 + 1] *= g[0][i0:last]
         if i1 == n0:
-            parts.append((2 * s[-1] * v[-1])[None])
-        face = np.concatenate(parts)  # faces i0 .. i1
-        planes[i0:i1 + 1] = face.sum(axis=(1, 2))
-        axial = 0.5 * (face[:-1] + face[1:])
+            face[-1] = outlet * v[-1]
+        planes[i0:i1 + 1] = face.reshape(face.shape[0], -1).sum(axis=1, dtype=np.float64)
+        axial = face[1:]
+        axial += face[:-1]
+        axial *= 0.5
         j_axial[i0:i1] = axial
-        vs, ss = v[i0 - lo:i1 - lo], s[i0 - lo:i1 - lo]
-        total = axial**2
-        for ax in (1, 2):
-            flux = _harmonic(ss, np.roll(ss, -1, axis=ax)) * (vs - np.roll(vs, -1, axis=ax))
-            if not periodic:
-                cut = [slice(None)] * 3
-                cut[ax] = -1
-                flux[tuple(cut)] = 0.0
-            total += (0.5 * (flux + np.roll(flux, 1, axis=ax)))**2
-        j_mag[i0:i1] = np.sqrt(total)
+        total = np.square(axial, out=axial)
+        for k in range(2):
+            flux = np.zeros_like(face[1:])  # to the next voxel along axis k + 1
+            np.subtract(v[lo[k]], v[hi[k]], out=flux[lo[k]])
+            flux[lo[k]] *= g[k + 1][i0:i1][lo[k]]
+            component = flux.copy()
+            component[hi[k]] += flux[lo[k]]
+            if wrap is not None:  # the link from the last voxel to the first
+                edge = (slice(None),) * (k + 1)
+                closing = wrap[k][i0:i1] * (v[edge + (-1,)] - v[edge + (0,)])
+                component[edge + (-1,)] += closing
+                component[edge + (0,)] += closing
+            component *= 0.5
+            total += np.square(component, out=component)
+        j_mag[i0:i1] = np.sqrt(total, out=total)
+
+    _for_chunks(n0, dtype, layers, chunk=slab)
     return planes, j_axial, j_mag
 
 
-def _hot_spots(magnitude, axial, active):
-    """Share of the axial current carried by the top 1 % of voxels by |j|; peak/mean |j|."""
-    values, along = magnitude[active], axial[active]
-    count = max(1, int(math.ceil(0.01 * values.size)))
-    top = np.argpartition(values, -count)[-count:]
+def _hot_spots(magnitude, axial, n_active):
+    """Share of the axial current carried by the top 1 % of the ``n_active`` cluster voxels by
+    ``|j|``; peak/mean ``|j|``. Both fields are 0 off the cluster, so the top voxels and the
+    sums can be taken over the whole grid (no boolean gather)."""
+    values, along = magnitude.reshape(-1), axial.reshape(-1)
+    count = max(1, int(math.ceil(0.01 * n_active)))
+    top = _top_indices(values, count)
     share = float(along[top].sum(dtype=np.float64) / along.sum(dtype=np.float64))
-    peak = float(values.max() / values.mean(dtype=np.float64))
+    peak = float(values.max() / (values.sum(dtype=np.float64) / n_active))
     return share, peak
+
+
+def _top_indices(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest entries of a flat array (ties broken arbitrarily).
+
+    A threshold from every 64th entry keeps a few times ``count`` candidates, and only those
+    are partitioned; if the sample guessed too high, the whole array is (exact either way:
+    when at least ``count`` entries reach the threshold, the top ``count`` all do).
+    """
+    stride = 64
+    sample = values[::stride]
+    k = min(sample.size, 4 * count // stride + 1)
+    threshold = np.partition(sample, -k)[-k]
+    candidates = np.flatnonzero(values >= threshold)
+    if candidates.size < count:
+        return np.argpartition(values, -count)[-count:]
+    return candidates[np.argpartition(values[candidates], -count)[-count:]]
