@@ -43,7 +43,7 @@ from ssblab.errors import InputError, require_package
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _BLOCK_BYTES = 64 * 2**20  # text held at once
-_UNWRAP_CHUNK_BYTES = 2 * 2**20  # positions unwrapped at a time
+_UNWRAP_CHUNK_BYTES = 2**18  # positions unwrapped at a time (measured: 256 KiB fastest)
 _LATTICE = re.compile(rb'Lattice\s*=\s*"([^"]*)"', re.IGNORECASE)
 _PROPERTIES = re.compile(rb"Properties\s*=\s*(\S+)", re.IGNORECASE)
 
@@ -257,17 +257,28 @@ def _parse_fixed_width(lines: np.ndarray, columns: list[int]) -> np.ndarray | No
     try:
         table = csv.read_csv(
             pa.BufferReader(pa.py_buffer(lines)),
-            read_options=csv.ReadOptions(column_names=names),
+            # one thread: the read-ahead thread already inflates the next block on the other
+            # core, and on a busy machine Arrow's threads cost 40 % more CPU for the same work
+            read_options=csv.ReadOptions(column_names=names, use_threads=False),
             parse_options=csv.ParseOptions(delimiter="\t", quote_char=False,
                                            ignore_empty_lines=False),
             convert_options=csv.ConvertOptions(
                 include_columns=wanted, column_types=dict.fromkeys(wanted, pa.float64()),
-                null_values=[], strings_can_be_null=False, check_utf8=False))
+                null_values=[], strings_can_be_null=False, check_utf8=False),
+            # malloc's pool: mimalloc's first large allocations cost more than the parse
+            memory_pool=pa.system_memory_pool())
     except pa.ArrowException:  # a field that is not one number: the general parser decides
         return None
     values = np.empty((n_lines, len(columns)))
     for j, name in enumerate(wanted):
-        values[:, j] = table.column(name).to_numpy()
+        at = 0
+        for chunk in table.column(name).chunks:  # float64 without nulls: its data buffer as is
+            # (Array.to_numpy would import pandas, 0.25 s, on its first call)
+            if chunk.null_count:
+                return None
+            data = np.frombuffer(chunk.buffers()[1], np.float64, len(chunk), chunk.offset * 8)
+            values[at:at + len(chunk), j] = data
+            at += len(chunk)
     return values
 
 
@@ -340,8 +351,8 @@ class _FrameBlock:
     """
 
     def __init__(self, text: bytes, starts, body_starts, body_ends, line_bytes: int | None,
-                 end: int):
-        self.text, self.end = text, end
+                 end: int, grid: np.ndarray | None = None):
+        self.text, self.end, self._grid = text, end, grid
         self._body_start, self._body_end = body_starts, body_ends
         self.n_frames = len(starts)
         self.headers = [text[a:b] for a, b in zip(starts, body_starts)]
@@ -384,7 +395,8 @@ class _FrameBlock:
         if not (grid[:, header + line - 1::line] == 10).all():
             return None
         starts = np.arange(n_frames) * frame
-        return cls(text, starts, starts + header, starts + frame, line, size)
+        return cls(text, starts, starts + header, starts + frame, line, size,
+                   grid[:, header:])
 
     def body(self, frames) -> bytes:
         return b"".join(self.text[self._body_start[k]:self._body_end[k]] for k in frames)
@@ -394,6 +406,11 @@ class _FrameBlock:
         equally long (newlines included), else the joined text."""
         if self._line_bytes is None:
             return self.body(frames)
+        if self._grid is not None:  # frames of one layout: one strided copy (fancy indexing
+            # of these byte rows is up to 50x slower than take or a contiguous copy)
+            rows = (self._grid.copy() if len(frames) == self.n_frames
+                    else self._grid.take(np.asarray(frames), axis=0))
+            return rows.reshape(-1, self._line_bytes)
         text = np.frombuffer(bytearray(b"").join(
             memoryview(self.text)[self._body_start[k]:self._body_end[k]] for k in frames),
             np.uint8)
