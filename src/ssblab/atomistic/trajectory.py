@@ -48,8 +48,12 @@ _LATTICE = re.compile(rb'Lattice\s*=\s*"([^"]*)"', re.IGNORECASE)
 _PROPERTIES = re.compile(rb"Properties\s*=\s*(\S+)", re.IGNORECASE)
 
 
-def unwrap_positions(positions_A: np.ndarray, cells_A: np.ndarray) -> np.ndarray:
+def unwrap_positions(positions_A: np.ndarray, cells_A: np.ndarray, *,
+                     out: np.ndarray | None = None) -> np.ndarray:
     """Unwrap (n_frames, n_atoms, 3) positions with per-frame (n_frames, 3, 3) cells.
+
+    ``out`` receives the result (it may be ``positions_A`` itself: frames are read before they
+    are overwritten); by default a new array.
 
     Examples
     --------
@@ -64,7 +68,7 @@ def unwrap_positions(positions_A: np.ndarray, cells_A: np.ndarray) -> np.ndarray
     cells = np.asarray(cells_A, float)
     fixed = np.array_equal(cells, np.broadcast_to(cells[0], cells.shape))
     inv = np.linalg.inv(cells[0] if fixed else cells)
-    out = np.empty_like(pos)
+    out = np.empty_like(pos) if out is None else out
     # frames in cache-sized chunks: the same sums in the same order as one pass over the whole
     # array, at a fraction of its memory traffic and temporaries
     chunk = max(1, _UNWRAP_CHUNK_BYTES // max(pos[0].nbytes, 1))
@@ -126,7 +130,7 @@ def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str =
     if np.any(np.abs(np.linalg.det(cells)) < 1e-9):
         raise InputError(f"{path}: the cell is missing or degenerate; diffusion needs a "
                          "periodic cell")
-    positions = unwrap_positions(positions, cells)
+    positions = unwrap_positions(positions, cells, out=positions)  # in place: memory
     fixed = np.allclose(cells, cells[0])
     return Trajectory(positions, cell_A=cells[0] if fixed else cells, symbols=symbols,
                       timestep_ps=float(timestep_ps) * stride, masses_amu=_masses(symbols),
@@ -302,6 +306,9 @@ def _xyz_columns(comment: bytes, path: Path) -> tuple[int, int]:
             species_col = column
         elif name == "pos":
             pos_col = column
+        if not width.isdigit():
+            raise InputError(f"{path}: the extended XYZ Properties ({spec[:80]}) gives "
+                             f"{width[:20]!r} as a column count")
         column += int(width)
     if species_col is None or pos_col is None:
         raise InputError(f"{path}: the extended XYZ Properties ({spec}) has no species or pos")
@@ -463,7 +470,11 @@ def _lattice(comment: bytes, path: Path) -> np.ndarray:
     if match is None:
         raise InputError(f"{path}: a frame has no Lattice=\"...\" in its comment line; "
                          "diffusion needs a periodic cell")
-    values = np.array(match.group(1).split(), dtype=float)
+    try:
+        values = np.array(match.group(1).split(), dtype=float)
+    except ValueError:
+        raise InputError(f"{path}: Lattice holds something other than numbers: "
+                         f"{match.group(1)[:80]!r}") from None
     if values.size != 9:
         raise InputError(f"{path}: Lattice needs 9 numbers, found {values.size}")
     return values.reshape(3, 3)
