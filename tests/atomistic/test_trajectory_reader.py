@@ -300,3 +300,20 @@ def test_lammps_triclinic_box_is_the_cell_ase_reads(tmp_path):
     cell = ase_read(str(path), index=0, format="lammps-dump-text").cell.array
     np.testing.assert_allclose(traj.cell_A, cell, atol=1e-12)
     np.testing.assert_allclose(traj.positions_A, pos, atol=1e-8)
+
+
+def test_gzip_reads_the_same_with_and_without_isal_and_a_cut_one_is_an_error(tmp_path,
+                                                                           monkeypatch):
+    import sys
+
+    pos = _walk(40)
+    path = tmp_path / "walk.extxyz.gz"
+    text = _xyz_text(pos % 10.0, ["Li"] * 7)
+    path.write_bytes(gzip.compress(text))
+    first = read_trajectory(path, timestep_ps=0.01).positions_A
+    monkeypatch.setitem(sys.modules, "isal", None)  # import isal now fails: zlib
+    np.testing.assert_array_equal(read_trajectory(path, timestep_ps=0.01).positions_A, first)
+    cut = tmp_path / "cut.extxyz.gz"
+    cut.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(InputError, match="cut.extxyz.gz"):
+        read_trajectory(cut, timestep_ps=0.01)
