@@ -305,6 +305,43 @@ def compare_file(n_frames, n_atoms, scratch, doc_frames=5000):
         print("kinisi not installed")
 
 
+def compare_formats(n_frames, n_atoms, scratch):
+    """Reading alone, ssblab against ASE's reader, for an ASE .traj (ULM), a LAMMPS text dump and
+    the extended XYZ: best of 3 each, wall and CPU."""
+    from pathlib import Path
+
+    from ase import Atoms
+    from ase.io import read
+    from ase.io.trajectory import Trajectory as AseTrajectory
+
+    from ssblab.atomistic.trajectory import read_trajectory
+
+    pos, symbols = synthetic(n_frames, n_atoms)
+    traj, dump, xyz = (Path(scratch) / name for name in ("md.traj", "md.lammpstrj", "md.extxyz"))
+    with AseTrajectory(str(traj), "w") as handle:
+        for frame in pos:
+            handle.write(Atoms(symbols, positions=frame % CELL_A, cell=np.eye(3) * CELL_A,
+                               pbc=True))
+    with open(dump, "w") as handle:
+        kinds = [1 if s == "Li" else 2 for s in symbols]
+        for k, frame in enumerate(pos):
+            handle.write(f"ITEM: TIMESTEP\n{k}\nITEM: NUMBER OF ATOMS\n{n_atoms}\n"
+                         f"ITEM: BOX BOUNDS pp pp pp\n" + f"0 {CELL_A}\n" * 3
+                         + "ITEM: ATOMS id type x y z\n")
+            handle.write("".join(f"{i + 1} {kinds[i]} {x:.6f} {y:.6f} {z:.6f}\n"
+                                 for i, (x, y, z) in enumerate(frame % CELL_A)))
+    write_extxyz(xyz, pos, symbols, compress=False)
+    print(f"reading alone: {n_frames} frames x {n_atoms} atoms; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    for path, fmt in ((traj, "traj"), (dump, "lammps-dump-text"), (xyz, "extxyz")):
+        t_s, c_s, got = timed(lambda p=path: read_trajectory(p, timestep_ps=DT_PS), repeat=3)
+        t_a, c_a, frames = timed(lambda p=path, f=fmt: read(str(p), index=":", format=f))
+        same = np.allclose(got.positions_A[0], frames[0].get_positions(), atol=1e-5)
+        print(f"{path.name:12s} ({path.stat().st_size / 2**20:5.0f} MiB): ssblab {t_s:7.3f} s "
+              f"({c_s:6.3f} s CPU), ASE {t_a:7.2f} s ({c_a:6.2f} s CPU): {t_a / t_s:5.0f}x wall, "
+              f"{c_a / c_s:4.0f}x CPU; first frame equal: {same}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=50000)
@@ -316,9 +353,17 @@ def main():
                     help="also check both tools' 95 %% intervals over this many trajectories")
     ap.add_argument("--file", action="store_true",
                     help="end to end from an extended XYZ file (read + analyse) instead")
+    ap.add_argument("--formats", action="store_true",
+                    help="reading alone: ASE .traj, LAMMPS dump, extended XYZ, ssblab vs ASE")
     ap.add_argument("--documented-frames", type=int, default=5000,
                     help="with --file: frames for pymatgen's documented route (0: skip)")
     args = ap.parse_args()
+    if args.formats:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            compare_formats(args.frames, args.atoms, scratch)
+        return
     if args.file:
         import tempfile
 
