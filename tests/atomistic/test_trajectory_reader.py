@@ -317,3 +317,18 @@ def test_gzip_reads_the_same_with_and_without_isal_and_a_cut_one_is_an_error(tmp
     cut.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(InputError, match="cut.extxyz.gz"):
         read_trajectory(cut, timestep_ps=0.01)
+
+
+def test_single_spaced_lines_take_arrow_and_ragged_ones_the_general_parser():
+    """One space between fields of any width (LAMMPS) splits as a whitespace split does."""
+    from ssblab.atomistic.trajectory import _parse_columns
+
+    pytest.importorskip("pyarrow")
+    text = b"1 1 0.5 -2 3e-1\n12 2 10.25 4.5 6\n"
+    np.testing.assert_array_equal(_parse_columns(text, 2, [2, 3, 4, 0], "x"),
+                                  [[0.5, -2, 0.3, 1], [10.25, 4.5, 6, 12]])
+    ragged = b"1 1 0.5 -2 3e-1\n12  2 10.25 4.5 6\n"  # a double space: general parser, same answer
+    np.testing.assert_array_equal(_parse_columns(ragged, 2, [2, 3, 4, 0], "x"),
+                                  [[0.5, -2, 0.3, 1], [10.25, 4.5, 6, 12]])
+    with pytest.raises(InputError, match="x"):
+        _parse_columns(b"1 1 0.5 -2\n12 2 10.25 4.5 6\n", 2, [2, 3, 4], "x")

@@ -192,7 +192,14 @@ def _parse_columns(lines: np.ndarray | bytes, n_lines: int, columns: list[int],
     ``lines`` is either the text or, when every line is equally long, a writable
     (n_lines, line_bytes) array of it (newlines included), which the fixed-width parser may use.
     """
-    values = _parse_fixed_width(lines, columns) if isinstance(lines, np.ndarray) else None
+    if isinstance(lines, np.ndarray):
+        values = _parse_fixed_width(lines, columns)
+    elif _single_spaced(lines):  # fields of any width, one space apart: Arrow splits as is
+        n_fields = lines.count(b" ", 0, lines.find(b"\n")) + 1
+        values = _arrow_columns(lines, n_fields, columns, " ") if max(columns) < n_fields \
+            else None
+    else:
+        values = None
     if values is None:
         values = _parse_text(lines.tobytes() if isinstance(lines, np.ndarray) else lines, columns,
                              path)
@@ -232,11 +239,6 @@ def _parse_fixed_width(lines: np.ndarray, columns: list[int]) -> np.ndarray | No
     or pyarrow is not installed: the general parser then reads the same lines (the tabs are
     whitespace to it).
     """
-    try:
-        import pyarrow as pa
-        from pyarrow import csv
-    except ImportError:
-        return None
     n_lines, width = lines.shape
     text = lines[:, :-1]
     # the fields as seen on the first lines; every line is checked against them below
@@ -256,15 +258,32 @@ def _parse_fixed_width(lines: np.ndarray, columns: list[int]) -> np.ndarray | No
         if f not in columns and not _one_word(text[:, field_starts[f]:field_ends[f]]):
             return None
     lines[:, seps] = 9
-    names = [f"f{k}" for k in range(seps.size + 1)]
+    return _arrow_columns(lines, seps.size + 1, columns, "\t")
+
+
+def _single_spaced(text: bytes) -> bool:
+    """Whether whitespace in ``text`` is single spaces between fields only (LAMMPS writes so)."""
+    return bool(text) and not text.startswith(b" ") and all(
+        bad not in text for bad in (b"  ", b"\n ", b" \n", b"\t", b"\r"))
+
+
+def _arrow_columns(text, n_fields: int, columns: list[int], delimiter: str) -> np.ndarray | None:
+    """Float ``columns`` of ``n_fields``-field ``delimiter``-separated lines by Arrow's CSV
+    reader; None when pyarrow is missing or a line or field does not fit."""
+    try:
+        import pyarrow as pa
+        from pyarrow import csv
+    except ImportError:
+        return None
+    names = [f"f{k}" for k in range(n_fields)]
     wanted = [names[c] for c in columns]
     try:
         table = csv.read_csv(
-            pa.BufferReader(pa.py_buffer(lines)),
+            pa.BufferReader(pa.py_buffer(text)),
             # one thread: the read-ahead thread already inflates the next block on the other
             # core, and on a busy machine Arrow's threads cost 40 % more CPU for the same work
             read_options=csv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=csv.ParseOptions(delimiter="\t", quote_char=False,
+            parse_options=csv.ParseOptions(delimiter=delimiter, quote_char=False,
                                            ignore_empty_lines=False),
             convert_options=csv.ConvertOptions(
                 include_columns=wanted, column_types=dict.fromkeys(wanted, pa.float64()),
@@ -273,7 +292,7 @@ def _parse_fixed_width(lines: np.ndarray, columns: list[int]) -> np.ndarray | No
             memory_pool=pa.system_memory_pool())
     except pa.ArrowException:  # a field that is not one number: the general parser decides
         return None
-    values = np.empty((n_lines, len(columns)))
+    values = np.empty((table.num_rows, len(columns)))
     for j, name in enumerate(wanted):
         at = 0
         for chunk in table.column(name).chunks:  # float64 without nulls: its data buffer as is
@@ -394,9 +413,13 @@ class _FrameBlock:
         frame = header + (lines_per_frame - header_lines) * line
         n_frames = len(text) // frame
         size = n_frames * frame
-        if n_frames == 0 or text.count(b"\n", 0, size) != n_frames * lines_per_frame:
+        if n_frames == 0:
             return None
         grid = np.frombuffer(text, np.uint8, count=size).reshape(n_frames, frame)
+        # every line ends where frame 0's does; header lines hold no other newline (an extra
+        # one inside an atom line leaves that line short of numbers: the parsers refuse it)
+        if np.count_nonzero(grid[:, :header] == 10) != n_frames * header_lines:
+            return None
         if not all((grid[:, e - 1] == 10).all() for e in line_ends[:header_lines]):
             return None
         if not (grid[:, header + line - 1::line] == 10).all():
