@@ -208,9 +208,11 @@ def peak_rss_MiB(path):
     import subprocess
     import sys
 
-    code = ("import resource, sys; from ssblab.atomistic.trajectory import read_trajectory; "
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec
+    code = ("from ssblab.atomistic.trajectory import read_trajectory; "
             "from ssblab.atomistic.transport import diffusion; import pandas, pyarrow.csv; "
-            "{body}; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "{body}; print([line.split()[1] for line in open('/proc/self/status') "
+            "if line.startswith('VmHWM')][0])")
     body = (f"diffusion(read_trajectory({str(path)!r}, timestep_ps={DT_PS}), mobile='Li', "
             "temperature_K=600.0)")
     peaks = []
