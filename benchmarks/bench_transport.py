@@ -240,7 +240,7 @@ def pymatgen_documented(frames, n_frames):
     return wall, cpu
 
 
-def compare_file(n_frames, n_atoms, scratch, doc_frames=5000):
+def compare_file(n_frames, n_atoms, scratch, doc_frames=5000, with_kinisi=True):
     """End to end from a file: read + analyse. ssblab reads the .extxyz.gz (and the plain file);
     the references read the uncompressed file with ASE (their documented entry for an extended
     XYZ; ASE seeks, so a .gz would be slower) and are then set up two ways: the cheapest
@@ -295,6 +295,8 @@ def compare_file(n_frames, n_atoms, scratch, doc_frames=5000):
                   f"{(c_read + scale * c_d) / c_gz:.0f}x CPU (extrapolated, linear in frames)")
     except ImportError:
         print("pymatgen-analysis-diffusion not installed")
+    if not with_kinisi:
+        return
     try:
         import kinisi  # noqa: F401
         start_ps = res.fit_window_ps[0]
@@ -370,7 +372,8 @@ def main():
         import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
-            compare_file(args.frames, args.atoms, scratch, args.documented_frames)
+            compare_file(args.frames, args.atoms, scratch, args.documented_frames,
+                         with_kinisi=args.kinisi_stride > 0)
         return
     if args.coverage_seeds:
         kinisi_coverage(args.coverage_seeds, 10000, 40, 10)
