@@ -338,6 +338,46 @@ def _xyz_columns(comment: bytes, path: Path) -> tuple[int, int]:
     return species_col, pos_col
 
 
+class _Positions:
+    """(n_frames, n_atoms, 3) positions appended block by block into one array that is sized from
+    the text's length and grown only if that was short, so that no final concatenation holds
+    every position twice."""
+
+    def __init__(self, path: Path, n_atoms: int, stride: int):
+        self.n_atoms, self.stride, self.n = n_atoms, stride, 0
+        self.text_bytes = _text_bytes(path)
+        self.data = None
+
+    def append(self, block_xyz: np.ndarray, block: _FrameBlock) -> None:
+        need = self.n + len(block_xyz)
+        if self.data is None or need > len(self.data):
+            frames = math.ceil(self.text_bytes * block.n_frames / max(block.end, 1) / self.stride)
+            grown = np.empty((max(need, frames + 1, int(1.5 * self.n)), self.n_atoms, 3))
+            if self.data is not None:
+                grown[:self.n] = self.data[:self.n]
+            self.data = grown
+        self.data[self.n:need] = block_xyz
+        self.n = need
+
+    def array(self) -> np.ndarray:
+        if self.data is None:
+            return np.zeros((0, self.n_atoms, 3))
+        # an estimate far too large (a damaged gzip size field) is not kept as idle memory
+        return self.data[:self.n] if self.n > 0.9 * len(self.data) else self.data[:self.n].copy()
+
+
+def _text_bytes(path: Path) -> int:
+    """The length of the file's text: its size, or for gzip the size its trailer records (modulo
+    4 GiB: an estimate only), or 0 where unknown (bz2, xz)."""
+    size = path.stat().st_size
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        with open(path, "rb") as handle:
+            handle.seek(max(size - 4, 0))
+            return int.from_bytes(handle.read(4), "little")
+    return 0 if suffix in _OPENERS else size
+
+
 def _read_extxyz(path: Path, stride: int):
     with _open(path) as handle:
         head = handle.readline() + handle.readline()
@@ -348,7 +388,7 @@ def _read_extxyz(path: Path, stride: int):
             raise InputError(f"{path}: an XYZ file starts with its atom count; found "
                              f"{first[:40]!r}") from None
         species_col, pos_col = _xyz_columns(comment, path)
-        positions, cells, symbols, frame = [], [], None, 0
+        positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
         for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 2, 2, path):
             if any(h.partition(b"\n")[0].strip() != first.strip() for h in block.headers):
                 raise InputError(f"{path}: the number of atoms changes between frames")
@@ -360,7 +400,7 @@ def _read_extxyz(path: Path, stride: int):
                 symbols = _species(block.body([keep[0]]), species_col, path)
             xyz = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms,
                                  [pos_col, pos_col + 1, pos_col + 2], path)
-            positions.append(xyz.reshape(len(keep), n_atoms, 3))
+            positions.append(xyz.reshape(len(keep), n_atoms, 3), block)
             comments = [block.headers[k].partition(b"\n")[2] for k in keep]
             if all(c == comments[0] for c in comments):  # a fixed cell: parse it once
                 cells.append(np.repeat(_lattice(comments[0], path)[None], len(keep), axis=0))
@@ -368,7 +408,7 @@ def _read_extxyz(path: Path, stride: int):
                 cells.append(np.stack([_lattice(c, path) for c in comments]))
     if symbols is None:
         return np.zeros((0, n_atoms, 3)), np.zeros((0, 3, 3)), ()
-    return np.concatenate(positions), np.concatenate(cells), symbols
+    return positions.array(), np.concatenate(cells), symbols
 
 
 class _FrameBlock:
@@ -522,7 +562,7 @@ def _read_xdatcar(path: Path, stride: int):
             raise InputError(f"{path}: XDATCAR species {names} do not match counts {counts}")
         n_atoms = sum(counts)
         symbols = tuple(itertools.chain.from_iterable([s] * c for s, c in zip(names, counts)))
-        positions, frame = [], 0
+        positions, frame = _Positions(path, n_atoms, stride), 0
         for block in _frame_blocks(_chunks(handle, path), b"", n_atoms + 1, 1, path):
             markers = [h.lstrip().lower() for h in block.headers]
             if not all(m.startswith((b"direct", b"cartesian")) for m in markers):
@@ -535,8 +575,8 @@ def _read_xdatcar(path: Path, stride: int):
                                         path)
                 coords = coords.reshape(len(keep), n_atoms, 3)
                 positions.append(coords * scale if markers[0].startswith(b"cartesian")
-                                 else coords @ cell)
-    positions = np.concatenate(positions) if positions else np.zeros((0, n_atoms, 3))
+                                 else coords @ cell, block)
+    positions = positions.array()
     return positions, np.repeat(cell[None], positions.shape[0], axis=0), symbols
 
 
@@ -582,7 +622,7 @@ def _read_lammps_dump(path: Path, stride: int):
                 raise InputError(f"{path}: the ATOMS columns ({' '.join(names)}) have neither "
                                  "element nor type")
             wanted.append(names.index("type"))
-        positions, cells, symbols, frame = [], [], None, 0
+        positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
         for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 9, 9, path):
             heads = [h.split(b"\n") for h in block.headers]
             if any(h[3].strip() != lines[3].strip() or h[8] != lines[8] for h in heads):
@@ -608,7 +648,7 @@ def _read_lammps_dump(path: Path, stride: int):
                 r = np.einsum("tai,tij->taj", r, frame_cells)
             elif images:
                 r = r + np.einsum("tai,tij->taj", values[:, :, 3:6], frame_cells)
-            positions.append(np.ascontiguousarray(r))
+            positions.append(r, block)
             cells.append(frame_cells)
             if symbols is None:
                 if named:  # the words of the first frame, put in id order
@@ -619,7 +659,7 @@ def _read_lammps_dump(path: Path, stride: int):
                     symbols = tuple(str(int(t)) for t in types)
     if symbols is None:
         return np.zeros((0, n_atoms, 3)), np.zeros((0, 3, 3)), ()
-    return np.concatenate(positions), np.concatenate(cells), symbols
+    return positions.array(), np.concatenate(cells), symbols
 
 
 def _lammps_cell(box: bytes, path: Path) -> np.ndarray:
