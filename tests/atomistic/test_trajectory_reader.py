@@ -332,3 +332,17 @@ def test_single_spaced_lines_take_arrow_and_ragged_ones_the_general_parser():
                                   [[0.5, -2, 0.3, 1], [10.25, 4.5, 6, 12]])
     with pytest.raises(InputError, match="x"):
         _parse_columns(b"1 1 0.5 -2\n12 2 10.25 4.5 6\n", 2, [2, 3, 4], "x")
+
+
+def test_a_newline_inside_the_atom_lines_is_an_error(tmp_path):
+    """A byte turned into a newline keeps every line end in place but splits a line: refused."""
+    text = bytearray(_xyz_text(_walk(20) % 10.0, ["Li"] * 7))
+    lines = text.split(b"\n")
+    at = len(b"\n".join(lines[:5])) + len(lines[5])  # the newline ending line 5 (an atom line)
+    for offset in (-1, -8):
+        bad = bytearray(text)
+        bad[at + offset] = 10
+        path = tmp_path / f"bad{-offset}.extxyz"
+        path.write_bytes(bytes(bad))
+        with pytest.raises(InputError, match=path.name):
+            read_trajectory(path, timestep_ps=0.01)

@@ -220,8 +220,9 @@ def _parse_text(text: bytes, columns: list[int], path: Path) -> np.ndarray:
         pd = None
     try:
         if pd is not None:
+            # a blank line is a damaged atom line, not one to skip
             table = pd.read_csv(blob, sep=r"\s+", header=None, usecols=ascending,
-                                dtype=np.float64, engine="c")
+                                dtype=np.float64, engine="c", skip_blank_lines=False)
             return table.to_numpy()[:, back]
         return np.loadtxt(blob, usecols=ascending, dtype=np.float64, ndmin=2)[:, back]
     except Exception as exc:  # pandas and numpy raise several types for malformed numbers
@@ -415,8 +416,8 @@ class _FrameBlock:
     """Whole frames of a text trajectory: ``header_lines`` header lines, then the atom lines.
 
     Built by :meth:`uniform` when every frame has the byte layout of the first (strided checks
-    of the expected newlines, and a count that there are no others) or by :meth:`scan` (the
-    offsets of every newline, one vectorised pass). The atom lines of the kept frames are
+    of the expected newlines, and a count that the header lines hold no others) or by
+    :meth:`scan` (the offsets of every newline, one vectorised pass). The atom lines of the kept frames are
     contiguous byte ranges, joined without splitting the text into lines.
     """
 
