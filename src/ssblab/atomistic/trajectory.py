@@ -716,6 +716,9 @@ def _read_ase_traj(path: Path, stride: int):
                 if positions is None:
                     if numbers is None or xyz.shape != (len(numbers), 3):
                         raise ValueError("the first frame has no atomic numbers or positions")
+                    if len(offsets) * xyz.nbytes > len(mm):  # each frame's positions are stored
+                        raise ValueError(f"{len(offsets)} frames of {len(numbers)} atoms do not "
+                                         "fit in the file")
                     positions = np.empty((len(offsets),) + xyz.shape)
                 positions[k] = xyz
                 cells.append(_ulm_array(mm, item["cell."], order) if "cell." in item
