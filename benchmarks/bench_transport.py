@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import time
 import tracemalloc
 
@@ -191,18 +192,61 @@ def write_extxyz(path, pos, symbols, compress):
 
     header = (f"{pos.shape[1]}\nLattice=\"{CELL_A} 0.0 0.0 0.0 {CELL_A} 0.0 0.0 0.0 {CELL_A}\" "
               "Properties=species:S:1:pos:R:3 pbc=\"T T T\"\n").encode()
-    names = np.array(symbols)[:, None]
+    line = "%-2s %16.8f %16.8f %16.8f\n"
+    fmt = line * pos.shape[1]
+    names = np.array(symbols, dtype=object)[:, None]
     opener = gzip.open if compress else open
     with opener(path, "wb") as handle:
         for frame in pos:
-            handle.write(header)
-            rows = np.hstack([np.char.mod("%-2s", names), np.char.mod("%16.8f", frame % CELL_A)])
-            handle.write(("\n".join(" ".join(r) for r in rows) + "\n").encode())
+            rows = np.hstack([names, (frame % CELL_A).astype(object)])
+            handle.write(header + (fmt % tuple(rows.ravel())).encode())
 
 
-def compare_file(n_frames, n_atoms, scratch):
-    """End to end from a file: read + analyse. ssblab reads the .extxyz.gz; the references read
-    the uncompressed file with ASE (their documented route; ASE seeks, so a .gz would be slower)."""
+def peak_rss_MiB(path):
+    """Peak resident memory of a fresh process that reads and analyses ``path`` with ssblab, and
+    of one that only imports what it needs (the difference is what reading costs)."""
+    import subprocess
+    import sys
+
+    # VmHWM, not ru_maxrss: the latter keeps the forking parent's size across exec
+    code = ("from ssblab.atomistic.trajectory import read_trajectory; "
+            "from ssblab.atomistic.transport import diffusion; import pandas, pyarrow.csv; "
+            "{body}; print([line.split()[1] for line in open('/proc/self/status') "
+            "if line.startswith('VmHWM')][0])")
+    body = (f"diffusion(read_trajectory({str(path)!r}, timestep_ps={DT_PS}), mobile='Li', "
+            "temperature_K=600.0)")
+    peaks = []
+    for what in ("pass", body):
+        out = subprocess.run([sys.executable, "-c", code.format(body=what)], capture_output=True,
+                             text=True, check=True)
+        peaks.append(int(out.stdout.split()[-1]) / 1024)
+    return peaks
+
+
+def pymatgen_documented(frames, n_frames):
+    """pymatgen-analysis-diffusion's documented route from a file ASE reads: each frame to a
+    pymatgen Structure (AseAtomsAdaptor), then ``DiffusionAnalyzer.from_structures``, which
+    unwraps the fractional displacements itself. Timed on the first ``n_frames`` frames (50 000
+    Structures of 200 sites would need ~10 GB); returns wall and CPU seconds."""
+    from pymatgen.analysis.diffusion.analyzer import DiffusionAnalyzer
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    def run():
+        structures = [AseAtomsAdaptor.get_structure(a) for a in frames[:n_frames]]
+        return DiffusionAnalyzer.from_structures(structures, "Li", 600, DT_PS * 1000, 1,
+                                                 smoothed="max")
+
+    wall, cpu, _ = timed(run)
+    return wall, cpu
+
+
+def compare_file(n_frames, n_atoms, scratch, doc_frames=5000, with_kinisi=True):
+    """End to end from a file: read + analyse. ssblab reads the .extxyz.gz (and the plain file);
+    the references read the uncompressed file with ASE (their documented entry for an extended
+    XYZ; ASE seeks, so a .gz would be slower) and are then set up two ways: the cheapest
+    (pymatgen's DiffusionAnalyzer given the exact unwrapped displacements, no unwrapping or
+    conversion charged) and as documented (pymatgen: Structures + from_structures; kinisi:
+    ``DiffusionAnalyzer.from_ase`` on the ASE frames, 250 time intervals)."""
     from pathlib import Path
 
     from ase.io import read
@@ -214,37 +258,92 @@ def compare_file(n_frames, n_atoms, scratch):
     write_extxyz(plain, pos, symbols, compress=False)
     write_extxyz(packed, pos, symbols, compress=True)
     print(f"file: {n_frames} frames x {n_atoms} atoms, {plain.stat().st_size / 2**20:.0f} MiB "
-          f"({packed.stat().st_size / 2**20:.0f} MiB gzipped)")
+          f"({packed.stat().st_size / 2**20:.0f} MiB gzipped); load average "
+          f"{os.getloadavg()[0]:.1f}")
 
     def ssblab_end_to_end(path):
         traj = read_trajectory(path, timestep_ps=DT_PS)
         return diffusion(traj, mobile="Li", temperature_K=600.0)
 
-    t_gz, c_gz, res = timed(lambda: ssblab_end_to_end(packed))
-    t_pl, c_pl, _ = timed(lambda: ssblab_end_to_end(plain))
+    t_gz, c_gz, res = timed(lambda: ssblab_end_to_end(packed), repeat=3)
+    t_pl, c_pl, _ = timed(lambda: ssblab_end_to_end(plain), repeat=3)
+    base, peak = peak_rss_MiB(packed)
     print(f"ssblab read + analyse: {t_gz:.2f} s wall ({c_gz:.2f} s CPU) from .gz, {t_pl:.2f} s "
-          f"from plain text; D = {res.diffusivity_cm2_s}")
+          f"({c_pl:.2f} s CPU) from plain text, best of 3; D = {res.diffusivity_cm2_s}; peak RSS "
+          f"{peak:.0f} MiB ({base:.0f} MiB after imports alone; positions "
+          f"{pos.nbytes / 2**20:.0f} MiB)")
     t0, c0 = time.perf_counter(), time.process_time()
     frames = read(str(plain), index=":")
     t_read, c_read = time.perf_counter() - t0, time.process_time() - c0
-    print(f"ASE read of the plain file: {t_read:.1f} s wall ({c_read:.1f} s CPU)")
-    unwrapped = pos  # the references get the exact unwrapped positions (no unwrap cost charged)
+    print(f"ASE read of the plain file: {t_read:.1f} s wall ({c_read:.1f} s CPU); load average "
+          f"{os.getloadavg()[0]:.1f}")
+    unwrapped = pos  # the cheapest route: exact unwrapped positions, no unwrap cost charged
     try:
         import pymatgen.analysis.diffusion  # noqa: F401
         t_p, c_p, _ = timed(lambda: run_pymatgen(unwrapped, symbols))
-        print(f"pymatgen-analysis-diffusion: ASE read + analyse {t_read + t_p:.1f} s wall; ratio to "
+        print(f"pymatgen-analysis-diffusion, cheapest (ASE read + DiffusionAnalyzer on the exact "
+              f"displacements): {t_read + t_p:.1f} s wall ({c_read + c_p:.1f} s CPU); ratio to "
               f"ssblab from .gz {(t_read + t_p) / t_gz:.0f}x wall, "
               f"{(c_read + c_p) / c_gz:.0f}x CPU")
+        if doc_frames:
+            t_d, c_d = pymatgen_documented(frames, doc_frames)
+            scale = n_frames / doc_frames
+            print(f"pymatgen-analysis-diffusion, documented (ASE read + AseAtomsAdaptor + "
+                  f"from_structures): {t_d:.1f} s wall ({c_d:.1f} s CPU) for {doc_frames} frames; "
+                  f"x{scale:g} for all frames plus the read: {t_read + scale * t_d:.0f} s wall, "
+                  f"ratio {(t_read + scale * t_d) / t_gz:.0f}x wall, "
+                  f"{(c_read + scale * c_d) / c_gz:.0f}x CPU (extrapolated, linear in frames)")
     except ImportError:
         print("pymatgen-analysis-diffusion not installed")
+    if not with_kinisi:
+        return
     try:
         import kinisi  # noqa: F401
         start_ps = res.fit_window_ps[0]
         t_k, c_k, _ = timed(lambda: run_kinisi(frames, DT_PS, start_ps))
-        print(f"kinisi: ASE read + analyse {t_read + t_k:.1f} s wall; ratio to ssblab from .gz "
-              f"{(t_read + t_k) / t_gz:.0f}x wall, {(c_read + c_k) / c_gz:.0f}x CPU")
+        print(f"kinisi (ASE read + DiffusionAnalyzer.from_ase, 250 intervals): "
+              f"{t_read + t_k:.1f} s wall ({c_read + c_k:.1f} s CPU); ratio to ssblab from .gz "
+              f"{(t_read + t_k) / t_gz:.0f}x wall, {(c_read + c_k) / c_gz:.0f}x CPU; load average "
+              f"{os.getloadavg()[0]:.1f}")
     except ImportError:
         print("kinisi not installed")
+
+
+def compare_formats(n_frames, n_atoms, scratch):
+    """Reading alone, ssblab against ASE's reader, for an ASE .traj (ULM), a LAMMPS text dump and
+    the extended XYZ: best of 3 each, wall and CPU."""
+    from pathlib import Path
+
+    from ase import Atoms
+    from ase.io import read
+    from ase.io.trajectory import Trajectory as AseTrajectory
+
+    from ssblab.atomistic.trajectory import read_trajectory
+
+    pos, symbols = synthetic(n_frames, n_atoms)
+    traj, dump, xyz = (Path(scratch) / name for name in ("md.traj", "md.lammpstrj", "md.extxyz"))
+    with AseTrajectory(str(traj), "w") as handle:
+        for frame in pos:
+            handle.write(Atoms(symbols, positions=frame % CELL_A, cell=np.eye(3) * CELL_A,
+                               pbc=True))
+    with open(dump, "w") as handle:
+        kinds = [1 if s == "Li" else 2 for s in symbols]
+        for k, frame in enumerate(pos):
+            handle.write(f"ITEM: TIMESTEP\n{k}\nITEM: NUMBER OF ATOMS\n{n_atoms}\n"
+                         f"ITEM: BOX BOUNDS pp pp pp\n" + f"0 {CELL_A}\n" * 3
+                         + "ITEM: ATOMS id type x y z\n")
+            handle.write("".join(f"{i + 1} {kinds[i]} {x:.6f} {y:.6f} {z:.6f}\n"
+                                 for i, (x, y, z) in enumerate(frame % CELL_A)))
+    write_extxyz(xyz, pos, symbols, compress=False)
+    print(f"reading alone: {n_frames} frames x {n_atoms} atoms; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    for path, fmt in ((traj, "traj"), (dump, "lammps-dump-text"), (xyz, "extxyz")):
+        t_s, c_s, got = timed(lambda p=path: read_trajectory(p, timestep_ps=DT_PS), repeat=3)
+        t_a, c_a, frames = timed(lambda p=path, f=fmt: read(str(p), index=":", format=f))
+        same = np.allclose(got.positions_A[0], frames[0].get_positions(), atol=1e-5)
+        print(f"{path.name:12s} ({path.stat().st_size / 2**20:5.0f} MiB): ssblab {t_s:7.3f} s "
+              f"({c_s:6.3f} s CPU), ASE {t_a:7.2f} s ({c_a:6.2f} s CPU): {t_a / t_s:5.0f}x wall, "
+              f"{c_a / c_s:4.0f}x CPU; first frame equal: {same}")
 
 
 def main():
@@ -258,12 +357,23 @@ def main():
                     help="also check both tools' 95 %% intervals over this many trajectories")
     ap.add_argument("--file", action="store_true",
                     help="end to end from an extended XYZ file (read + analyse) instead")
+    ap.add_argument("--formats", action="store_true",
+                    help="reading alone: ASE .traj, LAMMPS dump, extended XYZ, ssblab vs ASE")
+    ap.add_argument("--documented-frames", type=int, default=5000,
+                    help="with --file: frames for pymatgen's documented route (0: skip)")
     args = ap.parse_args()
+    if args.formats:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as scratch:
+            compare_formats(args.frames, args.atoms, scratch)
+        return
     if args.file:
         import tempfile
 
         with tempfile.TemporaryDirectory() as scratch:
-            compare_file(args.frames, args.atoms, scratch)
+            compare_file(args.frames, args.atoms, scratch, args.documented_frames,
+                         with_kinisi=args.kinisi_stride > 0)
         return
     if args.coverage_seeds:
         kinisi_coverage(args.coverage_seeds, 10000, 40, 10)
