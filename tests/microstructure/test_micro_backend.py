@@ -57,3 +57,13 @@ def test_torch_refines_in_float64_when_float32_stalls():
 def test_algebraic_methods_refuse_the_torch_backend():
     with pytest.raises(InputError, match="method: 'sa' runs with NumPy on the CPU only"):
         solve(np.ones((4, 4, 4), int), [0, 1], method="sa", backend="torch")
+
+
+def test_numpy_thread_pool_honours_omp_num_threads(monkeypatch):
+    """A sweep pins each worker with OMP_NUM_THREADS; the solver's own pool must follow it."""
+    from ssblab.microstructure import multigrid
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert multigrid._threads() == 1
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert multigrid._threads() >= 1

@@ -162,10 +162,17 @@ def apply(level: _Level, x, out):
 
 
 def _threads() -> int:
+    """Threads for the NumPy path: one per usable core, at most ``_MAX_THREADS``, and never more
+    than ``OMP_NUM_THREADS`` when it is set (a sweep pins its workers' threads with it, so N
+    points on N cores do not oversubscribe)."""
     try:
-        return max(1, min(_MAX_THREADS, len(os.sched_getaffinity(0))))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # no affinity call on this platform
-        return max(1, min(_MAX_THREADS, os.cpu_count() or 1))
+        cores = os.cpu_count() or 1
+    pinned = os.environ.get("OMP_NUM_THREADS", "")
+    if pinned.isdigit() and int(pinned) > 0:
+        cores = min(cores, int(pinned))
+    return max(1, min(_MAX_THREADS, cores))
 
 
 _POOL: dict = {}

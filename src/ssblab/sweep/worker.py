@@ -48,11 +48,18 @@ def pinned_threads(threads: int):
     with controller.limit(limits=threads) if limit else contextlib.nullcontext():
         if torch is not None:
             torch.set_num_threads(threads)
+        # ssblab's own thread pools (the voxel solver's) read the count from OMP_NUM_THREADS
+        omp_before = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = str(threads)
         try:
             yield
         finally:
             if before is not None:
                 torch.set_num_threads(before)
+            if omp_before is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = omp_before
 
 
 _CONTROLLER: list = [-1, None]  # (len(sys.modules) when made, the controller)
