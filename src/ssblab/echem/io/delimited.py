@@ -6,7 +6,7 @@ comma, which columns are numbers and which repeat a few labels) is sniffed from 
 in 1 MB batches, only the columns that are asked for (:func:`read_columns`): numbers go
 straight into NumPy arrays (int64 where the sample holds only whole numbers, else float64),
 repeated labels stay dictionary-encoded, other text stays a pyarrow string array until it is
-used. With idle cores a big file is cut at line breaks into byte ranges streamed side by side.
+used. A file over 8 MB is read whole by pyarrow's threads, its blocks parsed side by side.
 Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
 import warnings
 from pathlib import Path
@@ -346,11 +345,14 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
     """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
     every field is a whole number), text as pyarrow string arrays.
 
-    The file is streamed in 1 MB batches, each numeric batch copied into arrays allocated for
-    the most rows the file can hold (pages never written are never resident), so the peak
-    memory is the decoded columns plus a few batches. A file over 8 MB on a machine with idle
-    cores is cut at line breaks into ``parts`` byte ranges (default: one per idle core, at
-    most 4), streamed side by side in threads (pyarrow parses without the GIL) and joined."""
+    ``parts=1`` (the default up to 8 MB) streams the file in 1 MB batches, each numeric batch
+    copied into arrays allocated for the most rows the file can hold (pages never written are
+    never resident), so the peak memory is the decoded columns plus a few batches.
+    ``parts=0`` (the default above 8 MB) lets pyarrow read the whole file on all its threads,
+    then moves the columns one by one into NumPy (peak: the Arrow table plus one column); a
+    row with a wrong field count is then read again serially, to name its line.
+    ``parts=N`` cuts the file at line breaks into N byte ranges streamed side by side in
+    threads and joined."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
@@ -367,6 +369,8 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
             if parts > 1:
                 source.close()
                 reads = _read_parts(csv, layout, names, numeric, parts, capacity)
+            elif parts == 0:
+                reads = [_read_threaded(csv, source, _options(csv, layout, names), numeric)]
             else:
                 reads = [_read_batches(csv, source, _options(csv, layout, names), numeric,
                                        capacity)]
@@ -376,10 +380,12 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
             # down: read it as float64, whose checks name such rows
             return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
                                 parts=parts)
-        if parts > 1:  # named from the start of its range: a serial pass names the line
+        if parts != 1:  # named from the start of a range or block: a serial pass names the line
             return read_columns(layout, names, parts=1)
         raise InputError(f"{where}: malformed data: {exc}") from None
     bad_rows = [row for _, _, _, bad in reads for row in bad]
+    if parts == 0 and bad_rows and not _only_last_line_short(bad_rows, layout):
+        return read_columns(layout, names, parts=1)  # threads do not know the line numbers
     if parts > 1 and bad_rows and not (_only_last_line_short(bad_rows, layout) and
                                        not any(bad for _, _, _, bad in reads[:-1])):
         return read_columns(layout, names, parts=1)  # row numbers start at each range
@@ -445,6 +451,33 @@ def _read_batches(csv, source, options, numeric, capacity):
     except StopIteration:  # no data after the header
         pass
     return out, text, n_rows, bad_rows
+
+
+_THREADED_BLOCK = 4 << 20  # bytes a pyarrow thread parses at a time (reads whole)
+
+
+def _read_threaded(csv, source, options, numeric):
+    """Read the whole data part at once, pyarrow parsing its blocks on all cores, then copy
+    each numeric column into an array of its own and release its Arrow buffers before the
+    next (so the peak is the Arrow table plus one column). Returns what
+    :func:`_read_batches` returns."""
+    bad_rows = options.pop("bad_rows")
+    options["read_options"].use_threads = True
+    options["read_options"].block_size = _THREADED_BLOCK
+    try:
+        table = csv.read_csv(source, **options)
+    except StopIteration:  # pragma: no cover - read_csv returns an empty table instead
+        return {}, {}, 0, bad_rows
+    n_rows = table.num_rows
+    columns = dict(zip(table.column_names, table.columns))
+    del table
+    out: dict = {}
+    for name in numeric:
+        start = 0
+        for chunk in columns.pop(name).chunks:
+            _put(out, name, start, chunk, n_rows)
+            start += len(chunk)
+    return out, {name: column.chunks for name, column in columns.items()}, n_rows, bad_rows
 
 
 def _read_parts(csv, layout, names, numeric, parts, capacity) -> list:
@@ -523,16 +556,12 @@ def _join(reads: list, numeric: list[str], capacity: int):
 
 
 def _parts(n_bytes: int) -> int:
-    """Byte ranges to read side by side: one per idle core (by the 1-minute load average), at
-    most 4, for files over 8 MB. On 2 cores busy with other work a second reader only adds
-    its own start-up and joining (measured), so a loaded machine reads in one range."""
-    if n_bytes <= 8 << 20:
-        return 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average (Windows): the cores count as idle
-        load = 0.0
-    return max(1, min(4, round((os.cpu_count() or 1) - load)))
+    """How to read a file of ``n_bytes``: 1, streamed in 1 MB batches (small files, where
+    threads only add their start-up); 0, read whole by pyarrow on all its threads (the
+    blocks are parsed side by side; on cores busy with other work they cost no more CPU
+    than one stream, measured). ``read_columns(parts=N)`` still cuts a file into N byte
+    ranges."""
+    return 1 if n_bytes <= 8 << 20 else 0
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
