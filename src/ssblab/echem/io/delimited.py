@@ -471,13 +471,29 @@ def _read_threaded(csv, source, options, numeric):
     n_rows = table.num_rows
     columns = dict(zip(table.column_names, table.columns))
     del table
-    out: dict = {}
-    for name in numeric:
-        start = 0
-        for chunk in columns.pop(name).chunks:
-            _put(out, name, start, chunk, n_rows)
-            start += len(chunk)
+    out = {name: _joined(columns.pop(name)) for name in numeric}
     return out, {name: column.chunks for name, column in columns.items()}, n_rows, bad_rows
+
+
+def _joined(column) -> np.ndarray:
+    """A numeric Arrow column's chunks end to end in one writeable array (int64 when it is
+    int64 without gaps, else float64 with gaps as NaN), allocated from pyarrow's memory pool:
+    it reuses the pages of the columns already released, where fresh pages would cost a page
+    fault each (6 x 40 MB: 0.3 s in fresh pages, measured)."""
+    import pyarrow as pa
+
+    whole = column.type == pa.int64() and column.null_count == 0
+    dtype = np.dtype(np.int64 if whole else np.float64)
+    n = len(column)
+    out = np.frombuffer(pa.allocate_buffer(max(n, 1) * dtype.itemsize), dtype=dtype, count=n)
+    start = 0
+    for chunk in column.chunks:
+        k = len(chunk)
+        out[start:start + k] = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=k,
+                                             offset=chunk.offset * 8) if whole else \
+            as_float64(chunk)
+        start += k
+    return out
 
 
 def _read_parts(csv, layout, names, numeric, parts, capacity) -> list:
