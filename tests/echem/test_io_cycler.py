@@ -452,6 +452,20 @@ def test_whole_number_column_with_a_fraction_further_down(tmp_path):
         assert columns["Step"].dtype == np.float64 and columns["Step"][2900] == 30.5
 
 
+def test_threaded_read_of_a_whole_number_column_with_a_gap(tmp_path, monkeypatch):
+    from ssblab.echem.io import delimited
+
+    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    path = _lab_csv(tmp_path / "lab.csv")
+    path.write_text(path.read_text().replace(",30,15\n", ",,15\n", 1))  # row 2900: no step
+    layout = delimited.sniff(path)
+    columns, _ = delimited.read_columns(layout, ["Step", "Cycle"], parts=0)
+    step = columns["Step"]
+    assert step.dtype == np.float64 and step.flags.writeable and np.isnan(step[2900])
+    assert np.isnan(step).sum() == 1 and step[2899] == 29 and step[2901] == 30
+    assert columns["Cycle"].dtype == np.int64 and columns["Cycle"].flags.writeable
+
+
 @pytest.mark.parametrize("parts", [0, 3])
 def test_split_read_names_the_line_of_a_bad_row(tmp_path, parts, monkeypatch):
     from ssblab.echem.io import delimited
