@@ -256,8 +256,8 @@ def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) ->
     engine, and C engine told the columns ssblab keeps), each run in a fresh process, the tools
     interleaved: min and median wall time, median CPU time, peak RSS growth during the read
     against the size of ssblab's decoded arrays, and the load average before and after.
-    ``ssblab`` chooses its byte ranges by the idle cores; ``ssblab-1``/``ssblab-2`` force one
-    or two ranges read side by side."""
+    ``ssblab`` reads a big file whole on pyarrow's threads; ``ssblab-1``/``ssblab-2`` force one
+    streamed range or two ranges streamed side by side."""
     import os
     import subprocess
 
