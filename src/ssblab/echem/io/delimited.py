@@ -6,7 +6,8 @@ comma, which columns are numbers and which repeat a few labels) is sniffed from 
 in 1 MB batches, only the columns that are asked for (:func:`read_columns`): numbers go
 straight into NumPy arrays (int64 where the sample holds only whole numbers, else float64),
 repeated labels stay dictionary-encoded, other text stays a pyarrow string array until it is
-used. A file over 8 MB is read whole by pyarrow's threads, its blocks parsed side by side.
+used. With idle cores a big file is cut at line breaks into byte ranges streamed side by side
+(or, asked for, read whole by pyarrow's threads: faster, more memory).
 Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import re
 import warnings
 from pathlib import Path
@@ -345,14 +347,14 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
     """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
     every field is a whole number), text as pyarrow string arrays.
 
-    ``parts=1`` (the default up to 8 MB) streams the file in 1 MB batches, each numeric batch
-    copied into arrays allocated for the most rows the file can hold (pages never written are
-    never resident), so the peak memory is the decoded columns plus a few batches.
-    ``parts=0`` (the default above 8 MB) lets pyarrow read the whole file on all its threads,
-    then moves the columns one by one into NumPy (peak: the Arrow table plus one column); a
-    row with a wrong field count is then read again serially, to name its line.
-    ``parts=N`` cuts the file at line breaks into N byte ranges streamed side by side in
-    threads and joined."""
+    ``parts=1`` streams the file in 1 MB batches, each numeric batch copied into arrays
+    allocated for the most rows the file can hold (pages never written are never resident),
+    so the peak memory is the decoded columns plus a few batches. ``parts=N`` cuts the file at
+    line breaks into N byte ranges streamed side by side in threads and joined; the default
+    is one range per idle core (at most 4) for a file over 8 MB, else 1. ``parts=0`` lets
+    pyarrow read the whole file on all its threads, then joins each column's blocks (about
+    twice as fast on 2 cores, peak 2.3-2.6x the decoded arrays); a row with a wrong field
+    count is then read again serially, to name its line."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
@@ -459,13 +461,16 @@ _THREADED_BLOCK = 4 << 20  # bytes a pyarrow thread parses at a time (reads whol
 def _read_threaded(csv, source, options, numeric):
     """Read the whole data part at once, pyarrow parsing its blocks on all cores, then copy
     each numeric column into an array of its own and release its Arrow buffers before the
-    next (so the peak is the Arrow table plus one column). Returns what
-    :func:`_read_batches` returns."""
+    next. The system allocator, not pyarrow's default mimalloc: with mimalloc the same read
+    of 5M rows took 2-3.7 s instead of 0.7-1.0 s in 4 of 6 runs (measured on a shared 2-core
+    VM). Returns what :func:`_read_batches` returns."""
+    import pyarrow as pa
+
     bad_rows = options.pop("bad_rows")
     options["read_options"].use_threads = True
     options["read_options"].block_size = _THREADED_BLOCK
     try:
-        table = csv.read_csv(source, **options)
+        table = csv.read_csv(source, memory_pool=pa.system_memory_pool(), **options)
     except StopIteration:  # pragma: no cover - read_csv returns an empty table instead
         return {}, {}, 0, bad_rows
     n_rows = table.num_rows
@@ -477,9 +482,8 @@ def _read_threaded(csv, source, options, numeric):
 
 def _joined(column) -> np.ndarray:
     """A numeric Arrow column's chunks end to end in one writeable array (int64 when it is
-    int64 without gaps, else float64 with gaps as NaN). Arrow joins them in its memory pool,
-    which reuses the pages the parser released: a fresh NumPy array of 40 MB costs a page
-    fault per page (0.05-0.3 s for six such columns, measured)."""
+    int64 without gaps, else float64 with gaps as NaN), joined by Arrow (a fresh NumPy array
+    of 40 MB took 3-12x as long to fill here, in page faults and huge-page stalls)."""
     import pyarrow as pa
 
     whole = column.type == pa.int64() and column.null_count == 0
@@ -493,7 +497,7 @@ def _joined(column) -> np.ndarray:
     dtype = np.dtype(np.int64 if whole else np.float64)
     if len(column) == 0:
         return np.empty(0, dtype)
-    array = column.combine_chunks()
+    array = column.combine_chunks(memory_pool=pa.system_memory_pool())
     out = np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
                         offset=array.offset * dtype.itemsize)
     return out if out.flags.writeable else out.copy()
@@ -575,12 +579,18 @@ def _join(reads: list, numeric: list[str], capacity: int):
 
 
 def _parts(n_bytes: int) -> int:
-    """How to read a file of ``n_bytes``: 1, streamed in 1 MB batches (small files, where
-    threads only add their start-up); 0, read whole by pyarrow on all its threads (the
-    blocks are parsed side by side; on cores busy with other work they cost no more CPU
-    than one stream, measured). ``read_columns(parts=N)`` still cuts a file into N byte
-    ranges."""
-    return 1 if n_bytes <= 8 << 20 else 0
+    """Byte ranges to read side by side: one per idle core (by the 1-minute load average), at
+    most 4, for files over 8 MB. On 2 cores busy with other work a second reader only adds
+    its own start-up and joining (measured), so a loaded machine reads in one range. The
+    whole-file threaded read (``parts=0``) is about twice as fast on 2 cores but peaks at
+    2.3-2.6x the decoded arrays (docs/benchmarks.md), over the 2x memory goal: not a default."""
+    if n_bytes <= 8 << 20:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average (Windows): the cores count as idle
+        load = 0.0
+    return max(1, min(4, round((os.cpu_count() or 1) - load)))
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
