@@ -248,7 +248,7 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(seconds, cpu, n, hwm * 1024 - before, decoded)
 """
-TEXT_TOOLS = ("ssblab", "ssblab-1", "ssblab-2", "pandas", "pandas-pyarrow", "pandas-usecols")
+TEXT_TOOLS = ("ssblab", "ssblab-0", "ssblab-1", "ssblab-2", "pandas", "pandas-pyarrow", "pandas-usecols")
 
 
 def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) -> None:
@@ -257,7 +257,7 @@ def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) ->
     interleaved: min and median wall time, median CPU time, peak RSS growth during the read
     against the size of ssblab's decoded arrays, and the load average before and after.
     ``ssblab`` chooses its byte ranges by the idle cores; ``ssblab-1``/``ssblab-2`` force one
-    or two ranges read side by side."""
+    or two ranges read side by side; ``ssblab-0`` reads the file whole on pyarrow's threads."""
     import os
     import subprocess
 
@@ -286,8 +286,8 @@ def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) ->
                     f"{np.max(table[:, 3]) / decoded:.2f} (max)" if decoded else ""
             print(f"{tool:16s} wall min {best[tool]:6.2f} s median {seconds:6.2f} s  cpu "
                   f"{cpu:6.2f} s  {int(n):,} rows  peak +{peak / 1e6:.0f} MB{extra}")
-        for ours in TEXT_TOOLS[:3]:
-            for tool in TEXT_TOOLS[3:]:
+        for ours in TEXT_TOOLS[:4]:
+            for tool in TEXT_TOOLS[4:]:
                 print(f"ratio {tool} / {ours} (wall): min {best[tool] / best[ours]:.2f}x, "
                       f"median {middle[tool] / middle[ours]:.2f}x")
 

@@ -416,9 +416,11 @@ def _lab_csv(path, n_rows=3000, *, bad_row=None, cut=False):
     return path
 
 
-@pytest.mark.parametrize("parts", [2, 3, 7])
-def test_split_read_equals_the_streamed_one(tmp_path, parts):
+@pytest.mark.parametrize("parts", [0, 2, 3, 7])
+def test_split_read_equals_the_streamed_one(tmp_path, parts, monkeypatch):
     from ssblab.echem.io import delimited
+
+    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)  # parts=0: several blocks
 
     path = _lab_csv(tmp_path / "lab.csv")
     layout = delimited.sniff(path)
@@ -445,28 +447,46 @@ def test_whole_number_column_with_a_fraction_further_down(tmp_path):
     path.write_text(text)
     layout = delimited.sniff(path)
     assert "Step" in layout.integer  # the first 200 rows are whole numbers
-    for parts in (1, 3):
+    for parts in (0, 1, 3):
         columns, _ = delimited.read_columns(layout, ["Step"], parts=parts)
         assert columns["Step"].dtype == np.float64 and columns["Step"][2900] == 30.5
 
 
-def test_split_read_names_the_line_of_a_bad_row(tmp_path):
+def test_threaded_read_of_a_whole_number_column_with_a_gap(tmp_path, monkeypatch):
     from ssblab.echem.io import delimited
 
+    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    path = _lab_csv(tmp_path / "lab.csv")
+    path.write_text(path.read_text().replace(",30,15\n", ",,15\n", 1))  # row 2900: no step
+    layout = delimited.sniff(path)
+    columns, _ = delimited.read_columns(layout, ["Step", "Cycle"], parts=0)
+    step = columns["Step"]
+    assert step.dtype == np.float64 and step.flags.writeable and np.isnan(step[2900])
+    assert np.isnan(step).sum() == 1 and step[2899] == 29 and step[2901] == 30
+    assert columns["Cycle"].dtype == np.int64 and columns["Cycle"].flags.writeable
+
+
+@pytest.mark.parametrize("parts", [0, 3])
+def test_split_read_names_the_line_of_a_bad_row(tmp_path, parts, monkeypatch):
+    from ssblab.echem.io import delimited
+
+    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
     path = _lab_csv(tmp_path / "joined.csv", bad_row=2500)
     layout = delimited.sniff(path)
     with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 7 fields "
                                          r"\(line 2501: 8 fields"):
-        delimited.read_columns(layout, ["Test Time (s)"], parts=3)
+        delimited.read_columns(layout, ["Test Time (s)"], parts=parts)
 
 
-def test_split_read_drops_a_cut_last_line_with_a_warning(tmp_path):
+@pytest.mark.parametrize("parts", [0, 3])
+def test_split_read_drops_a_cut_last_line_with_a_warning(tmp_path, parts, monkeypatch):
     from ssblab.echem.io import delimited
 
+    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
     path = _lab_csv(tmp_path / "cut.csv", cut=True)
     layout = delimited.sniff(path)
     with pytest.warns(DataWarning, match=r"cut\.csv: dropped the last line 3001 \(6 of 7"):
-        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parts=3)
+        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parts=parts)
     assert n_rows == 2999 and columns["Test Time (s)"][-1] == 2998
 
 
