@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
+import bench_micro  # the shared timer; this folder is on sys.path when run as a script
 import numpy as np
 
 from ssblab.microstructure.generate import mixture
@@ -69,12 +68,9 @@ def loop_paths(j: np.ndarray, labels: np.ndarray, *, start_label: int, target_la
 
 
 def _time(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+    """Median seconds of ``repeat`` calls and the last output (bench_micro's timer)."""
+    _, median, out = bench_micro._time(fn, repeat)
+    return median, out
 
 
 def run(size: int, *, repeat: int) -> dict:

@@ -395,10 +395,33 @@ def _decode_floats(data: Any) -> Any:
     return data
 
 
+#: the modules that define Result types: the only ones a serialised result may have imported
+#: (a name read from a file never chooses any other code; tests/test_results_modules.py keeps
+#: this list complete)
+RESULT_MODULES = frozenset({
+    "ssblab.atomistic.bvse", "ssblab.atomistic.fastpath", "ssblab.atomistic.md", "ssblab.atomistic.neb",
+    "ssblab.atomistic.network", "ssblab.atomistic.potentials", "ssblab.atomistic.structure_analysis",
+    "ssblab.atomistic.transport", "ssblab.cell.full", "ssblab.cell.life", "ssblab.cell.studies",
+    "ssblab.cell.symmetric_model", "ssblab.comparisons", "ssblab.dendrite.capture", "ssblab.dendrite.ccd",
+    "ssblab.dendrite.metrics", "ssblab.dendrite.studies", "ssblab.echem.celltests.ccd",
+    "ssblab.echem.celltests.cycling", "ssblab.echem.celltests.gitt", "ssblab.echem.celltests.short",
+    "ssblab.echem.celltests.symmetric", "ssblab.echem.cycler_data", "ssblab.echem.drt.results",
+    "ssblab.echem.impedance.arrhenius", "ssblab.echem.impedance.batch", "ssblab.echem.impedance.conductivity",
+    "ssblab.echem.impedance.fitting", "ssblab.echem.impedance.kk", "ssblab.echem.spectrum",
+    "ssblab.materials.data", "ssblab.materials.defects", "ssblab.materials.models._common",
+    "ssblab.materials.models.grain_boundaries", "ssblab.materials.models.interfaces",
+    "ssblab.materials.models.reduced_density", "ssblab.materials.structures", "ssblab.materials.substitution",
+    "ssblab.microstructure.analysis", "ssblab.microstructure.paths", "ssblab.microstructure.solve",
+    "ssblab.microstructure.studies", "ssblab.results", "ssblab.sweep.report", "ssblab.workflows.impedance",
+    "ssblab.workflows.multiscale", "ssblab.workflows.vacancy_md",
+})
+
+
 def _result_type(name: str) -> type[Result] | None:
-    """The class a serialised result names as ``module:qualname``, importing ssblab modules."""
+    """The class a serialised result names as ``module:qualname``, importing its module only
+    when it is one of :data:`RESULT_MODULES`."""
     module = name.partition(":")[0]
-    if name not in _RESULT_TYPES and module.split(".")[0] == "ssblab":
+    if name not in _RESULT_TYPES and module in RESULT_MODULES:
         import importlib
 
         try:

@@ -53,7 +53,7 @@ from typing import Any, Literal, Protocol, get_args
 import numpy as np
 
 from ssblab.atomistic.md import MDRun, TimeStepper
-from ssblab.errors import InputError, require_package
+from ssblab.errors import InputError, check_choice, require_package
 
 BatchThermostat = Literal["langevin", "nve"]
 BATCH_THERMOSTATS = get_args(BatchThermostat)
@@ -150,10 +150,10 @@ def batched_potential(potential: Any, n_cells: int, *, device: str = "cpu",
         return potential
     from ssblab.atomistic.potentials import REGISTRY, get_calculator
 
-    if ":" not in potential and potential.lower() == "chgnet":
-        return CHGNetBatch(device=device, **options)
-    if ":" in potential or potential.lower() not in REGISTRY:
-        get_calculator(potential)  # the registry's did-you-mean error
+    if ":" not in potential:
+        check_choice(potential.lower(), tuple(REGISTRY), name="potential")
+        if potential.lower() == "chgnet":
+            return CHGNetBatch(device=device, **options)
     return CalculatorLoop([get_calculator(potential, device=device, **options)
                            for _ in range(n_cells)])
 
