@@ -40,7 +40,7 @@ from typing import Literal
 import numpy as np
 
 from ssblab.echem.cycler_data import CYCLE_DEFINITIONS, CycleDefinition, CyclerData
-from ssblab.echem.io._common import DataWarning, RawTable, normalise_name
+from ssblab.echem.io._common import DataWarning, RawTable, normalise_name, read_head
 from ssblab.echem.io.cycler_formats import (
     COLUMN_MAPS,
     CYCLER_FORMATS,
@@ -61,7 +61,7 @@ from ssblab.echem.io.delimited import (
     to_float,
 )
 from ssblab.errors import InputError, check_choice
-from ssblab.files import check_input_file
+from ssblab.files import check_input_file, max_input_bytes
 
 __all__ = ["CYCLER_FORMATS", "CYCLE_DEFINITIONS", "cycles_from_current", "detect_cycler_format",
            "read_cycler"]
@@ -130,6 +130,9 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     """
     where = str(path)
     check_input_file(path)  # a FIFO or device would block or never end; size limit
+    if read_head(path, 2) == _GZIP_MAGIC:
+        return _read_gzipped(path, format=format, column_map=column_map,
+                             cycle_definition=cycle_definition, delimiter=delimiter)
     if format is None:
         format = detect_cycler_format(path)
     check_choice(format, CYCLER_FORMATS, name="format")
@@ -205,6 +208,49 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
                       cycle_definition=stated, metadata=metadata)
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _read_gzipped(path: str | Path, **options) -> CyclerData:
+    """A gzip-compressed export (``run.res.gz``, ``log.csv.gz``), inflated to a temporary file
+    named without ``.gz`` (its extension still helps detection) and read as that; messages and
+    warnings name the ``.gz`` file. The inflated size is held to the input size limit."""
+    import dataclasses
+    import gzip
+    import tempfile
+
+    where = str(path)
+    name = Path(path).name
+    inner = name[:-3] if name.lower().endswith(".gz") and len(name) > 3 else name + ".out"
+    limit = max_input_bytes("table")
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / inner
+        written = 0
+        try:
+            with gzip.open(path, "rb") as source, out.open("wb") as target:
+                while block := source.read(1 << 20):
+                    written += len(block)
+                    if written > limit:
+                        raise InputError(f"{where}: inflates to more than the {limit} byte "
+                                         "input limit (raise it with SSBLAB_MAX_INPUT_BYTES)")
+                    target.write(block)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{where}: a gzip file that cannot be inflated ({exc}); check the "
+                             "download, or decompress it with gunzip and read the result") \
+                from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                data = read_cycler(out, **options)
+            except InputError as exc:
+                raise InputError(str(exc).replace(str(out), where)) from None
+    for warning in caught:
+        warnings.warn(str(warning.message).replace(str(out), where), warning.category,
+                      stacklevel=3)
+    return dataclasses.replace(data, source=where,
+                               metadata=dict(data.metadata, compression="gzip"))
+
+
 def _refuse_impedance_only(table: RawTable, where: str) -> None:
     """An impedance sweep is not a cycling test: refuse a file whose rows are (almost) all
     at a non-zero frequency, instead of reporting capacities of the AC signal. Files that
@@ -264,8 +310,21 @@ def cycles_from_current(current_mA: np.ndarray, *, first: Literal["charge", "dis
 
 
 def _is_open_circuit(table: RawTable) -> bool:
+    """An OCV technique, or a file without any current column whose every row is in EC-Lab's
+    mode 3 (rest; 1 is CC, 2 CV), as the OCV steps of a Modulo Bat file are stored."""
     technique = str(table.metadata.get("technique", "")).lower()
-    return technique.startswith(("ocv", "open circuit"))
+    if technique.startswith(("ocv", "open circuit")):
+        return True
+    currents = COLUMN_MAPS["biologic"]["current_mA"]
+    if "mode" not in table.columns or any(name in table.columns for name in currents):
+        return False
+    if isinstance(table, TextTable):
+        table.load(["mode"])
+    mode = table.columns["mode"]
+    if is_text(mode):
+        return False
+    mode = np.asarray(mode)
+    return bool(mode.size) and bool((mode == 3).all())
 
 
 def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
@@ -382,13 +441,15 @@ def _first_normalised(table: RawTable, aliases) -> str | None:
     return None
 
 
-_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|min|h|hr|v|mv|a|ma|ua|µa|mah|ah|ma\.h|a\.h)"
-                           r"\s*[)\]]?$", re.IGNORECASE)
-_UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "min": "time_min", "h": "time_h",
-                       "hr": "time_h"},
-              "voltage": {"v": "voltage_V", "mv": "voltage_mV"},
-              "current": {"a": "current_A", "ma": "current_mA", "ua": "current_uA",
-                          "µa": "current_uA"},
+# Units as symbols, and as the words of the Battery Data Format's machine-readable names
+# (test_time_second, voltage_volt, current_ampere, charging_capacity_ah).
+_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|second|min|h|hr|v|volt|mv|a|ampere|ma|ua|µa"
+                           r"|mah|ah|ma\.h|a\.h)\s*[)\]]?$", re.IGNORECASE)
+_UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "second": "time_s", "min": "time_min",
+                       "h": "time_h", "hr": "time_h"},
+              "voltage": {"v": "voltage_V", "volt": "voltage_V", "mv": "voltage_mV"},
+              "current": {"a": "current_A", "ampere": "current_A", "ma": "current_mA",
+                          "ua": "current_uA", "µa": "current_uA"},
               "capacity": {"mah": "capacity_mAh", "ma.h": "capacity_mAh", "ah": "capacity_Ah",
                            "a.h": "capacity_Ah"}}
 _QUANTITY_WORDS = {"time": ("time", "test_time", "testtime", "totaltime", "t", "runtime",

@@ -52,11 +52,14 @@ COLUMN_MAPS = {
               "capacity_mAh": ("capacity_mAh",), "temperature_C": ("Temperature",),
               "charge_capacity_Ah": ("Charge_Capacity", "Charge Capacity (Ah)"),
               "discharge_capacity_Ah": ("Discharge_Capacity", "Discharge Capacity (Ah)")},
+    # MacTest exports in minutes ('Test (Min)') or in mA ('mAmps', 'mAmp-hr') for small cells
     "maccor": {"time_s": ("Test (Sec)", "Test Time (sec)", "TestTime", "Test Time"),
+               "time_min": ("Test (Min)", "Test Time (min)"),
                "voltage_V": ("Volts", "Voltage [V]", "Voltage"),
-               "current_A": ("Amps", "Current [A]", "Current"), "step": ("Step",),
-               "cycle": ("Cyc#", "Cycle C", "Cycle"),
-               "capacity_Ah": ("Amp-hr", "Cap. [Ah]", "Capacity")},
+               "current_A": ("Amps", "Current [A]", "Current"), "current_mA": ("mAmps",),
+               "step": ("Step",), "cycle": ("Cyc#", "Cycle C", "Cycle"),
+               "capacity_Ah": ("Amp-hr", "Cap. [Ah]", "Capacity"),
+               "capacity_mAh": ("mAmp-hr",)},
     "basytec": {"time_s": ("Time[s]",), "voltage_V": ("U[V]",), "current_A": ("I[A]",),
                 "step": ("Line",), "cycle": ("Cyc-Count",), "capacity_Ah": ("Ah[Ah]",)},
     "novonix": {"time_h": ("Run Time (h)",), "voltage_V": ("Potential (V)",),
@@ -72,13 +75,15 @@ COLUMN_MAPS = {
              "charge_capacity_Ah": ("charge_capacity",),
              "discharge_capacity_Ah": ("discharge_capacity",), "temperature_C": ("temperature",)},
     "csv": {"step": ("step", "ns", "step index", "step_index", "step number", "stepindex",
-                     "step-index"),
+                     "step-index", "step_count"),
             "cycle": ("cycle", "cycle number", "cycle index", "cycle_index", "cycle count",
-                      "cyclenumber", "cycleindex", "cyc#", "cycle-index"),
+                      "cyclenumber", "cycleindex", "cyc#", "cycle-index", "cycle_count"),
             "charge_capacity_Ah": ("Charge Capacity / Ah", "Charge Capacity (Ah)",
-                                   "Charge_Capacity(Ah)"),
+                                   "Charge_Capacity(Ah)", "charge_capacity_Ah",
+                                   "Charging Capacity / Ah", "charging_capacity_ah"),
             "discharge_capacity_Ah": ("Discharge Capacity / Ah", "Discharge Capacity (Ah)",
-                                      "Discharge_Capacity(Ah)")},
+                                      "Discharge_Capacity(Ah)", "discharge_capacity_Ah",
+                                      "Discharging Capacity / Ah", "discharging_capacity_ah")},
     "neware-ndax": {"time_s": ("time_s",), "voltage_V": ("voltage_V",),
                     "current_mA": ("current_mA",), "step": ("step",), "cycle": ("cycle",),
                     "capacity_mAh": ("capacity_mAh",)},
@@ -430,9 +435,14 @@ def _excel(path, delimiter):
         tsv = Path(folder) / "sheet.tsv"
         tsv.write_text("\n".join("\t".join(_cell(v) for v in row) for row in rows) + "\n",
                        encoding="utf-8")
-        layout = sniff(tsv, delimiter="\t")
-        table = TextTable(layout)
-        table.load(None)
+        try:
+            table = TextTable(sniff(tsv, delimiter="\t"))
+            table.load(None)
+        except InputError as exc:  # name the workbook and sheet, not the temporary copy
+            shown = ", ".join(f"{name!r} ({len(r)} rows)" for name, r in rows_by_sheet.items())
+            message = str(exc).replace(str(tsv), f"{where}, sheet {sheet!r}")
+            raise InputError(f"{message}; a cycler record is a table of numbers under one "
+                             f"header row; the workbook's sheets: {shown}") from None
     columns = dict(table.columns)
     return RawTable(columns, where, {"format": "excel", "sheet": sheet}), \
         _family_from_names(columns)
