@@ -27,7 +27,10 @@ NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json":
               "PreDiag_000233_00021F_truncated_structure.json":
               ("BEEP structured file (ProcessedCyclerRun) without raw_data", "raw cycler file"),
               "maccor_test_file_4267-66-6519.EDA0001.041": ("Maccor impedance", "spectrum"),
-              "wait.mpr": ("no points", "wait"), "wait.mpt": ("no data rows", "Bio-Logic")}
+              "wait.mpr": ("no points", "wait"), "wait.mpt": ("no data rows", "Bio-Logic"),
+              # PyProBE's cell list (name, chemistry, capacity, date), not a record
+              "Experiment_Record.xlsx": ("sheet 'sample_data_neware'", "no rows of numbers",
+                                         "table of numbers under one header row")}
 # Files whose current column has no unit: refused with the one option that fixes it.
 NEEDS_UNIT = {"custom_data_001.csv": "current_mA=current",
               "BEEPDatapath_maccor_paused_memloaded.csv": "current_A=current"}
@@ -39,6 +42,9 @@ COUNTER_UNCHECKED = {
                               "integral (an old BTS file; both come from NewareNDA)",
     "cp.issue_149.mpr": "(Q-Qo)/C stays near 1e-5 C while 0.02 mA flows for 200 s",
     "cp.issue_149.mpt": "the same counter in EC-Lab's own export",
+    "SINTEF__LiGrR2032__2024-04-30__25degC__Landt.csv":
+        "a 0.2 mA test logged in A with 4 decimals (0.1 mA steps): the logged current is "
+        "0.2000 while the counters (capacity and energy alike) say 12 % less",
 }
 
 
@@ -99,6 +105,7 @@ def test_corpus_file_reads_or_is_refused_clearly(path):
             _read(path)
         message = str(info.value)
         assert all(word.lower() in message.lower() for word in NOT_CYCLER[path.name]), message
+        assert message.startswith(str(path)), message  # the user's file, not a temporary copy
         return
     if path.name in NEEDS_UNIT:
         key, column = NEEDS_UNIT[path.name].split("=")
@@ -316,3 +323,157 @@ def test_split_read_equals_one_range_on_the_corpus(monkeypatch):
         assert warned_one == warned_three, path.name
         compared += 1
     assert compared >= 30
+
+
+# -- files from navani, battery-data-toolkit and the Battery Data Format (README provenance) ----
+
+
+def test_batterydata_records_agree_with_their_cycle_summary():
+    """battery-data-toolkit's BatteryData file pair: the per-cycle charge and discharge of the
+    summary (the largest value of the instrument's counter in the cycle) against summarise()
+    on the records, for every cycle where one step run carries that charge (the counter
+    restarts at each step, so with several, as in the HPPC cycle, the summary holds one
+    step's)."""
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    from ssblab.echem.celltests.cycling import summarise
+
+    path = CORPUS / "batdata" / "p492-13-raw.csv"
+    raw = pa_csv.read_csv(path)
+    truth = pa_csv.read_csv(CORPUS / "batdata" / "reference" / "p492-13-summary.csv")
+    summary = summarise(_read(path))
+    cycles = raw.column("Cycle_Index").to_numpy()
+    step = raw.column("Step").to_numpy()
+    runs = np.r_[0, np.cumsum(np.diff(step) != 0)]  # a step repeated in a loop: a new run
+    largest = np.nanmax(truth.column("Q_chg").to_numpy()[:summary.n_cycles]) * 1e3
+    compared = 0
+    for row, cycle in enumerate(summary.cycle):
+        for counter, ours, column in (("Charge_Capacity_Ah", summary.charge_mAh, "Q_chg"),
+                                      ("Discharge_Capacity_Ah", summary.discharge_mAh, "Q_dis")):
+            values = raw.column(counter).to_numpy()
+            counting = [run for run in np.unique(runs[cycles == cycle])
+                        if np.ptp(values[runs == run]) > 0]
+            reported = 1e3 * truth.column(column).to_numpy()[cycle - 1]
+            if not np.isfinite(reported) or len(counting) != 1:
+                continue
+            # 2 % (a CV tail logged at long intervals) plus 0.5 % of the largest cycle
+            assert abs(ours[row] - reported) <= 0.02 * reported + 0.005 * largest, \
+                (int(cycle), column, float(ours[row]), reported)
+            compared += 1
+    assert compared >= 9
+
+
+def test_sintef_landt_export_agrees_with_its_battery_data_format_conversion():
+    """SINTEF's CSV of a Landt run and the Battery Data Format project's conversion of it
+    (read here with pyarrow): the same records, currents signed alike, the same capacity."""
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    data = _read(CORPUS / "bdf" / "SINTEF__LiGrR2032__2024-04-30__25degC__Landt.csv")
+    bdf = pa_csv.read_csv(CORPUS / "bdf" / "reference" /
+                          "SINTEF__LiGrR2032__2024-04-30__25degC__Landt.bdf.csv")
+    assert data.n_rows == bdf.num_rows == 25162
+    np.testing.assert_allclose(data.time_s, bdf.column("test_time_second").to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(data.voltage_V, bdf.column("voltage_volt").to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(data.current_mA, 1e3 * bdf.column("current_ampere").to_numpy(),
+                               atol=1e-9)
+    np.testing.assert_array_equal(data.step, bdf.column("step_index").to_numpy())
+    net = bdf.column("charging_capacity_ah").to_numpy() - \
+        bdf.column("discharging_capacity_ah").to_numpy()
+    np.testing.assert_allclose(data.extra["capacity_mAh"], 1e3 * net, atol=1e-9)
+    # the Battery Data Format file itself reads alike, by its machine-readable column names
+    converted = _read(CORPUS / "bdf" / "reference" /
+                      "SINTEF__LiGrR2032__2024-04-30__25degC__Landt.bdf.csv")
+    np.testing.assert_array_equal(converted.current_mA, data.current_mA)
+    np.testing.assert_allclose(converted.extra["capacity_mAh"], data.extra["capacity_mAh"])
+
+
+def test_bdf_file_whose_time_restarts_is_read_and_warned():
+    """The Battery Data Format project's 'Time_Bug' Neware file: its test time restarts at 0
+    19 times (the bug its name records); the rows are kept as in the file, with a warning."""
+    with pytest.warns(DataWarning, match=r"time goes back at 19 place\(s\)"):
+        data = read_cycler(CORPUS / "bdf" /
+                           "SINTEF__SLPBA842124HV__2024-10-23__Rate_25degC__Neware__Time_Bug"
+                           ".bdf.csv")
+    assert data.n_rows == 13086 and data.metadata["columns"]["cycle"] == "cycle_count"
+
+
+@pytest.mark.parametrize("name", ["batdata/maccor_example.001", "batdata/maccor_example.002",
+                                  "cellpy/maccor_three.txt"])
+def test_maccor_test_time_agrees_with_the_wall_clock(name):
+    """'Test (Min)' (minutes) and 'TestTime' (d hh:mm:ss) against the 'DPt Time' stamps of the
+    same rows, parsed here with datetime; the milli-unit export's mAmps and mV columns."""
+    from datetime import datetime
+
+    path = CORPUS / name
+    lines = path.read_text(encoding="latin-1").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Rec#"))
+    names = lines[start].split("\t")
+    rows = [line.split("\t") for line in lines[start + 1:] if line.strip()]
+    clock = [row[names.index("DPt Time")].strip() for row in rows]
+    form = next(f for f in ("%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%H:%M:%S")
+                if _parses(clock[0], f))
+    stamps = np.array([datetime.strptime(c, form).timestamp() for c in clock])
+    data = _read(path)
+    assert data.n_rows == len(rows)
+    # a wrong unit is a factor of 60; a test clock can drift from the wall clock by ~1e-4
+    np.testing.assert_allclose(data.time_s - data.time_s[0], stamps - stamps[0], rtol=1e-3,
+                               atol=1.0)
+    if "mAmps" in names:
+        amps = np.array([float(row[names.index("mAmps")]) for row in rows])
+        np.testing.assert_allclose(np.abs(data.current_mA), np.abs(amps), rtol=1e-12)
+        volts = np.array([float(row[names.index("Volts")]) for row in rows])
+        np.testing.assert_allclose(data.voltage_V, volts / 1e3, rtol=1e-12)
+        assert 1.0 < data.voltage_V.max() < 5.0 and "mV" in data.metadata["voltage_note"]
+
+
+def _parses(text, form):
+    from datetime import datetime
+
+    try:
+        datetime.strptime(text, form)
+    except ValueError:
+        return False
+    return True
+
+
+def test_maccor_volts_beyond_any_cell_are_refused(tmp_path):
+    """A 'Volts' column in mV in an export whose currents are in A is not guessed: refused with
+    the --map entry that says mV (and read with it)."""
+    text = (CORPUS / "batdata" / "maccor_example.001").read_text(encoding="latin-1")
+    lines = text.splitlines()
+    rows = [line.split("\t") for line in lines[2:]]
+    for row in rows:
+        row[8] = f"{float(row[8]) * 1e3:.4f}"
+    path = tmp_path / "millivolts.001"
+    path.write_text("\n".join(lines[:2] + ["\t".join(r) for r in rows]) + "\n")
+    with pytest.raises(SSBLabError, match="--map voltage_mV=Volts"):
+        read_cycler(path)
+    data = read_cycler(path, column_map={"voltage_mV": "Volts"})
+    np.testing.assert_allclose(data.voltage_V, _read(CORPUS / "batdata" /
+                                                     "maccor_example.001").voltage_V)
+
+
+def test_gzip_compressed_export_reads_as_the_file_inside(tmp_path):
+    """The Battery Data Format project's Arbin .res.gz reads as the .res gunzip gives; a
+    truncated .gz is refused naming it."""
+    import gzip
+
+    packed = CORPUS / "bdf" / "mits7-0.res.gz"
+    plain = tmp_path / "mits7-0.res"
+    plain.write_bytes(gzip.decompress(packed.read_bytes()))
+    data, reference = _read(packed), _read(plain)
+    assert data.source == str(packed) and data.metadata["compression"] == "gzip"
+    assert data.n_rows == reference.n_rows == 8
+    for column in ("time_s", "voltage_V", "current_mA", "step", "cycle"):
+        np.testing.assert_array_equal(getattr(data, column), getattr(reference, column))
+    broken = tmp_path / "broken.res.gz"
+    broken.write_bytes(packed.read_bytes()[:2000])
+    with pytest.raises(SSBLabError, match=f"{re.escape(str(broken))}: a gzip file that cannot "
+                                          "be inflated"):
+        read_cycler(broken)
+
+
+def test_biologic_rest_only_file_without_current_is_open_circuit():
+    """A Modulo Bat file of one rest step stores no current column, only EC-Lab's mode 3 (rest):
+    read as open circuit (0 mA), as an OCV technique is."""
+    data = _read(CORPUS / "bdf" / "MB-0.mpr")
+    assert data.n_rows == 2 and not data.current_mA.any()
+    assert data.metadata["technique"] == "MB" and "open-circuit" in data.metadata["current_note"]

@@ -170,6 +170,8 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         table.metadata["current_note"] = "open-circuit record without a current column: 0 mA"
     if family == "maccor":
         data["current_mA"] = _maccor_signed(table, data["current_mA"], where)
+        if "voltage_V" not in (column_map or {}):
+            data["voltage_V"] = _maccor_volts(table, columns, data["voltage_V"], where)
     if label is not None:
         _sign_from_step_type(table, data, where, label, label_sums)
     if family == "neware-xls" and "step" in data:
@@ -610,6 +612,25 @@ def _maccor_time_factor(table: RawTable, test_time: np.ndarray, where: str) -> f
     factor = min((1.0, 60.0, 3600.0), key=lambda f: abs(np.log(max(ratio, 1e-9) / f)))
     table.metadata["time_unit"] = {1.0: "s", 60.0: "min", 3600.0: "h"}[factor]
     return factor
+
+
+def _maccor_volts(table: RawTable, columns: dict[str, str], voltage_V: np.ndarray,
+                  where: str) -> np.ndarray:
+    """MacTest's milli-unit export ('mAmps', 'mAmp-hr', 'mWatt-hr') writes 'Volts' in mV too
+    (cellpy reads its 'maccor_txt_three' layout so; 1853 for a 1.85 V cell): such a column is
+    read as mV when no value of it could be volts. In any other export a 'Volts' column beyond
+    any cell voltage is refused, not reported in kilovolts."""
+    name = columns.get("voltage_V")
+    finite = voltage_V[np.isfinite(voltage_V)]
+    largest = float(np.max(np.abs(finite), initial=0.0))
+    if name is None or largest <= _ASSUMED_VOLTS_MAX:
+        return voltage_V
+    if columns.get("current_mA") == "mAmps":
+        table.metadata["voltage_note"] = (f"{name!r} read as mV (a milli-unit Maccor export: "
+                                          f"'mAmps', values up to {largest:g})")
+        return voltage_V * 1e-3
+    raise InputError(f"{where}: the voltage column {name!r} reaches {largest:g}, which is no "
+                     f"cell voltage in V; if it holds mV, give --map voltage_mV={name}")
 
 
 def _maccor_signed(table: RawTable, current_mA: np.ndarray, where: str) -> np.ndarray:
