@@ -220,6 +220,7 @@ def _read_gzipped(path: str | Path, **options) -> CyclerData:
     import dataclasses
     import gzip
     import tempfile
+    import zlib
 
     where = str(path)
     name = Path(path).name
@@ -236,7 +237,7 @@ def _read_gzipped(path: str | Path, **options) -> CyclerData:
                         raise InputError(f"{where}: inflates to more than the {limit} byte "
                                          "input limit (raise it with SSBLAB_MAX_INPUT_BYTES)")
                     target.write(block)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{where}: a gzip file that cannot be inflated ({exc}); check the "
                              "download, or decompress it with gunzip and read the result") \
                 from None
