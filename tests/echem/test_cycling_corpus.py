@@ -477,3 +477,38 @@ def test_biologic_rest_only_file_without_current_is_open_circuit():
     data = _read(CORPUS / "bdf" / "MB-0.mpr")
     assert data.n_rows == 2 and not data.current_mA.any()
     assert data.metadata["technique"] == "MB" and "open-circuit" in data.metadata["current_note"]
+
+
+def test_neware_bts8_workbook_agrees_with_its_own_step_and_cycle_sheets():
+    """A Neware BTS 8 Excel export (BatteryABN, MIT): every sheet declares the size 'A1', which
+    read-only openpyxl trusts; the 'record' sheet must come back whole, timed by 'Total Time',
+    and its charge per step and per cycle equal the export's own 'step' and 'cycle' sheets."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from ssblab.echem.celltests.cycling import summarise
+
+    path = CORPUS / "batteryabn" / ("GMJuly2022_CELL002_RPT_3_P0C_5P0PSI_20230110_R0_CH041_"
+                                    "20230110143333_37_2_1_2818580185.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the export has no default style
+        book = openpyxl.load_workbook(path, data_only=True)  # not read-only: sizes from cells
+    sheets = {name: list(book[name].iter_rows(values_only=True))
+              for name in ("record", "step", "cycle")}
+    data = _read(path)
+    assert data.metadata["sheet"] == "record" and data.metadata["columns"]["time_s"] == \
+        "Total Time"
+    assert data.n_rows == len(sheets["record"]) - 1 == 2833
+    assert (np.diff(data.time_s) >= 0).all()
+    names = sheets["step"][0]
+    for row in sheets["step"][1:]:
+        step = row[names.index("Step Index")]
+        rows = data.step == step
+        t, i = data.time_s[rows], data.current_mA[rows]
+        counted = np.sum(0.5 * (i[1:] + i[:-1]) * np.diff(t)) / 3600
+        reported = 1e3 * (row[names.index("Chg. Cap.(Ah)")] - row[names.index("DChg. Cap.(Ah)")])
+        assert abs(counted - reported) <= 0.002 * abs(reported) + 0.05, (step, counted, reported)
+    names = sheets["cycle"][0]
+    summary = summarise(data)
+    for row, charge, discharge in zip(sheets["cycle"][1:], summary.charge_mAh,
+                                      summary.discharge_mAh, strict=True):
+        assert charge == pytest.approx(1e3 * row[names.index("Chg. Cap.(Ah)")], rel=2e-3)
+        assert discharge == pytest.approx(1e3 * row[names.index("DChg. Cap.(Ah)")], abs=0.05)

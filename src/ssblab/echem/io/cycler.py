@@ -444,14 +444,15 @@ def _first_normalised(table: RawTable, aliases) -> str | None:
     return None
 
 
-# Units as symbols, and as the words of the Battery Data Format's machine-readable names
-# (test_time_second, voltage_volt, current_ampere, charging_capacity_ah).
-_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|second|min|h|hr|v|volt|mv|a|ampere|ma|ua|µa"
-                           r"|mah|ah|ma\.h|a\.h)\s*[)\]]?$", re.IGNORECASE)
+# Units as symbols, and as words: the Battery Data Format's machine-readable names
+# (test_time_second, voltage_volt, current_ampere) and unit rows such as 'second amp volt'.
+_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|second|min|h|hr|v|volt|mv|a|amp|ampere|ma"
+                           r"|ua|µa|mah|ah|ma\.h|a\.h)\s*[)\]]?$", re.IGNORECASE)
 _UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "second": "time_s", "min": "time_min",
                        "h": "time_h", "hr": "time_h"},
               "voltage": {"v": "voltage_V", "volt": "voltage_V", "mv": "voltage_mV"},
-              "current": {"a": "current_A", "ampere": "current_A", "ma": "current_mA",
+              "current": {"a": "current_A", "amp": "current_A", "ampere": "current_A",
+                          "ma": "current_mA",
                           "ua": "current_uA", "µa": "current_uA"},
               "capacity": {"mah": "capacity_mAh", "ma.h": "capacity_mAh", "ah": "capacity_Ah",
                            "a.h": "capacity_Ah"}}

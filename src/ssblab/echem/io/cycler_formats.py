@@ -472,9 +472,15 @@ def _excel_sheets(path) -> dict[str, list]:
             raise InputError(f"{where}: cannot read the .xls workbook: {exc}") from None
     openpyxl = require_package("openpyxl", extra="echem", purpose="Reading .xlsx workbooks")
     try:
-        book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
-        sheets = {ws.title: [list(row) for row in ws.iter_rows(values_only=True)]
-                  for ws in book.worksheets}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "no default style": not the user's
+            book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+            sheets = {}
+            for ws in book.worksheets:
+                # Neware's BTS 8 export declares every sheet as 'A1' only; read-only openpyxl
+                # trusts that and would return one row, so the stated size is dropped
+                ws.reset_dimensions()
+                sheets[ws.title] = [list(row) for row in ws.iter_rows(values_only=True)]
         book.close()
         return sheets
     except Exception as exc:  # openpyxl raises zip, XML and its own errors on damaged files
@@ -485,7 +491,8 @@ def _family_from_names(columns) -> str:
     names = " ".join(columns)
     if "Cur(mA)" in columns and "Relative Time(h:min:s.ms)" in columns:
         return "neware-xls"
-    if "Cycle Index" in names and "Step Index" in names and "Data" not in names:
+    if "Cycle Index" in columns and "Step Index" in columns and \
+            ("Data" not in names or "Total Time" in columns):  # BTS 8 'record' sheet: DataPoint
         return "neware-csv"
     if re.search(r"Test[_ ]Time", names) and re.search(r"Cycle[_ ](Index|ID)", names):
         return "arbin"
