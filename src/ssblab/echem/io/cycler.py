@@ -452,8 +452,7 @@ _UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "second": "time_s", "min"
                        "h": "time_h", "hr": "time_h"},
               "voltage": {"v": "voltage_V", "volt": "voltage_V", "mv": "voltage_mV"},
               "current": {"a": "current_A", "amp": "current_A", "ampere": "current_A",
-                          "ma": "current_mA",
-                          "ua": "current_uA", "µa": "current_uA"},
+                          "ma": "current_mA", "ua": "current_uA", "µa": "current_uA"},
               "capacity": {"mah": "capacity_mAh", "ma.h": "capacity_mAh", "ah": "capacity_Ah",
                            "a.h": "capacity_Ah"}}
 _QUANTITY_WORDS = {"time": ("time", "test_time", "testtime", "totaltime", "t", "runtime",
