@@ -25,6 +25,7 @@ import numpy as np
 from ssblab.echem.io._common import RawTable, read_head
 from ssblab.echem.io.biologic import MPR_SIGNATURE, read_mpr
 from ssblab.echem.io.delimited import TextTable, is_text, sniff, to_float
+from ssblab.echem.io.xlsx import workbook_sheets
 from ssblab.errors import InputError, require_package
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
@@ -428,7 +429,7 @@ def _excel(path, delimiter):
     written to a temporary TSV and read by the text path, so that headers, unit rows and
     preambles are found the same way."""
     where = str(path)
-    rows_by_sheet = _excel_sheets(path)
+    rows_by_sheet = workbook_sheets(path, extra="echem")
     if not rows_by_sheet:
         raise InputError(f"{where}: the workbook holds no rows")
     preferred = [n for n in rows_by_sheet if re.search(r"record|data|channel|detail", n, re.I)
@@ -457,34 +458,6 @@ def _cell(value) -> str:
         return ""
     text = str(value)
     return text.replace("\t", " ").replace("\n", " ")
-
-
-def _excel_sheets(path) -> dict[str, list]:
-    where = str(path)
-    if read_head(path, 4).startswith(b"\xd0\xcf\x11\xe0"):
-        xlrd = require_package("xlrd", extra="echem", purpose="Reading .xls workbooks")
-        try:
-            book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
-            return {name: [book.sheet_by_name(name).row_values(i)
-                           for i in range(book.sheet_by_name(name).nrows)]
-                    for name in book.sheet_names()}
-        except Exception as exc:  # xlrd raises its own kinds on damaged files
-            raise InputError(f"{where}: cannot read the .xls workbook: {exc}") from None
-    openpyxl = require_package("openpyxl", extra="echem", purpose="Reading .xlsx workbooks")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # "no default style": not the user's
-            book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
-            sheets = {}
-            for ws in book.worksheets:
-                # Neware's BTS 8 export declares every sheet as 'A1' only; read-only openpyxl
-                # trusts that and would return one row, so the stated size is dropped
-                ws.reset_dimensions()
-                sheets[ws.title] = [list(row) for row in ws.iter_rows(values_only=True)]
-        book.close()
-        return sheets
-    except Exception as exc:  # openpyxl raises zip, XML and its own errors on damaged files
-        raise InputError(f"{where}: cannot read the .xlsx workbook: {exc}") from None
 
 
 def _family_from_names(columns) -> str:
