@@ -104,7 +104,7 @@ def screened_share(current_density, mask, *, growth_per_spacing: float = 1.0) ->
     >>> round(screened_share([1.0, 2.0], [False, True], growth_per_spacing=0.0), 4)
     0.6667
     >>> round(screened_share([1.0, 2.0], [False, True]), 4)
-    0.9935
+    0.9936
     """
     if not (math.isfinite(growth_per_spacing) and growth_per_spacing >= 0):
         raise InputError(f"growth_per_spacing: expected a finite value >= 0, found {growth_per_spacing!r}")
@@ -353,7 +353,7 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
     ...           "LPSC1.25-82": [(0.15, 0.16, 0.21, 35.0, True)], "LPSC1.5-82": [(0.15, 0.13, 0.05, 35.0, True)]}
     >>> study = capture_ccd_study(shares)
     >>> [round(float(c), 1) for c in study.predicted_mA_cm2]
-    [0.5, 0.9, 2.1, 2.7, 1.5, 1.1]
+    [0.5, 0.7, 2.1, 2.7, 1.5, 1.3]
     """
     base = parameters or CaptureParameters()
     if calibration not in SEED003_ELECTROLYTES:
