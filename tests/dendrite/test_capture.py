@@ -1,4 +1,4 @@
-"""Dendrite capture by LGPS: stoichiometry, the race, connectivity, the staircase's limits, the one-number fit."""
+"""Dendrite capture by LGPS: stoichiometry, the race, connectivity, the staircase, the one-number fit."""
 
 import math
 
@@ -107,7 +107,8 @@ def test_race_invariants_on_a_mixture():
     s = np.array([r[1] for r in runs])
     phi = np.array([r[2] for r in runs])
     assert np.all(np.diff(s) > 0) and np.all(np.diff(phi) > 0)
-    assert np.all(np.abs(phi - a)[np.array(contrasts) != 1.0] > np.abs(s - a)[np.array(contrasts) != 1.0])
+    away = np.array(contrasts) != 1.0
+    assert np.all(np.abs(phi - a)[away] > np.abs(s - a)[away])
     # the same seed gives the same shares; no race (h = 0): the attracted share is the ohmic one
     assert lgps_face_shares(3.57e-3, 0.2, shape=(24, 24, 24), rng=0) == lgps_face_shares(
         3.57e-3, 0.2, shape=(24, 24, 24), rng=0)
@@ -136,7 +137,8 @@ def test_cli_ccd_study(tmp_path):
     assert (tmp_path / "report.html").exists()
     bad = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seed", "a"])
     assert bad.exit_code == 2 and "--generator-seed" in bad.output
-    bad_growth = CliRunner().invoke(main, ["dendrite", "ccd-study", "--growth-per-spacing", "-1", "--size", "16"])
+    bad_growth = CliRunner().invoke(main, ["dendrite", "ccd-study", "--growth-per-spacing", "-1",
+                                           "--size", "16"])
     assert bad_growth.exit_code == 2 and "--growth-per-spacing" in bad_growth.output
 
 

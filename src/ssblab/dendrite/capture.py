@@ -348,9 +348,12 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
 
     Examples
     --------
-    >>> shares = {"LPSC1.0": [(0.0, 0.0, 0.0, 0.0, False)], "LPSC1.0-91": [(0.07, 0.09, 0.39, 0.2, False)],
-    ...           "LPSC1.0-82": [(0.15, 0.19, 0.58, 35.0, True)], "LPSC1.0-73": [(0.27, 0.32, 0.7, 90.0, True)],
-    ...           "LPSC1.25-82": [(0.15, 0.16, 0.21, 35.0, True)], "LPSC1.5-82": [(0.15, 0.13, 0.05, 35.0, True)]}
+    >>> shares = {"LPSC1.0": [(0.0, 0.0, 0.0, 0.0, False)],
+    ...           "LPSC1.0-91": [(0.07, 0.09, 0.39, 0.2, False)],
+    ...           "LPSC1.0-82": [(0.15, 0.19, 0.58, 35.0, True)],
+    ...           "LPSC1.0-73": [(0.27, 0.32, 0.7, 90.0, True)],
+    ...           "LPSC1.25-82": [(0.15, 0.16, 0.21, 35.0, True)],
+    ...           "LPSC1.5-82": [(0.15, 0.13, 0.05, 35.0, True)]}
     >>> study = capture_ccd_study(shares)
     >>> [round(float(c), 1) for c in study.predicted_mA_cm2]
     [0.5, 0.7, 2.1, 2.7, 1.5, 1.3]
@@ -418,7 +421,8 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
         calibration=calibration, capture_rate_mA_cm2=kappa, generator_seeds=seeds,
         parameters=dataclasses.asdict(fitted),
         provenance=provenance(generator_seeds=list(seeds),
-                              shares={n: [list(x) + [s] for x, s in zip(v, spans[n])] for n, v in shares.items()},
+                              shares={n: [list(x) + [span] for x, span in zip(v, spans[n])]
+                                      for n, v in shares.items()},
                               parameters=dataclasses.asdict(fitted), calibration=calibration,
                               electrolytes={n: dataclasses.asdict(e)
                                             for n, e in SEED003_ELECTROLYTES.items()},
