@@ -97,7 +97,8 @@ def test_race_invariants_on_a_mixture():
 
     # one 24^3 mixture (20 % LGPS by mass), the host's conductivity swept across LGPS's 5.26 mS/cm
     contrasts = (0.5, 0.78, 1.0, 1.08, 1.47, 2.0)
-    runs = [lgps_face_shares(5.26e-3 / k, 0.2, lgps_S_cm=5.26e-3, shape=(24, 24, 24), rng=0) for k in contrasts]
+    runs = [lgps_face_shares(5.26e-3 / k, 0.2, lgps_S_cm=5.26e-3, shape=(24, 24, 24), rng=0)
+            for k in contrasts]
     a = runs[0][0]
     assert all(r[0] == a for r in runs) and all(r[3:] == runs[0][3:] for r in runs)   # same face, same LGPS
     at_one = runs[contrasts.index(1.0)]
