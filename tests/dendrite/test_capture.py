@@ -173,3 +173,9 @@ def test_reactive_phase_in_the_phase_field_conserves_li_and_runs_out():
     assert np.all(sim.chemistry.remaining >= -1e-12)
     with pytest.raises(Exception, match="phase"):
         ReactivePhase(sim, phase="LGPS")
+
+
+def test_cli_says_why_a_small_volume_cannot_be_fitted():
+    # a 20^3 box: the 20 % mixture's LGPS does not span it, so its capacity is a few tenths of a mAh/cm2
+    res = CliRunner().invoke(main, ["dendrite", "ccd-study", "--generator-seed", "0", "--size", "20"])
+    assert res.exit_code == 2 and "spans the volume in 0 of 1 draws" in res.output

@@ -393,8 +393,11 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
 
     low = first_reaching(target)
     if low is None:
-        raise InputError(f"the capture model cannot reach {calibration}'s {target} mA/cm2 with reach_um = "
-                         f"{base.reach_um} (the connected LGPS is used up first)")
+        spanning = sum(spans[calibration])
+        raise InputError(f"the capture model cannot reach {calibration}'s {target} mA/cm2: the LGPS connected "
+                         f"to the anode is used up first (it spans the volume in {spanning} of "
+                         f"{len(spans[calibration])} draws; a larger volume, e.g. --size 64, or another "
+                         f"reach_um than {base.reach_um} um)")
     high = first_reaching(target + 0.2 - 1e-6)
     # middle of the kappa interval that gives the calibration CCD; when a higher CCD is out of
     # reach (capacity-limited), kappa is only bounded below and 1.5x the bound is taken
