@@ -394,8 +394,8 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
     low = first_reaching(target)
     if low is None:
         spanning = sum(spans[calibration])
-        raise InputError(f"the capture model cannot reach {calibration}'s {target} mA/cm2: the LGPS connected "
-                         f"to the anode is used up first (it spans the volume in {spanning} of "
+        raise InputError(f"the capture model cannot reach {calibration}'s {target} mA/cm2: the LGPS "
+                         f"connected to the anode is used up first (it spans the volume in {spanning} of "
                          f"{len(spans[calibration])} draws; a larger volume, e.g. --size 64, or another "
                          f"reach_um than {base.reach_um} um)")
     high = first_reaching(target + 0.2 - 1e-6)
