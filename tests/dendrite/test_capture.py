@@ -128,6 +128,11 @@ def test_one_fitted_five_predicted_and_labelled():
     assert set(r.trends()) and "[predicted; seed 003: 1.1]" in str(r)
     assert r.provenance["inputs"]["generator_seeds"] == [0]
     assert len(SEED003_ELECTROLYTES) == 6 and math.isfinite(r.capture_rate_mA_cm2)
+    # deterministic for given generator seeds (no path sampling), and it survives a JSON round trip
+    from ssblab.results import Result
+
+    assert seed003_capture_study(generator_seeds=(0,), shape=(32, 32, 32)) == r
+    assert Result.from_json(r.to_json()) == r
 
 
 def test_cli_ccd_study(tmp_path):
