@@ -62,7 +62,7 @@ def test_cli_summaries_and_reports_carry_the_labels(tmp_path):
     runner = CliRunner()
     cases = {"symmetric": ["cell", "symmetric", "--duration", "80 h"],
              "life": ["cell", "life", "--dendrite", "seed001", "--cycles", "20"],
-             "ccd-study": ["dendrite", "ccd-study", "--generator-seed", "0", "--size", "20"]}
+             "ccd-study": ["dendrite", "ccd-study", "--generator-seed", "0", "--size", "32"]}
     for name, args in cases.items():
         res = runner.invoke(main, [*args, "--out", str(tmp_path / name)])
         assert res.exit_code == 0, res.output

@@ -230,6 +230,9 @@ LPSC125_LGPS82_CCD_mA_cm2 = _v(1.5, "mA/cm2", "003", "Fig. 3c", "CCD of LPSC1.25
                                target=_Y3 + "critical_current_density_mA_cm2/LPSC1.25-82")
 LPSC15_LGPS82_CCD_mA_cm2 = _v(1.1, "mA/cm2", "003", "Fig. 3d", "CCD of LPSC1.5 + 20 % LGPS",
                               target=_Y3 + "critical_current_density_mA_cm2/LPSC1.5-82")
+LPSC_LGPS73_CCD_mA_cm2 = _v(2.9, "mA/cm2", "003", "Fig. 1d",
+                            "CCD of LPSC1.0 + 30 % LGPS (unstable interface)",
+                            target=_Y3 + "critical_current_density_mA_cm2/LPSC1.0-73")
 LYC_LI_PEAK_V = _v(0.170, "V", "004", "Fig. 2", "Li|LYC|Li peak overpotential at 0.2 mA/cm2",
                    target=_Y4 + "symmetric_0.2mA_cm2/li/peak_overpotential_mV")
 LYC_LI_PEAK_H = _v(24.0, "h", "004", "Fig. 2", "time of the Li|LYC|Li peak",

@@ -33,18 +33,20 @@ def test_seed003_capture_table():
     r = seed003_capture_study()
     model = dict(zip(r.names, r.predicted_mA_cm2))
     spread = dict(zip(r.names, r.predicted_spread_mA_cm2))
-    shares = dict(zip(r.names, zip(r.area_share, r.current_share, r.path_share)))
-    errors = dict(zip(r.names, r.path_share_error))
+    shares = dict(zip(r.names, zip(r.area_share, r.current_share, r.attracted_share)))
+    connected = dict(zip(r.names, r.connected_lgps_um))
     for name, doc_name in (("LPSC1.0-91", "LPSC1.0-91 (10 % LGPS)"), ("LPSC1.0-82", "LPSC1.0-82 (20 % LGPS)"),
-                           ("LPSC1.25-82", "LPSC1.25-82"), ("LPSC1.5-82", "LPSC1.5-82")):
+                           ("LPSC1.0-73", "LPSC1.0-73 (30 % LGPS)"), ("LPSC1.25-82", "LPSC1.25-82"),
+                           ("LPSC1.5-82", "LPSC1.5-82")):
         cells = _row(doc_name)
-        a, s, q, q_error = _numbers(cells[1])
-        assert shares[name] == pytest.approx((a, s, q), abs=0.0006)
-        assert errors[name] == pytest.approx(q_error, abs=0.00006)
-        value, sd = _numbers(cells[3])[:2]
+        assert shares[name] == pytest.approx(_numbers(cells[1]), abs=0.0006)
+        digits = 0.006 if connected[name] < 10 else 0.06
+        assert connected[name] == pytest.approx(_numbers(cells[2])[0], abs=digits)
+        value, sd = _numbers(cells[4])[:2]
         assert model[name] == pytest.approx(value, abs=0.006) and spread[name] == pytest.approx(sd, abs=0.006)
-    assert model["LPSC1.0"] == pytest.approx(_numbers(_row("LPSC1.0")[3])[0], abs=0.006)
-    assert r.capture_rate_mA_cm2 == pytest.approx(_numbers(_row("LPSC1.0-82 (20 % LGPS)")[4])[0], abs=0.006)
+    assert model["LPSC1.0"] == pytest.approx(_numbers(_row("LPSC1.0")[4])[0], abs=0.006)
+    assert r.capture_rate_mA_cm2 == pytest.approx(_numbers(_row("LPSC1.0-82 (20 % LGPS)")[5])[0], abs=0.0006)
+    assert all(r.trends().values())
 
 
 @pytest.mark.slow

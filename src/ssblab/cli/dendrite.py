@@ -14,7 +14,6 @@ from ssblab.cli._common import emit, quantity_option, with_output_options
 from ssblab.dendrite.phasefield import Control
 from ssblab.dendrite.solver import SolverMethod
 from ssblab.errors import choices_of
-from ssblab.microstructure.paths import Rule as PathRule
 
 MAX_CELLS_PER_SIDE = 8192  # 8192 x 8192 cells already take gigabytes per field
 
@@ -236,19 +235,18 @@ def ccd_command(width, step_duration_h, max_current_mA_cm2, failure_fraction, se
 @click.option("--generator-seed", "generator_seeds", type=int, multiple=True, default=(0, 1, 2),
               show_default=True,
               help="Seed of the 3D microstructure generator (repeat the option; mean and spread reported).")
-@click.option("--size", type=int, default=48, show_default=True, help="cells per side of the 3D mixtures (1 um)")
+@click.option("--size", type=int, default=64, show_default=True, help="cells per side of the 3D mixtures (1 um)")
 @quantity_option("--reach", "reach_um", unit="um", default=500.0, show_default=True,
-                 help="depth from the anode whose LGPS the filaments can consume (capacity; assumption)")
-@click.option("--calibration", type=click.Choice(["LPSC1.0", "LPSC1.0-91", "LPSC1.0-82", "LPSC1.25-82",
-                                                  "LPSC1.5-82"]),
+                 help="depth to which an LGPS cluster spanning the volume continues (capacity; assumption)")
+@click.option("--calibration", type=click.Choice(["LPSC1.0", "LPSC1.0-91", "LPSC1.0-82", "LPSC1.0-73",
+                                                  "LPSC1.25-82", "LPSC1.5-82"]),
               default="LPSC1.0-82", show_default=True, help="the one seed-003 CCD the capture rate is fitted on")
-@click.option("--path-rule", type=click.Choice(choices_of(PathRule)), default="dbm", show_default=True,
-              help="filament paths: dielectric breakdown (step probability ~ current density^eta) or steepest")
-@click.option("--eta", type=float, default=1.0, show_default=True,
-              help="exponent of the dielectric breakdown rule (1: the standard value)")
+@click.option("--growth-per-spacing", type=float, default=1.0, show_default=True,
+              help="growth of the competing filament fronts before the race is decided, in units of their "
+                   "spacing (h/lambda; assumption; 0: the ohmic current share)")
 @with_output_options
-def ccd_study_command(generator_seeds, size, reach_um, calibration, path_rule, eta, out, as_json):
-    """Seed 003: CCDs with dendrite capture by LGPS, one fitted and four predicted."""
+def ccd_study_command(generator_seeds, size, reach_um, calibration, growth_per_spacing, out, as_json):
+    """Seed 003: CCDs with dendrite capture by LGPS, one fitted and five predicted."""
     from ssblab.dendrite.capture import CaptureParameters
     from ssblab.errors import InputError
     from ssblab.report import Report
@@ -257,16 +255,18 @@ def ccd_study_command(generator_seeds, size, reach_um, calibration, path_rule, e
     seeds = tuple(generator_seeds)
     if size < 16:
         raise InputError(f"--size: expected at least 16 cells per side, found {size}")
-    if not (math.isfinite(eta) and eta > 0):
-        raise InputError(f"--eta: expected a finite exponent > 0, found {eta}")
+    if not (math.isfinite(growth_per_spacing) and growth_per_spacing >= 0):
+        raise InputError(f"--growth-per-spacing: expected a finite value >= 0, found {growth_per_spacing}")
     result = seed003_capture_study(generator_seeds=seeds, shape=(size, size, size),
-                                   parameters=CaptureParameters(reach_um=reach_um), calibration=calibration,
-                                   rule=path_rule, eta=eta)
+                                   parameters=CaptureParameters(reach_um=reach_um,
+                                                                growth_per_spacing=growth_per_spacing),
+                                   calibration=calibration)
     report = Report("Seed 003: critical current density with dendrite capture by LGPS",
-                    intro="One parameter (the capture rate) is fitted on one measured CCD; the other four are "
+                    intro="One parameter (the capture rate) is fitted on one measured CCD; the other five are "
                           "predicted. Host tolerance from seed 003's LPSC1.25 and LPSC1.5 single-phase CCDs; "
-                          "attraction from the share of field-guided filament paths that enter LGPS in generated "
-                          "3D mixtures (docs/dendrite.md, 'Dendrite capture'). Trends marked WRONG are where the "
-                          "model fails.")
+                          "attraction from the share of the plating current that filament fronts on LGPS hold "
+                          "after a race of screened fronts at the anode face, capacity from the LGPS connected "
+                          "to the anode, both on generated 3D mixtures (docs/dendrite.md, 'Dendrite capture'). "
+                          "Trends marked WRONG are where the model fails.")
     report.add(result, table=True)
     emit([result], out=out, as_json=as_json, title="Seed 003 CCD study", report=report)

@@ -1,40 +1,57 @@
 """Dendrite capture by a reactive electrolyte phase (seed 003: LGPS in an argyrodite).
 
 Seed 003 (Yu et al. 2024) explains its CCD gain from mixing Li10GeP2S12 (LGPS) into Li6PS5Cl
-(LPSC) in two steps: LGPS, the better conductor, draws current and dendrites to itself, and it
-reacts with the Li that reaches it (Li2S, Li3P and a Li-Ge alloy; XPS shows Ge0), which
-consumes the filament. This module models both steps on a 3D microstructure and runs seed
-003's CCD staircase on the result. It is a reduced model: the phase field
-(:mod:`ssblab.dendrite.phasefield`) resolves where current goes at the micrometre scale but
-cannot fail at seed 003's currents at measured-scale kinetics (docs/validation.md), so the
-failure criterion here is set at the scale of the anode face.
+(LPSC) in two steps: LGPS, the better conductor, draws current and dendrites to itself (a
+"magnet" that weakens as the host's conductivity rises), and it reacts with the Li that
+reaches it (Li2S, Li3P and a Li-Ge alloy; XPS shows Ge0), which consumes the filament. This
+module models both steps on a 3D microstructure and runs seed 003's CCD staircase on the
+result. It is a reduced model: the phase field (:mod:`ssblab.dendrite.phasefield`) resolves
+where current goes at the micrometre scale but cannot fail at seed 003's currents at
+measured-scale kinetics (docs/validation.md), so the failure criterion here is set at the
+scale of the anode face.
 
 Model (docs/dendrite.md, "Dendrite capture"):
 
-* **Attraction.** At the anode face LGPS holds an area share ``a`` and carries a current share
-  ``s``. A filament that grows from the host follows the field: its tip advances to a voxel
-  ahead with probability proportional to the current density there (dielectric breakdown
-  model, :mod:`ssblab.microstructure.paths`), so it enters LGPS more often where LGPS conducts
-  better than the host and less often where it conducts worse. ``q`` is the current-weighted
-  share of such paths from the host at the anode face that enter LGPS (the "magnet"). ``a``,
-  ``s`` and ``q`` are inputs; :func:`ssblab.workflows.multiscale.seed003_capture_study` gets
-  them from generated 3D LPSC + LGPS mixtures at the seed's mass fractions solved by the
-  microstructure layer.
+* **Attraction: a race of screened fronts.** Filaments grow from the anode face at a speed
+  proportional to the current density that feeds them (ohmic-limited growth), and in
+  Laplacian growth a front that leads draws more current and screens the fronts behind it
+  (Mullins & Sekerka, J. Appl. Phys. 35, 444 (1964); the dielectric breakdown model of
+  Niemeyer, Pietronero & Wiesmann, PRL 52, 1033 (1984)). A front fed ``1 + e`` times the mean
+  current density leads by ``e h`` after a mean growth ``h``; a lead ``d`` in a front
+  modulated with period ``lambda`` multiplies its current by ``1 + 2 pi d / lambda``, so the
+  front then carries ``(1 + e)(1 + 2 pi e h / lambda) ~ (1 + e)^N`` of the mean,
+  ``N = 1 + 2 pi h / lambda`` (first order in ``e``; the power keeps every weight positive).
+  :func:`screened_share` gives the share ``phi`` of the plating current that fronts on LGPS
+  hold after that race, from the current densities of the solved anode face. ``h / lambda``
+  (``growth_per_spacing``) is an **assumption**, 1: the race is decided within one spacing
+  of the competing fronts; docs/validation.md reports 0, 0.5 and 2. At contrast 1 the face
+  current is uniform and ``phi`` is LGPS's area share (no attraction); a better-conducting
+  LGPS draws more, a worse one less, and ``N > 1`` sharpens that against the ohmic share
+  (``N = 1``).
 * **Host tolerance.** The host fails where its local current density exceeds its own CCD,
-  ``i (1 - s) / (1 - a) > b sigma_host``, with ``CCD_host = b sigma_host`` (assumption:
-  ohmic-limited nucleation; ``b`` from seed 003's single-phase CCDs of LPSC1.25 and LPSC1.5,
-  0.7 and 0.9 mA/cm2, which are inputs and not among the predicted numbers).
+  ``i (1 - s) / (1 - a) > b sigma_host`` (``a``, ``s``: LGPS's area and current share at the
+  face), with ``CCD_host = b sigma_host`` (assumption: ohmic-limited nucleation; ``b`` from
+  seed 003's single-phase CCDs of LPSC1.25 and LPSC1.5, 0.7 and 0.9 mA/cm2, which are inputs
+  and not among the predicted numbers).
 * **Capture.** Li plated above the host's tolerance grows filaments,
-  ``f = (i - i_host)+``; filaments that meet LGPS are consumed by the reduction
+  ``f = (i - i_host)+``; the fronts on LGPS deliver theirs into it, where the reduction
   ``Li10GeP2S12 + 23.75 Li -> 12 Li2S + 2 Li3P + 0.25 Li15Ge4`` (Li15Ge4: the most lithiated
-  Li-Ge phase at room temperature; assumption) at up to ``kappa q (1 - p)`` mA/cm2, with
-  ``kappa`` the capture rate per unit captured path share (**fitted**, the one parameter no
-  source gives) and ``p`` the reacted fraction of the LGPS within ``reach_um`` of the anode (finite
-  capacity per particle: a reacted particle stops capturing). The cell fails in the first
-  step where ``f`` exceeds the capture rate or the reachable LGPS is used up.
+  Li-Ge phase at room temperature; assumption) consumes it at up to ``kappa phi (1 - p)``
+  mA/cm2, ``kappa`` the capture rate (**fitted**, the one parameter no source gives) and ``p``
+  the reacted fraction of the LGPS that can capture. The cell fails in the first step where
+  ``f`` exceeds the capture rate or that LGPS is used up.
+* **Which LGPS can capture: the cluster connected to the anode.** The reduction's product
+  conducts electrons (the Li-Ge alloy; the LGPS|Li interphase is a mixed conductor that keeps
+  growing, Wenzel et al., Chem. Mater. 28, 2400 (2016)), so a reaction started at the anode
+  spreads through LGPS grains in contact with each other, and stops at LPSC, whose
+  interphase with Li passivates (seed 003: at 30 % LGPS "the side reactions ... could not be
+  passivated by LPSC1.0 in time"). The capacity is the LGPS connected to the anode face
+  through LGPS (:func:`anode_connected_lgps_um`; grains touching by a face or an edge of a
+  voxel); a cluster that spans the volume is taken to continue to ``reach_um`` (assumption,
+  500 um, the order of a pellet's thickness). Below percolation (10 % LGPS) that is a few
+  tenths of a mAh/cm2 and is used up within two staircase steps; above it, tens.
 * **Product.** Li2S and Li3P are poor ionic conductors and the Li-Ge alloy conducts
-  electrons (the interphase of LGPS with Li is a mixed conductor that keeps growing; Wenzel et
-  al., Chem. Mater. 28, 2400 (2016)). Here the reacted region is taken as ionically blocking
+  electrons. Here the reacted region is taken as ionically blocking
   (``product_conductivity_S_cm``, default 1e-8 S/cm) and electronically isolated from the
   deposit: it draws no more current and plates no Li. The alternative (an electronically
   connected alloy on which Li plates) would make reacted LGPS a dendrite highway and cannot
@@ -48,6 +65,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+from scipy import ndimage
 
 from ssblab import reference as ref
 from ssblab.errors import InputError
@@ -72,28 +90,96 @@ def lgps_capacity_mAh_cm3(density_g_cm3: float) -> float:
     return density_g_cm3 / LGPS_MOLAR_MASS_g_mol * LI_PER_LGPS * FARADAY_C_mol / 3.6
 
 
+def screened_share(current_density, mask, *, growth_per_spacing: float = 1.0) -> float:
+    """Share of the plating current that fronts on ``mask`` hold after the race of screened fronts.
+
+    Each face voxel's front is weighted ``(j / mean j)^N``, ``N = 1 + 2 pi growth_per_spacing``
+    (module docstring); voxels that carry no current (pores, nan) take no part.
+
+    Examples
+    --------
+    Two fronts, one fed twice the current of the other: the ohmic share 2/3 (``N = 1``) becomes
+    ``2^N / (1 + 2^N)``.
+
+    >>> round(screened_share([1.0, 2.0], [False, True], growth_per_spacing=0.0), 4)
+    0.6667
+    >>> round(screened_share([1.0, 2.0], [False, True]), 4)
+    0.9936
+    """
+    if not (math.isfinite(growth_per_spacing) and growth_per_spacing >= 0):
+        raise InputError(f"growth_per_spacing: expected a finite value >= 0, found {growth_per_spacing!r}")
+    j = np.nan_to_num(np.asarray(current_density, float)).ravel()
+    mask = np.asarray(mask, bool).ravel()
+    if j.shape != mask.shape:
+        raise InputError(f"mask: expected the shape of the current density {j.shape}, found {mask.shape}")
+    live = j > 0
+    if not np.any(live):
+        return 0.0
+    # logs: (j / mean)^N overflows for long races on a contrasted face
+    log_w = (1 + 2 * math.pi * growth_per_spacing) * np.log(j[live] / j[live].mean())
+    w = np.exp(log_w - log_w.max())
+    return float(w[mask[live]].sum() / w.sum())
+
+
+def anode_connected_lgps_um(labels, phase: int, *, voxel_um: float, reach_um: float, axis: int = 2
+                            ) -> tuple[float, bool]:
+    """LGPS that a reaction started at the anode can reach: (thickness of LGPS per face area in um,
+    whether that cluster spans the volume).
+
+    The voxels of ``phase`` connected through ``phase`` (face or edge contact) to the anode face
+    (index 0 along ``axis``), as volume per face area. A cluster that reaches the far face is
+    taken to continue to ``reach_um``: its volume per face area is scaled by ``reach_um`` over
+    the volume's depth.
+
+    Examples
+    --------
+    A column of LGPS one voxel wide on a 4 x 4 face spans the volume: 1/16 of the depth, scaled
+    to the reach; a grain that does not touch the anode gives nothing.
+
+    >>> v = np.zeros((4, 4, 8), int); v[0, 0, :] = 2
+    >>> anode_connected_lgps_um(v, 2, voxel_um=1.0, reach_um=80.0)
+    (5.0, True)
+    >>> v[:] = 0; v[1, 1, 3:5] = 2
+    >>> anode_connected_lgps_um(v, 2, voxel_um=1.0, reach_um=80.0)
+    (0.0, False)
+    """
+    labels = np.moveaxis(np.asarray(labels), axis, -1)
+    clusters, _ = ndimage.label(labels == phase, structure=ndimage.generate_binary_structure(3, 2))
+    at_anode = np.unique(clusters[:, :, 0])
+    connected = np.isin(clusters, at_anode[at_anode > 0])
+    spans = bool(np.any(connected[:, :, -1]))
+    face = labels.shape[0] * labels.shape[1]
+    thickness_um = connected.sum() / face * voxel_um
+    if spans:
+        thickness_um *= reach_um / (labels.shape[2] * voxel_um)
+    return float(thickness_um), spans
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CaptureParameters:
     """Parameters of the capture model; each default says where it comes from."""
 
-    #: Capture rate per unit captured path share (mA/cm2): **fitted** on one seed-003 CCD.
+    #: Capture rate per unit attracted share (mA/cm2): **fitted** on one seed-003 CCD.
     capture_rate_mA_cm2: float = 6.0
     #: Host CCD per host conductivity, (mA/cm2) / (mS/cm): from seed 003's LPSC1.25 and LPSC1.5
     #: single-phase CCDs (mean of the two ratios; 0.1385).
     host_ccd_per_conductivity: float = 0.5e-3 * (ref.LPSC125_CCD_mA_cm2.value / ref.LPSC125_SIGMA_S_cm.value
                                                  + ref.LPSC15_CCD_mA_cm2.value / ref.LPSC15_SIGMA_S_cm.value)
-    #: Depth from the anode whose LGPS the filaments can consume (um), for the capacity.
-    #: Assumption: 500 um, the order of a pressed pellet's thickness (seed 003 gives neither);
-    #: within 6 um (one particle) the LGPS is used up before the calibration CCD.
+    #: Depth to which an LGPS cluster that spans the solved volume continues (um), for the capacity.
+    #: Assumption: 500 um, the order of a pressed pellet's thickness (seed 003 gives none).
     #: docs/validation.md reports the sensitivity.
     reach_um: float = 500.0
+    #: Growth of the competing fronts before the race is decided, in units of their spacing
+    #: (h / lambda; assumption). docs/validation.md reports the sensitivity.
+    growth_per_spacing: float = 1.0
     #: Ionic conductivity of the reaction product (Li2S-dominated; assumption, S/cm).
     product_conductivity_S_cm: float = 1e-8
     #: Time of plating per staircase step (h): one 1-h plating/stripping cycle per step.
     plating_h: float = 0.5
 
     def __post_init__(self):
-        for name in ("capture_rate_mA_cm2", "host_ccd_per_conductivity", "reach_um", "plating_h"):
+        for name in ("capture_rate_mA_cm2", "host_ccd_per_conductivity", "reach_um", "growth_per_spacing",
+                     "plating_h"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InputError(f"CaptureParameters.{name}: expected a finite value >= 0, found {value!r}")
@@ -111,31 +197,33 @@ class Electrolyte:
     lgps_density_g_cm3: float = 2.04
 
 
-def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float, float], parameters: CaptureParameters,
-                  *, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2, max_mA_cm2: float = 10.0
-                  ) -> tuple[float, str, float]:
+def staircase_ccd(electrolyte: Electrolyte, shares: tuple[float, float, float, float],
+                  parameters: CaptureParameters, *, start_mA_cm2: float = 0.1, step_mA_cm2: float = 0.2,
+                  max_mA_cm2: float = 10.0) -> tuple[float, str, float]:
     """Seed 003's staircase on the capture model: (CCD, failure mode, reacted fraction at failure).
 
-    ``shares`` is ``(a, s, q)``: LGPS area and current share at the anode face, captured path share.
+    ``shares`` is ``(a, s, phi, lgps_um)``: LGPS area and current share at the anode face, its
+    share of the plating current after the race (:func:`screened_share`), and the LGPS that can
+    capture as a thickness per face area (um; :func:`anode_connected_lgps_um`).
     """
-    if len(shares) != 3:
-        raise InputError(f"shares: expected (area share, current share, captured path share), "
+    if len(shares) != 4:
+        raise InputError(f"shares: expected (area share, current share, attracted share, connected LGPS um), "
                          f"found {shares!r}")
-    a, s, q = shares
+    a, s, phi, lgps_um = shares
     p = parameters
     host_ccd = p.host_ccd_per_conductivity * electrolyte.host_S_cm * 1e3
     i_host = host_ccd * (1 - a) / (1 - s) if s < 1 else math.inf
-    capacity = a * p.reach_um * 1e-4 * lgps_capacity_mAh_cm3(electrolyte.lgps_density_g_cm3)   # mAh/cm2
+    capacity = lgps_um * 1e-4 * lgps_capacity_mAh_cm3(electrolyte.lgps_density_g_cm3)   # mAh/cm2
     reacted = 0.0
     current = start_mA_cm2
     while current <= max_mA_cm2 + 1e-9:
         flux = max(current - i_host, 0.0)
         if flux > 0:
-            if flux > p.capture_rate_mA_cm2 * q * (1 - reacted):
-                return current, "filaments outrun capture" if q > 0 else "host tolerance", reacted
-            reacted += flux * p.plating_h / capacity
+            if flux > p.capture_rate_mA_cm2 * phi * (1 - reacted):
+                return current, "filaments outrun capture" if phi > 0 else "host tolerance", reacted
+            reacted = reacted + flux * p.plating_h / capacity if capacity > 0 else math.inf
             if reacted >= 1:
-                return current, "reachable LGPS used up", 1.0
+                return current, "connected LGPS used up", 1.0
         current = round(current + step_mA_cm2, 10)
     return math.nan, "no failure", reacted
 
@@ -145,6 +233,7 @@ SEED003_ELECTROLYTES = {
     "LPSC1.0": Electrolyte(name="LPSC1.0", host_S_cm=ref.LPSC_SIGMA_S_cm.value),
     "LPSC1.0-91": Electrolyte(name="LPSC1.0-91", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.1),
     "LPSC1.0-82": Electrolyte(name="LPSC1.0-82", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.2),
+    "LPSC1.0-73": Electrolyte(name="LPSC1.0-73", host_S_cm=ref.LPSC_SIGMA_S_cm.value, lgps_mass_fraction=0.3),
     "LPSC1.25-82": Electrolyte(name="LPSC1.25-82", host_S_cm=ref.LPSC125_SIGMA_S_cm.value,
                                lgps_mass_fraction=0.2),
     "LPSC1.5-82": Electrolyte(name="LPSC1.5-82", host_S_cm=ref.LPSC15_SIGMA_S_cm.value,
@@ -154,6 +243,7 @@ SEED003_ELECTROLYTES = {
 SEED003_MEASURED_mA_cm2 = {"LPSC1.0": ref.LPSC_CCD_mA_cm2.value,
                            "LPSC1.0-91": ref.LPSC_LGPS91_CCD_mA_cm2.value,
                            "LPSC1.0-82": ref.LPSC_LGPS82_CCD_mA_cm2.value,
+                           "LPSC1.0-73": ref.LPSC_LGPS73_CCD_mA_cm2.value,
                            "LPSC1.25-82": ref.LPSC125_LGPS82_CCD_mA_cm2.value,
                            "LPSC1.5-82": ref.LPSC15_LGPS82_CCD_mA_cm2.value}
 CALIBRATION = "LPSC1.0-82"
@@ -161,7 +251,7 @@ CALIBRATION = "LPSC1.0-82"
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class CaptureCCDStudy(Result):
-    """Seed 003's five CCDs: one fitted, four predicted, with the microstructure statistics."""
+    """Seed 003's six CCDs: one fitted, five predicted, with the microstructure statistics."""
 
     names: tuple
     measured_mA_cm2: np.ndarray
@@ -170,15 +260,16 @@ class CaptureCCDStudy(Result):
     per_seed_mA_cm2: np.ndarray           # (electrolyte, seed)
     area_share: np.ndarray                # mean over seeds
     current_share: np.ndarray
-    path_share: np.ndarray
-    path_share_error: np.ndarray          # standard error of the mean path share from the path sampling
+    attracted_share: np.ndarray           # phi, after the race of screened fronts
+    connected_lgps_um: np.ndarray         # LGPS that can capture, per face area
+    spanning_share: np.ndarray            # share of the draws whose anode-connected LGPS spans the volume
     failure_modes: tuple
     calibration: str
     capture_rate_mA_cm2: float
     generator_seeds: tuple
     parameters: dict
 
-    title: ClassVar[str] = "Seed 003: CCD with dendrite capture by LGPS (one fitted, four predicted)"
+    title: ClassVar[str] = "Seed 003: CCD with dendrite capture by LGPS (one fitted, five predicted)"
 
     def seed_comparisons(self):
         from ssblab.comparisons import PREDICTED, SeedComparison
@@ -195,7 +286,7 @@ class CaptureCCDStudy(Result):
         """Whether seed 003's trends come out right: the CCD rises with LGPS fraction and falls
         with the host's conductivity, each step on its own."""
         ccd = dict(zip(self.names, self.predicted_mA_cm2))
-        steps = {"rises with LGPS fraction": ("LPSC1.0", "LPSC1.0-91", "LPSC1.0-82"),
+        steps = {"rises with LGPS fraction": ("LPSC1.0", "LPSC1.0-91", "LPSC1.0-82", "LPSC1.0-73"),
                  "falls with host conductivity": ("LPSC1.5-82", "LPSC1.25-82", "LPSC1.0-82")}
         return {f"{trend} ({low} < {high})": bool(ccd[low] < ccd[high])
                 for trend, names in steps.items() for low, high in zip(names, names[1:])}
@@ -203,18 +294,17 @@ class CaptureCCDStudy(Result):
     def summary(self):
         from ssblab.comparisons import comparison_rows
 
+        p = self.parameters
         rows = [("fitted parameter: capture rate kappa (mA/cm2)", self.capture_rate_mA_cm2),
-                ("generator seeds", ", ".join(map(str, self.generator_seeds)))]
-        inputs = (self.provenance or {}).get("inputs", {})
-        if "path_rule" in inputs:
-            rule = ("steepest ascent" if inputs["path_rule"] == "steepest" else
-                    f"dielectric breakdown, eta = {inputs['eta']:g}, "
-                    f"{inputs['paths_per_start']} per start voxel")
-            rows.append(("filament paths", rule))
-        rows += [(f"{name}: LGPS area / current share at the anode face, captured path share (se)",
-                  f"{a:.3f} / {s:.3f}, {q:.3f} ({e:.3f})")
-                 for name, a, s, q, e in zip(self.names, self.area_share, self.current_share, self.path_share,
-                                             self.path_share_error)
+                ("generator seeds", ", ".join(map(str, self.generator_seeds))),
+                ("race of screened fronts: growth per spacing h/lambda (assumption), exponent N",
+                 f"{p['growth_per_spacing']:g}, {1 + 2 * math.pi * p['growth_per_spacing']:.2f}")]
+        rows += [(f"{name}: LGPS area / current share at the anode face, attracted share phi; "
+                  f"connected LGPS (um), spans",
+                  f"{a:.3f} / {s:.3f}, {phi:.3f}; {um:.2f}, {span:.0%} of draws")
+                 for name, a, s, phi, um, span in zip(self.names, self.area_share, self.current_share,
+                                                      self.attracted_share, self.connected_lgps_um,
+                                                      self.spanning_share)
                  if a > 0]
         rows += [(f"trend: {k}", "right" if v else "WRONG") for k, v in self.trends().items()]
         return rows + comparison_rows(self.seed_comparisons())
@@ -223,11 +313,12 @@ class CaptureCCDStudy(Result):
         return [{"electrolyte": n, "measured CCD (mA/cm2)": float(x), "model CCD (mA/cm2)": float(m),
                  "sd over seeds": float(sd), "status": "fitted" if n == self.calibration else "predicted",
                  "failure": mode, "LGPS area share": float(a), "LGPS current share": float(s),
-                 "captured path share": float(q), "its standard error": float(e)}
-                for n, x, m, sd, mode, a, s, q, e in zip(
+                 "attracted share": float(phi), "connected LGPS (um)": float(um),
+                 "spanning share of draws": float(span)}
+                for n, x, m, sd, mode, a, s, phi, um, span in zip(
                     self.names, self.measured_mA_cm2, self.predicted_mA_cm2, self.predicted_spread_mA_cm2,
-                    self.failure_modes, self.area_share, self.current_share, self.path_share,
-                    self.path_share_error)]
+                    self.failure_modes, self.area_share, self.current_share, self.attracted_share,
+                    self.connected_lgps_um, self.spanning_share)]
 
     def _draw(self, ax, **kwargs):
         x = np.arange(len(self.names))
@@ -243,24 +334,29 @@ class CaptureCCDStudy(Result):
 def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = None,
                       calibration: str = CALIBRATION, generator_seeds=None, provenance_inputs=None
                       ) -> CaptureCCDStudy:
-    """Fit the capture rate on one seed-003 CCD and predict the other four.
+    """Fit the capture rate on one seed-003 CCD and predict the others.
 
-    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of ``(a, s, q)`` or
-    ``(a, s, q, q_se)``, the LGPS area and current shares at the anode face, the captured path
-    share and its standard error from the sampled paths, one per microstructure draw (a plain-value
-    input: :func:`ssblab.workflows.multiscale.seed003_capture_study` computes them on
-    generated 3D mixtures). The capture rate is fitted (bisection on the staircase, middle of
-    the interval that gives the calibration CCD) on the mean shares of the calibration
-    electrolyte; every electrolyte then runs the staircase with each draw's shares.
+    ``shares`` maps each name of :data:`SEED003_ELECTROLYTES` to a list of
+    ``(a, s, phi, lgps_um, spans)``, one per microstructure draw: the LGPS area and current
+    shares at the anode face, the attracted share (:func:`screened_share`), the LGPS that can
+    capture as a thickness per face area (um) and whether its cluster spans the volume
+    (:func:`anode_connected_lgps_um`). Plain values:
+    :func:`ssblab.workflows.multiscale.seed003_capture_study` computes them on generated 3D
+    mixtures. The capture rate is fitted (bisection on the staircase, middle of the interval
+    that gives the calibration CCD) on the mean shares of the calibration electrolyte; every
+    electrolyte then runs the staircase with each draw's shares.
 
     Examples
     --------
-    >>> shares = {"LPSC1.0": [(0.0, 0.0, 0.0)], "LPSC1.0-91": [(0.07, 0.09, 1.0)],
-    ...           "LPSC1.0-82": [(0.15, 0.19, 1.0)], "LPSC1.25-82": [(0.15, 0.16, 1.0)],
-    ...           "LPSC1.5-82": [(0.15, 0.13, 0.03)]}
+    >>> shares = {"LPSC1.0": [(0.0, 0.0, 0.0, 0.0, False)],
+    ...           "LPSC1.0-91": [(0.07, 0.09, 0.39, 0.2, False)],
+    ...           "LPSC1.0-82": [(0.15, 0.19, 0.58, 35.0, True)],
+    ...           "LPSC1.0-73": [(0.27, 0.32, 0.7, 90.0, True)],
+    ...           "LPSC1.25-82": [(0.15, 0.16, 0.21, 35.0, True)],
+    ...           "LPSC1.5-82": [(0.15, 0.13, 0.05, 35.0, True)]}
     >>> study = capture_ccd_study(shares)
     >>> [round(float(c), 1) for c in study.predicted_mA_cm2]
-    [0.5, 1.9, 2.1, 2.3, 1.1]
+    [0.5, 0.7, 2.1, 2.7, 1.5, 1.3]
     """
     base = parameters or CaptureParameters()
     if calibration not in SEED003_ELECTROLYTES:
@@ -269,12 +365,12 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
     missing = sorted(set(SEED003_ELECTROLYTES) - set(shares))
     if missing:
         raise InputError(f"shares: expected an entry for every seed-003 electrolyte, missing {missing}")
-    bad = sorted(n for n, v in shares.items() if any(len(x) not in (3, 4) for x in v))
+    bad = sorted(n for n, v in shares.items() if any(len(x) != 5 for x in v))
     if bad:
-        raise InputError(f"shares: expected (area share, current share, captured path share[, its standard "
-                         f"error]) per draw, found another length for {bad}")
-    errors = {n: [x[3] if len(x) == 4 else 0.0 for x in v] for n, v in shares.items()}
-    shares = {n: [tuple(x[:3]) for x in v] for n, v in shares.items()}
+        raise InputError(f"shares: expected (area share, current share, attracted share, connected LGPS um, "
+                         f"spans) per draw, found another length for {bad}")
+    spans = {n: [bool(x[4]) for x in v] for n, v in shares.items()}
+    shares = {n: [tuple(float(y) for y in x[:4]) for x in v] for n, v in shares.items()}
     counts = {len(v) for v in shares.values()}
     if len(counts) != 1 or 0 in counts:
         raise InputError("shares: expected the same number (>= 1) of microstructure draws per electrolyte")
@@ -297,8 +393,11 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
 
     low = first_reaching(target)
     if low is None:
-        raise InputError(f"the capture model cannot reach {calibration}'s {target} mA/cm2 with reach_um = "
-                         f"{base.reach_um} (the reachable LGPS is used up first)")
+        spanning = sum(spans[calibration])
+        raise InputError(f"the capture model cannot reach {calibration}'s {target} mA/cm2: the LGPS "
+                         f"connected to the anode is used up first (it spans the volume in {spanning} of "
+                         f"{len(spans[calibration])} draws; a larger volume, e.g. --size 64, or another "
+                         f"reach_um than {base.reach_um} um)")
     high = first_reaching(target + 0.2 - 1e-6)
     # middle of the kappa interval that gives the calibration CCD; when a higher CCD is out of
     # reach (capacity-limited), kappa is only bounded below and 1.5x the bound is taken
@@ -311,20 +410,22 @@ def capture_ccd_study(shares: dict, *, parameters: CaptureParameters | None = No
         per_seed.append([r[0] for r in runs])
         modes.append(runs[0][1])
     per_seed = np.array(per_seed)
+    mean = {n: np.mean(shares[n], axis=0) for n in names}
     return CaptureCCDStudy(
         names=names, measured_mA_cm2=np.array([SEED003_MEASURED_mA_cm2[n] for n in names]),
         predicted_mA_cm2=per_seed.mean(axis=1),
         predicted_spread_mA_cm2=per_seed.std(axis=1, ddof=1) if len(seeds) > 1 else np.zeros(len(names)),
-        per_seed_mA_cm2=per_seed, area_share=np.array([np.mean([a for a, _, _ in shares[n]]) for n in names]),
-        current_share=np.array([np.mean([s for _, s, _ in shares[n]]) for n in names]),
-        path_share=np.array([np.mean([q for _, _, q in shares[n]]) for n in names]),
-        path_share_error=np.array([np.sqrt(np.sum(np.square(errors[n]))) / len(errors[n]) for n in names]),
+        per_seed_mA_cm2=per_seed, area_share=np.array([mean[n][0] for n in names]),
+        current_share=np.array([mean[n][1] for n in names]),
+        attracted_share=np.array([mean[n][2] for n in names]),
+        connected_lgps_um=np.array([mean[n][3] for n in names]),
+        spanning_share=np.array([np.mean(spans[n]) for n in names]),
         failure_modes=tuple(modes),
         calibration=calibration, capture_rate_mA_cm2=kappa, generator_seeds=seeds,
         parameters=dataclasses.asdict(fitted),
         provenance=provenance(generator_seeds=list(seeds),
-                              shares={n: [list(x) for x in v] for n, v in shares.items()},
-                              path_share_errors=errors,
+                              shares={n: [list(x) + [span] for x, span in zip(v, spans[n])]
+                                      for n, v in shares.items()},
                               parameters=dataclasses.asdict(fitted), calibration=calibration,
                               electrolytes={n: dataclasses.asdict(e)
                                             for n, e in SEED003_ELECTROLYTES.items()},

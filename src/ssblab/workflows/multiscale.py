@@ -531,69 +531,72 @@ def lgps_face_shares(host_S_cm: float, lgps_mass_fraction: float, *,
                      lgps_S_cm: float = ref.LGPS_SIGMA_S_cm.value,
                      densities_g_cm3: tuple[float, float] = (1.87, 2.04),
                      radii_um: tuple[float, float] = (5.0, 3.0),
-                     relative_density: float = 1.0, shape=(48, 48, 48), rule: str = "dbm", eta: float = 1.0,
-                     paths_per_start: int = 16, rng: int = 0) -> tuple[float, float, float, float]:
-    """LGPS area share ``a``, current share ``s``, captured path share ``q`` and its standard error.
+                     relative_density: float = 1.0, shape=(48, 48, 48), growth_per_spacing: float = 1.0,
+                     reach_um: float = 500.0, rng: int = 0) -> tuple[float, float, float, float, bool]:
+    """LGPS area share ``a``, current share ``s`` and attracted share ``phi`` at the anode face;
+    the LGPS connected to the anode (um per face area) and whether it spans the volume.
 
-    ``a`` and ``s`` are taken at the anode face (index 0 along z); ``q`` is the current-weighted
-    share of the field-guided paths that start in the host at the anode face and enter LGPS
-    within the volume's depth (:func:`ssblab.microstructure.paths.field_paths` with ``rule``,
-    ``eta`` and ``paths_per_start``): where a filament that grows from the host goes. Its
-    standard error is that of the sampled paths on this one volume. 1-um voxels; LPSC particles
-    larger than LGPS ones, as seed 003 reports (radii 5 and 3 um: assumption on the values); the
-    phases' X-ray densities (``microstructure.studies``). ``rng`` seeds the generator, and a
-    stream spawned from it the paths.
+    On a generated mixture (1-um voxels) solved at the given conductivities: ``a`` and ``s`` at
+    the anode face (index 0 along z); ``phi`` from the face's current densities after the race
+    of screened fronts (:func:`ssblab.dendrite.capture.screened_share` with
+    ``growth_per_spacing``); the connected LGPS from
+    :func:`ssblab.dendrite.capture.anode_connected_lgps_um` (a spanning cluster continues to
+    ``reach_um``). LPSC particles larger than LGPS ones, as seed 003 reports (radii 5 and 3 um:
+    assumption on the values); the phases' X-ray densities (``microstructure.studies``). ``rng``
+    seeds the generator; nothing else is random.
 
     Examples
     --------
     >>> lgps_face_shares(1e-3, 0.0)
-    (0.0, 0.0, 0.0, 0.0)
+    (0.0, 0.0, 0.0, 0.0, False)
     """
+    from ssblab.dendrite.capture import anode_connected_lgps_um, screened_share
     from ssblab.microstructure.generate import mixture
-    from ssblab.microstructure.paths import field_paths
     from ssblab.microstructure.solve import solve
 
     if lgps_mass_fraction == 0:
-        return 0.0, 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0, False
     labels = mixture(shape, fraction=lgps_mass_fraction, basis="mass", densities_g_cm3=densities_g_cm3,
                      radii_voxels=tuple(radii_um), relative_density=relative_density, rng=rng)
     conductivities = [0.0, host_S_cm, lgps_S_cm]
     r = solve(labels, conductivities, direction="z", keep_fields=True)
     if not r.ok:  # a current share from an unconverged solve is not a number to average
         raise ConvergenceError(f"LGPS mixture (generator seed {rng}): {r.reason}")
-    paths = field_paths(r, labels, start_labels=[1], target_labels=[2], rule=rule, eta=eta,
-                        paths_per_start=paths_per_start,
-                        rng=np.random.default_rng(np.random.SeedSequence(rng).spawn(1)[0]))
-    return (float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0)),
-            paths.captured_share(), paths.captured_share_error())
+    face = r.current_density_A_cm2[:, :, 0]
+    phi = screened_share(face, labels[:, :, 0] == 2, growth_per_spacing=growth_per_spacing)
+    lgps_um, spans = anode_connected_lgps_um(labels, 2, voxel_um=1.0, reach_um=reach_um)
+    return (float(r.inlet_area_share.get(2, 0.0)), float(r.inlet_current_share.get(2, 0.0)), phi,
+            lgps_um, spans)
 
 
-def seed003_capture_study(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(48, 48, 48),
-                          relative_density: float = 1.0, parameters=None, calibration: str = "LPSC1.0-82",
-                          rule: str = "dbm", eta: float = 1.0, paths_per_start: int = 16):
-    """Seed 003's five CCDs with dendrite capture: shares from generated 3D mixtures, one fit.
+def seed003_capture_study(*, generator_seeds: Sequence[int] = (0, 1, 2), shape=(64, 64, 64),
+                          relative_density: float = 1.0, parameters=None, calibration: str = "LPSC1.0-82"):
+    """Seed 003's six CCDs with dendrite capture: shares from generated 3D mixtures, one fit.
 
     For each electrolyte of :data:`ssblab.dendrite.capture.SEED003_ELECTROLYTES` and each
     generator seed, :func:`lgps_face_shares` on a mixture at the seed's LGPS mass fraction and
-    measured conductivities (paths grown by ``rule`` with exponent ``eta``); then
+    measured conductivities (with ``parameters``' growth per spacing and reach); then
     :func:`ssblab.dendrite.capture.capture_ccd_study` fits the capture rate on ``calibration``
-    and predicts the others.
+    and predicts the others. The default 64^3 um volume is large enough for the 20 % mixture's
+    LGPS to span it in every draw tried (at 48^3 it spans in half of them: the mixture is near
+    its percolation threshold; docs/validation.md).
     """
-    from ssblab.dendrite.capture import SEED003_ELECTROLYTES, capture_ccd_study
+    from ssblab.dendrite.capture import SEED003_ELECTROLYTES, CaptureParameters, capture_ccd_study
 
     seeds = tuple(generator_seeds)
     if not seeds:
         raise InputError("generator_seeds: expected at least one seed")
+    parameters = parameters or CaptureParameters()
     shares = {name: [lgps_face_shares(e.host_S_cm, e.lgps_mass_fraction, lgps_S_cm=e.lgps_S_cm,
                                       densities_g_cm3=(e.host_density_g_cm3, e.lgps_density_g_cm3),
-                                      relative_density=relative_density, shape=shape, rule=rule, eta=eta,
-                                      paths_per_start=paths_per_start, rng=seed)
+                                      relative_density=relative_density, shape=shape,
+                                      growth_per_spacing=parameters.growth_per_spacing,
+                                      reach_um=parameters.reach_um, rng=seed)
                      for seed in seeds]
               for name, e in SEED003_ELECTROLYTES.items()}
     return capture_ccd_study(shares, parameters=parameters, calibration=calibration, generator_seeds=seeds,
                              provenance_inputs=dict(shape=list(shape), relative_density=relative_density,
-                                                    radii_um=[5.0, 3.0], voxel_um=1.0, path_rule=rule,
-                                                    eta=eta, paths_per_start=paths_per_start))
+                                                    radii_um=[5.0, 3.0], voxel_um=1.0))
 
 
 def pipeline_report(results, report=None):
