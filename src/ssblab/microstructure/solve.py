@@ -288,8 +288,10 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     planes, j_axial, j_mag = _currents(potential, conductances, *electrodes, wrap=wrap)
     del conductances
     planes *= scale
-    spread = float(np.max(np.abs(planes - planes.mean())) / planes.mean())
-    mismatch = float(abs(planes[0] - planes[-1]) / planes.mean())
+    mean = planes.mean()
+    # a mean current <= 0 (or NaN) is no solution at all, never a small spread
+    spread = float(np.max(np.abs(planes - mean)) / mean) if mean > 0 else math.inf
+    mismatch = float(abs(planes[0] - planes[-1]) / mean) if mean > 0 else math.inf
     converged = spread <= flux_tol
     n_axis, n1, n2 = lab.shape
     # Lattice currents: unit voxel and unit voltage; rescale to physical units at the end.
