@@ -106,6 +106,37 @@ def _dot(a, b):
     return float(parts.sum())
 
 
+def _apply_dot(level: _Level, p, q):
+    """``q = A p`` and ``p . q``; NumPy: the dot of each chunk while it is in cache."""
+    if level.torch:
+        apply(level, p, q)
+        return _dot(p, q)
+    pf, qf = p.reshape(-1), q.reshape(-1)
+    parts = np.zeros(-(-pf.size // _CHUNK))
+
+    def body(a, b, t):
+        _apply_chunk(level, pf, qf, t, a, b)
+        parts[a // _CHUNK] = _partial_dot(pf[a:b], qf[a:b], t)
+
+    _for_chunks(pf.size, p.dtype, body)
+    return float(parts.sum())
+
+
+def _dots(z, a, b):
+    """``(z . a, z . b)``: one pass over ``z`` (NumPy)."""
+    if _is_torch(z):
+        return _dot(z, a), _dot(z, b)
+    zf, af, bf = z.reshape(-1), a.reshape(-1), b.reshape(-1)
+    parts = np.zeros((2, -(-zf.size // _CHUNK)))
+
+    def body(i, j, t):
+        parts[0, i // _CHUNK] = _partial_dot(zf[i:j], af[i:j], t)
+        parts[1, i // _CHUNK] = _partial_dot(zf[i:j], bf[i:j], t)
+
+    _for_chunks(zf.size, z.dtype, body)
+    return float(parts[0].sum()), float(parts[1].sum())
+
+
 def _partial_dot(a, b, scratch=None):
     out = np.multiply(a, b, out=None if scratch is None else scratch[: a.size])
     return float(out.sum(dtype=np.float64))
@@ -621,8 +652,7 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
     iterations = 0
     single = _dtype_name(x) == "float32"
     while iterations < max_iterations:
-        apply(level, p, q)
-        curvature = _dot(p, q)
+        curvature = _apply_dot(level, p, q)
         alpha = _ratio(rz, curvature)  # 0 when the search direction vanished
         _axpy(alpha, p, x)
         _axpy(-alpha, q, r)
@@ -648,8 +678,8 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
         # Flexible (Polak-Ribiere) CG, as the K-cycle is not a fixed linear operator:
         # beta = z_new . (r_new - r_old) / (z_old . r_old), with r_new - r_old = -alpha q.
         z = hierarchy.precondition(r, out=z)
-        rz_new = _dot(r, z)
-        _scale_add(p, -alpha * _ratio(_dot(z, q), rz), z)
+        rz_new, zq = _dots(z, r, q)
+        _scale_add(p, -alpha * _ratio(zq, rz), z)
         rz = rz_new
     if planes is None:
         planes = planes_of(x)
