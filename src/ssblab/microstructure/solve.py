@@ -26,7 +26,9 @@ of the residual, so the solver tightens the residual tolerance until the flux cr
 Definitions
 -----------
 ``sigma_eff = I L / (A dV)`` with the total current ``I``, length ``L``, cross-section ``A``
-and applied voltage ``dV``. The tortuosity factor is ``tau = eps * sigma_phase / sigma_eff``,
+and applied voltage ``dV``; ``I`` is read from the dissipated power ``P = I dV`` summed over
+every link (Dirichlet's principle: an upper bound for an approximate potential, with an error
+quadratic in the potential's, where the mean cross-section current's is linear). The tortuosity factor is ``tau = eps * sigma_phase / sigma_eff``,
 where ``eps`` is the volume fraction of conducting voxels (all of them, dead ends and isolated
 clusters included, as in TauFactor) and ``sigma_phase`` their volume-weighted mean
 conductivity (for one conducting phase: its conductivity). ``tau >= 1`` always.
