@@ -28,10 +28,11 @@ Definitions
 ``sigma_eff = I L / (A dV)`` with the total current ``I``, length ``L``, cross-section ``A``
 and applied voltage ``dV``; ``I`` is read from the dissipated power ``P = I dV`` summed over
 every link (Dirichlet's principle: an upper bound for an approximate potential, with an error
-quadratic in the potential's, where the mean cross-section current's is linear). The tortuosity factor is ``tau = eps * sigma_phase / sigma_eff``,
-where ``eps`` is the volume fraction of conducting voxels (all of them, dead ends and isolated
-clusters included, as in TauFactor) and ``sigma_phase`` their volume-weighted mean
-conductivity (for one conducting phase: its conductivity). ``tau >= 1`` always.
+quadratic in the potential's, where the mean cross-section current's is linear). The
+tortuosity factor is ``tau = eps * sigma_phase / sigma_eff``, where ``eps`` is the volume
+fraction of conducting voxels (all of them, dead ends and isolated clusters included, as in
+TauFactor) and ``sigma_phase`` their volume-weighted mean conductivity (for one conducting
+phase: its conductivity). ``tau >= 1`` always.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     >>> round(result.sigma_eff_S_cm, 6)
     1.5
     """
-    labels, lut = _check_inputs(volume, conductivities_S_cm)
+    labels, lut, counts = _check_inputs(volume, conductivities_S_cm)
     direction = check_choice(direction, Direction, name="direction")
     boundary = check_choice(boundary, Boundary, name="boundary")
     method = check_choice(method, SolveMethod, name="method")
@@ -237,7 +238,6 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     # at 512^3 (134 M voxels): full-size arrays are labels, masks and float32 fields; float64
     # work is done a slab of layers at a time.
     lab = np.moveaxis(labels, axis, 0)
-    counts = np.bincount(labels.reshape(-1), minlength=lut.size)
     present = np.flatnonzero(counts)
     phase_fractions = {int(p): float(counts[p] / lab.size) for p in present}
     conducting = (lut > 0)[lab]
@@ -263,7 +263,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     wrap = None
     if method == "gmg":
         scaled = (lut / scale).astype(dtype)[lab]
-        scaled[~active] = 0
+        np.multiply(scaled, active, out=scaled)
         level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend)
         del scaled
         potential, iterations, residual, _, _, refinements = solve_potential(
@@ -416,14 +416,21 @@ def _check_inputs(volume, conductivities):
         lut = np.asarray(conductivities, dtype=float).ravel()
     top = int(volume.max())
     # a count per label is one pass; sorting (np.unique) is the fallback for sparse huge labels
-    present = np.flatnonzero(np.bincount(volume.reshape(-1))) if top < 1 << 20 else np.unique(volume)
+    if top < 1 << 20:
+        per_label = np.bincount(volume.reshape(-1))
+        present = np.flatnonzero(per_label)
+        per_label = per_label[present]
+    else:
+        present, per_label = np.unique(volume, return_counts=True)
     missing = [int(p) for p in present if p >= lut.size or not np.isfinite(lut[p])]
     if missing:
         raise InputError(f"conductivities_S_cm: no finite conductivity for label(s) {missing} "
                          f"present in the volume (given for {lut.size} labels)")
     if np.any(lut[np.isfinite(lut)] < 0):
         raise InputError(f"conductivities_S_cm: expected values >= 0, found {lut.tolist()}")
-    return volume, np.nan_to_num(lut, nan=0.0)
+    counts = np.zeros(lut.size, np.int64)  # voxels per label (every label present is < lut.size)
+    counts[present] = per_label
+    return volume, np.nan_to_num(lut, nan=0.0), counts
 
 
 def _failed(reason, common, raise_on_failure):
