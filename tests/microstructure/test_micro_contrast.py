@@ -81,3 +81,16 @@ def test_a_negative_mean_current_is_never_ok():
               flux_tol=1e-8, max_iterations=3)
     assert not r.ok
     assert r.flux_spread > 1e-8
+
+
+@pytest.mark.slow  # 5-10 s: torch-CPU pays a dispatch per small operation over ~70 iterations
+@pytest.mark.parametrize("dtype, flux_tol", PRECISIONS)
+def test_torch_matches_the_direct_solution_at_contrast_1e4(dtype, flux_tol):
+    """The torch backend (CPU here; CUDA where present) takes the same stopping rules."""
+    pytest.importorskip("torch")
+    labels = _edge_pellet(0.35, 0)
+    exact = _exact(0.35, 0, 1e-4)
+    r = solve(labels, [1e-4, 1.0], direction="x", method="gmg", dtype=dtype, flux_tol=flux_tol,
+              backend="torch")
+    assert r.ok, r.reason
+    assert r.sigma_eff_S_cm == pytest.approx(exact.sigma_eff_S_cm, rel=flux_tol)
