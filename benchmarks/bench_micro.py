@@ -13,7 +13,8 @@ run's time (min and median of --repeat runs), its relative error in sigma_eff, t
 average at the end of the run, and the ratios min/min (the floor) and median/median, with
 "equal accuracy" only when ssblab's error is at or below TauFactor's.
 
-Run: python benchmarks/bench_micro.py [--sizes 128 256] [--repeat 5] [--density 0.7]
+Run: python benchmarks/bench_micro.py [--sizes 128] [--repeat 5] [--density 0.7] (about 1 min on a
+quiet 2-core box; `--sizes 128 256 --repeat 3` adds 256^3, about 6 min, mostly TauFactor)
 Needs: pip install 'ssblab[micro,bench-micro]' (TauFactor and the torch backend need torch:
 install ``pip install torch==2.13.0`` first, the CPU wheel, then ``pip install taufactor``).
 The ratio is only meaningful next to the load average.
@@ -96,7 +97,7 @@ def run(size: int, *, density: float, repeat: int, flux_tol: float, backends) ->
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128])
     parser.add_argument("--density", type=float, default=0.7)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--backends", nargs="+", default=["numpy", "torch"])
