@@ -4,8 +4,8 @@ Generated Li3InCl6-like pellets (overlapping grains, 4-voxel median radius) at 7
 density, transport along x (TauFactor's direction). Accuracy is judged against a reference
 solved by ssblab to a cross-section current spread of 1e-7 (float64). TauFactor runs at its
 default criterion (flux spread < 1e-2 and tau change < 2e-3 per 100 iterations); ssblab at
-``--flux-tol`` (1e-3 by default: on three 128^3 pellets it left errors of 0.6-2.1e-5, 4-14x
-below TauFactor's 8.8e-5, where 2e-3 left up to 4.5e-5 and 3e-3 up to 1.0e-4 (over TauFactor's);
+``--flux-tol`` (1e-3 by default: on four 128^3 pellets it left errors of 0.6-2.1e-5, 4-14x
+below TauFactor's 8.8e-5, and 3.0e-5 at 256^3 (TauFactor 7.7e-5), where 3e-3 left up to 1.3e-4;
 ssblab's sigma_eff comes from the dissipated power, whose error is quadratic in the
 potential's; see docs/benchmarks.md). ssblab runs on each of its CPU backends
 (NumPy; PyTorch on the CPU with its default threads, as TauFactor). The script prints each
