@@ -26,10 +26,13 @@ of the residual, so the solver tightens the residual tolerance until the flux cr
 Definitions
 -----------
 ``sigma_eff = I L / (A dV)`` with the total current ``I``, length ``L``, cross-section ``A``
-and applied voltage ``dV``. The tortuosity factor is ``tau = eps * sigma_phase / sigma_eff``,
-where ``eps`` is the volume fraction of conducting voxels (all of them, dead ends and isolated
-clusters included, as in TauFactor) and ``sigma_phase`` their volume-weighted mean
-conductivity (for one conducting phase: its conductivity). ``tau >= 1`` always.
+and applied voltage ``dV``; ``I`` is read from the dissipated power ``P = I dV`` summed over
+every link (Dirichlet's principle: an upper bound for an approximate potential, with an error
+quadratic in the potential's, where the mean cross-section current's is linear). The
+tortuosity factor is ``tau = eps * sigma_phase / sigma_eff``, where ``eps`` is the volume
+fraction of conducting voxels (all of them, dead ends and isolated clusters included, as in
+TauFactor) and ``sigma_phase`` their volume-weighted mean conductivity (for one conducting
+phase: its conductivity). ``tau >= 1`` always.
 """
 
 from __future__ import annotations
@@ -207,7 +210,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     >>> round(result.sigma_eff_S_cm, 6)
     1.5
     """
-    labels, lut = _check_inputs(volume, conductivities_S_cm)
+    labels, lut, counts = _check_inputs(volume, conductivities_S_cm)
     direction = check_choice(direction, Direction, name="direction")
     boundary = check_choice(boundary, Boundary, name="boundary")
     method = check_choice(method, SolveMethod, name="method")
@@ -235,7 +238,6 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     # at 512^3 (134 M voxels): full-size arrays are labels, masks and float32 fields; float64
     # work is done a slab of layers at a time.
     lab = np.moveaxis(labels, axis, 0)
-    counts = np.bincount(labels.reshape(-1), minlength=lut.size)
     present = np.flatnonzero(counts)
     phase_fractions = {int(p): float(counts[p] / lab.size) for p in present}
     conducting = (lut > 0)[lab]
@@ -261,7 +263,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     wrap = None
     if method == "gmg":
         scaled = (lut / scale).astype(dtype)[lab]
-        scaled[~active] = 0
+        np.multiply(scaled, active, out=scaled)
         level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend)
         del scaled
         potential, iterations, residual, _, _, refinements = solve_potential(
@@ -285,15 +287,20 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     electrodes = to_numpy(level.inlet), to_numpy(level.outlet)
     del level
     potential = to_numpy(potential)
-    planes, j_axial, j_mag = _currents(potential, conductances, *electrodes, wrap=wrap)
+    planes, j_axial, j_mag, power = _currents(potential, conductances, *electrodes, wrap=wrap)
     del conductances
     planes *= scale
-    spread = float(np.max(np.abs(planes - planes.mean())) / planes.mean())
-    mismatch = float(abs(planes[0] - planes[-1]) / planes.mean())
+    power *= scale
+    mean = planes.mean()
+    # a mean current <= 0 (or NaN) is no solution at all, never a small spread
+    spread = float(np.max(np.abs(planes - mean)) / mean) if mean > 0 else math.inf
+    mismatch = float(abs(planes[0] - planes[-1]) / mean) if mean > 0 else math.inf
     converged = spread <= flux_tol
     n_axis, n1, n2 = lab.shape
-    # Lattice currents: unit voxel and unit voltage; rescale to physical units at the end.
-    sigma_eff = float(planes.mean() * n_axis / (n1 * n2))
+    # Lattice currents: unit voxel and unit voltage; rescale to physical units at the end. The
+    # current is read from the dissipated power (module docstring): its error is the square of
+    # the potential's, where the mean plane current's is linear in it.
+    sigma_eff = float(power * n_axis / (n1 * n2))
     sigma_mean = float((counts * lut)[lut > 0].sum() / counts[lut > 0].sum())
     tau = eps * sigma_mean / sigma_eff
 
@@ -409,14 +416,21 @@ def _check_inputs(volume, conductivities):
         lut = np.asarray(conductivities, dtype=float).ravel()
     top = int(volume.max())
     # a count per label is one pass; sorting (np.unique) is the fallback for sparse huge labels
-    present = np.flatnonzero(np.bincount(volume.reshape(-1))) if top < 1 << 20 else np.unique(volume)
+    if top < 1 << 20:
+        per_label = np.bincount(volume.reshape(-1))
+        present = np.flatnonzero(per_label)
+        per_label = per_label[present]
+    else:
+        present, per_label = np.unique(volume, return_counts=True)
     missing = [int(p) for p in present if p >= lut.size or not np.isfinite(lut[p])]
     if missing:
         raise InputError(f"conductivities_S_cm: no finite conductivity for label(s) {missing} "
                          f"present in the volume (given for {lut.size} labels)")
     if np.any(lut[np.isfinite(lut)] < 0):
         raise InputError(f"conductivities_S_cm: expected values >= 0, found {lut.tolist()}")
-    return volume, np.nan_to_num(lut, nan=0.0)
+    counts = np.zeros(lut.size, np.int64)  # voxels per label (every label present is < lut.size)
+    counts[present] = per_label
+    return volume, np.nan_to_num(lut, nan=0.0), counts
 
 
 def _failed(reason, common, raise_on_failure):
@@ -520,13 +534,16 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
     conductances of layers 0 and -1, ``wrap`` the conductances of the links that close the
     periodic sides (axes 1 and 2) or None. Returns the current through each of the n+1
     cross-sections (float64 sums), the axial current per voxel (mean of its two axial faces;
-    in the working precision) and ``|j|`` per voxel from the face-averaged components along
-    all three axes (float32); both 0 outside the cluster. Products run in the potential's
-    precision (neighbouring float32 potentials subtract exactly), a slab of layers at a time.
+    in the working precision), ``|j|`` per voxel from the face-averaged components along
+    all three axes (float32), both 0 outside the cluster, and the dissipated power
+    ``sum g (du)^2`` over every link and electrode contact (float64 sum). Products run in the
+    potential's precision (neighbouring float32 potentials subtract exactly), a slab of
+    layers at a time.
     """
     n0 = potential.shape[0]
     dtype = np.result_type(potential, g[0])
     planes = np.empty(n0 + 1)
+    power = np.zeros(-(-n0 // slab))  # one entry per slab (the threads write their own)
     j_axial = np.empty(potential.shape, dtype)  # float64 only for float64 solves
     j_mag = np.empty(potential.shape, np.float32)
     lo = [(slice(None), slice(None, -1)), (slice(None), slice(None), slice(None, -1))]
@@ -537,11 +554,15 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
         face = np.empty((i1 - i0 + 1, *v.shape[1:]), dtype)  # axial faces i0 .. i1
         face[0] = (inlet * (1.0 - v[0]) if i0 == 0
                    else g[0][i0 - 1] * (potential[i0 - 1] - v[0]))
+        heat = _dissipated(face[0], 1.0 - v[0]) if i0 == 0 else 0.0
         last = min(i1, n0 - 1)
-        np.subtract(potential[i0:last], potential[i0 + 1:last + 1], out=face[1:last - i0 + 1])
-        face[1:last - i0 + 1] *= g[0][i0:last]
+        drop = face[1:last - i0 + 1]
+        np.subtract(potential[i0:last], potential[i0 + 1:last + 1], out=drop)
+        heat += _dissipated(drop, drop, g[0][i0:last])
+        drop *= g[0][i0:last]
         if i1 == n0:
             face[-1] = outlet * v[-1]
+            heat += _dissipated(face[-1], v[-1])
         planes[i0:i1 + 1] = face.reshape(face.shape[0], -1).sum(axis=1, dtype=np.float64)
         axial = face[1:]
         axial += face[:-1]
@@ -551,20 +572,31 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
         for k in range(2):
             flux = np.zeros_like(face[1:])  # to the next voxel along axis k + 1
             np.subtract(v[lo[k]], v[hi[k]], out=flux[lo[k]])
+            heat += _dissipated(flux[lo[k]], flux[lo[k]], g[k + 1][i0:i1][lo[k]])
             flux[lo[k]] *= g[k + 1][i0:i1][lo[k]]
             component = flux.copy()
             component[hi[k]] += flux[lo[k]]
             if wrap is not None:  # the link from the last voxel to the first
                 edge = (slice(None),) * (k + 1)
                 closing = wrap[k][i0:i1] * (v[edge + (-1,)] - v[edge + (0,)])
+                heat += _dissipated(closing, v[edge + (-1,)] - v[edge + (0,)])
                 component[edge + (-1,)] += closing
                 component[edge + (0,)] += closing
             component *= 0.5
             total += np.square(component, out=component)
         j_mag[i0:i1] = np.sqrt(total, out=total)
+        power[i0 // slab] = heat
 
     _for_chunks(n0, dtype, layers, chunk=slab)
-    return planes, j_axial, j_mag
+    return planes, j_axial, j_mag, float(power.sum())
+
+
+def _dissipated(a, b, c=None):
+    """``sum(a * b [* c])`` accumulated in float64."""
+    product = np.multiply(a, b)
+    if c is not None:
+        product *= c
+    return float(product.sum(dtype=np.float64))
 
 
 def _hot_spots(magnitude, axial, n_active):
