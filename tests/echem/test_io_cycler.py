@@ -416,17 +416,17 @@ def _lab_csv(path, n_rows=3000, *, bad_row=None, cut=False):
     return path
 
 
-@pytest.mark.parametrize("parts", [0, 2, 3, 7])
-def test_split_read_equals_the_streamed_one(tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("threads, range_bytes", [(2, 16 << 10), (3, 4096), (7, 999)])
+def test_pipelined_read_equals_the_streamed_one(tmp_path, threads, range_bytes, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)  # parts=0: several blocks
-
+    monkeypatch.setattr(delimited, "RANGE_BYTES", range_bytes)  # many ranges
     path = _lab_csv(tmp_path / "lab.csv")
     layout = delimited.sniff(path)
-    names = ["Step Type", "Test Time (s)", "Current (A)", "Cycle"]
-    split, n_split = delimited.read_columns(layout, names, parts=parts)
-    streamed, n_streamed = delimited.read_columns(layout, names, parts=1)
+    names = ["Date", "Step Type", "Test Time (s)", "Current (A)", "Cycle"]
+    streamed, n_streamed = delimited.read_columns(layout, names, threads=1)
+    monkeypatch.setattr(delimited, "_read_batches", None)  # no silent fallback to one thread
+    split, n_split = delimited.read_columns(layout, names, threads=threads)
     assert n_split == n_streamed == 3000
     for name in ("Test Time (s)", "Current (A)", "Cycle"):
         np.testing.assert_array_equal(split[name], streamed[name])
@@ -437,56 +437,73 @@ def test_split_read_equals_the_streamed_one(tmp_path, parts, monkeypatch):
     np.testing.assert_array_equal(split["Cycle"], (np.arange(3000) // 100) // 2 + 1)
     labels = delimited.text_classes(split["Step Type"], {"d": "DChg"})["d"]
     np.testing.assert_array_equal(labels, (np.arange(3000) // 100) % 2 == 1)
+    # the range buffers are reused: text columns must not point into them
+    dates = [f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d}" for i in range(3000)]
+    assert split["Date"].to_pylist() == dates
 
 
-def test_whole_number_column_with_a_fraction_further_down(tmp_path):
+def test_pipelined_read_of_a_line_longer_than_a_range(tmp_path, monkeypatch):
     from ssblab.echem.io import delimited
 
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 40)  # shorter than a line: read serially
+    path = _lab_csv(tmp_path / "lab.csv", n_rows=50)
+    layout = delimited.sniff(path)
+    columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], threads=2)
+    assert n_rows == 50
+    np.testing.assert_array_equal(columns["Test Time (s)"], np.arange(50.0))
+
+
+def test_whole_number_column_with_a_fraction_further_down(tmp_path, monkeypatch):
+    from ssblab.echem.io import delimited
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "lab.csv")
     text = path.read_text().replace(",30,15\n", ",30.5,15\n", 1)  # row 2900: step 30.5
     path.write_text(text)
     layout = delimited.sniff(path)
     assert "Step" in layout.integer  # the first 200 rows are whole numbers
-    for parts in (0, 1, 3):
-        columns, _ = delimited.read_columns(layout, ["Step"], parts=parts)
+    for threads in (1, 3):
+        columns, _ = delimited.read_columns(layout, ["Step"], threads=threads)
         assert columns["Step"].dtype == np.float64 and columns["Step"][2900] == 30.5
 
 
-def test_threaded_read_of_a_whole_number_column_with_a_gap(tmp_path, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_whole_number_column_with_a_gap_further_down(tmp_path, threads, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "lab.csv")
     path.write_text(path.read_text().replace(",30,15\n", ",,15\n", 1))  # row 2900: no step
     layout = delimited.sniff(path)
-    columns, _ = delimited.read_columns(layout, ["Step", "Cycle"], parts=0)
+    columns, _ = delimited.read_columns(layout, ["Step", "Cycle"], threads=threads)
     step = columns["Step"]
     assert step.dtype == np.float64 and step.flags.writeable and np.isnan(step[2900])
     assert np.isnan(step).sum() == 1 and step[2899] == 29 and step[2901] == 30
+    np.testing.assert_array_equal(step[:2900], np.arange(2900) // 100 + 1)
     assert columns["Cycle"].dtype == np.int64 and columns["Cycle"].flags.writeable
 
 
-@pytest.mark.parametrize("parts", [0, 3])
-def test_split_read_names_the_line_of_a_bad_row(tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("threads", [2, 3])
+def test_pipelined_read_names_the_line_of_a_bad_row(tmp_path, threads, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "joined.csv", bad_row=2500)
     layout = delimited.sniff(path)
     with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 7 fields "
                                          r"\(line 2501: 8 fields"):
-        delimited.read_columns(layout, ["Test Time (s)"], parts=parts)
+        delimited.read_columns(layout, ["Test Time (s)"], threads=threads)
 
 
-@pytest.mark.parametrize("parts", [0, 3])
-def test_split_read_drops_a_cut_last_line_with_a_warning(tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("threads", [2, 3])
+def test_pipelined_read_drops_a_cut_last_line_with_a_warning(tmp_path, threads, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "cut.csv", cut=True)
     layout = delimited.sniff(path)
     with pytest.warns(DataWarning, match=r"cut\.csv: dropped the last line 3001 \(6 of 7"):
-        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parts=parts)
+        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], threads=threads)
     assert n_rows == 2999 and columns["Test Time (s)"][-1] == 2998
 
 

@@ -342,56 +342,49 @@ class TextTable(RawTable):
                         self.metadata)
 
 
-def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = None
+def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = None
                  ) -> tuple[dict[str, np.ndarray], int]:
     """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
     every field is a whole number), text as pyarrow string arrays.
 
-    ``parts=1`` streams the file in 1 MB batches, each numeric batch copied into arrays
-    allocated for the most rows the file can hold (pages never written are never resident),
-    so the peak memory is the decoded columns plus a few batches. ``parts=N`` cuts the file at
-    line breaks into N byte ranges streamed side by side in threads and joined; the default
-    is one range per idle core (at most 4) for a file over 8 MB, else 1. ``parts=0`` lets
-    pyarrow read the whole file on all its threads, then joins each column's blocks (about
-    twice as fast on 2 cores, peak 2.3-2.6x the decoded arrays); a row with a wrong field
-    count is then read again serially, to name its line."""
+    The numbers are copied into arrays allocated for the most rows the file can hold (pages
+    never written are never resident). ``threads=1`` streams the file in 1 MB batches on this
+    thread. With more threads (the default for a file over 8 MB: one per core, at most 8) the
+    file is read in ranges of 4 MB cut after a line break, parsed by that many threads while
+    this one copies the ranges parsed before into the result arrays, in order: the peak
+    memory is the decoded columns plus a few ranges. A row with a wrong field count or a
+    malformed number found that way is read again on one thread, to name its line."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
     where = str(layout.path)
     source, last_cut, n_bytes = _source(layout)
-    if parts is None:
-        parts = _parts(n_bytes)
-    if parts > 1 and not isinstance(source, pa.OSFile):
-        parts = 1  # an in-memory rewrite (quoted lines): streamed as one
+    if threads is None:
+        threads = _threads(n_bytes)
+    if not isinstance(source, pa.OSFile):
+        threads = 1  # an in-memory rewrite (quoted lines): streamed as one
     numeric = [n for n in names if n in layout.numeric]
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     try:
         with source:
-            if parts > 1:
+            if threads > 1:
                 source.close()
-                reads = _read_parts(csv, layout, names, numeric, parts, capacity)
-            elif parts == 0:
-                reads = [_read_threaded(csv, source, _options(csv, layout, names), numeric)]
+                out, text, n_rows, bad_rows = _read_pipelined(csv, layout, names, numeric,
+                                                              capacity, threads)
             else:
-                reads = [_read_batches(csv, source, _options(csv, layout, names), numeric,
-                                       capacity)]
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                out, text, n_rows, bad_rows = _read_batches(
+                    csv, source, _options(csv, layout, names), numeric, capacity)
+    except (pa.ArrowInvalid, UnicodeDecodeError, _LongLine) as exc:
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
             # down: read it as float64, whose checks name such rows
             return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
-                                parts=parts)
-        if parts != 1:  # named from the start of a range or block: a serial pass names the line
-            return read_columns(layout, names, parts=1)
+                                threads=threads)
+        if threads != 1:  # named from the start of a range: a serial pass names the line
+            return read_columns(layout, names, threads=1)
         raise InputError(f"{where}: malformed data: {exc}") from None
-    bad_rows = [row for _, _, _, bad in reads for row in bad]
-    if parts == 0 and bad_rows and not _only_last_line_short(bad_rows, layout):
-        return read_columns(layout, names, parts=1)  # threads do not know the line numbers
-    if parts > 1 and bad_rows and not (_only_last_line_short(bad_rows, layout) and
-                                       not any(bad for _, _, _, bad in reads[:-1])):
-        return read_columns(layout, names, parts=1)  # row numbers start at each range
-    out, text, n_rows = _join(reads, numeric, capacity)
+    if threads > 1 and bad_rows and not _only_last_line_short(bad_rows, layout):
+        return read_columns(layout, names, threads=1)  # row numbers restart in each range
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -400,7 +393,11 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
         n_rows -= 1
     if n_rows == 0:
         raise InputError(f"{where}: the data table is empty")
-    columns = {name: out.get(name, np.empty(0))[:n_rows] for name in numeric}
+    columns = {}
+    for name in numeric:
+        if name not in out:  # no rows at all
+            out[name] = np.empty(0)
+        columns[name] = out[name][:n_rows]
     for name, chunks in text.items():
         kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
             pa.string()
@@ -409,7 +406,7 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
     return {n: columns[n] for n in names}, n_rows
 
 
-def _options(csv, layout: TextLayout, names: list[str]) -> dict:
+def _options(csv, layout: TextLayout, names: list[str], block_size: int = 1 << 20) -> dict:
     """pyarrow's CSV options for the named columns of a layout, with a fresh list collecting
     the rows whose field count is wrong (``options["bad_rows"]``)."""
     import pyarrow as pa
@@ -422,7 +419,7 @@ def _options(csv, layout: TextLayout, names: list[str]) -> dict:
 
     return dict(
         read_options=csv.ReadOptions(column_names=layout.names, encoding=layout.encoding,
-                                     block_size=1 << 20, use_threads=False),
+                                     block_size=block_size, use_threads=False),
         parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
                                        invalid_row_handler=on_invalid, ignore_empty_lines=True),
         convert_options=csv.ConvertOptions(
@@ -455,142 +452,94 @@ def _read_batches(csv, source, options, numeric, capacity):
     return out, text, n_rows, bad_rows
 
 
-_THREADED_BLOCK = 4 << 20  # bytes a pyarrow thread parses at a time (reads whole)
+RANGE_BYTES = 4 << 20  # one parse of the pipelined read (small enough to stay in cache)
 
 
-def _read_threaded(csv, source, options, numeric):
-    """Read the whole data part at once, pyarrow parsing its blocks on all cores, then copy
-    each numeric column into an array of its own and release its Arrow buffers before the
-    next. The system allocator, not pyarrow's default mimalloc: with mimalloc the same read
-    of 5M rows took 2-3.7 s instead of 0.7-1.0 s in 4 of 6 runs (measured on a shared 2-core
-    VM). Returns what :func:`_read_batches` returns."""
-    import pyarrow as pa
-
-    bad_rows = options.pop("bad_rows")
-    options["read_options"].use_threads = True
-    options["read_options"].block_size = _THREADED_BLOCK
-    try:
-        table = csv.read_csv(source, memory_pool=pa.system_memory_pool(), **options)
-    except StopIteration:  # pragma: no cover - read_csv returns an empty table instead
-        return {}, {}, 0, bad_rows
-    n_rows = table.num_rows
-    columns = dict(zip(table.column_names, table.columns))
-    del table
-    out = {name: _joined(columns.pop(name)) for name in numeric}
-    return out, {name: column.chunks for name, column in columns.items()}, n_rows, bad_rows
+class _LongLine(Exception):
+    """A line longer than a range of the pipelined read."""
 
 
-def _joined(column) -> np.ndarray:
-    """A numeric Arrow column's chunks end to end in one writeable array (int64 when it is
-    int64 without gaps, else float64 with gaps as NaN), joined by Arrow (a fresh NumPy array
-    of 40 MB took 3-12x as long to fill here, in page faults and huge-page stalls)."""
-    import pyarrow as pa
-
-    whole = column.type == pa.int64() and column.null_count == 0
-    if not whole:
-        import pyarrow.compute as pc
-
-        if column.type != pa.float64():
-            column = pc.cast(column, pa.float64())
-        if column.null_count:
-            column = pc.fill_null(column, pa.scalar(np.nan, pa.float64()))
-    dtype = np.dtype(np.int64 if whole else np.float64)
-    if len(column) == 0:
-        return np.empty(0, dtype)
-    array = column.combine_chunks(memory_pool=pa.system_memory_pool())
-    out = np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
-                        offset=array.offset * dtype.itemsize)
-    return out if out.flags.writeable else out.copy()
+def _threads(n_bytes: int) -> int:
+    """Threads that parse a file of ``n_bytes``: one per core (at most 8) for a file over
+    8 MB, else 1. The pipelined read costs the same CPU time on any number of threads, so
+    a busy machine only shares them out (measured in docs/benchmarks.md)."""
+    if n_bytes <= 8 << 20:
+        return 1
+    return max(1, min(8, os.cpu_count() or 1))
 
 
-def _read_parts(csv, layout, names, numeric, parts, capacity) -> list:
-    """The data cut at line breaks into ``parts`` byte ranges, each streamed by its own reader
-    in a thread of its own."""
+def _read_pipelined(csv, layout, names, numeric, capacity, threads):
+    """The data part in ranges of :data:`RANGE_BYTES` cut after a line break, read into
+    ``threads + 1`` reused buffers and parsed by ``threads`` threads (pyarrow parses without
+    the GIL), while this thread copies the ranges parsed before, in file order, into the
+    result arrays. Returns what :func:`_read_batches` returns (the bad rows of all ranges)."""
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
 
-    size = layout.path.stat().st_size
-    cuts = [layout.data_offset]
-    with layout.path.open("rb") as handle:
-        for k in range(1, parts):
-            handle.seek(max(layout.data_offset + (size - layout.data_offset) * k // parts,
-                            cuts[-1]))
-            handle.readline()  # to the next line break
-            cuts.append(max(handle.tell(), cuts[-1]))
-    cuts.append(size)
+    out: dict = {}
+    text: dict = {n: [] for n in names if n not in numeric}
+    bad_rows: list = []
+    n_rows = 0
+    free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
+    pending: deque = deque()
 
-    def read(k):
-        stream = pa.PythonFile(_Range(layout.path, cuts[k], cuts[k + 1]), mode="r")
-        with stream:
-            return _read_batches(csv, stream, _options(csv, layout, names), numeric,
-                                 capacity if k == 0 else
-                                 (cuts[k + 1] - cuts[k]) // max(len(layout.names), 1) + 2)
+    def parse(view: memoryview):
+        options = _options(csv, layout, names, block_size=len(view) + 1)  # one block
+        table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)),
+                             read_options=options["read_options"],
+                             parse_options=options["parse_options"],
+                             convert_options=options["convert_options"])
+        return table, options["bad_rows"]
 
-    with ThreadPoolExecutor(parts - 1) as pool:
-        later = [pool.submit(read, k) for k in range(1, parts)]
-        first = read(0)  # in this thread, beside the others
-        return [first] + [future.result() for future in later]
-
-
-class _Range(io.RawIOBase):
-    """Bytes ``start`` to ``stop`` of a file as a stream (one range of a split read)."""
-
-    def __init__(self, path: Path, start: int, stop: int):
-        self._handle = path.open("rb", buffering=0)
-        self._handle.seek(start)
-        self._left = stop - start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer)[:self._left]
-        n = self._handle.readinto(view) if len(view) else 0
-        self._left -= n
-        return n
-
-    def close(self) -> None:
-        self._handle.close()
-        super().close()
-
-
-def _join(reads: list, numeric: list[str], capacity: int):
-    """The ranges of a split read end to end, in the first range's arrays (allocated for the
-    whole file); each later range's arrays are released once copied."""
-    out, text, n_rows, _ = reads[0]
-    for name in numeric:
-        if name not in out:  # the first range held no rows
-            out[name] = _untouched(capacity, np.int64)
-    for later_out, later_text, k, _ in reads[1:]:
+    def copy_oldest():
+        nonlocal n_rows
+        future, buffer = pending.popleft()
+        table, bad = future.result()
         for name in numeric:
-            values = later_out.pop(name, None)
-            if values is None or k == 0:
-                continue
-            if out[name].dtype != values.dtype and out[name].dtype.kind == "i":
-                widened = _untouched(capacity, np.float64)
-                widened[:n_rows] = out[name][:n_rows]
-                out[name] = widened
-            out[name][n_rows:n_rows + k] = values[:k]
+            start = n_rows
+            for chunk in table.column(name).chunks:
+                _put(out, name, start, chunk, capacity)
+                start += len(chunk)
         for name in text:
-            text[name].extend(later_text[name])
-        n_rows += k
-    return out, text, n_rows
+            text[name].extend(table.column(name).chunks)
+        bad_rows.extend(bad)
+        n_rows += table.num_rows
+        free.append(buffer)
 
-
-def _parts(n_bytes: int) -> int:
-    """Byte ranges to read side by side: one per idle core (by the 1-minute load average), at
-    most 4, for files over 8 MB. On 2 cores busy with other work a second reader only adds
-    its own start-up and joining (measured), so a loaded machine reads in one range. The
-    whole-file threaded read (``parts=0``) is about twice as fast on 2 cores but peaks at
-    2.3-2.6x the decoded arrays (docs/benchmarks.md), over the 2x memory goal: not a default."""
-    if n_bytes <= 8 << 20:
-        return 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average (Windows): the cores count as idle
-        load = 0.0
-    return max(1, min(4, round((os.cpu_count() or 1) - load)))
+    with layout.path.open("rb", buffering=0) as handle, ThreadPoolExecutor(threads) as pool:
+        try:
+            handle.seek(layout.data_offset)
+            tail = b""  # a line begun at the end of the last range
+            while True:
+                if not free:
+                    copy_oldest()
+                buffer = free.pop()
+                view = memoryview(buffer)
+                view[:len(tail)] = tail
+                end = len(tail)
+                while end < len(buffer):
+                    got = handle.readinto(view[end:])
+                    if not got:
+                        break
+                    end += got
+                if end == 0:
+                    free.append(buffer)
+                    break
+                cut = end if end < len(buffer) else buffer.rfind(b"\n", 0, end) + 1
+                if cut == 0:
+                    raise _LongLine(f"a line longer than {RANGE_BYTES} bytes")
+                tail = bytes(view[cut:end])
+                pending.append((pool.submit(parse, view[:cut]), buffer))
+                if end < len(buffer):
+                    break
+            while pending:
+                copy_oldest()
+        finally:
+            for future, _ in pending:
+                future.cancel()
+    return out, text, n_rows, bad_rows
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
