@@ -20,7 +20,6 @@ naming the column and the value.
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import re
 import warnings
@@ -567,15 +566,21 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
 
 
 def _untouched(n: int, dtype) -> np.ndarray:
-    """An uninitialised, writeable array in anonymous memory of its own (pages never written
-    are never resident). NumPy advises the kernel to back big arrays with huge pages; where
-    transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
+    """An uninitialised, writeable array in private anonymous memory of its own (pages never
+    written are never resident). NumPy advises the kernel to back big arrays with huge pages;
+    where transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
     machines this was measured on), the first write then stalls on memory compaction: filling
-    6 x 40 MB took 0.13 s CPU in 4 kB pages and 0.18-0.88 s (0.5-3.1 s wall) in huge pages."""
+    6 x 40 MB took 0.07 s CPU but up to 2.7 s wall in huge pages, 0.11-0.13 s in private 4 kB
+    pages and 0.19 s in shared ones (``mmap``'s default, which go through shmem)."""
     import mmap
 
     dtype = np.dtype(dtype)
-    return np.frombuffer(mmap.mmap(-1, max(n * dtype.itemsize, 1)), dtype=dtype, count=n)
+    size = max(n * dtype.itemsize, 1)
+    if hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MAP_ANONYMOUS"):
+        memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    else:  # Windows: no flags
+        memory = mmap.mmap(-1, size)
+    return np.frombuffer(memory, dtype=dtype, count=n)
 
 
 def _only_last_line_short(bad_rows, layout) -> bool:
