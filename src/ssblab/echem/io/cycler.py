@@ -466,21 +466,27 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    strings = as_strings(values)
-    pieces = []
-    for chunk in getattr(strings, "chunks", [strings]):  # batch by batch: small temporaries
-        parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
-                                        r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
-        if not pieces and parts.null_count >= len(parts) * 0.5:
+    chunks = getattr(values, "chunks", None)
+    if chunks is None:
+        chunks = [as_strings(values)]
+    seconds = np.empty(len(values))
+    start = 0
+    for chunk in chunks:  # batch by batch, into one array: small temporaries
+        if not len(chunk):
+            continue
+        parts = pc.extract_regex(as_strings(chunk), r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):"
+                                                    r"(?P<m>\d+)(?::(?P<s>\d+(?:[.,]\d*)?))?$")
+        if start == 0 and parts.null_count >= len(parts) * 0.5:
             break  # not clock times: date stamps
-        total = np.zeros(len(chunk))
+        total = seconds[start:start + len(chunk)]
+        total[:] = 0.0
         for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
             column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
             column = pc.replace_substring(column, ",", ".")
             total += weight * as_float64(pc.cast(column, pa.float64()))
-        pieces.append(total)
-    if pieces:
-        return np.concatenate(pieces)
+        start += len(chunk)
+    else:
+        return seconds
     stamps = _parse_dates(values, where, name)
     return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
 
