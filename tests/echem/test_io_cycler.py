@@ -573,3 +573,28 @@ def test_discharge_positive_labels_are_found_in_the_head_or_the_whole_column(tmp
         data = read_cycler(path)
     np.testing.assert_allclose(data.current_mA[[0, -1]], [1.0, -1.0])
     assert "negated" in data.metadata["sign_note"]
+
+
+def test_clock_times_as_text_equal_the_written_seconds():
+    """'H:MM:SS' text (hours past 24 and past 9999) read digit by digit, and the forms that
+    take the regular expression (fractions, days, a stray word) in a chunk of their own."""
+    import pyarrow as pa
+
+    from ssblab.echem.io.cycler import _plain_clock_seconds, _text_time_s
+
+    rng = np.random.default_rng(3)
+    seconds = np.sort(rng.integers(0, 40_000_000, 5000)).astype(float)
+    plain = [f"{int(s) // 3600}:{int(s) // 60 % 60:02d}:{int(s) % 60:02d}" for s in seconds]
+    odd = [" 1:02:03.5", "1d 02:03:04", "2:03", "0:00:07,25", "pause"]
+    column = pa.chunked_array([pa.array(plain[:2500]), pa.array(odd),
+                               pa.array(plain[2500:])])
+    got = _text_time_s(column, "t.csv", "Time")
+    np.testing.assert_array_equal(got[:2500], seconds[:2500])
+    np.testing.assert_array_equal(got[2505:], seconds[2500:])
+    np.testing.assert_array_equal(got[2500:2504], [3723.5, 93784.0, 7380.0, 7.25])
+    assert np.isnan(got[2504])
+    out = np.zeros(2500)  # the plain chunks took the digit-by-digit path, the odd one not
+    assert _plain_clock_seconds(pa.array(plain[:2500]), out) and (out == seconds[:2500]).all()
+    assert not _plain_clock_seconds(pa.array(odd), np.zeros(5))
+    # the same strings in a NumPy array (readers other than the text path)
+    np.testing.assert_array_equal(_text_time_s(np.array(plain), "t.csv", "Time"), seconds)

@@ -474,11 +474,15 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
     for chunk in chunks:  # batch by batch, into one array: small temporaries
         if not len(chunk):
             continue
-        parts = pc.extract_regex(as_strings(chunk), r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):"
-                                                    r"(?P<m>\d+)(?::(?P<s>\d+(?:[.,]\d*)?))?$")
+        chunk = as_strings(chunk)
+        total = seconds[start:start + len(chunk)]
+        if _plain_clock_seconds(chunk, total):
+            start += len(chunk)
+            continue
+        parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):"
+                                        r"(?P<m>\d+)(?::(?P<s>\d+(?:[.,]\d*)?))?$")
         if start == 0 and parts.null_count >= len(parts) * 0.5:
             break  # not clock times: date stamps
-        total = seconds[start:start + len(chunk)]
         total[:] = 0.0
         for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
             column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
@@ -489,6 +493,39 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
         return seconds
     stamps = _parse_dates(values, where, name)
     return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
+
+
+def _plain_clock_seconds(strings, out: np.ndarray) -> bool:
+    """Write the seconds of a text chunk into ``out`` when every field is a plain 'H:MM:SS'
+    (any number of hour digits, as Neware writes them), read off the Arrow buffers digit by
+    digit (a tenth of the regular expression's time on 2.2M rows); False, writing nothing,
+    for any other form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plain = pc.match_substring_regex(strings, r"^\d{1,9}:\d\d:\d\d$")
+    if strings.null_count or not pc.all(plain).as_py():
+        return False
+    wide = pa.types.is_large_string(strings.type)
+    n = len(strings)
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64 if wide else np.int32,
+                            count=n + 1, offset=strings.offset * (8 if wide else 4))
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+    end = offsets[1:].astype(np.int64)
+
+    def digit(at):
+        return data[at].astype(np.float64) - 48.0
+
+    out[:] = 10 * digit(end - 2) + digit(end - 1) + 60 * (10 * digit(end - 5) + digit(end - 4))
+    first, scale = offsets[:-1], 3600.0
+    for at in range(1, 10):  # hour digits, right to left
+        position = end - 6 - at
+        inside = position >= first
+        if not inside.any():
+            break
+        out += scale * np.where(inside, digit(np.where(inside, position, 0)), 0.0)
+        scale *= 10
+    return True
 
 
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M:%S",
