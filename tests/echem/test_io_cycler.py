@@ -598,3 +598,29 @@ def test_clock_times_as_text_equal_the_written_seconds():
     assert not _plain_clock_seconds(pa.array(odd), np.zeros(5))
     # the same strings in a NumPy array (readers other than the text path)
     np.testing.assert_array_equal(_text_time_s(np.array(plain), "t.csv", "Time"), seconds)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_clock_column_converted_while_read(tmp_path, threads, monkeypatch):
+    """A clock-time column goes chunk by chunk into seconds (never held as text); a date
+    column offered the same converter declines it on its first chunk and stays text."""
+    import pyarrow as pa
+
+    from ssblab.echem.io import delimited
+    from ssblab.echem.io.cycler import _clock_chunk_s
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 4096)
+    seconds = np.arange(3000) * 97.0  # up to 80 h
+    lines = ["Date,Total Time,Voltage(V)"] + [
+        f"2024-01-01 00:00:{i % 60:02d},{int(s) // 3600}:{int(s) // 60 % 60:02d}:"
+        f"{int(s) % 60:02d},3.{i % 10}" for i, s in enumerate(seconds)]
+    path = tmp_path / "clock.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = delimited.TextTable(delimited.sniff(path))
+    monkeypatch.setattr(delimited, "_threads", lambda n_bytes: threads)
+    table.load(["Date", "Total Time", "Voltage(V)"],
+               converters={"Total Time": _clock_chunk_s, "Date": _clock_chunk_s})
+    assert table.converted == {"Total Time"}
+    np.testing.assert_array_equal(table.columns["Total Time"], seconds)
+    assert isinstance(table.columns["Date"], pa.ChunkedArray)
+    assert table.columns["Date"][59].as_py() == "2024-01-01 00:00:59"

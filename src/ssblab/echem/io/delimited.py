@@ -318,6 +318,7 @@ class TextTable(RawTable):
         super().__init__({name: None for name in layout.names}, str(layout.path),
                          dict(metadata or {}, data_line=layout.first_line))
         self.layout = layout
+        self.converted: set = set()  # text columns turned into numbers while read
         self._n_rows: int | None = None
 
     @property
@@ -326,13 +327,17 @@ class TextTable(RawTable):
             self.load([self.layout.names[0]])
         return self._n_rows
 
-    def load(self, names) -> None:
-        """Read the named columns (all when ``names`` is None) into ``columns``."""
+    def load(self, names, *, converters: dict | None = None) -> None:
+        """Read the named columns (all when ``names`` is None) into ``columns``; text columns
+        named in ``converters`` through them, as :func:`read_columns` does."""
         names = list(self.layout.names if names is None else names)
         missing = [n for n in names if self.columns.get(n) is None]
         if missing:
-            columns, n_rows = read_columns(self.layout, missing)
+            columns, n_rows = read_columns(self.layout, missing, converters=converters)
             self.columns.update(columns)
+            self.converted.update(n for n in converters or () if n in columns and
+                                  n not in self.layout.numeric and
+                                  isinstance(columns[n], np.ndarray))
             self._n_rows = n_rows
 
     def take(self, keep: np.ndarray) -> RawTable:
@@ -341,10 +346,14 @@ class TextTable(RawTable):
                         self.metadata)
 
 
-def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = None
-                 ) -> tuple[dict[str, np.ndarray], int]:
+def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = None,
+                 converters: dict | None = None) -> tuple[dict[str, np.ndarray], int]:
     """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
     every field is a whole number), text as pyarrow string arrays.
+
+    ``converters`` maps text columns to functions ``f(chunk, first=...)`` that turn each
+    chunk (a pyarrow string array, in file order) into float64 values, so that the text is
+    never held whole (clock times); returning None for the first chunk keeps the column text.
 
     The numbers are copied into arrays allocated for the most rows the file can hold (pages
     never written are never resident). ``threads=1`` streams the file in 1 MB batches on this
@@ -363,27 +372,28 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     if not isinstance(source, pa.OSFile):
         threads = 1  # an in-memory rewrite (quoted lines): streamed as one
     numeric = [n for n in names if n in layout.numeric]
+    convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     try:
         with source:
             if threads > 1:
                 source.close()
                 out, text, n_rows, bad_rows = _read_pipelined(csv, layout, names, numeric,
-                                                              capacity, threads)
+                                                              convert, capacity, threads)
             else:
                 out, text, n_rows, bad_rows = _read_batches(
-                    csv, source, _options(csv, layout, names), numeric, capacity)
+                    csv, source, _options(csv, layout, names), numeric, convert, capacity)
     except (pa.ArrowInvalid, UnicodeDecodeError, _LongLine) as exc:
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
             # down: read it as float64, whose checks name such rows
             return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
-                                threads=threads)
+                                threads=threads, converters=converters)
         if threads != 1:  # named from the start of a range: a serial pass names the line
-            return read_columns(layout, names, threads=1)
+            return read_columns(layout, names, threads=1, converters=converters)
         raise InputError(f"{where}: malformed data: {exc}") from None
     if threads > 1 and bad_rows and not _only_last_line_short(bad_rows, layout):
-        return read_columns(layout, names, threads=1)  # row numbers restart in each range
+        return read_columns(layout, names, threads=1, converters=converters)  # numbered
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -393,11 +403,13 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     if n_rows == 0:
         raise InputError(f"{where}: the data table is empty")
     columns = {}
-    for name in numeric:
+    for name in numeric + [n for n in convert if n in out]:
         if name not in out:  # no rows at all
             out[name] = np.empty(0)
         columns[name] = out[name][:n_rows]
     for name, chunks in text.items():
+        if name in columns:
+            continue  # converted
         kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
             pa.string()
         columns[name] = _to_numpy(pa.chunked_array(chunks, type=kind)[:n_rows], name,
@@ -444,9 +456,9 @@ def _pool():
         return pa.default_memory_pool()
 
 
-def _read_batches(csv, source, options, numeric, capacity):
-    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks.
-    Returns (numbers, text chunks, rows, rows with a wrong field count)."""
+def _read_batches(csv, source, options, numeric, convert, capacity):
+    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks
+    (or converted). Returns (numbers, text chunks, rows, rows with a wrong field count)."""
     bad_rows = options.pop("bad_rows")
     out: dict = {}
     text: dict = {n: [] for n in options["convert_options"].include_columns
@@ -457,7 +469,7 @@ def _read_batches(csv, source, options, numeric, capacity):
             for name in numeric:
                 _put(out, name, n_rows, batch.column(name), capacity)
             for name in text:
-                text[name].append(batch.column(name))
+                _put_text(out, text, convert, name, n_rows, batch.column(name), capacity)
             n_rows += batch.num_rows
     except StopIteration:  # no data after the header
         pass
@@ -480,7 +492,7 @@ def _threads(n_bytes: int) -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def _read_pipelined(csv, layout, names, numeric, capacity, threads):
+def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
     """The data part in ranges of :data:`RANGE_BYTES` cut after a line break, read into
     ``threads + 1`` reused buffers and parsed by ``threads`` threads (pyarrow parses without
     the GIL), while this thread copies the ranges parsed before, in file order, into the
@@ -516,7 +528,10 @@ def _read_pipelined(csv, layout, names, numeric, capacity, threads):
                 _put(out, name, start, chunk, capacity)
                 start += len(chunk)
         for name in text:
-            text[name].extend(table.column(name).chunks)
+            start = n_rows
+            for chunk in table.column(name).chunks:
+                _put_text(out, text, convert, name, start, chunk, capacity)
+                start += len(chunk)
         bad_rows.extend(bad)
         n_rows += table.num_rows
         free.append(buffer)
@@ -553,6 +568,26 @@ def _read_pipelined(csv, layout, names, numeric, capacity, threads):
             for future, _ in pending:
                 future.cancel()
     return out, text, n_rows, bad_rows
+
+
+def _put_text(out: dict, text: dict, convert: dict, name: str, start: int, chunk,
+              capacity: int) -> None:
+    """One chunk of a text column: through its converter into ``out[name]`` (float64, from
+    row ``start``), or kept in ``text[name]`` when it has none or its converter declined the
+    first chunk (the column then stays text)."""
+    to_float = convert.get(name)
+    if to_float is not None:
+        if not len(chunk):
+            return
+        target = out.get(name)
+        values = to_float(chunk, first=target is None)
+        if values is not None:
+            if target is None:
+                target = out[name] = _untouched(capacity, np.float64)
+            target[start:start + len(chunk)] = values
+            return
+        del convert[name]
+    text[name].append(chunk)
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
