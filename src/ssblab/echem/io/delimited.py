@@ -2,13 +2,13 @@
 
 The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
 comma, which columns are numbers and which repeat a few labels) is sniffed from its first
-256 kB (:func:`sniff`). The data are then streamed by ``pyarrow.csv`` from the first data byte
-in 1 MB batches, only the columns that are asked for (:func:`read_columns`): numbers go
-straight into NumPy arrays (int64 where the sample holds only whole numbers, else float64),
-repeated labels stay dictionary-encoded, other text stays a pyarrow string array until it is
-used. With idle cores a big file is cut at line breaks into byte ranges streamed side by side
-(or, asked for, read whole by pyarrow's threads: faster, more memory).
-Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
+256 kB (:func:`sniff`). pyarrow.csv then reads only the columns that are asked for
+(:func:`read_columns`): numbers go straight into NumPy arrays (int64 where the sample holds
+only whole numbers, else float64), repeated labels stay dictionary-encoded, other text stays a
+pyarrow string array until it is used (or goes through a converter as it is read). A file over
+8 MB is read in a pipeline of 1 MB ranges parsed by one thread per core while this thread
+copies the parsed ranges in order, in bounded memory; a smaller one is streamed in 1 MB
+batches. Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
 last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
@@ -358,7 +358,7 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     The numbers are copied into arrays allocated for the most rows the file can hold (pages
     never written are never resident). ``threads=1`` streams the file in 1 MB batches on this
     thread. With more threads (the default for a file over 8 MB: one per core, at most 8) the
-    file is read in ranges of 4 MB cut after a line break, parsed by that many threads while
+    file is read in ranges of 1 MB cut after a line break, parsed by that many threads while
     this one copies the ranges parsed before into the result arrays, in order: the peak
     memory is the decoded columns plus a few ranges. A row with a wrong field count or a
     malformed number found that way is read again on one thread, to name its line."""
@@ -476,7 +476,8 @@ def _read_batches(csv, source, options, numeric, convert, capacity):
     return out, text, n_rows, bad_rows
 
 
-RANGE_BYTES = 4 << 20  # one parse of the pipelined read (small enough to stay in cache)
+RANGE_BYTES = 1 << 20  # one parse of the pipelined read: 1 MB peaked lowest (1.07x on the
+# 5M-row CSV, 4 MB 1.17x; Neware CSV 1.26x against 1.55x) in the same CPU time
 
 
 class _LongLine(Exception):
