@@ -486,11 +486,13 @@ class _LongLine(Exception):
 
 def _threads(n_bytes: int) -> int:
     """Threads that parse a file of ``n_bytes``: one per core (at most 8) for a file over
-    8 MB, else 1. The pipelined read costs the same CPU time on any number of threads, so
-    a busy machine only shares them out (measured in docs/benchmarks.md)."""
+    8 MB, else 1. The pipelined read takes about the CPU time of the one-thread stream
+    (1.0-1.1 s for 5M rows either way), so a busy machine only shares its threads out."""
     if n_bytes <= 8 << 20:
         return 1
-    return max(1, min(8, os.cpu_count() or 1))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1  # the cores this process may run on
+    return max(1, min(8, cores))
 
 
 def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
