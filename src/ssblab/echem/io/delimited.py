@@ -507,24 +507,19 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
 
     out: dict = {}
     text: dict = {n: [] for n in names if n not in numeric}
-    bad_rows: list = []
     n_rows = 0
     free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
     pending: deque = deque()
+    options = _options(csv, layout, names, block_size=RANGE_BYTES + 1)  # a range in one block
+    bad_rows = options.pop("bad_rows")  # of all ranges (appended from the parsing threads)
 
     def parse(view: memoryview):
-        options = _options(csv, layout, names, block_size=len(view) + 1)  # one block
-        table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)),
-                             read_options=options["read_options"],
-                             parse_options=options["parse_options"],
-                             convert_options=options["convert_options"],
-                             memory_pool=options["memory_pool"])
-        return table, options["bad_rows"]
+        return csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
 
     def copy_oldest():
         nonlocal n_rows
         future, buffer = pending.popleft()
-        table, bad = future.result()
+        table = future.result()
         for name in numeric:
             start = n_rows
             for chunk in table.column(name).chunks:
@@ -535,7 +530,6 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
             for chunk in table.column(name).chunks:
                 _put_text(out, text, convert, name, start, chunk, capacity)
                 start += len(chunk)
-        bad_rows.extend(bad)
         n_rows += table.num_rows
         free.append(buffer)
 
