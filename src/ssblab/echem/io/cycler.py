@@ -509,13 +509,13 @@ def _clock_chunk_s(chunk, *, first: bool) -> np.ndarray | None:
 def _plain_clock_seconds(strings, out: np.ndarray) -> bool:
     """Write the seconds of a text chunk into ``out`` when every field is a plain 'H:MM:SS'
     (any number of hour digits, as Neware writes them), read off the Arrow buffers digit by
-    digit (a tenth of the regular expression's time on 2.2M rows); False, writing nothing,
+    digit (2.2M rows: 0.2-0.4 s, the regular expression 1.7-1.8 s); False, writing nothing,
     for any other form."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain = pc.match_substring_regex(strings, r"^\d{1,9}:\d\d:\d\d$")
-    if strings.null_count or not pc.all(plain).as_py():
+    if strings.null_count or \
+            not pc.all(pc.match_substring_regex(strings, r"^\d{1,9}:\d\d:\d\d$")).as_py():
         return False
     wide = pa.types.is_large_string(strings.type)
     n = len(strings)

@@ -446,8 +446,8 @@ def _options(csv, layout: TextLayout, names: list[str], block_size: int = 1 << 2
 def _pool():
     """pyarrow's jemalloc pool where the wheel has one (Linux), else its default: it hands
     freed pages back sooner than mimalloc (the default) and reuses them better than the system
-    allocator; peak 1.17x instead of 1.24x the decoded arrays on the 5M-row CSV and 1.6x
-    instead of 1.9x on the 2.2M-row Neware CSV, in the same CPU time (docs/benchmarks.md)."""
+    allocator; on the 5M-row CSV the pipelined read peaked at 1.07x the decoded arrays with
+    it, 1.11-1.12x with mimalloc, in the same CPU time (docs/benchmarks.md)."""
     import pyarrow as pa
 
     try:
