@@ -220,8 +220,8 @@ tool, path = sys.argv[1], sys.argv[2]
 if tool.startswith("ssblab"):
     from ssblab.echem.io import read_cycler, delimited
     import pyarrow.csv, pyarrow.compute
-    if tool != "ssblab":  # ssblab-N: N byte ranges side by side, whatever the load
-        delimited._parts = lambda n_bytes: int(tool.split("-")[1])
+    if tool != "ssblab":  # ssblab-N: N parsing threads, whatever the file size
+        delimited._threads = lambda n_bytes: int(tool.split("-")[1])
 else:
     import pandas
     if tool == "pandas-pyarrow":
@@ -246,50 +246,57 @@ else:  # pandas reading only the columns ssblab keeps
 seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 # VmHWM: this process's own high-water mark (ru_maxrss keeps the parent's across exec)
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-print(seconds, cpu, n, hwm * 1024 - before, decoded)
+print(seconds, cpu, n, hwm * 1024 - before, decoded, os.getloadavg()[0])
 """
-TEXT_TOOLS = ("ssblab", "ssblab-0", "ssblab-1", "ssblab-2", "pandas", "pandas-pyarrow", "pandas-usecols")
+TEXT_TOOLS = ("ssblab", "ssblab-1", "pandas", "pandas-pyarrow", "pandas-usecols")
 
 
-def bench_text_scale(quick: bool, repeats: int = 5, path: Path | None = None) -> None:
+def bench_text_scale(quick: bool, repeats: int = 5, paths: list[Path] | None = None) -> None:
     """The generic text path on a multi-million-row CSV vs pandas.read_csv (C engine, pyarrow
     engine, and C engine told the columns ssblab keeps), each run in a fresh process, the tools
     interleaved: min and median wall time, median CPU time, peak RSS growth during the read
-    against the size of ssblab's decoded arrays, and the load average before and after.
-    ``ssblab`` chooses its byte ranges by the idle cores; ``ssblab-1``/``ssblab-2`` force one
-    or two ranges read side by side; ``ssblab-0`` reads the file whole on pyarrow's threads."""
+    against the size of ssblab's decoded arrays, and the 1-minute load average over the runs.
+    ``ssblab`` is the default (the pipelined read on one thread per core); ``ssblab-1`` streams
+    on one thread. Files after the first (e.g. a Neware export made by
+    ``bench_cycling.write_neware_csv``) are read by ssblab and the pandas C engine only."""
     import os
-    import subprocess
 
     n_rows = 500_000 if quick else 5_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        if path is None:
-            path = Path(tmp) / "big.csv"
-            _write_big_csv(path, n_rows)
-        print(f"\n## scale: generic CSV with text columns, {path.stat().st_size / 1e6:.0f} MB "
-              f"({path.name})")
-        print(f"{os.cpu_count()} cores; load average before: "
-              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {repeats} interleaved runs")
-        runs: dict = {tool: [] for tool in TEXT_TOOLS}
-        for _ in range(repeats):
-            for tool in TEXT_TOOLS:
-                out = subprocess.run([sys.executable, "-c", _MEASURE, tool, str(path)],
-                                     capture_output=True, text=True, check=True).stdout.split()
-                runs[tool].append([float(v) for v in out])
-        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-        best, middle = {}, {}
-        for tool in TEXT_TOOLS:
-            table = np.array(runs[tool])
-            seconds, cpu, n, peak, decoded = np.median(table, axis=0)
-            best[tool], middle[tool] = table[:, 0].min(), seconds
-            extra = f", decoded arrays {decoded / 1e6:.0f} MB, peak/decoded " \
-                    f"{np.max(table[:, 3]) / decoded:.2f} (max)" if decoded else ""
-            print(f"{tool:16s} wall min {best[tool]:6.2f} s median {seconds:6.2f} s  cpu "
-                  f"{cpu:6.2f} s  {int(n):,} rows  peak +{peak / 1e6:.0f} MB{extra}")
-        for ours in TEXT_TOOLS[:4]:
-            for tool in TEXT_TOOLS[4:]:
-                print(f"ratio {tool} / {ours} (wall): min {best[tool] / best[ours]:.2f}x, "
-                      f"median {middle[tool] / middle[ours]:.2f}x")
+        if not paths:
+            paths = [Path(tmp) / "big.csv"]
+            _write_big_csv(paths[0], n_rows)
+        print(f"\n## scale: generic CSV with text columns vs pandas.read_csv; {os.cpu_count()} "
+              f"cores, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for k, path in enumerate(paths):
+            tools = TEXT_TOOLS if k == 0 else ("ssblab", "ssblab-1", "pandas")
+            _text_scale_file(path, tools, repeats if k == 0 else max(1, repeats - 2))
+
+
+def _text_scale_file(path: Path, tools: tuple, repeats: int) -> None:
+    import subprocess
+
+    print(f"\n{path.name}: {path.stat().st_size / 1e6:.0f} MB, {repeats} interleaved runs")
+    runs: dict = {tool: [] for tool in tools}
+    for _ in range(repeats):
+        for tool in tools:
+            out = subprocess.run([sys.executable, "-c", _MEASURE, tool, str(path)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            runs[tool].append([float(v) for v in out])
+    best, middle = {}, {}
+    for tool in tools:
+        table = np.array(runs[tool])
+        seconds, cpu, n, peak, decoded, _ = np.median(table, axis=0)
+        best[tool], middle[tool] = table[:, 0].min(), seconds
+        extra = f", decoded {decoded / 1e6:.0f} MB, peak/decoded " \
+                f"{np.max(table[:, 3]) / decoded:.2f} (max)" if decoded else ""
+        print(f"{tool:16s} wall min {best[tool]:6.2f} s median {seconds:6.2f} s  cpu "
+              f"{cpu:6.2f} s  {int(n):,} rows  peak +{peak / 1e6:.0f} MB{extra}  load "
+              f"{table[:, 5].min():.1f}-{table[:, 5].max():.1f}")
+    for ours in [t for t in tools if t.startswith("ssblab")]:
+        for tool in [t for t in tools if not t.startswith("ssblab")]:
+            print(f"ratio {tool} / {ours} (wall): min {best[tool] / best[ours]:.2f}x, "
+                  f"median {middle[tool] / middle[ours]:.2f}x")
 
 
 def bench_arbin_res(repeats: int) -> None:
@@ -316,11 +323,12 @@ def bench_arbin_res(repeats: int) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller files")
-    parser.add_argument("--text-scale", type=Path, metavar="CSV", default=None,
-                        help="only the scale test, on this file (made by _write_big_csv)")
+    parser.add_argument("--text-scale", type=Path, metavar="CSV", nargs="+", default=None,
+                        help="only the scale test, on these files (the first made by "
+                             "_write_big_csv; then e.g. bench_cycling.write_neware_csv)")
     args = parser.parse_args(argv)
     if args.text_scale is not None:
-        bench_text_scale(args.quick, path=args.text_scale)
+        bench_text_scale(args.quick, paths=args.text_scale)
         return 0
     if DATA is None:
         print("../shared/data not found beside the checkout", file=sys.stderr)

@@ -295,12 +295,14 @@ def test_parquet_and_excel_copies_read_alike(tmp_path):
 
 @pytest.mark.slow
 def test_split_read_equals_one_range_on_the_corpus(monkeypatch):
-    """Every text file read in 3 byte ranges side by side gives the rows, values and warnings
-    of the one-range read (the split is forced; by default only big files on idle cores)."""
+    """Every text file read in 4 kB ranges by 3 threads gives the rows, values and warnings
+    of the one-thread read (forced; by default only files over 8 MB are read in ranges)."""
     from ssblab.echem.io import delimited
 
-    def read(path, parts):
-        monkeypatch.setattr(delimited, "_parts", lambda n_bytes: parts)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 4096)
+
+    def read(path, threads):
+        monkeypatch.setattr(delimited, "_threads", lambda n_bytes: threads)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             try:

@@ -416,17 +416,17 @@ def _lab_csv(path, n_rows=3000, *, bad_row=None, cut=False):
     return path
 
 
-@pytest.mark.parametrize("parts", [0, 2, 3, 7])
-def test_split_read_equals_the_streamed_one(tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("threads, range_bytes", [(2, 16 << 10), (3, 4096), (7, 999)])
+def test_pipelined_read_equals_the_streamed_one(tmp_path, threads, range_bytes, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)  # parts=0: several blocks
-
+    monkeypatch.setattr(delimited, "RANGE_BYTES", range_bytes)  # many ranges
     path = _lab_csv(tmp_path / "lab.csv")
     layout = delimited.sniff(path)
-    names = ["Step Type", "Test Time (s)", "Current (A)", "Cycle"]
-    split, n_split = delimited.read_columns(layout, names, parts=parts)
-    streamed, n_streamed = delimited.read_columns(layout, names, parts=1)
+    names = ["Date", "Step Type", "Test Time (s)", "Current (A)", "Cycle"]
+    streamed, n_streamed = delimited.read_columns(layout, names, threads=1)
+    monkeypatch.setattr(delimited, "_read_batches", None)  # no silent fallback to one thread
+    split, n_split = delimited.read_columns(layout, names, threads=threads)
     assert n_split == n_streamed == 3000
     for name in ("Test Time (s)", "Current (A)", "Cycle"):
         np.testing.assert_array_equal(split[name], streamed[name])
@@ -437,56 +437,73 @@ def test_split_read_equals_the_streamed_one(tmp_path, parts, monkeypatch):
     np.testing.assert_array_equal(split["Cycle"], (np.arange(3000) // 100) // 2 + 1)
     labels = delimited.text_classes(split["Step Type"], {"d": "DChg"})["d"]
     np.testing.assert_array_equal(labels, (np.arange(3000) // 100) % 2 == 1)
+    # the range buffers are reused: text columns must not point into them
+    dates = [f"2024-01-01 00:{i // 60 % 60:02d}:{i % 60:02d}" for i in range(3000)]
+    assert split["Date"].to_pylist() == dates
 
 
-def test_whole_number_column_with_a_fraction_further_down(tmp_path):
+def test_pipelined_read_of_a_line_longer_than_a_range(tmp_path, monkeypatch):
     from ssblab.echem.io import delimited
 
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 40)  # shorter than a line: read serially
+    path = _lab_csv(tmp_path / "lab.csv", n_rows=50)
+    layout = delimited.sniff(path)
+    columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], threads=2)
+    assert n_rows == 50
+    np.testing.assert_array_equal(columns["Test Time (s)"], np.arange(50.0))
+
+
+def test_whole_number_column_with_a_fraction_further_down(tmp_path, monkeypatch):
+    from ssblab.echem.io import delimited
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "lab.csv")
     text = path.read_text().replace(",30,15\n", ",30.5,15\n", 1)  # row 2900: step 30.5
     path.write_text(text)
     layout = delimited.sniff(path)
     assert "Step" in layout.integer  # the first 200 rows are whole numbers
-    for parts in (0, 1, 3):
-        columns, _ = delimited.read_columns(layout, ["Step"], parts=parts)
+    for threads in (1, 3):
+        columns, _ = delimited.read_columns(layout, ["Step"], threads=threads)
         assert columns["Step"].dtype == np.float64 and columns["Step"][2900] == 30.5
 
 
-def test_threaded_read_of_a_whole_number_column_with_a_gap(tmp_path, monkeypatch):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_whole_number_column_with_a_gap_further_down(tmp_path, threads, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "lab.csv")
     path.write_text(path.read_text().replace(",30,15\n", ",,15\n", 1))  # row 2900: no step
     layout = delimited.sniff(path)
-    columns, _ = delimited.read_columns(layout, ["Step", "Cycle"], parts=0)
+    columns, _ = delimited.read_columns(layout, ["Step", "Cycle"], threads=threads)
     step = columns["Step"]
     assert step.dtype == np.float64 and step.flags.writeable and np.isnan(step[2900])
     assert np.isnan(step).sum() == 1 and step[2899] == 29 and step[2901] == 30
+    np.testing.assert_array_equal(step[:2900], np.arange(2900) // 100 + 1)
     assert columns["Cycle"].dtype == np.int64 and columns["Cycle"].flags.writeable
 
 
-@pytest.mark.parametrize("parts", [0, 3])
-def test_split_read_names_the_line_of_a_bad_row(tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("threads", [2, 3])
+def test_pipelined_read_names_the_line_of_a_bad_row(tmp_path, threads, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "joined.csv", bad_row=2500)
     layout = delimited.sniff(path)
     with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 7 fields "
                                          r"\(line 2501: 8 fields"):
-        delimited.read_columns(layout, ["Test Time (s)"], parts=parts)
+        delimited.read_columns(layout, ["Test Time (s)"], threads=threads)
 
 
-@pytest.mark.parametrize("parts", [0, 3])
-def test_split_read_drops_a_cut_last_line_with_a_warning(tmp_path, parts, monkeypatch):
+@pytest.mark.parametrize("threads", [2, 3])
+def test_pipelined_read_drops_a_cut_last_line_with_a_warning(tmp_path, threads, monkeypatch):
     from ssblab.echem.io import delimited
 
-    monkeypatch.setattr(delimited, "_THREADED_BLOCK", 16 << 10)
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 16 << 10)
     path = _lab_csv(tmp_path / "cut.csv", cut=True)
     layout = delimited.sniff(path)
     with pytest.warns(DataWarning, match=r"cut\.csv: dropped the last line 3001 \(6 of 7"):
-        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], parts=parts)
+        columns, n_rows = delimited.read_columns(layout, ["Test Time (s)"], threads=threads)
     assert n_rows == 2999 and columns["Test Time (s)"][-1] == 2998
 
 
@@ -556,3 +573,54 @@ def test_discharge_positive_labels_are_found_in_the_head_or_the_whole_column(tmp
         data = read_cycler(path)
     np.testing.assert_allclose(data.current_mA[[0, -1]], [1.0, -1.0])
     assert "negated" in data.metadata["sign_note"]
+
+
+def test_clock_times_as_text_equal_the_written_seconds():
+    """'H:MM:SS' text (hours past 24 and past 9999) read digit by digit, and the forms that
+    take the regular expression (fractions, days, a stray word) in a chunk of their own."""
+    import pyarrow as pa
+
+    from ssblab.echem.io.cycler import _plain_clock_seconds, _text_time_s
+
+    rng = np.random.default_rng(3)
+    seconds = np.sort(rng.integers(0, 40_000_000, 5000)).astype(float)
+    plain = [f"{int(s) // 3600}:{int(s) // 60 % 60:02d}:{int(s) % 60:02d}" for s in seconds]
+    odd = [" 1:02:03.5", "1d 02:03:04", "2:03", "0:00:07,25", "pause"]
+    column = pa.chunked_array([pa.array(plain[:2500]), pa.array(odd),
+                               pa.array(plain[2500:])])
+    got = _text_time_s(column, "t.csv", "Time")
+    np.testing.assert_array_equal(got[:2500], seconds[:2500])
+    np.testing.assert_array_equal(got[2505:], seconds[2500:])
+    np.testing.assert_array_equal(got[2500:2504], [3723.5, 93784.0, 7380.0, 7.25])
+    assert np.isnan(got[2504])
+    out = np.zeros(2500)  # the plain chunks took the digit-by-digit path, the odd one not
+    assert _plain_clock_seconds(pa.array(plain[:2500]), out) and (out == seconds[:2500]).all()
+    assert not _plain_clock_seconds(pa.array(odd), np.zeros(5))
+    # the same strings in a NumPy array (readers other than the text path)
+    np.testing.assert_array_equal(_text_time_s(np.array(plain), "t.csv", "Time"), seconds)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_clock_column_converted_while_read(tmp_path, threads, monkeypatch):
+    """A clock-time column goes chunk by chunk into seconds (never held as text); a date
+    column offered the same converter declines it on its first chunk and stays text."""
+    import pyarrow as pa
+
+    from ssblab.echem.io import delimited
+    from ssblab.echem.io.cycler import _clock_chunk_s
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 4096)
+    seconds = np.arange(3000) * 97.0  # up to 80 h
+    lines = ["Date,Total Time,Voltage(V)"] + [
+        f"2024-01-01 00:00:{i % 60:02d},{int(s) // 3600}:{int(s) // 60 % 60:02d}:"
+        f"{int(s) % 60:02d},3.{i % 10}" for i, s in enumerate(seconds)]
+    path = tmp_path / "clock.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = delimited.TextTable(delimited.sniff(path))
+    monkeypatch.setattr(delimited, "_threads", lambda n_bytes: threads)
+    table.load(["Date", "Total Time", "Voltage(V)"],
+               converters={"Total Time": _clock_chunk_s, "Date": _clock_chunk_s})
+    assert table.converted == {"Total Time"}
+    np.testing.assert_array_equal(table.columns["Total Time"], seconds)
+    assert isinstance(table.columns["Date"], pa.ChunkedArray)
+    assert table.columns["Date"][59].as_py() == "2024-01-01 00:00:59"

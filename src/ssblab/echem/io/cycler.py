@@ -155,7 +155,9 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
         label_sums = _head_label_sums(table, label, current) if label is not None else None
         extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns] + \
             ([label] if label is not None and label_sums is None else [])
-        table.load(list(dict.fromkeys(list(columns.values()) + extra)))
+        clock = {name: _clock_chunk_s for key, name in columns.items()
+                 if key.startswith("time") and name not in table.layout.numeric}
+        table.load(list(dict.fromkeys(list(columns.values()) + extra)), converters=clock)
     data = _assemble(table, columns, where, family)
     if "capacity_mAh" not in data and "charge_capacity_mAh" in data and \
             "discharge_capacity_mAh" in data:
@@ -499,7 +501,9 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
     for key, name in columns.items():
         factor, target = _UNITS[key]
         raw = table.columns[name]
-        if is_text(raw):
+        if name in getattr(table, "converted", ()) and key.startswith("time"):
+            factor = 1.0  # clock times, read as seconds
+        elif is_text(raw):
             if key.startswith("time"):
                 raw, factor = _text_time_s(raw, where, name), 1.0
             else:
@@ -527,26 +531,76 @@ _CLOCK = r"^\s*(?:(\d+)\s*d\s*)?(\d+):(\d+)(?::(\d+(?:[.,]\d*)?))?\s*$"
 def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
     """Times written as text: 'H:MM:SS(.fff)' (hours may pass 24), Maccor's '1d 02:03:04.5',
     or date stamps (seconds from the first row)."""
+    chunks = getattr(values, "chunks", None) or [as_strings(values)]
+    seconds = np.empty(len(values))
+    start = 0
+    for chunk in chunks:  # batch by batch, into one array: small temporaries
+        if not len(chunk):
+            continue
+        part = _clock_chunk_s(chunk, first=start == 0)
+        if part is None:
+            break  # not clock times: date stamps
+        seconds[start:start + len(chunk)] = part
+        start += len(chunk)
+    else:
+        return seconds
+    stamps = _parse_dates(values, where, name)
+    return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
+
+
+def _clock_chunk_s(chunk, *, first: bool) -> np.ndarray | None:
+    """Seconds of one chunk of clock-time text ('H:MM:SS(.fff)', '1d 02:03:04.5'; NaN where a
+    field has another form); None when ``first`` and most fields are not clock times."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    strings = as_strings(values)
-    pieces = []
-    for chunk in getattr(strings, "chunks", [strings]):  # batch by batch: small temporaries
-        parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):(?P<m>\d+)"
-                                        r"(?::(?P<s>\d+(?:[.,]\d*)?))?$")
-        if not pieces and parts.null_count >= len(parts) * 0.5:
-            break  # not clock times: date stamps
-        total = np.zeros(len(chunk))
-        for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
-            column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
-            column = pc.replace_substring(column, ",", ".")
-            total += weight * as_float64(pc.cast(column, pa.float64()))
-        pieces.append(total)
-    if pieces:
-        return np.concatenate(pieces)
-    stamps = _parse_dates(values, where, name)
-    return (stamps - stamps[np.isfinite(stamps)][0]) if np.isfinite(stamps).any() else stamps
+    chunk = as_strings(chunk)
+    total = np.empty(len(chunk))
+    if _plain_clock_seconds(chunk, total):
+        return total
+    parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):"
+                                    r"(?P<m>\d+)(?::(?P<s>\d+(?:[.,]\d*)?))?$")
+    if first and parts.null_count >= len(parts) * 0.5:
+        return None
+    total[:] = 0.0
+    for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
+        column = pc.replace_substring(column, ",", ".")
+        total += weight * as_float64(pc.cast(column, pa.float64()))
+    return total
+
+
+def _plain_clock_seconds(strings, out: np.ndarray) -> bool:
+    """Write the seconds of a text chunk into ``out`` when every field is a plain 'H:MM:SS'
+    (any number of hour digits, as Neware writes them), read off the Arrow buffers digit by
+    digit (2.2M rows: 0.2-0.4 s, the regular expression 1.7-1.8 s); False, writing nothing,
+    for any other form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if strings.null_count or \
+            not pc.all(pc.match_substring_regex(strings, r"^\d{1,9}:\d\d:\d\d$")).as_py():
+        return False
+    wide = pa.types.is_large_string(strings.type)
+    n = len(strings)
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64 if wide else np.int32,
+                            count=n + 1, offset=strings.offset * (8 if wide else 4))
+    data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
+    end = offsets[1:].astype(np.int64)
+
+    def digit(at):
+        return data[at].astype(np.float64) - 48.0
+
+    out[:] = 10 * digit(end - 2) + digit(end - 1) + 60 * (10 * digit(end - 5) + digit(end - 4))
+    first, scale = offsets[:-1], 3600.0
+    for at in range(1, 10):  # hour digits, right to left
+        position = end - 6 - at
+        inside = position >= first
+        if not inside.any():
+            break
+        out += scale * np.where(inside, digit(np.where(inside, position, 0)), 0.0)
+        scale *= 10
+    return True
 
 
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M:%S",

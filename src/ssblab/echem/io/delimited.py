@@ -2,13 +2,13 @@
 
 The layout of a file (encoding, preamble, header line, a unit row under it, delimiter, decimal
 comma, which columns are numbers and which repeat a few labels) is sniffed from its first
-256 kB (:func:`sniff`). The data are then streamed by ``pyarrow.csv`` from the first data byte
-in 1 MB batches, only the columns that are asked for (:func:`read_columns`): numbers go
-straight into NumPy arrays (int64 where the sample holds only whole numbers, else float64),
-repeated labels stay dictionary-encoded, other text stays a pyarrow string array until it is
-used. With idle cores a big file is cut at line breaks into byte ranges streamed side by side
-(or, asked for, read whole by pyarrow's threads: faster, more memory).
-Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
+256 kB (:func:`sniff`). pyarrow.csv then reads only the columns that are asked for
+(:func:`read_columns`): numbers go straight into NumPy arrays (int64 where the sample holds
+only whole numbers, else float64), repeated labels stay dictionary-encoded, other text stays a
+pyarrow string array until it is used (or goes through a converter as it is read). A file over
+8 MB is read in a pipeline of 1 MB ranges parsed by one thread per core while this thread
+copies the parsed ranges in order, in bounded memory; a smaller one is streamed in 1 MB
+batches. Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
 last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
@@ -20,7 +20,6 @@ naming the column and the value.
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
 import re
 import warnings
@@ -319,6 +318,7 @@ class TextTable(RawTable):
         super().__init__({name: None for name in layout.names}, str(layout.path),
                          dict(metadata or {}, data_line=layout.first_line))
         self.layout = layout
+        self.converted: set = set()  # text columns turned into numbers while read
         self._n_rows: int | None = None
 
     @property
@@ -327,13 +327,17 @@ class TextTable(RawTable):
             self.load([self.layout.names[0]])
         return self._n_rows
 
-    def load(self, names) -> None:
-        """Read the named columns (all when ``names`` is None) into ``columns``."""
+    def load(self, names, *, converters: dict | None = None) -> None:
+        """Read the named columns (all when ``names`` is None) into ``columns``; text columns
+        named in ``converters`` through them, as :func:`read_columns` does."""
         names = list(self.layout.names if names is None else names)
         missing = [n for n in names if self.columns.get(n) is None]
         if missing:
-            columns, n_rows = read_columns(self.layout, missing)
+            columns, n_rows = read_columns(self.layout, missing, converters=converters)
             self.columns.update(columns)
+            self.converted.update(n for n in converters or () if n in columns and
+                                  n not in self.layout.numeric and
+                                  isinstance(columns[n], np.ndarray))
             self._n_rows = n_rows
 
     def take(self, keep: np.ndarray) -> RawTable:
@@ -342,56 +346,54 @@ class TextTable(RawTable):
                         self.metadata)
 
 
-def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = None
-                 ) -> tuple[dict[str, np.ndarray], int]:
+def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = None,
+                 converters: dict | None = None) -> tuple[dict[str, np.ndarray], int]:
     """The named columns of a sniffed file: numbers as NumPy arrays (float64, or int64 where
     every field is a whole number), text as pyarrow string arrays.
 
-    ``parts=1`` streams the file in 1 MB batches, each numeric batch copied into arrays
-    allocated for the most rows the file can hold (pages never written are never resident),
-    so the peak memory is the decoded columns plus a few batches. ``parts=N`` cuts the file at
-    line breaks into N byte ranges streamed side by side in threads and joined; the default
-    is one range per idle core (at most 4) for a file over 8 MB, else 1. ``parts=0`` lets
-    pyarrow read the whole file on all its threads, then joins each column's blocks (about
-    twice as fast on 2 cores, peak 2.3-2.6x the decoded arrays); a row with a wrong field
-    count is then read again serially, to name its line."""
+    ``converters`` maps text columns to functions ``f(chunk, first=...)`` that turn each
+    chunk (a pyarrow string array, in file order) into float64 values, so that the text is
+    never held whole (clock times); returning None for the first chunk keeps the column text.
+
+    The numbers are copied into arrays allocated for the most rows the file can hold (pages
+    never written are never resident). ``threads=1`` streams the file in 1 MB batches on this
+    thread. With more threads (the default for a file over 8 MB: one per core, at most 8) the
+    file is read in ranges of 1 MB cut after a line break, parsed by that many threads while
+    this one copies the ranges parsed before into the result arrays, in order: the peak
+    memory is the decoded columns plus a few ranges. A row with a wrong field count or a
+    malformed number found that way is read again on one thread, to name its line."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
     where = str(layout.path)
     source, last_cut, n_bytes = _source(layout)
-    if parts is None:
-        parts = _parts(n_bytes)
-    if parts > 1 and not isinstance(source, pa.OSFile):
-        parts = 1  # an in-memory rewrite (quoted lines): streamed as one
+    if threads is None:
+        threads = _threads(n_bytes)
+    if not isinstance(source, pa.OSFile):
+        threads = 1  # an in-memory rewrite (quoted lines): streamed as one
     numeric = [n for n in names if n in layout.numeric]
+    convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     try:
         with source:
-            if parts > 1:
+            if threads > 1:
                 source.close()
-                reads = _read_parts(csv, layout, names, numeric, parts, capacity)
-            elif parts == 0:
-                reads = [_read_threaded(csv, source, _options(csv, layout, names), numeric)]
+                out, text, n_rows, bad_rows = _read_pipelined(csv, layout, names, numeric,
+                                                              convert, capacity, threads)
             else:
-                reads = [_read_batches(csv, source, _options(csv, layout, names), numeric,
-                                       capacity)]
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                out, text, n_rows, bad_rows = _read_batches(
+                    csv, source, _options(csv, layout, names), numeric, convert, capacity)
+    except (pa.ArrowInvalid, UnicodeDecodeError, _LongLine) as exc:
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
             # down: read it as float64, whose checks name such rows
             return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
-                                parts=parts)
-        if parts != 1:  # named from the start of a range or block: a serial pass names the line
-            return read_columns(layout, names, parts=1)
+                                threads=threads, converters=converters)
+        if threads != 1:  # named from the start of a range: a serial pass names the line
+            return read_columns(layout, names, threads=1, converters=converters)
         raise InputError(f"{where}: malformed data: {exc}") from None
-    bad_rows = [row for _, _, _, bad in reads for row in bad]
-    if parts == 0 and bad_rows and not _only_last_line_short(bad_rows, layout):
-        return read_columns(layout, names, parts=1)  # threads do not know the line numbers
-    if parts > 1 and bad_rows and not (_only_last_line_short(bad_rows, layout) and
-                                       not any(bad for _, _, _, bad in reads[:-1])):
-        return read_columns(layout, names, parts=1)  # row numbers start at each range
-    out, text, n_rows = _join(reads, numeric, capacity)
+    if threads > 1 and bad_rows and not _only_last_line_short(bad_rows, layout):
+        return read_columns(layout, names, threads=1, converters=converters)  # numbered
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -400,8 +402,14 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
         n_rows -= 1
     if n_rows == 0:
         raise InputError(f"{where}: the data table is empty")
-    columns = {name: out.get(name, np.empty(0))[:n_rows] for name in numeric}
+    columns = {}
+    for name in numeric + [n for n in convert if n in out]:
+        if name not in out:  # no rows at all
+            out[name] = np.empty(0)
+        columns[name] = out[name][:n_rows]
     for name, chunks in text.items():
+        if name in columns:
+            continue  # converted
         kind = pa.dictionary(pa.int32(), pa.string()) if name in layout.categorical else \
             pa.string()
         columns[name] = _to_numpy(pa.chunked_array(chunks, type=kind)[:n_rows], name,
@@ -409,7 +417,7 @@ def read_columns(layout: TextLayout, names: list[str], *, parts: int | None = No
     return {n: columns[n] for n in names}, n_rows
 
 
-def _options(csv, layout: TextLayout, names: list[str]) -> dict:
+def _options(csv, layout: TextLayout, names: list[str], block_size: int = 1 << 20) -> dict:
     """pyarrow's CSV options for the named columns of a layout, with a fresh list collecting
     the rows whose field count is wrong (``options["bad_rows"]``)."""
     import pyarrow as pa
@@ -422,7 +430,7 @@ def _options(csv, layout: TextLayout, names: list[str]) -> dict:
 
     return dict(
         read_options=csv.ReadOptions(column_names=layout.names, encoding=layout.encoding,
-                                     block_size=1 << 20, use_threads=False),
+                                     block_size=block_size, use_threads=False),
         parse_options=csv.ParseOptions(delimiter=layout.delimiter, quote_char='"',
                                        invalid_row_handler=on_invalid, ignore_empty_lines=True),
         convert_options=csv.ConvertOptions(
@@ -432,12 +440,25 @@ def _options(csv, layout: TextLayout, names: list[str]) -> dict:
                           if n in layout.categorical else pa.string() for n in names},
             null_values=NULL_VALUES, strings_can_be_null=True,
             decimal_point=layout.decimal, timestamp_parsers=[]),
-        bad_rows=bad_rows)
+        memory_pool=_pool(), bad_rows=bad_rows)
 
 
-def _read_batches(csv, source, options, numeric, capacity):
-    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks.
-    Returns (numbers, text chunks, rows, rows with a wrong field count)."""
+def _pool():
+    """pyarrow's jemalloc pool where the wheel has one (Linux), else its default: it hands
+    freed pages back sooner than mimalloc (the default) and reuses them better than the system
+    allocator; on the 5M-row CSV the pipelined read peaked at 1.07x the decoded arrays with
+    it, 1.11-1.12x with mimalloc, in the same CPU time (docs/benchmarks.md)."""
+    import pyarrow as pa
+
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.default_memory_pool()
+
+
+def _read_batches(csv, source, options, numeric, convert, capacity):
+    """Stream 1 MB batches: numbers copied into preallocated arrays, text kept as chunks
+    (or converted). Returns (numbers, text chunks, rows, rows with a wrong field count)."""
     bad_rows = options.pop("bad_rows")
     out: dict = {}
     text: dict = {n: [] for n in options["convert_options"].include_columns
@@ -448,149 +469,122 @@ def _read_batches(csv, source, options, numeric, capacity):
             for name in numeric:
                 _put(out, name, n_rows, batch.column(name), capacity)
             for name in text:
-                text[name].append(batch.column(name))
+                _put_text(out, text, convert, name, n_rows, batch.column(name), capacity)
             n_rows += batch.num_rows
     except StopIteration:  # no data after the header
         pass
     return out, text, n_rows, bad_rows
 
 
-_THREADED_BLOCK = 4 << 20  # bytes a pyarrow thread parses at a time (reads whole)
+RANGE_BYTES = 1 << 20  # one parse of the pipelined read: 1 MB peaked lowest (1.07x on the
+# 5M-row CSV, 4 MB 1.17x; Neware CSV 1.26x against 1.55x) in the same CPU time
 
 
-def _read_threaded(csv, source, options, numeric):
-    """Read the whole data part at once, pyarrow parsing its blocks on all cores, then copy
-    each numeric column into an array of its own and release its Arrow buffers before the
-    next. The system allocator, not pyarrow's default mimalloc: with mimalloc the same read
-    of 5M rows took 2-3.7 s instead of 0.7-1.0 s in 4 of 6 runs (measured on a shared 2-core
-    VM). Returns what :func:`_read_batches` returns."""
-    import pyarrow as pa
-
-    bad_rows = options.pop("bad_rows")
-    options["read_options"].use_threads = True
-    options["read_options"].block_size = _THREADED_BLOCK
-    try:
-        table = csv.read_csv(source, memory_pool=pa.system_memory_pool(), **options)
-    except StopIteration:  # pragma: no cover - read_csv returns an empty table instead
-        return {}, {}, 0, bad_rows
-    n_rows = table.num_rows
-    columns = dict(zip(table.column_names, table.columns))
-    del table
-    out = {name: _joined(columns.pop(name)) for name in numeric}
-    return out, {name: column.chunks for name, column in columns.items()}, n_rows, bad_rows
+class _LongLine(Exception):
+    """A line longer than a range of the pipelined read."""
 
 
-def _joined(column) -> np.ndarray:
-    """A numeric Arrow column's chunks end to end in one writeable array (int64 when it is
-    int64 without gaps, else float64 with gaps as NaN), joined by Arrow (a fresh NumPy array
-    of 40 MB took 3-12x as long to fill here, in page faults and huge-page stalls)."""
-    import pyarrow as pa
-
-    whole = column.type == pa.int64() and column.null_count == 0
-    if not whole:
-        import pyarrow.compute as pc
-
-        if column.type != pa.float64():
-            column = pc.cast(column, pa.float64())
-        if column.null_count:
-            column = pc.fill_null(column, pa.scalar(np.nan, pa.float64()))
-    dtype = np.dtype(np.int64 if whole else np.float64)
-    if len(column) == 0:
-        return np.empty(0, dtype)
-    array = column.combine_chunks(memory_pool=pa.system_memory_pool())
-    out = np.frombuffer(array.buffers()[1], dtype=dtype, count=len(array),
-                        offset=array.offset * dtype.itemsize)
-    return out if out.flags.writeable else out.copy()
+def _threads(n_bytes: int) -> int:
+    """Threads that parse a file of ``n_bytes``: one per core (at most 8) for a file over
+    8 MB, else 1. The pipelined read takes about the CPU time of the one-thread stream
+    (1.0-1.1 s for 5M rows either way), so a busy machine only shares its threads out."""
+    if n_bytes <= 8 << 20:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1  # the cores this process may run on
+    return max(1, min(8, cores))
 
 
-def _read_parts(csv, layout, names, numeric, parts, capacity) -> list:
-    """The data cut at line breaks into ``parts`` byte ranges, each streamed by its own reader
-    in a thread of its own."""
+def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
+    """The data part in ranges of :data:`RANGE_BYTES` cut after a line break, read into
+    ``threads + 1`` reused buffers and parsed by ``threads`` threads (pyarrow parses without
+    the GIL), while this thread copies the ranges parsed before, in file order, into the
+    result arrays. Returns what :func:`_read_batches` returns (the bad rows of all ranges)."""
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     import pyarrow as pa
 
-    size = layout.path.stat().st_size
-    cuts = [layout.data_offset]
-    with layout.path.open("rb") as handle:
-        for k in range(1, parts):
-            handle.seek(max(layout.data_offset + (size - layout.data_offset) * k // parts,
-                            cuts[-1]))
-            handle.readline()  # to the next line break
-            cuts.append(max(handle.tell(), cuts[-1]))
-    cuts.append(size)
+    out: dict = {}
+    text: dict = {n: [] for n in names if n not in numeric}
+    n_rows = 0
+    free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
+    pending: deque = deque()
+    options = _options(csv, layout, names, block_size=RANGE_BYTES + 1)  # a range in one block
+    bad_rows = options.pop("bad_rows")  # of all ranges (appended from the parsing threads)
 
-    def read(k):
-        stream = pa.PythonFile(_Range(layout.path, cuts[k], cuts[k + 1]), mode="r")
-        with stream:
-            return _read_batches(csv, stream, _options(csv, layout, names), numeric,
-                                 capacity if k == 0 else
-                                 (cuts[k + 1] - cuts[k]) // max(len(layout.names), 1) + 2)
+    def parse(view: memoryview):
+        return csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
 
-    with ThreadPoolExecutor(parts - 1) as pool:
-        later = [pool.submit(read, k) for k in range(1, parts)]
-        first = read(0)  # in this thread, beside the others
-        return [first] + [future.result() for future in later]
-
-
-class _Range(io.RawIOBase):
-    """Bytes ``start`` to ``stop`` of a file as a stream (one range of a split read)."""
-
-    def __init__(self, path: Path, start: int, stop: int):
-        self._handle = path.open("rb", buffering=0)
-        self._handle.seek(start)
-        self._left = stop - start
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        view = memoryview(buffer)[:self._left]
-        n = self._handle.readinto(view) if len(view) else 0
-        self._left -= n
-        return n
-
-    def close(self) -> None:
-        self._handle.close()
-        super().close()
-
-
-def _join(reads: list, numeric: list[str], capacity: int):
-    """The ranges of a split read end to end, in the first range's arrays (allocated for the
-    whole file); each later range's arrays are released once copied."""
-    out, text, n_rows, _ = reads[0]
-    for name in numeric:
-        if name not in out:  # the first range held no rows
-            out[name] = _untouched(capacity, np.int64)
-    for later_out, later_text, k, _ in reads[1:]:
+    def copy_oldest():
+        nonlocal n_rows
+        future, buffer = pending.popleft()
+        table = future.result()
         for name in numeric:
-            values = later_out.pop(name, None)
-            if values is None or k == 0:
-                continue
-            if out[name].dtype != values.dtype and out[name].dtype.kind == "i":
-                widened = _untouched(capacity, np.float64)
-                widened[:n_rows] = out[name][:n_rows]
-                out[name] = widened
-            out[name][n_rows:n_rows + k] = values[:k]
+            start = n_rows
+            for chunk in table.column(name).chunks:
+                _put(out, name, start, chunk, capacity)
+                start += len(chunk)
         for name in text:
-            text[name].extend(later_text[name])
-        n_rows += k
-    return out, text, n_rows
+            start = n_rows
+            for chunk in table.column(name).chunks:
+                _put_text(out, text, convert, name, start, chunk, capacity)
+                start += len(chunk)
+        n_rows += table.num_rows
+        free.append(buffer)
+
+    with layout.path.open("rb", buffering=0) as handle, ThreadPoolExecutor(threads) as pool:
+        try:
+            handle.seek(layout.data_offset)
+            tail = b""  # a line begun at the end of the last range
+            while True:
+                if not free:
+                    copy_oldest()
+                buffer = free.pop()
+                view = memoryview(buffer)
+                view[:len(tail)] = tail
+                end = len(tail)
+                while end < len(buffer):
+                    got = handle.readinto(view[end:])
+                    if not got:
+                        break
+                    end += got
+                if end == 0:
+                    free.append(buffer)
+                    break
+                cut = end if end < len(buffer) else buffer.rfind(b"\n", 0, end) + 1
+                if cut == 0:
+                    raise _LongLine(f"a line longer than {RANGE_BYTES} bytes")
+                tail = bytes(view[cut:end])
+                pending.append((pool.submit(parse, view[:cut]), buffer))
+                if end < len(buffer):
+                    break
+            while pending:
+                copy_oldest()
+        finally:
+            for future, _ in pending:
+                future.cancel()
+    return out, text, n_rows, bad_rows
 
 
-def _parts(n_bytes: int) -> int:
-    """Byte ranges to read side by side: one per idle core (by the 1-minute load average), at
-    most 4, for files over 8 MB. On 2 cores busy with other work a second reader only adds
-    its own start-up and joining (measured), so a loaded machine reads in one range. The
-    whole-file threaded read (``parts=0``) is about twice as fast on 2 cores but peaks at
-    2.3-2.6x the decoded arrays (docs/benchmarks.md), over the 2x memory goal: not a default."""
-    if n_bytes <= 8 << 20:
-        return 1
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average (Windows): the cores count as idle
-        load = 0.0
-    return max(1, min(4, round((os.cpu_count() or 1) - load)))
+def _put_text(out: dict, text: dict, convert: dict, name: str, start: int, chunk,
+              capacity: int) -> None:
+    """One chunk of a text column: through its converter into ``out[name]`` (float64, from
+    row ``start``), or kept in ``text[name]`` when it has none or its converter declined the
+    first chunk (the column then stays text)."""
+    to_float = convert.get(name)
+    if to_float is not None:
+        if not len(chunk):
+            return
+        target = out.get(name)
+        values = to_float(chunk, first=target is None)
+        if values is not None:
+            if target is None:
+                target = out[name] = _untouched(capacity, np.float64)
+            target[start:start + len(chunk)] = values
+            return
+        del convert[name]
+    text[name].append(chunk)
 
 
 def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
@@ -618,15 +612,21 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
 
 
 def _untouched(n: int, dtype) -> np.ndarray:
-    """An uninitialised, writeable array in anonymous memory of its own (pages never written
-    are never resident). NumPy advises the kernel to back big arrays with huge pages; where
-    transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
+    """An uninitialised, writeable array in private anonymous memory of its own (pages never
+    written are never resident). NumPy advises the kernel to back big arrays with huge pages;
+    where transparent huge pages are on 'madvise' with synchronous defragmentation (as on the
     machines this was measured on), the first write then stalls on memory compaction: filling
-    6 x 40 MB took 0.13 s CPU in 4 kB pages and 0.18-0.88 s (0.5-3.1 s wall) in huge pages."""
+    6 x 40 MB took 0.07 s CPU but up to 2.7 s wall in huge pages, 0.11-0.13 s in private 4 kB
+    pages and 0.19 s in shared ones (``mmap``'s default, which go through shmem)."""
     import mmap
 
     dtype = np.dtype(dtype)
-    return np.frombuffer(mmap.mmap(-1, max(n * dtype.itemsize, 1)), dtype=dtype, count=n)
+    size = max(n * dtype.itemsize, 1)
+    if hasattr(mmap, "MAP_PRIVATE") and hasattr(mmap, "MAP_ANONYMOUS"):
+        memory = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    else:  # Windows: no flags
+        memory = mmap.mmap(-1, size)
+    return np.frombuffer(memory, dtype=dtype, count=n)
 
 
 def _only_last_line_short(bad_rows, layout) -> bool:
