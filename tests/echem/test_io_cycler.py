@@ -8,6 +8,7 @@ import pytest
 
 from ssblab.echem.io import DataWarning, read_cycler
 from ssblab.echem.io.cycler import cycles_from_current, detect_cycler_format
+from ssblab.echem.io.delimited import read_columns, sniff
 from ssblab.errors import InputError, ResourceError
 
 BAD_MAP = {"time_s": "test_time", "voltage_V": "voltage", "current_mA": "current", "step": "step",
@@ -307,6 +308,20 @@ def test_row_with_too_many_fields_is_an_error(tmp_path):
     with pytest.raises(InputError, match=r"1 row\(s\) do not have the header's 3 fields.*"
                                          r"'1,3.1,12,3.2,1'"):
         read_cycler(path)
+
+
+def test_undecodable_bad_row_is_an_error_without_a_printout(tmp_path, capfd):
+    # a row with a wrong field count and bytes that are not UTF-8, past the part of the file
+    # the encoding is guessed from: pyarrow cannot hand it over, prints a traceback as
+    # "Exception ignored" and fails; the user gets our message and nothing else
+    lines = [b"time/s,Ewe/V,I/mA"] + [b"%d,%.6f,0.1" % (i, 3 + 1e-6 * i) for i in range(60000)]
+    lines[50000] = b"49999,3.0\xff,0.1,9"
+    path = tmp_path / "bad_bytes.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    for threads in (1, 2):
+        with pytest.raises(InputError, match="bad_bytes.csv: malformed data"):
+            read_columns(sniff(path), ["time/s", "Ewe/V", "I/mA"], threads=threads)
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_last_number_cut_short_is_dropped_and_named(tmp_path):

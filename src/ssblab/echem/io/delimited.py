@@ -19,9 +19,11 @@ naming the column and the value.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
+import sys
 import warnings
 from pathlib import Path
 
@@ -375,7 +377,7 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     try:
-        with source:
+        with source, _undecodable_rows_unreported():
             if threads > 1:
                 source.close()
                 out, text, n_rows, bad_rows = _read_pipelined(csv, layout, names, numeric,
@@ -415,6 +417,25 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
         columns[name] = _to_numpy(pa.chunked_array(chunks, type=kind)[:n_rows], name,
                                   layout, where)
     return {n: columns[n] for n in names}, n_rows
+
+
+@contextlib.contextmanager
+def _undecodable_rows_unreported():
+    """pyarrow decodes a row with a wrong field count as UTF-8 before handing it to
+    ``invalid_row_handler``; bytes that do not decode raise inside pyarrow, which prints the
+    traceback as "Exception ignored" and then fails the parse with a message of its own (named
+    to the user). That printout is not the user's business, so it is dropped while we read."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable):
+        if not issubclass(unraisable.exc_type, UnicodeDecodeError):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _options(csv, layout: TextLayout, names: list[str], block_size: int = 1 << 20) -> dict:
