@@ -234,33 +234,49 @@ def _parse_fixed_width(lines: np.ndarray, columns: list[int]) -> np.ndarray | No
 
     A tab is written into one column before each field, and after the last field wanted; Arrow
     then splits the fields where a whitespace split would, provided those columns are blank on
-    every line (checked) and every field holds exactly one word on every line (checked for the
-    fields skipped; a wanted number field with no word or two does not convert). The caller
-    guarantees that the text holds no tab or carriage return of its own. None when a check fails
-    or pyarrow is not installed: the general parser then reads the same lines (the tabs are
-    whitespace to it).
+    every line (checked by :func:`_field_layout`); a wanted number field with no word or two
+    does not convert. The caller guarantees that the text holds no tab or carriage return of its
+    own. None when a check fails or pyarrow is not installed: the general parser then reads the
+    same lines (the tabs are whitespace to it).
     """
-    n_lines, width = lines.shape
-    text = lines[:, :-1]
-    # the fields as seen on the first lines; every line is checked against them below
-    used = np.r_[False, (text[:4096] != 32).any(axis=0), False]
-    edges = np.diff(used.view(np.int8))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    last = max(columns)
-    if len(starts) <= last:
+    layout = _field_layout(lines, columns)
+    if layout is None:
         return None
-    seps = starts[1:last + 1] - 1
-    if stops[last] < width - 1:
-        seps = np.r_[seps, stops[last]]
-    if not all((text[:, c] == 32).all() for c in seps):
-        return None
-    field_starts, field_ends = np.r_[0, seps + 1], np.r_[seps, width - 1]
-    for f in range(last + 1):
-        if f not in columns and not _one_word(text[:, field_starts[f]:field_ends[f]]):
-            return None
+    seps = layout[1][layout[1] < lines.shape[-1] - 1]
     for c in seps:
         lines[:, c] = 9
     return _arrow_columns(lines, seps.size + 1, columns, "\t")
+
+
+def _field_layout(lines: np.ndarray, columns: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(starts, stops)``: the byte columns of fields 0 to ``max(columns)`` of (..., line_bytes)
+    equally long lines (newline last), when they sit in the same columns on every line: the
+    column ``stops[f]`` is blank on every line (or the newline), and each field not wanted holds
+    exactly one word on every line. None otherwise.
+
+    A field's columns run from the one after the previous field's ``stop`` (so right-aligned
+    numbers may grow to the left) to the end of its words on the first 4096 lines.
+    """
+    width = lines.shape[-1]
+    text = lines[..., :-1]
+    # the fields as seen on the first lines; every line is checked against them below
+    first = text if text.ndim == 2 else text[:-(-4096 // max(text.shape[1], 1))]
+    used = np.r_[False, (first.reshape(-1, width - 1)[:4096] != 32).any(axis=0), False]
+    edges = np.diff(used.view(np.int8))
+    stops = np.flatnonzero(edges == -1)
+    last = max(columns)
+    if len(stops) <= last:
+        return None
+    stops = stops[:last + 1]
+    starts = np.r_[0, stops[:-1] + 1]
+    if not all((text[..., c] == 32).all() for c in stops if c < width - 1):
+        return None
+    for f in range(last + 1):
+        if f not in columns and not _one_word(text[..., starts[f]:stops[f]]):
+            return None
+    if stops[last] < width - 1 and (text[..., stops[last]:] == 10).any():
+        return None  # a newline among the columns after the last wanted field: damaged
+    return starts, stops
 
 
 def _single_spaced(text: bytes) -> bool:
@@ -308,15 +324,18 @@ def _arrow_columns(text, n_fields: int, columns: list[int], delimiter: str) -> n
 
 
 def _one_word(field: np.ndarray) -> bool:
-    """Whether every row of a (n_lines, width) byte field holds exactly one blank-free word."""
+    """Whether every row of a (..., width) byte field holds exactly one word of bytes other than
+    blanks and newlines (a newline there would split the line)."""
     # column by column: whole-column operations, not a short inner loop per line (4x faster)
-    before = field[:, 0] != 32
-    words = before.astype(np.int8 if field.shape[1] < 250 else np.int64)  # no wrap-around
-    for c in range(1, field.shape[1]):
-        filled = field[:, c] != 32
+    before = field[..., 0] != 32
+    words = before.astype(np.int8 if field.shape[-1] < 250 else np.int64)  # no wrap-around
+    newline = field[..., 0] == 10
+    for c in range(1, field.shape[-1]):
+        filled = field[..., c] != 32
         words += filled & ~before
+        newline |= field[..., c] == 10
         before = filled
-    return bool((words == 1).all())
+    return bool((words == 1).all()) and not newline.any()
 
 
 def _xyz_columns(comment: bytes, path: Path) -> tuple[int, int]:
@@ -399,8 +418,7 @@ def _read_extxyz(path: Path, stride: int):
                 continue
             if symbols is None:
                 symbols = _species(block.body([keep[0]]), species_col, path)
-            xyz = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms,
-                                 [pos_col, pos_col + 1, pos_col + 2], path)
+            xyz = block.numbers(keep, [pos_col, pos_col + 1, pos_col + 2], path)
             positions.append(xyz.reshape(len(keep), n_atoms, 3), block)
             comments = [block.headers[k].partition(b"\n")[2] for k in keep]
             if all(c == comments[0] for c in comments):  # a fixed cell: parse it once
@@ -422,8 +440,8 @@ class _FrameBlock:
     """
 
     def __init__(self, text: bytes, starts, body_starts, body_ends, line_bytes: int | None,
-                 end: int, grid: np.ndarray | None = None):
-        self.text, self.end, self._grid = text, end, grid
+                 end: int, body_lines: int, grid: np.ndarray | None = None):
+        self.text, self.end, self.body_lines, self._grid = text, end, body_lines, grid
         self._body_start, self._body_end = body_starts, body_ends
         self.n_frames = len(starts)
         self.headers = [text[a:b] for a, b in zip(starts, body_starts)]
@@ -435,7 +453,7 @@ class _FrameBlock:
         newlines = np.flatnonzero(np.frombuffer(text, np.uint8) == 10)
         whole = len(newlines) - len(newlines) % lines_per_frame
         if whole == 0:
-            return cls(text, [], [], [], None, 0)
+            return cls(text, [], [], [], None, 0, lines_per_frame - header_lines)
         newlines = newlines[:whole]
         ends = newlines.reshape(-1, lines_per_frame)
         lengths = np.diff(ends[:, header_lines - 1:], axis=1)
@@ -443,7 +461,7 @@ class _FrameBlock:
             else None
         return cls(text, np.r_[0, newlines[:-1] + 1][::lines_per_frame],
                    ends[:, header_lines - 1] + 1, ends[:, -1] + 1, line_bytes,
-                   int(newlines[-1]) + 1)
+                   int(newlines[-1]) + 1, lines_per_frame - header_lines)
 
     @classmethod
     def uniform(cls, text: bytes, lines_per_frame: int, header_lines: int) -> _FrameBlock | None:
@@ -471,7 +489,44 @@ class _FrameBlock:
             return None
         starts = np.arange(n_frames) * frame
         return cls(text, starts, starts + header, starts + frame, line, size,
-                   grid[:, header:])
+                   lines_per_frame - header_lines, grid[:, header:])
+
+    def numbers(self, frames, columns: list[int], path: Path) -> np.ndarray:
+        """Float ``columns`` (whitespace-split word indices) of the atom lines of ``frames``,
+        one row per line: by the fixed-width decimal parser when the lines allow it, else by
+        :func:`_parse_columns`."""
+        frames = list(frames)
+        if self._line_bytes is not None:
+            values = self._fixed_decimals(frames, columns)
+            if values is not None:
+                return values
+        return _parse_columns(self.atom_lines(frames), len(frames) * self.body_lines, columns,
+                              path)
+
+    def _fixed_decimals(self, frames: list[int], columns: list[int]) -> np.ndarray | None:
+        from ssblab.atomistic._decimal import parse_decimal_fields
+
+        width = self._line_bytes
+        n_lines = (self._body_end[frames[0]] - self._body_start[frames[0]]) // width
+        step = frames[1] - frames[0] if len(frames) > 1 else 1
+        if self._grid is not None and frames == list(range(frames[0], frames[-1] + 1, step)):
+            # straight from the block's text: the lines of frame k start at a fixed stride
+            buf, first = self.text, int(self._body_start[frames[0]])
+            frame_step = int(self._body_start[frames[0] + step] - self._body_start[frames[0]]) \
+                if len(frames) > 1 else 0
+        else:  # one copy, with blanks before the first line for the parser to read
+            buf = b"".join([b" " * 8, *(memoryview(self.text)[self._body_start[k]:self._body_end[k]]
+                                        for k in frames)])
+            first, frame_step = 8, n_lines * width
+        shape = (len(frames), n_lines, width)
+        lines = np.ndarray(shape, np.uint8, buffer=buf, offset=first,
+                           strides=(frame_step, width, 1))
+        layout = _field_layout(lines, columns)
+        if layout is None:
+            return None
+        starts, stops = layout
+        return parse_decimal_fields(buf, first, frame_step, shape,
+                                    [(int(starts[c]), int(stops[c])) for c in columns])
 
     def body(self, frames) -> bytes:
         return b"".join(self.text[self._body_start[k]:self._body_end[k]] for k in frames)
@@ -572,8 +627,7 @@ def _read_xdatcar(path: Path, stride: int):
             keep = [k for k in range(block.n_frames) if (frame + k) % stride == 0]
             frame += block.n_frames
             if keep:
-                coords = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms, [0, 1, 2],
-                                        path)
+                coords = block.numbers(keep, [0, 1, 2], path)
                 coords = coords.reshape(len(keep), n_atoms, 3)
                 positions.append(coords * scale if markers[0].startswith(b"cartesian")
                                  else coords @ cell, block)
@@ -633,7 +687,7 @@ def _read_lammps_dump(path: Path, stride: int):
             frame += block.n_frames
             if not keep:
                 continue
-            values = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms, wanted, path)
+            values = block.numbers(keep, wanted, path)
             values = values.reshape(len(keep), n_atoms, len(wanted))
             if "id" in names:
                 order = np.argsort(values[:, :, wanted.index(names.index("id"))], axis=1,
