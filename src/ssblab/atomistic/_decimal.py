@@ -30,9 +30,8 @@ _SIXES = _U(0x0606060606060606)
 _THREES = _U(0x3333333333333333)
 _SIXTEENS = _U(0x1010101010101010)
 _THIRTEENS = _U(0x0D0D0D0D0D0D0D0D)
-_TOP_BYTE = _U(0xFF00000000000000)
 _MAX_EXACT = 2**53  # integers below this are exact doubles
-_CHUNK_LINES = 2**15  # lines converted at a time: the temporaries stay in cache
+_CHUNK_LINES = 8192  # lines converted at a time: the scratch stays in cache
 
 
 def parse_decimal_fields(buf, first: int, frame_step: int, shape: tuple[int, int, int],
@@ -54,105 +53,154 @@ def parse_decimal_fields(buf, first: int, frame_step: int, shape: tuple[int, int
            [ 0.75, -0.  ]])
     """
     n_frames, n_lines, width = shape
-    if n_frames * n_lines == 0:
+    if n_frames * n_lines == 0 or not fields:
         return None
     lines = np.ndarray(shape, np.uint8, buffer=buf, offset=first,
                        strides=(frame_step, width, 1))
     line0 = bytes(lines[0, 0])
-    plan = []
+    points, decimals = [], []
     for start, stop in fields:
         point = line0.find(b".", start, stop)
-        decimals = stop - point - 1
         # the integer part is read from the 8 bytes before the point: they must exist in buf
-        if point < 0 or not 1 <= decimals <= 16 or first + point - 8 < 0:
+        if point < 0 or not 1 <= stop - point - 1 <= 15 or first + point - 8 < 0:
             return None
         if not (lines[:, :, point] == 46).all():
             return None
         if point - 8 > start and not (lines[:, :, start:point - 8] == 32).all():
             return None  # wider fields: the bytes beyond the 8 read must be blank
-        plan.append((start, point, decimals))
+        points.append(point)
+        decimals.append(stop - point - 1)
     out = np.empty((n_frames * n_lines, len(fields)))
     per_chunk = max(1, _CHUNK_LINES // n_lines)
-    for k in range(0, n_frames, per_chunk):
-        frames = min(per_chunk, n_frames - k)
-        rows = slice(k * n_lines, (k + frames) * n_lines)
-        for j, (start, point, decimals) in enumerate(plan):
+    for d in sorted(set(decimals)):  # fields with as many decimals are converted together
+        cols = [j for j in range(len(fields)) if decimals[j] == d]
+        fused = _Fields(min(per_chunk, n_frames) * n_lines, [fields[j][0] for j in cols],
+                        [points[j] for j in cols], d)
+        for k in range(0, n_frames, per_chunk):
+            frames = min(per_chunk, n_frames - k)
+            rows = slice(k * n_lines, (k + frames) * n_lines)
+
             def words(at, frames=frames, k=k):
-                view = np.ndarray((frames, n_lines), "<u8", buffer=buf,
+                return np.ndarray((frames, n_lines), "<u8", buffer=buf,
                                   offset=first + k * frame_step + at,
                                   strides=(frame_step, width))
-                return view.copy().reshape(-1)  # contiguous: the arithmetic runs in cache
 
-            if not _convert(words, start, point, decimals, out[rows, j]):
+            if not fused.convert(words, frames * n_lines, out[rows], cols):
                 return None
     return out
 
 
-def _convert(words, start: int, point: int, decimals: int, out: np.ndarray) -> bool:
-    """One field of one chunk into ``out``; False when a line does not fit the shape."""
-    bad = np.zeros(1, _U)
-    whole, negative = _integer_part(words(point - 8), max(0, start - (point - 8)), bad)
-    if bad.any() or int(whole.max()) + 1 > _MAX_EXACT // 10**decimals:
-        return False
-    fraction = np.zeros_like(whole)
-    end = point + 1 + decimals
-    for at in range(end - 8, point - 7, -8):  # groups of 8 digits from the right
-        digits = words(at)
-        scale = 10 ** (end - 8 - at)
-        if at < point + 1:  # a short leftmost group: the bytes before the point count as zeros
-            keep = _U(~0 << (8 * (point + 1 - at)) & 0xFFFFFFFFFFFFFFFF)
-            digits &= keep
-            digits |= _ZEROS & ~keep
-        bad |= np.bitwise_or.reduce(_not_digits(digits))
-        digits = _eight_digits(digits)
-        fraction += digits * _U(scale) if scale > 1 else digits
-    if bad.any():
-        return False
-    whole *= _U(10**decimals)
-    whole += fraction
-    np.divide(whole, float(10**decimals), out=out)  # exact integer / exact power: rounded once
-    np.negative(out, out=out, where=negative)
-    return True
+class _Fields:
+    """Scratch space and masks to convert ``len(points)`` fields with ``decimals`` decimals each,
+    every operation in place over the words of all the fields, one field after the other."""
+
+    def __init__(self, rows: int, starts: list[int], points: list[int], decimals: int):
+        self.points, self.decimals = points, decimals
+        size = rows * len(points)
+        # flat arrays: NumPy's in-place loops are 2-3x slower on 2-D operands
+        self._scratch = [np.empty(size, _U) for _ in range(8)]
+        full = 0xFFFFFFFFFFFFFFFF
+        # bytes of the integer window that lie before the field: taken as blanks
+        outside = [max(0, s - (p - 8)) for s, p in zip(starts, points)]
+        self._outside = [(_U(~0 << (8 * o) & full), _SPACES & _U(~(~0 << (8 * o)) & full))
+                         if o else None for o in outside]
+        # groups of 8 decimals from the right; a short leftmost one reads zeros before it
+        self._groups = []
+        end = decimals + 1  # relative to the point
+        for at in range(end - 8, -7, -8):
+            lead = max(0, 1 - at)
+            keep = _U(~0 << (8 * lead) & full)
+            self._groups.append((at, _U(10 ** (end - 8 - at)), (keep, _ZEROS & ~keep) if lead
+                                 else None))
+
+    def _gather(self, words, at: int, x: np.ndarray, rows: int) -> None:
+        for j, point in enumerate(self.points):  # field by field: contiguous planes
+            x[j * rows:(j + 1) * rows].reshape(words(0).shape)[...] = words(point + at)
+
+    def convert(self, words, rows: int, out: np.ndarray, columns: list[int]) -> bool:
+        """The fields of ``rows`` lines into ``columns`` of ``out``; False when one does not
+        fit."""
+        size = rows * len(self.points)
+        x, low, digit, other, sign, tmp, flags, negative = (a[:size] for a in self._scratch)
+        self._gather(words, -8, x, rows)
+        for j, masks in enumerate(self._outside):
+            if masks is not None:
+                plane = x[j * rows:(j + 1) * rows]
+                plane &= masks[0]
+                plane |= masks[1]
+        _integer_part(x, low, digit, other, sign, tmp, flags)
+        if np.bitwise_or.reduce(flags):
+            return False
+        whole = low
+        if int(whole.max()) + 1 > _MAX_EXACT // 10**self.decimals:
+            return False
+        np.negative(sign, out=negative)
+        negative |= sign
+        negative &= _U(2**63)  # the sign bit where there is a minus: x | -x is >= 2**63 iff x != 0
+        whole *= _U(10**self.decimals)
+        for at, scale, lead in self._groups:
+            self._gather(words, at, x, rows)
+            if lead is not None:
+                x &= lead[0]
+                x |= lead[1]
+            _not_digits(x, tmp)
+            if np.bitwise_or.reduce(tmp):
+                return False
+            _eight_digits(x)
+            if scale > 1:
+                x *= scale
+            whole += x
+        for j, c in enumerate(columns):
+            part = slice(j * rows, (j + 1) * rows)
+            column = out[:, c]
+            np.divide(whole[part], float(10**self.decimals), out=column)  # exact / exact
+            column.view(_U)[...] |= negative[part]
+        return True
 
 
-def _integer_part(x: np.ndarray, outside: int, bad: np.ndarray):
-    """The integers of 8-byte words that must read (blanks)(-)digits, and where a minus sign is.
-    The lowest ``outside`` bytes belong to the field before and are taken as blanks."""
-    if outside:
-        keep = _U(~0 << (8 * outside) & 0xFFFFFFFFFFFFFFFF)
-        x &= keep
-        x |= _SPACES & ~keep
-    flags = x & _TOP3
+def _integer_part(x, low, digit, other, sign, tmp, flags) -> None:
+    """Check 8-byte words that must read (blanks)(-)(digits) and leave their integers in
+    ``low``, a nonzero ``sign`` where there is a minus sign and nonzero ``flags`` where a word
+    does not fit. No digit at all is allowed: ``float(".5")`` and ``float("-.5")`` are numbers
+    too. ``x`` is kept; the rest are scratch of its shape."""
+    np.bitwise_and(x, _TOP3, out=flags)
     flags ^= _SPACES  # every byte one of 0x20-0x3f
-    low = x & _LOW_NIBBLES
-    digit = x >> _U(4)
+    np.bitwise_and(x, _LOW_NIBBLES, out=low)
+    np.right_shift(x, _U(4), out=digit)
     digit &= _ONES
     digit *= _U(0xFF)  # 0xff on the digit bytes (0x30-0x3f), 0 on blanks and signs
-    flags |= (low + _SIXES) & _SIXTEENS & digit  # 0x3a-0x3f are not digits
-    other = ~digit
-    flags |= other & (other + _U(1))  # the digits run up to the point, with nothing between
-    flags |= other & _TOP_BYTE  # at least one digit before the point
-    sign = low & other  # 0 for a blank, 13 for '-'
-    flags |= sign ^ ((sign & _ONES) * _U(13))  # nothing but blanks and minus signs
-    flags |= sign & ~((other ^ (other >> _U(8))) & _THIRTEENS)  # a minus only next to the digits
-    bad |= np.bitwise_or.reduce(flags)
+    np.add(low, _SIXES, out=tmp)
+    tmp &= _SIXTEENS
+    tmp &= digit
+    flags |= tmp  # 0x3a-0x3f are not digits
+    np.invert(digit, out=other)
+    np.add(other, _U(1), out=tmp)
+    tmp &= other
+    flags |= tmp  # the digits run up to the point, with nothing between
+    np.bitwise_and(low, other, out=sign)  # low nibbles of the rest: 0 for a blank, 13 for '-'
+    np.right_shift(other, _U(8), out=tmp)
+    tmp ^= other
+    tmp &= _THIRTEENS  # 13 in the byte just before the digits: where a minus may be
+    tmp ^= sign
+    np.minimum(tmp, sign, out=tmp)
+    flags |= tmp  # the rest is all blanks, or blanks and a minus just before the digits
     low &= digit
-    return _eight_digits(low, digits_only=True), sign != 0
+    _eight_digits(low, digits_only=True)
 
 
-def _not_digits(x: np.ndarray) -> np.ndarray:
-    """Nonzero where a word holds a byte that is not an ASCII digit (simdjson's check)."""
-    y = x + _SIXES
-    y &= _HIGH_NIBBLES
-    y >>= _U(4)
-    y |= x & _HIGH_NIBBLES
-    y ^= _THREES
-    return y
+def _not_digits(x: np.ndarray, out: np.ndarray) -> None:
+    """``out`` nonzero where a word of ``x`` holds a byte that is not an ASCII digit
+    (simdjson's check)."""
+    np.add(x, _SIXES, out=out)
+    out &= _HIGH_NIBBLES
+    out >>= _U(4)
+    out |= x & _HIGH_NIBBLES
+    out ^= _THREES
 
 
-def _eight_digits(x: np.ndarray, digits_only: bool = False) -> np.ndarray:
-    """The integer written by 8 ASCII digits in each little-endian word (first byte the most
-    significant digit); ``digits_only``: ``x`` already holds the digit values 0-9 per byte."""
+def _eight_digits(x: np.ndarray, digits_only: bool = False) -> None:
+    """In place: the integer written by 8 ASCII digits in each little-endian word (first byte the
+    most significant digit); ``digits_only``: ``x`` already holds the digit values 0-9."""
     if not digits_only:
         x &= _LOW_NIBBLES
     x *= _U(10 * 256 + 1)
@@ -163,4 +211,3 @@ def _eight_digits(x: np.ndarray, digits_only: bool = False) -> np.ndarray:
     x &= _U(0x0000FFFF0000FFFF)
     x *= _U(10000 * 2**32 + 1)
     x >>= _U(32)
-    return x
