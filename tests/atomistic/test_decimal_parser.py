@@ -105,7 +105,7 @@ def test_a_point_that_moves_or_too_many_digits_is_refused():
 def _xyz(pos, fmt="%16.8f", sep=" ", newline="\n", cell=20.0):
     out = []
     for frame in pos:
-        out += ["%d" % len(frame),
+        out += [str(len(frame)),
                 f'Lattice="{cell} 0 0 0 {cell} 0 0 0 {cell}" Properties=species:S:1:pos:R:3']
         out += ["Li" + "".join(sep + fmt % v for v in r) for r in frame]
     return (newline.join(out) + newline).encode()
