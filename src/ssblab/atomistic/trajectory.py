@@ -25,6 +25,7 @@ already-unwrapped files it changes nothing.
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import itertools
@@ -410,7 +411,9 @@ def _read_extxyz(path: Path, stride: int):
         species_col, pos_col = _xyz_columns(comment, path)
         positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
         for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 2, 2, path):
-            if any(h.partition(b"\n")[0].strip() != first.strip() for h in block.headers):
+            same = block.same_headers()  # MD codes at a fixed cell: no Python loop over frames
+            headers = [block.header(0)] if same else block.headers
+            if any(h.partition(b"\n")[0].strip() != first.strip() for h in headers):
                 raise InputError(f"{path}: the number of atoms changes between frames")
             keep = [k for k in range(block.n_frames) if (frame + k) % stride == 0]
             frame += block.n_frames
@@ -420,7 +423,8 @@ def _read_extxyz(path: Path, stride: int):
                 symbols = _species(block.body([keep[0]]), species_col, path)
             xyz = block.numbers(keep, [pos_col, pos_col + 1, pos_col + 2], path)
             positions.append(xyz.reshape(len(keep), n_atoms, 3), block)
-            comments = [block.headers[k].partition(b"\n")[2] for k in keep]
+            comments = [headers[0 if same else k].partition(b"\n")[2]
+                        for k in (keep[:1] if same else keep)]
             if all(c == comments[0] for c in comments):  # a fixed cell: parse it once
                 cells.append(np.repeat(_lattice(comments[0], path)[None], len(keep), axis=0))
             else:
@@ -440,13 +444,30 @@ class _FrameBlock:
     """
 
     def __init__(self, text: bytes, starts, body_starts, body_ends, line_bytes: int | None,
-                 end: int, body_lines: int, grid: np.ndarray | None = None):
+                 end: int, body_lines: int, grid: np.ndarray | None = None,
+                 heads: np.ndarray | None = None):
         self.text, self.end, self.body_lines, self._grid = text, end, body_lines, grid
-        self._body_start, self._body_end = body_starts, body_ends
+        self._starts, self._body_start, self._body_end = starts, body_starts, body_ends
+        self._heads = heads  # uniform frames: the (n_frames, header_bytes) header lines
         self.n_frames = len(starts)
-        self.headers = [text[a:b] for a, b in zip(starts, body_starts)]
         # equally long atom lines and no tab or CR: the fixed-width parser may read them
         self._line_bytes = line_bytes if b"\t" not in text and b"\r" not in text else None
+
+    @functools.cached_property
+    def headers(self) -> list[bytes]:
+        """Each frame's header lines (a Python object per frame: use :meth:`same_headers`
+        first where it may say that one is enough)."""
+        return [self.text[a:b] for a, b in zip(self._starts, self._body_start)]
+
+    def header(self, k: int) -> bytes:
+        return self.text[self._starts[k]:self._body_start[k]]
+
+    def same_headers(self) -> bool:
+        """Whether every frame's header lines are those of the first (one vectorised compare
+        for frames of one layout)."""
+        if self._heads is not None:
+            return bool((self._heads == self._heads[0]).all())
+        return all(h == self.headers[0] for h in self.headers)
 
     @classmethod
     def scan(cls, text: bytes, lines_per_frame: int, header_lines: int) -> _FrameBlock:
@@ -489,7 +510,7 @@ class _FrameBlock:
             return None
         starts = np.arange(n_frames) * frame
         return cls(text, starts, starts + header, starts + frame, line, size,
-                   lines_per_frame - header_lines, grid[:, header:])
+                   lines_per_frame - header_lines, grid[:, header:], grid[:, :header])
 
     def numbers(self, frames, columns: list[int], path: Path) -> np.ndarray:
         """Float ``columns`` (whitespace-split word indices) of the atom lines of ``frames``,
