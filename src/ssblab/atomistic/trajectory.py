@@ -66,28 +66,40 @@ def unwrap_positions(positions_A: np.ndarray, cells_A: np.ndarray, *,
     array([ 9. ,  9.5, 10. , 10.5])
     """
     pos = np.asarray(positions_A, float)
-    cells = np.asarray(cells_A, float)
-    fixed = np.array_equal(cells, np.broadcast_to(cells[0], cells.shape))
-    inv = np.linalg.inv(cells[0] if fixed else cells)
     out = np.empty_like(pos) if out is None else out
-    # frames in cache-sized chunks: the same sums in the same order as one pass over the whole
-    # array, at a fraction of its memory traffic and temporaries
-    chunk = max(1, _UNWRAP_CHUNK_BYTES // max(pos[0].nbytes, 1))
-    last_wrapped = last_unwrapped = None
-    for lo in range(0, len(pos), chunk):
-        hi = min(lo + chunk, len(pos))
-        # one cell for every frame (NVT, NVE): plain matrix products, much faster than einsum
-        frac = (pos[lo:hi] @ inv if fixed
-                else np.einsum("tai,tij->taj", pos[lo:hi], inv[lo:hi]))
-        step = np.empty_like(frac)
-        step[1:] = frac[1:] - frac[:-1]
-        step[0] = 0.0 if lo == 0 else frac[0] - last_wrapped
-        step -= np.round(step)
-        step[0] += frac[0] if lo == 0 else last_unwrapped
-        np.cumsum(step, axis=0, out=step)
-        out[lo:hi] = step @ cells[0] if fixed else np.einsum("taj,tjk->tak", step, cells[lo:hi])
-        last_wrapped, last_unwrapped = frac[-1], step[-1]
+    _Unwrapper()(pos, np.asarray(cells_A, float), out)
     return out
+
+
+class _Unwrapper:
+    """Unwraps consecutive pieces of one trajectory (whole frames each), carrying the last frame
+    of a piece into the next: the same sums in the same order as one pass over the whole."""
+
+    def __init__(self):
+        self._cell = self._inv = self._last_wrapped = self._last_unwrapped = None
+
+    def __call__(self, pos: np.ndarray, cells: np.ndarray, out: np.ndarray) -> None:
+        if self._cell is None:
+            self._cell, self._inv = cells[0], np.linalg.inv(cells[0])
+        # one cell for every frame (NVT, NVE): plain matrix products, much faster than einsum
+        fixed = np.array_equal(cells, np.broadcast_to(self._cell, cells.shape))
+        inv = self._inv if fixed else np.linalg.inv(cells)
+        # frames in cache-sized chunks: a fraction of the memory traffic and temporaries of
+        # one pass over the whole array
+        chunk = max(1, _UNWRAP_CHUNK_BYTES // max(pos[0].nbytes, 1))
+        for lo in range(0, len(pos), chunk):
+            hi = min(lo + chunk, len(pos))
+            frac = (pos[lo:hi] @ inv if fixed
+                    else np.einsum("tai,tij->taj", pos[lo:hi], inv[lo:hi]))
+            step = np.empty_like(frac)
+            step[1:] = frac[1:] - frac[:-1]
+            step[0] = 0.0 if self._last_wrapped is None else frac[0] - self._last_wrapped
+            step -= np.round(step)
+            step[0] += frac[0] if self._last_unwrapped is None else self._last_unwrapped
+            np.cumsum(step, axis=0, out=step)
+            out[lo:hi] = (step @ self._cell if fixed
+                          else np.einsum("taj,tjk->tak", step, cells[lo:hi]))
+            self._last_wrapped, self._last_unwrapped = frac[-1], step[-1]
 
 
 def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str = ":",
@@ -113,29 +125,35 @@ def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str =
         raise InputError(f"stride: expected a positive integer, found {stride}")
     stride = int(stride)
     kind = format or _guess_format(path)
-    if kind in ("extxyz", "xyz") and index == ":":
-        positions, cells, symbols = _read_extxyz(path, stride)
-    elif kind == "vasp-xdatcar" and index == ":":
-        positions, cells, symbols = _read_xdatcar(path, stride)
-    elif kind == "lammps-dump-text" and index == ":":
-        positions, cells, symbols = _read_lammps_dump(path, stride)
-    elif kind == "traj" and index == ":" and path.suffix.lower() not in _OPENERS \
-            and (found := _read_ase_traj(path, stride)) is not None:
-        positions, cells, symbols = found
+    streamed = {"extxyz": _read_extxyz, "xyz": _read_extxyz, "vasp-xdatcar": _read_xdatcar,
+                "lammps-dump-text": _read_lammps_dump}
+    if kind in streamed and index == ":":  # unwrapped block by block as they are read
+        positions, cells, symbols = streamed[kind](path, stride)
     else:
-        positions, cells, symbols = _read_with_ase(path, kind if format else None, index, stride)
+        if kind == "traj" and index == ":" and path.suffix.lower() not in _OPENERS \
+                and (found := _read_ase_traj(path, stride)) is not None:
+            positions, cells, symbols = found
+        else:
+            positions, cells, symbols = _read_with_ase(path, kind if format else None, index,
+                                                       stride)
+        if positions.shape[0] == 0:
+            raise InputError(f"{path}: no frames")
+        _check_frames(positions, cells, path)
+        positions = unwrap_positions(positions, cells, out=positions)  # in place: memory
     if positions.shape[0] == 0:
         raise InputError(f"{path}: no frames")
+    fixed = np.allclose(cells, cells[0])
+    return Trajectory(positions, cell_A=cells[0] if fixed else cells, symbols=symbols,
+                      timestep_ps=float(timestep_ps) * stride, masses_amu=_masses(symbols),
+                      source=str(path))
+
+
+def _check_frames(positions: np.ndarray, cells: np.ndarray, path: Path) -> None:
     if not (np.isfinite(positions).all() and np.isfinite(cells).all()):
         raise InputError(f"{path}: positions or cell are not finite; the file is damaged")
     if np.any(np.abs(np.linalg.det(cells)) < 1e-9):
         raise InputError(f"{path}: the cell is missing or degenerate; diffusion needs a "
                          "periodic cell")
-    positions = unwrap_positions(positions, cells, out=positions)  # in place: memory
-    fixed = np.allclose(cells, cells[0])
-    return Trajectory(positions, cell_A=cells[0] if fixed else cells, symbols=symbols,
-                      timestep_ps=float(timestep_ps) * stride, masses_amu=_masses(symbols),
-                      source=str(path))
 
 
 def _guess_format(path: Path) -> str | None:
@@ -362,14 +380,17 @@ def _xyz_columns(comment: bytes, path: Path) -> tuple[int, int]:
 class _Positions:
     """(n_frames, n_atoms, 3) positions appended block by block into one array that is sized from
     the text's length and grown only if that was short, so that no final concatenation holds
-    every position twice."""
+    every position twice. Each block is checked and unwrapped as it comes (``unwrap``), while
+    it is still in cache."""
 
-    def __init__(self, path: Path, n_atoms: int, stride: int):
-        self.n_atoms, self.stride, self.n = n_atoms, stride, 0
+    def __init__(self, path: Path, n_atoms: int, stride: int, unwrap: bool = True):
+        self.n_atoms, self.stride, self.n, self.path = n_atoms, stride, 0, path
         self.text_bytes = _text_bytes(path)
         self.data = None
+        self._unwrap = _Unwrapper() if unwrap else None
 
-    def append(self, block_xyz: np.ndarray, block: _FrameBlock) -> None:
+    def append(self, block_xyz: np.ndarray, block: _FrameBlock, cells: np.ndarray) -> None:
+        _check_frames(block_xyz, cells, self.path)
         need = self.n + len(block_xyz)
         if self.data is None or need > len(self.data):
             frames = math.ceil(self.text_bytes * block.n_frames / max(block.end, 1) / self.stride)
@@ -377,7 +398,10 @@ class _Positions:
             if self.data is not None:
                 grown[:self.n] = self.data[:self.n]
             self.data = grown
-        self.data[self.n:need] = block_xyz
+        if self._unwrap is None:
+            self.data[self.n:need] = block_xyz
+        else:
+            self._unwrap(block_xyz, cells, self.data[self.n:need])
         self.n = need
 
     def array(self) -> np.ndarray:
@@ -399,7 +423,7 @@ def _text_bytes(path: Path) -> int:
     return 0 if suffix in _OPENERS else size
 
 
-def _read_extxyz(path: Path, stride: int):
+def _read_extxyz(path: Path, stride: int, unwrap: bool = True):
     with _open(path) as handle:
         head = handle.readline() + handle.readline()
         first, _, comment = head.partition(b"\n")
@@ -409,7 +433,7 @@ def _read_extxyz(path: Path, stride: int):
             raise InputError(f"{path}: an XYZ file starts with its atom count; found "
                              f"{first[:40]!r}") from None
         species_col, pos_col = _xyz_columns(comment, path)
-        positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
+        positions, cells, symbols, frame = _Positions(path, n_atoms, stride, unwrap), [], None, 0
         for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 2, 2, path):
             same = block.same_headers()  # MD codes at a fixed cell: no Python loop over frames
             headers = [block.header(0)] if same else block.headers
@@ -422,13 +446,13 @@ def _read_extxyz(path: Path, stride: int):
             if symbols is None:
                 symbols = _species(block.body([keep[0]]), species_col, path)
             xyz = block.numbers(keep, [pos_col, pos_col + 1, pos_col + 2], path)
-            positions.append(xyz.reshape(len(keep), n_atoms, 3), block)
             comments = [headers[0 if same else k].partition(b"\n")[2]
                         for k in (keep[:1] if same else keep)]
             if all(c == comments[0] for c in comments):  # a fixed cell: parse it once
                 cells.append(np.repeat(_lattice(comments[0], path)[None], len(keep), axis=0))
             else:
                 cells.append(np.stack([_lattice(c, path) for c in comments]))
+            positions.append(xyz.reshape(len(keep), n_atoms, 3), block, cells[-1])
     if symbols is None:
         return np.zeros((0, n_atoms, 3)), np.zeros((0, 3, 3)), ()
     return positions.array(), np.concatenate(cells), symbols
@@ -644,14 +668,17 @@ def _read_xdatcar(path: Path, stride: int):
             markers = [h.lstrip().lower() for h in block.headers]
             if not all(m.startswith((b"direct", b"cartesian")) for m in markers):
                 # A variable-cell XDATCAR repeats its header before each frame.
-                return _read_with_ase(path, "vasp-xdatcar", ":", stride)
+                positions, cells, symbols = _read_with_ase(path, "vasp-xdatcar", ":", stride)
+                _check_frames(positions, cells, path)
+                return unwrap_positions(positions, cells, out=positions), cells, symbols
             keep = [k for k in range(block.n_frames) if (frame + k) % stride == 0]
             frame += block.n_frames
             if keep:
                 coords = block.numbers(keep, [0, 1, 2], path)
                 coords = coords.reshape(len(keep), n_atoms, 3)
                 positions.append(coords * scale if markers[0].startswith(b"cartesian")
-                                 else coords @ cell, block)
+                                 else coords @ cell, block,
+                                 np.broadcast_to(cell, (len(keep), 3, 3)))
     positions = positions.array()
     return positions, np.repeat(cell[None], positions.shape[0], axis=0), symbols
 
@@ -724,7 +751,7 @@ def _read_lammps_dump(path: Path, stride: int):
                 r = np.einsum("tai,tij->taj", r, frame_cells)
             elif images:
                 r = r + np.einsum("tai,tij->taj", values[:, :, 3:6], frame_cells)
-            positions.append(r, block)
+            positions.append(r, block, frame_cells)
             cells.append(frame_cells)
             if symbols is None:
                 if named:  # the words of the first frame, put in id order
