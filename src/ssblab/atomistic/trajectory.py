@@ -4,12 +4,14 @@ Extended XYZ, XDATCAR and LAMMPS text dumps, plain or compressed (``.gz``, ``.bz
 are streamed: the file is read once, front to back, a block of frames at a time, the next block
 read (and decompressed) in a thread while the current one is parsed. Text is held for one block
 only. Frames whose lines all have the byte lengths of the block's first frame (what MD codes
-write for a fixed cell) are located by strided checks instead of a search for every newline;
-equally long atom lines are parsed by Arrow's multi-threaded, correctly rounded CSV reader
-(pyarrow, when installed: a tab written into a column that is blank on every line splits the
-fields where a whitespace split would). Any other layout goes through pandas' C parser (else
-``numpy.loadtxt``). gzip is inflated by ISA-L (``isal``) when installed, else zlib: the same
-bytes.
+write for a fixed cell) are located by strided checks instead of a search for every newline.
+Equally long atom lines whose fields sit in the same columns on every line are parsed straight
+from the block's text: fixed-width decimals (``%16.8f``) by integer arithmetic in NumPy
+(:mod:`._decimal`, bit for bit ``float()``), any other number by Arrow's correctly rounded CSV
+reader (pyarrow, when installed: a tab written into a column that is blank on every line splits
+the fields where a whitespace split would). Any other layout goes through pandas' C parser
+(else ``numpy.loadtxt``). gzip is inflated by ISA-L (``isal``) when installed, else zlib: the
+same bytes. Each block is checked and unwrapped as it is stored.
 
 ASE's own ``.traj`` (ULM) files are read from a memory map: one small JSON record per frame,
 the positions copied straight out of the file. Every other format goes through ASE; a
