@@ -37,14 +37,15 @@ def _same_bits(a, b) -> bool:
 def test_random_fixed_width_numbers_are_float_bit_for_bit():
     rng = np.random.default_rng(7)
     checked = 0
-    for _ in range(400):
-        decimals = int(rng.integers(1, 13))
-        width = decimals + int(rng.integers(3, 10))
+    for trial in range(400):
+        # the same format in every field, or each field its own (grouped by decimals)
+        decimals = rng.integers(1, 13, 3) if trial % 2 else np.repeat(rng.integers(1, 13), 3)
+        widths = decimals + rng.integers(3, 10, 3)
         values = rng.normal(0, 10.0 ** rng.integers(-4, 6), (int(rng.integers(1, 400)), 3))
         values[rng.random(values.shape) < 0.1] = -0.0  # prints "-0.000..."
         values[rng.random(values.shape) < 0.1] *= 1e-9  # rounds to +-0
-        fmt = f"%{width}.{decimals}f"
-        rows = ["Li" + "".join(" " + fmt % v for v in row) for row in values]
+        fmt = [f"%{w}.{d}f" for w, d in zip(widths, decimals)]
+        rows = ["Li" + "".join(" " + f % v for f, v in zip(fmt, row)) for row in values]
         if len({len(r) for r in rows}) != 1:  # a number wider than its field: not fixed
             continue
         text, first, line = _lines(rows)
