@@ -72,6 +72,7 @@ def parse_decimal_fields(buf, first: int, frame_step: int, shape: tuple[int, int
         decimals.append(stop - point - 1)
     out = np.empty((n_frames * n_lines, len(fields)))
     per_chunk = max(1, _CHUNK_LINES // n_lines)
+    views = {}
     for d in sorted(set(decimals)):  # fields with as many decimals are converted together
         cols = [j for j in range(len(fields)) if decimals[j] == d]
         fused = _Fields(min(per_chunk, n_frames) * n_lines, [fields[j][0] for j in cols],
@@ -81,9 +82,10 @@ def parse_decimal_fields(buf, first: int, frame_step: int, shape: tuple[int, int
             rows = slice(k * n_lines, (k + frames) * n_lines)
 
             def words(at, frames=frames, k=k):
-                return np.ndarray((frames, n_lines), "<u8", buffer=buf,
-                                  offset=first + k * frame_step + at,
-                                  strides=(frame_step, width))
+                if at not in views:  # (n_frames, n_lines) words at this column, made once
+                    views[at] = np.ndarray((n_frames, n_lines), "<u8", buffer=buf,
+                                           offset=first + at, strides=(frame_step, width))
+                return views[at][k:k + frames]
 
             if not fused.convert(words, frames * n_lines, out[rows], cols):
                 return None
@@ -115,7 +117,8 @@ class _Fields:
 
     def _gather(self, words, at: int, x: np.ndarray, rows: int) -> None:
         for j, point in enumerate(self.points):  # field by field: contiguous planes
-            x[j * rows:(j + 1) * rows].reshape(words(0).shape)[...] = words(point + at)
+            source = words(point + at)
+            x[j * rows:(j + 1) * rows].reshape(source.shape)[...] = source
 
     def convert(self, words, rows: int, out: np.ndarray, columns: list[int]) -> bool:
         """The fields of ``rows`` lines into ``columns`` of ``out``; False when one does not
