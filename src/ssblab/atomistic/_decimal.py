@@ -17,6 +17,8 @@ returns None and the caller's general parser reads the lines instead.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 _U = np.uint64
@@ -72,24 +74,50 @@ def parse_decimal_fields(buf, first: int, frame_step: int, shape: tuple[int, int
         decimals.append(stop - point - 1)
     out = np.empty((n_frames * n_lines, len(fields)))
     per_chunk = max(1, _CHUNK_LINES // n_lines)
-    views = {}
-    for d in sorted(set(decimals)):  # fields with as many decimals are converted together
-        cols = [j for j in range(len(fields)) if decimals[j] == d]
-        fused = _Fields(min(per_chunk, n_frames) * n_lines, [fields[j][0] for j in cols],
-                        [points[j] for j in cols], d)
-        for k in range(0, n_frames, per_chunk):
-            frames = min(per_chunk, n_frames - k)
-            rows = slice(k * n_lines, (k + frames) * n_lines)
+    groups = [[j for j in range(len(fields)) if decimals[j] == d] for d in sorted(set(decimals))]
 
-            def words(at, frames=frames, k=k):
-                if at not in views:  # (n_frames, n_lines) words at this column, made once
-                    views[at] = np.ndarray((n_frames, n_lines), "<u8", buffer=buf,
-                                           offset=first + at, strides=(frame_step, width))
-                return views[at][k:k + frames]
+    def convert(starts: range) -> bool:
+        """The frames of the chunks that begin at ``starts``; False when a field does not fit."""
+        views = {}  # (n_frames, n_lines) words at one column of the lines, made once
+        for cols in groups:  # fields with as many decimals are converted together
+            fused = _Fields(min(per_chunk, n_frames) * n_lines, [fields[j][0] for j in cols],
+                            [points[j] for j in cols], decimals[cols[0]])
+            for k in starts:
+                frames = min(per_chunk, n_frames - k)
 
-            if not fused.convert(words, frames * n_lines, out[rows], cols):
-                return None
-    return out
+                def words(at, frames=frames, k=k):
+                    if at not in views:
+                        views[at] = np.ndarray((n_frames, n_lines), "<u8", buffer=buf,
+                                               offset=first + at, strides=(frame_step, width))
+                    return views[at][k:k + frames]
+
+                if not fused.convert(words, frames * n_lines,
+                                     out[k * n_lines:(k + frames) * n_lines], cols):
+                    return False
+        return True
+
+    starts = range(0, n_frames, per_chunk)
+    if len(starts) > 1 and (pool := _helper()) is not None:
+        # the later half on a second core: NumPy releases the GIL inside each operation
+        half = len(starts) // 2
+        later = pool.submit(convert, starts[half:])
+        done = convert(starts[:half])
+        done = later.result() and done
+    else:
+        done = convert(starts)
+    return out if done else None
+
+
+_HELPER = []
+
+
+def _helper():
+    """One worker thread shared by every parse, or None on a single core."""
+    if not _HELPER and (os.cpu_count() or 1) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _HELPER.append(ThreadPoolExecutor(1, thread_name_prefix="ssblab-parse"))
+    return _HELPER[0] if _HELPER else None
 
 
 class _Fields:
