@@ -302,9 +302,12 @@ def compare_file(n_frames, n_atoms, scratch, doc_frames=5000, with_kinisi=True):
     from ssblab.atomistic.trajectory import read_trajectory
 
     pos, symbols = synthetic(n_frames, n_atoms)
-    plain, packed = Path(scratch) / "md.extxyz", Path(scratch) / "md.extxyz.gz"
-    write_extxyz(plain, pos, symbols, compress=False)
-    write_extxyz(packed, pos, symbols, compress=True)
+    name = f"md{n_frames}x{n_atoms}.extxyz"  # kept in --scratch DIR and reused: 5 min to write
+    plain, packed = Path(scratch) / name, Path(scratch) / f"{name}.gz"
+    if not plain.exists():
+        write_extxyz(plain, pos, symbols, compress=False)
+    if not packed.exists():
+        write_extxyz(packed, pos, symbols, compress=True)
     print(f"file: {n_frames} frames x {n_atoms} atoms, {plain.stat().st_size / 2**20:.0f} MiB "
           f"({packed.stat().st_size / 2**20:.0f} MiB gzipped); load average "
           f"{os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
@@ -412,6 +415,8 @@ def main():
                     help="reading alone: ASE .traj, LAMMPS dump, extended XYZ, ssblab vs ASE")
     ap.add_argument("--documented-frames", type=int, default=5000,
                     help="with --file: frames for pymatgen's documented route (0: skip)")
+    ap.add_argument("--scratch", default="",
+                    help="with --file: keep the trajectory files in this folder and reuse them")
     ap.add_argument("--quick", action="store_true",
                     help="a quick run: 5000 frames, pymatgen's documented route on 500")
     args = ap.parse_args()
@@ -426,6 +431,11 @@ def main():
     if args.file:
         import tempfile
 
+        if args.scratch:
+            os.makedirs(args.scratch, exist_ok=True)
+            compare_file(args.frames, args.atoms, args.scratch, args.documented_frames,
+                         with_kinisi=args.kinisi_stride > 0)
+            return
         with tempfile.TemporaryDirectory() as scratch:
             compare_file(args.frames, args.atoms, scratch, args.documented_frames,
                          with_kinisi=args.kinisi_stride > 0)
