@@ -488,12 +488,13 @@ class _FrameBlock:
     def header(self, k: int) -> bytes:
         return self.text[self._starts[k]:self._body_start[k]]
 
-    def same_headers(self) -> bool:
-        """Whether every frame's header lines are those of the first (one vectorised compare
-        for frames of one layout)."""
+    def same_headers(self, start: int = 0, stop: int | None = None) -> bool:
+        """Whether bytes ``start:stop`` of every frame's header lines are those of the first
+        (one vectorised compare for frames of one layout)."""
         if self._heads is not None:
-            return bool((self._heads == self._heads[0]).all())
-        return all(h == self.headers[0] for h in self.headers)
+            heads = self._heads[:, start:stop]
+            return bool((heads == heads[0]).all())
+        return all(h[start:stop] == self.headers[0][start:stop] for h in self.headers)
 
     @classmethod
     def scan(cls, text: bytes, lines_per_frame: int, header_lines: int) -> _FrameBlock:
@@ -667,7 +668,12 @@ def _read_xdatcar(path: Path, stride: int):
         symbols = tuple(itertools.chain.from_iterable([s] * c for s, c in zip(names, counts)))
         positions, frame = _Positions(path, n_atoms, stride), 0
         for block in _frame_blocks(_chunks(handle, path), b"", n_atoms + 1, 1, path):
-            markers = [h.lstrip().lower() for h in block.headers]
+            first_marker = block.header(0).lstrip().lower()
+            # "Direct configuration=   12": one compare of the words before the frame number
+            words = len(block.header(0)) - len(first_marker) + (
+                9 if first_marker.startswith(b"cartesian") else 6)
+            markers = [first_marker] if block.same_headers(0, words) \
+                else [h.lstrip().lower() for h in block.headers]
             if not all(m.startswith((b"direct", b"cartesian")) for m in markers):
                 # A variable-cell XDATCAR repeats its header before each frame.
                 positions, cells, symbols = _read_with_ase(path, "vasp-xdatcar", ":", stride)
@@ -729,7 +735,10 @@ def _read_lammps_dump(path: Path, stride: int):
             wanted.append(names.index("type"))
         positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
         for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 9, 9, path):
-            heads = [h.split(b"\n") for h in block.headers]
+            first_head = block.header(0)
+            # the same headers after the timestep lines (a fixed box): one compare
+            same = block.same_headers(first_head.index(b"\n", first_head.index(b"\n") + 1) + 1)
+            heads = [first_head.split(b"\n")] if same else [h.split(b"\n") for h in block.headers]
             if any(h[3].strip() != lines[3].strip() or h[8] != lines[8] for h in heads):
                 raise InputError(f"{path}: the number of atoms or the ATOMS columns change "
                                  "between frames")
@@ -743,7 +752,7 @@ def _read_lammps_dump(path: Path, stride: int):
                 order = np.argsort(values[:, :, wanted.index(names.index("id"))], axis=1,
                                    kind="stable")
                 values = np.take_along_axis(values, order[:, :, None], axis=1)
-            box = [b"\n".join(heads[k][4:8]) for k in keep]
+            box = [b"\n".join(heads[0 if same else k][4:8]) for k in (keep[:1] if same else keep)]
             if all(b == box[0] for b in box):  # a fixed box: parse it once
                 frame_cells = np.repeat(_lammps_cell(box[0], path)[None], len(keep), axis=0)
             else:
