@@ -189,26 +189,6 @@ def _open(path: Path):
     return _OPENERS.get(suffix, open)(path, "rb")
 
 
-def _chunks(handle, path: Path):
-    """The rest of ``handle`` in pieces of ``_BLOCK_BYTES``, each read while the caller parses the
-    one before: plain reads, zlib, ISA-L, bz2 and lzma release the GIL, so reading and
-    decompressing overlap with parsing on a second core."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def read():
-        try:
-            return handle.read(_BLOCK_BYTES)
-        except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:  # zlib/isal errors: OSError
-            raise InputError(f"{path}: the file cannot be read to its end, damaged or truncated "
-                             f"({type(exc).__name__}: {exc})") from None
-
-    with ThreadPoolExecutor(1, thread_name_prefix="ssblab-read") as pool:
-        pending = pool.submit(read)
-        while data := pending.result():
-            pending = pool.submit(read)
-            yield data
-
-
 def _parse_columns(lines: np.ndarray | bytes, n_lines: int, columns: list[int],
                    path: Path) -> np.ndarray:
     """Float columns of ``n_lines`` whitespace-separated lines, in one vectorised call.
@@ -439,7 +419,7 @@ def _read_extxyz(path: Path, stride: int, unwrap: bool = True):
                              f"{first[:40]!r}") from None
         species_col, pos_col = _xyz_columns(comment, path)
         positions, cells, symbols, frame = _Positions(path, n_atoms, stride, unwrap), [], None, 0
-        for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 2, 2, path):
+        for block in _frame_blocks(handle, head, n_atoms + 2, 2, path):
             same = block.same_headers()  # MD codes at a fixed cell: no Python loop over frames
             headers = [block.header(0)] if same else block.headers
             if any(h.partition(b"\n")[0].strip() != first.strip() for h in headers):
@@ -598,29 +578,53 @@ class _FrameBlock:
         return text.reshape(-1, self._line_bytes)
 
 
-def _frame_blocks(chunks, head: bytes, lines_per_frame: int, header_lines: int, path: Path):
-    """:class:`_FrameBlock` s of about ``_BLOCK_BYTES`` each, from the pieces of ``chunks``."""
-    carry = head
-    for data in itertools.chain(chunks, [b""]):
-        buf = carry + data
-        if not buf:
-            return
-        last = not data
-        if last and not buf.endswith(b"\n"):
-            _check_last_line(buf, path)
-            buf += b"\n"
-        block = _FrameBlock.uniform(buf, lines_per_frame, header_lines)
-        if block is None or (last and block.end != len(buf)):
-            block = _FrameBlock.scan(buf, lines_per_frame, header_lines)
-        if last and block.end != len(buf):
-            n_lines = buf.count(b"\n", block.end)
-            raise InputError(f"{path}: the last frame is incomplete ({n_lines} of "
-                             f"{lines_per_frame} lines) or the number of atoms changes")
-        if block.n_frames:
-            yield block
-        if last:
-            return
-        carry = buf[block.end:]
+def _frame_blocks(handle, head: bytes, lines_per_frame: int, header_lines: int, path: Path):
+    """:class:`_FrameBlock` s of about ``_BLOCK_BYTES`` each, the rest of ``handle`` after
+    ``head``. Each piece is read while the caller parses the one before (plain reads, zlib,
+    ISA-L, bz2 and lzma release the GIL, so reading and decompressing overlap with parsing on a
+    second core), and joined in that thread to the unparsed tail of the piece before, which the
+    caller hands over as soon as it has located the frames."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def read(tail: Future) -> tuple[bytes, bool]:
+        try:
+            data = handle.read(_BLOCK_BYTES)
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:  # zlib/isal: OSError
+            raise InputError(f"{path}: the file cannot be read to its end, damaged or truncated "
+                             f"({type(exc).__name__}: {exc})") from None
+        return tail.result() + data, not data
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ssblab-read") as pool:
+        tail = Future()
+        tail.set_result(head)
+        pending = pool.submit(read, tail)
+        try:
+            while True:
+                buf, last = pending.result()
+                if not buf:
+                    return
+                if not last:
+                    tail = Future()
+                    pending = pool.submit(read, tail)
+                if last and not buf.endswith(b"\n"):
+                    _check_last_line(buf, path)
+                    buf += b"\n"
+                block = _FrameBlock.uniform(buf, lines_per_frame, header_lines)
+                if block is None or (last and block.end != len(buf)):
+                    block = _FrameBlock.scan(buf, lines_per_frame, header_lines)
+                if last and block.end != len(buf):
+                    n_lines = buf.count(b"\n", block.end)
+                    raise InputError(f"{path}: the last frame is incomplete ({n_lines} of "
+                                     f"{lines_per_frame} lines) or the number of atoms changes")
+                if not last:
+                    tail.set_result(buf[block.end:])
+                if block.n_frames:
+                    yield block
+                if last:
+                    return
+        finally:
+            if not tail.done():  # stopped early: let the pending read finish
+                tail.set_result(b"")
 
 
 def _check_last_line(buf: bytes, path: Path) -> None:
@@ -670,7 +674,7 @@ def _read_xdatcar(path: Path, stride: int):
         n_atoms = sum(counts)
         symbols = tuple(itertools.chain.from_iterable([s] * c for s, c in zip(names, counts)))
         positions, frame = _Positions(path, n_atoms, stride), 0
-        for block in _frame_blocks(_chunks(handle, path), b"", n_atoms + 1, 1, path):
+        for block in _frame_blocks(handle, b"", n_atoms + 1, 1, path):
             first_marker = block.header(0).lstrip().lower()
             # "Direct configuration=   12": one compare of the words before the frame number
             words = len(block.header(0)) - len(first_marker) + (
@@ -737,7 +741,7 @@ def _read_lammps_dump(path: Path, stride: int):
                                  "element nor type")
             wanted.append(names.index("type"))
         positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
-        for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 9, 9, path):
+        for block in _frame_blocks(handle, head, n_atoms + 9, 9, path):
             first_head = block.header(0)
             # the same headers after the timestep lines (a fixed box): one compare
             same = block.same_headers(first_head.index(b"\n", first_head.index(b"\n") + 1) + 1)
