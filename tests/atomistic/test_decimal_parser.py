@@ -171,3 +171,23 @@ def test_a_corrupted_byte_in_a_species_or_number_is_caught(tmp_path):
         path.write_bytes(bytes(bad))
         with pytest.raises(InputError, match=path.name):
             read_trajectory(path, timestep_ps=0.01)
+
+
+def test_many_chunks_split_with_the_helper_thread_give_the_same_bits(monkeypatch):
+    """Blocks of many chunks are converted half on a helper thread: same numbers, bit for bit,
+    and a line that does not fit in the helper's half still sends the block back (None)."""
+    from ssblab.atomistic import _decimal
+
+    monkeypatch.setattr(_decimal, "_CHUNK_LINES", 40)
+    rng = np.random.default_rng(11)
+    values = rng.normal(0, 50, (30, 25, 3))  # 30 frames of 25 lines: 30 chunks of one frame
+    rows = ["Li" + "".join(f" {v:14.6f}" if j != 1 else f" {v:18.10f}" for j, v in
+                           enumerate(row)) for row in values.reshape(-1, 3)]
+    text, first, line = _lines(rows)
+    got = parse_decimal_fields(text, first, 25 * line, (30, 25, line), _fields(rows[0]))
+    assert _same_bits(got, [[float(w) for w in r.split()[1:]] for r in rows])
+    assert _decimal._helper() is not None or (__import__("os").cpu_count() or 1) < 2
+    bad = rows.copy()
+    bad[-3] = bad[-3][:-4] + "e+00"  # in the later half: the helper's part
+    text, first, line = _lines(bad)
+    assert parse_decimal_fields(text, first, 25 * line, (30, 25, line), _fields(rows[0])) is None
