@@ -6,7 +6,8 @@ then read eight at a time: each group of 8 bytes is loaded as one little-endian 
 turned into its integer by three multiply-shift steps (SWAR, "SIMD within a register"), every
 step one NumPy operation over all lines at once. Each byte is also checked, so that a field is
 accepted only when it holds exactly what ``float()`` accepts in this shape: blanks, an optional
-minus sign directly before the digits, at least one integer digit, the point, the decimals.
+minus sign directly before the digits, the integer digits (none for ".5"), the point, at least
+one decimal digit.
 
 The value is the integer of all its digits (below 2**53, checked) divided by 10**decimals. Both
 are exact doubles, and IEEE division rounds correctly, so the result is the correctly rounded
