@@ -240,13 +240,61 @@ def pymatgen_documented(frames, n_frames):
     return wall, cpu
 
 
+def ssblab_profile(path, repeat=3):
+    """Where ssblab's time goes on ``path``, best of ``repeat`` each (wall, CPU of all threads,
+    CPU of the main thread): inflating alone, the parser alone on the inflated text of one
+    block, the whole read (inflate + locate + parse + unwrap), the analysis alone."""
+    from ssblab.atomistic import trajectory as tr
+
+    def inflate():
+        with tr._open(path) as handle:
+            while handle.read(tr._BLOCK_BYTES):
+                pass
+
+    def timed3(fn):
+        best = (math.inf,) * 3
+        for _ in range(repeat):
+            t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
+            out = fn()
+            got = (time.perf_counter() - t0, time.process_time() - c0, time.thread_time() - m0)
+            best = min(best, got)
+        return best, out
+
+    rows = [("inflate / read the file alone", timed3(inflate)[0])]
+    with tr._open(path) as handle:
+        head = handle.readline() + handle.readline()
+        text = head + handle.read(tr._BLOCK_BYTES)
+    n_atoms = int(head.split(b"\n")[0])
+    block = tr._FrameBlock.uniform(text, n_atoms + 2, 2)
+    frames = list(range(block.n_frames))
+    numbers = block.n_frames * n_atoms * 3
+    (w, c, m), _ = timed3(lambda: block.numbers(frames, [1, 2, 3], path))
+    (rw, rc, rm), traj = timed3(lambda: tr.read_trajectory(path, timestep_ps=DT_PS))
+    scale = traj.n_frames * n_atoms * 3 / numbers
+    rows.append((f"parse (layout checks + decimal parser), one block x {scale:.0f}",
+                 (w * scale, c * scale, m * scale)))
+    # the general parser on the same block, for comparison (Arrow's CSV reader)
+    (aw, ac, am), _ = timed3(lambda: tr._parse_fixed_width(block.atom_lines(frames), [1, 2, 3]))
+    rows.append((f"  instead by Arrow's CSV reader (before), one block x {scale:.0f}",
+                 (aw * scale, ac * scale, am * scale)))
+    rows.append(("read_trajectory (inflate + locate + parse + unwrap)", (rw, rc, rm)))
+    rows.append(("diffusion (MSD by FFT, 8 blocks)",
+                 timed3(lambda: diffusion(traj, mobile="Li", temperature_K=600.0))[0]))
+    print(f"ssblab profile of {path.name} ({numbers / block.n_frames / 3:.0f} atoms, "
+          f"{numbers / 1e6:.1f} M numbers per block; load average "
+          f"{os.getloadavg()[0]:.1f}):")
+    for name, (w, c, m) in rows:
+        print(f"  {name:62s} {w:6.3f} s wall {c:6.3f} s CPU ({m:6.3f} s main thread)")
+
+
 def compare_file(n_frames, n_atoms, scratch, doc_frames=5000, with_kinisi=True):
     """End to end from a file: read + analyse. ssblab reads the .extxyz.gz (and the plain file);
     the references read the uncompressed file with ASE (their documented entry for an extended
     XYZ; ASE seeks, so a .gz would be slower) and are then set up two ways: the cheapest
     (pymatgen's DiffusionAnalyzer given the exact unwrapped displacements, no unwrapping or
     conversion charged) and as documented (pymatgen: Structures + from_structures; kinisi:
-    ``DiffusionAnalyzer.from_ase`` on the ASE frames, 250 time intervals)."""
+    ``DiffusionAnalyzer.from_ase`` on the ASE frames, 250 time intervals). Ends with one table:
+    every tool's wall and CPU time with the load average during its run, and the ratios."""
     from pathlib import Path
 
     from ase.io import read
@@ -254,59 +302,65 @@ def compare_file(n_frames, n_atoms, scratch, doc_frames=5000, with_kinisi=True):
     from ssblab.atomistic.trajectory import read_trajectory
 
     pos, symbols = synthetic(n_frames, n_atoms)
-    plain, packed = Path(scratch) / "md.extxyz", Path(scratch) / "md.extxyz.gz"
-    write_extxyz(plain, pos, symbols, compress=False)
-    write_extxyz(packed, pos, symbols, compress=True)
+    name = f"md{n_frames}x{n_atoms}.extxyz"  # kept in --scratch DIR and reused: 5 min to write
+    plain, packed = Path(scratch) / name, Path(scratch) / f"{name}.gz"
+    if not plain.exists():
+        write_extxyz(plain, pos, symbols, compress=False)
+    if not packed.exists():
+        write_extxyz(packed, pos, symbols, compress=True)
     print(f"file: {n_frames} frames x {n_atoms} atoms, {plain.stat().st_size / 2**20:.0f} MiB "
           f"({packed.stat().st_size / 2**20:.0f} MiB gzipped); load average "
-          f"{os.getloadavg()[0]:.1f}")
+          f"{os.getloadavg()[0]:.1f}; {os.cpu_count()} CPUs")
+    table = []  # (tool, wall, cpu, load average)
+
+    def record(name, wall, cpu):
+        table.append((name, wall, cpu, os.getloadavg()[0]))
 
     def ssblab_end_to_end(path):
         traj = read_trajectory(path, timestep_ps=DT_PS)
         return diffusion(traj, mobile="Li", temperature_K=600.0)
 
     t_gz, c_gz, res = timed(lambda: ssblab_end_to_end(packed), repeat=3)
+    record("ssblab from .extxyz.gz (best of 3)", t_gz, c_gz)
     t_pl, c_pl, _ = timed(lambda: ssblab_end_to_end(plain), repeat=3)
+    record("ssblab from plain text (best of 3)", t_pl, c_pl)
     base, peak = peak_rss_MiB(packed)
     print(f"ssblab read + analyse: {t_gz:.2f} s wall ({c_gz:.2f} s CPU) from .gz, {t_pl:.2f} s "
           f"({c_pl:.2f} s CPU) from plain text, best of 3; D = {res.diffusivity_cm2_s}; peak RSS "
           f"{peak:.0f} MiB ({base:.0f} MiB after imports alone; positions "
           f"{pos.nbytes / 2**20:.0f} MiB)")
+    ssblab_profile(packed)
     t0, c0 = time.perf_counter(), time.process_time()
     frames = read(str(plain), index=":")
     t_read, c_read = time.perf_counter() - t0, time.process_time() - c0
-    print(f"ASE read of the plain file: {t_read:.1f} s wall ({c_read:.1f} s CPU); load average "
-          f"{os.getloadavg()[0]:.1f}")
+    record("ASE read of the plain file (part of both references)", t_read, c_read)
     unwrapped = pos  # the cheapest route: exact unwrapped positions, no unwrap cost charged
     try:
         import pymatgen.analysis.diffusion  # noqa: F401
         t_p, c_p, _ = timed(lambda: run_pymatgen(unwrapped, symbols))
-        print(f"pymatgen-analysis-diffusion, cheapest (ASE read + DiffusionAnalyzer on the exact "
-              f"displacements): {t_read + t_p:.1f} s wall ({c_read + c_p:.1f} s CPU); ratio to "
-              f"ssblab from .gz {(t_read + t_p) / t_gz:.0f}x wall, "
-              f"{(c_read + c_p) / c_gz:.0f}x CPU")
+        record("pymatgen-analysis-diffusion, cheapest route (ASE read + exact displacements)",
+               t_read + t_p, c_read + c_p)
         if doc_frames:
             t_d, c_d = pymatgen_documented(frames, doc_frames)
             scale = n_frames / doc_frames
-            print(f"pymatgen-analysis-diffusion, documented (ASE read + AseAtomsAdaptor + "
-                  f"from_structures): {t_d:.1f} s wall ({c_d:.1f} s CPU) for {doc_frames} frames; "
-                  f"x{scale:g} for all frames plus the read: {t_read + scale * t_d:.0f} s wall, "
-                  f"ratio {(t_read + scale * t_d) / t_gz:.0f}x wall, "
-                  f"{(c_read + scale * c_d) / c_gz:.0f}x CPU (extrapolated, linear in frames)")
+            record(f"pymatgen-analysis-diffusion, documented route (extrapolated from "
+                   f"{doc_frames} frames)", t_read + scale * t_d, c_read + scale * c_d)
     except ImportError:
         print("pymatgen-analysis-diffusion not installed")
-    if not with_kinisi:
-        return
-    try:
-        import kinisi  # noqa: F401
-        start_ps = res.fit_window_ps[0]
-        t_k, c_k, _ = timed(lambda: run_kinisi(frames, DT_PS, start_ps))
-        print(f"kinisi (ASE read + DiffusionAnalyzer.from_ase, 250 intervals): "
-              f"{t_read + t_k:.1f} s wall ({c_read + c_k:.1f} s CPU); ratio to ssblab from .gz "
-              f"{(t_read + t_k) / t_gz:.0f}x wall, {(c_read + c_k) / c_gz:.0f}x CPU; load average "
-              f"{os.getloadavg()[0]:.1f}")
-    except ImportError:
-        print("kinisi not installed")
+    if with_kinisi:
+        try:
+            import kinisi  # noqa: F401
+            start_ps = res.fit_window_ps[0]
+            t_k, c_k, _ = timed(lambda: run_kinisi(frames, DT_PS, start_ps))
+            record("kinisi (ASE read + from_ase, 250 intervals)", t_read + t_k, c_read + c_k)
+        except ImportError:
+            print("kinisi not installed")
+    print(f"\n{'tool':80s} {'wall s':>8s} {'CPU s':>8s} {'load':>5s}   ratio to ssblab .gz "
+          "(plain): wall, CPU")
+    for name, wall, cpu, load in table:
+        ratio = "" if name.startswith("ssblab") else (
+            f"{wall / t_gz:5.1f}x ({wall / t_pl:5.1f}x), {cpu / c_gz:5.1f}x ({cpu / c_pl:5.1f}x)")
+        print(f"{name:80s} {wall:8.2f} {cpu:8.2f} {load:5.1f}   {ratio}")
 
 
 def compare_formats(n_frames, n_atoms, scratch):
@@ -361,7 +415,13 @@ def main():
                     help="reading alone: ASE .traj, LAMMPS dump, extended XYZ, ssblab vs ASE")
     ap.add_argument("--documented-frames", type=int, default=5000,
                     help="with --file: frames for pymatgen's documented route (0: skip)")
+    ap.add_argument("--scratch", default="",
+                    help="with --file: keep the trajectory files in this folder and reuse them")
+    ap.add_argument("--quick", action="store_true",
+                    help="a quick run: 5000 frames, pymatgen's documented route on 500")
     args = ap.parse_args()
+    if args.quick:
+        args.frames, args.documented_frames = 5000, min(args.documented_frames, 500)
     if args.formats:
         import tempfile
 
@@ -371,6 +431,11 @@ def main():
     if args.file:
         import tempfile
 
+        if args.scratch:
+            os.makedirs(args.scratch, exist_ok=True)
+            compare_file(args.frames, args.atoms, args.scratch, args.documented_frames,
+                         with_kinisi=args.kinisi_stride > 0)
+            return
         with tempfile.TemporaryDirectory() as scratch:
             compare_file(args.frames, args.atoms, scratch, args.documented_frames,
                          with_kinisi=args.kinisi_stride > 0)

@@ -346,3 +346,26 @@ def test_a_newline_inside_the_atom_lines_is_an_error(tmp_path):
         path.write_bytes(bytes(bad))
         with pytest.raises(InputError, match=path.name):
             read_trajectory(path, timestep_ps=0.01)
+
+
+def test_lammps_box_that_changes_every_frame_gives_each_frame_its_cell(tmp_path):
+    """NPT dumps: equally long lines, a box that changes each frame (and fixed-width numbers, the
+    decimal parser's path): every frame keeps its own cell."""
+    rng = np.random.default_rng(6)
+    n_frames, n_atoms = 12, 5
+    sides = 10.0 + 0.01 * np.arange(n_frames)
+    frac = 0.5 + np.cumsum(rng.normal(0, 0.02, (n_frames, n_atoms, 3)), axis=0)
+    out = []
+    for k in range(n_frames):
+        out += ["ITEM: TIMESTEP", f"{1000 + k}", "ITEM: NUMBER OF ATOMS", str(n_atoms),
+                "ITEM: BOX BOUNDS pp pp pp"] + [f"0.0000 {sides[k]:.4f}"] * 3
+        out.append("ITEM: ATOMS id type xu yu zu")
+        out += [f"{i + 1} 1 {x:12.6f} {y:12.6f} {z:12.6f}" for i, (x, y, z) in
+                enumerate(frac[k] * sides[k])]
+    path = tmp_path / "npt.lammpstrj"
+    path.write_bytes(("\n".join(out) + "\n").encode())
+    traj = read_trajectory(path, timestep_ps=0.01)
+    np.testing.assert_array_equal(traj.cell_A, [np.eye(3) * s for s in sides])
+    words = np.array([[float(w) for w in line.split()[2:]] for line in out if line.count(" ") > 3
+                      and not line.startswith("ITEM")]).reshape(n_frames, n_atoms, 3)
+    np.testing.assert_allclose(traj.positions_A, words, atol=1e-12)

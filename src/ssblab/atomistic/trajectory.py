@@ -4,12 +4,14 @@ Extended XYZ, XDATCAR and LAMMPS text dumps, plain or compressed (``.gz``, ``.bz
 are streamed: the file is read once, front to back, a block of frames at a time, the next block
 read (and decompressed) in a thread while the current one is parsed. Text is held for one block
 only. Frames whose lines all have the byte lengths of the block's first frame (what MD codes
-write for a fixed cell) are located by strided checks instead of a search for every newline;
-equally long atom lines are parsed by Arrow's multi-threaded, correctly rounded CSV reader
-(pyarrow, when installed: a tab written into a column that is blank on every line splits the
-fields where a whitespace split would). Any other layout goes through pandas' C parser (else
-``numpy.loadtxt``). gzip is inflated by ISA-L (``isal``) when installed, else zlib: the same
-bytes.
+write for a fixed cell) are located by strided checks instead of a search for every newline.
+Equally long atom lines whose fields sit in the same columns on every line are parsed straight
+from the block's text: fixed-width decimals (``%16.8f``) by integer arithmetic in NumPy
+(:mod:`._decimal`, bit for bit ``float()``), any other number by Arrow's correctly rounded CSV
+reader (pyarrow, when installed: a tab written into a column that is blank on every line splits
+the fields where a whitespace split would). Any other layout goes through pandas' C parser
+(else ``numpy.loadtxt``). gzip is inflated by ISA-L (``isal``) when installed, else zlib: the
+same bytes. Each block is checked and unwrapped as it is stored.
 
 ASE's own ``.traj`` (ULM) files are read from a memory map: one small JSON record per frame,
 the positions copied straight out of the file. Every other format goes through ASE; a
@@ -25,6 +27,7 @@ already-unwrapped files it changes nothing.
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import itertools
@@ -65,28 +68,43 @@ def unwrap_positions(positions_A: np.ndarray, cells_A: np.ndarray, *,
     array([ 9. ,  9.5, 10. , 10.5])
     """
     pos = np.asarray(positions_A, float)
-    cells = np.asarray(cells_A, float)
-    fixed = np.array_equal(cells, np.broadcast_to(cells[0], cells.shape))
-    inv = np.linalg.inv(cells[0] if fixed else cells)
     out = np.empty_like(pos) if out is None else out
-    # frames in cache-sized chunks: the same sums in the same order as one pass over the whole
-    # array, at a fraction of its memory traffic and temporaries
-    chunk = max(1, _UNWRAP_CHUNK_BYTES // max(pos[0].nbytes, 1))
-    last_wrapped = last_unwrapped = None
-    for lo in range(0, len(pos), chunk):
-        hi = min(lo + chunk, len(pos))
-        # one cell for every frame (NVT, NVE): plain matrix products, much faster than einsum
-        frac = (pos[lo:hi] @ inv if fixed
-                else np.einsum("tai,tij->taj", pos[lo:hi], inv[lo:hi]))
-        step = np.empty_like(frac)
-        step[1:] = frac[1:] - frac[:-1]
-        step[0] = 0.0 if lo == 0 else frac[0] - last_wrapped
-        step -= np.round(step)
-        step[0] += frac[0] if lo == 0 else last_unwrapped
-        np.cumsum(step, axis=0, out=step)
-        out[lo:hi] = step @ cells[0] if fixed else np.einsum("taj,tjk->tak", step, cells[lo:hi])
-        last_wrapped, last_unwrapped = frac[-1], step[-1]
+    _Unwrapper()(pos, np.asarray(cells_A, float), out)
     return out
+
+
+class _Unwrapper:
+    """Unwraps consecutive pieces of one trajectory (whole frames each), carrying the last frame
+    of a piece into the next: the same sums in the same order as one pass over the whole."""
+
+    def __init__(self):
+        self._cell = self._inv = self._last_wrapped = self._last_unwrapped = None
+
+    def __call__(self, pos: np.ndarray, cells: np.ndarray, out: np.ndarray) -> None:
+        if self._cell is None:
+            self._cell, self._inv = cells[0], np.linalg.inv(cells[0])
+        # one cell for every frame (NVT, NVE): plain matrix products, much faster than einsum
+        fixed = np.array_equal(cells, np.broadcast_to(self._cell, cells.shape))
+        inv = self._inv if fixed else np.linalg.inv(cells)
+        # frames in cache-sized chunks: a fraction of the memory traffic and temporaries of
+        # one pass over the whole array
+        chunk = max(1, _UNWRAP_CHUNK_BYTES // max(pos[0].nbytes, 1))
+        for lo in range(0, len(pos), chunk):
+            hi = min(lo + chunk, len(pos))
+            frac = (pos[lo:hi] @ inv if fixed
+                    else np.einsum("tai,tij->taj", pos[lo:hi], inv[lo:hi]))
+            step = np.empty_like(frac)
+            step[1:] = frac[1:] - frac[:-1]
+            step[0] = 0.0 if self._last_wrapped is None else frac[0] - self._last_wrapped
+            step -= np.round(step)
+            step[0] += frac[0] if self._last_unwrapped is None else self._last_unwrapped
+            for t in range(1, len(step)):  # the running sum, frame by frame: the same adds as
+                np.add(step[t - 1], step[t], out=step[t])  # cumsum(axis=0), 2.7x faster
+            if fixed:
+                np.matmul(step, self._cell, out=out[lo:hi])
+            else:
+                out[lo:hi] = np.einsum("taj,tjk->tak", step, cells[lo:hi])
+            self._last_wrapped, self._last_unwrapped = frac[-1], step[-1]
 
 
 def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str = ":",
@@ -112,29 +130,35 @@ def read_trajectory(path: str | os.PathLike, *, timestep_ps: float, index: str =
         raise InputError(f"stride: expected a positive integer, found {stride}")
     stride = int(stride)
     kind = format or _guess_format(path)
-    if kind in ("extxyz", "xyz") and index == ":":
-        positions, cells, symbols = _read_extxyz(path, stride)
-    elif kind == "vasp-xdatcar" and index == ":":
-        positions, cells, symbols = _read_xdatcar(path, stride)
-    elif kind == "lammps-dump-text" and index == ":":
-        positions, cells, symbols = _read_lammps_dump(path, stride)
-    elif kind == "traj" and index == ":" and path.suffix.lower() not in _OPENERS \
-            and (found := _read_ase_traj(path, stride)) is not None:
-        positions, cells, symbols = found
+    streamed = {"extxyz": _read_extxyz, "xyz": _read_extxyz, "vasp-xdatcar": _read_xdatcar,
+                "lammps-dump-text": _read_lammps_dump}
+    if kind in streamed and index == ":":  # unwrapped block by block as they are read
+        positions, cells, symbols = streamed[kind](path, stride)
     else:
-        positions, cells, symbols = _read_with_ase(path, kind if format else None, index, stride)
+        if kind == "traj" and index == ":" and path.suffix.lower() not in _OPENERS \
+                and (found := _read_ase_traj(path, stride)) is not None:
+            positions, cells, symbols = found
+        else:
+            positions, cells, symbols = _read_with_ase(path, kind if format else None, index,
+                                                       stride)
+        if positions.shape[0] == 0:
+            raise InputError(f"{path}: no frames")
+        _check_frames(positions, cells, path)
+        positions = unwrap_positions(positions, cells, out=positions)  # in place: memory
     if positions.shape[0] == 0:
         raise InputError(f"{path}: no frames")
+    fixed = np.allclose(cells, cells[0])
+    return Trajectory(positions, cell_A=cells[0] if fixed else cells, symbols=symbols,
+                      timestep_ps=float(timestep_ps) * stride, masses_amu=_masses(symbols),
+                      source=str(path))
+
+
+def _check_frames(positions: np.ndarray, cells: np.ndarray, path: Path) -> None:
     if not (np.isfinite(positions).all() and np.isfinite(cells).all()):
         raise InputError(f"{path}: positions or cell are not finite; the file is damaged")
     if np.any(np.abs(np.linalg.det(cells)) < 1e-9):
         raise InputError(f"{path}: the cell is missing or degenerate; diffusion needs a "
                          "periodic cell")
-    positions = unwrap_positions(positions, cells, out=positions)  # in place: memory
-    fixed = np.allclose(cells, cells[0])
-    return Trajectory(positions, cell_A=cells[0] if fixed else cells, symbols=symbols,
-                      timestep_ps=float(timestep_ps) * stride, masses_amu=_masses(symbols),
-                      source=str(path))
 
 
 def _guess_format(path: Path) -> str | None:
@@ -163,26 +187,6 @@ def _open(path: Path):
         else:
             return igzip.open(path, "rb")
     return _OPENERS.get(suffix, open)(path, "rb")
-
-
-def _chunks(handle, path: Path):
-    """The rest of ``handle`` in pieces of ``_BLOCK_BYTES``, each read while the caller parses the
-    one before: plain reads, zlib, ISA-L, bz2 and lzma release the GIL, so reading and
-    decompressing overlap with parsing on a second core."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def read():
-        try:
-            return handle.read(_BLOCK_BYTES)
-        except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:  # zlib/isal errors: OSError
-            raise InputError(f"{path}: the file cannot be read to its end, damaged or truncated "
-                             f"({type(exc).__name__}: {exc})") from None
-
-    with ThreadPoolExecutor(1, thread_name_prefix="ssblab-read") as pool:
-        pending = pool.submit(read)
-        while data := pending.result():
-            pending = pool.submit(read)
-            yield data
 
 
 def _parse_columns(lines: np.ndarray | bytes, n_lines: int, columns: list[int],
@@ -234,33 +238,49 @@ def _parse_fixed_width(lines: np.ndarray, columns: list[int]) -> np.ndarray | No
 
     A tab is written into one column before each field, and after the last field wanted; Arrow
     then splits the fields where a whitespace split would, provided those columns are blank on
-    every line (checked) and every field holds exactly one word on every line (checked for the
-    fields skipped; a wanted number field with no word or two does not convert). The caller
-    guarantees that the text holds no tab or carriage return of its own. None when a check fails
-    or pyarrow is not installed: the general parser then reads the same lines (the tabs are
-    whitespace to it).
+    every line (checked by :func:`_field_layout`); a wanted number field with no word or two
+    does not convert. The caller guarantees that the text holds no tab or carriage return of its
+    own. None when a check fails or pyarrow is not installed: the general parser then reads the
+    same lines (the tabs are whitespace to it).
     """
-    n_lines, width = lines.shape
-    text = lines[:, :-1]
-    # the fields as seen on the first lines; every line is checked against them below
-    used = np.r_[False, (text[:4096] != 32).any(axis=0), False]
-    edges = np.diff(used.view(np.int8))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    last = max(columns)
-    if len(starts) <= last:
+    layout = _field_layout(lines, columns)
+    if layout is None:
         return None
-    seps = starts[1:last + 1] - 1
-    if stops[last] < width - 1:
-        seps = np.r_[seps, stops[last]]
-    if not all((text[:, c] == 32).all() for c in seps):
-        return None
-    field_starts, field_ends = np.r_[0, seps + 1], np.r_[seps, width - 1]
-    for f in range(last + 1):
-        if f not in columns and not _one_word(text[:, field_starts[f]:field_ends[f]]):
-            return None
+    seps = layout[1][layout[1] < lines.shape[-1] - 1]
     for c in seps:
         lines[:, c] = 9
     return _arrow_columns(lines, seps.size + 1, columns, "\t")
+
+
+def _field_layout(lines: np.ndarray, columns: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(starts, stops)``: the byte columns of fields 0 to ``max(columns)`` of (..., line_bytes)
+    equally long lines (newline last), when they sit in the same columns on every line: the
+    column ``stops[f]`` is blank on every line (or the newline), and each field not wanted holds
+    exactly one word on every line. None otherwise.
+
+    A field's columns run from the one after the previous field's ``stop`` (so right-aligned
+    numbers may grow to the left) to the end of its words on the first 4096 lines.
+    """
+    width = lines.shape[-1]
+    text = lines[..., :-1]
+    # the fields as seen on the first lines; every line is checked against them below
+    first = text if text.ndim == 2 else text[:-(-4096 // max(text.shape[1], 1))]
+    used = np.r_[False, (first.reshape(-1, width - 1)[:4096] != 32).any(axis=0), False]
+    edges = np.diff(used.view(np.int8))
+    stops = np.flatnonzero(edges == -1)
+    last = max(columns)
+    if len(stops) <= last:
+        return None
+    stops = stops[:last + 1]
+    starts = np.r_[0, stops[:-1] + 1]
+    if not all((text[..., c] == 32).all() for c in stops if c < width - 1):
+        return None
+    for f in range(last + 1):
+        if f not in columns and not _one_word(text[..., starts[f]:stops[f]]):
+            return None
+    if stops[last] < width - 1 and (text[..., stops[last]:] == 10).any():
+        return None  # a newline among the columns after the last wanted field: damaged
+    return starts, stops
 
 
 def _single_spaced(text: bytes) -> bool:
@@ -308,15 +328,18 @@ def _arrow_columns(text, n_fields: int, columns: list[int], delimiter: str) -> n
 
 
 def _one_word(field: np.ndarray) -> bool:
-    """Whether every row of a (n_lines, width) byte field holds exactly one blank-free word."""
+    """Whether every row of a (..., width) byte field holds exactly one word of bytes other than
+    blanks and newlines (a newline there would split the line)."""
     # column by column: whole-column operations, not a short inner loop per line (4x faster)
-    before = field[:, 0] != 32
-    words = before.astype(np.int8 if field.shape[1] < 250 else np.int64)  # no wrap-around
-    for c in range(1, field.shape[1]):
-        filled = field[:, c] != 32
+    before = field[..., 0] != 32
+    words = before.astype(np.int8 if field.shape[-1] < 250 else np.int64)  # no wrap-around
+    newline = field[..., 0] == 10
+    for c in range(1, field.shape[-1]):
+        filled = field[..., c] != 32
         words += filled & ~before
+        newline |= field[..., c] == 10
         before = filled
-    return bool((words == 1).all())
+    return bool((words == 1).all()) and not newline.any()
 
 
 def _xyz_columns(comment: bytes, path: Path) -> tuple[int, int]:
@@ -342,14 +365,17 @@ def _xyz_columns(comment: bytes, path: Path) -> tuple[int, int]:
 class _Positions:
     """(n_frames, n_atoms, 3) positions appended block by block into one array that is sized from
     the text's length and grown only if that was short, so that no final concatenation holds
-    every position twice."""
+    every position twice. Each block is checked and unwrapped as it comes (``unwrap``), while
+    it is still in cache."""
 
-    def __init__(self, path: Path, n_atoms: int, stride: int):
-        self.n_atoms, self.stride, self.n = n_atoms, stride, 0
+    def __init__(self, path: Path, n_atoms: int, stride: int, unwrap: bool = True):
+        self.n_atoms, self.stride, self.n, self.path = n_atoms, stride, 0, path
         self.text_bytes = _text_bytes(path)
         self.data = None
+        self._unwrap = _Unwrapper() if unwrap else None
 
-    def append(self, block_xyz: np.ndarray, block: _FrameBlock) -> None:
+    def append(self, block_xyz: np.ndarray, block: _FrameBlock, cells: np.ndarray) -> None:
+        _check_frames(block_xyz, cells, self.path)
         need = self.n + len(block_xyz)
         if self.data is None or need > len(self.data):
             frames = math.ceil(self.text_bytes * block.n_frames / max(block.end, 1) / self.stride)
@@ -357,7 +383,10 @@ class _Positions:
             if self.data is not None:
                 grown[:self.n] = self.data[:self.n]
             self.data = grown
-        self.data[self.n:need] = block_xyz
+        if self._unwrap is None:
+            self.data[self.n:need] = block_xyz
+        else:
+            self._unwrap(block_xyz, cells, self.data[self.n:need])
         self.n = need
 
     def array(self) -> np.ndarray:
@@ -379,7 +408,7 @@ def _text_bytes(path: Path) -> int:
     return 0 if suffix in _OPENERS else size
 
 
-def _read_extxyz(path: Path, stride: int):
+def _read_extxyz(path: Path, stride: int, unwrap: bool = True):
     with _open(path) as handle:
         head = handle.readline() + handle.readline()
         first, _, comment = head.partition(b"\n")
@@ -389,9 +418,11 @@ def _read_extxyz(path: Path, stride: int):
             raise InputError(f"{path}: an XYZ file starts with its atom count; found "
                              f"{first[:40]!r}") from None
         species_col, pos_col = _xyz_columns(comment, path)
-        positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
-        for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 2, 2, path):
-            if any(h.partition(b"\n")[0].strip() != first.strip() for h in block.headers):
+        positions, cells, symbols, frame = _Positions(path, n_atoms, stride, unwrap), [], None, 0
+        for block in _frame_blocks(handle, head, n_atoms + 2, 2, path):
+            same = block.same_headers()  # MD codes at a fixed cell: no Python loop over frames
+            headers = [block.header(0)] if same else block.headers
+            if any(h.partition(b"\n")[0].strip() != first.strip() for h in headers):
                 raise InputError(f"{path}: the number of atoms changes between frames")
             keep = [k for k in range(block.n_frames) if (frame + k) % stride == 0]
             frame += block.n_frames
@@ -399,14 +430,14 @@ def _read_extxyz(path: Path, stride: int):
                 continue
             if symbols is None:
                 symbols = _species(block.body([keep[0]]), species_col, path)
-            xyz = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms,
-                                 [pos_col, pos_col + 1, pos_col + 2], path)
-            positions.append(xyz.reshape(len(keep), n_atoms, 3), block)
-            comments = [block.headers[k].partition(b"\n")[2] for k in keep]
+            xyz = block.numbers(keep, [pos_col, pos_col + 1, pos_col + 2], path)
+            comments = [headers[0 if same else k].partition(b"\n")[2]
+                        for k in (keep[:1] if same else keep)]
             if all(c == comments[0] for c in comments):  # a fixed cell: parse it once
                 cells.append(np.repeat(_lattice(comments[0], path)[None], len(keep), axis=0))
             else:
                 cells.append(np.stack([_lattice(c, path) for c in comments]))
+            positions.append(xyz.reshape(len(keep), n_atoms, 3), block, cells[-1])
     if symbols is None:
         return np.zeros((0, n_atoms, 3)), np.zeros((0, 3, 3)), ()
     return positions.array(), np.concatenate(cells), symbols
@@ -422,20 +453,38 @@ class _FrameBlock:
     """
 
     def __init__(self, text: bytes, starts, body_starts, body_ends, line_bytes: int | None,
-                 end: int, grid: np.ndarray | None = None):
-        self.text, self.end, self._grid = text, end, grid
-        self._body_start, self._body_end = body_starts, body_ends
+                 end: int, body_lines: int, grid: np.ndarray | None = None,
+                 heads: np.ndarray | None = None):
+        self.text, self.end, self.body_lines, self._grid = text, end, body_lines, grid
+        self._starts, self._body_start, self._body_end = starts, body_starts, body_ends
+        self._heads = heads  # uniform frames: the (n_frames, header_bytes) header lines
         self.n_frames = len(starts)
-        self.headers = [text[a:b] for a, b in zip(starts, body_starts)]
         # equally long atom lines and no tab or CR: the fixed-width parser may read them
         self._line_bytes = line_bytes if b"\t" not in text and b"\r" not in text else None
+
+    @functools.cached_property
+    def headers(self) -> list[bytes]:
+        """Each frame's header lines (a Python object per frame: use :meth:`same_headers`
+        first where it may say that one is enough)."""
+        return [self.text[a:b] for a, b in zip(self._starts, self._body_start)]
+
+    def header(self, k: int) -> bytes:
+        return self.text[self._starts[k]:self._body_start[k]]
+
+    def same_headers(self, start: int = 0, stop: int | None = None) -> bool:
+        """Whether bytes ``start:stop`` of every frame's header lines are those of the first
+        (one vectorised compare for frames of one layout)."""
+        if self._heads is not None:
+            heads = self._heads[:, start:stop]
+            return bool((heads == heads[0]).all())
+        return all(h[start:stop] == self.headers[0][start:stop] for h in self.headers)
 
     @classmethod
     def scan(cls, text: bytes, lines_per_frame: int, header_lines: int) -> _FrameBlock:
         newlines = np.flatnonzero(np.frombuffer(text, np.uint8) == 10)
         whole = len(newlines) - len(newlines) % lines_per_frame
         if whole == 0:
-            return cls(text, [], [], [], None, 0)
+            return cls(text, [], [], [], None, 0, lines_per_frame - header_lines)
         newlines = newlines[:whole]
         ends = newlines.reshape(-1, lines_per_frame)
         lengths = np.diff(ends[:, header_lines - 1:], axis=1)
@@ -443,7 +492,7 @@ class _FrameBlock:
             else None
         return cls(text, np.r_[0, newlines[:-1] + 1][::lines_per_frame],
                    ends[:, header_lines - 1] + 1, ends[:, -1] + 1, line_bytes,
-                   int(newlines[-1]) + 1)
+                   int(newlines[-1]) + 1, lines_per_frame - header_lines)
 
     @classmethod
     def uniform(cls, text: bytes, lines_per_frame: int, header_lines: int) -> _FrameBlock | None:
@@ -471,7 +520,44 @@ class _FrameBlock:
             return None
         starts = np.arange(n_frames) * frame
         return cls(text, starts, starts + header, starts + frame, line, size,
-                   grid[:, header:])
+                   lines_per_frame - header_lines, grid[:, header:], grid[:, :header])
+
+    def numbers(self, frames, columns: list[int], path: Path) -> np.ndarray:
+        """Float ``columns`` (whitespace-split word indices) of the atom lines of ``frames``,
+        one row per line: by the fixed-width decimal parser when the lines allow it, else by
+        :func:`_parse_columns`."""
+        frames = list(frames)
+        if self._line_bytes is not None:
+            values = self._fixed_decimals(frames, columns)
+            if values is not None:
+                return values
+        return _parse_columns(self.atom_lines(frames), len(frames) * self.body_lines, columns,
+                              path)
+
+    def _fixed_decimals(self, frames: list[int], columns: list[int]) -> np.ndarray | None:
+        from ssblab.atomistic._decimal import parse_decimal_fields
+
+        width = self._line_bytes
+        n_lines = (self._body_end[frames[0]] - self._body_start[frames[0]]) // width
+        step = frames[1] - frames[0] if len(frames) > 1 else 1
+        if self._grid is not None and frames == list(range(frames[0], frames[-1] + 1, step)):
+            # straight from the block's text: the lines of frame k start at a fixed stride
+            buf, first = self.text, int(self._body_start[frames[0]])
+            frame_step = int(self._body_start[frames[0] + step] - self._body_start[frames[0]]) \
+                if len(frames) > 1 else 0
+        else:  # one copy, with blanks before the first line for the parser to read
+            buf = b"".join([b" " * 8, *(memoryview(self.text)[self._body_start[k]:self._body_end[k]]
+                                        for k in frames)])
+            first, frame_step = 8, n_lines * width
+        shape = (len(frames), n_lines, width)
+        lines = np.ndarray(shape, np.uint8, buffer=buf, offset=first,
+                           strides=(frame_step, width, 1))
+        layout = _field_layout(lines, columns)
+        if layout is None:
+            return None
+        starts, stops = layout
+        return parse_decimal_fields(buf, first, frame_step, shape,
+                                    [(int(starts[c]), int(stops[c])) for c in columns])
 
     def body(self, frames) -> bytes:
         return b"".join(self.text[self._body_start[k]:self._body_end[k]] for k in frames)
@@ -492,29 +578,53 @@ class _FrameBlock:
         return text.reshape(-1, self._line_bytes)
 
 
-def _frame_blocks(chunks, head: bytes, lines_per_frame: int, header_lines: int, path: Path):
-    """:class:`_FrameBlock` s of about ``_BLOCK_BYTES`` each, from the pieces of ``chunks``."""
-    carry = head
-    for data in itertools.chain(chunks, [b""]):
-        buf = carry + data
-        if not buf:
-            return
-        last = not data
-        if last and not buf.endswith(b"\n"):
-            _check_last_line(buf, path)
-            buf += b"\n"
-        block = _FrameBlock.uniform(buf, lines_per_frame, header_lines)
-        if block is None or (last and block.end != len(buf)):
-            block = _FrameBlock.scan(buf, lines_per_frame, header_lines)
-        if last and block.end != len(buf):
-            n_lines = buf.count(b"\n", block.end)
-            raise InputError(f"{path}: the last frame is incomplete ({n_lines} of "
-                             f"{lines_per_frame} lines) or the number of atoms changes")
-        if block.n_frames:
-            yield block
-        if last:
-            return
-        carry = buf[block.end:]
+def _frame_blocks(handle, head: bytes, lines_per_frame: int, header_lines: int, path: Path):
+    """:class:`_FrameBlock` s of about ``_BLOCK_BYTES`` each, the rest of ``handle`` after
+    ``head``. Each piece is read while the caller parses the one before (plain reads, zlib,
+    ISA-L, bz2 and lzma release the GIL, so reading and decompressing overlap with parsing on a
+    second core), and joined in that thread to the unparsed tail of the piece before, which the
+    caller hands over as soon as it has located the frames."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    def read(tail: Future) -> tuple[bytes, bool]:
+        try:
+            data = handle.read(_BLOCK_BYTES)
+        except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:  # zlib/isal: OSError
+            raise InputError(f"{path}: the file cannot be read to its end, damaged or truncated "
+                             f"({type(exc).__name__}: {exc})") from None
+        return tail.result() + data, not data
+
+    with ThreadPoolExecutor(1, thread_name_prefix="ssblab-read") as pool:
+        tail = Future()
+        tail.set_result(head)
+        pending = pool.submit(read, tail)
+        try:
+            while True:
+                buf, last = pending.result()
+                if not buf:
+                    return
+                if not last:
+                    tail = Future()
+                    pending = pool.submit(read, tail)
+                if last and not buf.endswith(b"\n"):
+                    _check_last_line(buf, path)
+                    buf += b"\n"
+                block = _FrameBlock.uniform(buf, lines_per_frame, header_lines)
+                if block is None or (last and block.end != len(buf)):
+                    block = _FrameBlock.scan(buf, lines_per_frame, header_lines)
+                if last and block.end != len(buf):
+                    n_lines = buf.count(b"\n", block.end)
+                    raise InputError(f"{path}: the last frame is incomplete ({n_lines} of "
+                                     f"{lines_per_frame} lines) or the number of atoms changes")
+                if not last:
+                    tail.set_result(buf[block.end:])
+                if block.n_frames:
+                    yield block
+                if last:
+                    return
+        finally:
+            if not tail.done():  # stopped early: let the pending read finish
+                tail.set_result(b"")
 
 
 def _check_last_line(buf: bytes, path: Path) -> None:
@@ -564,19 +674,26 @@ def _read_xdatcar(path: Path, stride: int):
         n_atoms = sum(counts)
         symbols = tuple(itertools.chain.from_iterable([s] * c for s, c in zip(names, counts)))
         positions, frame = _Positions(path, n_atoms, stride), 0
-        for block in _frame_blocks(_chunks(handle, path), b"", n_atoms + 1, 1, path):
-            markers = [h.lstrip().lower() for h in block.headers]
+        for block in _frame_blocks(handle, b"", n_atoms + 1, 1, path):
+            first_marker = block.header(0).lstrip().lower()
+            # "Direct configuration=   12": one compare of the words before the frame number
+            words = len(block.header(0)) - len(first_marker) + (
+                9 if first_marker.startswith(b"cartesian") else 6)
+            markers = [first_marker] if block.same_headers(0, words) \
+                else [h.lstrip().lower() for h in block.headers]
             if not all(m.startswith((b"direct", b"cartesian")) for m in markers):
                 # A variable-cell XDATCAR repeats its header before each frame.
-                return _read_with_ase(path, "vasp-xdatcar", ":", stride)
+                positions, cells, symbols = _read_with_ase(path, "vasp-xdatcar", ":", stride)
+                _check_frames(positions, cells, path)
+                return unwrap_positions(positions, cells, out=positions), cells, symbols
             keep = [k for k in range(block.n_frames) if (frame + k) % stride == 0]
             frame += block.n_frames
             if keep:
-                coords = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms, [0, 1, 2],
-                                        path)
+                coords = block.numbers(keep, [0, 1, 2], path)
                 coords = coords.reshape(len(keep), n_atoms, 3)
                 positions.append(coords * scale if markers[0].startswith(b"cartesian")
-                                 else coords @ cell, block)
+                                 else coords @ cell, block,
+                                 np.broadcast_to(cell, (len(keep), 3, 3)))
     positions = positions.array()
     return positions, np.repeat(cell[None], positions.shape[0], axis=0), symbols
 
@@ -624,8 +741,11 @@ def _read_lammps_dump(path: Path, stride: int):
                                  "element nor type")
             wanted.append(names.index("type"))
         positions, cells, symbols, frame = _Positions(path, n_atoms, stride), [], None, 0
-        for block in _frame_blocks(_chunks(handle, path), head, n_atoms + 9, 9, path):
-            heads = [h.split(b"\n") for h in block.headers]
+        for block in _frame_blocks(handle, head, n_atoms + 9, 9, path):
+            first_head = block.header(0)
+            # the same headers after the timestep lines (a fixed box): one compare
+            same = block.same_headers(first_head.index(b"\n", first_head.index(b"\n") + 1) + 1)
+            heads = [first_head.split(b"\n")] if same else [h.split(b"\n") for h in block.headers]
             if any(h[3].strip() != lines[3].strip() or h[8] != lines[8] for h in heads):
                 raise InputError(f"{path}: the number of atoms or the ATOMS columns change "
                                  "between frames")
@@ -633,13 +753,13 @@ def _read_lammps_dump(path: Path, stride: int):
             frame += block.n_frames
             if not keep:
                 continue
-            values = _parse_columns(block.atom_lines(keep), len(keep) * n_atoms, wanted, path)
+            values = block.numbers(keep, wanted, path)
             values = values.reshape(len(keep), n_atoms, len(wanted))
             if "id" in names:
                 order = np.argsort(values[:, :, wanted.index(names.index("id"))], axis=1,
                                    kind="stable")
                 values = np.take_along_axis(values, order[:, :, None], axis=1)
-            box = [b"\n".join(heads[k][4:8]) for k in keep]
+            box = [b"\n".join(heads[0 if same else k][4:8]) for k in (keep[:1] if same else keep)]
             if all(b == box[0] for b in box):  # a fixed box: parse it once
                 frame_cells = np.repeat(_lammps_cell(box[0], path)[None], len(keep), axis=0)
             else:
@@ -649,7 +769,7 @@ def _read_lammps_dump(path: Path, stride: int):
                 r = np.einsum("tai,tij->taj", r, frame_cells)
             elif images:
                 r = r + np.einsum("tai,tij->taj", values[:, :, 3:6], frame_cells)
-            positions.append(r, block)
+            positions.append(r, block, frame_cells)
             cells.append(frame_cells)
             if symbols is None:
                 if named:  # the words of the first frame, put in id order
