@@ -429,7 +429,7 @@ def _excel(path, delimiter):
     written to a temporary TSV and read by the text path, so that headers, unit rows and
     preambles are found the same way."""
     where = str(path)
-    rows_by_sheet = workbook_sheets(path, extra="echem")
+    rows_by_sheet = workbook_sheets(path)
     if not rows_by_sheet:
         raise InputError(f"{where}: the workbook holds no rows")
     preferred = [n for n in rows_by_sheet if re.search(r"record|data|channel|detail", n, re.I)

@@ -15,11 +15,11 @@ from ssblab.echem.io.eis_text import tables_from_lines
 from ssblab.errors import InputError, require_package
 
 
-def workbook_sheets(path: str | Path, *, extra: str = "xlsx") -> dict[str, list[list]]:
+def workbook_sheets(path: str | Path) -> dict[str, list[list]]:
     """Every sheet's rows as lists of cell values, by sheet name in workbook order."""
     where = str(path)
     if read_head(path, 4).startswith(b"\xd0\xcf\x11\xe0"):   # OLE2: the old binary .xls
-        xlrd = require_package("xlrd", extra=extra, purpose="reading .xls workbooks")
+        xlrd = require_package("xlrd", extra="echem", purpose="reading .xls workbooks")
         try:
             book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
             return {name: [book.sheet_by_name(name).row_values(i)
@@ -27,7 +27,7 @@ def workbook_sheets(path: str | Path, *, extra: str = "xlsx") -> dict[str, list[
                     for name in book.sheet_names()}
         except Exception as exc:  # xlrd raises its own kinds on damaged files
             raise InputError(f"{where}: cannot read the .xls workbook: {exc}") from None
-    openpyxl = require_package("openpyxl", extra=extra, purpose="reading .xlsx workbooks")
+    openpyxl = require_package("openpyxl", extra="xlsx", purpose="reading .xlsx workbooks")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "no default style": not the user's
