@@ -519,39 +519,53 @@ def _threads(n_bytes: int) -> int:
 def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
     """The data part in ranges of :data:`RANGE_BYTES` cut after a line break, read into
     ``threads + 1`` reused buffers and parsed by ``threads`` threads (pyarrow parses without
-    the GIL), while this thread copies the ranges parsed before, in file order, into the
-    result arrays. Returns what :func:`_read_batches` returns (the bad rows of all ranges)."""
+    the GIL). A parsing thread learns its range's first row once the range before it is
+    parsed and copies its numbers into the result arrays itself (NumPy copies release the
+    GIL), so the copies run side by side; this thread reads the file and takes the text
+    columns in file order. Returns what :func:`_read_batches` returns (the bad rows of all
+    ranges)."""
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     import pyarrow as pa
 
-    out: dict = {}
+    out: dict = {n: _untouched(capacity, np.int64 if n in layout.integer else np.float64)
+                 for n in numeric}
+    gaps: dict = {n: [] for n in numeric if n in layout.integer}  # (row, chunk) with nulls
     text: dict = {n: [] for n in names if n not in numeric}
     n_rows = 0
     free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
     pending: deque = deque()
     options = _options(csv, layout, names, block_size=RANGE_BYTES + 1)  # a range in one block
     bad_rows = options.pop("bad_rows")  # of all ranges (appended from the parsing threads)
+    first_row: Future = Future()  # of the range submitted next
+    first_row.set_result(0)
 
-    def parse(view: memoryview):
-        return csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
+    def parse(view: memoryview, first: Future, after: Future):
+        try:
+            table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
+            start = first.result()  # the range before is parsed by now or soon
+            after.set_result(start + table.num_rows)
+        except BaseException as exc:  # the ranges after this one fail with it
+            after.set_exception(exc)
+            raise
+        for name in numeric:
+            row = start
+            for chunk in table.column(name).chunks:
+                _put_into(out[name], gaps.get(name), row, chunk)
+                row += len(chunk)
+        return table.num_rows, table.select(list(text))  # the numbers' buffers go now
 
-    def copy_oldest():
+    def take_oldest():
         nonlocal n_rows
         future, buffer = pending.popleft()
-        table = future.result()
-        for name in numeric:
-            start = n_rows
-            for chunk in table.column(name).chunks:
-                _put(out, name, start, chunk, capacity)
-                start += len(chunk)
+        rows, table = future.result()
         for name in text:
             start = n_rows
             for chunk in table.column(name).chunks:
                 _put_text(out, text, convert, name, start, chunk, capacity)
                 start += len(chunk)
-        n_rows += table.num_rows
+        n_rows += rows
         free.append(buffer)
 
     with layout.path.open("rb", buffering=0) as handle, ThreadPoolExecutor(threads) as pool:
@@ -560,7 +574,7 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
             tail = b""  # a line begun at the end of the last range
             while True:
                 if not free:
-                    copy_oldest()
+                    take_oldest()
                 buffer = free.pop()
                 view = memoryview(buffer)
                 view[:len(tail)] = tail
@@ -577,15 +591,41 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
                 if cut == 0:
                     raise _LongLine(f"a line longer than {RANGE_BYTES} bytes")
                 tail = bytes(view[cut:end])
-                pending.append((pool.submit(parse, view[:cut]), buffer))
+                after: Future = Future()
+                pending.append((pool.submit(parse, view[:cut], first_row, after), buffer))
+                first_row = after
                 if end < len(buffer):
                     break
             while pending:
-                copy_oldest()
+                take_oldest()
         finally:
             for future, _ in pending:
                 future.cancel()
+    for name, chunks in gaps.items():
+        if chunks:  # a whole-number column with empty fields: float64, gaps as NaN
+            widened = _untouched(capacity, np.float64)
+            widened[:n_rows] = out[name][:n_rows]
+            for row, chunk in chunks:
+                widened[row:row + len(chunk)] = as_float64(chunk)
+            out[name] = widened
     return out, text, n_rows, bad_rows
+
+
+def _put_into(target: np.ndarray, gaps: list | None, start: int, chunk) -> None:
+    """Copy one Arrow chunk of a numeric column into ``target`` from row ``start``; a chunk
+    of a whole-number column with nulls is kept in ``gaps`` instead (the column is widened to
+    float64 once all ranges are read)."""
+    k = len(chunk)
+    if not k:
+        return
+    if target.dtype.kind == "i":
+        if chunk.null_count:
+            gaps.append((start, chunk))
+            return
+        target[start:start + k] = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=k,
+                                                offset=chunk.offset * 8)
+    else:
+        target[start:start + k] = as_float64(chunk)
 
 
 def _put_text(out: dict, text: dict, convert: dict, name: str, start: int, chunk,
