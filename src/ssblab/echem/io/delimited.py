@@ -531,8 +531,10 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
 
     out: dict = {n: _untouched(capacity, np.int64 if n in layout.integer else np.float64)
                  for n in numeric}
+    out.update({n: _untouched(capacity, np.float64) for n in convert})
     gaps: dict = {n: [] for n in numeric if n in layout.integer}  # (row, chunk) with nulls
     text: dict = {n: [] for n in names if n not in numeric}
+    taken = {n: Future() for n in convert}  # whether the converter took the column's first rows
     n_rows = 0
     free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
     pending: deque = deque()
@@ -540,6 +542,27 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
     bad_rows = options.pop("bad_rows")  # of all ranges (appended from the parsing threads)
     first_row: Future = Future()  # of the range submitted next
     first_row.set_result(0)
+
+    def converted(name: str, start: int, chunk) -> bool:
+        """Whether a chunk of a text column went through its converter into ``out``; the
+        chunk holding the column's first row decides for all (the others wait for it)."""
+        if not len(chunk):
+            return True  # nothing to keep
+        if start == 0:
+            try:
+                values = convert[name](chunk, first=True)
+            except BaseException as exc:
+                taken[name].set_exception(exc)
+                raise
+            taken[name].set_result(values is not None)
+        elif taken[name].result():
+            values = convert[name](chunk, first=False)
+        else:
+            return False
+        if values is None:
+            return False
+        out[name][start:start + len(chunk)] = values
+        return True
 
     def parse(view: memoryview, first: Future, after: Future):
         try:
@@ -554,17 +577,21 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
             for chunk in table.column(name).chunks:
                 _put_into(out[name], gaps.get(name), row, chunk)
                 row += len(chunk)
-        return table.num_rows, table.select(list(text))  # the numbers' buffers go now
+        kept: dict = {}
+        for name in text:
+            row = start
+            for chunk in table.column(name).chunks:
+                if name not in convert or not converted(name, row, chunk):
+                    kept.setdefault(name, []).append(chunk)
+                row += len(chunk)
+        return table.num_rows, kept  # the numbers' buffers go now
 
     def take_oldest():
         nonlocal n_rows
         future, buffer = pending.popleft()
-        rows, table = future.result()
-        for name in text:
-            start = n_rows
-            for chunk in table.column(name).chunks:
-                _put_text(out, text, convert, name, start, chunk, capacity)
-                start += len(chunk)
+        rows, kept = future.result()
+        for name, chunks in kept.items():
+            text[name].extend(chunks)
         n_rows += rows
         free.append(buffer)
 
@@ -608,6 +635,9 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
             for row, chunk in chunks:
                 widened[row:row + len(chunk)] = as_float64(chunk)
             out[name] = widened
+    for name, decided in taken.items():
+        if not (decided.done() and decided.result()):  # no rows, or declined: text
+            del out[name], convert[name]
     return out, text, n_rows, bad_rows
 
 
