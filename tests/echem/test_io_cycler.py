@@ -615,6 +615,52 @@ def test_clock_times_as_text_equal_the_written_seconds():
     np.testing.assert_array_equal(_text_time_s(np.array(plain), "t.csv", "Time"), seconds)
 
 
+def test_plain_clock_check_agrees_with_the_regular_expression():
+    """The byte-level check of 'H:MM:SS' chunks says yes exactly where RE2 matches
+    ^\\d{1,9}:\\d\\d:\\d\\d$ on every field (independent truth: the regular expression),
+    over mutated clock strings: a character dropped, doubled, replaced or inserted."""
+    import re
+
+    import pyarrow as pa
+
+    from ssblab.echem.io.cycler import _plain_clock_seconds
+
+    rng = np.random.default_rng(11)
+    alphabet = list("0123456789:: .,d-é")
+    pattern = re.compile(r"^[0-9]{1,9}:[0-9][0-9]:[0-9][0-9]$")
+    good = [f"{h}:{m:02d}:{s:02d}" for h, m, s in
+            zip(rng.integers(0, 10 ** rng.integers(1, 10, 400)), rng.integers(0, 60, 400),
+                rng.integers(0, 60, 400))]
+    n_matches = 0
+    for trial in range(600):
+        chunk = list(rng.choice(good, 5))
+        k = int(rng.integers(5))
+        text, at = chunk[k], int(rng.integers(len(chunk[k]) + 1))
+        edit = trial % 5
+        if edit == 1:
+            text = text[:at] + text[at + 1:]
+        elif edit == 2:
+            text = text[:at] + text[at:at + 1] * 2 + text[at + 1:]
+        elif edit == 3:
+            text = text[:at] + str(rng.choice(alphabet)) + text[at + 1:]
+        elif edit == 4:
+            text = text[:at] + str(rng.choice(alphabet)) + text[at:]
+        chunk[k] = text
+        expected = all(pattern.match(t) for t in chunk)
+        n_matches += expected
+        for strings in (pa.array(chunk), pa.array(chunk, pa.large_string()),
+                        pa.array(["x"] + chunk)[1:]):  # offset into the buffers
+            out = np.full(5, -1.0)
+            assert _plain_clock_seconds(strings, out) == expected, chunk
+            if expected:
+                seconds = [int(h) * 3600 + int(m) * 60 + int(s)
+                           for h, m, s in (t.split(":") for t in chunk)]
+                np.testing.assert_array_equal(out, seconds)
+            else:
+                assert (out == -1).all()  # nothing written
+    assert 100 < n_matches < 500  # both answers were exercised
+
+
 @pytest.mark.parametrize("threads", [1, 3])
 def test_clock_column_converted_while_read(tmp_path, threads, monkeypatch):
     """A clock-time column goes chunk by chunk into seconds (never held as text); a date
