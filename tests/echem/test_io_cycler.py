@@ -685,3 +685,37 @@ def test_clock_column_converted_while_read(tmp_path, threads, monkeypatch):
     np.testing.assert_array_equal(table.columns["Total Time"], seconds)
     assert isinstance(table.columns["Date"], pa.ChunkedArray)
     assert table.columns["Date"][59].as_py() == "2024-01-01 00:00:59"
+
+
+@pytest.mark.parametrize("fails", ["first converter call", "later converter call",
+                                   "first copy"])
+def test_pipelined_read_passes_on_a_failure_in_a_parsing_thread(tmp_path, fails, monkeypatch):
+    """An error raised while a parsing thread converts or copies its range reaches the caller
+    (the ranges waiting for the first range's decision fail with it instead of waiting)."""
+    from ssblab.echem.io import delimited
+    from ssblab.echem.io.cycler import _clock_chunk_s
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 4096)
+    lines = ["Total Time,Voltage(V)"] + [f"{i // 3600}:{i // 60 % 60:02d}:{i % 60:02d},3.{i % 10}"
+                                         for i in range(3000)]
+    path = tmp_path / "clock.csv"
+    path.write_text("\n".join(lines) + "\n")
+    layout = delimited.sniff(path)
+
+    def clock(chunk, *, first):
+        if first == (fails == "first converter call"):
+            raise RuntimeError("converter broke")
+        return _clock_chunk_s(chunk, first=first)
+
+    put_into = delimited._put_into
+
+    def copy(target, gaps, start, chunk):
+        if start == 0:
+            raise RuntimeError("copy broke")
+        put_into(target, gaps, start, chunk)
+
+    if fails == "first copy":
+        monkeypatch.setattr(delimited, "_put_into", copy)
+    with pytest.raises(RuntimeError, match="broke"):
+        delimited.read_columns(layout, ["Total Time", "Voltage(V)"], threads=3,
+                               converters={"Total Time": clock})

@@ -525,7 +525,7 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
     columns in file order. Returns what :func:`_read_batches` returns (the bad rows of all
     ranges)."""
     from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 
     import pyarrow as pa
 
@@ -549,12 +549,9 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
         if not len(chunk):
             return True  # nothing to keep
         if start == 0:
-            try:
-                values = convert[name](chunk, first=True)
-            except BaseException as exc:
-                taken[name].set_exception(exc)
-                raise
-            taken[name].set_result(values is not None)
+            values = convert[name](chunk, first=True)
+            with contextlib.suppress(InvalidStateError):  # a later range failed first
+                taken[name].set_result(values is not None)
         elif taken[name].result():
             values = convert[name](chunk, first=False)
         else:
@@ -572,18 +569,24 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
         except BaseException as exc:  # the ranges after this one fail with it
             after.set_exception(exc)
             raise
-        for name in numeric:
-            row = start
-            for chunk in table.column(name).chunks:
-                _put_into(out[name], gaps.get(name), row, chunk)
-                row += len(chunk)
         kept: dict = {}
-        for name in text:
-            row = start
-            for chunk in table.column(name).chunks:
-                if name not in convert or not converted(name, row, chunk):
-                    kept.setdefault(name, []).append(chunk)
-                row += len(chunk)
+        try:
+            for name in numeric:
+                row = start
+                for chunk in table.column(name).chunks:
+                    _put_into(out[name], gaps.get(name), row, chunk)
+                    row += len(chunk)
+            for name in text:
+                row = start
+                for chunk in table.column(name).chunks:
+                    if name not in convert or not converted(name, row, chunk):
+                        kept.setdefault(name, []).append(chunk)
+                    row += len(chunk)
+        except BaseException as exc:  # ranges waiting for a decision this one owed fail too
+            for decided in taken.values():
+                with contextlib.suppress(InvalidStateError):
+                    decided.set_exception(exc)
+            raise
         return table.num_rows, kept  # the numbers' buffers go now
 
     def take_oldest():
