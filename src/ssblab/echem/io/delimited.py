@@ -362,8 +362,9 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     thread. With more threads (the default for a file over 8 MB: one per core, at most 8) the
     file is read in ranges of 1 MB cut after a line break by this thread and parsed by that
     many threads, each copying (or converting) its own range into the result arrays once the
-    ranges before it are parsed: the peak memory is the decoded columns plus a few ranges. A row with a wrong field count or a
-    malformed number found that way is read again on one thread, to name its line."""
+    ranges before it are parsed: the peak memory is the decoded columns plus a few ranges. A
+    row with a wrong field count or a malformed number found that way is read again on one
+    thread, to name its line."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
