@@ -719,3 +719,17 @@ def test_pipelined_read_passes_on_a_failure_in_a_parsing_thread(tmp_path, fails,
     with pytest.raises(RuntimeError, match="broke"):
         delimited.read_columns(layout, ["Total Time", "Voltage(V)"], threads=3,
                                converters={"Total Time": clock})
+
+
+def test_populated_result_pages_keep_what_was_written():
+    """Faulting in a range's pages before the copy leaves the rows already written (by the
+    ranges before, on the same pages) as they were, and the new rows take their values."""
+    from ssblab.echem.io import delimited
+
+    target = delimited._untouched(100_000, np.float64)
+    target[:1000] = np.arange(1000.0)
+    delimited._populate(target, 1000, 50_000)  # its first page holds rows 512-999
+    target[1000:51_000] = -np.arange(50_000.0)
+    np.testing.assert_array_equal(target[:1000], np.arange(1000.0))
+    np.testing.assert_array_equal(target[1000:51_000], -np.arange(50_000.0))
+    delimited._populate(target, 99_999, 1)  # up to the last row

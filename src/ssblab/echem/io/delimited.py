@@ -714,16 +714,18 @@ def _populate(target: np.ndarray, start: int, k: int) -> None:
     """Fault in the pages of rows ``start:start + k`` of an :func:`_untouched` array with one
     call before they are written: cheaper than a page fault per 4 kB page (0.10-0.11 s CPU
     instead of 0.13-0.17 s to fill 240 MB on the machines this was measured on)."""
+    import mmap
+
     global _POPULATE_WRITE
     memory = getattr(target.base, "obj", None)
     if not _POPULATE_WRITE or not hasattr(memory, "madvise"):
         return
-    page = 4096
+    page = mmap.PAGESIZE
     first = start * target.itemsize // page * page
     try:
         memory.madvise(_POPULATE_WRITE, first, (start + k) * target.itemsize - first)
-    except OSError:  # an older kernel: pages fault in as they are written
-        _POPULATE_WRITE = 0
+    except (OSError, ValueError):  # an older kernel or another system: pages fault in as
+        _POPULATE_WRITE = 0  # they are written
 
 
 def _untouched(n: int, dtype) -> np.ndarray:
