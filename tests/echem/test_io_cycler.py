@@ -2,6 +2,7 @@
 
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -716,9 +717,20 @@ def test_pipelined_read_passes_on_a_failure_in_a_parsing_thread(tmp_path, fails,
 
     if fails == "first copy":
         monkeypatch.setattr(delimited, "_put_into", copy)
-    with pytest.raises(RuntimeError, match="broke"):
-        delimited.read_columns(layout, ["Total Time", "Voltage(V)"], threads=3,
-                               converters={"Total Time": clock})
+    raised = []
+
+    def read():
+        try:
+            delimited.read_columns(layout, ["Total Time", "Voltage(V)"], threads=3,
+                                   converters={"Total Time": clock})
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a hang fails, not stalls, the test
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "the read hangs after a failure in a parsing thread"
+    assert len(raised) == 1 and "broke" in str(raised[0])
 
 
 def test_populated_result_pages_keep_what_was_written():
