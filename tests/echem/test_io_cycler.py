@@ -2,6 +2,7 @@
 
 import os
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -615,6 +616,52 @@ def test_clock_times_as_text_equal_the_written_seconds():
     np.testing.assert_array_equal(_text_time_s(np.array(plain), "t.csv", "Time"), seconds)
 
 
+def test_plain_clock_check_agrees_with_the_regular_expression():
+    """The byte-level check of 'H:MM:SS' chunks says yes exactly where RE2 matches
+    ^\\d{1,9}:\\d\\d:\\d\\d$ on every field (independent truth: the regular expression),
+    over mutated clock strings: a character dropped, doubled, replaced or inserted."""
+    import re
+
+    import pyarrow as pa
+
+    from ssblab.echem.io.cycler import _plain_clock_seconds
+
+    rng = np.random.default_rng(11)
+    alphabet = list("0123456789:: .,d-é")
+    pattern = re.compile(r"^[0-9]{1,9}:[0-9][0-9]:[0-9][0-9]$")
+    good = [f"{h}:{m:02d}:{s:02d}" for h, m, s in
+            zip(rng.integers(0, 10 ** rng.integers(1, 10, 400)), rng.integers(0, 60, 400),
+                rng.integers(0, 60, 400))]
+    n_matches = 0
+    for trial in range(600):
+        chunk = list(rng.choice(good, 5))
+        k = int(rng.integers(5))
+        text, at = chunk[k], int(rng.integers(len(chunk[k]) + 1))
+        edit = trial % 5
+        if edit == 1:
+            text = text[:at] + text[at + 1:]
+        elif edit == 2:
+            text = text[:at] + text[at:at + 1] * 2 + text[at + 1:]
+        elif edit == 3:
+            text = text[:at] + str(rng.choice(alphabet)) + text[at + 1:]
+        elif edit == 4:
+            text = text[:at] + str(rng.choice(alphabet)) + text[at:]
+        chunk[k] = text
+        expected = all(pattern.match(t) for t in chunk)
+        n_matches += expected
+        for strings in (pa.array(chunk), pa.array(chunk, pa.large_string()),
+                        pa.array(["x"] + chunk)[1:]):  # offset into the buffers
+            out = np.full(5, -1.0)
+            assert _plain_clock_seconds(strings, out) == expected, chunk
+            if expected:
+                seconds = [int(h) * 3600 + int(m) * 60 + int(s)
+                           for h, m, s in (t.split(":") for t in chunk)]
+                np.testing.assert_array_equal(out, seconds)
+            else:
+                assert (out == -1).all()  # nothing written
+    assert 100 < n_matches < 500  # both answers were exercised
+
+
 @pytest.mark.parametrize("threads", [1, 3])
 def test_clock_column_converted_while_read(tmp_path, threads, monkeypatch):
     """A clock-time column goes chunk by chunk into seconds (never held as text); a date
@@ -639,3 +686,62 @@ def test_clock_column_converted_while_read(tmp_path, threads, monkeypatch):
     np.testing.assert_array_equal(table.columns["Total Time"], seconds)
     assert isinstance(table.columns["Date"], pa.ChunkedArray)
     assert table.columns["Date"][59].as_py() == "2024-01-01 00:00:59"
+
+
+@pytest.mark.parametrize("fails", ["first converter call", "later converter call",
+                                   "first copy"])
+def test_pipelined_read_passes_on_a_failure_in_a_parsing_thread(tmp_path, fails, monkeypatch):
+    """An error raised while a parsing thread converts or copies its range reaches the caller
+    (the ranges waiting for the first range's decision fail with it instead of waiting)."""
+    from ssblab.echem.io import delimited
+    from ssblab.echem.io.cycler import _clock_chunk_s
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 4096)
+    lines = ["Total Time,Voltage(V)"] + [f"{i // 3600}:{i // 60 % 60:02d}:{i % 60:02d},3.{i % 10}"
+                                         for i in range(3000)]
+    path = tmp_path / "clock.csv"
+    path.write_text("\n".join(lines) + "\n")
+    layout = delimited.sniff(path)
+
+    def clock(chunk, *, first):
+        if first == (fails == "first converter call"):
+            raise RuntimeError("converter broke")
+        return _clock_chunk_s(chunk, first=first)
+
+    put_into = delimited._put_into
+
+    def copy(target, gaps, start, chunk):
+        if start == 0:
+            raise RuntimeError("copy broke")
+        put_into(target, gaps, start, chunk)
+
+    if fails == "first copy":
+        monkeypatch.setattr(delimited, "_put_into", copy)
+    raised = []
+
+    def read():
+        try:
+            delimited.read_columns(layout, ["Total Time", "Voltage(V)"], threads=3,
+                                   converters={"Total Time": clock})
+        except RuntimeError as exc:
+            raised.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a hang fails, not stalls, the test
+    reader.start()
+    reader.join(timeout=60)
+    assert not reader.is_alive(), "the read hangs after a failure in a parsing thread"
+    assert len(raised) == 1 and "broke" in str(raised[0])
+
+
+def test_populated_result_pages_keep_what_was_written():
+    """Faulting in a range's pages before the copy leaves the rows already written (by the
+    ranges before, on the same pages) as they were, and the new rows take their values."""
+    from ssblab.echem.io import delimited
+
+    target = delimited._untouched(100_000, np.float64)
+    target[:1000] = np.arange(1000.0)
+    delimited._populate(target, 1000, 50_000)  # its first page holds rows 512-999
+    target[1000:51_000] = -np.arange(50_000.0)
+    np.testing.assert_array_equal(target[:1000], np.arange(1000.0))
+    np.testing.assert_array_equal(target[1000:51_000], -np.arange(50_000.0))
+    delimited._populate(target, 99_999, 1)  # up to the last row

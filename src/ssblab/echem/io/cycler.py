@@ -572,19 +572,21 @@ def _clock_chunk_s(chunk, *, first: bool) -> np.ndarray | None:
 
 def _plain_clock_seconds(strings, out: np.ndarray) -> bool:
     """Write the seconds of a text chunk into ``out`` when every field is a plain 'H:MM:SS'
-    (any number of hour digits, as Neware writes them), read off the Arrow buffers digit by
-    digit (2.2M rows: 0.2-0.4 s, the regular expression 1.7-1.8 s); False, writing nothing,
-    for any other form."""
+    (1-9 hour digits, as Neware writes them), checked and read off the Arrow buffers digit
+    by digit (2.2M rows: 0.08 s CPU, 0.2 s with RE2 checking the form, 1.7-1.8 s by the
+    regular expression alone); False, writing nothing, for any other form."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    if strings.null_count or \
-            not pc.all(pc.match_substring_regex(strings, r"^\d{1,9}:\d\d:\d\d$")).as_py():
-        return False
-    wide = pa.types.is_large_string(strings.type)
     n = len(strings)
+    if strings.null_count:
+        return False
+    if n == 0:
+        return True
+    wide = pa.types.is_large_string(strings.type)
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64 if wide else np.int32,
                             count=n + 1, offset=strings.offset * (8 if wide else 4))
+    if not _plain_clock_layout(offsets, strings.buffers()[2]):
+        return False
     data = np.frombuffer(strings.buffers()[2], dtype=np.uint8)
     end = offsets[1:].astype(np.int64)
 
@@ -601,6 +603,22 @@ def _plain_clock_seconds(strings, out: np.ndarray) -> bool:
         out += scale * np.where(inside, digit(np.where(inside, position, 0)), 0.0)
         scale *= 10
     return True
+
+
+def _plain_clock_layout(offsets: np.ndarray, buffer) -> bool:
+    r"""Whether every string between ``offsets`` matches ``^\d{1,9}:\d\d:\d\d$``, checked on
+    the bytes (a tenth of the regular expression's time): 7-15 bytes, ':' three and six from
+    the end, exactly two ':' a string, the other bytes ASCII digits."""
+    lengths = np.diff(offsets)
+    if lengths.min() < 7 or lengths.max() > 15:
+        return False
+    data = np.frombuffer(buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    colon = data == ord(":")
+    if not ((data - np.uint8(ord("0")) < 10) | colon).all():
+        return False
+    end = offsets[1:] - offsets[0]
+    return int(np.count_nonzero(colon)) == 2 * len(lengths) and \
+        bool(colon[end - 3].all()) and bool(colon[end - 6].all())
 
 
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%m/%d/%Y %H:%M:%S",
