@@ -489,13 +489,16 @@ class Hierarchy:
         w1 = apply(level, v1, _empty_like(v1))
         rho1 = _dot(v1, w1)
         a1 = _ratio(_dot(v1, rc), rho1)
-        r2 = rc - a1 * w1
+        r2 = w1 * -a1  # rc - a1 w1 with one temporary, not two
+        r2 += rc
         v2 = self.precondition(r2, depth)
         w2 = apply(level, v2, ax)
         gamma = _dot(v2, w1)
         beta = _dot(v2, w2) - _ratio(gamma * gamma, rho1)
         a2 = _ratio(_dot(v2, r2), beta)
-        return (a1 - _ratio(gamma * a2, rho1)) * v1 + a2 * v2
+        v1 *= a1 - _ratio(gamma * a2, rho1)  # v1 is this call's own (a new array)
+        _axpy(a2, v2, v1)
+        return v1
 
     def _jacobi(self, level, x, b, ax):
         import torch
@@ -605,7 +608,11 @@ def _plane_estimate(level: _Level, x, r, electrode: bool):
     Returns the device vector ``[J0, sum_0 r, ..., sum_{n0-1} r]``.
     """
     first = _sum64(level.inlet * ((1 - x[0]) if electrode else -x[0]), (0, 1))
-    return _cat([first.reshape(1), _sum64(r.reshape(r.shape[0], -1), (1,))])
+    layers = r.reshape(r.shape[0], -1)
+    # NumPy: pairwise sums in the working precision (4x faster than a float64 accumulation;
+    # error ~log2(n) ulp of sum |r|, far below any flux_tol, and the stop is confirmed in float64)
+    sums = _sum64(layers, (1,)) if level.torch else layers.sum(axis=1).astype(np.float64)
+    return _cat([first.reshape(1), sums])
 
 
 def _planes_from_estimate(packed: np.ndarray, base) -> np.ndarray:
