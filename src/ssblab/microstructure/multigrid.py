@@ -823,6 +823,5 @@ def solve_potential(level: _Level, *, flux_tol: float, max_iterations: int, x0=N
 
         residual = float(torch.linalg.vector_norm(r, dtype=torch.float64)) / norm_b
     else:
-        flat = r.reshape(-1)
-        residual = float(np.sqrt(np.einsum("i,i->", flat, flat, dtype=np.float64)) / norm_b)
+        residual = float(np.sqrt(_dot(r, r)) / norm_b)
     return x, iterations, residual, planes, converged, refinements
