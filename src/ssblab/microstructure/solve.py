@@ -240,7 +240,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     lab = np.moveaxis(labels, axis, 0)
     present = np.flatnonzero(counts)
     phase_fractions = {int(p): float(counts[p] / lab.size) for p in present}
-    conducting = (lut > 0)[lab]
+    conducting = np.take(lut > 0, lab)
     eps = float(counts[lut > 0].sum() / lab.size)
     common = dict(direction=direction, shape=tuple(labels.shape), voxel_size_cm=voxel_size_cm,
                   voltage_V=voltage_V, conducting_fraction=eps, phase_fractions=phase_fractions,
@@ -249,9 +249,10 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
         return _failed("no conducting voxel: every label present has conductivity 0", common,
                        raise_on_failure)
     active = percolating_mask(conducting, axis=0, periodic=boundary == "periodic")
-    connected = float(active.sum() / conducting.sum())
+    n_active = np.count_nonzero(active)  # not bool.sum(): 8x slower
+    connected = float(n_active / np.count_nonzero(conducting))
     del conducting
-    if not active.any():
+    if not n_active:
         return _failed(f"nothing percolates: no conducting path joins the two faces normal to "
                        f"{direction}", dict(common, connected_fraction=connected), raise_on_failure)
 
@@ -262,7 +263,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     scale = float(lut.max())
     wrap = None
     if method == "gmg":
-        scaled = (lut / scale).astype(dtype)[lab]
+        scaled = np.take((lut / scale).astype(dtype), lab)
         np.multiply(scaled, active, out=scaled)
         level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend)
         del scaled
@@ -317,7 +318,7 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     inlet_current = {int(p): float(per_phase[p] / inlet.sum()) for p in present}
     area = np.bincount(lab[0].reshape(-1), minlength=lut.size) / lab[0].size
     inlet_area = {int(p): float(area[p]) for p in present}
-    top1, peak = _hot_spots(j_mag, j_axial, int(active.sum()))
+    top1, peak = _hot_spots(j_mag, j_axial, n_active)
     del j_mag
 
     scale_j = scale * voltage_V / voxel_size_cm  # lattice current density -> A/cm^2
@@ -388,7 +389,8 @@ def percolating_mask(conducting: np.ndarray, *, axis: int = 0, periodic: bool = 
     last = np.unique(roots[np.take(labels, -1, axis=axis)])
     both = np.intersect1d(first, last)
     both = both[both != roots[0]]
-    return np.isin(roots, both)[labels] & conducting
+    # label 0 (the background) is never kept, so no ``& conducting`` is needed
+    return np.take(np.isin(roots, both), labels)
 
 
 def _check_inputs(volume, conductivities):
@@ -416,12 +418,15 @@ def _check_inputs(volume, conductivities):
         lut = np.asarray(conductivities, dtype=float).ravel()
     top = int(volume.max())
     # a count per label is one pass; sorting (np.unique) is the fallback for sparse huge labels
-    if top < 1 << 20:
+    if top < 16 and volume.itemsize == 1:  # segmented images: a cheap comparison per label
+        per_label = np.array([np.count_nonzero(volume == k) for k in range(top + 1)])
+    elif top < 1 << 20:
         per_label = np.bincount(volume.reshape(-1))
-        present = np.flatnonzero(per_label)
-        per_label = per_label[present]
     else:
         present, per_label = np.unique(volume, return_counts=True)
+    if top < 1 << 20:
+        present = np.flatnonzero(per_label)
+        per_label = per_label[present]
     missing = [int(p) for p in present if p >= lut.size or not np.isfinite(lut[p])]
     if missing:
         raise InputError(f"conductivities_S_cm: no finite conductivity for label(s) {missing} "
@@ -606,8 +611,10 @@ def _hot_spots(magnitude, axial, n_active):
     values, along = magnitude.reshape(-1), axial.reshape(-1)
     count = max(1, int(math.ceil(0.01 * n_active)))
     top = _top_indices(values, count)
-    share = float(along[top].sum(dtype=np.float64) / along.sum(dtype=np.float64))
-    peak = float(values.max() / (values.sum(dtype=np.float64) / n_active))
+    # pairwise sums in the field's precision (error ~log2(n) ulp; a float64 accumulation of
+    # float32 was 4x slower)
+    share = float(along[top].sum(dtype=np.float64) / float(along.sum()))
+    peak = float(values.max() / (float(values.sum()) / n_active))
     return share, peak
 
 
