@@ -54,6 +54,45 @@ _CHUNK = 1 << 17     # voxels per chunk of the operator product (a few hundred k
 _MAX_THREADS = 8     # NumPy path: threads that share the chunks of a sweep
 
 
+def _compiled():
+    """The Numba kernels (:mod:`._mg_numba`) with their thread count set, or None: Numba is
+    not installed, or ``SSBLAB_GMG_KERNELS=numpy`` asks for the NumPy reference kernels."""
+    if os.environ.get("SSBLAB_GMG_KERNELS", "").lower() == "numpy":
+        return None
+    if "kernels" not in _NUMBA:
+        try:
+            from ssblab.microstructure import _mg_numba
+        except (ImportError, RuntimeError):  # no Numba, or no writable cache for it
+            _mg_numba = None
+        _NUMBA["kernels"] = _mg_numba
+    kernels = _NUMBA["kernels"]
+    if kernels is not None:
+        import numba
+
+        numba.set_num_threads(min(_threads(), numba.config.NUMBA_NUM_THREADS))
+    return kernels
+
+
+_NUMBA: dict = {}
+
+
+def _layers(level, kernel, *, n=None) -> float:
+    """Run a compiled ``kernel(i0, i1)`` over runs of the ``n`` layers (axis 0; the level's by
+    default) on the chunk threads, about ``_CHUNK`` voxels a run; returns the sum of what the
+    runs return (float64 dot shares, or 0)."""
+    n0 = level.shape[0] if n is None else n
+    per = max(1, _CHUNK // (level.size // level.shape[0]) // (1 if n is None else 2))
+    if n0 <= per:
+        return float(kernel(0, n0) or 0.0)
+    parts = np.zeros(-(-n0 // per))
+
+    def body(a, b, _):
+        parts[a // per] = kernel(a, b) or 0.0
+
+    _for_chunks(n0, np.float32, body, chunk=per)
+    return float(parts.sum())
+
+
 def _is_torch(a) -> bool:
     return type(a).__module__.startswith("torch")
 
@@ -111,6 +150,9 @@ def _apply_dot(level: _Level, p, q):
     if level.torch:
         apply(level, p, q)
         return _dot(p, q)
+    kernels = _compiled()
+    if kernels is not None:
+        return _layers(level, lambda i0, i1: kernels.apply_dot(level.diag, *level.g, p, q, i0, i1))
     pf, qf = p.reshape(-1), q.reshape(-1)
     parts = np.zeros(-(-pf.size // _CHUNK))
 
@@ -211,6 +253,10 @@ def apply(level: _Level, x, out):
             of[: n - s].addcmul_(g, xf[s:], value=-1)
             of[s:].addcmul_(g, xf[: n - s], value=-1)
         return out
+    kernels = _compiled()
+    if kernels is not None:
+        _layers(level, lambda i0, i1: kernels.apply_dot(level.diag, *level.g, x, out, i0, i1))
+        return out
     # NumPy: cache-sized chunks of the flattened grid (the scratch is one chunk, not a grid:
     # 4 bytes a voxel less at 512^3)
     _for_chunks(n, out.dtype, lambda a, b, t: _apply_chunk(level, xf, of, t, a, b))
@@ -281,6 +327,12 @@ def _apply_chunk(level, xf, of, t, a, b):
 def _sweep_numpy(level, x, b, out, *, omega=None):
     """``out = x + omega D^-1 (b - A x)`` (one damped-Jacobi sweep) or, without ``omega``,
     ``out = b - A x``: every step of a chunk while it is in cache."""
+    kernels = _compiled()
+    if kernels is not None:
+        w, smooth = (0.0, False) if omega is None else (omega, True)
+        _layers(level, lambda i0, i1: kernels.sweep(level.diag, *level.g, x, b, out, w, smooth,
+                                                    i0, i1))
+        return out
     xf, bf, of = x.reshape(-1), b.reshape(-1), out.reshape(-1)
     diag = level.diag.reshape(-1)
 
@@ -304,6 +356,12 @@ def _residual_restricted(level, x, b, out):
     f0, f1, f2 = level.shape
     plane = f1 * f2
     coarse = np.empty(tuple((n + 1) // 2 for n in level.shape), x.dtype)
+    kernels = _compiled()
+    if kernels is not None:
+        _layers(level, lambda c0, c1: kernels.residual_restricted(level.diag, *level.g, x, b,
+                                                                  coarse, c0, c1),
+                n=coarse.shape[0])
+        return coarse
     xf, bf, of = x.reshape(-1), b.reshape(-1), out.reshape(-1)
 
     def layers(c0, c1, _):
