@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import importlib
 import os
 
 import numpy as np
@@ -55,22 +56,17 @@ _MAX_THREADS = 8     # NumPy path: threads that share the chunks of a sweep
 
 
 def _compiled():
-    """The Numba kernels (:mod:`._mg_numba`) with their thread count set, or None: Numba is
+    """The Numba kernels (:mod:`._mg_numba`), or None: Numba is
     not installed, or ``SSBLAB_GMG_KERNELS=numpy`` asks for the NumPy reference kernels."""
     if os.environ.get("SSBLAB_GMG_KERNELS", "").lower() == "numpy":
         return None
     if "kernels" not in _NUMBA:
         try:
-            from ssblab.microstructure import _mg_numba
+            kernels = importlib.import_module("ssblab.microstructure._mg_numba")
         except (ImportError, RuntimeError):  # no Numba, or no writable cache for it
-            _mg_numba = None
-        _NUMBA["kernels"] = _mg_numba
-    kernels = _NUMBA["kernels"]
-    if kernels is not None:
-        import numba
-
-        numba.set_num_threads(min(_threads(), numba.config.NUMBA_NUM_THREADS))
-    return kernels
+            kernels = None
+        _NUMBA["kernels"] = kernels
+    return _NUMBA["kernels"]
 
 
 _NUMBA: dict = {}
