@@ -51,7 +51,7 @@ def test_kernels_equal_numpy(numba_kernels, monkeypatch, shape, dtype):
     tol = _tol(level, x, b)
     for omega in (None, 0.8):
         ours = mg._sweep_numpy(level, x, b, np.empty_like(x), omega=omega)
-        ref = _numpy(monkeypatch, lambda: mg._sweep_numpy(level, x, b, np.empty_like(x), omega=omega))
+        ref = _numpy(monkeypatch, lambda w=omega: mg._sweep_numpy(level, x, b, np.empty_like(x), omega=w))
         np.testing.assert_allclose(ours, ref, rtol=0, atol=tol if omega is None else tol / level.diag.min())
     q, q_ref = np.empty_like(x), np.empty_like(x)
     dot = mg._apply_dot(level, x, q)
