@@ -8,7 +8,8 @@ default criterion (flux spread < 1e-2 and tau change < 2e-3 per 100 iterations);
 below TauFactor's 8.8e-5, and 3.0e-5 at 256^3 (TauFactor 7.7e-5), where 3e-3 left up to 1.3e-4;
 ssblab's sigma_eff comes from the dissipated power, whose error is quadratic in the
 potential's; see docs/benchmarks.md). ssblab runs on each of its CPU backends
-(NumPy; PyTorch on the CPU with its default threads, as TauFactor). The script prints each
+(NumPy with its NumPy kernels, "numpy"; NumPy with the compiled multigrid kernels of the
+``fast`` extra, "numba"; PyTorch on the CPU with its default threads, as TauFactor). The script prints each
 run's time (min and median of --repeat runs), its relative error in sigma_eff, the load
 average at the end of the run, and the ratios min/min (the floor) and median/median, with
 "equal accuracy" only when ssblab's error is at or below TauFactor's.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import os
 import statistics
@@ -58,15 +60,22 @@ def run(size: int, *, density: float, repeat: int, flux_tol: float, backends) ->
           f"flux_tol {flux_tol:g})", flush=True)
     timings = {}
     for backend in backends:
+        if backend == "numba" and importlib.util.find_spec("numba") is None:
+            print("  ssblab-numba: skipped (pip install 'ssblab[fast]')")
+            continue
+        # "numba": the NumPy backend with the compiled multigrid kernels; "numpy": without them
+        os.environ["SSBLAB_GMG_KERNELS"] = "numpy" if backend == "numpy" else "auto"
         try:
             def ours(backend=backend):
                 return solve(labels, [0.0, 1.0], direction="x", flux_tol=flux_tol,
-                             keep_fields=False, backend=backend)
-            ours()  # warm-up (imports, torch start-up): not timed
+                             keep_fields=False, backend="numpy" if backend == "numba" else backend)
+            ours()  # warm-up (imports, torch start-up, loading the compiled kernels): not timed
             t_min, t_med, r = _time(ours, repeat)
         except ResourceError as error:
             print(f"  ssblab-{backend}: skipped ({error})")
             continue
+        finally:
+            os.environ.pop("SSBLAB_GMG_KERNELS", None)
         err = abs(r.sigma_eff_S_cm / reference - 1)
         timings[backend] = (t_min, t_med, err)
         print(_line(f"ssblab-{backend}", t_min, t_med, err, r.iterations, f" ({r.precision})"),
@@ -100,7 +109,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[128])
     parser.add_argument("--density", type=float, default=0.7)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--backends", nargs="+", default=["numpy", "torch"])
+    parser.add_argument("--backends", nargs="+", default=["numpy", "numba", "torch"])
     parser.add_argument("--flux-tol", type=float, default=1e-3)
     args = parser.parse_args()
     for size in args.sizes:
