@@ -59,8 +59,8 @@ _MAX_THREADS = 8     # NumPy path: threads that share the chunks of a sweep
 
 
 def _compiled():
-    """The Numba kernels (:mod:`._mg_numba`), or None: Numba is
-    not installed, or ``SSBLAB_GMG_KERNELS=numpy`` asks for the NumPy reference kernels."""
+    """The Numba kernels (:mod:`._mg_numba`), or None: Numba is not installed, or
+    ``SSBLAB_GMG_KERNELS=numpy`` asks for the NumPy reference kernels."""
     if os.environ.get("SSBLAB_GMG_KERNELS", "").lower() == "numpy":
         return None
     if "kernels" not in _NUMBA:
