@@ -429,14 +429,14 @@ def main():
             compare_formats(args.frames, args.atoms, scratch)
         return
     if args.file:
+        import contextlib
         import tempfile
 
         if args.scratch:
             os.makedirs(args.scratch, exist_ok=True)
-            compare_file(args.frames, args.atoms, args.scratch, args.documented_frames,
-                         with_kinisi=args.kinisi_stride > 0)
-            return
-        with tempfile.TemporaryDirectory() as scratch:
+        folder = contextlib.nullcontext(args.scratch) if args.scratch else \
+            tempfile.TemporaryDirectory()
+        with folder as scratch:
             compare_file(args.frames, args.atoms, scratch, args.documented_frames,
                          with_kinisi=args.kinisi_stride > 0)
         return

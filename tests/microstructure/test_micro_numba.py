@@ -85,11 +85,12 @@ def test_solve_equal_numpy(numba_kernels, monkeypatch, dtype):
     assert abs(ours.sigma_eff_S_cm / ref.sigma_eff_S_cm - 1) <= flux_tol
 
 
-def test_numpy_fallback_without_numba(monkeypatch):
+def test_numpy_fallback_without_numba(monkeypatch, request):
     monkeypatch.delenv("SSBLAB_GMG_KERNELS", raising=False)
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
     monkeypatch.setitem(sys.modules, "ssblab.microstructure._mg_numba", None)
-    monkeypatch.setattr(mg, "_NUMBA", {})
+    mg._load_kernels.cache_clear()
+    request.addfinalizer(mg._load_kernels.cache_clear)  # later tests load the kernels again
     assert mg._compiled() is None
     level = _field((6, 5, 7), np.float32, seed=2)
     x = np.ones(level.shape, np.float32)

@@ -18,6 +18,7 @@ returns None and the caller's general parser reads the lines instead.
 
 from __future__ import annotations
 
+import functools
 import os
 
 import numpy as np
@@ -109,16 +110,14 @@ def parse_decimal_fields(buf, first: int, frame_step: int, shape: tuple[int, int
     return out if done else None
 
 
-_HELPER = []
-
-
+@functools.cache
 def _helper():
     """One worker thread shared by every parse, or None on a single core."""
-    if not _HELPER and (os.cpu_count() or 1) > 1:
-        from concurrent.futures import ThreadPoolExecutor
+    if (os.cpu_count() or 1) == 1:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
 
-        _HELPER.append(ThreadPoolExecutor(1, thread_name_prefix="ssblab-parse"))
-    return _HELPER[0] if _HELPER else None
+    return ThreadPoolExecutor(1, thread_name_prefix="ssblab-parse")
 
 
 class _Fields:

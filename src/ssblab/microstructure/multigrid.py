@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import importlib
+import functools
 import os
 
 import numpy as np
@@ -63,16 +63,16 @@ def _compiled():
     ``SSBLAB_GMG_KERNELS=numpy`` asks for the NumPy reference kernels."""
     if os.environ.get("SSBLAB_GMG_KERNELS", "").lower() == "numpy":
         return None
-    if "kernels" not in _NUMBA:
-        try:
-            kernels = importlib.import_module("ssblab.microstructure._mg_numba")
-        except (ImportError, RuntimeError):  # no Numba, or no writable cache for it
-            kernels = None
-        _NUMBA["kernels"] = kernels
-    return _NUMBA["kernels"]
+    return _load_kernels()
 
 
-_NUMBA: dict = {}
+@functools.cache
+def _load_kernels():
+    try:
+        import ssblab.microstructure._mg_numba as kernels
+    except (ImportError, RuntimeError):  # no Numba, or no writable cache for it
+        return None
+    return kernels
 
 
 def _layers(level, kernel, *, n=None) -> float:

@@ -653,14 +653,10 @@ def _put_into(target: np.ndarray, gaps: list | None, start: int, chunk) -> None:
     if not k:
         return
     _populate(target, start, k)
-    if target.dtype.kind == "i":
-        if chunk.null_count:
-            gaps.append((start, chunk))
-            return
-        target[start:start + k] = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=k,
-                                                offset=chunk.offset * 8)
-    else:
-        target[start:start + k] = as_float64(chunk)
+    if target.dtype.kind == "i" and chunk.null_count:
+        gaps.append((start, chunk))
+        return
+    _copy_numbers(target, start, chunk)
 
 
 def _put_text(out: dict, text: dict, convert: dict, name: str, start: int, chunk,
@@ -698,8 +694,14 @@ def _put(out: dict, name: str, start: int, chunk, capacity: int) -> None:
         widened = _untouched(capacity, np.float64)
         widened[:start] = target[:start]
         target = out[name] = widened
-    if k == 0:
-        return
+    if k:
+        _copy_numbers(target, start, chunk)
+
+
+def _copy_numbers(target: np.ndarray, start: int, chunk) -> None:
+    """Rows ``start:`` of ``target`` from a non-empty Arrow chunk: an int64 chunk without
+    nulls straight from its value buffer into an int64 target, anything else as float64."""
+    k = len(chunk)
     if target.dtype.kind == "i":
         target[start:start + k] = np.frombuffer(chunk.buffers()[1], dtype=np.int64, count=k,
                                                 offset=chunk.offset * 8)
