@@ -262,7 +262,12 @@ def _refuse_impedance_only(table: RawTable, where: str) -> None:
     interleave impedance with cycling (a few such rows) pass."""
     for name in table.columns:
         if name.lower().replace(" ", "") in ("freq/hz", "frequency/hz", "freq(hz)", "frequency(hz)"):
-            frequency = np.asarray(table.columns[name], dtype=float)
+            if isinstance(table, TextTable):  # text columns are read when first asked for
+                table.load([name])
+            try:
+                frequency = to_float(table.columns[name], where=where, name=name)
+            except InputError:
+                return  # not a numeric frequency column: nothing to say here
             ac = np.isfinite(frequency) & (frequency > 0)
             if frequency.size and ac.mean() > 0.9:
                 raise InputError(

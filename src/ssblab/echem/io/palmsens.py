@@ -4,7 +4,9 @@ Each measurement's ``DataSet`` (else its first impedance curve in ``EISDataList`
 table, with the arrays ``Frequency`` (Hz), ``ZRe`` and ``ZIm`` (ohm). PSTrace
 stores ``ZIm`` as -Z'' (positive for a capacitive arc), so the column is named ``-ZIm`` here and
 :mod:`ssblab.echem.io.spectra` negates it. Arrays in other units (kOhm, MOhm) are scaled by the
-unit the file states. Nothing in the file is executed: it is parsed with :func:`json.loads`.
+unit the file states. Keys are matched without regard to case: PSTrace 5 writes ``Measurements``,
+``DataSet``, ``DataValues``, later versions (and the PalmSens SDK) ``measurements``, ``dataset``,
+``datavalues``. Nothing in the file is executed: it is parsed with :func:`json.loads`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def read_pssession(path: str | Path) -> list[RawTable]:
         session = json.loads(text[:text.rfind("}") + 1])
     except (json.JSONDecodeError, ValueError) as exc:
         raise InputError(f"{where}: not a readable PalmSens session (JSON error: {exc})") from None
-    measurements = session.get("Measurements") if isinstance(session, dict) else None
+    measurements = _get(session, "Measurements")
     if not isinstance(measurements, list):
         raise InputError(f"{where}: no 'Measurements' list in this PalmSens session")
     tables = []
@@ -38,13 +40,13 @@ def read_pssession(path: str | Path) -> list[RawTable]:
             continue
         # The measurement's own data set is the record; its curves (EISDataList) are what
         # PSTrace plotted and are read only when the measurement holds no impedance arrays.
-        curves = [measurement] + list(measurement.get("EISDataList") or [])
+        curves = [measurement] + list(_get(measurement, "EISDataList") or [])
         for c, curve in enumerate(curves):
             if tables and tables[-1].metadata["measurement"] == m:
                 break
-            columns = _arrays(curve.get("DataSet") if isinstance(curve, dict) else None)
+            columns = _arrays(_get(curve, "DataSet"))
             if "frequency" in columns and ("ZRe" in columns or "|Z|" in columns):
-                title = curve.get("Title") or measurement.get("Title") or ""
+                title = _get(curve, "Title") or _get(measurement, "Title") or ""
                 tables.append(RawTable(columns, where, {
                     "format": "palmsens-pssession", "header": True, "measurement": m,
                     "curve": c, "title": str(title)[:80]}))
@@ -56,21 +58,21 @@ def read_pssession(path: str | Path) -> list[RawTable]:
 
 def _arrays(dataset) -> dict[str, np.ndarray]:
     """Frequency, ZRe, -ZIm, |Z|, -Phase arrays of one data set, of equal length."""
-    if not isinstance(dataset, dict) or not isinstance(dataset.get("Values"), list):
+    if not isinstance(_get(dataset, "Values"), list):
         return {}
     columns = {}
-    for array in dataset["Values"]:
+    for array in _get(dataset, "Values"):
         if not isinstance(array, dict):
             continue
-        name = _WANTED.get(str(array.get("Description", "")).strip().lower())
-        values = array.get("DataValues")
+        name = _WANTED.get(str(_get(array, "Description") or "").strip().lower())
+        values = _get(array, "DataValues")
         if name is None or not isinstance(values, list):
             continue
         try:
-            data = np.array([float(v["V"]) for v in values])
-        except (KeyError, TypeError, ValueError):
+            data = np.array([float(_get(v, "V")) for v in values])
+        except (TypeError, ValueError):
             continue
-        unit = str((array.get("Unit") or {}).get("Type", "")).lower()
+        unit = str(_get(_get(array, "Unit"), "Type") or "").lower()
         factor = next((f for p, f in _PREFIX.items() if p in unit.rsplit(".", 1)[-1]), 1.0)
         columns[name] = data * factor if name != "-Phase" else data
     lengths = {len(v) for v in columns.values()}
@@ -78,3 +80,14 @@ def _arrays(dataset) -> dict[str, np.ndarray]:
         n = len(columns.get("frequency", ()))
         columns = {k: v for k, v in columns.items() if len(v) == n}
     return columns
+
+
+def _get(node, key: str):
+    """``node[key]`` of a JSON object, the key matched without regard to case (None if absent
+    or if ``node`` is not an object)."""
+    if not isinstance(node, dict):
+        return None
+    if key in node:
+        return node[key]
+    lower = key.lower()
+    return next((v for k, v in node.items() if str(k).lower() == lower), None)
