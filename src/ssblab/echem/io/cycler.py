@@ -144,7 +144,8 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if family == "biologic":
         biologic_cycles(table)
         biologic_current(table)
-    open_circuit = family == "biologic" and _is_open_circuit(table)
+    open_circuit = (family == "biologic" and _is_open_circuit(table)) or \
+        (family == "gamry" and "Im" not in table.columns)
     columns = _resolve(table, COLUMN_MAPS.get(family, {}), column_map or {}, format,
                        current_optional=open_circuit)
     label = None if family in ("maccor", "biologic") else \

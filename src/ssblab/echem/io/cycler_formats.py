@@ -30,7 +30,7 @@ from ssblab.errors import InputError, require_package
 
 CyclerFormat = Literal["biologic-mpr", "biologic-mpt", "neware-ndax", "neware-nda", "neware-csv",
                        "arbin-res", "arbin-csv", "maccor", "basytec", "novonix", "pec", "excel",
-                       "parquet", "beep-structured", "csv"]
+                       "parquet", "beep-structured", "gamry-dta", "csv"]
 CYCLER_FORMATS = get_args(CyclerFormat)
 
 # Per column map: canonical key -> the file's column names to try (case-insensitive), in order.
@@ -94,6 +94,9 @@ COLUMN_MAPS = {
                     "capacity_mAh": ("capacity_mAh",)},
 }
 COLUMN_MAPS["neware-nda"] = COLUMN_MAPS["neware-ndax"]
+# Gamry EXPLAIN CURVE tables: T in s, Vf (filtered potential) in V, Im (measured current) in A
+COLUMN_MAPS["gamry"] = {"time_s": ("T",), "voltage_V": ("Vf",), "current_A": ("Im",),
+                        "step": ("curve",)}
 # Neware's older Excel export ('Detail' sheet): the time is the step time.
 COLUMN_MAPS["neware-xls"] = {"time_s": ("Relative Time(h:min:s.ms)",),
                              "current_mA": ("Cur(mA)",), "voltage_V": ("Voltage(V)",),
@@ -127,10 +130,12 @@ def detect_cycler_format(path: str | Path) -> str:
     if head.startswith(b"PAR1"):
         return "parquet"
     text = head.decode("utf-8", errors="replace").lstrip("\ufeff")
-    first = text.split("\n", 1)[0]
+    first = next((line for line in text.split("\n") if line.strip()), "")
     if text.startswith(("EC-Lab ASCII FILE", "BT-Lab ASCII FILE")) or \
             ("time/s" in first and "\t" in first and re.search(r"\b(Ns|mode|Ewe|Ecell)\b", first)):
         return "biologic-mpt"
+    if text.startswith("EXPLAIN") and re.search(r"^TAG\t", text, re.MULTILINE):
+        return "gamry-dta"
     if text.lstrip().startswith("{") and '"beep.structure' in text[:2000]:
         return "beep-structured"
     if text.startswith("MACCOR, INC.") and "Impedance" in first:
@@ -211,14 +216,69 @@ def _biologic_mpt(path, delimiter):
             raise InputError(f"{path}: line 2 should give 'Nb header lines : N'")
         header_line = int(match.group(1)) - 1
         technique = head[3].strip() if len(head) > 3 else ""
-    else:
-        header_line, technique = 0, ""
+    else:  # exported without the header block: the column names on the first line that has
+        # text (EC-Lab writes an empty line above them)
+        header_line = next((i for i, line in enumerate(head) if line.strip()), 0)
+        technique = ""
     try:
         layout = sniff(path, delimiter="\t", header_line=header_line)
     except InputError as exc:
         raise InputError(f"{exc} (a Bio-Logic text file whose header declares "
                          f"{header_line + 1} lines)") from None
     return TextTable(layout, {"format": "biologic-mpt", "technique": technique}), "biologic"
+
+
+_GAMRY_TABLE = re.compile(r"^(CURVE\d*)\tTABLE")
+
+
+def _gamry_dta(path, delimiter):
+    """A Gamry EXPLAIN ``.DTA`` file of a DC technique (chronopotentiometry,
+    chronoamperometry, charge-discharge, open circuit, cyclic voltammetry): its ``CURVE``
+    tables (``CURVE``, or ``CURVE1``, ``CURVE2``... for the segments of one run) in file order
+    under their own names (``T`` in s, ``Vf`` in V vs. Ref., ``Im`` in A), numbered from 1 in
+    a column ``curve``. Columns of text (``Over``, the overload flags) are left out; a decimal
+    comma (a German Windows) is read as a point. An open-circuit record has no ``Im``."""
+    from ssblab.echem.io._common import read_text
+
+    where = str(path)
+    lines = read_text(Path(path)).splitlines()
+    technique = next((line.split("\t")[1] for line in lines[:5] if line.startswith("TAG\t")
+                      and "\t" in line), "")
+    starts = [i for i, line in enumerate(lines) if _GAMRY_TABLE.match(line)]
+    if not starts:
+        tables = [line.split("\t")[0] for line in lines if "\tTABLE" in line]
+        what = "an impedance run: read it with `ssblab read spectrum`" \
+            if "ZCURVE" in tables else f"tables found: {', '.join(tables) or 'none'}"
+        raise InputError(f"{where}: a Gamry {technique or '.DTA'} file with no CURVE table of "
+                         f"a DC record ({what})")
+    rows, names = [], None
+    for number, start in enumerate(starts, 1):
+        header = lines[start + 1].strip("\t").split("\t") if start + 1 < len(lines) else []
+        if names is None:
+            names = header
+        elif header != names:
+            raise InputError(f"{where}: the Gamry tables {lines[starts[0]].split()[0]} and "
+                             f"{lines[start].split()[0]} have different columns")
+        for line in lines[start + 3:]:
+            if not line.startswith("\t"):
+                break
+            fields = line[1:].split("\t")
+            if len(fields) == len(names):
+                rows.append(fields + [str(number)])
+    if not rows:
+        raise InputError(f"{where}: the Gamry CURVE table has no data rows (the file is "
+                         "truncated or the run was aborted before the first point)")
+    columns = {}
+    for k, name in enumerate(names + ["curve"]):
+        values = [row[k] for row in rows]
+        if any("," in v for v in values) and not any("." in v for v in values):
+            values = [v.replace(",", ".") for v in values]
+        try:
+            columns[name] = np.array(values, dtype=float)
+        except ValueError:
+            continue  # a text column (overload flags)
+    return RawTable(columns, where, {"format": "gamry-dta", "technique": technique,
+                                     "tables": len(starts)}), "gamry"
 
 
 def _text(fmt: str, family: str, **options):
@@ -479,4 +539,4 @@ READERS = {"biologic-mpr": _biologic_mpr, "biologic-mpt": _biologic_mpt,
            "basytec": _text("basytec", "basytec"),
            "novonix": _text("novonix", "novonix", start_marker="[Data]"),
            "pec": _text("pec", "pec"), "excel": _excel, "parquet": _parquet,
-           "beep-structured": _beep_structured}
+           "beep-structured": _beep_structured, "gamry-dta": _gamry_dta}

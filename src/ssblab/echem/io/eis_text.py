@@ -34,11 +34,24 @@ def read_gamry(path: str | Path) -> RawTable:
         raise InputError(f"{where}: no impedance table (ZCURVE) in this Gamry file; tables found: "
                          f"{', '.join(tables) or 'none'}")
     end = start + 3
-    while end < len(lines) and lines[end].startswith("\t"):
+    width = len(lines[start + 1].strip("\t").split("\t")) if start + 1 < len(lines) else 0
+    spaced = []  # rows separated by blanks instead of tabs (a file edited by hand): kept
+    while end < len(lines):
+        if not lines[end].startswith("\t"):
+            fields = lines[end].split()
+            if not (lines[end][:1].isspace() and len(fields) == width and
+                    all(_NUMBER.match(f) for f in fields)):
+                break
+            lines[end] = "\t" + "\t".join(fields)
+            spaced.append(end + 1)
         end += 1
     if end == start + 3:
         raise InputError(f"{where}: the ZCURVE table has no data rows (the file is truncated "
                          "or the run was aborted before the first point)")
+    if spaced:
+        warnings.warn(f"{where}: {len(spaced)} row(s) of the ZCURVE table (line(s) "
+                      f"{_line_ranges(spaced)}) are separated by blanks, not tabs as Gamry "
+                      "writes them; read as rows of the table", DataWarning, stacklevel=2)
     block = [line[1:] for line in lines[start + 3:end]]
     if end == len(lines) and not text.endswith("\n"):
         block = _drop_cut_number(block, "\t", where, start + 3)
@@ -58,6 +71,20 @@ def read_gamry(path: str | Path) -> RawTable:
                       f"of the planned {final} Hz)" if "Freq" in names else
                       f"{where}: the experiment was aborted", DataWarning, stacklevel=2)
     return RawTable({n: values[:, i] for i, n in enumerate(names)}, where, metadata)
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _line_ranges(numbers: list[int]) -> str:
+    """``[3, 4, 5, 9]`` as ``"3-5, 9"``."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
 
 
 def read_zplot(path: str | Path) -> RawTable | list[RawTable]:
