@@ -22,7 +22,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from ssblab.echem.io._common import RawTable, read_head
+from ssblab.echem.io._common import DataWarning, RawTable, read_head
 from ssblab.echem.io.biologic import MPR_SIGNATURE, read_mpr
 from ssblab.echem.io.delimited import TextTable, is_text, sniff, to_float
 from ssblab.echem.io.xlsx import workbook_sheets
@@ -96,7 +96,7 @@ COLUMN_MAPS = {
 COLUMN_MAPS["neware-nda"] = COLUMN_MAPS["neware-ndax"]
 # Gamry EXPLAIN CURVE tables: T in s, Vf (filtered potential) in V, Im (measured current) in A
 COLUMN_MAPS["gamry"] = {"time_s": ("T",), "voltage_V": ("Vf",), "current_A": ("Im",),
-                        "step": ("curve",)}
+                        "step": ("curve",), "cycle": ("Cycle",)}
 # Neware's older Excel export ('Detail' sheet): the time is the step time.
 COLUMN_MAPS["neware-xls"] = {"time_s": ("Relative Time(h:min:s.ms)",),
                              "current_mA": ("Cur(mA)",), "voltage_V": ("Voltage(V)",),
@@ -268,6 +268,9 @@ def _gamry_dta(path, delimiter):
     if not rows:
         raise InputError(f"{where}: the Gamry CURVE table has no data rows (the file is "
                          "truncated or the run was aborted before the first point)")
+    if any(line.startswith("EXPERIMENTABORTED\tTOGGLE\tT") for line in lines[:starts[0]]):
+        warnings.warn(f"{where}: the Gamry experiment was aborted; read the {len(rows)} points "
+                      "recorded before the abort", DataWarning, stacklevel=3)
     columns = {}
     for k, name in enumerate(names + ["curve"]):
         values = [row[k] for row in rows]
