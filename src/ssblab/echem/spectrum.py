@@ -46,7 +46,10 @@ class Spectrum(Result):
             raise InputError(f"{where}: frequency ({f.shape}) and impedance ({z.shape}) must be "
                              "1-D arrays of equal length")
         if f.size < 3:
-            raise InputError(f"{where}: expected at least 3 frequencies, found {f.size}")
+            raise InputError(f"{where}: expected at least 3 frequencies, found {f.size}"
+                             + (f" ({', '.join(f'{v:.4g}' for v in f)} Hz): a measurement at one "
+                                "or two frequencies (such as EC-Lab's ZIR) is not a spectrum"
+                                if f.size else ""))
         bad = ~np.isfinite(f) | ~np.isfinite(z.real) | ~np.isfinite(z.imag)
         if bad.any():
             rows = np.flatnonzero(bad)[:5].tolist()

@@ -88,6 +88,41 @@ def pssession(path):
     return spectra_from(values["Frequency"], values["ZRe"], -np.array(values["ZIm"]))
 
 
+def gamry_blanks(path):
+    """The ZCURVE rows as gamry-parser reads them: every numeric line under the header and the
+    units line, its fields split on any blank (tabs or spaces)."""
+    lines = Path(path).read_text(encoding="latin-1").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("ZCURVE\tTABLE"))
+    names = lines[start + 1].split()
+    rows = []
+    for line in lines[start + 3:]:
+        fields = line.split()
+        if len(fields) != len(names):
+            break
+        rows.append([float(v) for v in fields])
+    df = pd.DataFrame(rows, columns=names)
+    return spectra_from(df["Freq"], df["Zreal"], df["Zimag"])
+
+
+def _lower_keys(obj):
+    return {k.lower(): v for k, v in obj.items()}
+
+
+def pssession_any(path):
+    """Every measurement with a Frequency array, keys compared in lower case (PSTrace 5 writes
+    'Measurements', later versions 'measurements'); sweeps split where f jumps back."""
+    text = Path(path).read_bytes().decode("utf-16")
+    data = json.loads(text[:text.rfind("}") + 1], object_hook=_lower_keys)
+    out = []
+    for m in data["measurements"]:
+        values = {v["description"]: np.array([x["v"] for x in v["datavalues"]])
+                  for v in m["dataset"]["values"]}
+        if "Frequency" in values:
+            f, z = values["Frequency"], values["ZRe"] - 1j * values["ZIm"]
+            out += _restarts((f, z))
+    return out
+
+
 def xlsx(path):
     sheets = pd.read_excel(path, sheet_name=None)
     out = []
@@ -219,6 +254,23 @@ for n in ("peis", "peis.issue_149", "geis.issue_149", "peis.issue_225.no_ece"):
 S[f"{yd}/peis.issue_225.ewe_ece.mpt"] = ("EC-Lab 11.50 text: header has an empty name and one more name past the 61 data columns; first 61 names align", mpt)
 S[f"{yd}/peis.issue_225.ewe_ece.mpr"] = ("galvani cannot read it (column 215 unknown): same spectrum as the .mpt (cross-checked in the test)",
                                          lambda p: mpt(p.with_suffix(".mpt")))
+
+gp = "gamry_parser"
+S[f"{gp}/eispot_data.dta"] = ("Gamry ZCURVE whose last 4 rows are separated by spaces (edited by hand): "
+                              "10 rows, as gamry-parser reads them", gamry_blanks)
+S[f"{gp}/eispot_data_curveaborted.dta"] = ("Gamry ZCURVE of an aborted run: the 5 rows present", gamry)
+ps = "palmsens_sdk"
+for n in ("eis_5freq", "eis_3ch_4scan_5freq", "BatteryCurve", "Demo CV DPV EIS IS-C electrode"):
+    S[f"{ps}/{n}.pssession"] = ("UTF-16 JSON, keys in either case; the measurements with Frequency/ZRe/ZIm "
+                                "(ZIm = -Z''), sweeps split where f jumps back", pssession_any)
+bc = "biologic_converter"
+for n in ("peis", "geis"):
+    S[f"{bc}/{n}.mpt"] = ("EC-Lab text, split by cycle number", mpt)
+S[f"{bc}/zir.mpt"] = ("ZIR (IR compensation): one frequency, not a spectrum", "refuse:expected at least 3 frequencies, found 1 .* is not a spectrum")
+S[f"{bc}/zir.mpr"] = ("ZIR (IR compensation): one frequency, not a spectrum", "refuse:expected at least 3 frequencies, found 1 .* is not a spectrum")
+ae = "autoeis"
+S[f"{ae}/test_data.csv"] = ("EC-Lab columns as CSV: freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm negated", lambda p: table(p, skip=1, signs=(1, 1, -1)))
+S[f"{ae}/test_data.txt"] = ("the same as tab text", lambda p: table(p, skip=1, sep="\t", signs=(1, 1, -1)))
 
 
 def _restarts(spectrum):
