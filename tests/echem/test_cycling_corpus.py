@@ -42,6 +42,12 @@ COUNTER_UNCHECKED = {
                               "integral (an old BTS file; both come from NewareNDA)",
     "cp.issue_149.mpr": "(Q-Qo)/C stays near 1e-5 C while 0.02 mA flows for 200 s",
     "cp.issue_149.mpt": "the same counter in EC-Lab's own export",
+    # chronoamperometry at ~0 mA logged once a second: the current changes sign between the
+    # samples (EC-Lab's ox/red), EC-Lab counts the charge between them; the counter and the
+    # current are both the file's (test.mpr against its own text export below)
+    "test.mpr": "a potentiostatic hold near 0 mA logged at 1 Hz; the current flips sign between "
+                "samples, so the logged current cannot count the charge the counter holds",
+    "noHeader.mpt": "the text export of test.mpr (same reason)",
     "SINTEF__LiGrR2032__2024-04-30__25degC__Landt.csv":
         "a 0.2 mA test logged in A with 4 decimals (0.1 mA steps): the logged current is "
         "0.2000 while the counters (capacity and energy alike) say 12 % less",
@@ -514,3 +520,115 @@ def test_neware_bts8_workbook_agrees_with_its_own_step_and_cycle_sheets():
                                       summary.discharge_mAh, strict=True):
         assert charge == pytest.approx(1e3 * row[names.index("Chg. Cap.(Ah)")], rel=2e-3)
         assert discharge == pytest.approx(1e3 * row[names.index("DChg. Cap.(Ah)")], abs=0.05)
+
+
+# -- files from biologic-converter, gamry-parser and echemdb (README provenance) ---------------
+
+BC = CORPUS / "biologic_converter"
+# (EC-Lab binary, EC-Lab's own text export of it)
+EXPORT_TWINS = [(BC / "cv.mpr", BC / "cv.mpt"),
+                (BC / "test.mpr", BC / "noHeader.mpt"),  # exported without the header block
+                (CORPUS / "yadg" / "mb.mpr", BC / "mb.mpt")]  # two projects, one run
+
+
+@pytest.mark.parametrize("binary, text", EXPORT_TWINS, ids=[t.name for _, t in EXPORT_TWINS])
+def test_biologic_binary_equals_its_text_export_from_another_project(binary, text):
+    a, b = _read(binary), _read(text)
+    assert a.n_rows == b.n_rows
+    np.testing.assert_allclose(a.time_s, b.time_s, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(a.voltage_V, b.voltage_V, rtol=2e-6, atol=1e-6)
+    scale = max(np.abs(b.current_mA).max(), 1e-12)
+    np.testing.assert_allclose(a.current_mA, b.current_mA, rtol=1e-5, atol=1e-6 * scale)
+    np.testing.assert_array_equal(a.cycle, b.cycle)
+
+
+def test_text_export_without_header_block_reads_as_with_it():
+    """EC-Lab's export 'without header' starts with an empty line, then the column names."""
+    head = (BC / "noHeader.mpt").read_bytes()[:200].split(b"\n")
+    assert head[0].strip() == b"" and head[1].startswith(b"mode\tox/red")
+    data = _read(BC / "noHeader.mpt")
+    assert data.metadata["format"] == "biologic-mpt" and data.n_rows == 4501
+    assert data.metadata["columns"]["current_mA"] == "I/mA"
+
+
+def test_long_gcpl_cycles_equal_ec_lab_half_cycle_counter():
+    """A 31-cycle GCPL run (480 h): summarise()'s per-cycle charge and discharge equal the
+    end values of EC-Lab's own 'Q charge/discharge/mA.h' counter in each half cycle."""
+    from ssblab.echem.celltests.cycling import summarise
+    from ssblab.echem.io.biologic import read_mpr
+
+    path = BC / "jdb11-4.mpr"
+    raw = read_mpr(path).columns
+    half = np.asarray(raw["half cycle"]).astype(int)
+    counter = np.asarray(raw["Q charge/discharge/mA.h"])
+    charge, discharge = {}, {}
+    for h in np.unique(half):
+        q = counter[half == h]
+        if q.max() > -q.min():
+            charge[h // 2] = q.max()
+        else:
+            discharge[h // 2] = -q.min()
+    summary = summarise(_read(path))
+    assert summary.n_cycles == 31 and set(charge) | set(discharge) == set(summary.cycle)
+    for k, cycle in enumerate(summary.cycle):
+        assert summary.charge_mAh[k] == pytest.approx(charge.get(cycle, 0.0), rel=1e-6, abs=1e-9)
+        assert summary.discharge_mAh[k] == pytest.approx(discharge.get(cycle, 0.0), rel=1e-6,
+                                                         abs=1e-9)
+
+
+ECHEMDB = CORPUS / "echemdb"
+
+
+@pytest.mark.parametrize("name, current", [("gamry_cv.DTA", "Im / A"),
+                                           ("eclab_ca.mpt", "I/mA"), ("eclab_cv.mpt", "<I>/mA")])
+def test_agrees_with_echemdb_converters(name, current):
+    """echemdb-converters' own parse of its test files (GPL-3.0 data, read here with pyarrow):
+    a Gamry CV with decimal commas and an aborted run, and two EC-Lab exports."""
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    truth = pa_csv.read_csv(ECHEMDB / "reference" / (Path(name).stem + ".csv.expected"))
+    if name.endswith(".DTA"):
+        with pytest.warns(DataWarning, match="aborted; read the 81 points"):
+            data = read_cycler(ECHEMDB / name)
+        time, volts = truth.column("T / s"), truth.column("Vf / V vs. Ref.")
+        amps_mA = 1e3 * truth.column(current).to_numpy()
+        np.testing.assert_array_equal(data.cycle, truth.column("Cycle / #").to_numpy())
+        assert data.metadata["technique"] == "CV"
+    else:
+        data = _read(ECHEMDB / name)
+        time, volts = truth.column("time/s"), truth.column("Ewe/V")
+        amps_mA = truth.column(current).to_numpy()
+    assert data.n_rows == truth.num_rows
+    np.testing.assert_allclose(data.time_s, time.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(data.voltage_V, volts.to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(data.current_mA, amps_mA, rtol=1e-6)
+
+
+GP = CORPUS / "gamry_parser"
+
+
+def test_gamry_dc_records_decimal_comma_and_open_circuit():
+    """gamry-parser's CHRONOA fixture and its German-locale copy (decimal commas; the two differ
+    only in the first row), and its open-circuit (CORPOT) record: no Im column, 0 mA."""
+    point, comma = _read(GP / "chronoa_data.dta"), _read(GP / "chronoa_de_data.dta")
+    assert point.n_rows == comma.n_rows == 10 and point.metadata["technique"] == "CHRONOA"
+    for column in ("time_s", "voltage_V", "current_mA"):
+        np.testing.assert_array_equal(getattr(point, column)[1:], getattr(comma, column)[1:])
+    rows = [line.split("\t") for line in (GP / "chronoa_data.dta").read_text(
+        encoding="latin-1").splitlines() if line.startswith("\t") and line[1:2].isdigit()]
+    np.testing.assert_allclose(point.current_mA, [1e3 * float(r[4]) for r in rows], rtol=1e-12)
+    ocp = _read(GP / "ocp_data.dta")
+    assert ocp.metadata["technique"] == "CORPOT" and not ocp.current_mA.any()
+    assert "open-circuit" in ocp.metadata["current_note"] and ocp.n_rows == 21
+
+
+EIS = DATA / "eis_corpus"
+
+
+@pytest.mark.parametrize("name", ["biologic_converter/peis.mpt", "biologic_converter/geis.mpt",
+                                  "biologic_converter/zir.mpt", "yadg/peis.mpt",
+                                  "gamry_parser/eispot_data.dta"])
+def test_impedance_files_are_not_read_as_cycling(name):
+    """An EC-Lab PEIS/GEIS/ZIR text export (read lazily, column by column) and a Gamry EIS
+    file are refused as cycler data, naming the command that reads them."""
+    with pytest.raises(SSBLabError, match="read spectrum"):
+        read_cycler(EIS / name)

@@ -206,3 +206,27 @@ def test_eis_arrhenius_on_a_folder_with_a_metadata_table(tmp_path):
     empty.mkdir()
     result = CliRunner().invoke(main, ["eis", "kk", str(empty)])
     assert result.exit_code == 2 and "holds no spectrum files" in result.output
+
+
+def test_gamry_rows_separated_by_blanks_are_kept_and_named(real_data):
+    """gamry-parser's fixture: 4 ZCURVE rows separated by spaces, not tabs; read (as gamry-parser
+    reads them) with a warning naming their lines, not dropped silently."""
+    with pytest.warns(DataWarning, match=r"4 row\(s\) of the ZCURVE table \(line\(s\) 28-31\)"):
+        spectrum = read_spectrum(real_data / "eis_corpus" / "gamry_parser" / "eispot_data.dta")
+    assert spectrum.n_points == 10 and spectrum.frequency_Hz[-1] == 0.5
+
+
+def test_palmsens_session_keys_in_either_case(real_data):
+    """PSTrace 5 writes 'Measurements'/'DataSet', later versions 'measurements'/'dataset'; a
+    session holding DPV and CV before the EIS gives the EIS alone. |Z| and the phase stored in
+    the file agree with the Z' and Z'' read."""
+    path = real_data / "eis_corpus" / "palmsens_sdk" / "Demo CV DPV EIS IS-C electrode.pssession"
+    (spectrum,) = read_spectra(path)
+    text = path.read_bytes().decode("utf-16")
+    values = {v["description"]: np.array([x["v"] for x in v["datavalues"]])
+              for m in json.loads(text[:text.rfind("}") + 1])["measurements"]
+              for v in m["dataset"]["values"] if "Frequency" in
+              [w["description"] for w in m["dataset"]["values"]]}
+    z = spectrum.impedance_ohm
+    np.testing.assert_allclose(np.abs(z), values["Z"], rtol=1e-5)
+    np.testing.assert_allclose(-np.degrees(np.angle(z)), values["Phase"], atol=1e-3)
