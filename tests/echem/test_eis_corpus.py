@@ -65,3 +65,36 @@ def test_corpus_read_rate_and_refusals_name_the_fix():
     for row in ROWS:
         if row["outcome"] == "refuse" and "not supported" in row["message"]:
             assert "export it as" in row["message"]
+
+
+# impedance.py 1.7.1 on the same spectra: CustomCircuit("R0-p(R1,C1)",
+# initial_guess=[500, 1e4, 3e-8]).fit(f, Z) (its default, unweighted), parameters_ as printed
+# (run once outside the suite; impedance.py is not a test dependency).
+PALMSENS_DUMMY_IMPEDANCE_PY = [(560.703542, 10077.8289, 3.29765706e-08),
+                               (557.617063, 10050.0882, 3.29242825e-08),
+                               (556.308909, 10059.7144, 3.30067042e-08),
+                               (559.050215, 10058.7994, 3.31287235e-08),
+                               (556.796491, 10053.5172, 3.30805025e-08)]
+
+
+def test_palmsens_dummy_cell_fits_agree_with_impedance_py():
+    """Five 5-frequency sweeps of a PalmSens dummy cell (one session, then four scans in one
+    data set): the fit is ok, the automatic choice is R0-p(R1,CPE1) with an ideal capacitor, and its
+    R0, R1 and capacitance equal impedance.py's fit of R0-p(R1,C1) to 1 % (the two weight the
+    residuals differently) or two of ssblab's standard errors."""
+    from ssblab.echem.impedance import fit_circuit
+
+    folder = CORPUS / "palmsens_sdk"
+    spectra = _read(folder / "eis_5freq.pssession") + _read(folder / "eis_3ch_4scan_5freq.pssession")
+    assert len(spectra) == len(PALMSENS_DUMMY_IMPEDANCE_PY)
+    for k, (spectrum, reference) in enumerate(zip(spectra, PALMSENS_DUMMY_IMPEDANCE_PY,
+                                                  strict=True)):
+        # the automatic choice on two of them (it takes a second each), the circuit it chose
+        # on the other three
+        fit = fit_circuit(spectrum, "auto" if k < 2 else "R0-p(R1,CPE1)")
+        assert fit and str(fit.circuit) == "R0-p(R1,CPE1)", fit.reason
+        assert fit.parameters["CPE1_n"].value == pytest.approx(1, abs=0.01)
+        ours = (fit.parameters["R0"], fit.parameters["R1"], fit.arcs[0].capacitance_F)
+        for measured, ref in zip(ours, reference, strict=True):
+            assert abs(measured.value - ref) <= max(0.01 * ref, 2 * measured.stderr), \
+                (measured, ref)
