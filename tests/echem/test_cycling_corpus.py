@@ -632,3 +632,30 @@ def test_impedance_files_are_not_read_as_cycling(name):
     file are refused as cycler data, naming the command that reads them."""
     with pytest.raises(SSBLabError, match="read spectrum"):
         read_cycler(EIS / name)
+
+
+@pytest.mark.parametrize("name", ["biologic_converter/cv.mpr", "biologic_converter/cv.mpt",
+                                  "echemdb/gamry_cv.DTA", "yadg/lsv.mpr",
+                                  "yadg/cva.issue_202.mpt"])
+def test_voltammetry_is_not_summarised_as_cycling(name):
+    """A slow CV (biologic-converter's cv.mpr: 22 h half cycles, 67 mAh of anodic charge) passed
+    as a one-charge cycling test; its technique, as the file names it, says it is a potential
+    sweep. The .mpr technique codes are named by the EC-Lab exports beside them."""
+    from ssblab.echem.celltests.cycling import summarise
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # the aborted Gamry run
+        summary = summarise(read_cycler(CORPUS / name))
+    assert not summary.ok and "voltammetry record" in summary.reason
+
+
+@pytest.mark.parametrize("stem, name", [("biologic_converter/cv", "Cyclic Voltammetry"),
+                                        ("yadg/lsv", "Linear Sweep Voltammetry"),
+                                        ("yadg/cva.issue_202", "Cyclic Voltammetry Advanced")])
+def test_mpr_technique_code_is_named_as_its_text_export_names_it(stem, name):
+    from ssblab.echem.io.biologic import read_mpr
+
+    text = (CORPUS / f"{stem}.mpt").read_text(encoding="latin-1").splitlines()
+    assert text[3].strip() == name
+    code = read_mpr(CORPUS / f"{stem}.mpr").metadata["technique"]
+    assert code == "".join(word[0] for word in name.split()).upper()

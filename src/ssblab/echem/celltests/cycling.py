@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -424,7 +425,7 @@ def summarise(data: CyclerData, *, cycle_definition: CycleDefinition = "file",
     rate = _rate_table(cycles, i_discharge if first_half == "charge" else i_charge, returned,
                        complete, tolerance=rate_tolerance, area_cm2=area_cm2,
                        reference_mAh=returned[ref])
-    warnings = _not_cycling(seg, index, ce, complete)
+    warnings = _voltammetry(data) + _not_cycling(seg, index, ce, complete)
     return CycleSummary(
         ok=not warnings, reason="; ".join(warnings), warnings=tuple(warnings),
         cycle=cycles, charge_mAh=charge, discharge_mAh=discharge, coulombic_efficiency=ce,
@@ -458,6 +459,21 @@ CE_LIMIT = 1.5          # a Coulombic efficiency above this is no charge/dischar
 PULSES_PER_CYCLE = 3    # same-sign pulses between rests in a typical cycle: a pulse protocol
 MIN_HALF_CYCLE_S = 60.0  # shorter typical half cycles are pulses or an impedance measurement
 MIN_VOLTAGE_SPAN_mV = 5.0  # a file whose voltage moves less cycled nothing
+
+
+# Techniques whose current follows a potential sweep (EC-Lab .mpr/.mpt names, Gamry tags)
+_VOLTAMMETRY = re.compile(r"^(CV|CVA|LSV|CYCLIC VOLTAMMETRY.*|LINEAR SWEEP VOLTAMMETRY.*)$",
+                          re.IGNORECASE)
+
+
+def _voltammetry(data: CyclerData) -> list:
+    """A voltammetry record (its technique, as the file names it) is not cycling, however its
+    current happens to split into positive and negative runs."""
+    technique = str(data.metadata.get("technique", "")).strip()
+    if not _VOLTAMMETRY.match(technique):
+        return []
+    return [f"a voltammetry record (technique {technique!r}): the current follows a potential "
+            "sweep, so charges per cycle are not charge/discharge capacities"]
 
 
 def _not_cycling(seg: StepTable, index: np.ndarray, ce: np.ndarray, complete: np.ndarray) -> list:

@@ -81,8 +81,10 @@ _COLUMNS = {
     505: ("Rdc/Ohm", "<f4"),
 }
 
-# First byte of the settings module: the technique (only the ones seen in real files).
-_TECHNIQUES = {0x04: "GCPL", 0x0B: "OCV", 0x18: "CA", 0x19: "CP", 0x1D: "PEIS", 0x7F: "MB"}
+# First byte of the settings module: the technique (only the ones seen in real files; CV,
+# CVA and LSV named by the EC-Lab text exports beside biologic-converter's and yadg's files).
+_TECHNIQUES = {0x04: "GCPL", 0x06: "CV", 0x0B: "OCV", 0x18: "CA", 0x19: "CP", 0x1D: "PEIS",
+               0x33: "CVA", 0x6C: "LSV", 0x7F: "MB"}
 
 
 def read_mpr(path: str | Path) -> RawTable:
