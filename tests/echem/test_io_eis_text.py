@@ -230,3 +230,20 @@ def test_palmsens_session_keys_in_either_case(real_data):
     z = spectrum.impedance_ohm
     np.testing.assert_allclose(np.abs(z), values["Z"], rtol=1e-5)
     np.testing.assert_allclose(-np.degrees(np.angle(z)), values["Phase"], atol=1e-3)
+
+
+def test_ec_lab_export_without_header_and_bt_lab_signature(real_data, tmp_path):
+    """EC-Lab's 'export without header' (an empty line, then the column names) and a BT-Lab
+    signature read as the .mpt they come from (these copies are made here from a real file)."""
+    source = real_data / "eis_corpus" / "biologic_converter" / "peis.mpt"
+    lines = source.read_bytes().split(b"\n")
+    n_header = int(lines[1].split(b":")[1])
+    bare = tmp_path / "peis_no_header.mpt"
+    bare.write_bytes(b"\r\n" + b"\n".join(lines[n_header - 1:]))
+    bt_lab = tmp_path / "peis_bt.mpt"
+    bt_lab.write_bytes(b"BT-Lab" + source.read_bytes()[len(b"EC-Lab"):])
+    (reference,) = read_spectra(source)
+    for path in (bare, bt_lab):
+        (spectrum,) = read_spectra(path)
+        np.testing.assert_array_equal(spectrum.frequency_Hz, reference.frequency_Hz)
+        np.testing.assert_array_equal(spectrum.impedance_ohm, reference.impedance_ohm)

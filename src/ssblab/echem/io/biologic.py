@@ -275,9 +275,9 @@ def read_mpt(path: str | Path) -> RawTable:
     """
     where = str(path)
     text = read_text(Path(path))
-    if not text.startswith(MPT_SIGNATURE):
+    if not text.startswith((MPT_SIGNATURE, "BT-Lab ASCII FILE")):
         raise InputError(f"{where}: not an EC-Lab text file (first line is not "
-                         f"{MPT_SIGNATURE!r})")
+                         f"{MPT_SIGNATURE!r} or 'BT-Lab ASCII FILE')")
     match = re.match(r"[^\n]*\n\s*Nb header lines\s*:\s*(\d+)", text)
     if not match:
         raise InputError(f"{where}: line 2 should give 'Nb header lines : N'")

@@ -61,8 +61,8 @@ _EXTENSIONS = {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry", 
                ".par": "versastudio", ".pssession": "palmsens", ".xlsx": "xlsx", ".xlsm": "xlsx",
                ".dfr": "dfr"}
 _SIGNATURES = ((MPR_SIGNATURE, "biologic-mpr"), (MPT_SIGNATURE.encode(), "biologic-mpt"),
-               (b"EXPLAIN", "gamry"), (b"ZPLOT", "zplot"), (b"RelaxIS", "relaxis"),
-               (b"<Application>", "versastudio"))
+               (b"BT-Lab ASCII FILE", "biologic-mpt"), (b"EXPLAIN", "gamry"), (b"ZPLOT", "zplot"),
+               (b"RelaxIS", "relaxis"), (b"<Application>", "versastudio"))
 # Binary formats ssblab does not decode: what they are and how to get a readable export.
 UNSUPPORTED = {
     ".idf": ("Ivium .idf", "IviumSoft: File > Export > ASCII (or CSV)"),
@@ -109,7 +109,10 @@ def detect_format(path: str | Path) -> str:
         return "xlsx"
     if head.lstrip()[:1] in (b"[", b"{") and _SPECTRUM_TYPE.encode() in read_head(path, 400):
         return "ssblab-json"
-    return _EXTENSIONS.get(path.suffix.lower(), "csv")
+    found = _EXTENSIONS.get(path.suffix.lower(), "csv")
+    # an .mpt without the signature is EC-Lab's export without its header block: a plain
+    # table under EC-Lab's column names, read as text
+    return "csv" if found == "biologic-mpt" else found
 
 
 def _refuse_binary(path: Path, format: str) -> None:
