@@ -98,3 +98,29 @@ def test_palmsens_dummy_cell_fits_agree_with_impedance_py():
         for measured, ref in zip(ours, reference, strict=True):
             assert abs(measured.value - ref) <= max(0.01 * ref, 2 * measured.stderr), \
                 (measured, ref)
+
+
+def test_zahner_rc_sample_fit_equals_zahner_analysis():
+    """Zahner's rc-data.ism (its sweep after the overlapping start is left out, warned) fitted
+    with R||C as Zahner Analysis 3.2.1 fitted it (zahner_analysis
+    Examples/BasicIntroduction/fit_results/fit_result.json: R = 98865833 ohm with a 0.70 %
+    error, C = 1.478387e-10 F with 1.78 %)."""
+    from ssblab.echem.impedance import fit_circuit
+
+    with pytest.warns(DataWarning, match="the 20 points measured before it"):
+        (spectrum,) = read_spectra(CORPUS / "zahner_analysis" / "rc-data.ism")
+    fit = fit_circuit(spectrum, "p(R1,C1)")
+    assert fit
+    assert fit.parameters["R1"].value == pytest.approx(98865833, rel=0.007)
+    assert fit.parameters["C1"].value == pytest.approx(1.478387e-10, rel=0.0178)
+
+
+def test_zahner_drift_example_fails_kramers_kronig():
+    """Zahner's ZHIT example loads drift.ism as 'dataWithDrift'; lin-KK finds the drift, while
+    the Li-ion battery sweep of another example passes."""
+    from ssblab.echem.impedance import lin_kk
+
+    folder = CORPUS / "zahner_analysis"
+    drift = lin_kk(_read(folder / "drift.ism")[0])
+    assert not drift and "drift" in drift.reason
+    assert lin_kk(_read(folder / "li-ion-battery.ism")[0])

@@ -104,6 +104,21 @@ def gamry_blanks(path):
     return spectra_from(df["Freq"], df["Zreal"], df["Zimag"])
 
 
+def ism(path):
+    """Zahner .ism, unpacked with struct: 6-byte version, 6-byte count - 1, then big-endian
+    doubles f, |Z|, phase (rad); the sweep between the highest and the lowest frequency, as
+    Zahner's IsmImport returns it by default."""
+    import struct
+
+    raw = Path(path).read_bytes()
+    n = int.from_bytes(raw[6:12], "big") + 1
+    f, m, ph = (np.array(struct.unpack(f">{n}d", raw[12 + 8 * n * k:12 + 8 * n * (k + 1)]))
+                for k in range(3))
+    a, b = sorted((int(np.argmin(f)), int(np.argmax(f))))
+    f, m, ph = f[a:b + 1], m[a:b + 1], ph[a:b + 1]
+    return spectra_from(f, m * np.cos(ph), m * np.sin(ph))
+
+
 def _lower_keys(obj):
     return {k.lower(): v for k, v in obj.items()}
 
@@ -271,6 +286,11 @@ S[f"{bc}/zir.mpr"] = ("ZIR (IR compensation): one frequency, not a spectrum", "r
 ae = "autoeis"
 S[f"{ae}/test_data.csv"] = ("EC-Lab columns as CSV: freq/Hz, Re(Z)/Ohm, -Im(Z)/Ohm negated", lambda p: table(p, skip=1, signs=(1, 1, -1)))
 S[f"{ae}/test_data.txt"] = ("the same as tab text", lambda p: table(p, skip=1, sep="\t", signs=(1, 1, -1)))
+
+za = "zahner_analysis"
+for n in ("rc-data", "li-ion-battery", "500uR_measurement_pro", "drift", "000_mvdc"):
+    S[f"{za}/{n}.ism"] = ("Zahner .ism (binary, big-endian): the sweep between f max and f min, "
+                          "|Z| and phase (rad)", ism)
 
 
 def _restarts(spectrum):

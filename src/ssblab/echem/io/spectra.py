@@ -45,21 +45,22 @@ from ssblab.echem.io.eis_text import (
     read_zplot,
 )
 from ssblab.echem.io.palmsens import read_pssession
+from ssblab.echem.io.zahner import read_ism
 from ssblab.echem.spectrum import Spectrum
 from ssblab.errors import InputError, check_choice
 from ssblab.files import check_input_file
 
 SpectrumFormat = Literal["biologic-mpr", "biologic-mpt", "gamry", "zplot", "relaxis", "csv",
-                         "versastudio", "palmsens", "xlsx", "dfr", "ssblab-json"]
+                         "versastudio", "palmsens", "xlsx", "dfr", "zahner-ism", "ssblab-json"]
 SPECTRUM_FORMATS = get_args(SpectrumFormat)
 ImagConvention = Literal["auto", "Z''", "-Z''"]
 
 _READERS = {"biologic-mpr": read_mpr, "biologic-mpt": read_mpt, "gamry": read_gamry,
             "zplot": read_zplot, "relaxis": read_relaxis, "versastudio": read_versastudio,
-            "palmsens": read_pssession, "dfr": read_dfr}
+            "palmsens": read_pssession, "dfr": read_dfr, "zahner-ism": read_ism}
 _EXTENSIONS = {".mpr": "biologic-mpr", ".mpt": "biologic-mpt", ".dta": "gamry", ".z": "zplot",
                ".par": "versastudio", ".pssession": "palmsens", ".xlsx": "xlsx", ".xlsm": "xlsx",
-               ".dfr": "dfr"}
+               ".dfr": "dfr", ".ism": "zahner-ism"}
 _SIGNATURES = ((MPR_SIGNATURE, "biologic-mpr"), (MPT_SIGNATURE.encode(), "biologic-mpt"),
                (b"BT-Lab ASCII FILE", "biologic-mpt"), (b"EXPLAIN", "gamry"), (b"ZPLOT", "zplot"),
                (b"RelaxIS", "relaxis"), (b"<Application>", "versastudio"))
@@ -68,7 +69,6 @@ UNSUPPORTED = {
     ".idf": ("Ivium .idf", "IviumSoft: File > Export > ASCII (or CSV)"),
     ".ids": ("Ivium .ids", "IviumSoft: File > Export > ASCII (or CSV)"),
     ".nox": ("Autolab NOVA .nox", "NOVA: Export ASCII data (frequency, Z', -Z'')"),
-    ".ism": ("Zahner .ism", "Thales/Zahner Analysis: export as text (.txt)"),
     ".isc": ("Zahner .isc", "Thales/Zahner Analysis: export as text (.txt)"),
     ".xls": ("Excel 97-2003 .xls", "save it as .xlsx or CSV"),
     ".ods": ("OpenDocument .ods", "save it as .xlsx or CSV"),
