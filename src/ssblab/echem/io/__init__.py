@@ -3,9 +3,8 @@
 - :func:`read_spectrum` / :func:`read_spectra` -> :class:`~ssblab.echem.spectrum.Spectrum`
   from Bio-Logic ``.mpr``/``.mpt``, Gamry ``.DTA``, ZPlot ``.z``, RelaxIS text, VersaStudio
   ``.par``, PalmSens ``.pssession``, Zahner ``.ism``, Eco Chemie ``.dfr``, ``.xlsx`` (extra
-  ``xlsx``), ssblab's
-  own ``result.json`` and any text table after a preamble (Novocontrol, Autolab, CH Instruments,
-  Parstat, PowerSuite, CSV/TSV); binary formats it does not decode are refused with the export
+  ``xlsx``), ssblab's own ``result.json`` and any text table after a preamble (Novocontrol,
+  Autolab, CH Instruments, Parstat, PowerSuite, CSV/TSV); binary formats it does not decode are refused with the export
   to use (``UNSUPPORTED``).
 - :func:`read_cycler` -> :class:`~ssblab.echem.cycler_data.CyclerData` from Bio-Logic
   ``.mpr``/``.mpt`` (GCPL, CP, CA, MB, OCV), Neware ``.ndax``/``.nda``/CSV/Excel, Arbin
