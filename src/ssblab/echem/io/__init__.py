@@ -4,8 +4,8 @@
   from Bio-Logic ``.mpr``/``.mpt``, Gamry ``.DTA``, ZPlot ``.z``, RelaxIS text, VersaStudio
   ``.par``, PalmSens ``.pssession``, Zahner ``.ism``, Eco Chemie ``.dfr``, ``.xlsx`` (extra
   ``xlsx``), ssblab's own ``result.json`` and any text table after a preamble (Novocontrol,
-  Autolab, CH Instruments, Parstat, PowerSuite, CSV/TSV); binary formats it does not decode are refused with the export
-  to use (``UNSUPPORTED``).
+  Autolab, CH Instruments, Parstat, PowerSuite, CSV/TSV); binary formats it does not decode
+  are refused with the export to use (``UNSUPPORTED``).
 - :func:`read_cycler` -> :class:`~ssblab.echem.cycler_data.CyclerData` from Bio-Logic
   ``.mpr``/``.mpt`` (GCPL, CP, CA, MB, OCV), Neware ``.ndax``/``.nda``/CSV/Excel, Arbin
   ``.res``/CSV, Maccor text, BaSyTec, Novonix, PEC, Gamry ``.DTA`` DC records, Excel, Parquet
