@@ -659,3 +659,20 @@ def test_mpr_technique_code_is_named_as_its_text_export_names_it(stem, name):
     assert text[3].strip() == name
     code = read_mpr(CORPUS / f"{stem}.mpr").metadata["technique"]
     assert code == "".join(word[0] for word in name.split()).upper()
+
+
+def test_gamry_dc_record_cut_or_damaged_is_named(tmp_path):
+    """A cut last line of a Gamry CURVE table is dropped with a warning; a damaged line inside
+    it is refused naming the line (copies of echemdb's Gamry CV made here)."""
+    source = (ECHEMDB / "gamry_cv.DTA").read_bytes()
+    cut = tmp_path / "cut.DTA"
+    cut.write_bytes(source[:-40])
+    with pytest.warns(DataWarning, match="dropped the last line 148"):
+        assert read_cycler(cut).n_rows == 80
+    lines = source.split(b"\n")
+    lines[100] = lines[100][:30]
+    damaged = tmp_path / "damaged.DTA"
+    damaged.write_bytes(b"\n".join(lines))
+    with pytest.raises(SSBLabError, match="line 101 of the Gamry CURVE table holds 4 fields, "
+                                          "the header 11"):
+        read_cycler(damaged)

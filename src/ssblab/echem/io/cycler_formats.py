@@ -251,7 +251,7 @@ def _gamry_dta(path, delimiter):
             if "ZCURVE" in tables else f"tables found: {', '.join(tables) or 'none'}"
         raise InputError(f"{where}: a Gamry {technique or '.DTA'} file with no CURVE table of "
                          f"a DC record ({what})")
-    rows, names = [], None
+    rows, names, short = [], None, []
     for number, start in enumerate(starts, 1):
         header = lines[start + 1].strip("\t").split("\t") if start + 1 < len(lines) else []
         if names is None:
@@ -259,12 +259,22 @@ def _gamry_dta(path, delimiter):
         elif header != names:
             raise InputError(f"{where}: the Gamry tables {lines[starts[0]].split()[0]} and "
                              f"{lines[start].split()[0]} have different columns")
-        for line in lines[start + 3:]:
-            if not line.startswith("\t"):
+        for k in range(start + 3, len(lines)):
+            if not lines[k].startswith("\t"):
                 break
-            fields = line[1:].split("\t")
+            fields = lines[k][1:].split("\t")
             if len(fields) == len(names):
                 rows.append(fields + [str(number)])
+            else:
+                short.append(k)
+    if short and short != [len(lines) - 1]:  # only a cut last line is a truncated file
+        found = len(lines[short[0]][1:].split("\t"))
+        more = f" ({len(short)} such lines)" if len(short) > 1 else ""
+        raise InputError(f"{where}: line {short[0] + 1} of the Gamry CURVE table holds {found} "
+                         f"fields, the header {len(names)}{more}")
+    if short:
+        warnings.warn(f"{where}: dropped the last line {short[0] + 1} (fewer fields than the "
+                      "header): the file looks truncated", DataWarning, stacklevel=3)
     if not rows:
         raise InputError(f"{where}: the Gamry CURVE table has no data rows (the file is "
                          "truncated or the run was aborted before the first point)")
