@@ -667,8 +667,10 @@ def test_gamry_dc_record_cut_or_damaged_is_named(tmp_path):
     source = (ECHEMDB / "gamry_cv.DTA").read_bytes()
     cut = tmp_path / "cut.DTA"
     cut.write_bytes(source[:-40])
-    with pytest.warns(DataWarning, match="dropped the last line 148"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
         assert read_cycler(cut).n_rows == 80
+    assert any("dropped the last line 148" in str(w.message) for w in caught)
     lines = source.split(b"\n")
     lines[100] = lines[100][:30]
     damaged = tmp_path / "damaged.DTA"
