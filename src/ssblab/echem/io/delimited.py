@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import sys
@@ -364,7 +365,18 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     many threads, each copying (or converting) its own range into the result arrays once the
     ranges before it are parsed: the peak memory is the decoded columns plus a few ranges. A
     row with a wrong field count or a malformed number found that way is read again on one
-    thread, to name its line."""
+    thread, to name its line.
+
+    Where only number columns are asked for and Numba is installed (the ``fast`` extra), each
+    range goes first through a compiled parser (:mod:`._csv_numba`, also for small files, on
+    one parsing thread) that returns pyarrow's numbers bit for bit or declines the range,
+    which pyarrow then reads; ``SSBLAB_CSV_KERNELS=arrow`` keeps to pyarrow."""
+    return _read_columns(layout, names, threads, converters, compiled=True)
+
+
+def _read_columns(layout, names, threads, converters, *, compiled):
+    """:func:`read_columns`; ``compiled=False`` keeps to pyarrow (the serial pass that names
+    a bad line)."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
@@ -377,12 +389,15 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     numeric = [n for n in names if n in layout.numeric]
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
+    kernel = _kernel_for(layout, names, numeric) if compiled and \
+        isinstance(source, pa.OSFile) else None
+    pipelined = threads > 1 or kernel is not None
     try:
         with source, _undecodable_rows_unreported():
-            if threads > 1:
+            if pipelined:
                 source.close()
-                out, text, n_rows, bad_rows = _read_pipelined(csv, layout, names, numeric,
-                                                              convert, capacity, threads)
+                out, text, n_rows, bad_rows = _read_pipelined(
+                    csv, layout, names, numeric, convert, capacity, threads, kernel, n_bytes)
             else:
                 out, text, n_rows, bad_rows = _read_batches(
                     csv, source, _options(csv, layout, names), numeric, convert, capacity)
@@ -390,13 +405,13 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
             # down: read it as float64, whose checks name such rows
-            return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
-                                threads=threads, converters=converters)
-        if threads != 1:  # named from the start of a range: a serial pass names the line
-            return read_columns(layout, names, threads=1, converters=converters)
+            return _read_columns(dataclasses.replace(layout, integer=frozenset()), names,
+                                 threads, converters, compiled=compiled)
+        if pipelined:  # named from the start of a range: a serial pass names the line
+            return _read_columns(layout, names, 1, converters, compiled=False)
         raise InputError(f"{where}: malformed data: {exc}") from None
-    if threads > 1 and bad_rows and not _only_last_line_short(bad_rows, layout):
-        return read_columns(layout, names, threads=1, converters=converters)  # numbered
+    if pipelined and bad_rows and not _only_last_line_short(bad_rows, layout):
+        return _read_columns(layout, names, 1, converters, compiled=False)  # numbered
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -517,7 +532,62 @@ def _threads(n_bytes: int) -> int:
     return max(1, min(8, cores))
 
 
-def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
+def _compiled():
+    """The compiled range parser (:mod:`._csv_numba`), or None: Numba is not installed, it
+    does not compile here, or ``SSBLAB_CSV_KERNELS=arrow`` asks for pyarrow's parser alone."""
+    if os.environ.get("SSBLAB_CSV_KERNELS", "").lower() == "arrow":
+        return None
+    return _load_kernels()
+
+
+@functools.cache
+def _load_kernels():
+    try:
+        import ssblab.echem.io._csv_numba as kernels
+
+        kernels.parse_range(np.frombuffer(bytearray(b"1,2\n"), np.uint8), 4, 44, 46,
+                            np.array([1, 2], np.int8), np.zeros(2, np.int64),
+                            np.empty((1, 2)), np.empty((1, 2), np.int64))  # compiled (or
+    except Exception:  # loaded from the cache) here, once; no Numba, or it fails to compile
+        return None
+    return kernels
+
+
+@dataclasses.dataclass
+class _Kernel:
+    """The compiled parser with what it needs of a layout: each column's kind and slot (its
+    row in the float or the whole-number scratch array)."""
+
+    parse_range: object
+    kinds: np.ndarray
+    slots: np.ndarray
+    delimiter: int
+    decimal: int
+    n_float: int
+    n_int: int
+
+
+def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str]) -> _Kernel | None:
+    """The compiled parser for reading ``names`` of ``layout``, or None (pyarrow reads): it
+    reads number columns only, from single-byte delimiters and decimal marks."""
+    kernels = _compiled()
+    if kernels is None or len(numeric) != len(set(names)) or not numeric or \
+            len(layout.delimiter.encode()) != 1 or len(layout.decimal.encode()) != 1:
+        return None
+    kinds = np.zeros(len(layout.names), np.int8)
+    slots = np.zeros(len(layout.names), np.int64)
+    counts = [0, 0, 0]
+    for i, name in enumerate(layout.names):
+        if name in numeric:
+            kind = kernels.INT if name in layout.integer else kernels.FLOAT
+            kinds[i], slots[i] = kind, counts[kind]
+            counts[kind] += 1
+    return _Kernel(kernels.parse_range, kinds, slots, ord(layout.delimiter),
+                   ord(layout.decimal), counts[kernels.FLOAT], counts[kernels.INT])
+
+
+def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, kernel=None,
+                    n_bytes=None):
     """The data part in ranges of :data:`RANGE_BYTES` cut after a line break, read into
     ``threads + 1`` reused buffers and parsed by ``threads`` threads (pyarrow parses without
     the GIL). A parsing thread learns its range's first row once the range before it is
@@ -537,7 +607,9 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
     text: dict = {n: [] for n in names if n not in numeric}
     taken = {n: Future() for n in convert}  # whether the converter took the column's first rows
     n_rows = 0
-    free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
+    size = RANGE_BYTES if n_bytes is None else min(RANGE_BYTES, n_bytes + 1)
+    free = [(bytearray(size), _scratch(kernel, size, len(layout.names)))
+            for _ in range(threads + 1)]
     pending: deque = deque()
     options = _options(csv, layout, names, block_size=RANGE_BYTES + 1)  # a range in one block
     bad_rows = options.pop("bad_rows")  # of all ranges (appended from the parsing threads)
@@ -562,14 +634,27 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
         out[name][start:start + len(chunk)] = values
         return True
 
-    def parse(view: memoryview, first: Future, after: Future):
+    def parse(view: memoryview, first: Future, after: Future, scratch):
+        table = None
         try:
-            table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
+            rows = -1 if kernel is None else kernel.parse_range(
+                np.frombuffer(view, np.uint8), len(view), kernel.delimiter, kernel.decimal,
+                kernel.kinds, kernel.slots, *scratch)
+            if rows < 0:  # declined: pyarrow reads the range, with its checks
+                table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
+                rows = table.num_rows
             start = first.result()  # the range before is parsed by now or soon
-            after.set_result(start + table.num_rows)
+            after.set_result(start + rows)
         except BaseException as exc:  # the ranges after this one fail with it
             after.set_exception(exc)
             raise
+        if table is None:
+            for name in numeric:
+                column = layout.names.index(name)
+                kind = int(kernel.kinds[column] == _INT)
+                _populate(out[name], start, rows)
+                out[name][start:start + rows] = scratch[kind][kernel.slots[column], :rows]
+            return rows, {}
         kept: dict = {}
         try:
             for name in numeric:
@@ -592,12 +677,12 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
 
     def take_oldest():
         nonlocal n_rows
-        future, buffer = pending.popleft()
+        future, spare = pending.popleft()
         rows, kept = future.result()
         for name, chunks in kept.items():
             text[name].extend(chunks)
         n_rows += rows
-        free.append(buffer)
+        free.append(spare)
 
     with layout.path.open("rb", buffering=0) as handle, ThreadPoolExecutor(threads) as pool:
         try:
@@ -606,7 +691,8 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
             while True:
                 if not free:
                     take_oldest()
-                buffer = free.pop()
+                spare = free.pop()
+                buffer, scratch = spare
                 view = memoryview(buffer)
                 view[:len(tail)] = tail
                 end = len(tail)
@@ -616,14 +702,15 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
                         break
                     end += got
                 if end == 0:
-                    free.append(buffer)
+                    free.append(spare)
                     break
                 cut = end if end < len(buffer) else buffer.rfind(b"\n", 0, end) + 1
                 if cut == 0:
-                    raise _LongLine(f"a line longer than {RANGE_BYTES} bytes")
+                    raise _LongLine(f"a line longer than {len(buffer)} bytes")
                 tail = bytes(view[cut:end])
                 after: Future = Future()
-                pending.append((pool.submit(parse, view[:cut], first_row, after), buffer))
+                pending.append((pool.submit(parse, view[:cut], first_row, after, scratch),
+                                spare))
                 first_row = after
                 if end < len(buffer):
                     break
@@ -643,6 +730,20 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
         if not (decided.done() and decided.result()):  # no rows, or declined: text
             del out[name], convert[name]
     return out, text, n_rows, bad_rows
+
+
+_INT = 2  # _csv_numba.INT: a whole-number column (not imported: that would import Numba)
+
+
+def _scratch(kernel: _Kernel | None, size: int, n_columns: int):
+    """The float and whole-number rows the compiled parser fills from a range of ``size``
+    bytes (at most one row per ``n_columns`` bytes, and a last line without its line break),
+    in pages of their own that are resident only where written."""
+    if kernel is None:
+        return None
+    cap = size // max(n_columns, 1) + 2
+    return (_untouched(kernel.n_float * cap, np.float64).reshape(kernel.n_float, cap),
+            _untouched(kernel.n_int * cap, np.int64).reshape(kernel.n_int, cap))
 
 
 def _put_into(target: np.ndarray, gaps: list | None, start: int, chunk) -> None:
