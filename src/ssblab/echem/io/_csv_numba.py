@@ -11,7 +11,8 @@ checks and error messages. It declines on:
 - in a float column: anything but ``[+-]?(d+(D d*)?|D d+)([eE][+-]?d+)?`` (``D`` the decimal
   mark), e.g. surrounding blanks, ``nan``/``inf`` text, null markers other than the empty
   field (read as NaN, as pyarrow's null is), and every number outside Clinger's exact fast
-  path: an integer mantissa ``m`` up to 2^53 and a decimal exponent ``e`` with ``|e| <= 22``,
+  path: a mantissa whose integer ``m`` (its digits without the decimal mark) is at most
+  2^53, and a decimal exponent ``e`` with ``|e| <= 22``,
   where ``m * 10^e`` (or ``m / 10^-e``) is one correctly rounded IEEE operation on two exact
   doubles, so equal to Python's ``float()`` and to pyarrow's parse;
 - in a whole-number column: anything but ``-?d{1,18}`` (an empty field too: such a column
@@ -29,6 +30,17 @@ SKIP, FLOAT, INT = 0, 1, 2  # what a column is to the kernel
 _POW10 = np.array([10.0 ** k for k in range(23)])  # all exact doubles
 _M_MAX = 1 << 53
 _NEWLINE, _RETURN, _QUOTE, _PLUS, _MINUS, _ZERO = 10, 13, 34, 43, 45, 48
+
+
+@numba.njit(nogil=True, cache=True, boundscheck=False)
+def _significant(buf, j, decimal, digits):
+    """The digits of the mantissa starting at ``buf[j]`` after its leading zeros (which leave
+    the accumulated integer at 0)."""
+    while buf[j] == _ZERO or buf[j] == decimal:
+        if buf[j] == _ZERO:
+            digits -= 1
+        j += 1
+    return digits
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
@@ -67,30 +79,21 @@ def parse_range(buf, n, delimiter, decimal, kinds, slots, out_f, out_i):
                 if j < n and (buf[j] == _MINUS or buf[j] == _PLUS):
                     negative = buf[j] == _MINUS
                     j += 1
-                m = 0  # int64: at most 18 significant digits
-                significant = 0
+                first = j
+                m = 0  # int64: at most 18 digits after leading zeros
                 digits = 0
-                fraction = 0
-                while j < n and 48 <= buf[j] <= 57:
-                    m = m * 10 + (buf[j] - _ZERO)
-                    if m:
-                        significant += 1
-                        if significant > 18:
-                            return -1
-                    digits += 1
-                    j += 1
-                marked = j < n and buf[j] == decimal
-                if marked:
-                    j += 1
-                    while j < n and 48 <= buf[j] <= 57:
-                        m = m * 10 + (buf[j] - _ZERO)
-                        if m:
-                            significant += 1
-                            if significant > 18:
-                                return -1
+                point = -1
+                while j < n:
+                    c = buf[j]
+                    if 48 <= c <= 57:
+                        m = m * 10 + (c - _ZERO)
                         digits += 1
-                        fraction += 1
-                        j += 1
+                    elif c == decimal and point < 0:
+                        point = digits
+                    else:
+                        break
+                    j += 1
+                fraction = 0 if point < 0 else digits - point
                 if digits == 0:
                     if j > i:  # a sign or a decimal mark alone
                         return -1
@@ -113,6 +116,8 @@ def parse_range(buf, n, delimiter, decimal, kinds, slots, out_f, out_i):
                         if minus:
                             exponent = -exponent
                     exponent -= fraction
+                    if digits > 18 and _significant(buf, first, decimal, digits) > 18:
+                        return -1  # m overflowed
                     if m == 0:
                         value = 0.0
                     elif m > _M_MAX:

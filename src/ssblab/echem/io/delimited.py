@@ -367,10 +367,11 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     row with a wrong field count or a malformed number found that way is read again on one
     thread, to name its line.
 
-    Where only number columns are asked for and Numba is installed (the ``fast`` extra), each
-    range goes first through a compiled parser (:mod:`._csv_numba`, also for small files, on
-    one parsing thread) that returns pyarrow's numbers bit for bit or declines the range,
-    which pyarrow then reads; ``SSBLAB_CSV_KERNELS=arrow`` keeps to pyarrow."""
+    Where only number columns are asked for, the file is over :data:`KERNEL_MIN_BYTES` and
+    Numba is installed (the ``fast`` extra), each range goes first through a compiled parser
+    (:mod:`._csv_numba`; pipelined on one parsing thread where ``threads=1``) that returns
+    pyarrow's numbers bit for bit or declines the range, which pyarrow then reads with its
+    checks; ``SSBLAB_CSV_KERNELS=arrow`` keeps to pyarrow."""
     return _read_columns(layout, names, threads, converters, compiled=True)
 
 
@@ -390,7 +391,7 @@ def _read_columns(layout, names, threads, converters, *, compiled):
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     kernel = _kernel_for(layout, names, numeric) if compiled and \
-        isinstance(source, pa.OSFile) else None
+        isinstance(source, pa.OSFile) and n_bytes >= KERNEL_MIN_BYTES else None
     pipelined = threads > 1 or kernel is not None
     try:
         with source, _undecodable_rows_unreported():
@@ -532,6 +533,10 @@ def _threads(n_bytes: int) -> int:
     return max(1, min(8, cores))
 
 
+KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow: Numba's import and the kernel's
+# load (~0.6 s once per process) would cost more than the parse saves (~1.3 ms a MB)
+
+
 def _compiled():
     """The compiled range parser (:mod:`._csv_numba`), or None: Numba is not installed, it
     does not compile here, or ``SSBLAB_CSV_KERNELS=arrow`` asks for pyarrow's parser alone."""
@@ -572,7 +577,8 @@ def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str]) -> _Ke
     reads number columns only, from single-byte delimiters and decimal marks."""
     kernels = _compiled()
     if kernels is None or len(numeric) != len(set(names)) or not numeric or \
-            len(layout.delimiter.encode()) != 1 or len(layout.decimal.encode()) != 1:
+            len(layout.delimiter.encode()) != 1 or len(layout.decimal.encode()) != 1 or \
+            layout.delimiter == layout.decimal:
         return None
     kinds = np.zeros(len(layout.names), np.int8)
     slots = np.zeros(len(layout.names), np.int64)
