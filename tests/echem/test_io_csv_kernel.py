@@ -214,8 +214,8 @@ def test_real_text_files_read_the_same_with_and_without_the_kernel(kernels, monk
     accepted: dict = {}
     real = delimited._kernel_for
 
-    def counting(layout, names, numeric):
-        kernel = real(layout, names, numeric)
+    def counting(layout, names, numeric, n_bytes):
+        kernel = real(layout, names, numeric, n_bytes)
         if kernel is None:
             return None
 
@@ -259,6 +259,19 @@ def test_fuzz_mutants_have_the_same_outcome(kernels, monkeypatch, tmp_path):
         _assert_same(ours, theirs, f"mutant {i} ({kind})")
 
 
+def test_small_files_do_not_load_numba(tmp_path):
+    """Numba's import and the kernel's load cost more than a small file's parse saves."""
+    path = tmp_path / "t.csv"
+    path.write_text("Time (s),Voltage (V),Current (A)\n" + "".join(
+        f"{k},{3 + k * 1e-4:.4f},1.0\n" for k in range(20000)))
+    code = ("import sys; from ssblab.echem.io import delimited, read_cycler; "
+            "delimited.KERNEL_MIN_BYTES = 0; read_cycler(sys.argv[1]); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_import_ssblab_echem_io_does_not_import_numba():
     code = ("import sys, ssblab, ssblab.echem.io, ssblab.echem.io.delimited; "
             "print('numba' in sys.modules)")
@@ -269,6 +282,9 @@ def test_import_ssblab_echem_io_does_not_import_numba():
 def test_switch_and_missing_numba_keep_to_pyarrow(monkeypatch, tmp_path):
     monkeypatch.setenv("SSBLAB_CSV_KERNELS", "arrow")
     assert delimited._compiled() is None
+    monkeypatch.setenv("SSBLAB_CSV_KERNELS", "numpy")
+    with pytest.raises(SSBLabError, match="SSBLAB_CSV_KERNELS: expected 'arrow', 'numba'"):
+        delimited._compiled()
     monkeypatch.delenv("SSBLAB_CSV_KERNELS")
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
     monkeypatch.setitem(sys.modules, "ssblab.echem.io._csv_numba", None)
@@ -276,6 +292,7 @@ def test_switch_and_missing_numba_keep_to_pyarrow(monkeypatch, tmp_path):
     try:
         assert delimited._compiled() is None
         monkeypatch.setattr(delimited, "KERNEL_MIN_BYTES", 0)
+        monkeypatch.setattr(delimited, "KERNEL_LOAD_BYTES", 0)
         path = tmp_path / "t.csv"
         path.write_text("Time (s),Voltage (V),Current (A)\n0,3.5,1\n1,3.6,1\n2,3.7,-1\n")
         assert read_cycler(path).voltage_V.tolist() == [3.5, 3.6, 3.7]

@@ -368,7 +368,9 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     thread, to name its line.
 
     Where only number columns are asked for, the file is over :data:`KERNEL_MIN_BYTES` and
-    Numba is installed (the ``fast`` extra), each range goes first through a compiled parser
+    Numba is installed (the ``fast`` extra; loaded by the first file over
+    :data:`KERNEL_LOAD_BYTES`, see :func:`_compiled`), each range goes first through a compiled
+    parser
     (:mod:`._csv_numba`; pipelined on one parsing thread where ``threads=1``) that returns
     pyarrow's numbers bit for bit or declines the range, which pyarrow then reads with its
     checks; ``SSBLAB_CSV_KERNELS=arrow`` keeps to pyarrow."""
@@ -390,8 +392,8 @@ def _read_columns(layout, names, threads, converters, *, compiled):
     numeric = [n for n in names if n in layout.numeric]
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
-    kernel = _kernel_for(layout, names, numeric) if compiled and \
-        isinstance(source, pa.OSFile) and n_bytes >= KERNEL_MIN_BYTES else None
+    kernel = _kernel_for(layout, names, numeric, n_bytes) if compiled and \
+        isinstance(source, pa.OSFile) else None
     pipelined = threads > 1 or kernel is not None
     try:
         with source, _undecodable_rows_unreported():
@@ -533,16 +535,28 @@ def _threads(n_bytes: int) -> int:
     return max(1, min(8, cores))
 
 
-KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow: Numba's import and the kernel's
-# load (~0.6 s once per process) would cost more than the parse saves (~1.3 ms a MB)
+KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow (the parse saves ~1.3 ms CPU a MB)
+KERNEL_LOAD_BYTES = 256 << 20  # the first file this big loads the kernel: Numba's import and
+# the kernel's load take ~0.6 s once a process, about what the parse of such a file saves
+# on 2 cores; smaller files use it once it is loaded (or with SSBLAB_CSV_KERNELS=numba)
 
 
-def _compiled():
-    """The compiled range parser (:mod:`._csv_numba`), or None: Numba is not installed, it
-    does not compile here, or ``SSBLAB_CSV_KERNELS=arrow`` asks for pyarrow's parser alone."""
-    if os.environ.get("SSBLAB_CSV_KERNELS", "").lower() == "arrow":
+def _compiled(n_bytes: int | None = None):
+    """The compiled range parser (:mod:`._csv_numba`) for a file of ``n_bytes`` (None: any),
+    or None: Numba is not installed or the kernel does not compile here,
+    ``SSBLAB_CSV_KERNELS=arrow`` asks for pyarrow's parser alone, or the kernel is not loaded
+    yet and the file is under :data:`KERNEL_LOAD_BYTES` (``SSBLAB_CSV_KERNELS=numba`` loads
+    it for any file)."""
+    mode = os.environ.get("SSBLAB_CSV_KERNELS", "").lower()
+    if mode not in ("", "arrow", "numba"):
+        raise InputError(f"SSBLAB_CSV_KERNELS: expected 'arrow', 'numba' or unset, found "
+                         f"{mode!r}")
+    if mode == "arrow":
         return None
-    return _load_kernels()
+    if mode == "numba" or n_bytes is None or n_bytes >= KERNEL_LOAD_BYTES or \
+            _load_kernels.cache_info().currsize:
+        return _load_kernels()
+    return None
 
 
 @functools.cache
@@ -572,10 +586,14 @@ class _Kernel:
     n_int: int
 
 
-def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str]) -> _Kernel | None:
-    """The compiled parser for reading ``names`` of ``layout``, or None (pyarrow reads): it
-    reads number columns only, from single-byte delimiters and decimal marks."""
-    kernels = _compiled()
+def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str],
+                n_bytes: int) -> _Kernel | None:
+    """The compiled parser for reading ``names`` of ``layout`` (``n_bytes`` of data), or None
+    (pyarrow reads): it reads number columns only, from single-byte delimiters and decimal
+    marks."""
+    if n_bytes < KERNEL_MIN_BYTES:
+        return None
+    kernels = _compiled(n_bytes)
     if kernels is None or len(numeric) != len(set(names)) or not numeric or \
             len(layout.delimiter.encode()) != 1 or len(layout.decimal.encode()) != 1 or \
             layout.delimiter == layout.decimal:
