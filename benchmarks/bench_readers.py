@@ -221,9 +221,11 @@ if tool.startswith("ssblab"):
     from ssblab.echem.io import read_cycler, delimited
     import pyarrow.csv, pyarrow.compute
     if tool == "ssblab-arrow":  # pyarrow's parser alone: the default without the fast extra
-        os.environ["SSBLAB_CSV_KERNELS"] = "arrow"
-    elif tool != "ssblab-cold":  # Numba imported and the compiled parser loaded before the
-        delimited._compiled()  # timer, as pandas is imported before its own
+        os.environ["SSBLAB_CSV_KERNELS"] = "arrow"  # (and in a fresh process, under 1 GiB)
+    elif tool == "ssblab-load":  # Numba's import and the parser's load inside the timer
+        os.environ["SSBLAB_CSV_KERNELS"] = "numba"
+    else:  # Numba imported and the compiled parser loaded before the timer, as pandas is
+        delimited._compiled()  # imported before its own
     if tool.split("-")[-1].isdigit():  # ssblab-N: N parsing threads, whatever the file size
         delimited._threads = lambda n_bytes: int(tool.split("-")[1])
 else:
@@ -252,7 +254,7 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(seconds, cpu, n, hwm * 1024 - before, decoded, os.getloadavg()[0])
 """
-TEXT_TOOLS = ("ssblab", "ssblab-cold", "ssblab-arrow", "ssblab-1", "pandas", "pandas-pyarrow",
+TEXT_TOOLS = ("ssblab", "ssblab-load", "ssblab-arrow", "ssblab-1", "pandas", "pandas-pyarrow",
               "pandas-usecols")
 
 
@@ -263,9 +265,10 @@ def bench_text_scale(quick: bool, repeats: int = 5, paths: list[Path] | None = N
     against the size of ssblab's decoded arrays, and the 1-minute load average over the runs.
     ``ssblab`` is the default (the pipelined read on one thread per core) with the compiled
     parser of the ``fast`` extra loaded before the timer (as pandas is imported before its
-    own); ``ssblab-cold`` pays Numba's import and the parser's load inside the read (a fresh
-    process's first big file); ``ssblab-arrow`` is pyarrow's parser alone (no ``fast`` extra);
-    ``ssblab-1`` is the pipeline on one parsing thread. Files after the first (e.g. a Neware
+    own); ``ssblab-load`` pays Numba's import and the parser's load inside the read
+    (``SSBLAB_CSV_KERNELS=numba`` in a fresh process); ``ssblab-arrow`` is pyarrow's parser
+    alone (no ``fast`` extra, or a fresh process's read of a file under 1 GiB); ``ssblab-1``
+    is the pipeline on one parsing thread. Files after the first (e.g. a Neware
     export made by ``bench_cycling.write_neware_csv``) are read by ssblab and the pandas C
     engine only."""
     import os

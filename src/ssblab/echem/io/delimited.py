@@ -535,10 +535,11 @@ def _threads(n_bytes: int) -> int:
     return max(1, min(8, cores))
 
 
-KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow (the parse saves ~1.3 ms CPU a MB)
-KERNEL_LOAD_BYTES = 256 << 20  # the first file this big loads the kernel: Numba's import and
-# the kernel's load take ~0.6 s once a process, about what the parse of such a file saves
-# on 2 cores; smaller files use it once it is loaded (or with SSBLAB_CSV_KERNELS=numba)
+KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow (the parse saves ~2 ms CPU a MB)
+KERNEL_LOAD_BYTES = 1 << 30  # the first file this big loads the kernel: Numba's import and
+# the kernel's load take ~0.6 s once a process (CPU and wall), the kernel saved 0.7 s CPU but
+# only ~0.2 s wall on the 349 MB benchmark file on 2 cores; smaller files use it once it is
+# loaded (SSBLAB_CSV_KERNELS=numba loads it for the first file over KERNEL_MIN_BYTES)
 
 
 def _compiled(n_bytes: int | None = None):
