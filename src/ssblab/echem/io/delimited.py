@@ -8,7 +8,9 @@ only whole numbers, else float64), repeated labels stay dictionary-encoded, othe
 pyarrow string array until it is used (or goes through a converter as it is read). A file over
 8 MB is read in a pipeline of 1 MB ranges parsed by one thread per core while this thread
 copies the parsed ranges in order, in bounded memory; a smaller one is streamed in 1 MB
-batches. Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
+batches. With the ``fast`` extra (Numba) a compiled parser reads the ranges of number columns
+first and hands pyarrow any range it cannot parse exactly (:func:`read_columns`). Measured
+against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
 last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
