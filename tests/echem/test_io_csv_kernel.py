@@ -39,12 +39,14 @@ def _parse(kernels, text: str, kinds, *, delimiter=",", decimal="."):
     buf = np.frombuffer(bytearray(text.encode()), np.uint8)
     kinds = np.array(kinds, np.int8)
     slots = np.zeros(kinds.size, np.int64)
-    counts = [0, 0, 0]
+    counts = [0, 0]  # float and clock rows, whole-number rows
     for i, kind in enumerate(kinds):
-        slots[i] = counts[kind]
-        counts[kind] += 1
+        if kind:
+            which = int(kind == kernels.INT)
+            slots[i] = counts[which]
+            counts[which] += 1
     cap = buf.size // kinds.size + 2
-    out_f, out_i = np.full((counts[1], cap), -7.0), np.zeros((counts[2], cap), np.int64)
+    out_f, out_i = np.full((counts[0], cap), -7.0), np.zeros((counts[1], cap), np.int64)
     rows = kernels.parse_range(buf, buf.size, ord(delimiter), ord(decimal), kinds, slots,
                                out_f, out_i)
     return rows, out_f[:, :max(rows, 0)], out_i[:, :max(rows, 0)]
@@ -107,6 +109,80 @@ def test_kernel_declines_what_it_does_not_parse_exactly(kernels, field, kind):
     text = f"1,2\n3,{field}\n5,6\n" if kind else f"1,2\n3,{field}\n"
     rows, _, _ = _parse(kernels, text, [1, kind])
     assert rows == -1, field
+
+
+def test_kernel_clock_times_are_whole_seconds(kernels):
+    rng = np.random.default_rng(5)
+    h, m, sec = rng.integers(0, 10**6, 500), rng.integers(0, 60, 500), rng.integers(0, 60, 500)
+    h[:3] = [0, 7, 999999999]
+    text = "".join(f"{a}:{b:02d}:{c:02d},{a}\n" for a, b, c in zip(h, m, sec))
+    rows, out_f, _ = _parse(kernels, text, [kernels.CLOCK, 0])
+    assert rows == 500
+    np.testing.assert_array_equal(out_f[0], (h * 3600 + m * 60 + sec).astype(float))
+
+
+@pytest.mark.parametrize("field", ["1:2:03", "1:02:3", "1:02:03.5", " 1:02:03", "1d 02:03:04",
+                                   "", "1234567890:00:00", "1:02:03:04", "1:0a:03", "-1:02:03"])
+def test_kernel_declines_other_clock_forms(kernels, field):
+    assert _parse(kernels, f"1:00:00,1\n{field},2\n", [kernels.CLOCK, 1])[0] == -1
+
+
+@pytest.mark.parametrize("middle", ["0:10:00", "1d 02:03:04", "n/a"])
+@pytest.mark.parametrize("head", ["clock", "text"])
+def test_clock_column_read_as_the_converter_reads_it(kernels, monkeypatch, tmp_path, middle,
+                                                     head):
+    from ssblab.echem.io.cycler import _clock_chunk_s
+
+    lines = [f"{k // 3600}:{k // 60 % 60:02d}:{k % 60:02d},{3 + k * 1e-5:.5f},{k % 9}"
+             for k in range(0, 30000, 7)]
+    lines[2000] = f"{middle},3.5,1"
+    if head == "text":  # most of the first range is not clock time: the column stays text
+        lines[:900] = [f"run{k},3.0,1" for k in range(900)]
+    path = tmp_path / "clock.csv"
+    path.write_text("Test Time,Voltage (V),Step\n" + "\n".join(lines) + "\n")
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 8 << 10)
+    layout = delimited.sniff(path)
+    names = ["Test Time", "Voltage (V)", "Step"]
+    # one thread: pyarrow alone streams 1 MB batches, whose first decides differently from a
+    # first range of 8 kB when the text runs for 900 rows
+    for threads in (1, 2) if head == "clock" else (2,):
+        read = (lambda t=threads: delimited.read_columns(
+            layout, names, threads=t, converters={"Test Time": _clock_chunk_s}))
+        ours, theirs = _both(monkeypatch, read)
+        if head == "text":
+            assert ours[0][0]["Test Time"].to_pylist() == theirs[0][0]["Test Time"].to_pylist()
+            for pair in (ours, theirs):
+                del pair[0][0]["Test Time"]
+        _assert_same(ours, theirs, f"{middle} {head} threads={threads}")
+
+
+def test_real_neware_clock_column_read_by_the_kernel(kernels, monkeypatch):
+    from ssblab.echem.io.cycler import _clock_chunk_s
+
+    monkeypatch.setattr(delimited, "RANGE_BYTES", 64 << 10)
+    layout = delimited.sniff(DATA / "cycling" / "neware_export.csv")
+    names = ["Cumulative Time", "Voltage(V)", "Current(A)", "Step Index", "Capacity(Ah)"]
+    calls = []
+    real = delimited._kernel_for
+
+    def counting(*args):
+        kernel = real(*args)
+        if kernel is None:  # pyarrow alone
+            return None
+        parse = kernel.parse_range
+        kernel.parse_range = lambda *a: calls.append(parse(*a)) or calls[-1]
+        return kernel
+
+    monkeypatch.setattr(delimited, "_kernel_for", counting)
+    for threads in (1, 2):
+        ours, theirs = _both(monkeypatch, lambda t=threads: delimited.read_columns(
+            layout, names, threads=t, converters={"Cumulative Time": _clock_chunk_s}))
+        _assert_same(ours, theirs, f"threads={threads}")
+        assert ours[0][0]["Cumulative Time"].dtype == np.float64
+    # Capacity(Ah) is sampled as whole numbers (0) and holds fractions further down: the kernel
+    # declines that range, pyarrow refuses int64, and the file is read again as float64, all
+    # of whose ranges the kernel takes
+    assert sum(rows > 0 for rows in calls) >= 2 * 28, calls
 
 
 @pytest.mark.parametrize("text", ["1,2\n3\n", "1,2\n3,4,5\n", "1,2\r3,4\n", "1,2\n3,4\r"])
@@ -214,8 +290,8 @@ def test_real_text_files_read_the_same_with_and_without_the_kernel(kernels, monk
     accepted: dict = {}
     real = delimited._kernel_for
 
-    def counting(layout, names, numeric, n_bytes):
-        kernel = real(layout, names, numeric, n_bytes)
+    def counting(layout, *args):
+        kernel = real(layout, *args)
         if kernel is None:
             return None
 

@@ -16,7 +16,9 @@ checks and error messages. It declines on:
   where ``m * 10^e`` (or ``m / 10^-e``) is one correctly rounded IEEE operation on two exact
   doubles, so equal to Python's ``float()`` and to pyarrow's parse;
 - in a whole-number column: anything but ``-?d{1,18}`` (an empty field too: such a column
-  becomes float64 on pyarrow's path).
+  becomes float64 on pyarrow's path);
+- in a clock-time column (:data:`CLOCK`, the seconds of ``H:MM:SS`` as
+  ``cycler._clock_chunk_s`` reads the plain form): anything but ``d{1,9}:dd:dd``.
 
 The kernel runs without the GIL on the parsing threads of ``delimited._read_pipelined``.
 """
@@ -26,10 +28,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-SKIP, FLOAT, INT = 0, 1, 2  # what a column is to the kernel
+SKIP, FLOAT, INT, CLOCK = 0, 1, 2, 3  # what a column is to the kernel
 _POW10 = np.array([10.0 ** k for k in range(23)])  # all exact doubles
 _M_MAX = 1 << 53
-_NEWLINE, _RETURN, _QUOTE, _PLUS, _MINUS, _ZERO = 10, 13, 34, 43, 45, 48
+_NEWLINE, _RETURN, _QUOTE, _PLUS, _MINUS, _ZERO, _COLON = 10, 13, 34, 43, 45, 48, 58
 
 
 @numba.njit(nogil=True, cache=True, boundscheck=False)
@@ -46,9 +48,9 @@ def _significant(buf, j, decimal, digits):
 @numba.njit(nogil=True, cache=True, boundscheck=False)
 def parse_range(buf, n, delimiter, decimal, kinds, slots, out_f, out_i):
     """Parse ``buf[:n]`` (whole lines; the last may lack its line break) into the rows of
-    ``out_f[slots[c]]`` (float columns) and ``out_i[slots[c]]`` (whole-number columns), skipping
-    columns of kind :data:`SKIP` and empty lines. Returns the number of rows, or -1 where
-    pyarrow must read the range, -2 where the row capacity was too small."""
+    ``out_f[slots[c]]`` (float and clock columns) and ``out_i[slots[c]]`` (whole-number
+    columns), skipping columns of kind :data:`SKIP` and empty lines. Returns the number of
+    rows, or -1 where pyarrow must read the range, -2 where the row capacity was too small."""
     ncols = kinds.size
     cap = max(out_f.shape[1], out_i.shape[1])
     pow10 = _POW10
@@ -129,6 +131,22 @@ def parse_range(buf, n, delimiter, decimal, kinds, slots, out_f, out_i):
                     else:
                         return -1
                     out_f[slots[col], row] = -value if negative else value
+            elif kind == CLOCK:  # H:MM:SS, 1-9 hour digits: whole seconds, exact in a double
+                start = j
+                v = 0
+                while j < n and 48 <= buf[j] <= 57:
+                    v = v * 10 + (buf[j] - _ZERO)
+                    j += 1
+                if j == start or j - start > 9 or j + 6 > n or buf[j] != _COLON or \
+                        buf[j + 3] != _COLON:
+                    return -1
+                for k in (1, 2, 4, 5):
+                    if not 48 <= buf[j + k] <= 57:
+                        return -1
+                minutes = (buf[j + 1] - _ZERO) * 10 + (buf[j + 2] - _ZERO)
+                seconds = (buf[j + 4] - _ZERO) * 10 + (buf[j + 5] - _ZERO)
+                out_f[slots[col], row] = np.float64(v * 3600 + minutes * 60 + seconds)
+                j += 6
             else:  # INT
                 negative = False
                 if j < n and buf[j] == _MINUS:

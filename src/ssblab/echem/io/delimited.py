@@ -394,7 +394,7 @@ def _read_columns(layout, names, threads, converters, *, compiled):
     numeric = [n for n in names if n in layout.numeric]
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
-    kernel = _kernel_for(layout, names, numeric, n_bytes) if compiled and \
+    kernel = _kernel_for(layout, names, numeric, convert, n_bytes) if compiled and \
         isinstance(source, pa.OSFile) else None
     pipelined = threads > 1 or kernel is not None
     try:
@@ -589,28 +589,35 @@ class _Kernel:
     n_int: int
 
 
-def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str],
+CLOCK = "clock"  # a converter with ``compiled_form = CLOCK`` turns plain 'H:MM:SS' fields
+# into whole seconds (``cycler._clock_chunk_s``): the compiled parser reads those itself
+
+
+def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str], convert: dict,
                 n_bytes: int) -> _Kernel | None:
     """The compiled parser for reading ``names`` of ``layout`` (``n_bytes`` of data), or None
-    (pyarrow reads): it reads number columns only, from single-byte delimiters and decimal
-    marks."""
+    (pyarrow reads): it reads number columns and clock times (columns whose converter says
+    :data:`CLOCK`), from single-byte delimiters and decimal marks."""
     if n_bytes < KERNEL_MIN_BYTES:
         return None
+    clocks = {n for n, f in convert.items() if getattr(f, "compiled_form", None) == CLOCK}
     kernels = _compiled(n_bytes)
-    if kernels is None or len(numeric) != len(set(names)) or not numeric or \
+    if kernels is None or len(numeric) + len(clocks) != len(set(names)) or not numeric or \
             len(layout.delimiter.encode()) != 1 or len(layout.decimal.encode()) != 1 or \
             layout.delimiter == layout.decimal:
         return None
     kinds = np.zeros(len(layout.names), np.int8)
     slots = np.zeros(len(layout.names), np.int64)
-    counts = [0, 0, 0]
+    counts = [0, 0]  # float (and clock) rows, whole-number rows
     for i, name in enumerate(layout.names):
-        if name in numeric:
-            kind = kernels.INT if name in layout.integer else kernels.FLOAT
-            kinds[i], slots[i] = kind, counts[kind]
-            counts[kind] += 1
+        if name in numeric or name in clocks:
+            kind = kernels.CLOCK if name in clocks else kernels.INT \
+                if name in layout.integer else kernels.FLOAT
+            scratch = int(kind == kernels.INT)
+            kinds[i], slots[i] = kind, counts[scratch]
+            counts[scratch] += 1
     return _Kernel(kernels.parse_range, kinds, slots, ord(layout.delimiter),
-                   ord(layout.decimal), counts[kernels.FLOAT], counts[kernels.INT])
+                   ord(layout.decimal), counts[0], counts[1])
 
 
 def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, kernel=None,
@@ -675,8 +682,10 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, ker
         except BaseException as exc:  # the ranges after this one fail with it
             after.set_exception(exc)
             raise
+        if table is None and not all(_clock_taken(taken[name], start) for name in convert):
+            table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)  # text
         if table is None:
-            for name in numeric:
+            for name in numeric + list(convert):
                 column = layout.names.index(name)
                 kind = int(kernel.kinds[column] == _INT)
                 _populate(out[name], start, rows)
@@ -760,6 +769,18 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, ker
 
 
 _INT = 2  # _csv_numba.INT: a whole-number column (not imported: that would import Numba)
+
+
+def _clock_taken(decided, start: int) -> bool:
+    """Whether a clock column read by the compiled parser from row ``start`` is converted: the
+    range of row 0 decides (its plain clock times are converted), the others wait for it."""
+    from concurrent.futures import InvalidStateError
+
+    if start == 0:
+        with contextlib.suppress(InvalidStateError):  # a later range failed first
+            decided.set_result(True)
+        return True
+    return decided.result()
 
 
 def _scratch(kernel: _Kernel | None, size: int, n_columns: int):
