@@ -369,13 +369,13 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     row with a wrong field count or a malformed number found that way is read again on one
     thread, to name its line.
 
-    Where only number columns are asked for, the file is over :data:`KERNEL_MIN_BYTES` and
-    Numba is installed (the ``fast`` extra; loaded by the first file over
-    :data:`KERNEL_LOAD_BYTES`, see :func:`_compiled`), each range goes first through a compiled
-    parser
-    (:mod:`._csv_numba`; pipelined on one parsing thread where ``threads=1``) that returns
-    pyarrow's numbers bit for bit or declines the range, which pyarrow then reads with its
-    checks; ``SSBLAB_CSV_KERNELS=arrow`` keeps to pyarrow."""
+    Where only number columns (and clock times whose converter is marked :data:`CLOCK`) are
+    asked for, the file is over :data:`KERNEL_MIN_BYTES` and Numba is installed (the ``fast``
+    extra; loaded by the first file over :data:`KERNEL_LOAD_BYTES`, see :func:`_compiled`),
+    each range goes first through a compiled parser (:mod:`._csv_numba`; pipelined on one
+    parsing thread where ``threads=1``) that returns pyarrow's numbers bit for bit or declines
+    the range, which pyarrow then reads with its checks; ``SSBLAB_CSV_KERNELS=arrow`` keeps to
+    pyarrow."""
     return _read_columns(layout, names, threads, converters, compiled=True)
 
 
