@@ -220,7 +220,13 @@ tool, path = sys.argv[1], sys.argv[2]
 if tool.startswith("ssblab"):
     from ssblab.echem.io import read_cycler, delimited
     import pyarrow.csv, pyarrow.compute
-    if tool != "ssblab":  # ssblab-N: N parsing threads, whatever the file size
+    if tool == "ssblab-arrow":  # pyarrow's parser alone: the default without the fast extra
+        os.environ["SSBLAB_CSV_KERNELS"] = "arrow"  # (and in a fresh process, under 1 GiB)
+    elif tool == "ssblab-load":  # Numba's import and the parser's load inside the timer
+        os.environ["SSBLAB_CSV_KERNELS"] = "numba"
+    else:  # Numba imported and the compiled parser loaded before the timer, as pandas is
+        delimited._compiled()  # imported before its own
+    if tool.split("-")[-1].isdigit():  # ssblab-N: N parsing threads, whatever the file size
         delimited._threads = lambda n_bytes: int(tool.split("-")[1])
 else:
     import pandas
@@ -248,7 +254,8 @@ seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(seconds, cpu, n, hwm * 1024 - before, decoded, os.getloadavg()[0])
 """
-TEXT_TOOLS = ("ssblab", "ssblab-1", "pandas", "pandas-pyarrow", "pandas-usecols")
+TEXT_TOOLS = ("ssblab", "ssblab-load", "ssblab-arrow", "ssblab-1", "pandas", "pandas-pyarrow",
+              "pandas-usecols")
 
 
 def bench_text_scale(quick: bool, repeats: int = 5, paths: list[Path] | None = None) -> None:
@@ -256,9 +263,14 @@ def bench_text_scale(quick: bool, repeats: int = 5, paths: list[Path] | None = N
     engine, and C engine told the columns ssblab keeps), each run in a fresh process, the tools
     interleaved: min and median wall time, median CPU time, peak RSS growth during the read
     against the size of ssblab's decoded arrays, and the 1-minute load average over the runs.
-    ``ssblab`` is the default (the pipelined read on one thread per core); ``ssblab-1`` streams
-    on one thread. Files after the first (e.g. a Neware export made by
-    ``bench_cycling.write_neware_csv``) are read by ssblab and the pandas C engine only."""
+    ``ssblab`` is the default (the pipelined read on one thread per core) with the compiled
+    parser of the ``fast`` extra loaded before the timer (as pandas is imported before its
+    own); ``ssblab-load`` pays Numba's import and the parser's load inside the read
+    (``SSBLAB_CSV_KERNELS=numba`` in a fresh process); ``ssblab-arrow`` is pyarrow's parser
+    alone (no ``fast`` extra, or a fresh process's read of a file under 1 GiB); ``ssblab-1``
+    is the pipeline on one parsing thread. Files after the first (e.g. a Neware
+    export made by ``bench_cycling.write_neware_csv``) are read by ssblab and the pandas C
+    engine only."""
     import os
 
     n_rows = 500_000 if quick else 5_000_000
@@ -269,7 +281,7 @@ def bench_text_scale(quick: bool, repeats: int = 5, paths: list[Path] | None = N
         print(f"\n## scale: generic CSV with text columns vs pandas.read_csv; {os.cpu_count()} "
               f"cores, load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         for k, path in enumerate(paths):
-            tools = TEXT_TOOLS if k == 0 else ("ssblab", "ssblab-1", "pandas")
+            tools = TEXT_TOOLS if k == 0 else ("ssblab", "ssblab-arrow", "ssblab-1", "pandas")
             _text_scale_file(path, tools, repeats if k == 0 else max(1, repeats - 2))
 
 

@@ -51,6 +51,7 @@ from ssblab.echem.io.cycler_formats import (
     detect_cycler_format,
 )
 from ssblab.echem.io.delimited import (
+    CLOCK,
     TextTable,
     as_float64,
     as_strings,
@@ -574,6 +575,10 @@ def _clock_chunk_s(chunk, *, first: bool) -> np.ndarray | None:
         column = pc.replace_substring(column, ",", ".")
         total += weight * as_float64(pc.cast(column, pa.float64()))
     return total
+
+
+_clock_chunk_s.compiled_form = CLOCK  # plain 'H:MM:SS' fields: whole seconds, as the compiled
+# parser of delimited text reads them itself
 
 
 def _plain_clock_seconds(strings, out: np.ndarray) -> bool:

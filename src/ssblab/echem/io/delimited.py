@@ -8,7 +8,9 @@ only whole numbers, else float64), repeated labels stay dictionary-encoded, othe
 pyarrow string array until it is used (or goes through a converter as it is read). A file over
 8 MB is read in a pipeline of 1 MB ranges parsed by one thread per core while this thread
 copies the parsed ranges in order, in bounded memory; a smaller one is streamed in 1 MB
-batches. Measured against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
+batches. With the ``fast`` extra (Numba) a compiled parser reads the ranges of number columns
+first and hands pyarrow any range it cannot parse exactly (:func:`read_columns`). Measured
+against ``pandas.read_csv`` in docs/benchmarks.md (5 million rows).
 
 Strictness: a row with more or fewer fields than the header is an error naming it, except a
 last line cut short, which is dropped with a :class:`~ssblab.echem.io.DataWarning`. A last line
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 import sys
@@ -364,7 +367,21 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     many threads, each copying (or converting) its own range into the result arrays once the
     ranges before it are parsed: the peak memory is the decoded columns plus a few ranges. A
     row with a wrong field count or a malformed number found that way is read again on one
-    thread, to name its line."""
+    thread, to name its line.
+
+    Where only number columns (and clock times whose converter is marked :data:`CLOCK`) are
+    asked for, the file is over :data:`KERNEL_MIN_BYTES` and Numba is installed (the ``fast``
+    extra; loaded by the first file over :data:`KERNEL_LOAD_BYTES`, see :func:`_compiled`),
+    each range goes first through a compiled parser (:mod:`._csv_numba`; pipelined on one
+    parsing thread where ``threads=1``) that returns pyarrow's numbers bit for bit or declines
+    the range, which pyarrow then reads with its checks; ``SSBLAB_CSV_KERNELS=arrow`` keeps to
+    pyarrow."""
+    return _read_columns(layout, names, threads, converters, compiled=True)
+
+
+def _read_columns(layout, names, threads, converters, *, compiled):
+    """:func:`read_columns`; ``compiled=False`` keeps to pyarrow (the serial pass that names
+    a bad line)."""
     csv = require_package("pyarrow.csv", extra="echem", purpose="Reading delimited text files")
     import pyarrow as pa
 
@@ -377,12 +394,15 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
     numeric = [n for n in names if n in layout.numeric]
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
+    kernel = _kernel_for(layout, names, numeric, convert, n_bytes) if compiled and \
+        isinstance(source, pa.OSFile) else None
+    pipelined = threads > 1 or kernel is not None
     try:
         with source, _undecodable_rows_unreported():
-            if threads > 1:
+            if pipelined:
                 source.close()
-                out, text, n_rows, bad_rows = _read_pipelined(csv, layout, names, numeric,
-                                                              convert, capacity, threads)
+                out, text, n_rows, bad_rows = _read_pipelined(
+                    csv, layout, names, numeric, convert, capacity, threads, kernel, n_bytes)
             else:
                 out, text, n_rows, bad_rows = _read_batches(
                     csv, source, _options(csv, layout, names), numeric, convert, capacity)
@@ -390,13 +410,13 @@ def read_columns(layout: TextLayout, names: list[str], *, threads: int | None = 
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
             # down: read it as float64, whose checks name such rows
-            return read_columns(dataclasses.replace(layout, integer=frozenset()), names,
-                                threads=threads, converters=converters)
-        if threads != 1:  # named from the start of a range: a serial pass names the line
-            return read_columns(layout, names, threads=1, converters=converters)
+            return _read_columns(dataclasses.replace(layout, integer=frozenset()), names,
+                                 threads, converters, compiled=compiled)
+        if pipelined:  # named from the start of a range: a serial pass names the line
+            return _read_columns(layout, names, 1, converters, compiled=False)
         raise InputError(f"{where}: malformed data: {exc}") from None
-    if threads > 1 and bad_rows and not _only_last_line_short(bad_rows, layout):
-        return read_columns(layout, names, threads=1, converters=converters)  # numbered
+    if pipelined and bad_rows and not _only_last_line_short(bad_rows, layout):
+        return _read_columns(layout, names, 1, converters, compiled=False)  # numbered
     _report_bad_rows(bad_rows, layout, n_rows, where)
     if last_cut and n_rows:
         warnings.warn(f"{where}: dropped the last line {layout.first_line + n_rows - 1}: the file "
@@ -517,7 +537,91 @@ def _threads(n_bytes: int) -> int:
     return max(1, min(8, cores))
 
 
-def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
+KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow (the parse saves ~2 ms CPU a MB)
+KERNEL_LOAD_BYTES = 1 << 30  # the first file this big loads the kernel: Numba's import and
+# the kernel's load take ~0.6 s once a process (CPU and wall), the kernel saved 0.7 s CPU but
+# only ~0.2 s wall on the 349 MB benchmark file on 2 cores; smaller files use it once it is
+# loaded (SSBLAB_CSV_KERNELS=numba loads it for the first file over KERNEL_MIN_BYTES)
+
+
+def _compiled(n_bytes: int | None = None):
+    """The compiled range parser (:mod:`._csv_numba`) for a file of ``n_bytes`` (None: any),
+    or None: Numba is not installed or the kernel does not compile here,
+    ``SSBLAB_CSV_KERNELS=arrow`` asks for pyarrow's parser alone, or the kernel is not loaded
+    yet and the file is under :data:`KERNEL_LOAD_BYTES` (``SSBLAB_CSV_KERNELS=numba`` loads
+    it for any file)."""
+    mode = os.environ.get("SSBLAB_CSV_KERNELS", "").lower()
+    if mode not in ("", "arrow", "numba"):
+        raise InputError(f"SSBLAB_CSV_KERNELS: expected 'arrow', 'numba' or unset, found "
+                         f"{mode!r}")
+    if mode == "arrow":
+        return None
+    if mode == "numba" or n_bytes is None or n_bytes >= KERNEL_LOAD_BYTES or \
+            _load_kernels.cache_info().currsize:
+        return _load_kernels()
+    return None
+
+
+@functools.cache
+def _load_kernels():
+    try:
+        import ssblab.echem.io._csv_numba as kernels
+
+        kernels.parse_range(np.frombuffer(bytearray(b"1,2\n"), np.uint8), 4, 44, 46,
+                            np.array([1, 2], np.int8), np.zeros(2, np.int64),
+                            np.empty((1, 2)), np.empty((1, 2), np.int64))  # compiled (or
+    except Exception:  # loaded from the cache) here, once; no Numba, or it fails to compile
+        return None
+    return kernels
+
+
+@dataclasses.dataclass
+class _Kernel:
+    """The compiled parser with what it needs of a layout: each column's kind and slot (its
+    row in the float or the whole-number scratch array)."""
+
+    parse_range: object
+    kinds: np.ndarray
+    slots: np.ndarray
+    delimiter: int
+    decimal: int
+    n_float: int
+    n_int: int
+
+
+CLOCK = "clock"  # a converter with ``compiled_form = CLOCK`` turns plain 'H:MM:SS' fields
+# into whole seconds (``cycler._clock_chunk_s``): the compiled parser reads those itself
+
+
+def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str], convert: dict,
+                n_bytes: int) -> _Kernel | None:
+    """The compiled parser for reading ``names`` of ``layout`` (``n_bytes`` of data), or None
+    (pyarrow reads): it reads number columns and clock times (columns whose converter says
+    :data:`CLOCK`), from single-byte delimiters and decimal marks."""
+    if n_bytes < KERNEL_MIN_BYTES:
+        return None
+    clocks = {n for n, f in convert.items() if getattr(f, "compiled_form", None) == CLOCK}
+    kernels = _compiled(n_bytes)
+    if kernels is None or len(numeric) + len(clocks) != len(set(names)) or not numeric or \
+            len(layout.delimiter.encode()) != 1 or len(layout.decimal.encode()) != 1 or \
+            layout.delimiter == layout.decimal:
+        return None
+    kinds = np.zeros(len(layout.names), np.int8)
+    slots = np.zeros(len(layout.names), np.int64)
+    counts = [0, 0]  # float (and clock) rows, whole-number rows
+    for i, name in enumerate(layout.names):
+        if name in numeric or name in clocks:
+            kind = kernels.CLOCK if name in clocks else kernels.INT \
+                if name in layout.integer else kernels.FLOAT
+            scratch = int(kind == kernels.INT)
+            kinds[i], slots[i] = kind, counts[scratch]
+            counts[scratch] += 1
+    return _Kernel(kernels.parse_range, kinds, slots, ord(layout.delimiter),
+                   ord(layout.decimal), counts[0], counts[1])
+
+
+def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, kernel=None,
+                    n_bytes=None):
     """The data part in ranges of :data:`RANGE_BYTES` cut after a line break, read into
     ``threads + 1`` reused buffers and parsed by ``threads`` threads (pyarrow parses without
     the GIL). A parsing thread learns its range's first row once the range before it is
@@ -537,7 +641,9 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
     text: dict = {n: [] for n in names if n not in numeric}
     taken = {n: Future() for n in convert}  # whether the converter took the column's first rows
     n_rows = 0
-    free = [bytearray(RANGE_BYTES) for _ in range(threads + 1)]
+    size = RANGE_BYTES if n_bytes is None else min(RANGE_BYTES, n_bytes + 1)
+    free = [(bytearray(size), _scratch(kernel, size, len(layout.names)))
+            for _ in range(threads + 1)]
     pending: deque = deque()
     options = _options(csv, layout, names, block_size=RANGE_BYTES + 1)  # a range in one block
     bad_rows = options.pop("bad_rows")  # of all ranges (appended from the parsing threads)
@@ -562,14 +668,29 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
         out[name][start:start + len(chunk)] = values
         return True
 
-    def parse(view: memoryview, first: Future, after: Future):
+    def parse(view: memoryview, first: Future, after: Future, scratch):
+        table = None
         try:
-            table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
+            rows = -1 if kernel is None else kernel.parse_range(
+                np.frombuffer(view, np.uint8), len(view), kernel.delimiter, kernel.decimal,
+                kernel.kinds, kernel.slots, *scratch)
+            if rows < 0:  # declined: pyarrow reads the range, with its checks
+                table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)
+                rows = table.num_rows
             start = first.result()  # the range before is parsed by now or soon
-            after.set_result(start + table.num_rows)
+            after.set_result(start + rows)
         except BaseException as exc:  # the ranges after this one fail with it
             after.set_exception(exc)
             raise
+        if table is None and not all(_clock_taken(taken[name], start) for name in convert):
+            table = csv.read_csv(pa.BufferReader(pa.py_buffer(view)), **options)  # text
+        if table is None:
+            for name in numeric + list(convert):
+                column = layout.names.index(name)
+                kind = int(kernel.kinds[column] == _INT)
+                _populate(out[name], start, rows)
+                out[name][start:start + rows] = scratch[kind][kernel.slots[column], :rows]
+            return rows, {}
         kept: dict = {}
         try:
             for name in numeric:
@@ -592,12 +713,12 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
 
     def take_oldest():
         nonlocal n_rows
-        future, buffer = pending.popleft()
+        future, spare = pending.popleft()
         rows, kept = future.result()
         for name, chunks in kept.items():
             text[name].extend(chunks)
         n_rows += rows
-        free.append(buffer)
+        free.append(spare)
 
     with layout.path.open("rb", buffering=0) as handle, ThreadPoolExecutor(threads) as pool:
         try:
@@ -606,7 +727,8 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
             while True:
                 if not free:
                     take_oldest()
-                buffer = free.pop()
+                spare = free.pop()
+                buffer, scratch = spare
                 view = memoryview(buffer)
                 view[:len(tail)] = tail
                 end = len(tail)
@@ -616,14 +738,15 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
                         break
                     end += got
                 if end == 0:
-                    free.append(buffer)
+                    free.append(spare)
                     break
                 cut = end if end < len(buffer) else buffer.rfind(b"\n", 0, end) + 1
                 if cut == 0:
-                    raise _LongLine(f"a line longer than {RANGE_BYTES} bytes")
+                    raise _LongLine(f"a line longer than {len(buffer)} bytes")
                 tail = bytes(view[cut:end])
                 after: Future = Future()
-                pending.append((pool.submit(parse, view[:cut], first_row, after), buffer))
+                pending.append((pool.submit(parse, view[:cut], first_row, after, scratch),
+                                spare))
                 first_row = after
                 if end < len(buffer):
                     break
@@ -643,6 +766,32 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads):
         if not (decided.done() and decided.result()):  # no rows, or declined: text
             del out[name], convert[name]
     return out, text, n_rows, bad_rows
+
+
+_INT = 2  # _csv_numba.INT: a whole-number column (not imported: that would import Numba)
+
+
+def _clock_taken(decided, start: int) -> bool:
+    """Whether a clock column read by the compiled parser from row ``start`` is converted: the
+    range of row 0 decides (its plain clock times are converted), the others wait for it."""
+    from concurrent.futures import InvalidStateError
+
+    if start == 0:
+        with contextlib.suppress(InvalidStateError):  # a later range failed first
+            decided.set_result(True)
+        return True
+    return decided.result()
+
+
+def _scratch(kernel: _Kernel | None, size: int, n_columns: int):
+    """The float and whole-number rows the compiled parser fills from a range of ``size``
+    bytes (at most one row per ``n_columns`` bytes, and a last line without its line break),
+    in pages of their own that are resident only where written."""
+    if kernel is None:
+        return None
+    cap = size // max(n_columns, 1) + 2
+    return (_untouched(kernel.n_float * cap, np.float64).reshape(kernel.n_float, cap),
+            _untouched(kernel.n_int * cap, np.int64).reshape(kernel.n_int, cap))
 
 
 def _put_into(target: np.ndarray, gaps: list | None, start: int, chunk) -> None:
