@@ -45,6 +45,11 @@ MISFIT_FACTOR = 3.0
 #: A parameter of interest is determined when its standard error is below this fraction of
 #: its value.
 MAX_RELATIVE_STDERR = 0.5
+#: An arc whose apex lies outside the measured frequencies is seen from one side only; its
+#: resistance and capacitance are accepted when known to this fraction. Beyond it the
+#: linearised standard errors of such an arc understate the error (the valley is curved:
+#: |error| up to 4 standard errors at 20-50 %, within 3 below 20 %; docs/impedance.md).
+MAX_RELATIVE_STDERR_UNMEASURED_APEX = 0.2
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -780,9 +785,17 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
 
 
 def _fix_nuisance(spectrum, fit, problem, p, *, weighting, bounds, policy, inputs) -> CircuitFit:
-    """Fix undetermined nuisance parameters at zero and refit (at most twice)."""
+    """Fix undetermined nuisance parameters at zero and refit (at most twice).
+
+    A series resistance stays free while an arc's apex lies above the highest measured
+    frequency: it trades off against that arc's resistance, and fixing it at zero would hand
+    the arc a resistance that is not its own with a standard error that hides it.
+    """
     circuit = problem.circuit
     nuisance = [n for n in nuisance_parameters(circuit) if n not in policy.interest]
+    f_max = float(np.max(spectrum.frequency_Hz))
+    if any(a.apex_frequency_Hz.value > f_max for a in fit.arcs):
+        nuisance = [n for n in nuisance if not n.startswith("R")]
     fixed_values = {n: float(problem.base[circuit.parameter_names.index(n)])
                     for n in np.array(circuit.parameter_names)[~problem.free]}
     notes = []
@@ -924,16 +937,9 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                 return False, (f"parameter {names[i]} = {p[i]:.4g} ended at its bound "
                                f"({lo:g}, {hi:g})")
             notes.append(f"{names[i]} ended at its bound")
-    f_max = float(np.max(fit["frequency_Hz"]))
-    series_r = [n for n in nuisance_parameters(problem.circuit) if n.startswith("R")]
-    for arc in fit["arcs"] if series_r else ():
-        # an arc whose apex was not measured is an extrapolation: its R trades off against the
-        # series R along a curved valley that the linearised standard errors do not see
-        if arc.resistor in policy.interest and arc.apex_frequency_Hz.value > f_max:
-            return False, (f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex "
-                           f"{arc.apex_frequency_Hz.value:.3g} Hz lies above the highest measured "
-                           f"frequency {f_max:.3g} Hz; use a circuit without it (the series "
-                           "resistance then holds its resistance)")
+    unresolved = _unresolved_arc(problem, fit, policy)
+    if unresolved:
+        return False, unresolved
     for i in np.flatnonzero(problem.free):
         if i in ideal:
             continue
@@ -945,6 +951,82 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
             notes.append(f"{names[i]} is not determined (standard error {stderr[i]:.3g} "
                          f"vs value {p[i]:.3g}); it is not a parameter of interest")
     return True, "; ".join(notes)
+
+
+def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
+    """Why an arc of interest whose apex was not measured is not determined ('' if none).
+
+    Such an arc is seen from one side. Above the top frequency its resistance trades off against
+    a series resistance, so it is judged with one free: the circuit's own (:func:`_fix_nuisance`
+    leaves it free then) or, in a circuit without one, a series resistance added for the test,
+    whose fit must also agree with the circuit's. Below the lowest frequency the trade-off is
+    with the elements of the fit itself. Either way its resistance and capacitance must be known
+    to ``MAX_RELATIVE_STDERR_UNMEASURED_APEX``.
+    """
+    f = fit["frequency_Hz"]
+    f_min, f_max = float(np.min(f)), float(np.max(f))
+    caps = {a.capacitor: [n for n in problem.circuit.parameter_names
+                          if n == a.capacitor or n.startswith(a.capacitor + "_")]
+            for a in fit["arcs"]}
+    outside = [a for a in fit["arcs"]
+               if not f_min <= a.apex_frequency_Hz.value <= f_max
+               and (a.resistor in policy.interest
+                    or any(n in policy.interest for n in caps[a.capacitor]))]
+    if not outside:
+        return ""
+    judged = {a.resistor: a for a in fit["arcs"]}
+    series_r = [n for n in nuisance_parameters(problem.circuit) if n.startswith("R")]
+    free_series = any(problem.free[problem.circuit.parameter_names.index(n)] for n in series_r)
+    above = any(a.apex_frequency_Hz.value > f_max for a in outside)
+    if above and not series_r:
+        judged = _with_series_resistance(problem, fit)
+    where = f"the measured {f_min:.3g}-{f_max:.3g} Hz"
+    for arc in outside:
+        apex = arc.apex_frequency_Hz.value
+        side = (f"above the highest measured frequency ({where})" if apex > f_max else
+                f"below the lowest measured frequency ({where})")
+        fix = ("use a circuit without it (the series resistance then holds its resistance) or "
+               "measure to higher frequencies" if apex > f_max else
+               "use a circuit without it or measure to lower frequencies")
+        head = f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex {apex:.3g} Hz lies {side}"
+        other = judged.get(arc.resistor)
+        if other is None:
+            return f"{head}, and a fit with a series resistance added did not converge; {fix}"
+        test = ("with a series resistance added, " if other is not arc else
+                "with the series resistance free, " if above and free_series else "")
+        for what, ours, theirs in (("resistance", arc.resistance_ohm, other.resistance_ohm),
+                                   ("capacitance", arc.capacitance_F, other.capacitance_F)):
+            if not theirs.stderr <= MAX_RELATIVE_STDERR_UNMEASURED_APEX * abs(theirs.value):
+                return (f"{head}; {test}its {what} {theirs.value:.4g} +- {theirs.stderr:.2g} "
+                        f"{theirs.unit} is not known to "
+                        f"{100 * MAX_RELATIVE_STDERR_UNMEASURED_APEX:g} %; {fix}")
+            if other is not arc and not abs(ours.value - theirs.value) <= 2 * theirs.stderr:
+                return (f"{head}; its {what} {ours.value:.4g} {ours.unit} rests on the circuit "
+                        f"having no series resistance (with one added: {theirs.value:.4g} +- "
+                        f"{theirs.stderr:.2g} {theirs.unit}); {fix}")
+    return ""
+
+
+def _with_series_resistance(problem: _Problem, fit) -> dict[str, Arc]:
+    """The arcs of ``problem``'s fit refitted with a free resistance added in series ({} if the
+    refit fails)."""
+    circuit = problem.circuit
+    names = set(circuit.parameter_names)
+    name = next(f"Rs{k or ''}" for k in range(len(names) + 1) if f"Rs{k or ''}" not in names)
+    wider = as_circuit(f"{name}-{circuit.text}")
+    p = np.array([fit["parameters"][n].value for n in circuit.parameter_names])
+    z = fit["impedance_ohm"]
+    # start from a series resistance that is small next to the data's, leaving the arcs as fitted
+    start = np.concatenate([[max(0.01 * float(np.min(np.abs(z.real))), 1e-12)], p])
+    test = _Problem(wider, fit["frequency_Hz"], z, problem.w_re, problem.w_im,
+                    np.concatenate([[0.0], problem.lower]), np.concatenate([[np.inf], problem.upper]),
+                    np.concatenate([[True], problem.free]), np.concatenate([[0.0], problem.base]))
+    p2, status = test.solve(start)
+    if status.status <= 0 or not np.all(np.isfinite(p2)):
+        return {}
+    r = test.residuals(test.to_u(p2))
+    cov = _covariance(test, p2, float(r @ r))
+    return {a.resistor: a for a in _arcs(wider, p2, cov)}
 
 
 def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
