@@ -299,7 +299,7 @@ class _Problem:
         # a log parameter stays within [1e-20, 1e20] of its unit, keeping Z and J finite
         lo = np.where(self.log, np.maximum(lo, _LOG_RANGE[0]), lo)
         hi = np.where(self.log, np.minimum(hi, _LOG_RANGE[1]), hi)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # log of a -inf bound (unused)
             self.u_lower = np.where(self.log, np.log(lo), lo)
             self.u_upper = np.where(self.log, np.log(hi), hi)
         self._cache_key = None
@@ -958,8 +958,8 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
 
     Such an arc is seen from one side. Above the top frequency its resistance trades off against
     a series resistance, so it is judged with one free: the circuit's own (:func:`_fix_nuisance`
-    leaves it free then) or, in a circuit without one, a series resistance added for the test,
-    whose fit must also agree with the circuit's. Below the lowest frequency the trade-off is
+    leaves it free then) or, in a circuit without one, a series resistance added for the test
+    (refused outright when the data ask for one). Below the lowest frequency the trade-off is
     with the elements of the fit itself. Either way its resistance and capacitance must be known
     to ``MAX_RELATIVE_STDERR_UNMEASURED_APEX``.
     """
@@ -968,65 +968,72 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
     caps = {a.capacitor: [n for n in problem.circuit.parameter_names
                           if n == a.capacitor or n.startswith(a.capacitor + "_")]
             for a in fit["arcs"]}
+    # (an arc with no finite apex has degenerated: the checks of each parameter name it)
     outside = [a for a in fit["arcs"]
-               if not f_min <= a.apex_frequency_Hz.value <= f_max
+               if math.isfinite(a.apex_frequency_Hz.value)
+               and not f_min <= a.apex_frequency_Hz.value <= f_max
                and (a.resistor in policy.interest
                     or any(n in policy.interest for n in caps[a.capacitor]))]
     if not outside:
         return ""
-    judged = {a.resistor: a for a in fit["arcs"]}
-    series_r = [n for n in nuisance_parameters(problem.circuit) if n.startswith("R")]
-    free_series = any(problem.free[problem.circuit.parameter_names.index(n)] for n in series_r)
-    above = any(a.apex_frequency_Hz.value > f_max for a in outside)
-    if above and not series_r:
-        judged = _with_series_resistance(problem, fit)
+    judged, test = {a.resistor: a for a in fit["arcs"]}, ""
     where = f"the measured {f_min:.3g}-{f_max:.3g} Hz"
     for arc in outside:
         apex = arc.apex_frequency_Hz.value
-        side = (f"above the highest measured frequency ({where})" if apex > f_max else
-                f"below the lowest measured frequency ({where})")
-        fix = ("use a circuit without it (the series resistance then holds its resistance) or "
-               "measure to higher frequencies" if apex > f_max else
-               "use a circuit without it or measure to lower frequencies")
+        if apex > f_max:
+            side, fix = (f"above the highest measured frequency ({where})",
+                         "use a circuit without it (the series resistance then holds its "
+                         "resistance) or measure to higher frequencies")
+        else:
+            side, fix = (f"below the lowest measured frequency ({where})",
+                         "use a circuit without it or measure to lower frequencies")
         head = f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex {apex:.3g} Hz lies {side}"
-        other = judged.get(arc.resistor)
-        if other is None:
-            return f"{head}, and a fit with a series resistance added did not converge; {fix}"
-        test = ("with a series resistance added, " if other is not arc else
-                "with the series resistance free, " if above and free_series else "")
-        for what, ours, theirs in (("resistance", arc.resistance_ohm, other.resistance_ohm),
-                                   ("capacitance", arc.capacitance_F, other.capacitance_F)):
-            if not theirs.stderr <= MAX_RELATIVE_STDERR_UNMEASURED_APEX * abs(theirs.value):
-                return (f"{head}; {test}its {what} {theirs.value:.4g} +- {theirs.stderr:.2g} "
-                        f"{theirs.unit} is not known to "
+        if apex > f_max and not test:
+            if any(n.startswith("R") for n in nuisance_parameters(problem.circuit)):
+                test = "with the series resistance free, "
+            else:
+                test = "with a series resistance added, "
+                added, judged = _with_series_resistance(problem, fit)
+                if added is None:
+                    return f"{head}, and the fit with a series resistance added failed; {fix}"
+                if added.value > 2 * added.stderr:
+                    return (f"{head}, and the data ask for a series resistance "
+                            f"({added.value:.4g} +- {added.stderr:.2g} ohm added), which the "
+                            f"circuit lacks; {fix}")
+        other = judged[arc.resistor]
+        for what, m in (("resistance", other.resistance_ohm), ("capacitance", other.capacitance_F)):
+            if not m.stderr <= MAX_RELATIVE_STDERR_UNMEASURED_APEX * abs(m.value):
+                return (f"{head}; {test if apex > f_max else ''}its {what} {m.value:.4g} +- "
+                        f"{m.stderr:.2g} {m.unit} is not known to "
                         f"{100 * MAX_RELATIVE_STDERR_UNMEASURED_APEX:g} %; {fix}")
-            if other is not arc and not abs(ours.value - theirs.value) <= 2 * theirs.stderr:
-                return (f"{head}; its {what} {ours.value:.4g} {ours.unit} rests on the circuit "
-                        f"having no series resistance (with one added: {theirs.value:.4g} +- "
-                        f"{theirs.stderr:.2g} {theirs.unit}); {fix}")
     return ""
 
 
-def _with_series_resistance(problem: _Problem, fit) -> dict[str, Arc]:
-    """The arcs of ``problem``'s fit refitted with a free resistance added in series ({} if the
-    refit fails)."""
+def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, dict[str, Arc]]:
+    """A series resistance added to ``problem``'s circuit and fitted (None if that fails), and
+    the arcs of the circuit's own fit with their standard errors when that resistance is free.
+
+    The added resistance is a linear, unbounded parameter: where the data want none it ends
+    near or below zero with a finite standard error instead of running to a bound of its log.
+    """
     circuit = problem.circuit
     names = set(circuit.parameter_names)
     name = next(f"Rs{k or ''}" for k in range(len(names) + 1) if f"Rs{k or ''}" not in names)
     wider = as_circuit(f"{name}-{circuit.text}")
-    p = np.array([fit["parameters"][n].value for n in circuit.parameter_names])
-    z = fit["impedance_ohm"]
-    # start from a series resistance that is small next to the data's, leaving the arcs as fitted
-    start = np.concatenate([[max(0.01 * float(np.min(np.abs(z.real))), 1e-12)], p])
-    test = _Problem(wider, fit["frequency_Hz"], z, problem.w_re, problem.w_im,
-                    np.concatenate([[0.0], problem.lower]), np.concatenate([[np.inf], problem.upper]),
+    p = np.concatenate([[0.0], [fit["parameters"][n].value for n in circuit.parameter_names]])
+    test = _Problem(wider, fit["frequency_Hz"], fit["impedance_ohm"], problem.w_re, problem.w_im,
+                    np.concatenate([[-np.inf], problem.lower]), np.concatenate([[np.inf], problem.upper]),
                     np.concatenate([[True], problem.free]), np.concatenate([[0.0], problem.base]))
-    p2, status = test.solve(start)
+    # the circuit's own fit is the optimum with the resistance held at zero: the covariance
+    # there says how far its arcs could move were the resistance free
+    r = test.residuals(test.to_u(p))
+    arcs = {a.resistor: a for a in _arcs(wider, p, _covariance(test, p, float(r @ r)))}
+    p2, status = test.solve(p)
     if status.status <= 0 or not np.all(np.isfinite(p2)):
-        return {}
+        return None, arcs
     r = test.residuals(test.to_u(p2))
     cov = _covariance(test, p2, float(r @ r))
-    return {a.resistor: a for a in _arcs(wider, p2, cov)}
+    return Measured(float(p2[0]), float(math.sqrt(max(cov[0, 0], 0.0))), "ohm"), arcs
 
 
 def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
