@@ -907,7 +907,10 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
     """(ok, reason): the data are described, then every parameter of interest is determined."""
     names = problem.circuit.parameter_names
     if status.status <= 0 or not np.isfinite(status.cost):
-        return False, f"the optimiser did not converge: {status.message}"
+        why = f"the optimiser did not converge: {status.message}"
+        # an unmeasured apex is the likely cause (a flat valley): say so
+        unresolved = _unresolved_arc(problem, fit, policy) if np.all(np.isfinite(p)) else ""
+        return False, f"{unresolved} ({why})" if unresolved else why
     if not np.all(np.isfinite(p)):
         return False, "the fit produced non-finite parameters"
     rms = _rms_relative(fit["residuals_ohm"], fit["impedance_ohm"])
@@ -983,10 +986,12 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
         if apex > f_max:
             side, fix = (f"above the highest measured frequency ({where})",
                          "use a circuit without it (the series resistance then holds its "
-                         "resistance) or measure to higher frequencies")
+                         "resistance), measure to higher frequencies, or leave its parameters "
+                         "out of interest")
         else:
             side, fix = (f"below the lowest measured frequency ({where})",
-                         "use a circuit without it or measure to lower frequencies")
+                         "use a circuit without it, measure to lower frequencies, or leave its "
+                         "parameters out of interest")
         head = f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex {apex:.3g} Hz lies {side}"
         if apex > f_max and not test:
             if any(n.startswith("R") for n in nuisance_parameters(problem.circuit)):
