@@ -66,6 +66,18 @@ def test_lead_resistance_of_interest_follows_the_same_boundary():
             assert abs(fit.parameters["R0"].value - R0) <= 3 * fit.parameters["R0"].stderr
 
 
+def test_fixed_lead_resistance_is_tested_like_a_missing_one():
+    spectrum, c_true = zarc(3e6, 0.001, 0)
+    # fixed at the truth: consistent with the data, judged with a series resistance added
+    fit = fit_circuit(spectrum, "R0-p(R1,CPE1)", initial={"R0": R0}, fixed=["R0"])
+    assert fit, fit.reason
+    assert_recovered(fit, c_true)
+    # fixed at zero: the data ask for the 100 ohm the circuit was denied
+    fit = fit_circuit(spectrum, "R0-p(R1,CPE1)", fixed={"R0": 0.0})
+    assert not fit
+    assert_names_the_arc(fit, "series resistance")
+
+
 def test_circuit_without_series_resistance_is_judged_with_one_added():
     # data with a 100-ohm lead resistance fitted without one: R1 then takes R0 + R1 and the
     # capacitance is 20 % off while the fit describes the data; refused once the apex is past

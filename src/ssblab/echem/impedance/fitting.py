@@ -48,7 +48,7 @@ MAX_RELATIVE_STDERR = 0.5
 #: An arc whose apex lies outside the measured frequencies is seen from one side only; its
 #: resistance and capacitance are accepted when known to this fraction. Beyond it the
 #: linearised standard errors of such an arc understate the error (the valley is curved:
-#: |error| up to 4 standard errors at 20-50 %, within 3 below 20 %; docs/impedance.md).
+#: |error| up to 4 standard errors at 20-50 %, within 3 below 20 %; docs/eis.md).
 MAX_RELATIVE_STDERR_UNMEASURED_APEX = 0.2
 
 
@@ -961,8 +961,8 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
 
     Such an arc is seen from one side. Above the top frequency its resistance trades off against
     a series resistance, so it is judged with one free: the circuit's own (:func:`_fix_nuisance`
-    leaves it free then) or, in a circuit without one, a series resistance added for the test
-    (refused outright when the data ask for one). Below the lowest frequency the trade-off is
+    leaves it free then) or, in a circuit without a free one, a series resistance added for the
+    test (refused outright when the data ask for one). Below the lowest frequency the trade-off is
     with the elements of the fit itself. Either way its resistance and capacitance must be known
     to ``MAX_RELATIVE_STDERR_UNMEASURED_APEX``.
     """
@@ -994,7 +994,9 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
                          "parameters out of interest")
         head = f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex {apex:.3g} Hz lies {side}"
         if apex > f_max and not test:
-            if any(n.startswith("R") for n in nuisance_parameters(problem.circuit)):
+            names = problem.circuit.parameter_names
+            if any(problem.free[names.index(n)] for n in nuisance_parameters(problem.circuit)
+                   if n.startswith("R")):
                 test = "with the series resistance free, "
             else:
                 test = "with a series resistance added, "
