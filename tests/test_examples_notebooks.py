@@ -52,9 +52,11 @@ def test_notebook_runs(notebook, tmp_path, monkeypatch):
     assert results and all(r.ok for r in results), [repr(r) for r in results]
     if notebook.name == "impedance_series.ipynb":
         study = next(v for v in shown if type(v).__name__ == "ConductivityStudy")
-        # 7 temperatures fitted; a thermally activated conductor (0.3-1.2 eV is every
+        # 6 of 7 temperatures fitted: at 200 C the bulk arc's apex lies above the 1 MHz top and
+        # is not resolved (docs/eis.md); a thermally activated conductor (0.3-1.2 eV is every
         # oxide, phosphate or sulfide ion conductor measured at 140-200 C)
-        assert sum(bool(f) for f in study.fits) == 7
+        assert [bool(f) for f in study.fits] == [True] * 6 + [False]
+        assert "not resolved" in study.fits[-1].reason
         assert 0.3 < study.arrhenius.activation_energy_eV.value < 1.2
     else:
         summary = next(v for v in shown if type(v).__name__ == "CycleSummary")

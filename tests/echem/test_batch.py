@@ -71,8 +71,11 @@ def test_result_plot_round_trip_and_errors():
 
 
 def test_real_in_situ_series(real_data):
-    # the 10 spectra of a solid-state half cell at rest, from automatic guesses then warm starts
+    # the 10 spectra of a solid-state half cell at rest, from automatic guesses then warm starts;
+    # with a series resistance (without one they are refused: the data ask for it), the top
+    # arc's apex near the 7 MHz top leaves its CPE undetermined in spectrum 1
     spectra = read_spectra(real_data / "eis" / "ssb_ncm-lpscl-inli_rest.csv")
-    batch = fit_batch(spectra, "p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)")
-    assert batch.n_spectra == 10 and batch.fit_ok.all(), batch.reason
+    batch = fit_batch(spectra, "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)")
+    assert batch.n_spectra == 10 and batch.fit_ok.sum() >= 9, batch.reason
+    assert all("CPE1" in f.reason for f in batch.fits if not f)
     assert max(f.rms_relative_residual for f in batch.fits) < 0.02

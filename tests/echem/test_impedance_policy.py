@@ -347,7 +347,10 @@ def test_real_pellet_series_reproduces_published_activation_energies(real_data):
     assert study.ok, study.reason
     # both arcs lie in the bulk capacitance band (3 and 7 pF/cm): the lower one is bulk
     assert all(kinds[:2] == ("bulk", "grain boundary") for kinds in study.arc_kinds)
-    assert all(line.temperature_K.size == 7 for line in study.lines().values())
+    # at 200 C the bulk apex lies above the 1 MHz top and, with a series resistance free, its
+    # resistance is known to 28 % only: refused (EISFitpython reports 71 % on its capacitance)
+    assert all(line.temperature_K.size == 6 for line in study.lines().values())
+    assert "not resolved" in study.fits[int(np.argmax(temperatures))].reason
     _assert_published(study)
 
 
@@ -357,8 +360,8 @@ def test_real_pellet_series_with_the_published_circuit(real_data):
                                         thickness_cm=0.21, area_cm2=np.pi * 0.8**2 / 4,
                                         temperatures_K=temperatures)
     assert study.ok, study.reason
-    # at 200 C the bulk apex (1.2 MHz) is beyond the 1 MHz top: its CPE is undetermined
+    # at 200 C the bulk apex (1.2 MHz) is beyond the 1 MHz top: the arc is not resolved
     # (EISFitpython reports 71 % error on that capacitance) and the point is left out
     hot = study.fits[int(np.argmax(temperatures))]
-    assert not hot and "undetermined" in hot.reason
+    assert not hot and "not resolved" in hot.reason
     _assert_published(study)

@@ -45,6 +45,11 @@ MISFIT_FACTOR = 3.0
 #: A parameter of interest is determined when its standard error is below this fraction of
 #: its value.
 MAX_RELATIVE_STDERR = 0.5
+#: An arc whose apex lies outside the measured frequencies is seen from one side only; its
+#: resistance and capacitance are accepted when known to this fraction. Beyond it the
+#: linearised standard errors of such an arc understate the error (the valley is curved:
+#: |error| up to 4 standard errors at 20-50 %, within 3 below 20 %; docs/eis.md).
+MAX_RELATIVE_STDERR_UNMEASURED_APEX = 0.2
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -294,7 +299,7 @@ class _Problem:
         # a log parameter stays within [1e-20, 1e20] of its unit, keeping Z and J finite
         lo = np.where(self.log, np.maximum(lo, _LOG_RANGE[0]), lo)
         hi = np.where(self.log, np.minimum(hi, _LOG_RANGE[1]), hi)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # log of a -inf bound (unused)
             self.u_lower = np.where(self.log, np.log(lo), lo)
             self.u_upper = np.where(self.log, np.log(hi), hi)
         self._cache_key = None
@@ -780,9 +785,17 @@ def fit_circuit(spectrum: Spectrum, circuit: str | Circuit, *, weighting: Weight
 
 
 def _fix_nuisance(spectrum, fit, problem, p, *, weighting, bounds, policy, inputs) -> CircuitFit:
-    """Fix undetermined nuisance parameters at zero and refit (at most twice)."""
+    """Fix undetermined nuisance parameters at zero and refit (at most twice).
+
+    A series resistance stays free while an arc's apex lies above the highest measured
+    frequency: it trades off against that arc's resistance, and fixing it at zero would hand
+    the arc a resistance that is not its own with a standard error that hides it.
+    """
     circuit = problem.circuit
     nuisance = [n for n in nuisance_parameters(circuit) if n not in policy.interest]
+    f_max = float(np.max(spectrum.frequency_Hz))
+    if any(a.apex_frequency_Hz.value > f_max for a in fit.arcs):
+        nuisance = [n for n in nuisance if not n.startswith("R")]
     fixed_values = {n: float(problem.base[circuit.parameter_names.index(n)])
                     for n in np.array(circuit.parameter_names)[~problem.free]}
     notes = []
@@ -894,7 +907,10 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
     """(ok, reason): the data are described, then every parameter of interest is determined."""
     names = problem.circuit.parameter_names
     if status.status <= 0 or not np.isfinite(status.cost):
-        return False, f"the optimiser did not converge: {status.message}"
+        why = f"the optimiser did not converge: {status.message}"
+        # an unmeasured apex is the likely cause (a flat valley): say so
+        unresolved = _unresolved_arc(problem, fit, policy) if np.all(np.isfinite(p)) else ""
+        return False, f"{unresolved} ({why})" if unresolved else why
     if not np.all(np.isfinite(p)):
         return False, "the fit produced non-finite parameters"
     rms = _rms_relative(fit["residuals_ohm"], fit["impedance_ohm"])
@@ -924,16 +940,9 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                 return False, (f"parameter {names[i]} = {p[i]:.4g} ended at its bound "
                                f"({lo:g}, {hi:g})")
             notes.append(f"{names[i]} ended at its bound")
-    f_max = float(np.max(fit["frequency_Hz"]))
-    series_r = [n for n in nuisance_parameters(problem.circuit) if n.startswith("R")]
-    for arc in fit["arcs"] if series_r else ():
-        # an arc whose apex was not measured is an extrapolation: its R trades off against the
-        # series R along a curved valley that the linearised standard errors do not see
-        if arc.resistor in policy.interest and arc.apex_frequency_Hz.value > f_max:
-            return False, (f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex "
-                           f"{arc.apex_frequency_Hz.value:.3g} Hz lies above the highest measured "
-                           f"frequency {f_max:.3g} Hz; use a circuit without it (the series "
-                           "resistance then holds its resistance)")
+    unresolved = _unresolved_arc(problem, fit, policy)
+    if unresolved:
+        return False, unresolved
     for i in np.flatnonzero(problem.free):
         if i in ideal:
             continue
@@ -945,6 +954,93 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
             notes.append(f"{names[i]} is not determined (standard error {stderr[i]:.3g} "
                          f"vs value {p[i]:.3g}); it is not a parameter of interest")
     return True, "; ".join(notes)
+
+
+def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
+    """Why an arc of interest whose apex was not measured is not determined ('' if none).
+
+    Such an arc is seen from one side. Above the top frequency its resistance trades off against
+    a series resistance, so it is judged with one free: the circuit's own (:func:`_fix_nuisance`
+    leaves it free then) or, in a circuit without a free one, a series resistance added for the
+    test (refused outright when the data ask for one). Below the lowest frequency the trade-off is
+    with the elements of the fit itself. Either way its resistance and capacitance must be known
+    to ``MAX_RELATIVE_STDERR_UNMEASURED_APEX``.
+    """
+    f = fit["frequency_Hz"]
+    f_min, f_max = float(np.min(f)), float(np.max(f))
+    caps = {a.capacitor: [n for n in problem.circuit.parameter_names
+                          if n == a.capacitor or n.startswith(a.capacitor + "_")]
+            for a in fit["arcs"]}
+    # (an arc with no finite apex has degenerated: the checks of each parameter name it)
+    outside = [a for a in fit["arcs"]
+               if math.isfinite(a.apex_frequency_Hz.value)
+               and not f_min <= a.apex_frequency_Hz.value <= f_max
+               and (a.resistor in policy.interest
+                    or any(n in policy.interest for n in caps[a.capacitor]))]
+    if not outside:
+        return ""
+    judged, test = {a.resistor: a for a in fit["arcs"]}, ""
+    where = f"the measured {f_min:.3g}-{f_max:.3g} Hz"
+    for arc in outside:
+        apex = arc.apex_frequency_Hz.value
+        if apex > f_max:
+            side, fix = (f"above the highest measured frequency ({where})",
+                         "use a circuit without it (the series resistance then holds its "
+                         "resistance), measure to higher frequencies, or leave its parameters "
+                         "out of interest")
+        else:
+            side, fix = (f"below the lowest measured frequency ({where})",
+                         "use a circuit without it, measure to lower frequencies, or leave its "
+                         "parameters out of interest")
+        head = f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex {apex:.3g} Hz lies {side}"
+        if apex > f_max and not test:
+            names = problem.circuit.parameter_names
+            if any(problem.free[names.index(n)] for n in nuisance_parameters(problem.circuit)
+                   if n.startswith("R")):
+                test = "with the series resistance free, "
+            else:
+                test = "with a series resistance added, "
+                added, judged = _with_series_resistance(problem, fit)
+                if added is None:
+                    return f"{head}, and the fit with a series resistance added failed; {fix}"
+                if added.value > 2 * added.stderr:
+                    return (f"{head}, and the data ask for a series resistance "
+                            f"({added.value:.4g} +- {added.stderr:.2g} ohm added), which the "
+                            f"circuit lacks; {fix}")
+        other = judged[arc.resistor]
+        for what, m in (("resistance", other.resistance_ohm), ("capacitance", other.capacitance_F)):
+            if not m.stderr <= MAX_RELATIVE_STDERR_UNMEASURED_APEX * abs(m.value):
+                return (f"{head}; {test if apex > f_max else ''}its {what} {m.value:.4g} +- "
+                        f"{m.stderr:.2g} {m.unit} is not known to "
+                        f"{100 * MAX_RELATIVE_STDERR_UNMEASURED_APEX:g} %; {fix}")
+    return ""
+
+
+def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, dict[str, Arc]]:
+    """A series resistance added to ``problem``'s circuit and fitted (None if that fails), and
+    the arcs of the circuit's own fit with their standard errors when that resistance is free.
+
+    The added resistance is a linear, unbounded parameter: where the data want none it ends
+    near or below zero with a finite standard error instead of running to a bound of its log.
+    """
+    circuit = problem.circuit
+    names = set(circuit.parameter_names)
+    name = next(f"Rs{k or ''}" for k in range(len(names) + 1) if f"Rs{k or ''}" not in names)
+    wider = as_circuit(f"{name}-{circuit.text}")
+    p = np.concatenate([[0.0], [fit["parameters"][n].value for n in circuit.parameter_names]])
+    test = _Problem(wider, fit["frequency_Hz"], fit["impedance_ohm"], problem.w_re, problem.w_im,
+                    np.concatenate([[-np.inf], problem.lower]), np.concatenate([[np.inf], problem.upper]),
+                    np.concatenate([[True], problem.free]), np.concatenate([[0.0], problem.base]))
+    # the circuit's own fit is the optimum with the resistance held at zero: the covariance
+    # there says how far its arcs could move were the resistance free
+    r = test.residuals(test.to_u(p))
+    arcs = {a.resistor: a for a in _arcs(wider, p, _covariance(test, p, float(r @ r)))}
+    p2, status = test.solve(p)
+    if status.status <= 0 or not np.all(np.isfinite(p2)):
+        return None, arcs
+    r = test.residuals(test.to_u(p2))
+    cov = _covariance(test, p2, float(r @ r))
+    return Measured(float(p2[0]), float(math.sqrt(max(cov[0, 0], 0.0))), "ohm"), arcs
 
 
 def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
