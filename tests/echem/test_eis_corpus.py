@@ -100,6 +100,19 @@ def test_palmsens_dummy_cell_fits_agree_with_impedance_py():
                 (measured, ref)
 
 
+def test_palmsens_demo_electrode_top_arc_refused_as_unresolved():
+    """The PalmSens SDK's demo electrode: its first arc peaks at ~4 MHz, above the 1 MHz top of
+    the sweep, and its capacitance is not determined once the series resistance is free, so the
+    automatic fit refuses rather than report that arc (it passed as ok before the policy of
+    test_fit_unmeasured_apex.py)."""
+    from ssblab.echem.impedance import fit_circuit
+
+    (spectrum,) = _read(CORPUS / "palmsens_sdk" / "Demo CV DPV EIS IS-C electrode.pssession")
+    fit = fit_circuit(spectrum, "auto")
+    assert not fit
+    assert "not resolved" in fit.reason and "above the highest measured frequency" in fit.reason
+
+
 def test_zahner_rc_sample_fit_equals_zahner_analysis():
     """Zahner's rc-data.ism (its sweep after the overlapping start is left out, warned) fitted
     with R||C as Zahner Analysis 3.2.1 fitted it (zahner_analysis
