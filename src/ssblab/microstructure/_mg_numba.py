@@ -1,5 +1,7 @@
 """Compiled (Numba) kernels of the voxel multigrid: one pass over memory each, where NumPy's
-unfused stencil makes 13-17.
+unfused stencil makes 13-17, and the passes around them fused in (the first sweep from zero,
+the prolongation before a sweep, the dots after it, the CG updates with the residual's layer
+sums).
 
 Each kernel is serial over a range of layers and releases the GIL, so the chunk threads of
 ``multigrid._for_chunks`` share the layers as they share NumPy's chunks (Numba's own
@@ -10,8 +12,10 @@ Imported only by :mod:`ssblab.microstructure.multigrid` and only when Numba is i
 (the ``fast`` extra); the NumPy kernels there stay the reference. Each kernel runs over the
 layers of axis 0 and evaluates the 7-point product in the same order as
 ``multigrid._apply_chunk`` (diagonal first, then each direction's upper and lower link);
-``fastmath`` lets LLVM fuse multiply-adds and vectorise the dot, so results agree with NumPy's
-to a few ulp, not bitwise.
+``fastmath`` lets LLVM fuse multiply-adds and vectorise the dots, so results agree with NumPy's
+to a few ulp, not bitwise. A kernel whose input vector is computed on the fly (``w b / D``, or
+``x + P e``) keeps the three layers the 7-point product needs in a ring buffer, so each layer
+is computed once per run of layers (twice at a run's edges).
 """
 
 from __future__ import annotations
@@ -23,28 +27,45 @@ _OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=True)
 
 
 @numba.njit(inline="always", fastmath=True)
-def _row(diag, g0, g1, g2, x, i, j, row):
-    """``row = (A x)[i, j, :]``: one loop per term over the contiguous row (each vectorises;
-    a branch per voxel did not), in the order of ``multigrid._apply_chunk``."""
-    n0, n1, n2 = x.shape
+def _row(diag, g0, g1, g2, xm, xc, xp, i, j, row):
+    """``row = (A x)[i, j, :]`` from the layers ``xm, xc, xp`` = ``x[i-1], x[i], x[i+1]`` (2-d;
+    the missing ones at the ends are never read); one loop per term over the contiguous row
+    (each vectorises; a branch per voxel did not), in the order of ``multigrid._apply_chunk``."""
+    n0 = diag.shape[0]
+    n1, n2 = xc.shape
     for k in range(n2):
-        row[k] = diag[i, j, k] * x[i, j, k]
+        row[k] = diag[i, j, k] * xc[j, k]
     if i < n0 - 1:
         for k in range(n2):
-            row[k] -= g0[i, j, k] * x[i + 1, j, k]
+            row[k] -= g0[i, j, k] * xp[j, k]
     if i > 0:
         for k in range(n2):
-            row[k] -= g0[i - 1, j, k] * x[i - 1, j, k]
+            row[k] -= g0[i - 1, j, k] * xm[j, k]
     if j < n1 - 1:
         for k in range(n2):
-            row[k] -= g1[i, j, k] * x[i, j + 1, k]
+            row[k] -= g1[i, j, k] * xc[j + 1, k]
     if j > 0:
         for k in range(n2):
-            row[k] -= g1[i, j - 1, k] * x[i, j - 1, k]
+            row[k] -= g1[i, j - 1, k] * xc[j - 1, k]
     for k in range(n2 - 1):
-        row[k] -= g2[i, j, k] * x[i, j, k + 1]
+        row[k] -= g2[i, j, k] * xc[j, k + 1]
     for k in range(n2 - 1):
-        row[k + 1] -= g2[i, j, k] * x[i, j, k]
+        row[k + 1] -= g2[i, j, k] * xc[j, k]
+
+
+@numba.njit(inline="always")
+def _around(x, i):
+    """The layers ``x[i-1], x[i], x[i+1]`` (clamped at the ends, where :func:`_row` skips them)."""
+    n0 = x.shape[0]
+    return x[max(i - 1, 0)], x[i], x[min(i + 1, n0 - 1)]
+
+
+@numba.njit(inline="always", fastmath=True)
+def _smooth_row(diag, b, xc, row, out, i, j, w):
+    """``out[i, j] = x + w (b - A x) / D`` on one row, ``row`` holding ``(A x)[i, j]``."""
+    n2 = row.shape[0]
+    for k in range(n2):
+        out[i, j, k] = (b[i, j, k] - row[k]) / diag[i, j, k] * w + xc[j, k]
 
 
 @numba.njit(**_OPTIONS)
@@ -55,14 +76,122 @@ def sweep(diag, g0, g1, g2, x, b, out, omega, smooth, i0, i1):
     w = x.dtype.type(omega)
     row = np.empty(n2, x.dtype)
     for i in range(i0, i1):
+        xm, xc, xp = _around(x, i)
         for j in range(n1):
-            _row(diag, g0, g1, g2, x, i, j, row)
+            _row(diag, g0, g1, g2, xm, xc, xp, i, j, row)
             if smooth:
-                for k in range(n2):
-                    out[i, j, k] = (b[i, j, k] - row[k]) / diag[i, j, k] * w + x[i, j, k]
+                _smooth_row(diag, b, xc, row, out, i, j, w)
             else:
                 for k in range(n2):
                     out[i, j, k] = b[i, j, k] - row[k]
+
+
+@numba.njit(inline="always", fastmath=True)
+def _scaled_layer(b, diag, w, i, dest):
+    """``dest = (b[i] / diag[i]) w``: the first damped-Jacobi iterate from zero, one layer."""
+    n1, n2 = dest.shape
+    for j in range(n1):
+        for k in range(n2):
+            dest[j, k] = b[i, j, k] / diag[i, j, k] * w
+
+
+@numba.njit(**_OPTIONS)
+def sweep_from_zero(diag, g0, g1, g2, b, out, omega, i0, i1):
+    """Two damped-Jacobi sweeps from ``x = 0`` on the layers ``i0 .. i1-1``: ``out = x1 + omega
+    (b - A x1) / diag`` with ``x1 = omega b / diag`` computed on the fly (never stored)."""
+    n0, n1, n2 = b.shape
+    w = b.dtype.type(omega)
+    ring = np.empty((3, n1, n2), b.dtype)  # x1 on layers i-1, i, i+1 at ring[(i + 2) % 3] ...
+    row = np.empty(n2, b.dtype)
+    if i0 > 0:
+        _scaled_layer(b, diag, w, i0 - 1, ring[(i0 - 1) % 3])
+    _scaled_layer(b, diag, w, i0, ring[i0 % 3])
+    for i in range(i0, i1):
+        if i + 1 < n0:
+            _scaled_layer(b, diag, w, i + 1, ring[(i + 1) % 3])
+        xm, xc, xp = ring[(i + 2) % 3], ring[i % 3], ring[(i + 1) % 3]
+        for j in range(n1):
+            _row(diag, g0, g1, g2, xm, xc, xp, i, j, row)
+            _smooth_row(diag, b, xc, row, out, i, j, w)
+
+
+@numba.njit(inline="always", fastmath=True)
+def _prolonged_layer(x, e, active, i, dest, spread):
+    """``dest = x[i] + P e`` on the active voxels of layer ``i`` (piecewise constant);
+    ``spread`` is a row of scratch (the coarse row repeated twice along the last axis)."""
+    n1, n2 = dest.shape
+    zero = dest.dtype.type(0)
+    for j in range(n1):
+        if j % 2 == 0:
+            coarse = e[i // 2, j // 2]
+            for m in range(n2 // 2):
+                spread[2 * m] = coarse[m]
+                spread[2 * m + 1] = coarse[m]
+            if n2 % 2:
+                spread[n2 - 1] = coarse[n2 // 2]
+        for k in range(n2):
+            dest[j, k] = x[i, j, k] + (spread[k] if active[i, j, k] else zero)
+
+
+@numba.njit(**_OPTIONS)
+def prolong_sweep(diag, g0, g1, g2, x, e, active, b, out, q, omega, dots, i0, i1):
+    """``out = y + omega (b - A y) / diag`` with ``y = x + P e`` (the coarse correction, never
+    stored) on the layers ``i0 .. i1-1``; with ``dots``, returns their shares of ``out . b``
+    and ``out . q`` (float64), else zeros."""
+    n0, n1, n2 = x.shape
+    w = x.dtype.type(omega)
+    zero = x.dtype.type(0)
+    ring = np.empty((3, n1, n2), x.dtype)
+    row = np.empty(n2, x.dtype)
+    spread = np.empty(n2, x.dtype)
+    if i0 > 0:
+        _prolonged_layer(x, e, active, i0 - 1, ring[(i0 - 1) % 3], spread)
+    _prolonged_layer(x, e, active, i0, ring[i0 % 3], spread)
+    zb = 0.0
+    zq = 0.0
+    for i in range(i0, i1):
+        if i + 1 < n0:
+            _prolonged_layer(x, e, active, i + 1, ring[(i + 1) % 3], spread)
+        xm, xc, xp = ring[(i + 2) % 3], ring[i % 3], ring[(i + 1) % 3]
+        for j in range(n1):
+            _row(diag, g0, g1, g2, xm, xc, xp, i, j, row)
+            _smooth_row(diag, b, xc, row, out, i, j, w)
+            if dots:  # a row in the working precision, the rows in float64
+                sb = zero
+                sq = zero
+                for k in range(n2):
+                    sb += out[i, j, k] * b[i, j, k]
+                    sq += out[i, j, k] * q[i, j, k]
+                zb += np.float64(sb)
+                zq += np.float64(sq)
+    return zb, zq
+
+
+@numba.njit(**_OPTIONS)
+def apply_dots(diag, g0, g1, g2, p, q, a, c, i0, i1):
+    """``q = A p`` on the layers ``i0 .. i1-1``; returns their shares of ``p . q``, ``p . a`` and
+    ``p . c`` (float64)."""
+    n0, n1, n2 = p.shape
+    zero = p.dtype.type(0)
+    pq = 0.0
+    pa = 0.0
+    pc = 0.0
+    for i in range(i0, i1):
+        pm, pcur, pp = _around(p, i)
+        for j in range(n1):
+            _row(diag, g0, g1, g2, pm, pcur, pp, i, j, q[i, j])
+            s0 = zero  # a row in the working precision, the rows in float64
+            s1 = zero
+            s2 = zero
+            for k in range(n2):
+                v = p[i, j, k]
+                s0 += q[i, j, k] * v
+                s1 += a[i, j, k] * v
+                s2 += c[i, j, k] * v
+            pq += np.float64(s0)
+            pa += np.float64(s1)
+            pc += np.float64(s2)
+    return pq, pa, pc
 
 
 @numba.njit(**_OPTIONS)
@@ -71,12 +200,13 @@ def apply_dot(diag, g0, g1, g2, p, q, i0, i1):
     n0, n1, n2 = p.shape
     total = 0.0
     for i in range(i0, i1):
-        s = 0.0
+        pm, pc, pp = _around(p, i)
         for j in range(n1):
-            _row(diag, g0, g1, g2, p, i, j, q[i, j])
+            _row(diag, g0, g1, g2, pm, pc, pp, i, j, q[i, j])
+            s = p.dtype.type(0)  # a row in the working precision, the rows in float64
             for k in range(n2):
-                s += np.float64(q[i, j, k]) * np.float64(p[i, j, k])
-        total += s
+                s += q[i, j, k] * p[i, j, k]
+            total += np.float64(s)
     return total
 
 
@@ -93,7 +223,28 @@ def residual_restricted(diag, g0, g1, g2, x, b, coarse, c_lo, c_hi):
             for ck in range(c2):
                 coarse[c, cj, ck] = zero
         for i in range(2 * c, min(2 * c + 2, n0)):
+            xm, xc, xp = _around(x, i)
             for j in range(n1):
-                _row(diag, g0, g1, g2, x, i, j, row)
+                _row(diag, g0, g1, g2, xm, xc, xp, i, j, row)
                 for k in range(n2):
                     coarse[c, j // 2, k // 2] += b[i, j, k] - row[k]
+
+
+@numba.njit(**_OPTIONS)
+def cg_update(x, r, p, q, alpha, layer_sums, i0, i1):
+    """``x += alpha p`` and ``r -= alpha q`` on the layers ``i0 .. i1-1``, with the sum of the
+    new ``r`` over each layer (float64) in ``layer_sums[i]``."""
+    n0, n1, n2 = x.shape
+    a = x.dtype.type(alpha)
+    for i in range(i0, i1):
+        s = 0.0
+        for j in range(n1):
+            t = 0.0
+            for k in range(n2):
+                x[i, j, k] += p[i, j, k] * a
+                v = r[i, j, k] - q[i, j, k] * a
+                r[i, j, k] = v
+                t += np.float64(v)
+            s += t
+        layer_sums[i] = s
+    return 0.0

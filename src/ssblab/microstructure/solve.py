@@ -265,7 +265,12 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     if method == "gmg":
         scaled = np.take((lut / scale).astype(dtype), lab)
         np.multiply(scaled, active, out=scaled)
-        level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend)
+        # every conducting label present at the largest conductivity (one conducting phase):
+        # every scaled conductivity is 0 or 1, every conductance a whole number
+        conductivities = lut[present]
+        unit = bool(np.all(conductivities[conductivities > 0] == scale))
+        level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend,
+                        unit_conductivity=unit)
         del scaled
         potential, iterations, residual, _, _, refinements = solve_potential(
             level, flux_tol=flux_tol, max_iterations=max_iterations)
