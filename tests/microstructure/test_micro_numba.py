@@ -223,3 +223,41 @@ def test_fused_cycle_equal_numpy(three_runs, monkeypatch, kind):
     np.testing.assert_allclose(z, z_ref, rtol=0, atol=rel * np.abs(z_ref).max())
     assert zr == pytest.approx(zr_ref, rel=rel)
     assert zq == pytest.approx(zq_ref, rel=rel, abs=rel * abs(zr_ref))
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("fraction", [0.25, 0.31, 0.35, 0.6])
+def test_percolating_mask_compiled_equals_labelling(numba_kernels, axis, fraction):
+    """The compiled union-find against scipy's labelling, around the percolation threshold
+    of random site percolation (0.31 on the cubic lattice)."""
+    from scipy import ndimage
+
+    from ssblab.microstructure.solve import percolating_mask
+
+    rng = np.random.default_rng(int(fraction * 100) + axis)
+    conducting = rng.random((23, 17, 29)) < fraction
+    labels, _ = ndimage.label(conducting)
+    both = np.intersect1d(np.take(labels, 0, axis=axis), np.take(labels, -1, axis=axis))
+    expected = np.isin(labels, both[both > 0])
+    ours = percolating_mask(conducting, axis=axis)
+    assert ours.flags.c_contiguous and ours.dtype == bool
+    np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES + [(1, 4, 5), (9, 1, 6)])
+def test_lattice_compiled_equals_numpy(three_runs, monkeypatch, shape, dtype):
+    """The compiled lattice gives the NumPy lattice's numbers bit for bit (no fast-math)."""
+    rng = np.random.default_rng(len(shape) + shape[0])
+    sigma = rng.lognormal(0.0, 1.0, shape)
+    sigma[rng.random(shape) < 0.3] = 0
+    ours = mg.lattice(sigma, dtype=dtype)
+    ref = _numpy(monkeypatch, lambda: mg.lattice(sigma, dtype=dtype))
+    for a, b in zip([ours.diag, ours.active, *ours.g], [ref.diag, ref.active, *ref.g]):
+        np.testing.assert_array_equal(a, b)
+    unit = (sigma > 0).astype(dtype)
+    ours = mg.lattice(unit, dtype=dtype, unit_conductivity=True)
+    ref = _numpy(monkeypatch, lambda: mg.lattice(unit, dtype=dtype))
+    assert all(a.dtype == np.uint8 for a in ours.kernel)
+    for a, b in zip(ours.kernel, [ref.diag, *ref.g]):
+        np.testing.assert_array_equal(a, b)

@@ -248,3 +248,172 @@ def cg_update(x, r, p, q, alpha, layer_sums, i0, i1):
             s += t
         layer_sums[i] = s
     return 0.0
+
+
+@numba.njit(inline="always")
+def _find(parent, a):
+    while parent[a] != a:  # path halving
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
+@numba.njit(inline="always")
+def _union(parent, a, b):
+    """Join the trees of ``a`` and ``b``; the smaller root becomes the parent (so labels
+    resolve in one forward pass)."""
+    a = _find(parent, a)
+    b = _find(parent, b)
+    if a < b:
+        parent[b] = a
+    elif b < a:
+        parent[a] = b
+
+
+@numba.njit(cache=True, nogil=True)
+def percolating(conducting, mask):
+    """``mask`` = the voxels of ``conducting`` in a face-connected cluster that touches both
+    layer 0 and layer -1 (axis 0; no periodic sides). Two passes: runs along the last axis get
+    provisional labels joined to the runs they touch in the previous row and layer
+    (union-find), then each voxel takes its cluster's verdict."""
+    n0, n1, n2 = conducting.shape
+    labels = np.zeros((n0, n1, n2), np.int32)
+    parent = np.zeros(16, np.int32)
+    count = 0
+    for i in range(n0):
+        for j in range(n1):
+            k = 0
+            while k < n2:
+                if not conducting[i, j, k]:
+                    k += 1
+                    continue
+                count += 1  # a new run [k, end)
+                if count >= parent.shape[0]:
+                    grown = np.empty(2 * parent.shape[0], np.int32)
+                    grown[:count] = parent[:count]
+                    parent = grown
+                parent[count] = count
+                last_up = 0
+                last_below = 0
+                while k < n2 and conducting[i, j, k]:
+                    labels[i, j, k] = count
+                    if j > 0:
+                        up = labels[i, j - 1, k]
+                        if up != 0 and up != last_up:
+                            _union(parent, count, up)
+                            last_up = up
+                    if i > 0:
+                        below = labels[i - 1, j, k]
+                        if below != 0 and below != last_below:
+                            _union(parent, count, below)
+                            last_below = below
+                    k += 1
+    for a in range(1, count + 1):  # every parent has a smaller label: resolved in order
+        parent[a] = parent[parent[a]]
+    touches = np.zeros(count + 1, np.uint8)  # bit 1: layer 0, bit 2: layer -1
+    for j in range(n1):
+        for k in range(n2):
+            touches[parent[labels[0, j, k]]] |= 1
+            touches[parent[labels[n0 - 1, j, k]]] |= 2
+    touches[0] = 0  # the background
+    kept = 0
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
+                on = touches[parent[labels[i, j, k]]] == 3
+                mask[i, j, k] = on
+                kept += on
+    return kept
+
+
+@numba.njit(inline="always")
+def _half_resistance(s, i, h):
+    """``h = 0.5 / s[i]``: inf on an absent voxel, so that each of its links is exactly 0."""
+    n1, n2 = h.shape
+    for j in range(n1):
+        for k in range(n2):
+            h[j, k] = 0.5 / s[i, j, k]  # in float64, rounded once to the working precision
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def lattice(s, g0, g1, g2, diag, active, inlet, outlet, small, i0, i1):
+    """Link conductances ``1 / (h_a + h_b)`` (``h = 1 / (2 sigma)``: 0 where a voxel is absent),
+    the diagonal (the sum of a voxel's links and electrode contacts, in the order of
+    ``multigrid._Level``; 1 on absent voxels) and the mask of present voxels, on the layers
+    ``i0 .. i1-1``, in the working precision without fast-math (the same numbers as the NumPy
+    lattice), a layer at a time while it is in cache. With ``small`` of shape (4, n0, n1, n2)
+    (bytes: diagonal and links) the whole-number values are copied there too. Returns the
+    largest diagonal."""
+    n0, n1, n2 = s.shape
+    one = s.dtype.type(1)
+    zero = one - one
+    h = np.empty((2, n1, n2), s.dtype)
+    below = np.zeros((n1, n2), s.dtype)  # g0 of layer i - 1
+    row = np.empty(n2, s.dtype)
+    copy = small.shape[0] == 4
+    _half_resistance(s, i0, h[i0 % 2])
+    if i0 > 0:  # the links to layer i0 - 1 belong to another run: the same arithmetic here
+        hb = h[(i0 + 1) % 2]
+        _half_resistance(s, i0 - 1, hb)
+        hc = h[i0 % 2]
+        for j in range(n1):
+            for k in range(n2):
+                below[j, k] = one / (hb[j, k] + hc[j, k])
+    largest = 0.0
+    for i in range(i0, i1):
+        hc = h[i % 2]
+        hn = h[(i + 1) % 2]
+        if i + 1 < n0:
+            _half_resistance(s, i + 1, hn)
+        for j in range(n1):
+            if i + 1 < n0:
+                for k in range(n2):
+                    g0[i, j, k] = one / (hc[j, k] + hn[j, k])
+            else:
+                for k in range(n2):
+                    g0[i, j, k] = zero
+            if j + 1 < n1:
+                for k in range(n2):
+                    g1[i, j, k] = one / (hc[j, k] + hc[j + 1, k])
+            else:
+                for k in range(n2):
+                    g1[i, j, k] = zero
+            for k in range(n2 - 1):
+                g2[i, j, k] = one / (hc[j, k] + hc[j, k + 1])
+            g2[i, j, n2 - 1] = zero
+        for j in range(n1):
+            for k in range(n2):
+                row[k] = g0[i, j, k]
+            if i > 0:
+                for k in range(n2):
+                    row[k] += below[j, k]
+            for k in range(n2):
+                row[k] += g1[i, j, k]
+            if j > 0:
+                for k in range(n2):
+                    row[k] += g1[i, j - 1, k]
+            for k in range(n2):
+                row[k] += g2[i, j, k]
+            for k in range(1, n2):
+                row[k] += g2[i, j, k - 1]
+            if i == 0:
+                for k in range(n2):
+                    row[k] += inlet[j, k]
+            if i == n0 - 1:
+                for k in range(n2):
+                    row[k] += outlet[j, k]
+            for k in range(n2):
+                d = row[k]
+                on = d > 0
+                active[i, j, k] = on
+                d = d if on else one
+                diag[i, j, k] = d
+                largest = max(largest, np.float64(d))
+                below[j, k] = g0[i, j, k]
+            if copy:
+                for k in range(n2):
+                    small[0, i, j, k] = np.uint8(diag[i, j, k])
+                    small[1, i, j, k] = np.uint8(g0[i, j, k])
+                    small[2, i, j, k] = np.uint8(g1[i, j, k])
+                    small[3, i, j, k] = np.uint8(g2[i, j, k])
+    return largest

@@ -227,6 +227,8 @@ class _Level:
     direct: object = None
     index: np.ndarray = None
     integral: bool = False
+    kernel: tuple = None  # (diagonal, g0, g1, g2) as the compiled kernels read them
+
 
     def __post_init__(self):
         self.shape = tuple(self.g[0].shape)
@@ -234,23 +236,25 @@ class _Level:
         self.size = n0 * n1 * n2
         self.strides = (n1 * n2, n2, 1)
         self.torch = _is_torch(self.inlet)
-        d = self.g[0].new_zeros(self.size) if self.torch else np.zeros(self.size, self.inlet.dtype)
-        for s, g in zip(self.strides, self.g):
-            flat = g.reshape(-1)[: self.size - s]
-            d[: self.size - s] += flat
-            d[s:] += flat
-        d = d.reshape(self.shape)
-        d[0] += self.inlet
-        d[-1] += self.outlet
-        self.active = d > 0
-        d[~self.active] = 1
-        self.diag = d
+        if self.diag is None:  # else the compiled lattice gave diagonal, mask and byte copies
+            d = self.g[0].new_zeros(self.size) if self.torch else np.zeros(self.size, self.inlet.dtype)
+            for s, g in zip(self.strides, self.g):
+                flat = g.reshape(-1)[: self.size - s]
+                d[: self.size - s] += flat
+                d[s:] += flat
+            d = d.reshape(self.shape)
+            d[0] += self.inlet
+            d[-1] += self.outlet
+            self.active = d > 0
+            d[~self.active] = 1
+            self.diag = d
+            if (self.integral and not self.torch and _compiled() is not None
+                    and float(d.max()) <= np.iinfo(np.uint8).max):
+                self.kernel = tuple(a.astype(np.uint8) for a in (d, *self.g))
+        d = self.diag
         self.links = [g.reshape(-1)[: self.size - s] for s, g in zip(self.strides, self.g)]
-        #: (diagonal, g0, g1, g2) as the compiled kernels read them
-        self.kernel = (d, *self.g)
-        if (self.integral and not self.torch and _compiled() is not None
-                and float(d.max()) <= np.iinfo(np.uint8).max):
-            self.kernel = tuple(a.astype(np.uint8) for a in self.kernel)
+        if self.kernel is None:
+            self.kernel = (d, *self.g)
         # torch prolongs with a fused multiply-add by the mask (NumPy uses ``where=``)
         self.mask = self.active.to(d.dtype) if self.torch else None
 
@@ -691,6 +695,9 @@ def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None,
     s = np.ascontiguousarray(sigma, dtype=dtype)
     n0 = s.shape[0]
     g = [np.empty_like(s) for _ in range(3)]
+    kernels = _compiled()
+    if kernels is not None:
+        return _lattice_compiled(kernels, s, g, unit_conductivity)
 
     # 2 a b / (a + b) = 1 / (h_a + h_b) with h = 1 / (2 sigma): two passes per direction
     # instead of five; h = inf on an absent voxel gives a link of exactly 0
@@ -714,6 +721,24 @@ def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None,
 
     _for_chunks(n0, s.dtype, layers, chunk=_SLAB)
     return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1], integral=unit_conductivity)
+
+
+def _lattice_compiled(kernels, s, g, unit_conductivity):
+    """:func:`lattice` in one compiled pass (links, diagonal, mask, and the byte copies of
+    whole-number conductances), one run of layers per chunk thread."""
+    diag, active = np.empty_like(s), np.empty(s.shape, bool)
+    small = np.empty((4, *s.shape) if unit_conductivity else (0, 1, 1, 1), np.uint8)
+    inlet, outlet = 2 * s[0], 2 * s[-1]
+    n0 = s.shape[0]
+    largest = []
+
+    def run(i0, i1, _):
+        largest.append(kernels.lattice(s, *g, diag, active, inlet, outlet, small, i0, i1))
+
+    _for_chunks(n0, s.dtype, run, chunk=n0 if s.size < 2 * _CHUNK else -(-n0 // _threads()))
+    fits = unit_conductivity and max(largest) <= np.iinfo(np.uint8).max
+    return _Level(g=g, inlet=inlet, outlet=outlet, diag=diag, active=active,
+                  integral=unit_conductivity, kernel=tuple(small) if fits else None)
 
 
 def plane_currents(level: _Level, x, *, electrode: bool = True):
