@@ -417,3 +417,74 @@ def lattice(s, g0, g1, g2, diag, active, inlet, outlet, small, i0, i1):
                     small[2, i, j, k] = np.uint8(g1[i, j, k])
                     small[3, i, j, k] = np.uint8(g2[i, j, k])
     return largest
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+def currents(v, g0, g1, g2, inlet, outlet, planes, j_axial, j_mag, i0, i1):
+    """The outputs of ``solve._currents`` on the layers ``i0 .. i1-1`` in one pass: the
+    current through cross-section ``i`` (and ``n0`` on the last layer) into ``planes``, the
+    axial current per voxel (mean of its two axial faces) into ``j_axial``, ``|j|`` from the
+    face-averaged components into ``j_mag``; returns the dissipated power of the links and
+    electrode contacts it owns (each link once: the one to the next voxel along each axis).
+    Products in the potential's precision, sums in float64."""
+    n0, n1, n2 = v.shape
+    one = v.dtype.type(1)
+    half = v.dtype.type(0.5)
+    lo = np.empty(n2, v.dtype)
+    hi = np.empty(n2, v.dtype)
+    fy = np.zeros(n2, v.dtype)
+    fy_prev = np.empty(n2, v.dtype)
+    fz = np.empty(n2, v.dtype)
+    heat = 0.0
+    for i in range(i0, i1):
+        plane = 0.0
+        last_plane = 0.0
+        for j in range(n1):
+            h = 0.0
+            if i == 0:
+                for k in range(n2):
+                    drop = one - v[i, j, k]
+                    lo[k] = inlet[j, k] * drop
+                    h += np.float64(lo[k] * drop)
+            else:
+                for k in range(n2):
+                    lo[k] = g0[i - 1, j, k] * (v[i - 1, j, k] - v[i, j, k])
+            if i == n0 - 1:
+                for k in range(n2):
+                    hi[k] = outlet[j, k] * v[i, j, k]
+                    h += np.float64(hi[k] * v[i, j, k])
+                for k in range(n2):
+                    last_plane += np.float64(hi[k])
+            else:
+                for k in range(n2):
+                    drop = v[i, j, k] - v[i + 1, j, k]
+                    hi[k] = g0[i, j, k] * drop
+                    h += np.float64(hi[k] * drop)
+            for k in range(n2):
+                plane += np.float64(lo[k])
+            for k in range(n2):
+                fy_prev[k] = fy[k] if j > 0 else 0
+            if j < n1 - 1:
+                for k in range(n2):
+                    drop = v[i, j, k] - v[i, j + 1, k]
+                    fy[k] = g1[i, j, k] * drop
+                    h += np.float64(fy[k] * drop)
+            else:
+                for k in range(n2):
+                    fy[k] = 0
+            for k in range(n2 - 1):
+                drop = v[i, j, k] - v[i, j, k + 1]
+                fz[k] = g2[i, j, k] * drop
+                h += np.float64(fz[k] * drop)
+            fz[n2 - 1] = 0
+            heat += h
+            for k in range(n2):
+                axial = (hi[k] + lo[k]) * half
+                j_axial[i, j, k] = axial
+                cy = (fy[k] + fy_prev[k]) * half
+                cz = (fz[k] + (fz[k - 1] if k > 0 else 0)) * half
+                j_mag[i, j, k] = np.sqrt(axial * axial + cy * cy + cz * cz)
+        planes[i] = plane
+        if i == n0 - 1:
+            planes[n0] = last_plane
+    return heat

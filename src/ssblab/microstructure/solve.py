@@ -46,7 +46,8 @@ import numpy as np
 
 from ssblab.backend import BackendName, Device, select_backend
 from ssblab.errors import ConvergenceError, InputError, check_choice, require_package
-from ssblab.microstructure.multigrid import _compiled, _for_chunks, lattice, solve_potential
+from ssblab.microstructure.multigrid import (_compiled, _for_chunks, _threads, lattice,
+                                             solve_potential)
 from ssblab.results import Result, provenance
 
 Direction = Literal["x", "y", "z"]
@@ -559,6 +560,18 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
     n0 = potential.shape[0]
     dtype = np.result_type(potential, g[0])
     planes = np.empty(n0 + 1)
+    kernels = _compiled() if wrap is None and dtype == potential.dtype else None
+    if kernels is not None:  # one compiled pass (the fast extra), one run of layers a thread
+        j_axial = np.empty(potential.shape, potential.dtype)
+        j_mag = np.empty(potential.shape, np.float32)
+        heat = []
+
+        def run(i0, i1, _):
+            heat.append(kernels.currents(potential, *g, inlet, outlet, planes, j_axial, j_mag,
+                                         i0, i1))
+
+        _for_chunks(n0, dtype, run, chunk=-(-n0 // _threads()))
+        return planes, j_axial, j_mag, math.fsum(heat)
     power = np.zeros(-(-n0 // slab))  # one entry per slab (the threads write their own)
     j_axial = np.empty(potential.shape, dtype)  # float64 only for float64 solves
     j_mag = np.empty(potential.shape, np.float32)
