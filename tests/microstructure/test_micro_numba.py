@@ -123,6 +123,7 @@ def _unit_field(shape, seed):
 def three_runs(numba_kernels, monkeypatch):
     """Every compiled kernel split into three runs of layers (the ring buffers' edges)."""
     monkeypatch.setattr(mg, "_threads", lambda: 3)
+    monkeypatch.setattr(mg, "_SERIAL", 128)  # threads from 128 voxels, not 2^18
 
 
 @pytest.mark.parametrize("kind", ["float32", "float64", "unit"])

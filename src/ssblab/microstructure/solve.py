@@ -46,8 +46,7 @@ import numpy as np
 
 from ssblab.backend import BackendName, Device, select_backend
 from ssblab.errors import ConvergenceError, InputError, check_choice, require_package
-from ssblab.microstructure.multigrid import (_compiled, _for_chunks, _threads, lattice,
-                                             solve_potential)
+from ssblab.microstructure.multigrid import _compiled, _for_chunks, _threads, lattice, solve_potential
 from ssblab.results import Result, provenance
 
 Direction = Literal["x", "y", "z"]
