@@ -263,12 +263,15 @@ def solve(volume: np.ndarray, conductivities_S_cm: Mapping[int, float] | Sequenc
     scale = float(lut.max())
     wrap = None
     if method == "gmg":
-        scaled = np.take((lut / scale).astype(dtype), lab)
-        np.multiply(scaled, active, out=scaled)
         # every conducting label present at the largest conductivity (one conducting phase):
         # every scaled conductivity is 0 or 1, every conductance a whole number
         conductivities = lut[present]
         unit = bool(np.all(conductivities[conductivities > 0] == scale))
+        if unit:
+            scaled = active.astype(dtype)  # the percolating cluster is the conducting phase
+        else:
+            scaled = np.take((lut / scale).astype(dtype), lab)
+            np.multiply(scaled, active, out=scaled)
         level = lattice(scaled, dtype=np.dtype(dtype), backend=array_backend,
                         unit_conductivity=unit)
         del scaled
