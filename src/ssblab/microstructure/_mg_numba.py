@@ -227,7 +227,12 @@ def residual_restricted(diag, g0, g1, g2, x, b, coarse, c_lo, c_hi):
             for j in range(n1):
                 _row(diag, g0, g1, g2, xm, xc, xp, i, j, row)
                 for k in range(n2):
-                    coarse[c, j // 2, k // 2] += b[i, j, k] - row[k]
+                    row[k] = b[i, j, k] - row[k]
+                target = coarse[c, j // 2]
+                for m in range(n2 // 2):  # pairs along the row: an interleaved, vector load
+                    target[m] += row[2 * m] + row[2 * m + 1]
+                if n2 % 2:
+                    target[c2 - 1] += row[n2 - 1]
 
 
 @numba.njit(**_OPTIONS)
