@@ -282,37 +282,39 @@ def percolating(conducting, mask):
     provisional labels joined to the runs they touch in the previous row and layer
     (union-find), then each voxel takes its cluster's verdict."""
     n0, n1, n2 = conducting.shape
-    labels = np.zeros((n0, n1, n2), np.int32)
-    parent = np.zeros(16, np.int32)
-    count = 0
+    runs = 0  # a first, light pass: the number of runs sizes the union-find
     for i in range(n0):
         for j in range(n1):
-            k = 0
-            while k < n2:
+            before = False
+            for k in range(n2):
+                now = conducting[i, j, k]
+                runs += now and not before
+                before = now
+    labels = np.zeros((n0, n1, n2), np.int32)
+    parent = np.arange(runs + 1, dtype=np.int32)
+    count = 0
+    last_up = 0
+    last_below = 0
+    for i in range(n0):
+        for j in range(n1):
+            for k in range(n2):
                 if not conducting[i, j, k]:
-                    k += 1
                     continue
-                count += 1  # a new run [k, end)
-                if count >= parent.shape[0]:
-                    grown = np.empty(2 * parent.shape[0], np.int32)
-                    grown[:count] = parent[:count]
-                    parent = grown
-                parent[count] = count
-                last_up = 0
-                last_below = 0
-                while k < n2 and conducting[i, j, k]:
-                    labels[i, j, k] = count
-                    if j > 0:
-                        up = labels[i, j - 1, k]
-                        if up != 0 and up != last_up:
-                            _union(parent, count, up)
-                            last_up = up
-                    if i > 0:
-                        below = labels[i - 1, j, k]
-                        if below != 0 and below != last_below:
-                            _union(parent, count, below)
-                            last_below = below
-                    k += 1
+                if k == 0 or not conducting[i, j, k - 1]:
+                    count += 1  # a new run: joined afresh to what it touches
+                    last_up = 0
+                    last_below = 0
+                labels[i, j, k] = count
+                if j > 0:
+                    up = labels[i, j - 1, k]
+                    if up != 0 and up != last_up:
+                        _union(parent, count, up)
+                        last_up = up
+                if i > 0:
+                    below = labels[i - 1, j, k]
+                    if below != 0 and below != last_below:
+                        _union(parent, count, below)
+                        last_below = below
     for a in range(1, count + 1):  # every parent has a smaller label: resolved in order
         parent[a] = parent[parent[a]]
     touches = np.zeros(count + 1, np.uint8)  # bit 1: layer 0, bit 2: layer -1
