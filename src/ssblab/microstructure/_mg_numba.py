@@ -9,8 +9,9 @@ Each kernel is serial over a range of layers and releases the GIL, so the chunk 
 solve took 0.85-3.3 s instead of 0.35 s).
 
 Imported only by :mod:`ssblab.microstructure.multigrid` and only when Numba is installed
-(the ``fast`` extra); the NumPy kernels there stay the reference. Each kernel runs over the
-layers of axis 0 and evaluates the 7-point product in the same order as
+(the ``fast`` extra); the NumPy kernels there stay the reference.
+:mod:`~ssblab.microstructure.solve` takes three more through it: the percolating cluster, the
+lattice and the output currents. Each kernel runs over the layers of axis 0 and evaluates the 7-point product in the same order as
 ``multigrid._apply_chunk`` (diagonal first, then each direction's upper and lower link);
 ``fastmath`` lets LLVM fuse multiply-adds and vectorise the dots, so results agree with NumPy's
 to a few ulp, not bitwise. A kernel whose input vector is computed on the fly (``w b / D``, or

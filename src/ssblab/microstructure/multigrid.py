@@ -19,9 +19,10 @@ given (see :mod:`ssblab.backend`); the few kernels that differ (the operator pro
 smoother, the prolongation, the coarsest solve) have one branch each. On the torch path the
 scalars of the iteration stay on the device: the only host transfer per outer iteration is
 the convergence check (a vector of ``n + 2`` numbers). With Numba installed (the ``fast``
-extra) the NumPy path runs its stencil passes (smoothing sweep, residual and restriction,
-operator product and dot) as compiled kernels (:mod:`._mg_numba`), one pass over memory each;
-``SSBLAB_GMG_KERNELS=numpy`` keeps the NumPy kernels, which stay the reference.
+extra) the NumPy path runs its passes as compiled kernels (:mod:`._mg_numba`), each fusing several
+NumPy passes (sweeps with the first iterate, the prolongation or the dots; the CG update with
+the flux estimate), and a lattice of whole-number conductances (one conducting phase) is read
+as bytes; ``SSBLAB_GMG_KERNELS=numpy`` keeps the NumPy kernels, which stay the reference.
 
 This is the default kernel of :func:`ssblab.microstructure.solve.solve` for no-flux sides
 (``method="gmg"``); pyamg's algebraic multigrid remains available (``"sa"``, ``"rs"``).
