@@ -8,15 +8,16 @@ Each kernel is serial over a range of layers and releases the GIL, so the chunk 
 ``parallel=True`` threads spun against the other processes of a busy 2-core box: a 128^3
 solve took 0.85-3.3 s instead of 0.35 s).
 
-Imported only by :mod:`ssblab.microstructure.multigrid` and only when Numba is installed
-(the ``fast`` extra); the NumPy kernels there stay the reference.
-:mod:`~ssblab.microstructure.solve` takes three more through it: the percolating cluster, the
-lattice and the output currents. Each kernel runs over the layers of axis 0 and evaluates the 7-point product in the same order as
-``multigrid._apply_chunk`` (diagonal first, then each direction's upper and lower link);
-``fastmath`` lets LLVM fuse multiply-adds and vectorise the dots, so results agree with NumPy's
-to a few ulp, not bitwise. A kernel whose input vector is computed on the fly (``w b / D``, or
-``x + P e``) keeps the three layers the 7-point product needs in a ring buffer, so each layer
-is computed once per run of layers (twice at a run's edges).
+Imported only by :mod:`ssblab.microstructure.multigrid` and only when Numba is installed (the
+``fast`` extra); the NumPy kernels there stay the reference. :mod:`~ssblab.microstructure.solve`
+takes two more through it (the percolating cluster and the output currents) and
+``multigrid.lattice`` one (the lattice). Each kernel runs over the layers of axis 0 and
+evaluates the 7-point product in the same order as ``multigrid._apply_chunk`` (diagonal first,
+then each direction's upper and lower link); ``fastmath`` lets LLVM fuse multiply-adds and
+vectorise the dots, so results agree with NumPy's to a few ulp, not bitwise. A kernel whose
+input vector is computed on the fly (``w b / D``, or ``x + P e``) keeps the three layers the
+7-point product needs in a ring buffer, so each layer is computed once per run of layers (twice
+at a run's edges).
 """
 
 from __future__ import annotations
