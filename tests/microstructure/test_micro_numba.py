@@ -153,8 +153,8 @@ def test_fused_kernels_equal_numpy(three_runs, monkeypatch, shape, kind):
 
     # prolongation inside a sweep, with the dots of the result
     y, z = np.empty_like(x), np.empty_like(x)
-    zb, zq = run(lambda i0, i1: k.prolong_sweep(*level.kernel, x, e, level.active, b, y, q, w,
-                                                True, i0, i1), parts=2)
+    zb, zq = run(lambda i0, i1, d: k.prolong_sweep(*level.kernel, x, e, level.active, b, y, q, w,
+                                                   True, d, i0, i1), parts=2)
 
     def reference():
         moved = mg._prolong_add(level, x.copy(), e)
@@ -169,7 +169,7 @@ def test_fused_kernels_equal_numpy(three_runs, monkeypatch, shape, kind):
 
     # an operator product with three dots
     out = np.empty_like(x)
-    dots = run(lambda i0, i1: k.apply_dots(*level.kernel, x, out, a, b, i0, i1), parts=3)
+    dots = run(lambda i0, i1, d: k.apply_dots(*level.kernel, x, out, a, b, d, i0, i1), parts=3)
     product = _numpy(monkeypatch, lambda: mg.apply(level, x, np.empty_like(x)))
     np.testing.assert_allclose(out, product, rtol=0, atol=tol)
     for ours_dot, other in zip(dots, (product, a, b)):
@@ -289,3 +289,29 @@ def test_currents_compiled_equal_numpy(three_runs, monkeypatch, shape, kind):
         assert a.dtype == b.dtype
         np.testing.assert_allclose(a, b, rtol=0, atol=4 * np.finfo(b.dtype).eps * np.abs(b).max())
     assert ours[3] == pytest.approx(ref[3], rel=16 * eps)
+
+
+def test_results_do_not_depend_on_the_thread_count(numba_kernels, monkeypatch):
+    """Sums are kept per layer and added in layer order: one thread or three give the same
+    bits (a sweep compares in-process and Dask runs exactly)."""
+    from ssblab.microstructure.generate import pellet
+    from ssblab.microstructure.solve import _currents, solve
+
+    labels = pellet((20, 18, 17), relative_density=0.7, grain_radius_voxels=3, rng=5).labels
+    level = _field((23, 19, 21), np.float32, seed=8)
+    rng = np.random.default_rng(9)
+    x, a, b = ((rng.random(level.shape) - 0.5).astype(np.float32) * level.active for _ in range(3))
+    hierarchy = mg.Hierarchy(level)
+    monkeypatch.setattr(mg, "_SERIAL", 128)
+    results = []
+    for threads in (1, 3):
+        monkeypatch.setattr(mg, "_threads", lambda threads=threads: threads)
+        q = np.empty_like(x)
+        dots = (mg._apply_dot(level, x, q),
+                *mg._layers(level, lambda i0, i1, d, q=q: mg._compiled().apply_dots(
+                    *level.kernel, x, q, a, b, d, i0, i1), parts=3),
+                *hierarchy.precondition_dots(a, b)[1:])
+        heat = _currents(x, list(level.g), level.inlet, level.outlet)[3]
+        r = solve(labels, [0.0, 1.0], direction="y", flux_tol=1e-4, keep_fields=False)
+        results.append((*dots, heat, r.sigma_eff_S_cm, r.iterations, *r.plane_current_A))
+    assert results[0] == results[1]

@@ -17,7 +17,8 @@ then each direction's upper and lower link); ``fastmath`` lets LLVM fuse multipl
 vectorise the dots, so results agree with NumPy's to a few ulp, not bitwise. A kernel whose
 input vector is computed on the fly (``w b / D``, or ``x + P e``) keeps the three layers the
 7-point product needs in a ring buffer, so each layer is computed once per run of layers (twice
-at a run's edges).
+at a run's edges). Sums are kept per layer (``parts``) and added in a fixed order afterwards,
+so results do not depend on how the layers were split among threads.
 """
 
 from __future__ import annotations
@@ -136,10 +137,10 @@ def _prolonged_layer(x, e, active, i, dest, spread):
 
 
 @numba.njit(**_OPTIONS)
-def prolong_sweep(diag, g0, g1, g2, x, e, active, b, out, q, omega, dots, i0, i1):
+def prolong_sweep(diag, g0, g1, g2, x, e, active, b, out, q, omega, dots, parts, i0, i1):
     """``out = y + omega (b - A y) / diag`` with ``y = x + P e`` (the coarse correction, never
-    stored) on the layers ``i0 .. i1-1``; with ``dots``, returns their shares of ``out . b``
-    and ``out . q`` (float64), else zeros."""
+    stored) on the layers ``i0 .. i1-1``; with ``dots``, each layer's share of ``out . b`` and
+    ``out . q`` (float64) in ``parts[i]``."""
     n0, n1, n2 = x.shape
     w = x.dtype.type(omega)
     zero = x.dtype.type(0)
@@ -149,9 +150,9 @@ def prolong_sweep(diag, g0, g1, g2, x, e, active, b, out, q, omega, dots, i0, i1
     if i0 > 0:
         _prolonged_layer(x, e, active, i0 - 1, ring[(i0 - 1) % 3], spread)
     _prolonged_layer(x, e, active, i0, ring[i0 % 3], spread)
-    zb = 0.0
-    zq = 0.0
     for i in range(i0, i1):
+        zb = 0.0
+        zq = 0.0
         if i + 1 < n0:
             _prolonged_layer(x, e, active, i + 1, ring[(i + 1) % 3], spread)
         xm, xc, xp = ring[(i + 2) % 3], ring[i % 3], ring[(i + 1) % 3]
@@ -166,19 +167,21 @@ def prolong_sweep(diag, g0, g1, g2, x, e, active, b, out, q, omega, dots, i0, i1
                     sq += out[i, j, k] * q[i, j, k]
                 zb += np.float64(sb)
                 zq += np.float64(sq)
-    return zb, zq
+        if dots:
+            parts[i, 0] = zb
+            parts[i, 1] = zq
 
 
 @numba.njit(**_OPTIONS)
-def apply_dots(diag, g0, g1, g2, p, q, a, c, i0, i1):
-    """``q = A p`` on the layers ``i0 .. i1-1``; returns their shares of ``p . q``, ``p . a`` and
-    ``p . c`` (float64)."""
+def apply_dots(diag, g0, g1, g2, p, q, a, c, parts, i0, i1):
+    """``q = A p`` on the layers ``i0 .. i1-1``, with each layer's share of ``p . q``, ``p . a``
+    and ``p . c`` (float64) in ``parts[i]``."""
     n0, n1, n2 = p.shape
     zero = p.dtype.type(0)
-    pq = 0.0
-    pa = 0.0
-    pc = 0.0
     for i in range(i0, i1):
+        pq = 0.0
+        pa = 0.0
+        pc = 0.0
         pm, pcur, pp = _around(p, i)
         for j in range(n1):
             _row(diag, g0, g1, g2, pm, pcur, pp, i, j, q[i, j])
@@ -193,15 +196,18 @@ def apply_dots(diag, g0, g1, g2, p, q, a, c, i0, i1):
             pq += np.float64(s0)
             pa += np.float64(s1)
             pc += np.float64(s2)
-    return pq, pa, pc
+        parts[i, 0] = pq
+        parts[i, 1] = pa
+        parts[i, 2] = pc
 
 
 @numba.njit(**_OPTIONS)
-def apply_dot(diag, g0, g1, g2, p, q, i0, i1):
-    """``q = A p`` on the layers ``i0 .. i1-1``; returns their share of ``p . q`` (float64)."""
+def apply_dot(diag, g0, g1, g2, p, q, parts, i0, i1):
+    """``q = A p`` on the layers ``i0 .. i1-1``, with each layer's share of ``p . q`` (float64)
+    in ``parts[i, 0]``."""
     n0, n1, n2 = p.shape
-    total = 0.0
     for i in range(i0, i1):
+        total = 0.0
         pm, pc, pp = _around(p, i)
         for j in range(n1):
             _row(diag, g0, g1, g2, pm, pc, pp, i, j, q[i, j])
@@ -209,7 +215,7 @@ def apply_dot(diag, g0, g1, g2, p, q, i0, i1):
             for k in range(n2):
                 s += q[i, j, k] * p[i, j, k]
             total += np.float64(s)
-    return total
+        parts[i, 0] = total
 
 
 @numba.njit(**_OPTIONS)
@@ -429,12 +435,13 @@ def lattice(s, g0, g1, g2, diag, active, inlet, outlet, small, i0, i1):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
-def currents(v, g0, g1, g2, inlet, outlet, planes, j_axial, j_mag, i0, i1):
+def currents(v, g0, g1, g2, inlet, outlet, planes, j_axial, j_mag, heat, i0, i1):
     """The outputs of ``solve._currents`` on the layers ``i0 .. i1-1`` in one pass: the
     current through cross-section ``i`` (and ``n0`` on the last layer) into ``planes``, the
     axial current per voxel (mean of its two axial faces) into ``j_axial``, ``|j|`` from the
-    face-averaged components into ``j_mag``; returns the dissipated power of the links and
-    electrode contacts it owns (each link once: the one to the next voxel along each axis).
+    face-averaged components into ``j_mag``, and the power dissipated in the links and electrode
+    contacts each layer owns (each link once: the one to the next voxel along each axis) into
+    ``heat[i]``.
     Products in the potential's precision, sums in float64."""
     n0, n1, n2 = v.shape
     one = v.dtype.type(1)
@@ -444,8 +451,8 @@ def currents(v, g0, g1, g2, inlet, outlet, planes, j_axial, j_mag, i0, i1):
     fy = np.zeros(n2, v.dtype)
     fy_prev = np.empty(n2, v.dtype)
     fz = np.empty(n2, v.dtype)
-    heat = 0.0
     for i in range(i0, i1):
+        layer_heat = 0.0
         plane = 0.0
         last_plane = 0.0
         for j in range(n1):
@@ -486,7 +493,7 @@ def currents(v, g0, g1, g2, inlet, outlet, planes, j_axial, j_mag, i0, i1):
                 fz[k] = g2[i, j, k] * drop
                 h += np.float64(fz[k] * drop)
             fz[n2 - 1] = 0
-            heat += h
+            layer_heat += h
             for k in range(n2):
                 axial = (hi[k] + lo[k]) * half
                 j_axial[i, j, k] = axial
@@ -494,6 +501,6 @@ def currents(v, g0, g1, g2, inlet, outlet, planes, j_axial, j_mag, i0, i1):
                 cz = (fz[k] + (fz[k - 1] if k > 0 else 0)) * half
                 j_mag[i, j, k] = np.sqrt(axial * axial + cy * cy + cz * cz)
         planes[i] = plane
+        heat[i] = layer_heat
         if i == n0 - 1:
             planes[n0] = last_plane
-    return heat

@@ -77,27 +77,33 @@ def _load_kernels():
     return kernels
 
 
-def _layers(level, kernel, *, n=None, parts: int = 1):
+def _layers(level, kernel, *, n=None, parts: int = 0):
     """Run a compiled ``kernel(i0, i1)`` over the ``n`` layers (axis 0; the level's by default),
     one contiguous run per chunk thread (as :func:`_for_chunks` shares its chunks; a kernel
     streams its layers, and one run per thread halves the layers that the kernels with a ring
-    buffer compute twice); grids below two chunks run in the calling thread. Returns the sum
-    of what the runs return: a float (dot shares, or 0), or a tuple of ``parts`` floats."""
+    buffer compute twice); grids below ``_SERIAL`` voxels run in the calling thread.
+
+    With ``parts`` the kernel is ``kernel(i0, i1, sums)`` and writes each layer's float64
+    partial sums into ``sums[i, :parts]``; they are added in layer order, so the result does not
+    depend on the thread count. Returns a float (``parts == 1``), a tuple, or None."""
     n0 = level.shape[0] if n is None else n
     per = n0 if level.size < _SERIAL else -(-n0 // _threads())
-    if n0 <= per:
-        value = kernel(0, n0)
-        return (0.0 if parts == 1 else (0.0,) * parts) if value is None else value
-    totals = np.zeros((-(-n0 // per), parts))
+    sums = np.zeros((n0, parts)) if parts else None
 
     def body(a, b, _):
-        value = kernel(a, b)
-        if value is not None:
-            totals[a // per] = value
+        if parts:
+            kernel(a, b, sums)
+        else:
+            kernel(a, b)
 
-    _for_chunks(n0, np.float32, body, chunk=per)
-    summed = totals.sum(axis=0)
-    return float(summed[0]) if parts == 1 else tuple(float(v) for v in summed)
+    if n0 <= per:
+        body(0, n0, None)
+    else:
+        _for_chunks(n0, np.float32, body, chunk=per)
+    if not parts:
+        return None
+    total = sums.sum(axis=0)
+    return float(total[0]) if parts == 1 else tuple(float(v) for v in total)
 
 
 def _is_torch(a) -> bool:
@@ -159,7 +165,8 @@ def _apply_dot(level: _Level, p, q):
         return _dot(p, q)
     kernels = _compiled()
     if kernels is not None:
-        return _layers(level, lambda i0, i1: kernels.apply_dot(*level.kernel, p, q, i0, i1))
+        return _layers(level, lambda i0, i1, d: kernels.apply_dot(*level.kernel, p, q, d, i0, i1),
+                       parts=1)
     pf, qf = p.reshape(-1), q.reshape(-1)
     parts = np.zeros(-(-pf.size // _CHUNK))
 
@@ -285,7 +292,8 @@ def apply(level: _Level, x, out):
         return out
     kernels = _compiled()
     if kernels is not None:
-        _layers(level, lambda i0, i1: kernels.apply_dot(*level.kernel, x, out, i0, i1))
+        _layers(level, lambda i0, i1, d: kernels.apply_dot(*level.kernel, x, out, d, i0, i1),
+                parts=1)
         return out
     # NumPy: cache-sized chunks of the flattened grid (the scratch is one chunk, not a grid:
     # 4 bytes a voxel less at 512^3)
@@ -599,8 +607,8 @@ class Hierarchy:
         e = self._coarse_solve(coarse, depth + 1)
         fused = q is not None and self.post == 1
         x, y = buffers[cur], buffers[1 - cur]
-        dots = _layers(level, lambda i0, i1: kernels.prolong_sweep(
-            *level.kernel, x, e, level.active, r, y, q if fused else r, w, fused, i0, i1),
+        dots = _layers(level, lambda i0, i1, d: kernels.prolong_sweep(
+            *level.kernel, x, e, level.active, r, y, q if fused else r, w, fused, d, i0, i1),
             parts=2)
         cur = 1 - cur
         for _ in range(self.post - 1):
@@ -638,14 +646,14 @@ class Hierarchy:
         """:meth:`_coarse_solve` with every dot taken in the pass of an operator product."""
         v1 = self.precondition(rc, depth)
         w1 = np.empty_like(v1)
-        rho1, v1_rc, _ = _layers(level, lambda i0, i1: kernels.apply_dots(
-            *level.kernel, v1, w1, rc, rc, i0, i1), parts=3)
+        rho1, v1_rc, _ = _layers(level, lambda i0, i1, d: kernels.apply_dots(
+            *level.kernel, v1, w1, rc, rc, d, i0, i1), parts=3)
         a1 = _ratio(v1_rc, rho1)
         r2 = w1 * -a1
         r2 += rc
         v2 = self.precondition(r2, depth)
-        v2_w2, gamma, v2_r2 = _layers(level, lambda i0, i1: kernels.apply_dots(
-            *level.kernel, v2, ax, w1, r2, i0, i1), parts=3)
+        v2_w2, gamma, v2_r2 = _layers(level, lambda i0, i1, d: kernels.apply_dots(
+            *level.kernel, v2, ax, w1, r2, d, i0, i1), parts=3)
         beta = v2_w2 - _ratio(gamma * gamma, rho1)
         a2 = _ratio(v2_r2, beta)
         v1 *= a1 - _ratio(gamma * a2, rho1)

@@ -566,14 +566,13 @@ def _currents(potential, g, inlet, outlet, *, wrap=None, slab=16):
     if kernels is not None:  # one compiled pass (the fast extra), one run of layers a thread
         j_axial = np.empty(potential.shape, potential.dtype)
         j_mag = np.empty(potential.shape, np.float32)
-        heat = []
+        heat = np.zeros(n0)  # per layer, added in layer order: independent of the thread count
 
         def run(i0, i1, _):
-            heat.append(kernels.currents(potential, *g, inlet, outlet, planes, j_axial, j_mag,
-                                         i0, i1))
+            kernels.currents(potential, *g, inlet, outlet, planes, j_axial, j_mag, heat, i0, i1)
 
         _for_chunks(n0, dtype, run, chunk=-(-n0 // _threads()))
-        return planes, j_axial, j_mag, math.fsum(heat)
+        return planes, j_axial, j_mag, float(heat.sum())
     power = np.zeros(-(-n0 // slab))  # one entry per slab (the threads write their own)
     j_axial = np.empty(potential.shape, dtype)  # float64 only for float64 solves
     j_mag = np.empty(potential.shape, np.float32)
