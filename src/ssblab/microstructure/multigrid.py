@@ -19,9 +19,10 @@ given (see :mod:`ssblab.backend`); the few kernels that differ (the operator pro
 smoother, the prolongation, the coarsest solve) have one branch each. On the torch path the
 scalars of the iteration stay on the device: the only host transfer per outer iteration is
 the convergence check (a vector of ``n + 2`` numbers). With Numba installed (the ``fast``
-extra) the NumPy path runs its stencil passes (smoothing sweep, residual and restriction,
-operator product and dot) as compiled kernels (:mod:`._mg_numba`), one pass over memory each;
-``SSBLAB_GMG_KERNELS=numpy`` keeps the NumPy kernels, which stay the reference.
+extra) the NumPy path runs its passes as compiled kernels (:mod:`._mg_numba`), each fusing several
+NumPy passes (sweeps with the first iterate, the prolongation or the dots; the CG update with
+the flux estimate), and a lattice of whole-number conductances (one conducting phase) is read
+as bytes; ``SSBLAB_GMG_KERNELS=numpy`` keeps the NumPy kernels, which stay the reference.
 
 This is the default kernel of :func:`ssblab.microstructure.solve.solve` for no-flux sides
 (``method="gmg"``); pyamg's algebraic multigrid remains available (``"sa"``, ``"rs"``).
@@ -56,6 +57,7 @@ _STALL = {"float32": (5, 0.5), "float64": (40, 0.9)}
 _SLAB = 16           # layers per slab in the float64 residual and plane sums
 _CHUNK = 1 << 17     # voxels per chunk of the operator product (a few hundred kB per array)
 _MAX_THREADS = 8     # NumPy path: threads that share the chunks of a sweep
+_SERIAL = 2 * _CHUNK  # compiled kernels: grids below this many voxels run in the calling thread
 
 
 def _compiled():
@@ -75,21 +77,33 @@ def _load_kernels():
     return kernels
 
 
-def _layers(level, kernel, *, n=None) -> float:
-    """Run a compiled ``kernel(i0, i1)`` over runs of the ``n`` layers (axis 0; the level's by
-    default) on the chunk threads, about ``_CHUNK`` voxels a run; returns the sum of what the
-    runs return (float64 dot shares, or 0)."""
+def _layers(level, kernel, *, n=None, parts: int = 0):
+    """Run a compiled ``kernel(i0, i1)`` over the ``n`` layers (axis 0; the level's by default),
+    one contiguous run per chunk thread (as :func:`_for_chunks` shares its chunks; a kernel
+    streams its layers, and one run per thread halves the layers that the kernels with a ring
+    buffer compute twice); grids below ``_SERIAL`` voxels run in the calling thread.
+
+    With ``parts`` the kernel is ``kernel(i0, i1, sums)`` and writes each layer's float64
+    partial sums into ``sums[i, :parts]``; they are added in layer order, so the result does not
+    depend on the thread count. Returns a float (``parts == 1``), a tuple, or None."""
     n0 = level.shape[0] if n is None else n
-    per = max(1, _CHUNK // (level.size // level.shape[0]) // (1 if n is None else 2))
-    if n0 <= per:
-        return float(kernel(0, n0) or 0.0)
-    parts = np.zeros(-(-n0 // per))
+    per = n0 if level.size < _SERIAL else -(-n0 // _threads())
+    sums = np.zeros((n0, parts)) if parts else None
 
     def body(a, b, _):
-        parts[a // per] = kernel(a, b) or 0.0
+        if parts:
+            kernel(a, b, sums)
+        else:
+            kernel(a, b)
 
-    _for_chunks(n0, np.float32, body, chunk=per)
-    return float(parts.sum())
+    if n0 <= per:
+        body(0, n0, None)
+    else:
+        _for_chunks(n0, np.float32, body, chunk=per)
+    if not parts:
+        return None
+    total = sums.sum(axis=0)
+    return float(total[0]) if parts == 1 else tuple(float(v) for v in total)
 
 
 def _is_torch(a) -> bool:
@@ -151,7 +165,8 @@ def _apply_dot(level: _Level, p, q):
         return _dot(p, q)
     kernels = _compiled()
     if kernels is not None:
-        return _layers(level, lambda i0, i1: kernels.apply_dot(level.diag, *level.g, p, q, i0, i1))
+        return _layers(level, lambda i0, i1, d: kernels.apply_dot(*level.kernel, p, q, d, i0, i1),
+                       parts=1)
     pf, qf = p.reshape(-1), q.reshape(-1)
     parts = np.zeros(-(-pf.size // _CHUNK))
 
@@ -206,7 +221,12 @@ def _host(*parts) -> np.ndarray:
 class _Level:
     """One lattice. ``g[ax]`` has the full grid shape: ``g[ax][i]`` joins voxel i to its
     neighbour at i + 1 along ``ax`` (0 on the last layer), so every product runs over one
-    contiguous run of the flattened arrays."""
+    contiguous run of the flattened arrays.
+
+    ``integral``: every conductance is a whole number (one conducting phase: links of 0 or 1 on
+    the finest level, their block sums below). The compiled kernels then read the diagonal and
+    the links as bytes where they fit (``kernel``: 4 bytes a voxel instead of 16; the kernels
+    are bound by memory traffic), which is exact."""
 
     g: list
     inlet: np.ndarray  # electrode conductance of layer 0, shape (n1, n2)
@@ -215,6 +235,9 @@ class _Level:
     active: np.ndarray = None
     direct: object = None
     index: np.ndarray = None
+    integral: bool = False
+    kernel: tuple = None  # (diagonal, g0, g1, g2) as the compiled kernels read them
+
 
     def __post_init__(self):
         self.shape = tuple(self.g[0].shape)
@@ -222,20 +245,35 @@ class _Level:
         self.size = n0 * n1 * n2
         self.strides = (n1 * n2, n2, 1)
         self.torch = _is_torch(self.inlet)
-        d = self.g[0].new_zeros(self.size) if self.torch else np.zeros(self.size, self.inlet.dtype)
-        for s, g in zip(self.strides, self.g):
-            flat = g.reshape(-1)[: self.size - s]
-            d[: self.size - s] += flat
-            d[s:] += flat
-        d = d.reshape(self.shape)
-        d[0] += self.inlet
-        d[-1] += self.outlet
-        self.active = d > 0
-        d[~self.active] = 1
-        self.diag = d
+        if self.diag is None:  # else the compiled lattice gave diagonal, mask and byte copies
+            d = self.g[0].new_zeros(self.size) if self.torch else np.zeros(self.size, self.inlet.dtype)
+            for s, g in zip(self.strides, self.g):
+                flat = g.reshape(-1)[: self.size - s]
+                d[: self.size - s] += flat
+                d[s:] += flat
+            d = d.reshape(self.shape)
+            d[0] += self.inlet
+            d[-1] += self.outlet
+            self.active = d > 0
+            d[~self.active] = 1
+            self.diag = d
+            if (self.integral and not self.torch and _compiled() is not None
+                    and float(d.max()) <= np.iinfo(np.uint8).max):
+                self.kernel = tuple(a.astype(np.uint8) for a in (d, *self.g))
+        d = self.diag
         self.links = [g.reshape(-1)[: self.size - s] for s, g in zip(self.strides, self.g)]
+        if self.kernel is None:
+            self.kernel = (d, *self.g)
         # torch prolongs with a fused multiply-add by the mask (NumPy uses ``where=``)
         self.mask = self.active.to(d.dtype) if self.torch else None
+
+    def share_byte_links(self):
+        """Once coarsened, keep the links only as the compiled kernels' bytes (when they are
+        bytes): every other use multiplies them into a float array. 12 bytes a voxel less
+        (1.6 GB at 512^3)."""
+        if self.kernel[1] is not self.g[0]:
+            self.g = list(self.kernel[1:])
+            self.links = [g.reshape(-1)[: self.size - s] for s, g in zip(self.strides, self.g)]
 
 
 def apply(level: _Level, x, out):
@@ -254,7 +292,8 @@ def apply(level: _Level, x, out):
         return out
     kernels = _compiled()
     if kernels is not None:
-        _layers(level, lambda i0, i1: kernels.apply_dot(level.diag, *level.g, x, out, i0, i1))
+        _layers(level, lambda i0, i1, d: kernels.apply_dot(*level.kernel, x, out, d, i0, i1),
+                parts=1)
         return out
     # NumPy: cache-sized chunks of the flattened grid (the scratch is one chunk, not a grid:
     # 4 bytes a voxel less at 512^3)
@@ -329,7 +368,7 @@ def _sweep_numpy(level, x, b, out, *, omega=None):
     kernels = _compiled()
     if kernels is not None:
         w, smooth = (0.0, False) if omega is None else (omega, True)
-        _layers(level, lambda i0, i1: kernels.sweep(level.diag, *level.g, x, b, out, w, smooth,
+        _layers(level, lambda i0, i1: kernels.sweep(*level.kernel, x, b, out, w, smooth,
                                                     i0, i1))
         return out
     xf, bf, of = x.reshape(-1), b.reshape(-1), out.reshape(-1)
@@ -357,7 +396,7 @@ def _residual_restricted(level, x, b, out):
     coarse = np.empty(tuple((n + 1) // 2 for n in level.shape), x.dtype)
     kernels = _compiled()
     if kernels is not None:
-        _layers(level, lambda c0, c1: kernels.residual_restricted(level.diag, *level.g, x, b,
+        _layers(level, lambda c0, c1: kernels.residual_restricted(*level.kernel, x, b,
                                                                   coarse, c0, c1),
                 n=coarse.shape[0])
         return coarse
@@ -397,13 +436,16 @@ def _coarsen(level: _Level) -> _Level:
     coarse_shape = tuple((n + 1) // 2 for n in level.shape)
     g = []
     for ax, fine in enumerate(level.g):
+        if fine.dtype != level.inlet.dtype:  # byte links (shared): block sums overflow bytes
+            fine = fine.astype(level.inlet.dtype)
         across = fine[(slice(None),) * ax + (slice(1, None, 2),)]
         missing = coarse_shape[ax] - across.shape[ax]
         if missing:
             pad = across[(slice(None),) * ax + (slice(0, missing),)] * 0
             across = _cat([across, pad], axis=ax)
         g.append(_block_sum(across, [i for i in range(3) if i != ax]))
-    return _Level(g=g, inlet=_block_sum(level.inlet, [0, 1]), outlet=_block_sum(level.outlet, [0, 1]))
+    return _Level(g=g, inlet=_block_sum(level.inlet, [0, 1]), outlet=_block_sum(level.outlet, [0, 1]),
+                  integral=level.integral)
 
 
 def _restrict(r):
@@ -484,6 +526,8 @@ class Hierarchy:
         self.levels = [finest]
         while np.prod(self.levels[-1].shape) > _COARSEST and min(self.levels[-1].shape) > 2:
             self.levels.append(_coarsen(self.levels[-1]))
+        for level in self.levels[:-1]:
+            level.share_byte_links()
         _factorise(self.levels[-1])
         self.pre, self.post, self.omega = _SMOOTHING[_dtype_name(finest.diag)]
         self._tmp = [_empty_like(lv.diag) for lv in self.levels]  # one work array per level
@@ -494,7 +538,7 @@ class Hierarchy:
             return _coarsest_solve(level, r)
         ax = self._tmp[depth]
         if not level.torch:
-            return self._cycle_numpy(level, r, depth, out)
+            return self._cycle_numpy(level, r, depth, out)[0]
         # the first sweep from zero costs no product
         import torch
 
@@ -510,12 +554,26 @@ class Hierarchy:
             self._jacobi(level, x, r, ax)
         return x
 
-    def _cycle_numpy(self, level, r, depth, out):
+    def precondition_dots(self, r, q, *, out=None):
+        """``(z, z . r, z . q)`` with ``z`` the finest cycle on ``r``; the compiled kernels take
+        both dots in the cycle's last sweep (no pass of their own)."""
+        dots = None
+        if len(self.levels) > 1 and not self.levels[0].torch:
+            z, dots = self._cycle_numpy(self.levels[0], r, 0, out, q)
+        else:
+            z = self.precondition(r, out=out)
+        return (z, *(_dots(z, r, q) if dots is None else dots))
+
+    def _cycle_numpy(self, level, r, depth, out, q=None):
         """The same cycle with fused, chunked sweeps that alternate between two buffers;
-        the first one is chosen so that the last sweep lands in ``out``."""
+        the first one is chosen so that the last sweep lands in ``out``. Returns the result
+        and, when the compiled kernels took them, ``(z . r, z . q)`` (else None)."""
         x = np.empty_like(r) if out is None else out
         buffers = [x, self._tmp[depth]]
         cur = 1 if (self.pre + self.post) % 2 else 0  # the first sweep from zero costs no product
+        kernels = _compiled()
+        if kernels is not None and self.pre >= 1 and self.post >= 1:
+            return self._cycle_compiled(kernels, level, r, depth, buffers, cur, q)
         rf, df, first = r.reshape(-1), level.diag.reshape(-1), buffers[cur].reshape(-1)
 
         def scaled(a, b, t):
@@ -532,7 +590,31 @@ class Hierarchy:
         for _ in range(self.post):
             _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=self.omega)
             cur = 1 - cur
-        return buffers[cur]
+        return buffers[cur], None
+
+    def _cycle_compiled(self, kernels, level, r, depth, buffers, cur, q):
+        """:meth:`_cycle_numpy` in compiled kernels: the free sweep and the first pre-sweep in
+        one pass, the prolongation inside the first post-sweep, and (with ``q``, when that is
+        the last sweep) the dots of the result with ``r`` and ``q`` inside it too."""
+        w = self.omega
+        x = buffers[1 - cur]
+        _layers(level, lambda i0, i1: kernels.sweep_from_zero(*level.kernel, r, x, w, i0, i1))
+        cur = 1 - cur
+        for _ in range(self.pre - 1):
+            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=w)
+            cur = 1 - cur
+        coarse = _residual_restricted(level, buffers[cur], r, None)
+        e = self._coarse_solve(coarse, depth + 1)
+        fused = q is not None and self.post == 1
+        x, y = buffers[cur], buffers[1 - cur]
+        dots = _layers(level, lambda i0, i1, d: kernels.prolong_sweep(
+            *level.kernel, x, e, level.active, r, y, q if fused else r, w, fused, d, i0, i1),
+            parts=2)
+        cur = 1 - cur
+        for _ in range(self.post - 1):
+            _sweep_numpy(level, buffers[cur], r, buffers[1 - cur], omega=w)
+            cur = 1 - cur
+        return buffers[cur], (dots if fused else None)
 
     def _coarse_solve(self, rc, depth):
         """Two Krylov-accelerated coarse cycles (Notay's K-cycle); one plain one on the coarsest.
@@ -542,6 +624,9 @@ class Hierarchy:
             return self.precondition(rc, depth)
         level = self.levels[depth]
         ax = self._tmp[depth]
+        kernels = None if level.torch else _compiled()
+        if kernels is not None:
+            return self._coarse_solve_compiled(kernels, level, rc, depth, ax)
         v1 = self.precondition(rc, depth)
         w1 = apply(level, v1, _empty_like(v1))
         rho1 = _dot(v1, w1)
@@ -554,6 +639,24 @@ class Hierarchy:
         beta = _dot(v2, w2) - _ratio(gamma * gamma, rho1)
         a2 = _ratio(_dot(v2, r2), beta)
         v1 *= a1 - _ratio(gamma * a2, rho1)  # v1 is this call's own (a new array)
+        _axpy(a2, v2, v1)
+        return v1
+
+    def _coarse_solve_compiled(self, kernels, level, rc, depth, ax):
+        """:meth:`_coarse_solve` with every dot taken in the pass of an operator product."""
+        v1 = self.precondition(rc, depth)
+        w1 = np.empty_like(v1)
+        rho1, v1_rc, _ = _layers(level, lambda i0, i1, d: kernels.apply_dots(
+            *level.kernel, v1, w1, rc, rc, d, i0, i1), parts=3)
+        a1 = _ratio(v1_rc, rho1)
+        r2 = w1 * -a1
+        r2 += rc
+        v2 = self.precondition(r2, depth)
+        v2_w2, gamma, v2_r2 = _layers(level, lambda i0, i1, d: kernels.apply_dots(
+            *level.kernel, v2, ax, w1, r2, d, i0, i1), parts=3)
+        beta = v2_w2 - _ratio(gamma * gamma, rho1)
+        a2 = _ratio(v2_r2, beta)
+        v1 *= a1 - _ratio(gamma * a2, rho1)
         _axpy(a2, v2, v1)
         return v1
 
@@ -588,12 +691,14 @@ def _coarsest_solve(level, r):
     return x
 
 
-def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None) -> _Level:
+def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None,
+            unit_conductivity: bool = False) -> _Level:
     """The finest level for a conductivity array (axis 0 is the transport direction).
 
     Voxels with conductivity 0 are absent; the electrodes hold the faces of layers 0 and -1.
     ``backend`` (a :class:`ssblab.backend.Backend`; NumPy when omitted) says where the
-    arrays live.
+    arrays live. ``unit_conductivity`` says that every conductivity is 0 or 1 (one conducting
+    phase, scaled), so that every conductance is a whole number (see :class:`_Level`).
     """
     if backend is not None and backend.name == "torch":
         import torch
@@ -612,6 +717,9 @@ def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None) -> _Level:
     s = np.ascontiguousarray(sigma, dtype=dtype)
     n0 = s.shape[0]
     g = [np.empty_like(s) for _ in range(3)]
+    kernels = _compiled()
+    if kernels is not None:
+        return _lattice_compiled(kernels, s, g, unit_conductivity)
 
     # 2 a b / (a + b) = 1 / (h_a + h_b) with h = 1 / (2 sigma): two passes per direction
     # instead of five; h = inf on an absent voxel gives a link of exactly 0
@@ -634,7 +742,25 @@ def lattice(sigma: np.ndarray, *, dtype=np.float32, backend=None) -> _Level:
             g[2][i0:i1, :, -1] = 0
 
     _for_chunks(n0, s.dtype, layers, chunk=_SLAB)
-    return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1])
+    return _Level(g=g, inlet=2 * s[0], outlet=2 * s[-1], integral=unit_conductivity)
+
+
+def _lattice_compiled(kernels, s, g, unit_conductivity):
+    """:func:`lattice` in one compiled pass (links, diagonal, mask, and the byte copies of
+    whole-number conductances), one run of layers per chunk thread."""
+    diag, active = np.empty_like(s), np.empty(s.shape, bool)
+    small = np.empty((4, *s.shape) if unit_conductivity else (0, 1, 1, 1), np.uint8)
+    inlet, outlet = 2 * s[0], 2 * s[-1]
+    n0 = s.shape[0]
+    largest = []
+
+    def run(i0, i1, _):
+        largest.append(kernels.lattice(s, *g, diag, active, inlet, outlet, small, i0, i1))
+
+    _for_chunks(n0, s.dtype, run, chunk=n0 if s.size < _SERIAL else -(-n0 // _threads()))
+    fits = unit_conductivity and max(largest) <= np.iinfo(np.uint8).max
+    return _Level(g=g, inlet=inlet, outlet=outlet, diag=diag, active=active,
+                  integral=unit_conductivity, kernel=tuple(small) if fits else None)
 
 
 def plane_currents(level: _Level, x, *, electrode: bool = True):
@@ -670,6 +796,20 @@ def _plane_estimate(level: _Level, x, r, electrode: bool):
     # error ~log2(n) ulp of sum |r|, far below any flux_tol, and the stop is confirmed in float64)
     sums = _sum64(layers, (1,)) if level.torch else layers.sum(axis=1).astype(np.float64)
     return _cat([first.reshape(1), sums])
+
+
+def _update(level: _Level, alpha, p, q, x, r, electrode: bool):
+    """The CG step ``x += alpha p``, ``r -= alpha q``; returns :func:`_plane_estimate` of the new
+    ``x`` and ``r`` (the compiled kernel sums the layers of ``r`` in the same pass)."""
+    kernels = None if level.torch else _compiled()
+    if kernels is None or not (x.flags.c_contiguous and r.flags.c_contiguous):
+        _axpy(alpha, p, x)
+        _axpy(-alpha, q, r)
+        return _plane_estimate(level, x, r, electrode)
+    sums = np.empty(level.shape[0])
+    _layers(level, lambda i0, i1: kernels.cg_update(x, r, p, q, alpha, sums, i0, i1))
+    first = _sum64(level.inlet * ((1 - x[0]) if electrode else -x[0]), (0, 1))
+    return np.concatenate([np.reshape(first, 1), sums])
 
 
 def _planes_from_estimate(packed: np.ndarray, base) -> np.ndarray:
@@ -742,9 +882,8 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
     while iterations < max_iterations:
         curvature = _apply_dot(level, p, q)
         alpha = _ratio(rz, curvature)  # 0 when the search direction vanished
-        _axpy(alpha, p, x)
-        _axpy(-alpha, q, r)
-        packed = _host(_plane_estimate(level, x, r, base is None), curvature)  # the one sync
+        estimate = _update(level, alpha, p, q, x, r, base is None)
+        packed = _host(estimate, curvature)  # the one sync
         if not packed[-1] > 0:  # nothing left to gain in this precision (x was not moved)
             break
         iterations += 1
@@ -765,8 +904,7 @@ def _pcg(level, hierarchy, r, x, *, flux_tol, max_iterations, base=None):
             break  # rounding, not the preconditioner, limits the iteration now
         # Flexible (Polak-Ribiere) CG, as the K-cycle is not a fixed linear operator:
         # beta = z_new . (r_new - r_old) / (z_old . r_old), with r_new - r_old = -alpha q.
-        z = hierarchy.precondition(r, out=z)
-        rz_new, zq = _dots(z, r, q)
+        z, rz_new, zq = hierarchy.precondition_dots(r, q, out=z)
         _scale_add(p, -alpha * _ratio(zq, rz), z)
         rz = rz_new
     if planes is None:
