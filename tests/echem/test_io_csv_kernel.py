@@ -348,6 +348,22 @@ def test_small_files_do_not_load_numba(tmp_path):
     assert out.stdout.strip() == "False"
 
 
+def test_kernel_loaded_once_big_files_add_up(tmp_path):
+    """One file under the load size keeps to pyarrow; once the process's big files add up to
+    it (here 2.5 files: at the third), the compiled parser is loaded and used from then on."""
+    path = tmp_path / "t.csv"
+    path.write_text("Time (s),Voltage (V),Current (A)\n" + "".join(
+        f"{k},{3 + k * 1e-4:.4f},1.0\n" for k in range(20000)))
+    size = path.stat().st_size
+    code = ("import sys; from ssblab.echem.io import delimited, read_cycler; "
+            f"delimited.KERNEL_MIN_BYTES = 0; delimited.KERNEL_LOAD_BYTES = {int(2.5 * size)}; "
+            "seen = []\nfor _ in range(4):\n    read_cycler(sys.argv[1]); "
+            "seen.append('numba' in sys.modules)\nprint(seen)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "[False, False, True, True]"
+
+
 def test_import_ssblab_echem_io_does_not_import_numba():
     code = ("import sys, ssblab, ssblab.echem.io, ssblab.echem.io.delimited; "
             "print('numba' in sys.modules)")

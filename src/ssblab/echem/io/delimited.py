@@ -538,25 +538,31 @@ def _threads(n_bytes: int) -> int:
 
 
 KERNEL_MIN_BYTES = 8 << 20  # smaller files keep to pyarrow (the parse saves ~2 ms CPU a MB)
-KERNEL_LOAD_BYTES = 1 << 30  # the first file this big loads the kernel: Numba's import and
-# the kernel's load take ~0.6 s once a process (CPU and wall), the kernel saved 0.7 s CPU but
-# only ~0.2 s wall on the 349 MB benchmark file on 2 cores; smaller files use it once it is
-# loaded (SSBLAB_CSV_KERNELS=numba loads it for the first file over KERNEL_MIN_BYTES)
+KERNEL_LOAD_BYTES = 1 << 30  # the kernel is loaded once a process's files over
+# KERNEL_MIN_BYTES add up to this (a single file this big, or a notebook's fourth 349 MB
+# file): Numba's import and the kernel's load take 0.4-0.6 s once a process, the kernel saves
+# 0.3 s wall (0.7 s CPU) on each 349 MB benchmark file on 2 cores, so a one-file process is
+# faster without it (SSBLAB_CSV_KERNELS=numba loads it for the first file over
+# KERNEL_MIN_BYTES)
+_bytes_seen = 0  # bytes of files over KERNEL_MIN_BYTES this process has read
 
 
 def _compiled(n_bytes: int | None = None):
     """The compiled range parser (:mod:`._csv_numba`) for a file of ``n_bytes`` (None: any),
     or None: Numba is not installed or the kernel does not compile here,
     ``SSBLAB_CSV_KERNELS=arrow`` asks for pyarrow's parser alone, or the kernel is not loaded
-    yet and the file is under :data:`KERNEL_LOAD_BYTES` (``SSBLAB_CSV_KERNELS=numba`` loads
-    it for any file)."""
+    yet and this process's big files, this one included, add up to less than
+    :data:`KERNEL_LOAD_BYTES` (``SSBLAB_CSV_KERNELS=numba`` loads it for any file)."""
     mode = os.environ.get("SSBLAB_CSV_KERNELS", "").lower()
     if mode not in ("", "arrow", "numba"):
         raise InputError(f"SSBLAB_CSV_KERNELS: expected 'arrow', 'numba' or unset, found "
                          f"{mode!r}")
     if mode == "arrow":
         return None
-    if mode == "numba" or n_bytes is None or n_bytes >= KERNEL_LOAD_BYTES or \
+    global _bytes_seen
+    if n_bytes is not None:
+        _bytes_seen += n_bytes
+    if mode == "numba" or n_bytes is None or _bytes_seen >= KERNEL_LOAD_BYTES or \
             _load_kernels.cache_info().currsize:
         return _load_kernels()
     return None
