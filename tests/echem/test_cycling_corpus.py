@@ -151,17 +151,22 @@ TWINS = sorted(p.stem for p in (CORPUS / "yadg").glob("*.mpr")
                if p.with_suffix(".mpt").exists() and p.stem != "wait")
 
 
-@pytest.mark.parametrize("stem", TWINS)
-def test_biologic_mpr_equals_ec_lab_text_export(stem):
-    binary = _read(CORPUS / "yadg" / f"{stem}.mpr")
-    text = _read(CORPUS / "yadg" / f"{stem}.mpt")
+def _assert_same_record(binary, text):
+    """An EC-Lab binary and EC-Lab's text export of it hold the same rows, to the text's digits,
+    and the same cycle numbers (EC-Lab's: half cycle // 2, from 0)."""
     assert binary.n_rows == text.n_rows
     np.testing.assert_allclose(binary.time_s, text.time_s, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(binary.voltage_V, text.voltage_V, rtol=2e-6, atol=1e-6)
     scale = max(np.abs(text.current_mA).max(), 1e-12)
     np.testing.assert_allclose(binary.current_mA, text.current_mA, rtol=1e-5, atol=1e-6 * scale)
-    # the same cycle numbers from both files (EC-Lab's: half cycle // 2, from 0)
     np.testing.assert_array_equal(binary.cycle, text.cycle)
+
+
+@pytest.mark.parametrize("stem", TWINS)
+def test_biologic_mpr_equals_ec_lab_text_export(stem):
+    binary = _read(CORPUS / "yadg" / f"{stem}.mpr")
+    text = _read(CORPUS / "yadg" / f"{stem}.mpt")
+    _assert_same_record(binary, text)
     assert binary.cycle_definition == text.cycle_definition
 
 
@@ -533,13 +538,7 @@ EXPORT_TWINS = [(BC / "cv.mpr", BC / "cv.mpt"),
 
 @pytest.mark.parametrize("binary, text", EXPORT_TWINS, ids=[t.name for _, t in EXPORT_TWINS])
 def test_biologic_binary_equals_its_text_export_from_another_project(binary, text):
-    a, b = _read(binary), _read(text)
-    assert a.n_rows == b.n_rows
-    np.testing.assert_allclose(a.time_s, b.time_s, rtol=1e-9, atol=1e-6)
-    np.testing.assert_allclose(a.voltage_V, b.voltage_V, rtol=2e-6, atol=1e-6)
-    scale = max(np.abs(b.current_mA).max(), 1e-12)
-    np.testing.assert_allclose(a.current_mA, b.current_mA, rtol=1e-5, atol=1e-6 * scale)
-    np.testing.assert_array_equal(a.cycle, b.cycle)
+    _assert_same_record(_read(binary), _read(text))
 
 
 def test_text_export_without_header_block_reads_as_with_it():
