@@ -940,7 +940,8 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                 return False, (f"parameter {names[i]} = {p[i]:.4g} ended at its bound "
                                f"({lo:g}, {hi:g})")
             notes.append(f"{names[i]} ended at its bound")
-    unresolved = _unresolved_arc(problem, fit, policy)
+    series = {}
+    unresolved = _unresolved_arc(problem, fit, policy, series)
     if unresolved:
         return False, unresolved
     for i in np.flatnonzero(problem.free):
@@ -953,10 +954,43 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
         if names[i] not in policy.interest and not stderr[i] <= abs(p[i]):
             notes.append(f"{names[i]} is not determined (standard error {stderr[i]:.3g} "
                          f"vs value {p[i]:.3g}); it is not a parameter of interest")
+    missing = _missing_series_resistance(problem, p, stderr, fit, policy, series)
+    if missing:
+        return False, missing
     return True, "; ".join(notes)
 
 
-def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
+def _missing_series_resistance(problem: _Problem, p, stderr, fit, policy: _Policy, series) -> str:
+    """Why a circuit without a free series resistance misreports data that have one ('' if not).
+
+    A series resistance the circuit lacks is taken up by its other elements, and where the arcs'
+    apexes lie near the top of the measured range the fit still describes the data within the
+    noise. Refitted with one added (``series`` holds that fit when :func:`_unresolved_arc` already
+    made it): refused where the data ask for it (above 2 standard errors) and a parameter of
+    interest then moves by more than its standard error, so a resistance too small to matter
+    does not refuse a good fit.
+    """
+    names = problem.circuit.parameter_names
+    if any(problem.free[names.index(n)] for n in nuisance_parameters(problem.circuit)
+           if n.startswith("R")):
+        return ""
+    if "added" not in series:
+        series["added"], _, series["values"] = _with_series_resistance(problem, fit)
+    added, values = series["added"], series["values"]
+    if added is None or not added.value > 2 * added.stderr:
+        return ""
+    moved = [(n, p[i], values[n], stderr[i]) for i, n in enumerate(names)
+             if problem.free[i] and n in policy.interest
+             and not abs(values[n] - p[i]) <= stderr[i]]
+    if not moved:
+        return ""
+    name, value, other, err = max(moved, key=lambda m: abs(m[2] - m[1]) / m[3])
+    return (f"the data ask for a series resistance the circuit lacks ({added.value:.4g} +- "
+            f"{added.stderr:.2g} ohm when one is added), and with it {name} moves from "
+            f"{value:.4g} +- {err:.2g} to {other:.4g}; add R0 in series to the circuit")
+
+
+def _unresolved_arc(problem: _Problem, fit, policy: _Policy, series=None) -> str:
     """Why an arc of interest whose apex was not measured is not determined ('' if none).
 
     Such an arc is seen from one side. Above the top frequency its resistance trades off against
@@ -964,7 +998,8 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
     leaves it free then) or, in a circuit without a free one, a series resistance added for the
     test (refused outright when the data ask for one). Below the lowest frequency the trade-off is
     with the elements of the fit itself. Either way its resistance and capacitance must be known
-    to ``MAX_RELATIVE_STDERR_UNMEASURED_APEX``.
+    to ``MAX_RELATIVE_STDERR_UNMEASURED_APEX``. The fit with a series resistance added is
+    left in ``series`` for :func:`_missing_series_resistance`.
     """
     f = fit["frequency_Hz"]
     f_min, f_max = float(np.min(f)), float(np.max(f))
@@ -1000,7 +1035,9 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
                 test = "with the series resistance free, "
             else:
                 test = "with a series resistance added, "
-                added, judged = _with_series_resistance(problem, fit)
+                added, judged, values = _with_series_resistance(problem, fit)
+                if series is not None:
+                    series.update(added=added, values=values)
                 if added is None:
                     return f"{head}, and the fit with a series resistance added failed; {fix}"
                 if added.value > 2 * added.stderr:
@@ -1016,9 +1053,11 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy) -> str:
     return ""
 
 
-def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, dict[str, Arc]]:
-    """A series resistance added to ``problem``'s circuit and fitted (None if that fails), and
-    the arcs of the circuit's own fit with their standard errors when that resistance is free.
+def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, dict[str, Arc],
+                                                               dict[str, float]]:
+    """A series resistance added to ``problem``'s circuit and fitted (None if that fails), the
+    arcs of the circuit's own fit with their standard errors when that resistance is free, and
+    the circuit's parameter values in the fit with it (empty if that fails).
 
     The added resistance is a linear, unbounded parameter: where the data want none it ends
     near or below zero with a finite standard error instead of running to a bound of its log.
@@ -1037,10 +1076,11 @@ def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, di
     arcs = {a.resistor: a for a in _arcs(wider, p, _covariance(test, p, float(r @ r)))}
     p2, status = test.solve(p)
     if status.status <= 0 or not np.all(np.isfinite(p2)):
-        return None, arcs
+        return None, arcs, {}
     r = test.residuals(test.to_u(p2))
     cov = _covariance(test, p2, float(r @ r))
-    return Measured(float(p2[0]), float(math.sqrt(max(cov[0, 0], 0.0))), "ohm"), arcs
+    values = dict(zip(circuit.parameter_names, p2[1:].tolist()))
+    return Measured(float(p2[0]), float(math.sqrt(max(cov[0, 0], 0.0))), "ohm"), arcs, values
 
 
 def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
