@@ -145,3 +145,17 @@ def test_missing_series_resistance_with_the_apex_inside_the_range(apex_ratio):
             fit = fit_circuit(spectrum, "p(R1,CPE1)")
             assert fit, fit.reason
             assert_recovered(fit, c_true)
+
+
+def test_undecided_series_resistance_widens_the_errors():
+    # 1 % noise, apex at the top: a 10 ohm lead resistance is not significant (+- ~20 ohm) and
+    # the circuit's own errors (R1 +- 1.4) put the truth 6-8 of them away; with the series
+    # resistance free they hold it. Data without one are not refused either
+    for seed in range(3):
+        for r0 in (10.0, 0.0):
+            spectrum, c_true = zarc(1e6, 0.01, seed, r0=r0)
+            fit = fit_circuit(spectrum, "p(R1,CPE1)")
+            assert fit, (r0, seed, fit.reason)
+            assert_recovered(fit, c_true)
+            if r0:
+                assert "standard errors with a series resistance free" in fit.reason

@@ -944,6 +944,11 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
     unresolved = _unresolved_arc(problem, fit, policy, series)
     if unresolved:
         return False, unresolved
+    missing = _missing_series_resistance(problem, p, stderr, fit, policy, series)
+    if missing:
+        return False, missing
+    if series.get("covariance") is not None:
+        notes += [n for n in [_with_series_errors(problem, p, stderr, fit, series)] if n]
     for i in np.flatnonzero(problem.free):
         if i in ideal:
             continue
@@ -954,9 +959,6 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
         if names[i] not in policy.interest and not stderr[i] <= abs(p[i]):
             notes.append(f"{names[i]} is not determined (standard error {stderr[i]:.3g} "
                          f"vs value {p[i]:.3g}); it is not a parameter of interest")
-    missing = _missing_series_resistance(problem, p, stderr, fit, policy, series)
-    if missing:
-        return False, missing
     return True, "; ".join(notes)
 
 
@@ -975,7 +977,8 @@ def _missing_series_resistance(problem: _Problem, p, stderr, fit, policy: _Polic
            if n.startswith("R")):
         return ""
     if "added" not in series:
-        series["added"], _, series["values"] = _with_series_resistance(problem, fit)
+        series["added"], _, series["values"], series["covariance"] = \
+            _with_series_resistance(problem, fit)
     added, values = series["added"], series["values"]
     if added is None or not added.value > 2 * added.stderr:
         return ""
@@ -988,6 +991,33 @@ def _missing_series_resistance(problem: _Problem, p, stderr, fit, policy: _Polic
     return (f"the data ask for a series resistance the circuit lacks ({added.value:.4g} +- "
             f"{added.stderr:.2g} ohm when one is added), and with it {name} moves from "
             f"{value:.4g} +- {err:.2g} to {other:.4g}; add R0 in series to the circuit")
+
+
+def _with_series_errors(problem: _Problem, p, stderr, fit, series) -> str:
+    """Put the standard errors a free series resistance allows into ``fit`` and ``stderr``.
+
+    The data neither ask for a series resistance nor rule one out; the circuit's own errors
+    assume there is none and hide what one would take (R1 9 standard errors off at 1 % noise
+    with a 1 % lead resistance, docs/eis.md). Where the data do decide (the added resistance
+    beyond 2 standard errors either way: a positive one that moves nothing of interest, or a
+    negative one, which rules out the physical sign) or that resistance is not determined by the
+    other elements (infinite errors), the circuit's own errors stand.
+    """
+    added = series["added"]
+    if added is None or not abs(added.value) <= 2 * added.stderr:
+        return ""
+    cov = series["covariance"][1:, 1:]
+    wide = np.sqrt(np.clip(np.diag(cov), 0, None))
+    if not np.all(np.isfinite(wide[problem.free])):
+        return ""
+    stderr[:] = wide
+    units = problem.circuit.parameter_units
+    fit["covariance"] = cov
+    fit["parameters"] = {n: Measured(m.value, float(e), units[n])
+                         for (n, m), e in zip(fit["parameters"].items(), wide)}
+    fit["arcs"] = tuple(_arcs(problem.circuit, p, cov))
+    return (f"standard errors with a series resistance free (the data neither ask for one nor "
+            f"rule it out: {added.value:.3g} +- {added.stderr:.2g} ohm)")
 
 
 def _unresolved_arc(problem: _Problem, fit, policy: _Policy, series=None) -> str:
@@ -1035,9 +1065,9 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy, series=None) -> str
                 test = "with the series resistance free, "
             else:
                 test = "with a series resistance added, "
-                added, judged, values = _with_series_resistance(problem, fit)
+                added, judged, values, cov = _with_series_resistance(problem, fit)
                 if series is not None:
-                    series.update(added=added, values=values)
+                    series.update(added=added, values=values, covariance=cov)
                 if added is None:
                     return f"{head}, and the fit with a series resistance added failed; {fix}"
                 if added.value > 2 * added.stderr:
@@ -1053,11 +1083,11 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy, series=None) -> str
     return ""
 
 
-def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, dict[str, Arc],
-                                                               dict[str, float]]:
+def _with_series_resistance(problem: _Problem, fit):
     """A series resistance added to ``problem``'s circuit and fitted (None if that fails), the
-    arcs of the circuit's own fit with their standard errors when that resistance is free, and
-    the circuit's parameter values in the fit with it (empty if that fails).
+    arcs of the circuit's own fit with their standard errors when that resistance is free, the
+    circuit's parameter values in the fit with it (empty if that fails), and the covariance at
+    the circuit's own fit with it free (the added resistance first).
 
     The added resistance is a linear, unbounded parameter: where the data want none it ends
     near or below zero with a finite standard error instead of running to a bound of its log.
@@ -1073,14 +1103,16 @@ def _with_series_resistance(problem: _Problem, fit) -> tuple[Measured | None, di
     # the circuit's own fit is the optimum with the resistance held at zero: the covariance
     # there says how far its arcs could move were the resistance free
     r = test.residuals(test.to_u(p))
-    arcs = {a.resistor: a for a in _arcs(wider, p, _covariance(test, p, float(r @ r)))}
+    cov_own = _covariance(test, p, float(r @ r))
+    arcs = {a.resistor: a for a in _arcs(wider, p, cov_own)}
     p2, status = test.solve(p)
     if status.status <= 0 or not np.all(np.isfinite(p2)):
-        return None, arcs, {}
+        return None, arcs, {}, None
     r = test.residuals(test.to_u(p2))
     cov = _covariance(test, p2, float(r @ r))
     values = dict(zip(circuit.parameter_names, p2[1:].tolist()))
-    return Measured(float(p2[0]), float(math.sqrt(max(cov[0, 0], 0.0))), "ohm"), arcs, values
+    added = Measured(float(p2[0]), float(math.sqrt(max(cov[0, 0], 0.0))), "ohm")
+    return added, arcs, values, cov_own
 
 
 def _arcs(circuit: Circuit, p, cov) -> list[Arc]:
