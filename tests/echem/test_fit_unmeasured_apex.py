@@ -159,3 +159,31 @@ def test_undecided_series_resistance_widens_the_errors():
             assert_recovered(fit, c_true)
             if r0:
                 assert "standard errors with a series resistance free" in fit.reason
+
+
+@pytest.mark.slow
+def test_sweep_without_series_resistance_never_ok_and_wrong():
+    """The docs/eis.md sweep: p(R1,CPE1) fitted to R0 + ZARC data, R0/R1 in {0, 0.01, 0.05, 0.2},
+    apex/f_max in {0.03, 0.1, 0.3, 1}, noise 0.1 % and 1 %, 20 seeds. Where R0 > 0, every fit is
+    either refused or has R1, C and n within 3 standard errors of the truth; where R0 = 0 none is
+    refused."""
+    wrong, refused_clean = [], []
+    for ratio in (0, 0.01, 0.05, 0.2):
+        for apex_ratio in (0.03, 0.1, 0.3, 1):
+            for noise in (0.001, 0.01):
+                for seed in range(20):
+                    spectrum, c_true = zarc(apex_ratio * 1e6, noise, seed, r0=ratio * R1)
+                    fit = fit_circuit(spectrum, "p(R1,CPE1)")
+                    case = (ratio, apex_ratio, noise, seed)
+                    if not fit:
+                        if ratio == 0:
+                            refused_clean.append((case, fit.reason))
+                        continue
+                    arc = fit.arcs[0]
+                    errors = [abs(m.value - truth) / m.stderr for m, truth in
+                              ((arc.resistance_ohm, R1), (arc.capacitance_F, c_true),
+                               (fit.parameters["CPE1_n"], N))]
+                    if max(errors) > 3:
+                        wrong.append((case, errors))
+    assert not wrong, wrong[:5]
+    assert not refused_clean, refused_clean[:5]
