@@ -973,8 +973,7 @@ def _missing_series_resistance(problem: _Problem, p, stderr, fit, policy: _Polic
     does not refuse a good fit.
     """
     names = problem.circuit.parameter_names
-    if any(problem.free[names.index(n)] for n in nuisance_parameters(problem.circuit)
-           if n.startswith("R")):
+    if _has_free_series_resistance(problem):
         return ""
     if "added" not in series:
         series["added"], _, series["values"], series["covariance"] = \
@@ -1059,9 +1058,7 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy, series=None) -> str
                          "parameters out of interest")
         head = f"arc {arc.resistor}||{arc.capacitor} is not resolved: its apex {apex:.3g} Hz lies {side}"
         if apex > f_max and not test:
-            names = problem.circuit.parameter_names
-            if any(problem.free[names.index(n)] for n in nuisance_parameters(problem.circuit)
-                   if n.startswith("R")):
+            if _has_free_series_resistance(problem):
                 test = "with the series resistance free, "
             else:
                 test = "with a series resistance added, "
@@ -1081,6 +1078,12 @@ def _unresolved_arc(problem: _Problem, fit, policy: _Policy, series=None) -> str
                         f"{m.stderr:.2g} {m.unit} is not known to "
                         f"{100 * MAX_RELATIVE_STDERR_UNMEASURED_APEX:g} %; {fix}")
     return ""
+
+
+def _has_free_series_resistance(problem: _Problem) -> bool:
+    names = problem.circuit.parameter_names
+    return any(problem.free[names.index(n)] for n in nuisance_parameters(problem.circuit)
+               if n.startswith("R"))
 
 
 def _with_series_resistance(problem: _Problem, fit):

@@ -589,6 +589,7 @@ class _Kernel:
     parse_range: object
     kinds: np.ndarray
     slots: np.ndarray
+    whole: np.ndarray  # per column: 1 where its slot is in the whole-number scratch array
     delimiter: int
     decimal: int
     n_float: int
@@ -622,8 +623,8 @@ def _kernel_for(layout: TextLayout, names: list[str], numeric: list[str], conver
             scratch = int(kind == kernels.INT)
             kinds[i], slots[i] = kind, counts[scratch]
             counts[scratch] += 1
-    return _Kernel(kernels.parse_range, kinds, slots, ord(layout.delimiter),
-                   ord(layout.decimal), counts[0], counts[1])
+    return _Kernel(kernels.parse_range, kinds, slots, (kinds == kernels.INT).astype(np.int64),
+                   ord(layout.delimiter), ord(layout.decimal), counts[0], counts[1])
 
 
 def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, kernel=None,
@@ -693,9 +694,9 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, ker
         if table is None:
             for name in numeric + list(convert):
                 column = layout.names.index(name)
-                kind = int(kernel.kinds[column] == _INT)
                 _populate(out[name], start, rows)
-                out[name][start:start + rows] = scratch[kind][kernel.slots[column], :rows]
+                out[name][start:start + rows] = \
+                    scratch[kernel.whole[column]][kernel.slots[column], :rows]
             return rows, {}
         kept: dict = {}
         try:
@@ -772,9 +773,6 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, ker
         if not (decided.done() and decided.result()):  # no rows, or declined: text
             del out[name], convert[name]
     return out, text, n_rows, bad_rows
-
-
-_INT = 2  # _csv_numba.INT: a whole-number column (not imported: that would import Numba)
 
 
 def _clock_taken(decided, start: int) -> bool:
