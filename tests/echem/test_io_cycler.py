@@ -1,8 +1,10 @@
 """Cycler readers on the real files in tests/data/cycling and tests/data/bad."""
 
+import contextlib
 import os
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -745,3 +747,32 @@ def test_populated_result_pages_keep_what_was_written():
     np.testing.assert_array_equal(target[:1000], np.arange(1000.0))
     np.testing.assert_array_equal(target[1000:51_000], -np.arange(50_000.0))
     delimited._populate(target, 99_999, 1)  # up to the last row
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="lists descriptors via /proc")
+@pytest.mark.parametrize("in_memory_bytes", [64 << 20, 0])
+def test_serial_read_does_not_follow_a_shared_file_offset(tmp_path, in_memory_bytes,
+                                                          monkeypatch):
+    """pyarrow reads ahead on a thread of its own; a stale stream (a reader dropped after an
+    error, its descriptor's number reused) may move the offset of whatever file now holds that
+    number. Here every descriptor open on the file is sought back to 0 just before pyarrow
+    parses, as such a stream would: the data part is still read whole and in order."""
+    from ssblab.echem.io import delimited
+
+    monkeypatch.setattr(delimited, "IN_MEMORY_BYTES", in_memory_bytes)  # 0: streamed by pread
+    path = _lab_csv(tmp_path / "lab.csv")
+    layout = delimited.sniff(path)
+    real_read_batches = delimited._read_batches
+
+    def stray_seek_then_read(*args):
+        for fd in Path("/proc/self/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if Path(os.readlink(fd)) == path.resolve():
+                    os.lseek(int(fd.name), 0, os.SEEK_SET)
+        return real_read_batches(*args)
+
+    monkeypatch.setattr(delimited, "_read_batches", stray_seek_then_read)
+    columns, n_rows = delimited.read_columns(layout, ["Test Time (s)", "Cycle"], threads=1)
+    assert n_rows == 3000
+    np.testing.assert_array_equal(columns["Test Time (s)"], np.arange(3000.0))
+    np.testing.assert_array_equal(columns["Cycle"], (np.arange(3000) // 100) // 2 + 1)

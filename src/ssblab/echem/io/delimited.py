@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import io
 import os
 import re
 import sys
@@ -386,26 +387,27 @@ def _read_columns(layout, names, threads, converters, *, compiled):
     import pyarrow as pa
 
     where = str(layout.path)
-    source, last_cut, n_bytes = _source(layout)
+    rewritten, last_cut, n_bytes = _source(layout)
     if threads is None:
         threads = _threads(n_bytes)
-    if not isinstance(source, pa.OSFile):
+    if rewritten is not None:
         threads = 1  # an in-memory rewrite (quoted lines): streamed as one
     numeric = [n for n in names if n in layout.numeric]
     convert = {n: f for n, f in (converters or {}).items() if n in names and n not in numeric}
     capacity = n_bytes // max(len(layout.names), 1) + 2  # every row holds a delimiter a field
     kernel = _kernel_for(layout, names, numeric, convert, n_bytes) if compiled and \
-        isinstance(source, pa.OSFile) else None
+        rewritten is None else None
     pipelined = threads > 1 or kernel is not None
     try:
-        with source, _undecodable_rows_unreported():
+        with _undecodable_rows_unreported():
             if pipelined:
-                source.close()
                 out, text, n_rows, bad_rows = _read_pipelined(
                     csv, layout, names, numeric, convert, capacity, threads, kernel, n_bytes)
             else:
-                out, text, n_rows, bad_rows = _read_batches(
-                    csv, source, _options(csv, layout, names), numeric, convert, capacity)
+                source = rewritten if rewritten is not None else _data_stream(layout, n_bytes)
+                with source:
+                    out, text, n_rows, bad_rows = _read_batches(
+                        csv, source, _options(csv, layout, names), numeric, convert, capacity)
     except (pa.ArrowInvalid, UnicodeDecodeError, _LongLine) as exc:
         if "to int64" in str(exc) and layout.integer.intersection(names):
             # a column sampled as whole numbers holds a fraction (or a huge number) further
@@ -908,8 +910,8 @@ def _only_last_line_short(bad_rows, layout) -> bool:
 
 
 def _source(layout: TextLayout):
-    """The data part of the file as a pyarrow stream, whether its last line looks cut, and its
-    size in bytes."""
+    """The data part of the file rewritten in memory where its lines need it (None where the
+    file is read as it is), whether its last line looks cut, and its size in bytes."""
     import pyarrow as pa
 
     path = layout.path
@@ -930,9 +932,67 @@ def _source(layout: TextLayout):
             handle.seek(layout.data_offset)
             body = handle.read().rstrip(b"\r\n") + layout.delimiter.encode() + b"\n"
         return pa.BufferReader(body), False, len(body)
-    stream = pa.OSFile(str(path))  # native reads; a Python file object holds the GIL
-    stream.seek(layout.data_offset)
-    return stream, last_cut, size - layout.data_offset
+    return None, last_cut, size - layout.data_offset
+
+
+IN_MEMORY_BYTES = 64 << 20  # a serial read of a smaller file takes it in whole first
+
+
+def _data_stream(layout: TextLayout, n_bytes: int):
+    """The data part of the file for pyarrow's streaming reader, read at absolute offsets.
+
+    pyarrow reads ahead on a background thread of its own, which may still be reading when the
+    reader is dropped after an error (a column found not to be whole numbers is read again). A
+    stream on a file descriptor that is then closed can have its number reused by the next file
+    opened, and a read() through the stale stream moves that file's offset: a read began in the
+    middle of a line once in the test suite. Reading at absolute offsets (``pread``) neither
+    moves nor follows any shared offset, and a smaller file is read in whole before parsing."""
+    import pyarrow as pa
+
+    if n_bytes <= IN_MEMORY_BYTES:
+        with layout.path.open("rb", buffering=0) as handle:
+            return pa.BufferReader(_pread_all(handle.fileno(), layout.data_offset, n_bytes))
+    return pa.PythonFile(_PositionalReader(layout.path, layout.data_offset), mode="r")
+
+
+def _pread(fd: int, n_bytes: int, offset: int) -> bytes:
+    if hasattr(os, "pread"):
+        return os.pread(fd, n_bytes, offset)
+    os.lseek(fd, offset, os.SEEK_SET)  # Windows: no pread; the descriptor is this reader's
+    return os.read(fd, n_bytes)
+
+
+def _pread_all(fd: int, offset: int, n_bytes: int) -> bytes:
+    parts, done = [], 0
+    while done < n_bytes:
+        part = _pread(fd, n_bytes - done, offset + done)
+        if not part:
+            break  # the file shrank since it was measured
+        parts.append(part)
+        done += len(part)
+    return b"".join(parts)
+
+
+class _PositionalReader(io.RawIOBase):
+    """A file read from ``offset`` on with ``pread``: its position is its own."""
+
+    def __init__(self, path: Path, offset: int):
+        self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        self._position = offset
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = _pread(self._fd, len(buffer), self._position)
+        buffer[:len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            os.close(self._fd)
+        super().close()
 
 
 def _cut_number(tail: bytes, layout: TextLayout) -> bool:
