@@ -731,7 +731,7 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, ker
 
     with layout.path.open("rb", buffering=0) as handle, ThreadPoolExecutor(threads) as pool:
         try:
-            handle.seek(layout.data_offset)
+            position = layout.data_offset  # read at absolute offsets, as _data_stream does
             tail = b""  # a line begun at the end of the last range
             while True:
                 if not free:
@@ -742,10 +742,11 @@ def _read_pipelined(csv, layout, names, numeric, convert, capacity, threads, ker
                 view[:len(tail)] = tail
                 end = len(tail)
                 while end < len(buffer):
-                    got = handle.readinto(view[end:])
+                    got = _pread_into(handle, view[end:], position)
                     if not got:
                         break
                     end += got
+                    position += got
                 if end == 0:
                     free.append(spare)
                     break
@@ -960,6 +961,13 @@ def _pread(fd: int, n_bytes: int, offset: int) -> bytes:
         return os.pread(fd, n_bytes, offset)
     os.lseek(fd, offset, os.SEEK_SET)  # Windows: no pread; the descriptor is this reader's
     return os.read(fd, n_bytes)
+
+
+def _pread_into(handle, view: memoryview, offset: int) -> int:
+    if hasattr(os, "preadv"):
+        return os.preadv(handle.fileno(), [view], offset)
+    handle.seek(offset)
+    return handle.readinto(view)
 
 
 def _pread_all(fd: int, offset: int, n_bytes: int) -> bytes:
