@@ -30,10 +30,27 @@ NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json":
               "wait.mpr": ("no points", "wait"), "wait.mpt": ("no data rows", "Bio-Logic"),
               # PyProBE's cell list (name, chemistry, capacity, date), not a record
               "Experiment_Record.xlsx": ("sheet 'sample_data_neware'", "no rows of numbers",
-                                         "table of numbers under one header row")}
+                                         "table of numbers under one header row"),
+              # added in h14i: BEEP's Arbin metadata beside its record, BatteryArchive's
+              # per-cycle table beside its timeseries, EC-Lab impedance and wait files
+              "FastCharge_000025_CH8_Metadata.csv": ("Arbin test-metadata table",
+                                                     "not a cycler record",
+                                                     "FastCharge_000025_CH8.csv, beside it"),
+              "CALCE_CX2-33_prism_LCO_25C_0-100_0.5-0.5C_d_cycle_data.csv":
+                  ("per-cycle summary", "not a record of time, voltage and current"),
+              "wait.old.mpt": ("no data rows", "Bio-Logic"),
+              "peis.issue_225.no_ece.mpr": ("impedance measurement", "ssblab read spectrum"),
+              "geis.issue_149.mpr": ("impedance measurement", "ssblab read spectrum"),
+              "zir.mpr": ("impedance measurement", "ssblab read spectrum"),
+              "zir.mpt": ("impedance measurement", "ssblab read spectrum"),
+              # cellpy's copy of custom_data_001.csv with the voltage column cut out
+              "custom_missing_column.csv": ("no voltage column", "--map voltage_V=")}
 # Files whose current column has no unit: refused with the one option that fixes it.
 NEEDS_UNIT = {"custom_data_001.csv": "current_mA=current",
-              "BEEPDatapath_maccor_paused_memloaded.csv": "current_A=current"}
+              "BEEPDatapath_maccor_paused_memloaded.csv": "current_A=current",
+              # cellpy's broken copies of custom_data_001.csv (its dev/make_bad_fixtures.py)
+              **{f"custom_{name}.csv": "current_mA=current"
+                 for name in ("good_small", "missing_cycle", "nan_inf", "truncated")}}
 SLOW = {".res"}
 # Files whose capacity counter cannot be checked by counting the logged current, and why.
 COUNTER_UNCHECKED = {
@@ -148,7 +165,7 @@ def test_corpus_read_rate():
 # -- against EC-Lab's own text export of the same run ------------------------------------------
 
 TWINS = sorted(p.stem for p in (CORPUS / "yadg").glob("*.mpr")
-               if p.with_suffix(".mpt").exists() and p.stem != "wait")
+               if p.with_suffix(".mpt").exists() and p.name not in NOT_CYCLER)
 
 
 def _assert_same_record(binary, text):
@@ -533,7 +550,9 @@ BC = CORPUS / "biologic_converter"
 # (EC-Lab binary, EC-Lab's own text export of it)
 EXPORT_TWINS = [(BC / "cv.mpr", BC / "cv.mpt"),
                 (BC / "test.mpr", BC / "noHeader.mpt"),  # exported without the header block
-                (CORPUS / "yadg" / "mb.mpr", BC / "mb.mpt")]  # two projects, one run
+                (CORPUS / "yadg" / "mb.mpr", BC / "mb.mpt"),  # two projects, one run
+                # the text export of an older EC-Lab (yadg's ocv.old.mpt) of the same run
+                (CORPUS / "yadg" / "ocv.mpr", CORPUS / "yadg" / "ocv.old.mpt")]
 
 
 @pytest.mark.parametrize("binary, text", EXPORT_TWINS, ids=[t.name for _, t in EXPORT_TWINS])
@@ -635,7 +654,8 @@ def test_impedance_files_are_not_read_as_cycling(name):
 
 @pytest.mark.parametrize("name", ["biologic_converter/cv.mpr", "biologic_converter/cv.mpt",
                                   "echemdb/gamry_cv.DTA", "yadg/lsv.mpr",
-                                  "yadg/cva.issue_202.mpt"])
+                                  "yadg/cva.issue_202.mpt", "yadg/cv.issue_149.mpr",
+                                  "yadg/cv.issue_149.mpt", "yadg/lsv.issue_195.mpr"])
 def test_voltammetry_is_not_summarised_as_cycling(name):
     """A slow CV (biologic-converter's cv.mpr: 22 h half cycles, 67 mAh of anodic charge) passed
     as a one-charge cycling test; its technique, as the file names it, says it is a potential
@@ -677,3 +697,105 @@ def test_gamry_dc_record_cut_or_damaged_is_named(tmp_path):
     with pytest.raises(SSBLabError, match="line 101 of the Gamry CURVE table holds 4 fields, "
                                           "the header 11"):
         read_cycler(damaged)
+
+
+# -- added in h14i (README: "Added in h14i") -----------------------------------------------------
+
+CELLPY = CORPUS / "cellpy"
+
+
+def _read_named(path, column_map=None):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        data = read_cycler(path, column_map=column_map)
+    return data, " | ".join(str(w.message) for w in caught)
+
+
+def test_cellpy_broken_copies_drop_and_name_each_defect():
+    """cellpy's dev/make_bad_fixtures.py cuts the first 60 data rows of custom_data_001.csv and
+    breaks one thing in each copy: voltages NaN, inf, -inf in data rows 3, 7, 11; cycle 1 for
+    rows 0-19, 2 for 20-39, 3 for 40-59 with cycle 2 cut out; the last row cut in half. Each
+    defect is dropped and named; every other row equals the clean copy's."""
+    current = {"current_mA": "current"}
+    good, _ = _read_named(CELLPY / "custom_good_small.csv", current)
+    assert good.n_rows == 60
+    bad, said = _read_named(CELLPY / "custom_nan_inf.csv", current)
+    keep = np.setdiff1d(np.arange(60), [3, 7, 11])
+    assert bad.n_rows == 57 and "data rows [3, 7, 11]" in said
+    np.testing.assert_array_equal(bad.voltage_V, good.voltage_V[keep])
+    np.testing.assert_array_equal(bad.time_s, good.time_s[keep])
+    gap, said = _read_named(CELLPY / "custom_missing_cycle.csv", current)
+    kept = np.r_[0:20, 40:60]
+    np.testing.assert_array_equal(gap.time_s, good.time_s[kept])
+    np.testing.assert_array_equal(gap.cycle, np.repeat([1, 3], 20))
+    assert "jumps (1 -> 3" in said
+    cut, said = _read_named(CELLPY / "custom_truncated.csv", current)
+    np.testing.assert_array_equal(cut.voltage_V, good.voltage_V[:59])
+    assert "dropped the last line" in said and "truncated" in said
+
+
+def test_battdat_parquet_takes_units_from_its_table_metadata():
+    """battery-data-toolkit writes bare column names ('current', 'voltage', 'test_time') and
+    their units in the Parquet metadata 'table_metadata'; the current is A there and positive
+    while charging, so in the (simulated) resistor-and-OCV cell of its example every current
+    step moves the voltage the same way."""
+    parquet = pytest.importorskip("pyarrow.parquet")
+    path = CORPUS / "batdata" / "battdat_single-resistor-complex-charge_raw_data.parquet"
+    table = parquet.read_table(path)
+    declared = json.loads(table.schema.metadata[b"table_metadata"])
+    assert declared["current"]["units"] == "A" and "positive" in \
+        declared["current"]["description"].lower()
+    data = _read(path)
+    assert data.n_rows == table.num_rows
+    np.testing.assert_allclose(data.current_mA, 1e3 * table.column("current").to_numpy())
+    np.testing.assert_allclose(data.time_s, table.column("test_time").to_numpy())
+    steps = np.flatnonzero(np.abs(np.diff(data.current_mA)) > 1)
+    assert steps.size >= 3
+    assert (np.sign(np.diff(data.voltage_V)[steps]) == np.sign(np.diff(data.current_mA)[steps])).all()
+
+
+def test_pyprobe_parquet_follows_its_protocol():
+    """PyProBE's LG M50 RPT (its tests/sample_data/LGM50, BioLogic data in PyProBE's Parquet
+    layout): its README.yaml gives step 1 as 'Charge at 1.5 A until 4.2 V' and step 5 as
+    'Discharge at 0.5 A until 2.5 V'."""
+    parquet = pytest.importorskip("pyarrow.parquet")
+    path = next((CORPUS / "pyprobe").glob("NDK - LG M50*.parquet"))
+    data = _read(path)
+    assert data.n_rows == parquet.read_metadata(path).num_rows
+    charge, discharge = data.step == 1, data.step == 5
+    assert np.median(data.current_mA[charge]) == pytest.approx(1500, rel=0.01)
+    assert data.voltage_V[charge][-1] == pytest.approx(4.2, abs=0.01)
+    assert np.median(data.current_mA[discharge]) == pytest.approx(-500, rel=0.01)
+    assert data.voltage_V[discharge][-1] == pytest.approx(2.5, abs=0.01)
+
+
+def test_pec_capacities_equal_its_own_counters():
+    """PEC's export counts 'Charge Capacity (mAh)' and 'Discharge Capacity (mAh)' through each
+    cycle; summarise() gives each cycle's ends of them (the first 3000 rows of cellpy's pec.csv:
+    the C/25 discharge of cycle 0 and the start of the charge of cycle 1)."""
+    from ssblab.echem.celltests.cycling import summarise
+
+    pa_csv = pytest.importorskip("pyarrow.csv")
+    path = CELLPY / "pec_first3000.csv"
+    skip = next(i for i, line in enumerate(path.read_text(encoding="latin-1").splitlines())
+                if line.startswith("Test,Cell,Rack"))
+    pec = pa_csv.read_csv(path, read_options=pa_csv.ReadOptions(skip_rows=skip)).to_pandas()
+    summary = summarise(_read(path))
+    counters = pec.groupby("Cycle")[["Charge Capacity (mAh)", "Discharge Capacity (mAh)"]].max()
+    assert list(summary.cycle) == list(counters.index)
+    np.testing.assert_allclose(summary.charge_mAh, counters["Charge Capacity (mAh)"], rtol=2e-3,
+                               atol=1.0)
+    np.testing.assert_allclose(summary.discharge_mAh, counters["Discharge Capacity (mAh)"],
+                               rtol=2e-3, atol=1.0)
+
+
+def test_ec_lab_11_columns_883_884_decode():
+    """yadg's gcpl.issue_230.mpr (EC-Lab data module 11) records two columns with IDs 883 and
+    884 (yadg's 'Energy ce charge/discharge', W.h, float64): with them the records fill the
+    module exactly and its (Q-Qo) counter agrees with its current step by step."""
+    from ssblab.echem.io.biologic import read_mpr
+
+    raw = read_mpr(CORPUS / "yadg" / "gcpl.issue_230.mpr")
+    assert {"Energy ce charge/W.h", "Energy ce discharge/W.h"} <= set(raw.columns)
+    data = _read(CORPUS / "yadg" / "gcpl.issue_230.mpr")
+    assert _step_charge_agrees(data) >= 4

@@ -79,6 +79,10 @@ _COLUMNS = {
     499: ("|Ece h3|/V", "<f4"), 500: ("|Ece h4|/V", "<f4"), 501: ("|Ece h5|/V", "<f4"),
     502: ("|Ece h6|/V", "<f4"), 503: ("|Ece h7|/V", "<f4"), 504: ("Rac/Ohm", "<f4"),
     505: ("Rdc/Ohm", "<f4"),
+    # yadg's 115 and 116 (ID modulo 256), in a GCPL file of yadg's issue 230 with Ece
+    # recorded: the two 8-byte columns fill its records exactly, and its counter then agrees
+    # with its current (tests/echem/test_cycling_corpus.py).
+    883: ("Energy ce charge/W.h", "<f8"), 884: ("Energy ce discharge/W.h", "<f8"),
 }
 
 # First byte of the settings module: the technique (only the ones seen in real files; CV,

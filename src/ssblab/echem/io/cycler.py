@@ -373,6 +373,11 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
                 f"--map capacity_mAh={bare[1]} or --map capacity_Ah={bare[1]}")
     missing = [q for q in _REQUIRED if not any(k.startswith(q) for k in columns)
                and not (q == "current" and current_optional)]
+    if missing and _is_cycle_summary(table):
+        raise InputError(f"{table.source}: a per-cycle summary (one row per cycle: "
+                         f"{', '.join(str(c) for c in list(table.columns)[:8])}), not a record "
+                         "of time, voltage and current; read the record it summarises "
+                         "(ssblab counts the cycles itself)")
     if missing:
         shown = ", ".join(str(c) for c in list(table.columns)[:40])
         example = {"time": "--map time_s=Test_Time", "voltage": "--map voltage_V=Voltage",
@@ -401,6 +406,19 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
         if any(text.endswith(" in V") for text in bare):
             table.metadata["_voltage_assumed"] = columns["voltage_V"]
     return columns
+
+
+def _is_cycle_summary(table: RawTable) -> bool:
+    """A table of per-cycle totals (a cycle index beside charge and discharge capacity and
+    the voltage or current extremes of each cycle), as cycler software and BatteryArchive
+    export next to the record."""
+    names = [re.sub(r"[\s_]+", " ", str(name)).lower() for name in table.columns]
+
+    def has(*words):
+        return any(all(word in name for word in words) for name in names)
+
+    return has("cycle") and has("charge", "capacity") and has("discharge", "capacity") and \
+        (has("min", "voltage") or has("max", "voltage") or has("max", "current"))
 
 
 def _check_assumed_volts(voltage_V: np.ndarray, name: str, where: str) -> None:

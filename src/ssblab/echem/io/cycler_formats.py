@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -141,6 +142,12 @@ def detect_cycler_format(path: str | Path) -> str:
     if text.startswith("MACCOR, INC.") and "Impedance" in first:
         raise InputError(f"{path}: a Maccor impedance (EIS) export, not a cycler record; read it "
                          "with `ssblab read spectrum` (read_spectrum)")
+    if re.search(r"\btest_id\b", first) and "schedule_file_name" in first and "iv_ch_id" in first:
+        record = path.with_name(re.sub(r"_Metadata(?=\.csv$)", "", path.name, flags=re.I))
+        beside = (f" ({record.name}, beside it)" if record != path and record.is_file()
+                  else " (the CSV of the same name without '_Metadata')")
+        raise InputError(f"{path}: an Arbin test-metadata table (test_id, schedule_file_name, "
+                         f"one row per test), not a cycler record; read the record{beside}")
     if text.startswith("~") and "basytec" in text[:400].lower():
         return "basytec"
     if "[Summary]" in text[:200] and "novonix" in text[:400].lower():
@@ -488,13 +495,37 @@ def _parquet(path, delimiter):
         table = parquet.read_table(path)
     except Exception as exc:  # pyarrow raises several kinds on damaged files
         raise InputError(f"{path}: cannot read the Parquet file: {exc}") from None
+    units = _declared_units(table.schema.metadata or {})
     columns = {}
     for name in table.column_names:
         column = table.column(name).to_numpy(zero_copy_only=False)
-        columns[str(name)] = column if column.dtype.kind in "fiub" else column.astype(str)
+        # a unit the file declares for a bare name travels in the name, as a header's would
+        label = f"{name} ({units[name]})" if name in units else str(name)
+        columns[label] = column if column.dtype.kind in "fiub" else column.astype(str)
     if not columns or table.num_rows == 0:
         raise InputError(f"{path}: the Parquet file holds no rows")
-    return RawTable(columns, str(path), {"format": "parquet"}), _family_from_names(columns)
+    metadata = {"format": "parquet"}
+    if units:
+        metadata["units_from"] = "the file's table_metadata (battery-data-toolkit)"
+    return RawTable(columns, str(path), metadata), _family_from_names(columns)
+
+
+def _declared_units(metadata: dict) -> dict[str, str]:
+    """Units a battery-data-toolkit (battdat) file declares for its columns in the Parquet
+    key-value metadata ``table_metadata`` (JSON: column -> {"units": "A", ...}); only the time,
+    voltage, current and capacity units ssblab reads, and only for names without a unit."""
+    raw = metadata.get(b"table_metadata")
+    if not raw:
+        return {}
+    try:
+        declared = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(declared, dict):
+        return {}
+    return {str(name): entry["units"] for name, entry in declared.items()
+            if isinstance(entry, dict) and entry.get("units") in ("s", "V", "A", "mA", "A.h", "Ah")
+            and not re.search(r"[(\[/]", str(name))}
 
 
 def _excel(path, delimiter):
