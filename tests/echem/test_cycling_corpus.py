@@ -44,7 +44,21 @@ NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json":
               "zir.mpr": ("impedance measurement", "ssblab read spectrum"),
               "zir.mpt": ("impedance measurement", "ssblab read spectrum"),
               # cellpy's copy of custom_data_001.csv with the voltage column cut out
-              "custom_missing_column.csv": ("no voltage column", "--map voltage_V=")}
+              "custom_missing_column.csv": ("no voltage column", "--map voltage_V="),
+              "PEIS-0.mpr": ("impedance measurement", "ssblab read spectrum"),
+              # gamry-parser's fixtures: a header cut before its tables, an aborted EIS, a
+              # square-wave voltammogram (Vfwd/Vrev/Vstep: which is 'the' voltage is the
+              # user's call) and a Virtual Front Panel snapshot (no time)
+              "cv_data_incompleteheader.dta": ("Gamry CV file with no CURVE table",),
+              "eispot_data_curveaborted.dta": ("impedance run", "read spectrum"),
+              "squarewave_data.dta": ("no voltage column", "gamry-dta", "--map voltage_V="),
+              "vfp600_data.dta": ("Gamry VFP600 file", "no CURVE table", "VFPCURVE"),
+              # BatteryABN's list of cells (name, protocol, rack, channel), not a record
+              "sanity_check.csv": ("no time / voltage / current column",),
+              # biologic-converter's text export of yadg's cp.mpr, its <Ewe>/V zeroed in
+              # 117 rows while its own P/W and Ewe-Ece keep the -3.44 V of the binary
+              "cp_ewe_zeroed.mpt": ("reads exactly 0 V in 117 of 121 rows", "P/W",
+                                    "damaged export", "read the .mpr")}
 # Files whose current column has no unit: refused with the one option that fixes it.
 NEEDS_UNIT = {"custom_data_001.csv": "current_mA=current",
               "BEEPDatapath_maccor_paused_memloaded.csv": "current_A=current",
@@ -552,7 +566,10 @@ EXPORT_TWINS = [(BC / "cv.mpr", BC / "cv.mpt"),
                 (BC / "test.mpr", BC / "noHeader.mpt"),  # exported without the header block
                 (CORPUS / "yadg" / "mb.mpr", BC / "mb.mpt"),  # two projects, one run
                 # the text export of an older EC-Lab (yadg's ocv.old.mpt) of the same run
-                (CORPUS / "yadg" / "ocv.mpr", CORPUS / "yadg" / "ocv.old.mpt")]
+                (CORPUS / "yadg" / "ocv.mpr", CORPUS / "yadg" / "ocv.old.mpt"),
+                # biologic-converter's own EC-Lab exports of yadg's binaries (other headers)
+                (CORPUS / "yadg" / "lsv.mpr", BC / "lsv.mpt"),
+                (CORPUS / "yadg" / "ca.mpr", BC / "ca.mpt")]
 
 
 @pytest.mark.parametrize("binary, text", EXPORT_TWINS, ids=[t.name for _, t in EXPORT_TWINS])
@@ -655,7 +672,8 @@ def test_impedance_files_are_not_read_as_cycling(name):
 @pytest.mark.parametrize("name", ["biologic_converter/cv.mpr", "biologic_converter/cv.mpt",
                                   "echemdb/gamry_cv.DTA", "yadg/lsv.mpr",
                                   "yadg/cva.issue_202.mpt", "yadg/cv.issue_149.mpr",
-                                  "yadg/cv.issue_149.mpt", "yadg/lsv.issue_195.mpr"])
+                                  "yadg/cv.issue_149.mpt", "yadg/lsv.issue_195.mpr",
+                                  "gamry_parser/cv_data.dta"])
 def test_voltammetry_is_not_summarised_as_cycling(name):
     """A slow CV (biologic-converter's cv.mpr: 22 h half cycles, 67 mAh of anodic charge) passed
     as a one-charge cycling test; its technique, as the file names it, says it is a potential
@@ -799,3 +817,51 @@ def test_ec_lab_11_columns_883_884_decode():
     assert {"Energy ce charge/W.h", "Energy ce discharge/W.h"} <= set(raw.columns)
     data = _read(CORPUS / "yadg" / "gcpl.issue_230.mpr")
     assert _step_charge_agrees(data) >= 4
+
+
+def test_biologic_cp_agrees_with_biologic_converters_parse():
+    """biologic-converter's expected parse of cp.mpr (reference/cp-data.json: one record per
+    point, values under 'n') against the binary and EC-Lab's text export in yadg; its own
+    export of the same run (cp_ewe_zeroed.mpt) is refused: <Ewe>/V is 0 in 117 rows there."""
+    truth = json.loads((BC / "reference" / "cp-data.json").read_text())
+    time = np.array([p["raw"]["time"]["n"] for p in truth])
+    amps = [p["raw"]["I"] for p in truth]
+    assert {a["u"] for a in amps} == {"mA"}
+    volts = np.array([p["raw"]["<Ewe>"]["n"] for p in truth])
+    for data in (_read(CORPUS / "yadg" / "cp.mpr"), _read(CORPUS / "yadg" / "cp.mpt")):
+        assert data.n_rows == len(truth)
+        np.testing.assert_allclose(data.time_s, time, rtol=1e-9)
+        np.testing.assert_allclose(data.current_mA, [a["n"] for a in amps], rtol=1e-5)
+        np.testing.assert_allclose(data.voltage_V, volts, rtol=1e-5, atol=1e-6)
+
+
+def test_battery_data_format_legacy_parquet_names_carry_units():
+    """The BDF project's legacy Parquet fixture names its columns with units in words
+    (test_time_millisecond, current_ampere, voltage_volt) and counts cycles in
+    cycle_dimensionless: read in s, mA and V, with that cycle count."""
+    parquet = pytest.importorskip("pyarrow.parquet")
+    path = CORPUS / "bdf" / "legacy.bdf.parquet"
+    table = parquet.read_table(path)
+    data = _read(path)
+    assert data.n_rows == table.num_rows and data.cycle_definition == "file"
+    np.testing.assert_allclose(data.time_s, table.column("test_time_millisecond").to_numpy() / 1e3)
+    np.testing.assert_allclose(data.current_mA, 1e3 * table.column("current_ampere").to_numpy())
+    np.testing.assert_array_equal(data.cycle, table.column("cycle_dimensionless").to_numpy())
+
+
+def test_sensor_log_with_units_row_and_idle_channels_is_not_cycling():
+    """BatteryABN's Neware 'VDF' sensor log: a units row ('none second amp volt epoch') under
+    the header gives the time in s; its current and potential channels read 0 in every row,
+    and the summary says no current flows instead of reporting a cycle."""
+    from ssblab.echem.celltests.cycling import summarise
+
+    path = CORPUS / "batteryabn" / "GMJuly2022_CELL002_Test3_1_P0C_5P0PSI_20221021_R0_CH041.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = lines.index("[DATA START]")
+    rows = [line.split("\t") for line in lines[start + 3:] if line.strip()]
+    data = _read(path)
+    assert lines[start + 2].split("\t")[:4] == ["none", "second", "amp", "volt"]
+    assert data.n_rows == len(rows)
+    np.testing.assert_allclose(data.time_s, [float(r[1]) for r in rows])
+    summary = summarise(data)
+    assert not summary.ok and "no current flows" in summary.reason

@@ -70,6 +70,7 @@ __all__ = ["CYCLER_FORMATS", "CYCLE_DEFINITIONS", "cycles_from_current", "detect
 # Canonical key -> (unit factor to the CyclerData unit, target column).
 _UNITS = {
     "time_s": (1.0, "time_s"), "time_min": (60.0, "time_s"), "time_h": (3600.0, "time_s"),
+    "time_ms": (1e-3, "time_s"),
     "voltage_V": (1.0, "voltage_V"), "voltage_mV": (1e-3, "voltage_V"),
     "current_mA": (1.0, "current_mA"), "current_A": (1e3, "current_mA"),
     "current_uA": (1e-3, "current_mA"), "step": (1, "step"), "cycle": (1, "cycle"),
@@ -87,7 +88,7 @@ _REQUIRED = ("time", "voltage", "current")
 _PLAUSIBLE = {"time_s": 1e10, "voltage_V": 1e4, "current_mA": 1e7, "step": 2 ** 31,
               "cycle": 2 ** 31, "capacity_mAh": 1e9, "temperature_C": 1e4}
 # Cycler-file columns that some formats need beside the mapped ones.
-_FAMILY_EXTRA = {"maccor": ("State", "Md", "DPt Time", "DPT Time")}
+_FAMILY_EXTRA = {"maccor": ("State", "Md", "DPt Time", "DPT Time"), "biologic": ("P/W",)}
 
 
 def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
@@ -161,6 +162,9 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
                  if key.startswith("time") and name not in table.layout.numeric}
         table.load(list(dict.fromkeys(list(columns.values()) + extra)), converters=clock)
     data = _assemble(table, columns, where, family)
+    if family == "biologic" and "P/W" in table.columns and "voltage_V" in data and \
+            "current_mA" in data:
+        _refuse_zeroed_volts(data, table.columns["P/W"], columns["voltage_V"], where)
     if "capacity_mAh" not in data and "charge_capacity_mAh" in data and \
             "discharge_capacity_mAh" in data:
         data["capacity_mAh"] = data.pop("charge_capacity_mAh") - \
@@ -421,6 +425,28 @@ def _is_cycle_summary(table: RawTable) -> bool:
         (has("min", "voltage") or has("max", "voltage") or has("max", "current"))
 
 
+def _refuse_zeroed_volts(data: dict, power_W, name: str, where: str) -> None:
+    """EC-Lab writes P/W from the same potential and current it records: rows whose potential
+    is exactly 0 V while current flows and P/W is not 0 contradict the file itself (a
+    damaged export, seen in one of biologic-converter's test files), and are refused rather
+    than read as a 0 V cell."""
+    if is_text(power_W):
+        return
+    power = np.asarray(power_W, dtype=float)
+    volts, current = data["voltage_V"], data["current_mA"]
+    if power.shape != volts.shape:
+        return
+    bad = (volts == 0) & (current != 0) & np.isfinite(power) & (power != 0)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        implied = float(np.median(np.abs(power[rows] / (current[rows] * 1e-3))))
+        raise InputError(f"{where}: the potential column {name!r} reads exactly 0 V in "
+                         f"{rows.size} of {volts.size} rows (data rows {rows[0]}..{rows[-1]}) "
+                         f"where current flows and the file's own P/W gives about "
+                         f"{implied:.3g} V: a damaged export; read the .mpr it was exported "
+                         "from, or export it again from EC-Lab")
+
+
 def _check_assumed_volts(voltage_V: np.ndarray, name: str, where: str) -> None:
     """A voltage column without a unit is read in V; values that no cell reaches in V (a bare
     column in mV) are refused rather than reported as kilovolts."""
@@ -472,11 +498,12 @@ def _first_normalised(table: RawTable, aliases) -> str | None:
 
 
 # Units as symbols, and as words: the Battery Data Format's machine-readable names
-# (test_time_second, voltage_volt, current_ampere) and unit rows such as 'second amp volt'.
-_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|second|min|h|hr|v|volt|mv|a|amp|ampere|ma"
-                           r"|ua|µa|mah|ah|ma\.h|a\.h)\s*[)\]]?$", re.IGNORECASE)
+# (test_time_second or test_time_millisecond, voltage_volt, current_ampere) and unit rows such
+# as 'second amp volt'.
+_UNIT_IN_NAME = re.compile(r"(?:/|\(|\[|_|\s)\s*(s|sec|second|ms|millisecond|min|h|hr|v|volt|mv|a"
+                           r"|amp|ampere|ma|ua|µa|mah|ah|ma\.h|a\.h)\s*[)\]]?$", re.IGNORECASE)
 _UNIT_KEYS = {"time": {"s": "time_s", "sec": "time_s", "second": "time_s", "min": "time_min",
-                       "h": "time_h", "hr": "time_h"},
+                       "h": "time_h", "hr": "time_h", "ms": "time_ms", "millisecond": "time_ms"},
               "voltage": {"v": "voltage_V", "volt": "voltage_V", "mv": "voltage_mV"},
               "current": {"a": "current_A", "amp": "current_A", "ampere": "current_A",
                           "ma": "current_mA", "ua": "current_uA", "µa": "current_uA"},

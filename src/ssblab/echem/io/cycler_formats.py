@@ -81,7 +81,8 @@ COLUMN_MAPS = {
     "csv": {"step": ("step", "ns", "step index", "step_index", "step number", "stepindex",
                      "step-index", "step_count"),
             "cycle": ("cycle", "cycle number", "cycle index", "cycle_index", "cycle count",
-                      "cyclenumber", "cycleindex", "cyc#", "cycle-index", "cycle_count"),
+                      "cyclenumber", "cycleindex", "cyc#", "cycle-index", "cycle_count",
+                      "cycle_dimensionless"),  # the Battery Data Format's older machine name
             "charge_capacity_Ah": ("Charge Capacity / Ah", "Charge Capacity (Ah)",
                                    "Charge_Capacity(Ah)", "Charge_Capacity (Ah)",
                                    "charge_capacity_Ah",
@@ -135,7 +136,8 @@ def detect_cycler_format(path: str | Path) -> str:
     if text.startswith(("EC-Lab ASCII FILE", "BT-Lab ASCII FILE")) or \
             ("time/s" in first and "\t" in first and re.search(r"\b(Ns|mode|Ewe|Ecell)\b", first)):
         return "biologic-mpt"
-    if text.startswith("EXPLAIN") and re.search(r"^TAG\t", text, re.MULTILINE):
+    if text.startswith("EXPLAIN") and re.search(r"^TAG\t", text, re.MULTILINE) or \
+            re.match(r"[A-Z0-9]+\r?\nTAG\t", text):  # a Gamry file of another kind (VFP600)
         return "gamry-dta"
     if text.lstrip().startswith("{") and '"beep.structure' in text[:2000]:
         return "beep-structured"
