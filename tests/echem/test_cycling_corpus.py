@@ -58,7 +58,11 @@ NOT_CYCLER = {"PredictionDiagnostics_000107_0001B9_structure_short.json":
               # biologic-converter's text export of yadg's cp.mpr, its <Ewe>/V zeroed in
               # 117 rows while its own P/W and Ewe-Ece keep the -3.44 V of the binary
               "cp_ewe_zeroed.mpt": ("reads exactly 0 V in 117 of 121 rows", "P/W",
-                                    "damaged export", "read the .mpr")}
+                                    "damaged export", "read the .mpr"),
+              # galv-harvester's test suite: an empty .xlsx and a table with no header
+              "bad.xlsx": ("empty", "0 bytes"),
+              "headerless.csv": ("no header line of column names", "3 fields",
+                                 "add a first line naming them")}
 # Files whose current column has no unit: refused with the one option that fixes it.
 NEEDS_UNIT = {"custom_data_001.csv": "current_mA=current",
               "BEEPDatapath_maccor_paused_memloaded.csv": "current_A=current",
@@ -865,3 +869,18 @@ def test_sensor_log_with_units_row_and_idle_channels_is_not_cycling():
     np.testing.assert_allclose(data.time_s, [float(r[1]) for r in rows])
     summary = summarise(data)
     assert not summary.ok and "no current flows" in summary.reason
+
+
+def test_galv_columns_named_by_their_units_and_a_comment_preamble():
+    """galv-harvester's rows of an Ivium record ('test_time,amps,volts'; the same rows under two
+    '#' comment lines in preamble.csv): 'amps' is a current in A; both files give the same 39
+    rows, the values of the text."""
+    galv = CORPUS / "galv"
+    rows = [line.split(",") for line in (galv / "headered.csv").read_text().splitlines()[1:]
+            if line.strip()]
+    plain, commented = _read(galv / "headered.csv"), _read(galv / "preamble.csv")
+    for data in (plain, commented):
+        assert data.n_rows == len(rows) == 39
+        np.testing.assert_allclose(data.time_s, [float(r[0]) for r in rows])
+        np.testing.assert_allclose(data.current_mA, [1e3 * float(r[1]) for r in rows])
+        np.testing.assert_allclose(data.voltage_V, [float(r[2]) for r in rows])

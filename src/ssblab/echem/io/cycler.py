@@ -394,7 +394,8 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
                          "current_A|current_mA|current_uA)")
     bare_current = [name for key, name in columns.items() if key == "current_A"
                     and key not in overrides and defaults is COLUMN_MAPS["csv"]
-                    and not _UNIT_IN_NAME.search(str(name))]
+                    and not _UNIT_IN_NAME.search(str(name))
+                    and str(name).strip().lower() not in _AMPERE_NAMES]
     if bare_current:
         # A bare 'current' is A in some labs' exports and mA in others; a factor of 1000 is
         # not guessed.
@@ -532,6 +533,10 @@ def _by_unit(table: RawTable, quantity: str) -> tuple[str, str] | None:
         if stem in words and unit in _UNIT_KEYS[quantity]:
             return _UNIT_KEYS[quantity][unit], name
     return None
+
+
+# A column named by the unit itself ('amps', as Maccor and galv name it) says amperes.
+_AMPERE_NAMES = ("amps", "amp", "ampere", "amperes")
 
 
 def _by_bare_name(table: RawTable, quantity: str) -> tuple[str, str] | None:

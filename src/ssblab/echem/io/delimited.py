@@ -137,9 +137,11 @@ def sniff(path: str | Path, *, delimiter: str | None = None, header_line: int | 
         first_data = _first_data_line(lines, start, delimiter, width, where)
         header_line, unit_line = _header_above(lines, start, first_data, delimiter, width)
         if header_line is None:
+            example = delimiter.join(["time_s", "current_A", "voltage_V"][:max(width, 1)])
             raise InputError(f"{where}: no header line of column names found above the data "
                              f"(line {first_data + 1}); the data rows hold {width} fields "
-                             f"separated by {_show(delimiter)}")
+                             f"separated by {_show(delimiter)}; add a first line naming them "
+                             f"with their units in the file's order, e.g. {example!r}")
     else:
         if header_line >= len(lines):
             raise InputError(f"{where}: the file ends before its header line {header_line + 1}")
