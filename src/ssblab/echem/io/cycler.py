@@ -390,7 +390,7 @@ def _resolve(table: RawTable, defaults: dict, overrides: dict, fmt: str, *,
                          f"{fmt} file; columns are: {shown}"
                          f"{' ...' if len(table.columns) > 40 else ''}; name them with "
                          f"{' '.join(example[q] for q in missing)} (the unit goes in the key: "
-                         "time_s|time_min|time_h, voltage_V|voltage_mV, "
+                         "time_s|time_min|time_h|time_ms, voltage_V|voltage_mV, "
                          "current_A|current_mA|current_uA)")
     bare_current = [name for key, name in columns.items() if key == "current_A"
                     and key not in overrides and defaults is COLUMN_MAPS["csv"]
