@@ -884,3 +884,31 @@ def test_galv_columns_named_by_their_units_and_a_comment_preamble():
         np.testing.assert_allclose(data.time_s, [float(r[0]) for r in rows])
         np.testing.assert_allclose(data.current_mA, [1e3 * float(r[1]) for r in rows])
         np.testing.assert_allclose(data.voltage_V, [float(r[2]) for r in rows])
+
+
+def test_maccor_excel_style_clock_and_discharge_positive_sign(tmp_path):
+    """ionworksdata's fixture of a Maccor CSV export (values written by hand there; the layout
+    is the point): 'Test Time' as ':D:HH:MM:SS', an 'MD' column, and currents signed
+    discharge-positive (D rows +3.6 A, C rows -3.6 A). Read in s, charge-positive with a
+    warning; the same file with unsigned currents gives the same signs and no warning."""
+    path = CORPUS / "ionworksdata" / "maccor_csv.txt"
+    lines = path.read_text().splitlines()
+    names = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:]]
+    at = {n: names.index(n) for n in ("Test Time", "Current (A)", "MD")}
+
+    def seconds(text):
+        days, hours, minutes, secs = (int(v) for v in text.lstrip(":").split(":"))
+        return ((days * 24 + hours) * 60 + minutes) * 60 + secs
+
+    sign = {"D": -1.0, "C": 1.0, "R": 0.0}
+    expected = [sign[r[at["MD"]]] * 1e3 * abs(float(r[at["Current (A)"]])) for r in rows]
+    data, said = _read_named(path)
+    np.testing.assert_array_equal(data.time_s, [seconds(r[at["Test Time"]]) for r in rows])
+    np.testing.assert_allclose(data.current_mA, expected)
+    assert "discharge-positive" in said
+    unsigned = tmp_path / "maccor_unsigned.csv"
+    unsigned.write_text(path.read_text().replace(",-3.6,", ",3.6,"))
+    data, said = _read_named(unsigned)
+    np.testing.assert_allclose(data.current_mA, expected)
+    assert "discharge-positive" not in said and "no unit" not in said

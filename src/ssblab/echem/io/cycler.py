@@ -156,7 +156,8 @@ def read_cycler(path: str | Path, *, format: CyclerFormat | None = None,
     if isinstance(table, TextTable):
         current = next((v for k, v in columns.items() if k.startswith("current")), None)
         label_sums = _head_label_sums(table, label, current) if label is not None else None
-        extra = [n for n in _FAMILY_EXTRA.get(family, ()) if n in table.columns] + \
+        extra = [found for n in _FAMILY_EXTRA.get(family, ())  # 'MD' as well as 'Md'
+                 if (found := _first_present(table, (n,))) is not None] + \
             ([label] if label is not None and label_sums is None else [])
         clock = {name: _clock_chunk_s for key, name in columns.items()
                  if key.startswith("time") and name not in table.layout.numeric}
@@ -558,18 +559,19 @@ def _assemble(table: RawTable, columns: dict[str, str], where: str,
     for key, name in columns.items():
         factor, target = _UNITS[key]
         raw = table.columns[name]
+        clock = False  # a time written as a clock ('0d 01:02:03') carries its own unit
         if name in getattr(table, "converted", ()) and key.startswith("time"):
-            factor = 1.0  # clock times, read as seconds
+            factor, clock = 1.0, True  # clock times, read as seconds
         elif is_text(raw):
             if key.startswith("time"):
-                raw, factor = _text_time_s(raw, where, name), 1.0
+                raw, factor, clock = _text_time_s(raw, where, name), 1.0, True
             else:
                 raw = to_float(raw, where=where, name=name, first_line=first_line)
         if key in ("step", "cycle") and isinstance(raw, np.ndarray) and raw.dtype.kind in "iu":
             data[target] = raw.astype(np.int64, copy=False)  # whole numbers: no float trip
             continue
         values = np.asarray(raw, dtype=float)
-        if key.startswith("time") and family == "maccor" and factor == 1.0 and \
+        if key.startswith("time") and family == "maccor" and factor == 1.0 and not clock and \
                 "sec" not in name.lower() and raw.dtype.kind in "fiu":
             factor = _maccor_time_factor(table, values, where)
         if factor != 1 and isinstance(table, TextTable) and values is raw and \
@@ -606,8 +608,9 @@ def _text_time_s(values: np.ndarray, where: str, name: str) -> np.ndarray:
 
 
 def _clock_chunk_s(chunk, *, first: bool) -> np.ndarray | None:
-    """Seconds of one chunk of clock-time text ('H:MM:SS(.fff)', '1d 02:03:04.5'; NaN where a
-    field has another form); None when ``first`` and most fields are not clock times."""
+    """Seconds of one chunk of clock-time text ('H:MM:SS(.fff)', '1d 02:03:04.5', and the
+    ':D:HH:MM:SS' of Maccor's Excel-style exports; NaN where a field has another form); None
+    when ``first`` and most fields are not clock times."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -615,12 +618,13 @@ def _clock_chunk_s(chunk, *, first: bool) -> np.ndarray | None:
     total = np.empty(len(chunk))
     if _plain_clock_seconds(chunk, total):
         return total
-    parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*)?(?P<h>\d+):"
+    parts = pc.extract_regex(chunk, r"^(?:(?P<d>\d+)\s*d\s*|:(?P<e>\d+):)?(?P<h>\d+):"
                                     r"(?P<m>\d+)(?::(?P<s>\d+(?:[.,]\d*)?))?$")
     if first and parts.null_count >= len(parts) * 0.5:
         return None
     total[:] = 0.0
-    for field, weight in (("d", 86400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+    for field, weight in (("d", 86400.0), ("e", 86400.0), ("h", 3600.0), ("m", 60.0),
+                          ("s", 1.0)):
         column = pc.replace_substring_regex(pc.struct_field(parts, field), "^$", "0")
         column = pc.replace_substring(column, ",", ".")
         total += weight * as_float64(pc.cast(column, pa.float64()))
@@ -769,9 +773,21 @@ def _maccor_volts(table: RawTable, columns: dict[str, str], voltage_V: np.ndarra
 
 def _maccor_signed(table: RawTable, current_mA: np.ndarray, where: str) -> np.ndarray:
     """Maccor stores unsigned currents with a mode column (State or Md: C, D, R ...): discharge
-    rows are negated. Exports that already sign the current (negative values) are kept."""
+    rows are negated. Exports that already sign the current (negative values) are kept, unless
+    their mode column shows them discharge-positive (D rows positive, C rows not): negated
+    with a warning."""
     mode = _first_present(table, ("State", "Md"))
     if (current_mA < 0).any():
+        if mode is None or not is_text(table.columns.get(mode)):
+            return current_mA
+        classes = text_classes(table.columns[mode], {"D": "^D$", "C": "^C$"})
+        if current_mA[classes["D"]].sum() > 0 and current_mA[classes["C"]].sum() <= 0:
+            warnings.warn(f"{where}: rows in {mode!r} state D (discharge) carry positive current "
+                          "and C rows negative: the export is discharge-positive; negated",
+                          DataWarning, stacklevel=4)
+            table.metadata["sign_note"] = f"negated: the file's {mode!r} D rows carry positive " \
+                                          "current"
+            return -current_mA
         return current_mA
     if mode is None:
         warnings.warn(f"{where}: Maccor currents are unsigned and the file has no State/Md "
