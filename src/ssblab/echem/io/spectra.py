@@ -274,6 +274,13 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
         frequency = 0
         if real is None and imag is None:
             real, imag = 1, 2
+    if frequency is None and str(table.metadata.get("format", "")).startswith("biologic") and \
+            find_column(table, FREQUENCY, what="frequency", required=False) is None:
+        # EC-Lab names its columns itself: no freq/Hz means no impedance was recorded
+        technique = table.metadata.get("technique")
+        raise InputError(f"{where}: this EC-Lab file records no impedance (no freq/Hz column"
+                         + (f"; technique {technique}" if technique else "") + "), so it holds "
+                         f"no spectrum; columns are: {', '.join(table.columns)}")
     f_name = find_column(table, FREQUENCY, requested=frequency, what="frequency")
     f = np.asarray(table.columns[f_name], dtype=float) * unit_factor(f_name)
     z, used = _impedance(table, real=real, imag=imag, modulus=modulus, phase=phase,
