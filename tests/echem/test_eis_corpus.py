@@ -1,4 +1,4 @@
-"""Every file of the real-impedance corpus (tests/data/eis_corpus, 15 public projects) against
+"""Every file of the real-impedance corpus (tests/data/eis_corpus, 16 public projects) against
 expectations.csv, written by opening each file by hand with pandas/json/galvani
 (tests/data/eis_corpus/inspect_by_hand.py), independently of ssblab's readers."""
 
@@ -216,3 +216,26 @@ def test_drifting_spectra_are_not_fitted_as_ok():
     for name in ("zahner_analysis/drift.ism", "yadg/peis.issue_225.with_ece.mpr"):
         fit = fit_circuit(_read(CORPUS / name)[0], "auto")
         assert not fit and "not Kramers-Kronig consistent" in fit.reason, name
+
+
+# impedance.py 1.7.1 on the Li|Li cell before cycling (datalab-app-plugin-insitu):
+# CustomCircuit("R0-p(R1,CPE1)-p(R2,CPE2)-W3", initial_guess=[30, 500, 1e-6, 0.8, 50, 1e-3,
+# 0.8, 10]).fit(f, Z, bounds=(0, [inf, inf, inf, 1, inf, inf, 1, inf])) (unweighted; a second
+# guess, 1.5-3x these, lands on the same minimum), parameters_ as printed (run once outside the
+# suite).
+LI_LI_IMPEDANCE_PY = {"R0": 42.392193, "R1": 671.14875, "CPE1_n": 0.782199, "R2": 62.146989,
+                      "CPE2_Q": 0.00279, "CPE2_n": 0.816598, "W3": 13.464496}
+
+
+def test_li_li_cell_fit_equals_impedance_py():
+    """A Bio-Logic .mpr of a Li|Li cell (15 points, 0.1 Hz - 10 kHz; the automatic fit chooses
+    R0-p(R1,CPE1)-p(R2,CPE2)-W3): that circuit fitted with impedance.py's unit weighting gives
+    impedance.py's parameters to 0.1 % (the Warburg coefficient included)."""
+    from ssblab.echem.impedance import fit_circuit
+
+    folder = CORPUS / "datalab_insitu"
+    (spectrum,) = _read(folder / "jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.mpr")
+    fit = fit_circuit(spectrum, "R0-p(R1,CPE1)-p(R2,CPE2)-W3", weighting="unit")
+    assert fit, fit.reason
+    for name, value in LI_LI_IMPEDANCE_PY.items():
+        assert fit.parameters[name].value == pytest.approx(value, rel=1e-3), name

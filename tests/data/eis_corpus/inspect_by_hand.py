@@ -317,6 +317,12 @@ cc = "chemotion_converter"
 S[f"{cc}/DHM-Cudmp_EISPOT - Copy.DTA"] = ("Gamry Framework 7.10 EISPOT ZCURVE (Temp column reads ~1395 C: no sensor)", gamry)
 S[f"{cc}/CHD048_CHD050_60C_C01.mpr"] = ("EC-Lab PEIS of a grouped channel whose data module holds 0 points (galvani: 0 rows)",
                                         "refuse:the data module holds no points")
+dl = "datalab_insitu"
+S[f"{dl}/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_02_GEIS_C05.mpr"] = (
+    "EC-Lab binary GEIS of a Li|Li cell, read with galvani, split by cycle number: 45 loops of 9, "
+    "as the run's own _LOOP.txt says (indexes 0, 9, ..., 405)", mpr)
+S[f"{dl}/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.mpr"] = (
+    "EC-Lab binary impedance of the same Li|Li cell before cycling, read with galvani", mpr)
 S["zahner_thales/EIS.csv"] = ("semicolon, header Frequency;Impedance;Phase, numbers with SI prefixes (735.948m, 1.462k); "
                               "polar, phase in degrees", lambda p: zahner_si(p))
 
