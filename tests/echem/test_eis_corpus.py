@@ -1,4 +1,4 @@
-"""Every file of the real-impedance corpus (tests/data/eis_corpus, 16 public projects) against
+"""Every file of the real-impedance corpus (tests/data/eis_corpus, 17 public projects) against
 expectations.csv, written by opening each file by hand with pandas/json/galvani
 (tests/data/eis_corpus/inspect_by_hand.py), independently of ssblab's readers."""
 
@@ -239,3 +239,22 @@ def test_li_li_cell_fit_equals_impedance_py():
     assert fit, fit.reason
     for name, value in LI_LI_IMPEDANCE_PY.items():
         assert fit.parameters[name].value == pytest.approx(value, rel=1e-3), name
+
+
+def test_pydrttools_two_zarc_spectrum_fit_recovers_its_generator():
+    """pyDRTtools' tutorial spectrum 2XZARCequal.csv (a pandas CSV whose index column has no
+    name; it was read as headerless, index as frequency, before) is made by its notebook
+    generate-artificial-EIS-data.ipynb: R_inf = 10 ohm plus two ZARCs R/(1 + (j w tau)^0.8)
+    with R = 50 ohm each and tau = 1e-4 and 0.1 s, plus 0.5 ohm white noise. A ZARC is R||CPE
+    with n = phi and Q = tau^phi / R: the automatic fit finds two arcs and every value lies
+    within 3 standard errors of the generator's."""
+    from ssblab.echem.impedance import fit_circuit
+
+    (spectrum,) = _read(CORPUS / "pydrttools" / "2XZARCequal.csv")
+    fit = fit_circuit(spectrum, "auto")
+    assert fit and str(fit.circuit) == "R0-p(R1,CPE1)-p(R2,CPE2)", fit.reason
+    truth = {"R0": 10, "R1": 50, "CPE1_n": 0.8, "CPE1_Q": 1e-4 ** 0.8 / 50, "R2": 50,
+             "CPE2_n": 0.8, "CPE2_Q": 0.1 ** 0.8 / 50}
+    for name, value in truth.items():
+        measured = fit.parameters[name]
+        assert abs(measured.value - value) <= 3 * measured.stderr, (name, measured, value)

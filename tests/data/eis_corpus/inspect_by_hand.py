@@ -323,6 +323,9 @@ S[f"{dl}/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_02_GEIS_C05.mp
     "as the run's own _LOOP.txt says (indexes 0, 9, ..., 405)", mpr)
 S[f"{dl}/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.mpr"] = (
     "EC-Lab binary impedance of the same Li|Li cell before cycling, read with galvani", mpr)
+for n in ("2XZARCequal", "2ZARC0", "2ZARC5"):
+    S[f"pydrttools/{n}.csv"] = ("pandas to_csv: header ',Freq,Real,Imag' over an unnamed index column; Imag physical",
+                                lambda p: table(p, skip=1, cols=(1, 2, 3)))
 S["zahner_thales/EIS.csv"] = ("semicolon, header Frequency;Impedance;Phase, numbers with SI prefixes (735.948m, 1.462k); "
                               "polar, phase in degrees", lambda p: zahner_si(p))
 

@@ -247,6 +247,8 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
         block = lines[begin:end]
         if number == len(tables) - 1 and end == len(lines) and not complete:
             block = _drop_cut_number(block, sep, where, begin)
+        if any('"' in line for line in block[:50]):
+            block = [line.replace('"', "") for line in block]  # quoted numbers ("1", R's row names)
         if any(line.rstrip().rstrip(sep or " ")[-1:] in _SI_FACTOR for line in block) or \
                 any(_SI_NUMBER.search(line) for line in block[:50]):
             block = [_si_to_exponent(line, sep) for line in block]
@@ -257,7 +259,10 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
             names = found
         elif names is None or len(names) != values.shape[1]:
             names = [f"column_{i}" for i in range(values.shape[1])]
-        meta = dict(metadata, format="delimited", header=not names[0].startswith("column_"),
+        # (a header whose first name is empty, over pandas' or R's unnamed index column, is a
+        # header all the same)
+        meta = dict(metadata, format="delimited",
+                    header=any(not n.startswith("column_") for n in names),
                     delimiter=sep, lines=(begin + 1, begin + values.shape[0]))
         if number:
             # A temperature line between two sweeps (multi-temperature exports) is the next
