@@ -255,8 +255,10 @@ def test_header_over_an_unnamed_index_column_is_a_header(tmp_path):
     frequencies before: a wrong spectrum without a warning)."""
     from ssblab.echem.io import read_spectrum
 
-    path = tmp_path / "r_export.csv"
-    path.write_text('"","freq","zre","zim"\n"1",1000,10.5,-2\n"2",100,12,-5\n"3",10,15,-3\n')
-    spectrum = read_spectrum(path)
-    assert spectrum.frequency_Hz.tolist() == [1000, 100, 10]
-    assert spectrum.impedance_ohm.tolist() == [10.5 - 2j, 12 - 5j, 15 - 3j]
+    quoted = '"","freq","zre","zim"\n"1",1000,10.5,-2\n"2",100,12,-5\n"3",10,15,-3\n'
+    for k, text in enumerate((quoted, quoted.replace('"', ""))):  # write.csv, quote = FALSE
+        path = tmp_path / f"r_export_{k}.csv"
+        path.write_text(text)
+        spectrum = read_spectrum(path)
+        assert spectrum.frequency_Hz.tolist() == [1000, 100, 10]
+        assert spectrum.impedance_ohm.tolist() == [10.5 - 2j, 12 - 5j, 15 - 3j]
