@@ -168,6 +168,19 @@ def test_pyimpspec_mock_spectrum_fit_recovers_its_circuit():
         assert measured.value == pytest.approx(value, rel=1e-3), name
 
 
+def test_exact_spectrum_does_not_buy_an_extra_element():
+    """data.json holds the same TC-1 spectrum to 13 digits (no noise): every candidate with the
+    two arcs fits it to the rounding, and the automatic choice took R0-p(R1,CPE1)-p(R2,CPE2)-W3
+    with a spurious Warburg (W3 = 1e-6, "determined") for a residual of 4e-11 against 1e-7.
+    Below half the noise no circuit is closer than another: the generating circuit is chosen."""
+    from ssblab.echem.impedance import fit_circuit
+
+    (spectrum,) = _read(CORPUS / "pyimpspec" / "data.json")
+    fit = fit_circuit(spectrum, "auto")
+    assert fit and str(fit.circuit) == "R0-p(R1,CPE1)-p(R2,CPE2)", fit.reason
+    assert fit.parameters["R2"].value == pytest.approx(500, rel=1e-4)
+
+
 def test_zahner_capacitor_series_fit_agrees_with_zahner_analysis_but_is_not_ok():
     """Zahner's Thales example measures an electrolytic capacitor and fits it with Zahner
     Analysis as L0-C0-R0 (its notebook Examples/EISCVLaTeX: C = 2.130 mF with a 4.8 % error,

@@ -8,7 +8,8 @@ under the same noise; the chosen circuit is the one with the lowest Bayesian inf
 criterion ``BIC = n ln(chi2 / n) + k ln n`` (``n = 2N`` weighted residuals, ``k`` free
 parameters) among the fits that are ok (describe the data, every parameter of interest
 determined). A relative rms residual below half the noise counts as half the noise: closer than
-that no circuit is better than another, and the one with fewer parameters wins. The DRT of the spectrum guides the search: arc counts far from its number of
+that no circuit is better than another, and the one with fewer parameters wins. The DRT of
+the spectrum guides the search: arc counts far from its number of
 peaks in the measured range are fitted only when the nearer ones fail.
 """
 
