@@ -241,9 +241,9 @@ LI_LI_IMPEDANCE_PY = {"R0": 42.392193, "R1": 671.14875, "CPE1_n": 0.782199, "R2"
 
 
 def test_li_li_cell_fit_equals_impedance_py():
-    """A Bio-Logic .mpr of a Li|Li cell (15 points, 0.1 Hz - 10 kHz; the automatic fit chooses
-    R0-p(R1,CPE1)-p(R2,CPE2)-W3): that circuit fitted with impedance.py's unit weighting gives
-    impedance.py's parameters to 0.1 % (the Warburg coefficient included)."""
+    """A Bio-Logic .mpr of a Li|Li cell (15 points, 0.1 Hz - 10 kHz): R0-p(R1,CPE1)-p(R2,CPE2)-W3
+    fitted with impedance.py's unit weighting gives impedance.py's parameters to 0.1 % (the
+    Warburg coefficient included)."""
     from ssblab.echem.impedance import fit_circuit
 
     folder = CORPUS / "datalab_insitu"
