@@ -123,3 +123,16 @@ def test_arc_zoom_frames_the_resistors(lpscl):
     ax = fit.plot(zoom_arcs=True)
     assert ax.get_xlim()[1] == pytest.approx(1.2 * span)
     assert fit.plot().get_ylim()[1] > 10 * ax.get_ylim()[1]  # the spike dominates unzoomed
+
+
+def test_missing_column_message_keeps_the_names_it_looked_for(tmp_path):
+    """The CLI names its option (--frequency) where the message means the option, but leaves
+    the quoted column names it looked for as they are ('frequency(hz)' was shown as
+    '--frequency(hz)')."""
+    table = tmp_path / "no_frequency.csv"
+    table.write_text("a,b,c\n1,2,3\n4,5,6\n7,8,9\n")
+    result = CliRunner().invoke(main, ["read", "spectrum", str(table)])
+    assert result.exit_code == 2
+    assert "'frequency', 'f', 'freq(hz)', 'frequency(hz)'" in result.output
+    assert "name it with the --frequency column option" in result.output
+    assert "Traceback" not in result.output

@@ -145,7 +145,7 @@ def test_bad_inputs_name_the_file(tmp_path, real_data):
     (tmp_path / "cut.mpr").write_bytes(data[:10000])
     with pytest.raises(InputError, match=r"cut\.mpr: truncated"):
         read_spectrum(tmp_path / "cut.mpr")
-    with pytest.raises(InputError, match="chronopotentiometry.mpt: no frequency column"):
+    with pytest.raises(InputError, match="chronopotentiometry.mpt: this EC-Lab file records no impedance"):
         read_spectrum(real_data / "cycling" / "ssb_ncm-lpscl-inli_chronopotentiometry.mpt")
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(InputError, match=r"empty\.csv: the file is empty"):

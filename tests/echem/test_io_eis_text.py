@@ -247,3 +247,18 @@ def test_ec_lab_export_without_header_and_bt_lab_signature(real_data, tmp_path):
         (spectrum,) = read_spectra(path)
         np.testing.assert_array_equal(spectrum.frequency_Hz, reference.frequency_Hz)
         np.testing.assert_array_equal(spectrum.impedance_ohm, reference.impedance_ohm)
+
+
+def test_header_over_an_unnamed_index_column_is_a_header(tmp_path):
+    """R's write.csv and pandas' to_csv put a row index with an empty name first; the header
+    still names the columns, so the frequency is 'freq', not the index (1, 2, 3 read as
+    frequencies before: a wrong spectrum without a warning)."""
+    from ssblab.echem.io import read_spectrum
+
+    quoted = '"","freq","zre","zim"\n"1",1000,10.5,-2\n"2",100,12,-5\n"3",10,15,-3\n'
+    for k, text in enumerate((quoted, quoted.replace('"', ""))):  # write.csv, quote = FALSE
+        path = tmp_path / f"r_export_{k}.csv"
+        path.write_text(text)
+        spectrum = read_spectrum(path)
+        assert spectrum.frequency_Hz.tolist() == [1000, 100, 10]
+        assert spectrum.impedance_ohm.tolist() == [10.5 - 2j, 12 - 5j, 15 - 3j]

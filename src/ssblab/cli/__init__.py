@@ -118,7 +118,8 @@ def option_names(message: str, command) -> str:
             flags[param.name] = max(param.opts, key=len)
     known = set(flags.values())
     for name, flag in flags.items():
-        message = re.sub(rf"(?<![\w./-]){re.escape(name)}(_[A-Za-z0-9]+)?(?![\w/.])", flag,
+        # (a quoted name is a column or value the message lists, 'frequency(hz)', not the option)
+        message = re.sub(rf"(?<![\w./'-]){re.escape(name)}(_[A-Za-z0-9]+)?(?![\w/.'(])", flag,
                          message)
     for name, flag in ALIASES.items():
         if flag in known:

@@ -8,6 +8,7 @@ compares ssblab against it.
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -291,6 +292,59 @@ za = "zahner_analysis"
 for n in ("rc-data", "li-ion-battery", "500uR_measurement_pro", "drift", "000_mvdc"):
     S[f"{za}/{n}.ism"] = ("Zahner .ism (binary, big-endian): the sweep between f max and f min, "
                           "|Z| and phase (rad)", ism)
+
+S[f"{yd}/peis.issue_225.with_ece.mpt"] = ("EC-Lab 11.50 text: as ewe_ece, header one name longer than the rows", mpt)
+S[f"{yd}/peis.issue_225.with_ece.mpr"] = ("galvani cannot read it (column 215 unknown): same spectrum as the .mpt",
+                                          lambda p: mpt(p.with_suffix(".mpt")))
+S[f"{yd}/geis.mpr"] = ("EC-Lab binary GEIS, 61 loops, read with galvani, split by cycle number", mpr)
+S[f"{yd}/mb.issue_223.mpt"] = ("EC-Lab text, Modulo Bat: impedance rows (freq != 0) in 4 blocks between "
+                               "other techniques' rows, cycle number 0 throughout: one spectrum a block", lambda p: mpt_blocks(p))
+S[f"{yd}/mb.issue_223.mpr"] = ("galvani cannot read it (column 112 unknown): the blocks of the .mpt of the same run",
+                               lambda p: mpt_blocks(p.with_suffix(".mpt")))
+S[f"{yd}/vsp_peis_with.mpr"] = ("galvani cannot read it: the .mpt of the same run in yadg (1.6 MB, not kept; "
+                                "YADG_CHECKOUT=path of a yadg clone at 61d55fe), split by cycle number",
+                                lambda p: mpt(Path(os.environ["YADG_CHECKOUT"]) / "tests/test_x_eclab/vsp_peis_with.mpt"))
+S[f"{yd}/mb.issue_95.mpr"] = ("Modulo Bat without impedance (no freq/Hz column): refuse",
+                              "refuse:records no impedance .* holds no spectrum")
+S[f"{py}/data.P00"] = ("4 text lines, header f/Hz Z'/Ohm -Z''/Ohm (tab), point count 29, tab rows; -Z'' negated",
+                       lambda p: table(p, skip=6, sep=r"\s+", header=None, signs=(1, 1, -1)))
+S[f"{py}/data.json"] = ("pandas JSON, columns orient: 'f (Hz)', 'Re(Z) (ohm)', 'Im(Z) (ohm)' physical",
+                        lambda p: spectra_from(*(list(json.loads(p.read_text())[k].values())
+                                                 for k in ("f (Hz)", "Re(Z) (ohm)", "Im(Z) (ohm)"))))
+S[f"{py}/data.ods"] = ("OpenDocument spreadsheet", "refuse:OpenDocument .ods is not supported; export it as text")
+S[f"{py}/data.fods"] = ("Flat OpenDocument (XML) spreadsheet", "refuse:Flat OpenDocument .fods is not supported; export it as text")
+cc = "chemotion_converter"
+S[f"{cc}/DHM-Cudmp_EISPOT - Copy.DTA"] = ("Gamry Framework 7.10 EISPOT ZCURVE (Temp column reads ~1395 C: no sensor)", gamry)
+S[f"{cc}/CHD048_CHD050_60C_C01.mpr"] = ("EC-Lab PEIS of a grouped channel whose data module holds 0 points (galvani: 0 rows)",
+                                        "refuse:the data module holds no points")
+dl = "datalab_insitu"
+S[f"{dl}/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_02_GEIS_C05.mpr"] = (
+    "EC-Lab binary GEIS of a Li|Li cell, read with galvani, split by cycle number: 45 loops of 9, "
+    "as the run's own _LOOP.txt says (indexes 0, 9, ..., 405)", mpr)
+S[f"{dl}/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA-prerun_C05.mpr"] = (
+    "EC-Lab binary impedance of the same Li|Li cell before cycling, read with galvani", mpr)
+for n in ("2XZARCequal", "2ZARC0", "2ZARC5"):
+    S[f"pydrttools/{n}.csv"] = ("pandas to_csv: header ',Freq,Real,Imag' over an unnamed index column; Imag physical",
+                                lambda p: table(p, skip=1, cols=(1, 2, 3)))
+S["zahner_thales/EIS.csv"] = ("semicolon, header Frequency;Impedance;Phase, numbers with SI prefixes (735.948m, 1.462k); "
+                              "polar, phase in degrees", lambda p: zahner_si(p))
+
+
+def zahner_si(path):
+    factor = {"m": 1e-3, "k": 1e3, "M": 1e6, "u": 1e-6}
+    rows = [[float(v[:-1]) * factor[v[-1]] if v[-1] in factor else float(v) for v in line.split(";")]
+            for line in Path(path).read_text().splitlines()[1:] if line.strip()]
+    f, m, ph = np.array(rows).T
+    return spectra_from(f, m * np.cos(np.deg2rad(ph)), m * np.sin(np.deg2rad(ph)))
+
+
+def mpt_blocks(path):
+    text = Path(path).read_text(encoding="latin-1")
+    n = int(text.splitlines()[1].split(":")[1])
+    df = pd.read_csv(path, sep="\t", skiprows=n - 1, encoding="latin-1", index_col=False)
+    f = df["freq/Hz"].to_numpy(float)
+    block = np.cumsum(np.r_[True, np.diff((f != 0).astype(int)) != 0])
+    return spectra_from(f, df["Re(Z)/Ohm"], -df["-Im(Z)/Ohm"], block)
 
 
 def _restarts(spectrum):

@@ -7,7 +7,9 @@ or a semi-infinite Warburg. Each candidate is fitted by :func:`~ssblab.echem.imp
 under the same noise; the chosen circuit is the one with the lowest Bayesian information
 criterion ``BIC = n ln(chi2 / n) + k ln n`` (``n = 2N`` weighted residuals, ``k`` free
 parameters) among the fits that are ok (describe the data, every parameter of interest
-determined). The DRT of the spectrum guides the search: arc counts far from its number of
+determined). A relative rms residual below half the noise counts as half the noise: closer than
+that no circuit is better than another, and the one with fewer parameters wins. The DRT of
+the spectrum guides the search: arc counts far from its number of
 peaks in the measured range are fitted only when the nearer ones fail.
 """
 
@@ -98,7 +100,8 @@ def fit_auto(spectrum: Spectrum, *, weighting: Weighting = "modulus",
                                           noise_relative=noise_relative,
                                           noise_source=noise_source)
                         fits[text] = fit
-                        rows.append({"circuit": text, "bic": _bic(fit), "ok": bool(fit),
+                        rows.append({"circuit": text, "bic": _bic(fit, 0.5 * noise_relative),
+                                     "ok": bool(fit),
                                      "reason": fit.reason if not fit else "",
                                      "rms_relative_residual": fit.rms_relative_residual})
         if any(r["ok"] for r in rows):
@@ -122,9 +125,15 @@ def _tiers(counts, n_drt):
     return [near, far] if far else [near]
 
 
-def _bic(fit: CircuitFit) -> float:
+def _bic(fit: CircuitFit, resolution: float = 0.0) -> float:
+    """BIC of a fit; a residual below ``resolution`` (relative rms) counts as that resolution:
+    below half the noise, fitting closer is fitting the rounding of the file's digits (exact
+    or noise-free data), which must not buy an extra element."""
     n = 2 * fit.frequency_Hz.size
     k = len(fit.parameters) - len(fit.fixed)
     if not (math.isfinite(fit.chi2) and fit.chi2 > 0):
         return math.inf
-    return float(n * math.log(fit.chi2 / n) + k * math.log(n))
+    chi2, rms = fit.chi2, fit.rms_relative_residual
+    if 0 < rms < resolution:
+        chi2 *= (resolution / rms) ** 2
+    return float(n * math.log(chi2 / n) + k * math.log(n))

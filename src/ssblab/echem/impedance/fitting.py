@@ -624,12 +624,21 @@ class _Policy:
         if self.noise_relative is None:
             from ssblab.echem.impedance.kk import lin_kk
 
+            consistent = True
             try:
-                estimate = lin_kk(self.spectrum).noise_relative
+                check = lin_kk(self.spectrum)
+                estimate, consistent = check.noise_relative, bool(check)
                 why = "too few points"
             except (InputError, np.linalg.LinAlgError) as error:
                 estimate, why = math.nan, str(error)
-            if math.isfinite(estimate):
+            if math.isfinite(estimate) and not consistent and estimate > NOISE_FLOOR:
+                # lin-KK's residual of a drifting spectrum is the drift, not noise: a circuit
+                # is then judged against the floor, not excused by the drift it cannot follow
+                self.noise_relative = NOISE_FLOOR
+                self.noise_source = (f"the floor: lin-KK finds the spectrum not Kramers-Kronig "
+                                     f"consistent, its {100 * estimate:.2g} % residual is drift "
+                                     "or non-stationarity, not noise")
+            elif math.isfinite(estimate):
                 self.noise_relative = estimate
             else:
                 self.noise_relative = NOISE_FLOOR
@@ -925,8 +934,10 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                    f"{100 * max(policy.noise_relative, NOISE_FLOOR):.2g} % "
                    f"({policy.noise_source}{', floored' if policy.noise_relative < NOISE_FLOOR else ''}"
                    f"; limit {MISFIT_FACTOR:g} x)")
+        fix = ("; crop the drifting frequencies, or give the noise you accept "
+               "(noise_relative, CLI --noise)") if "Kramers-Kronig" in policy.noise_source else ""
         return False, (f"the model misses the data: rms relative residual {100 * rms:.2g} % "
-                       f"{why}; try another circuit")
+                       f"{why}; try another circuit{fix}")
     notes, ideal = [], set()
     for i in np.flatnonzero(problem.free):
         lo, hi = problem.lower[i], problem.upper[i]

@@ -247,6 +247,11 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
         block = lines[begin:end]
         if number == len(tables) - 1 and end == len(lines) and not complete:
             block = _drop_cut_number(block, sep, where, begin)
+        if any('"' in line for line in block[:50]):
+            block = [line.replace('"', "") for line in block]  # quoted numbers ("1", R's row names)
+        if any(line.rstrip().rstrip(sep or " ")[-1:] in _SI_FACTOR for line in block) or \
+                any(_SI_NUMBER.search(line) for line in block[:50]):
+            block = [_si_to_exponent(line, sep) for line in block]
         values = parse_numeric_block(block, delimiter=sep, where=where, first_line=begin + 1)
         found = None if header is False else _header_above(lines, begin, sep, values.shape[1],
                                                           where)
@@ -254,7 +259,10 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
             names = found
         elif names is None or len(names) != values.shape[1]:
             names = [f"column_{i}" for i in range(values.shape[1])]
-        meta = dict(metadata, format="delimited", header=not names[0].startswith("column_"),
+        # (a header whose first name is empty, over pandas' or R's unnamed index column, is a
+        # header all the same)
+        meta = dict(metadata, format="delimited",
+                    header=any(not n.startswith("column_") for n in names),
                     delimiter=sep, lines=(begin + 1, begin + values.shape[0]))
         if number:
             # A temperature line between two sweeps (multi-temperature exports) is the next
@@ -270,7 +278,11 @@ def tables_from_lines(lines: list[str], where: str, *, delimiter: str | None = N
     return result
 
 
-_NUMBER = re.compile(r"\s*[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?\s*$")
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?[pnuµmkMG]?\s*$")
+# A number written with an SI prefix after it, as Zahner's Thales exports write them.
+_SI_NUMBER = re.compile(r"([-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?)([pnuµmkMG])")
+_SI_FACTOR = {"p": "e-12", "n": "e-9", "u": "e-6", "µ": "e-6", "m": "e-3", "k": "e3", "M": "e6",
+              "G": "e9"}
 _STARTS_NUMERIC = re.compile(r"\s*\"?[-+]?(\d|[.,]\d)")
 
 
@@ -279,6 +291,17 @@ def _fields(line: str, sep: str | None) -> list[str]:
     if sep is not None:
         line = line.rstrip(sep) if sep != " " else line
     return [f.strip().strip('"') for f in line.split(sep)]
+
+
+def _si_to_exponent(line: str, sep: str | None) -> str:
+    """'735.948m' -> '735.948e-3' in every field of the line (a field already in exponent
+    form with a prefix, '1e-3m', is left for the parser to name)."""
+    fields = line.split(sep)
+    for i, field in enumerate(fields):
+        match = _SI_NUMBER.fullmatch(field.strip())
+        if match and "e" not in match.group(1).lower():
+            fields[i] = match.group(1) + _SI_FACTOR[match.group(2)]
+    return (sep or " ").join(fields)
 
 
 def _split_numbers(line: str, sep: str | None) -> int:
@@ -332,6 +355,11 @@ def _header_above(lines: list[str], begin: int, sep: str | None, width: int,
     k = begin - 1
     while k >= 0 and not lines[k].strip():
         k -= 1
+    if k > 0 and _is_point_count(lines[k], lines, begin):
+        # a line holding the number of points between the names and the rows (.P00, .i2b)
+        k -= 1
+        while k >= 0 and not lines[k].strip():
+            k -= 1
     if k < 0 or _split_numbers(lines[k], sep) or _STARTS_NUMERIC.match(lines[k]) and \
             _split_numbers(lines[k], None):
         return None
@@ -349,6 +377,17 @@ def _header_above(lines: list[str], begin: int, sep: str | None, width: int,
         seen[name] = seen.get(name, -1) + 1
         unique.append(f"{name}_{seen[name]}" if seen[name] else name)
     return unique
+
+
+def _is_point_count(line: str, lines: list[str], begin: int) -> bool:
+    """Whether the line is a lone whole number equal to the count of numeric rows from begin."""
+    if not re.fullmatch(r"\s*\d+\s*", line):
+        return False
+    n = int(line)
+    end = begin
+    while end < len(lines) and _STARTS_NUMERIC.match(lines[end]):
+        end += 1
+    return n == end - begin
 
 
 def _names(line: str, sep: str | None, width: int) -> list[str] | None:

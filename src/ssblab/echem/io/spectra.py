@@ -22,7 +22,8 @@ rules that bring each file there:
 Several sweeps in one file (a loop column, separate tables, or the frequency jumping back to
 the start of the sweep) become separate spectra; ``metadata["note"]`` says how the file was
 split. Temperature comes from a temperature column when the file has one (Bio-Logic
-``Temperature/°C``, Gamry ``Temp``; Gamry's ``-327.67`` "no sensor" value is ignored), else
+``Temperature/°C``, Gamry ``Temp``; Gamry's ``-327.67`` "no sensor" value is ignored, and a
+column reading outside -200 to 1200 C, an unconnected sensor, is ignored with a warning), else
 from a ``Temperature: ...`` line of the file's preamble.
 """
 
@@ -72,6 +73,7 @@ UNSUPPORTED = {
     ".isc": ("Zahner .isc", "Thales/Zahner Analysis: export as text (.txt)"),
     ".xls": ("Excel 97-2003 .xls", "save it as .xlsx or CSV"),
     ".ods": ("OpenDocument .ods", "save it as .xlsx or CSV"),
+    ".fods": ("Flat OpenDocument .fods", "save it as .xlsx or CSV"),
     ".bin": ("CH Instruments binary .bin", "CHI software: File > Convert to Text"),
     ".mmfile": ("Scribner MultiStat .mmfile", "export it as ZPlot .z or text"),
     ".cor": ("CorrWare .cor", "export it as text"),
@@ -93,6 +95,8 @@ NEG_PHASE = tuple("-" + name for name in PHASE)
 TEMPERATURE_C = ("temperature", "temp", "t_c", "temperature_c")
 SPLIT = ("cyclenumber", "loop_index", "loop", "spectrum", "sweep")  # normalised: no spaces
 PLAUSIBLE_MAX = {"|Z| / ohm": 1e15, "f / Hz": 1e9}
+# Sample temperatures an impedance cell is measured at (cryostat to solid-oxide furnace).
+PLAUSIBLE_CELSIUS = (-200.0, 1200.0)
 
 
 def detect_format(path: str | Path) -> str:
@@ -107,7 +111,8 @@ def detect_format(path: str | Path) -> str:
         return "palmsens"
     if head.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm", ""):
         return "xlsx"
-    if head.lstrip()[:1] in (b"[", b"{") and _SPECTRUM_TYPE.encode() in read_head(path, 400):
+    if head.lstrip()[:1] in (b"[", b"{") and (_SPECTRUM_TYPE.encode() in read_head(path, 400)
+                                             or path.suffix.lower() == ".json"):
         return "ssblab-json"
     found = _EXTENSIONS.get(path.suffix.lower(), "csv")
     # an .mpt without the signature is EC-Lab's export without its header block: a plain
@@ -120,7 +125,7 @@ def _refuse_binary(path: Path, format: str) -> None:
     suffix = path.suffix.lower()
     head = read_head(path, 4096)
     binary = b"\x00" in head and head[:2] not in (b"\xff\xfe", b"\xfe\xff")
-    if suffix in UNSUPPORTED and (binary or head.startswith(b"PK\x03\x04")):
+    if suffix in UNSUPPORTED and (binary or head.startswith((b"PK\x03\x04", b"<?xml"))):
         # (a text file under such a name, e.g. a tab export saved as .xls, is read as text)
         name, fix = UNSUPPORTED[suffix]
         raise InputError(f"{path}: {name} is not supported; export it as text ({fix}) and read "
@@ -181,8 +186,11 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
     check_choice(imag_convention, ImagConvention, name="imag_convention")
     _refuse_binary(Path(path), format)
     if format == "ssblab-json":
-        return _read_ssblab_json(Path(path))
-    if format == "csv":
+        found = _read_json(Path(path))
+        if not isinstance(found, RawTable):
+            return found
+        tables = [found]
+    elif format == "csv":
         tables = read_delimited(path, delimiter=delimiter)
     elif format == "xlsx":
         from ssblab.echem.io.xlsx import read_xlsx
@@ -210,9 +218,11 @@ def read_spectra(path: str | Path, *, format: SpectrumFormat | None = None,
 _SPECTRUM_TYPE = "ssblab.echem.spectrum:Spectrum"
 
 
-def _read_ssblab_json(path: Path) -> list[Spectrum]:
+def _read_json(path: Path) -> list[Spectrum] | RawTable:
     """The spectra of an ssblab ``result.json`` (``ssblab read spectrum --out``, or
-    ``Spectrum.to_json``). Only serialised spectra are decoded; other results are skipped."""
+    ``Spectrum.to_json``; other results are skipped), or, for a JSON object of columns as
+    pandas writes it (``DataFrame.to_json``: ``{"f (Hz)": {"0": 1e4, ...}, ...}`` or lists), that
+    table, read as any other."""
     import json
 
     from ssblab.echem.io._common import read_text
@@ -221,6 +231,9 @@ def _read_ssblab_json(path: Path) -> list[Spectrum]:
         data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON ({exc})") from None
+    columns = _json_columns(data)
+    if columns is not None:
+        return RawTable(columns, str(path), {"format": "json-columns", "header": True})
     items = data if isinstance(data, list) else [data]
     spectra = []
     for item in items:
@@ -234,6 +247,24 @@ def _read_ssblab_json(path: Path) -> list[Spectrum]:
     return spectra
 
 
+def _json_columns(data) -> dict[str, np.ndarray] | None:
+    """Columns of numbers from a JSON object of equally long lists or index->value objects
+    (pandas' "columns" orient), else None."""
+    if not isinstance(data, dict) or not data or _SPECTRUM_TYPE in str(data.get("__result__")):
+        return None
+    columns = {}
+    for name, values in data.items():
+        if isinstance(values, dict):
+            values = list(values.values())
+        if not isinstance(values, list) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            return None
+        columns[str(name)] = np.asarray(values, dtype=float)
+    if len({v.size for v in columns.values()}) != 1:
+        return None
+    return columns
+
+
 def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, convention, split,
                    temperature_K, first) -> list[Spectrum]:
     where = table.source
@@ -243,6 +274,13 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
         frequency = 0
         if real is None and imag is None:
             real, imag = 1, 2
+    if frequency is None and str(table.metadata.get("format", "")).startswith("biologic") and \
+            find_column(table, FREQUENCY, what="frequency", required=False) is None:
+        # EC-Lab names its columns itself: no freq/Hz means no impedance was recorded
+        technique = table.metadata.get("technique")
+        raise InputError(f"{where}: this EC-Lab file records no impedance (no freq/Hz column"
+                         + (f"; technique {technique}" if technique else "") + "), so it holds "
+                         f"no spectrum; columns are: {', '.join(table.columns)}")
     f_name = find_column(table, FREQUENCY, requested=frequency, what="frequency")
     f = np.asarray(table.columns[f_name], dtype=float) * unit_factor(f_name)
     z, used = _impedance(table, real=real, imag=imag, modulus=modulus, phase=phase,
@@ -260,8 +298,7 @@ def _table_spectra(table: RawTable, *, frequency, real, imag, modulus, phase, co
     for number, rows in enumerate(blocks):
         t_K = temperature_K
         if t_K is None and temperature is not None:
-            valid = temperature[rows][temperature[rows] > -273.15]
-            t_K = float(valid.mean()) + 273.15 if valid.size else None
+            t_K = _column_temperature_K(temperature[rows], where, number + first)
         if t_K is None:
             t_K = table.metadata.get("temperature_K")
         meta = dict(table.metadata, columns=used, frequency_column=f_name,
@@ -418,6 +455,26 @@ def _sweep_restarts(f: np.ndarray) -> np.ndarray:
     if direction == 0 or span == 0:
         return np.array([], dtype=int)
     return np.flatnonzero(np.isfinite(step) & (-direction * step > 0.5 * span)) + 1
+
+
+def _column_temperature_K(celsius: np.ndarray, where: str, index: int) -> float | None:
+    """The mean of a sweep's temperature column in K, or None when no sensor read it: values
+    below absolute zero (Gamry's -327.67 "no sensor") are left out, and readings outside
+    PLAUSIBLE_CELSIUS (an open thermocouple input reads ~1400 C) are ignored with a warning
+    rather than reported as the sample's temperature."""
+    valid = celsius[celsius > -273.15]
+    if not valid.size:
+        return None
+    low, high = PLAUSIBLE_CELSIUS
+    if valid.min() < low or valid.max() > high:
+        warnings.warn(f"{where}: the temperature column of spectrum {index} reads "
+                      f"{valid.min():g} to {valid.max():g} C, outside the {low:g} to {high:g} C "
+                      "an impedance cell is measured at (an unconnected sensor?); ignored: give the "
+                      "sample's temperature as temperature_K (`eis arrhenius`: --temperature "
+                      "or --metadata)",
+                      DataWarning, stacklevel=4)
+        return None
+    return float(valid.mean()) + 273.15
 
 
 def _temperature_column(table: RawTable) -> np.ndarray | None:
