@@ -238,6 +238,9 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                           0.5 * typical_asr * j[g] * 2 - end_mV,
                           (f"two half cycles in a row end nearer 0 V ({end_mV:.3g} mV) than the "
                            f"typical healthy polarisation ({typical_asr * j[h]:.3g} mV)")))
+        cut = _cut_off(h, x, duration, passed, rows, data.time_s, sigma_mV, n_sigma, len(polar))
+        if cut is not None:
+            found.append(cut)
         if voltage_limit_V is not None:
             over = x >= 1e3 * voltage_limit_V
             for s, length in zip(*runs(over)):
@@ -303,6 +306,44 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                        confidence=("low" if "low confidence" in evidence else
                                    confidence(size, sigma_mV, records, min_records=min_records)),
                        **common)
+
+
+def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
+    """A half cycle that ended before both the time and the charge every half cycle before it
+    ran (medians; fixed-time protocols keep the time, fixed-capacity ones the charge, so only
+    an end condition on the voltage stops both short), each by more than two records, and
+    not the last half cycle of the file (a test stopped by hand): the cycler's voltage limit
+    ended it. A polarisation failure (contact loss, voids), not a short. ``None`` otherwise."""
+    if h == 0 or h + 1 >= n_half or x.size < 2:
+        return None
+    before = np.flatnonzero(duration[:h] > 0)
+    if before.size == 0:
+        return None
+    planned_s = float(np.median(duration[before]))
+    planned_q = float(np.median(passed[before]))
+    t = time_s[rows[h]]
+    record_s = float(np.median(np.diff(t))) if t.size > 2 else planned_s
+    # a log places a half cycle's ends to about a record each: the shortfall of both the time
+    # and the charge must exceed two records (and a tenth of the plan)
+    record_q = passed[h] / max(duration[h], 1e-300) * record_s
+    if not (planned_s - duration[h] > max(0.1 * planned_s, 2 * record_s)
+            and planned_q - passed[h] > max(0.1 * planned_q, 2 * record_q)):
+        return None
+    # the rise that ran into the limit: the last records above the half cycle's median
+    tail = x[-min(3, x.size):]
+    rise = float(np.median(tail) - np.median(x))
+    risen = rise > n_sigma * sigma_mV and x[-1] >= np.max(x[:-1]) - 2 * sigma_mV
+    note = ("" if risen else "; no record shows the rise that ended it (low confidence)")
+    # records of the rise; the cycler ending the step is itself a lasting change, so a
+    # visible rise counts as sustained however few records the log kept of it
+    above = x > np.median(x) + n_sigma * sigma_mV
+    trailing = int(np.argmin(above[::-1])) if not above.all() else x.size
+    records = max(trailing, 3) if risen else trailing
+    return (x.size - 1, "voltage-limit", records, rise,
+            (f"the half cycle ended after {duration[h] / 3600:.3g} h of the {planned_s / 3600:.3g} h "
+             f"(and {passed[h] / max(planned_q, 1e-300):.0%} of the charge) the ones before ran, "
+             f"|V| rising {rise:.3g} mV to {x[-1]:.3g} mV: the cycler's voltage limit ended it, a "
+             f"polarisation failure (contact loss), not a short{note}"))
 
 
 def _walk_back(failure, quiet, typical_asr, j, polar):
