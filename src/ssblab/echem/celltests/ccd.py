@@ -36,8 +36,13 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     polarisation; if noise hid them, the evidence says the failure may have begun there and
     the confidence is ``"low"``.
 ``voltage-limit``
-    ``x`` reaches ``voltage_limit_V`` (if given) for ``min_records`` records or at the end of
-    the half cycle (where the cycler's limit ends the step): contact loss (voids).
+    ``x`` reaches ``voltage_limit_V`` (if given; within three noise widths) for
+    ``min_records`` records or at the end of the half cycle (where the cycler's limit ends the
+    step); or, with no limit given, the half cycle ended before the protocol's time (a
+    fixed-time test) or charge (a fixed-capacity one) by more than two records, at its highest
+    |V| (risen ``n_sigma`` noise widths above its median): the cycler's limit cut it off. A
+    polarisation failure (contact loss, voids), reported as such and never as a short; the CCD
+    is the level it happens at.
 
 Every call carries its evidence: time, records it lasted (``failure_records``), size
 (``change_mV``), the noise (``noise_mV``) and a confidence (``"high"``: at least 10 sigma over
@@ -242,7 +247,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         if cut is not None:
             found.append(cut)
         if voltage_limit_V is not None:
-            over = x >= 1e3 * voltage_limit_V
+            over = x >= 1e3 * voltage_limit_V - 3 * sigma_mV
             for s, length in zip(*runs(over)):
                 if length >= min_records or s + length >= x.size - 1:
                     found.append((int(s), "voltage-limit", int(length),
@@ -309,11 +314,16 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
 
 
 def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
-    """A half cycle that ended before both the time and the charge every half cycle before it
-    ran (medians; fixed-time protocols keep the time, fixed-capacity ones the charge, so only
-    an end condition on the voltage stops both short), each by more than two records, and
-    not the last half cycle of the file (a test stopped by hand): the cycler's voltage limit
-    ended it. A polarisation failure (contact loss, voids), not a short. ``None`` otherwise."""
+    """A half cycle that the cycler's voltage limit ended: a polarisation failure (contact
+    loss, voids), not a short. ``None`` when there is none.
+
+    The protocol sets either the time (fixed-time: the half cycles so far share a duration)
+    or the charge (fixed-capacity: they share a charge) of a half cycle, whichever of the two
+    varied less so far; the half cycle ended early when it fell short of that plan (the median
+    so far) by more than two records and a tenth. It must also end at its highest |V|, risen
+    above its median by ``n_sigma`` noise widths, or fall short in both time and charge (a
+    log too sparse to show the rise). The last half cycle of a file is never one: a test
+    stopped by hand ends early too."""
     if h == 0 or h + 1 >= n_half or x.size < 2:
         return None
     before = np.flatnonzero(duration[:h] > 0)
@@ -323,16 +333,23 @@ def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
     planned_q = float(np.median(passed[before]))
     t = time_s[rows[h]]
     record_s = float(np.median(np.diff(t))) if t.size > 2 else planned_s
-    # a log places a half cycle's ends to about a record each: the shortfall of both the time
-    # and the charge must exceed two records (and a tenth of the plan)
     record_q = passed[h] / max(duration[h], 1e-300) * record_s
-    if not (planned_s - duration[h] > max(0.1 * planned_s, 2 * record_s)
-            and planned_q - passed[h] > max(0.1 * planned_q, 2 * record_q)):
+    short_t = planned_s - duration[h] > max(0.1 * planned_s, 2 * record_s)
+    short_q = planned_q - passed[h] > max(0.1 * planned_q, 2 * record_q)
+
+    def spread(values):
+        return float(np.median(np.abs(values - np.median(values)))) / max(float(np.median(values)), 1e-300)
+
+    fixed_time, fixed_charge = spread(duration[before]), spread(passed[before])
+    early = (short_t and short_q) or (short_t if fixed_time < fixed_charge else
+                                      short_q if fixed_charge < fixed_time else False)
+    if not early:
         return None
-    # the rise that ran into the limit: the last records above the half cycle's median
     tail = x[-min(3, x.size):]
     rise = float(np.median(tail) - np.median(x))
     risen = rise > n_sigma * sigma_mV and x[-1] >= np.max(x[:-1]) - 2 * sigma_mV
+    if not risen and not (short_t and short_q):
+        return None
     note = ("" if risen else "; no record shows the rise that ended it (low confidence)")
     # records of the rise; the cycler ending the step is itself a lasting change, so a
     # visible rise counts as sustained however few records the log kept of it
@@ -340,10 +357,11 @@ def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
     trailing = int(np.argmin(above[::-1])) if not above.all() else x.size
     records = max(trailing, 3) if risen else trailing
     return (x.size - 1, "voltage-limit", records, rise,
-            (f"the half cycle ended after {duration[h] / 3600:.3g} h of the {planned_s / 3600:.3g} h "
-             f"(and {passed[h] / max(planned_q, 1e-300):.0%} of the charge) the ones before ran, "
-             f"|V| rising {rise:.3g} mV to {x[-1]:.3g} mV: the cycler's voltage limit ended it, a "
-             f"polarisation failure (contact loss), not a short{note}"))
+            (f"the half cycle ended after {duration[h] / 3600:.3g} h and "
+             f"{passed[h]:.3g} mAh, short of the {planned_s / 3600:.3g} h and {planned_q:.3g} mAh "
+             f"of the half cycles before, |V| rising {rise:.3g} mV to {x[-1]:.3g} mV: the "
+             f"cycler's voltage limit ended it, a polarisation failure (contact loss), not a "
+             f"short{note}"))
 
 
 def _walk_back(failure, quiet, typical_asr, j, polar):
