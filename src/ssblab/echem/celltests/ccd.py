@@ -317,10 +317,11 @@ def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
     """A half cycle that the cycler's voltage limit ended: a polarisation failure (contact
     loss, voids), not a short. ``None`` when there is none.
 
-    The protocol sets either the time (fixed-time: the half cycles so far share a duration)
-    or the charge (fixed-capacity: they share a charge) of a half cycle, whichever of the two
-    varied less so far; the half cycle ended early when it fell short of that plan (the median
-    so far) by more than two records and a tenth. It must also end at its highest |V|, risen
+    The protocol sets either the time (fixed-time: the half cycles so far share a duration,
+    to a record or 2 %) or the charge (fixed-capacity: they share a charge) of a half cycle;
+    the half cycle ended early when it fell short of that plan (the median so far) by more
+    than two records and a tenth, or of both where both held so far (a single level) or
+    neither. It must also end at its highest |V|, risen
     above its median by ``n_sigma`` noise widths, or fall short in both time and charge (a
     log too sparse to show the rise). The last half cycle of a file is never one: a test
     stopped by hand ends early too."""
@@ -337,12 +338,15 @@ def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
     short_t = planned_s - duration[h] > max(0.1 * planned_s, 2 * record_s)
     short_q = planned_q - passed[h] > max(0.1 * planned_q, 2 * record_q)
 
-    def spread(values):
-        return float(np.median(np.abs(values - np.median(values)))) / max(float(np.median(values)), 1e-300)
+    def held(values, record):  # the same in every half cycle so far, to a record or 2 %
+        scatter = float(np.max(np.abs(values - np.median(values))))
+        return scatter <= max(0.02 * float(np.median(values)), record)
 
-    fixed_time, fixed_charge = spread(duration[before]), spread(passed[before])
-    early = (short_t and short_q) or (short_t if fixed_time < fixed_charge else
-                                      short_q if fixed_charge < fixed_time else False)
+    fixed_time = held(duration[before], record_s)
+    fixed_charge = held(passed[before], record_q)
+    # both held (one level so far) or neither: only a shortfall in both says "cut off"
+    early = (short_t and short_q) or (fixed_time and not fixed_charge and short_t) or (
+        fixed_charge and not fixed_time and short_q)
     if not early:
         return None
     tail = x[-min(3, x.size):]
