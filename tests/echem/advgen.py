@@ -184,13 +184,15 @@ def run_symmetric(cell: Cell, halves, *, area_cm2=1.0, short: Short | None = Non
                     mid = 0.5 * (lo + hi)
                     lo, hi = (lo, mid) if abs(volt(np.array([mid]))[0]) >= limit_V else (mid, hi)
                 duration, cut = hi - clock, True
+        stop = (short.onset_s + stop_after_short_s if stop_after_short_s is not None
+                and short is not None else math.inf)
+        if clock + duration > stop:  # the operator stops the test (mid-step)
+            steps.append(Step(clock, stop, volt, sign * j * area_cm2, level, cycle))
+            break
         steps.append(Step(clock, clock + duration, volt, sign * j * area_cm2, level, cycle, cut))
         clock += duration
         q_total += j * duration / 3600
         sign = -sign
-        if (stop_after_short_s is not None and short is not None
-                and clock > short.onset_s + stop_after_short_s):
-            break
         last_of_level = n + 1 == len(halves) or halves[n + 1][2] != level
         pause = rest_s + (rest_between_levels_s if last_of_level else 0.0)
         if pause > 0 and n + 1 < len(halves):

@@ -102,7 +102,8 @@ def ccd_case(seed: int, kind: str | None = None, **force):
         cell.q_void = max(0.3 * j_fail * d_fail / 3600, 1e-3)
         limit = max(o["limit_V"], 3 * healthy_mV / 1e3)
     steps = ag.run_symmetric(cell, halves, area_cm2=o["area_cm2"], short=short, limit_V=limit,
-                             rest_s=o["rest_s"], first_sign=o["first_sign"])
+                             rest_s=o["rest_s"], first_sign=o["first_sign"],
+                             stop_after_short_s=o.get("stop_after_short_s"))
     total_s = steps[-1].end_s
     glitch_times = gen.uniform(0, total_s, o["n_glitches"])
     glitch_kinds = gen.choice(["zero", "spike+", "spike-"], o["n_glitches"])

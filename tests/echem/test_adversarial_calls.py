@@ -49,6 +49,7 @@ CCD_VARIANTS = {
     "dV-triggered log": ("abrupt", {"mode": "dv", "log_s": 1.0}),
     "decimated 10x": ("abrupt", {"log_s": 2.0, "every": 10}),
     "glitches": ("abrupt", {"n_glitches": 4}),
+    "test stopped 5 min after the short": ("abrupt", {"stop_after_short_s": 300.0}),
     "never shorts": ("never", {}),
     "never shorts, 20 mV noise, glitches": ("never", {"noise_mV": 20.0, "r_bulk": 100.0, "start": 0.5,
                                                       "step": 0.5,
