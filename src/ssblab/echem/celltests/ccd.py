@@ -185,7 +185,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     polar = [1e3 * data.voltage_V[r] * half.sign[h] for h, r in enumerate(rows)]  # mV, signed
     failure, glitches = None, []
     healthy_asr, quiet, asr_recent = math.inf, [], []
-    previous_near_zero, half_way_before = False, math.nan
+    previous_near_zero, half_way_before, previous_near_count = False, math.nan, 0
     for h in range(half.first.size):
         x = polar[h]
         if duration[h] <= 0 or x.size == 0:
@@ -220,7 +220,9 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         end_noise = 1.25 * sigma_mV / math.sqrt(w)
         asr_end = end_mV / j[h] if j[h] > 0 else math.inf  # ohm cm2 (mV / (mA/cm2))
         expected = healthy_asr * j[h]
-        lasting = np.count_nonzero(x[-w:] < collapse_fraction * expected) >= min(min_records, w)
+        # a call rests on min_records records however short the half cycle: a log with one or
+        # two records a half cycle cannot tell a collapse from a record in the swing
+        lasting = np.count_nonzero(x[-w:] < collapse_fraction * expected) >= min_records
         if (math.isfinite(healthy_asr) and asr_end < collapse_fraction * healthy_asr
                 and expected - end_mV > n_sigma * end_noise and lasting):
             k = step_down(x, collapse_fraction * expected)
@@ -234,9 +236,11 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         recent = [a for a in asr_recent[-4:] if math.isfinite(a)]
         typical_asr = float(np.median(recent)) if len(recent) >= 2 else math.inf
         half_way = 0.5 * typical_asr * j[h]
+        near_count = int(np.count_nonzero(x[-w:] < half_way))
         near_zero = (math.isfinite(half_way) and half_way > 3 * end_noise and end_mV < half_way
-                     and np.count_nonzero(x[-w:] < half_way) >= min(min_records, w))
-        if near_zero and previous_near_zero and not found:
+                     and near_count >= min(min_records, w))
+        if (near_zero and previous_near_zero and not found
+                and near_count + previous_near_count >= min_records):
             g = h - 1
             k = step_down(polar[g], 0.5 * typical_asr * j[g])
             found.append((-1, "ohmic-collapse", polar[g].size - k + x.size,
@@ -262,7 +266,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
             if failure[2] == "ohmic-collapse":
                 failure = _walk_back(failure, quiet, typical_asr, j, polar)
             break
-        previous_near_zero, half_way_before = near_zero, half_way
+        previous_near_zero, half_way_before, previous_near_count = near_zero, half_way, near_count
         asr_recent.append(asr_end)
         if end_mV > n_sigma * end_noise:  # an ASR only where the polarisation is resolved,
             # and its lower bound: a level that noise pushed up must not set the bar
