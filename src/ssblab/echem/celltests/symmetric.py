@@ -359,17 +359,18 @@ def _settling(eta, end_h, final, initial, *, tolerance, window) -> float:
     """End of the half cycle after which ``eta`` stays settled (module docstring), else NaN.
 
     The band around the final value is ``tolerance`` times the change, widened to three times
-    the scatter of the curve when that is larger. The band is judged on a centred running
+    the noise of the comparison when that is larger. The band is judged on a centred running
     median over ``window + 1`` half cycles (its scatter ``1.25 s / sqrt(window + 1)`` for a
-    half-cycle scatter ``s``): on the raw curve, the last of hundreds of noisy half cycles to
-    stray from a noise-wide band would decide the settling time. The settled stretch must span
+    half-cycle scatter ``s``) against the final value of that median (the median of the last
+    ``window + 1``; the noise of the comparison is then ``sqrt(2)`` times that scatter): on the
+    raw curve, the last of hundreds of noisy half cycles to stray from a noise-wide band would
+    decide the settling time. The settled stretch must span
     ``window`` half cycles; it is still moving if a linear drift over the last quarter of the
     test is significant (over three standard errors) and larger than half of ``tolerance``
     times the change (a curve moving that fast leaves the band before the test has run half as
     long again: a power-law growth that merely slows down never settles). A drift over the
     whole settled stretch is no test: a curve that enters the band at one edge and ends at the
     final value has drifted ``tolerance`` times the change by construction."""
-    change = abs(initial - final)
     scatter = 1.4826 * float(np.median(np.abs(np.diff(eta)))) / np.sqrt(2) if eta.size > 2 else 0.0
     width = window // 2 * 2 + 1
     smooth = eta.copy()
@@ -377,9 +378,12 @@ def _settling(eta, end_h, final, initial, *, tolerance, window) -> float:
         half = width // 2
         smooth[half:-half] = np.median(np.lib.stride_tricks.sliding_window_view(eta, width), axis=1)
         scatter_smooth = 1.25 * scatter / math.sqrt(width)
+        final = float(np.median(eta[-width:]))  # the end of the same running median
     else:
         scatter_smooth = scatter
-    band = max(tolerance * change, 3 * scatter_smooth)
+    change = abs(initial - final)
+    # the band holds the noise of both the running median and the final value it is held to
+    band = max(tolerance * change, 3 * math.sqrt(2) * scatter_smooth)
     outside = np.flatnonzero(np.abs(smooth - final) > band)
     first = int(outside[-1]) + 1 if outside.size else 0
     if eta.size - first < min(window, eta.size):
