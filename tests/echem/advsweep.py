@@ -262,7 +262,7 @@ def symmetric_case(seed: int, kind: str | None = None, **force):
                   glitches=glitches, current_sign=o["first_sign"], rng=seed)
     pol = 1e3 * float(cell.healthy_V(o["j"], half_s, 0.0, 0.0))
     truth.update(record_s=record_s, pol_mV=pol,
-                 resolvable=bool(pol > 10 * o["noise_mV"]
+                 resolvable=bool(pol > 10 * o["noise_mV"] and half_s >= 3 * record_s  # noise measurable
                                  and (kind != "transient" or o["reopen_halves"] * half_s >= 5 * record_s)))
     return data, truth, o
 
