@@ -36,8 +36,13 @@ a rise, never a drop. The noise ``sigma`` is measured from the data
     polarisation; if noise hid them, the evidence says the failure may have begun there and
     the confidence is ``"low"``.
 ``voltage-limit``
-    ``x`` reaches ``voltage_limit_V`` (if given) for ``min_records`` records or at the end of
-    the half cycle (where the cycler's limit ends the step): contact loss (voids).
+    ``x`` reaches ``voltage_limit_V`` (if given; within three noise widths) for
+    ``min_records`` records or at the end of the half cycle (where the cycler's limit ends the
+    step); or, with no limit given, the half cycle ended before the protocol's time (a
+    fixed-time test) or charge (a fixed-capacity one) by more than two records, at its highest
+    |V| (risen ``n_sigma`` noise widths above its median): the cycler's limit cut it off. A
+    polarisation failure (contact loss, voids), reported as such and never as a short; the CCD
+    is the level it happens at.
 
 Every call carries its evidence: time, records it lasted (``failure_records``), size
 (``change_mV``), the noise (``noise_mV``) and a confidence (``"high"``: at least 10 sigma over
@@ -180,7 +185,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
     polar = [1e3 * data.voltage_V[r] * half.sign[h] for h, r in enumerate(rows)]  # mV, signed
     failure, glitches = None, []
     healthy_asr, quiet, asr_recent = math.inf, [], []
-    previous_near_zero, half_way_before = False, math.nan
+    previous_near_zero, half_way_before, previous_near_count = False, math.nan, 0
     for h in range(half.first.size):
         x = polar[h]
         if duration[h] <= 0 or x.size == 0:
@@ -215,7 +220,9 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         end_noise = 1.25 * sigma_mV / math.sqrt(w)
         asr_end = end_mV / j[h] if j[h] > 0 else math.inf  # ohm cm2 (mV / (mA/cm2))
         expected = healthy_asr * j[h]
-        lasting = np.count_nonzero(x[-w:] < collapse_fraction * expected) >= min(min_records, w)
+        # a call rests on min_records records however short the half cycle: a log with one or
+        # two records a half cycle cannot tell a collapse from a record in the swing
+        lasting = np.count_nonzero(x[-w:] < collapse_fraction * expected) >= min_records
         if (math.isfinite(healthy_asr) and asr_end < collapse_fraction * healthy_asr
                 and expected - end_mV > n_sigma * end_noise and lasting):
             k = step_down(x, collapse_fraction * expected)
@@ -229,17 +236,22 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
         recent = [a for a in asr_recent[-4:] if math.isfinite(a)]
         typical_asr = float(np.median(recent)) if len(recent) >= 2 else math.inf
         half_way = 0.5 * typical_asr * j[h]
+        near_count = int(np.count_nonzero(x[-w:] < half_way))
         near_zero = (math.isfinite(half_way) and half_way > 3 * end_noise and end_mV < half_way
-                     and np.count_nonzero(x[-w:] < half_way) >= min(min_records, w))
-        if near_zero and previous_near_zero and not found:
+                     and near_count >= min(min_records, w))
+        if (near_zero and previous_near_zero and not found
+                and near_count + previous_near_count >= min_records):
             g = h - 1
             k = step_down(polar[g], 0.5 * typical_asr * j[g])
             found.append((-1, "ohmic-collapse", polar[g].size - k + x.size,
                           0.5 * typical_asr * j[g] * 2 - end_mV,
                           (f"two half cycles in a row end nearer 0 V ({end_mV:.3g} mV) than the "
                            f"typical healthy polarisation ({typical_asr * j[h]:.3g} mV)")))
+        cut = _cut_off(h, x, duration, passed, rows, data.time_s, sigma_mV, n_sigma, len(polar))
+        if cut is not None:
+            found.append(cut)
         if voltage_limit_V is not None:
-            over = x >= 1e3 * voltage_limit_V
+            over = x >= 1e3 * voltage_limit_V - 3 * sigma_mV
             for s, length in zip(*runs(over)):
                 if length >= min_records or s + length >= x.size - 1:
                     found.append((int(s), "voltage-limit", int(length),
@@ -254,7 +266,7 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
             if failure[2] == "ohmic-collapse":
                 failure = _walk_back(failure, quiet, typical_asr, j, polar)
             break
-        previous_near_zero, half_way_before = near_zero, half_way
+        previous_near_zero, half_way_before, previous_near_count = near_zero, half_way, near_count
         asr_recent.append(asr_end)
         if end_mV > n_sigma * end_noise:  # an ASR only where the polarisation is resolved,
             # and its lower bound: a level that noise pushed up must not set the bar
@@ -303,6 +315,61 @@ def analyse_ccd(data: CyclerData, *, area_cm2: float, drop_fraction: float = 0.5
                        confidence=("low" if "low confidence" in evidence else
                                    confidence(size, sigma_mV, records, min_records=min_records)),
                        **common)
+
+
+def _cut_off(h, x, duration, passed, rows, time_s, sigma_mV, n_sigma, n_half):
+    """A half cycle that the cycler's voltage limit ended: a polarisation failure (contact
+    loss, voids), not a short. ``None`` when there is none.
+
+    The protocol sets either the time (fixed-time: the half cycles so far share a duration,
+    to a record or 2 %) or the charge (fixed-capacity: they share a charge) of a half cycle;
+    the half cycle ended early when it fell short of that plan (the median so far) by more
+    than two records and a tenth, or of both where both held so far (a single level) or
+    neither. It must also end at its highest |V|, risen
+    above its median by ``n_sigma`` noise widths, or fall short in both time and charge (a
+    log too sparse to show the rise). The last half cycle of a file is never one: a test
+    stopped by hand ends early too."""
+    if h == 0 or h + 1 >= n_half or x.size < 2:
+        return None
+    before = np.flatnonzero(duration[:h] > 0)
+    if before.size == 0:
+        return None
+    planned_s = float(np.median(duration[before]))
+    planned_q = float(np.median(passed[before]))
+    t = time_s[rows[h]]
+    record_s = float(np.median(np.diff(t))) if t.size > 2 else planned_s
+    record_q = passed[h] / max(duration[h], 1e-300) * record_s
+    short_t = planned_s - duration[h] > max(0.1 * planned_s, 2 * record_s)
+    short_q = planned_q - passed[h] > max(0.1 * planned_q, 2 * record_q)
+
+    def held(values, record):  # the same in every half cycle so far, to a record or 2 %
+        scatter = float(np.max(np.abs(values - np.median(values))))
+        return scatter <= max(0.02 * float(np.median(values)), record)
+
+    fixed_time = held(duration[before], record_s)
+    fixed_charge = held(passed[before], record_q)
+    # both held (one level so far) or neither: only a shortfall in both says "cut off"
+    early = (short_t and short_q) or (fixed_time and not fixed_charge and short_t) or (
+        fixed_charge and not fixed_time and short_q)
+    if not early:
+        return None
+    tail = x[-min(3, x.size):]
+    rise = float(np.median(tail) - np.median(x))
+    risen = rise > n_sigma * sigma_mV and x[-1] >= np.max(x[:-1]) - 2 * sigma_mV
+    if not risen and not (short_t and short_q):
+        return None
+    note = ("" if risen else "; no record shows the rise that ended it (low confidence)")
+    # records of the rise; the cycler ending the step is itself a lasting change, so a
+    # visible rise counts as sustained however few records the log kept of it
+    above = x > np.median(x) + n_sigma * sigma_mV
+    trailing = int(np.argmin(above[::-1])) if not above.all() else x.size
+    records = max(trailing, 3) if risen else trailing
+    return (x.size - 1, "voltage-limit", records, rise,
+            (f"the half cycle ended after {duration[h] / 3600:.3g} h and "
+             f"{passed[h]:.3g} mAh, short of the {planned_s / 3600:.3g} h and {planned_q:.3g} mAh "
+             f"of the half cycles before, |V| rising {rise:.3g} mV to {x[-1]:.3g} mV: the "
+             f"cycler's voltage limit ended it, a polarisation failure (contact loss), not a "
+             f"short{note}"))
 
 
 def _walk_back(failure, quiet, typical_asr, j, polar):

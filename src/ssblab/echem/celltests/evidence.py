@@ -41,16 +41,22 @@ def noise_floor_V(voltage_V: np.ndarray, segment_of_row: np.ndarray) -> float:
     # a million evenly spread quadruples pin sigma to 0.1 %; more is waste
     k = (np.linspace(1, v.size - 3, _SAMPLE).astype(np.int64) if v.size > _SAMPLE
          else np.arange(1, v.size - 2))
-    same = segment_of_row[k - 1] == segment_of_row[k + 2]
-    d2 = (v[k + 1] - 2 * v[k] + v[k - 1])[same]
+    triple = segment_of_row[k - 1] == segment_of_row[k + 1]
+    same = triple & (segment_of_row[k - 1] == segment_of_row[k + 2])
+    d2 = (v[k + 1] - 2 * v[k] + v[k - 1])[triple]
     d3 = (v[k + 2] - 3 * v[k + 1] + 3 * v[k] - v[k - 1])[same]
     steps = np.abs(v[k + 1] - v[k])
     if d2.size == 0:
-        return 0.0
+        # segments of one or two records: only first differences, which keep any trend and
+        # so overstate the noise (the cautious side: a call then needs a larger change)
+        d1 = (v[k + 1] - v[k])[segment_of_row[k] == segment_of_row[k + 1]]
+        return _MAD * float(np.median(np.abs(d1))) / np.sqrt(2.0) if d1.size else 0.0
     # second differences remove a straight trend, third differences a curved one (a sparse log
-    # of a charge curve): for pure noise both give sigma, a trend only raises them
-    sigma = _MAD * min(float(np.median(np.abs(d2))) / np.sqrt(6.0),
-                       float(np.median(np.abs(d3))) / np.sqrt(20.0))
+    # of a charge curve): for pure noise both give sigma, a trend only raises them; segments
+    # of three records give second differences only
+    sigma = _MAD * float(np.median(np.abs(d2))) / np.sqrt(6.0)
+    if d3.size:
+        sigma = min(sigma, _MAD * float(np.median(np.abs(d3))) / np.sqrt(20.0))
     steps = steps[steps > 0]
     quantum = float(steps.min()) if steps.size else 0.0
     return float(max(sigma, quantum / np.sqrt(12.0)))

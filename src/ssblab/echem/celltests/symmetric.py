@@ -28,10 +28,12 @@ records inside one half cycle or several half cycles; ``reopened`` says whether 
 short (if any) reopened before the end of the data.
 
 Settling: the overpotential is *settled* only if, after the settling time, it stays within
-``settle_tolerance`` of the change around its final value (or three times its half-cycle
-scatter, if larger) for at least ``2 tail`` half cycles, with no significant linear drift over
-that stretch larger than ``settle_tolerance`` of the change. A curve that rises (or
-falls) to the end of the test is reported as "not settled" (``settle_h`` NaN).
+``settle_tolerance`` of the change around its final value (or three times its scatter, if
+larger; judged on a running median over ``2 tail + 1`` half cycles) for at least ``2 tail``
+half cycles, with no significant linear drift over the last quarter of the test larger than
+half of ``settle_tolerance`` of the change. A curve that rises (or falls) to the end of the
+test, however slowly its growth slows down (a parabolic interphase growth), is reported as
+"not settled" (``settle_h`` NaN).
 """
 
 from __future__ import annotations
@@ -357,20 +359,43 @@ def _settling(eta, end_h, final, initial, *, tolerance, window) -> float:
     """End of the half cycle after which ``eta`` stays settled (module docstring), else NaN.
 
     The band around the final value is ``tolerance`` times the change, widened to three times
-    the half-cycle-to-half-cycle scatter of ``eta`` when that is larger; the settled stretch must
-    span ``window`` half cycles, and a linear drift over it that is significant (over three
-    standard errors) and larger than ``tolerance`` times the change means it is still moving."""
-    change = abs(initial - final)
+    the noise of the comparison when that is larger. The band is judged on a centred running
+    median over ``window + 1`` half cycles (its scatter ``1.25 s / sqrt(window + 1)`` for a
+    half-cycle scatter ``s``) against the final value of that median (the median of the last
+    ``window + 1``; the noise of the comparison is then ``sqrt(2)`` times that scatter): on the
+    raw curve, the last of hundreds of noisy half cycles to stray from a noise-wide band would
+    decide the settling time. The settled stretch must span
+    ``window`` half cycles; it is still moving if a linear drift over the last quarter of the
+    test is significant (over three standard errors) and larger than half of ``tolerance``
+    times the change (a curve moving that fast leaves the band before the test has run half as
+    long again: a power-law growth that merely slows down never settles). A drift over the
+    whole settled stretch is no test: a curve that enters the band at one edge and ends at the
+    final value has drifted ``tolerance`` times the change by construction."""
     scatter = 1.4826 * float(np.median(np.abs(np.diff(eta)))) / np.sqrt(2) if eta.size > 2 else 0.0
-    band = max(tolerance * change, 3 * scatter)
-    outside = np.flatnonzero(np.abs(eta - final) > band)
+    width = window // 2 * 2 + 1
+    smooth = eta.copy()
+    if eta.size >= width:
+        half = width // 2
+        smooth[half:-half] = np.median(np.lib.stride_tricks.sliding_window_view(eta, width), axis=1)
+        scatter_smooth = 1.25 * scatter / math.sqrt(width)
+        final = float(np.median(eta[-width:]))  # the end of the same running median
+    else:
+        scatter_smooth = scatter
+    change = abs(initial - final)
+    # the band holds the noise of both the running median and the final value it is held to
+    band = max(tolerance * change, 3 * math.sqrt(2) * scatter_smooth)
+    outside = np.flatnonzero(np.abs(smooth - final) > band)
     first = int(outside[-1]) + 1 if outside.size else 0
     if eta.size - first < min(window, eta.size):
         return math.nan
-    x, y = end_h[first:], eta[first:]
-    if x.size >= 3 and np.ptp(x) > 0:
+
+    def drifts(x, y, limit):
+        if x.size < 3 or not np.ptp(x) > 0:
+            return False
         (slope, _), cov = np.polyfit(x, y, 1, cov=True)
-        drift = abs(slope) * np.ptp(x)
-        if abs(slope) > 3 * math.sqrt(max(cov[0, 0], 0.0)) and drift > tolerance * change:
-            return math.nan
+        return abs(slope) > 3 * math.sqrt(max(cov[0, 0], 0.0)) and abs(slope) * np.ptp(x) > limit
+
+    last = end_h >= end_h[-1] - 0.25 * (end_h[-1] - end_h[0])
+    if np.count_nonzero(last) >= window and drifts(end_h[last], eta[last], 0.5 * tolerance * change):
+        return math.nan
     return float(end_h[first - 1]) if first else float(end_h[0])
