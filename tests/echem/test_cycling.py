@@ -162,3 +162,21 @@ def test_cli_column_map_and_clear_error(real_data):
     assert mapped.exit_code == 3 and "no current flows" in mapped.output, mapped.output
     bad = runner.invoke(main, ["cycling", "summary", path, "--map", "time_s"])
     assert bad.exit_code == 2 and "KEY=COLUMN" in bad.output
+
+
+@pytest.mark.parametrize("n_cycles", [1, 2, 3])
+def test_summary_of_few_cycles_states_what_is_not_determined(n_cycles):
+    """One complete cycle is one capacity row, not the same row twice; a fade line needs three
+    complete cycles, and below that the summary says so instead of printing nan."""
+    summary = summarise(galvanostatic_cycles(n_cycles, capacity_mAh=2.0, rng=0))
+    rows = dict(summary.summary())
+    labels = [label for label, _ in summary.summary()]
+    assert len(labels) == len(set(labels))
+    capacity_rows = [label for label in labels if label.startswith("capacity cycle")
+                     and label.endswith("/ mAh")]
+    assert len(capacity_rows) == (1 if int(summary.complete.sum()) == 1 else 2)
+    fade = rows["fade / %/cycle"]
+    if int(summary.complete.sum()) < 3:
+        assert isinstance(fade, str) and "not determined" in fade
+    else:
+        assert np.isfinite(fade.value)

@@ -269,8 +269,9 @@ class CycleSummary(Result):
         if done.any():
             first, last = np.flatnonzero(done)[[0, -1]]
             cap = self.returned_mAh
-            rows += [(f"capacity cycle {self.cycle[first]} / mAh", float(cap[first])),
-                     (f"capacity cycle {self.cycle[last]} / mAh", float(cap[last]))]
+            rows.append((f"capacity cycle {self.cycle[first]} / mAh", float(cap[first])))
+            if last != first:
+                rows.append((f"capacity cycle {self.cycle[last]} / mAh", float(cap[last])))
             if math.isfinite(self.active_mass_g):
                 rows.append((f"capacity cycle {self.cycle[first]} / mAh/g",
                              float(cap[first] / self.active_mass_g)))
@@ -283,7 +284,9 @@ class CycleSummary(Result):
                       100 * float(np.nanmean(self.coulombic_efficiency[done]))),
                      (f"overpotential cycle {self.cycle[first]} / mV",
                       1e3 * float(self.overpotential_V[first])),
-                     ("fade / %/cycle", self.fade_percent_per_cycle),
+                     ("fade / %/cycle", self.fade_percent_per_cycle
+                      if math.isfinite(self.fade_percent_per_cycle.value) else
+                      "not determined (a line needs 3 complete cycles from the reference)"),
                      (f"cycles to {100 * self.eol_retention:.0f} % retention",
                       self.cycles_to_eol if self.cycles_to_eol > 0 else "not reached"),
                      ("end of life", self.end_of_life)]
