@@ -379,3 +379,108 @@ def write_csv(data: CyclerData, path, *, current_in="mA"):
         scale = 1e-3 if current_in == "A" else 1.0
         for row in zip(data.time_s, data.voltage_V, data.current_mA * scale, data.step, data.cycle):
             w.writerow([f"{row[0]:.3f}", f"{row[1]:.6f}", f"{row[2]:.9g}", row[3], row[4]])
+
+
+# ------------------------------------------------------------------ full cell with a short
+
+
+def run_full_shorted(n_cycles, *, cap_mAh=2.0, fade=0.0, i_mA=1.0, r_ohm=30.0, v_max=3.70,
+                     v_min=3.22, cv_tau_s=0.0, i_cut_mA=0.05, rest_s=600.0, short_cycle=None,
+                     short_at=0.3, r_short_ohm=1e3, soft_cycles=0.0, reopen_cycles=None,
+                     max_charge_factor=1.5):
+    """Full-cell cycling (the OCV of :func:`ocv`, ``cap_mAh (1 - fade)^(c - 1)`` in cycle c)
+    with an electronic path ``R_s`` in parallel from ``short_at`` of cycle ``short_cycle``'s
+    charge (None: healthy). Kirchhoff with the cell ``V = U(s) + i_cell r``: the cycler's
+    current ``I = i_cell + V / R_s``, so ``i_cell = (I - U / R_s) / (1 + r / R_s)``, integrated
+    (solve_ivp) to the cut-offs; a charge that cannot reach ``v_max`` ends at
+    ``max_charge_factor`` times its nominal time (the cycler's safety limit). A CV hold (only
+    after a reached cut-off) draws the leak too and ends when its current falls to
+    ``i_cut_mA`` (or at three time constants more), its time constant shortened to what the
+    cell's room allows. ``R_s`` falls log-linearly from 1e6 ohm over ``soft_cycles`` cycles of
+    the healthy cycle time and opens again after ``reopen_cycles``. Returns ``(steps, truths)``: truths
+    has the onset time, its cycle, and per cycle the charge and discharge the cycler passed."""
+    from scipy.integrate import solve_ivp
+
+    cycle_s = 2 * 3600 * cap_mAh / i_mA + 2 * rest_s + (cv_tau_s * math.log(i_mA / i_cut_mA)
+                                                       if cv_tau_s else 0.0)
+    onset = [math.inf]
+
+    def r_s(t):
+        t = np.asarray(t, float)
+        x = (np.clip((t - onset[0]) / (soft_cycles * cycle_s), 0, 1) if soft_cycles
+             else np.ones(t.shape))
+        r = np.exp(np.log(1e6) + (np.log(r_short_ohm) - np.log(1e6)) * x)
+        on = t >= onset[0]
+        if reopen_cycles is not None:
+            on &= t < onset[0] + reopen_cycles * cycle_s
+        return np.where(on, r, np.inf)
+
+    def i_cell(t, s, applied, cap):
+        rs = r_s(t)
+        return (applied - 1e3 * ocv(s) / rs) / (1 + r_ohm / rs)  # mA (V / ohm = A)
+
+    steps, per_cycle, clock, s = [], [], 0.0, 0.05
+    for c in range(1, n_cycles + 1):
+        cap = cap_mAh * (1 - fade) ** (c - 1)
+        if c == short_cycle:
+            onset[0] = clock + short_at * 3600 * cap * 0.85 / i_mA
+        passed = {}
+        for sign, limit in ((1, v_max), (-1, v_min)):
+            applied = sign * i_mA
+
+            def rhs(t, y, applied=applied, cap=cap):
+                ds = i_cell(t, y[0], applied, cap) / 3600 / cap
+                # an empty (full) cell can give (take) no more: the leak then stops with it
+                return [0.0 if (y[0] <= 1e-6 and ds < 0) or (y[0] >= 1 - 1e-6 and ds > 0) else ds]
+
+            def hit(t, y, applied=applied, limit=limit, cap=cap):
+                return ocv(y[0]) + i_cell(t, y[0], applied, cap) * r_ohm / 1e3 - limit
+            hit.terminal = True
+            t_max = max_charge_factor * 3600 * cap / i_mA
+            if sign * hit(clock, [s]) >= 0:
+                t_max = 1.0  # already past the cut-off: the cycler ends the step at once
+            sol = solve_ivp(rhs, (clock, clock + t_max), [s], events=hit, dense_output=True,
+                            max_step=min(60.0, t_max / 50), rtol=1e-8, atol=1e-10)
+            end = float(sol.t[-1])
+
+            def volt(t, sol=sol, applied=applied, cap=cap):
+                t = np.asarray(t, float)
+                y = sol.sol(t)[0]
+                return ocv(y) + i_cell(t, y, applied, cap) * r_ohm / 1e3
+            steps.append(Step(clock, end, volt, applied, cycle=c))
+            s = float(sol.y[0, -1])
+            q = i_mA * (end - clock) / 3600
+            clock = end
+            if sign > 0 and cv_tau_s > 0 and sol.status == 1:  # held only at a reached cut-off
+                leak = 1e3 * v_max / float(r_s(np.array([clock]))[0])
+                i0 = i_mA - leak  # what the cell takes at the cut-off
+                # the hold decays with cv_tau_s, faster when the cell has less room than that
+                tau = min(cv_tau_s, 0.95 * (1 - s) * cap * 3600 / max(i0, 1e-12))
+                t_cv = (tau * math.log(i0 / (i_cut_mA - leak)) if 0 <= leak < i_cut_mA < i0
+                        else tau * (math.log(i_mA / i_cut_mA) + 3))
+                t_cv = max(t_cv, 1.0)
+                stored = i0 * tau * (1 - math.exp(-t_cv / tau)) / 3600
+                steps.append(Step(clock, clock + t_cv, _flat(v_max),
+                                  lambda t, t0=clock, i0=i0, leak=leak, tau=tau:
+                                  i0 * np.exp(-(np.asarray(t) - t0) / tau) + leak,
+                                  cycle=c))
+                q += stored + leak * t_cv / 3600
+                s += stored / cap
+                clock += t_cv
+            passed[sign] = q
+            if rest_s:
+                sol = solve_ivp(lambda t, y, cap=cap: [0.0 if y[0] <= 1e-6 else
+                                                       i_cell(t, y[0], 0.0, cap) / 3600 / cap],
+                                (clock, clock + rest_s), [s], dense_output=True,
+                                max_step=60.0, rtol=1e-8, atol=1e-10)
+
+                def rest_v(t, sol=sol, cap=cap):
+                    t = np.asarray(t, float)
+                    y = sol.sol(t)[0]
+                    return ocv(y) + i_cell(t, y, 0.0, cap) * r_ohm / 1e3
+                steps.append(Step(clock, clock + rest_s, rest_v, 0.0, cycle=c))
+                s = float(sol.y[0, -1])
+                clock += rest_s
+        per_cycle.append((passed[1], passed[-1]))
+    truths = {"onset_s": onset[0], "onset_cycle": short_cycle, "capacities": per_cycle}
+    return steps, truths

@@ -374,11 +374,118 @@ def sweep_capacity(n: int, *, start: int = 0, verbose: bool = False):
     return rows
 
 
+# ------------------------------------------------------------------ full-cell shorts
+
+SHORT_KINDS = ("healthy", "abrupt", "soft", "partial", "reopening")
+
+
+def short_case(seed: int, kind: str | None = None, **force):
+    """Full-cell cycling with or without an internal short (``advgen.run_full_shorted``):
+    ``(data, truth, info)``. Healthy cells fade 0-0.5 %/cycle, CC or CC-CV, rests or none;
+    a short from a random point of cycle N's charge: ``abrupt`` (a hard path, the leak above
+    the charging current), ``soft`` (closing over 1-4 cycles), ``partial`` (a leak of 15-60 %
+    of the current) or ``reopening`` (hard, open again after 1-4 cycles). Logs every 1-60 s
+    from each step or on a wall clock, with or without step-end records, decimated 1, 5 or 10x,
+    0.3-20 mV noise and 0-4 single glitch records. Truth: ``onset_cycle`` (N) and ``seen_cycle``
+    (the first cycle whose charge the cycler passed shows the leak: CE below 0.9, or a charge
+    at the safety time limit); ``resolvable`` when three cycles from N have CE below 0.85 or
+    one charge hit the limit (what ``detect_short``'s thresholds claim to see)."""
+    gen = np.random.default_rng(30_000 + seed)
+    kind = kind or SHORT_KINDS[seed % len(SHORT_KINDS)]
+    o = {
+        "cycles": int(gen.integers(12, 26)),
+        "i_mA": float(gen.choice([0.5, 1.0, 2.0])),
+        "fade": gen.uniform(0.0, 0.005),
+        "cv_tau_s": float(gen.choice([0.0, 0.0, 600.0, 1800.0])),
+        "rest_s": float(gen.choice([0.0, 300.0, 1800.0])),
+        "mode": str(gen.choice(["interval", "interval", "clock"])),
+        "step_end": bool(gen.random() < 0.5),
+        "log_s": _loguniform(gen, 1.0, 60.0),
+        "every": int(gen.choice([1, 1, 5, 10])),
+        "noise_mV": _loguniform(gen, 0.3, 20.0),
+        "n_glitches": int(gen.choice([0, 1, 1, 4])),
+        "short_at": gen.uniform(0.05, 0.95),
+        "leak": gen.uniform(0.15, 0.6),          # partial: leak / charging current
+        "soft_cycles": gen.uniform(1.0, 4.0),
+        "reopen_cycles": gen.uniform(1.0, 4.0),
+    }
+    o.update(force)
+    n = o["cycles"]
+    o.setdefault("short_cycle", int(gen.integers(4, n - 3)))
+    hard = 1e3 * 3.5 / (3 * o["i_mA"])  # ohm: a leak three times the charging current
+    short = {"healthy": {},
+             "abrupt": {"r_short_ohm": hard},
+             "soft": {"r_short_ohm": hard, "soft_cycles": o["soft_cycles"]},
+             "partial": {"r_short_ohm": 1e3 * 3.5 / (o["leak"] * o["i_mA"])},
+             "reopening": {"r_short_ohm": hard, "reopen_cycles": o["reopen_cycles"]}}[kind]
+    if short:
+        short.update(short_cycle=o["short_cycle"], short_at=o["short_at"])
+    steps, tr = ag.run_full_shorted(n, i_mA=o["i_mA"], fade=o["fade"], cv_tau_s=o["cv_tau_s"],
+                                    rest_s=o["rest_s"], **short)
+    total_s = steps[-1].end_s
+    glitches = list(zip(gen.uniform(0, total_s, o["n_glitches"]),
+                        gen.choice(["zero", "spike+", "spike-"], o["n_glitches"])))
+    data = ag.log(steps, mode=o["mode"], log_s=o["log_s"], step_end=o["step_end"],
+                  every=o["every"], noise_mV=o["noise_mV"], glitches=glitches, rng=seed)
+    q = np.array(tr["capacities"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ce = q[:, 1] / q[:, 0]
+    nominal = np.array([2.0 * (1 - o["fade"]) ** c for c in range(n)]) * 3600 / o["i_mA"]
+    at_limit = q[:, 0] >= 0.999 * 1.5 * nominal * o["i_mA"] / 3600
+    truth = {"kind": kind, "onset_cycle": None, "seen_cycle": None, "resolvable": True,
+             "glitch_s": [g[0] for g in glitches]}
+    if short:
+        N = o["short_cycle"]
+        after = np.arange(1, n + 1) >= N
+        seen = after & ((ce < 0.9) | at_limit)
+        truth.update(onset_cycle=N,
+                     seen_cycle=int(np.flatnonzero(seen)[0]) + 1 if seen.any() else None,
+                     resolvable=bool(at_limit[after].any() or (after & (ce < 0.85)).sum() >= 3))
+    return data, truth, o
+
+
+def score_short(r, truth) -> str:
+    """``right``: a healthy cell not called shorted; a short found from its planted cycle to
+    one cycle after the first cycle that shows it (``seen_cycle``). ``flagged``: a short found
+    late with low confidence, or one below the detector's thresholds not found. ``missed``: a
+    resolvable short not found. ``wrong``: a false alarm, an onset before the planted cycle, or
+    a confident call more than one cycle late."""
+    if truth["kind"] == "healthy":
+        return "wrong" if r.detected else "right"
+    if not r.detected:
+        return "missed" if truth["resolvable"] else "flagged"
+    n, seen = truth["onset_cycle"], truth["seen_cycle"] or truth["onset_cycle"]
+    if r.onset_cycle < n:
+        return "wrong"
+    if r.onset_cycle <= seen + 1:
+        return "right"
+    return "flagged" if "low" in r.confidence else "wrong"
+
+
+def sweep_short(n: int, *, start: int = 0, verbose: bool = False):
+    from ssblab.echem.celltests.short import detect_short
+
+    rows = []
+    for seed in range(start, start + n):
+        data, truth, o = short_case(seed)
+        r = detect_short(data)
+        s = score_short(r, truth)
+        rows.append((seed, truth["kind"], s, truth["resolvable"]))
+        if verbose and s != "right":
+            print(seed, truth["kind"], s, "truth", truth["onset_cycle"], truth["seen_cycle"],
+                  truth["resolvable"], "got", r.detected, r.onset_cycle, r.rules, r.confidence,
+                  r.rule_onsets, "glitches", r.glitch_cycles, "| noise", round(o["noise_mV"], 2),
+                  "log", round(o["log_s"], 1), o["mode"], o["every"], o["step_end"], "cv",
+                  o["cv_tau_s"], "rest", o["rest_s"], "fade", round(o["fade"], 4))
+    return rows
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 120
     start = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    sweep = {"ccd": sweep_ccd, "symmetric": sweep_symmetric, "capacity": sweep_capacity}[what]
+    sweep = {"ccd": sweep_ccd, "symmetric": sweep_symmetric, "capacity": sweep_capacity,
+             "short": sweep_short}[what]
     rows = sweep(n, start=start, verbose=True)
     for kind, counts in table(rows).items():
         print(kind, dict(counts))
