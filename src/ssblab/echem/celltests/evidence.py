@@ -127,11 +127,14 @@ def sustained_fall_V(voltage_V: np.ndarray, segment_of_row: np.ndarray, n_segmen
 
     - ``median``: the median of the ``width`` records before a record minus the median of that
       record and the ``width - 1`` after it (noise about ``sigma``, see ``FALL_NOISE``);
-    - ``kept``: a fall between two records that the next record keeps, ``min(v[k-1] - v[k],
-      2 (v[k-1] - v[k+1]))``: a drop that recovers only partly (a soft short) rather than
-      springing back past the record before it (a glitch); noisier (about ``2.8 sigma``).
+    - ``kept``: a fall between two records that the next record keeps and the record before
+      led up to, ``min(v[k-1] - v[k], 2 (v[k-1] - v[k+1]), 2 (v[k-2] - v[k]))``: a drop that
+      recovers only partly (a soft short) rather than springing back past the record before it
+      (a low glitch) or falling from one record above its neighbours (a high glitch); noisier
+      (about ``2.8 sigma``).
 
-    One glitch record moves neither median and springs back, so it counts in neither.
+    One glitch record, low or high, moves neither median and is one record, so it counts in
+    neither.
 
     Examples
     --------
@@ -156,9 +159,10 @@ def sustained_fall_V(voltage_V: np.ndarray, segment_of_row: np.ndarray, n_segmen
     fall = np.zeros(n)
     fall[width:width + m] = med[:m] - med[width:width + m]
     fall[width:width + m][segment_of_row[:m] != segment_of_row[2 * width - 1:]] = 0.0
-    kept = np.zeros(n)  # rows k-1, k, k+1 in one segment
-    kept[1:-1] = np.minimum(v[:-2] - v[1:-1], 2 * (v[:-2] - v[2:]))
-    kept[1:-1][segment_of_row[:-2] != segment_of_row[2:]] = 0.0
+    kept = np.zeros(n)  # rows k-2 .. k+1 in one segment
+    kept[2:-1] = np.minimum(np.minimum(v[1:-2] - v[2:-1], 2 * (v[1:-2] - v[3:])),
+                            2 * (v[:-3] - v[2:-1]))
+    kept[2:-1][segment_of_row[:-3] != segment_of_row[3:]] = 0.0
     starts = np.r_[0, np.flatnonzero(np.diff(segment_of_row)) + 1]
     median_out[segment_of_row[starts]] = np.maximum.reduceat(fall, starts)
     kept_out[segment_of_row[starts]] = np.maximum.reduceat(kept, starts)

@@ -166,6 +166,10 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
     ce = summary.coulombic_efficiency
     charge = summary.charge_mAh
     m = cyc.size
+    emptied = _emptied(summary)
+    if emptied.any():  # a full charge that came back as nothing: CE ~ 0, not a missing cycle
+        done = done | emptied
+        ce = np.where(emptied, summary.discharge_mAh / np.maximum(charge, 1e-300), ce)
     resolution = (np.zeros(m) if summary.capacity_resolution_mAh is None
                   else np.nan_to_num(summary.capacity_resolution_mAh))
     sigma_V = 0.0 if not np.isfinite(summary.noise_mV) else summary.noise_mV / 1e3
@@ -315,4 +319,23 @@ def detect_short(data: CyclerData | CycleSummary, *, skip_cycles: int = 2, min_c
         noise_mV=1e3 * sigma_V, glitch_cycles=tuple(int(c) for c in cyc[glitchy]),
         thresholds=thresholds, source=summary.source,
         provenance=provenance(source=summary.source, **thresholds))
+
+
+def _emptied(summary: CycleSummary) -> np.ndarray:
+    """Cycles whose charge passed at least half the usual charge and whose discharge returned
+    (almost) nothing, with a later cycle to show that discharge was over and three complete
+    cycles before it to show the cell cycled: a hard short empties the cell (the discharge
+    ends at once), which the summary leaves incomplete. Only for charge-first cycles (a
+    discharge-first file's charge-only cycle is its formation)."""
+    m = summary.cycle.size
+    out = np.zeros(m, bool)
+    if summary.first_half != "charge" or summary.complete.sum() < 3:
+        return out
+    usual = float(np.median(summary.charge_mAh[summary.complete]))
+    largest = max(summary.charge_mAh.max(initial=0.0), summary.discharge_mAh.max(initial=0.0))
+    before = np.cumsum(summary.complete) - summary.complete  # complete cycles before each
+    out = ((~summary.complete) & (summary.charge_mAh >= 0.5 * usual)
+           & (summary.discharge_mAh <= 0.01 * largest) & (before >= 3))
+    out[-1] = False  # the last cycle may have been stopped before its discharge
+    return out
 
