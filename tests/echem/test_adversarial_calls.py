@@ -2,7 +2,8 @@
 independent of ``echem.celltests.synthetic`` and of ``tracegen``): CCD staircases across the
 protocol variants labs run, long symmetric cycling, full-cell capacities and GITT. Truths are
 the ones planted (the failing level, the short onset, the charge integrated analytically, the
-diffusion coefficient, the cycle a full cell's short began); the seeded sweeps behind docs/validation.md are ``advsweep``'s."""
+diffusion coefficient, the cycle a full cell's short began); the seeded sweeps behind
+docs/validation.md are ``advsweep``'s."""
 
 import math
 import sys

@@ -30,6 +30,9 @@ possibly incomplete, charge):
     ``min_cycles`` cycles (not necessarily consecutive). One-record glitches, which spring back,
     are listed in ``glitch_cycles`` and ignored.
 
+A charge that came back as (almost) nothing, between complete cycles, is a cycle of CE ~ 0 for
+these rules (a hard short empties the cell, so its discharge ends at once), not a missing one.
+
 The onset is the earliest onset among the rules that fired, walked back over earlier cycles in
 which the charge already exceeded the healthy baseline and the CE fell below it (a sparse log
 can hide the first cycles of a leak from the cycle-on-cycle rules). Healthy cells fire none:
