@@ -293,27 +293,35 @@ def score_symmetric(r, truth) -> str:
     return "flagged" if not truth["resolvable"] else "wrong"
 
 
-def sweep_symmetric(n: int, *, start: int = 0, verbose: bool = False):
-    from ssblab.echem.celltests.symmetric import analyse_symmetric
-
+def _sweep(n, start, case, call, score, describe, verbose):
+    """Rows (seed, kind, score, resolvable) of ``n`` seeded cases; with ``verbose`` the cases
+    not scored right are printed by ``describe(r, truth, o)``."""
     rows = []
     for seed in range(start, start + n):
-        data, truth, o = symmetric_case(seed)
-        r = analyse_symmetric(data)
-        s = score_symmetric(r, truth)
+        data, truth, o = case(seed)
+        r = call(data)
+        s = score(r, truth)
         rows.append((seed, truth["kind"], s, truth["resolvable"]))
         if verbose and s != "right":
-            print(seed, truth["kind"], s, "truth", round(truth["short_h"], 3), round(truth["reopen_h"], 3),
-                  round(truth["settle_h"], 1), "got", r.shorted, round(r.short_h, 3), r.reopened,
-                  [(round(e["start_h"], 3), round(e["end_h"], 3)) for e in r.transient_shorts][:3],
-                  round(r.settle_h, 1), "| noise", round(o["noise_mV"], 2), "rec", round(truth["record_s"]),
-                  o["mode"], "pol", round(truth["pol_mV"], 1), "half", o["half_h"])
+            print(seed, truth["kind"], s, *describe(r, truth, o))
     return rows
 
 
+def sweep_symmetric(n: int, *, start: int = 0, verbose: bool = False):
+    from ssblab.echem.celltests.symmetric import analyse_symmetric
+
+    def describe(r, truth, o):
+        return ("truth", round(truth["short_h"], 3), round(truth["reopen_h"], 3),
+                round(truth["settle_h"], 1), "got", r.shorted, round(r.short_h, 3), r.reopened,
+                [(round(e["start_h"], 3), round(e["end_h"], 3)) for e in r.transient_shorts][:3],
+                round(r.settle_h, 1), "| noise", round(o["noise_mV"], 2), "rec",
+                round(truth["record_s"]), o["mode"], "pol", round(truth["pol_mV"], 1), "half",
+                o["half_h"])
+
+    return _sweep(n, start, symmetric_case, analyse_symmetric, score_symmetric, describe, verbose)
+
 
 # ------------------------------------------------------------------ full-cell capacities
-
 
 def capacity_case(seed: int, **force):
     """Full-cell cycling with every logging adversity: ``(data, truths, info)`` with truths
@@ -465,19 +473,14 @@ def score_short(r, truth) -> str:
 def sweep_short(n: int, *, start: int = 0, verbose: bool = False):
     from ssblab.echem.celltests.short import detect_short
 
-    rows = []
-    for seed in range(start, start + n):
-        data, truth, o = short_case(seed)
-        r = detect_short(data)
-        s = score_short(r, truth)
-        rows.append((seed, truth["kind"], s, truth["resolvable"]))
-        if verbose and s != "right":
-            print(seed, truth["kind"], s, "truth", truth["onset_cycle"], truth["seen_cycle"],
-                  truth["resolvable"], "got", r.detected, r.onset_cycle, r.rules, r.confidence,
-                  r.rule_onsets, "glitches", r.glitch_cycles, "| noise", round(o["noise_mV"], 2),
-                  "log", round(o["log_s"], 1), o["mode"], o["every"], o["step_end"], "cv",
-                  o["cv_tau_s"], "rest", o["rest_s"], "fade", round(o["fade"], 4))
-    return rows
+    def describe(r, truth, o):
+        return ("truth", truth["onset_cycle"], truth["seen_cycle"], truth["resolvable"], "got",
+                r.detected, r.onset_cycle, r.rules, r.confidence, r.rule_onsets, "glitches",
+                r.glitch_cycles, "| noise", round(o["noise_mV"], 2), "log", round(o["log_s"], 1),
+                o["mode"], o["every"], o["step_end"], "cv", o["cv_tau_s"], "rest", o["rest_s"],
+                "fade", round(o["fade"], 4))
+
+    return _sweep(n, start, short_case, detect_short, score_short, describe, verbose)
 
 
 if __name__ == "__main__":

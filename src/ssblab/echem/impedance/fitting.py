@@ -619,6 +619,7 @@ class _Policy:
     interest: frozenset  # parameter names that must be determined
     max_relative_residual: float | None = None  # an explicit limit replaces the noise rule
     spectrum: Spectrum | None = None
+    kk_inconsistent: bool = False  # lin-KK called the spectrum drift, not noise
 
     def noise(self) -> float:
         if self.noise_relative is None:
@@ -634,7 +635,7 @@ class _Policy:
             if math.isfinite(estimate) and not consistent and estimate > NOISE_FLOOR:
                 # lin-KK's residual of a drifting spectrum is the drift, not noise: a circuit
                 # is then judged against the floor, not excused by the drift it cannot follow
-                self.noise_relative = NOISE_FLOOR
+                self.noise_relative, self.kk_inconsistent = NOISE_FLOOR, True
                 self.noise_source = (f"the floor: lin-KK finds the spectrum not Kramers-Kronig "
                                      f"consistent, its {100 * estimate:.2g} % residual is drift "
                                      "or non-stationarity, not noise")
@@ -935,7 +936,7 @@ def _judge(problem: _Problem, p, stderr, status: _Status, fit, policy: _Policy):
                    f"({policy.noise_source}{', floored' if policy.noise_relative < NOISE_FLOOR else ''}"
                    f"; limit {MISFIT_FACTOR:g} x)")
         fix = ("; crop the drifting frequencies, or give the noise you accept "
-               "(noise_relative, CLI --noise)") if "Kramers-Kronig" in policy.noise_source else ""
+               "(noise_relative, CLI --noise)") if policy.kk_inconsistent else ""
         return False, (f"the model misses the data: rms relative residual {100 * rms:.2g} % "
                        f"{why}; try another circuit{fix}")
     notes, ideal = [], set()
